@@ -1,0 +1,153 @@
+//! Managed function roles: trusted by the services the plan names, with stackctl's inline policy.
+
+use aws_sdk_iam::types::Tag;
+
+use super::{Context, changed, role_output};
+use crate::aws::{AwsError, ErrorKind, classify, describe, invalid_request};
+use crate::live::{LiveRole, POLICY_NAME};
+use crate::plan::{Action, Change, Desired, Live, RoleDesired};
+use crate::stack::STACK_TAG;
+
+pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
+    let desired = match &change.desired {
+        Some(Desired::Role(d)) => Some(d),
+        _ => None,
+    };
+    let live = match &change.live {
+        Some(Live::Role(r)) => Some(r),
+        _ => None,
+    };
+    match (change.action, desired, live) {
+        (Action::Create, Some(d), _) => create(ctx, d).await,
+        (Action::Update, Some(d), Some(l)) => update(ctx, change, d, l).await,
+        (Action::Delete, _, Some(l)) => delete(ctx, &l.name).await,
+        _ => Ok(()),
+    }
+}
+
+fn trust_policy(services: &[String]) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": services },
+            "Action": "sts:AssumeRole",
+        }],
+    })
+    .to_string()
+}
+
+async fn create(ctx: &Context<'_>, d: &RoleDesired) -> Result<(), AwsError> {
+    let iam = &ctx.clients.iam;
+    let tag = Tag::builder()
+        .key(STACK_TAG)
+        .value(&d.stack)
+        .build()
+        .map_err(|e| invalid_request("iam:CreateRole", e))?;
+    let arn = match iam
+        .create_role()
+        .role_name(&d.name)
+        .path(&d.path)
+        .assume_role_policy_document(trust_policy(&d.trusted_services))
+        .description("Managed by stackctl")
+        .tags(tag)
+        .send()
+        .await
+    {
+        Ok(out) => out.role().map(|r| r.arn().to_string()).unwrap_or_default(),
+        // Left by an interrupted apply: take it up where it stopped.
+        Err(e) if classify(&e) == ErrorKind::Conflict => iam
+            .get_role()
+            .role_name(&d.name)
+            .send()
+            .await
+            .map_err(|e| describe("iam:GetRole", e))?
+            .role()
+            .map(|r| r.arn().to_string())
+            .unwrap_or_default(),
+        Err(e) => return Err(describe("iam:CreateRole", e)),
+    };
+    put_policy(ctx, d).await?;
+    ctx.set_output(role_output(&d.name), arn);
+    Ok(())
+}
+
+async fn update(
+    ctx: &Context<'_>,
+    change: &Change,
+    d: &RoleDesired,
+    live: &LiveRole,
+) -> Result<(), AwsError> {
+    let iam = &ctx.clients.iam;
+    if changed(change, "trusted_services") {
+        iam.update_assume_role_policy()
+            .role_name(&d.name)
+            .policy_document(trust_policy(&d.trusted_services))
+            .send()
+            .await
+            .map_err(|e| describe("iam:UpdateAssumeRolePolicy", e))?;
+    }
+    if changed(change, "policy") {
+        put_policy(ctx, d).await?;
+    }
+    ctx.set_output(role_output(&d.name), live.arn.clone());
+    Ok(())
+}
+
+async fn put_policy(ctx: &Context<'_>, d: &RoleDesired) -> Result<(), AwsError> {
+    ctx.clients
+        .iam
+        .put_role_policy()
+        .role_name(&d.name)
+        .policy_name(POLICY_NAME)
+        .policy_document(&d.policy)
+        .send()
+        .await
+        .map_err(|e| describe("iam:PutRolePolicy", e))?;
+    Ok(())
+}
+
+/// Detaches and deletes the role's policies, then the role: IAM refuses to delete a role
+/// that still has any.
+async fn delete(ctx: &Context<'_>, name: &str) -> Result<(), AwsError> {
+    let iam = &ctx.clients.iam;
+    let attached = match iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if classify(&e) == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(describe("iam:ListAttachedRolePolicies", e)),
+    };
+    for policy in attached.attached_policies() {
+        if let Some(arn) = policy.policy_arn() {
+            iam.detach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| describe("iam:DetachRolePolicy", e))?;
+        }
+    }
+    let inline = iam
+        .list_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .map_err(|e| describe("iam:ListRolePolicies", e))?;
+    for policy in inline.policy_names() {
+        iam.delete_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+            .map_err(|e| describe("iam:DeleteRolePolicy", e))?;
+    }
+    match iam.delete_role().role_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if classify(&e) == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(describe("iam:DeleteRole", e)),
+    }
+}

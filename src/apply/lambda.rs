@@ -1,0 +1,293 @@
+//! Creating, updating and deleting functions. Code and configuration are separate calls, and
+//! each waits for `LastUpdateStatus = Successful`, so the next never meets a
+//! ResourceConflictException.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
+
+use super::wait::{self, Status};
+use super::{Context, changed, role_output};
+use crate::aws::{AwsError, ErrorKind, classify, describe};
+use crate::live::LiveFunction;
+use crate::package::Package;
+use crate::plan::{Action, Change, Desired, FunctionDesired, Live, RoleSource};
+use crate::stack::{Address, RefAttr, RefTarget, Reference, STACK_TAG};
+
+const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// How long a new role may take to become usable by Lambda (IAM is eventually consistent).
+const ROLE_PROPAGATION: Duration = Duration::from_secs(90);
+
+pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
+    let desired = match &change.desired {
+        Some(Desired::Function(d)) => Some(d),
+        _ => None,
+    };
+    let live = match &change.live {
+        Some(Live::Function(f)) => Some(f),
+        _ => None,
+    };
+    match (change.action, desired, live) {
+        (Action::Create, Some(d), _) => create(ctx, &change.address, d).await,
+        (Action::Update, Some(d), Some(l)) => update(ctx, change, d, l).await,
+        (Action::Delete, _, Some(l)) => delete(ctx, &l.name).await,
+        _ => Ok(()),
+    }
+}
+
+fn package<'a>(ctx: &'a Context<'_>, d: &FunctionDesired) -> Result<&'a Package, AwsError> {
+    let package = ctx
+        .packages
+        .get(&d.spec.logical)
+        .ok_or_else(|| AwsError::Call {
+            operation: "package".to_string(),
+            message: format!("no package was built for function {}", d.spec.logical),
+            kind: ErrorKind::Invalid,
+        })?;
+    if package.sha256 != d.code_sha256 {
+        return Err(AwsError::Call {
+            operation: "package".to_string(),
+            message: format!(
+                "the code of function {} changed since the plan was made; plan again",
+                d.spec.logical
+            ),
+            kind: ErrorKind::Invalid,
+        });
+    }
+    Ok(package)
+}
+
+fn role_arn(ctx: &Context<'_>, d: &FunctionDesired) -> Result<String, AwsError> {
+    match &d.role {
+        RoleSource::Arn(arn) => Ok(arn.clone()),
+        RoleSource::Managed { name, arn } => ctx
+            .output(&role_output(name))
+            .or_else(|| arn.clone())
+            .ok_or_else(|| AwsError::Call {
+                operation: "iam".to_string(),
+                message: format!("the ARN of role {name} is not known"),
+                kind: ErrorKind::Other,
+            }),
+    }
+}
+
+fn environment(
+    ctx: &Context<'_>,
+    d: &FunctionDesired,
+) -> Result<HashMap<String, String>, AwsError> {
+    d.spec
+        .environment
+        .iter()
+        .map(|(k, template)| {
+            let value = template
+                .resolve(|r| ctx.resolve(r))
+                .ok_or_else(|| AwsError::Call {
+                    operation: "environment".to_string(),
+                    message: format!("{k} refers to a value that is not known: {template}"),
+                    kind: ErrorKind::Other,
+                })?;
+            Ok((k.clone(), value))
+        })
+        .collect()
+}
+
+async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Result<(), AwsError> {
+    let code = package(ctx, d)?;
+    let role = role_arn(ctx, d)?;
+    let env = environment(ctx, d)?;
+    let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
+    tags.insert(STACK_TAG.to_string(), d.stack.clone());
+
+    let start = std::time::Instant::now();
+    let mut delay = Duration::from_secs(1);
+    let arn = loop {
+        let result = ctx
+            .clients
+            .lambda
+            .create_function()
+            .function_name(&d.name)
+            .runtime(Runtime::from(d.spec.runtime.as_str()))
+            .handler(&d.spec.handler)
+            .role(&role)
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new(code.bytes.as_slice()))
+                    .build(),
+            )
+            .memory_size(d.spec.memory)
+            .timeout(d.spec.timeout)
+            .environment(
+                Environment::builder()
+                    .set_variables(Some(env.clone()))
+                    .build(),
+            )
+            .set_tags(Some(tags.clone()))
+            .send()
+            .await;
+        match result {
+            Ok(out) => break out.function_arn().unwrap_or_default().to_string(),
+            Err(e) => {
+                let message = aws_smithy_types::error::metadata::ProvideErrorMetadata::message(&e)
+                    .unwrap_or_default()
+                    .to_string();
+                // A role created moments ago is not yet visible to Lambda.
+                if message.contains("cannot be assumed") && start.elapsed() < ROLE_PROPAGATION {
+                    ctx.reporter
+                        .progress(address, "waiting for the new role to reach Lambda");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                    continue;
+                }
+                return Err(describe("lambda:CreateFunction", e));
+            }
+        }
+    };
+    wait_updated(ctx, address, &d.name).await?;
+    ctx.set_output(
+        Reference {
+            target: RefTarget::Function(d.spec.logical.clone()),
+            attr: RefAttr::Arn,
+        }
+        .to_string(),
+        arn,
+    );
+    Ok(())
+}
+
+async fn update(
+    ctx: &Context<'_>,
+    change: &Change,
+    d: &FunctionDesired,
+    live: &LiveFunction,
+) -> Result<(), AwsError> {
+    let lambda = &ctx.clients.lambda;
+    if changed(change, "code_sha256") {
+        let code = package(ctx, d)?;
+        lambda
+            .update_function_code()
+            .function_name(&d.name)
+            .zip_file(Blob::new(code.bytes.as_slice()))
+            .send()
+            .await
+            .map_err(|e| describe("lambda:UpdateFunctionCode", e))?;
+        wait_updated(ctx, &change.address, &d.name).await?;
+    }
+    let config_fields = [
+        "runtime",
+        "handler",
+        "memory",
+        "timeout",
+        "role",
+        "environment",
+    ];
+    if config_fields.iter().any(|f| changed(change, f)) {
+        let mut request = lambda
+            .update_function_configuration()
+            .function_name(&d.name);
+        if changed(change, "runtime") {
+            request = request.runtime(Runtime::from(d.spec.runtime.as_str()));
+        }
+        if changed(change, "handler") {
+            request = request.handler(&d.spec.handler);
+        }
+        if changed(change, "memory") {
+            request = request.memory_size(d.spec.memory);
+        }
+        if changed(change, "timeout") {
+            request = request.timeout(d.spec.timeout);
+        }
+        if changed(change, "role") {
+            request = request.role(role_arn(ctx, d)?);
+        }
+        if changed(change, "environment") {
+            request = request.environment(
+                Environment::builder()
+                    .set_variables(Some(environment(ctx, d)?))
+                    .build(),
+            );
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| describe("lambda:UpdateFunctionConfiguration", e))?;
+        wait_updated(ctx, &change.address, &d.name).await?;
+    }
+    if changed(change, "tags") {
+        let removed: Vec<String> = live
+            .tags
+            .keys()
+            .filter(|k| !d.spec.tags.contains_key(*k))
+            .cloned()
+            .collect();
+        if !removed.is_empty() {
+            lambda
+                .untag_resource()
+                .resource(&live.arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| describe("lambda:UntagResource", e))?;
+        }
+        if !d.spec.tags.is_empty() {
+            lambda
+                .tag_resource()
+                .resource(&live.arn)
+                .set_tags(Some(d.spec.tags.clone().into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| describe("lambda:TagResource", e))?;
+        }
+    }
+    Ok(())
+}
+
+async fn delete(ctx: &Context<'_>, name: &str) -> Result<(), AwsError> {
+    match ctx
+        .clients
+        .lambda
+        .delete_function()
+        .function_name(name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if classify(&e) == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(describe("lambda:DeleteFunction", e)),
+    }
+}
+
+/// Waits until the function is Active and its last update Successful.
+async fn wait_updated(ctx: &Context<'_>, address: &Address, name: &str) -> Result<(), AwsError> {
+    wait::until(ctx, address, "function state", FUNCTION_TIMEOUT, || async {
+        let out = ctx
+            .clients
+            .lambda
+            .get_function()
+            .function_name(name)
+            .send()
+            .await
+            .map_err(|e| describe("lambda:GetFunction", e))?;
+        let Some(config) = out.configuration() else {
+            return Ok(Status::Pending("unknown".to_string()));
+        };
+        let state = config.state().map_or("Active", |s| s.as_str());
+        let update = config
+            .last_update_status()
+            .map_or("Successful", |s| s.as_str());
+        Ok(match (state, update) {
+            ("Active", "Successful") => Status::Ready,
+            ("Failed", _) => Status::Failed {
+                status: "Failed".to_string(),
+                reason: config.state_reason().map(str::to_string),
+            },
+            (_, "Failed") => Status::Failed {
+                status: "update Failed".to_string(),
+                reason: config.last_update_status_reason().map(str::to_string),
+            },
+            (state, update) => Status::Pending(format!("{state}, last update {update}")),
+        })
+    })
+    .await
+}

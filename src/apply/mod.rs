@@ -1,0 +1,245 @@
+//! Carries out a plan: changes in dependency order, independent ones concurrently, each
+//! waiting on the real status fields AWS reports. A failure skips what depends on it and lets
+//! the rest finish, so that a re-run has less to do and converges.
+
+mod apigateway;
+mod dynamodb;
+mod iam;
+mod lambda;
+mod wait;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+use crate::aws::{AwsError, Clients};
+use crate::package::Package;
+use crate::plan::{Action, Change, Plan};
+use crate::stack::{Address, Reference};
+
+/// Changes running at once; AWS-side rate limits are handled by the SDK's retries.
+const CONCURRENCY: usize = 8;
+
+/// Receives apply's progress; the command layer decides how to show it.
+pub trait Reporter: Send + Sync {
+    fn started(&self, change: &Change);
+    /// A status while waiting (`table status CREATING`).
+    fn progress(&self, address: &Address, message: &str);
+    fn finished(&self, change: &Change, elapsed: Duration);
+    fn failed(&self, change: &Change, error: &AwsError);
+    fn skipped(&self, change: &Change, because: &Address);
+}
+
+/// What happened to each change.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub done: Vec<Address>,
+    pub failed: Vec<(Address, String)>,
+    pub skipped: Vec<Address>,
+    /// Not started because the user interrupted.
+    pub not_started: Vec<Address>,
+    pub interrupted: bool,
+    /// Reference values after apply (`api.url`, `functions.X.arn`, ...).
+    pub outputs: BTreeMap<String, String>,
+}
+
+impl Outcome {
+    pub fn succeeded(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty() && !self.interrupted
+    }
+}
+
+/// Shared by all running changes: clients, packages, and values learned as changes finish.
+pub(crate) struct Context<'a> {
+    pub clients: &'a Clients,
+    pub packages: &'a BTreeMap<String, Package>,
+    pub reporter: &'a dyn Reporter,
+    outputs: Mutex<BTreeMap<String, String>>,
+}
+
+impl Context<'_> {
+    pub fn output(&self, key: &str) -> Option<String> {
+        self.outputs.lock().expect("outputs lock").get(key).cloned()
+    }
+
+    pub fn set_output(&self, key: impl Into<String>, value: impl Into<String>) {
+        self.outputs
+            .lock()
+            .expect("outputs lock")
+            .insert(key.into(), value.into());
+    }
+
+    pub fn resolve(&self, reference: &Reference) -> Option<String> {
+        self.output(&reference.to_string())
+    }
+
+    pub fn region(&self) -> &str {
+        &self.clients.region
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Pending,
+    Running,
+    Done,
+    Failed,
+    Skipped,
+}
+
+/// Applies every change of `plan` that is not a no-op. `interrupt` resolves when the user asks
+/// to stop: running changes finish, no new ones start.
+pub async fn apply(
+    clients: &Clients,
+    plan: &Plan,
+    packages: &BTreeMap<String, Package>,
+    reporter: &dyn Reporter,
+    interrupt: impl std::future::Future<Output = ()>,
+) -> Outcome {
+    let ctx = Context {
+        clients,
+        packages,
+        reporter,
+        outputs: Mutex::new(plan.known.clone()),
+    };
+    let nodes: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    let mut state = vec![State::Pending; nodes.len()];
+    let mut outcome = Outcome::default();
+    let mut running = FuturesUnordered::new();
+    let interrupt = std::pin::pin!(interrupt);
+    let mut interrupt = futures::FutureExt::fuse(interrupt);
+    let ctx = Arc::new(ctx);
+
+    loop {
+        if !outcome.interrupted {
+            start_ready(&nodes, &mut state, &mut outcome, &mut running, &ctx);
+        }
+        if running.is_empty() {
+            break;
+        }
+        futures::select! {
+            finished = running.select_next_some() => {
+                let (i, started, result): (usize, Instant, Result<(), AwsError>) = finished;
+                match result {
+                    Ok(()) => {
+                        state[i] = State::Done;
+                        reporter.finished(nodes[i], started.elapsed());
+                        outcome.done.push(nodes[i].address.clone());
+                    }
+                    Err(e) => {
+                        state[i] = State::Failed;
+                        reporter.failed(nodes[i], &e);
+                        outcome.failed.push((nodes[i].address.clone(), e.to_string()));
+                    }
+                }
+            }
+            () = interrupt => {
+                outcome.interrupted = true;
+            }
+        }
+    }
+    for (i, s) in state.iter().enumerate() {
+        if *s == State::Pending {
+            outcome.not_started.push(nodes[i].address.clone());
+        }
+    }
+    outcome.outputs = ctx.outputs.lock().expect("outputs lock").clone();
+    outcome
+}
+
+type Running<'a> = FuturesUnordered<
+    std::pin::Pin<
+        Box<dyn std::future::Future<Output = (usize, Instant, Result<(), AwsError>)> + 'a>,
+    >,
+>;
+
+fn start_ready<'a>(
+    nodes: &[&'a Change],
+    state: &mut [State],
+    outcome: &mut Outcome,
+    running: &mut Running<'a>,
+    ctx: &Arc<Context<'a>>,
+) {
+    // Skipping can make more nodes skippable; repeat until nothing changes.
+    loop {
+        let mut changed = false;
+        for i in 0..nodes.len() {
+            if state[i] != State::Pending {
+                continue;
+            }
+            match dependency_state(nodes, state, &nodes[i].depends_on) {
+                Deps::Blocked(because) => {
+                    state[i] = State::Skipped;
+                    ctx.reporter.skipped(nodes[i], &because);
+                    outcome.skipped.push(nodes[i].address.clone());
+                    changed = true;
+                }
+                Deps::Ready if running.len() < CONCURRENCY => {
+                    state[i] = State::Running;
+                    ctx.reporter.started(nodes[i]);
+                    let change = nodes[i];
+                    let ctx = Arc::clone(ctx);
+                    running.push(Box::pin(async move {
+                        let started = Instant::now();
+                        (i, started, run(&ctx, change).await)
+                    }));
+                    changed = true;
+                }
+                _ => {}
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+enum Deps {
+    Ready,
+    Waiting,
+    Blocked(Address),
+}
+
+fn dependency_state(nodes: &[&Change], state: &[State], deps: &[Address]) -> Deps {
+    let mut waiting = false;
+    for dep in deps {
+        for (i, node) in nodes.iter().enumerate() {
+            if node.address != *dep {
+                continue;
+            }
+            match state[i] {
+                State::Done => {}
+                State::Failed | State::Skipped => return Deps::Blocked(dep.clone()),
+                State::Pending | State::Running => waiting = true,
+            }
+        }
+    }
+    if waiting { Deps::Waiting } else { Deps::Ready }
+}
+
+async fn run(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
+    match change.address {
+        Address::Role(_) => iam::apply(ctx, change).await,
+        Address::Table(_) => dynamodb::apply(ctx, change).await,
+        Address::Function(_) => lambda::apply(ctx, change).await,
+        Address::Api => apigateway::apply_api(ctx, change).await,
+        Address::Route(_) => apigateway::apply_route(ctx, change).await,
+    }
+}
+
+/// The key under which a managed role's ARN is kept among the outputs.
+pub(crate) fn role_output(role_name: &str) -> String {
+    format!("roles.{role_name}.arn")
+}
+
+/// Whether `name` changed in `change`.
+pub(crate) fn changed(change: &Change, name: &str) -> bool {
+    change.changes.iter().any(|c| c.name == name)
+}

@@ -1,0 +1,72 @@
+//! The one place that turns profile, region and endpoint into AWS clients.
+
+mod error;
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+
+pub use error::{AwsError, ErrorKind, classify, describe, invalid_request};
+
+/// What the command line and the stack file say about where to talk to.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// Every client stackctl uses, made from one shared configuration.
+#[derive(Clone)]
+pub struct Clients {
+    pub region: String,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub apigatewayv2: aws_sdk_apigatewayv2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
+}
+
+impl Clients {
+    /// Builds clients from the standard AWS configuration chain, overridden by `target`.
+    /// `AWS_ENDPOINT_URL` and the profile's `endpoint_url` are honoured by the chain itself.
+    pub async fn new(target: &Target) -> Result<Self, AwsError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            // Throttling and 5xx are retried with exponential backoff and jitter.
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(10)
+                    .with_max_backoff(Duration::from_secs(20)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            );
+        if let Some(profile) = &target.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &target.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        if let Some(url) = &target.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let config = loader.load().await;
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .ok_or(AwsError::NoRegion)?;
+        Ok(Clients {
+            region,
+            dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            lambda: aws_sdk_lambda::Client::new(&config),
+            apigatewayv2: aws_sdk_apigatewayv2::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
+        })
+    }
+}

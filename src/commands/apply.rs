@@ -1,0 +1,109 @@
+//! `stackctl apply`: plan, check that the plan may run, confirm, carry it out, report.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use miette::Result;
+
+use super::progress::Progress;
+use super::{ExitStatus, build_packages, confirm, hashes, load_stack, stdout_style};
+use crate::apply::{self, Outcome};
+use crate::aws::Clients;
+use crate::cli::{ApplyArgs, AwsArgs};
+use crate::package::Package;
+use crate::plan::{Plan, render};
+
+pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
+    let stack = load_stack(&args.file.file)?;
+    let packages = build_packages(&stack)?;
+    let (clients, plan) = super::plan::make(&stack, &hashes(&packages), aws).await?;
+    execute(&clients, &plan, &packages, args, "Apply these changes?").await
+}
+
+/// Shows `plan`, refuses it when it may not run, and otherwise applies it. Shared with destroy.
+pub async fn execute(
+    clients: &Clients,
+    plan: &Plan,
+    packages: &BTreeMap<String, Package>,
+    args: &ApplyArgs,
+    question: &str,
+) -> Result<ExitStatus> {
+    print!("{}", render::text(plan, stdout_style()));
+    if !plan.blockers.is_empty() {
+        miette::bail!(
+            help = "fix the errors above; nothing was changed",
+            "refusing to apply: the plan has {} error{}",
+            plan.blockers.len(),
+            if plan.blockers.len() == 1 { "" } else { "s" }
+        );
+    }
+    if !plan.has_changes() {
+        print_outputs(&plan.known);
+        return Ok(ExitStatus::Success);
+    }
+    let losses: Vec<String> = plan.data_loss().map(|c| c.address.to_string()).collect();
+    if !losses.is_empty() && !args.allow_data_loss {
+        miette::bail!(
+            help = "re-run with --allow-data-loss if deleting the data is intended; nothing was changed",
+            "refusing to apply: this plan deletes the data of {}",
+            losses.join(", ")
+        );
+    }
+    if !confirm(question, args.yes)? {
+        println!("Apply cancelled; nothing was changed.");
+        return Ok(ExitStatus::Failure);
+    }
+    println!();
+    let progress = Progress::new();
+    let started = Instant::now();
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let outcome = apply::apply(clients, plan, packages, &progress, interrupt).await;
+    progress.finish();
+    report(&outcome, started.elapsed())
+}
+
+fn report(outcome: &Outcome, elapsed: std::time::Duration) -> Result<ExitStatus> {
+    println!();
+    if outcome.succeeded() {
+        println!(
+            "Apply complete: {} change{} in {:.1}s.",
+            outcome.done.len(),
+            if outcome.done.len() == 1 { "" } else { "s" },
+            elapsed.as_secs_f64()
+        );
+        print_outputs(&outcome.outputs);
+        return Ok(ExitStatus::Success);
+    }
+    let mut lines = vec![format!("{} done", outcome.done.len())];
+    if !outcome.failed.is_empty() {
+        lines.push(format!("{} failed", outcome.failed.len()));
+    }
+    if !outcome.skipped.is_empty() {
+        lines.push(format!(
+            "{} skipped because something they need failed",
+            outcome.skipped.len()
+        ));
+    }
+    if outcome.interrupted {
+        lines.push(format!(
+            "{} not started (interrupted)",
+            outcome.not_started.len()
+        ));
+    }
+    for (address, error) in &outcome.failed {
+        eprintln!("error: {address}: {error}");
+    }
+    miette::bail!(
+        help = "run stackctl apply again to finish: what is done is not repeated",
+        "apply did not finish: {}",
+        lines.join(", ")
+    )
+}
+
+fn print_outputs(values: &BTreeMap<String, String>) {
+    if let Some(url) = values.get("api.url") {
+        println!("\nOutputs:\n  api.url = {url}");
+    }
+}

@@ -1,0 +1,103 @@
+//! One file per command: glue between the stack file, live state, plan, apply and the terminal.
+
+mod apply;
+mod destroy;
+mod plan;
+mod progress;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use miette::{IntoDiagnostic, Result};
+
+use crate::aws::{Clients, Target};
+use crate::cli::{AwsArgs, Cli, Command};
+use crate::package::{self, Package};
+use crate::plan::render::Style;
+use crate::stack::{self, Stack};
+
+/// How a command ended; the one place outcomes become exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success,
+    /// The command could not do its job (bad input, AWS error, refused apply).
+    Failure,
+    /// `plan --detailed-exitcode` found changes.
+    Changes,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        match status {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::Changes => ExitCode::from(2),
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<ExitStatus> {
+    match cli.command {
+        Command::Validate(args) => validate::run(&args.file),
+        Command::Plan(args) => plan::run(&args, &cli.aws).await,
+        Command::Apply(args) => apply::run(&args, &cli.aws).await,
+        Command::Destroy(args) => destroy::run(&args, &cli.aws).await,
+    }
+}
+
+fn load_stack(path: &Path) -> Result<Stack> {
+    Ok(stack::load(path)?)
+}
+
+/// Zips every function's code, before any AWS call, so that bad code paths fail fast.
+fn build_packages(stack: &Stack) -> Result<BTreeMap<String, Package>> {
+    stack
+        .functions
+        .iter()
+        .map(|f| Ok((f.logical.clone(), package::build(&f.code)?)))
+        .collect()
+}
+
+fn hashes(packages: &BTreeMap<String, Package>) -> BTreeMap<String, String> {
+    packages
+        .iter()
+        .map(|(name, p)| (name.clone(), p.sha256.clone()))
+        .collect()
+}
+
+async fn clients(aws: &AwsArgs, stack: &Stack) -> Result<Clients> {
+    let target = Target {
+        profile: aws.profile.clone(),
+        region: aws.region.clone().or_else(|| stack.region.clone()),
+        endpoint_url: aws.endpoint_url.clone(),
+    };
+    Ok(Clients::new(&target).await?)
+}
+
+fn stdout_style() -> Style {
+    Style {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+/// Asks on the terminal; without one, confirmation must come from `--yes`.
+fn confirm(question: &str, yes: bool) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        miette::bail!(
+            help = "pass --yes to confirm in scripts and CI",
+            "refusing to continue without confirmation: standard input is not a terminal"
+        );
+    }
+    use std::io::Write;
+    print!("{question} Only 'yes' will be accepted: ");
+    std::io::stdout().flush().into_diagnostic()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).into_diagnostic()?;
+    Ok(answer.trim() == "yes")
+}

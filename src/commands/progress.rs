@@ -1,0 +1,130 @@
+//! Apply progress on screen: spinners on a terminal, one plain line per event otherwise.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::apply::Reporter;
+use crate::aws::AwsError;
+use crate::plan::{Action, Change};
+use crate::stack::Address;
+
+pub struct Progress {
+    /// `None` when output is not a terminal: plain lines then.
+    bars: Option<MultiProgress>,
+    running: Mutex<HashMap<Address, ProgressBar>>,
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        let terminal = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Progress {
+            bars: terminal.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout())),
+            running: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bars) = &self.bars {
+            let _ = bars.clear();
+        }
+    }
+
+    fn line(&self, text: String) {
+        match &self.bars {
+            Some(bars) => {
+                let _ = bars.println(text);
+            }
+            None => println!("{text}"),
+        }
+    }
+
+    fn done(&self, address: &Address, text: String) {
+        if let Some(bar) = self.running.lock().expect("progress lock").remove(address) {
+            bar.finish_and_clear();
+        }
+        self.line(text);
+    }
+}
+
+fn doing(action: Action) -> &'static str {
+    match action {
+        Action::Create => "creating",
+        Action::Update => "updating",
+        Action::Replace => "replacing",
+        Action::Delete => "deleting",
+        Action::NoOp => "checking",
+    }
+}
+
+fn done(action: Action) -> &'static str {
+    match action {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Replace => "replaced",
+        Action::Delete => "deleted",
+        Action::NoOp => "unchanged",
+    }
+}
+
+impl Reporter for Progress {
+    fn started(&self, change: &Change) {
+        let text = format!("{}: {}", change.address, doing(change.action));
+        match &self.bars {
+            Some(bars) => {
+                let bar = bars.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                        .expect("valid template"),
+                );
+                bar.set_message(text);
+                bar.enable_steady_tick(Duration::from_millis(100));
+                self.running
+                    .lock()
+                    .expect("progress lock")
+                    .insert(change.address.clone(), bar);
+            }
+            None => println!("{text}"),
+        }
+    }
+
+    fn progress(&self, address: &Address, message: &str) {
+        let running = self.running.lock().expect("progress lock");
+        match running.get(address) {
+            Some(bar) => bar.set_message(format!("{address}: {message}")),
+            None => {
+                drop(running);
+                self.line(format!("{address}: {message}"));
+            }
+        }
+    }
+
+    fn finished(&self, change: &Change, elapsed: Duration) {
+        self.done(
+            &change.address,
+            format!(
+                "{}: {} ({:.1}s)",
+                change.address,
+                done(change.action),
+                elapsed.as_secs_f64()
+            ),
+        );
+    }
+
+    fn failed(&self, change: &Change, error: &AwsError) {
+        self.done(
+            &change.address,
+            format!("{}: failed: {error}", change.address),
+        );
+    }
+
+    fn skipped(&self, change: &Change, because: &Address) {
+        self.line(format!(
+            "{}: skipped, because {because} failed",
+            change.address
+        ));
+    }
+}

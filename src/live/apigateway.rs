@@ -1,0 +1,158 @@
+//! Live API Gateway HTTP APIs (v2): tagged APIs with their stages, routes and integrations.
+
+use futures::future::try_join_all;
+
+use super::{LiveApi, LiveRoute, user_tags};
+use crate::aws::{AwsError, Clients, describe};
+use crate::stack::STACK_TAG;
+
+pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, AwsError> {
+    let client = &clients.apigatewayv2;
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .get_apis()
+            .set_next_token(token.take())
+            .max_results("500")
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:GetApis", e))?;
+        for api in page.items() {
+            let tags = api.tags().cloned().unwrap_or_default();
+            if tags.get(STACK_TAG).map(String::as_str) == Some(stack) {
+                found.push(api.clone());
+            }
+        }
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    found.sort_by_key(|a| a.created_date().map(|d| (d.secs(), d.subsec_nanos())));
+    let reads = found.into_iter().map(|api| async move {
+        let id = api.api_id().unwrap_or_default().to_string();
+        let (stages, routes) =
+            tokio::try_join!(read_stages(clients, &id), read_routes(clients, &id))?;
+        let tags = api.tags().cloned().unwrap_or_default();
+        Ok::<_, AwsError>(LiveApi {
+            name: api.name().unwrap_or_default().to_string(),
+            endpoint: api.api_endpoint().unwrap_or_default().to_string(),
+            protocol: api
+                .protocol_type()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
+            tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            stages,
+            routes,
+            id,
+        })
+    });
+    try_join_all(reads).await
+}
+
+async fn read_stages(clients: &Clients, api_id: &str) -> Result<Vec<String>, AwsError> {
+    let mut stages = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = clients
+            .apigatewayv2
+            .get_stages()
+            .api_id(api_id)
+            .set_next_token(token.take())
+            .max_results("500")
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:GetStages", e))?;
+        stages.extend(
+            page.items()
+                .iter()
+                .map(|s| s.stage_name().unwrap_or_default().to_string()),
+        );
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    Ok(stages)
+}
+
+/// Routes with the function each one's integration invokes.
+async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, AwsError> {
+    let client = &clients.apigatewayv2;
+    let mut integrations = std::collections::BTreeMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .get_integrations()
+            .api_id(api_id)
+            .set_next_token(token.take())
+            .max_results("500")
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:GetIntegrations", e))?;
+        for i in page.items() {
+            if let (Some(id), Some(uri)) = (i.integration_id(), i.integration_uri()) {
+                integrations.insert(id.to_string(), function_arn_of(uri));
+            }
+        }
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    let mut routes = Vec::new();
+    loop {
+        let page = client
+            .get_routes()
+            .api_id(api_id)
+            .set_next_token(token.take())
+            .max_results("500")
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:GetRoutes", e))?;
+        for r in page.items() {
+            let integration_id = r
+                .target()
+                .and_then(|t| t.strip_prefix("integrations/"))
+                .map(str::to_string);
+            let function_arn = integration_id
+                .as_ref()
+                .and_then(|id| integrations.get(id).cloned());
+            routes.push(LiveRoute {
+                id: r.route_id().unwrap_or_default().to_string(),
+                key: r.route_key().unwrap_or_default().to_string(),
+                integration_id,
+                function_arn,
+            });
+        }
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    Ok(routes)
+}
+
+/// The function ARN in an integration URI, which is either the ARN itself or the
+/// `arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/ARN/invocations` form.
+fn function_arn_of(uri: &str) -> String {
+    uri.split("/functions/")
+        .nth(1)
+        .and_then(|rest| rest.strip_suffix("/invocations"))
+        .unwrap_or(uri)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn integration_uri_forms() {
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:shop-get";
+        assert_eq!(super::function_arn_of(arn), arn);
+        let path = format!(
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations"
+        );
+        assert_eq!(super::function_arn_of(&path), arn);
+    }
+}

@@ -1,0 +1,186 @@
+//! Live DynamoDB tables.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::{
+    BillingMode, KeyType as DynamoKeyType, PointInTimeRecoveryStatus, TableDescription,
+    TimeToLiveStatus,
+};
+use futures::future::try_join_all;
+
+use super::{Conflict, LiveTable, Owned, user_tags};
+use crate::aws::{AwsError, Clients, ErrorKind, describe};
+use crate::stack::{Billing, KeySpec, KeyType, STACK_TAG};
+
+/// Reads every owned table, and checks that wanted names are not taken by unowned tables.
+pub async fn read_tables(
+    clients: &Clients,
+    owned: &Owned,
+    wanted: &[String],
+    stack: &str,
+) -> Result<(BTreeMap<String, LiveTable>, Vec<Conflict>), AwsError> {
+    // Names the tagging index did not return: a table taken by someone else, or one of ours
+    // that the index has not caught up with yet.
+    let unowned = wanted.iter().filter(|n| !owned.tables.contains_key(*n));
+    let probes = unowned.map(|name| async move { probe(clients, name).await });
+    let mut conflicts = Vec::new();
+    let mut ours = owned.tables.clone();
+    for (name, tags) in try_join_all(probes).await?.into_iter().flatten() {
+        let owner = tags.get(STACK_TAG).cloned();
+        if owner.as_deref() == Some(stack) {
+            ours.insert(name, tags);
+        } else {
+            conflicts.push(Conflict {
+                kind: "table".to_string(),
+                name,
+                owner,
+            });
+        }
+    }
+
+    let reads = ours
+        .iter()
+        .map(|(name, tags)| async move { read_table(clients, name, tags).await });
+    let tables = try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+        .map(|t| (t.name.clone(), t))
+        .collect();
+    Ok((tables, conflicts))
+}
+
+async fn read_table(
+    clients: &Clients,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<Option<LiveTable>, AwsError> {
+    let ddb = &clients.dynamodb;
+    let described = ddb.describe_table().table_name(name).send();
+    let ttl = ddb.describe_time_to_live().table_name(name).send();
+    let backups = ddb.describe_continuous_backups().table_name(name).send();
+    let (described, ttl, backups) = tokio::join!(described, ttl, backups);
+    let described = match described {
+        Ok(d) => d,
+        // The tagging index lags behind deletes.
+        Err(e) if crate::aws::classify(&e) == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(describe("dynamodb:DescribeTable", e)),
+    };
+    let Some(table) = described.table() else {
+        return Ok(None);
+    };
+    let ttl = ttl.map_err(|e| describe("dynamodb:DescribeTimeToLive", e))?;
+    let ttl_attribute = ttl.time_to_live_description().and_then(|d| {
+        let on = matches!(
+            d.time_to_live_status(),
+            Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+        );
+        on.then(|| d.attribute_name().map(str::to_string)).flatten()
+    });
+    let backups = backups.map_err(|e| describe("dynamodb:DescribeContinuousBackups", e))?;
+    let pitr = backups
+        .continuous_backups_description()
+        .and_then(|d| d.point_in_time_recovery_description())
+        .and_then(|d| d.point_in_time_recovery_status())
+        == Some(&PointInTimeRecoveryStatus::Enabled);
+    Ok(Some(live_table(
+        table,
+        ttl_attribute,
+        pitr,
+        user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+    )))
+}
+
+fn live_table(
+    table: &TableDescription,
+    ttl_attribute: Option<String>,
+    pitr: bool,
+    tags: BTreeMap<String, String>,
+) -> LiveTable {
+    let key = |kind: DynamoKeyType| {
+        let name = table
+            .key_schema()
+            .iter()
+            .find(|k| *k.key_type() == kind)?
+            .attribute_name()
+            .to_string();
+        let key_type = table
+            .attribute_definitions()
+            .iter()
+            .find(|a| a.attribute_name() == name)
+            .and_then(|a| KeyType::from_code(a.attribute_type().as_str()))
+            .unwrap_or(KeyType::String);
+        Some(KeySpec { name, key_type })
+    };
+    let on_demand = table
+        .billing_mode_summary()
+        .and_then(|b| b.billing_mode())
+        .is_some_and(|m| *m == BillingMode::PayPerRequest);
+    let billing = if on_demand {
+        Billing::OnDemand
+    } else {
+        let throughput = table.provisioned_throughput();
+        Billing::Provisioned {
+            read_capacity: throughput
+                .and_then(|t| t.read_capacity_units())
+                .unwrap_or(0),
+            write_capacity: throughput
+                .and_then(|t| t.write_capacity_units())
+                .unwrap_or(0),
+        }
+    };
+    LiveTable {
+        name: table.table_name().unwrap_or_default().to_string(),
+        arn: table.table_arn().unwrap_or_default().to_string(),
+        status: table
+            .table_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        partition_key: key(DynamoKeyType::Hash).unwrap_or(KeySpec {
+            name: String::new(),
+            key_type: KeyType::String,
+        }),
+        sort_key: key(DynamoKeyType::Range),
+        billing,
+        ttl_attribute,
+        point_in_time_recovery: pitr,
+        deletion_protection: table.deletion_protection_enabled().unwrap_or(false),
+        tags,
+    }
+}
+
+/// The tags of the table of this name, if it exists.
+async fn probe(
+    clients: &Clients,
+    name: &str,
+) -> Result<Option<(String, BTreeMap<String, String>)>, AwsError> {
+    let described = match clients
+        .dynamodb
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+    {
+        Ok(d) => d,
+        Err(e) if crate::aws::classify(&e) == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(describe("dynamodb:DescribeTable", e)),
+    };
+    let arn = described
+        .table()
+        .and_then(|t| t.table_arn())
+        .unwrap_or_default()
+        .to_string();
+    let tags = clients
+        .dynamodb
+        .list_tags_of_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| describe("dynamodb:ListTagsOfResource", e))?;
+    let tags = tags
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    Ok(Some((name.to_string(), tags)))
+}

@@ -1,0 +1,113 @@
+//! Live IAM roles that stackctl manages: everything under the stack's IAM path.
+
+use std::collections::BTreeMap;
+
+use futures::future::try_join_all;
+
+use super::LiveRole;
+use crate::aws::{AwsError, Clients, ErrorKind, classify, describe};
+
+/// The name of the inline policy stackctl writes on the roles it manages.
+pub const POLICY_NAME: &str = "stackctl";
+
+/// The IAM path that marks a role as managed by the stack.
+pub fn role_path(stack: &str) -> String {
+    format!("/stackctl/{stack}/")
+}
+
+pub async fn read_roles(
+    clients: &Clients,
+    stack: &str,
+) -> Result<BTreeMap<String, LiveRole>, AwsError> {
+    let path = role_path(stack);
+    let mut roles = Vec::new();
+    let mut pages = clients
+        .iam
+        .list_roles()
+        .path_prefix(&path)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| describe("iam:ListRoles", e))?;
+        // Some implementations treat the prefix loosely; keep exact matches only.
+        roles.extend(page.roles().iter().filter(|r| r.path() == path).cloned());
+    }
+    let reads = roles.into_iter().map(|role| async move {
+        let policy = match clients
+            .iam
+            .get_role_policy()
+            .role_name(role.role_name())
+            .policy_name(POLICY_NAME)
+            .send()
+            .await
+        {
+            Ok(out) => Some(canonical_json(&decode(out.policy_document()))),
+            Err(e) if classify(&e) == ErrorKind::NotFound => None,
+            Err(e) => return Err(describe("iam:GetRolePolicy", e)),
+        };
+        Ok::<_, AwsError>(LiveRole {
+            name: role.role_name().to_string(),
+            arn: role.arn().to_string(),
+            trusted_services: trusted_services(role.assume_role_policy_document()),
+            policy,
+        })
+    });
+    Ok(try_join_all(reads)
+        .await?
+        .into_iter()
+        .map(|r| (r.name.clone(), r))
+        .collect())
+}
+
+/// IAM returns policy documents URL-encoded.
+fn decode(document: &str) -> String {
+    percent_encoding::percent_decode_str(document)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// A JSON document with sorted keys and no spacing, so that equal policies compare equal.
+pub fn canonical_json(document: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(document)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| document.to_string())
+}
+
+/// The service principals an assume-role policy allows (IAM returns it URL-encoded).
+fn trusted_services(document: Option<&str>) -> Vec<String> {
+    let Some(document) = document else {
+        return Vec::new();
+    };
+    let policy: serde_json::Value = serde_json::from_str(&decode(document)).unwrap_or_default();
+    let statements = match &policy["Statement"] {
+        serde_json::Value::Array(list) => list.clone(),
+        single => vec![single.clone()],
+    };
+    let mut services: Vec<String> = statements
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| match &s["Principal"]["Service"] {
+            serde_json::Value::String(one) => vec![one.clone()],
+            serde_json::Value::Array(many) => many
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    services.sort();
+    services.dedup();
+    services
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_encoded_trust_policy() {
+        let doc = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22lambda.amazonaws.com%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D";
+        assert_eq!(
+            super::trusted_services(Some(doc)),
+            vec!["lambda.amazonaws.com"]
+        );
+    }
+}

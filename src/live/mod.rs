@@ -1,0 +1,175 @@
+//! Live state: what exists in AWS now for a stack, read in few, parallel calls.
+//!
+//! Ownership comes from tags (`stackctl:stack = NAME`) for tables, functions and APIs, and from
+//! the IAM path `/stackctl/NAME/` for roles. There is no state file.
+
+mod apigateway;
+mod dynamodb;
+mod iam;
+mod lambda;
+mod tagging;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::aws::{AwsError, Clients};
+use crate::stack::{Billing, KeySpec, Stack};
+
+pub use iam::{POLICY_NAME, canonical_json, role_path};
+
+/// Everything stackctl found in AWS that is owned by the stack, or that is in its way.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LiveState {
+    /// Owned tables by physical name.
+    pub tables: BTreeMap<String, LiveTable>,
+    /// Owned functions by physical name.
+    pub functions: BTreeMap<String, LiveFunction>,
+    /// Roles under the stack's IAM path, by role name.
+    pub roles: BTreeMap<String, LiveRole>,
+    /// APIs tagged for the stack, oldest first. More than one means an earlier apply was cut
+    /// short after creating an API; the extras are planned for deletion.
+    pub apis: Vec<LiveApi>,
+    /// Resources the stack file declares whose physical names are taken by resources the
+    /// stack does not own.
+    pub conflicts: Vec<Conflict>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveTable {
+    pub name: String,
+    pub arn: String,
+    pub status: String,
+    pub partition_key: KeySpec,
+    pub sort_key: Option<KeySpec>,
+    pub billing: Billing,
+    pub ttl_attribute: Option<String>,
+    pub point_in_time_recovery: bool,
+    pub deletion_protection: bool,
+    /// The table's tags without stackctl's own.
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveFunction {
+    pub name: String,
+    pub arn: String,
+    pub runtime: String,
+    pub handler: String,
+    pub memory: i32,
+    pub timeout: i32,
+    pub role: String,
+    pub environment: BTreeMap<String, String>,
+    pub code_sha256: String,
+    pub tags: BTreeMap<String, String>,
+    /// Statement IDs in the function's resource policy.
+    pub permissions: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveRole {
+    pub name: String,
+    pub arn: String,
+    /// Service principals the role trusts.
+    pub trusted_services: Vec<String>,
+    /// stackctl's inline policy, as canonical JSON, if the role has it.
+    pub policy: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveApi {
+    pub id: String,
+    pub name: String,
+    pub endpoint: String,
+    pub protocol: String,
+    pub tags: BTreeMap<String, String>,
+    pub stages: Vec<String>,
+    pub routes: Vec<LiveRoute>,
+}
+
+impl LiveApi {
+    /// The invoke URL of a stage.
+    pub fn url(&self, stage: &str) -> String {
+        stage_url(&self.endpoint, stage)
+    }
+}
+
+pub fn stage_url(endpoint: &str, stage: &str) -> String {
+    if stage == "$default" {
+        format!("{endpoint}/")
+    } else {
+        format!("{endpoint}/{stage}")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveRoute {
+    pub id: String,
+    pub key: String,
+    pub integration_id: Option<String>,
+    /// The function ARN the route's integration invokes.
+    pub function_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub kind: String,
+    pub name: String,
+    /// The stack that owns it, if any.
+    pub owner: Option<String>,
+}
+
+/// Reads everything the stack owns, plus the physical names it wants, concurrently per service.
+pub async fn read(clients: &Clients, stack: &Stack) -> Result<LiveState, AwsError> {
+    let owned = tagging::owned(clients, &stack.name);
+    let roles = iam::read_roles(clients, &stack.name);
+    let apis = apigateway::read_apis(clients, &stack.name);
+    let (owned, roles, apis) = tokio::try_join!(owned, roles, apis)?;
+
+    let wanted_tables: Vec<String> = stack
+        .tables
+        .iter()
+        .map(|t| stack.physical_name(&t.logical))
+        .collect();
+    let route_functions = apis
+        .iter()
+        .flat_map(|api| api.routes.iter().filter_map(|r| r.function_arn.clone()))
+        .collect::<BTreeSet<_>>();
+    let wanted_functions: Vec<String> = stack
+        .functions
+        .iter()
+        .map(|f| stack.physical_name(&f.logical))
+        .collect();
+    let tables = dynamodb::read_tables(clients, &owned, &wanted_tables, &stack.name);
+    let functions =
+        lambda::read_functions(clients, &owned, &wanted_functions, &route_functions, stack);
+    let ((tables, table_conflicts), (functions, function_conflicts)) =
+        tokio::try_join!(tables, functions)?;
+
+    let mut conflicts = table_conflicts;
+    conflicts.extend(function_conflicts);
+    Ok(LiveState {
+        tables,
+        functions,
+        roles,
+        apis,
+        conflicts,
+    })
+}
+
+/// ARNs and tags of the tables and functions tagged for the stack.
+#[derive(Debug, Default)]
+pub(crate) struct Owned {
+    pub tables: BTreeMap<String, BTreeMap<String, String>>,
+    pub functions: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The tags without stackctl's own.
+pub(crate) fn user_tags<'a>(
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<String, String> {
+    tags.into_iter()
+        .filter(|(k, _)| !k.starts_with("stackctl:") && !k.starts_with("aws:"))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

@@ -1,0 +1,40 @@
+//! Finds tables and functions by the stack's tag in one paginated call.
+
+use aws_sdk_resourcegroupstagging::types::TagFilter;
+
+use super::Owned;
+use crate::aws::{AwsError, Clients, describe};
+use crate::stack::STACK_TAG;
+
+pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
+    let mut owned = Owned::default();
+    let mut pages = clients
+        .tagging
+        .get_resources()
+        .tag_filters(TagFilter::builder().key(STACK_TAG).values(stack).build())
+        .resource_type_filters("dynamodb:table")
+        .resource_type_filters("lambda:function")
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| describe("tagging:GetResources", e))?;
+        for mapping in page.resource_tag_mapping_list() {
+            let Some(arn) = mapping.resource_arn() else {
+                continue;
+            };
+            let tags = mapping
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            // arn:aws:dynamodb:REGION:ACCOUNT:table/NAME, arn:aws:lambda:REGION:ACCOUNT:function:NAME
+            if let Some(name) = arn.split(":table/").nth(1) {
+                owned.tables.insert(name.to_string(), tags);
+            } else if let Some(name) = arn.split(":function:").nth(1) {
+                let name = name.split(':').next().unwrap_or(name);
+                owned.functions.insert(name.to_string(), tags);
+            }
+        }
+    }
+    Ok(owned)
+}

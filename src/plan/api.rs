@@ -1,0 +1,177 @@
+//! How the HTTP API and its routes are diffed.
+
+use sha2::{Digest, Sha256};
+
+use super::{
+    Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value, all_new, compare,
+};
+use crate::live::{LiveApi, LiveFunction, LiveRoute};
+use crate::stack::{Address, ApiSpec, RouteSpec, Stack};
+
+pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
+    let desired = ApiDesired {
+        name: stack.name.clone(),
+        stack: stack.name.clone(),
+        spec: spec.clone(),
+    };
+    let after = desired_attrs(&desired);
+    let (action, before, changes) = match live {
+        None => (Action::Create, None, all_new(&after)),
+        Some(live) => {
+            let before = live_attrs(live);
+            let changes = compare(&before, &after, &[]);
+            let action = if changes.is_empty() {
+                Action::NoOp
+            } else {
+                Action::Update
+            };
+            (action, Some(before), changes)
+        }
+    };
+    Change {
+        address: Address::Api,
+        physical_name: desired.name.clone(),
+        action,
+        reason: None,
+        destroys_data: false,
+        changes,
+        before,
+        after: Some(after),
+        depends_on: Vec::new(),
+        desired: Some(Desired::Api(desired)),
+        live: live.cloned().map(Live::Api),
+    }
+}
+
+pub fn plan_delete(live: &LiveApi, reason: &str) -> Change {
+    Change {
+        address: Address::Api,
+        physical_name: format!("{} ({})", live.name, live.id),
+        action: Action::Delete,
+        reason: Some(reason.to_string()),
+        destroys_data: false,
+        changes: Vec::new(),
+        before: Some(live_attrs(live)),
+        after: None,
+        depends_on: Vec::new(),
+        desired: None,
+        live: Some(Live::Api(live.clone())),
+    }
+}
+
+/// The statement ID of the invoke permission a route adds to its function: derived from the
+/// route key, so re-runs find it instead of piling up statements.
+pub fn statement_id(route_key: &str) -> String {
+    let digest = Sha256::digest(route_key.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("stackctl-route-{hex}")
+}
+
+/// `function_of` finds the live function (by ARN) a live route invokes.
+pub fn plan_route<'a>(
+    stack: &Stack,
+    spec: &RouteSpec,
+    live: Option<(&LiveApi, &LiveRoute)>,
+    function_of: impl Fn(&str) -> Option<&'a LiveFunction>,
+) -> Change {
+    let desired = RouteDesired {
+        key: spec.key.clone(),
+        logical_function: spec.function.clone(),
+        function: stack.physical_name(&spec.function),
+        statement_id: statement_id(&spec.key),
+    };
+    let mut after = Attrs::new();
+    after.insert("function".into(), Value::str(&desired.function));
+    after.insert("invoke_permission".into(), Value::Bool(true));
+    let (action, before, changes) = match live {
+        None => (Action::Create, None, all_new(&after)),
+        Some((_, route)) => {
+            let before = live_route_attrs(route, &function_of);
+            let changes = compare(&before, &after, &[]);
+            let action = if changes.is_empty() {
+                Action::NoOp
+            } else {
+                Action::Update
+            };
+            (action, Some(before), changes)
+        }
+    };
+    Change {
+        address: Address::Route(spec.key.clone()),
+        physical_name: spec.key.clone(),
+        action,
+        reason: None,
+        destroys_data: false,
+        changes,
+        before,
+        after: Some(after),
+        depends_on: Vec::new(),
+        desired: Some(Desired::Route(desired)),
+        live: live.map(|(api, route)| Live::Route {
+            api_id: api.id.clone(),
+            route: route.clone(),
+        }),
+    }
+}
+
+pub fn plan_route_delete<'a>(
+    api: &LiveApi,
+    route: &LiveRoute,
+    function_of: impl Fn(&str) -> Option<&'a LiveFunction>,
+) -> Change {
+    Change {
+        address: Address::Route(route.key.clone()),
+        physical_name: route.key.clone(),
+        action: Action::Delete,
+        reason: Some("no longer in the stack file".to_string()),
+        destroys_data: false,
+        changes: Vec::new(),
+        before: Some(live_route_attrs(route, &function_of)),
+        after: None,
+        depends_on: Vec::new(),
+        desired: None,
+        live: Some(Live::Route {
+            api_id: api.id.clone(),
+            route: route.clone(),
+        }),
+    }
+}
+
+fn live_route_attrs<'a>(
+    route: &LiveRoute,
+    function_of: &impl Fn(&str) -> Option<&'a LiveFunction>,
+) -> Attrs {
+    let function = route.function_arn.as_deref().and_then(function_of);
+    let mut a = Attrs::new();
+    let name = route
+        .function_arn
+        .as_deref()
+        .map(|arn| arn.rsplit(':').next().unwrap_or(arn).to_string())
+        .unwrap_or_default();
+    a.insert("function".into(), Value::str(name));
+    let permitted = function.is_some_and(|f| f.permissions.contains(&statement_id(&route.key)));
+    a.insert("invoke_permission".into(), Value::Bool(permitted));
+    a
+}
+
+fn desired_attrs(d: &ApiDesired) -> Attrs {
+    let mut a = Attrs::new();
+    a.insert("name".into(), Value::str(&d.name));
+    a.insert("protocol".into(), Value::str("HTTP"));
+    a.insert("stage".into(), Value::str(&d.spec.stage));
+    a.insert("tags".into(), Value::map(&d.spec.tags));
+    a
+}
+
+fn live_attrs(live: &LiveApi) -> Attrs {
+    let mut a = Attrs::new();
+    a.insert("name".into(), Value::str(&live.name));
+    a.insert("protocol".into(), Value::str(&live.protocol));
+    let stage = match live.stages.as_slice() {
+        [one] => Value::str(one),
+        many => Value::list(many),
+    };
+    a.insert("stage".into(), stage);
+    a.insert("tags".into(), Value::map(&live.tags));
+    a
+}

@@ -1,0 +1,290 @@
+//! Builds the plan: every declared resource against its live form, every owned resource that
+//! is no longer declared as a delete, and the order in which apply must run them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Action, Blocker, Change, Plan, RoleSource, api, function, role, table};
+use crate::live::LiveState;
+use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
+
+/// `code_sha256` maps each function's logical name to its package hash.
+pub fn build(
+    stack: &Stack,
+    live: &LiveState,
+    code_sha256: &BTreeMap<String, String>,
+    region: &str,
+) -> Plan {
+    let mut changes = Vec::new();
+    let mut blockers = Vec::new();
+
+    for spec in &stack.tables {
+        let name = stack.physical_name(&spec.logical);
+        changes.push(table::plan(stack, spec, live.tables.get(&name)));
+    }
+    for (name, table) in &live.tables {
+        if !stack
+            .tables
+            .iter()
+            .any(|t| stack.physical_name(&t.logical) == *name)
+        {
+            changes.push(table::plan_delete(logical_of(stack, name), table));
+        }
+    }
+
+    let known = known_values(stack, live, &changes);
+    let resolve = |r: &Reference| known.get(&r.to_string()).cloned();
+
+    for spec in &stack.functions {
+        let role = match &spec.role {
+            Some(arn) => RoleSource::Arn(arn.clone()),
+            None => {
+                let name = role::role_name(stack, &spec.logical);
+                let live_role = live.roles.get(&name);
+                changes.push(role::plan(stack, &spec.logical, live_role));
+                RoleSource::Managed {
+                    name,
+                    arn: live_role.map(|r| r.arn.clone()),
+                }
+            }
+        };
+        let name = stack.physical_name(&spec.logical);
+        let sha = code_sha256.get(&spec.logical).map_or("", String::as_str);
+        let inputs = function::Inputs {
+            code_sha256: sha,
+            role,
+            resolve: &resolve,
+        };
+        changes.push(function::plan(
+            stack,
+            spec,
+            live.functions.get(&name),
+            inputs,
+        ));
+    }
+    for (name, f) in &live.functions {
+        if stack.function(logical_of(stack, name)).is_none() {
+            changes.push(function::plan_delete(logical_of(stack, name), f));
+        }
+    }
+    for (name, r) in &live.roles {
+        let logical = logical_of(stack, name);
+        if !stack.function(logical).is_some_and(|f| f.role.is_none()) {
+            changes.push(role::plan_delete(logical, r));
+        }
+    }
+
+    plan_api(stack, live, &mut changes);
+
+    for conflict in &live.conflicts {
+        let logical = logical_of(stack, &conflict.name).to_string();
+        let address = match conflict.kind.as_str() {
+            "table" => Address::Table(logical),
+            _ => Address::Function(logical),
+        };
+        let owner = match &conflict.owner {
+            Some(owner) => format!("stack {owner:?}"),
+            None => "no stackctl stack".to_string(),
+        };
+        blockers.push(Blocker {
+            address,
+            message: format!("{} {} exists but is managed by {owner}", conflict.kind, conflict.name),
+            help: "stackctl never takes over a resource it does not own: rename the resource in the stack file, or remove the existing one".to_string(),
+        });
+    }
+    changes.retain(|c| {
+        !live
+            .conflicts
+            .iter()
+            .any(|k| k.name == c.physical_name && c.action == Action::Create)
+    });
+    blockers.extend(deletion_protection_blockers(&changes));
+
+    order(&mut changes, stack);
+    Plan {
+        stack: stack.name.clone(),
+        region: region.to_string(),
+        changes,
+        blockers,
+        known,
+    }
+}
+
+fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
+    let function_of = |arn: &str| live.functions.values().find(|f| f.arn == arn);
+    let (primary, extras) = match live.apis.split_first() {
+        Some((first, rest)) => (Some(first), rest),
+        None => (None, &[][..]),
+    };
+    let Some(spec) = &stack.api else {
+        for api in &live.apis {
+            changes.push(api::plan_delete(api, "no [api] in the stack file"));
+        }
+        return;
+    };
+    changes.push(api::plan(stack, spec, primary));
+    for extra in extras {
+        changes.push(api::plan_delete(
+            extra,
+            "a second API tagged for this stack (left by an interrupted apply)",
+        ));
+    }
+    for route in &stack.routes {
+        let live_route = primary.and_then(|api| {
+            api.routes
+                .iter()
+                .find(|r| r.key == route.key)
+                .map(|r| (api, r))
+        });
+        changes.push(api::plan_route(stack, route, live_route, function_of));
+    }
+    if let Some(api) = primary {
+        for route in &api.routes {
+            if !stack.routes.iter().any(|r| r.key == route.key) {
+                changes.push(api::plan_route_delete(api, route, function_of));
+            }
+        }
+    }
+}
+
+/// Values references resolve to before apply: names always, ARNs and URLs of resources that
+/// exist and are kept.
+fn known_values(
+    stack: &Stack,
+    live: &LiveState,
+    table_changes: &[Change],
+) -> BTreeMap<String, String> {
+    let mut known = BTreeMap::new();
+    let mut put = |target: RefTarget, attr: RefAttr, value: String| {
+        known.insert(Reference { target, attr }.to_string(), value);
+    };
+    for spec in &stack.tables {
+        let name = stack.physical_name(&spec.logical);
+        put(
+            RefTarget::Table(spec.logical.clone()),
+            RefAttr::Name,
+            name.clone(),
+        );
+        let replaced = table_changes
+            .iter()
+            .any(|c| c.physical_name == name && c.action == Action::Replace);
+        if let (Some(t), false) = (live.tables.get(&name), replaced) {
+            put(
+                RefTarget::Table(spec.logical.clone()),
+                RefAttr::Arn,
+                t.arn.clone(),
+            );
+        }
+    }
+    for spec in &stack.functions {
+        let name = stack.physical_name(&spec.logical);
+        put(
+            RefTarget::Function(spec.logical.clone()),
+            RefAttr::Name,
+            name.clone(),
+        );
+        if let Some(f) = live.functions.get(&name) {
+            put(
+                RefTarget::Function(spec.logical.clone()),
+                RefAttr::Arn,
+                f.arn.clone(),
+            );
+        }
+    }
+    if let (Some(spec), Some(api)) = (&stack.api, live.apis.first()) {
+        put(RefTarget::Api, RefAttr::Id, api.id.clone());
+        put(RefTarget::Api, RefAttr::Url, api.url(&spec.stage));
+    }
+    known
+}
+
+fn deletion_protection_blockers(changes: &[Change]) -> Vec<Blocker> {
+    changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+        .filter_map(|c| match &c.live {
+            Some(super::Live::Table(t)) if t.deletion_protection => Some(Blocker {
+                address: c.address.clone(),
+                message: format!(
+                    "table {} has deletion protection on, so it cannot be {}",
+                    t.name,
+                    if c.action == Action::Delete { "deleted" } else { "replaced" }
+                ),
+                help: "set deletion_protection = false for this table in the stack file and apply that first (stackctl never turns protection off by itself)".to_string(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Sorts changes for display and fills in what each must wait for.
+fn order(changes: &mut [Change], stack: &Stack) {
+    changes.sort_by(|a, b| {
+        (a.action == Action::Delete, &a.address).cmp(&(b.action == Action::Delete, &b.address))
+    });
+    let active: BTreeSet<(Address, Action)> = changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| (c.address.clone(), c.action))
+        .collect();
+    let pending = |address: &Address| {
+        active
+            .iter()
+            .any(|(a, action)| a == address && *action != Action::Delete)
+    };
+    // `with_deletes`: count deletes of that kind too.
+    let of_kind = |kind: &str, with_deletes: bool| -> Vec<Address> {
+        active
+            .iter()
+            .filter(|(a, action)| a.kind() == kind && (with_deletes || *action != Action::Delete))
+            .map(|(a, _)| a.clone())
+            .collect()
+    };
+    for change in changes.iter_mut() {
+        let mut deps: Vec<Address> = match (&change.action, &change.address) {
+            (Action::NoOp, _) => Vec::new(),
+            // Deletes wait for whatever may still point at the resource.
+            (Action::Delete, Address::Table(_)) => of_kind("function", false),
+            (Action::Delete, Address::Function(_)) => {
+                [of_kind("route", true), of_kind("function", false)].concat()
+            }
+            (Action::Delete, Address::Role(f)) => vec![Address::Function(f.clone())],
+            (Action::Delete, Address::Api) => of_kind("route", true),
+            (Action::Delete, Address::Route(_)) => Vec::new(),
+            (_, Address::Function(f)) => {
+                let mut deps = vec![Address::Role(f.clone())];
+                if let Some(spec) = stack.function(f) {
+                    deps.extend(
+                        spec.environment
+                            .values()
+                            .flat_map(|t| t.references())
+                            .map(|r| r.target.address()),
+                    );
+                }
+                deps.into_iter().filter(&pending).collect()
+            }
+            (_, Address::Route(_)) => {
+                let function = match &change.desired {
+                    Some(super::Desired::Route(r)) => Address::Function(r.logical_function.clone()),
+                    _ => Address::Api,
+                };
+                [Address::Api, function]
+                    .into_iter()
+                    .filter(&pending)
+                    .collect()
+            }
+            (_, Address::Role(_) | Address::Table(_) | Address::Api) => Vec::new(),
+        };
+        deps.retain(|d| *d != change.address);
+        deps.sort();
+        deps.dedup();
+        change.depends_on = deps;
+    }
+}
+
+/// The logical name of a physical name `STACK-LOGICAL`.
+fn logical_of<'a>(stack: &Stack, physical: &'a str) -> &'a str {
+    physical
+        .strip_prefix(&stack.name)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .unwrap_or(physical)
+}

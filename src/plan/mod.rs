@@ -1,0 +1,224 @@
+//! The plan: desired state (the stack file) against live state (AWS), as a list of changes.
+//!
+//! Diffing lives here, one file per resource kind; rendering lives in `render` and `json`.
+//! Apply is driven by a [`Plan`] alone.
+
+mod api;
+mod build;
+mod function;
+pub mod json;
+pub mod render;
+mod role;
+mod table;
+mod value;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::live::{LiveApi, LiveFunction, LiveRole, LiveRoute, LiveTable};
+use crate::stack::{Address, ApiSpec, FunctionSpec, TableSpec};
+
+pub use api::statement_id;
+pub use build::build;
+pub use value::{Attrs, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+/// One attribute that differs between live and desired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttrChange {
+    pub name: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub forces_replacement: bool,
+}
+
+/// What one resource needs, with everything apply needs to carry it out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Change {
+    pub address: Address,
+    pub physical_name: String,
+    pub action: Action,
+    /// Why a resource is replaced or deleted.
+    pub reason: Option<String>,
+    /// The change deletes stored data (a table delete or replacement).
+    pub destroys_data: bool,
+    pub before: Option<Attrs>,
+    pub after: Option<Attrs>,
+    /// Attributes that differ; for a create every attribute, for a delete none.
+    pub changes: Vec<AttrChange>,
+    /// Changes that must finish before this one starts.
+    pub depends_on: Vec<Address>,
+    pub desired: Option<Desired>,
+    pub live: Option<Live>,
+}
+
+/// The desired form of one resource, resolved from the stack file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Desired {
+    Role(RoleDesired),
+    Table(TableDesired),
+    Function(FunctionDesired),
+    Api(ApiDesired),
+    Route(RouteDesired),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleDesired {
+    pub name: String,
+    pub path: String,
+    pub trusted_services: Vec<String>,
+    /// The inline policy document, as canonical JSON.
+    pub policy: String,
+    pub stack: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableDesired {
+    pub name: String,
+    pub stack: String,
+    pub spec: TableSpec,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FunctionDesired {
+    pub name: String,
+    pub stack: String,
+    pub spec: FunctionSpec,
+    pub code_sha256: String,
+    pub role: RoleSource,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleSource {
+    /// A role ARN given in the stack file.
+    Arn(String),
+    /// The role stackctl manages, by role name; its ARN is known once it exists.
+    Managed { name: String, arn: Option<String> },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiDesired {
+    pub name: String,
+    pub stack: String,
+    pub spec: ApiSpec,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RouteDesired {
+    pub key: String,
+    /// The logical name of the function the route invokes.
+    pub logical_function: String,
+    /// Its physical name.
+    pub function: String,
+    /// The statement ID of the invoke permission on the function.
+    pub statement_id: String,
+}
+
+/// The live form of one resource, as read before the plan was made.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Live {
+    Role(LiveRole),
+    Table(LiveTable),
+    Function(LiveFunction),
+    Api(LiveApi),
+    Route { api_id: String, route: LiveRoute },
+}
+
+/// Something that stops the plan from being applied as it is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Blocker {
+    pub address: Address,
+    pub message: String,
+    pub help: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub stack: String,
+    pub region: String,
+    pub changes: Vec<Change>,
+    pub blockers: Vec<Blocker>,
+    /// Values of references that are known before apply (`tables.orders.arn` -> ARN).
+    pub known: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub no_op: usize,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c.action {
+                Action::NoOp => s.no_op += 1,
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Replace => s.replace += 1,
+                Action::Delete => s.delete += 1,
+            }
+        }
+        s
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// Changes that delete stored data.
+    pub fn data_loss(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.destroys_data)
+    }
+}
+
+/// Compares attribute maps; `forces` lists the attributes whose change needs a replacement.
+pub(crate) fn compare(before: &Attrs, after: &Attrs, forces: &[&str]) -> Vec<AttrChange> {
+    let mut names: Vec<&String> = after.keys().chain(before.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let b = before.get(name);
+            let a = after.get(name);
+            (b != a).then(|| AttrChange {
+                name: name.clone(),
+                before: b.cloned(),
+                after: a.cloned(),
+                forces_replacement: forces.contains(&name.as_str()),
+            })
+        })
+        .collect()
+}
+
+/// Every attribute as an addition, for a resource to create.
+pub(crate) fn all_new(after: &Attrs) -> Vec<AttrChange> {
+    after
+        .iter()
+        .map(|(name, value)| AttrChange {
+            name: name.clone(),
+            before: None,
+            after: Some(value.clone()),
+            forces_replacement: false,
+        })
+        .collect()
+}

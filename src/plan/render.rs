@@ -1,0 +1,130 @@
+//! The plan as people read it.
+
+use std::fmt::Write;
+
+use super::{Action, AttrChange, Change, Plan, Value};
+
+/// Whether to colour the output (a terminal, and `NO_COLOR` not set).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+fn symbol(action: Action) -> (&'static str, &'static str) {
+    match action {
+        Action::Create => ("+", "32"),
+        Action::Update => ("~", "33"),
+        Action::Replace => ("-/+", "31"),
+        Action::Delete => ("-", "31"),
+        Action::NoOp => (" ", "0"),
+    }
+}
+
+pub fn text(plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    let shown: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    if shown.is_empty() {
+        let _ = writeln!(
+            out,
+            "No changes. Stack {} in {} matches the stack file.",
+            plan.stack, plan.region
+        );
+    } else {
+        let _ = writeln!(out, "Stack {} in {}:\n", plan.stack, plan.region);
+        for change in shown {
+            change_text(&mut out, change, style);
+        }
+        let s = plan.summary();
+        let _ = writeln!(
+            out,
+            "Plan: {} to create, {} to update, {} to replace, {} to delete.",
+            s.create, s.update, s.replace, s.delete
+        );
+    }
+    let losses: Vec<&Change> = plan.data_loss().collect();
+    if !losses.is_empty() {
+        let names: Vec<String> = losses.iter().map(|c| c.address.to_string()).collect();
+        let _ = writeln!(
+            out,
+            "{} this plan deletes table data ({}); apply needs --allow-data-loss.",
+            style.paint("1;31", "Warning:"),
+            names.join(", ")
+        );
+    }
+    for blocker in &plan.blockers {
+        let _ = writeln!(
+            out,
+            "{} {}: {}\n  help: {}",
+            style.paint("1;31", "Error:"),
+            blocker.address,
+            blocker.message,
+            blocker.help
+        );
+    }
+    out
+}
+
+fn change_text(out: &mut String, change: &Change, style: Style) {
+    let (sym, color) = symbol(change.action);
+    let mut header = format!("{sym} {}", change.address);
+    if !change.address.to_string().contains(&change.physical_name) {
+        let _ = write!(header, " ({})", change.physical_name);
+    }
+    let _ = write!(header, " will be {}", past_tense(change.action));
+    if change.destroys_data {
+        header.push_str(" - DESTROYS DATA");
+    }
+    let _ = writeln!(out, "  {}", style.paint(color, &header));
+    if let Some(reason) = &change.reason {
+        let _ = writeln!(out, "      # {reason}");
+    }
+    let width = change
+        .changes
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0);
+    for attr in &change.changes {
+        let _ = writeln!(out, "      {}", attr_text(attr, width, change.action));
+    }
+    out.push('\n');
+}
+
+fn attr_text(attr: &AttrChange, width: usize, action: Action) -> String {
+    let name = format!("{}:", attr.name);
+    let show = |v: &Option<Value>| v.as_ref().map_or("(none)".to_string(), Value::to_string);
+    let body = if action == Action::Create {
+        show(&attr.after)
+    } else {
+        format!("{} -> {}", show(&attr.before), show(&attr.after))
+    };
+    let mut line = format!("{name:<w$} {body}", w = width + 1);
+    if attr.forces_replacement {
+        line.push_str("  (forces replacement)");
+    }
+    line
+}
+
+fn past_tense(action: Action) -> &'static str {
+    match action {
+        Action::Create => "created",
+        Action::Update => "updated in place",
+        Action::Replace => "replaced",
+        Action::Delete => "deleted",
+        Action::NoOp => "left as it is",
+    }
+}

@@ -1,0 +1,108 @@
+//! How a managed function role is diffed.
+
+use super::{Action, Attrs, Change, Desired, Live, RoleDesired, Value, all_new, compare};
+use crate::live::{LiveRole, canonical_json, role_path};
+use crate::stack::{Address, Stack};
+
+pub const LAMBDA_SERVICE: &str = "lambda.amazonaws.com";
+
+/// What the function may do: write its own logs (what AWSLambdaBasicExecutionRole grants,
+/// scoped to the function's log group).
+fn policy(function_name: &str) -> String {
+    let log_group = format!("arn:aws:logs:*:*:log-group:/aws/lambda/{function_name}");
+    let document = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [log_group.clone(), format!("{log_group}:*")],
+            }
+        ],
+    });
+    canonical_json(&document.to_string())
+}
+
+/// The name of the role stackctl manages for a function.
+pub fn role_name(stack: &Stack, function: &str) -> String {
+    stack.physical_name(function)
+}
+
+pub fn plan(stack: &Stack, function: &str, live: Option<&LiveRole>) -> Change {
+    let desired = RoleDesired {
+        name: role_name(stack, function),
+        path: role_path(&stack.name),
+        trusted_services: vec![LAMBDA_SERVICE.to_string()],
+        policy: policy(&stack.physical_name(function)),
+        stack: stack.name.clone(),
+    };
+    let after = desired_attrs(&desired);
+    let address = Address::Role(function.to_string());
+    let (action, before, changes) = match live {
+        None => (Action::Create, None, all_new(&after)),
+        Some(live) => {
+            let before = live_attrs(live);
+            let changes = compare(&before, &after, &[]);
+            let action = if changes.is_empty() {
+                Action::NoOp
+            } else {
+                Action::Update
+            };
+            (action, Some(before), changes)
+        }
+    };
+    Change {
+        address,
+        physical_name: desired.name.clone(),
+        action,
+        reason: None,
+        destroys_data: false,
+        changes,
+        before,
+        after: Some(after),
+        depends_on: Vec::new(),
+        desired: Some(Desired::Role(desired)),
+        live: live.cloned().map(Live::Role),
+    }
+}
+
+pub fn plan_delete(function: &str, live: &LiveRole) -> Change {
+    Change {
+        address: Address::Role(function.to_string()),
+        physical_name: live.name.clone(),
+        action: Action::Delete,
+        reason: Some("its function no longer uses a managed role".to_string()),
+        destroys_data: false,
+        changes: Vec::new(),
+        before: Some(live_attrs(live)),
+        after: None,
+        depends_on: Vec::new(),
+        desired: None,
+        live: Some(Live::Role(live.clone())),
+    }
+}
+
+fn desired_attrs(d: &RoleDesired) -> Attrs {
+    let mut a = Attrs::new();
+    a.insert("name".into(), Value::str(&d.name));
+    a.insert("trusted_services".into(), Value::list(&d.trusted_services));
+    a.insert("policy".into(), Value::str(&d.policy));
+    a
+}
+
+fn live_attrs(live: &LiveRole) -> Attrs {
+    let mut a = Attrs::new();
+    a.insert("name".into(), Value::str(&live.name));
+    a.insert(
+        "trusted_services".into(),
+        Value::list(&live.trusted_services),
+    );
+    a.insert(
+        "policy".into(),
+        live.policy
+            .as_deref()
+            .map_or(Value::Str(String::new()), Value::str),
+    );
+    a
+}

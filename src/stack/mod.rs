@@ -1,0 +1,180 @@
+//! The stack file: what the user declared, checked and ready to compare with live AWS.
+//!
+//! [`load`] reads `stack.toml`, reports every problem with its location, and returns a
+//! [`Stack`]: the desired state. Nothing here talks to AWS.
+
+mod address;
+mod diagnostic;
+mod graph;
+mod reader;
+mod reference;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use address::Address;
+pub use diagnostic::StackFileError;
+pub use reference::{RefAttr, RefTarget, Reference, Template};
+
+/// The tag every resource stackctl creates carries; its value is the stack name.
+pub const STACK_TAG: &str = "stackctl:stack";
+
+/// A parsed and validated stack file.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub name: String,
+    pub region: Option<String>,
+    pub tables: Vec<TableSpec>,
+    pub functions: Vec<FunctionSpec>,
+    pub api: Option<ApiSpec>,
+    pub routes: Vec<RouteSpec>,
+}
+
+impl Stack {
+    /// The physical name of a resource declared as `logical`.
+    pub fn physical_name(&self, logical: &str) -> String {
+        format!("{}-{}", self.name, logical)
+    }
+
+    pub fn function(&self, logical: &str) -> Option<&FunctionSpec> {
+        self.functions.iter().find(|f| f.logical == logical)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyType {
+    String,
+    Number,
+    Binary,
+}
+
+impl KeyType {
+    /// DynamoDB's attribute type letter.
+    pub fn code(self) -> &'static str {
+        match self {
+            KeyType::String => "S",
+            KeyType::Number => "N",
+            KeyType::Binary => "B",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "S" => Some(KeyType::String),
+            "N" => Some(KeyType::Number),
+            "B" => Some(KeyType::Binary),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::String => "string",
+            KeyType::Number => "number",
+            KeyType::Binary => "binary",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub key_type: KeyType,
+}
+
+impl std::fmt::Display for KeySpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.name, self.key_type.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "kebab-case")]
+pub enum Billing {
+    OnDemand,
+    Provisioned {
+        read_capacity: i64,
+        write_capacity: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableSpec {
+    pub logical: String,
+    pub partition_key: KeySpec,
+    pub sort_key: Option<KeySpec>,
+    pub billing: Billing,
+    pub ttl_attribute: Option<String>,
+    pub point_in_time_recovery: bool,
+    pub deletion_protection: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionSpec {
+    pub logical: String,
+    pub runtime: String,
+    pub handler: String,
+    /// A directory (zipped by stackctl) or a `.zip` file, resolved against the stack file's folder.
+    pub code: PathBuf,
+    pub memory: i32,
+    pub timeout: i32,
+    pub environment: BTreeMap<String, Template>,
+    /// An existing role's ARN; when absent stackctl manages a role for the function.
+    pub role: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiType {
+    Http,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiSpec {
+    pub api_type: ApiType,
+    pub stage: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteSpec {
+    /// `METHOD /path`, as API Gateway writes a route key.
+    pub key: String,
+    pub function: String,
+}
+
+/// Reads and checks the stack file at `path`.
+pub fn load(path: &Path) -> Result<Stack, StackFileError> {
+    let shown = path.display().to_string();
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        StackFileError::unreadable(
+            &shown,
+            format!("cannot read {shown}: {e}"),
+            "pass the stack file with -f FILE, or run stackctl in the folder that holds stack.toml",
+        )
+    })?;
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    parse(&shown, &source, &dir)
+}
+
+/// Parses stack file text; `shown` names the file in messages.
+pub fn parse(shown: &str, source: &str, dir: &Path) -> Result<Stack, StackFileError> {
+    let read = reader::read(source, dir);
+    let mut problems = read.problems;
+    problems.extend(graph::check_cycles(&read.references));
+    problems.sort_by_key(|p| p.span.start);
+    match read.stack {
+        Some(stack) if problems.is_empty() => Ok(stack),
+        _ => Err(StackFileError::new(shown, source, problems)),
+    }
+}

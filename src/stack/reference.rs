@@ -1,0 +1,221 @@
+//! `${tables.orders.arn}`-style references inside string values.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use super::address::Address;
+
+/// What a reference points at.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "name")]
+pub enum RefTarget {
+    Table(String),
+    Function(String),
+    Api,
+}
+
+impl RefTarget {
+    pub fn address(&self) -> Address {
+        match self {
+            RefTarget::Table(name) => Address::Table(name.clone()),
+            RefTarget::Function(name) => Address::Function(name.clone()),
+            RefTarget::Api => Address::Api,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RefAttr {
+    Name,
+    Arn,
+    Id,
+    Url,
+}
+
+impl RefAttr {
+    fn as_str(self) -> &'static str {
+        match self {
+            RefAttr::Name => "name",
+            RefAttr::Arn => "arn",
+            RefAttr::Id => "id",
+            RefAttr::Url => "url",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Reference {
+    pub target: RefTarget,
+    pub attr: RefAttr,
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.target {
+            RefTarget::Table(name) => write!(f, "tables.{name}.{}", self.attr.as_str()),
+            RefTarget::Function(name) => write!(f, "functions.{name}.{}", self.attr.as_str()),
+            RefTarget::Api => write!(f, "api.{}", self.attr.as_str()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Segment {
+    Text(String),
+    Ref(Reference),
+}
+
+/// A string value that may embed references, resolved when the referenced values are known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub segments: Vec<Segment>,
+}
+
+impl Template {
+    pub fn references(&self) -> impl Iterator<Item = &Reference> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Ref(r) => Some(r),
+            Segment::Text(_) => None,
+        })
+    }
+
+    /// The value with every reference replaced, or `None` while one of them is not known yet.
+    pub fn resolve(&self, lookup: impl Fn(&Reference) -> Option<String>) -> Option<String> {
+        let mut out = String::new();
+        for segment in &self.segments {
+            match segment {
+                Segment::Text(text) => out.push_str(text),
+                Segment::Ref(r) => out.push_str(&lookup(r)?),
+            }
+        }
+        Some(out)
+    }
+}
+
+impl fmt::Display for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for segment in &self.segments {
+            match segment {
+                Segment::Text(text) => write!(f, "{}", text.replace("${", "$${"))?,
+                Segment::Ref(r) => write!(f, "${{{r}}}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A reference as written, before it is checked against what the file declares.
+#[derive(Debug)]
+pub struct RawRef {
+    pub text: String,
+    /// Byte range of `${...}` within the string's contents.
+    pub range: Range<usize>,
+}
+
+/// Splits `text` into literal text and `${...}` references; `$${` is a literal `${`.
+/// Returns the segments with unresolved references, or the byte range of an unclosed `${`.
+pub fn split(text: &str) -> Result<Vec<(Option<RawRef>, String)>, Range<usize>> {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(pos) = rest.find('$') {
+        literal.push_str(&rest[..pos]);
+        let after = &rest[pos..];
+        if after.starts_with("$${") {
+            literal.push_str("${");
+            rest = &after[3..];
+            offset += pos + 3;
+        } else if let Some(inner) = after.strip_prefix("${") {
+            let Some(end) = inner.find('}') else {
+                return Err(offset + pos..text.len());
+            };
+            if !literal.is_empty() {
+                parts.push((None, std::mem::take(&mut literal)));
+            }
+            let range = offset + pos..offset + pos + 2 + end + 1;
+            parts.push((
+                Some(RawRef {
+                    text: inner[..end].trim().to_string(),
+                    range,
+                }),
+                String::new(),
+            ));
+            rest = &inner[end + 1..];
+            offset += pos + 2 + end + 1;
+        } else {
+            literal.push('$');
+            rest = &after[1..];
+            offset += pos + 1;
+        }
+    }
+    literal.push_str(rest);
+    if !literal.is_empty() {
+        parts.push((None, literal));
+    }
+    Ok(parts)
+}
+
+/// Interprets the text inside `${...}`; the error says what forms exist.
+pub fn interpret(text: &str) -> Result<Reference, &'static str> {
+    let parts: Vec<&str> = text.split('.').collect();
+    let attr = |a: &str, allowed: &[RefAttr]| {
+        allowed
+            .iter()
+            .copied()
+            .find(|x| x.as_str() == a)
+            .ok_or("unknown attribute")
+    };
+    match parts.as_slice() {
+        ["tables", name, a] => Ok(Reference {
+            target: RefTarget::Table(name.to_string()),
+            attr: attr(a, &[RefAttr::Name, RefAttr::Arn])?,
+        }),
+        ["functions", name, a] => Ok(Reference {
+            target: RefTarget::Function(name.to_string()),
+            attr: attr(a, &[RefAttr::Name, RefAttr::Arn])?,
+        }),
+        ["api", a] => Ok(Reference {
+            target: RefTarget::Api,
+            attr: attr(a, &[RefAttr::Id, RefAttr::Url])?,
+        }),
+        _ => Err("unknown reference form"),
+    }
+}
+
+pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${api.id} or ${api.url}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_text_and_references() {
+        let parts = split("arn=${tables.orders.arn}/x $${literal} $5").unwrap();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[0].1, "arn=");
+        let r = parts[1].0.as_ref().unwrap();
+        assert_eq!(r.text, "tables.orders.arn");
+        assert_eq!(r.range, 4..24);
+        assert_eq!(parts[2].1, "/x ${literal} $5");
+    }
+
+    #[test]
+    fn unclosed_reference_is_reported() {
+        assert_eq!(split("a ${tables.x").unwrap_err(), 2..12);
+    }
+
+    #[test]
+    fn interprets_forms() {
+        assert_eq!(
+            interpret("functions.get-order.arn").unwrap().to_string(),
+            "functions.get-order.arn"
+        );
+        assert!(interpret("api.arn").is_err());
+        assert!(interpret("queues.x.url").is_err());
+    }
+}
