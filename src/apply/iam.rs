@@ -87,7 +87,7 @@ async fn update(
             .await
             .map_err(|e| describe("iam:UpdateAssumeRolePolicy", e))?;
     }
-    if changed(change, "policy") {
+    if changed(change, "permissions") {
         put_policy(ctx, d).await?;
     }
     ctx.set_output(role_output(&d.name), live.arn.clone());

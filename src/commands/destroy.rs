@@ -16,7 +16,12 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         ..declared
     };
     let packages = Default::default();
-    let (clients, plan) = super::plan::make(&empty, &hashes(&packages), aws).await?;
+    let (clients, mut plan) = super::plan::make(&empty, &hashes(&packages), aws).await?;
+    for change in &mut plan.changes {
+        change.reason = change
+            .destroys_data
+            .then(|| "the table and its items are deleted".to_string());
+    }
     super::apply::execute(
         &clients,
         &plan,

@@ -48,8 +48,21 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
     }
 }
 
+/// Reads the stack file; on failure prints every problem, then returns a one-line summary.
 fn load_stack(path: &Path) -> Result<Stack> {
-    Ok(stack::load(path)?)
+    let err = match stack::load(path) {
+        Ok(stack) => return Ok(stack),
+        Err(err) => err,
+    };
+    let count = err.problems.len();
+    let mut problems = err.problems.into_iter().map(miette::Report::new);
+    if count == 1 {
+        return Err(problems.next().expect("one problem"));
+    }
+    for problem in problems {
+        eprintln!("{problem:?}");
+    }
+    miette::bail!("{} has {count} problems; nothing was sent to AWS", err.path)
 }
 
 /// Zips every function's code, before any AWS call, so that bad code paths fail fast.

@@ -46,7 +46,7 @@ pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
 pub fn plan_delete(live: &LiveApi, reason: &str) -> Change {
     Change {
         address: Address::Api,
-        physical_name: format!("{} ({})", live.name, live.id),
+        physical_name: format!("{}, id {}", live.name, live.id),
         action: Action::Delete,
         reason: Some(reason.to_string()),
         destroys_data: false,

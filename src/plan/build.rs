@@ -68,7 +68,7 @@ pub fn build(
     }
     for (name, r) in &live.roles {
         let logical = logical_of(stack, name);
-        if !stack.function(logical).is_some_and(|f| f.role.is_none()) {
+        if stack.function(logical).is_none_or(|f| f.role.is_some()) {
             changes.push(role::plan_delete(logical, r));
         }
     }

@@ -87,7 +87,7 @@ fn desired_attrs(d: &RoleDesired) -> Attrs {
     let mut a = Attrs::new();
     a.insert("name".into(), Value::str(&d.name));
     a.insert("trusted_services".into(), Value::list(&d.trusted_services));
-    a.insert("policy".into(), Value::str(&d.policy));
+    a.insert("permissions".into(), permissions(Some(&d.policy)));
     a
 }
 
@@ -98,11 +98,42 @@ fn live_attrs(live: &LiveRole) -> Attrs {
         "trusted_services".into(),
         Value::list(&live.trusted_services),
     );
-    a.insert(
-        "policy".into(),
-        live.policy
-            .as_deref()
-            .map_or(Value::Str(String::new()), Value::str),
-    );
+    a.insert("permissions".into(), permissions(live.policy.as_deref()));
     a
+}
+
+/// A policy document as one line per statement (`Allow a, b on r`), for people to read and
+/// for equal policies to compare equal however they are written.
+fn permissions(policy: Option<&str>) -> Value {
+    let document: serde_json::Value = policy
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default();
+    let list = |v: &serde_json::Value| -> String {
+        match v {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => other.as_str().unwrap_or_default().to_string(),
+        }
+    };
+    let statements = match &document["Statement"] {
+        serde_json::Value::Array(items) => items.clone(),
+        serde_json::Value::Null => Vec::new(),
+        one => vec![one.clone()],
+    };
+    Value::List(
+        statements
+            .iter()
+            .map(|s| {
+                Value::Str(format!(
+                    "{} {} on {}",
+                    s["Effect"].as_str().unwrap_or("Allow"),
+                    list(&s["Action"]),
+                    list(&s["Resource"])
+                ))
+            })
+            .collect(),
+    )
 }

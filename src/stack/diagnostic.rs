@@ -38,18 +38,11 @@ impl Problem {
     }
 }
 
-/// A stack file that cannot be used, with all of its problems.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {} problem{} in the stack file", problems.len(), if problems.len() == 1 { "" } else { "s" })]
+/// A stack file that cannot be used, with all of its problems, each rendered on its own.
+#[derive(Debug)]
 pub struct StackFileError {
     pub path: String,
     pub problems: Vec<ProblemReport>,
-}
-
-impl Diagnostic for StackFileError {
-    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        Some(Box::new(self.problems.iter().map(|p| p as &dyn Diagnostic)))
-    }
 }
 
 impl StackFileError {

@@ -445,10 +445,7 @@ impl<'s> Reader<'s> {
                 code.span(),
                 "no such file or folder",
             )
-            .help(format!(
-                "paths are relative to the stack file's folder ({})",
-                dir.display()
-            ))
+            .help("paths are relative to the folder of the stack file")
         };
         self.problem(problem);
         None

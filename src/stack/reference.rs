@@ -126,9 +126,9 @@ pub fn split(text: &str) -> Result<Vec<(Option<RawRef>, String)>, Range<usize>> 
     while let Some(pos) = rest.find('$') {
         literal.push_str(&rest[..pos]);
         let after = &rest[pos..];
-        if after.starts_with("$${") {
+        if let Some(escaped) = after.strip_prefix("$${") {
             literal.push_str("${");
-            rest = &after[3..];
+            rest = escaped;
             offset += pos + 3;
         } else if let Some(inner) = after.strip_prefix("${") {
             let Some(end) = inner.find('}') else {

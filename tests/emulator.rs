@@ -1,0 +1,544 @@
+//! The real binary against a real AWS emulator (moto server), one emulator per test.
+
+mod support;
+
+use support::Project;
+
+const SHOP: &str = r#"
+[stack]
+name = "shop"
+
+[tables.orders]
+partition_key = { name = "pk", type = "string" }
+sort_key = { name = "sk", type = "string" }
+ttl_attribute = "expires_at"
+deletion_protection = false
+tags = { team = "core" }
+
+[functions.get-order]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/get-order"
+memory = 256
+environment = { ORDERS_TABLE = "${tables.orders.name}", ORDERS_ARN = "${tables.orders.arn}" }
+
+[functions.create-order]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/create-order"
+
+[api]
+type = "http"
+stage = "prod"
+
+[routes]
+"GET /orders/{id}" = "get-order"
+"POST /orders" = { function = "create-order" }
+"#;
+
+#[test]
+fn plan_on_an_empty_account_shows_every_resource() {
+    let project = Project::new(SHOP);
+    let run = project.run(&["plan", "--detailed-exitcode"]);
+    run.code(2);
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn apply_creates_the_stack_and_the_next_plan_is_empty() {
+    let project = Project::new(SHOP);
+    let run = project.apply_converges();
+    assert!(
+        run.stdout.contains("Apply complete: 8 changes"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("api.url = https://") && run.stdout.contains("/prod"),
+        "{}",
+        run.stdout
+    );
+    let again = project.run(&["plan"]);
+    again.success();
+    assert_eq!(
+        again.stdout,
+        "No changes. Stack shop in us-east-1 matches the stack file.\n"
+    );
+
+    // What AWS now holds, read with the SDK.
+    let ddb = project.dynamodb();
+    let table = project
+        .block_on(ddb.describe_table().table_name("shop-orders").send())
+        .unwrap();
+    let table = table.table().unwrap();
+    let arn = table.table_arn().unwrap().to_string();
+    let tags = project
+        .block_on(ddb.list_tags_of_resource().resource_arn(&arn).send())
+        .unwrap();
+    let tags: Vec<(String, String)> = tags
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    assert!(
+        tags.contains(&("stackctl:stack".into(), "shop".into())),
+        "{tags:?}"
+    );
+    assert!(tags.contains(&("team".into(), "core".into())), "{tags:?}");
+
+    let lambda = project.lambda();
+    let function = project
+        .block_on(lambda.get_function().function_name("shop-get-order").send())
+        .unwrap();
+    let config = function.configuration().unwrap();
+    assert_eq!(config.memory_size(), Some(256));
+    let env = config.environment().unwrap().variables().unwrap();
+    assert_eq!(env["ORDERS_TABLE"], "shop-orders");
+    assert_eq!(
+        env["ORDERS_ARN"], arn,
+        "references resolve to values created in the same apply"
+    );
+    assert!(
+        config
+            .role()
+            .unwrap()
+            .ends_with(":role/stackctl/shop/shop-get-order")
+    );
+
+    let apis = project
+        .block_on(project.apigateway().get_apis().send())
+        .unwrap();
+    let api = &apis.items()[0];
+    let routes = project
+        .block_on(
+            project
+                .apigateway()
+                .get_routes()
+                .api_id(api.api_id().unwrap())
+                .send(),
+        )
+        .unwrap();
+    let mut keys: Vec<&str> = routes
+        .items()
+        .iter()
+        .filter_map(|r| r.route_key())
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["GET /orders/{id}", "POST /orders"]);
+    let policy = project
+        .block_on(lambda.get_policy().function_name("shop-get-order").send())
+        .unwrap();
+    assert!(
+        policy
+            .policy()
+            .unwrap()
+            .contains("apigateway.amazonaws.com"),
+        "the route may invoke its function"
+    );
+}
+
+#[test]
+fn json_plan_is_machine_readable() {
+    let project = Project::new(SHOP);
+    let run = project.run(&["plan", "--output", "json"]);
+    run.success();
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
+    assert_eq!(plan["format_version"], "1");
+    assert_eq!(plan["has_changes"], true);
+    assert_eq!(plan["summary"]["create"], 8);
+    let function = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "function.get-order")
+        .unwrap();
+    assert_eq!(function["action"], "create");
+    assert_eq!(function["after"]["memory"], 256);
+    let unknown: Vec<&str> = function["after_unknown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(unknown, ["environment.ORDERS_ARN", "role"]);
+    assert_eq!(
+        function["depends_on"],
+        serde_json::json!(["role.get-order", "table.orders"])
+    );
+}
+
+#[test]
+fn one_attribute_of_each_kind_changes_in_place() {
+    let project = Project::new(SHOP);
+    project.apply_converges();
+    let changed = SHOP
+        .replace(
+            "deletion_protection = false",
+            "deletion_protection = false\npoint_in_time_recovery = true",
+        )
+        .replace("memory = 256", "memory = 512")
+        .replace("stage = \"prod\"", "stage = \"live\"")
+        .replace(
+            "\"POST /orders\" = { function = \"create-order\" }",
+            "\"POST /orders\" = \"get-order\"",
+        );
+    project.set_stack(&changed);
+    let plan = project.run(&["plan", "--detailed-exitcode"]);
+    plan.code(2);
+    insta::assert_snapshot!(plan.stdout);
+    project.apply_converges();
+
+    let lambda = project.lambda();
+    let config = project
+        .block_on(lambda.get_function().function_name("shop-get-order").send())
+        .unwrap();
+    assert_eq!(config.configuration().unwrap().memory_size(), Some(512));
+    let backups = project
+        .block_on(
+            project
+                .dynamodb()
+                .describe_continuous_backups()
+                .table_name("shop-orders")
+                .send(),
+        )
+        .unwrap();
+    let status = backups
+        .continuous_backups_description()
+        .and_then(|d| d.point_in_time_recovery_description())
+        .and_then(|d| d.point_in_time_recovery_status())
+        .unwrap();
+    assert_eq!(status.as_str(), "ENABLED");
+}
+
+#[test]
+fn removing_resources_from_the_file_deletes_them() {
+    let project = Project::new(SHOP);
+    project.apply_converges();
+    let without = SHOP
+        .replace("\"POST /orders\" = { function = \"create-order\" }\n", "")
+        .replace(
+            "[functions.create-order]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"functions/create-order\"\n",
+            "",
+        );
+    project.set_stack(&without);
+    let plan = project.run(&["plan"]);
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("- role.create-order (shop-create-order) will be deleted"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("- function.create-order (shop-create-order) will be deleted"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("- route[POST /orders] will be deleted"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to create, 0 to update, 0 to replace, 3 to delete."),
+        "{}",
+        plan.stdout
+    );
+    project.apply_converges();
+
+    let gone = project.block_on(
+        project
+            .lambda()
+            .get_function()
+            .function_name("shop-create-order")
+            .send(),
+    );
+    assert!(gone.is_err(), "the function is deleted");
+    let role = project.block_on(
+        project
+            .iam()
+            .get_role()
+            .role_name("shop-create-order")
+            .send(),
+    );
+    assert!(role.is_err(), "its managed role is deleted");
+}
+
+#[test]
+fn deleting_a_table_needs_allow_data_loss() {
+    let project = Project::new(SHOP);
+    project.apply_converges();
+    let ddb = project.dynamodb();
+    project
+        .block_on(
+            ddb.put_item()
+                .table_name("shop-orders")
+                .item(
+                    "pk",
+                    aws_sdk_dynamodb::types::AttributeValue::S("order#1".into()),
+                )
+                .item(
+                    "sk",
+                    aws_sdk_dynamodb::types::AttributeValue::S("order".into()),
+                )
+                .send(),
+        )
+        .unwrap();
+    // The table goes, and the function that referred to it stops referring to it.
+    let without = SHOP
+        .replace(
+            "[tables.orders]\npartition_key = { name = \"pk\", type = \"string\" }\nsort_key = { name = \"sk\", type = \"string\" }\nttl_attribute = \"expires_at\"\ndeletion_protection = false\ntags = { team = \"core\" }\n",
+            "",
+        )
+        .replace(
+            "environment = { ORDERS_TABLE = \"${tables.orders.name}\", ORDERS_ARN = \"${tables.orders.arn}\" }",
+            "",
+        );
+    project.set_stack(&without);
+    let refused = project.run(&["apply", "--yes"]);
+    refused.code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("refusing to apply: this plan deletes the data of table.orders"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("--allow-data-loss"),
+        "{}",
+        refused.stderr
+    );
+    let items = project
+        .block_on(ddb.scan().table_name("shop-orders").send())
+        .unwrap();
+    assert_eq!(items.count(), 1, "nothing was changed");
+    let config = project
+        .block_on(
+            project
+                .lambda()
+                .get_function()
+                .function_name("shop-get-order")
+                .send(),
+        )
+        .unwrap();
+    assert!(
+        config.configuration().unwrap().environment().is_some(),
+        "not even the function"
+    );
+
+    project
+        .run(&["apply", "--yes", "--allow-data-loss"])
+        .success();
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert!(
+        project
+            .block_on(ddb.describe_table().table_name("shop-orders").send())
+            .is_err()
+    );
+}
+
+#[test]
+fn a_key_change_is_a_replacement_that_destroys_data() {
+    let project = Project::new(SHOP);
+    project.apply_converges();
+    project.set_stack(&SHOP.replace(
+        "sort_key = { name = \"sk\", type = \"string\" }",
+        "sort_key = { name = \"created\", type = \"number\" }",
+    ));
+    let plan = project.run(&["plan"]);
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("-/+ table.orders (shop-orders) will be replaced - DESTROYS DATA"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("sort_key: \"sk (string)\" -> \"created (number)\"  (forces replacement)"),
+        "{}",
+        plan.stdout
+    );
+    project.run(&["apply", "--yes"]).code(1);
+    project
+        .run(&["apply", "--yes", "--allow-data-loss"])
+        .success();
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn deletion_protection_is_never_turned_off_silently() {
+    let protected = SHOP.replace("deletion_protection = false\n", "");
+    let project = Project::new(&protected);
+    project.apply_converges();
+    let run = project.run(&["destroy", "--yes", "--allow-data-loss"]);
+    run.code(1);
+    assert!(
+        run.stdout
+            .contains("table shop-orders has deletion protection on, so it cannot be deleted"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+    let still = project.block_on(
+        project
+            .lambda()
+            .get_function()
+            .function_name("shop-get-order")
+            .send(),
+    );
+    assert!(still.is_ok(), "destroy refused as a whole");
+}
+
+#[test]
+fn destroy_removes_everything_the_stack_owns() {
+    let project = Project::new(SHOP);
+    project.apply_converges();
+    let run = project.run(&["destroy", "--yes", "--allow-data-loss"]);
+    run.success();
+    // The routes go with their API.
+    assert!(
+        run.stdout.contains("Apply complete: 6 changes"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("- table.orders (shop-orders) will be deleted - DESTROYS DATA"),
+        "{}",
+        run.stdout
+    );
+    let plan = project.run(&["plan", "--output", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert_eq!(plan["summary"]["create"], 8, "everything is gone");
+    let roles = project
+        .block_on(
+            project
+                .iam()
+                .list_roles()
+                .path_prefix("/stackctl/shop/")
+                .send(),
+        )
+        .unwrap();
+    assert!(roles.roles().is_empty());
+}
+
+#[test]
+fn apply_without_a_terminal_needs_yes() {
+    let project = Project::new(SHOP);
+    let run = project.run(&["apply"]);
+    run.code(1);
+    assert!(run.stderr.contains("pass --yes"), "{}", run.stderr);
+    let plan: serde_json::Value =
+        serde_json::from_str(&project.run(&["plan", "--output", "json"]).stdout).unwrap();
+    assert_eq!(plan["summary"]["create"], 8, "nothing was created");
+}
+
+#[test]
+fn a_table_the_stack_does_not_own_is_never_touched() {
+    let project = Project::new(SHOP);
+    let ddb = project.dynamodb();
+    let key = aws_sdk_dynamodb::types::KeySchemaElement::builder()
+        .attribute_name("id")
+        .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+        .build()
+        .unwrap();
+    let attr = aws_sdk_dynamodb::types::AttributeDefinition::builder()
+        .attribute_name("id")
+        .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+        .build()
+        .unwrap();
+    project
+        .block_on(
+            ddb.create_table()
+                .table_name("shop-orders")
+                .key_schema(key)
+                .attribute_definitions(attr)
+                .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+                .send(),
+        )
+        .unwrap();
+    let plan = project.run(&["plan"]);
+    plan.code(1);
+    assert!(
+        plan.stdout
+            .contains("table shop-orders exists but is managed by no stackctl stack"),
+        "{}",
+        plan.stdout
+    );
+    let apply = project.run(&["apply", "--yes"]);
+    apply.code(1);
+    let functions = project
+        .block_on(project.lambda().list_functions().send())
+        .unwrap();
+    assert!(functions.functions().is_empty(), "apply refused as a whole");
+}
+
+#[test]
+fn code_hashes_are_stable_and_exact() {
+    let project = Project::new(SHOP);
+    project.apply_converges();
+    // Touching files, and rewriting them with the same bytes, is no change.
+    let index = project.path("functions/get-order/index.mjs");
+    let content = std::fs::read(&index).unwrap();
+    std::fs::write(&index, &content).unwrap();
+    let file = std::fs::File::options().write(true).open(&index).unwrap();
+    file.set_modified(
+        std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(2_000_000_000),
+    )
+    .unwrap();
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    // One byte more is a code change, and only that.
+    let mut changed = content.clone();
+    changed.push(b'\n');
+    std::fs::write(&index, changed).unwrap();
+    let plan = project.run(&["plan", "--detailed-exitcode"]);
+    plan.code(2);
+    assert!(
+        plan.stdout
+            .contains("~ function.get-order (shop-get-order) will be updated in place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("code_sha256: \""), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete."),
+        "{}",
+        plan.stdout
+    );
+    project.apply_converges();
+}
+
+#[test]
+fn a_second_api_left_by_an_interrupted_apply_is_removed() {
+    let project = Project::new(SHOP);
+    project.apply_converges();
+    project
+        .block_on(
+            project
+                .apigateway()
+                .create_api()
+                .name("shop")
+                .protocol_type(aws_sdk_apigatewayv2::types::ProtocolType::Http)
+                .tags("stackctl:stack", "shop")
+                .send(),
+        )
+        .unwrap();
+    let plan = project.run(&["plan"]);
+    assert!(
+        plan.stdout
+            .contains("# a second API tagged for this stack (left by an interrupted apply)"),
+        "{}",
+        plan.stdout
+    );
+    project.apply_converges();
+    let apis = project
+        .block_on(project.apigateway().get_apis().send())
+        .unwrap();
+    assert_eq!(apis.items().len(), 1);
+}

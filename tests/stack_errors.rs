@@ -1,0 +1,111 @@
+//! What users see for a bad stack file: every problem, with file, line, column, the text
+//! underlined and a hint; exit code 1; and no AWS call.
+
+mod support;
+
+use std::path::Path;
+
+use support::stackctl;
+
+fn fixtures() -> &'static Path {
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/invalid"
+    ))
+}
+
+/// Validates a fixture, checks the exit code, and checks that plan reports the same
+/// problems before talking to AWS (its endpoint is a closed port).
+fn errors_of(fixture: &str) -> String {
+    let run = stackctl(fixtures(), None, &["validate", "-f", fixture]);
+    run.code(1);
+    assert!(
+        run.stdout.is_empty(),
+        "validate printed to stdout: {}",
+        run.stdout
+    );
+    let plan = stackctl(
+        fixtures(),
+        Some("http://127.0.0.1:9"),
+        &["plan", "-f", fixture],
+    );
+    plan.code(1);
+    assert_eq!(
+        plan.stderr, run.stderr,
+        "plan must fail the same way, before any AWS call"
+    );
+    run.stderr
+}
+
+#[test]
+fn toml_syntax_error() {
+    insta::assert_snapshot!(errors_of("syntax.toml"));
+}
+
+#[test]
+fn unknown_key_suggests_the_right_one() {
+    insta::assert_snapshot!(errors_of("unknown_key.toml"));
+}
+
+#[test]
+fn wrong_types_and_ranges_are_all_reported() {
+    insta::assert_snapshot!(errors_of("wrong_type.toml"));
+}
+
+#[test]
+fn dangling_references() {
+    insta::assert_snapshot!(errors_of("dangling_reference.toml"));
+}
+
+#[test]
+fn reference_cycle_names_the_whole_loop() {
+    insta::assert_snapshot!(errors_of("cycle.toml"));
+}
+
+#[test]
+fn bad_routes() {
+    insta::assert_snapshot!(errors_of("routes.toml"));
+}
+
+#[test]
+fn bad_names_and_missing_code() {
+    insta::assert_snapshot!(errors_of("names.toml"));
+}
+
+#[test]
+fn missing_required_fields() {
+    insta::assert_snapshot!(errors_of("missing_fields.toml"));
+}
+
+#[test]
+fn missing_stack_file() {
+    insta::assert_snapshot!(errors_of("does-not-exist.toml"));
+}
+
+#[test]
+fn the_repository_stack_is_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = stackctl(root, None, &["validate"]);
+    run.success();
+    assert_eq!(
+        run.stdout,
+        "stack.toml is valid: stack shop, 2 tables, 3 functions, 3 routes.\n"
+    );
+}
+
+#[test]
+fn usage_errors_exit_1_not_2() {
+    let run = stackctl(
+        fixtures(),
+        None,
+        &["plan", "--detailed-exitcode", "--bogus"],
+    );
+    run.code(1);
+    assert!(
+        run.stderr.contains("unexpected argument '--bogus'"),
+        "{}",
+        run.stderr
+    );
+    stackctl(fixtures(), None, &["plan", "--output", "yaml"]).code(1);
+    stackctl(fixtures(), None, &["--help"]).code(0);
+}

@@ -1,0 +1,243 @@
+//! Test support: a moto server of the test's own on a free loopback port, a project folder
+//! with a stack file, and the real `stackctl` binary run against them.
+
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const REGION: &str = "us-east-1";
+
+/// The result of one run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// Runs `stackctl` with a clean environment: no user AWS configuration, no colour.
+pub fn stackctl(dir: &Path, endpoint: Option<&str>, args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackctl"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", REGION)
+        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    if let Some(endpoint) = endpoint {
+        cmd.env("AWS_ENDPOINT_URL", endpoint);
+    }
+    let out = cmd.output().expect("stackctl runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The moto_server of the pinned version, installed by the project's script when missing.
+fn moto_server() -> &'static Path {
+    static SERVER: OnceLock<PathBuf> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/moto-env");
+        let out = Command::new("bash")
+            .arg(&script)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("scripts/moto-env runs");
+        assert!(out.status.success(), "scripts/moto-env failed");
+        PathBuf::from(String::from_utf8(out.stdout).expect("a path").trim())
+    })
+}
+
+/// A moto server that lives as long as the value.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+    log: PathBuf,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let server = moto_server();
+        for _ in 0..5 {
+            let port = free_port();
+            let log = std::env::temp_dir().join(format!("stackctl-moto-{port}.log"));
+            let child = Command::new(server)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("log file"))
+                .spawn()
+                .expect("moto_server starts");
+            let mut moto = Moto {
+                child,
+                endpoint: format!("http://127.0.0.1:{port}"),
+                log,
+            };
+            if moto.wait_ready(port) {
+                return moto;
+            }
+        }
+        panic!("moto_server did not start");
+    }
+
+    /// Waits until the server accepts connections; false if it exited (port taken).
+    fn wait_ready(&mut self, port: u16) -> bool {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return true;
+            }
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        panic!("moto_server did not listen on {port} within 60s:\n{log}");
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A folder with a stack file and function code, and an emulator of its own.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub moto: Moto,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Project {
+    pub fn new(stack: &str) -> Project {
+        let project = Project {
+            dir: tempfile::tempdir().expect("temp dir"),
+            moto: Moto::start(),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime"),
+        };
+        project.set_stack(stack);
+        project
+    }
+
+    /// Writes the stack file, and a small handler for every `code = "..."` folder it names.
+    pub fn set_stack(&self, stack: &str) {
+        for line in stack.lines() {
+            if let Some(rest) = line.trim().strip_prefix("code = \"") {
+                let folder = rest.trim_end_matches('"');
+                let index = self.path(folder).join("index.mjs");
+                if !index.exists() {
+                    self.write(
+                        &format!("{folder}/index.mjs"),
+                        &format!("export const handler = async () => ({{ statusCode: 200, body: {folder:?} }});\n"),
+                    );
+                }
+            }
+        }
+        self.write("stack.toml", stack);
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, contents: &str) {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, contents).expect("write");
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        stackctl(self.dir.path(), Some(&self.moto.endpoint), args)
+    }
+
+    /// Applies and checks that the following plan shows no changes.
+    pub fn apply_converges(&self) -> Run {
+        let run = self.run(&["apply", "--yes"]);
+        run.success();
+        self.run(&["plan", "--detailed-exitcode"]).code(0);
+        run
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        let creds = aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests");
+        self.block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new(REGION))
+                .endpoint_url(&self.moto.endpoint)
+                .credentials_provider(creds)
+                .load(),
+        )
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk_config())
+    }
+
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        aws_sdk_lambda::Client::new(&self.sdk_config())
+    }
+
+    pub fn apigateway(&self) -> aws_sdk_apigatewayv2::Client {
+        aws_sdk_apigatewayv2::Client::new(&self.sdk_config())
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config())
+    }
+}
