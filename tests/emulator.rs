@@ -542,3 +542,48 @@ fn a_second_api_left_by_an_interrupted_apply_is_removed() {
         .unwrap();
     assert_eq!(apis.items().len(), 1);
 }
+
+#[test]
+fn a_role_of_the_same_name_outside_the_stack_is_never_taken_over() {
+    let project = Project::new(SHOP);
+    project
+        .block_on(
+            project
+                .iam()
+                .create_role()
+                .role_name("shop-get-order")
+                .assume_role_policy_document("{}")
+                .send(),
+        )
+        .unwrap();
+    let plan = project.run(&["plan"]);
+    plan.code(1);
+    assert!(
+        plan.stdout
+            .contains("role shop-get-order exists but is managed by no stackctl stack"),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[test]
+fn endpoint_and_region_flags_override_the_environment() {
+    let project = Project::new(SHOP);
+    let run = support::stackctl(
+        project.dir.path(),
+        None,
+        &[
+            "plan",
+            "--endpoint-url",
+            &project.moto.endpoint,
+            "--region",
+            "eu-west-1",
+        ],
+    );
+    run.success();
+    assert!(
+        run.stdout.starts_with("Stack shop in eu-west-1:"),
+        "{}",
+        run.stdout
+    );
+}

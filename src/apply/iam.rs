@@ -55,16 +55,27 @@ async fn create(ctx: &Context<'_>, d: &RoleDesired) -> Result<(), AwsError> {
         .await
     {
         Ok(out) => out.role().map(|r| r.arn().to_string()).unwrap_or_default(),
-        // Left by an interrupted apply: take it up where it stopped.
-        Err(e) if classify(&e) == ErrorKind::Conflict => iam
-            .get_role()
-            .role_name(&d.name)
-            .send()
-            .await
-            .map_err(|e| describe("iam:GetRole", e))?
-            .role()
-            .map(|r| r.arn().to_string())
-            .unwrap_or_default(),
+        // Left by an interrupted apply: take it up where it stopped, if it is ours.
+        Err(e) if classify(&e) == ErrorKind::Conflict => {
+            let existing = iam
+                .get_role()
+                .role_name(&d.name)
+                .send()
+                .await
+                .map_err(|e| describe("iam:GetRole", e))?;
+            let role = existing.role();
+            if role.map(|r| r.path()) != Some(d.path.as_str()) {
+                return Err(AwsError::Call {
+                    operation: "iam:CreateRole".to_string(),
+                    message: format!(
+                        "role {} exists but is not managed by stack {} (its path is not {}); give the function a role = ARN, or remove the role",
+                        d.name, d.stack, d.path
+                    ),
+                    kind: ErrorKind::Conflict,
+                });
+            }
+            role.map(|r| r.arn().to_string()).unwrap_or_default()
+        }
         Err(e) => return Err(describe("iam:CreateRole", e)),
     };
     put_policy(ctx, d).await?;

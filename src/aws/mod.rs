@@ -37,8 +37,8 @@ impl Clients {
             // Throttling and 5xx are retried with exponential backoff and jitter.
             .retry_config(
                 RetryConfig::standard()
-                    .with_max_attempts(10)
-                    .with_max_backoff(Duration::from_secs(20)),
+                    .with_max_attempts(6)
+                    .with_max_backoff(Duration::from_secs(8)),
             )
             .timeout_config(
                 TimeoutConfig::builder()

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use futures::future::try_join_all;
 
-use super::LiveRole;
+use super::{Conflict, LiveRole};
 use crate::aws::{AwsError, Clients, ErrorKind, classify, describe};
 
 /// The name of the inline policy stackctl writes on the roles it manages.
@@ -15,7 +15,30 @@ pub fn role_path(stack: &str) -> String {
     format!("/stackctl/{stack}/")
 }
 
+/// Reads the stack's roles, and reports wanted role names taken by roles outside its path.
 pub async fn read_roles(
+    clients: &Clients,
+    stack: &str,
+    wanted: &[String],
+) -> Result<(BTreeMap<String, LiveRole>, Vec<Conflict>), AwsError> {
+    let roles = read_owned(clients, stack).await?;
+    let missing = wanted.iter().filter(|name| !roles.contains_key(*name));
+    let probes = missing.map(|name| async move {
+        match clients.iam.get_role().role_name(name).send().await {
+            Ok(_) => Ok(Some(Conflict {
+                kind: "role".to_string(),
+                name: name.clone(),
+                owner: None,
+            })),
+            Err(e) if classify(&e) == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(describe("iam:GetRole", e)),
+        }
+    });
+    let conflicts = try_join_all(probes).await?.into_iter().flatten().collect();
+    Ok((roles, conflicts))
+}
+
+async fn read_owned(
     clients: &Clients,
     stack: &str,
 ) -> Result<BTreeMap<String, LiveRole>, AwsError> {

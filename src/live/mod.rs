@@ -122,9 +122,15 @@ pub struct Conflict {
 /// Reads everything the stack owns, plus the physical names it wants, concurrently per service.
 pub async fn read(clients: &Clients, stack: &Stack) -> Result<LiveState, AwsError> {
     let owned = tagging::owned(clients, &stack.name);
-    let roles = iam::read_roles(clients, &stack.name);
+    let wanted_roles: Vec<String> = stack
+        .functions
+        .iter()
+        .filter(|f| f.role.is_none())
+        .map(|f| stack.physical_name(&f.logical))
+        .collect();
+    let roles = iam::read_roles(clients, &stack.name, &wanted_roles);
     let apis = apigateway::read_apis(clients, &stack.name);
-    let (owned, roles, apis) = tokio::try_join!(owned, roles, apis)?;
+    let (owned, (roles, role_conflicts), apis) = tokio::try_join!(owned, roles, apis)?;
 
     let wanted_tables: Vec<String> = stack
         .tables
@@ -148,6 +154,7 @@ pub async fn read(clients: &Clients, stack: &Stack) -> Result<LiveState, AwsErro
 
     let mut conflicts = table_conflicts;
     conflicts.extend(function_conflicts);
+    conflicts.extend(role_conflicts);
     Ok(LiveState {
         tables,
         functions,

@@ -79,6 +79,7 @@ pub fn build(
         let logical = logical_of(stack, &conflict.name).to_string();
         let address = match conflict.kind.as_str() {
             "table" => Address::Table(logical),
+            "role" => Address::Role(logical),
             _ => Address::Function(logical),
         };
         let owner = match &conflict.owner {
