@@ -109,3 +109,8 @@ fn usage_errors_exit_1_not_2() {
     stackctl(fixtures(), None, &["plan", "--output", "yaml"]).code(1);
     stackctl(fixtures(), None, &["--help"]).code(0);
 }
+
+#[test]
+fn table_and_index_mistakes() {
+    insta::assert_snapshot!(errors_of("tables.toml"));
+}

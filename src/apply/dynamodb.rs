@@ -1,12 +1,18 @@
-//! Creating, updating and deleting tables, each step waiting for the table to be ACTIVE.
+//! Creating, updating and deleting tables. Every step waits for the table and its indexes to
+//! be ACTIVE before the next: DynamoDB allows one index creation or deletion per update, and
+//! most updates only on an ACTIVE table.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType as DynamoKeyType,
-    PointInTimeRecoverySpecification, ProvisionedThroughput, ScalarAttributeType, Tag,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, ContinuousBackupsStatus, CreateGlobalSecondaryIndexAction,
+    DeleteGlobalSecondaryIndexAction, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate,
+    KeySchemaElement, KeyType as DynamoKeyType, LocalSecondaryIndex,
+    PointInTimeRecoverySpecification, PointInTimeRecoveryStatus, Projection as DynamoProjection,
+    ProjectionType, ProvisionedThroughput, ScalarAttributeType, StreamSpecification,
+    StreamViewType, TableClass as DynamoTableClass, Tag, TimeToLiveSpecification, TimeToLiveStatus,
+    UpdateGlobalSecondaryIndexAction,
 };
 
 use super::wait::{self, Status};
@@ -14,9 +20,14 @@ use super::{Context, changed};
 use crate::aws::{AwsError, ErrorKind, classify, describe, invalid_request};
 use crate::live::LiveTable;
 use crate::plan::{Action, Change, Desired, Live, TableDesired};
-use crate::stack::{Address, Billing, KeySpec, RefAttr, RefTarget, Reference, STACK_TAG};
+use crate::stack::{
+    Address, Billing, GlobalIndexSpec, KeySpec, Projection, RefAttr, RefTarget, Reference,
+    STACK_TAG, TableSpec,
+};
 
-const TABLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// New indexes backfill from the table's items: that can take long on large tables.
+const TABLE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+const SETTING_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
     let desired = match &change.desired {
@@ -42,20 +53,18 @@ pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
 async fn create(ctx: &Context<'_>, address: &Address, d: &TableDesired) -> Result<(), AwsError> {
     let op = "dynamodb:CreateTable";
     let spec = &d.spec;
-    let mut keys = vec![key_element(&spec.partition_key, DynamoKeyType::Hash)?];
-    let mut attributes = vec![attribute(&spec.partition_key)?];
-    if let Some(sk) = &spec.sort_key {
-        keys.push(key_element(sk, DynamoKeyType::Range)?);
-        attributes.push(attribute(sk)?);
-    }
     let mut request = ctx
         .clients
         .dynamodb
         .create_table()
         .table_name(&d.name)
-        .set_key_schema(Some(keys))
-        .set_attribute_definitions(Some(attributes))
+        .set_key_schema(Some(key_schema(
+            &spec.partition_key,
+            spec.sort_key.as_ref(),
+        )?))
+        .set_attribute_definitions(Some(attribute_definitions(spec)?))
         .deletion_protection_enabled(spec.deletion_protection)
+        .table_class(DynamoTableClass::from(spec.table_class.aws_name()))
         .set_tags(Some(tags(&d.stack, &spec.tags)?));
     request = match spec.billing {
         Billing::OnDemand => request.billing_mode(BillingMode::PayPerRequest),
@@ -66,34 +75,61 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &TableDesired) -> Resul
             .billing_mode(BillingMode::Provisioned)
             .provisioned_throughput(throughput(read_capacity, write_capacity)?),
     };
-    let created = match request.send().await {
-        Ok(out) => out
-            .table_description()
-            .and_then(|t| t.table_arn())
-            .map(str::to_string),
-        // An earlier, interrupted apply may have created it already.
-        Err(e) if classify(&e) == ErrorKind::Conflict => None,
-        Err(e) => return Err(describe(op, e)),
-    };
-    let arn = wait_active(ctx, address, &d.name).await?;
-    let arn = created.unwrap_or(arn);
-    ctx.set_output(
-        Reference {
-            target: RefTarget::Table(spec.logical.clone()),
-            attr: RefAttr::Arn,
+    if let Some(view) = spec.stream {
+        request = request.stream_specification(stream_spec(Some(view))?);
+    }
+    for index in &spec.global_indexes {
+        let mut gsi = GlobalSecondaryIndex::builder()
+            .index_name(&index.name)
+            .set_key_schema(Some(key_schema(
+                &index.partition_key,
+                index.sort_key.as_ref(),
+            )?))
+            .projection(projection(&index.projection));
+        if let Some((read, write)) = index.capacity {
+            gsi = gsi.provisioned_throughput(throughput(read, write)?);
         }
-        .to_string(),
-        arn,
-    );
+        request =
+            request.global_secondary_indexes(gsi.build().map_err(|e| invalid_request(op, e))?);
+    }
+    for index in &spec.local_indexes {
+        let lsi = LocalSecondaryIndex::builder()
+            .index_name(&index.name)
+            .set_key_schema(Some(key_schema(
+                &spec.partition_key,
+                Some(&index.sort_key),
+            )?))
+            .projection(projection(&index.projection))
+            .build()
+            .map_err(|e| invalid_request(op, e))?;
+        request = request.local_secondary_indexes(lsi);
+    }
+    match request.send().await {
+        Ok(_) => {}
+        // An earlier, interrupted apply may have created it already.
+        Err(e) if classify(&e) == ErrorKind::Conflict => {}
+        Err(e) => return Err(describe(op, e)),
+    }
+    let arn = wait_settled(ctx, address, &d.name).await?;
+    ctx.set_output(table_arn_key(spec), arn);
     if let Some(attr) = &spec.ttl_attribute {
-        set_ttl(ctx, &d.name, attr, true).await?;
+        set_ttl(ctx, address, &d.name, attr, true).await?;
     }
     if spec.point_in_time_recovery {
-        set_pitr(ctx, &d.name, true).await?;
+        set_pitr(ctx, address, &d.name, true).await?;
     }
     Ok(())
 }
 
+fn table_arn_key(spec: &TableSpec) -> String {
+    Reference {
+        target: RefTarget::Table(spec.logical.clone()),
+        attr: RefAttr::Arn,
+    }
+    .to_string()
+}
+
+/// Applies an in-place update as a sequence of steps, each waiting for the table to settle.
 async fn update(
     ctx: &Context<'_>,
     change: &Change,
@@ -101,11 +137,23 @@ async fn update(
     live: &LiveTable,
 ) -> Result<(), AwsError> {
     let spec = &d.spec;
+    let address = &change.address;
     let billing_changed = ["billing", "read_capacity", "write_capacity"]
         .iter()
         .any(|n| changed(change, n));
     let protection_changed = changed(change, "deletion_protection");
-    if billing_changed || protection_changed {
+    let class_changed = changed(change, "table_class");
+    let kept: Vec<&GlobalIndexSpec> = spec
+        .global_indexes
+        .iter()
+        .filter(|i| {
+            live.global_indexes
+                .iter()
+                .any(|l| l.spec.name == i.name && !rebuilt(&l.spec, i))
+        })
+        .collect();
+
+    if billing_changed || protection_changed || class_changed {
         let mut request = ctx.clients.dynamodb.update_table().table_name(&d.name);
         if billing_changed {
             request = match spec.billing {
@@ -113,35 +161,183 @@ async fn update(
                 Billing::Provisioned {
                     read_capacity,
                     write_capacity,
-                } => request
-                    .billing_mode(BillingMode::Provisioned)
-                    .provisioned_throughput(throughput(read_capacity, write_capacity)?),
+                } => {
+                    let mut request = request
+                        .billing_mode(BillingMode::Provisioned)
+                        .provisioned_throughput(throughput(read_capacity, write_capacity)?);
+                    // Switching to provisioned needs the capacity of every index that stays.
+                    if live.billing == Billing::OnDemand {
+                        for index in &kept {
+                            request =
+                                request.global_secondary_index_updates(capacity_update(index)?);
+                        }
+                    }
+                    request
+                }
             };
         }
         if protection_changed {
             request = request.deletion_protection_enabled(spec.deletion_protection);
         }
+        if class_changed {
+            request = request.table_class(DynamoTableClass::from(spec.table_class.aws_name()));
+        }
         request
             .send()
             .await
             .map_err(|e| describe("dynamodb:UpdateTable", e))?;
-        wait_active(ctx, &change.address, &d.name).await?;
+        wait_settled(ctx, address, &d.name).await?;
     }
+
+    if changed(change, "stream") {
+        // A stream's view type cannot change in place: it is turned off, then on again.
+        if live.stream.is_some() {
+            update_stream(ctx, address, &d.name, None).await?;
+        }
+        if spec.stream.is_some() {
+            update_stream(ctx, address, &d.name, spec.stream).await?;
+        }
+    }
+
+    // Index capacity, where the index stays and the table was and is provisioned.
+    if !billing_changed || live.billing != Billing::OnDemand {
+        for index in &kept {
+            let before = live
+                .global_indexes
+                .iter()
+                .find(|l| l.spec.name == index.name);
+            if index.capacity.is_some() && before.map(|b| b.spec.capacity) != Some(index.capacity) {
+                ctx.reporter
+                    .progress(address, &format!("index {}: updating capacity", index.name));
+                index_update(ctx, address, &d.name, capacity_update(index)?, None).await?;
+            }
+        }
+    }
+
+    // One index deletion per update, then one creation per update.
+    for index in &live.global_indexes {
+        let wanted = spec
+            .global_indexes
+            .iter()
+            .find(|i| i.name == index.spec.name);
+        if wanted.is_none_or(|w| rebuilt(&index.spec, w)) {
+            ctx.reporter
+                .progress(address, &format!("index {}: deleting", index.spec.name));
+            let delete = GlobalSecondaryIndexUpdate::builder()
+                .delete(
+                    DeleteGlobalSecondaryIndexAction::builder()
+                        .index_name(&index.spec.name)
+                        .build()
+                        .map_err(|e| invalid_request("dynamodb:UpdateTable", e))?,
+                )
+                .build();
+            index_update(ctx, address, &d.name, delete, None).await?;
+        }
+    }
+    for index in &spec.global_indexes {
+        let existing = live
+            .global_indexes
+            .iter()
+            .find(|l| l.spec.name == index.name);
+        if existing.is_none_or(|e| rebuilt(&e.spec, index)) {
+            ctx.reporter
+                .progress(address, &format!("index {}: creating", index.name));
+            let mut create = CreateGlobalSecondaryIndexAction::builder()
+                .index_name(&index.name)
+                .set_key_schema(Some(key_schema(
+                    &index.partition_key,
+                    index.sort_key.as_ref(),
+                )?))
+                .projection(projection(&index.projection));
+            if let Some((read, write)) = index.capacity {
+                create = create.provisioned_throughput(throughput(read, write)?);
+            }
+            let update = GlobalSecondaryIndexUpdate::builder()
+                .create(
+                    create
+                        .build()
+                        .map_err(|e| invalid_request("dynamodb:UpdateTable", e))?,
+                )
+                .build();
+            index_update(
+                ctx,
+                address,
+                &d.name,
+                update,
+                Some(attribute_definitions(spec)?),
+            )
+            .await?;
+        }
+    }
+
     if changed(change, "ttl_attribute") {
         if let Some(old) = &live.ttl_attribute {
-            set_ttl(ctx, &d.name, old, false).await?;
+            set_ttl(ctx, address, &d.name, old, false).await?;
         }
         if let Some(new) = &spec.ttl_attribute {
-            set_ttl(ctx, &d.name, new, true).await?;
+            set_ttl(ctx, address, &d.name, new, true).await?;
         }
     }
     if changed(change, "point_in_time_recovery") {
-        set_pitr(ctx, &d.name, spec.point_in_time_recovery).await?;
+        set_pitr(ctx, address, &d.name, spec.point_in_time_recovery).await?;
     }
     if changed(change, "tags") {
         update_tags(ctx, live, &d.stack, &spec.tags).await?;
     }
     Ok(())
+}
+
+/// An index is deleted and created again when its key or projection changes.
+fn rebuilt(live: &GlobalIndexSpec, wanted: &GlobalIndexSpec) -> bool {
+    live.partition_key != wanted.partition_key
+        || live.sort_key != wanted.sort_key
+        || live.projection != wanted.projection
+}
+
+fn capacity_update(index: &GlobalIndexSpec) -> Result<GlobalSecondaryIndexUpdate, AwsError> {
+    let (read, write) = index.capacity.unwrap_or((1, 1));
+    let update = UpdateGlobalSecondaryIndexAction::builder()
+        .index_name(&index.name)
+        .provisioned_throughput(throughput(read, write)?)
+        .build()
+        .map_err(|e| invalid_request("dynamodb:UpdateTable", e))?;
+    Ok(GlobalSecondaryIndexUpdate::builder().update(update).build())
+}
+
+async fn index_update(
+    ctx: &Context<'_>,
+    address: &Address,
+    table: &str,
+    update: GlobalSecondaryIndexUpdate,
+    attributes: Option<Vec<AttributeDefinition>>,
+) -> Result<(), AwsError> {
+    ctx.clients
+        .dynamodb
+        .update_table()
+        .table_name(table)
+        .set_attribute_definitions(attributes)
+        .global_secondary_index_updates(update)
+        .send()
+        .await
+        .map_err(|e| describe("dynamodb:UpdateTable", e))?;
+    wait_settled(ctx, address, table).await.map(drop)
+}
+
+async fn update_stream(
+    ctx: &Context<'_>,
+    address: &Address,
+    table: &str,
+    view: Option<crate::stack::StreamView>,
+) -> Result<(), AwsError> {
+    ctx.clients
+        .dynamodb
+        .update_table()
+        .table_name(table)
+        .stream_specification(stream_spec(view)?)
+        .send()
+        .await
+        .map_err(|e| describe("dynamodb:UpdateTable", e))?;
+    wait_settled(ctx, address, table).await.map(drop)
 }
 
 async fn update_tags(
@@ -211,10 +407,15 @@ async fn delete(ctx: &Context<'_>, address: &Address, name: &str) -> Result<(), 
     .await
 }
 
-/// Waits for the table to be ACTIVE and returns its ARN.
-async fn wait_active(ctx: &Context<'_>, address: &Address, name: &str) -> Result<String, AwsError> {
+/// Waits until the table is ACTIVE and every index on it is ACTIVE (a deleted index is gone);
+/// returns the table's ARN.
+async fn wait_settled(
+    ctx: &Context<'_>,
+    address: &Address,
+    name: &str,
+) -> Result<String, AwsError> {
     let arn = std::sync::Mutex::new(String::new());
-    wait::until(ctx, address, "table status", TABLE_TIMEOUT, || async {
+    wait::until(ctx, address, "table", TABLE_TIMEOUT, || async {
         let out = ctx
             .clients
             .dynamodb
@@ -223,17 +424,31 @@ async fn wait_active(ctx: &Context<'_>, address: &Address, name: &str) -> Result
             .send()
             .await
             .map_err(|e| describe("dynamodb:DescribeTable", e))?;
-        let table = out.table();
-        *arn.lock().expect("arn lock") = table
-            .and_then(|t| t.table_arn())
-            .unwrap_or_default()
-            .to_string();
-        let status = table
-            .and_then(|t| t.table_status())
-            .map_or("UNKNOWN", |s| s.as_str());
+        let Some(table) = out.table() else {
+            return Ok(Status::Pending("not visible yet".to_string()));
+        };
+        *arn.lock().expect("arn lock") = table.table_arn().unwrap_or_default().to_string();
+        let status = table.table_status().map_or("UNKNOWN", |s| s.as_str());
+        let busy: Vec<String> = table
+            .global_secondary_indexes()
+            .iter()
+            .filter(|i| i.index_status().is_some_and(|s| s.as_str() != "ACTIVE"))
+            .map(|i| {
+                format!(
+                    "index {} {}",
+                    i.index_name().unwrap_or_default(),
+                    i.index_status().map_or("", |s| s.as_str())
+                )
+            })
+            .collect();
         Ok(match status {
-            "ACTIVE" => Status::Ready,
-            "CREATING" | "UPDATING" => Status::Pending(status.to_string()),
+            "ACTIVE" if busy.is_empty() => Status::Ready,
+            "ACTIVE" | "CREATING" | "UPDATING" => Status::Pending(
+                std::iter::once(status.to_string())
+                    .chain(busy)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
             other => Status::Failed {
                 status: other.to_string(),
                 reason: None,
@@ -246,6 +461,7 @@ async fn wait_active(ctx: &Context<'_>, address: &Address, name: &str) -> Result
 
 async fn set_ttl(
     ctx: &Context<'_>,
+    address: &Address,
     table: &str,
     attribute: &str,
     enabled: bool,
@@ -256,18 +472,64 @@ async fn set_ttl(
         .attribute_name(attribute)
         .build()
         .map_err(|e| invalid_request(op, e))?;
-    ctx.clients
+    let result = ctx
+        .clients
         .dynamodb
         .update_time_to_live()
         .table_name(table)
         .time_to_live_specification(spec)
         .send()
-        .await
-        .map_err(|e| describe(op, e))?;
-    Ok(())
+        .await;
+    if let Err(e) = result {
+        let invalid = classify(&e) == ErrorKind::Invalid;
+        let err = describe(op, e);
+        return Err(match err {
+            AwsError::Call {
+                operation,
+                message,
+                kind,
+            } if invalid => AwsError::Call {
+                operation,
+                message: format!(
+                    "{message} (DynamoDB allows one TTL change per table per hour: apply again later to finish)"
+                ),
+                kind,
+            },
+            other => other,
+        });
+    }
+    let want = if enabled {
+        TimeToLiveStatus::Enabled
+    } else {
+        TimeToLiveStatus::Disabled
+    };
+    wait::until(ctx, address, "time to live", SETTING_TIMEOUT, || async {
+        let out = ctx
+            .clients
+            .dynamodb
+            .describe_time_to_live()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| describe("dynamodb:DescribeTimeToLive", e))?;
+        let status = out
+            .time_to_live_description()
+            .and_then(|d| d.time_to_live_status());
+        Ok(match status {
+            Some(s) if *s == want => Status::Ready,
+            Some(s) => Status::Pending(s.as_str().to_string()),
+            None => Status::Pending("unknown".to_string()),
+        })
+    })
+    .await
 }
 
-async fn set_pitr(ctx: &Context<'_>, table: &str, enabled: bool) -> Result<(), AwsError> {
+async fn set_pitr(
+    ctx: &Context<'_>,
+    address: &Address,
+    table: &str,
+    enabled: bool,
+) -> Result<(), AwsError> {
     let op = "dynamodb:UpdateContinuousBackups";
     let spec = PointInTimeRecoverySpecification::builder()
         .point_in_time_recovery_enabled(enabled)
@@ -281,23 +543,94 @@ async fn set_pitr(ctx: &Context<'_>, table: &str, enabled: bool) -> Result<(), A
         .send()
         .await
         .map_err(|e| describe(op, e))?;
-    Ok(())
+    let want = if enabled {
+        PointInTimeRecoveryStatus::Enabled
+    } else {
+        PointInTimeRecoveryStatus::Disabled
+    };
+    wait::until(
+        ctx,
+        address,
+        "point-in-time recovery",
+        SETTING_TIMEOUT,
+        || async {
+            let out = ctx
+                .clients
+                .dynamodb
+                .describe_continuous_backups()
+                .table_name(table)
+                .send()
+                .await
+                .map_err(|e| describe("dynamodb:DescribeContinuousBackups", e))?;
+            let description = out.continuous_backups_description();
+            let backups = description.map(|d| d.continuous_backups_status());
+            let pitr = description
+                .and_then(|d| d.point_in_time_recovery_description())
+                .and_then(|d| d.point_in_time_recovery_status());
+            Ok(match (backups, pitr) {
+                (Some(ContinuousBackupsStatus::Enabled), Some(s)) if *s == want => Status::Ready,
+                (_, Some(s)) => Status::Pending(s.as_str().to_string()),
+                _ => Status::Pending("unknown".to_string()),
+            })
+        },
+    )
+    .await
 }
 
-fn key_element(key: &KeySpec, kind: DynamoKeyType) -> Result<KeySchemaElement, AwsError> {
-    KeySchemaElement::builder()
-        .attribute_name(&key.name)
-        .key_type(kind)
-        .build()
-        .map_err(|e| invalid_request("dynamodb:CreateTable", e))
+fn key_schema(
+    partition: &KeySpec,
+    sort: Option<&KeySpec>,
+) -> Result<Vec<KeySchemaElement>, AwsError> {
+    let element = |key: &KeySpec, kind: DynamoKeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(&key.name)
+            .key_type(kind)
+            .build()
+            .map_err(|e| invalid_request("dynamodb:CreateTable", e))
+    };
+    let mut schema = vec![element(partition, DynamoKeyType::Hash)?];
+    if let Some(sort) = sort {
+        schema.push(element(sort, DynamoKeyType::Range)?);
+    }
+    Ok(schema)
 }
 
-fn attribute(key: &KeySpec) -> Result<AttributeDefinition, AwsError> {
-    AttributeDefinition::builder()
-        .attribute_name(&key.name)
-        .attribute_type(ScalarAttributeType::from(key.key_type.code()))
-        .build()
-        .map_err(|e| invalid_request("dynamodb:CreateTable", e))
+/// Every key attribute of the table and its indexes, as DynamoDB wants them declared.
+fn attribute_definitions(spec: &TableSpec) -> Result<Vec<AttributeDefinition>, AwsError> {
+    spec.key_attributes()
+        .into_iter()
+        .map(|key| {
+            AttributeDefinition::builder()
+                .attribute_name(&key.name)
+                .attribute_type(ScalarAttributeType::from(key.key_type.code()))
+                .build()
+                .map_err(|e| invalid_request("dynamodb:CreateTable", e))
+        })
+        .collect()
+}
+
+fn projection(p: &Projection) -> DynamoProjection {
+    match p {
+        Projection::All => DynamoProjection::builder()
+            .projection_type(ProjectionType::All)
+            .build(),
+        Projection::KeysOnly => DynamoProjection::builder()
+            .projection_type(ProjectionType::KeysOnly)
+            .build(),
+        Projection::Include(attrs) => DynamoProjection::builder()
+            .projection_type(ProjectionType::Include)
+            .set_non_key_attributes(Some(attrs.clone()))
+            .build(),
+    }
+}
+
+fn stream_spec(view: Option<crate::stack::StreamView>) -> Result<StreamSpecification, AwsError> {
+    let mut spec = StreamSpecification::builder().stream_enabled(view.is_some());
+    if let Some(view) = view {
+        spec = spec.stream_view_type(StreamViewType::from(view.aws_name()));
+    }
+    spec.build()
+        .map_err(|e| invalid_request("dynamodb:UpdateTable", e))
 }
 
 fn throughput(read: i64, write: i64) -> Result<ProvisionedThroughput, AwsError> {
@@ -320,4 +653,149 @@ fn tags(stack: &str, user: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsErr
                 .map_err(|e| invalid_request("dynamodb:TagResource", e))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    //! Real AWS takes minutes where the emulator is instant: these tests feed the waits the
+    //! statuses AWS reports on the way.
+
+    use std::sync::Mutex;
+
+    use aws_sdk_dynamodb::Client;
+    use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
+    use aws_sdk_dynamodb::operation::describe_time_to_live::DescribeTimeToLiveOutput;
+    use aws_sdk_dynamodb::operation::update_time_to_live::UpdateTimeToLiveOutput;
+    use aws_sdk_dynamodb::types::{
+        GlobalSecondaryIndexDescription, IndexStatus, TableDescription, TableStatus,
+        TimeToLiveDescription,
+    };
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+    use crate::apply::Reporter;
+    use crate::aws::Clients;
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<String>>);
+
+    impl Reporter for Recorder {
+        fn started(&self, _: &Change) {}
+        fn progress(&self, _: &Address, message: &str) {
+            self.0.lock().unwrap().push(message.to_string());
+        }
+        fn finished(&self, _: &Change, _: Duration) {}
+        fn failed(&self, _: &Change, _: &AwsError) {}
+        fn skipped(&self, _: &Change, _: &Address) {}
+    }
+
+    fn table(status: TableStatus, index: Option<IndexStatus>) -> DescribeTableOutput {
+        let mut table = TableDescription::builder()
+            .table_name("shop-orders")
+            .table_arn("arn:aws:dynamodb:us-east-1:123456789012:table/shop-orders")
+            .table_status(status);
+        if let Some(index) = index {
+            table = table.global_secondary_indexes(
+                GlobalSecondaryIndexDescription::builder()
+                    .index_name("by-customer")
+                    .index_status(index)
+                    .build(),
+            );
+        }
+        DescribeTableOutput::builder().table(table.build()).build()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_for_the_table_and_its_indexes_to_be_active() {
+        let describe = mock!(Client::describe_table)
+            .sequence()
+            .output(|| table(TableStatus::Creating, Some(IndexStatus::Creating)))
+            .times(2)
+            .output(|| table(TableStatus::Active, Some(IndexStatus::Creating)))
+            .output(|| table(TableStatus::Active, Some(IndexStatus::Active)))
+            .build();
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&describe]);
+        let clients = Clients::with_dynamodb(client);
+        let packages = BTreeMap::new();
+        let recorder = Recorder::default();
+        let ctx = Context::for_tests(&clients, &packages, &recorder);
+        let address = Address::Table("orders".to_string());
+
+        let arn = wait_settled(&ctx, &address, "shop-orders").await.unwrap();
+
+        assert_eq!(
+            arn,
+            "arn:aws:dynamodb:us-east-1:123456789012:table/shop-orders"
+        );
+        assert_eq!(describe.num_calls(), 4);
+        assert_eq!(
+            *recorder.0.lock().unwrap(),
+            [
+                "table: CREATING, index by-customer CREATING",
+                "table: ACTIVE, index by-customer CREATING"
+            ],
+            "each new status is reported once"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_gives_up_at_its_deadline() {
+        let describe =
+            mock!(Client::describe_table).then_output(|| table(TableStatus::Updating, None));
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&describe]);
+        let clients = Clients::with_dynamodb(client);
+        let packages = BTreeMap::new();
+        let recorder = Recorder::default();
+        let ctx = Context::for_tests(&clients, &packages, &recorder);
+
+        let err = wait_settled(&ctx, &Address::Table("orders".to_string()), "shop-orders")
+            .await
+            .unwrap_err();
+
+        assert!(
+            matches!(err, AwsError::WaitTimeout { seconds: 3600, .. }),
+            "{err}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn time_to_live_waits_for_enabled() {
+        let update = mock!(Client::update_time_to_live)
+            .then_output(|| UpdateTimeToLiveOutput::builder().build());
+        let ttl = |status: TimeToLiveStatus| {
+            DescribeTimeToLiveOutput::builder()
+                .time_to_live_description(
+                    TimeToLiveDescription::builder()
+                        .attribute_name("expires_at")
+                        .time_to_live_status(status)
+                        .build(),
+                )
+                .build()
+        };
+        let describe = mock!(Client::describe_time_to_live)
+            .sequence()
+            .output(move || ttl(TimeToLiveStatus::Enabling))
+            .times(3)
+            .output(move || ttl(TimeToLiveStatus::Enabled))
+            .build();
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&update, &describe]);
+        let clients = Clients::with_dynamodb(client);
+        let packages = BTreeMap::new();
+        let recorder = Recorder::default();
+        let ctx = Context::for_tests(&clients, &packages, &recorder);
+
+        set_ttl(
+            &ctx,
+            &Address::Table("orders".to_string()),
+            "shop-orders",
+            "expires_at",
+            true,
+        )
+        .await
+        .unwrap();
+
+        assert_eq!(update.num_calls(), 1);
+        assert_eq!(describe.num_calls(), 4);
+        assert_eq!(*recorder.0.lock().unwrap(), ["time to live: ENABLING"]);
+    }
 }

@@ -9,6 +9,7 @@ mod lambda;
 mod wait;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -58,9 +59,26 @@ pub(crate) struct Context<'a> {
     pub packages: &'a BTreeMap<String, Package>,
     pub reporter: &'a dyn Reporter,
     outputs: Mutex<BTreeMap<String, String>>,
+    /// Set when the user interrupts: waits stop, and the change is reported as interrupted.
+    interrupted: AtomicBool,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    #[cfg(test)]
+    pub fn for_tests(
+        clients: &'a Clients,
+        packages: &'a BTreeMap<String, Package>,
+        reporter: &'a dyn Reporter,
+    ) -> Self {
+        Context {
+            clients,
+            packages,
+            reporter,
+            outputs: Mutex::new(BTreeMap::new()),
+            interrupted: AtomicBool::new(false),
+        }
+    }
+
     pub fn output(&self, key: &str) -> Option<String> {
         self.outputs.lock().expect("outputs lock").get(key).cloned()
     }
@@ -78,6 +96,10 @@ impl Context<'_> {
 
     pub fn region(&self) -> &str {
         &self.clients.region
+    }
+
+    pub fn interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::Relaxed)
     }
 }
 
@@ -104,6 +126,7 @@ pub async fn apply(
         packages,
         reporter,
         outputs: Mutex::new(plan.known.clone()),
+        interrupted: AtomicBool::new(false),
     };
     let nodes: Vec<&Change> = plan
         .changes
@@ -142,6 +165,7 @@ pub async fn apply(
             }
             () = interrupt => {
                 outcome.interrupted = true;
+                ctx.interrupted.store(true, Ordering::Relaxed);
             }
         }
     }

@@ -1,7 +1,9 @@
 //! Waiting on status fields: poll with backoff, report each new status, give up at a deadline.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::aws::AwsError;
 use crate::stack::Address;
@@ -50,6 +52,11 @@ where
                     last = status;
                 }
             }
+        }
+        if ctx.interrupted() {
+            return Err(AwsError::Interrupted {
+                what: what.to_string(),
+            });
         }
         if start.elapsed() >= timeout {
             return Err(AwsError::WaitTimeout {

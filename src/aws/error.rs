@@ -24,6 +24,10 @@ pub enum AwsError {
     ))]
     WaitTimeout { what: String, seconds: u64 },
 
+    #[error("stopped waiting for {what}: interrupted")]
+    #[diagnostic(help("run the command again to finish"))]
+    Interrupted { what: String },
+
     #[error("{what} reached status {status}{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     BadStatus {
         what: String,

@@ -69,4 +69,21 @@ impl Clients {
             tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
         })
     }
+
+    /// Clients for unit tests: `dynamodb` as given (a mock), the others unusable.
+    #[cfg(test)]
+    pub fn with_dynamodb(dynamodb: aws_sdk_dynamodb::Client) -> Self {
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        Clients {
+            region: "us-east-1".to_string(),
+            dynamodb,
+            lambda: aws_sdk_lambda::Client::new(&config),
+            apigatewayv2: aws_sdk_apigatewayv2::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
+        }
+    }
 }

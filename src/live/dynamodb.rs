@@ -3,14 +3,17 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{
-    BillingMode, KeyType as DynamoKeyType, PointInTimeRecoveryStatus, TableDescription,
-    TimeToLiveStatus,
+    BillingMode, KeySchemaElement, KeyType as DynamoKeyType, PointInTimeRecoveryStatus,
+    ProjectionType, TableDescription, TimeToLiveStatus,
 };
 use futures::future::try_join_all;
 
-use super::{Conflict, LiveTable, Owned, user_tags};
+use super::{Conflict, LiveGlobalIndex, LiveTable, Owned, user_tags};
 use crate::aws::{AwsError, Clients, ErrorKind, describe};
-use crate::stack::{Billing, KeySpec, KeyType, STACK_TAG};
+use crate::stack::{
+    Billing, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, STACK_TAG, StreamView,
+    TableClass,
+};
 
 /// Reads every owned table, and checks that wanted names are not taken by unowned tables.
 pub async fn read_tables(
@@ -97,9 +100,8 @@ fn live_table(
     pitr: bool,
     tags: BTreeMap<String, String>,
 ) -> LiveTable {
-    let key = |kind: DynamoKeyType| {
-        let name = table
-            .key_schema()
+    let key = |schema: &[KeySchemaElement], kind: DynamoKeyType| {
+        let name = schema
             .iter()
             .find(|k| *k.key_type() == kind)?
             .attribute_name()
@@ -112,8 +114,12 @@ fn live_table(
             .unwrap_or(KeyType::String);
         Some(KeySpec { name, key_type })
     };
-    let on_demand = table
-        .billing_mode_summary()
+    let no_key = || KeySpec {
+        name: String::new(),
+        key_type: KeyType::String,
+    };
+    let billing_summary = table.billing_mode_summary();
+    let on_demand = billing_summary
         .and_then(|b| b.billing_mode())
         .is_some_and(|m| *m == BillingMode::PayPerRequest);
     let billing = if on_demand {
@@ -129,6 +135,45 @@ fn live_table(
                 .unwrap_or(0),
         }
     };
+    let global_indexes = table
+        .global_secondary_indexes()
+        .iter()
+        .map(|g| {
+            let capacity = (!on_demand).then(|| {
+                let t = g.provisioned_throughput();
+                (
+                    t.and_then(|t| t.read_capacity_units()).unwrap_or(0),
+                    t.and_then(|t| t.write_capacity_units()).unwrap_or(0),
+                )
+            });
+            LiveGlobalIndex {
+                spec: GlobalIndexSpec {
+                    name: g.index_name().unwrap_or_default().to_string(),
+                    partition_key: key(g.key_schema(), DynamoKeyType::Hash).unwrap_or_else(no_key),
+                    sort_key: key(g.key_schema(), DynamoKeyType::Range),
+                    projection: projection(g.projection()),
+                    capacity,
+                },
+                status: g
+                    .index_status()
+                    .map_or("ACTIVE".to_string(), |s| s.as_str().to_string()),
+            }
+        })
+        .collect();
+    let local_indexes = table
+        .local_secondary_indexes()
+        .iter()
+        .map(|l| LocalIndexSpec {
+            name: l.index_name().unwrap_or_default().to_string(),
+            sort_key: key(l.key_schema(), DynamoKeyType::Range).unwrap_or_else(no_key),
+            projection: projection(l.projection()),
+        })
+        .collect();
+    let stream = table
+        .stream_specification()
+        .filter(|s| s.stream_enabled())
+        .and_then(|s| s.stream_view_type())
+        .and_then(|v| StreamView::from_aws(v.as_str()));
     LiveTable {
         name: table.table_name().unwrap_or_default().to_string(),
         arn: table.table_arn().unwrap_or_default().to_string(),
@@ -136,16 +181,36 @@ fn live_table(
             .table_status()
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
-        partition_key: key(DynamoKeyType::Hash).unwrap_or(KeySpec {
-            name: String::new(),
-            key_type: KeyType::String,
-        }),
-        sort_key: key(DynamoKeyType::Range),
+        partition_key: key(table.key_schema(), DynamoKeyType::Hash).unwrap_or_else(no_key),
+        sort_key: key(table.key_schema(), DynamoKeyType::Range),
         billing,
         ttl_attribute,
+        stream,
         point_in_time_recovery: pitr,
         deletion_protection: table.deletion_protection_enabled().unwrap_or(false),
+        table_class: TableClass::from_aws(
+            table
+                .table_class_summary()
+                .and_then(|c| c.table_class())
+                .map(|c| c.as_str()),
+        ),
+        global_indexes,
+        local_indexes,
+        last_switch_to_on_demand: billing_summary
+            .and_then(|b| b.last_update_to_pay_per_request_date_time())
+            .map(|t| t.secs()),
         tags,
+    }
+}
+
+fn projection(p: Option<&aws_sdk_dynamodb::types::Projection>) -> Projection {
+    match p.and_then(|p| p.projection_type()) {
+        Some(ProjectionType::KeysOnly) => Projection::KeysOnly,
+        Some(ProjectionType::Include) => Projection::Include(
+            p.map(|p| p.non_key_attributes().to_vec())
+                .unwrap_or_default(),
+        ),
+        _ => Projection::All,
     }
 }
 

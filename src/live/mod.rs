@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::aws::{AwsError, Clients};
-use crate::stack::{Billing, KeySpec, Stack};
+use crate::stack::{
+    Billing, GlobalIndexSpec, KeySpec, LocalIndexSpec, Stack, StreamView, TableClass,
+};
 
 pub use iam::{POLICY_NAME, canonical_json, role_path};
 
@@ -44,10 +46,23 @@ pub struct LiveTable {
     pub sort_key: Option<KeySpec>,
     pub billing: Billing,
     pub ttl_attribute: Option<String>,
+    pub stream: Option<StreamView>,
     pub point_in_time_recovery: bool,
     pub deletion_protection: bool,
+    pub table_class: TableClass,
+    pub global_indexes: Vec<LiveGlobalIndex>,
+    pub local_indexes: Vec<LocalIndexSpec>,
+    /// When the table last switched to on-demand billing (seconds since the epoch); AWS limits
+    /// how often the billing mode may change.
+    pub last_switch_to_on_demand: Option<i64>,
     /// The table's tags without stackctl's own.
     pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveGlobalIndex {
+    pub spec: GlobalIndexSpec,
+    pub status: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,9 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{
-    Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value, all_new, compare,
-};
+use super::{ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
 use crate::live::{LiveApi, LiveFunction, LiveRoute};
 use crate::stack::{Address, ApiSpec, RouteSpec, Stack};
 
@@ -15,48 +13,23 @@ pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
         spec: spec.clone(),
     };
     let after = desired_attrs(&desired);
-    let (action, before, changes) = match live {
-        None => (Action::Create, None, all_new(&after)),
-        Some(live) => {
-            let before = live_attrs(live);
-            let changes = compare(&before, &after, &[]);
-            let action = if changes.is_empty() {
-                Action::NoOp
-            } else {
-                Action::Update
-            };
-            (action, Some(before), changes)
-        }
-    };
-    Change {
-        address: Address::Api,
-        physical_name: desired.name.clone(),
-        action,
-        reason: None,
-        destroys_data: false,
-        changes,
-        before,
-        after: Some(after),
-        depends_on: Vec::new(),
-        desired: Some(Desired::Api(desired)),
-        live: live.cloned().map(Live::Api),
-    }
+    Change::declared(
+        Address::Api,
+        desired.name.clone(),
+        after,
+        Desired::Api(desired),
+        live.map(|l| (live_attrs(l), Live::Api(l.clone()))),
+    )
 }
 
 pub fn plan_delete(live: &LiveApi, reason: &str) -> Change {
-    Change {
-        address: Address::Api,
-        physical_name: format!("{}, id {}", live.name, live.id),
-        action: Action::Delete,
-        reason: Some(reason.to_string()),
-        destroys_data: false,
-        changes: Vec::new(),
-        before: Some(live_attrs(live)),
-        after: None,
-        depends_on: Vec::new(),
-        desired: None,
-        live: Some(Live::Api(live.clone())),
-    }
+    Change::delete(
+        Address::Api,
+        format!("{}, id {}", live.name, live.id),
+        reason,
+        live_attrs(live),
+        Live::Api(live.clone()),
+    )
 }
 
 /// The statement ID of the invoke permission a route adds to its function: derived from the
@@ -83,35 +56,18 @@ pub fn plan_route<'a>(
     let mut after = Attrs::new();
     after.insert("function".into(), Value::str(&desired.function));
     after.insert("invoke_permission".into(), Value::Bool(true));
-    let (action, before, changes) = match live {
-        None => (Action::Create, None, all_new(&after)),
-        Some((_, route)) => {
-            let before = live_route_attrs(route, &function_of);
-            let changes = compare(&before, &after, &[]);
-            let action = if changes.is_empty() {
-                Action::NoOp
-            } else {
-                Action::Update
-            };
-            (action, Some(before), changes)
-        }
-    };
-    Change {
-        address: Address::Route(spec.key.clone()),
-        physical_name: spec.key.clone(),
-        action,
-        reason: None,
-        destroys_data: false,
-        changes,
-        before,
-        after: Some(after),
-        depends_on: Vec::new(),
-        desired: Some(Desired::Route(desired)),
-        live: live.map(|(api, route)| Live::Route {
-            api_id: api.id.clone(),
-            route: route.clone(),
+    Change::declared(
+        Address::Route(spec.key.clone()),
+        spec.key.clone(),
+        after,
+        Desired::Route(desired),
+        live.map(|(api, route)| {
+            (
+                live_route_attrs(route, &function_of),
+                live_route(api, route),
+            )
         }),
-    }
+    )
 }
 
 pub fn plan_route_delete<'a>(
@@ -119,21 +75,19 @@ pub fn plan_route_delete<'a>(
     route: &LiveRoute,
     function_of: impl Fn(&str) -> Option<&'a LiveFunction>,
 ) -> Change {
-    Change {
-        address: Address::Route(route.key.clone()),
-        physical_name: route.key.clone(),
-        action: Action::Delete,
-        reason: Some("no longer in the stack file".to_string()),
-        destroys_data: false,
-        changes: Vec::new(),
-        before: Some(live_route_attrs(route, &function_of)),
-        after: None,
-        depends_on: Vec::new(),
-        desired: None,
-        live: Some(Live::Route {
-            api_id: api.id.clone(),
-            route: route.clone(),
-        }),
+    Change::delete(
+        Address::Route(route.key.clone()),
+        route.key.clone(),
+        "no longer in the stack file",
+        live_route_attrs(route, &function_of),
+        live_route(api, route),
+    )
+}
+
+fn live_route(api: &LiveApi, route: &LiveRoute) -> Live {
+    Live::Route {
+        api_id: api.id.clone(),
+        route: route.clone(),
     }
 }
 
@@ -142,14 +96,14 @@ fn live_route_attrs<'a>(
     function_of: &impl Fn(&str) -> Option<&'a LiveFunction>,
 ) -> Attrs {
     let function = route.function_arn.as_deref().and_then(function_of);
-    let mut a = Attrs::new();
     let name = route
         .function_arn
         .as_deref()
         .map(|arn| arn.rsplit(':').next().unwrap_or(arn).to_string())
         .unwrap_or_default();
-    a.insert("function".into(), Value::str(name));
     let permitted = function.is_some_and(|f| f.permissions.contains(&statement_id(&route.key)));
+    let mut a = Attrs::new();
+    a.insert("function".into(), Value::str(name));
     a.insert("invoke_permission".into(), Value::Bool(permitted));
     a
 }

@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{
-    Action, Attrs, Change, Desired, FunctionDesired, Live, RoleSource, Value, all_new, compare,
-};
+use super::{Attrs, Change, Desired, FunctionDesired, Live, RoleSource, Value};
 use crate::live::LiveFunction;
 use crate::stack::{Address, FunctionSpec, Reference, Stack};
 
@@ -30,49 +28,23 @@ pub fn plan(
         code_sha256: inputs.code_sha256.to_string(),
         role: inputs.role,
     });
-    let address = Address::Function(spec.logical.clone());
-    let (action, before, changes) = match live {
-        None => (Action::Create, None, all_new(&after)),
-        Some(live) => {
-            let before = live_attrs(live);
-            let changes = compare(&before, &after, &[]);
-            let action = if changes.is_empty() {
-                Action::NoOp
-            } else {
-                Action::Update
-            };
-            (action, Some(before), changes)
-        }
-    };
-    Change {
-        address,
-        physical_name: name,
-        action,
-        reason: None,
-        destroys_data: false,
-        changes,
-        before,
-        after: Some(after),
-        depends_on: Vec::new(),
-        desired: Some(desired),
-        live: live.cloned().map(Live::Function),
-    }
+    Change::declared(
+        Address::Function(spec.logical.clone()),
+        name,
+        after,
+        desired,
+        live.map(|l| (live_attrs(l), Live::Function(l.clone()))),
+    )
 }
 
 pub fn plan_delete(logical: &str, live: &LiveFunction) -> Change {
-    Change {
-        address: Address::Function(logical.to_string()),
-        physical_name: live.name.clone(),
-        action: Action::Delete,
-        reason: Some("no longer in the stack file".to_string()),
-        destroys_data: false,
-        changes: Vec::new(),
-        before: Some(live_attrs(live)),
-        after: None,
-        depends_on: Vec::new(),
-        desired: None,
-        live: Some(Live::Function(live.clone())),
-    }
+    Change::delete(
+        Address::Function(logical.to_string()),
+        live.name.clone(),
+        "no longer in the stack file",
+        live_attrs(live),
+        Live::Function(live.clone()),
+    )
 }
 
 fn desired_attrs(name: &str, spec: &FunctionSpec, inputs: &Inputs<'_>) -> Attrs {

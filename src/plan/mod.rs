@@ -51,6 +51,8 @@ pub struct Change {
     pub action: Action,
     /// Why a resource is replaced or deleted.
     pub reason: Option<String>,
+    /// What else the user should know: how the change is carried out, AWS limits it may meet.
+    pub notes: Vec<String>,
     /// The change deletes stored data (a table delete or replacement).
     pub destroys_data: bool,
     pub before: Option<Attrs>,
@@ -190,8 +192,70 @@ impl Plan {
     }
 }
 
-/// Compares attribute maps; `forces` lists the attributes whose change needs a replacement.
-pub(crate) fn compare(before: &Attrs, after: &Attrs, forces: &[&str]) -> Vec<AttrChange> {
+impl Change {
+    /// A declared resource: created when `live` is `None`, else updated where attributes differ.
+    pub(crate) fn declared(
+        address: Address,
+        physical_name: String,
+        after: Attrs,
+        desired: Desired,
+        live: Option<(Attrs, Live)>,
+    ) -> Change {
+        let (action, changes, before, live) = match live {
+            None => (Action::Create, all_new(&after), None, None),
+            Some((before, live)) => {
+                let changes = compare(&before, &after);
+                let action = if changes.is_empty() {
+                    Action::NoOp
+                } else {
+                    Action::Update
+                };
+                (action, changes, Some(before), Some(live))
+            }
+        };
+        Change {
+            address,
+            physical_name,
+            action,
+            reason: None,
+            notes: Vec::new(),
+            destroys_data: false,
+            before,
+            after: Some(after),
+            changes,
+            depends_on: Vec::new(),
+            desired: Some(desired),
+            live,
+        }
+    }
+
+    /// An owned resource that is no longer declared.
+    pub(crate) fn delete(
+        address: Address,
+        physical_name: String,
+        reason: &str,
+        before: Attrs,
+        live: Live,
+    ) -> Change {
+        Change {
+            address,
+            physical_name,
+            action: Action::Delete,
+            reason: Some(reason.to_string()),
+            notes: Vec::new(),
+            destroys_data: false,
+            before: Some(before),
+            after: None,
+            changes: Vec::new(),
+            depends_on: Vec::new(),
+            desired: None,
+            live: Some(live),
+        }
+    }
+}
+
+/// The attributes that differ between two attribute maps.
+pub(crate) fn compare(before: &Attrs, after: &Attrs) -> Vec<AttrChange> {
     let mut names: Vec<&String> = after.keys().chain(before.keys()).collect();
     names.sort();
     names.dedup();
@@ -204,14 +268,14 @@ pub(crate) fn compare(before: &Attrs, after: &Attrs, forces: &[&str]) -> Vec<Att
                 name: name.clone(),
                 before: b.cloned(),
                 after: a.cloned(),
-                forces_replacement: forces.contains(&name.as_str()),
+                forces_replacement: false,
             })
         })
         .collect()
 }
 
 /// Every attribute as an addition, for a resource to create.
-pub(crate) fn all_new(after: &Attrs) -> Vec<AttrChange> {
+fn all_new(after: &Attrs) -> Vec<AttrChange> {
     after
         .iter()
         .map(|(name, value)| AttrChange {

@@ -89,8 +89,8 @@ fn change_text(out: &mut String, change: &Change, style: Style) {
         header.push_str(" - DESTROYS DATA");
     }
     let _ = writeln!(out, "  {}", style.paint(color, &header));
-    if let Some(reason) = &change.reason {
-        let _ = writeln!(out, "      # {reason}");
+    for note in change.reason.iter().chain(&change.notes) {
+        let _ = writeln!(out, "      # {note}");
     }
     let width = change
         .changes

@@ -1,6 +1,6 @@
 //! How a managed function role is diffed.
 
-use super::{Action, Attrs, Change, Desired, Live, RoleDesired, Value, all_new, compare};
+use super::{Attrs, Change, Desired, Live, RoleDesired, Value};
 use crate::live::{LiveRole, canonical_json, role_path};
 use crate::stack::{Address, Stack};
 
@@ -38,49 +38,23 @@ pub fn plan(stack: &Stack, function: &str, live: Option<&LiveRole>) -> Change {
         stack: stack.name.clone(),
     };
     let after = desired_attrs(&desired);
-    let address = Address::Role(function.to_string());
-    let (action, before, changes) = match live {
-        None => (Action::Create, None, all_new(&after)),
-        Some(live) => {
-            let before = live_attrs(live);
-            let changes = compare(&before, &after, &[]);
-            let action = if changes.is_empty() {
-                Action::NoOp
-            } else {
-                Action::Update
-            };
-            (action, Some(before), changes)
-        }
-    };
-    Change {
-        address,
-        physical_name: desired.name.clone(),
-        action,
-        reason: None,
-        destroys_data: false,
-        changes,
-        before,
-        after: Some(after),
-        depends_on: Vec::new(),
-        desired: Some(Desired::Role(desired)),
-        live: live.cloned().map(Live::Role),
-    }
+    Change::declared(
+        Address::Role(function.to_string()),
+        desired.name.clone(),
+        after,
+        Desired::Role(desired),
+        live.map(|l| (live_attrs(l), Live::Role(l.clone()))),
+    )
 }
 
 pub fn plan_delete(function: &str, live: &LiveRole) -> Change {
-    Change {
-        address: Address::Role(function.to_string()),
-        physical_name: live.name.clone(),
-        action: Action::Delete,
-        reason: Some("its function no longer uses a managed role".to_string()),
-        destroys_data: false,
-        changes: Vec::new(),
-        before: Some(live_attrs(live)),
-        after: None,
-        depends_on: Vec::new(),
-        desired: None,
-        live: Some(Live::Role(live.clone())),
-    }
+    Change::delete(
+        Address::Role(function.to_string()),
+        live.name.clone(),
+        "its function no longer uses a managed role",
+        live_attrs(live),
+        Live::Role(live.clone()),
+    )
 }
 
 fn desired_attrs(d: &RoleDesired) -> Attrs {

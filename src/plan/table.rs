@@ -1,11 +1,23 @@
-//! How a table is diffed: which settings change in place and which force a replacement.
+//! How a table is diffed: which settings change in place, which force a replacement, and what
+//! the user should know about how DynamoDB will carry the change out.
 
-use super::{Action, Attrs, Change, Desired, Live, TableDesired, Value, all_new, compare};
+use std::collections::BTreeMap;
+
+use super::{Action, AttrChange, Attrs, Change, Desired, Live, TableDesired, Value};
 use crate::live::LiveTable;
-use crate::stack::{Address, Billing, Stack, TableSpec};
+use crate::stack::{
+    Address, Billing, GlobalIndexSpec, LocalIndexSpec, Stack, StreamView, TableClass, TableSpec,
+};
 
-/// A new key schema needs a new table: DynamoDB cannot change keys in place.
-const FORCES_REPLACEMENT: &[&str] = &["partition_key", "sort_key"];
+const GLOBAL_INDEX: &str = "global_index.";
+const LOCAL_INDEX: &str = "local_index.";
+/// AWS limits billing-mode switches per table within a day.
+const BILLING_SWITCH_WINDOW_SECS: i64 = 24 * 60 * 60;
+
+/// DynamoDB cannot change keys or local indexes in place: the table must be created again.
+fn forces_replacement(attr: &str) -> bool {
+    attr == "partition_key" || attr == "sort_key" || attr.starts_with(LOCAL_INDEX)
+}
 
 pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change {
     let name = stack.physical_name(&spec.logical);
@@ -16,72 +28,105 @@ pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change
         spec: spec.clone(),
     });
     let address = Address::Table(spec.logical.clone());
-    let Some(live) = live else {
-        return Change {
-            address,
-            physical_name: name,
-            action: Action::Create,
-            reason: None,
-            destroys_data: false,
-            changes: all_new(&after),
-            before: None,
-            after: Some(after),
-            depends_on: Vec::new(),
-            desired: Some(desired),
-            live: None,
-        };
-    };
-    let before = live_attrs(live);
-    let changes = compare(&before, &after, FORCES_REPLACEMENT);
-    let replace: Vec<&str> = changes
+    let mut change = Change::declared(
+        address,
+        name,
+        after,
+        desired,
+        live.map(|l| (live_attrs(l), Live::Table(l.clone()))),
+    );
+    for attr in &mut change.changes {
+        attr.forces_replacement = change.action == Action::Update && forces_replacement(&attr.name);
+    }
+    let replacing: Vec<&str> = change
+        .changes
         .iter()
         .filter(|c| c.forces_replacement)
         .map(|c| c.name.as_str())
         .collect();
-    let (action, reason) = if !replace.is_empty() {
-        (
-            Action::Replace,
-            Some(format!(
-                "{} cannot change in place: the table is deleted and created again, and its items are lost",
-                replace.join(" and ")
-            )),
-        )
-    } else if changes.is_empty() {
-        (Action::NoOp, None)
-    } else {
-        (Action::Update, None)
-    };
-    Change {
-        address,
-        physical_name: name,
-        action,
-        reason,
-        destroys_data: action == Action::Replace,
-        changes,
-        before: Some(before),
-        after: Some(after),
-        depends_on: Vec::new(),
-        desired: Some(desired),
-        live: Some(Live::Table(live.clone())),
+    if !replacing.is_empty() {
+        change.reason = Some(format!(
+            "{} cannot change in place: the table is deleted and created again, and its items are lost",
+            replacing.join(" and ")
+        ));
+        change.action = Action::Replace;
+        change.destroys_data = true;
     }
+    if change.action == Action::Update
+        && let Some(live) = live
+    {
+        change.notes = update_notes(&change.changes, live);
+    }
+    change
 }
 
 pub fn plan_delete(logical: &str, live: &LiveTable) -> Change {
-    Change {
-        address: Address::Table(logical.to_string()),
-        physical_name: live.name.clone(),
-        action: Action::Delete,
-        reason: Some(
-            "no longer in the stack file; the table and its items are deleted".to_string(),
-        ),
-        destroys_data: true,
-        changes: Vec::new(),
-        before: Some(live_attrs(live)),
-        after: None,
-        depends_on: Vec::new(),
-        desired: None,
-        live: Some(Live::Table(live.clone())),
+    let mut change = Change::delete(
+        Address::Table(logical.to_string()),
+        live.name.clone(),
+        "no longer in the stack file; the table and its items are deleted",
+        live_attrs(live),
+        Live::Table(live.clone()),
+    );
+    change.destroys_data = true;
+    change
+}
+
+/// How an in-place update will run, and the AWS limits it may meet.
+fn update_notes(changes: &[AttrChange], live: &LiveTable) -> Vec<String> {
+    let mut notes = Vec::new();
+    let index_steps: usize = changes
+        .iter()
+        .filter(|c| c.name.starts_with(GLOBAL_INDEX))
+        .map(|c| match (&c.before, &c.after) {
+            (Some(before), Some(after)) if index_rebuilt(before, after) => {
+                let index = &c.name[GLOBAL_INDEX.len()..];
+                notes.push(format!(
+                    "index {index} is deleted and created again because its key or projection changes; the table and its items stay, queries on {index} fail until it is rebuilt"
+                ));
+                2
+            }
+            (Some(_), Some(_)) => 0,
+            _ => 1,
+        })
+        .sum();
+    if index_steps > 1 {
+        notes.push(format!(
+            "{index_steps} index creations or deletions run one at a time, each after the table is ACTIVE again (DynamoDB allows one per update)"
+        ));
     }
+    let billing_changes = changes.iter().any(|c| c.name == "billing");
+    if billing_changes && let Some(switched) = live.last_switch_to_on_demand {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        if now - switched < BILLING_SWITCH_WINDOW_SECS {
+            notes.push(format!(
+                "the table switched to on-demand {} hours ago; AWS limits billing-mode switches per 24 hours and may refuse this one",
+                (now - switched) / 3600
+            ));
+        }
+    }
+    if changes
+        .iter()
+        .any(|c| c.name == "ttl_attribute" && c.before.is_some() && c.after.is_some())
+    {
+        notes.push(
+            "changing the TTL attribute disables TTL and enables it again; DynamoDB allows one TTL change per hour, so the second step may be refused until then (apply again to finish)"
+                .to_string(),
+        );
+    }
+    notes
+}
+
+/// A global index whose key or projection changes is deleted and created again.
+fn index_rebuilt(before: &Value, after: &Value) -> bool {
+    let (Value::Map(b), Value::Map(a)) = (before, after) else {
+        return true;
+    };
+    ["partition_key", "sort_key", "projection"]
+        .iter()
+        .any(|k| b.get(*k) != a.get(*k))
 }
 
 fn desired_attrs(name: &str, spec: &TableSpec) -> Attrs {
@@ -94,19 +139,24 @@ fn desired_attrs(name: &str, spec: &TableSpec) -> Attrs {
     if let Some(sk) = &spec.sort_key {
         a.insert("sort_key".into(), Value::str(sk.to_string()));
     }
-    billing_attrs(&mut a, spec.billing);
-    if let Some(ttl) = &spec.ttl_attribute {
-        a.insert("ttl_attribute".into(), Value::str(ttl));
+    settings_attrs(
+        &mut a,
+        Settings {
+            billing: spec.billing,
+            ttl_attribute: spec.ttl_attribute.as_deref(),
+            stream: spec.stream,
+            point_in_time_recovery: spec.point_in_time_recovery,
+            deletion_protection: spec.deletion_protection,
+            table_class: spec.table_class,
+            tags: &spec.tags,
+        },
+    );
+    for index in &spec.global_indexes {
+        a.insert(format!("{GLOBAL_INDEX}{}", index.name), global_index(index));
     }
-    a.insert(
-        "point_in_time_recovery".into(),
-        Value::Bool(spec.point_in_time_recovery),
-    );
-    a.insert(
-        "deletion_protection".into(),
-        Value::Bool(spec.deletion_protection),
-    );
-    a.insert("tags".into(), Value::map(&spec.tags));
+    for index in &spec.local_indexes {
+        a.insert(format!("{LOCAL_INDEX}{}", index.name), local_index(index));
+    }
     a
 }
 
@@ -120,24 +170,43 @@ pub fn live_attrs(live: &LiveTable) -> Attrs {
     if let Some(sk) = &live.sort_key {
         a.insert("sort_key".into(), Value::str(sk.to_string()));
     }
-    billing_attrs(&mut a, live.billing);
-    if let Some(ttl) = &live.ttl_attribute {
-        a.insert("ttl_attribute".into(), Value::str(ttl));
+    settings_attrs(
+        &mut a,
+        Settings {
+            billing: live.billing,
+            ttl_attribute: live.ttl_attribute.as_deref(),
+            stream: live.stream,
+            point_in_time_recovery: live.point_in_time_recovery,
+            deletion_protection: live.deletion_protection,
+            table_class: live.table_class,
+            tags: &live.tags,
+        },
+    );
+    for index in &live.global_indexes {
+        a.insert(
+            format!("{GLOBAL_INDEX}{}", index.spec.name),
+            global_index(&index.spec),
+        );
     }
-    a.insert(
-        "point_in_time_recovery".into(),
-        Value::Bool(live.point_in_time_recovery),
-    );
-    a.insert(
-        "deletion_protection".into(),
-        Value::Bool(live.deletion_protection),
-    );
-    a.insert("tags".into(), Value::map(&live.tags));
+    for index in &live.local_indexes {
+        a.insert(format!("{LOCAL_INDEX}{}", index.name), local_index(index));
+    }
     a
 }
 
-fn billing_attrs(a: &mut Attrs, billing: Billing) {
-    match billing {
+/// The settings desired and live tables share, so that both are shown the same way.
+struct Settings<'a> {
+    billing: Billing,
+    ttl_attribute: Option<&'a str>,
+    stream: Option<StreamView>,
+    point_in_time_recovery: bool,
+    deletion_protection: bool,
+    table_class: TableClass,
+    tags: &'a BTreeMap<String, String>,
+}
+
+fn settings_attrs(a: &mut Attrs, s: Settings<'_>) {
+    match s.billing {
         Billing::OnDemand => {
             a.insert("billing".into(), Value::str("on-demand"));
         }
@@ -150,4 +219,53 @@ fn billing_attrs(a: &mut Attrs, billing: Billing) {
             a.insert("write_capacity".into(), Value::Int(write_capacity));
         }
     }
+    if let Some(ttl) = s.ttl_attribute {
+        a.insert("ttl_attribute".into(), Value::str(ttl));
+    }
+    if let Some(stream) = s.stream {
+        a.insert("stream".into(), Value::str(stream.as_str()));
+    }
+    a.insert(
+        "point_in_time_recovery".into(),
+        Value::Bool(s.point_in_time_recovery),
+    );
+    a.insert(
+        "deletion_protection".into(),
+        Value::Bool(s.deletion_protection),
+    );
+    a.insert("table_class".into(), Value::str(s.table_class.as_str()));
+    a.insert("tags".into(), Value::map(s.tags));
+}
+
+fn global_index(index: &GlobalIndexSpec) -> Value {
+    let mut m = BTreeMap::new();
+    m.insert(
+        "partition_key".to_string(),
+        Value::str(index.partition_key.to_string()),
+    );
+    if let Some(sk) = &index.sort_key {
+        m.insert("sort_key".to_string(), Value::str(sk.to_string()));
+    }
+    m.insert(
+        "projection".to_string(),
+        Value::str(index.projection.to_string()),
+    );
+    if let Some((read, write)) = index.capacity {
+        m.insert("read_capacity".to_string(), Value::Int(read));
+        m.insert("write_capacity".to_string(), Value::Int(write));
+    }
+    Value::Map(m)
+}
+
+fn local_index(index: &LocalIndexSpec) -> Value {
+    let mut m = BTreeMap::new();
+    m.insert(
+        "sort_key".to_string(),
+        Value::str(index.sort_key.to_string()),
+    );
+    m.insert(
+        "projection".to_string(),
+        Value::str(index.projection.to_string()),
+    );
+    Value::Map(m)
 }

@@ -109,9 +109,145 @@ pub struct TableSpec {
     pub sort_key: Option<KeySpec>,
     pub billing: Billing,
     pub ttl_attribute: Option<String>,
+    pub stream: Option<StreamView>,
     pub point_in_time_recovery: bool,
     pub deletion_protection: bool,
+    pub table_class: TableClass,
+    pub global_indexes: Vec<GlobalIndexSpec>,
+    pub local_indexes: Vec<LocalIndexSpec>,
     pub tags: BTreeMap<String, String>,
+}
+
+impl TableSpec {
+    /// Every key attribute of the table and its indexes, once each (DynamoDB's
+    /// AttributeDefinitions). The reader has checked that no attribute has two types.
+    pub fn key_attributes(&self) -> Vec<&KeySpec> {
+        let mut keys: Vec<&KeySpec> = Vec::new();
+        let all = std::iter::once(&self.partition_key)
+            .chain(self.sort_key.as_ref())
+            .chain(
+                self.global_indexes
+                    .iter()
+                    .flat_map(|i| std::iter::once(&i.partition_key).chain(i.sort_key.as_ref())),
+            )
+            .chain(self.local_indexes.iter().map(|i| &i.sort_key));
+        for key in all {
+            if !keys.iter().any(|k| k.name == key.name) {
+                keys.push(key);
+            }
+        }
+        keys
+    }
+}
+
+/// What a DynamoDB stream carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StreamView {
+    KeysOnly,
+    NewImage,
+    OldImage,
+    NewAndOldImages,
+}
+
+impl StreamView {
+    pub const ALL: [StreamView; 4] = [
+        StreamView::KeysOnly,
+        StreamView::NewImage,
+        StreamView::OldImage,
+        StreamView::NewAndOldImages,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamView::KeysOnly => "keys-only",
+            StreamView::NewImage => "new-image",
+            StreamView::OldImage => "old-image",
+            StreamView::NewAndOldImages => "new-and-old-images",
+        }
+    }
+
+    /// DynamoDB's StreamViewType.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            StreamView::KeysOnly => "KEYS_ONLY",
+            StreamView::NewImage => "NEW_IMAGE",
+            StreamView::OldImage => "OLD_IMAGE",
+            StreamView::NewAndOldImages => "NEW_AND_OLD_IMAGES",
+        }
+    }
+
+    pub fn from_aws(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.aws_name() == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TableClass {
+    #[default]
+    Standard,
+    StandardInfrequentAccess,
+}
+
+impl TableClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableClass::Standard => "standard",
+            TableClass::StandardInfrequentAccess => "standard-infrequent-access",
+        }
+    }
+
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            TableClass::Standard => "STANDARD",
+            TableClass::StandardInfrequentAccess => "STANDARD_INFREQUENT_ACCESS",
+        }
+    }
+
+    /// DynamoDB omits the class of STANDARD tables, so absent means standard.
+    pub fn from_aws(name: Option<&str>) -> Self {
+        match name {
+            Some("STANDARD_INFREQUENT_ACCESS") => TableClass::StandardInfrequentAccess,
+            _ => TableClass::Standard,
+        }
+    }
+}
+
+/// Which attributes an index copies from the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Projection {
+    All,
+    KeysOnly,
+    Include(Vec<String>),
+}
+
+impl std::fmt::Display for Projection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Projection::All => write!(f, "all"),
+            Projection::KeysOnly => write!(f, "keys-only"),
+            Projection::Include(attrs) => write!(f, "include {}", attrs.join(", ")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GlobalIndexSpec {
+    pub name: String,
+    pub partition_key: KeySpec,
+    pub sort_key: Option<KeySpec>,
+    pub projection: Projection,
+    /// Read and write capacity, for provisioned tables only (defaults to the table's).
+    pub capacity: Option<(i64, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalIndexSpec {
+    pub name: String,
+    pub sort_key: KeySpec,
+    pub projection: Projection,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

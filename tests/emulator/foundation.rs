@@ -1,8 +1,6 @@
-//! The real binary against a real AWS emulator (moto server), one emulator per test.
+//! The foundation: plan, apply, destroy, ownership and safety across every resource kind.
 
-mod support;
-
-use support::Project;
+use crate::support::{self, Project};
 
 const SHOP: &str = r#"
 [stack]

@@ -1,0 +1,478 @@
+//! Turns stack file text into a [`Stack`], collecting every problem with its location.
+//!
+//! The file is parsed into a span-carrying TOML tree first, so that a problem anywhere can point
+//! at its text, and reading goes on after a problem so that all of them are reported at once.
+//! One file per section of the stack file: `table`, `function`, `api`.
+
+mod api;
+mod function;
+mod table;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::Stack;
+use super::address::Address;
+use super::diagnostic::Problem;
+use super::reference::RefTarget;
+
+type Value<'i> = Spanned<DeValue<'i>>;
+type Key<'i> = Spanned<std::borrow::Cow<'i, str>>;
+
+/// A reference from one resource to another, where it is written.
+#[derive(Debug, Clone)]
+pub struct RefSite {
+    pub from: Address,
+    pub to: Address,
+    pub span: Range<usize>,
+}
+
+/// Everything read from the file: the stack when it could be built, the problems, and where
+/// references are written (for the cycle check).
+pub struct ReadResult {
+    pub stack: Option<Stack>,
+    pub problems: Vec<Problem>,
+    pub references: Vec<RefSite>,
+}
+
+const TOP_KEYS: &[&str] = &["stack", "tables", "functions", "api", "routes"];
+const STACK_KEYS: &[&str] = &["name", "region"];
+
+pub fn read(source: &str, dir: &Path) -> ReadResult {
+    let (doc, syntax_errors) = DeTable::parse_recoverable(source);
+    let mut reader = Reader {
+        source,
+        problems: Vec::new(),
+        references: Vec::new(),
+    };
+    if !syntax_errors.is_empty() {
+        for err in syntax_errors {
+            let span = err.span().unwrap_or(0..0);
+            reader.problems.push(
+                Problem::new(
+                    format!("invalid TOML: {}", err.message().trim()),
+                    span,
+                    "here",
+                )
+                .help("fix the TOML syntax; see https://toml.io for the format"),
+            );
+        }
+        return reader.finish(None);
+    }
+    let stack = reader.stack(doc.get_ref(), dir);
+    reader.finish(stack)
+}
+
+struct Reader<'s> {
+    source: &'s str,
+    problems: Vec<Problem>,
+    references: Vec<RefSite>,
+}
+
+impl<'s> Reader<'s> {
+    fn finish(self, stack: Option<Stack>) -> ReadResult {
+        ReadResult {
+            stack,
+            problems: self.problems,
+            references: self.references,
+        }
+    }
+
+    fn problem(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    fn stack(&mut self, doc: &DeTable<'_>, dir: &Path) -> Option<Stack> {
+        self.unknown_keys(doc, TOP_KEYS, "at the top level");
+        let (name, region) = match entry(doc, "stack") {
+            Some((_, value)) => self.stack_table(value),
+            None => {
+                self.problem(
+                    Problem::new("the stack file has no [stack] table", 0..0, "expected here")
+                        .help("start the file with:\n[stack]\nname = \"shop\""),
+                );
+                (None, None)
+            }
+        };
+        let declared = Declared::collect(doc);
+        let tables = self.named_tables(doc, "tables", |r, key, value| r.table(key, value));
+        let functions = self.named_tables(doc, "functions", |r, key, value| {
+            r.function(key, value, dir, &declared)
+        });
+        let api = entry(doc, "api").and_then(|(_, v)| self.api(v));
+        let routes = match entry(doc, "routes") {
+            Some((key, value)) => self.routes(key, value, api.is_some(), &declared),
+            None => Vec::new(),
+        };
+        let name = name?;
+        self.check_name_lengths(doc, &name);
+        Some(Stack {
+            name,
+            region,
+            tables,
+            functions,
+            api,
+            routes,
+        })
+    }
+
+    fn stack_table(&mut self, value: &Value<'_>) -> (Option<String>, Option<String>) {
+        let Some(table) = self.as_table(value, "[stack]") else {
+            return (None, None);
+        };
+        self.unknown_keys(table, STACK_KEYS, "in [stack]");
+        let name = match entry(table, "name") {
+            Some((_, v)) => self.string(v, "stack name").and_then(|n| {
+                if is_stack_name(n.get_ref()) {
+                    Some(n.into_inner())
+                } else {
+                    self.problem(
+                        Problem::new(
+                            format!("invalid stack name {:?}", n.get_ref()),
+                            n.span(),
+                            "not a valid stack name",
+                        )
+                        .help("use lowercase letters, digits and '-', starting with a letter, at most 40 characters"),
+                    );
+                    None
+                }
+            }),
+            None => {
+                self.problem(
+                    Problem::new("[stack] has no name", value.span(), "this table")
+                        .help("add name = \"shop\": physical names become shop-<logical name>"),
+                );
+                None
+            }
+        };
+        let region = entry(table, "region")
+            .and_then(|(_, v)| self.string(v, "region"))
+            .map(Spanned::into_inner);
+        (name, region)
+    }
+
+    /// Reads `[tables.*]` or `[functions.*]`: a table of named resources.
+    fn named_tables<T>(
+        &mut self,
+        doc: &DeTable<'_>,
+        section: &str,
+        mut each: impl FnMut(&mut Self, &Key<'_>, &Value<'_>) -> Option<T>,
+    ) -> Vec<T> {
+        let Some((_, value)) = entry(doc, section) else {
+            return Vec::new();
+        };
+        let Some(table) = self.as_table(value, &format!("[{section}]")) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in table.iter() {
+            if !is_logical_name(key.get_ref()) {
+                self.problem(
+                    Problem::new(
+                        format!("invalid name {:?} in [{section}]", key.get_ref()),
+                        key.span(),
+                        "not a valid name",
+                    )
+                    .help("use lowercase letters, digits, '-' and '_', starting with a letter"),
+                );
+                continue;
+            }
+            if let Some(item) = each(self, key, value) {
+                out.push(item);
+            }
+        }
+        out
+    }
+
+    /// Tables and functions whose physical names exceed what AWS accepts.
+    fn check_name_lengths(&mut self, doc: &DeTable<'_>, stack: &str) {
+        for (section, limit, what) in [
+            ("tables", 255, "table names"),
+            ("functions", 64, "function names"),
+        ] {
+            let Some(DeValue::Table(t)) = entry(doc, section).map(|(_, v)| v.get_ref()) else {
+                continue;
+            };
+            for (key, _) in t.iter() {
+                let physical = format!("{stack}-{}", key.get_ref());
+                if physical.len() > limit {
+                    self.problem(
+                        Problem::new(
+                            format!("physical name {physical:?} is longer than {limit} characters"),
+                            key.span(),
+                            "too long",
+                        )
+                        .help(format!("AWS limits {what} to {limit} characters; shorten the stack or resource name")),
+                    );
+                }
+            }
+        }
+    }
+
+    fn tags(&mut self, t: &DeTable<'_>) -> BTreeMap<String, String> {
+        let mut tags = BTreeMap::new();
+        let Some((_, value)) = entry(t, "tags") else {
+            return tags;
+        };
+        let Some(table) = self.as_table(value, "tags") else {
+            return tags;
+        };
+        for (key, value) in table.iter() {
+            if key.get_ref().starts_with("stackctl:") || key.get_ref().starts_with("aws:") {
+                self.problem(
+                    Problem::new(
+                        format!("tag {:?} uses a reserved prefix", key.get_ref()),
+                        key.span(),
+                        "reserved",
+                    )
+                    .help("tags starting with stackctl: or aws: are set by stackctl and AWS"),
+                );
+                continue;
+            }
+            if let Some(v) = self.string(value, "a tag value") {
+                tags.insert(key.get_ref().to_string(), v.into_inner());
+            }
+        }
+        tags
+    }
+
+    // ---- typed accessors: each reports a wrong type at the value ----
+
+    fn as_table<'a, 'i>(&mut self, value: &'a Value<'i>, what: &str) -> Option<&'a DeTable<'i>> {
+        match value.get_ref() {
+            DeValue::Table(t) => Some(t),
+            other => {
+                self.problem(
+                    Problem::new(
+                        format!("{what} must be a table, found {}", other.type_str()),
+                        value.span(),
+                        "expected a table",
+                    )
+                    .help("write it as [section] or { key = value }"),
+                );
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, value: &Value<'_>, what: &str) -> Option<Spanned<String>> {
+        match value.get_ref() {
+            DeValue::String(s) => Some(Spanned::new(value.span(), s.to_string())),
+            other => {
+                self.problem(
+                    Problem::new(
+                        format!("{what} must be a string, found {}", other.type_str()),
+                        value.span(),
+                        "expected a string",
+                    )
+                    .help("put the value in double quotes"),
+                );
+                None
+            }
+        }
+    }
+
+    fn int(
+        &mut self,
+        value: &Value<'_>,
+        what: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<i64> {
+        let parsed = match value.get_ref() {
+            DeValue::Integer(i) => {
+                i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
+            }
+            _ => None,
+        };
+        match parsed {
+            Some(n) if range.contains(&n) => Some(n),
+            Some(n) => {
+                self.problem(
+                    Problem::new(
+                        format!("{what} = {n} is out of range"),
+                        value.span(),
+                        "out of range",
+                    )
+                    .help(format!(
+                        "{what} must be between {} and {}",
+                        range.start(),
+                        range.end()
+                    )),
+                );
+                None
+            }
+            None => {
+                self.problem(
+                    Problem::new(
+                        format!(
+                            "{what} must be a whole number, found {}",
+                            value.get_ref().type_str()
+                        ),
+                        value.span(),
+                        "expected a whole number",
+                    )
+                    .help(format!(
+                        "write a number between {} and {}, without quotes",
+                        range.start(),
+                        range.end()
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    fn opt_int(
+        &mut self,
+        t: &DeTable<'_>,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<i64> {
+        entry(t, key).and_then(|(_, v)| self.int(v, key, range))
+    }
+
+    fn opt_bool(&mut self, t: &DeTable<'_>, key: &str) -> Option<bool> {
+        let (_, value) = entry(t, key)?;
+        match value.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            other => {
+                self.problem(
+                    Problem::new(
+                        format!("{key} must be true or false, found {}", other.type_str()),
+                        value.span(),
+                        "expected true or false",
+                    )
+                    .help("write true or false, without quotes"),
+                );
+                None
+            }
+        }
+    }
+
+    fn required_string(
+        &mut self,
+        t: &DeTable<'_>,
+        owner: &Key<'_>,
+        what: &str,
+        key: &str,
+        example: &str,
+    ) -> Option<Spanned<String>> {
+        match entry(t, key) {
+            Some((_, v)) => self.string(v, key),
+            None => {
+                self.problem(
+                    Problem::new(
+                        format!("{what} has no {key}"),
+                        owner.span(),
+                        "declared here",
+                    )
+                    .help(format!("add {example}")),
+                );
+                None
+            }
+        }
+    }
+
+    fn unknown_keys(&mut self, t: &DeTable<'_>, allowed: &[&str], place: &str) {
+        for (key, _) in t.iter() {
+            let name = key.get_ref();
+            if allowed.contains(&name.as_ref()) {
+                continue;
+            }
+            let suggestion = allowed
+                .iter()
+                .map(|a| (strsim::jaro_winkler(a, name), *a))
+                .filter(|(score, _)| *score > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, a)| a);
+            let help = match suggestion {
+                Some(s) => format!("did you mean {s:?}?"),
+                None => format!("known keys {place}: {}", allowed.join(", ")),
+            };
+            self.problem(
+                Problem::new(
+                    format!("unknown key {name:?} {place}"),
+                    key.span(),
+                    "unknown key",
+                )
+                .help(help),
+            );
+        }
+    }
+}
+
+/// The logical names the file declares, to check references and routes against.
+struct Declared {
+    tables: Vec<String>,
+    functions: Vec<String>,
+    api: bool,
+}
+
+impl Declared {
+    fn collect(doc: &DeTable<'_>) -> Self {
+        let names = |section: &str| match entry(doc, section).map(|(_, v)| v.get_ref()) {
+            Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().to_string()).collect(),
+            _ => Vec::new(),
+        };
+        Declared {
+            tables: names("tables"),
+            functions: names("functions"),
+            api: entry(doc, "api").is_some(),
+        }
+    }
+
+    fn check(&self, target: &RefTarget, span: Range<usize>) -> Option<Problem> {
+        let (kind, name, names) = match target {
+            RefTarget::Table(name) => ("table", name, &self.tables),
+            RefTarget::Function(name) => ("function", name, &self.functions),
+            RefTarget::Api => {
+                return (!self.api).then(|| {
+                    Problem::new(
+                        "reference to the api, but there is no [api]",
+                        span,
+                        "no [api] declared",
+                    )
+                    .help("declare [api], or remove the reference")
+                });
+            }
+        };
+        if names.contains(name) {
+            return None;
+        }
+        let help = match names.as_slice() {
+            [] => format!("the file declares no {kind}s"),
+            _ => format!("declared {kind}s: {}", names.join(", ")),
+        };
+        Some(
+            Problem::new(
+                format!("unknown {kind} {name:?}"),
+                span,
+                format!("no such {kind}"),
+            )
+            .help(help),
+        )
+    }
+}
+
+fn entry<'a, 'i>(t: &'a DeTable<'i>, key: &str) -> Option<(&'a Key<'i>, &'a Value<'i>)> {
+    t.iter().find(|(k, _)| k.get_ref() == key)
+}
+
+fn is_stack_name(name: &str) -> bool {
+    name.len() <= 40
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn is_logical_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}

@@ -1,0 +1,7 @@
+//! The real binary against a real AWS emulator (moto server), one emulator per test.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod foundation;
+mod tables;

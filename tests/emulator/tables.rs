@@ -1,0 +1,454 @@
+//! DynamoDB tables: every setting, in-place changes, index changes one at a time, and data that
+//! is never lost by accident.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::support::Project;
+
+const FULL: &str = r#"
+[stack]
+name = "shop"
+
+[tables.orders]
+partition_key = { name = "pk", type = "string" }
+sort_key = { name = "sk", type = "string" }
+billing = "provisioned"
+read_capacity = 5
+write_capacity = 5
+ttl_attribute = "expires_at"
+stream = "new-and-old-images"
+point_in_time_recovery = true
+deletion_protection = false
+tags = { team = "core" }
+
+[[tables.orders.global_indexes]]
+name = "by-customer"
+partition_key = { name = "customer", type = "string" }
+sort_key = { name = "created", type = "number" }
+projection = ["total", "status"]
+read_capacity = 3
+write_capacity = 2
+
+[[tables.orders.local_indexes]]
+name = "by-status"
+sort_key = { name = "status", type = "string" }
+projection = "keys-only"
+"#;
+
+/// The names of the attributes the plan changes on `address`.
+fn changed_attrs(project: &Project, address: &str) -> (String, Vec<String>) {
+    let run = project.run(&["plan", "--output", "json"]);
+    run.success();
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let change = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == address)
+        .unwrap_or_else(|| panic!("{address} in {plan}"));
+    let names = change["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    (change["action"].as_str().unwrap().to_string(), names)
+}
+
+fn put_order(project: &Project, id: &str) {
+    project
+        .block_on(
+            project
+                .dynamodb()
+                .put_item()
+                .table_name("shop-orders")
+                .item("pk", AttributeValue::S(id.into()))
+                .item("sk", AttributeValue::S("order".into()))
+                .item("customer", AttributeValue::S("ada".into()))
+                .item("created", AttributeValue::N("1".into()))
+                .item("status", AttributeValue::S("new".into()))
+                .send(),
+        )
+        .unwrap();
+}
+
+fn item_count(project: &Project) -> i32 {
+    project
+        .block_on(project.dynamodb().scan().table_name("shop-orders").send())
+        .unwrap()
+        .count()
+}
+
+#[test]
+fn every_setting_is_created_as_declared() {
+    let project = Project::new(FULL);
+    project.apply_converges();
+    let ddb = project.dynamodb();
+    let described = project
+        .block_on(ddb.describe_table().table_name("shop-orders").send())
+        .unwrap();
+    let table = described.table().unwrap();
+    assert_eq!(
+        table
+            .provisioned_throughput()
+            .unwrap()
+            .read_capacity_units(),
+        Some(5)
+    );
+    let gsi = &table.global_secondary_indexes()[0];
+    assert_eq!(gsi.index_name(), Some("by-customer"));
+    assert_eq!(
+        gsi.projection().unwrap().non_key_attributes(),
+        ["total", "status"]
+    );
+    assert_eq!(
+        gsi.provisioned_throughput().unwrap().read_capacity_units(),
+        Some(3)
+    );
+    assert_eq!(
+        gsi.provisioned_throughput().unwrap().write_capacity_units(),
+        Some(2)
+    );
+    let lsi = &table.local_secondary_indexes()[0];
+    assert_eq!(lsi.index_name(), Some("by-status"));
+    assert_eq!(lsi.key_schema()[1].attribute_name(), "status");
+    let stream = table.stream_specification().unwrap();
+    assert!(stream.stream_enabled());
+    assert_eq!(
+        stream.stream_view_type().unwrap().as_str(),
+        "NEW_AND_OLD_IMAGES"
+    );
+    let mut attributes: Vec<(&str, &str)> = table
+        .attribute_definitions()
+        .iter()
+        .map(|a| (a.attribute_name(), a.attribute_type().as_str()))
+        .collect();
+    attributes.sort();
+    assert_eq!(
+        attributes,
+        [
+            ("created", "N"),
+            ("customer", "S"),
+            ("pk", "S"),
+            ("sk", "S"),
+            ("status", "S")
+        ],
+        "attribute definitions come from the keys, once each"
+    );
+    let ttl = project
+        .block_on(ddb.describe_time_to_live().table_name("shop-orders").send())
+        .unwrap();
+    let ttl = ttl.time_to_live_description().unwrap();
+    assert_eq!(ttl.attribute_name(), Some("expires_at"));
+    assert_eq!(ttl.time_to_live_status().unwrap().as_str(), "ENABLED");
+    let backups = project
+        .block_on(
+            ddb.describe_continuous_backups()
+                .table_name("shop-orders")
+                .send(),
+        )
+        .unwrap();
+    let pitr = backups
+        .continuous_backups_description()
+        .and_then(|d| d.point_in_time_recovery_description())
+        .and_then(|d| d.point_in_time_recovery_status())
+        .unwrap();
+    assert_eq!(pitr.as_str(), "ENABLED");
+}
+
+#[test]
+fn each_setting_changes_in_place_and_converges() {
+    let project = Project::new(FULL);
+    project.apply_converges();
+    put_order(&project, "order#1");
+    // A stream's view type changes by turning it off and on again; moto 5.2.5 cannot turn a
+    // stream on again once it was on, so the view-type change is left to AWS itself.
+    let steps: [(&str, &str, &str, &[&str]); 7] = [
+        (
+            "table capacity",
+            "read_capacity = 5\n",
+            "read_capacity = 10\n",
+            &["read_capacity"],
+        ),
+        (
+            "index capacity",
+            "read_capacity = 3",
+            "read_capacity = 4",
+            &["global_index.by-customer"],
+        ),
+        (
+            "ttl",
+            "ttl_attribute = \"expires_at\"",
+            "ttl_attribute = \"ttl\"",
+            &["ttl_attribute"],
+        ),
+        (
+            "pitr",
+            "point_in_time_recovery = true",
+            "point_in_time_recovery = false",
+            &["point_in_time_recovery"],
+        ),
+        (
+            "protection",
+            "deletion_protection = false",
+            "deletion_protection = true",
+            &["deletion_protection"],
+        ),
+        (
+            "tags",
+            "tags = { team = \"core\" }",
+            "tags = { team = \"orders\", cost = \"42\" }",
+            &["tags"],
+        ),
+        (
+            "stream off",
+            "stream = \"new-and-old-images\"\n",
+            "",
+            &["stream"],
+        ),
+    ];
+    let mut stack = FULL.to_string();
+    for (what, from, to, expected) in steps {
+        assert!(stack.contains(from), "{what}: {from:?} not in the stack");
+        stack = stack.replacen(from, to, 1);
+        project.set_stack(&stack);
+        let (action, changed) = changed_attrs(&project, "table.orders");
+        assert_eq!(action, "update", "{what}");
+        assert_eq!(changed, expected, "{what}");
+        project.apply_converges();
+    }
+    assert_eq!(item_count(&project), 1, "the items are still there");
+}
+
+#[test]
+fn a_stream_is_turned_on_in_place() {
+    let without = FULL.replace("stream = \"new-and-old-images\"\n", "");
+    let project = Project::new(&without);
+    project.apply_converges();
+    project.set_stack(FULL);
+    let (action, changed) = changed_attrs(&project, "table.orders");
+    assert_eq!(
+        (action.as_str(), changed.as_slice()),
+        ("update", ["stream".to_string()].as_slice())
+    );
+    project.apply_converges();
+}
+
+#[test]
+fn switching_billing_mode_with_indexes_converges() {
+    let project = Project::new(FULL);
+    project.apply_converges();
+    let on_demand = FULL
+        .replace(
+            "billing = \"provisioned\"\nread_capacity = 5\nwrite_capacity = 5\n",
+            "",
+        )
+        .replace("read_capacity = 3\nwrite_capacity = 2\n", "");
+    project.set_stack(&on_demand);
+    let (action, changed) = changed_attrs(&project, "table.orders");
+    assert_eq!(action, "update");
+    assert_eq!(
+        changed,
+        [
+            "billing",
+            "global_index.by-customer",
+            "read_capacity",
+            "write_capacity"
+        ]
+    );
+    project.apply_converges();
+    project.set_stack(FULL);
+    project.apply_converges();
+}
+
+#[test]
+fn several_index_changes_run_one_at_a_time() {
+    let project = Project::new(FULL);
+    project.apply_converges();
+    put_order(&project, "order#1");
+    let two_more = format!(
+        "{FULL}\n[[tables.orders.global_indexes]]\nname = \"by-state\"\npartition_key = {{ name = \"status\", type = \"string\" }}\n\n[[tables.orders.global_indexes]]\nname = \"by-total\"\npartition_key = {{ name = \"total\", type = \"number\" }}\nprojection = \"keys-only\"\n"
+    );
+    project.set_stack(&two_more);
+    let plan = project.run(&["plan"]);
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("# 2 index creations or deletions run one at a time"),
+        "{}",
+        plan.stdout
+    );
+    let apply = project.run(&["apply", "--yes"]);
+    apply.success();
+    assert!(
+        apply
+            .stdout
+            .contains("table.orders: index by-state: creating"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply
+            .stdout
+            .contains("table.orders: index by-total: creating"),
+        "{}",
+        apply.stdout
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    let described = project
+        .block_on(
+            project
+                .dynamodb()
+                .describe_table()
+                .table_name("shop-orders")
+                .send(),
+        )
+        .unwrap();
+    let mut names: Vec<&str> = described
+        .table()
+        .unwrap()
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|i| i.index_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["by-customer", "by-state", "by-total"]);
+    assert_eq!(item_count(&project), 1);
+}
+
+#[test]
+fn an_index_key_change_rebuilds_the_index_not_the_table() {
+    let project = Project::new(FULL);
+    project.apply_converges();
+    put_order(&project, "order#1");
+    project.set_stack(&FULL.replace(
+        "sort_key = { name = \"created\", type = \"number\" }\nprojection",
+        "sort_key = { name = \"status\", type = \"string\" }\nprojection",
+    ));
+    let plan = project.run(&["plan"]);
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("~ table.orders (shop-orders) will be updated in place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("# index by-customer is deleted and created again because its key or projection changes; the table and its items stay"),
+        "{}",
+        plan.stdout
+    );
+    project.apply_converges();
+    assert_eq!(item_count(&project), 1, "the table kept its items");
+}
+
+#[test]
+fn a_local_index_change_replaces_the_table_only_when_allowed() {
+    let project = Project::new(FULL);
+    project.apply_converges();
+    put_order(&project, "order#1");
+    project.set_stack(&FULL.replace("projection = \"keys-only\"", "projection = \"all\""));
+    let plan = project.run(&["plan"]);
+    assert!(
+        plan.stdout
+            .contains("-/+ table.orders (shop-orders) will be replaced - DESTROYS DATA"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("(forces replacement)"),
+        "{}",
+        plan.stdout
+    );
+    let refused = project.run(&["apply", "--yes"]);
+    refused.code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("this plan deletes the data of table.orders"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(item_count(&project), 1, "refused before any change");
+    project
+        .run(&["apply", "--yes", "--allow-data-loss"])
+        .success();
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert_eq!(item_count(&project), 0, "replaced");
+}
+
+/// Every combination of settings plans clean after apply: defaults never show up as diffs.
+#[test]
+fn defaults_never_show_up_as_diffs() {
+    let stack = r#"
+[stack]
+name = "combo"
+
+[tables.minimal]
+partition_key = { name = "id", type = "string" }
+
+[tables.numbers]
+partition_key = { name = "n", type = "number" }
+sort_key = { name = "b", type = "binary" }
+deletion_protection = false
+point_in_time_recovery = false
+
+[tables.provisioned]
+partition_key = { name = "id", type = "string" }
+billing = "provisioned"
+read_capacity = 1
+write_capacity = 1
+
+[[tables.provisioned.global_indexes]]
+name = "by-x"
+partition_key = { name = "x", type = "string" }
+
+[tables.streams]
+partition_key = { name = "id", type = "string" }
+stream = "old-image"
+table_class = "standard"
+ttl_attribute = "gone"
+
+[tables.indexed]
+partition_key = { name = "pk", type = "string" }
+sort_key = { name = "sk", type = "number" }
+
+[[tables.indexed.global_indexes]]
+name = "keys"
+partition_key = { name = "sk", type = "number" }
+projection = "keys-only"
+
+[[tables.indexed.local_indexes]]
+name = "local"
+sort_key = { name = "other", type = "string" }
+"#;
+    let project = Project::new(stack);
+    project.apply_converges();
+}
+
+#[test]
+fn a_table_owned_by_another_stack_is_named_in_the_error() {
+    let project = Project::new(FULL);
+    // Stack "shop-orders" with table "x" and stack "shop" with table "orders-x" both want
+    // the physical name shop-orders-x.
+    let theirs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        theirs.path().join("stack.toml"),
+        "[stack]\nname = \"shop-orders\"\n\n[tables.x]\npartition_key = { name = \"id\", type = \"string\" }\n",
+    )
+    .unwrap();
+    crate::support::stackctl(
+        theirs.path(),
+        Some(&project.moto.endpoint),
+        &["apply", "--yes"],
+    )
+    .success();
+    project.set_stack("[stack]\nname = \"shop\"\n\n[tables.orders-x]\npartition_key = { name = \"id\", type = \"string\" }\n");
+    let plan = project.run(&["plan"]);
+    plan.code(1);
+    assert!(
+        plan.stdout.contains("Error: table.orders-x: table shop-orders-x exists but is managed by stack \"shop-orders\""),
+        "{}",
+        plan.stdout
+    );
+}
