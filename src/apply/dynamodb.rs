@@ -759,6 +759,26 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_interrupt_stops_a_wait() {
+        let describe =
+            mock!(Client::describe_table).then_output(|| table(TableStatus::Updating, None));
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&describe]);
+        let clients = Clients::with_dynamodb(client);
+        let packages = BTreeMap::new();
+        let recorder = Recorder::default();
+        let ctx = Context::for_tests(&clients, &packages, &recorder);
+        ctx.interrupted
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+
+        let err = wait_settled(&ctx, &Address::Table("orders".to_string()), "shop-orders")
+            .await
+            .unwrap_err();
+
+        assert!(matches!(err, AwsError::Interrupted { .. }), "{err}");
+        assert_eq!(describe.num_calls(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn time_to_live_waits_for_enabled() {
         let update = mock!(Client::update_time_to_live)
             .then_output(|| UpdateTimeToLiveOutput::builder().build());
