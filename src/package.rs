@@ -12,13 +12,53 @@ use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 
 /// Lambda's limit for a zip uploaded directly with the request.
-pub const MAX_DIRECT_UPLOAD: usize = 50 * 1024 * 1024;
+pub const MAX_DIRECT_UPLOAD: u64 = 50 * 1024 * 1024;
+/// Lambda's limit for a function's unzipped code.
+pub const MAX_UNZIPPED: u64 = 250 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct Package {
     pub bytes: Arc<Vec<u8>>,
     /// Base64 of the SHA-256 of the zip, as Lambda's `CodeSha256`.
     pub sha256: String,
+    /// The size of the files once unzipped.
+    pub unzipped_size: u64,
+}
+
+impl Package {
+    /// Checks Lambda's size limits; `via_s3` when the package goes through an artifact bucket.
+    pub fn check_limits(&self, code: &Path, via_s3: bool) -> Result<(), PackageError> {
+        let size = self.bytes.len() as u64;
+        if self.unzipped_size > MAX_UNZIPPED {
+            return Err(PackageError::TooLargeUnzipped {
+                path: code.to_path_buf(),
+                size: self.unzipped_size,
+            });
+        }
+        if size > MAX_DIRECT_UPLOAD && !via_s3 {
+            return Err(PackageError::TooLarge {
+                path: code.to_path_buf(),
+                size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the package must go through S3.
+    pub fn needs_s3(&self) -> bool {
+        self.bytes.len() as u64 > MAX_DIRECT_UPLOAD
+    }
+
+    /// The hash as hex, for object keys.
+    pub fn sha256_hex(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.sha256)
+            .unwrap_or_default()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -34,8 +74,23 @@ pub enum PackageError {
     #[error(
         "the package for {path} is {size} bytes, over Lambda's {MAX_DIRECT_UPLOAD}-byte limit for direct upload"
     )]
-    #[diagnostic(help("make the package smaller (exclude test files and dev dependencies)"))]
-    TooLarge { path: PathBuf, size: usize },
+    #[diagnostic(help(
+        "set artifact_bucket = \"BUCKET\" under [stack] to upload it through S3, or make it smaller with exclude = [...]"
+    ))]
+    TooLarge { path: PathBuf, size: u64 },
+    #[error("the code in {path} is {size} bytes unzipped, over Lambda's {MAX_UNZIPPED}-byte limit")]
+    #[diagnostic(help("make it smaller with exclude = [...], or move dependencies into layers"))]
+    TooLargeUnzipped { path: PathBuf, size: u64 },
+    #[error("{path} is not a readable zip: {source}")]
+    BadZip {
+        path: PathBuf,
+        source: zip::result::ZipError,
+    },
+    #[error("invalid exclude pattern {pattern:?}: {source}")]
+    Pattern {
+        pattern: String,
+        source: globset::Error,
+    },
     #[error("cannot write the zip for {path}: {source}")]
     Zip {
         path: PathBuf,
@@ -43,38 +98,69 @@ pub enum PackageError {
     },
 }
 
-/// Packages a function's code: a folder is zipped, a `.zip` is taken as it is.
-pub fn build(code: &Path) -> Result<Package, PackageError> {
-    let read_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| PackageError::Read { path, source }
-    };
-    let bytes = if code.is_dir() {
-        zip_dir(code)?
+/// Packages a function's code: a folder is zipped without the files `exclude` matches, a
+/// `.zip` or `.jar` is taken as it is.
+pub fn build(code: &Path, exclude: &[String]) -> Result<Package, PackageError> {
+    let (bytes, unzipped_size) = if code.is_dir() {
+        zip_dir(code, exclude)?
     } else {
-        std::fs::read(code).map_err(read_err(code))?
-    };
-    if bytes.len() > MAX_DIRECT_UPLOAD {
-        return Err(PackageError::TooLarge {
+        let bytes = std::fs::read(code).map_err(|source| PackageError::Read {
             path: code.to_path_buf(),
-            size: bytes.len(),
-        });
-    }
+            source,
+        })?;
+        let size = unzipped_size(code, &bytes)?;
+        (bytes, size)
+    };
     let sha256 = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes));
     Ok(Package {
         bytes: Arc::new(bytes),
         sha256,
+        unzipped_size,
     })
 }
 
-fn zip_dir(root: &Path) -> Result<Vec<u8>, PackageError> {
+fn unzipped_size(path: &Path, bytes: &[u8]) -> Result<u64, PackageError> {
+    let bad = |source| PackageError::BadZip {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(bad)?;
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        total += archive.by_index_raw(i).map_err(bad)?.size();
+    }
+    Ok(total)
+}
+
+fn zip_dir(root: &Path, exclude: &[String]) -> Result<(Vec<u8>, u64), PackageError> {
     let canonical_root = root.canonicalize().map_err(|source| PackageError::Read {
         path: root.to_path_buf(),
         source,
     })?;
+    let mut globs = globset::GlobSetBuilder::new();
+    for pattern in exclude {
+        let glob = globset::GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()
+            .map_err(|source| PackageError::Pattern {
+                pattern: pattern.clone(),
+                source,
+            })?;
+        globs.add(glob);
+    }
+    let excluded = globs.build().map_err(|source| PackageError::Pattern {
+        pattern: exclude.join(", "),
+        source,
+    })?;
     let mut files = Vec::new();
     collect(&canonical_root, root, "", &mut files)?;
+    // A pattern without '/' matches a file name in any folder, as in .gitignore.
+    files.retain(|(name, _, _)| {
+        let file_name = name.rsplit('/').next().unwrap_or(name);
+        !excluded.is_match(name) && !excluded.is_match(file_name)
+    });
     files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut unzipped = 0u64;
 
     let zip_err = |source| PackageError::Zip {
         path: root.to_path_buf(),
@@ -90,12 +176,13 @@ fn zip_dir(root: &Path) -> Result<Vec<u8>, PackageError> {
             path: path.clone(),
             source,
         })?;
+        unzipped += content.len() as u64;
         writer.start_file(name, options).map_err(zip_err)?;
         writer
             .write_all(&content)
             .map_err(|e| zip_err(zip::result::ZipError::Io(e)))?;
     }
-    Ok(writer.finish().map_err(zip_err)?.into_inner())
+    Ok((writer.finish().map_err(zip_err)?.into_inner(), unzipped))
 }
 
 /// Collects `(name in zip, path, executable)` for every file below `dir`, following links that
@@ -158,7 +245,7 @@ mod tests {
         std::fs::write(dir.path().join("b.js"), "b").unwrap();
         std::fs::create_dir(dir.path().join("lib")).unwrap();
         std::fs::write(dir.path().join("lib/a.js"), "a").unwrap();
-        let first = build(dir.path()).unwrap();
+        let first = build(dir.path(), &[]).unwrap();
         let touched =
             std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
         let file = std::fs::File::options()
@@ -166,9 +253,43 @@ mod tests {
             .open(dir.path().join("b.js"))
             .unwrap();
         file.set_modified(touched).unwrap();
-        assert_eq!(build(dir.path()).unwrap().sha256, first.sha256);
+        assert_eq!(build(dir.path(), &[]).unwrap().sha256, first.sha256);
         std::fs::write(dir.path().join("b.js"), "c").unwrap();
-        assert_ne!(build(dir.path()).unwrap().sha256, first.sha256);
+        assert_ne!(build(dir.path(), &[]).unwrap().sha256, first.sha256);
+    }
+
+    #[test]
+    fn excluded_files_are_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.js"), "code").unwrap();
+        std::fs::write(dir.path().join("index.test.js"), "test").unwrap();
+        std::fs::create_dir_all(dir.path().join("node_modules/.cache/x")).unwrap();
+        std::fs::write(dir.path().join("node_modules/.cache/x/big"), "cache").unwrap();
+        std::fs::write(dir.path().join("node_modules/keep.js"), "dep").unwrap();
+        let exclude = [
+            "*.test.js".to_string(),
+            "node_modules/.cache/**".to_string(),
+        ];
+        let package = build(dir.path(), &exclude).unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(package.bytes.as_slice())).unwrap();
+        let mut names: Vec<String> = (0..archive.len())
+            .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["index.js", "node_modules/keep.js"]);
+        assert_eq!(package.unzipped_size, 7);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_inside_the_folder_are_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("real.js"), "x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real.js"), dir.path().join("alias.js"))
+            .unwrap();
+        let package = build(dir.path(), &[]).unwrap();
+        let archive = zip::ZipArchive::new(Cursor::new(package.bytes.as_slice())).unwrap();
+        assert_eq!(archive.len(), 2);
     }
 
     #[cfg(unix)]
@@ -179,7 +300,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("link")).unwrap();
         assert!(matches!(
-            build(dir.path()),
+            build(dir.path(), &[]),
             Err(PackageError::EscapingLink { .. })
         ));
     }

@@ -106,12 +106,23 @@ async fn update(
 }
 
 async fn put_policy(ctx: &Context<'_>, d: &RoleDesired) -> Result<(), AwsError> {
+    let document =
+        crate::plan::policy_document(&d.statements, |r| ctx.resolve(r)).ok_or_else(|| {
+            AwsError::Call {
+                operation: "iam:PutRolePolicy".to_string(),
+                message: format!(
+                    "the policy of role {} names a table whose ARN is not known",
+                    d.name
+                ),
+                kind: ErrorKind::Other,
+            }
+        })?;
     ctx.clients
         .iam
         .put_role_policy()
         .role_name(&d.name)
         .policy_name(POLICY_NAME)
-        .policy_document(&d.policy)
+        .policy_document(document)
         .send()
         .await
         .map_err(|e| describe("iam:PutRolePolicy", e))?;

@@ -1,12 +1,12 @@
 //! Creating, updating and deleting functions. Code and configuration are separate calls, and
 //! each waits for `LastUpdateStatus = Successful`, so the next never meets a
-//! ResourceConflictException.
+//! ResourceConflictException. Only what changed is sent.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
+use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 
 use super::wait::{self, Status};
 use super::{Context, changed, role_output};
@@ -37,26 +37,70 @@ pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
     }
 }
 
+fn other(operation: &str, message: String) -> AwsError {
+    AwsError::Call {
+        operation: operation.to_string(),
+        message,
+        kind: ErrorKind::Other,
+    }
+}
+
 fn package<'a>(ctx: &'a Context<'_>, d: &FunctionDesired) -> Result<&'a Package, AwsError> {
-    let package = ctx
-        .packages
-        .get(&d.spec.logical)
-        .ok_or_else(|| AwsError::Call {
-            operation: "package".to_string(),
-            message: format!("no package was built for function {}", d.spec.logical),
-            kind: ErrorKind::Invalid,
-        })?;
+    let package = ctx.packages.get(&d.spec.logical).ok_or_else(|| {
+        other(
+            "package",
+            format!("no package was built for function {}", d.spec.logical),
+        )
+    })?;
     if package.sha256 != d.code_sha256 {
-        return Err(AwsError::Call {
-            operation: "package".to_string(),
-            message: format!(
+        return Err(other(
+            "package",
+            format!(
                 "the code of function {} changed since the plan was made; plan again",
                 d.spec.logical
             ),
-            kind: ErrorKind::Invalid,
-        });
+        ));
     }
     Ok(package)
+}
+
+/// Where Lambda takes the code from: the request itself, or S3 for large packages (uploaded
+/// once per content hash).
+enum CodeSource {
+    Inline(Blob),
+    S3 { bucket: String, key: String },
+}
+
+async fn code_source(ctx: &Context<'_>, d: &FunctionDesired) -> Result<CodeSource, AwsError> {
+    let package = package(ctx, d)?;
+    let Some(bucket) = d.artifact_bucket.as_ref().filter(|_| package.needs_s3()) else {
+        return Ok(CodeSource::Inline(Blob::new(package.bytes.as_slice())));
+    };
+    let key = format!(
+        "stackctl/{}/{}/{}.zip",
+        d.stack,
+        d.spec.logical,
+        package.sha256_hex()
+    );
+    let s3 = &ctx.clients.s3;
+    let exists = match s3.head_object().bucket(bucket).key(&key).send().await {
+        Ok(_) => true,
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => false,
+        Err(e) => return Err(describe("s3:HeadObject", e)),
+    };
+    if !exists {
+        s3.put_object()
+            .bucket(bucket)
+            .key(&key)
+            .body(package.bytes.to_vec().into())
+            .send()
+            .await
+            .map_err(|e| describe("s3:PutObject", e))?;
+    }
+    Ok(CodeSource::S3 {
+        bucket: bucket.clone(),
+        key,
+    })
 }
 
 fn role_arn(ctx: &Context<'_>, d: &FunctionDesired) -> Result<String, AwsError> {
@@ -65,42 +109,48 @@ fn role_arn(ctx: &Context<'_>, d: &FunctionDesired) -> Result<String, AwsError> 
         RoleSource::Managed { name, arn } => ctx
             .output(&role_output(name))
             .or_else(|| arn.clone())
-            .ok_or_else(|| AwsError::Call {
-                operation: "iam".to_string(),
-                message: format!("the ARN of role {name} is not known"),
-                kind: ErrorKind::Other,
-            }),
+            .ok_or_else(|| other("iam", format!("the ARN of role {name} is not known"))),
     }
 }
 
-fn environment(
-    ctx: &Context<'_>,
-    d: &FunctionDesired,
-) -> Result<HashMap<String, String>, AwsError> {
-    d.spec
+fn environment(ctx: &Context<'_>, d: &FunctionDesired) -> Result<Environment, AwsError> {
+    let variables = d
+        .spec
         .environment
         .iter()
-        .map(|(k, template)| {
-            let value = template
-                .resolve(|r| ctx.resolve(r))
-                .ok_or_else(|| AwsError::Call {
-                    operation: "environment".to_string(),
-                    message: format!("{k} refers to a value that is not known: {template}"),
-                    kind: ErrorKind::Other,
-                })?;
+        .map(|(k, v)| {
+            let value = v.value.resolve(|r| ctx.resolve(r)).ok_or_else(|| {
+                other(
+                    "environment",
+                    format!("{k} refers to a value that is not known"),
+                )
+            })?;
             Ok((k.clone(), value))
         })
-        .collect()
+        .collect::<Result<HashMap<_, _>, AwsError>>()?;
+    Ok(Environment::builder()
+        .set_variables(Some(variables))
+        .build())
+}
+
+fn architecture(d: &FunctionDesired) -> Architecture {
+    Architecture::from(d.spec.architecture.as_str())
 }
 
 async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Result<(), AwsError> {
-    let code = package(ctx, d)?;
+    let code = match code_source(ctx, d).await? {
+        CodeSource::Inline(blob) => FunctionCode::builder().zip_file(blob).build(),
+        CodeSource::S3 { bucket, key } => FunctionCode::builder()
+            .s3_bucket(bucket)
+            .s3_key(key)
+            .build(),
+    };
     let role = role_arn(ctx, d)?;
     let env = environment(ctx, d)?;
     let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
     tags.insert(STACK_TAG.to_string(), d.stack.clone());
 
-    let start = std::time::Instant::now();
+    let start = tokio::time::Instant::now();
     let mut delay = Duration::from_secs(1);
     let arn = loop {
         let result = ctx
@@ -111,18 +161,13 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Re
             .runtime(Runtime::from(d.spec.runtime.as_str()))
             .handler(&d.spec.handler)
             .role(&role)
-            .code(
-                FunctionCode::builder()
-                    .zip_file(Blob::new(code.bytes.as_slice()))
-                    .build(),
-            )
+            .code(code.clone())
             .memory_size(d.spec.memory)
             .timeout(d.spec.timeout)
-            .environment(
-                Environment::builder()
-                    .set_variables(Some(env.clone()))
-                    .build(),
-            )
+            .architectures(architecture(d))
+            .description(&d.spec.description)
+            .set_layers(Some(d.spec.layers.clone()))
+            .environment(env.clone())
             .set_tags(Some(tags.clone()))
             .send()
             .await;
@@ -145,6 +190,12 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Re
         }
     };
     wait_updated(ctx, address, &d.name).await?;
+    if let Some(n) = d.spec.reserved_concurrency {
+        set_concurrency(ctx, &d.name, Some(n)).await?;
+    }
+    if let Some(days) = d.spec.log_retention_days {
+        set_retention(ctx, &d.name, Some(days)).await?;
+    }
     ctx.set_output(
         Reference {
             target: RefTarget::Function(d.spec.logical.clone()),
@@ -163,12 +214,17 @@ async fn update(
     live: &LiveFunction,
 ) -> Result<(), AwsError> {
     let lambda = &ctx.clients.lambda;
-    if changed(change, "code_sha256") {
-        let code = package(ctx, d)?;
-        lambda
+    // The architecture is part of the code: it changes with UpdateFunctionCode.
+    if changed(change, "code_sha256") || changed(change, "architecture") {
+        let request = lambda
             .update_function_code()
             .function_name(&d.name)
-            .zip_file(Blob::new(code.bytes.as_slice()))
+            .architectures(architecture(d));
+        let request = match code_source(ctx, d).await? {
+            CodeSource::Inline(blob) => request.zip_file(blob),
+            CodeSource::S3 { bucket, key } => request.s3_bucket(bucket).s3_key(key),
+        };
+        request
             .send()
             .await
             .map_err(|e| describe("lambda:UpdateFunctionCode", e))?;
@@ -181,6 +237,8 @@ async fn update(
         "timeout",
         "role",
         "environment",
+        "description",
+        "layers",
     ];
     if config_fields.iter().any(|f| changed(change, f)) {
         let mut request = lambda
@@ -202,17 +260,25 @@ async fn update(
             request = request.role(role_arn(ctx, d)?);
         }
         if changed(change, "environment") {
-            request = request.environment(
-                Environment::builder()
-                    .set_variables(Some(environment(ctx, d)?))
-                    .build(),
-            );
+            request = request.environment(environment(ctx, d)?);
+        }
+        if changed(change, "description") {
+            request = request.description(&d.spec.description);
+        }
+        if changed(change, "layers") {
+            request = request.set_layers(Some(d.spec.layers.clone()));
         }
         request
             .send()
             .await
             .map_err(|e| describe("lambda:UpdateFunctionConfiguration", e))?;
         wait_updated(ctx, &change.address, &d.name).await?;
+    }
+    if changed(change, "reserved_concurrency") {
+        set_concurrency(ctx, &d.name, d.spec.reserved_concurrency).await?;
+    }
+    if changed(change, "log_retention_days") {
+        set_retention(ctx, &d.name, d.spec.log_retention_days).await?;
     }
     if changed(change, "tags") {
         let removed: Vec<String> = live
@@ -240,6 +306,69 @@ async fn update(
                 .map_err(|e| describe("lambda:TagResource", e))?;
         }
     }
+    Ok(())
+}
+
+async fn set_concurrency(
+    ctx: &Context<'_>,
+    name: &str,
+    reserved: Option<i32>,
+) -> Result<(), AwsError> {
+    let lambda = &ctx.clients.lambda;
+    match reserved {
+        Some(n) => lambda
+            .put_function_concurrency()
+            .function_name(name)
+            .reserved_concurrent_executions(n)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| describe("lambda:PutFunctionConcurrency", e)),
+        None => lambda
+            .delete_function_concurrency()
+            .function_name(name)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| describe("lambda:DeleteFunctionConcurrency", e)),
+    }
+}
+
+/// Sets how long the function's log group keeps logs; the group is created if Lambda has not
+/// written to it yet. It is not deleted with the function: logs are data.
+async fn set_retention(
+    ctx: &Context<'_>,
+    function: &str,
+    days: Option<i32>,
+) -> Result<(), AwsError> {
+    let logs = &ctx.clients.logs;
+    let group = format!("/aws/lambda/{function}");
+    let Some(days) = days else {
+        return match logs
+            .delete_retention_policy()
+            .log_group_name(&group)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if classify(&e) == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(describe("logs:DeleteRetentionPolicy", e)),
+        };
+    };
+    match logs.create_log_group().log_group_name(&group).send().await {
+        Ok(_) => {}
+        Err(e)
+            if classify(&e) == ErrorKind::Conflict
+                || e.as_service_error()
+                    .is_some_and(|s| s.is_resource_already_exists_exception()) => {}
+        Err(e) => return Err(describe("logs:CreateLogGroup", e)),
+    }
+    logs.put_retention_policy()
+        .log_group_name(&group)
+        .retention_in_days(days)
+        .send()
+        .await
+        .map_err(|e| describe("logs:PutRetentionPolicy", e))?;
     Ok(())
 }
 

@@ -125,7 +125,13 @@ pub async fn apply(
         clients,
         packages,
         reporter,
-        outputs: Mutex::new(plan.known.clone()),
+        outputs: Mutex::new(
+            plan.known
+                .iter()
+                .chain(&plan.secrets)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
         interrupted: AtomicBool::new(false),
     };
     let nodes: Vec<&Change> = plan

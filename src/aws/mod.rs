@@ -1,6 +1,7 @@
 //! The one place that turns profile, region and endpoint into AWS clients.
 
 mod error;
+mod request_log;
 
 use std::time::Duration;
 
@@ -27,6 +28,20 @@ pub struct Clients {
     pub apigatewayv2: aws_sdk_apigatewayv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+/// Builds one service's client from the shared configuration, with the request log if asked.
+macro_rules! client {
+    ($sdk:ident, $config:expr, $log:expr) => {{
+        let mut builder = $sdk::config::Builder::from($config);
+        if $log {
+            builder = builder.interceptor(request_log::RequestLog);
+        }
+        $sdk::Client::from_conf(builder.build())
+    }};
 }
 
 impl Clients {
@@ -60,13 +75,27 @@ impl Clients {
             .region()
             .map(|r| r.to_string())
             .ok_or(AwsError::NoRegion)?;
+        let log = request_log::RequestLog::enabled();
+        // The emulator serves S3 only with path-style addresses; AWS accepts both.
+        let s3 = {
+            let mut builder = aws_sdk_s3::config::Builder::from(&config).force_path_style(
+                target.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+            );
+            if log {
+                builder = builder.interceptor(request_log::RequestLog);
+            }
+            aws_sdk_s3::Client::from_conf(builder.build())
+        };
         Ok(Clients {
             region,
-            dynamodb: aws_sdk_dynamodb::Client::new(&config),
-            lambda: aws_sdk_lambda::Client::new(&config),
-            apigatewayv2: aws_sdk_apigatewayv2::Client::new(&config),
-            iam: aws_sdk_iam::Client::new(&config),
-            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
+            dynamodb: client!(aws_sdk_dynamodb, &config, log),
+            lambda: client!(aws_sdk_lambda, &config, log),
+            apigatewayv2: client!(aws_sdk_apigatewayv2, &config, log),
+            iam: client!(aws_sdk_iam, &config, log),
+            tagging: client!(aws_sdk_resourcegroupstagging, &config, log),
+            s3,
+            ssm: client!(aws_sdk_ssm, &config, log),
+            logs: client!(aws_sdk_cloudwatchlogs, &config, log),
         })
     }
 
@@ -84,6 +113,9 @@ impl Clients {
             apigatewayv2: aws_sdk_apigatewayv2::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
             tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
+            s3: aws_sdk_s3::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
         }
     }
 }

@@ -65,12 +65,18 @@ fn load_stack(path: &Path) -> Result<Stack> {
     miette::bail!("{} has {count} problems; nothing was sent to AWS", err.path)
 }
 
-/// Zips every function's code, before any AWS call, so that bad code paths fail fast.
+/// Zips every function's code and checks Lambda's size limits, before any AWS call, so that
+/// bad code fails fast.
 fn build_packages(stack: &Stack) -> Result<BTreeMap<String, Package>> {
+    let via_s3 = stack.artifact_bucket.is_some();
     stack
         .functions
         .iter()
-        .map(|f| Ok((f.logical.clone(), package::build(&f.code)?)))
+        .map(|f| {
+            let package = package::build(&f.code, &f.exclude)?;
+            package.check_limits(&f.code, via_s3)?;
+            Ok((f.logical.clone(), package))
+        })
         .collect()
 }
 

@@ -7,6 +7,7 @@ mod apigateway;
 mod dynamodb;
 mod iam;
 mod lambda;
+mod ssm;
 mod tagging;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +36,9 @@ pub struct LiveState {
     /// Resources the stack file declares whose physical names are taken by resources the
     /// stack does not own.
     pub conflicts: Vec<Conflict>,
+    /// Values of the SSM parameters the stack file refers to. Never serialized.
+    #[serde(skip)]
+    pub secrets: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +77,12 @@ pub struct LiveFunction {
     pub handler: String,
     pub memory: i32,
     pub timeout: i32,
+    pub architecture: String,
+    pub description: String,
+    pub layers: Vec<String>,
+    pub reserved_concurrency: Option<i32>,
+    /// Retention of the function's log group; `None` when it keeps logs forever or is absent.
+    pub log_retention_days: Option<i32>,
     pub role: String,
     pub environment: BTreeMap<String, String>,
     pub code_sha256: String,
@@ -145,7 +155,9 @@ pub async fn read(clients: &Clients, stack: &Stack) -> Result<LiveState, AwsErro
         .collect();
     let roles = iam::read_roles(clients, &stack.name, &wanted_roles);
     let apis = apigateway::read_apis(clients, &stack.name);
-    let (owned, (roles, role_conflicts), apis) = tokio::try_join!(owned, roles, apis)?;
+    let secrets = ssm::read_parameters(clients, stack);
+    let (owned, (roles, role_conflicts), apis, secrets) =
+        tokio::try_join!(owned, roles, apis, secrets)?;
 
     let wanted_tables: Vec<String> = stack
         .tables
@@ -176,6 +188,7 @@ pub async fn read(clients: &Clients, stack: &Stack) -> Result<LiveState, AwsErro
         roles,
         apis,
         conflicts,
+        secrets,
     })
 }
 

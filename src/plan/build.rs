@@ -32,7 +32,15 @@ pub fn build(
     }
 
     let known = known_values(stack, live, &changes);
-    let resolve = |r: &Reference| known.get(&r.to_string()).cloned();
+    let secrets: BTreeMap<String, String> = live
+        .secrets
+        .iter()
+        .map(|(name, value)| (format!("ssm:{name}"), value.clone()))
+        .collect();
+    let resolve = |r: &Reference| {
+        let key = r.to_string();
+        known.get(&key).or_else(|| secrets.get(&key)).cloned()
+    };
 
     for spec in &stack.functions {
         let role = match &spec.role {
@@ -40,7 +48,7 @@ pub fn build(
             None => {
                 let name = role::role_name(stack, &spec.logical);
                 let live_role = live.roles.get(&name);
-                changes.push(role::plan(stack, &spec.logical, live_role));
+                changes.push(role::plan(stack, spec, live_role, &resolve));
                 RoleSource::Managed {
                     name,
                     arn: live_role.map(|r| r.arn.clone()),
@@ -107,6 +115,7 @@ pub fn build(
         changes,
         blockers,
         known,
+        secrets,
     }
 }
 
@@ -244,7 +253,9 @@ fn order(changes: &mut [Change], stack: &Stack) {
         let mut deps: Vec<Address> = match (&change.action, &change.address) {
             (Action::NoOp, _) => Vec::new(),
             // Deletes wait for whatever may still point at the resource.
-            (Action::Delete, Address::Table(_)) => of_kind("function", false),
+            (Action::Delete, Address::Table(_)) => {
+                [of_kind("function", false), of_kind("role", false)].concat()
+            }
             (Action::Delete, Address::Function(_)) => {
                 [of_kind("route", true), of_kind("function", false)].concat()
             }
@@ -254,15 +265,17 @@ fn order(changes: &mut [Change], stack: &Stack) {
             (_, Address::Function(f)) => {
                 let mut deps = vec![Address::Role(f.clone())];
                 if let Some(spec) = stack.function(f) {
-                    deps.extend(
-                        spec.environment
-                            .values()
-                            .flat_map(|t| t.references())
-                            .map(|r| r.target.address()),
-                    );
+                    deps.extend(spec.references().filter_map(|r| r.target.address()));
                 }
                 deps.into_iter().filter(&pending).collect()
             }
+            // A managed role's policy names the tables its function uses.
+            (_, Address::Role(f)) => stack
+                .function(f)
+                .into_iter()
+                .flat_map(|spec| spec.tables.keys().map(|t| Address::Table(t.clone())))
+                .filter(&pending)
+                .collect(),
             (_, Address::Route(_)) => {
                 let function = match &change.desired {
                     Some(super::Desired::Route(r)) => Address::Function(r.logical_function.clone()),
@@ -273,7 +286,7 @@ fn order(changes: &mut [Change], stack: &Stack) {
                     .filter(&pending)
                     .collect()
             }
-            (_, Address::Role(_) | Address::Table(_) | Address::Api) => Vec::new(),
+            (_, Address::Table(_) | Address::Api) => Vec::new(),
         };
         deps.retain(|d| *d != change.address);
         deps.sort();

@@ -27,22 +27,25 @@ pub fn plan(
         spec: spec.clone(),
         code_sha256: inputs.code_sha256.to_string(),
         role: inputs.role,
+        artifact_bucket: stack.artifact_bucket.clone(),
     });
+    let sensitive = |key: &str| spec.environment.get(key).is_some_and(|v| v.sensitive);
     Change::declared(
         Address::Function(spec.logical.clone()),
         name,
         after,
         desired,
-        live.map(|l| (live_attrs(l), Live::Function(l.clone()))),
+        live.map(|l| (live_attrs(l, &sensitive), Live::Function(l.clone()))),
     )
 }
 
+/// The environment of a function that goes is not shown: any of it may be secret.
 pub fn plan_delete(logical: &str, live: &LiveFunction) -> Change {
     Change::delete(
         Address::Function(logical.to_string()),
         live.name.clone(),
         "no longer in the stack file",
-        live_attrs(live),
+        live_attrs(live, &|_| true),
         Live::Function(live.clone()),
     )
 }
@@ -51,11 +54,12 @@ fn desired_attrs(name: &str, spec: &FunctionSpec, inputs: &Inputs<'_>) -> Attrs 
     let environment: BTreeMap<String, Value> = spec
         .environment
         .iter()
-        .map(|(k, template)| {
-            let value = template
+        .map(|(k, v)| {
+            let value = v
+                .value
                 .resolve(inputs.resolve)
                 .map_or(Value::Unknown, Value::Str);
-            (k.clone(), value)
+            (k.clone(), hide_if(v.sensitive, value))
         })
         .collect();
     let role = match &inputs.role {
@@ -69,6 +73,18 @@ fn desired_attrs(name: &str, spec: &FunctionSpec, inputs: &Inputs<'_>) -> Attrs 
     a.insert("handler".into(), Value::str(&spec.handler));
     a.insert("memory".into(), Value::Int(spec.memory.into()));
     a.insert("timeout".into(), Value::Int(spec.timeout.into()));
+    a.insert(
+        "architecture".into(),
+        Value::str(spec.architecture.as_str()),
+    );
+    a.insert("description".into(), Value::str(&spec.description));
+    a.insert("layers".into(), Value::list(&spec.layers));
+    if let Some(n) = spec.reserved_concurrency {
+        a.insert("reserved_concurrency".into(), Value::Int(n.into()));
+    }
+    if let Some(days) = spec.log_retention_days {
+        a.insert("log_retention_days".into(), Value::Int(days.into()));
+    }
     a.insert("role".into(), role);
     a.insert("environment".into(), Value::Map(environment));
     a.insert("code_sha256".into(), Value::str(inputs.code_sha256));
@@ -76,16 +92,38 @@ fn desired_attrs(name: &str, spec: &FunctionSpec, inputs: &Inputs<'_>) -> Attrs 
     a
 }
 
-fn live_attrs(live: &LiveFunction) -> Attrs {
+fn live_attrs(live: &LiveFunction, sensitive: &dyn Fn(&str) -> bool) -> Attrs {
+    let environment = live
+        .environment
+        .iter()
+        .map(|(k, v)| (k.clone(), hide_if(sensitive(k), Value::str(v))))
+        .collect();
     let mut a = Attrs::new();
     a.insert("name".into(), Value::str(&live.name));
     a.insert("runtime".into(), Value::str(&live.runtime));
     a.insert("handler".into(), Value::str(&live.handler));
     a.insert("memory".into(), Value::Int(live.memory.into()));
     a.insert("timeout".into(), Value::Int(live.timeout.into()));
+    a.insert("architecture".into(), Value::str(&live.architecture));
+    a.insert("description".into(), Value::str(&live.description));
+    a.insert("layers".into(), Value::list(&live.layers));
+    if let Some(n) = live.reserved_concurrency {
+        a.insert("reserved_concurrency".into(), Value::Int(n.into()));
+    }
+    if let Some(days) = live.log_retention_days {
+        a.insert("log_retention_days".into(), Value::Int(days.into()));
+    }
     a.insert("role".into(), Value::str(&live.role));
-    a.insert("environment".into(), Value::map(&live.environment));
+    a.insert("environment".into(), Value::Map(environment));
     a.insert("code_sha256".into(), Value::str(&live.code_sha256));
     a.insert("tags".into(), Value::map(&live.tags));
     a
+}
+
+fn hide_if(sensitive: bool, value: Value) -> Value {
+    if sensitive {
+        Value::Sensitive(Box::new(value))
+    } else {
+        value
+    }
 }

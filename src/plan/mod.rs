@@ -17,10 +17,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::live::{LiveApi, LiveFunction, LiveRole, LiveRoute, LiveTable};
-use crate::stack::{Address, ApiSpec, FunctionSpec, TableSpec};
+use crate::stack::{Address, ApiSpec, FunctionSpec, TableSpec, Template};
 
 pub use api::statement_id;
 pub use build::build;
+pub use role::document as policy_document;
 pub use value::{Attrs, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -81,9 +82,16 @@ pub struct RoleDesired {
     pub name: String,
     pub path: String,
     pub trusted_services: Vec<String>,
-    /// The inline policy document, as canonical JSON.
-    pub policy: String,
+    /// The inline policy; resources may refer to tables not created yet.
+    pub statements: Vec<PolicyStatement>,
     pub stack: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyStatement {
+    pub sid: String,
+    pub actions: Vec<String>,
+    pub resources: Vec<Template>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,6 +108,8 @@ pub struct FunctionDesired {
     pub spec: FunctionSpec,
     pub code_sha256: String,
     pub role: RoleSource,
+    /// Where packages too large for a direct upload go.
+    pub artifact_bucket: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -156,6 +166,9 @@ pub struct Plan {
     pub blockers: Vec<Blocker>,
     /// Values of references that are known before apply (`tables.orders.arn` -> ARN).
     pub known: BTreeMap<String, String>,
+    /// Values of SSM parameters (`ssm:/name`), read at plan time. Never serialized.
+    #[serde(skip)]
+    pub secrets: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,45 +1,133 @@
 //! How a managed function role is diffed.
 
-use super::{Attrs, Change, Desired, Live, RoleDesired, Value};
+use super::{Attrs, Change, Desired, Live, PolicyStatement, RoleDesired, Value};
 use crate::live::{LiveRole, canonical_json, role_path};
-use crate::stack::{Address, Stack};
+use crate::stack::{
+    Address, FunctionSpec, RefAttr, RefTarget, Reference, Stack, TableAccess, Template,
+};
 
 pub const LAMBDA_SERVICE: &str = "lambda.amazonaws.com";
 
-/// What the function may do: write its own logs (what AWSLambdaBasicExecutionRole grants,
-/// scoped to the function's log group).
-fn policy(function_name: &str) -> String {
-    let log_group = format!("arn:aws:logs:*:*:log-group:/aws/lambda/{function_name}");
-    let document = serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "Logs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": [log_group.clone(), format!("{log_group}:*")],
-            }
-        ],
-    });
-    canonical_json(&document.to_string())
-}
+const READ_ACTIONS: &[&str] = &[
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+];
+const WRITE_ACTIONS: &[&str] = &[
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+];
 
 /// The name of the role stackctl manages for a function.
 pub fn role_name(stack: &Stack, function: &str) -> String {
     stack.physical_name(function)
 }
 
-pub fn plan(stack: &Stack, function: &str, live: Option<&LiveRole>) -> Change {
+/// What the function may do: write its own logs (what AWSLambdaBasicExecutionRole grants,
+/// scoped to the function's log group), and use the tables it declares, with their indexes.
+fn statements(stack: &Stack, spec: &FunctionSpec) -> Vec<PolicyStatement> {
+    let log_group = format!(
+        "arn:aws:logs:*:*:log-group:/aws/lambda/{}",
+        stack.physical_name(&spec.logical)
+    );
+    let mut statements = vec![PolicyStatement {
+        sid: "Logs".to_string(),
+        actions: [
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+        ]
+        .map(String::from)
+        .to_vec(),
+        resources: vec![
+            Template::text(&log_group),
+            Template::text(&format!("{log_group}:*")),
+        ],
+    }];
+    for (table, access) in &spec.tables {
+        let actions: Vec<&str> = match access {
+            TableAccess::Read => READ_ACTIONS.to_vec(),
+            TableAccess::Write => WRITE_ACTIONS.to_vec(),
+            TableAccess::ReadWrite => {
+                let mut all: Vec<&str> =
+                    READ_ACTIONS.iter().chain(WRITE_ACTIONS).copied().collect();
+                all.sort();
+                all.dedup();
+                all
+            }
+        };
+        let arn = Reference {
+            target: RefTarget::Table(table.clone()),
+            attr: RefAttr::Arn,
+        };
+        statements.push(PolicyStatement {
+            sid: format!("Table{}", table.replace(['-', '_'], "")),
+            actions: actions.into_iter().map(String::from).collect(),
+            resources: vec![
+                Template::reference(arn.clone(), ""),
+                Template::reference(arn, "/index/*"),
+            ],
+        });
+    }
+    statements
+}
+
+/// The policy document as canonical JSON, once every resource it names is known.
+pub fn document(
+    statements: &[PolicyStatement],
+    resolve: impl Fn(&Reference) -> Option<String>,
+) -> Option<String> {
+    let statements = statements
+        .iter()
+        .map(|s| {
+            let resources = s
+                .resources
+                .iter()
+                .map(|r| r.resolve(&resolve))
+                .collect::<Option<Vec<String>>>()?;
+            Some(serde_json::json!({
+                "Sid": s.sid,
+                "Effect": "Allow",
+                "Action": s.actions,
+                "Resource": resources,
+            }))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let document = serde_json::json!({ "Version": "2012-10-17", "Statement": statements });
+    Some(canonical_json(&document.to_string()))
+}
+
+pub fn plan(
+    stack: &Stack,
+    spec: &FunctionSpec,
+    live: Option<&LiveRole>,
+    resolve: &dyn Fn(&Reference) -> Option<String>,
+) -> Change {
     let desired = RoleDesired {
-        name: role_name(stack, function),
+        name: role_name(stack, &spec.logical),
         path: role_path(&stack.name),
         trusted_services: vec![LAMBDA_SERVICE.to_string()],
-        policy: policy(&stack.physical_name(function)),
+        statements: statements(stack, spec),
         stack: stack.name.clone(),
     };
-    let after = desired_attrs(&desired);
+    let mut after = Attrs::new();
+    after.insert("name".into(), Value::str(&desired.name));
+    after.insert(
+        "trusted_services".into(),
+        Value::list(&desired.trusted_services),
+    );
+    let permissions =
+        document(&desired.statements, resolve).map_or(Value::Unknown, |d| permissions(Some(&d)));
+    after.insert("permissions".into(), permissions);
     Change::declared(
-        Address::Role(function.to_string()),
+        Address::Role(spec.logical.clone()),
         desired.name.clone(),
         after,
         Desired::Role(desired),
@@ -55,14 +143,6 @@ pub fn plan_delete(function: &str, live: &LiveRole) -> Change {
         live_attrs(live),
         Live::Role(live.clone()),
     )
-}
-
-fn desired_attrs(d: &RoleDesired) -> Attrs {
-    let mut a = Attrs::new();
-    a.insert("name".into(), Value::str(&d.name));
-    a.insert("trusted_services".into(), Value::list(&d.trusted_services));
-    a.insert("permissions".into(), permissions(Some(&d.policy)));
-    a
 }
 
 fn live_attrs(live: &LiveRole) -> Attrs {

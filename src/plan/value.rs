@@ -6,9 +6,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// An attribute value. `Unknown` is a value only apply can tell (the ARN of a table that does
-/// not exist yet); it is `null` in JSON, and listed under `after_unknown`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+/// not exist yet); it is `null` in JSON, and listed under `after_unknown`. `Sensitive` is
+/// compared like any value but shown, in text and JSON alike, only as `(sensitive)`.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Bool(bool),
     Int(i64),
@@ -16,6 +16,48 @@ pub enum Value {
     List(Vec<Value>),
     Map(BTreeMap<String, Value>),
     Unknown,
+    Sensitive(Box<Value>),
+}
+
+pub const SENSITIVE: &str = "(sensitive)";
+
+impl Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Int(n) => serializer.serialize_i64(*n),
+            Value::Str(s) => serializer.serialize_str(s),
+            Value::List(items) => serializer.collect_seq(items),
+            Value::Map(map) => serializer.collect_map(map),
+            Value::Unknown => serializer.serialize_none(),
+            Value::Sensitive(_) => serializer.serialize_str(SENSITIVE),
+        }
+    }
+}
+
+/// What a serialized value reads back as: sensitive values were never written.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Plain {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    List(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+    Unknown,
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Plain::deserialize(deserializer)? {
+            Plain::Bool(b) => Value::Bool(b),
+            Plain::Int(n) => Value::Int(n),
+            Plain::Str(s) => Value::Str(s),
+            Plain::List(l) => Value::List(l),
+            Plain::Map(m) => Value::Map(m),
+            Plain::Unknown => Value::Unknown,
+        })
+    }
 }
 
 pub type Attrs = BTreeMap<String, Value>;
@@ -42,6 +84,7 @@ impl Value {
     pub fn unknown_paths(&self, path: &str, out: &mut Vec<String>) {
         match self {
             Value::Unknown => out.push(path.to_string()),
+            Value::Sensitive(inner) => inner.unknown_paths(path, out),
             Value::Map(m) => {
                 for (k, v) in m {
                     v.unknown_paths(&format!("{path}.{k}"), out);
@@ -87,6 +130,7 @@ impl fmt::Display for Value {
                 write!(f, " }}")
             }
             Value::Unknown => write!(f, "(known after apply)"),
+            Value::Sensitive(_) => write!(f, "{SENSITIVE}"),
         }
     }
 }

@@ -26,6 +26,8 @@ pub const STACK_TAG: &str = "stackctl:stack";
 pub struct Stack {
     pub name: String,
     pub region: Option<String>,
+    /// The S3 bucket for function packages too large to upload directly.
+    pub artifact_bucket: Option<String>,
     pub tables: Vec<TableSpec>,
     pub functions: Vec<FunctionSpec>,
     pub api: Option<ApiSpec>,
@@ -255,14 +257,71 @@ pub struct FunctionSpec {
     pub logical: String,
     pub runtime: String,
     pub handler: String,
-    /// A directory (zipped by stackctl) or a `.zip` file, resolved against the stack file's folder.
+    /// A directory (zipped by stackctl) or a `.zip` / `.jar` file, resolved against the stack
+    /// file's folder.
     pub code: PathBuf,
+    /// Glob patterns of files left out of a zipped directory.
+    pub exclude: Vec<String>,
     pub memory: i32,
     pub timeout: i32,
-    pub environment: BTreeMap<String, Template>,
+    pub architecture: Architecture,
+    pub description: String,
+    pub layers: Vec<String>,
+    pub reserved_concurrency: Option<i32>,
+    pub log_retention_days: Option<i32>,
+    pub environment: BTreeMap<String, EnvValue>,
     /// An existing role's ARN; when absent stackctl manages a role for the function.
     pub role: Option<String>,
+    /// Tables the managed role may use, by logical name.
+    pub tables: BTreeMap<String, TableAccess>,
     pub tags: BTreeMap<String, String>,
+}
+
+impl FunctionSpec {
+    /// Every reference the function makes: environment values and table access.
+    pub fn references(&self) -> impl Iterator<Item = Reference> + '_ {
+        self.environment
+            .values()
+            .flat_map(|v| v.value.references().cloned())
+            .chain(self.tables.keys().map(|t| Reference {
+                target: RefTarget::Table(t.clone()),
+                attr: RefAttr::Arn,
+            }))
+    }
+}
+
+/// An environment variable's value; a sensitive one is never shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvValue {
+    pub value: Template,
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Architecture {
+    #[default]
+    #[serde(rename = "x86_64")]
+    X86_64,
+    #[serde(rename = "arm64")]
+    Arm64,
+}
+
+impl Architecture {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+}
+
+/// What a function may do with a table (and its indexes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TableAccess {
+    Read,
+    Write,
+    ReadWrite,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,14 +14,18 @@ pub enum RefTarget {
     Table(String),
     Function(String),
     Api,
+    /// An SSM parameter, by name; its value is secret.
+    Ssm(String),
 }
 
 impl RefTarget {
-    pub fn address(&self) -> Address {
+    /// The resource the reference depends on; SSM parameters are not stackctl's resources.
+    pub fn address(&self) -> Option<Address> {
         match self {
-            RefTarget::Table(name) => Address::Table(name.clone()),
-            RefTarget::Function(name) => Address::Function(name.clone()),
-            RefTarget::Api => Address::Api,
+            RefTarget::Table(name) => Some(Address::Table(name.clone())),
+            RefTarget::Function(name) => Some(Address::Function(name.clone())),
+            RefTarget::Api => Some(Address::Api),
+            RefTarget::Ssm(_) => None,
         }
     }
 }
@@ -33,6 +37,7 @@ pub enum RefAttr {
     Arn,
     Id,
     Url,
+    Value,
 }
 
 impl RefAttr {
@@ -42,6 +47,7 @@ impl RefAttr {
             RefAttr::Arn => "arn",
             RefAttr::Id => "id",
             RefAttr::Url => "url",
+            RefAttr::Value => "value",
         }
     }
 }
@@ -58,6 +64,7 @@ impl fmt::Display for Reference {
             RefTarget::Table(name) => write!(f, "tables.{name}.{}", self.attr.as_str()),
             RefTarget::Function(name) => write!(f, "functions.{name}.{}", self.attr.as_str()),
             RefTarget::Api => write!(f, "api.{}", self.attr.as_str()),
+            RefTarget::Ssm(name) => write!(f, "ssm:{name}"),
         }
     }
 }
@@ -76,6 +83,27 @@ pub struct Template {
 }
 
 impl Template {
+    pub fn text(text: &str) -> Self {
+        Template {
+            segments: vec![Segment::Text(text.to_string())],
+        }
+    }
+
+    /// A reference followed by literal text.
+    pub fn reference(reference: Reference, suffix: &str) -> Self {
+        let mut segments = vec![Segment::Ref(reference)];
+        if !suffix.is_empty() {
+            segments.push(Segment::Text(suffix.to_string()));
+        }
+        Template { segments }
+    }
+
+    /// Whether the value contains a secret (an SSM parameter).
+    pub fn has_secret(&self) -> bool {
+        self.references()
+            .any(|r| matches!(r.target, RefTarget::Ssm(_)))
+    }
+
     pub fn references(&self) -> impl Iterator<Item = &Reference> {
         self.segments.iter().filter_map(|s| match s {
             Segment::Ref(r) => Some(r),
@@ -162,6 +190,20 @@ pub fn split(text: &str) -> Result<Vec<(Option<RawRef>, String)>, Range<usize>> 
 
 /// Interprets the text inside `${...}`; the error says what forms exist.
 pub fn interpret(text: &str) -> Result<Reference, &'static str> {
+    if let Some(name) = text.strip_prefix("ssm:") {
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/_.-".contains(c));
+        return if valid {
+            Ok(Reference {
+                target: RefTarget::Ssm(name.to_string()),
+                attr: RefAttr::Value,
+            })
+        } else {
+            Err("invalid SSM parameter name")
+        };
+    }
     let parts: Vec<&str> = text.split('.').collect();
     let attr = |a: &str, allowed: &[RefAttr]| {
         allowed
@@ -187,7 +229,7 @@ pub fn interpret(text: &str) -> Result<Reference, &'static str> {
     }
 }
 
-pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${api.id} or ${api.url}";
+pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${api.id}, ${api.url} or ${ssm:/parameter/name}";
 
 #[cfg(test)]
 mod tests {
@@ -216,6 +258,11 @@ mod tests {
             "functions.get-order.arn"
         );
         assert!(interpret("api.arn").is_err());
+        assert_eq!(
+            interpret("ssm:/shop/stripe-key").unwrap().to_string(),
+            "ssm:/shop/stripe-key"
+        );
+        assert!(interpret("ssm:").is_err());
         assert!(interpret("queues.x.url").is_err());
     }
 }

@@ -5,24 +5,40 @@ use std::ops::Range;
 use std::path::Path;
 
 use toml::Spanned;
-use toml::de::DeTable;
+use toml::de::{DeTable, DeValue};
 
 use super::{Declared, Key, Reader, RefSite, Value, entry};
-use crate::stack::FunctionSpec;
 use crate::stack::address::Address;
 use crate::stack::diagnostic::Problem;
+use crate::stack::reference::RefTarget;
 use crate::stack::reference::{self, Segment, Template};
+use crate::stack::{Architecture, EnvValue, FunctionSpec, TableAccess};
 
 const FUNCTION_KEYS: &[&str] = &[
     "runtime",
     "handler",
     "code",
+    "exclude",
     "memory",
     "timeout",
+    "architecture",
+    "description",
+    "layers",
+    "reserved_concurrency",
+    "log_retention_days",
     "environment",
     "role",
+    "tables",
     "tags",
 ];
+const SECRET_KEYS: &[&str] = &["secret", "value", "ssm"];
+/// The retention periods CloudWatch Logs accepts, in days.
+const RETENTION_DAYS: &[i64] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+/// Lambda allows five layers per function.
+const MAX_LAYERS: usize = 5;
 
 impl Reader<'_> {
     pub(super) fn function(
@@ -41,8 +57,19 @@ impl Reader<'_> {
         let code = self
             .required_string(t, key, &what, "code", "code = \"functions/NAME\"")
             .and_then(|c| self.code_path(&c, dir));
+        let exclude = self.exclude(t);
         let memory = self.opt_int(t, "memory", 128..=10_240).unwrap_or(128);
         let timeout = self.opt_int(t, "timeout", 1..=900).unwrap_or(3);
+        let architecture = self.architecture(t);
+        let description = entry(t, "description")
+            .and_then(|(_, v)| self.string(v, "description"))
+            .map(Spanned::into_inner)
+            .unwrap_or_default();
+        let layers = self.layers(t);
+        let reserved_concurrency = self
+            .opt_int(t, "reserved_concurrency", 0..=10_000)
+            .map(|n| n as i32);
+        let log_retention_days = self.retention(t);
         let environment = self.environment(t, &logical, declared);
         let role = entry(t, "role")
             .and_then(|(_, v)| self.string(v, "role"))
@@ -57,18 +84,204 @@ impl Reader<'_> {
                     None
                 }
             });
+        let tables = self.table_access(t, &logical, declared, role.is_some());
         let tags = self.tags(t);
         Some(FunctionSpec {
             logical,
             runtime: runtime?.into_inner(),
             handler: handler?.into_inner(),
             code: code?,
+            exclude: exclude?,
             memory: memory as i32,
             timeout: timeout as i32,
+            architecture: architecture?,
+            description,
+            layers: layers?,
+            reserved_concurrency,
+            log_retention_days,
             environment: environment?,
             role,
+            tables: tables?,
             tags,
         })
+    }
+
+    fn string_list(
+        &mut self,
+        t: &DeTable<'_>,
+        key: &str,
+        help: &str,
+    ) -> Option<Vec<Spanned<String>>> {
+        let Some((_, value)) = entry(t, key) else {
+            return Some(Vec::new());
+        };
+        let DeValue::Array(items) = value.get_ref() else {
+            self.problem(
+                Problem::new(
+                    format!("{key} must be a list of strings"),
+                    value.span(),
+                    "expected a list",
+                )
+                .help(help),
+            );
+            return None;
+        };
+        items.iter().map(|i| self.string(i, key)).collect()
+    }
+
+    fn exclude(&mut self, t: &DeTable<'_>) -> Option<Vec<String>> {
+        let patterns = self.string_list(
+            t,
+            "exclude",
+            "write exclude = [\"*.test.js\", \"node_modules/.cache/**\"]",
+        )?;
+        let mut ok = true;
+        for pattern in &patterns {
+            if let Err(e) = globset::Glob::new(pattern.get_ref()) {
+                self.problem(
+                    Problem::new(
+                        format!("invalid pattern: {}", e.kind()),
+                        pattern.span(),
+                        "not a glob pattern",
+                    )
+                    .help("use glob patterns such as \"*.test.js\" or \"docs/**\""),
+                );
+                ok = false;
+            }
+        }
+        ok.then(|| patterns.into_iter().map(Spanned::into_inner).collect())
+    }
+
+    fn architecture(&mut self, t: &DeTable<'_>) -> Option<Architecture> {
+        let Some((_, value)) = entry(t, "architecture") else {
+            return Some(Architecture::X86_64);
+        };
+        let s = self.string(value, "architecture")?;
+        match s.get_ref().as_str() {
+            "x86_64" => Some(Architecture::X86_64),
+            "arm64" => Some(Architecture::Arm64),
+            other => {
+                self.problem(
+                    Problem::new(
+                        format!("unknown architecture {other:?}"),
+                        s.span(),
+                        "not an architecture",
+                    )
+                    .help("use \"x86_64\" or \"arm64\""),
+                );
+                None
+            }
+        }
+    }
+
+    fn layers(&mut self, t: &DeTable<'_>) -> Option<Vec<String>> {
+        let layers = self.string_list(
+            t,
+            "layers",
+            "write layers = [\"arn:aws:lambda:us-east-1:123456789012:layer:NAME:1\"]",
+        )?;
+        let mut ok = true;
+        if layers.len() > MAX_LAYERS
+            && let Some((k, _)) = entry(t, "layers")
+        {
+            self.problem(
+                Problem::new(
+                    format!("{} layers, more than Lambda's {MAX_LAYERS}", layers.len()),
+                    k.span(),
+                    "too many",
+                )
+                .help("merge layers, or move code into the function package"),
+            );
+            ok = false;
+        }
+        for layer in &layers {
+            if !(layer.get_ref().starts_with("arn:") && layer.get_ref().contains(":layer:")) {
+                self.problem(
+                    Problem::new("a layer must be a layer version ARN", layer.span(), "not a layer ARN")
+                        .help("write the ARN with its version: arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION"),
+                );
+                ok = false;
+            }
+        }
+        ok.then(|| layers.into_iter().map(Spanned::into_inner).collect())
+    }
+
+    fn retention(&mut self, t: &DeTable<'_>) -> Option<i32> {
+        let (_, value) = entry(t, "log_retention_days")?;
+        let days = self.int(value, "log_retention_days", 1..=3653)?;
+        if RETENTION_DAYS.contains(&days) {
+            return Some(days as i32);
+        }
+        let list: Vec<String> = RETENTION_DAYS.iter().map(i64::to_string).collect();
+        self.problem(
+            Problem::new(
+                format!("CloudWatch Logs cannot keep logs for {days} days"),
+                value.span(),
+                "not a retention period",
+            )
+            .help(format!("use one of {}", list.join(", "))),
+        );
+        None
+    }
+
+    /// `tables = { orders = "read" }`: what the managed role may do with which table.
+    fn table_access(
+        &mut self,
+        t: &DeTable<'_>,
+        function: &str,
+        declared: &Declared,
+        has_role: bool,
+    ) -> Option<BTreeMap<String, TableAccess>> {
+        let Some((key, value)) = entry(t, "tables") else {
+            return Some(BTreeMap::new());
+        };
+        if has_role {
+            self.problem(
+                Problem::new("tables is set but the function has its own role", key.span(), "only for managed roles")
+                    .help("grant the access in your role's policy, or remove role so that stackctl manages one"),
+            );
+            return None;
+        }
+        let access = self.as_table(value, "tables")?;
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for (name, level) in access.iter() {
+            if let Some(problem) =
+                declared.check(&RefTarget::Table(name.get_ref().to_string()), name.span())
+            {
+                self.problem(problem);
+                ok = false;
+                continue;
+            }
+            let Some(level_text) = self.string(level, "table access") else {
+                ok = false;
+                continue;
+            };
+            let level = match level_text.get_ref().as_str() {
+                "read" => TableAccess::Read,
+                "write" => TableAccess::Write,
+                "read-write" => TableAccess::ReadWrite,
+                other => {
+                    self.problem(
+                        Problem::new(
+                            format!("unknown access {other:?}"),
+                            level_text.span(),
+                            "not an access level",
+                        )
+                        .help("use \"read\", \"write\" or \"read-write\""),
+                    );
+                    ok = false;
+                    continue;
+                }
+            };
+            self.references.push(RefSite {
+                from: Address::Function(function.to_string()),
+                to: Address::Table(name.get_ref().to_string()),
+                span: name.span(),
+            });
+            out.insert(name.get_ref().to_string(), level);
+        }
+        ok.then_some(out)
     }
 
     pub(super) fn code_path(
@@ -82,16 +295,16 @@ impl Reader<'_> {
         } else if path.is_file() {
             if path
                 .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+                .is_some_and(|e| e.eq_ignore_ascii_case("zip") || e.eq_ignore_ascii_case("jar"))
             {
                 return Some(path);
             }
             Problem::new(
-                format!("code {:?} is a file but not a .zip", code.get_ref()),
+                format!("code {:?} is a file but not a .zip or .jar", code.get_ref()),
                 code.span(),
-                "not a folder or .zip",
+                "not a folder, .zip or .jar",
             )
-            .help("point code at the folder that holds the function's files, or at a .zip")
+            .help("point code at the folder that holds the function's files, or at a .zip or .jar")
         } else {
             Problem::new(
                 format!("code {:?} does not exist", code.get_ref()),
@@ -109,7 +322,7 @@ impl Reader<'_> {
         t: &DeTable<'_>,
         function: &str,
         declared: &Declared,
-    ) -> Option<BTreeMap<String, Template>> {
+    ) -> Option<BTreeMap<String, EnvValue>> {
         let Some((_, value)) = entry(t, "environment") else {
             return Some(BTreeMap::new());
         };
@@ -142,17 +355,97 @@ impl Reader<'_> {
                 ok = false;
                 continue;
             }
-            match self
-                .string(value, "an environment value")
-                .and_then(|s| self.template(&s, value, function, declared))
-            {
-                Some(template) => {
-                    out.insert(name.to_string(), template);
+            match self.env_value(value, function, declared) {
+                Some(v) => {
+                    out.insert(name.to_string(), v);
                 }
                 None => ok = false,
             }
         }
         ok.then_some(out)
+    }
+
+    /// A plain value, `{ secret = true, value = "..." }`, or `{ ssm = "/parameter/name" }`.
+    fn env_value(
+        &mut self,
+        value: &Value<'_>,
+        function: &str,
+        declared: &Declared,
+    ) -> Option<EnvValue> {
+        let help =
+            "write a string, { secret = true, value = \"...\" }, or { ssm = \"/parameter/name\" }";
+        let t = match value.get_ref() {
+            DeValue::String(_) => {
+                let text = self.string(value, "an environment value")?;
+                let template = self.template(&text, value, function, declared)?;
+                let sensitive = template.has_secret();
+                return Some(EnvValue {
+                    value: template,
+                    sensitive,
+                });
+            }
+            DeValue::Table(t) => t,
+            other => {
+                self.problem(
+                    Problem::new(
+                        format!(
+                            "an environment value must be a string or a table, found {}",
+                            other.type_str()
+                        ),
+                        value.span(),
+                        "here",
+                    )
+                    .help(help),
+                );
+                return None;
+            }
+        };
+        self.unknown_keys(t, SECRET_KEYS, "in an environment value");
+        match (entry(t, "ssm"), entry(t, "value")) {
+            (Some((_, name)), None) => {
+                let name = self.string(name, "ssm")?;
+                let reference = reference::interpret(&format!("ssm:{}", name.get_ref())).ok();
+                let Some(reference) = reference else {
+                    self.problem(
+                        Problem::new("invalid SSM parameter name", name.span(), "here")
+                            .help("use letters, digits and / _ . -, like \"/shop/stripe-key\""),
+                    );
+                    return None;
+                };
+                Some(EnvValue {
+                    value: Template {
+                        segments: vec![Segment::Ref(reference)],
+                    },
+                    sensitive: true,
+                })
+            }
+            (None, Some((_, inner))) => {
+                let secret = match entry(t, "secret").map(|(_, v)| v.get_ref()) {
+                    Some(DeValue::Boolean(b)) => *b,
+                    None => false,
+                    Some(_) => {
+                        self.problem(
+                            Problem::new("secret must be true or false", value.span(), "here")
+                                .help(help),
+                        );
+                        return None;
+                    }
+                };
+                let text = self.string(inner, "an environment value")?;
+                let template = self.template(&text, inner, function, declared)?;
+                let sensitive = secret || template.has_secret();
+                Some(EnvValue {
+                    value: template,
+                    sensitive,
+                })
+            }
+            _ => {
+                self.problem(
+                    Problem::new("give either value or ssm", value.span(), "here").help(help),
+                );
+                None
+            }
+        }
     }
 
     /// Reads references in a string value. `value` is the TOML value, whose span includes quotes.
@@ -210,11 +503,13 @@ impl Reader<'_> {
                         self.problem(problem);
                         ok = false;
                     } else {
-                        self.references.push(RefSite {
-                            from: Address::Function(function.to_string()),
-                            to: r.target.address(),
-                            span,
-                        });
+                        if let Some(to) = r.target.address() {
+                            self.references.push(RefSite {
+                                from: Address::Function(function.to_string()),
+                                to,
+                                span,
+                            });
+                        }
                         segments.push(Segment::Ref(r));
                     }
                 }

@@ -40,7 +40,7 @@ pub struct ReadResult {
 }
 
 const TOP_KEYS: &[&str] = &["stack", "tables", "functions", "api", "routes"];
-const STACK_KEYS: &[&str] = &["name", "region"];
+const STACK_KEYS: &[&str] = &["name", "region", "artifact_bucket"];
 
 pub fn read(source: &str, dir: &Path) -> ReadResult {
     let (doc, syntax_errors) = DeTable::parse_recoverable(source);
@@ -88,14 +88,14 @@ impl<'s> Reader<'s> {
 
     fn stack(&mut self, doc: &DeTable<'_>, dir: &Path) -> Option<Stack> {
         self.unknown_keys(doc, TOP_KEYS, "at the top level");
-        let (name, region) = match entry(doc, "stack") {
+        let (name, region, artifact_bucket) = match entry(doc, "stack") {
             Some((_, value)) => self.stack_table(value),
             None => {
                 self.problem(
                     Problem::new("the stack file has no [stack] table", 0..0, "expected here")
                         .help("start the file with:\n[stack]\nname = \"shop\""),
                 );
-                (None, None)
+                (None, None, None)
             }
         };
         let declared = Declared::collect(doc);
@@ -113,6 +113,7 @@ impl<'s> Reader<'s> {
         Some(Stack {
             name,
             region,
+            artifact_bucket,
             tables,
             functions,
             api,
@@ -120,9 +121,12 @@ impl<'s> Reader<'s> {
         })
     }
 
-    fn stack_table(&mut self, value: &Value<'_>) -> (Option<String>, Option<String>) {
+    fn stack_table(
+        &mut self,
+        value: &Value<'_>,
+    ) -> (Option<String>, Option<String>, Option<String>) {
         let Some(table) = self.as_table(value, "[stack]") else {
-            return (None, None);
+            return (None, None, None);
         };
         self.unknown_keys(table, STACK_KEYS, "in [stack]");
         let name = match entry(table, "name") {
@@ -152,7 +156,10 @@ impl<'s> Reader<'s> {
         let region = entry(table, "region")
             .and_then(|(_, v)| self.string(v, "region"))
             .map(Spanned::into_inner);
-        (name, region)
+        let bucket = entry(table, "artifact_bucket")
+            .and_then(|(_, v)| self.string(v, "artifact_bucket"))
+            .map(Spanned::into_inner);
+        (name, region, bucket)
     }
 
     /// Reads `[tables.*]` or `[functions.*]`: a table of named resources.
@@ -429,6 +436,7 @@ impl Declared {
         let (kind, name, names) = match target {
             RefTarget::Table(name) => ("table", name, &self.tables),
             RefTarget::Function(name) => ("function", name, &self.functions),
+            RefTarget::Ssm(_) => return None,
             RefTarget::Api => {
                 return (!self.api).then(|| {
                     Problem::new(

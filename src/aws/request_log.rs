@@ -1,0 +1,41 @@
+//! `STACKCTL_LOG=requests`: one line on standard error per AWS request attempt, retries
+//! included, so that users (and tests) can see exactly which calls a command makes.
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLog;
+
+impl RequestLog {
+    /// Whether the user asked for the log.
+    pub fn enabled() -> bool {
+        std::env::var("STACKCTL_LOG").is_ok_and(|v| v.split(',').any(|p| p.trim() == "requests"))
+    }
+}
+
+impl Intercept for RequestLog {
+    fn name(&self) -> &'static str {
+        "stackctl-request-log"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(metadata) = cfg.load::<Metadata>() {
+            eprintln!(
+                "aws request: {}:{}",
+                metadata.service().to_lowercase(),
+                metadata.name()
+            );
+        }
+        Ok(())
+    }
+}
