@@ -114,3 +114,8 @@ fn usage_errors_exit_1_not_2() {
 fn table_and_index_mistakes() {
     insta::assert_snapshot!(errors_of("tables.toml"));
 }
+
+#[test]
+fn function_mistakes() {
+    insta::assert_snapshot!(errors_of("functions.toml"));
+}

@@ -43,6 +43,16 @@ impl Run {
 
 /// Runs `stackctl` with a clean environment: no user AWS configuration, no colour.
 pub fn stackctl(dir: &Path, endpoint: Option<&str>, args: &[&str]) -> Run {
+    stackctl_with(dir, endpoint, args, &[])
+}
+
+/// Like [`stackctl`], with extra environment variables.
+pub fn stackctl_with(
+    dir: &Path,
+    endpoint: Option<&str>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackctl"));
     cmd.args(args)
         .current_dir(dir)
@@ -59,7 +69,8 @@ pub fn stackctl(dir: &Path, endpoint: Option<&str>, args: &[&str]) -> Run {
         )
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
+        .stdin(Stdio::null())
+        .envs(env.iter().copied());
     if let Some(endpoint) = endpoint {
         cmd.env("AWS_ENDPOINT_URL", endpoint);
     }
@@ -176,6 +187,9 @@ impl Project {
         for line in stack.lines() {
             if let Some(rest) = line.trim().strip_prefix("code = \"") {
                 let folder = rest.trim_end_matches('"');
+                if folder.ends_with(".zip") || folder.ends_with(".jar") {
+                    continue;
+                }
                 let index = self.path(folder).join("index.mjs");
                 if !index.exists() {
                     self.write(
@@ -200,6 +214,23 @@ impl Project {
 
     pub fn run(&self, args: &[&str]) -> Run {
         stackctl(self.dir.path(), Some(&self.moto.endpoint), args)
+    }
+
+    /// Runs with the request log on: the AWS operations the run sent, in order.
+    pub fn requests(&self, args: &[&str]) -> (Run, Vec<String>) {
+        let run = stackctl_with(
+            self.dir.path(),
+            Some(&self.moto.endpoint),
+            args,
+            &[("STACKCTL_LOG", "requests")],
+        );
+        let requests = run
+            .stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("aws request: "))
+            .map(str::to_string)
+            .collect();
+        (run, requests)
     }
 
     /// Applies and checks that the following plan shows no changes.
@@ -239,5 +270,16 @@ impl Project {
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk_config())
+    }
+
+    pub fn ssm(&self) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::new(&self.sdk_config())
+    }
+
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config())
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
     }
 }
