@@ -42,6 +42,17 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Delete every resource the stack owns
     Destroy(ApplyArgs),
+    /// Show the stack's outputs: the API's URL, table and function names and ARNs
+    Outputs(OutputsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OutputsArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
 #[derive(Debug, Args)]

@@ -3,15 +3,15 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType};
+use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType, RouteSettings};
 
-use super::{Context, changed};
+use super::{Context, changed, restapi};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute, stage_url};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
-use crate::stack::{RefAttr, RefTarget, Reference, STACK_TAG};
+use crate::stack::{ApiSpec, ApiType, Cors, RefAttr, RefTarget, Reference, STACK_TAG, Throttle};
 
-const API_ID: Reference = Reference {
+pub(super) const API_ID: Reference = Reference {
     target: RefTarget::Api,
     attr: RefAttr::Id,
 };
@@ -26,9 +26,39 @@ pub async fn apply_api(ctx: &Context<'_>, change: &Change) -> Result<(), AwsErro
         _ => None,
     };
     match (change.action, desired, live) {
-        (Action::Create, Some(d), _) => create_api(ctx, d).await,
+        (Action::Create, Some(d), _) => create(ctx, d).await,
+        (Action::Update, Some(d), Some(l)) if l.is_rest() => {
+            restapi::update_api(ctx, change, d, l).await
+        }
         (Action::Update, Some(d), Some(l)) => update_api(ctx, change, d, l).await,
-        (Action::Delete, _, Some(l)) => delete_api(ctx, &l.id).await,
+        (Action::Replace, Some(d), Some(l)) => {
+            delete(ctx, l).await?;
+            create(ctx, d).await
+        }
+        (Action::Delete, _, Some(l)) => delete(ctx, l).await,
+        _ => Ok(()),
+    }
+}
+
+async fn create(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
+    match d.spec.api_type {
+        ApiType::Http => create_api(ctx, d).await,
+        ApiType::Rest => restapi::create_api(ctx, d).await,
+    }
+}
+
+async fn delete(ctx: &Context<'_>, live: &LiveApi) -> Result<(), AwsError> {
+    if live.is_rest() {
+        restapi::delete_api(ctx, &live.id).await
+    } else {
+        delete_api(ctx, &live.id).await
+    }
+}
+
+/// The deployment of a REST API (HTTP API stages deploy themselves).
+pub async fn apply_deployment(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
+    match &change.desired {
+        Some(Desired::Deployment(spec)) => restapi::deploy(ctx, spec).await,
         _ => Ok(()),
     }
 }
@@ -41,6 +71,7 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
         .create_api()
         .name(&d.name)
         .protocol_type(ProtocolType::Http)
+        .set_cors_configuration(d.spec.cors.as_ref().map(cors))
         .set_tags(Some(tags))
         .send()
         .await
@@ -50,25 +81,44 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     // Known before the stage exists, so that a failure below still leaves the API findable
     // (it is tagged) and the next apply adds the stage.
     ctx.set_output(API_ID.to_string(), id.clone());
-    create_stage(ctx, &id, &d.spec.stage).await?;
+    create_stage(ctx, &id, &d.spec).await?;
     ctx.set_output(api_url().to_string(), stage_url(&endpoint, &d.spec.stage));
     Ok(())
 }
 
-fn api_url() -> Reference {
+pub(super) fn api_url() -> Reference {
     Reference {
         target: RefTarget::Api,
         attr: RefAttr::Url,
     }
 }
 
-async fn create_stage(ctx: &Context<'_>, api_id: &str, stage: &str) -> Result<(), AwsError> {
+fn cors(c: &Cors) -> aws_sdk_apigatewayv2::types::Cors {
+    aws_sdk_apigatewayv2::types::Cors::builder()
+        .set_allow_origins(Some(c.allow_origins.clone()))
+        .set_allow_methods(Some(c.allow_methods.clone()))
+        .set_allow_headers(Some(c.allow_headers.clone()))
+        .set_max_age(c.max_age)
+        .build()
+}
+
+fn route_settings(throttle: Option<Throttle>) -> Option<RouteSettings> {
+    throttle.map(|t| {
+        RouteSettings::builder()
+            .throttling_rate_limit(t.rate)
+            .throttling_burst_limit(t.burst)
+            .build()
+    })
+}
+
+async fn create_stage(ctx: &Context<'_>, api_id: &str, spec: &ApiSpec) -> Result<(), AwsError> {
     ctx.clients
         .apigatewayv2
         .create_stage()
         .api_id(api_id)
-        .stage_name(stage)
+        .stage_name(&spec.stage)
         .auto_deploy(true)
+        .set_default_route_settings(route_settings(spec.throttle))
         .send()
         .await
         .map_err(|e| describe("apigateway:CreateStage", e))?;
@@ -84,7 +134,7 @@ async fn update_api(
     let client = &ctx.clients.apigatewayv2;
     if changed(change, "stage") {
         if !live.stages.contains(&d.spec.stage) {
-            create_stage(ctx, &live.id, &d.spec.stage).await?;
+            create_stage(ctx, &live.id, &d.spec).await?;
         }
         for old in live.stages.iter().filter(|s| **s != d.spec.stage) {
             client
@@ -94,6 +144,41 @@ async fn update_api(
                 .send()
                 .await
                 .map_err(|e| describe("apigateway:DeleteStage", e))?;
+        }
+    }
+    if changed(change, "throttle") && live.stages.contains(&d.spec.stage) {
+        let settings = route_settings(d.spec.throttle).unwrap_or_else(|| {
+            // No stage-wide limits: API Gateway's account defaults apply.
+            RouteSettings::builder().build()
+        });
+        client
+            .update_stage()
+            .api_id(&live.id)
+            .stage_name(&d.spec.stage)
+            .default_route_settings(settings)
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:UpdateStage", e))?;
+    }
+    if changed(change, "cors") {
+        match &d.spec.cors {
+            Some(c) => {
+                client
+                    .update_api()
+                    .api_id(&live.id)
+                    .cors_configuration(cors(c))
+                    .send()
+                    .await
+                    .map_err(|e| describe("apigateway:UpdateApi", e))?;
+            }
+            None => {
+                client
+                    .delete_cors_configuration()
+                    .api_id(&live.id)
+                    .send()
+                    .await
+                    .map_err(|e| describe("apigateway:DeleteCorsConfiguration", e))?;
+            }
         }
     }
     if changed(change, "tags") {
@@ -147,8 +232,16 @@ pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsEr
         Some(Desired::Route(d)) => Some(d),
         _ => None,
     };
+    let rest = match (&change.desired, &change.live) {
+        (Some(Desired::Route(d)), _) => d.rest,
+        (_, Some(Live::Route { rest, .. })) => *rest,
+        _ => false,
+    };
+    if rest {
+        return restapi::apply_route(ctx, change).await;
+    }
     let live = match &change.live {
-        Some(Live::Route { api_id, route }) => Some((api_id.as_str(), route)),
+        Some(Live::Route { api_id, route, .. }) => Some((api_id.as_str(), route)),
         _ => None,
     };
     match (change.action, desired, live) {
@@ -161,7 +254,7 @@ pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsEr
     }
 }
 
-fn known(ctx: &Context<'_>, reference: &Reference) -> Result<String, AwsError> {
+pub(super) fn known(ctx: &Context<'_>, reference: &Reference) -> Result<String, AwsError> {
     ctx.resolve(reference).ok_or_else(|| AwsError::Call {
         operation: "route".to_string(),
         message: format!("{reference} is not known (did the change that provides it fail?)"),
@@ -169,7 +262,7 @@ fn known(ctx: &Context<'_>, reference: &Reference) -> Result<String, AwsError> {
     })
 }
 
-fn function_arn(ctx: &Context<'_>, d: &RouteDesired) -> Result<String, AwsError> {
+pub(super) fn function_arn(ctx: &Context<'_>, d: &RouteDesired) -> Result<String, AwsError> {
     known(
         ctx,
         &Reference {
@@ -266,8 +359,9 @@ async fn delete_route(ctx: &Context<'_>, api_id: &str, live: &LiveRoute) -> Resu
     Ok(())
 }
 
-/// Lets API Gateway invoke the function for exactly this API and route.
-async fn permit(
+/// Lets API Gateway invoke the function for exactly this API and route. A statement of the
+/// same ID (left by an API that was replaced) is replaced, so that it names this API.
+pub(super) async fn permit(
     ctx: &Context<'_>,
     function_arn: &str,
     api_id: &str,
@@ -280,25 +374,35 @@ async fn permit(
         "arn:aws:execute-api:{}:{account}:{api_id}/*/{method}{path}",
         ctx.region()
     );
-    match ctx
-        .clients
-        .lambda
-        .add_permission()
-        .function_name(function_arn)
-        .statement_id(&d.statement_id)
-        .action("lambda:InvokeFunction")
-        .principal("apigateway.amazonaws.com")
-        .source_arn(source_arn)
-        .send()
-        .await
-    {
+    let add = || {
+        ctx.clients
+            .lambda
+            .add_permission()
+            .function_name(function_arn)
+            .statement_id(&d.statement_id)
+            .action("lambda:InvokeFunction")
+            .principal("apigateway.amazonaws.com")
+            .source_arn(&source_arn)
+            .send()
+    };
+    match add().await {
         Ok(_) => Ok(()),
-        Err(e) if classify(&e) == ErrorKind::Conflict => Ok(()),
+        Err(e) if classify(&e) == ErrorKind::Conflict => {
+            revoke(ctx, function_arn, &d.statement_id).await?;
+            add()
+                .await
+                .map(drop)
+                .map_err(|e| describe("lambda:AddPermission", e))
+        }
         Err(e) => Err(describe("lambda:AddPermission", e)),
     }
 }
 
-async fn revoke(ctx: &Context<'_>, function_arn: &str, statement_id: &str) -> Result<(), AwsError> {
+pub(super) async fn revoke(
+    ctx: &Context<'_>,
+    function_arn: &str,
+    statement_id: &str,
+) -> Result<(), AwsError> {
     match ctx
         .clients
         .lambda

@@ -6,6 +6,7 @@ mod apigateway;
 mod dynamodb;
 mod iam;
 mod lambda;
+mod restapi;
 mod wait;
 
 use std::collections::BTreeMap;
@@ -61,6 +62,8 @@ pub(crate) struct Context<'a> {
     outputs: Mutex<BTreeMap<String, String>>,
     /// Set when the user interrupts: waits stop, and the change is reported as interrupted.
     interrupted: AtomicBool,
+    /// Held while creating REST API resources, which routes with a common prefix share.
+    pub rest_resources: tokio::sync::Mutex<()>,
 }
 
 impl<'a> Context<'a> {
@@ -76,6 +79,7 @@ impl<'a> Context<'a> {
             reporter,
             outputs: Mutex::new(BTreeMap::new()),
             interrupted: AtomicBool::new(false),
+            rest_resources: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -133,6 +137,7 @@ pub async fn apply(
                 .collect(),
         ),
         interrupted: AtomicBool::new(false),
+        rest_resources: tokio::sync::Mutex::new(()),
     };
     let nodes: Vec<&Change> = plan
         .changes
@@ -261,6 +266,7 @@ async fn run(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
         Address::Function(_) => lambda::apply(ctx, change).await,
         Address::Api => apigateway::apply_api(ctx, change).await,
         Address::Route(_) => apigateway::apply_route(ctx, change).await,
+        Address::Deployment => apigateway::apply_deployment(ctx, change).await,
     }
 }
 

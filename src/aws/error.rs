@@ -1,5 +1,6 @@
 //! AWS errors as stackctl reports and reacts to them.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -79,16 +80,19 @@ where
 }
 
 /// Wraps an SDK error with the operation that failed and a readable message.
-pub fn describe<E, R>(operation: &str, err: SdkError<E, R>) -> AwsError
+pub fn describe<E>(operation: &str, err: SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let kind = classify(&err);
     let message = match (err.code(), err.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_string(),
         _ => match &err {
+            SdkError::ServiceError(service) => format!(
+                "the endpoint answered HTTP {} without an AWS error",
+                service.raw().status().as_u16()
+            ),
             SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
                 "could not reach the AWS endpoint (check --endpoint-url, AWS_ENDPOINT_URL and your network)"
                     .to_string()

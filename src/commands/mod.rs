@@ -2,6 +2,7 @@
 
 mod apply;
 mod destroy;
+mod outputs;
 mod plan;
 mod progress;
 mod validate;
@@ -45,6 +46,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Plan(args) => plan::run(&args, &cli.aws).await,
         Command::Apply(args) => apply::run(&args, &cli.aws).await,
         Command::Destroy(args) => destroy::run(&args, &cli.aws).await,
+        Command::Outputs(args) => outputs::run(&args, &cli.aws).await,
     }
 }
 

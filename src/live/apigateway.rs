@@ -4,7 +4,7 @@ use futures::future::try_join_all;
 
 use super::{LiveApi, LiveRoute, user_tags};
 use crate::aws::{AwsError, Clients, describe};
-use crate::stack::STACK_TAG;
+use crate::stack::{Cors, STACK_TAG, Throttle};
 
 pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, AwsError> {
     let client = &clients.apigatewayv2;
@@ -32,9 +32,15 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
     found.sort_by_key(|a| a.created_date().map(|d| (d.secs(), d.subsec_nanos())));
     let reads = found.into_iter().map(|api| async move {
         let id = api.api_id().unwrap_or_default().to_string();
-        let (stages, routes) =
+        let ((stages, throttle), routes) =
             tokio::try_join!(read_stages(clients, &id), read_routes(clients, &id))?;
         let tags = api.tags().cloned().unwrap_or_default();
+        let cors = api.cors_configuration().map(|c| Cors {
+            allow_origins: c.allow_origins().to_vec(),
+            allow_methods: c.allow_methods().to_vec(),
+            allow_headers: c.allow_headers().to_vec(),
+            max_age: c.max_age(),
+        });
         Ok::<_, AwsError>(LiveApi {
             name: api.name().unwrap_or_default().to_string(),
             endpoint: api.api_endpoint().unwrap_or_default().to_string(),
@@ -44,15 +50,24 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
                 .unwrap_or_default(),
             tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
             stages,
+            cors,
+            throttle,
             routes,
+            resources: Vec::new(),
+            deployment_id: None,
             id,
         })
     });
     try_join_all(reads).await
 }
 
-async fn read_stages(clients: &Clients, api_id: &str) -> Result<Vec<String>, AwsError> {
+/// Stage names, and the stage-wide throttle (of the first stage that sets one).
+async fn read_stages(
+    clients: &Clients,
+    api_id: &str,
+) -> Result<(Vec<String>, Option<Throttle>), AwsError> {
     let mut stages = Vec::new();
+    let mut throttle = None;
     let mut token: Option<String> = None;
     loop {
         let page = clients
@@ -64,17 +79,23 @@ async fn read_stages(clients: &Clients, api_id: &str) -> Result<Vec<String>, Aws
             .send()
             .await
             .map_err(|e| describe("apigateway:GetStages", e))?;
-        stages.extend(
-            page.items()
-                .iter()
-                .map(|s| s.stage_name().unwrap_or_default().to_string()),
-        );
+        for stage in page.items() {
+            stages.push(stage.stage_name().unwrap_or_default().to_string());
+            if let Some(settings) = stage.default_route_settings()
+                && let (Some(rate), Some(burst)) = (
+                    settings.throttling_rate_limit(),
+                    settings.throttling_burst_limit(),
+                )
+            {
+                throttle.get_or_insert(Throttle { rate, burst });
+            }
+        }
         match page.next_token() {
             Some(next) if !next.is_empty() => token = Some(next.to_string()),
             _ => break,
         }
     }
-    Ok(stages)
+    Ok((stages, throttle))
 }
 
 /// Routes with the function each one's integration invokes.
@@ -136,7 +157,7 @@ async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, 
 
 /// The function ARN in an integration URI, which is either the ARN itself or the
 /// `arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/ARN/invocations` form.
-fn function_arn_of(uri: &str) -> String {
+pub(super) fn function_arn_of(uri: &str) -> String {
     uri.split("/functions/")
         .nth(1)
         .and_then(|rest| rest.strip_suffix("/invocations"))

@@ -7,6 +7,7 @@ mod apigateway;
 mod dynamodb;
 mod iam;
 mod lambda;
+mod restapi;
 mod ssm;
 mod tagging;
 
@@ -16,7 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::{AwsError, Clients};
 use crate::stack::{
-    Billing, GlobalIndexSpec, KeySpec, LocalIndexSpec, Stack, StreamView, TableClass,
+    Billing, Cors, GlobalIndexSpec, KeySpec, LocalIndexSpec, Stack, StreamView, TableClass,
+    Throttle,
 };
 
 pub use iam::{POLICY_NAME, canonical_json, role_path};
@@ -106,10 +108,31 @@ pub struct LiveApi {
     pub id: String,
     pub name: String,
     pub endpoint: String,
+    /// "HTTP" (API Gateway v2) or "REST" (v1).
     pub protocol: String,
     pub tags: BTreeMap<String, String>,
     pub stages: Vec<String>,
+    pub cors: Option<Cors>,
+    pub throttle: Option<Throttle>,
     pub routes: Vec<LiveRoute>,
+    /// REST APIs only: the resource tree, and the deployment the stage serves.
+    pub resources: Vec<LiveResource>,
+    pub deployment_id: Option<String>,
+}
+
+impl LiveApi {
+    pub fn is_rest(&self) -> bool {
+        self.protocol == "REST"
+    }
+}
+
+/// A REST API resource: a path, and the methods declared on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveResource {
+    pub id: String,
+    pub path: String,
+    pub parent_id: Option<String>,
+    pub methods: Vec<String>,
 }
 
 impl LiveApi {
@@ -129,6 +152,7 @@ pub fn stage_url(endpoint: &str, stage: &str) -> String {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveRoute {
+    /// The route's ID (HTTP API) or its resource's ID (REST API).
     pub id: String,
     pub key: String,
     pub integration_id: Option<String>,
@@ -154,7 +178,14 @@ pub async fn read(clients: &Clients, stack: &Stack) -> Result<LiveState, AwsErro
         .map(|f| stack.physical_name(&f.logical))
         .collect();
     let roles = iam::read_roles(clients, &stack.name, &wanted_roles);
-    let apis = apigateway::read_apis(clients, &stack.name);
+    let apis = async {
+        let (mut http, rest) = tokio::try_join!(
+            apigateway::read_apis(clients, &stack.name),
+            restapi::read_apis(clients, &stack.name)
+        )?;
+        http.extend(rest);
+        Ok::<_, AwsError>(http)
+    };
     let secrets = ssm::read_parameters(clients, stack);
     let (owned, (roles, role_conflicts), apis, secrets) =
         tokio::try_join!(owned, roles, apis, secrets)?;

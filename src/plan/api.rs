@@ -2,9 +2,9 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
+use super::{Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
 use crate::live::{LiveApi, LiveFunction, LiveRoute};
-use crate::stack::{Address, ApiSpec, RouteSpec, Stack};
+use crate::stack::{Address, ApiSpec, ApiType, Cors, RouteSpec, Stack, Throttle};
 
 pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
     let desired = ApiDesired {
@@ -13,13 +13,65 @@ pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
         spec: spec.clone(),
     };
     let after = desired_attrs(&desired);
-    Change::declared(
+    let mut change = Change::declared(
         Address::Api,
         desired.name.clone(),
         after,
         Desired::Api(desired),
         live.map(|l| (live_attrs(l), Live::Api(l.clone()))),
-    )
+    );
+    // HTTP and REST APIs are different kinds of resource: switching is a replacement.
+    let update = change.action == Action::Update;
+    if let Some(protocol) = change
+        .changes
+        .iter_mut()
+        .find(|c| update && c.name == "protocol")
+    {
+        protocol.forces_replacement = true;
+        change.action = Action::Replace;
+        change.reason = Some(format!(
+            "the API type changes to {}: the old API is deleted, a new one is created, and every route is created on it",
+            spec.api_type.protocol()
+        ));
+    }
+    change
+}
+
+/// A REST API serves what was deployed: after any change to it or its routes, a new
+/// deployment is made and the stage is pointed at it.
+pub fn plan_deployment(
+    spec: &ApiSpec,
+    live: Option<&LiveApi>,
+    changed: &[&Change],
+) -> Option<Change> {
+    if spec.api_type != ApiType::Rest {
+        return None;
+    }
+    let undeployed =
+        live.is_none_or(|l| l.deployment_id.is_none() || !l.stages.contains(&spec.stage));
+    if changed.is_empty() && !undeployed {
+        return None;
+    }
+    let mut after = Attrs::new();
+    after.insert("stage".into(), Value::str(&spec.stage));
+    let mut change = Change::declared(
+        Address::Deployment,
+        spec.stage.clone(),
+        after,
+        Desired::Deployment(spec.clone()),
+        None,
+    );
+    let what: Vec<String> = changed.iter().map(|c| c.address.to_string()).collect();
+    change.reason = Some(if what.is_empty() {
+        format!("stage {} serves no deployment yet", spec.stage)
+    } else {
+        format!(
+            "{} changed: stage {} will serve a new deployment",
+            what.join(", "),
+            spec.stage
+        )
+    });
+    Some(change)
 }
 
 pub fn plan_delete(live: &LiveApi, reason: &str) -> Change {
@@ -52,6 +104,10 @@ pub fn plan_route<'a>(
         logical_function: spec.function.clone(),
         function: stack.physical_name(&spec.function),
         statement_id: statement_id(&spec.key),
+        rest: stack
+            .api
+            .as_ref()
+            .is_some_and(|a| a.api_type == ApiType::Rest),
     };
     let mut after = Attrs::new();
     after.insert("function".into(), Value::str(&desired.function));
@@ -87,6 +143,7 @@ pub fn plan_route_delete<'a>(
 fn live_route(api: &LiveApi, route: &LiveRoute) -> Live {
     Live::Route {
         api_id: api.id.clone(),
+        rest: api.is_rest(),
         route: route.clone(),
     }
 }
@@ -111,8 +168,9 @@ fn live_route_attrs<'a>(
 fn desired_attrs(d: &ApiDesired) -> Attrs {
     let mut a = Attrs::new();
     a.insert("name".into(), Value::str(&d.name));
-    a.insert("protocol".into(), Value::str("HTTP"));
+    a.insert("protocol".into(), Value::str(d.spec.api_type.protocol()));
     a.insert("stage".into(), Value::str(&d.spec.stage));
+    settings_attrs(&mut a, d.spec.cors.as_ref(), d.spec.throttle);
     a.insert("tags".into(), Value::map(&d.spec.tags));
     a
 }
@@ -126,6 +184,35 @@ fn live_attrs(live: &LiveApi) -> Attrs {
         many => Value::list(many),
     };
     a.insert("stage".into(), stage);
+    settings_attrs(&mut a, live.cors.as_ref(), live.throttle);
     a.insert("tags".into(), Value::map(&live.tags));
     a
+}
+
+fn settings_attrs(a: &mut Attrs, cors: Option<&Cors>, throttle: Option<Throttle>) {
+    if let Some(cors) = cors {
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(
+            "allow_origins".to_string(),
+            Value::list(&cors.allow_origins),
+        );
+        m.insert(
+            "allow_methods".to_string(),
+            Value::list(&cors.allow_methods),
+        );
+        m.insert(
+            "allow_headers".to_string(),
+            Value::list(&cors.allow_headers),
+        );
+        if let Some(age) = cors.max_age {
+            m.insert("max_age".to_string(), Value::Int(age.into()));
+        }
+        a.insert("cors".into(), Value::Map(m));
+    }
+    if let Some(t) = throttle {
+        let mut m = std::collections::BTreeMap::new();
+        m.insert("rate".to_string(), Value::Int(t.rate as i64));
+        m.insert("burst".to_string(), Value::Int(t.burst.into()));
+        a.insert("throttle".into(), Value::Map(m));
+    }
 }

@@ -131,7 +131,10 @@ fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
         }
         return;
     };
-    changes.push(api::plan(stack, spec, primary));
+    let api_change = api::plan(stack, spec, primary);
+    // Routes on an API that is replaced are created anew on the new one.
+    let primary = primary.filter(|_| api_change.action != Action::Replace);
+    changes.push(api_change);
     for extra in extras {
         changes.push(api::plan_delete(
             extra,
@@ -153,6 +156,15 @@ fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
                 changes.push(api::plan_route_delete(api, route, function_of));
             }
         }
+    }
+    let changed: Vec<&Change> = changes
+        .iter()
+        .filter(|c| {
+            matches!(c.address, Address::Api | Address::Route(_)) && c.action != Action::NoOp
+        })
+        .collect();
+    if let Some(deployment) = api::plan_deployment(spec, primary, &changed) {
+        changes.push(deployment);
     }
 }
 
@@ -261,7 +273,7 @@ fn order(changes: &mut [Change], stack: &Stack) {
             }
             (Action::Delete, Address::Role(f)) => vec![Address::Function(f.clone())],
             (Action::Delete, Address::Api) => of_kind("route", true),
-            (Action::Delete, Address::Route(_)) => Vec::new(),
+            (Action::Delete, Address::Route(_) | Address::Deployment) => Vec::new(),
             (_, Address::Function(f)) => {
                 let mut deps = vec![Address::Role(f.clone())];
                 if let Some(spec) = stack.function(f) {
@@ -287,6 +299,7 @@ fn order(changes: &mut [Change], stack: &Stack) {
                     .collect()
             }
             (_, Address::Table(_) | Address::Api) => Vec::new(),
+            (_, Address::Deployment) => [vec![Address::Api], of_kind("route", true)].concat(),
         };
         deps.retain(|d| *d != change.address);
         deps.sort();

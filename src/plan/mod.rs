@@ -75,6 +75,7 @@ pub enum Desired {
     Function(FunctionDesired),
     Api(ApiDesired),
     Route(RouteDesired),
+    Deployment(ApiSpec),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,6 +138,8 @@ pub struct RouteDesired {
     pub function: String,
     /// The statement ID of the invoke permission on the function.
     pub statement_id: String,
+    /// The route belongs to a REST API (a resource and method) rather than an HTTP API.
+    pub rest: bool,
 }
 
 /// The live form of one resource, as read before the plan was made.
@@ -147,7 +150,11 @@ pub enum Live {
     Table(LiveTable),
     Function(LiveFunction),
     Api(LiveApi),
-    Route { api_id: String, route: LiveRoute },
+    Route {
+        api_id: String,
+        rest: bool,
+        route: LiveRoute,
+    },
 }
 
 /// Something that stops the plan from being applied as it is.

@@ -15,6 +15,8 @@ pub enum Address {
     Api,
     /// A route, by its key (`GET /orders/{id}`).
     Route(String),
+    /// A new deployment of a REST API, made after its routes change, that its stage serves.
+    Deployment,
 }
 
 impl Address {
@@ -25,6 +27,7 @@ impl Address {
             Address::Function(_) => "function",
             Address::Api => "api",
             Address::Route(_) => "route",
+            Address::Deployment => "deployment",
         }
     }
 }
@@ -37,6 +40,7 @@ impl fmt::Display for Address {
             Address::Function(name) => write!(f, "function.{name}"),
             Address::Api => write!(f, "api"),
             Address::Route(key) => write!(f, "route[{key}]"),
+            Address::Deployment => write!(f, "api.deployment"),
         }
     }
 }

@@ -327,14 +327,44 @@ pub enum TableAccess {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ApiType {
+    /// API Gateway HTTP API (v2).
     Http,
+    /// API Gateway REST API (v1).
+    Rest,
+}
+
+impl ApiType {
+    /// The protocol as the plan shows it, and as API Gateway v2 names HTTP APIs.
+    pub fn protocol(self) -> &'static str {
+        match self {
+            ApiType::Http => "HTTP",
+            ApiType::Rest => "REST",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiSpec {
     pub api_type: ApiType,
     pub stage: String,
+    pub cors: Option<Cors>,
+    pub throttle: Option<Throttle>,
     pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cors {
+    pub allow_origins: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub max_age: Option<i32>,
+}
+
+/// Stage-wide request limits.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Throttle {
+    pub rate: f64,
+    pub burst: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod apis;
 mod foundation;
 mod functions;
 mod tables;

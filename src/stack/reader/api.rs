@@ -8,9 +8,11 @@ use toml::de::DeValue;
 use super::{Declared, Key, Reader, Value, entry};
 use crate::stack::diagnostic::Problem;
 use crate::stack::reference::RefTarget;
-use crate::stack::{ApiSpec, ApiType, RouteSpec};
+use crate::stack::{ApiSpec, ApiType, Cors, RouteSpec, Throttle};
 
-const API_KEYS: &[&str] = &["type", "stage", "tags"];
+const API_KEYS: &[&str] = &["type", "stage", "cors", "throttle", "tags"];
+const CORS_KEYS: &[&str] = &["allow_origins", "allow_methods", "allow_headers", "max_age"];
+const THROTTLE_KEYS: &[&str] = &["rate", "burst"];
 const ROUTE_KEYS: &[&str] = &["function"];
 const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
@@ -26,17 +28,7 @@ impl Reader<'_> {
                 let s = self.string(v, "api type")?;
                 match s.get_ref().as_str() {
                     "http" => Some(ApiType::Http),
-                    "rest" => {
-                        self.problem(
-                            Problem::new(
-                                "REST APIs are not supported yet",
-                                s.span(),
-                                "not supported yet",
-                            )
-                            .help("use type = \"http\" (API Gateway HTTP API)"),
-                        );
-                        None
-                    }
+                    "rest" => Some(ApiType::Rest),
                     other => {
                         self.problem(
                             Problem::new(
@@ -44,7 +36,7 @@ impl Reader<'_> {
                                 s.span(),
                                 "not an api type",
                             )
-                            .help("use type = \"http\""),
+                            .help("use type = \"http\" (HTTP API) or type = \"rest\" (REST API)"),
                         );
                         None
                     }
@@ -72,12 +64,113 @@ impl Reader<'_> {
                 }
             }),
         };
+        let cors = match entry(t, "cors") {
+            None => Some(None),
+            Some((_, v)) => self.cors(v).map(Some),
+        };
+        let throttle = match entry(t, "throttle") {
+            None => Some(None),
+            Some((_, v)) => self.throttle(v).map(Some),
+        };
         let tags = self.tags(t);
+        let stage = stage?;
+        if api_type == Some(ApiType::Rest)
+            && stage == "$default"
+            && let Some((_, v)) = entry(t, "type")
+        {
+            self.problem(
+                Problem::new("a REST API needs a stage name", v.span(), "REST API")
+                    .help("add stage = \"prod\" to [api]: REST APIs have no $default stage"),
+            );
+            return None;
+        }
+        if api_type == Some(ApiType::Rest)
+            && let Some((k, _)) = entry(t, "cors")
+        {
+            self.problem(
+                Problem::new(
+                    "cors is not supported for REST APIs yet",
+                    k.span(),
+                    "REST API",
+                )
+                .help(
+                    "use type = \"http\", whose CORS is native, or answer OPTIONS in your function",
+                ),
+            );
+            return None;
+        }
         Some(ApiSpec {
             api_type: api_type?,
-            stage: stage?,
+            stage,
+            cors: cors?,
+            throttle: throttle?,
             tags,
         })
+    }
+
+    fn cors(&mut self, value: &Value<'_>) -> Option<Cors> {
+        let t = self.as_table(value, "cors")?;
+        self.unknown_keys(t, CORS_KEYS, "in cors");
+        let list = |r: &mut Self, key: &str| -> Option<Vec<String>> {
+            let Some((_, v)) = entry(t, key) else {
+                return Some(Vec::new());
+            };
+            let DeValue::Array(items) = v.get_ref() else {
+                r.problem(
+                    Problem::new(
+                        format!("{key} must be a list of strings"),
+                        v.span(),
+                        "expected a list",
+                    )
+                    .help(format!("write {key} = [\"...\"]")),
+                );
+                return None;
+            };
+            items
+                .iter()
+                .map(|i| r.string(i, key).map(Spanned::into_inner))
+                .collect()
+        };
+        let allow_origins = list(self, "allow_origins");
+        let allow_methods = list(self, "allow_methods");
+        let allow_headers = list(self, "allow_headers");
+        let max_age = self.opt_int(t, "max_age", 0..=86_400).map(|n| n as i32);
+        let allow_origins = allow_origins?;
+        if allow_origins.is_empty() {
+            self.problem(
+                Problem::new("cors has no allow_origins", value.span(), "here")
+                    .help("add allow_origins = [\"https://shop.example\"] (or [\"*\"])"),
+            );
+            return None;
+        }
+        Some(Cors {
+            allow_origins,
+            allow_methods: allow_methods?,
+            allow_headers: allow_headers?,
+            max_age,
+        })
+    }
+
+    fn throttle(&mut self, value: &Value<'_>) -> Option<Throttle> {
+        let t = self.as_table(value, "throttle")?;
+        self.unknown_keys(t, THROTTLE_KEYS, "in throttle");
+        let rate = self.opt_int(t, "rate", 0..=1_000_000);
+        let burst = self.opt_int(t, "burst", 0..=1_000_000);
+        match (rate, burst) {
+            (Some(rate), Some(burst)) => Some(Throttle {
+                rate: rate as f64,
+                burst: burst as i32,
+            }),
+            _ => {
+                if entry(t, "rate").is_none() || entry(t, "burst").is_none() {
+                    self.problem(
+                        Problem::new("throttle needs both rate and burst", value.span(), "here")
+                            .help("write throttle = { rate = 100, burst = 200 }"),
+                    );
+                }
+                None
+            }
+        }
     }
 
     pub(super) fn routes(

@@ -1,0 +1,369 @@
+//! REST APIs (API Gateway v1): a resource tree with methods and Lambda proxy integrations,
+//! served through deployments. Any change is followed by a new deployment that the stage
+//! points at, so that a change can never miss the stage.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_apigateway::types::{
+    EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation,
+};
+
+use super::apigateway::{API_ID, api_url, function_arn, known, permit, revoke};
+use super::{Context, changed};
+use crate::aws::{AwsError, ErrorKind, classify, describe};
+use crate::live::{LiveApi, LiveRoute, stage_url};
+use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
+use crate::stack::{ApiSpec, STACK_TAG};
+
+pub async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
+    let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
+    tags.insert(STACK_TAG.to_string(), d.stack.clone());
+    let api = ctx
+        .clients
+        .apigateway
+        .create_rest_api()
+        .name(&d.name)
+        .endpoint_configuration(
+            EndpointConfiguration::builder()
+                .types(EndpointType::Regional)
+                .build(),
+        )
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|e| describe("apigateway:CreateRestApi", e))?;
+    let id = api.id().unwrap_or_default().to_string();
+    ctx.set_output(API_ID.to_string(), id.clone());
+    ctx.set_output(
+        api_url().to_string(),
+        stage_url(&endpoint(ctx, &id), &d.spec.stage),
+    );
+    Ok(())
+}
+
+fn endpoint(ctx: &Context<'_>, id: &str) -> String {
+    format!("https://{id}.execute-api.{}.amazonaws.com", ctx.region())
+}
+
+/// Settings that live on the stage are applied with the deployment that follows.
+pub async fn update_api(
+    ctx: &Context<'_>,
+    change: &Change,
+    d: &ApiDesired,
+    live: &LiveApi,
+) -> Result<(), AwsError> {
+    if changed(change, "tags") {
+        let arn = format!("arn:aws:apigateway:{}::/restapis/{}", ctx.region(), live.id);
+        let removed: Vec<String> = live
+            .tags
+            .keys()
+            .filter(|k| !d.spec.tags.contains_key(*k))
+            .cloned()
+            .collect();
+        let client = &ctx.clients.apigateway;
+        if !removed.is_empty() {
+            client
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| describe("apigateway:UntagResource", e))?;
+        }
+        if !d.spec.tags.is_empty() {
+            client
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(d.spec.tags.clone().into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| describe("apigateway:TagResource", e))?;
+        }
+    }
+    ctx.set_output(
+        api_url().to_string(),
+        stage_url(&live.endpoint, &d.spec.stage),
+    );
+    Ok(())
+}
+
+pub async fn delete_api(ctx: &Context<'_>, id: &str) -> Result<(), AwsError> {
+    match ctx
+        .clients
+        .apigateway
+        .delete_rest_api()
+        .rest_api_id(id)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if classify(&e) == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(describe("apigateway:DeleteRestApi", e)),
+    }
+}
+
+pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
+    let desired = match &change.desired {
+        Some(Desired::Route(d)) => Some(d),
+        _ => None,
+    };
+    let live = match &change.live {
+        Some(Live::Route { api_id, route, .. }) => Some((api_id.as_str(), route)),
+        _ => None,
+    };
+    match (change.action, desired, live) {
+        (Action::Create, Some(d), _) => {
+            let api_id = known(ctx, &API_ID)?;
+            put_route(ctx, &api_id, d, None).await
+        }
+        (Action::Update, Some(d), Some((api_id, route))) => {
+            put_route(ctx, api_id, d, Some(route)).await
+        }
+        (Action::Delete, _, Some((api_id, route))) => delete_route(ctx, api_id, route).await,
+        _ => Ok(()),
+    }
+}
+
+/// Creates the route's resource path where missing, and (re)writes its method and its Lambda
+/// proxy integration. PutMethod and PutIntegration replace what is there.
+async fn put_route(
+    ctx: &Context<'_>,
+    api_id: &str,
+    d: &RouteDesired,
+    live: Option<&LiveRoute>,
+) -> Result<(), AwsError> {
+    let function = function_arn(ctx, d)?;
+    let (method, path) = d.key.split_once(' ').unwrap_or(("ANY", "/"));
+    let resource_id = match live {
+        Some(route) => route.id.clone(),
+        None => resource_for(ctx, api_id, path).await?,
+    };
+    let client = &ctx.clients.apigateway;
+    let exists = live.is_some();
+    if !exists {
+        match client
+            .put_method()
+            .rest_api_id(api_id)
+            .resource_id(&resource_id)
+            .http_method(method)
+            .authorization_type("NONE")
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if classify(&e) == ErrorKind::Conflict => {}
+            Err(e) => return Err(describe("apigateway:PutMethod", e)),
+        }
+    }
+    let uri = format!(
+        "arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{function}/invocations",
+        ctx.region()
+    );
+    client
+        .put_integration()
+        .rest_api_id(api_id)
+        .resource_id(&resource_id)
+        .http_method(method)
+        .r#type(IntegrationType::AwsProxy)
+        .integration_http_method("POST")
+        .uri(uri)
+        .send()
+        .await
+        .map_err(|e| describe("apigateway:PutIntegration", e))?;
+    if let Some(old) = live
+        .and_then(|r| r.function_arn.as_deref())
+        .filter(|old| *old != function)
+    {
+        revoke(ctx, old, &d.statement_id).await?;
+    }
+    permit(ctx, &function, api_id, d).await
+}
+
+/// The ID of the resource at `path`, created segment by segment where missing. Routes that
+/// share a prefix run concurrently: one at a time may create resources.
+async fn resource_for(ctx: &Context<'_>, api_id: &str, path: &str) -> Result<String, AwsError> {
+    let _guard = ctx.rest_resources.lock().await;
+    let mut ids = resource_ids(ctx, api_id).await?;
+    let mut parent = ids
+        .get("/")
+        .cloned()
+        .ok_or_else(|| other(format!("REST API {api_id} has no root resource")))?;
+    let mut current = String::new();
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        current = format!("{current}/{segment}");
+        parent = match ids.get(&current) {
+            Some(id) => id.clone(),
+            None => {
+                let created = ctx
+                    .clients
+                    .apigateway
+                    .create_resource()
+                    .rest_api_id(api_id)
+                    .parent_id(&parent)
+                    .path_part(segment)
+                    .send()
+                    .await
+                    .map_err(|e| describe("apigateway:CreateResource", e))?;
+                let id = created.id().unwrap_or_default().to_string();
+                ids.insert(current.clone(), id.clone());
+                id
+            }
+        };
+    }
+    Ok(parent)
+}
+
+fn other(message: String) -> AwsError {
+    AwsError::Call {
+        operation: "apigateway".to_string(),
+        message,
+        kind: ErrorKind::Other,
+    }
+}
+
+/// Path -> ID of every resource, with the method verbs and children counted for pruning.
+async fn resource_ids(
+    ctx: &Context<'_>,
+    api_id: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    Ok(resources(ctx, api_id)
+        .await?
+        .into_iter()
+        .map(|r| (r.path, r.id))
+        .collect())
+}
+
+struct Resource {
+    id: String,
+    path: String,
+    parent_id: Option<String>,
+    methods: usize,
+}
+
+async fn resources(ctx: &Context<'_>, api_id: &str) -> Result<Vec<Resource>, AwsError> {
+    let mut out = Vec::new();
+    let mut position: Option<String> = None;
+    loop {
+        let page = ctx
+            .clients
+            .apigateway
+            .get_resources()
+            .rest_api_id(api_id)
+            .embed("methods")
+            .limit(500)
+            .set_position(position.take())
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:GetResources", e))?;
+        out.extend(page.items().iter().map(|r| Resource {
+            id: r.id().unwrap_or_default().to_string(),
+            path: r.path().unwrap_or_default().to_string(),
+            parent_id: r.parent_id().map(str::to_string),
+            methods: r.resource_methods().map_or(0, |m| m.len()),
+        }));
+        match page.position() {
+            Some(next) if !next.is_empty() => position = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+async fn delete_route(ctx: &Context<'_>, api_id: &str, live: &LiveRoute) -> Result<(), AwsError> {
+    let method = live.key.split_once(' ').map_or("ANY", |(m, _)| m);
+    match ctx
+        .clients
+        .apigateway
+        .delete_method()
+        .rest_api_id(api_id)
+        .resource_id(&live.id)
+        .http_method(method)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if classify(&e) == ErrorKind::NotFound => {}
+        Err(e) => return Err(describe("apigateway:DeleteMethod", e)),
+    }
+    if let Some(function) = &live.function_arn {
+        revoke(ctx, function, &crate::plan::statement_id(&live.key)).await?;
+    }
+    Ok(())
+}
+
+/// Removes resources left without methods or children, makes a new deployment for the stage,
+/// and applies the stage's settings.
+pub async fn deploy(ctx: &Context<'_>, spec: &ApiSpec) -> Result<(), AwsError> {
+    let api_id = known(ctx, &API_ID)?;
+    prune(ctx, &api_id).await?;
+    let client = &ctx.clients.apigateway;
+    client
+        .create_deployment()
+        .rest_api_id(&api_id)
+        .stage_name(&spec.stage)
+        .description("stackctl apply")
+        .send()
+        .await
+        .map_err(|e| describe("apigateway:CreateDeployment", e))?;
+    if let Some(throttle) = spec.throttle {
+        let replace = |path: &str, value: String| {
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path(path)
+                .value(value)
+                .build()
+        };
+        client
+            .update_stage()
+            .rest_api_id(&api_id)
+            .stage_name(&spec.stage)
+            .patch_operations(replace(
+                "/*/*/throttling/rateLimit",
+                throttle.rate.to_string(),
+            ))
+            .patch_operations(replace(
+                "/*/*/throttling/burstLimit",
+                throttle.burst.to_string(),
+            ))
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:UpdateStage", e))?;
+    }
+    ctx.set_output(
+        api_url().to_string(),
+        stage_url(&endpoint(ctx, &api_id), &spec.stage),
+    );
+    Ok(())
+}
+
+/// Deletes resources with no methods and no children, deepest first, so that removed routes
+/// leave nothing behind.
+async fn prune(ctx: &Context<'_>, api_id: &str) -> Result<(), AwsError> {
+    let mut all = resources(ctx, api_id).await?;
+    all.sort_by_key(|r| std::cmp::Reverse(r.path.matches('/').count()));
+    let mut removed: Vec<String> = Vec::new();
+    for i in 0..all.len() {
+        let r = &all[i];
+        let has_children = all
+            .iter()
+            .any(|c| c.parent_id.as_deref() == Some(r.id.as_str()) && !removed.contains(&c.id));
+        if r.path == "/" || r.methods > 0 || has_children {
+            continue;
+        }
+        match ctx
+            .clients
+            .apigateway
+            .delete_resource()
+            .rest_api_id(api_id)
+            .resource_id(&r.id)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if classify(&e) == ErrorKind::NotFound => {}
+            Err(e) => return Err(describe("apigateway:DeleteResource", e)),
+        }
+        removed.push(r.id.clone());
+    }
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! `stackctl outputs`: what other tools need from a deployed stack, read from live AWS.
+
+use miette::Result;
+
+use super::{ExitStatus, build_packages, hashes, load_stack};
+use crate::cli::{AwsArgs, OutputFormat, OutputsArgs};
+
+pub async fn run(args: &OutputsArgs, aws: &AwsArgs) -> Result<ExitStatus> {
+    let stack = load_stack(&args.file.file)?;
+    let packages = build_packages(&stack)?;
+    let (_, plan) = super::plan::make(&stack, &hashes(&packages), aws).await?;
+    match args.output {
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&plan.known).expect("strings always serialize")
+        ),
+        OutputFormat::Text => {
+            let width = plan.known.keys().map(String::len).max().unwrap_or(0);
+            for (key, value) in &plan.known {
+                println!("{key:<width$} = {value}");
+            }
+        }
+    }
+    Ok(ExitStatus::Success)
+}

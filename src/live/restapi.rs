@@ -1,0 +1,162 @@
+//! Live API Gateway REST APIs (v1), each read in a handful of calls: GetRestApis for all of
+//! them, then GetResources with the methods embedded (500 a page) and GetStages.
+
+use std::collections::BTreeMap;
+
+use futures::future::try_join_all;
+
+use super::{LiveApi, LiveResource, LiveRoute, user_tags};
+use crate::aws::{AwsError, Clients, describe};
+use crate::stack::{STACK_TAG, Throttle};
+
+/// API Gateway's largest page size.
+const PAGE: i32 = 500;
+
+pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, AwsError> {
+    let client = &clients.apigateway;
+    let mut found = Vec::new();
+    let mut position: Option<String> = None;
+    loop {
+        let page = client
+            .get_rest_apis()
+            .limit(PAGE)
+            .set_position(position.take())
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:GetRestApis", e))?;
+        for api in page.items() {
+            let tags = api.tags().cloned().unwrap_or_default();
+            if tags.get(STACK_TAG).map(String::as_str) == Some(stack) {
+                found.push(api.clone());
+            }
+        }
+        match page.position() {
+            Some(next) if !next.is_empty() => position = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    found.sort_by_key(|a| a.created_date().map(|d| (d.secs(), d.subsec_nanos())));
+    let reads = found.into_iter().map(|api| async move {
+        let id = api.id().unwrap_or_default().to_string();
+        let (resources, stages) =
+            tokio::try_join!(read_resources(clients, &id), read_stages(clients, &id))?;
+        let tags = api.tags().cloned().unwrap_or_default();
+        let routes = resources
+            .iter()
+            .flat_map(|(r, integrations)| routes_of(r, integrations))
+            .collect();
+        Ok::<_, AwsError>(LiveApi {
+            name: api.name().unwrap_or_default().to_string(),
+            endpoint: format!("https://{id}.execute-api.{}.amazonaws.com", clients.region),
+            protocol: "REST".to_string(),
+            tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            stages: stages.iter().map(|s| s.0.clone()).collect(),
+            deployment_id: stages.first().and_then(|s| s.1.clone()),
+            throttle: stages.first().and_then(|s| s.2),
+            cors: None,
+            routes,
+            resources: resources.into_iter().map(|(r, _)| r).collect(),
+            id,
+        })
+    });
+    try_join_all(reads).await
+}
+
+/// Routes of one resource: one per method with a Lambda proxy integration.
+fn routes_of(resource: &LiveResource, integrations: &BTreeMap<String, String>) -> Vec<LiveRoute> {
+    resource
+        .methods
+        .iter()
+        .filter_map(|method| {
+            let uri = integrations.get(method)?;
+            Some(LiveRoute {
+                id: resource.id.clone(),
+                key: format!("{method} {}", resource.path),
+                integration_id: None,
+                function_arn: Some(super::apigateway::function_arn_of(uri)),
+            })
+        })
+        .collect()
+}
+
+/// Every resource with its methods, and the Lambda integration URI of each method.
+async fn read_resources(
+    clients: &Clients,
+    api_id: &str,
+) -> Result<Vec<(LiveResource, BTreeMap<String, String>)>, AwsError> {
+    let mut resources = Vec::new();
+    let mut position: Option<String> = None;
+    loop {
+        let page = clients
+            .apigateway
+            .get_resources()
+            .rest_api_id(api_id)
+            .embed("methods")
+            .limit(PAGE)
+            .set_position(position.take())
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:GetResources", e))?;
+        for r in page.items() {
+            let mut methods = Vec::new();
+            let mut integrations = BTreeMap::new();
+            for (verb, method) in r.resource_methods().into_iter().flatten() {
+                methods.push(verb.clone());
+                let integration = method.method_integration();
+                let is_lambda = integration
+                    .and_then(|i| i.r#type())
+                    .is_some_and(|t| t.as_str() == "AWS_PROXY");
+                if let (true, Some(uri)) = (is_lambda, integration.and_then(|i| i.uri())) {
+                    integrations.insert(verb.clone(), uri.to_string());
+                }
+            }
+            methods.sort();
+            let resource = LiveResource {
+                id: r.id().unwrap_or_default().to_string(),
+                path: r.path().unwrap_or_default().to_string(),
+                parent_id: r.parent_id().map(str::to_string),
+                methods,
+            };
+            resources.push((resource, integrations));
+        }
+        match page.position() {
+            Some(next) if !next.is_empty() => position = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    resources.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    Ok(resources)
+}
+
+/// Each stage's name, deployment, and stage-wide throttle.
+async fn read_stages(
+    clients: &Clients,
+    api_id: &str,
+) -> Result<Vec<(String, Option<String>, Option<Throttle>)>, AwsError> {
+    let out = clients
+        .apigateway
+        .get_stages()
+        .rest_api_id(api_id)
+        .send()
+        .await
+        .map_err(|e| describe("apigateway:GetStages", e))?;
+    Ok(out
+        .item()
+        .iter()
+        .map(|s| {
+            let throttle = s
+                .method_settings()
+                .and_then(|m| m.get("*/*"))
+                .and_then(|m| {
+                    let rate = m.throttling_rate_limit();
+                    let burst = m.throttling_burst_limit();
+                    (rate > 0.0 || burst > 0).then_some(Throttle { rate, burst })
+                });
+            (
+                s.stage_name().unwrap_or_default().to_string(),
+                s.deployment_id().map(str::to_string),
+                throttle,
+            )
+        })
+        .collect())
+}
