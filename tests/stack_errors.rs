@@ -119,3 +119,8 @@ fn table_and_index_mistakes() {
 fn function_mistakes() {
     insta::assert_snapshot!(errors_of("functions.toml"));
 }
+
+#[test]
+fn api_mistakes() {
+    insta::assert_snapshot!(errors_of("api.toml"));
+}

@@ -3,13 +3,18 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType, RouteSettings};
+use aws_sdk_apigatewayv2::types::{
+    AuthorizationType, AuthorizerType, IntegrationType, JwtConfiguration, ProtocolType,
+    RouteSettings,
+};
 
 use super::{Context, changed, restapi};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
-use crate::live::{LiveApi, LiveRoute, stage_url};
+use crate::live::{LiveApi, LiveRoute, authorizer_output, stage_url};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
-use crate::stack::{ApiSpec, ApiType, Cors, RefAttr, RefTarget, Reference, STACK_TAG, Throttle};
+use crate::stack::{
+    ApiSpec, ApiType, AuthorizerSpec, Cors, RefAttr, RefTarget, Reference, STACK_TAG, Throttle,
+};
 
 pub(super) const API_ID: Reference = Reference {
     target: RefTarget::Api,
@@ -81,6 +86,7 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     // Known before the stage exists, so that a failure below still leaves the API findable
     // (it is tagged) and the next apply adds the stage.
     ctx.set_output(API_ID.to_string(), id.clone());
+    sync_authorizers(ctx, &id, &d.spec, None).await?;
     create_stage(ctx, &id, &d.spec).await?;
     ctx.set_output(api_url().to_string(), stage_url(&endpoint, &d.spec.stage));
     Ok(())
@@ -145,6 +151,13 @@ async fn update_api(
                 .await
                 .map_err(|e| describe("apigateway:DeleteStage", e))?;
         }
+    }
+    if change
+        .changes
+        .iter()
+        .any(|c| c.name.starts_with("authorizer."))
+    {
+        sync_authorizers(ctx, &live.id, &d.spec, Some(live)).await?;
     }
     if changed(change, "throttle") && live.stages.contains(&d.spec.stage) {
         let settings = route_settings(d.spec.throttle).unwrap_or_else(|| {
@@ -286,15 +299,119 @@ async fn create_route(ctx: &Context<'_>, d: &RouteDesired) -> Result<(), AwsErro
         .await
         .map_err(|e| describe("apigateway:CreateIntegration", e))?;
     let integration_id = integration.integration_id().unwrap_or_default();
+    let (kind, authorizer) = authorization(ctx, d)?;
     client
         .create_route()
         .api_id(&api_id)
         .route_key(&d.key)
         .target(format!("integrations/{integration_id}"))
+        .authorization_type(kind)
+        .set_authorizer_id(authorizer)
+        .set_authorization_scopes((!d.scopes.is_empty()).then(|| d.scopes.clone()))
         .send()
         .await
         .map_err(|e| describe("apigateway:CreateRoute", e))?;
     permit(ctx, &function_arn, &api_id, d).await
+}
+
+/// The route's authorization type and authorizer ID.
+fn authorization(
+    ctx: &Context<'_>,
+    d: &RouteDesired,
+) -> Result<(AuthorizationType, Option<String>), AwsError> {
+    match &d.authorizer {
+        None => Ok((AuthorizationType::None, None)),
+        Some(name) => {
+            let id = ctx
+                .output(&authorizer_output(name))
+                .ok_or_else(|| AwsError::Call {
+                    operation: "route".to_string(),
+                    message: format!("the ID of authorizer {name} is not known"),
+                    kind: ErrorKind::Other,
+                })?;
+            Ok((AuthorizationType::Jwt, Some(id)))
+        }
+    }
+}
+
+/// Creates, updates and deletes the API's JWT authorizers; an authorizer that goes is first
+/// taken off the routes that still use it.
+async fn sync_authorizers(
+    ctx: &Context<'_>,
+    api_id: &str,
+    spec: &ApiSpec,
+    live: Option<&LiveApi>,
+) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigatewayv2;
+    for (name, wanted) in &spec.authorizers {
+        let AuthorizerSpec::Jwt { issuer, audience } = wanted else {
+            continue;
+        };
+        let jwt = JwtConfiguration::builder()
+            .issuer(issuer)
+            .set_audience(Some(audience.clone()))
+            .build();
+        match live.and_then(|l| l.authorizers.get(name)) {
+            Some((id, existing)) => {
+                if existing != wanted {
+                    client
+                        .update_authorizer()
+                        .api_id(api_id)
+                        .authorizer_id(id)
+                        .jwt_configuration(jwt)
+                        .send()
+                        .await
+                        .map_err(|e| describe("apigateway:UpdateAuthorizer", e))?;
+                }
+                ctx.set_output(authorizer_output(name), id.clone());
+            }
+            None => {
+                let created = client
+                    .create_authorizer()
+                    .api_id(api_id)
+                    .name(name)
+                    .authorizer_type(AuthorizerType::Jwt)
+                    .identity_source("$request.header.Authorization")
+                    .jwt_configuration(jwt)
+                    .send()
+                    .await
+                    .map_err(|e| describe("apigateway:CreateAuthorizer", e))?;
+                ctx.set_output(
+                    authorizer_output(name),
+                    created.authorizer_id().unwrap_or_default(),
+                );
+            }
+        }
+    }
+    let Some(live) = live else { return Ok(()) };
+    for (name, (id, _)) in live
+        .authorizers
+        .iter()
+        .filter(|(n, _)| !spec.authorizers.contains_key(*n))
+    {
+        for route in live
+            .routes
+            .iter()
+            .filter(|r| r.authorizer.as_deref() == Some(name.as_str()))
+        {
+            client
+                .update_route()
+                .api_id(&live.id)
+                .route_id(&route.id)
+                .authorization_type(AuthorizationType::None)
+                .send()
+                .await
+                .map_err(|e| describe("apigateway:UpdateRoute", e))?;
+        }
+        client
+            .delete_authorizer()
+            .api_id(&live.id)
+            .authorizer_id(id)
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:DeleteAuthorizer", e))?;
+    }
+    Ok(())
 }
 
 async fn update_route(
@@ -323,6 +440,20 @@ async fn update_route(
         if let Some(old) = &live.function_arn {
             revoke(ctx, old, &d.statement_id).await?;
         }
+    }
+    if changed(change, "authorizer") || changed(change, "scopes") {
+        let (kind, authorizer) = authorization(ctx, d)?;
+        ctx.clients
+            .apigatewayv2
+            .update_route()
+            .api_id(api_id)
+            .route_id(&live.id)
+            .authorization_type(kind)
+            .set_authorizer_id(authorizer)
+            .set_authorization_scopes(Some(d.scopes.clone()))
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:UpdateRoute", e))?;
     }
     permit(ctx, &function_arn, api_id, d).await
 }

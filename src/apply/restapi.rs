@@ -5,15 +5,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_apigateway::types::{
-    EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation,
+    AuthorizerType, EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation,
 };
 
 use super::apigateway::{API_ID, api_url, function_arn, known, permit, revoke};
 use super::{Context, changed};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
-use crate::live::{LiveApi, LiveRoute, stage_url};
+use crate::live::{LiveApi, LiveRoute, authorizer_output, stage_url};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
-use crate::stack::{ApiSpec, STACK_TAG};
+use crate::stack::{ApiSpec, AuthorizerSpec, STACK_TAG};
 
 pub async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
@@ -38,7 +38,76 @@ pub async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsErro
         api_url().to_string(),
         stage_url(&endpoint(ctx, &id), &d.spec.stage),
     );
+    create_or_update_authorizers(ctx, &id, &d.spec, None).await
+}
+
+/// Creates and updates the API's Cognito authorizers. Unused ones are deleted with the
+/// deployment, once no method uses them any more.
+async fn create_or_update_authorizers(
+    ctx: &Context<'_>,
+    api_id: &str,
+    spec: &ApiSpec,
+    live: Option<&LiveApi>,
+) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigateway;
+    for (name, wanted) in &spec.authorizers {
+        let AuthorizerSpec::Cognito { user_pools } = wanted else {
+            continue;
+        };
+        match live.and_then(|l| l.authorizers.get(name)) {
+            Some((id, existing)) => {
+                if let AuthorizerSpec::Cognito { user_pools: before } = existing
+                    && before != user_pools
+                {
+                    let mut request = client
+                        .update_authorizer()
+                        .rest_api_id(api_id)
+                        .authorizer_id(id);
+                    for arn in user_pools.iter().filter(|a| !before.contains(a)) {
+                        request = request.patch_operations(patch(
+                            Op::Add,
+                            &format!("/providerARNs/{arn}"),
+                            None,
+                        ));
+                    }
+                    for arn in before.iter().filter(|a| !user_pools.contains(a)) {
+                        request = request.patch_operations(patch(
+                            Op::Remove,
+                            &format!("/providerARNs/{arn}"),
+                            None,
+                        ));
+                    }
+                    request
+                        .send()
+                        .await
+                        .map_err(|e| describe("apigateway:UpdateAuthorizer", e))?;
+                }
+                ctx.set_output(authorizer_output(name), id.clone());
+            }
+            None => {
+                let created = client
+                    .create_authorizer()
+                    .rest_api_id(api_id)
+                    .name(name)
+                    .r#type(AuthorizerType::CognitoUserPools)
+                    .set_provider_arns(Some(user_pools.clone()))
+                    .identity_source("method.request.header.Authorization")
+                    .send()
+                    .await
+                    .map_err(|e| describe("apigateway:CreateAuthorizer", e))?;
+                ctx.set_output(authorizer_output(name), created.id().unwrap_or_default());
+            }
+        }
+    }
     Ok(())
+}
+
+fn patch(op: Op, path: &str, value: Option<String>) -> PatchOperation {
+    PatchOperation::builder()
+        .op(op)
+        .path(path)
+        .set_value(value)
+        .build()
 }
 
 fn endpoint(ctx: &Context<'_>, id: &str) -> String {
@@ -52,6 +121,13 @@ pub async fn update_api(
     d: &ApiDesired,
     live: &LiveApi,
 ) -> Result<(), AwsError> {
+    if change
+        .changes
+        .iter()
+        .any(|c| c.name.starts_with("authorizer."))
+    {
+        create_or_update_authorizers(ctx, &live.id, &d.spec, Some(live)).await?;
+    }
     if changed(change, "tags") {
         let arn = format!("arn:aws:apigateway:{}::/restapis/{}", ctx.region(), live.id);
         let removed: Vec<String> = live
@@ -139,14 +215,36 @@ async fn put_route(
         None => resource_for(ctx, api_id, path).await?,
     };
     let client = &ctx.clients.apigateway;
-    let exists = live.is_some();
-    if !exists {
+    // A method's authorization is set when it is put: to change it, the method is put again.
+    let reauthorize = live.is_some_and(|l| l.authorizer != d.authorizer || l.scopes != d.scopes);
+    if reauthorize {
+        client
+            .delete_method()
+            .rest_api_id(api_id)
+            .resource_id(&resource_id)
+            .http_method(method)
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:DeleteMethod", e))?;
+    }
+    if live.is_none() || reauthorize {
+        let (kind, authorizer) = match &d.authorizer {
+            None => ("NONE", None),
+            Some(name) => {
+                let id = ctx
+                    .output(&authorizer_output(name))
+                    .ok_or_else(|| other(format!("the ID of authorizer {name} is not known")))?;
+                ("COGNITO_USER_POOLS", Some(id))
+            }
+        };
         match client
             .put_method()
             .rest_api_id(api_id)
             .resource_id(&resource_id)
             .http_method(method)
-            .authorization_type("NONE")
+            .authorization_type(kind)
+            .set_authorizer_id(authorizer)
+            .set_authorization_scopes((!d.scopes.is_empty()).then(|| d.scopes.clone()))
             .send()
             .await
         {
@@ -296,6 +394,7 @@ async fn delete_route(ctx: &Context<'_>, api_id: &str, live: &LiveRoute) -> Resu
 pub async fn deploy(ctx: &Context<'_>, spec: &ApiSpec) -> Result<(), AwsError> {
     let api_id = known(ctx, &API_ID)?;
     prune(ctx, &api_id).await?;
+    delete_unused_authorizers(ctx, &api_id, spec).await?;
     let client = &ctx.clients.apigateway;
     client
         .create_deployment()
@@ -333,6 +432,36 @@ pub async fn deploy(ctx: &Context<'_>, spec: &ApiSpec) -> Result<(), AwsError> {
         api_url().to_string(),
         stage_url(&endpoint(ctx, &api_id), &spec.stage),
     );
+    Ok(())
+}
+
+/// Deletes authorizers the stack file no longer declares; their methods changed before.
+async fn delete_unused_authorizers(
+    ctx: &Context<'_>,
+    api_id: &str,
+    spec: &ApiSpec,
+) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigateway;
+    let out = client
+        .get_authorizers()
+        .rest_api_id(api_id)
+        .limit(500)
+        .send()
+        .await
+        .map_err(|e| describe("apigateway:GetAuthorizers", e))?;
+    for authorizer in out.items() {
+        let name = authorizer.name().unwrap_or_default();
+        if spec.authorizers.contains_key(name) {
+            continue;
+        }
+        client
+            .delete_authorizer()
+            .rest_api_id(api_id)
+            .authorizer_id(authorizer.id().unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:DeleteAuthorizer", e))?;
+    }
     Ok(())
 }
 

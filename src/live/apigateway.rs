@@ -4,7 +4,9 @@ use futures::future::try_join_all;
 
 use super::{LiveApi, LiveRoute, user_tags};
 use crate::aws::{AwsError, Clients, describe};
-use crate::stack::{Cors, STACK_TAG, Throttle};
+use std::collections::BTreeMap;
+
+use crate::stack::{AuthorizerSpec, Cors, STACK_TAG, Throttle};
 
 pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, AwsError> {
     let client = &clients.apigatewayv2;
@@ -32,8 +34,21 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
     found.sort_by_key(|a| a.created_date().map(|d| (d.secs(), d.subsec_nanos())));
     let reads = found.into_iter().map(|api| async move {
         let id = api.api_id().unwrap_or_default().to_string();
-        let ((stages, throttle), routes) =
+        let ((stages, throttle), mut routes) =
             tokio::try_join!(read_stages(clients, &id), read_routes(clients, &id))?;
+        let used: Vec<String> = routes.iter().filter_map(|r| r.authorizer.clone()).collect();
+        let authorizers = read_authorizers(clients, &id, &used).await?;
+        let names: BTreeMap<&String, &String> = authorizers
+            .iter()
+            .map(|(name, (id, _))| (id, name))
+            .collect();
+        // Routes were read with authorizer IDs; the plan speaks of names.
+        for route in &mut routes {
+            route.authorizer = route
+                .authorizer
+                .take()
+                .and_then(|id| names.get(&id).map(|n| n.to_string()));
+        }
         let tags = api.tags().cloned().unwrap_or_default();
         let cors = api.cors_configuration().map(|c| Cors {
             allow_origins: c.allow_origins().to_vec(),
@@ -52,6 +67,7 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
             stages,
             cors,
             throttle,
+            authorizers,
             routes,
             resources: Vec::new(),
             deployment_id: None,
@@ -98,7 +114,70 @@ async fn read_stages(
     Ok((stages, throttle))
 }
 
-/// Routes with the function each one's integration invokes.
+/// JWT authorizers by name. `used` are the IDs routes refer to: moto 5.2.5 does not list
+/// authorizers (GetAuthorizers answers 500), so then those are read one by one; an authorizer
+/// no route uses is not seen there.
+async fn read_authorizers(
+    clients: &Clients,
+    api_id: &str,
+    used: &[String],
+) -> Result<BTreeMap<String, (String, AuthorizerSpec)>, AwsError> {
+    let client = &clients.apigatewayv2;
+    let jwt = |id: Option<&str>,
+               name: Option<&str>,
+               config: Option<&aws_sdk_apigatewayv2::types::JwtConfiguration>| {
+        let config = config?;
+        let spec = AuthorizerSpec::Jwt {
+            issuer: config.issuer().unwrap_or_default().to_string(),
+            audience: config.audience().to_vec(),
+        };
+        Some((
+            name.unwrap_or_default().to_string(),
+            (id.unwrap_or_default().to_string(), spec),
+        ))
+    };
+    // Few retries: the emulator's 500 is permanent, and the fallback below is good enough for
+    // one plan on AWS too.
+    let few_retries = aws_sdk_apigatewayv2::config::Builder::default()
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2));
+    match client
+        .get_authorizers()
+        .api_id(api_id)
+        .max_results("500")
+        .customize()
+        .config_override(few_retries)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .items()
+            .iter()
+            .filter_map(|a| jwt(a.authorizer_id(), a.name(), a.jwt_configuration()))
+            .collect()),
+        Err(e)
+            if e.raw_response()
+                .is_some_and(|r| r.status().is_server_error()) =>
+        {
+            let mut ids: Vec<&String> = used.iter().collect();
+            ids.sort();
+            ids.dedup();
+            let reads = ids.into_iter().map(|id| async move {
+                let a = client
+                    .get_authorizer()
+                    .api_id(api_id)
+                    .authorizer_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| describe("apigateway:GetAuthorizer", e))?;
+                Ok::<_, AwsError>(jwt(a.authorizer_id(), a.name(), a.jwt_configuration()))
+            });
+            Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+        }
+        Err(e) => Err(describe("apigateway:GetAuthorizers", e)),
+    }
+}
+
+/// Routes with the function each one's integration invokes, and its authorizer's ID.
 async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, AwsError> {
     let client = &clients.apigatewayv2;
     let mut integrations = std::collections::BTreeMap::new();
@@ -140,7 +219,16 @@ async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, 
             let function_arn = integration_id
                 .as_ref()
                 .and_then(|id| integrations.get(id).cloned());
+            let authorized = r.authorization_type().is_some_and(|t| t.as_str() != "NONE");
+            let authorizer = r.authorizer_id().filter(|_| authorized).map(str::to_string);
             routes.push(LiveRoute {
+                authorizer,
+                // Scopes without an authorizer have no effect: they are not part of the route.
+                scopes: if authorized {
+                    r.authorization_scopes().to_vec()
+                } else {
+                    Vec::new()
+                },
                 id: r.route_id().unwrap_or_default().to_string(),
                 key: r.route_key().unwrap_or_default().to_string(),
                 integration_id,

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::{AwsError, Clients};
 use crate::stack::{
-    Billing, Cors, GlobalIndexSpec, KeySpec, LocalIndexSpec, Stack, StreamView, TableClass,
-    Throttle,
+    AuthorizerSpec, Billing, Cors, GlobalIndexSpec, KeySpec, LocalIndexSpec, Stack, StreamView,
+    TableClass, Throttle,
 };
 
 pub use iam::{POLICY_NAME, canonical_json, role_path};
@@ -114,6 +114,8 @@ pub struct LiveApi {
     pub stages: Vec<String>,
     pub cors: Option<Cors>,
     pub throttle: Option<Throttle>,
+    /// Authorizers by name, with their IDs.
+    pub authorizers: BTreeMap<String, (String, AuthorizerSpec)>,
     pub routes: Vec<LiveRoute>,
     /// REST APIs only: the resource tree, and the deployment the stage serves.
     pub resources: Vec<LiveResource>,
@@ -158,6 +160,14 @@ pub struct LiveRoute {
     pub integration_id: Option<String>,
     /// The function ARN the route's integration invokes.
     pub function_arn: Option<String>,
+    /// The name of the route's authorizer, and the scopes it requires.
+    pub authorizer: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+/// The output key of an authorizer's ID.
+pub fn authorizer_output(name: &str) -> String {
+    format!("api.authorizers.{name}.id")
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use futures::future::try_join_all;
 
 use super::{LiveApi, LiveResource, LiveRoute, user_tags};
 use crate::aws::{AwsError, Clients, describe};
-use crate::stack::{STACK_TAG, Throttle};
+use crate::stack::{AuthorizerSpec, STACK_TAG, Throttle};
 
 /// API Gateway's largest page size.
 const PAGE: i32 = 500;
@@ -38,12 +38,19 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
     found.sort_by_key(|a| a.created_date().map(|d| (d.secs(), d.subsec_nanos())));
     let reads = found.into_iter().map(|api| async move {
         let id = api.id().unwrap_or_default().to_string();
-        let (resources, stages) =
-            tokio::try_join!(read_resources(clients, &id), read_stages(clients, &id))?;
+        let (resources, stages, authorizers) = tokio::try_join!(
+            read_resources(clients, &id),
+            read_stages(clients, &id),
+            read_authorizers(clients, &id)
+        )?;
         let tags = api.tags().cloned().unwrap_or_default();
+        let names: BTreeMap<String, String> = authorizers
+            .iter()
+            .map(|(name, (id, _))| (id.clone(), name.clone()))
+            .collect();
         let routes = resources
             .iter()
-            .flat_map(|(r, integrations)| routes_of(r, integrations))
+            .flat_map(|(r, integrations)| routes_of(r, integrations, &names))
             .collect();
         Ok::<_, AwsError>(LiveApi {
             name: api.name().unwrap_or_default().to_string(),
@@ -54,6 +61,7 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
             deployment_id: stages.first().and_then(|s| s.1.clone()),
             throttle: stages.first().and_then(|s| s.2),
             cors: None,
+            authorizers,
             routes,
             resources: resources.into_iter().map(|(r, _)| r).collect(),
             id,
@@ -63,27 +71,74 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
 }
 
 /// Routes of one resource: one per method with a Lambda proxy integration.
-fn routes_of(resource: &LiveResource, integrations: &BTreeMap<String, String>) -> Vec<LiveRoute> {
+fn routes_of(
+    resource: &LiveResource,
+    integrations: &BTreeMap<String, MethodInfo>,
+    authorizer_names: &BTreeMap<String, String>,
+) -> Vec<LiveRoute> {
     resource
         .methods
         .iter()
         .filter_map(|method| {
-            let uri = integrations.get(method)?;
+            let info = integrations.get(method)?;
             Some(LiveRoute {
                 id: resource.id.clone(),
                 key: format!("{method} {}", resource.path),
                 integration_id: None,
-                function_arn: Some(super::apigateway::function_arn_of(uri)),
+                function_arn: Some(super::apigateway::function_arn_of(&info.uri)),
+                authorizer: info
+                    .authorizer_id
+                    .as_ref()
+                    .and_then(|id| authorizer_names.get(id).cloned()),
+                scopes: info.scopes.clone(),
             })
         })
         .collect()
+}
+
+/// What a Lambda-backed method says about its route.
+struct MethodInfo {
+    uri: String,
+    authorizer_id: Option<String>,
+    scopes: Vec<String>,
+}
+
+async fn read_authorizers(
+    clients: &Clients,
+    api_id: &str,
+) -> Result<BTreeMap<String, (String, AuthorizerSpec)>, AwsError> {
+    let out = clients
+        .apigateway
+        .get_authorizers()
+        .rest_api_id(api_id)
+        .limit(PAGE)
+        .send()
+        .await
+        .map_err(|e| describe("apigateway:GetAuthorizers", e))?;
+    Ok(out
+        .items()
+        .iter()
+        .filter(|a| {
+            a.r#type()
+                .is_some_and(|t| t.as_str() == "COGNITO_USER_POOLS")
+        })
+        .map(|a| {
+            let spec = AuthorizerSpec::Cognito {
+                user_pools: a.provider_arns().to_vec(),
+            };
+            (
+                a.name().unwrap_or_default().to_string(),
+                (a.id().unwrap_or_default().to_string(), spec),
+            )
+        })
+        .collect())
 }
 
 /// Every resource with its methods, and the Lambda integration URI of each method.
 async fn read_resources(
     clients: &Clients,
     api_id: &str,
-) -> Result<Vec<(LiveResource, BTreeMap<String, String>)>, AwsError> {
+) -> Result<Vec<(LiveResource, BTreeMap<String, MethodInfo>)>, AwsError> {
     let mut resources = Vec::new();
     let mut position: Option<String> = None;
     loop {
@@ -107,7 +162,22 @@ async fn read_resources(
                     .and_then(|i| i.r#type())
                     .is_some_and(|t| t.as_str() == "AWS_PROXY");
                 if let (true, Some(uri)) = (is_lambda, integration.and_then(|i| i.uri())) {
-                    integrations.insert(verb.clone(), uri.to_string());
+                    let authorized = method.authorization_type().is_some_and(|t| t != "NONE");
+                    integrations.insert(
+                        verb.clone(),
+                        MethodInfo {
+                            uri: uri.to_string(),
+                            authorizer_id: method
+                                .authorizer_id()
+                                .filter(|_| authorized)
+                                .map(str::to_string),
+                            scopes: if authorized {
+                                method.authorization_scopes().to_vec()
+                            } else {
+                                Vec::new()
+                            },
+                        },
+                    );
                 }
             }
             methods.sort();

@@ -4,7 +4,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
 use crate::live::{LiveApi, LiveFunction, LiveRoute};
-use crate::stack::{Address, ApiSpec, ApiType, Cors, RouteSpec, Stack, Throttle};
+use crate::stack::{Address, ApiSpec, ApiType, AuthorizerSpec, Cors, RouteSpec, Stack, Throttle};
 
 pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
     let desired = ApiDesired {
@@ -108,10 +108,13 @@ pub fn plan_route<'a>(
             .api
             .as_ref()
             .is_some_and(|a| a.api_type == ApiType::Rest),
+        authorizer: spec.authorizer.clone(),
+        scopes: spec.scopes.clone(),
     };
     let mut after = Attrs::new();
     after.insert("function".into(), Value::str(&desired.function));
     after.insert("invoke_permission".into(), Value::Bool(true));
+    auth_attrs(&mut after, spec.authorizer.as_deref(), &spec.scopes);
     Change::declared(
         Address::Route(spec.key.clone()),
         spec.key.clone(),
@@ -162,7 +165,33 @@ fn live_route_attrs<'a>(
     let mut a = Attrs::new();
     a.insert("function".into(), Value::str(name));
     a.insert("invoke_permission".into(), Value::Bool(permitted));
+    auth_attrs(&mut a, route.authorizer.as_deref(), &route.scopes);
     a
+}
+
+fn auth_attrs(a: &mut Attrs, authorizer: Option<&str>, scopes: &[String]) {
+    if let Some(name) = authorizer {
+        a.insert("authorizer".into(), Value::str(name));
+    }
+    if !scopes.is_empty() {
+        a.insert("scopes".into(), Value::list(scopes));
+    }
+}
+
+fn authorizer_attr(spec: &AuthorizerSpec) -> Value {
+    let mut m = std::collections::BTreeMap::new();
+    match spec {
+        AuthorizerSpec::Jwt { issuer, audience } => {
+            m.insert("type".to_string(), Value::str("jwt"));
+            m.insert("issuer".to_string(), Value::str(issuer));
+            m.insert("audience".to_string(), Value::list(audience));
+        }
+        AuthorizerSpec::Cognito { user_pools } => {
+            m.insert("type".to_string(), Value::str("cognito"));
+            m.insert("user_pools".to_string(), Value::list(user_pools));
+        }
+    }
+    Value::Map(m)
 }
 
 fn desired_attrs(d: &ApiDesired) -> Attrs {
@@ -171,6 +200,9 @@ fn desired_attrs(d: &ApiDesired) -> Attrs {
     a.insert("protocol".into(), Value::str(d.spec.api_type.protocol()));
     a.insert("stage".into(), Value::str(&d.spec.stage));
     settings_attrs(&mut a, d.spec.cors.as_ref(), d.spec.throttle);
+    for (name, spec) in &d.spec.authorizers {
+        a.insert(format!("authorizer.{name}"), authorizer_attr(spec));
+    }
     a.insert("tags".into(), Value::map(&d.spec.tags));
     a
 }
@@ -185,6 +217,9 @@ fn live_attrs(live: &LiveApi) -> Attrs {
     };
     a.insert("stage".into(), stage);
     settings_attrs(&mut a, live.cors.as_ref(), live.throttle);
+    for (name, (_, spec)) in &live.authorizers {
+        a.insert(format!("authorizer.{name}"), authorizer_attr(spec));
+    }
     a.insert("tags".into(), Value::map(&live.tags));
     a
 }

@@ -215,6 +215,9 @@ fn known_values(
     if let (Some(spec), Some(api)) = (&stack.api, live.apis.first()) {
         put(RefTarget::Api, RefAttr::Id, api.id.clone());
         put(RefTarget::Api, RefAttr::Url, api.url(&spec.stage));
+        for (name, (id, _)) in &api.authorizers {
+            known.insert(crate::live::authorizer_output(name), id.clone());
+        }
     }
     known
 }

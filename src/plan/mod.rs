@@ -140,6 +140,8 @@ pub struct RouteDesired {
     pub statement_id: String,
     /// The route belongs to a REST API (a resource and method) rather than an HTTP API.
     pub rest: bool,
+    pub authorizer: Option<String>,
+    pub scopes: Vec<String>,
 }
 
 /// The live form of one resource, as read before the plan was made.

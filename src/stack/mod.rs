@@ -349,6 +349,7 @@ pub struct ApiSpec {
     pub stage: String,
     pub cors: Option<Cors>,
     pub throttle: Option<Throttle>,
+    pub authorizers: BTreeMap<String, AuthorizerSpec>,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -372,6 +373,22 @@ pub struct RouteSpec {
     /// `METHOD /path`, as API Gateway writes a route key.
     pub key: String,
     pub function: String,
+    /// The name of an authorizer in `[api]`, and the scopes it must grant.
+    pub authorizer: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+/// Who may call routes that name the authorizer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum AuthorizerSpec {
+    /// JWTs from an OpenID issuer (HTTP APIs).
+    Jwt {
+        issuer: String,
+        audience: Vec<String>,
+    },
+    /// Cognito user pool tokens (REST APIs).
+    Cognito { user_pools: Vec<String> },
 }
 
 /// Reads and checks the stack file at `path`.

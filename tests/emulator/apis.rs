@@ -277,3 +277,58 @@ fn outputs_show_the_invoke_url() {
     );
     assert_eq!(outputs["functions.a.name"], "web-a");
 }
+
+#[test]
+fn routes_with_authorizers_converge_on_both_api_types() {
+    let jwt = http().replace(
+        "stage = \"prod\"",
+        "stage = \"prod\"\nauthorizers.users = { type = \"jwt\", issuer = \"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc\", audience = [\"client-id\"] }",
+    )
+    .replace(
+        "\"ANY /admin/{proxy+}\" = \"a\"",
+        "\"ANY /admin/{proxy+}\" = { function = \"a\", authorizer = \"users\", scopes = [\"admin\"] }",
+    );
+    let project = Project::new(&jwt);
+    project.apply_converges();
+    let apis = project
+        .block_on(project.apigateway().get_apis().send())
+        .unwrap();
+    let api_id = apis.items()[0].api_id().unwrap().to_string();
+    let routes = project
+        .block_on(project.apigateway().get_routes().api_id(&api_id).send())
+        .unwrap();
+    let admin = routes
+        .items()
+        .iter()
+        .find(|r| r.route_key() == Some("ANY /admin/{proxy+}"))
+        .unwrap();
+    assert_eq!(admin.authorization_type().unwrap().as_str(), "JWT");
+    assert_eq!(admin.authorization_scopes(), ["admin"]);
+
+    // The authorizer comes off the route, then goes.
+    project.set_stack(&http());
+    let plan = project.run(&["plan"]);
+    assert!(plan.stdout.contains("authorizer.users:"), "{}", plan.stdout);
+    project.apply_converges();
+
+    let cognito = rest()
+        .replace(
+            "stage = \"prod\"",
+            "stage = \"prod\"\nauthorizers.users = { type = \"cognito\", user_pools = [\"arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc\"] }",
+        )
+        .replace("\"POST /orders\" = \"b\"", "\"POST /orders\" = { function = \"b\", authorizer = \"users\" }");
+    let project = Project::new(&cognito);
+    project.apply_converges();
+    let (id, _) = rest_api(&project);
+    let v1 = aws_sdk_apigateway::Client::new(&project.sdk_config());
+    let resources = project
+        .block_on(v1.get_resources().rest_api_id(&id).embed("methods").send())
+        .unwrap();
+    let orders = resources
+        .items()
+        .iter()
+        .find(|r| r.path() == Some("/orders"))
+        .unwrap();
+    let post = &orders.resource_methods().unwrap()["POST"];
+    assert_eq!(post.authorization_type(), Some("COGNITO_USER_POOLS"));
+}

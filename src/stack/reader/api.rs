@@ -8,12 +8,16 @@ use toml::de::DeValue;
 use super::{Declared, Key, Reader, Value, entry};
 use crate::stack::diagnostic::Problem;
 use crate::stack::reference::RefTarget;
-use crate::stack::{ApiSpec, ApiType, Cors, RouteSpec, Throttle};
+use std::collections::BTreeMap;
 
-const API_KEYS: &[&str] = &["type", "stage", "cors", "throttle", "tags"];
+use crate::stack::{ApiSpec, ApiType, AuthorizerSpec, Cors, RouteSpec, Throttle};
+
+const API_KEYS: &[&str] = &["type", "stage", "cors", "throttle", "authorizers", "tags"];
+const JWT_KEYS: &[&str] = &["type", "issuer", "audience"];
+const COGNITO_KEYS: &[&str] = &["type", "user_pools"];
 const CORS_KEYS: &[&str] = &["allow_origins", "allow_methods", "allow_headers", "max_age"];
 const THROTTLE_KEYS: &[&str] = &["rate", "burst"];
-const ROUTE_KEYS: &[&str] = &["function"];
+const ROUTE_KEYS: &[&str] = &["function", "authorizer", "scopes"];
 const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
 ];
@@ -72,8 +76,14 @@ impl Reader<'_> {
             None => Some(None),
             Some((_, v)) => self.throttle(v).map(Some),
         };
+        let authorizers = match (entry(t, "authorizers"), api_type) {
+            (None, _) => Some(BTreeMap::new()),
+            (Some((_, v)), Some(kind)) => self.authorizers(v, kind),
+            (Some(_), None) => None,
+        };
         let tags = self.tags(t);
         let stage = stage?;
+        let mut ok = true;
         if api_type == Some(ApiType::Rest)
             && stage == "$default"
             && let Some((_, v)) = entry(t, "type")
@@ -82,7 +92,7 @@ impl Reader<'_> {
                 Problem::new("a REST API needs a stage name", v.span(), "REST API")
                     .help("add stage = \"prod\" to [api]: REST APIs have no $default stage"),
             );
-            return None;
+            ok = false;
         }
         if api_type == Some(ApiType::Rest)
             && let Some((k, _)) = entry(t, "cors")
@@ -97,6 +107,9 @@ impl Reader<'_> {
                     "use type = \"http\", whose CORS is native, or answer OPTIONS in your function",
                 ),
             );
+            ok = false;
+        }
+        if !ok {
             return None;
         }
         Some(ApiSpec {
@@ -104,8 +117,188 @@ impl Reader<'_> {
             stage,
             cors: cors?,
             throttle: throttle?,
+            authorizers: authorizers?,
             tags,
         })
+    }
+
+    fn authorizers(
+        &mut self,
+        value: &Value<'_>,
+        api: ApiType,
+    ) -> Option<BTreeMap<String, AuthorizerSpec>> {
+        let t = self.as_table(value, "authorizers")?;
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for (name, value) in t.iter() {
+            match self.authorizer(value, api) {
+                Some(a) => {
+                    out.insert(name.get_ref().to_string(), a);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn authorizer(&mut self, value: &Value<'_>, api: ApiType) -> Option<AuthorizerSpec> {
+        let t = self.as_table(value, "an authorizer")?;
+        let kind = match entry(t, "type") {
+            Some((_, v)) => self.string(v, "authorizer type")?,
+            None => {
+                self.problem(
+                    Problem::new("an authorizer has no type", value.span(), "here")
+                        .help("use type = \"jwt\" (HTTP APIs) or type = \"cognito\" (REST APIs)"),
+                );
+                return None;
+            }
+        };
+        let list = |r: &mut Self, key: &str| -> Option<Vec<String>> {
+            let Some((_, v)) = entry(t, key) else {
+                r.problem(
+                    Problem::new(format!("the authorizer has no {key}"), value.span(), "here")
+                        .help(format!("add {key} = [\"...\"]")),
+                );
+                return None;
+            };
+            match v.get_ref() {
+                DeValue::Array(items) if !items.is_empty() => items
+                    .iter()
+                    .map(|i| r.string(i, key).map(Spanned::into_inner))
+                    .collect(),
+                _ => {
+                    r.problem(
+                        Problem::new(
+                            format!("{key} must be a non-empty list of strings"),
+                            v.span(),
+                            "here",
+                        )
+                        .help(format!("write {key} = [\"...\"]")),
+                    );
+                    None
+                }
+            }
+        };
+        match (kind.get_ref().as_str(), api) {
+            ("jwt", ApiType::Http) => {
+                self.unknown_keys(t, JWT_KEYS, "in a jwt authorizer");
+                let issuer = match entry(t, "issuer") {
+                    Some((_, v)) => self.string(v, "issuer").map(Spanned::into_inner),
+                    None => {
+                        self.problem(
+                            Problem::new("the authorizer has no issuer", value.span(), "here")
+                                .help("add issuer = \"https://cognito-idp.REGION.amazonaws.com/POOL_ID\""),
+                        );
+                        None
+                    }
+                };
+                let audience = list(self, "audience");
+                Some(AuthorizerSpec::Jwt {
+                    issuer: issuer?,
+                    audience: audience?,
+                })
+            }
+            ("cognito", ApiType::Rest) => {
+                self.unknown_keys(t, COGNITO_KEYS, "in a cognito authorizer");
+                Some(AuthorizerSpec::Cognito {
+                    user_pools: list(self, "user_pools")?,
+                })
+            }
+            ("jwt", ApiType::Rest) | ("cognito", ApiType::Http) => {
+                let fits = if api == ApiType::Http {
+                    "jwt"
+                } else {
+                    "cognito"
+                };
+                self.problem(
+                    Problem::new(
+                        format!(
+                            "{} authorizers are not available on {} APIs",
+                            kind.get_ref(),
+                            api.protocol()
+                        ),
+                        kind.span(),
+                        "wrong kind for this API",
+                    )
+                    .help(format!("use type = \"{fits}\" on this API")),
+                );
+                None
+            }
+            (other, _) => {
+                self.problem(
+                    Problem::new(format!("unsupported authorizer type {other:?}"), kind.span(), "not supported")
+                        .help("use type = \"jwt\" (HTTP APIs) or type = \"cognito\" (REST APIs); Lambda authorizers are not supported yet"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A route's `authorizer`, which must name one in `[api] authorizers`.
+    fn route_authorizer(
+        &mut self,
+        t: &toml::de::DeTable<'_>,
+        api: Option<&ApiSpec>,
+    ) -> Option<String> {
+        let (_, value) = entry(t, "authorizer")?;
+        let name = self.string(value, "authorizer")?;
+        let declared: Vec<&String> = api
+            .map(|a| a.authorizers.keys().collect())
+            .unwrap_or_default();
+        if declared.contains(&name.get_ref()) {
+            return Some(name.into_inner());
+        }
+        let help = if declared.is_empty() {
+            "declare it under [api], like authorizers.users = { type = \"jwt\", issuer = \"...\", audience = [\"...\"] }".to_string()
+        } else {
+            format!(
+                "declared authorizers: {}",
+                declared
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        self.problem(
+            Problem::new(
+                format!("unknown authorizer {:?}", name.get_ref()),
+                name.span(),
+                "no such authorizer",
+            )
+            .help(help),
+        );
+        None
+    }
+
+    fn route_scopes(&mut self, t: &toml::de::DeTable<'_>, has_authorizer: bool) -> Vec<String> {
+        let Some((k, value)) = entry(t, "scopes") else {
+            return Vec::new();
+        };
+        if !has_authorizer {
+            self.problem(
+                Problem::new(
+                    "scopes need an authorizer",
+                    k.span(),
+                    "no authorizer on this route",
+                )
+                .help("add authorizer = \"NAME\" to the route"),
+            );
+            return Vec::new();
+        }
+        match value.get_ref() {
+            DeValue::Array(items) => items
+                .iter()
+                .filter_map(|i| self.string(i, "a scope").map(Spanned::into_inner))
+                .collect(),
+            _ => {
+                self.problem(
+                    Problem::new("scopes must be a list of strings", value.span(), "here")
+                        .help("write scopes = [\"admin\"]"),
+                );
+                Vec::new()
+            }
+        }
     }
 
     fn cors(&mut self, value: &Value<'_>) -> Option<Cors> {
@@ -177,9 +370,10 @@ impl Reader<'_> {
         &mut self,
         key: &Key<'_>,
         value: &Value<'_>,
-        has_api: bool,
+        api: Option<&ApiSpec>,
         declared: &Declared,
     ) -> Vec<RouteSpec> {
+        let has_api = declared.api;
         let Some(table) = self.as_table(value, "[routes]") else {
             return Vec::new();
         };
@@ -212,10 +406,14 @@ impl Reader<'_> {
                 continue;
             }
             seen.push((shape, route_key.span(), normalized.clone()));
+            let mut authorizer = None;
+            let mut scopes = Vec::new();
             let function = match value.get_ref() {
                 DeValue::String(name) => Some(Spanned::new(value.span(), name.to_string())),
                 DeValue::Table(t) => {
                     self.unknown_keys(t, ROUTE_KEYS, "in a route");
+                    authorizer = self.route_authorizer(t, api);
+                    scopes = self.route_scopes(t, authorizer.is_some());
                     match entry(t, "function") {
                         Some((_, v)) => self.string(v, "function"),
                         None => {
@@ -253,6 +451,8 @@ impl Reader<'_> {
             routes.push(RouteSpec {
                 key: normalized,
                 function: function.into_inner(),
+                authorizer,
+                scopes,
             });
         }
         routes

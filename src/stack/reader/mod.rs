@@ -105,7 +105,7 @@ impl<'s> Reader<'s> {
         });
         let api = entry(doc, "api").and_then(|(_, v)| self.api(v));
         let routes = match entry(doc, "routes") {
-            Some((key, value)) => self.routes(key, value, api.is_some(), &declared),
+            Some((key, value)) => self.routes(key, value, api.as_ref(), &declared),
             None => Vec::new(),
         };
         let name = name?;
