@@ -8,7 +8,7 @@ use aws_sdk_apigatewayv2::types::{
     RouteSettings,
 };
 
-use super::{Context, changed, restapi};
+use super::{Context, changed, removed_tags, restapi};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute, authorizer_output, stage_url};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
@@ -196,12 +196,7 @@ async fn update_api(
     }
     if changed(change, "tags") {
         let arn = format!("arn:aws:apigateway:{}::/apis/{}", ctx.region(), live.id);
-        let removed: Vec<String> = live
-            .tags
-            .keys()
-            .filter(|k| !d.spec.tags.contains_key(*k))
-            .cloned()
-            .collect();
+        let removed = removed_tags(&live.tags, &d.spec.tags);
         if !removed.is_empty() {
             client
                 .untag_resource()

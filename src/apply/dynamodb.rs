@@ -16,7 +16,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::wait::{self, Status};
-use super::{Context, changed};
+use super::{Context, changed, removed_tags};
 use crate::aws::{AwsError, ErrorKind, classify, describe, invalid_request};
 use crate::live::LiveTable;
 use crate::plan::{Action, Change, Desired, Live, TableDesired};
@@ -346,12 +346,7 @@ async fn update_tags(
     stack: &str,
     wanted: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let removed: Vec<String> = live
-        .tags
-        .keys()
-        .filter(|k| !wanted.contains_key(*k))
-        .cloned()
-        .collect();
+    let removed = removed_tags(&live.tags, wanted);
     if !removed.is_empty() {
         ctx.clients
             .dynamodb

@@ -9,7 +9,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 
 use super::wait::{self, Status};
-use super::{Context, changed, role_output};
+use super::{Context, changed, removed_tags, role_output};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::LiveFunction;
 use crate::package::Package;
@@ -281,12 +281,7 @@ async fn update(
         set_retention(ctx, &d.name, d.spec.log_retention_days).await?;
     }
     if changed(change, "tags") {
-        let removed: Vec<String> = live
-            .tags
-            .keys()
-            .filter(|k| !d.spec.tags.contains_key(*k))
-            .cloned()
-            .collect();
+        let removed = removed_tags(&live.tags, &d.spec.tags);
         if !removed.is_empty() {
             lambda
                 .untag_resource()

@@ -275,6 +275,17 @@ pub(crate) fn role_output(role_name: &str) -> String {
     format!("roles.{role_name}.arn")
 }
 
+/// The tag keys a resource has that the stack file no longer gives it.
+pub(crate) fn removed_tags(
+    live: &BTreeMap<String, String>,
+    wanted: &BTreeMap<String, String>,
+) -> Vec<String> {
+    live.keys()
+        .filter(|k| !wanted.contains_key(*k))
+        .cloned()
+        .collect()
+}
+
 /// Whether `name` changed in `change`.
 pub(crate) fn changed(change: &Change, name: &str) -> bool {
     change.changes.iter().any(|c| c.name == name)

@@ -9,7 +9,7 @@ use aws_sdk_apigateway::types::{
 };
 
 use super::apigateway::{API_ID, api_url, function_arn, known, permit, revoke};
-use super::{Context, changed};
+use super::{Context, changed, removed_tags};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute, authorizer_output, stage_url};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
@@ -130,12 +130,7 @@ pub async fn update_api(
     }
     if changed(change, "tags") {
         let arn = format!("arn:aws:apigateway:{}::/restapis/{}", ctx.region(), live.id);
-        let removed: Vec<String> = live
-            .tags
-            .keys()
-            .filter(|k| !d.spec.tags.contains_key(*k))
-            .cloned()
-            .collect();
+        let removed = removed_tags(&live.tags, &d.spec.tags);
         let client = &ctx.clients.apigateway;
         if !removed.is_empty() {
             client
