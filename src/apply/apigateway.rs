@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_apigatewayv2::types::{
-    AuthorizationType, AuthorizerType, IntegrationType, JwtConfiguration, ProtocolType,
-    RouteSettings,
+    AccessLogSettings, AuthorizationType, AuthorizerType, IntegrationType, JwtConfiguration,
+    ProtocolType, RouteSettings,
 };
 
 use super::{Context, changed, removed_tags, restapi};
@@ -13,7 +13,8 @@ use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute, authorizer_output, stage_url};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
 use crate::stack::{
-    ApiSpec, ApiType, AuthorizerSpec, Cors, RefAttr, RefTarget, Reference, STACK_TAG, Throttle,
+    AccessLog, ApiSpec, ApiType, AuthorizerSpec, Cors, RefAttr, RefTarget, Reference, STACK_TAG,
+    Throttle,
 };
 
 pub(super) const API_ID: Reference = Reference {
@@ -108,6 +109,13 @@ fn cors(c: &Cors) -> aws_sdk_apigatewayv2::types::Cors {
         .build()
 }
 
+fn access_log(log: &AccessLog) -> AccessLogSettings {
+    AccessLogSettings::builder()
+        .destination_arn(&log.destination)
+        .format(&log.format)
+        .build()
+}
+
 fn route_settings(throttle: Option<Throttle>) -> Option<RouteSettings> {
     throttle.map(|t| {
         RouteSettings::builder()
@@ -125,6 +133,7 @@ async fn create_stage(ctx: &Context<'_>, api_id: &str, spec: &ApiSpec) -> Result
         .stage_name(&spec.stage)
         .auto_deploy(true)
         .set_default_route_settings(route_settings(spec.throttle))
+        .set_access_log_settings(spec.access_log.as_ref().map(access_log))
         .send()
         .await
         .map_err(|e| describe("apigateway:CreateStage", e))?;
@@ -169,6 +178,22 @@ async fn update_api(
             .api_id(&live.id)
             .stage_name(&d.spec.stage)
             .default_route_settings(settings)
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:UpdateStage", e))?;
+    }
+    if changed(change, "access_log") && live.stages.contains(&d.spec.stage) {
+        // No settings at all turns the access log off.
+        let settings = d
+            .spec
+            .access_log
+            .as_ref()
+            .map_or_else(|| AccessLogSettings::builder().build(), access_log);
+        client
+            .update_stage()
+            .api_id(&live.id)
+            .stage_name(&d.spec.stage)
+            .access_log_settings(settings)
             .send()
             .await
             .map_err(|e| describe("apigateway:UpdateStage", e))?;

@@ -399,34 +399,71 @@ pub async fn deploy(ctx: &Context<'_>, spec: &ApiSpec) -> Result<(), AwsError> {
         .send()
         .await
         .map_err(|e| describe("apigateway:CreateDeployment", e))?;
-    if let Some(throttle) = spec.throttle {
-        let replace = |path: &str, value: String| {
-            PatchOperation::builder()
-                .op(Op::Replace)
-                .path(path)
-                .value(value)
-                .build()
-        };
-        client
-            .update_stage()
-            .rest_api_id(&api_id)
-            .stage_name(&spec.stage)
-            .patch_operations(replace(
-                "/*/*/throttling/rateLimit",
-                throttle.rate.to_string(),
-            ))
-            .patch_operations(replace(
-                "/*/*/throttling/burstLimit",
-                throttle.burst.to_string(),
-            ))
-            .send()
-            .await
-            .map_err(|e| describe("apigateway:UpdateStage", e))?;
-    }
+    stage_settings(ctx, &api_id, spec).await?;
     ctx.set_output(
         api_url().to_string(),
         stage_url(&endpoint(ctx, &api_id), &spec.stage),
     );
+    Ok(())
+}
+
+/// Throttling and the access log live on the stage: set them after each deployment.
+async fn stage_settings(ctx: &Context<'_>, api_id: &str, spec: &ApiSpec) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigateway;
+    let mut ops = Vec::new();
+    if let Some(throttle) = spec.throttle {
+        ops.push(patch(
+            Op::Replace,
+            "/*/*/throttling/rateLimit",
+            Some(throttle.rate.to_string()),
+        ));
+        ops.push(patch(
+            Op::Replace,
+            "/*/*/throttling/burstLimit",
+            Some(throttle.burst.to_string()),
+        ));
+    }
+    match &spec.access_log {
+        Some(log) => {
+            ops.push(patch(
+                Op::Replace,
+                "/accessLogSettings/destinationArn",
+                Some(log.destination.clone()),
+            ));
+            ops.push(patch(
+                Op::Replace,
+                "/accessLogSettings/format",
+                Some(log.format.clone()),
+            ));
+        }
+        None => {
+            let stage = client
+                .get_stage()
+                .rest_api_id(api_id)
+                .stage_name(&spec.stage)
+                .send()
+                .await
+                .map_err(|e| describe("apigateway:GetStage", e))?;
+            if stage
+                .access_log_settings()
+                .and_then(|l| l.destination_arn())
+                .is_some()
+            {
+                ops.push(patch(Op::Remove, "/accessLogSettings", None));
+            }
+        }
+    }
+    if ops.is_empty() {
+        return Ok(());
+    }
+    client
+        .update_stage()
+        .rest_api_id(api_id)
+        .stage_name(&spec.stage)
+        .set_patch_operations(Some(ops))
+        .send()
+        .await
+        .map_err(|e| describe("apigateway:UpdateStage", e))?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use super::{LiveApi, LiveRoute, user_tags};
 use crate::aws::{AwsError, Clients, describe};
 use std::collections::BTreeMap;
 
-use crate::stack::{AuthorizerSpec, Cors, STACK_TAG, Throttle};
+use crate::stack::{AccessLog, AuthorizerSpec, Cors, STACK_TAG, Throttle};
 
 pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, AwsError> {
     let client = &clients.apigatewayv2;
@@ -34,7 +34,7 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
     found.sort_by_key(|a| a.created_date().map(|d| (d.secs(), d.subsec_nanos())));
     let reads = found.into_iter().map(|api| async move {
         let id = api.api_id().unwrap_or_default().to_string();
-        let ((stages, throttle), mut routes) =
+        let ((stages, throttle, access_log), mut routes) =
             tokio::try_join!(read_stages(clients, &id), read_routes(clients, &id))?;
         let used: Vec<String> = routes.iter().filter_map(|r| r.authorizer.clone()).collect();
         let authorizers = read_authorizers(clients, &id, &used).await?;
@@ -67,6 +67,7 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
             stages,
             cors,
             throttle,
+            access_log,
             authorizers,
             routes,
             resources: Vec::new(),
@@ -77,13 +78,11 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
     try_join_all(reads).await
 }
 
-/// Stage names, and the stage-wide throttle (of the first stage that sets one).
-async fn read_stages(
-    clients: &Clients,
-    api_id: &str,
-) -> Result<(Vec<String>, Option<Throttle>), AwsError> {
+/// Stage names, and the stage-wide throttle and access log (of the first stage with them).
+async fn read_stages(clients: &Clients, api_id: &str) -> Result<StageInfo, AwsError> {
     let mut stages = Vec::new();
     let mut throttle = None;
+    let mut access_log = None;
     let mut token: Option<String> = None;
     loop {
         let page = clients
@@ -105,14 +104,24 @@ async fn read_stages(
             {
                 throttle.get_or_insert(Throttle { rate, burst });
             }
+            if let Some(log) = stage.access_log_settings()
+                && let (Some(destination), Some(format)) = (log.destination_arn(), log.format())
+            {
+                access_log.get_or_insert(AccessLog {
+                    destination: destination.to_string(),
+                    format: format.to_string(),
+                });
+            }
         }
         match page.next_token() {
             Some(next) if !next.is_empty() => token = Some(next.to_string()),
             _ => break,
         }
     }
-    Ok((stages, throttle))
+    Ok((stages, throttle, access_log))
 }
+
+type StageInfo = (Vec<String>, Option<Throttle>, Option<AccessLog>);
 
 /// JWT authorizers by name. `used` are the IDs routes refer to: moto 5.2.5 does not list
 /// authorizers (GetAuthorizers answers 500), so then those are read one by one; an authorizer

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::{AwsError, Clients};
 use crate::stack::{
-    AuthorizerSpec, Billing, Cors, GlobalIndexSpec, KeySpec, LocalIndexSpec, Stack, StreamView,
-    TableClass, Throttle,
+    AccessLog, AuthorizerSpec, Billing, Cors, GlobalIndexSpec, KeySpec, LocalIndexSpec, Stack,
+    StreamView, TableClass, Throttle,
 };
 
 pub use iam::{POLICY_NAME, canonical_json, role_path};
@@ -114,6 +114,7 @@ pub struct LiveApi {
     pub stages: Vec<String>,
     pub cors: Option<Cors>,
     pub throttle: Option<Throttle>,
+    pub access_log: Option<AccessLog>,
     /// Authorizers by name, with their IDs.
     pub authorizers: BTreeMap<String, (String, AuthorizerSpec)>,
     pub routes: Vec<LiveRoute>,

@@ -7,7 +7,7 @@ use futures::future::try_join_all;
 
 use super::{LiveApi, LiveResource, LiveRoute, user_tags};
 use crate::aws::{AwsError, Clients, describe};
-use crate::stack::{AuthorizerSpec, STACK_TAG, Throttle};
+use crate::stack::{AccessLog, AuthorizerSpec, STACK_TAG, Throttle};
 
 /// API Gateway's largest page size.
 const PAGE: i32 = 500;
@@ -57,9 +57,10 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
             endpoint: format!("https://{id}.execute-api.{}.amazonaws.com", clients.region),
             protocol: "REST".to_string(),
             tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            stages: stages.iter().map(|s| s.0.clone()).collect(),
-            deployment_id: stages.first().and_then(|s| s.1.clone()),
-            throttle: stages.first().and_then(|s| s.2),
+            stages: stages.iter().map(|s| s.name.clone()).collect(),
+            deployment_id: stages.first().and_then(|s| s.deployment_id.clone()),
+            throttle: stages.first().and_then(|s| s.throttle),
+            access_log: stages.first().and_then(|s| s.access_log.clone()),
             cors: None,
             authorizers,
             routes,
@@ -198,11 +199,15 @@ async fn read_resources(
     Ok(resources)
 }
 
-/// Each stage's name, deployment, and stage-wide throttle.
-async fn read_stages(
-    clients: &Clients,
-    api_id: &str,
-) -> Result<Vec<(String, Option<String>, Option<Throttle>)>, AwsError> {
+struct Stage {
+    name: String,
+    deployment_id: Option<String>,
+    throttle: Option<Throttle>,
+    access_log: Option<AccessLog>,
+}
+
+/// Each stage's name, deployment, stage-wide throttle and access log.
+async fn read_stages(clients: &Clients, api_id: &str) -> Result<Vec<Stage>, AwsError> {
     let out = clients
         .apigateway
         .get_stages()
@@ -222,11 +227,18 @@ async fn read_stages(
                     let burst = m.throttling_burst_limit();
                     (rate > 0.0 || burst > 0).then_some(Throttle { rate, burst })
                 });
-            (
-                s.stage_name().unwrap_or_default().to_string(),
-                s.deployment_id().map(str::to_string),
+            let access_log = s.access_log_settings().and_then(|l| {
+                Some(AccessLog {
+                    destination: l.destination_arn()?.to_string(),
+                    format: l.format()?.to_string(),
+                })
+            });
+            Stage {
+                name: s.stage_name().unwrap_or_default().to_string(),
+                deployment_id: s.deployment_id().map(str::to_string),
                 throttle,
-            )
+                access_log,
+            }
         })
         .collect())
 }

@@ -4,7 +4,9 @@ use sha2::{Digest, Sha256};
 
 use super::{Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
 use crate::live::{LiveApi, LiveFunction, LiveRoute};
-use crate::stack::{Address, ApiSpec, ApiType, AuthorizerSpec, Cors, RouteSpec, Stack, Throttle};
+use crate::stack::{
+    AccessLog, Address, ApiSpec, ApiType, AuthorizerSpec, Cors, RouteSpec, Stack, Throttle,
+};
 
 pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
     let desired = ApiDesired {
@@ -200,6 +202,7 @@ fn desired_attrs(d: &ApiDesired) -> Attrs {
     a.insert("protocol".into(), Value::str(d.spec.api_type.protocol()));
     a.insert("stage".into(), Value::str(&d.spec.stage));
     settings_attrs(&mut a, d.spec.cors.as_ref(), d.spec.throttle);
+    access_log_attr(&mut a, d.spec.access_log.as_ref());
     for (name, spec) in &d.spec.authorizers {
         a.insert(format!("authorizer.{name}"), authorizer_attr(spec));
     }
@@ -217,11 +220,21 @@ fn live_attrs(live: &LiveApi) -> Attrs {
     };
     a.insert("stage".into(), stage);
     settings_attrs(&mut a, live.cors.as_ref(), live.throttle);
+    access_log_attr(&mut a, live.access_log.as_ref());
     for (name, (_, spec)) in &live.authorizers {
         a.insert(format!("authorizer.{name}"), authorizer_attr(spec));
     }
     a.insert("tags".into(), Value::map(&live.tags));
     a
+}
+
+fn access_log_attr(a: &mut Attrs, log: Option<&AccessLog>) {
+    if let Some(log) = log {
+        let mut m = std::collections::BTreeMap::new();
+        m.insert("destination".to_string(), Value::str(&log.destination));
+        m.insert("format".to_string(), Value::str(&log.format));
+        a.insert("access_log".into(), Value::Map(m));
+    }
 }
 
 fn settings_attrs(a: &mut Attrs, cors: Option<&Cors>, throttle: Option<Throttle>) {

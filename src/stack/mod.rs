@@ -350,7 +350,16 @@ pub struct ApiSpec {
     pub cors: Option<Cors>,
     pub throttle: Option<Throttle>,
     pub authorizers: BTreeMap<String, AuthorizerSpec>,
+    pub access_log: Option<AccessLog>,
     pub tags: BTreeMap<String, String>,
+}
+
+/// Where a stage writes its access log, and in what format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLog {
+    /// A CloudWatch Logs log group ARN.
+    pub destination: String,
+    pub format: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -332,3 +332,29 @@ fn routes_with_authorizers_converge_on_both_api_types() {
     let post = &orders.resource_methods().unwrap()["POST"];
     assert_eq!(post.authorization_type(), Some("COGNITO_USER_POOLS"));
 }
+
+#[test]
+fn stage_access_logs_converge() {
+    let log = "access_log = { destination = \"arn:aws:logs:us-east-1:123456789012:log-group:web-access\", format = \"$context.requestId $context.status\" }";
+    let with =
+        |stack: String| stack.replace("stage = \"prod\"", &format!("stage = \"prod\"\n{log}"));
+    let project = Project::new(&with(rest()));
+    project.apply_converges();
+    let (id, _) = rest_api(&project);
+    let v1 = aws_sdk_apigateway::Client::new(&project.sdk_config());
+    let stage = project
+        .block_on(v1.get_stage().rest_api_id(&id).stage_name("prod").send())
+        .unwrap();
+    assert_eq!(
+        stage.access_log_settings().and_then(|l| l.format()),
+        Some("$context.requestId $context.status")
+    );
+    // A new format, then no access log: each is a change that converges.
+    project.set_stack(&with(rest()).replace("$context.status", "$context.status $context.path"));
+    project.apply_converges();
+    project.set_stack(&rest());
+    project.apply_converges();
+
+    let project = Project::new(&with(http()));
+    project.apply_converges();
+}

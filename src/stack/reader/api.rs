@@ -10,9 +10,18 @@ use crate::stack::diagnostic::Problem;
 use crate::stack::reference::RefTarget;
 use std::collections::BTreeMap;
 
-use crate::stack::{ApiSpec, ApiType, AuthorizerSpec, Cors, RouteSpec, Throttle};
+use crate::stack::{AccessLog, ApiSpec, ApiType, AuthorizerSpec, Cors, RouteSpec, Throttle};
 
-const API_KEYS: &[&str] = &["type", "stage", "cors", "throttle", "authorizers", "tags"];
+const API_KEYS: &[&str] = &[
+    "type",
+    "stage",
+    "cors",
+    "throttle",
+    "authorizers",
+    "access_log",
+    "tags",
+];
+const ACCESS_LOG_KEYS: &[&str] = &["destination", "format"];
 const JWT_KEYS: &[&str] = &["type", "issuer", "audience"];
 const COGNITO_KEYS: &[&str] = &["type", "user_pools"];
 const CORS_KEYS: &[&str] = &["allow_origins", "allow_methods", "allow_headers", "max_age"];
@@ -81,6 +90,10 @@ impl Reader<'_> {
             (Some((_, v)), Some(kind)) => self.authorizers(v, kind),
             (Some(_), None) => None,
         };
+        let access_log = match entry(t, "access_log") {
+            None => Some(None),
+            Some((_, v)) => self.access_log(v).map(Some),
+        };
         let tags = self.tags(t);
         let stage = stage?;
         let mut ok = true;
@@ -118,6 +131,7 @@ impl Reader<'_> {
             cors: cors?,
             throttle: throttle?,
             authorizers: authorizers?,
+            access_log: access_log?,
             tags,
         })
     }
@@ -299,6 +313,42 @@ impl Reader<'_> {
                 Vec::new()
             }
         }
+    }
+
+    fn access_log(&mut self, value: &Value<'_>) -> Option<AccessLog> {
+        let t = self.as_table(value, "access_log")?;
+        self.unknown_keys(t, ACCESS_LOG_KEYS, "in access_log");
+        let help = "write access_log = { destination = \"arn:aws:logs:REGION:ACCOUNT:log-group:NAME\", format = \"$context.requestId $context.status\" }";
+        let field = |r: &mut Self, key: &str| match entry(t, key) {
+            Some((_, v)) => r.string(v, key),
+            None => {
+                r.problem(
+                    Problem::new(format!("access_log has no {key}"), value.span(), "here")
+                        .help(help),
+                );
+                None
+            }
+        };
+        let destination = field(self, "destination");
+        let format = field(self, "format");
+        let destination = destination?;
+        if !destination.get_ref().starts_with("arn:")
+            || !destination.get_ref().contains(":log-group:")
+        {
+            self.problem(
+                Problem::new(
+                    "destination must be a log group ARN",
+                    destination.span(),
+                    "not a log group ARN",
+                )
+                .help(help),
+            );
+            return None;
+        }
+        Some(AccessLog {
+            destination: destination.into_inner(),
+            format: format?.into_inner(),
+        })
     }
 
     fn cors(&mut self, value: &Value<'_>) -> Option<Cors> {
