@@ -212,7 +212,14 @@ fn known_values(
             );
         }
     }
-    if let (Some(spec), Some(api)) = (&stack.api, live.apis.first()) {
+    // An API of the other type is replaced: its ID and URL are not the ones apply will make.
+    let kept_api = live.apis.first().filter(|api| {
+        stack
+            .api
+            .as_ref()
+            .is_some_and(|spec| api.protocol == spec.api_type.protocol())
+    });
+    if let (Some(spec), Some(api)) = (&stack.api, kept_api) {
         put(RefTarget::Api, RefAttr::Id, api.id.clone());
         put(RefTarget::Api, RefAttr::Url, api.url(&spec.stage));
         for (name, (id, _)) in &api.authorizers {

@@ -138,10 +138,28 @@ fn a_rest_api_serves_every_route_change_through_a_new_deployment() {
 
 #[test]
 fn switching_between_http_and_rest_replaces_the_api() {
+    // Function a knows the API's URL, which changes with the API.
+    let with_url = |stack: String| {
+        stack.replace(
+            "code = \"functions/a\"",
+            "code = \"functions/a\"\nenvironment = { URL = \"${api.url}\" }",
+        )
+    };
+    let (http, rest) = (|| with_url(http()), || with_url(rest()));
     let project = Project::new(&http());
     project.apply_converges();
     project.set_stack(&rest());
     let plan = project.run(&["plan"]);
+    assert!(
+        plan.stdout.contains("environment: { URL = \"https://"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("-> { URL = (known after apply) }"),
+        "{}",
+        plan.stdout
+    );
     assert!(
         plan.stdout.contains("-/+ api (web) will be replaced"),
         "{}",
