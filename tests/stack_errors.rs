@@ -124,3 +124,22 @@ fn function_mistakes() {
 fn api_mistakes() {
     insta::assert_snapshot!(errors_of("api.toml"));
 }
+
+#[test]
+fn the_example_stacks_are_valid() {
+    let examples = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"));
+    for (file, summary) in [
+        (
+            "rest-api.toml",
+            "stack shop-rest, 1 table, 2 functions, 2 routes.",
+        ),
+        (
+            "analytics-tables.toml",
+            "stack analytics, 1 table, 0 functions, 0 routes.",
+        ),
+    ] {
+        let run = stackctl(examples, None, &["validate", "-f", file]);
+        run.success();
+        assert_eq!(run.stdout, format!("{file} is valid: {summary}\n"));
+    }
+}
