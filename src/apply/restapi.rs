@@ -11,9 +11,9 @@ use aws_sdk_apigateway::types::{
 use super::apigateway::{API_ID, api_url, function_arn, known, permit, revoke};
 use super::{Context, changed, removed_tags};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
-use crate::live::{LiveApi, LiveRoute, authorizer_output, stage_url};
+use crate::live::{LiveApi, LiveRoute, authorizer_output, cors_of, stage_url};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
-use crate::stack::{ApiSpec, AuthorizerSpec, STACK_TAG};
+use crate::stack::{ApiSpec, AuthorizerSpec, Cors, STACK_TAG};
 
 pub async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
@@ -330,7 +330,12 @@ struct Resource {
     id: String,
     path: String,
     parent_id: Option<String>,
+    /// Every method, CORS ones included.
     methods: usize,
+    /// Methods other than a CORS OPTIONS answer.
+    routes: usize,
+    /// What its CORS OPTIONS method answers, if it has one.
+    cors: Option<Cors>,
 }
 
 async fn resources(ctx: &Context<'_>, api_id: &str) -> Result<Vec<Resource>, AwsError> {
@@ -348,11 +353,20 @@ async fn resources(ctx: &Context<'_>, api_id: &str) -> Result<Vec<Resource>, Aws
             .send()
             .await
             .map_err(|e| describe("apigateway:GetResources", e))?;
-        out.extend(page.items().iter().map(|r| Resource {
-            id: r.id().unwrap_or_default().to_string(),
-            path: r.path().unwrap_or_default().to_string(),
-            parent_id: r.parent_id().map(str::to_string),
-            methods: r.resource_methods().map_or(0, |m| m.len()),
+        out.extend(page.items().iter().map(|r| {
+            let cors = r
+                .resource_methods()
+                .and_then(|m| m.get("OPTIONS"))
+                .and_then(cors_of);
+            let methods = r.resource_methods().map_or(0, |m| m.len());
+            Resource {
+                id: r.id().unwrap_or_default().to_string(),
+                path: r.path().unwrap_or_default().to_string(),
+                parent_id: r.parent_id().map(str::to_string),
+                methods,
+                routes: methods - usize::from(cors.is_some()),
+                cors,
+            }
         }));
         match page.position() {
             Some(next) if !next.is_empty() => position = Some(next.to_string()),
@@ -388,6 +402,7 @@ async fn delete_route(ctx: &Context<'_>, api_id: &str, live: &LiveRoute) -> Resu
 /// and applies the stage's settings.
 pub async fn deploy(ctx: &Context<'_>, spec: &ApiSpec) -> Result<(), AwsError> {
     let api_id = known(ctx, &API_ID)?;
+    sync_cors(ctx, &api_id, spec).await?;
     prune(ctx, &api_id).await?;
     delete_unused_authorizers(ctx, &api_id, spec).await?;
     let client = &ctx.clients.apigateway;
@@ -404,6 +419,99 @@ pub async fn deploy(ctx: &Context<'_>, spec: &ApiSpec) -> Result<(), AwsError> {
         api_url().to_string(),
         stage_url(&endpoint(ctx, &api_id), &spec.stage),
     );
+    Ok(())
+}
+
+/// A REST API answers CORS preflights with an OPTIONS mock method on every resource that has
+/// routes. Only resources whose answer differs from the stack file are written.
+async fn sync_cors(ctx: &Context<'_>, api_id: &str, spec: &ApiSpec) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigateway;
+    for resource in resources(ctx, api_id).await? {
+        let wanted = spec.cors.as_ref().filter(|_| resource.routes > 0);
+        if resource.cors.as_ref() == wanted {
+            continue;
+        }
+        if resource.cors.is_some() {
+            client
+                .delete_method()
+                .rest_api_id(api_id)
+                .resource_id(&resource.id)
+                .http_method("OPTIONS")
+                .send()
+                .await
+                .map_err(|e| describe("apigateway:DeleteMethod", e))?;
+        }
+        if let Some(cors) = wanted {
+            put_cors(ctx, api_id, &resource.id, cors).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn put_cors(
+    ctx: &Context<'_>,
+    api_id: &str,
+    resource_id: &str,
+    cors: &Cors,
+) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigateway;
+    let mut headers = vec![("Allow-Origin", cors.allow_origins.join(","))];
+    if !cors.allow_methods.is_empty() {
+        headers.push(("Allow-Methods", cors.allow_methods.join(",")));
+    }
+    if !cors.allow_headers.is_empty() {
+        headers.push(("Allow-Headers", cors.allow_headers.join(",")));
+    }
+    if let Some(age) = cors.max_age {
+        headers.push(("Max-Age", age.to_string()));
+    }
+    let name = |h: &str| format!("method.response.header.Access-Control-{h}");
+    client
+        .put_method()
+        .rest_api_id(api_id)
+        .resource_id(resource_id)
+        .http_method("OPTIONS")
+        .authorization_type("NONE")
+        .send()
+        .await
+        .map_err(|e| describe("apigateway:PutMethod", e))?;
+    client
+        .put_method_response()
+        .rest_api_id(api_id)
+        .resource_id(resource_id)
+        .http_method("OPTIONS")
+        .status_code("200")
+        .set_response_parameters(Some(
+            headers.iter().map(|(h, _)| (name(h), false)).collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| describe("apigateway:PutMethodResponse", e))?;
+    client
+        .put_integration()
+        .rest_api_id(api_id)
+        .resource_id(resource_id)
+        .http_method("OPTIONS")
+        .r#type(IntegrationType::Mock)
+        .request_templates("application/json", "{\"statusCode\": 200}")
+        .send()
+        .await
+        .map_err(|e| describe("apigateway:PutIntegration", e))?;
+    client
+        .put_integration_response()
+        .rest_api_id(api_id)
+        .resource_id(resource_id)
+        .http_method("OPTIONS")
+        .status_code("200")
+        .set_response_parameters(Some(
+            headers
+                .iter()
+                .map(|(h, v)| (name(h), format!("'{v}'")))
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(|e| describe("apigateway:PutIntegrationResponse", e))?;
     Ok(())
 }
 

@@ -22,6 +22,7 @@ use crate::stack::{
 };
 
 pub use iam::{POLICY_NAME, canonical_json, role_path};
+pub(crate) use restapi::cors_of;
 
 /// Everything stackctl found in AWS that is owned by the stack, or that is in its way.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use futures::future::try_join_all;
 
 use super::{LiveApi, LiveResource, LiveRoute, user_tags};
 use crate::aws::{AwsError, Clients, describe};
-use crate::stack::{AccessLog, AuthorizerSpec, STACK_TAG, Throttle};
+use crate::stack::{AccessLog, AuthorizerSpec, Cors, STACK_TAG, Throttle};
 
 /// API Gateway's largest page size.
 const PAGE: i32 = 500;
@@ -38,7 +38,7 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
     found.sort_by_key(|a| a.created_date().map(|d| (d.secs(), d.subsec_nanos())));
     let reads = found.into_iter().map(|api| async move {
         let id = api.id().unwrap_or_default().to_string();
-        let (resources, stages, authorizers) = tokio::try_join!(
+        let ((resources, cors), stages, authorizers) = tokio::try_join!(
             read_resources(clients, &id),
             read_stages(clients, &id),
             read_authorizers(clients, &id)
@@ -61,7 +61,7 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
             deployment_id: stages.first().and_then(|s| s.deployment_id.clone()),
             throttle: stages.first().and_then(|s| s.throttle),
             access_log: stages.first().and_then(|s| s.access_log.clone()),
-            cors: None,
+            cors,
             authorizers,
             routes,
             resources: resources.into_iter().map(|(r, _)| r).collect(),
@@ -136,11 +136,14 @@ async fn read_authorizers(
 }
 
 /// Every resource with its methods, and the Lambda integration URI of each method.
-async fn read_resources(
-    clients: &Clients,
-    api_id: &str,
-) -> Result<Vec<(LiveResource, BTreeMap<String, MethodInfo>)>, AwsError> {
+type Resources = (
+    Vec<(LiveResource, BTreeMap<String, MethodInfo>)>,
+    Option<Cors>,
+);
+
+async fn read_resources(clients: &Clients, api_id: &str) -> Result<Resources, AwsError> {
     let mut resources = Vec::new();
+    let mut cors_found: Vec<(String, Cors)> = Vec::new();
     let mut position: Option<String> = None;
     loop {
         let page = clients
@@ -157,6 +160,12 @@ async fn read_resources(
             let mut methods = Vec::new();
             let mut integrations = BTreeMap::new();
             for (verb, method) in r.resource_methods().into_iter().flatten() {
+                if verb == "OPTIONS"
+                    && let Some(cors) = cors_of(method)
+                {
+                    cors_found.push((r.path().unwrap_or_default().to_string(), cors));
+                    continue;
+                }
                 methods.push(verb.clone());
                 let integration = method.method_integration();
                 let is_lambda = integration
@@ -196,7 +205,20 @@ async fn read_resources(
         }
     }
     resources.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-    Ok(resources)
+    // The API has CORS when every resource with routes answers OPTIONS the same way.
+    let routed: Vec<&str> = resources
+        .iter()
+        .filter(|(r, _)| !r.methods.is_empty())
+        .map(|(r, _)| r.path.as_str())
+        .collect();
+    let answer = |path: &str| cors_found.iter().find(|(p, _)| p == path).map(|(_, c)| c);
+    let cors = match routed.first() {
+        None => None,
+        Some(first) => answer(first)
+            .filter(|c| routed.iter().all(|p| answer(p) == Some(*c)))
+            .cloned(),
+    };
+    Ok((resources, cors))
 }
 
 struct Stage {
@@ -241,4 +263,37 @@ async fn read_stages(clients: &Clients, api_id: &str) -> Result<Vec<Stage>, AwsE
             }
         })
         .collect())
+}
+
+/// The CORS settings an OPTIONS mock method answers with, if it is such a method.
+pub(crate) fn cors_of(method: &aws_sdk_apigateway::types::Method) -> Option<Cors> {
+    let integration = method.method_integration()?;
+    if integration.r#type()?.as_str() != "MOCK" {
+        return None;
+    }
+    let params = integration
+        .integration_responses()?
+        .get("200")?
+        .response_parameters()?;
+    let header = |name: &str| {
+        params
+            .get(&format!("method.response.header.Access-Control-{name}"))
+            .map(|v| v.trim_matches('\'').to_string())
+    };
+    let list = |name: &str| -> Vec<String> {
+        header(name)
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Some(Cors {
+        allow_origins: vec![header("Allow-Origin")?],
+        allow_methods: list("Allow-Methods"),
+        allow_headers: list("Allow-Headers"),
+        max_age: header("Max-Age").and_then(|v| v.parse().ok()),
+    })
 }

@@ -376,3 +376,79 @@ fn stage_access_logs_converge() {
     let project = Project::new(&with(http()));
     project.apply_converges();
 }
+
+#[test]
+fn a_rest_api_answers_cors_preflights_on_every_routed_resource() {
+    let cors = "cors = { allow_origins = [\"https://shop.example\"], allow_methods = [\"GET\", \"POST\"], allow_headers = [\"content-type\"], max_age = 600 }";
+    let with = |age: &str| {
+        rest().replace(
+            "stage = \"prod\"",
+            &format!("stage = \"prod\"\n{}", cors.replace("600", age)),
+        )
+    };
+    let project = Project::new(&with("600"));
+    project.apply_converges();
+    let (id, _) = rest_api(&project);
+    assert_eq!(
+        resource_tree(&project, &id),
+        [
+            "/ []",
+            "/admin []",
+            "/admin/{proxy+} [\"ANY\", \"OPTIONS\"]",
+            "/orders [\"OPTIONS\", \"POST\"]",
+            "/orders/{id} [\"GET\", \"OPTIONS\"]",
+        ]
+    );
+    let v1 = aws_sdk_apigateway::Client::new(&project.sdk_config());
+    let resources = project
+        .block_on(v1.get_resources().rest_api_id(&id).send())
+        .unwrap();
+    let orders = resources
+        .items()
+        .iter()
+        .find(|r| r.path() == Some("/orders"))
+        .unwrap();
+    let answer = project
+        .block_on(
+            v1.get_integration_response()
+                .rest_api_id(&id)
+                .resource_id(orders.id().unwrap())
+                .http_method("OPTIONS")
+                .status_code("200")
+                .send(),
+        )
+        .unwrap();
+    let headers = answer.response_parameters().unwrap();
+    assert_eq!(
+        headers["method.response.header.Access-Control-Allow-Origin"],
+        "'https://shop.example'"
+    );
+    assert_eq!(
+        headers["method.response.header.Access-Control-Max-Age"],
+        "'600'"
+    );
+
+    // Another max age: the preflights change with a new deployment.
+    project.set_stack(&with("60"));
+    let plan = project.run(&["plan"]);
+    assert!(
+        plan.stdout.contains("~ api (web) will be updated in place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("+ api.deployment (prod) will be created"),
+        "{}",
+        plan.stdout
+    );
+    project.apply_converges();
+
+    // CORS off, and a route gone: no OPTIONS and no empty resource is left.
+    project.set_stack(&rest().replace("\"ANY /admin/{proxy+}\" = \"a\"\n", ""));
+    project.apply_converges();
+    assert_eq!(
+        resource_tree(&project, &id),
+        ["/ []", "/orders [\"POST\"]", "/orders/{id} [\"GET\"]"]
+    );
+}

@@ -108,17 +108,12 @@ impl Reader<'_> {
             ok = false;
         }
         if api_type == Some(ApiType::Rest)
-            && let Some((k, _)) = entry(t, "cors")
+            && let (Some((k, _)), Some(Some(c))) = (entry(t, "cors"), &cors)
+            && c.allow_origins.len() != 1
         {
             self.problem(
-                Problem::new(
-                    "cors is not supported for REST APIs yet",
-                    k.span(),
-                    "REST API",
-                )
-                .help(
-                    "use type = \"http\", whose CORS is native, or answer OPTIONS in your function",
-                ),
+                Problem::new("a REST API's CORS answers with one origin", k.span(), "REST API")
+                    .help("give one origin in allow_origins, or use type = \"http\", whose CORS checks a list"),
             );
             ok = false;
         }
