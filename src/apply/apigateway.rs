@@ -349,12 +349,16 @@ fn authorization(
                     message: format!("the ID of authorizer {name} is not known"),
                     kind: ErrorKind::Other,
                 })?;
-            Ok((AuthorizationType::Jwt, Some(id)))
+            let kind = match d.authorizer_kind.as_deref() {
+                Some("CUSTOM") => AuthorizationType::Custom,
+                _ => AuthorizationType::Jwt,
+            };
+            Ok((kind, Some(id)))
         }
     }
 }
 
-/// Creates, updates and deletes the API's JWT authorizers; an authorizer that goes is first
+/// Creates, updates and deletes the API's JWT and Lambda authorizers; an authorizer that goes is first
 /// taken off the routes that still use it.
 async fn sync_authorizers(
     ctx: &Context<'_>,
@@ -364,44 +368,83 @@ async fn sync_authorizers(
 ) -> Result<(), AwsError> {
     let client = &ctx.clients.apigatewayv2;
     for (name, wanted) in &spec.authorizers {
-        let AuthorizerSpec::Jwt { issuer, audience } = wanted else {
-            continue;
-        };
-        let jwt = JwtConfiguration::builder()
-            .issuer(issuer)
-            .set_audience(Some(audience.clone()))
-            .build();
-        match live.and_then(|l| l.authorizers.get(name)) {
-            Some((id, existing)) => {
-                if existing != wanted {
-                    client
-                        .update_authorizer()
+        let existing = live.and_then(|l| l.authorizers.get(name));
+        let id = match wanted {
+            AuthorizerSpec::Jwt { issuer, audience } => {
+                let jwt = JwtConfiguration::builder()
+                    .issuer(issuer)
+                    .set_audience(Some(audience.clone()))
+                    .build();
+                match existing {
+                    Some((id, spec)) if spec == wanted => id.clone(),
+                    Some((id, _)) => {
+                        client
+                            .update_authorizer()
+                            .api_id(api_id)
+                            .authorizer_id(id)
+                            .jwt_configuration(jwt)
+                            .send()
+                            .await
+                            .map_err(|e| describe("apigateway:UpdateAuthorizer", e))?;
+                        id.clone()
+                    }
+                    None => client
+                        .create_authorizer()
                         .api_id(api_id)
-                        .authorizer_id(id)
+                        .name(name)
+                        .authorizer_type(AuthorizerType::Jwt)
+                        .identity_source("$request.header.Authorization")
                         .jwt_configuration(jwt)
                         .send()
                         .await
-                        .map_err(|e| describe("apigateway:UpdateAuthorizer", e))?;
+                        .map_err(|e| describe("apigateway:CreateAuthorizer", e))?
+                        .authorizer_id()
+                        .unwrap_or_default()
+                        .to_string(),
                 }
-                ctx.set_output(authorizer_output(name), id.clone());
             }
-            None => {
-                let created = client
-                    .create_authorizer()
-                    .api_id(api_id)
-                    .name(name)
-                    .authorizer_type(AuthorizerType::Jwt)
-                    .identity_source("$request.header.Authorization")
-                    .jwt_configuration(jwt)
-                    .send()
-                    .await
-                    .map_err(|e| describe("apigateway:CreateAuthorizer", e))?;
-                ctx.set_output(
-                    authorizer_output(name),
-                    created.authorizer_id().unwrap_or_default(),
-                );
+            AuthorizerSpec::Lambda { function } => {
+                let arn = stack_function_arn(ctx, function)?;
+                let physical = arn.rsplit(':').next().unwrap_or_default();
+                let uri = invocation_uri(ctx, &arn);
+                let id = match existing {
+                    Some((id, AuthorizerSpec::Lambda { function: live })) if live == physical => {
+                        id.clone()
+                    }
+                    Some((id, _)) => {
+                        client
+                            .update_authorizer()
+                            .api_id(api_id)
+                            .authorizer_id(id)
+                            .authorizer_type(AuthorizerType::Request)
+                            .authorizer_uri(&uri)
+                            .send()
+                            .await
+                            .map_err(|e| describe("apigateway:UpdateAuthorizer", e))?;
+                        id.clone()
+                    }
+                    None => client
+                        .create_authorizer()
+                        .api_id(api_id)
+                        .name(name)
+                        .authorizer_type(AuthorizerType::Request)
+                        .authorizer_uri(&uri)
+                        .authorizer_payload_format_version("2.0")
+                        .enable_simple_responses(true)
+                        .identity_source("$request.header.Authorization")
+                        .send()
+                        .await
+                        .map_err(|e| describe("apigateway:CreateAuthorizer", e))?
+                        .authorizer_id()
+                        .unwrap_or_default()
+                        .to_string(),
+                };
+                permit_authorizer(ctx, &arn, api_id, name).await?;
+                id
             }
-        }
+            AuthorizerSpec::Cognito { .. } => continue,
+        };
+        ctx.set_output(authorizer_output(name), id);
     }
     let Some(live) = live else { return Ok(()) };
     for (name, (id, _)) in live
@@ -518,19 +561,65 @@ pub(super) async fn permit(
     api_id: &str,
     d: &RouteDesired,
 ) -> Result<(), AwsError> {
-    let account = function_arn.split(':').nth(4).unwrap_or_default();
     let (method, path) = d.key.split_once(' ').unwrap_or(("ANY", "/"));
     let method = if method == "ANY" { "*" } else { method };
-    let source_arn = format!(
-        "arn:aws:execute-api:{}:{account}:{api_id}/*/{method}{path}",
+    let source = format!("{api_id}/*/{method}{path}");
+    allow_invoke(ctx, function_arn, &d.statement_id, &source).await
+}
+
+/// Lets API Gateway call a Lambda authorizer of this API.
+pub(super) async fn permit_authorizer(
+    ctx: &Context<'_>,
+    function_arn: &str,
+    api_id: &str,
+    name: &str,
+) -> Result<(), AwsError> {
+    let statement = format!("stackctl-authorizer-{name}");
+    allow_invoke(
+        ctx,
+        function_arn,
+        &statement,
+        &format!("{api_id}/authorizers/*"),
+    )
+    .await
+}
+
+/// The URI through which API Gateway invokes a function.
+pub(super) fn invocation_uri(ctx: &Context<'_>, function_arn: &str) -> String {
+    format!(
+        "arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
         ctx.region()
-    );
+    )
+}
+
+/// The ARN of a function of the stack, by logical name.
+pub(super) fn stack_function_arn(ctx: &Context<'_>, logical: &str) -> Result<String, AwsError> {
+    known(
+        ctx,
+        &Reference {
+            target: RefTarget::Function(logical.to_string()),
+            attr: RefAttr::Arn,
+        },
+    )
+}
+
+/// Adds an invoke permission for API Gateway with the source `arn:aws:execute-api:…:{source}`.
+/// A statement of the same ID (left by an API that was replaced) is replaced, so that it names
+/// this API.
+async fn allow_invoke(
+    ctx: &Context<'_>,
+    function_arn: &str,
+    statement_id: &str,
+    source: &str,
+) -> Result<(), AwsError> {
+    let account = function_arn.split(':').nth(4).unwrap_or_default();
+    let source_arn = format!("arn:aws:execute-api:{}:{account}:{source}", ctx.region());
     let add = || {
         ctx.clients
             .lambda
             .add_permission()
             .function_name(function_arn)
-            .statement_id(&d.statement_id)
+            .statement_id(statement_id)
             .action("lambda:InvokeFunction")
             .principal("apigateway.amazonaws.com")
             .source_arn(&source_arn)
@@ -539,7 +628,7 @@ pub(super) async fn permit(
     match add().await {
         Ok(_) => Ok(()),
         Err(e) if classify(&e) == ErrorKind::Conflict => {
-            revoke(ctx, function_arn, &d.statement_id).await?;
+            revoke(ctx, function_arn, statement_id).await?;
             add()
                 .await
                 .map(drop)

@@ -8,7 +8,10 @@ use aws_sdk_apigateway::types::{
     AuthorizerType, EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation,
 };
 
-use super::apigateway::{API_ID, api_url, function_arn, known, permit, revoke};
+use super::apigateway::{
+    API_ID, api_url, function_arn, invocation_uri, known, permit, permit_authorizer, revoke,
+    stack_function_arn,
+};
 use super::{Context, changed, removed_tags};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute, authorizer_output, cors_of, stage_url};
@@ -51,6 +54,10 @@ async fn create_or_update_authorizers(
 ) -> Result<(), AwsError> {
     let client = &ctx.clients.apigateway;
     for (name, wanted) in &spec.authorizers {
+        if let AuthorizerSpec::Lambda { function } = wanted {
+            lambda_authorizer(ctx, api_id, name, function, live).await?;
+            continue;
+        }
         let AuthorizerSpec::Cognito { user_pools } = wanted else {
             continue;
         };
@@ -99,6 +106,50 @@ async fn create_or_update_authorizers(
             }
         }
     }
+    Ok(())
+}
+
+/// A TOKEN authorizer that calls a function of the stack with the Authorization header.
+async fn lambda_authorizer(
+    ctx: &Context<'_>,
+    api_id: &str,
+    name: &str,
+    function: &str,
+    live: Option<&LiveApi>,
+) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigateway;
+    let arn = stack_function_arn(ctx, function)?;
+    let physical = arn.rsplit(':').next().unwrap_or_default();
+    let uri = invocation_uri(ctx, &arn);
+    let id = match live.and_then(|l| l.authorizers.get(name)) {
+        Some((id, AuthorizerSpec::Lambda { function: live })) if live == physical => id.clone(),
+        Some((id, _)) => {
+            client
+                .update_authorizer()
+                .rest_api_id(api_id)
+                .authorizer_id(id)
+                .patch_operations(patch(Op::Replace, "/authorizerUri", Some(uri)))
+                .send()
+                .await
+                .map_err(|e| describe("apigateway:UpdateAuthorizer", e))?;
+            id.clone()
+        }
+        None => client
+            .create_authorizer()
+            .rest_api_id(api_id)
+            .name(name)
+            .r#type(AuthorizerType::Token)
+            .authorizer_uri(uri)
+            .identity_source("method.request.header.Authorization")
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:CreateAuthorizer", e))?
+            .id()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    permit_authorizer(ctx, &arn, api_id, name).await?;
+    ctx.set_output(authorizer_output(name), id);
     Ok(())
 }
 
@@ -229,7 +280,10 @@ async fn put_route(
                 let id = ctx
                     .output(&authorizer_output(name))
                     .ok_or_else(|| other(format!("the ID of authorizer {name} is not known")))?;
-                ("COGNITO_USER_POOLS", Some(id))
+                (
+                    d.authorizer_kind.as_deref().unwrap_or("COGNITO_USER_POOLS"),
+                    Some(id),
+                )
             }
         };
         match client

@@ -134,11 +134,17 @@ async fn read_authorizers(
     let client = &clients.apigatewayv2;
     let jwt = |id: Option<&str>,
                name: Option<&str>,
-               config: Option<&aws_sdk_apigatewayv2::types::JwtConfiguration>| {
-        let config = config?;
-        let spec = AuthorizerSpec::Jwt {
-            issuer: config.issuer().unwrap_or_default().to_string(),
-            audience: config.audience().to_vec(),
+               config: Option<&aws_sdk_apigatewayv2::types::JwtConfiguration>,
+               uri: Option<&str>| {
+        let spec = match (config, uri) {
+            (Some(config), _) => AuthorizerSpec::Jwt {
+                issuer: config.issuer().unwrap_or_default().to_string(),
+                audience: config.audience().to_vec(),
+            },
+            (None, Some(uri)) => AuthorizerSpec::Lambda {
+                function: function_name_of(uri),
+            },
+            (None, None) => return None,
         };
         Some((
             name.unwrap_or_default().to_string(),
@@ -161,7 +167,14 @@ async fn read_authorizers(
         Ok(out) => Ok(out
             .items()
             .iter()
-            .filter_map(|a| jwt(a.authorizer_id(), a.name(), a.jwt_configuration()))
+            .filter_map(|a| {
+                jwt(
+                    a.authorizer_id(),
+                    a.name(),
+                    a.jwt_configuration(),
+                    a.authorizer_uri(),
+                )
+            })
             .collect()),
         Err(e)
             if e.raw_response()
@@ -178,7 +191,12 @@ async fn read_authorizers(
                     .send()
                     .await
                     .map_err(|e| describe("apigateway:GetAuthorizer", e))?;
-                Ok::<_, AwsError>(jwt(a.authorizer_id(), a.name(), a.jwt_configuration()))
+                Ok::<_, AwsError>(jwt(
+                    a.authorizer_id(),
+                    a.name(),
+                    a.jwt_configuration(),
+                    a.authorizer_uri(),
+                ))
             });
             Ok(try_join_all(reads).await?.into_iter().flatten().collect())
         }
@@ -259,6 +277,18 @@ pub(super) fn function_arn_of(uri: &str) -> String {
         .nth(1)
         .and_then(|rest| rest.strip_suffix("/invocations"))
         .unwrap_or(uri)
+        .to_string()
+}
+
+/// The function name in a Lambda invocation URI.
+pub(super) fn function_name_of(uri: &str) -> String {
+    let arn = function_arn_of(uri);
+    arn.split(":function:")
+        .nth(1)
+        .unwrap_or(&arn)
+        .split(':')
+        .next()
+        .unwrap_or_default()
         .to_string()
 }
 

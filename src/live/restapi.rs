@@ -119,18 +119,20 @@ async fn read_authorizers(
     Ok(out
         .items()
         .iter()
-        .filter(|a| {
-            a.r#type()
-                .is_some_and(|t| t.as_str() == "COGNITO_USER_POOLS")
-        })
-        .map(|a| {
-            let spec = AuthorizerSpec::Cognito {
-                user_pools: a.provider_arns().to_vec(),
+        .filter_map(|a| {
+            let spec = match (a.r#type().map(|t| t.as_str()), a.authorizer_uri()) {
+                (Some("COGNITO_USER_POOLS"), _) => AuthorizerSpec::Cognito {
+                    user_pools: a.provider_arns().to_vec(),
+                },
+                (_, Some(uri)) => AuthorizerSpec::Lambda {
+                    function: super::apigateway::function_name_of(uri),
+                },
+                _ => return None,
             };
-            (
+            Some((
                 a.name().unwrap_or_default().to_string(),
                 (a.id().unwrap_or_default().to_string(), spec),
-            )
+            ))
         })
         .collect())
 }

@@ -111,6 +111,16 @@ pub fn plan_route<'a>(
             .as_ref()
             .is_some_and(|a| a.api_type == ApiType::Rest),
         authorizer: spec.authorizer.clone(),
+        authorizer_kind: spec
+            .authorizer
+            .as_ref()
+            .and_then(|name| stack.api.as_ref()?.authorizers.get(name))
+            .map(|a| match a {
+                AuthorizerSpec::Jwt { .. } => "JWT",
+                AuthorizerSpec::Cognito { .. } => "COGNITO_USER_POOLS",
+                AuthorizerSpec::Lambda { .. } => "CUSTOM",
+            })
+            .map(str::to_string),
         scopes: spec.scopes.clone(),
     };
     let mut after = Attrs::new();
@@ -180,9 +190,14 @@ fn auth_attrs(a: &mut Attrs, authorizer: Option<&str>, scopes: &[String]) {
     }
 }
 
-fn authorizer_attr(spec: &AuthorizerSpec) -> Value {
+/// `physical` turns a function's name as the spec holds it into its physical name.
+fn authorizer_attr(spec: &AuthorizerSpec, physical: &dyn Fn(&str) -> String) -> Value {
     let mut m = std::collections::BTreeMap::new();
     match spec {
+        AuthorizerSpec::Lambda { function } => {
+            m.insert("type".to_string(), Value::str("lambda"));
+            m.insert("function".to_string(), Value::str(physical(function)));
+        }
         AuthorizerSpec::Jwt { issuer, audience } => {
             m.insert("type".to_string(), Value::str("jwt"));
             m.insert("issuer".to_string(), Value::str(issuer));
@@ -204,7 +219,11 @@ fn desired_attrs(d: &ApiDesired) -> Attrs {
     settings_attrs(&mut a, d.spec.cors.as_ref(), d.spec.throttle);
     access_log_attr(&mut a, d.spec.access_log.as_ref());
     for (name, spec) in &d.spec.authorizers {
-        a.insert(format!("authorizer.{name}"), authorizer_attr(spec));
+        let physical = |logical: &str| format!("{}-{logical}", d.stack);
+        a.insert(
+            format!("authorizer.{name}"),
+            authorizer_attr(spec, &physical),
+        );
     }
     a.insert("tags".into(), Value::map(&d.spec.tags));
     a
@@ -222,7 +241,10 @@ fn live_attrs(live: &LiveApi) -> Attrs {
     settings_attrs(&mut a, live.cors.as_ref(), live.throttle);
     access_log_attr(&mut a, live.access_log.as_ref());
     for (name, (_, spec)) in &live.authorizers {
-        a.insert(format!("authorizer.{name}"), authorizer_attr(spec));
+        a.insert(
+            format!("authorizer.{name}"),
+            authorizer_attr(spec, &str::to_string),
+        );
     }
     a.insert("tags".into(), Value::map(&live.tags));
     a

@@ -278,9 +278,12 @@ fn order(changes: &mut [Change], stack: &Stack) {
             (Action::Delete, Address::Table(_)) => {
                 [of_kind("function", false), of_kind("role", false)].concat()
             }
-            (Action::Delete, Address::Function(_)) => {
-                [of_kind("route", true), of_kind("function", false)].concat()
-            }
+            (Action::Delete, Address::Function(_)) => [
+                of_kind("route", true),
+                of_kind("function", false),
+                of_kind("api", false),
+            ]
+            .concat(),
             (Action::Delete, Address::Role(f)) => vec![Address::Function(f.clone())],
             (Action::Delete, Address::Api) => of_kind("route", true),
             (Action::Delete, Address::Route(_) | Address::Deployment) => Vec::new(),
@@ -308,7 +311,20 @@ fn order(changes: &mut [Change], stack: &Stack) {
                     .filter(&pending)
                     .collect()
             }
-            (_, Address::Table(_) | Address::Api) => Vec::new(),
+            (_, Address::Table(_)) => Vec::new(),
+            // A Lambda authorizer needs its function.
+            (_, Address::Api) => stack
+                .api
+                .iter()
+                .flat_map(|api| api.authorizers.values())
+                .filter_map(|a| match a {
+                    crate::stack::AuthorizerSpec::Lambda { function } => {
+                        Some(Address::Function(function.clone()))
+                    }
+                    _ => None,
+                })
+                .filter(&pending)
+                .collect(),
             (_, Address::Deployment) => [vec![Address::Api], of_kind("route", true)].concat(),
         };
         deps.retain(|d| *d != change.address);

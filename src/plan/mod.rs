@@ -141,6 +141,8 @@ pub struct RouteDesired {
     /// The route belongs to a REST API (a resource and method) rather than an HTTP API.
     pub rest: bool,
     pub authorizer: Option<String>,
+    /// How API Gateway calls the authorizer: JWT, COGNITO_USER_POOLS or CUSTOM (Lambda).
+    pub authorizer_kind: Option<String>,
     pub scopes: Vec<String>,
 }
 

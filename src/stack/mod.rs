@@ -398,6 +398,9 @@ pub enum AuthorizerSpec {
     },
     /// Cognito user pool tokens (REST APIs).
     Cognito { user_pools: Vec<String> },
+    /// A function of the stack decides (both API types); by logical name in the stack file,
+    /// by physical name when read from AWS.
+    Lambda { function: String },
 }
 
 /// Reads and checks the stack file at `path`.

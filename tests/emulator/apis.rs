@@ -452,3 +452,49 @@ fn a_rest_api_answers_cors_preflights_on_every_routed_resource() {
         ["/ []", "/orders [\"POST\"]", "/orders/{id} [\"GET\"]"]
     );
 }
+
+#[test]
+fn lambda_authorizers_converge_on_both_api_types() {
+    for kind in ["http", "rest"] {
+        let stack = API
+            .replace("TYPE", kind)
+            .replace(
+                "[api]",
+                "[functions.authz]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"functions/authz\"\n\n[api]",
+            )
+            .replace(
+                "stage = \"prod\"",
+                "stage = \"prod\"\nauthorizers.custom = { type = \"lambda\", function = \"authz\" }",
+            )
+            .replace("\"POST /orders\" = \"b\"", "\"POST /orders\" = { function = \"b\", authorizer = \"custom\" }");
+        let project = Project::new(&stack);
+        let plan = project.run(&["plan", "--output", "json"]);
+        let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+        let api = plan["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["address"] == "api")
+            .unwrap();
+        assert_eq!(
+            api["depends_on"],
+            serde_json::json!(["function.authz"]),
+            "{kind}"
+        );
+        project.apply_converges();
+        let policy = project
+            .block_on(
+                project
+                    .lambda()
+                    .get_policy()
+                    .function_name("web-authz")
+                    .send(),
+            )
+            .unwrap();
+        assert!(
+            policy.policy().unwrap().contains("/authorizers/*"),
+            "{kind}: {}",
+            policy.policy().unwrap()
+        );
+    }
+}

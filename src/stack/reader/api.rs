@@ -24,6 +24,7 @@ const API_KEYS: &[&str] = &[
 const ACCESS_LOG_KEYS: &[&str] = &["destination", "format"];
 const JWT_KEYS: &[&str] = &["type", "issuer", "audience"];
 const COGNITO_KEYS: &[&str] = &["type", "user_pools"];
+const LAMBDA_KEYS: &[&str] = &["type", "function"];
 const CORS_KEYS: &[&str] = &["allow_origins", "allow_methods", "allow_headers", "max_age"];
 const THROTTLE_KEYS: &[&str] = &["rate", "burst"];
 const ROUTE_KEYS: &[&str] = &["function", "authorizer", "scopes"];
@@ -32,7 +33,7 @@ const METHODS: &[&str] = &[
 ];
 
 impl Reader<'_> {
-    pub(super) fn api(&mut self, value: &Value<'_>) -> Option<ApiSpec> {
+    pub(super) fn api(&mut self, value: &Value<'_>, declared: &Declared) -> Option<ApiSpec> {
         let t = self.as_table(value, "[api]")?;
         self.unknown_keys(t, API_KEYS, "in [api]");
         let api_type = match entry(t, "type") {
@@ -87,7 +88,7 @@ impl Reader<'_> {
         };
         let authorizers = match (entry(t, "authorizers"), api_type) {
             (None, _) => Some(BTreeMap::new()),
-            (Some((_, v)), Some(kind)) => self.authorizers(v, kind),
+            (Some((_, v)), Some(kind)) => self.authorizers(v, kind, declared),
             (Some(_), None) => None,
         };
         let access_log = match entry(t, "access_log") {
@@ -135,12 +136,13 @@ impl Reader<'_> {
         &mut self,
         value: &Value<'_>,
         api: ApiType,
+        declared: &Declared,
     ) -> Option<BTreeMap<String, AuthorizerSpec>> {
         let t = self.as_table(value, "authorizers")?;
         let mut out = BTreeMap::new();
         let mut ok = true;
         for (name, value) in t.iter() {
-            match self.authorizer(value, api) {
+            match self.authorizer(value, api, declared) {
                 Some(a) => {
                     out.insert(name.get_ref().to_string(), a);
                 }
@@ -150,7 +152,12 @@ impl Reader<'_> {
         ok.then_some(out)
     }
 
-    fn authorizer(&mut self, value: &Value<'_>, api: ApiType) -> Option<AuthorizerSpec> {
+    fn authorizer(
+        &mut self,
+        value: &Value<'_>,
+        api: ApiType,
+        declared: &Declared,
+    ) -> Option<AuthorizerSpec> {
         let t = self.as_table(value, "an authorizer")?;
         let kind = match entry(t, "type") {
             Some((_, v)) => self.string(v, "authorizer type")?,
@@ -233,10 +240,40 @@ impl Reader<'_> {
                 );
                 None
             }
+            ("lambda", _) => {
+                self.unknown_keys(t, LAMBDA_KEYS, "in a lambda authorizer");
+                let Some((_, v)) = entry(t, "function") else {
+                    self.problem(
+                        Problem::new("the authorizer has no function", value.span(), "here")
+                            .help("add function = \"NAME\", a function of this stack"),
+                    );
+                    return None;
+                };
+                let function = self.string(v, "function")?;
+                if let Some(problem) = declared.check(
+                    &RefTarget::Function(function.get_ref().clone()),
+                    function.span(),
+                ) {
+                    self.problem(problem);
+                    return None;
+                }
+                self.references.push(super::RefSite {
+                    from: crate::stack::Address::Api,
+                    to: crate::stack::Address::Function(function.get_ref().clone()),
+                    span: function.span(),
+                });
+                Some(AuthorizerSpec::Lambda {
+                    function: function.into_inner(),
+                })
+            }
             (other, _) => {
                 self.problem(
-                    Problem::new(format!("unsupported authorizer type {other:?}"), kind.span(), "not supported")
-                        .help("use type = \"jwt\" (HTTP APIs) or type = \"cognito\" (REST APIs); Lambda authorizers are not supported yet"),
+                    Problem::new(
+                        format!("unsupported authorizer type {other:?}"),
+                        kind.span(),
+                        "not supported",
+                    )
+                    .help("use type = \"jwt\" (HTTP APIs), \"cognito\" (REST APIs) or \"lambda\""),
                 );
                 None
             }

@@ -103,7 +103,7 @@ impl<'s> Reader<'s> {
         let functions = self.named_tables(doc, "functions", |r, key, value| {
             r.function(key, value, dir, &declared)
         });
-        let api = entry(doc, "api").and_then(|(_, v)| self.api(v));
+        let api = entry(doc, "api").and_then(|(_, v)| self.api(v, &declared));
         let routes = match entry(doc, "routes") {
             Some((key, value)) => self.routes(key, value, api.as_ref(), &declared),
             None => Vec::new(),
