@@ -684,6 +684,28 @@ mod tests {
         fn skipped(&self, _: &Change, _: &Address) {}
     }
 
+    /// A context whose DynamoDB client answers from mock rules, and records progress.
+    struct Fixture {
+        clients: Clients,
+        packages: BTreeMap<String, crate::package::Package>,
+        recorder: Recorder,
+    }
+
+    impl Fixture {
+        fn new(rules: &[&aws_smithy_mocks::Rule]) -> Self {
+            let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, rules);
+            Fixture {
+                clients: Clients::with_dynamodb(client),
+                packages: BTreeMap::new(),
+                recorder: Recorder::default(),
+            }
+        }
+
+        fn ctx(&self) -> Context<'_> {
+            Context::for_tests(&self.clients, &self.packages, &self.recorder)
+        }
+    }
+
     fn table(status: TableStatus, index: Option<IndexStatus>) -> DescribeTableOutput {
         let mut table = TableDescription::builder()
             .table_name("shop-orders")
@@ -709,11 +731,8 @@ mod tests {
             .output(|| table(TableStatus::Active, Some(IndexStatus::Creating)))
             .output(|| table(TableStatus::Active, Some(IndexStatus::Active)))
             .build();
-        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&describe]);
-        let clients = Clients::with_dynamodb(client);
-        let packages = BTreeMap::new();
-        let recorder = Recorder::default();
-        let ctx = Context::for_tests(&clients, &packages, &recorder);
+        let fixture = Fixture::new(&[&describe]);
+        let ctx = fixture.ctx();
         let address = Address::Table("orders".to_string());
 
         let arn = wait_settled(&ctx, &address, "shop-orders").await.unwrap();
@@ -724,7 +743,7 @@ mod tests {
         );
         assert_eq!(describe.num_calls(), 4);
         assert_eq!(
-            *recorder.0.lock().unwrap(),
+            *fixture.recorder.0.lock().unwrap(),
             [
                 "table: CREATING, index by-customer CREATING",
                 "table: ACTIVE, index by-customer CREATING"
@@ -737,11 +756,8 @@ mod tests {
     async fn a_wait_gives_up_at_its_deadline() {
         let describe =
             mock!(Client::describe_table).then_output(|| table(TableStatus::Updating, None));
-        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&describe]);
-        let clients = Clients::with_dynamodb(client);
-        let packages = BTreeMap::new();
-        let recorder = Recorder::default();
-        let ctx = Context::for_tests(&clients, &packages, &recorder);
+        let fixture = Fixture::new(&[&describe]);
+        let ctx = fixture.ctx();
 
         let err = wait_settled(&ctx, &Address::Table("orders".to_string()), "shop-orders")
             .await
@@ -757,11 +773,8 @@ mod tests {
     async fn an_interrupt_stops_a_wait() {
         let describe =
             mock!(Client::describe_table).then_output(|| table(TableStatus::Updating, None));
-        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&describe]);
-        let clients = Clients::with_dynamodb(client);
-        let packages = BTreeMap::new();
-        let recorder = Recorder::default();
-        let ctx = Context::for_tests(&clients, &packages, &recorder);
+        let fixture = Fixture::new(&[&describe]);
+        let ctx = fixture.ctx();
         ctx.interrupted
             .store(true, std::sync::atomic::Ordering::Relaxed);
 
@@ -793,11 +806,8 @@ mod tests {
             .times(3)
             .output(move || ttl(TimeToLiveStatus::Enabled))
             .build();
-        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, &[&update, &describe]);
-        let clients = Clients::with_dynamodb(client);
-        let packages = BTreeMap::new();
-        let recorder = Recorder::default();
-        let ctx = Context::for_tests(&clients, &packages, &recorder);
+        let fixture = Fixture::new(&[&update, &describe]);
+        let ctx = fixture.ctx();
 
         set_ttl(
             &ctx,
@@ -811,6 +821,9 @@ mod tests {
 
         assert_eq!(update.num_calls(), 1);
         assert_eq!(describe.num_calls(), 4);
-        assert_eq!(*recorder.0.lock().unwrap(), ["time to live: ENABLING"]);
+        assert_eq!(
+            *fixture.recorder.0.lock().unwrap(),
+            ["time to live: ENABLING"]
+        );
     }
 }
