@@ -191,21 +191,7 @@ fn one_attribute_of_each_kind_changes_in_place() {
         .block_on(lambda.get_function().function_name("shop-get-order").send())
         .unwrap();
     assert_eq!(config.configuration().unwrap().memory_size(), Some(512));
-    let backups = project
-        .block_on(
-            project
-                .dynamodb()
-                .describe_continuous_backups()
-                .table_name("shop-orders")
-                .send(),
-        )
-        .unwrap();
-    let status = backups
-        .continuous_backups_description()
-        .and_then(|d| d.point_in_time_recovery_description())
-        .and_then(|d| d.point_in_time_recovery_status())
-        .unwrap();
-    assert_eq!(status.as_str(), "ENABLED");
+    assert_eq!(project.pitr_status("shop-orders"), "ENABLED");
 }
 
 #[test]

@@ -35,26 +35,6 @@ sort_key = { name = "status", type = "string" }
 projection = "keys-only"
 "#;
 
-/// The names of the attributes the plan changes on `address`.
-fn changed_attrs(project: &Project, address: &str) -> (String, Vec<String>) {
-    let run = project.run(&["plan", "--output", "json"]);
-    run.success();
-    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let change = plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["address"] == address)
-        .unwrap_or_else(|| panic!("{address} in {plan}"));
-    let names = change["changed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_string())
-        .collect();
-    (change["action"].as_str().unwrap().to_string(), names)
-}
-
 fn put_order(project: &Project, id: &str) {
     project
         .block_on(
@@ -141,19 +121,7 @@ fn every_setting_is_created_as_declared() {
     let ttl = ttl.time_to_live_description().unwrap();
     assert_eq!(ttl.attribute_name(), Some("expires_at"));
     assert_eq!(ttl.time_to_live_status().unwrap().as_str(), "ENABLED");
-    let backups = project
-        .block_on(
-            ddb.describe_continuous_backups()
-                .table_name("shop-orders")
-                .send(),
-        )
-        .unwrap();
-    let pitr = backups
-        .continuous_backups_description()
-        .and_then(|d| d.point_in_time_recovery_description())
-        .and_then(|d| d.point_in_time_recovery_status())
-        .unwrap();
-    assert_eq!(pitr.as_str(), "ENABLED");
+    assert_eq!(project.pitr_status("shop-orders"), "ENABLED");
 }
 
 #[test]
@@ -212,7 +180,7 @@ fn each_setting_changes_in_place_and_converges() {
         assert!(stack.contains(from), "{what}: {from:?} not in the stack");
         stack = stack.replacen(from, to, 1);
         project.set_stack(&stack);
-        let (action, changed) = changed_attrs(&project, "table.orders");
+        let (action, changed) = project.planned("table.orders");
         assert_eq!(action, "update", "{what}");
         assert_eq!(changed, expected, "{what}");
         project.apply_converges();
@@ -226,7 +194,7 @@ fn a_stream_is_turned_on_in_place() {
     let project = Project::new(&without);
     project.apply_converges();
     project.set_stack(FULL);
-    let (action, changed) = changed_attrs(&project, "table.orders");
+    let (action, changed) = project.planned("table.orders");
     assert_eq!(
         (action.as_str(), changed.as_slice()),
         ("update", ["stream".to_string()].as_slice())
@@ -245,7 +213,7 @@ fn switching_billing_mode_with_indexes_converges() {
         )
         .replace("read_capacity = 3\nwrite_capacity = 2\n", "");
     project.set_stack(&on_demand);
-    let (action, changed) = changed_attrs(&project, "table.orders");
+    let (action, changed) = project.planned("table.orders");
     assert_eq!(action, "update");
     assert_eq!(
         changed,

@@ -272,6 +272,44 @@ impl Project {
         aws_sdk_iam::Client::new(&self.sdk_config())
     }
 
+    /// The point-in-time recovery status of a table, as DynamoDB reports it.
+    pub fn pitr_status(&self, table: &str) -> String {
+        let backups = self
+            .block_on(
+                self.dynamodb()
+                    .describe_continuous_backups()
+                    .table_name(table)
+                    .send(),
+            )
+            .unwrap();
+        backups
+            .continuous_backups_description()
+            .and_then(|d| d.point_in_time_recovery_description())
+            .and_then(|d| d.point_in_time_recovery_status())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default()
+    }
+
+    /// The action the JSON plan gives `address`, and the names of the attributes it changes.
+    pub fn planned(&self, address: &str) -> (String, Vec<String>) {
+        let run = self.run(&["plan", "--output", "json"]);
+        run.success();
+        let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let change = plan["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["address"] == address)
+            .unwrap_or_else(|| panic!("{address} in {plan}"));
+        let names = change["changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect();
+        (change["action"].as_str().unwrap().to_string(), names)
+    }
+
     pub fn ssm(&self) -> aws_sdk_ssm::Client {
         aws_sdk_ssm::Client::new(&self.sdk_config())
     }
