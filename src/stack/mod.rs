@@ -21,6 +21,16 @@ pub use reference::{RefAttr, RefTarget, Reference, Template};
 /// The tag every resource stackctl creates carries; its value is the stack name.
 pub const STACK_TAG: &str = "stackctl:stack";
 
+/// The candidate most like `name`, when one is close enough to be a typo of it.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(c, name), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
 /// A parsed and validated stack file.
 #[derive(Debug, Clone)]
 pub struct Stack {

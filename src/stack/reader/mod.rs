@@ -390,12 +390,7 @@ impl<'s> Reader<'s> {
             if allowed.contains(&name.as_ref()) {
                 continue;
             }
-            let suggestion = allowed
-                .iter()
-                .map(|a| (strsim::jaro_winkler(a, name), *a))
-                .filter(|(score, _)| *score > 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, a)| a);
+            let suggestion = crate::stack::closest(name, allowed.iter().copied());
             let help = match suggestion {
                 Some(s) => format!("did you mean {s:?}?"),
                 None => format!("known keys {place}: {}", allowed.join(", ")),
