@@ -1,8 +1,12 @@
 //! Command-line types only; the work happens in `commands`.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 
+use aws_smithy_types::DateTime;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::transfer::{S3Url, parse_time};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +48,12 @@ pub enum Command {
     Destroy(ApplyArgs),
     /// Show the stack's outputs: the API's URL, table and function names and ARNs
     Outputs(OutputsArgs),
+    /// Export a table's data to S3 (DynamoDB export from point-in-time recovery)
+    ExportTable(ExportTableArgs),
+    /// List a table's exports: status, time, S3 location
+    Exports(ExportsArgs),
+    /// Create a declared table from data in S3 (an export, or DynamoDB JSON / Ion / CSV files)
+    ImportTable(ImportTableArgs),
 }
 
 #[derive(Debug, Args)]
@@ -95,4 +105,115 @@ pub struct ApplyArgs {
     /// Allow changes that delete table data (table deletes and replacements)
     #[arg(long)]
     pub allow_data_loss: bool,
+}
+
+/// Which table: a logical name from the stack file, or a physical name.
+#[derive(Debug, Args)]
+pub struct TableArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// The table's name in the stack file ([tables.NAME])
+    #[arg(required_unless_present = "table_name", value_name = "TABLE")]
+    pub table: Option<String>,
+    /// The table's name in AWS, for a table the stack file does not declare (the stack file is
+    /// then not read)
+    #[arg(long, conflicts_with = "table", value_name = "NAME")]
+    pub table_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportTableArgs {
+    #[command(flatten)]
+    pub table: TableArgs,
+    /// The S3 bucket to write to
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket: String,
+    /// Key prefix in the bucket [default: the table's name in AWS]
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
+    /// The account that owns the bucket, for a bucket in another account
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub bucket_owner: Option<String>,
+    /// Format of the exported data
+    #[arg(long, value_enum, default_value_t = ExportFormatArg::DynamodbJson)]
+    pub format: ExportFormatArg,
+    /// Export the changes between --from and --to instead of the whole table
+    #[arg(long, requires = "from", conflicts_with = "at")]
+    pub incremental: bool,
+    /// Start of an incremental export (RFC 3339, or seconds since the epoch)
+    #[arg(long, requires = "incremental", value_parser = parse_time, value_name = "TIME")]
+    pub from: Option<DateTime>,
+    /// End of an incremental export [default: the latest data]
+    #[arg(long, requires = "incremental", value_parser = parse_time, value_name = "TIME")]
+    pub to: Option<DateTime>,
+    /// Export the table as it was at this time [default: now]
+    #[arg(long, value_parser = parse_time, value_name = "TIME")]
+    pub at: Option<DateTime>,
+    /// Print the export's ARN and return without waiting for it
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    DynamodbJson,
+    Ion,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportsArgs {
+    #[command(flatten)]
+    pub table: TableArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportTableArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// The table's name in the stack file ([tables.NAME]); it must not exist yet
+    #[arg(value_name = "TABLE")]
+    pub table: String,
+    /// Where the data is: the manifest or folder export-table printed, the prefix it wrote
+    /// to, or a prefix of data files
+    #[arg(long, required_unless_present = "resume", value_parser = S3Url::from_str, value_name = "S3_URL")]
+    pub from: Option<S3Url>,
+    /// Format of plain data files [default: dynamodb-json]; an export says its own
+    #[arg(long, value_enum)]
+    pub format: Option<ImportFormatArg>,
+    /// Compression of plain data files [default: from the file names]; exports are gzip
+    #[arg(long, value_enum)]
+    pub compression: Option<CompressionArg>,
+    /// The account that owns the bucket, for a bucket in another account
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub bucket_owner: Option<String>,
+    /// Wait for an import started earlier (with --no-wait, or one that was interrupted), then
+    /// finish the table's settings
+    #[arg(long, conflicts_with = "from", value_name = "IMPORT_ARN")]
+    pub resume: Option<String>,
+    /// Print the import's ARN and return; finish later with --resume ARN
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormatArg {
+    DynamodbJson,
+    Ion,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompressionArg {
+    Gzip,
+    Zstd,
+    None,
 }

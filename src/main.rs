@@ -8,6 +8,7 @@ mod live;
 mod package;
 mod plan;
 mod stack;
+mod transfer;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -79,18 +79,7 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &TableDesired) -> Resul
         request = request.stream_specification(stream_spec(Some(view))?);
     }
     for index in &spec.global_indexes {
-        let mut gsi = GlobalSecondaryIndex::builder()
-            .index_name(&index.name)
-            .set_key_schema(Some(key_schema(
-                &index.partition_key,
-                index.sort_key.as_ref(),
-            )?))
-            .projection(projection(&index.projection));
-        if let Some((read, write)) = index.capacity {
-            gsi = gsi.provisioned_throughput(throughput(read, write)?);
-        }
-        request =
-            request.global_secondary_indexes(gsi.build().map_err(|e| invalid_request(op, e))?);
+        request = request.global_secondary_indexes(global_index(index)?);
     }
     for index in &spec.local_indexes {
         let lsi = LocalSecondaryIndex::builder()
@@ -395,7 +384,7 @@ async fn delete(ctx: &Context<'_>, address: &Address, name: &str) -> Result<(), 
                     .and_then(|t| t.table_status())
                     .map_or("DELETING".to_string(), |s| s.as_str().to_string()),
             )),
-            Err(e) if classify(&e) == ErrorKind::NotFound => Ok(Status::Ready),
+            Err(e) if classify(&e) == ErrorKind::NotFound => Ok(Status::Ready(())),
             Err(e) => Err(describe("dynamodb:DescribeTable", e)),
         }
     })
@@ -437,7 +426,7 @@ async fn wait_settled(
             })
             .collect();
         Ok(match status {
-            "ACTIVE" if busy.is_empty() => Status::Ready,
+            "ACTIVE" if busy.is_empty() => Status::Ready(()),
             "ACTIVE" | "CREATING" | "UPDATING" => Status::Pending(
                 std::iter::once(status.to_string())
                     .chain(busy)
@@ -511,7 +500,7 @@ async fn set_ttl(
             .time_to_live_description()
             .and_then(|d| d.time_to_live_status());
         Ok(match status {
-            Some(s) if *s == want => Status::Ready,
+            Some(s) if *s == want => Status::Ready(()),
             Some(s) => Status::Pending(s.as_str().to_string()),
             None => Status::Pending("unknown".to_string()),
         })
@@ -563,7 +552,9 @@ async fn set_pitr(
                 .and_then(|d| d.point_in_time_recovery_description())
                 .and_then(|d| d.point_in_time_recovery_status());
             Ok(match (backups, pitr) {
-                (Some(ContinuousBackupsStatus::Enabled), Some(s)) if *s == want => Status::Ready,
+                (Some(ContinuousBackupsStatus::Enabled), Some(s)) if *s == want => {
+                    Status::Ready(())
+                }
                 (_, Some(s)) => Status::Pending(s.as_str().to_string()),
                 _ => Status::Pending("unknown".to_string()),
             })
@@ -572,7 +563,23 @@ async fn set_pitr(
     .await
 }
 
-fn key_schema(
+/// A global index as CreateTable and ImportTable take it.
+pub(crate) fn global_index(index: &GlobalIndexSpec) -> Result<GlobalSecondaryIndex, AwsError> {
+    let mut gsi = GlobalSecondaryIndex::builder()
+        .index_name(&index.name)
+        .set_key_schema(Some(key_schema(
+            &index.partition_key,
+            index.sort_key.as_ref(),
+        )?))
+        .projection(projection(&index.projection));
+    if let Some((read, write)) = index.capacity {
+        gsi = gsi.provisioned_throughput(throughput(read, write)?);
+    }
+    gsi.build()
+        .map_err(|e| invalid_request("dynamodb:CreateTable", e))
+}
+
+pub(crate) fn key_schema(
     partition: &KeySpec,
     sort: Option<&KeySpec>,
 ) -> Result<Vec<KeySchemaElement>, AwsError> {
@@ -591,7 +598,9 @@ fn key_schema(
 }
 
 /// Every key attribute of the table and its indexes, as DynamoDB wants them declared.
-fn attribute_definitions(spec: &TableSpec) -> Result<Vec<AttributeDefinition>, AwsError> {
+pub(crate) fn attribute_definitions(
+    spec: &TableSpec,
+) -> Result<Vec<AttributeDefinition>, AwsError> {
     spec.key_attributes()
         .into_iter()
         .map(|key| {
@@ -628,7 +637,7 @@ fn stream_spec(view: Option<crate::stack::StreamView>) -> Result<StreamSpecifica
         .map_err(|e| invalid_request("dynamodb:UpdateTable", e))
 }
 
-fn throughput(read: i64, write: i64) -> Result<ProvisionedThroughput, AwsError> {
+pub(crate) fn throughput(read: i64, write: i64) -> Result<ProvisionedThroughput, AwsError> {
     ProvisionedThroughput::builder()
         .read_capacity_units(read)
         .write_capacity_units(write)
@@ -637,7 +646,7 @@ fn throughput(read: i64, write: i64) -> Result<ProvisionedThroughput, AwsError> 
 }
 
 /// The user's tags plus the stack tag.
-fn tags(stack: &str, user: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
+pub(crate) fn tags(stack: &str, user: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
     std::iter::once((STACK_TAG, stack))
         .chain(user.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map(|(k, v)| {

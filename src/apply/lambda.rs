@@ -401,7 +401,7 @@ async fn wait_updated(ctx: &Context<'_>, address: &Address, name: &str) -> Resul
             .last_update_status()
             .map_or("Successful", |s| s.as_str());
         Ok(match (state, update) {
-            ("Active", "Successful") => Status::Ready,
+            ("Active", "Successful") => Status::Ready(()),
             ("Failed", _) => Status::Failed {
                 status: "Failed".to_string(),
                 reason: config.state_reason().map(str::to_string),

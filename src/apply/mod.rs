@@ -3,7 +3,7 @@
 //! the rest finish, so that a re-run has less to do and converges.
 
 mod apigateway;
-mod dynamodb;
+pub(crate) mod dynamodb;
 mod iam;
 mod lambda;
 mod restapi;

@@ -1,25 +1,16 @@
-//! Waiting on status fields: poll with backoff, report each new status, give up at a deadline.
+//! Apply's waits: a status poll whose progress goes to the reporter and which stops when the
+//! user interrupts.
 
 use std::future::Future;
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use crate::aws::AwsError;
+use crate::aws::poll::{self, Pace};
 use crate::stack::Address;
 
 use super::Context;
 
-pub enum Status {
-    Ready,
-    /// Still settling, with the status AWS reports.
-    Pending(String),
-    /// A terminal status that is not the one wanted.
-    Failed {
-        status: String,
-        reason: Option<String>,
-    },
-}
+pub use crate::aws::poll::Poll as Status;
 
 /// Polls `check` until it reports `Ready`, up to `timeout`.
 pub async fn until<F, Fut>(
@@ -27,44 +18,18 @@ pub async fn until<F, Fut>(
     address: &Address,
     what: &str,
     timeout: Duration,
-    mut check: F,
+    check: F,
 ) -> Result<(), AwsError>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Status, AwsError>>,
+    Fut: Future<Output = Result<Status<()>, AwsError>>,
 {
-    let start = Instant::now();
-    let mut delay = Duration::from_millis(250);
-    let mut last = String::new();
-    loop {
-        match check().await? {
-            Status::Ready => return Ok(()),
-            Status::Failed { status, reason } => {
-                return Err(AwsError::BadStatus {
-                    what: what.to_string(),
-                    status,
-                    reason,
-                });
-            }
-            Status::Pending(status) => {
-                if status != last {
-                    ctx.reporter.progress(address, &format!("{what}: {status}"));
-                    last = status;
-                }
-            }
-        }
-        if ctx.interrupted() {
-            return Err(AwsError::Interrupted {
-                what: what.to_string(),
-            });
-        }
-        if start.elapsed() >= timeout {
-            return Err(AwsError::WaitTimeout {
-                what: what.to_string(),
-                seconds: timeout.as_secs(),
-            });
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(10));
-    }
+    poll::until(
+        what,
+        Pace::settle(timeout),
+        |status| ctx.reporter.progress(address, &format!("{what}: {status}")),
+        || ctx.interrupted(),
+        check,
+    )
+    .await
 }

@@ -1,6 +1,7 @@
 //! The one place that turns profile, region and endpoint into AWS clients.
 
 mod error;
+pub mod poll;
 mod request_log;
 
 use std::time::Duration;

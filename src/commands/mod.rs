@@ -2,6 +2,9 @@
 
 mod apply;
 mod destroy;
+mod export_table;
+mod exports;
+mod import_table;
 mod outputs;
 mod plan;
 mod progress;
@@ -15,10 +18,10 @@ use std::process::ExitCode;
 use miette::{IntoDiagnostic, Result};
 
 use crate::aws::{Clients, Target};
-use crate::cli::{AwsArgs, Cli, Command};
+use crate::cli::{AwsArgs, Cli, Command, TableArgs};
 use crate::package::{self, Package};
 use crate::plan::render::Style;
-use crate::stack::{self, Stack};
+use crate::stack::{self, Stack, TableSpec};
 
 /// How a command ended; the one place outcomes become exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +50,9 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Apply(args) => apply::run(&args, &cli.aws).await,
         Command::Destroy(args) => destroy::run(&args, &cli.aws).await,
         Command::Outputs(args) => outputs::run(&args, &cli.aws).await,
+        Command::ExportTable(args) => export_table::run(&args, &cli.aws).await,
+        Command::Exports(args) => exports::run(&args, &cli.aws).await,
+        Command::ImportTable(args) => import_table::run(&args, &cli.aws).await,
     }
 }
 
@@ -90,12 +96,79 @@ fn hashes(packages: &BTreeMap<String, Package>) -> BTreeMap<String, String> {
 }
 
 async fn clients(aws: &AwsArgs, stack: &Stack) -> Result<Clients> {
+    clients_in(aws, stack.region.clone()).await
+}
+
+/// Clients for the region the command line names, else `stack_region`, else the AWS chain's.
+async fn clients_in(aws: &AwsArgs, stack_region: Option<String>) -> Result<Clients> {
     let target = Target {
         profile: aws.profile.clone(),
-        region: aws.region.clone().or_else(|| stack.region.clone()),
+        region: aws.region.clone().or(stack_region),
         endpoint_url: aws.endpoint_url.clone(),
     };
     Ok(Clients::new(&target).await?)
+}
+
+/// A table named on the command line.
+struct TableTarget {
+    clients: Clients,
+    /// Its name in AWS.
+    physical: String,
+    /// Its name in the stack file, or the physical name for `--table-name`.
+    logical: String,
+}
+
+/// Resolves `TABLE` through the stack file, or takes `--table-name` as it is.
+async fn table_target(args: &TableArgs, aws: &AwsArgs) -> Result<TableTarget> {
+    if let Some(physical) = &args.table_name {
+        return Ok(TableTarget {
+            clients: clients_in(aws, None).await?,
+            physical: physical.clone(),
+            logical: physical.clone(),
+        });
+    }
+    let stack = load_stack(&args.file.file)?;
+    let logical = args.table.clone().unwrap_or_default();
+    let spec = declared_table(&stack, &logical, &args.file.file)?;
+    Ok(TableTarget {
+        clients: clients(aws, &stack).await?,
+        physical: stack.physical_name(&spec.logical),
+        logical,
+    })
+}
+
+/// The stack file's `[tables.NAME]`, or an error that lists the declared ones.
+fn declared_table<'a>(stack: &'a Stack, logical: &str, file: &Path) -> Result<&'a TableSpec> {
+    if let Some(spec) = stack.tables.iter().find(|t| t.logical == logical) {
+        return Ok(spec);
+    }
+    let names: Vec<&str> = stack.tables.iter().map(|t| t.logical.as_str()).collect();
+    let closest = stack::closest(logical, names.iter().copied());
+    let help = match (closest, names.is_empty()) {
+        (Some(name), _) => format!("did you mean {name}?"),
+        (None, true) => format!("{} declares no tables", file.display()),
+        (None, false) => format!("declared tables: {}", names.join(", ")),
+    };
+    miette::bail!(
+        help = help,
+        "{} declares no table {logical}; pass --table-name for a table outside the stack file",
+        file.display()
+    )
+}
+
+/// Runs `job` until it ends or the user presses Ctrl-C; `None` means interrupted.
+async fn until_interrupted<T>(job: impl std::future::Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        result = job => Some(result),
+        _ = tokio::signal::ctrl_c() => None,
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("reports always serialize")
+    );
 }
 
 fn stdout_style() -> Style {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -16,14 +16,45 @@ pub struct Progress {
     /// `None` when output is not a terminal: plain lines then.
     bars: Option<MultiProgress>,
     running: Mutex<HashMap<Address, ProgressBar>>,
+    /// Events go to standard error, leaving standard output to a JSON answer.
+    to_stderr: bool,
 }
 
 impl Progress {
     pub fn new() -> Self {
-        let terminal = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Self::with_target(false)
+    }
+
+    /// For commands whose standard output is JSON.
+    pub fn on_stderr() -> Self {
+        Self::with_target(true)
+    }
+
+    fn with_target(to_stderr: bool) -> Self {
+        let terminal = if to_stderr {
+            std::io::stderr().is_terminal()
+        } else {
+            std::io::stdout().is_terminal()
+        } && std::env::var_os("NO_COLOR").is_none();
+        let target = || {
+            if to_stderr {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::stdout()
+            }
+        };
         Progress {
-            bars: terminal.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout())),
+            bars: terminal.then(|| MultiProgress::with_draw_target(target())),
             running: Mutex::new(HashMap::new()),
+            to_stderr,
+        }
+    }
+
+    fn plain(&self, text: &str) {
+        if self.to_stderr {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
         }
     }
 
@@ -38,7 +69,7 @@ impl Progress {
             Some(bars) => {
                 let _ = bars.println(text);
             }
-            None => println!("{text}"),
+            None => self.plain(&text),
         }
     }
 
@@ -87,7 +118,7 @@ impl Reporter for Progress {
                     .expect("progress lock")
                     .insert(change.address.clone(), bar);
             }
-            None => println!("{text}"),
+            None => self.plain(&text),
         }
     }
 
@@ -126,5 +157,52 @@ impl Reporter for Progress {
             "{}: skipped, because {because} failed",
             change.address
         ));
+    }
+}
+
+/// A long AWS job (an export, an import) on standard error: a spinner with its status and
+/// elapsed time on a terminal, one line per new status otherwise.
+pub struct JobProgress {
+    label: String,
+    bar: Option<ProgressBar>,
+    started: Instant,
+}
+
+impl JobProgress {
+    pub fn new(label: impl Into<String>) -> Self {
+        let label = label.into();
+        let terminal = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let bar = terminal.then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .expect("valid template"),
+            );
+            bar.set_message(format!("{label}: starting"));
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        JobProgress {
+            label,
+            bar,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn status(&self, status: &str) {
+        match &self.bar {
+            Some(bar) => bar.set_message(format!("{}: {status}", self.label)),
+            None => eprintln!(
+                "{}: {status} ({}s)",
+                self.label,
+                self.started.elapsed().as_secs()
+            ),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
     }
 }

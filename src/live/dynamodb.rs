@@ -249,3 +249,17 @@ async fn probe(
         .collect();
     Ok(Some((name.to_string(), tags)))
 }
+
+/// One table by physical name, whoever owns it, with the stack its tags name (if any).
+pub async fn read_named(
+    clients: &Clients,
+    name: &str,
+) -> Result<Option<(LiveTable, Option<String>)>, AwsError> {
+    let Some((name, tags)) = probe(clients, name).await? else {
+        return Ok(None);
+    };
+    let owner = tags.get(STACK_TAG).cloned();
+    Ok(read_table(clients, &name, &tags)
+        .await?
+        .map(|table| (table, owner)))
+}

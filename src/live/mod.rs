@@ -21,6 +21,7 @@ use crate::stack::{
     StreamView, TableClass, Throttle,
 };
 
+pub use dynamodb::read_named as read_table;
 pub use iam::{POLICY_NAME, canonical_json, role_path};
 pub(crate) use restapi::cors_of;
 

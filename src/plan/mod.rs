@@ -22,6 +22,7 @@ use crate::stack::{Address, ApiSpec, FunctionSpec, TableSpec, Template};
 pub use api::statement_id;
 pub use build::build;
 pub use role::document as policy_document;
+pub use table::plan as plan_table;
 pub use value::{Attrs, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -7,3 +7,4 @@ mod apis;
 mod foundation;
 mod functions;
 mod tables;
+mod transfer;

@@ -1,0 +1,545 @@
+//! ImportTable: finding the data (an export's folder or a plain prefix), creating the
+//! declared table from it, and making the new table what the stack file says.
+
+use aws_sdk_dynamodb::types::{
+    BillingMode, ImportStatus, ImportTableDescription, InputCompressionType, InputFormat,
+    S3BucketSource, TableCreationParameters,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{S3Url, TransferError, check_bucket, format_time};
+use crate::apply::dynamodb::{attribute_definitions, global_index, key_schema, tags, throughput};
+use crate::aws::poll::{self, Pace, Poll};
+use crate::aws::{AwsError, Clients, ErrorKind, classify, describe, invalid_request};
+use crate::plan::{Action, Change, plan_table};
+use crate::stack::{Billing, Stack, TableSpec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFormat {
+    DynamodbJson,
+    Ion,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Gzip,
+    Zstd,
+    None,
+}
+
+/// Where the data is and how it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub bucket: String,
+    /// Every object under it is imported.
+    pub key_prefix: String,
+    pub format: DataFormat,
+    pub compression: Compression,
+    /// The export folder, when the data is an export.
+    pub export: Option<String>,
+}
+
+impl Source {
+    pub fn url(&self) -> String {
+        S3Url::new(&self.bucket, &self.key_prefix).to_string()
+    }
+}
+
+/// What the caller said about the data; an export's manifest says it for itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SourceHints {
+    pub format: Option<DataFormat>,
+    pub compression: Option<Compression>,
+}
+
+/// The fields of an export's `manifest-summary.json` that matter here.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ManifestSummary {
+    output_format: Option<String>,
+    export_type: Option<String>,
+}
+
+/// One import as stackctl reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportInfo {
+    pub arn: String,
+    pub table: String,
+    pub status: String,
+    pub source: String,
+    pub processed_items: i64,
+    pub imported_items: i64,
+    pub errors: i64,
+    pub processed_size_bytes: Option<i64>,
+    pub started: Option<String>,
+    pub ended: Option<String>,
+    pub failure_code: Option<String>,
+    pub failure_message: Option<String>,
+    /// Where AWS logs the items it could not import.
+    pub log_group: Option<String>,
+}
+
+impl ImportInfo {
+    pub fn completed(&self) -> bool {
+        self.status == ImportStatus::Completed.as_str()
+    }
+
+    /// Completed with every processed item imported.
+    pub fn clean(&self) -> bool {
+        self.completed() && self.errors == 0
+    }
+
+    fn from_description(d: &ImportTableDescription) -> Self {
+        let source = d
+            .s3_bucket_source()
+            .map(|s| S3Url::new(s.s3_bucket(), s.s3_key_prefix().unwrap_or_default()).to_string())
+            .unwrap_or_default();
+        ImportInfo {
+            arn: d.import_arn().unwrap_or_default().to_string(),
+            table: d
+                .table_arn()
+                .and_then(|arn| arn.rsplit_once(":table/"))
+                .map(|(_, rest)| rest.split('/').next().unwrap_or(rest).to_string())
+                .unwrap_or_default(),
+            status: d
+                .import_status()
+                .map_or("UNKNOWN", ImportStatus::as_str)
+                .to_string(),
+            source,
+            processed_items: d.processed_item_count(),
+            imported_items: d.imported_item_count(),
+            errors: d.error_count(),
+            processed_size_bytes: d.processed_size_bytes(),
+            started: d.start_time().map(format_time),
+            ended: d.end_time().map(format_time),
+            failure_code: d.failure_code().map(str::to_string),
+            failure_message: d.failure_message().map(str::to_string),
+            log_group: d.cloud_watch_log_group_arn().map(str::to_string),
+        }
+    }
+}
+
+/// Refuses a table ImportTable cannot make, or one that exists already.
+pub async fn check_target(
+    clients: &Clients,
+    stack: &Stack,
+    spec: &TableSpec,
+) -> Result<(), TransferError> {
+    if !spec.local_indexes.is_empty() {
+        return Err(TransferError::LocalIndexes {
+            logical: spec.logical.clone(),
+        });
+    }
+    let name = stack.physical_name(&spec.logical);
+    if let Some((_, owner)) = crate::live::read_table(clients, &name).await? {
+        return Err(TransferError::TableExists { table: name, owner });
+    }
+    Ok(())
+}
+
+/// Finds the data under `url`: an export (its manifest, its folder, or the prefix export-table
+/// wrote one export under) or a plain prefix of data files.
+pub async fn resolve_source(
+    clients: &Clients,
+    url: &S3Url,
+    hints: SourceHints,
+    bucket_owner: Option<&str>,
+) -> Result<Source, TransferError> {
+    check_bucket(clients, &url.bucket, bucket_owner).await?;
+    let folder = match url.folder().strip_suffix("manifest-summary.json") {
+        Some(parent) => S3Url::new(&url.bucket, parent),
+        None => S3Url::new(&url.bucket, url.folder()),
+    };
+    if let Some(source) = export_source(clients, &folder, bucket_owner).await? {
+        return Ok(source);
+    }
+    // The prefix export-table wrote to (or its AWSDynamoDB folder), with one export under it.
+    let exports = match folder.folder().strip_suffix("AWSDynamoDB") {
+        Some(parent) if parent.is_empty() || parent.ends_with('/') => {
+            super::export::export_folders(clients, &folder.bucket, parent).await?
+        }
+        _ => super::export::export_folders(clients, &folder.bucket, folder.folder()).await?,
+    };
+    match exports.len() {
+        0 => {}
+        1 => {
+            let only = S3Url::new(
+                &folder.bucket,
+                exports.first().expect("one folder").as_str(),
+            );
+            if let Some(source) = export_source(clients, &only, bucket_owner).await? {
+                return Ok(source);
+            }
+        }
+        count => {
+            return Err(TransferError::SeveralExports {
+                url: url.to_string(),
+                count,
+                choices: exports
+                    .iter()
+                    .map(|f| format!("  {}", S3Url::new(&folder.bucket, f.as_str())))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            });
+        }
+    }
+    let prefix = if folder.folder().is_empty() {
+        String::new()
+    } else {
+        format!("{}/", folder.folder())
+    };
+    let Some(first) = first_key(clients, &folder.bucket, &prefix, bucket_owner).await? else {
+        return Err(TransferError::NoData {
+            url: url.to_string(),
+        });
+    };
+    Ok(Source {
+        bucket: folder.bucket.clone(),
+        key_prefix: prefix,
+        format: hints.format.unwrap_or(DataFormat::DynamodbJson),
+        compression: hints.compression.unwrap_or_else(|| compression_of(&first)),
+        export: None,
+    })
+}
+
+/// An export folder: its manifest says the format; without one (emulators write none), a
+/// `data/` folder of gzip DynamoDB JSON is one too.
+async fn export_source(
+    clients: &Clients,
+    folder: &S3Url,
+    bucket_owner: Option<&str>,
+) -> Result<Option<Source>, TransferError> {
+    let manifest_url = folder.child("manifest-summary.json");
+    let data = folder.child("data/");
+    let source = |format| Source {
+        bucket: folder.bucket.clone(),
+        key_prefix: data.key.clone(),
+        format,
+        compression: Compression::Gzip,
+        export: Some(folder.to_string()),
+    };
+    let got = clients
+        .s3
+        .get_object()
+        .bucket(&folder.bucket)
+        .key(&manifest_url.key)
+        .set_expected_bucket_owner(bucket_owner.map(str::to_string))
+        .send()
+        .await;
+    match got {
+        Ok(object) => {
+            let bytes = object
+                .body
+                .collect()
+                .await
+                .map_err(|e| invalid_request("s3:GetObject", e))?
+                .into_bytes();
+            let manifest: ManifestSummary =
+                serde_json::from_slice(&bytes).map_err(|e| TransferError::BadManifest {
+                    url: manifest_url.to_string(),
+                    reason: e.to_string(),
+                })?;
+            if manifest.export_type.as_deref() == Some("INCREMENTAL_EXPORT") {
+                return Err(TransferError::IncrementalSource {
+                    url: folder.to_string(),
+                });
+            }
+            let format = match manifest.output_format.as_deref() {
+                None | Some("DYNAMODB_JSON") => DataFormat::DynamodbJson,
+                Some("ION") => DataFormat::Ion,
+                Some(other) => {
+                    return Err(TransferError::BadManifest {
+                        url: manifest_url.to_string(),
+                        reason: format!("unknown outputFormat {other}"),
+                    });
+                }
+            };
+            Ok(Some(source(format)))
+        }
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
+            Ok(first_key(clients, &folder.bucket, &data.key, bucket_owner)
+                .await?
+                .map(|_| source(DataFormat::DynamodbJson)))
+        }
+        Err(e) => Err(describe("s3:GetObject", e).into()),
+    }
+}
+
+async fn first_key(
+    clients: &Clients,
+    bucket: &str,
+    prefix: &str,
+    bucket_owner: Option<&str>,
+) -> Result<Option<String>, AwsError> {
+    let out = clients
+        .s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .max_keys(1)
+        .set_expected_bucket_owner(bucket_owner.map(str::to_string))
+        .send()
+        .await
+        .map_err(|e| describe("s3:ListObjectsV2", e))?;
+    Ok(out
+        .contents()
+        .first()
+        .and_then(|o| o.key())
+        .map(str::to_string))
+}
+
+fn compression_of(key: &str) -> Compression {
+    if key.ends_with(".gz") {
+        Compression::Gzip
+    } else if key.ends_with(".zst") || key.ends_with(".zstd") {
+        Compression::Zstd
+    } else {
+        Compression::None
+    }
+}
+
+/// Starts ImportTable for the declared table: keys, global indexes, billing and capacity.
+pub async fn start(
+    clients: &Clients,
+    stack: &Stack,
+    spec: &TableSpec,
+    source: &Source,
+    bucket_owner: Option<&str>,
+) -> Result<ImportInfo, TransferError> {
+    let op = "dynamodb:ImportTable";
+    let mut table = TableCreationParameters::builder()
+        .table_name(stack.physical_name(&spec.logical))
+        .set_key_schema(Some(key_schema(
+            &spec.partition_key,
+            spec.sort_key.as_ref(),
+        )?))
+        .set_attribute_definitions(Some(attribute_definitions(spec)?));
+    table = match spec.billing {
+        Billing::OnDemand => table.billing_mode(BillingMode::PayPerRequest),
+        Billing::Provisioned {
+            read_capacity,
+            write_capacity,
+        } => table
+            .billing_mode(BillingMode::Provisioned)
+            .provisioned_throughput(throughput(read_capacity, write_capacity)?),
+    };
+    for index in &spec.global_indexes {
+        table = table.global_secondary_indexes(global_index(index)?);
+    }
+    let bucket_source = S3BucketSource::builder()
+        .s3_bucket(&source.bucket)
+        .s3_key_prefix(&source.key_prefix)
+        .set_s3_bucket_owner(bucket_owner.map(str::to_string))
+        .build()
+        .map_err(|e| invalid_request(op, e))?;
+    let out = clients
+        .dynamodb
+        .import_table()
+        .s3_bucket_source(bucket_source)
+        .input_format(match source.format {
+            DataFormat::DynamodbJson => InputFormat::DynamodbJson,
+            DataFormat::Ion => InputFormat::Ion,
+            DataFormat::Csv => InputFormat::Csv,
+        })
+        .input_compression_type(match source.compression {
+            Compression::Gzip => InputCompressionType::Gzip,
+            Compression::Zstd => InputCompressionType::Zstd,
+            Compression::None => InputCompressionType::None,
+        })
+        .table_creation_parameters(table.build().map_err(|e| invalid_request(op, e))?)
+        .send()
+        .await
+        .map_err(|e| describe(op, e))?;
+    out.import_table_description()
+        .map(|d| ImportInfo {
+            source: source.url(),
+            ..ImportInfo::from_description(d)
+        })
+        .ok_or_else(|| {
+            AwsError::Call {
+                operation: op.to_string(),
+                message: "the answer holds no import description".to_string(),
+                kind: ErrorKind::Other,
+            }
+            .into()
+        })
+}
+
+pub async fn describe_import(clients: &Clients, arn: &str) -> Result<ImportInfo, AwsError> {
+    let out = clients
+        .dynamodb
+        .describe_import()
+        .import_arn(arn)
+        .send()
+        .await
+        .map_err(|e| describe("dynamodb:DescribeImport", e))?;
+    out.import_table_description()
+        .map(ImportInfo::from_description)
+        .ok_or_else(|| AwsError::Call {
+            operation: "dynamodb:DescribeImport".to_string(),
+            message: format!("no import {arn}"),
+            kind: ErrorKind::NotFound,
+        })
+}
+
+/// Waits until the import is no longer in progress; returns how it ended.
+pub async fn wait(
+    clients: &Clients,
+    arn: &str,
+    on_status: impl FnMut(&str),
+) -> Result<ImportInfo, TransferError> {
+    Ok(poll::until(
+        "import",
+        Pace::job(super::IMPORT_TIMEOUT),
+        on_status,
+        || false,
+        || async {
+            let info = describe_import(clients, arn).await?;
+            Ok(match info.status.as_str() {
+                "IN_PROGRESS" | "CANCELLING" => Poll::Pending(if info.processed_items > 0 {
+                    format!("{}, {} items processed", info.status, info.processed_items)
+                } else {
+                    info.status
+                }),
+                _ => Poll::Ready(info),
+            })
+        },
+    )
+    .await?)
+}
+
+/// Checks that `arn` is an import into the declared table (for `--resume`).
+pub async fn check_resume(
+    clients: &Clients,
+    stack: &Stack,
+    spec: &TableSpec,
+    arn: &str,
+) -> Result<ImportInfo, TransferError> {
+    let info = describe_import(clients, arn).await?;
+    let table = stack.physical_name(&spec.logical);
+    if info.table != table {
+        return Err(TransferError::OtherImport {
+            arn: arn.to_string(),
+            found: info.table,
+            table,
+        });
+    }
+    Ok(info)
+}
+
+/// Makes an imported table the stack's: tags it as owned, then plans the settings ImportTable
+/// cannot set (TTL, point-in-time recovery, stream, deletion protection, table class). The
+/// change is an in-place update or nothing; anything else is refused, never applied.
+pub async fn adopt(
+    clients: &Clients,
+    stack: &Stack,
+    spec: &TableSpec,
+) -> Result<Change, TransferError> {
+    let name = stack.physical_name(&spec.logical);
+    let Some((live, _)) = crate::live::read_table(clients, &name).await? else {
+        return Err(TransferError::NoTable { table: name });
+    };
+    match clients
+        .dynamodb
+        .tag_resource()
+        .resource_arn(&live.arn)
+        .set_tags(Some(tags(&stack.name, &spec.tags)?))
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if classify(&e) == ErrorKind::NotFound => {
+            return Err(TransferError::NoTable { table: name });
+        }
+        Err(e) => return Err(describe("dynamodb:TagResource", e).into()),
+    }
+    let live = crate::live::read_table(clients, &name)
+        .await?
+        .map(|(table, _)| table)
+        .ok_or(TransferError::NoTable {
+            table: name.clone(),
+        })?;
+    let change = plan_table(stack, spec, Some(&live));
+    match change.action {
+        Action::NoOp | Action::Update => Ok(change),
+        _ => Err(TransferError::ImportedTableDiffers {
+            table: name,
+            what: change.reason.clone().unwrap_or_else(|| {
+                change
+                    .changes
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::Client;
+    use aws_sdk_dynamodb::operation::describe_import::DescribeImportOutput;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+
+    fn described(status: ImportStatus, processed: i64, errors: i64) -> DescribeImportOutput {
+        DescribeImportOutput::builder()
+            .import_table_description(
+                ImportTableDescription::builder()
+                    .import_arn(
+                        "arn:aws:dynamodb:us-east-1:123456789012:table/shop-orders/import/01",
+                    )
+                    .table_arn("arn:aws:dynamodb:us-east-1:123456789012:table/shop-orders")
+                    .import_status(status)
+                    .processed_item_count(processed)
+                    .imported_item_count(processed - errors)
+                    .error_count(errors)
+                    .cloud_watch_log_group_arn(
+                        "arn:aws:logs:us-east-1:123456789012:log-group:/aws-dynamodb/imports",
+                    )
+                    .build(),
+            )
+            .build()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reports_progress_and_a_partly_failed_import() {
+        let describe = mock!(Client::describe_import)
+            .sequence()
+            .output(|| described(ImportStatus::InProgress, 0, 0))
+            .output(|| described(ImportStatus::InProgress, 0, 0))
+            .output(|| described(ImportStatus::InProgress, 100, 0))
+            .output(|| described(ImportStatus::Completed, 200, 2))
+            .build();
+        let clients = Clients::with_dynamodb(mock_client!(
+            aws_sdk_dynamodb,
+            RuleMode::MatchAny,
+            [&describe]
+        ));
+        let mut statuses = Vec::new();
+
+        let info = wait(&clients, "arn", |s| statuses.push(s.to_string()))
+            .await
+            .unwrap();
+
+        assert_eq!(
+            statuses,
+            ["IN_PROGRESS", "IN_PROGRESS, 100 items processed"]
+        );
+        assert!(info.completed());
+        assert!(!info.clean(), "two items were left out");
+        assert_eq!((info.processed_items, info.imported_items), (200, 198));
+        assert_eq!(info.table, "shop-orders");
+        assert!(info.log_group.is_some());
+    }
+
+    #[test]
+    fn compression_comes_from_the_file_names() {
+        assert_eq!(compression_of("seed/part-0001.json.gz"), Compression::Gzip);
+        assert_eq!(compression_of("seed/part.zst"), Compression::Zstd);
+        assert_eq!(compression_of("seed/part.csv"), Compression::None);
+    }
+}

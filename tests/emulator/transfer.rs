@@ -1,0 +1,420 @@
+//! export-table, exports and import-table: table data to S3 and back through the real binary.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+
+use crate::support::Project;
+
+const BUCKET: &str = "exports";
+
+/// `{name}` is the stack's name: the same file under two names is two stacks.
+fn stack(name: &str) -> String {
+    format!(
+        r#"
+[stack]
+name = "{name}"
+
+[tables.orders]
+partition_key = {{ name = "pk", type = "string" }}
+sort_key = {{ name = "sk", type = "number" }}
+ttl_attribute = "expires_at"
+stream = "new-image"
+point_in_time_recovery = true
+deletion_protection = false
+tags = {{ team = "core" }}
+
+[[tables.orders.global_indexes]]
+name = "by-customer"
+partition_key = {{ name = "customer", type = "string" }}
+"#
+    )
+}
+
+type Item = BTreeMap<String, AttributeValue>;
+
+fn put_items(project: &Project, table: &str, count: usize) {
+    for i in 0..count {
+        let mut request = project
+            .dynamodb()
+            .put_item()
+            .table_name(table)
+            .item("pk", AttributeValue::S(format!("order-{i}")))
+            .item("sk", AttributeValue::N(i.to_string()))
+            .item("customer", AttributeValue::S(format!("c{}", i % 3)))
+            .item("paid", AttributeValue::Bool(i % 2 == 0))
+            .item(
+                "lines",
+                AttributeValue::L(vec![
+                    AttributeValue::S("apple".into()),
+                    AttributeValue::N("1.5".into()),
+                ]),
+            );
+        if i % 4 == 0 {
+            request = request.item("note", AttributeValue::S(format!("note {i}")));
+        }
+        project.block_on(request.send()).unwrap();
+    }
+}
+
+fn items(project: &Project, table: &str) -> Vec<Item> {
+    let out = project
+        .block_on(project.dynamodb().scan().table_name(table).send())
+        .unwrap();
+    let mut items: Vec<Item> = out
+        .items()
+        .iter()
+        .map(|i| i.clone().into_iter().collect())
+        .collect();
+    items.sort_by_key(|i| format!("{:?}", i.get("pk")));
+    items
+}
+
+fn create_bucket(project: &Project, name: &str, region: Option<&str>) {
+    let mut request = project.s3().create_bucket().bucket(name);
+    if let Some(region) = region {
+        request = request.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    project.block_on(request.send()).unwrap();
+}
+
+fn json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+fn table_tags(project: &Project, table: &str) -> BTreeMap<String, String> {
+    let ddb = project.dynamodb();
+    let described = project
+        .block_on(ddb.describe_table().table_name(table).send())
+        .unwrap();
+    let arn = described.table().unwrap().table_arn().unwrap().to_string();
+    let tags = project
+        .block_on(ddb.list_tags_of_resource().resource_arn(arn).send())
+        .unwrap();
+    tags.tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+#[test]
+fn export_then_import_into_a_fresh_stack_gives_every_item_back() {
+    let project = Project::new(&stack("shop"));
+    project.apply_converges();
+    put_items(&project, "shop-orders", 25);
+    create_bucket(&project, BUCKET, None);
+
+    let run = project.run(&[
+        "export-table",
+        "orders",
+        "--bucket",
+        BUCKET,
+        "--output",
+        "json",
+    ]);
+    run.success();
+    let export = json(&run.stdout);
+    assert_eq!(export["status"], "COMPLETED");
+    assert_eq!(export["table"], "shop-orders");
+    assert_eq!(export["item_count"], 25);
+    assert!(export["billed_size_bytes"].as_i64().is_some(), "{export}");
+    let manifest = export["manifest"].as_str().unwrap().to_string();
+    assert!(
+        manifest.starts_with("s3://exports/shop-orders/AWSDynamoDB/")
+            && manifest.ends_with("/manifest-summary.json"),
+        "{manifest}"
+    );
+
+    // The text form says the same and how to import it.
+    let run = project.run(&[
+        "export-table",
+        "orders",
+        "--bucket",
+        BUCKET,
+        "--prefix",
+        "text",
+    ]);
+    run.success();
+    assert!(
+        run.stdout.contains("Export complete: shop-orders"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("items:    25"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("stackctl import-table orders --from s3://exports/text/AWSDynamoDB/"),
+        "{}",
+        run.stdout
+    );
+
+    // The same declaration under another stack name: a new, empty stack.
+    project.set_stack(&stack("copy"));
+    let (run, requests) = project.requests(&[
+        "import-table",
+        "orders",
+        "--from",
+        &manifest,
+        "--output",
+        "json",
+    ]);
+    run.success();
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| *r == "dynamodb:ImportTable")
+            .count(),
+        1
+    );
+    let report = json(&run.stdout);
+    assert_eq!(report["import"]["status"], "COMPLETED");
+    assert_eq!(report["import"]["imported_items"], 25);
+    assert_eq!(report["import"]["errors"], 0);
+    let settings: Vec<&str> = report["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    for setting in ["point_in_time_recovery", "stream", "ttl_attribute"] {
+        assert!(settings.contains(&setting), "{settings:?}");
+    }
+
+    assert_eq!(
+        items(&project, "copy-orders"),
+        items(&project, "shop-orders")
+    );
+    assert_eq!(items(&project, "copy-orders").len(), 25);
+    let tags = table_tags(&project, "copy-orders");
+    assert_eq!(tags.get("stackctl:stack").map(String::as_str), Some("copy"));
+    assert_eq!(tags.get("team").map(String::as_str), Some("core"));
+    assert_eq!(project.pitr_status("copy-orders"), "ENABLED");
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn incremental_exports_and_the_export_list() {
+    let project = Project::new(&stack("shop"));
+    project.apply_converges();
+    put_items(&project, "shop-orders", 3);
+    create_bucket(&project, BUCKET, None);
+
+    project
+        .run(&["export-table", "orders", "--bucket", BUCKET])
+        .success();
+    let run = project.run(&[
+        "export-table",
+        "orders",
+        "--bucket",
+        BUCKET,
+        "--incremental",
+        "--from",
+        "2026-01-01T00:00:00Z",
+        "--output",
+        "json",
+    ]);
+    run.success();
+    let export = json(&run.stdout);
+    assert_eq!(export["type"], "INCREMENTAL_EXPORT");
+    assert_eq!(export["status"], "COMPLETED");
+
+    let run = project.run(&["exports", "orders", "--output", "json"]);
+    run.success();
+    let list = json(&run.stdout);
+    let kinds: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{list}");
+    assert!(kinds.contains(&"FULL_EXPORT") && kinds.contains(&"INCREMENTAL_EXPORT"));
+    for export in list.as_array().unwrap() {
+        assert_eq!(export["status"], "COMPLETED");
+        assert_eq!(export["location"], "s3://exports/shop-orders");
+    }
+    let run = project.run(&["exports", "orders"]);
+    run.success();
+    assert!(run.stdout.contains("COMPLETED"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("s3://exports/shop-orders"),
+        "{}",
+        run.stdout
+    );
+
+    // --from without --incremental is a usage error.
+    project
+        .run(&["export-table", "orders", "--bucket", BUCKET, "--from", "0"])
+        .code(1);
+}
+
+#[test]
+fn export_refuses_before_starting_without_pitr_or_bucket() {
+    let project = Project::new(&stack("shop").replace("point_in_time_recovery = true", ""));
+    project.apply_converges();
+    create_bucket(&project, BUCKET, None);
+
+    let (run, requests) = project.requests(&["export-table", "orders", "--bucket", BUCKET]);
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("point-in-time recovery is off for table shop-orders"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("point_in_time_recovery = true under [tables.orders]"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !requests.iter().any(|r| r.contains("Export")),
+        "{requests:?}"
+    );
+
+    project.set_stack(&stack("shop"));
+    project.apply_converges();
+    let (run, requests) = project.requests(&["export-table", "orders", "--bucket", "no-such"]);
+    run.code(1);
+    assert!(
+        run.stderr.contains("S3 bucket no-such does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !requests.iter().any(|r| r.contains("Export")),
+        "{requests:?}"
+    );
+
+    create_bucket(&project, "west", Some("us-west-2"));
+    let run = project.run(&["export-table", "orders", "--bucket", "west"]);
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("S3 bucket west is in us-west-2, the table in us-east-1"),
+        "{}",
+        run.stderr
+    );
+
+    let run = project.run(&["export-table", "order", "--bucket", BUCKET]);
+    run.code(1);
+    assert!(
+        run.stderr.contains("did you mean orders?"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn import_refuses_an_existing_table_and_local_indexes() {
+    let project = Project::new(&stack("shop"));
+    project.apply_converges();
+    create_bucket(&project, BUCKET, None);
+
+    let (run, requests) =
+        project.requests(&["import-table", "orders", "--from", "s3://exports/any"]);
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("table shop-orders already exists (owned by stack shop)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !requests.iter().any(|r| r.contains("Import")),
+        "{requests:?}"
+    );
+
+    project.set_stack(&format!(
+        "{}\n[[tables.orders.local_indexes]]\nname = \"by-paid\"\nsort_key = {{ name = \"paid\", type = \"string\" }}\n",
+        stack("other")
+    ));
+    let run = project.run(&["import-table", "orders", "--from", "s3://exports/any"]);
+    run.code(1);
+    assert!(
+        run.stderr.contains("ImportTable cannot create"),
+        "{}",
+        run.stderr
+    );
+
+    project.set_stack(&stack("other"));
+    let run = project.run(&["import-table", "orders", "--from", "s3://exports/nothing"]);
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("found no data to import under s3://exports/nothing"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn import_plain_files_without_waiting_then_resume() {
+    let project = Project::new(&stack("shop"));
+    create_bucket(&project, BUCKET, None);
+    let lines: String = (0..4)
+        .map(|i| {
+            format!(
+                "{{\"Item\": {{\"pk\": {{\"S\": \"o{i}\"}}, \"sk\": {{\"N\": \"{i}\"}}, \"customer\": {{\"S\": \"c\"}}}}}}\n"
+            )
+        })
+        .collect();
+    project
+        .block_on(
+            project
+                .s3()
+                .put_object()
+                .bucket(BUCKET)
+                .key("seed/orders.json")
+                .body(ByteStream::from(lines.into_bytes()))
+                .send(),
+        )
+        .unwrap();
+
+    let run = project.run(&[
+        "import-table",
+        "orders",
+        "--from",
+        "s3://exports/seed",
+        "--no-wait",
+        "--output",
+        "json",
+    ]);
+    run.success();
+    let started = json(&run.stdout);
+    let arn = started["import"]["arn"].as_str().unwrap().to_string();
+    assert_eq!(started["import"]["source"], "s3://exports/seed/");
+    // Not the stack's until it is finished.
+    assert!(!table_tags(&project, "shop-orders").contains_key("stackctl:stack"));
+
+    let run = project.run(&["import-table", "orders", "--resume", &arn]);
+    run.success();
+    assert!(
+        run.stdout.contains("4 processed, 4 imported, 0 errors"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(items(&project, "shop-orders").len(), 4);
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+
+    // Resuming again is harmless; an ARN for another table is refused.
+    project
+        .run(&["import-table", "orders", "--resume", &arn])
+        .success();
+    project.set_stack(&stack("other"));
+    let run = project.run(&["import-table", "orders", "--resume", &arn]);
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("loads table shop-orders, not other-orders"),
+        "{}",
+        run.stderr
+    );
+}
