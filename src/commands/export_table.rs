@@ -61,11 +61,13 @@ pub async fn run(args: &ExportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     }
     if info.failed() || !info.completed() {
         miette::bail!(
-            "export {} ended {}: {}: {}",
+            "export {} ended {}{}",
             info.arn,
             info.status,
-            info.failure_code.as_deref().unwrap_or("no failure code"),
-            info.failure_message.as_deref().unwrap_or("no message")
+            crate::transfer::failure(
+                info.failure_code.as_deref(),
+                info.failure_message.as_deref()
+            )
         );
     }
     Ok(ExitStatus::Success)

@@ -101,11 +101,13 @@ pub async fn run(args: &ImportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     }
     if !info.completed() {
         miette::bail!(
-            "import {} ended {}: {}: {}",
+            "import {} ended {}{}",
             info.arn,
             info.status,
-            info.failure_code.as_deref().unwrap_or("no failure code"),
-            info.failure_message.as_deref().unwrap_or("no message")
+            crate::transfer::failure(
+                info.failure_code.as_deref(),
+                info.failure_message.as_deref()
+            )
         );
     }
     if !info.clean() {

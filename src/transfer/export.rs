@@ -77,11 +77,7 @@ impl ExportInfo {
     }
 
     fn from_description(d: &ExportDescription) -> Self {
-        let table = d
-            .table_arn()
-            .and_then(|arn| arn.rsplit_once(":table/"))
-            .map(|(_, rest)| rest.split('/').next().unwrap_or(rest).to_string())
-            .unwrap_or_default();
+        let table = super::table_of(d.table_arn());
         let location = S3Url::new(
             d.s3_bucket().unwrap_or_default(),
             d.s3_prefix().unwrap_or_default(),

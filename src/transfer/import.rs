@@ -97,11 +97,7 @@ impl ImportInfo {
             .unwrap_or_default();
         ImportInfo {
             arn: d.import_arn().unwrap_or_default().to_string(),
-            table: d
-                .table_arn()
-                .and_then(|arn| arn.rsplit_once(":table/"))
-                .map(|(_, rest)| rest.split('/').next().unwrap_or(rest).to_string())
-                .unwrap_or_default(),
+            table: super::table_of(d.table_arn()),
             status: d
                 .import_status()
                 .map_or("UNKNOWN", ImportStatus::as_str)

@@ -176,6 +176,22 @@ pub fn parse_time(s: &str) -> Result<DateTime, String> {
         .map_err(|_| format!("'{s}' is not a time: use RFC 3339, like 2026-11-24T10:00:00Z"))
 }
 
+/// The table's name in a table ARN, or in the ARN of something under it (`…:table/T/export/ID`).
+pub fn table_of(arn: Option<&str>) -> String {
+    arn.and_then(|arn| arn.rsplit_once(":table/"))
+        .map(|(_, rest)| rest.split('/').next().unwrap_or(rest).to_string())
+        .unwrap_or_default()
+}
+
+/// `: CODE: message` from what AWS said about a failed job, or nothing.
+pub fn failure(code: Option<&str>, message: Option<&str>) -> String {
+    [code, message]
+        .into_iter()
+        .flatten()
+        .map(|part| format!(": {part}"))
+        .collect()
+}
+
 pub fn format_time(t: &DateTime) -> String {
     t.fmt(Format::DateTime)
         .unwrap_or_else(|_| t.secs().to_string())

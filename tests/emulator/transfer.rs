@@ -84,6 +84,20 @@ fn create_bucket(project: &Project, name: &str, region: Option<&str>) {
     project.block_on(request.send()).unwrap();
 }
 
+fn put_object(project: &Project, key: &str, body: &str) {
+    project
+        .block_on(
+            project
+                .s3()
+                .put_object()
+                .bucket(BUCKET)
+                .key(key)
+                .body(ByteStream::from(body.as_bytes().to_vec()))
+                .send(),
+        )
+        .unwrap();
+}
+
 fn json(stdout: &str) -> serde_json::Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
@@ -366,17 +380,7 @@ fn import_plain_files_without_waiting_then_resume() {
             )
         })
         .collect();
-    project
-        .block_on(
-            project
-                .s3()
-                .put_object()
-                .bucket(BUCKET)
-                .key("seed/orders.json")
-                .body(ByteStream::from(lines.into_bytes()))
-                .send(),
-        )
-        .unwrap();
+    put_object(&project, "seed/orders.json", &lines);
 
     let run = project.run(&[
         "import-table",
@@ -417,4 +421,19 @@ fn import_plain_files_without_waiting_then_resume() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_failed_import_exits_non_zero_with_the_reason() {
+    let project = Project::new(&stack("shop"));
+    create_bucket(&project, BUCKET, None);
+    // The second item has no sort key.
+    let lines = "{\"Item\": {\"pk\": {\"S\": \"a\"}, \"sk\": {\"N\": \"1\"}}}\n{\"Item\": {\"pk\": {\"S\": \"b\"}}}\n";
+    put_object(&project, "bad/items.json", lines);
+
+    let run = project.run(&["import-table", "orders", "--from", "s3://exports/bad/"]);
+    run.code(1);
+    assert!(run.stderr.contains("ended FAILED: "), "{}", run.stderr);
+    // The table is not adopted: nothing was tagged as the stack's.
+    assert!(!table_tags(&project, "shop-orders").contains_key("stackctl:stack"));
 }
