@@ -42,8 +42,8 @@ pub enum Command {
     Validate(FileArgs),
     /// Show what apply would change
     Plan(PlanArgs),
-    /// Show the plan, then carry it out
-    Apply(ApplyArgs),
+    /// Show the plan, then carry it out; or apply a plan saved by `plan --out`
+    Apply(ApplyPlanArgs),
     /// Delete every resource the stack owns
     Destroy(ApplyArgs),
     /// Show the stack's outputs: the API's URL, table and function names and ARNs
@@ -93,6 +93,19 @@ pub struct PlanArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    /// Also save the plan (JSON, with where it was made) for `stackctl apply FILE`
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyPlanArgs {
+    /// A plan saved by `stackctl plan --out`: apply exactly it, after checking that it still
+    /// holds (no confirmation asked: the plan was the review)
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan: Option<PathBuf>,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
 }
 
 #[derive(Debug, Args)]

@@ -32,6 +32,7 @@ pub struct Clients {
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub s3: aws_sdk_s3::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub sts: aws_sdk_sts::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
@@ -98,8 +99,20 @@ impl Clients {
             tagging: client!(aws_sdk_resourcegroupstagging, &config, log),
             s3,
             ssm: client!(aws_sdk_ssm, &config, log),
+            sts: client!(aws_sdk_sts, &config, log),
             logs: client!(aws_sdk_cloudwatchlogs, &config, log),
         })
+    }
+
+    /// The account the credentials belong to.
+    pub async fn account(&self) -> Result<String, AwsError> {
+        let me = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| describe("sts:GetCallerIdentity", e))?;
+        Ok(me.account().unwrap_or_default().to_string())
     }
 
     /// Clients for unit tests: `dynamodb` as given (a mock), the others unusable.
@@ -119,6 +132,7 @@ impl Clients {
             tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
             s3: aws_sdk_s3::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
         }
     }

@@ -1,23 +1,106 @@
 //! `stackctl apply`: plan, check that the plan may run, confirm, carry it out, report.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Instant;
 
-use miette::Result;
+use miette::{IntoDiagnostic, Result};
 
 use super::progress::Progress;
-use super::{ExitStatus, build_packages, confirm, hashes, load_stack, stdout_style};
+use super::{
+    ExitStatus, build_packages, confirm, hashes, load_stack, stack_file_sha256, stdout_style,
+};
 use crate::apply::{self, Outcome};
 use crate::aws::Clients;
 use crate::cli::{ApplyArgs, AwsArgs};
 use crate::package::Package;
+use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{Plan, render};
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     let stack = load_stack(&args.file.file)?;
     let packages = build_packages(&stack)?;
     let (clients, plan) = super::plan::make(&stack, &hashes(&packages), aws).await?;
-    execute(&clients, &plan, &packages, args, "Apply these changes?").await
+    execute(
+        &clients,
+        &plan,
+        &packages,
+        args,
+        Some("Apply these changes?"),
+    )
+    .await
+}
+
+/// `apply FILE`: applies a saved plan once the stack file, account, region and every resource
+/// it changes are as they were when it was made.
+pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
+    let text = std::fs::read_to_string(file)
+        .into_diagnostic()
+        .map_err(|e| e.wrap_err(format!("cannot read the plan {}", file.display())))?;
+    let saved = SavedPlan::parse(&text).map_err(|e| {
+        miette::miette!(
+            help = "save a plan with `stackctl plan --out FILE`",
+            "{} is not a plan stackctl can apply: {e}",
+            file.display()
+        )
+    })?;
+    let Some(origin) = &saved.origin else {
+        miette::bail!(
+            help = "save the plan with `stackctl plan --out FILE`; `--output json` is for reading",
+            "{} has no origin: it was not saved by `plan --out`",
+            file.display()
+        );
+    };
+    let stale = |what: String| {
+        miette::miette!(
+            help = "make a new plan with `stackctl plan --out FILE` and review it",
+            "plan is stale: {what}; nothing was changed"
+        )
+    };
+    if stack_file_sha256(&args.file.file)? != origin.stack_file_sha256 {
+        return Err(stale(format!(
+            "{} differs from the {} the plan was made from",
+            args.file.file.display(),
+            origin.stack_file
+        )));
+    }
+    let stack = load_stack(&args.file.file)?;
+    let packages = build_packages(&stack)?;
+    let (clients, mut plan) = super::plan::make(&stack, &hashes(&packages), aws).await?;
+    if plan.stack != saved.stack {
+        return Err(stale(format!(
+            "it was made for stack {}, the stack file now names {}",
+            saved.stack, plan.stack
+        )));
+    }
+    if plan.region != saved.region {
+        return Err(stale(format!(
+            "it was made for region {}, this apply targets {}",
+            saved.region, plan.region
+        )));
+    }
+    let account = clients.account().await?;
+    if account != origin.account {
+        return Err(stale(format!(
+            "it was made for account {}, these credentials are for {account}",
+            origin.account
+        )));
+    }
+    let reasons = saved::stale(&saved, &plan);
+    if !reasons.is_empty() {
+        for reason in &reasons[1..] {
+            eprintln!("  also: {reason}");
+        }
+        return Err(stale(reasons[0].clone()));
+    }
+    let left = saved::restrict(&mut plan, &saved);
+    if !left.is_empty() {
+        println!(
+            "Not in the saved plan, left alone (changed since it was made): {}\n",
+            left.join(", ")
+        );
+    }
+    execute(&clients, &plan, &packages, args, None).await
 }
 
 /// Shows `plan`, refuses it when it may not run, and otherwise applies it. Shared with destroy.
@@ -26,7 +109,7 @@ pub async fn execute(
     plan: &Plan,
     packages: &BTreeMap<String, Package>,
     args: &ApplyArgs,
-    question: &str,
+    question: Option<&str>,
 ) -> Result<ExitStatus> {
     print!("{}", render::text(plan, stdout_style()));
     if !plan.blockers.is_empty() {
@@ -49,7 +132,9 @@ pub async fn execute(
             losses.join(", ")
         );
     }
-    if !confirm(question, args.yes)? {
+    if let Some(question) = question
+        && !confirm(question, args.yes)?
+    {
         println!("Apply cancelled; nothing was changed.");
         return Ok(ExitStatus::Failure);
     }

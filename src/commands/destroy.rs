@@ -27,7 +27,7 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         &plan,
         &packages,
         args,
-        &format!("Destroy every resource of stack {}?", empty.name),
+        Some(&format!("Destroy every resource of stack {}?", empty.name)),
     )
     .await
 }

@@ -47,7 +47,10 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Validate(args) => validate::run(&args.file),
         Command::Plan(args) => plan::run(&args, &cli.aws).await,
-        Command::Apply(args) => apply::run(&args, &cli.aws).await,
+        Command::Apply(args) => match &args.plan {
+            Some(file) => apply::run_saved(file, &args.apply, &cli.aws).await,
+            None => apply::run(&args.apply, &cli.aws).await,
+        },
         Command::Destroy(args) => destroy::run(&args, &cli.aws).await,
         Command::Outputs(args) => outputs::run(&args, &cli.aws).await,
         Command::ExportTable(args) => export_table::run(&args, &cli.aws).await,
@@ -86,6 +89,18 @@ fn build_packages(stack: &Stack) -> Result<BTreeMap<String, Package>> {
             Ok((f.logical.clone(), package))
         })
         .collect()
+}
+
+/// The SHA-256 (hex) of the stack file's bytes: a saved plan names the version it was made from.
+fn stack_file_sha256(path: &Path) -> Result<String> {
+    use sha2::Digest;
+    let bytes = std::fs::read(path)
+        .into_diagnostic()
+        .map_err(|e| e.wrap_err(format!("cannot read {}", path.display())))?;
+    Ok(sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 fn hashes(packages: &BTreeMap<String, Package>) -> BTreeMap<String, String> {

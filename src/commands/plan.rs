@@ -1,20 +1,31 @@
 //! `stackctl plan`: read the file and live AWS, print what apply would do.
 
-use miette::Result;
+use std::path::Path;
+use std::time::SystemTime;
 
-use super::{ExitStatus, build_packages, clients, hashes, load_stack, stdout_style};
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
+use miette::{IntoDiagnostic, Result};
+
+use super::{
+    ExitStatus, build_packages, clients, hashes, load_stack, stack_file_sha256, stdout_style,
+};
 use crate::aws::Clients;
 use crate::cli::{AwsArgs, OutputFormat, PlanArgs};
+use crate::plan::json::Origin;
 use crate::plan::{self, Plan, json, render};
 use crate::{live, stack::Stack};
 
 pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     let stack = load_stack(&args.file.file)?;
     let packages = build_packages(&stack)?;
-    let (_, plan) = make(&stack, &hashes(&packages), aws).await?;
+    let (clients, plan) = make(&stack, &hashes(&packages), aws).await?;
     match args.output {
         OutputFormat::Text => print!("{}", render::text(&plan, stdout_style())),
         OutputFormat::Json => println!("{}", json::render(&plan)),
+    }
+    if let Some(out) = &args.out {
+        save(&plan, &clients, args, out).await?;
     }
     Ok(if !plan.blockers.is_empty() {
         ExitStatus::Failure
@@ -23,6 +34,30 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// Writes the plan with where it was made, so that `apply FILE` can check it still holds.
+async fn save(plan: &Plan, clients: &Clients, args: &PlanArgs, out: &Path) -> Result<()> {
+    let origin = Origin {
+        stackctl_version: env!("CARGO_PKG_VERSION").to_string(),
+        stack_file: args.file.file.display().to_string(),
+        stack_file_sha256: stack_file_sha256(&args.file.file)?,
+        env: None,
+        account: clients.account().await?,
+        created_at: DateTime::from(SystemTime::now())
+            .fmt(Format::DateTime)
+            .unwrap_or_default(),
+    };
+    std::fs::write(out, json::render_saved(plan, &origin) + "\n")
+        .into_diagnostic()
+        .map_err(|e| e.wrap_err(format!("cannot write the plan to {}", out.display())))?;
+    if args.output == OutputFormat::Text {
+        println!(
+            "\nSaved the plan to {0}; apply exactly it with: stackctl apply {0}",
+            out.display()
+        );
+    }
+    Ok(())
 }
 
 /// Reads live state and builds the plan for `stack`.

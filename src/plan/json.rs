@@ -1,6 +1,6 @@
 //! The plan as machines read it. `format_version` changes whenever a field changes meaning.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Action, AttrChange, Attrs, Blocker, Plan, Summary};
 
@@ -14,7 +14,32 @@ pub struct JsonPlan<'a> {
     pub has_changes: bool,
     pub summary: Summary,
     pub changes: Vec<JsonChange<'a>>,
-    pub blockers: &'a [Blocker],
+    pub blockers: Vec<JsonBlocker<'a>>,
+    /// Only in a saved plan (`plan --out`): what apply checks before it applies the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<&'a Origin>,
+}
+
+/// Where a saved plan was made. `apply PLAN` refuses the file when any of it differs now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub stackctl_version: String,
+    /// The stack file as named on the command line, and the SHA-256 of its bytes.
+    pub stack_file: String,
+    pub stack_file_sha256: String,
+    /// The environment (`--env`), if any.
+    pub env: Option<String>,
+    pub account: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+#[derive(Serialize)]
+pub struct JsonBlocker<'a> {
+    /// Written as in `changes` (`table.orders`).
+    pub address: String,
+    pub message: &'a str,
+    pub help: &'a str,
 }
 
 #[derive(Serialize)]
@@ -34,8 +59,9 @@ pub struct JsonChange<'a> {
     pub depends_on: Vec<String>,
 }
 
-pub fn to_json(plan: &Plan) -> JsonPlan<'_> {
+pub fn to_json<'a>(plan: &'a Plan, origin: Option<&'a Origin>) -> JsonPlan<'a> {
     JsonPlan {
+        origin,
         format_version: FORMAT_VERSION,
         stack: &plan.stack,
         region: &plan.region,
@@ -65,10 +91,23 @@ pub fn to_json(plan: &Plan) -> JsonPlan<'_> {
                 }
             })
             .collect(),
-        blockers: &plan.blockers,
+        blockers: plan.blockers.iter().map(blocker).collect(),
+    }
+}
+
+fn blocker(b: &Blocker) -> JsonBlocker<'_> {
+    JsonBlocker {
+        address: b.address.to_string(),
+        message: &b.message,
+        help: &b.help,
     }
 }
 
 pub fn render(plan: &Plan) -> String {
-    serde_json::to_string_pretty(&to_json(plan)).expect("a plan always serializes")
+    serde_json::to_string_pretty(&to_json(plan, None)).expect("a plan always serializes")
+}
+
+/// The plan as `plan --out` saves it: the JSON form with its origin.
+pub fn render_saved(plan: &Plan, origin: &Origin) -> String {
+    serde_json::to_string_pretty(&to_json(plan, Some(origin))).expect("a plan always serializes")
 }

@@ -9,6 +9,7 @@ mod function;
 pub mod json;
 pub mod render;
 mod role;
+pub mod saved;
 mod table;
 mod value;
 

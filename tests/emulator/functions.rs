@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::support::Project;
+use crate::support::{Project, writes};
 
 const APP: &str = r#"
 [stack]
@@ -42,20 +42,6 @@ fn project() -> Project {
         )
         .unwrap();
     project
-}
-
-const WRITES: &[&str] = &[
-    "Create", "Update", "Put", "Delete", "Add", "Remove", "Tag", "Untag", "Attach", "Detach",
-];
-
-fn writes(requests: &[String]) -> Vec<&String> {
-    requests
-        .iter()
-        .filter(|r| {
-            let op = r.split(':').nth(1).unwrap_or_default();
-            WRITES.iter().any(|w| op.starts_with(w))
-        })
-        .collect()
 }
 
 #[test]

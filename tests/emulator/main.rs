@@ -8,3 +8,4 @@ mod foundation;
 mod functions;
 mod tables;
 mod transfer;
+mod workflow;

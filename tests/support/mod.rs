@@ -161,6 +161,21 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+const WRITES: &[&str] = &[
+    "Create", "Update", "Put", "Delete", "Add", "Remove", "Tag", "Untag", "Attach", "Detach",
+];
+
+/// The requests among `requests` (from [`Project::requests`]) that change something.
+pub fn writes(requests: &[String]) -> Vec<&String> {
+    requests
+        .iter()
+        .filter(|r| {
+            let op = r.split(':').nth(1).unwrap_or_default();
+            WRITES.iter().any(|w| op.starts_with(w))
+        })
+        .collect()
+}
+
 /// A folder with a stack file and function code, and an emulator of its own.
 pub struct Project {
     pub dir: tempfile::TempDir,

@@ -1,0 +1,128 @@
+//! Saved plans (`plan --out FILE`, `apply FILE`): reading one back, and checking that it still
+//! describes what apply would do now.
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use super::json::{FORMAT_VERSION, Origin, to_json};
+use super::{Action, Plan};
+
+/// The parts of a saved plan that apply needs.
+#[derive(Debug, Deserialize)]
+pub struct SavedPlan {
+    pub stack: String,
+    pub region: String,
+    pub origin: Option<Origin>,
+    pub changes: Vec<SavedChange>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SavedChange {
+    pub address: String,
+    pub action: Action,
+    #[serde(default)]
+    pub before: Json,
+    #[serde(default)]
+    pub after: Json,
+}
+
+impl SavedPlan {
+    pub fn parse(text: &str) -> Result<SavedPlan, String> {
+        let version: Json = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        match version.get("format_version").and_then(Json::as_str) {
+            Some(FORMAT_VERSION) => {}
+            Some(other) => {
+                return Err(format!(
+                    "its format_version is {other}; this stackctl reads {FORMAT_VERSION}"
+                ));
+            }
+            None => return Err("it has no format_version: not a stackctl plan".to_string()),
+        }
+        serde_json::from_value(version).map_err(|e| e.to_string())
+    }
+
+    fn touched(&self) -> impl Iterator<Item = &SavedChange> {
+        self.changes.iter().filter(|c| c.action != Action::NoOp)
+    }
+}
+
+/// Why the saved plan no longer holds: one line per resource it changes that is different
+/// now. Empty when a plan made now does the same to each of them.
+pub fn stale(saved: &SavedPlan, fresh: &Plan) -> Vec<String> {
+    let fresh = fresh_changes(fresh);
+    let mut reasons = Vec::new();
+    for change in saved.touched() {
+        let Some(now) = fresh
+            .iter()
+            .find(|c| c["address"] == change.address.as_str())
+        else {
+            reasons.push(format!("{} is no longer in the plan", change.address));
+            continue;
+        };
+        if change.before.is_null() && !now["before"].is_null() {
+            reasons.push(format!(
+                "{} exists now (was this plan applied already?)",
+                change.address
+            ));
+        } else if now["before"] != change.before {
+            let attrs = differing(&change.before, &now["before"]);
+            reasons.push(if attrs.is_empty() {
+                format!("{} changed since the plan was made", change.address)
+            } else {
+                format!(
+                    "{} changed since the plan was made ({})",
+                    change.address,
+                    attrs.join(", ")
+                )
+            });
+        } else if now["action"] != serde_json::to_value(change.action).unwrap_or_default()
+            || now["after"] != change.after
+        {
+            reasons.push(format!(
+                "{} would now be changed differently",
+                change.address
+            ));
+        }
+    }
+    reasons
+}
+
+/// Leaves in `fresh` only the changes the saved plan makes; returns the addresses that have
+/// other changes now (drift since the plan), which this apply leaves alone.
+pub fn restrict(fresh: &mut Plan, saved: &SavedPlan) -> Vec<String> {
+    let mut left = Vec::new();
+    for change in &mut fresh.changes {
+        let address = change.address.to_string();
+        if change.action != Action::NoOp && !saved.touched().any(|c| c.address == address) {
+            left.push(address);
+            change.action = Action::NoOp;
+        }
+    }
+    left
+}
+
+fn fresh_changes(plan: &Plan) -> Vec<Json> {
+    match serde_json::to_value(to_json(plan, None)) {
+        Ok(Json::Object(mut plan)) => match plan.remove("changes") {
+            Some(Json::Array(changes)) => changes,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// Names of the attributes whose values differ between two `before` objects.
+fn differing(a: &Json, b: &Json) -> Vec<String> {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .cloned()
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
