@@ -75,6 +75,9 @@ pub struct FileArgs {
         value_name = "FILE"
     )]
     pub file: PathBuf,
+    /// The environment: its [env.NAME] overlay on the stack file, as a stack of its own
+    #[arg(long, env = "STACKCTL_ENV", value_name = "NAME")]
+    pub env: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -143,3 +143,21 @@ fn the_example_stacks_are_valid() {
         assert_eq!(run.stdout, format!("{file} is valid: {summary}\n"));
     }
 }
+
+#[test]
+fn environment_overlays_name_only_what_the_base_declares() {
+    insta::assert_snapshot!(errors_of("env.toml"));
+    // An environment the file does not declare.
+    let run = stackctl(
+        fixtures(),
+        None,
+        &["validate", "-f", "../../../stack.toml", "--env", "qa"],
+    );
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("no environment \"qa\" in the stack file"),
+        "{}",
+        run.stderr
+    );
+}

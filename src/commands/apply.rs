@@ -18,7 +18,7 @@ use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{Plan, render};
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
-    let stack = load_stack(&args.file.file)?;
+    let stack = load_stack(&args.file)?;
     let packages = build_packages(&stack)?;
     let (clients, plan) = super::plan::make(&stack, &hashes(&packages), aws).await?;
     execute(
@@ -64,7 +64,14 @@ pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<E
             origin.stack_file
         )));
     }
-    let stack = load_stack(&args.file.file)?;
+    if args.file.env != origin.env {
+        return Err(stale(format!(
+            "it was made for environment {}, this apply is for {}",
+            origin.env.as_deref().unwrap_or("(none)"),
+            args.file.env.as_deref().unwrap_or("(none)")
+        )));
+    }
+    let stack = load_stack(&args.file)?;
     let packages = build_packages(&stack)?;
     let (clients, mut plan) = super::plan::make(&stack, &hashes(&packages), aws).await?;
     if plan.stack != saved.stack {

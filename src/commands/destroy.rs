@@ -7,7 +7,7 @@ use crate::cli::{ApplyArgs, AwsArgs};
 use crate::stack::Stack;
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
-    let declared = load_stack(&args.file.file)?;
+    let declared = load_stack(&args.file)?;
     let empty = Stack {
         tables: Vec::new(),
         functions: Vec::new(),

@@ -24,7 +24,7 @@ struct Report<'a> {
 }
 
 pub async fn run(args: &ImportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
-    let stack = load_stack(&args.file.file)?;
+    let stack = load_stack(&args.file)?;
     let spec = declared_table(&stack, &args.table, &args.file.file)?;
     let clients = clients(aws, &stack).await?;
     let owner = args.bucket_owner.as_deref();

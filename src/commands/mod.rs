@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use miette::{IntoDiagnostic, Result};
 
 use crate::aws::{Clients, Target};
-use crate::cli::{AwsArgs, Cli, Command, TableArgs};
+use crate::cli::{AwsArgs, Cli, Command, FileArgs, TableArgs};
 use crate::package::{self, Package};
 use crate::plan::render::Style;
 use crate::stack::{self, Stack, TableSpec};
@@ -45,7 +45,7 @@ impl From<ExitStatus> for ExitCode {
 
 pub async fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
-        Command::Validate(args) => validate::run(&args.file),
+        Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&args, &cli.aws).await,
         Command::Apply(args) => match &args.plan {
             Some(file) => apply::run_saved(file, &args.apply, &cli.aws).await,
@@ -60,8 +60,8 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
 }
 
 /// Reads the stack file; on failure prints every problem, then returns a one-line summary.
-fn load_stack(path: &Path) -> Result<Stack> {
-    let err = match stack::load(path) {
+fn load_stack(file: &FileArgs) -> Result<Stack> {
+    let err = match stack::load(&file.file, file.env.as_deref()) {
         Ok(stack) => return Ok(stack),
         Err(err) => err,
     };
@@ -142,7 +142,7 @@ async fn table_target(args: &TableArgs, aws: &AwsArgs) -> Result<TableTarget> {
             logical: physical.clone(),
         });
     }
-    let stack = load_stack(&args.file.file)?;
+    let stack = load_stack(&args.file)?;
     let logical = args.table.clone().unwrap_or_default();
     let spec = declared_table(&stack, &logical, &args.file.file)?;
     Ok(TableTarget {

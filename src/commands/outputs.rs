@@ -6,7 +6,7 @@ use super::{ExitStatus, build_packages, hashes, load_stack};
 use crate::cli::{AwsArgs, OutputFormat, OutputsArgs};
 
 pub async fn run(args: &OutputsArgs, aws: &AwsArgs) -> Result<ExitStatus> {
-    let stack = load_stack(&args.file.file)?;
+    let stack = load_stack(&args.file)?;
     let packages = build_packages(&stack)?;
     let (_, plan) = super::plan::make(&stack, &hashes(&packages), aws).await?;
     match args.output {

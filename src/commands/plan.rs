@@ -17,7 +17,7 @@ use crate::plan::{self, Plan, json, render};
 use crate::{live, stack::Stack};
 
 pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
-    let stack = load_stack(&args.file.file)?;
+    let stack = load_stack(&args.file)?;
     let packages = build_packages(&stack)?;
     let (clients, plan) = make(&stack, &hashes(&packages), aws).await?;
     match args.output {
@@ -42,7 +42,7 @@ async fn save(plan: &Plan, clients: &Clients, args: &PlanArgs, out: &Path) -> Re
         stackctl_version: env!("CARGO_PKG_VERSION").to_string(),
         stack_file: args.file.file.display().to_string(),
         stack_file_sha256: stack_file_sha256(&args.file.file)?,
-        env: None,
+        env: args.file.env.clone(),
         account: clients.account().await?,
         created_at: DateTime::from(SystemTime::now())
             .fmt(Format::DateTime)

@@ -1,13 +1,13 @@
 //! `stackctl validate`: the stack file alone, no AWS call.
 
-use std::path::Path;
-
 use miette::Result;
 
 use super::{ExitStatus, build_packages, load_stack};
+use crate::cli::FileArgs;
 
-pub fn run(file: &Path) -> Result<ExitStatus> {
-    let stack = load_stack(file)?;
+pub fn run(args: &FileArgs) -> Result<ExitStatus> {
+    let stack = load_stack(args)?;
+    let file = &args.file;
     build_packages(&stack)?;
     let routes = stack.routes.len();
     println!(

@@ -413,8 +413,8 @@ pub enum AuthorizerSpec {
     Lambda { function: String },
 }
 
-/// Reads and checks the stack file at `path`.
-pub fn load(path: &Path) -> Result<Stack, StackFileError> {
+/// Reads and checks the stack file at `path`; with `env`, that environment's stack.
+pub fn load(path: &Path, env: Option<&str>) -> Result<Stack, StackFileError> {
     let shown = path.display().to_string();
     let source = std::fs::read_to_string(path).map_err(|e| {
         StackFileError::unreadable(
@@ -428,12 +428,17 @@ pub fn load(path: &Path) -> Result<Stack, StackFileError> {
         .map(Path::to_path_buf)
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
-    parse(&shown, &source, &dir)
+    parse(&shown, &source, &dir, env)
 }
 
 /// Parses stack file text; `shown` names the file in messages.
-pub fn parse(shown: &str, source: &str, dir: &Path) -> Result<Stack, StackFileError> {
-    let read = reader::read(source, dir);
+pub fn parse(
+    shown: &str,
+    source: &str,
+    dir: &Path,
+    env: Option<&str>,
+) -> Result<Stack, StackFileError> {
+    let read = reader::read(source, dir, env);
     let mut problems = read.problems;
     problems.extend(graph::check_cycles(&read.references));
     problems.sort_by_key(|p| p.span.start);

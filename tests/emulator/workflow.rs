@@ -149,3 +149,77 @@ fn a_stale_plan_is_refused_before_any_change() {
         run.stderr
     );
 }
+
+fn memory(project: &Project, function: &str) -> i32 {
+    project
+        .block_on(
+            project
+                .lambda()
+                .get_function()
+                .function_name(function)
+                .send(),
+        )
+        .unwrap()
+        .configuration()
+        .unwrap()
+        .memory_size()
+        .unwrap()
+}
+
+#[test]
+fn environments_are_separate_stacks_with_their_overlays() {
+    let project = Project::new(&format!(
+        "{STACK}
+[env.staging]
+name_suffix = \"-staging\"
+
+[env.staging.functions.get-order]
+memory = 128
+
+[env.prod.tables.orders]
+billing = \"provisioned\"
+read_capacity = 5
+write_capacity = 5
+"
+    ));
+    project.apply_converges();
+    project
+        .run(&["apply", "--yes", "--env", "staging"])
+        .success();
+    project
+        .run(&["plan", "--env", "staging", "--detailed-exitcode"])
+        .code(0);
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert_eq!(memory(&project, "shop-get-order"), 256);
+    assert_eq!(memory(&project, "shop-staging-get-order"), 128);
+
+    // prod (default suffix "-prod") is planned from nothing, with its own table settings.
+    let run = project.run(&["plan", "--env", "prod", "--output", "json"]);
+    run.success();
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(plan["stack"], "shop-prod");
+    let table = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "table.orders")
+        .unwrap();
+    assert_eq!(table["action"], "create");
+    assert_eq!(table["physical_name"], "shop-prod-orders");
+    assert_eq!(table["after"]["billing"], "provisioned");
+
+    // Destroying staging leaves the base stack alone.
+    project
+        .run(&["destroy", "--yes", "--allow-data-loss", "--env", "staging"])
+        .success();
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert_eq!(memory(&project, "shop-get-order"), 256);
+    let gone = project.block_on(
+        project
+            .lambda()
+            .get_function()
+            .function_name("shop-staging-get-order")
+            .send(),
+    );
+    assert!(gone.is_err());
+}

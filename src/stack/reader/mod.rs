@@ -5,6 +5,7 @@
 //! One file per section of the stack file: `table`, `function`, `api`.
 
 mod api;
+mod env;
 mod function;
 mod table;
 
@@ -39,10 +40,11 @@ pub struct ReadResult {
     pub references: Vec<RefSite>,
 }
 
-const TOP_KEYS: &[&str] = &["stack", "tables", "functions", "api", "routes"];
+const TOP_KEYS: &[&str] = &["stack", "tables", "functions", "api", "routes", "env"];
 const STACK_KEYS: &[&str] = &["name", "region", "artifact_bucket"];
 
-pub fn read(source: &str, dir: &Path) -> ReadResult {
+/// Reads the file; with `env`, that environment's overlay merged onto the base.
+pub fn read(source: &str, dir: &Path, env: Option<&str>) -> ReadResult {
     let (doc, syntax_errors) = DeTable::parse_recoverable(source);
     let mut reader = Reader {
         source,
@@ -63,7 +65,20 @@ pub fn read(source: &str, dir: &Path) -> ReadResult {
         }
         return reader.finish(None);
     }
-    let stack = reader.stack(doc.get_ref(), dir);
+    let doc = doc.get_ref();
+    let envs = reader.check_envs(doc);
+    let stack = match env {
+        None => {
+            for name in &envs {
+                reader.check_overlay(doc, name, dir);
+            }
+            reader.stack(doc, dir, &env::EnvSettings::default())
+        }
+        Some(env) => match reader.apply_env(doc, env, &envs) {
+            Some((merged, settings)) => reader.stack(&merged, dir, &settings),
+            None => None,
+        },
+    };
     reader.finish(stack)
 }
 
@@ -86,7 +101,7 @@ impl<'s> Reader<'s> {
         self.problems.push(problem);
     }
 
-    fn stack(&mut self, doc: &DeTable<'_>, dir: &Path) -> Option<Stack> {
+    fn stack(&mut self, doc: &DeTable<'_>, dir: &Path, env: &env::EnvSettings) -> Option<Stack> {
         self.unknown_keys(doc, TOP_KEYS, "at the top level");
         let (name, region, artifact_bucket) = match entry(doc, "stack") {
             Some((_, value)) => self.stack_table(value),
@@ -108,11 +123,11 @@ impl<'s> Reader<'s> {
             Some((key, value)) => self.routes(key, value, api.as_ref(), &declared),
             None => Vec::new(),
         };
-        let name = name?;
+        let name = format!("{}{}", name?, env.name_suffix);
         self.check_name_lengths(doc, &name);
         Some(Stack {
             name,
-            region,
+            region: env.region.clone().or(region),
             artifact_bucket,
             tables,
             functions,

@@ -1,0 +1,271 @@
+//! `[env.NAME]`: overlays on the base file, one per environment. Each environment is a stack of
+//! its own (`name` + `name_suffix`), so environments never touch each other's resources.
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::{Key, Reader, Value, entry};
+use crate::stack::diagnostic::Problem;
+
+const ENV_KEYS: &[&str] = &[
+    "name_suffix",
+    "region",
+    "tables",
+    "functions",
+    "api",
+    "routes",
+];
+
+/// What an environment changes besides its overlay.
+#[derive(Debug, Default)]
+pub(super) struct EnvSettings {
+    pub name_suffix: String,
+    pub region: Option<String>,
+}
+
+impl Reader<'_> {
+    /// Checks every overlay: known keys, and only resources the base declares. Returns the
+    /// environments' names.
+    pub(super) fn check_envs(&mut self, doc: &DeTable<'_>) -> Vec<String> {
+        let Some((_, value)) = entry(doc, "env") else {
+            return Vec::new();
+        };
+        let Some(envs) = self.as_table(value, "[env]") else {
+            return Vec::new();
+        };
+        let mut names = Vec::new();
+        for (name, overlay) in envs.iter() {
+            names.push(name.get_ref().to_string());
+            let place = format!("in [env.{}]", name.get_ref());
+            let Some(overlay) = self.as_table(overlay, &format!("[env.{}]", name.get_ref())) else {
+                continue;
+            };
+            self.unknown_keys(overlay, ENV_KEYS, &place);
+            if let Some((_, suffix)) = entry(overlay, "name_suffix") {
+                self.name_suffix(suffix);
+            }
+            for section in ["tables", "functions", "routes"] {
+                self.overlaid_names(doc, overlay, section, name.get_ref());
+            }
+            if let Some((key, _)) = entry(overlay, "api")
+                && entry(doc, "api").is_none()
+            {
+                self.problem(
+                    Problem::new(
+                        format!(
+                            "[env.{}.api] overlays an API the base file does not declare",
+                            name.get_ref()
+                        ),
+                        key.span(),
+                        "no [api] in the base",
+                    )
+                    .help(
+                        "declare [api] in the base file; an environment only changes what is there",
+                    ),
+                );
+            }
+        }
+        names
+    }
+
+    /// Each name under `[env.E.<section>]` must be declared under `[<section>]` in the base.
+    fn overlaid_names(
+        &mut self,
+        doc: &DeTable<'_>,
+        overlay: &DeTable<'_>,
+        section: &str,
+        env: &str,
+    ) {
+        let Some((_, value)) = entry(overlay, section) else {
+            return;
+        };
+        let Some(overlaid) = self.as_table(value, &format!("[env.{env}.{section}]")) else {
+            return;
+        };
+        let base: Vec<&str> = match entry(doc, section).map(|(_, v)| v.get_ref()) {
+            Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().as_ref()).collect(),
+            _ => Vec::new(),
+        };
+        for (key, _) in overlaid.iter() {
+            if base.contains(&key.get_ref().as_ref()) {
+                continue;
+            }
+            let help = match crate::stack::closest(key.get_ref(), base.iter().copied()) {
+                Some(name) => format!("did you mean {name:?}?"),
+                None => format!(
+                    "an environment changes what the base file declares; declare [{section}] {:?} there first",
+                    key.get_ref()
+                ),
+            };
+            self.problem(
+                Problem::new(
+                    format!(
+                        "[env.{env}.{section}] names {:?}, which the base file does not declare",
+                        key.get_ref()
+                    ),
+                    key.span(),
+                    "not in the base",
+                )
+                .help(help),
+            );
+        }
+    }
+
+    fn name_suffix(&mut self, value: &Value<'_>) -> Option<String> {
+        let suffix = self.string(value, "name_suffix")?;
+        let ok = suffix
+            .get_ref()
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !ok {
+            self.problem(
+                Problem::new(
+                    format!("invalid name_suffix {:?}", suffix.get_ref()),
+                    suffix.span(),
+                    "not a valid suffix",
+                )
+                .help("use lowercase letters, digits and '-', like \"-staging\""),
+            );
+            return None;
+        }
+        Some(suffix.into_inner())
+    }
+
+    /// The base document with environment `env`'s overlay merged in, and its settings; a
+    /// problem when the file has no such environment.
+    pub(super) fn apply_env<'i>(
+        &mut self,
+        doc: &DeTable<'i>,
+        env: &str,
+        names: &[String],
+    ) -> Option<(DeTable<'i>, EnvSettings)> {
+        let overlay = entry(doc, "env")
+            .and_then(|(_, v)| match v.get_ref() {
+                DeValue::Table(t) => entry(t, env),
+                _ => None,
+            })
+            .and_then(|(_, v)| match v.get_ref() {
+                DeValue::Table(t) => Some(t),
+                _ => None,
+            });
+        let Some(overlay) = overlay else {
+            let span = entry(doc, "env").map_or(0..0, |(k, _)| k.span());
+            let help = if names.is_empty() {
+                format!(
+                    "the file declares no environments; add [env.{env}] with what differs there"
+                )
+            } else {
+                format!("environments in the file: {}", names.join(", "))
+            };
+            self.problem(
+                Problem::new(
+                    format!("no environment {env:?} in the stack file"),
+                    span,
+                    "no such environment",
+                )
+                .help(help),
+            );
+            return None;
+        };
+        let settings = EnvSettings {
+            name_suffix: entry(overlay, "name_suffix")
+                .and_then(|(_, v)| match v.get_ref() {
+                    DeValue::String(s) => Some(s.to_string()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| format!("-{env}")),
+            region: entry(overlay, "region")
+                .and_then(|(_, v)| self.string(v, "region"))
+                .map(Spanned::into_inner),
+        };
+        let mut merged = doc.clone();
+        if let (Some((key, value)), Some(_)) = (entry(overlay, "api"), entry(doc, "api")) {
+            merge_entry(&mut merged, key, value);
+        }
+        // Names the base does not declare were reported by check_envs; they are not added.
+        for section in ["tables", "functions", "routes"] {
+            let (Some((_, DeValue::Table(overlaid))), Some((_, base))) = (
+                entry(overlay, section).map(|(k, v)| (k, v.get_ref())),
+                entry(&merged, section).map(|(k, v)| (k.clone(), v.clone())),
+            ) else {
+                continue;
+            };
+            let DeValue::Table(mut base_table) = base.into_inner() else {
+                continue;
+            };
+            for (name, value) in overlaid.iter() {
+                if entry(&base_table, name.get_ref()).is_some() {
+                    merge_entry(&mut base_table, name, value);
+                }
+            }
+            if let Some((_, slot)) = merged.iter_mut().find(|(k, _)| k.get_ref() == section) {
+                *slot.get_mut() = DeValue::Table(base_table);
+            }
+        }
+        Some((merged, settings))
+    }
+}
+
+impl<'s> Reader<'s> {
+    /// Without `--env`, each environment is read too, and the problems in its overlay are
+    /// reported (the base's are reported once, by the base).
+    pub(super) fn check_overlay(&mut self, doc: &DeTable<'_>, env: &str, dir: &std::path::Path) {
+        let mut sub = Reader {
+            source: self.source,
+            problems: Vec::new(),
+            references: Vec::new(),
+        };
+        if let Some((merged, settings)) = sub.apply_env(doc, env, &[]) {
+            sub.stack(&merged, dir, &settings);
+        }
+        let mut spans = Vec::new();
+        if let Some((_, DeValue::Table(envs))) = entry(doc, "env").map(|(k, v)| (k, v.get_ref()))
+            && let Some((_, overlay)) = entry(envs, env)
+        {
+            leaf_spans(overlay, &mut spans);
+        }
+        for problem in sub.problems {
+            let inside = spans
+                .iter()
+                .any(|s| s.start <= problem.span.start && problem.span.end <= s.end);
+            let known = self
+                .problems
+                .iter()
+                .any(|p| p.span == problem.span && p.message == problem.message);
+            if inside && !known {
+                self.problem(problem);
+            }
+        }
+    }
+}
+
+/// The spans of every key and every non-table value under `value`.
+fn leaf_spans(value: &Value<'_>, out: &mut Vec<std::ops::Range<usize>>) {
+    match value.get_ref() {
+        DeValue::Table(t) => {
+            for (k, v) in t.iter() {
+                out.push(k.span());
+                leaf_spans(v, out);
+            }
+        }
+        _ => out.push(value.span()),
+    }
+}
+
+/// Puts `value` under `key` in `into`: tables merge key by key, anything else replaces.
+fn merge_entry<'i>(into: &mut DeTable<'i>, key: &Key<'i>, value: &Value<'i>) {
+    let existing = into.iter_mut().find(|(k, _)| k.get_ref() == key.get_ref());
+    match (existing, value.get_ref()) {
+        (Some((_, old)), DeValue::Table(overlay)) if matches!(old.get_ref(), DeValue::Table(_)) => {
+            if let DeValue::Table(base) = old.get_mut() {
+                for (k, v) in overlay.iter() {
+                    merge_entry(base, k, v);
+                }
+            }
+        }
+        (Some((_, old)), _) => *old = value.clone(),
+        (None, _) => {
+            into.insert(key.clone(), value.clone());
+        }
+    }
+}
