@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 use aws_smithy_types::DateTime;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -46,6 +47,8 @@ pub enum Command {
     Apply(ApplyPlanArgs),
     /// Delete every resource the stack owns
     Destroy(ApplyArgs),
+    /// Remove a stack's apply lock, left by an apply that died (asks first)
+    Unlock(UnlockArgs),
     /// Show the stack's outputs: the API's URL, table and function names and ARNs
     Outputs(OutputsArgs),
     /// Export a table's data to S3 (DynamoDB export from point-in-time recovery)
@@ -121,6 +124,37 @@ pub struct ApplyArgs {
     /// Allow changes that delete table data (table deletes and replacements)
     #[arg(long)]
     pub allow_data_loss: bool,
+    /// How long to wait for another apply of the stack to release its lock (0: fail at once);
+    /// like 90s, 10m, 1h
+    #[arg(long, default_value = "0s", value_parser = parse_duration, value_name = "DURATION")]
+    pub lock_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// The stack whose lock to remove [default: the stack file's, with --env]
+    #[arg(value_name = "STACK")]
+    pub stack: Option<String>,
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// `90`, `90s`, `10m`, `1h`.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration: use 90s, 10m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("'{s}' is not a duration: use 90s, 10m or 1h")),
+    };
+    Ok(Duration::from_secs(seconds))
 }
 
 /// Which table: a logical name from the stack file, or a physical name.

@@ -5,6 +5,7 @@ mod aws;
 mod cli;
 mod commands;
 mod live;
+mod lock;
 mod package;
 mod plan;
 mod stack;

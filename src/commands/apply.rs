@@ -8,27 +8,78 @@ use miette::{IntoDiagnostic, Result};
 
 use super::progress::Progress;
 use super::{
-    ExitStatus, build_packages, confirm, hashes, load_stack, stack_file_sha256, stdout_style,
+    ExitStatus, build_packages, clients, confirm, hashes, load_stack, release, stack_file_sha256,
+    stdout_style, take_lock,
 };
 use crate::apply::{self, Outcome};
 use crate::aws::Clients;
 use crate::cli::{ApplyArgs, AwsArgs};
+use crate::lock::{Generation, Lock};
 use crate::package::Package;
+use crate::plan::json::Origin;
 use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{Plan, render};
+use crate::stack::Stack;
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     let stack = load_stack(&args.file)?;
     let packages = build_packages(&stack)?;
-    let (clients, plan) = super::plan::make(&stack, &hashes(&packages), aws).await?;
-    execute(
-        &clients,
-        &plan,
-        &packages,
+    let clients = clients(aws, &stack).await?;
+    let run = Run {
+        clients: &clients,
+        stack: &stack,
+        packages: &packages,
         args,
-        Some("Apply these changes?"),
-    )
-    .await
+        question: Some("Apply these changes?"),
+    };
+    run.plan_and_apply(async |_, _| Ok(())).await
+}
+
+/// What planning and applying under the lock needs; shared by apply, apply FILE and destroy.
+pub struct Run<'a> {
+    pub clients: &'a Clients,
+    pub stack: &'a Stack,
+    pub packages: &'a BTreeMap<String, Package>,
+    pub args: &'a ApplyArgs,
+    /// `None`: no confirmation (a saved plan was the review).
+    pub question: Option<&'a str>,
+}
+
+impl Run<'_> {
+    /// Plans, passes the plan to `prepare`, and applies it under the stack's lock. The plan is
+    /// made without the lock, so that an apply with nothing to do (or one refused) writes
+    /// nothing, not even a lock; it is made again under the lock only if another apply held
+    /// the lock in between (the lock's generation moved on). `prepare` hears whether its plan
+    /// is the one to apply.
+    pub async fn plan_and_apply(
+        &self,
+        prepare: impl AsyncFn(&mut Plan, bool) -> Result<()>,
+    ) -> Result<ExitStatus> {
+        let code = hashes(self.packages);
+        let first = super::plan::make_with(self.clients, self.stack, &code).await?;
+        let mut plan = first.clone();
+        prepare(&mut plan, false).await?;
+        if !plan.has_changes() || !plan.blockers.is_empty() {
+            return execute(self, &plan, None).await;
+        }
+        let seen = first
+            .lock
+            .as_ref()
+            .and_then(|l| l.generation)
+            .map(Generation);
+        let lock = take_lock(self.clients, &self.stack.name, self.args.lock_timeout).await?;
+        let result = async {
+            let mut plan = if lock.unchanged_since(seen) {
+                first
+            } else {
+                super::plan::make_with(self.clients, self.stack, &code).await?
+            };
+            prepare(&mut plan, true).await?;
+            execute(self, &plan, Some(&lock)).await
+        }
+        .await;
+        release(lock, result).await
+    }
 }
 
 /// `apply FILE`: applies a saved plan once the stack file, account, region and every resource
@@ -51,12 +102,6 @@ pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<E
             file.display()
         );
     };
-    let stale = |what: String| {
-        miette::miette!(
-            help = "make a new plan with `stackctl plan --out FILE` and review it",
-            "plan is stale: {what}; nothing was changed"
-        )
-    };
     if stack_file_sha256(&args.file.file)? != origin.stack_file_sha256 {
         return Err(stale(format!(
             "{} differs from the {} the plan was made from",
@@ -73,7 +118,34 @@ pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<E
     }
     let stack = load_stack(&args.file)?;
     let packages = build_packages(&stack)?;
-    let (clients, mut plan) = super::plan::make(&stack, &hashes(&packages), aws).await?;
+    let clients = clients(aws, &stack).await?;
+    let run = Run {
+        clients: &clients,
+        stack: &stack,
+        packages: &packages,
+        args,
+        question: None,
+    };
+    run.plan_and_apply(async |plan, last| check_saved(&saved, origin, plan, &clients, last).await)
+        .await
+}
+
+fn stale(what: String) -> miette::Report {
+    miette::miette!(
+        help = "make a new plan with `stackctl plan --out FILE` and review it",
+        "plan is stale: {what}; nothing was changed"
+    )
+}
+
+/// Refuses a saved plan that no longer holds; otherwise limits `plan` to what it changes,
+/// and, with `say`, names what it leaves alone.
+async fn check_saved(
+    saved: &SavedPlan,
+    origin: &Origin,
+    plan: &mut Plan,
+    clients: &Clients,
+    say: bool,
+) -> Result<()> {
     if plan.stack != saved.stack {
         return Err(stale(format!(
             "it was made for stack {}, the stack file now names {}",
@@ -93,31 +165,26 @@ pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<E
             origin.account
         )));
     }
-    let reasons = saved::stale(&saved, &plan);
+    let reasons = saved::stale(saved, plan);
     if !reasons.is_empty() {
         for reason in &reasons[1..] {
             eprintln!("  also: {reason}");
         }
         return Err(stale(reasons[0].clone()));
     }
-    let left = saved::restrict(&mut plan, &saved);
-    if !left.is_empty() {
+    let left = saved::restrict(plan, saved);
+    if say && !left.is_empty() {
         println!(
             "Not in the saved plan, left alone (changed since it was made): {}\n",
             left.join(", ")
         );
     }
-    execute(&clients, &plan, &packages, args, None).await
+    Ok(())
 }
 
-/// Shows `plan`, refuses it when it may not run, and otherwise applies it. Shared with destroy.
-pub async fn execute(
-    clients: &Clients,
-    plan: &Plan,
-    packages: &BTreeMap<String, Package>,
-    args: &ApplyArgs,
-    question: Option<&str>,
-) -> Result<ExitStatus> {
+/// Shows `plan`, refuses it when it may not run, and otherwise applies it (under `lock`, when
+/// there is anything to do).
+async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<ExitStatus> {
     print!("{}", render::text(plan, stdout_style()));
     if !plan.blockers.is_empty() {
         miette::bail!(
@@ -132,15 +199,15 @@ pub async fn execute(
         return Ok(ExitStatus::Success);
     }
     let losses: Vec<String> = plan.data_loss().map(|c| c.address.to_string()).collect();
-    if !losses.is_empty() && !args.allow_data_loss {
+    if !losses.is_empty() && !run.args.allow_data_loss {
         miette::bail!(
             help = "re-run with --allow-data-loss if deleting the data is intended; nothing was changed",
             "refusing to apply: this plan deletes the data of {}",
             losses.join(", ")
         );
     }
-    if let Some(question) = question
-        && !confirm(question, args.yes)?
+    if let Some(question) = run.question
+        && !confirm(question, run.args.yes)?
     {
         println!("Apply cancelled; nothing was changed.");
         return Ok(ExitStatus::Failure);
@@ -149,11 +216,24 @@ pub async fn execute(
     let progress = Progress::new();
     let started = Instant::now();
     let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = lost(lock) => eprintln!(
+                "error: the stack's lock could not be renewed; starting nothing more"
+            ),
+        }
     };
-    let outcome = apply::apply(clients, plan, packages, &progress, interrupt).await;
+    let outcome = apply::apply(run.clients, plan, run.packages, &progress, interrupt).await;
     progress.finish();
     report(&outcome, started.elapsed())
+}
+
+/// Resolves when `lock`'s lease is lost; never without a lock.
+async fn lost(lock: Option<&Lock>) {
+    match lock {
+        Some(lock) => lock.lost().await,
+        None => std::future::pending().await,
+    }
 }
 
 fn report(outcome: &Outcome, elapsed: std::time::Duration) -> Result<ExitStatus> {

@@ -2,7 +2,8 @@
 
 use miette::Result;
 
-use super::{ExitStatus, hashes, load_stack};
+use super::apply::Run;
+use super::{ExitStatus, clients, load_stack};
 use crate::cli::{ApplyArgs, AwsArgs};
 use crate::stack::Stack;
 
@@ -16,18 +17,22 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         ..declared
     };
     let packages = Default::default();
-    let (clients, mut plan) = super::plan::make(&empty, &hashes(&packages), aws).await?;
-    for change in &mut plan.changes {
-        change.reason = change
-            .destroys_data
-            .then(|| "the table and its items are deleted".to_string());
-    }
-    super::apply::execute(
-        &clients,
-        &plan,
-        &packages,
+    let clients = clients(aws, &empty).await?;
+    let question = format!("Destroy every resource of stack {}?", empty.name);
+    let run = Run {
+        clients: &clients,
+        stack: &empty,
+        packages: &packages,
         args,
-        Some(&format!("Destroy every resource of stack {}?", empty.name)),
-    )
+        question: Some(&question),
+    };
+    run.plan_and_apply(async |plan, _| {
+        for change in &mut plan.changes {
+            change.reason = change
+                .destroys_data
+                .then(|| "the table and its items are deleted".to_string());
+        }
+        Ok(())
+    })
     .await
 }

@@ -150,6 +150,7 @@ async fn finish(
         blockers: Vec::new(),
         known: BTreeMap::new(),
         secrets: BTreeMap::new(),
+        lock: None,
     };
     let progress = match output {
         OutputFormat::Json => Progress::on_stderr(),

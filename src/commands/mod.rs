@@ -8,6 +8,7 @@ mod import_table;
 mod outputs;
 mod plan;
 mod progress;
+mod unlock;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use miette::{IntoDiagnostic, Result};
 
 use crate::aws::{Clients, Target};
 use crate::cli::{AwsArgs, Cli, Command, FileArgs, TableArgs};
+use crate::lock::{self, Lock};
 use crate::package::{self, Package};
 use crate::plan::render::Style;
 use crate::stack::{self, Stack, TableSpec};
@@ -52,6 +54,7 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
             None => apply::run(&args.apply, &cli.aws).await,
         },
         Command::Destroy(args) => destroy::run(&args, &cli.aws).await,
+        Command::Unlock(args) => unlock::run(&args, &cli.aws).await,
         Command::Outputs(args) => outputs::run(&args, &cli.aws).await,
         Command::ExportTable(args) => export_table::run(&args, &cli.aws).await,
         Command::Exports(args) => exports::run(&args, &cli.aws).await,
@@ -169,6 +172,53 @@ fn declared_table<'a>(stack: &'a Stack, logical: &str, file: &Path) -> Result<&'
         "{} declares no table {logical}; pass --table-name for a table outside the stack file",
         file.display()
     )
+}
+
+/// Takes the stack's apply lock (creating the lock table on first use), saying on standard
+/// error what it waits for and what it takes over.
+async fn take_lock(clients: &Clients, stack: &str, timeout: std::time::Duration) -> Result<Lock> {
+    if !lock::table_exists(clients).await? {
+        eprintln!(
+            "Creating the lock table {} (once per account and region).",
+            lock::LOCK_TABLE
+        );
+        lock::create_table(clients).await?;
+    }
+    let held = lock::acquire(
+        clients,
+        stack,
+        &lock::holder(),
+        timeout,
+        lock::Lease::from_env(),
+        |other| {
+            eprintln!(
+                "Waiting for the lock of stack {stack}, held by {} since {}...",
+                other.holder,
+                lock::time(other.acquired_at)
+            );
+        },
+    )
+    .await?;
+    if let Some(old) = &held.took_over {
+        eprintln!(
+            "Took over the expired lock of stack {stack}, held by {} since {} (its lease ran out at {}).",
+            old.holder,
+            lock::time(old.acquired_at),
+            lock::time(old.expires_at)
+        );
+    }
+    Ok(held)
+}
+
+/// Releases `lock` after `result`; a failed release is reported, never hides `result`.
+async fn release<T>(lock: Lock, result: Result<T>) -> Result<T> {
+    let stack = lock.info().stack.clone();
+    if let Err(e) = lock.release().await {
+        eprintln!(
+            "warning: could not release the lock of stack {stack}: {e}; it expires with its lease, or run `stackctl unlock {stack}`"
+        );
+    }
+    result
 }
 
 /// Runs `job` until it ends or the user presses Ctrl-C; `None` means interrupted.

@@ -13,8 +13,8 @@ use super::{
 use crate::aws::Clients;
 use crate::cli::{AwsArgs, OutputFormat, PlanArgs};
 use crate::plan::json::Origin;
-use crate::plan::{self, Plan, json, render};
-use crate::{live, stack::Stack};
+use crate::plan::{self, LockStatus, Plan, json, render};
+use crate::{live, lock, stack::Stack};
 
 pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     let stack = load_stack(&args.file)?;
@@ -67,7 +67,25 @@ pub async fn make(
     aws: &AwsArgs,
 ) -> Result<(Clients, Plan)> {
     let clients = clients(aws, stack).await?;
-    let live = live::read(&clients, stack).await?;
-    let plan = plan::build(stack, &live, code, &clients.region);
+    let plan = make_with(&clients, stack, code).await?;
     Ok((clients, plan))
+}
+
+/// [`make`] with clients at hand; the plan also says whether the lock table exists.
+pub async fn make_with(
+    clients: &Clients,
+    stack: &Stack,
+    code: &std::collections::BTreeMap<String, String>,
+) -> Result<Plan> {
+    // The lock's generation first: an apply that ends while live state is read shows as a
+    // new generation when this plan is applied.
+    let generation = lock::generation(clients, &stack.name).await?;
+    let live = live::read(clients, stack).await?;
+    let mut plan = plan::build(stack, &live, code, &clients.region);
+    plan.lock = Some(LockStatus {
+        table: lock::LOCK_TABLE.to_string(),
+        exists: generation.is_some(),
+        generation: generation.map(|g| g.0),
+    });
+    Ok(plan)
 }

@@ -116,6 +116,7 @@ pub fn build(
         blockers,
         known,
         secrets,
+        lock: None,
     }
 }
 

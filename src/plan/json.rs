@@ -15,6 +15,8 @@ pub struct JsonPlan<'a> {
     pub summary: Summary,
     pub changes: Vec<JsonChange<'a>>,
     pub blockers: Vec<JsonBlocker<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<&'a super::LockStatus>,
     /// Only in a saved plan (`plan --out`): what apply checks before it applies the file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<&'a Origin>,
@@ -62,6 +64,7 @@ pub struct JsonChange<'a> {
 pub fn to_json<'a>(plan: &'a Plan, origin: Option<&'a Origin>) -> JsonPlan<'a> {
     JsonPlan {
         origin,
+        lock: plan.lock.as_ref(),
         format_version: FORMAT_VERSION,
         stack: &plan.stack,
         region: &plan.region,

@@ -182,6 +182,19 @@ pub struct Plan {
     /// Values of SSM parameters (`ssm:/name`), read at plan time. Never serialized.
     #[serde(skip)]
     pub secrets: BTreeMap<String, String>,
+    /// The table apply keeps its lock in, when the command looked.
+    #[serde(default)]
+    pub lock: Option<LockStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockStatus {
+    pub table: String,
+    /// `false`: apply creates it first.
+    pub exists: bool,
+    /// The lock's generation read before live state; see [`crate::lock::Generation`].
+    #[serde(skip)]
+    pub generation: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -65,6 +65,16 @@ pub fn text(plan: &Plan, style: Style) -> String {
             names.join(", ")
         );
     }
+    if let Some(lock) = &plan.lock
+        && !lock.exists
+        && plan.has_changes()
+    {
+        let _ = writeln!(
+            out,
+            "Note: apply first creates the DynamoDB table {} for its locks (once per account and region).",
+            lock.table
+        );
+    }
     for blocker in &plan.blockers {
         let _ = writeln!(
             out,

@@ -223,3 +223,187 @@ write_capacity = 5
     );
     assert!(gone.is_err());
 }
+
+/// Writes a lock as another apply would hold it, its lease running out in `expires_in` seconds
+/// (negative: a holder that died that long ago).
+fn hold_lock(project: &Project, holder: &str, expires_in: i64) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    project
+        .block_on(
+            project
+                .dynamodb()
+                .put_item()
+                .table_name("stackctl-locks")
+                .item("stack", AttributeValue::S("shop".into()))
+                .item("holder", AttributeValue::S(holder.into()))
+                .item("token", AttributeValue::S("theirs".into()))
+                .item("acquired_at", AttributeValue::N((now - 120).to_string()))
+                .item(
+                    "expires_at",
+                    AttributeValue::N((now + expires_in).to_string()),
+                )
+                .send(),
+        )
+        .unwrap();
+}
+
+fn lock_holder(project: &Project) -> Option<String> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let out = project
+        .block_on(
+            project
+                .dynamodb()
+                .get_item()
+                .table_name("stackctl-locks")
+                .key("stack", AttributeValue::S("shop".into()))
+                .send(),
+        )
+        .unwrap();
+    out.item()
+        .and_then(|i| i.get("holder"))
+        .map(|h| h.as_s().unwrap().clone())
+}
+
+#[test]
+fn a_held_lock_stops_another_apply_before_any_change_or_makes_it_wait() {
+    let project = Project::new(STACK);
+    let run = project.run(&["plan", "--output", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(plan["lock"]["table"], "stackctl-locks");
+    assert_eq!(plan["lock"]["exists"], false);
+    let run = project.run(&["plan"]);
+    assert!(
+        run.stdout
+            .contains("apply first creates the DynamoDB table stackctl-locks"),
+        "{}",
+        run.stdout
+    );
+    project.apply_converges();
+    assert_eq!(lock_holder(&project), None, "released after apply");
+
+    project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
+    hold_lock(&project, "ci-job-41", 300);
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("stack shop is locked by ci-job-41 since"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("stackctl unlock shop"),
+        "{}",
+        run.stderr
+    );
+    assert!(writes(&requests).is_empty(), "{requests:?}");
+    assert!(
+        requests.contains(&"dynamodb:UpdateItem".to_string()),
+        "the lock attempt: {requests:?}"
+    );
+    assert_eq!(memory(&project, "shop-get-order"), 256);
+
+    // With --lock-timeout it waits for the holder to finish.
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            project
+                .block_on(
+                    project
+                        .dynamodb()
+                        .delete_item()
+                        .table_name("stackctl-locks")
+                        .key(
+                            "stack",
+                            aws_sdk_dynamodb::types::AttributeValue::S("shop".into()),
+                        )
+                        .send(),
+                )
+                .unwrap();
+        });
+        let run = project.run(&["apply", "--yes", "--lock-timeout", "30s"]);
+        run.success();
+        assert!(
+            run.stderr
+                .contains("Waiting for the lock of stack shop, held by ci-job-41"),
+            "{}",
+            run.stderr
+        );
+    });
+    assert_eq!(memory(&project, "shop-get-order"), 512);
+    assert_eq!(lock_holder(&project), None);
+}
+
+#[test]
+fn a_lock_whose_holder_died_expires_and_unlock_clears_one() {
+    let project = Project::new(STACK);
+    project.apply_converges();
+    project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
+
+    // A holder that died a minute ago stopped renewing: its lease ran out.
+    hold_lock(&project, "killed-job", -60);
+    let run = project.run(&["apply", "--yes"]);
+    run.success();
+    assert!(
+        run.stderr
+            .contains("Took over the expired lock of stack shop, held by killed-job"),
+        "{}",
+        run.stderr
+    );
+
+    hold_lock(&project, "ci-job-41", 300);
+    let run = project.run(&["unlock"]);
+    run.code(1);
+    assert!(
+        run.stderr.contains("without confirmation"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(lock_holder(&project).as_deref(), Some("ci-job-41"));
+    let run = project.run(&["unlock", "--yes"]);
+    run.success();
+    assert!(
+        run.stdout
+            .contains("Stack shop is locked by ci-job-41 since")
+            && run.stdout.contains("Removed the lock held by ci-job-41"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(lock_holder(&project), None);
+    let run = project.run(&["unlock", "shop", "--yes"]);
+    run.success();
+    assert!(
+        run.stdout.contains("Stack shop is not locked."),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn concurrent_applies_do_not_interleave() {
+    let project = Project::new(STACK);
+    let runs: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..3)
+            .map(|_| scope.spawn(|| project.run(&["apply", "--yes"])))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for run in &runs {
+        assert!(
+            run.code == 0 || run.stderr.contains("is locked by"),
+            "an apply failed for another reason:\n{}",
+            run.stderr
+        );
+    }
+    assert!(runs.iter().any(|r| r.code == 0));
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    // One API, not one per apply: the later applies planned again under the lock.
+    let apis = project
+        .block_on(project.apigateway().get_apis().send())
+        .unwrap();
+    assert_eq!(apis.items().len(), 1);
+}

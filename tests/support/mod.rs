@@ -165,15 +165,28 @@ const WRITES: &[&str] = &[
     "Create", "Update", "Put", "Delete", "Add", "Remove", "Tag", "Untag", "Attach", "Detach",
 ];
 
-/// The requests among `requests` (from [`Project::requests`]) that change something.
+/// The requests among `requests` (from [`Project::requests`]) that change the stack's
+/// resources. DynamoDB item writes are the apply lock's (stackctl writes no other items).
 pub fn writes(requests: &[String]) -> Vec<&String> {
     requests
         .iter()
+        .filter(|r| !lock_request(r))
         .filter(|r| {
             let op = r.split(':').nth(1).unwrap_or_default();
             WRITES.iter().any(|w| op.starts_with(w))
         })
         .collect()
+}
+
+/// A request on the apply lock's item.
+pub fn lock_request(request: &str) -> bool {
+    [
+        "dynamodb:UpdateItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+    ]
+    .contains(&request)
 }
 
 /// A folder with a stack file and function code, and an emulator of its own.
