@@ -100,8 +100,12 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
     /// Also save the plan (JSON, with where it was made) for `stackctl apply FILE`
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "refresh_only")]
     pub out: Option<PathBuf>,
+    /// Only report drift (changes made outside stackctl); propose nothing. With
+    /// --detailed-exitcode, exit 2 when there is drift
+    #[arg(long)]
+    pub refresh_only: bool,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ use super::wait::{self, Status};
 use super::{Context, changed, removed_tags};
 use crate::aws::{AwsError, ErrorKind, classify, describe, invalid_request};
 use crate::live::LiveTable;
+use crate::plan::drift::APPLIED_TAG;
 use crate::plan::{Action, Change, Desired, Live, TableDesired};
 use crate::stack::{
     Address, Billing, GlobalIndexSpec, KeySpec, Projection, RefAttr, RefTarget, Reference,
@@ -65,7 +66,7 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &TableDesired) -> Resul
         .set_attribute_definitions(Some(attribute_definitions(spec)?))
         .deletion_protection_enabled(spec.deletion_protection)
         .table_class(DynamoTableClass::from(spec.table_class.aws_name()))
-        .set_tags(Some(tags(&d.stack, &spec.tags)?));
+        .set_tags(Some(desired_tags(d)?));
     request = match spec.billing {
         Billing::OnDemand => request.billing_mode(BillingMode::PayPerRequest),
         Billing::Provisioned {
@@ -270,10 +271,8 @@ async fn update(
     if changed(change, "point_in_time_recovery") {
         set_pitr(ctx, address, &d.name, spec.point_in_time_recovery).await?;
     }
-    if changed(change, "tags") {
-        update_tags(ctx, live, &d.stack, &spec.tags).await?;
-    }
-    Ok(())
+    // The user's tags when they changed, and the fingerprint of what is now applied.
+    update_tags(ctx, live, d, changed(change, "tags")).await
 }
 
 /// An index is deleted and created again when its key or projection changes.
@@ -332,11 +331,11 @@ async fn update_stream(
 async fn update_tags(
     ctx: &Context<'_>,
     live: &LiveTable,
-    stack: &str,
-    wanted: &BTreeMap<String, String>,
+    d: &TableDesired,
+    user_tags_changed: bool,
 ) -> Result<(), AwsError> {
-    let removed = removed_tags(&live.tags, wanted);
-    if !removed.is_empty() {
+    let removed = removed_tags(&live.tags, &d.spec.tags);
+    if user_tags_changed && !removed.is_empty() {
         ctx.clients
             .dynamodb
             .untag_resource()
@@ -350,7 +349,7 @@ async fn update_tags(
         .dynamodb
         .tag_resource()
         .resource_arn(&live.arn)
-        .set_tags(Some(tags(stack, wanted)?))
+        .set_tags(Some(desired_tags(d)?))
         .send()
         .await
         .map_err(|e| describe("dynamodb:TagResource", e))?;
@@ -646,6 +645,21 @@ pub(crate) fn throughput(read: i64, write: i64) -> Result<ProvisionedThroughput,
 }
 
 /// The user's tags plus the stack tag.
+/// The stack's tag, the user's, and the fingerprint of what apply makes live.
+fn desired_tags(d: &TableDesired) -> Result<Vec<Tag>, AwsError> {
+    let mut all = tags(&d.stack, &d.spec.tags)?;
+    if !d.applied.is_empty() {
+        all.push(
+            Tag::builder()
+                .key(APPLIED_TAG)
+                .value(&d.applied)
+                .build()
+                .map_err(|e| invalid_request("dynamodb:TagResource", e))?,
+        );
+    }
+    Ok(all)
+}
+
 pub(crate) fn tags(stack: &str, user: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
     std::iter::once((STACK_TAG, stack))
         .chain(user.iter().map(|(k, v)| (k.as_str(), v.as_str())))

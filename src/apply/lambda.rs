@@ -13,6 +13,7 @@ use super::{Context, changed, removed_tags, role_output};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::LiveFunction;
 use crate::package::Package;
+use crate::plan::drift::APPLIED_TAG;
 use crate::plan::{Action, Change, Desired, FunctionDesired, Live, RoleSource};
 use crate::stack::{Address, RefAttr, RefTarget, Reference, STACK_TAG};
 
@@ -147,7 +148,7 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Re
     };
     let role = role_arn(ctx, d)?;
     let env = environment(ctx, d)?;
-    let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
+    let mut tags = desired_tags(d);
     tags.insert(STACK_TAG.to_string(), d.stack.clone());
 
     let start = tokio::time::Instant::now();
@@ -291,17 +292,25 @@ async fn update(
                 .await
                 .map_err(|e| describe("lambda:UntagResource", e))?;
         }
-        if !d.spec.tags.is_empty() {
-            lambda
-                .tag_resource()
-                .resource(&live.arn)
-                .set_tags(Some(d.spec.tags.clone().into_iter().collect()))
-                .send()
-                .await
-                .map_err(|e| describe("lambda:TagResource", e))?;
-        }
     }
+    // The user's tags, and the fingerprint of what is now applied.
+    lambda
+        .tag_resource()
+        .resource(&live.arn)
+        .set_tags(Some(desired_tags(d)))
+        .send()
+        .await
+        .map_err(|e| describe("lambda:TagResource", e))?;
     Ok(())
+}
+
+/// The user's tags and the fingerprint of what apply makes live.
+fn desired_tags(d: &FunctionDesired) -> HashMap<String, String> {
+    let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
+    if !d.applied.is_empty() {
+        tags.insert(APPLIED_TAG.to_string(), d.applied.clone());
+    }
+    tags
 }
 
 async fn set_concurrency(

@@ -151,6 +151,7 @@ async fn finish(
         known: BTreeMap::new(),
         secrets: BTreeMap::new(),
         lock: None,
+        drift: Vec::new(),
     };
     let progress = match output {
         OutputFormat::Json => Progress::on_stderr(),

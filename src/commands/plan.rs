@@ -20,6 +20,9 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     let stack = load_stack(&args.file)?;
     let packages = build_packages(&stack)?;
     let (clients, plan) = make(&stack, &hashes(&packages), aws).await?;
+    if args.refresh_only {
+        return Ok(refresh_only(plan, args));
+    }
     match args.output {
         OutputFormat::Text => print!("{}", render::text(&plan, stdout_style())),
         OutputFormat::Json => println!("{}", json::render(&plan)),
@@ -34,6 +37,22 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// Reports drift and nothing else: the JSON form keeps its shape, with no changes.
+fn refresh_only(mut plan: Plan, args: &PlanArgs) -> ExitStatus {
+    match args.output {
+        OutputFormat::Text => print!("{}", render::drift_text(&plan, stdout_style())),
+        OutputFormat::Json => {
+            plan.changes.clear();
+            println!("{}", json::render(&plan));
+        }
+    }
+    if args.detailed_exitcode && !plan.drift.is_empty() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    }
 }
 
 /// Writes the plan with where it was made, so that `apply FILE` can check it still holds.

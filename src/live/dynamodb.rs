@@ -10,6 +10,7 @@ use futures::future::try_join_all;
 
 use super::{Conflict, LiveGlobalIndex, LiveTable, Owned, user_tags};
 use crate::aws::{AwsError, Clients, ErrorKind, describe};
+use crate::plan::drift::APPLIED_TAG;
 use crate::stack::{
     Billing, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, STACK_TAG, StreamView,
     TableClass,
@@ -86,12 +87,15 @@ async fn read_table(
         .and_then(|d| d.point_in_time_recovery_description())
         .and_then(|d| d.point_in_time_recovery_status())
         == Some(&PointInTimeRecoveryStatus::Enabled);
-    Ok(Some(live_table(
-        table,
-        ttl_attribute,
-        pitr,
-        user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-    )))
+    Ok(Some(LiveTable {
+        applied: tags.get(APPLIED_TAG).cloned(),
+        ..live_table(
+            table,
+            ttl_attribute,
+            pitr,
+            user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        )
+    }))
 }
 
 fn live_table(
@@ -200,6 +204,7 @@ fn live_table(
             .and_then(|b| b.last_update_to_pay_per_request_date_time())
             .map(|t| t.secs()),
         tags,
+        applied: None,
     }
 }
 

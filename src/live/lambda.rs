@@ -7,6 +7,7 @@ use futures::future::try_join_all;
 
 use super::{Conflict, LiveFunction, Owned, user_tags};
 use crate::aws::{AwsError, Clients, ErrorKind, classify, describe};
+use crate::plan::drift::APPLIED_TAG;
 use crate::stack::{STACK_TAG, Stack};
 
 pub async fn read_functions(
@@ -105,6 +106,7 @@ pub async fn read_functions(
                 .unwrap_or_default(),
             code_sha256: config.code_sha256().unwrap_or_default().to_string(),
             tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            applied: tags.get(APPLIED_TAG).cloned(),
             permissions,
         };
         functions.insert(name, live);

@@ -43,6 +43,9 @@ pub struct LiveState {
     /// Values of the SSM parameters the stack file refers to. Never serialized.
     #[serde(skip)]
     pub secrets: BTreeMap<String, String>,
+    /// Resources (kind, physical name) tagged for the stack that no longer exist.
+    #[serde(default)]
+    pub missing: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +68,9 @@ pub struct LiveTable {
     pub last_switch_to_on_demand: Option<i64>,
     /// The table's tags without stackctl's own.
     pub tags: BTreeMap<String, String>,
+    /// The `stackctl:applied` tag: what stackctl last applied (see `plan::drift`).
+    #[serde(default)]
+    pub applied: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +97,9 @@ pub struct LiveFunction {
     pub environment: BTreeMap<String, String>,
     pub code_sha256: String,
     pub tags: BTreeMap<String, String>,
+    /// The `stackctl:applied` tag: what stackctl last applied (see `plan::drift`).
+    #[serde(default)]
+    pub applied: Option<String>,
     /// Statement IDs in the function's resource policy.
     pub permissions: BTreeSet<String>,
 }
@@ -226,6 +235,21 @@ pub async fn read(clients: &Clients, stack: &Stack) -> Result<LiveState, AwsErro
     let mut conflicts = table_conflicts;
     conflicts.extend(function_conflicts);
     conflicts.extend(role_conflicts);
+    // The tagging index named them, but they are gone: deleted outside stackctl (or the
+    // index has not caught up with a delete yet).
+    let missing = owned
+        .tables
+        .keys()
+        .filter(|name| !tables.contains_key(*name))
+        .map(|name| ("table".to_string(), name.clone()))
+        .chain(
+            owned
+                .functions
+                .keys()
+                .filter(|name| !functions.contains_key(*name))
+                .map(|name| ("function".to_string(), name.clone())),
+        )
+        .collect();
     Ok(LiveState {
         tables,
         functions,
@@ -233,6 +257,7 @@ pub async fn read(clients: &Clients, stack: &Stack) -> Result<LiveState, AwsErro
         apis,
         conflicts,
         secrets,
+        missing,
     })
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Action, Blocker, Change, Plan, RoleSource, api, function, role, table};
+use super::{Action, Blocker, Change, Plan, RoleSource, api, drift, function, role, table};
 use crate::live::LiveState;
 use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
 
@@ -109,6 +109,7 @@ pub fn build(
     blockers.extend(deletion_protection_blockers(&changes));
 
     order(&mut changes, stack);
+    let drift = drift::report(stack, &changes, &live.missing);
     Plan {
         stack: stack.name.clone(),
         region: region.to_string(),
@@ -117,6 +118,7 @@ pub fn build(
         known,
         secrets,
         lock: None,
+        drift,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Attrs, Change, Desired, FunctionDesired, Live, RoleSource, Value};
+use super::{Attrs, Change, Desired, FunctionDesired, Live, RoleSource, Value, drift};
 use crate::live::LiveFunction;
 use crate::stack::{Address, FunctionSpec, Reference, Stack};
 
@@ -28,15 +28,18 @@ pub fn plan(
         code_sha256: inputs.code_sha256.to_string(),
         role: inputs.role,
         artifact_bucket: stack.artifact_bucket.clone(),
+        applied: drift::fingerprint(&after),
     });
     let sensitive = |key: &str| spec.environment.get(key).is_some_and(|v| v.sensitive);
-    Change::declared(
+    let mut change = Change::declared(
         Address::Function(spec.logical.clone()),
         name,
         after,
         desired,
         live.map(|l| (live_attrs(l, &sensitive), Live::Function(l.clone()))),
-    )
+    );
+    drift::mark(&mut change, live.and_then(|l| l.applied.as_deref()));
+    change
 }
 
 /// The environment of a function that goes is not shown: any of it may be secret.

@@ -15,6 +15,9 @@ pub struct JsonPlan<'a> {
     pub summary: Summary,
     pub changes: Vec<JsonChange<'a>>,
     pub blockers: Vec<JsonBlocker<'a>>,
+    /// Changes made outside stackctl, and owned resources that are gone.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub drift: &'a [super::Drift],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lock: Option<&'a super::LockStatus>,
     /// Only in a saved plan (`plan --out`): what apply checks before it applies the file.
@@ -65,6 +68,7 @@ pub fn to_json<'a>(plan: &'a Plan, origin: Option<&'a Origin>) -> JsonPlan<'a> {
     JsonPlan {
         origin,
         lock: plan.lock.as_ref(),
+        drift: &plan.drift,
         format_version: FORMAT_VERSION,
         stack: &plan.stack,
         region: &plan.region,

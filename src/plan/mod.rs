@@ -5,6 +5,7 @@
 
 mod api;
 mod build;
+pub mod drift;
 mod function;
 pub mod json;
 pub mod render;
@@ -44,6 +45,9 @@ pub struct AttrChange {
     pub after: Option<Value>,
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub forces_replacement: bool,
+    /// The live value was changed outside stackctl since it last applied this attribute.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub drift: bool,
 }
 
 /// What one resource needs, with everything apply needs to carry it out.
@@ -102,6 +106,9 @@ pub struct TableDesired {
     pub name: String,
     pub stack: String,
     pub spec: TableSpec,
+    /// The fingerprint of what apply makes live, for the `stackctl:applied` tag.
+    #[serde(default)]
+    pub applied: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -113,6 +120,9 @@ pub struct FunctionDesired {
     pub role: RoleSource,
     /// Where packages too large for a direct upload go.
     pub artifact_bucket: Option<String>,
+    /// The fingerprint of what apply makes live, for the `stackctl:applied` tag.
+    #[serde(default)]
+    pub applied: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -185,6 +195,20 @@ pub struct Plan {
     /// The table apply keeps its lock in, when the command looked.
     #[serde(default)]
     pub lock: Option<LockStatus>,
+    /// Changes made outside stackctl, and owned resources that are gone.
+    #[serde(default)]
+    pub drift: Vec<Drift>,
+}
+
+/// One resource changed outside stackctl since it last applied it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    pub address: String,
+    /// Attributes whose live values differ from what stackctl applied.
+    pub attributes: Vec<String>,
+    /// Tagged for the stack, but no longer in AWS.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub missing: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,6 +332,7 @@ pub(crate) fn compare(before: &Attrs, after: &Attrs) -> Vec<AttrChange> {
                 before: b.cloned(),
                 after: a.cloned(),
                 forces_replacement: false,
+                drift: false,
             })
         })
         .collect()
@@ -322,6 +347,7 @@ fn all_new(after: &Attrs) -> Vec<AttrChange> {
             before: None,
             after: Some(value.clone()),
             forces_replacement: false,
+            drift: false,
         })
         .collect()
 }

@@ -65,6 +65,7 @@ pub fn text(plan: &Plan, style: Style) -> String {
             names.join(", ")
         );
     }
+    drift_lines(&mut out, plan, style);
     if let Some(lock) = &plan.lock
         && !lock.exists
         && plan.has_changes()
@@ -119,6 +120,12 @@ fn attr_text(attr: &AttrChange, width: usize, action: Action) -> String {
     let show = |v: &Option<Value>| v.as_ref().map_or("(none)".to_string(), Value::to_string);
     let body = if action == Action::Create {
         show(&attr.after)
+    } else if attr.drift {
+        format!(
+            "{} (live) -> {} (stack file)  (changed outside stackctl)",
+            show(&attr.before),
+            show(&attr.after)
+        )
     } else {
         format!("{} -> {}", show(&attr.before), show(&attr.after))
     };
@@ -137,4 +144,76 @@ fn past_tense(action: Action) -> &'static str {
         Action::Delete => "deleted",
         Action::NoOp => "left as it is",
     }
+}
+
+/// What changed outside stackctl, under the plan.
+fn drift_lines(out: &mut String, plan: &Plan, style: Style) {
+    for drift in &plan.drift {
+        if drift.missing {
+            let _ = writeln!(
+                out,
+                "{} {} is tagged for the stack but no longer exists in AWS (deleted outside stackctl?)",
+                style.paint("33", "Drift:"),
+                drift.address
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "{} {} was changed outside stackctl: {}",
+                style.paint("33", "Drift:"),
+                drift.address,
+                drift.attributes.join(", ")
+            );
+        }
+    }
+}
+
+/// `plan --refresh-only`: what changed outside stackctl, and nothing it would do about it.
+pub fn drift_text(plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    if plan.drift.is_empty() {
+        let _ = writeln!(
+            out,
+            "No drift. Stack {} in {}: every resource is as stackctl last applied it.",
+            plan.stack, plan.region
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "Drift in stack {} in {}: changed outside stackctl since it last applied them.\n",
+        plan.stack, plan.region
+    );
+    for drift in &plan.drift {
+        if drift.missing {
+            let _ = writeln!(
+                out,
+                "  {} {}: tagged for the stack, but no longer exists in AWS",
+                style.paint("33", "!"),
+                drift.address
+            );
+            continue;
+        }
+        let _ = writeln!(out, "  {} {}", style.paint("33", "~"), drift.address);
+        let change = plan
+            .changes
+            .iter()
+            .find(|c| c.address.to_string() == drift.address);
+        for attr in change.iter().flat_map(|c| &c.changes).filter(|a| a.drift) {
+            let show =
+                |v: &Option<Value>| v.as_ref().map_or("(none)".to_string(), Value::to_string);
+            let _ = writeln!(
+                out,
+                "      {}: {} (live); the stack file says {}",
+                attr.name,
+                show(&attr.before),
+                show(&attr.after)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nNothing is proposed (--refresh-only). `stackctl plan` shows how apply would undo it."
+    );
+    out
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Action, AttrChange, Attrs, Change, Desired, Live, TableDesired, Value};
+use super::{Action, AttrChange, Attrs, Change, Desired, Live, TableDesired, Value, drift};
 use crate::live::LiveTable;
 use crate::stack::{
     Address, Billing, GlobalIndexSpec, LocalIndexSpec, Stack, StreamView, TableClass, TableSpec,
@@ -26,6 +26,7 @@ pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change
         name: name.clone(),
         stack: stack.name.clone(),
         spec: spec.clone(),
+        applied: drift::fingerprint(&after),
     });
     let address = Address::Table(spec.logical.clone());
     let mut change = Change::declared(
@@ -35,6 +36,7 @@ pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change
         desired,
         live.map(|l| (live_attrs(l), Live::Table(l.clone()))),
     );
+    drift::mark(&mut change, live.and_then(|l| l.applied.as_deref()));
     for attr in &mut change.changes {
         attr.forces_replacement = change.action == Action::Update && forces_replacement(&attr.name);
     }

@@ -279,9 +279,10 @@ fn an_unchanged_function_sends_no_write_and_a_change_sends_only_what_changed() {
     project.set_stack(&APP.replace("memory = 256", "memory = 1024"));
     let (run, requests) = project.requests(&["apply", "--yes"]);
     run.success();
+    // The configuration, and the tag that records what stackctl applied (for drift).
     assert_eq!(
         writes(&requests),
-        ["lambda:UpdateFunctionConfiguration"],
+        ["lambda:UpdateFunctionConfiguration", "lambda:TagResource"],
         "{requests:?}"
     );
 }

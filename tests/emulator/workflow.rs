@@ -407,3 +407,85 @@ fn concurrent_applies_do_not_interleave() {
         .unwrap();
     assert_eq!(apis.items().len(), 1);
 }
+
+#[test]
+fn drift_is_told_apart_from_stack_file_changes() {
+    let project = Project::new(&STACK.replace(
+        "deletion_protection = false",
+        "deletion_protection = false\npoint_in_time_recovery = true",
+    ));
+    project.apply_converges();
+
+    // Changed in the console: the function's memory, the table's point-in-time recovery.
+    set_memory(&project, "shop-get-order", 512);
+    project
+        .block_on(
+            project
+                .dynamodb()
+                .update_continuous_backups()
+                .table_name("shop-orders")
+                .point_in_time_recovery_specification(
+                    aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                        .point_in_time_recovery_enabled(false)
+                        .build()
+                        .unwrap(),
+                )
+                .send(),
+        )
+        .unwrap();
+    let run = project.run(&["plan"]);
+    run.success();
+    assert!(
+        run.stdout
+            .contains("memory: 512 (live) -> 256 (stack file)  (changed outside stackctl)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Drift: table.orders was changed outside stackctl: point_in_time_recovery"),
+        "{}",
+        run.stdout
+    );
+
+    let run = project.run(&["plan", "--refresh-only", "--detailed-exitcode"]);
+    run.code(2);
+    assert!(
+        run.stdout
+            .contains("memory: 512 (live); the stack file says 256"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Nothing is proposed"), "{}", run.stdout);
+    let run = project.run(&["plan", "--refresh-only", "--output", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(plan["has_changes"], false);
+    assert_eq!(plan["changes"], serde_json::json!([]));
+    assert_eq!(
+        plan["drift"],
+        serde_json::json!([
+            { "address": "table.orders", "attributes": ["point_in_time_recovery"] },
+            { "address": "function.get-order", "attributes": ["memory"] },
+        ])
+    );
+
+    // Apply undoes the drift; a change made in the stack file is not drift.
+    project.apply_converges();
+    project
+        .run(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .code(0);
+    project.set_stack(&STACK.replace("memory = 256", "memory = 384").replace(
+        "deletion_protection = false",
+        "deletion_protection = false\npoint_in_time_recovery = true",
+    ));
+    let run = project.run(&["plan"]);
+    assert!(
+        run.stdout.contains("memory: 256 -> 384\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("Drift"), "{}", run.stdout);
+    project
+        .run(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .code(0);
+}

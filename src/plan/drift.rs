@@ -1,0 +1,152 @@
+//! Drift: changes made outside stackctl. Without a state file, stackctl remembers what it
+//! applied as a fingerprint in a tag on the resource (`stackctl:applied`): a short hash of each
+//! attribute's value. A live value whose hash differs from the recorded one was changed by
+//! someone else since stackctl last applied it.
+
+use sha2::{Digest, Sha256};
+
+use super::{Attrs, Change, Drift, Value};
+use crate::stack::Stack;
+
+pub const APPLIED_TAG: &str = "stackctl:applied";
+const VERSION: &str = "1";
+const UNKNOWN: &str = "----";
+
+/// The fingerprint of `attrs`: `1.<names hash>.<one 4-hex hash per attribute>`, attributes in
+/// name order. Values known only after apply are recorded as unknown and never count as drift.
+/// Well under the 256 characters a tag value may hold.
+pub fn fingerprint(attrs: &Attrs) -> String {
+    let names: Vec<&str> = attrs.keys().map(String::as_str).collect();
+    let hashes: String = attrs
+        .iter()
+        .map(|(name, value)| value_hash(name, value))
+        .collect();
+    format!("{VERSION}.{}.{hashes}", short(&names.join(",")))
+}
+
+/// The attributes of `live` whose values differ from what `recorded` says stackctl applied;
+/// `None` when the fingerprint does not fit (an older stackctl, another attribute set).
+pub fn drifted(live: &Attrs, recorded: &str) -> Option<Vec<String>> {
+    let mut parts = recorded.split('.');
+    let (Some(VERSION), Some(names), Some(hashes), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let live_names: Vec<&str> = live.keys().map(String::as_str).collect();
+    if short(&live_names.join(",")) != names || hashes.len() != 4 * live.len() {
+        return None;
+    }
+    let drifted = live
+        .iter()
+        .zip(hashes.as_bytes().chunks(4))
+        .filter(|((name, value), recorded)| {
+            *recorded != UNKNOWN.as_bytes() && value_hash(name, value).as_bytes() != *recorded
+        })
+        .map(|((name, _), _)| name.clone())
+        .collect();
+    Some(drifted)
+}
+
+/// Marks the attribute changes of `change` that undo drift, and returns the drifted names.
+pub fn mark(change: &mut Change, recorded: Option<&str>) -> Vec<String> {
+    let (Some(before), Some(recorded)) = (&change.before, recorded) else {
+        return Vec::new();
+    };
+    let Some(drifted) = drifted(before, recorded) else {
+        return Vec::new();
+    };
+    for attr in &mut change.changes {
+        attr.drift = drifted.contains(&attr.name);
+    }
+    drifted
+}
+
+/// The plan's drift: attributes changed outside stackctl, and owned resources that are gone.
+pub fn report(stack: &Stack, changes: &[Change], missing: &[(String, String)]) -> Vec<Drift> {
+    let changed = changes.iter().filter_map(|c| {
+        let attributes: Vec<String> = c
+            .changes
+            .iter()
+            .filter(|a| a.drift)
+            .map(|a| a.name.clone())
+            .collect();
+        (!attributes.is_empty()).then(|| Drift {
+            address: c.address.to_string(),
+            attributes,
+            missing: false,
+        })
+    });
+    let gone = missing.iter().map(|(kind, name)| {
+        let logical =
+            name.strip_prefix(&format!("{}-", stack.name))
+                .filter(|l| match kind.as_str() {
+                    "table" => stack.tables.iter().any(|t| t.logical == *l),
+                    _ => stack.functions.iter().any(|f| f.logical == *l),
+                });
+        Drift {
+            address: match logical {
+                Some(logical) => format!("{kind}.{logical}"),
+                None => format!("{kind} {name}"),
+            },
+            attributes: Vec::new(),
+            missing: true,
+        }
+    });
+    changed.chain(gone).collect()
+}
+
+fn value_hash(name: &str, value: &Value) -> String {
+    let mut unknown = Vec::new();
+    value.unknown_paths(name, &mut unknown);
+    if !unknown.is_empty() {
+        return UNKNOWN.to_string();
+    }
+    let json = serde_json::to_string(value).unwrap_or_default();
+    short(&format!("{name}={json}"))
+}
+
+fn short(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(2)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(memory: i64) -> Attrs {
+        [
+            ("memory".to_string(), Value::Int(memory)),
+            ("runtime".to_string(), Value::Str("nodejs20.x".into())),
+            ("role".to_string(), Value::Unknown),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    #[test]
+    fn a_changed_value_is_drift_and_an_unknown_one_never() {
+        let recorded = fingerprint(&attrs(256));
+        assert!(recorded.len() < 256);
+        assert_eq!(drifted(&attrs(256), &recorded), Some(vec![]));
+        let mut live = attrs(512);
+        live.insert(
+            "role".to_string(),
+            Value::Str("arn:aws:iam::1:role/x".into()),
+        );
+        assert_eq!(drifted(&live, &recorded), Some(vec!["memory".to_string()]));
+    }
+
+    #[test]
+    fn a_fingerprint_of_other_attributes_says_nothing() {
+        let recorded = fingerprint(&attrs(256));
+        let mut live = attrs(256);
+        live.insert("timeout".to_string(), Value::Int(3));
+        assert_eq!(drifted(&live, &recorded), None);
+        assert_eq!(drifted(&live, "garbage"), None);
+    }
+}
