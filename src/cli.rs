@@ -132,6 +132,19 @@ pub struct ApplyArgs {
     /// like 90s, 10m, 1h
     #[arg(long, default_value = "0s", value_parser = parse_duration, value_name = "DURATION")]
     pub lock_timeout: Duration,
+    /// How apply reports: text lines, or one JSON object per line (the plan, each change's
+    /// events, the result)
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Start each line of apply's progress with the time (text log format)
+    #[arg(long)]
+    pub timestamps: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

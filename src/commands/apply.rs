@@ -5,8 +5,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use miette::{IntoDiagnostic, Result};
+use serde_json::json;
 
-use super::progress::Progress;
+use super::progress::{LogStyle, Progress, emit};
 use super::{
     ExitStatus, build_packages, clients, confirm, hashes, load_stack, release, stack_file_sha256,
     stdout_style, take_lock,
@@ -18,7 +19,7 @@ use crate::lock::{Generation, Lock};
 use crate::package::Package;
 use crate::plan::json::Origin;
 use crate::plan::saved::{self, SavedPlan};
-use crate::plan::{Plan, render};
+use crate::plan::{Plan, json, render};
 use crate::stack::Stack;
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
@@ -174,8 +175,8 @@ async fn check_saved(
     }
     let left = saved::restrict(plan, saved);
     if say && !left.is_empty() {
-        println!(
-            "Not in the saved plan, left alone (changed since it was made): {}\n",
+        eprintln!(
+            "Not in the saved plan, left alone (changed since it was made): {}",
             left.join(", ")
         );
     }
@@ -185,7 +186,12 @@ async fn check_saved(
 /// Shows `plan`, refuses it when it may not run, and otherwise applies it (under `lock`, when
 /// there is anything to do).
 async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<ExitStatus> {
-    print!("{}", render::text(plan, stdout_style()));
+    let log = LogStyle::from_args(run.args);
+    if log.json {
+        emit(json!({ "event": "plan", "plan": json::to_json(plan, None) }));
+    } else {
+        print!("{}", render::text(plan, stdout_style()));
+    }
     if !plan.blockers.is_empty() {
         miette::bail!(
             help = "fix the errors above; nothing was changed",
@@ -195,8 +201,12 @@ async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<Exit
         );
     }
     if !plan.has_changes() {
-        print_outputs(&plan.known);
-        return Ok(ExitStatus::Success);
+        return report(
+            &Outcome::default(),
+            &plan.known,
+            Instant::now().elapsed(),
+            log,
+        );
     }
     let losses: Vec<String> = plan.data_loss().map(|c| c.address.to_string()).collect();
     if !losses.is_empty() && !run.args.allow_data_loss {
@@ -212,8 +222,10 @@ async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<Exit
         println!("Apply cancelled; nothing was changed.");
         return Ok(ExitStatus::Failure);
     }
-    println!();
-    let progress = Progress::new();
+    if !log.json {
+        println!();
+    }
+    let progress = Progress::new(log);
     let started = Instant::now();
     let interrupt = async {
         tokio::select! {
@@ -225,7 +237,7 @@ async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<Exit
     };
     let outcome = apply::apply(run.clients, plan, run.packages, &progress, interrupt).await;
     progress.finish();
-    report(&outcome, started.elapsed())
+    report(&outcome, &outcome.outputs, started.elapsed(), log)
 }
 
 /// Resolves when `lock`'s lease is lost; never without a lock.
@@ -236,16 +248,41 @@ async fn lost(lock: Option<&Lock>) {
     }
 }
 
-fn report(outcome: &Outcome, elapsed: std::time::Duration) -> Result<ExitStatus> {
-    println!();
-    if outcome.succeeded() {
+/// The end of an apply: what was done, the outputs, and what to do about what was not.
+fn report(
+    outcome: &Outcome,
+    outputs: &BTreeMap<String, String>,
+    elapsed: std::time::Duration,
+    log: LogStyle,
+) -> Result<ExitStatus> {
+    let url = outputs.get("api.url");
+    if log.json {
+        let addresses = |list: &[crate::stack::Address]| -> Vec<String> {
+            list.iter().map(ToString::to_string).collect()
+        };
+        emit(json!({
+            "event": "complete",
+            "succeeded": outcome.succeeded(),
+            "done": addresses(&outcome.done),
+            "failed": outcome.failed.iter().map(|(a, e)| json!({ "address": a.to_string(), "error": e })).collect::<Vec<_>>(),
+            "skipped": addresses(&outcome.skipped),
+            "not_started": addresses(&outcome.not_started),
+            "interrupted": outcome.interrupted,
+            "elapsed_seconds": elapsed.as_secs_f64(),
+            "outputs": { "api.url": url },
+        }));
+    } else if outcome.succeeded() && !outcome.done.is_empty() {
         println!(
-            "Apply complete: {} change{} in {:.1}s.",
+            "\nApply complete: {} change{} in {:.1}s.",
             outcome.done.len(),
             if outcome.done.len() == 1 { "" } else { "s" },
             elapsed.as_secs_f64()
         );
-        print_outputs(&outcome.outputs);
+    }
+    if outcome.succeeded() {
+        if !log.json {
+            print_outputs(outputs);
+        }
         return Ok(ExitStatus::Success);
     }
     let mut lines = vec![format!("{} done", outcome.done.len())];

@@ -155,7 +155,7 @@ async fn finish(
     };
     let progress = match output {
         OutputFormat::Json => Progress::on_stderr(),
-        OutputFormat::Text => Progress::new(),
+        OutputFormat::Text => Progress::new(Default::default()),
     };
     let outcome = apply::apply(clients, &plan, &BTreeMap::new(), &progress, async {
         let _ = tokio::signal::ctrl_c().await;

@@ -7,8 +7,11 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use serde_json::json;
+
 use crate::apply::Reporter;
 use crate::aws::AwsError;
+use crate::cli::{ApplyArgs, LogFormat};
 use crate::plan::{Action, Change};
 use crate::stack::Address;
 
@@ -18,24 +21,45 @@ pub struct Progress {
     running: Mutex<HashMap<Address, ProgressBar>>,
     /// Events go to standard error, leaving standard output to a JSON answer.
     to_stderr: bool,
+    log: LogStyle,
+}
+
+/// How events are written when they are not drawn as spinners.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogStyle {
+    /// One JSON object per line (`--log-format json`).
+    pub json: bool,
+    /// Text lines start with the time (`--timestamps`).
+    pub timestamps: bool,
+}
+
+impl LogStyle {
+    pub fn from_args(args: &ApplyArgs) -> Self {
+        LogStyle {
+            json: args.log_format == LogFormat::Json,
+            timestamps: args.timestamps,
+        }
+    }
 }
 
 impl Progress {
-    pub fn new() -> Self {
-        Self::with_target(false)
+    pub fn new(log: LogStyle) -> Self {
+        Self::with_target(false, log)
     }
 
     /// For commands whose standard output is JSON.
     pub fn on_stderr() -> Self {
-        Self::with_target(true)
+        Self::with_target(true, LogStyle::default())
     }
 
-    fn with_target(to_stderr: bool) -> Self {
+    fn with_target(to_stderr: bool, log: LogStyle) -> Self {
         let terminal = if to_stderr {
             std::io::stderr().is_terminal()
         } else {
             std::io::stdout().is_terminal()
-        } && std::env::var_os("NO_COLOR").is_none();
+        } && std::env::var_os("NO_COLOR").is_none()
+            && !log.json
+            && !log.timestamps;
         let target = || {
             if to_stderr {
                 ProgressDrawTarget::stderr()
@@ -47,10 +71,16 @@ impl Progress {
             bars: terminal.then(|| MultiProgress::with_draw_target(target())),
             running: Mutex::new(HashMap::new()),
             to_stderr,
+            log,
         }
     }
 
     fn plain(&self, text: &str) {
+        let text = if self.log.timestamps {
+            format!("{} {text}", now())
+        } else {
+            text.to_string()
+        };
         if self.to_stderr {
             eprintln!("{text}");
         } else {
@@ -103,6 +133,13 @@ fn done(action: Action) -> &'static str {
 
 impl Reporter for Progress {
     fn started(&self, change: &Change) {
+        if self.log.json {
+            return emit(json!({
+                "event": "started",
+                "address": change.address.to_string(),
+                "action": change.action,
+            }));
+        }
         let text = format!("{}: {}", change.address, doing(change.action));
         match &self.bars {
             Some(bars) => {
@@ -123,6 +160,13 @@ impl Reporter for Progress {
     }
 
     fn progress(&self, address: &Address, message: &str) {
+        if self.log.json {
+            return emit(json!({
+                "event": "progress",
+                "address": address.to_string(),
+                "message": message,
+            }));
+        }
         let running = self.running.lock().expect("progress lock");
         match running.get(address) {
             Some(bar) => bar.set_message(format!("{address}: {message}")),
@@ -134,6 +178,14 @@ impl Reporter for Progress {
     }
 
     fn finished(&self, change: &Change, elapsed: Duration) {
+        if self.log.json {
+            return emit(json!({
+                "event": "finished",
+                "address": change.address.to_string(),
+                "action": change.action,
+                "elapsed_seconds": elapsed.as_secs_f64(),
+            }));
+        }
         self.done(
             &change.address,
             format!(
@@ -146,6 +198,14 @@ impl Reporter for Progress {
     }
 
     fn failed(&self, change: &Change, error: &AwsError) {
+        if self.log.json {
+            return emit(json!({
+                "event": "failed",
+                "address": change.address.to_string(),
+                "action": change.action,
+                "error": error.to_string(),
+            }));
+        }
         self.done(
             &change.address,
             format!("{}: failed: {error}", change.address),
@@ -153,11 +213,33 @@ impl Reporter for Progress {
     }
 
     fn skipped(&self, change: &Change, because: &Address) {
+        if self.log.json {
+            return emit(json!({
+                "event": "skipped",
+                "address": change.address.to_string(),
+                "because": because.to_string(),
+            }));
+        }
         self.line(format!(
             "{}: skipped, because {because} failed",
             change.address
         ));
     }
+}
+
+/// Writes one event of `--log-format json` on standard output, with the time.
+pub fn emit(mut event: serde_json::Value) {
+    if let Some(object) = event.as_object_mut() {
+        object.insert("time".to_string(), json!(now()));
+    }
+    println!("{event}");
+}
+
+/// Now, RFC 3339 in UTC.
+fn now() -> String {
+    aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default()
 }
 
 /// A long AWS job (an export, an import) on standard error: a spinner with its status and

@@ -489,3 +489,66 @@ fn drift_is_told_apart_from_stack_file_changes() {
         .run(&["plan", "--refresh-only", "--detailed-exitcode"])
         .code(0);
 }
+
+#[test]
+fn output_without_a_terminal_is_plain_lines_or_json_events() {
+    let project = Project::new(STACK);
+    let run = project.run(&["apply", "--yes"]);
+    run.success();
+    for text in [&run.stdout, &run.stderr] {
+        assert!(!text.contains('\u{1b}'), "an escape code: {text:?}");
+    }
+    // Changes run concurrently: their lines are sorted for a stable snapshot.
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let start = lines.iter().position(|l| l.starts_with("Plan:")).unwrap() + 2;
+    let end = lines.iter().position(|l| l.starts_with("Apply complete")).unwrap() - 1;
+    let mut events = lines[start..end].to_vec();
+    events.sort();
+    let stdout = [&lines[..start], &events[..], &lines[end..]].concat().join("\n");
+    insta::with_settings!({filters => vec![
+        (r"\(\d+\.\d+s\)", "(TIME)"),
+        (r"in \d+\.\d+s", "in TIME"),
+        (r"https://\w+\.execute-api", "https://API_ID.execute-api"),
+    ]}, {
+        insta::assert_snapshot!(stdout);
+    });
+
+    // One JSON object per line: the plan, each change's events, the result.
+    project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
+    let run = project.run(&["apply", "--yes", "--log-format", "json"]);
+    run.success();
+    let events: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["plan", "started", "finished", "complete"],
+        "{}",
+        run.stdout
+    );
+    assert!(events.iter().all(|e| e["time"].is_string()));
+    assert_eq!(events[0]["plan"]["summary"]["update"], 1);
+    assert_eq!(events[1]["address"], "function.get-order");
+    assert_eq!(events[3]["succeeded"], true);
+    assert_eq!(events[3]["done"], serde_json::json!(["function.get-order"]));
+
+    // --timestamps: each progress line starts with the time.
+    project.set_stack(&STACK.replace("memory = 256", "memory = 384"));
+    let run = project.run(&["apply", "--yes", "--timestamps"]);
+    run.success();
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("function.get-order: updated"))
+        .unwrap();
+    assert!(
+        line.starts_with("20") && line.contains("Z function.get-order"),
+        "{line}"
+    );
+}
