@@ -134,6 +134,26 @@ fn a_stale_plan_is_refused_before_any_change() {
         run.stderr
     );
 
+    // Made for another region, or another environment.
+    project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
+    let run = project.run(&["apply", "plan.json", "--region", "us-west-2"]);
+    run.code(1);
+    assert!(
+        run.stderr.contains(
+            "plan is stale: it was made for region us-east-1, this apply targets us-west-2"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = project.run(&["apply", "plan.json", "--env", "staging"]);
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("it was made for environment (none), this apply is for staging"),
+        "{}",
+        run.stderr
+    );
+
     // Back to the version it was made from: it applies.
     project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
     project.run(&["apply", "plan.json"]).success();
@@ -501,10 +521,16 @@ fn output_without_a_terminal_is_plain_lines_or_json_events() {
     // Changes run concurrently: their lines are sorted for a stable snapshot.
     let lines: Vec<&str> = run.stdout.lines().collect();
     let start = lines.iter().position(|l| l.starts_with("Plan:")).unwrap() + 2;
-    let end = lines.iter().position(|l| l.starts_with("Apply complete")).unwrap() - 1;
+    let end = lines
+        .iter()
+        .position(|l| l.starts_with("Apply complete"))
+        .unwrap()
+        - 1;
     let mut events = lines[start..end].to_vec();
     events.sort();
-    let stdout = [&lines[..start], &events[..], &lines[end..]].concat().join("\n");
+    let stdout = [&lines[..start], &events[..], &lines[end..]]
+        .concat()
+        .join("\n");
     insta::with_settings!({filters => vec![
         (r"\(\d+\.\d+s\)", "(TIME)"),
         (r"in \d+\.\d+s", "in TIME"),
