@@ -12,6 +12,13 @@ use aws_config::{BehaviorVersion, Region};
 
 pub use error::{AwsError, ErrorKind, classify, describe, invalid_request};
 
+/// Throttling, 5xx and dropped connections are retried with exponential backoff and jitter.
+fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(6)
+        .with_max_backoff(Duration::from_secs(8))
+}
+
 /// What the command line and the stack file say about where to talk to.
 #[derive(Debug, Clone, Default)]
 pub struct Target {
@@ -53,11 +60,7 @@ impl Clients {
     pub async fn new(target: &Target) -> Result<Self, AwsError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             // Throttling and 5xx are retried with exponential backoff and jitter.
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(6)
-                    .with_max_backoff(Duration::from_secs(8)),
-            )
+            .retry_config(retry_config())
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(10))
@@ -102,6 +105,11 @@ impl Clients {
             sts: client!(aws_sdk_sts, &config, log),
             logs: client!(aws_sdk_cloudwatchlogs, &config, log),
         })
+    }
+
+    /// How every call is retried (see [`retry_config`]).
+    pub fn retry_config(&self) -> RetryConfig {
+        retry_config()
     }
 
     /// The account the credentials belong to.

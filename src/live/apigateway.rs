@@ -153,17 +153,31 @@ async fn read_authorizers(
     };
     // Few retries: the emulator's 500 is permanent, and the fallback below is good enough for
     // one plan on AWS too.
-    let few_retries = aws_sdk_apigatewayv2::config::Builder::default()
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2));
-    match client
-        .get_authorizers()
-        .api_id(api_id)
-        .max_results("500")
-        .customize()
-        .config_override(few_retries)
-        .send()
-        .await
-    {
+    // Throttling is another matter: then the call is made again with every retry.
+    let list = |few: bool| {
+        let mut attempts = aws_config::retry::RetryConfig::standard();
+        if few {
+            attempts = attempts.with_max_attempts(2);
+        }
+        client
+            .get_authorizers()
+            .api_id(api_id)
+            .max_results("500")
+            .customize()
+            .config_override(
+                aws_sdk_apigatewayv2::config::Builder::default().retry_config(if few {
+                    attempts
+                } else {
+                    clients.retry_config()
+                }),
+            )
+            .send()
+    };
+    let listed = match list(true).await {
+        Err(e) if crate::aws::classify(&e) == crate::aws::ErrorKind::Throttled => list(false).await,
+        other => other,
+    };
+    match listed {
         Ok(out) => Ok(out
             .items()
             .iter()

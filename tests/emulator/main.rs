@@ -6,6 +6,7 @@ mod support;
 mod apis;
 mod foundation;
 mod functions;
+mod reliability;
 mod tables;
 mod transfer;
 mod workflow;

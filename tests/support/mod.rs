@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -193,6 +195,8 @@ pub fn lock_request(request: &str) -> bool {
 pub struct Project {
     pub dir: tempfile::TempDir,
     pub moto: Moto,
+    /// When set, stackctl talks to AWS through it (the SDK helpers below never do).
+    pub proxy: Option<proxy::Proxy>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -201,6 +205,7 @@ impl Project {
         let project = Project {
             dir: tempfile::tempdir().expect("temp dir"),
             moto: Moto::start(),
+            proxy: None,
             runtime: tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -230,6 +235,19 @@ impl Project {
         self.write("stack.toml", stack);
     }
 
+    /// Sends stackctl's requests through a proxy that behaves like AWS.
+    pub fn through_proxy(mut self, config: proxy::ProxyConfig) -> Project {
+        self.proxy = Some(proxy::Proxy::start(&self.moto.endpoint, config));
+        self
+    }
+
+    /// Where stackctl sends its requests.
+    pub fn endpoint(&self) -> &str {
+        self.proxy
+            .as_ref()
+            .map_or(&self.moto.endpoint, |p| &p.endpoint)
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
@@ -241,14 +259,14 @@ impl Project {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        stackctl(self.dir.path(), Some(&self.moto.endpoint), args)
+        stackctl(self.dir.path(), Some(self.endpoint()), args)
     }
 
     /// Runs with the request log on: the AWS operations the run sent, in order.
     pub fn requests(&self, args: &[&str]) -> (Run, Vec<String>) {
         let run = stackctl_with(
             self.dir.path(),
-            Some(&self.moto.endpoint),
+            Some(self.endpoint()),
             args,
             &[("STACKCTL_LOG", "requests")],
         );
