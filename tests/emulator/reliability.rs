@@ -64,3 +64,105 @@ fn apply_converges_under_throttling_500s_and_dropped_connections() {
     );
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 }
+
+/// Kills an apply (SIGKILL) once the proxy has seen `after` of its requests, then applies
+/// again: it converges, with one API, every declared resource, and the table's items.
+fn killed_then_converges(after: u64) {
+    let project = Project::new(&generated_stack("crash", 2, 6, 12)).through_proxy(ProxyConfig {
+        latency: Duration::from_millis(25),
+        quotas: true,
+        ..ProxyConfig::default()
+    });
+    let proxy = project.proxy.as_ref().unwrap();
+    // The tables first, with an item to keep.
+    let tables_only = generated_stack("crash", 2, 0, 0).replace("[api]\n", "");
+    project.set_stack(&tables_only);
+    project.apply_converges();
+    project
+        .block_on(
+            project
+                .dynamodb()
+                .put_item()
+                .table_name("crash-t0")
+                .item(
+                    "pk",
+                    aws_sdk_dynamodb::types::AttributeValue::S("keep".into()),
+                )
+                .item("sk", aws_sdk_dynamodb::types::AttributeValue::N("1".into()))
+                .send(),
+        )
+        .unwrap();
+
+    project.set_stack(&generated_stack("crash", 2, 6, 12));
+    let start = proxy.stats.total();
+    let mut child = project.spawn(&["apply", "--yes"], &[("STACKCTL_LOCK_LEASE_SECONDS", "1")]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while proxy.stats.total() < start + after {
+        assert!(std::time::Instant::now() < deadline, "the apply stalled");
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let killed = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        killed,
+        "the apply finished after {} requests, before request {after}: kill earlier",
+        proxy.stats.total() - start
+    );
+
+    // Its lock outlives it by its lease, then the next apply takes it over.
+    std::thread::sleep(Duration::from_millis(2100));
+    project.apply_converges();
+    let apis = project
+        .block_on(project.apigateway().get_apis().send())
+        .unwrap();
+    assert_eq!(apis.items().len(), 1, "killed after {after} requests");
+    let functions = project
+        .block_on(project.lambda().list_functions().send())
+        .unwrap();
+    assert_eq!(functions.functions().len(), 6);
+    let item = project
+        .block_on(
+            project
+                .dynamodb()
+                .get_item()
+                .table_name("crash-t0")
+                .key(
+                    "pk",
+                    aws_sdk_dynamodb::types::AttributeValue::S("keep".into()),
+                )
+                .key("sk", aws_sdk_dynamodb::types::AttributeValue::N("1".into()))
+                .send(),
+        )
+        .unwrap();
+    assert!(item.item().is_some(), "the table's data survived");
+}
+
+#[test]
+fn an_apply_killed_while_creating_roles_and_functions_converges() {
+    killed_then_converges(12);
+}
+
+#[test]
+fn an_apply_killed_around_the_api_converges_without_a_second_api() {
+    killed_then_converges(30);
+}
+
+#[test]
+fn an_apply_killed_among_the_routes_converges() {
+    killed_then_converges(60);
+}
+
+#[test]
+#[ignore = "prints how many requests a whole apply makes, to pick kill points"]
+fn count_requests_of_the_crash_apply() {
+    killed_then_converges(100_000);
+}
+
+#[test]
+fn an_apply_killed_near_its_end_converges() {
+    killed_then_converges(80);
+}

@@ -55,6 +55,18 @@ pub fn stackctl_with(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Run {
+    let out = command(dir, endpoint, args, env)
+        .output()
+        .expect("stackctl runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The binary with a clean environment: no user AWS configuration, no colour, no terminal.
+pub fn command(dir: &Path, endpoint: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackctl"));
     cmd.args(args)
         .current_dir(dir)
@@ -76,12 +88,7 @@ pub fn stackctl_with(
     if let Some(endpoint) = endpoint {
         cmd.env("AWS_ENDPOINT_URL", endpoint);
     }
-    let out = cmd.output().expect("stackctl runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    cmd
 }
 
 /// The moto_server of the pinned version, installed by the project's script when missing.
@@ -260,6 +267,15 @@ impl Project {
 
     pub fn run(&self, args: &[&str]) -> Run {
         stackctl(self.dir.path(), Some(self.endpoint()), args)
+    }
+
+    /// Starts the binary without waiting for it (to kill it midway).
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
+        command(self.dir.path(), Some(self.endpoint()), args, env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("stackctl starts")
     }
 
     /// Runs with the request log on: the AWS operations the run sent, in order.
