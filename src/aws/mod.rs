@@ -1,6 +1,7 @@
 //! The one place that turns profile, region and endpoint into AWS clients.
 
 mod error;
+mod limits;
 pub mod poll;
 mod request_log;
 
@@ -11,6 +12,18 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
 pub use error::{AwsError, ErrorKind, classify, describe, invalid_request};
+
+/// The HTTP client the SDK would use by default.
+fn default_http_client() -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
+    use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
+    let plugin = aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(
+        aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest(),
+    )?;
+    plugin
+        .runtime_components(&RuntimeComponentsBuilder::new("stackctl"))
+        .http_client()
+}
 
 /// Throttling, 5xx and dropped connections are retried with exponential backoff and jitter.
 fn retry_config() -> RetryConfig {
@@ -67,6 +80,13 @@ impl Clients {
                     .operation_attempt_timeout(Duration::from_secs(60))
                     .build(),
             );
+        // Every request waits for the control-plane quotas it counts against.
+        if let Some(inner) = default_http_client() {
+            loader = loader.http_client(limits::RateLimited::new(
+                inner,
+                std::sync::Arc::new(limits::Limits::default()),
+            ));
+        }
         if let Some(profile) = &target.profile {
             loader = loader.profile_name(profile);
         }

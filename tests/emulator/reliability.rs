@@ -166,3 +166,29 @@ fn count_requests_of_the_crash_apply() {
 fn an_apply_killed_near_its_end_converges() {
     killed_then_converges(80);
 }
+
+#[test]
+fn client_side_limits_keep_apply_within_the_quotas() {
+    let project = Project::new(&generated_stack("paced", 2, 20, 40)).through_proxy(ProxyConfig {
+        latency: Duration::from_millis(5),
+        quotas: true,
+        ..ProxyConfig::default()
+    });
+    project.apply_converges();
+    let proxy = project.proxy.as_ref().unwrap();
+    let counts = proxy.stats.counts();
+    let apigateway: u64 = counts
+        .iter()
+        .filter(|(op, _)| op.starts_with("apigateway:"))
+        .map(|(_, n)| n)
+        .sum();
+    assert!(apigateway > 80, "{counts:?}");
+    assert_eq!(
+        proxy
+            .stats
+            .throttled_by_quota
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "stackctl paced itself: {counts:?}"
+    );
+}
