@@ -6,6 +6,8 @@
 mod address;
 mod diagnostic;
 mod graph;
+#[cfg(test)]
+mod fuzz_tests;
 mod reader;
 mod reference;
 
