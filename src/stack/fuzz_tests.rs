@@ -12,8 +12,33 @@ const SEEDS: &[&str] = &[
 ];
 
 const PIECES: &[&str] = &[
-    "[", "]", "{", "}", "=", "\"", "'", ",", ".", "\n", "#", " ", "[[", "]]", "${", "tables.",
-    "functions.", "[env.x]", "\"GET /x\"", "1e999", "-", "_", "é", "\u{0}", "true", "[]", "{}",
+    "[",
+    "]",
+    "{",
+    "}",
+    "=",
+    "\"",
+    "'",
+    ",",
+    ".",
+    "\n",
+    "#",
+    " ",
+    "[[",
+    "]]",
+    "${",
+    "tables.",
+    "functions.",
+    "[env.x]",
+    "\"GET /x\"",
+    "1e999",
+    "-",
+    "_",
+    "é",
+    "\u{0}",
+    "true",
+    "[]",
+    "{}",
 ];
 
 struct Rng(u64);
@@ -73,7 +98,10 @@ fn the_reader_never_panics_and_every_problem_renders() {
         match parse("fuzz.toml", &input, dir, env) {
             Ok(stack) => assert!(!stack.name.is_empty()),
             Err(err) => {
-                assert!(!err.problems.is_empty(), "an error without problems: {input}");
+                assert!(
+                    !err.problems.is_empty(),
+                    "an error without problems: {input}"
+                );
                 for problem in err.problems {
                     let shown = format!("{:?}", miette::Report::new(problem));
                     assert!(!shown.is_empty());

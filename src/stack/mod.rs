@@ -5,9 +5,9 @@
 
 mod address;
 mod diagnostic;
-mod graph;
 #[cfg(test)]
 mod fuzz_tests;
+mod graph;
 mod reader;
 mod reference;
 

@@ -5,6 +5,7 @@
 
 pub mod proxy;
 
+use std::fmt::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -67,7 +68,10 @@ pub fn stackctl_with(
 
 /// The binary with a clean environment: no user AWS configuration, no colour, no terminal.
 pub fn command(dir: &Path, endpoint: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackctl"));
+    // STACKCTL_BIN: another build (the benchmark runs a release build).
+    let bin =
+        std::env::var_os("STACKCTL_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_stackctl").into());
+    let mut cmd = Command::new(bin);
     cmd.args(args)
         .current_dir(dir)
         .env_clear()
@@ -196,6 +200,30 @@ pub fn lock_request(request: &str) -> bool {
         "dynamodb:GetItem",
     ]
     .contains(&request)
+}
+
+/// A stack with `tables` tables (each with an index), `functions` functions and `routes`
+/// routes spread over them.
+pub fn generated_stack(name: &str, tables: usize, functions: usize, routes: usize) -> String {
+    let mut s = format!("[stack]\nname = \"{name}\"\n\n[api]\n\n");
+    for t in 0..tables {
+        let _ = write!(
+            s,
+            "[tables.t{t}]\npartition_key = {{ name = \"pk\", type = \"string\" }}\nsort_key = {{ name = \"sk\", type = \"number\" }}\ndeletion_protection = false\n\n[[tables.t{t}.global_indexes]]\nname = \"by-owner\"\npartition_key = {{ name = \"owner\", type = \"string\" }}\n\n"
+        );
+    }
+    for f in 0..functions {
+        let table = f % tables.max(1);
+        let _ = write!(
+            s,
+            "[functions.f{f}]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"functions/shared\"\nmemory = 256\nenvironment = {{ TABLE = \"${{tables.t{table}.name}}\" }}\n\n"
+        );
+    }
+    s.push_str("[routes]\n");
+    for r in 0..routes {
+        let _ = writeln!(s, "\"GET /items/r{r}\" = \"f{}\"", r % functions.max(1));
+    }
+    s
 }
 
 /// A folder with a stack file and function code, and an emulator of its own.

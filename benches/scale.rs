@@ -1,0 +1,171 @@
+//! The scale benchmark: a large stack (50 tables with an index each, 100 functions, 300
+//! routes) through a proxy that adds 30 ms to every request and enforces AWS's control-plane
+//! quotas. Prints a Markdown table: wall time, requests, writes and throttles per step.
+//!
+//! `cargo bench --bench scale` (a release build), or with `STACKCTL_BIN=path/to/stackctl` to
+//! measure a build made elsewhere. `SCALE=small` runs a tenth of the stack.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use support::proxy::ProxyConfig;
+use support::{Project, Run, generated_stack};
+
+struct Row {
+    step: &'static str,
+    wall: Duration,
+    requests: u64,
+    writes: u64,
+    lock: u64,
+    throttled: u64,
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else to parse.
+    let small = std::env::var("SCALE").as_deref() == Ok("small");
+    let (tables, functions, routes) = if small { (5, 10, 30) } else { (50, 100, 300) };
+    let stack = generated_stack("scale", tables, functions, routes);
+    let project = Project::new(&stack).through_proxy(ProxyConfig {
+        latency: Duration::from_millis(30),
+        quotas: true,
+        ..ProxyConfig::default()
+    });
+    let proxy = project.proxy.as_ref().expect("a proxy");
+    let mut rows = Vec::new();
+    let mut step = |name: &'static str, args: &[&str]| -> Run {
+        proxy.stats.reset();
+        let start = Instant::now();
+        let run = project.run(args);
+        let wall = start.elapsed();
+        assert!(
+            run.code == 0 || (run.code == 2 && args.contains(&"--detailed-exitcode")),
+            "{name} failed:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        assert!(
+            !run.stderr.to_lowercase().contains("throttl"),
+            "{name}: a throttling error reached the user:\n{}",
+            run.stderr
+        );
+        let counts = proxy.stats.counts();
+        rows.push(Row {
+            step: name,
+            wall,
+            requests: counts.values().sum(),
+            writes: counts
+                .iter()
+                .filter(|(op, _)| write(op))
+                .map(|(_, n)| n)
+                .sum(),
+            lock: counts
+                .iter()
+                .filter(|(op, _)| lock(op))
+                .map(|(_, n)| n)
+                .sum(),
+            throttled: proxy.stats.throttled_by_quota.load(Ordering::Relaxed),
+        });
+        run
+    };
+
+    // The emulator loads each service's code on its first request: warm it up, untimed.
+    project.run(&["plan"]);
+    step("plan, empty account", &["plan"]);
+    step("apply, from empty", &["apply", "--yes"]);
+    step("plan, no changes", &["plan", "--detailed-exitcode"]);
+    step("apply, no changes", &["apply", "--yes"]);
+    project.set_stack(&stack.replacen(
+        "\"GET /items/r7\" = \"f7\"",
+        "\"GET /items/r7\" = \"f8\"",
+        1,
+    ));
+    step("apply, one route changed", &["apply", "--yes"]);
+
+    let (validate, rss) = validate(&project);
+    println!(
+        "\nstackctl at scale: {tables} tables (one index each), {functions} functions, {routes} routes"
+    );
+    println!("through a proxy adding 30 ms per request and enforcing AWS's control-plane quotas\n");
+    println!("| step | wall time | requests | writes | lock requests | throttled by quota |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| validate (no AWS) | {:.0} ms | 0 | 0 | 0 | 0 |",
+        validate.as_secs_f64() * 1000.0
+    );
+    for r in &rows {
+        println!(
+            "| {} | {:.2} s | {} | {} | {} | {} |",
+            r.step,
+            r.wall.as_secs_f64(),
+            r.requests,
+            r.writes,
+            r.lock,
+            r.throttled
+        );
+    }
+    if let Some(kb) = rss {
+        println!(
+            "\nvalidate: {:.1} MB maximum resident set",
+            kb as f64 / 1024.0
+        );
+    }
+    let by_op = proxy.stats.counts();
+    let top: BTreeMap<&String, &u64> = by_op.iter().collect();
+    println!("\nrequests of the last step by operation: {top:?}");
+}
+
+/// Median wall time of five `validate` runs, and the maximum RSS of one (GNU time, if there).
+fn validate(project: &Project) -> (Duration, Option<u64>) {
+    let mut times: Vec<Duration> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            project.run(&["validate"]);
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    let bin =
+        std::env::var_os("STACKCTL_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_stackctl").into());
+    let rss = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(bin)
+        .arg("validate")
+        .current_dir(project.dir.path())
+        .output()
+        .ok()
+        .and_then(|out| {
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()?
+                .trim()
+                .parse()
+                .ok()
+        });
+    (times[2], rss)
+}
+
+/// A request that changes something (the apply lock's item writes aside).
+fn write(op: &str) -> bool {
+    if lock(op) {
+        return false;
+    }
+    let name = op.split(':').nth(1).unwrap_or_default();
+    [
+        "Create", "Update", "Put", "Delete", "Add", "Remove", "Tag", "Untag", "POST", "PUT",
+        "PATCH", "DELETE",
+    ]
+    .iter()
+    .any(|w| name.starts_with(w))
+}
+
+fn lock(op: &str) -> bool {
+    matches!(
+        op,
+        "dynamodb:UpdateItem" | "dynamodb:PutItem" | "dynamodb:DeleteItem" | "dynamodb:GetItem"
+    )
+}
