@@ -7,6 +7,7 @@ use std::time::Instant;
 use miette::{IntoDiagnostic, Result};
 use serde_json::json;
 
+use super::interrupt;
 use super::progress::{LogStyle, Progress, emit};
 use super::{
     ExitStatus, build_packages, clients, confirm, hashes, load_stack, release, stack_file_sha256,
@@ -69,6 +70,8 @@ impl Run<'_> {
             .and_then(|l| l.generation)
             .map(Generation);
         let lock = take_lock(self.clients, &self.stack.name, self.args.lock_timeout).await?;
+        // From here Ctrl-C is ours to handle: the lock is always released.
+        let _guard = interrupt::guard();
         let result = async {
             let mut plan = if lock.unchanged_since(seen) {
                 first
@@ -217,10 +220,13 @@ async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<Exit
         );
     }
     if let Some(question) = run.question
-        && !confirm(question, run.args.yes)?
+        && !confirm(question, run.args.yes).await?
     {
         println!("Apply cancelled; nothing was changed.");
         return Ok(ExitStatus::Failure);
+    }
+    if interrupt::requested() {
+        miette::bail!("interrupted before any change; nothing was changed");
     }
     if !log.json {
         println!();
@@ -229,7 +235,7 @@ async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<Exit
     let started = Instant::now();
     let interrupt = async {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            () = interrupt::wait() => {}
             () = lost(lock) => eprintln!(
                 "error: the stack's lock could not be renewed; starting nothing more"
             ),

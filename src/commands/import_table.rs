@@ -138,6 +138,8 @@ async fn finish(
     spec: &TableSpec,
     output: OutputFormat,
 ) -> Result<Vec<String>> {
+    // Ctrl-C now stops the settings' apply, which says what it did.
+    let _guard = super::interrupt::guard();
     let change = import::adopt(clients, stack, spec).await?;
     if change.action == Action::NoOp {
         return Ok(Vec::new());
@@ -158,7 +160,7 @@ async fn finish(
         OutputFormat::Text => Progress::new(Default::default()),
     };
     let outcome = apply::apply(clients, &plan, &BTreeMap::new(), &progress, async {
-        let _ = tokio::signal::ctrl_c().await;
+        super::interrupt::wait().await;
     })
     .await;
     progress.finish();

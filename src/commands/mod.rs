@@ -5,6 +5,7 @@ mod destroy;
 mod export_table;
 mod exports;
 mod import_table;
+mod interrupt;
 mod outputs;
 mod plan;
 mod progress;
@@ -46,6 +47,14 @@ impl From<ExitStatus> for ExitCode {
 }
 
 pub async fn run(cli: Cli) -> Result<ExitStatus> {
+    interrupt::listen();
+    tokio::select! {
+        result = dispatch(cli) => result,
+        () = interrupt::stop_unguarded() => Err(miette::miette!("interrupted; nothing was changed")),
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&args, &cli.aws).await,
@@ -223,9 +232,10 @@ async fn release<T>(lock: Lock, result: Result<T>) -> Result<T> {
 
 /// Runs `job` until it ends or the user presses Ctrl-C; `None` means interrupted.
 async fn until_interrupted<T>(job: impl std::future::Future<Output = T>) -> Option<T> {
+    let _guard = interrupt::guard();
     tokio::select! {
         result = job => Some(result),
-        _ = tokio::signal::ctrl_c() => None,
+        () = interrupt::wait() => None,
     }
 }
 
@@ -242,8 +252,8 @@ fn stdout_style() -> Style {
     }
 }
 
-/// Asks on the terminal; without one, confirmation must come from `--yes`.
-fn confirm(question: &str, yes: bool) -> Result<bool> {
+/// Asks on the terminal; without one, confirmation must come from `--yes`. Ctrl-C is a no.
+async fn confirm(question: &str, yes: bool) -> Result<bool> {
     if yes {
         return Ok(true);
     }
@@ -256,7 +266,15 @@ fn confirm(question: &str, yes: bool) -> Result<bool> {
     use std::io::Write;
     print!("{question} Only 'yes' will be accepted: ");
     std::io::stdout().flush().into_diagnostic()?;
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer).into_diagnostic()?;
-    Ok(answer.trim() == "yes")
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).map(|_| answer)
+    });
+    tokio::select! {
+        answer = answer => Ok(answer.into_diagnostic()?.into_diagnostic()?.trim() == "yes"),
+        () = interrupt::wait() => {
+            println!();
+            Ok(false)
+        }
+    }
 }

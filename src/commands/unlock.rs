@@ -35,7 +35,7 @@ pub async fn run(args: &UnlockArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         held.holder,
         lock::time(held.acquired_at)
     );
-    if !confirm("Remove the lock?", args.yes)? {
+    if !confirm("Remove the lock?", args.yes).await? {
         println!("Left the lock in place.");
         return Ok(ExitStatus::Failure);
     }

@@ -167,3 +167,80 @@ fn client_side_limits_keep_apply_within_the_quotas() {
         "stackctl paced itself: {counts:?}"
     );
 }
+
+#[test]
+fn ctrl_c_stops_new_changes_and_says_what_was_done() {
+    let project = Project::new(&generated_stack("stop", 1, 8, 16)).through_proxy(ProxyConfig {
+        latency: Duration::from_millis(25),
+        quotas: true,
+        ..ProxyConfig::default()
+    });
+    let proxy = project.proxy.as_ref().unwrap();
+    // The lock table exists already; the interrupt comes once changes are being made.
+    project.set_stack(&generated_stack("stop", 1, 0, 0).replace("[api]\n", ""));
+    project.apply_converges();
+    project.set_stack(&generated_stack("stop", 1, 8, 16));
+    let child = project.spawn(&["apply", "--yes"], &[]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while proxy
+        .stats
+        .counts()
+        .get("iam:CreateRole")
+        .copied()
+        .unwrap_or(0)
+        < 2
+    {
+        assert!(std::time::Instant::now() < deadline, "the apply stalled");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("apply did not finish: ") && stderr.contains("not started (interrupted)"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains(": created ("),
+        "in-flight changes finished: {stdout}"
+    );
+    assert!(
+        stderr.contains("run stackctl apply again to finish"),
+        "{stderr}"
+    );
+
+    // The lock was released on the way out: the next apply needs no wait, and converges.
+    project.apply_converges();
+}
+
+#[test]
+fn ctrl_c_before_any_change_stops_at_once() {
+    let project = Project::new(&generated_stack("early", 1, 4, 4)).through_proxy(ProxyConfig {
+        latency: Duration::from_millis(100),
+        quotas: true,
+        ..ProxyConfig::default()
+    });
+    let proxy = project.proxy.as_ref().unwrap();
+    let child = project.spawn(&["apply", "--yes"], &[]);
+    while proxy.stats.total() < 2 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    let functions = project
+        .block_on(project.lambda().list_functions().send())
+        .unwrap();
+    assert!(functions.functions().is_empty());
+}

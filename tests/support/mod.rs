@@ -297,11 +297,12 @@ impl Project {
         stackctl(self.dir.path(), Some(self.endpoint()), args)
     }
 
-    /// Starts the binary without waiting for it (to kill it midway).
+    /// Starts the binary without waiting for it (to kill or interrupt it midway); its output
+    /// is piped.
     pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
         command(self.dir.path(), Some(self.endpoint()), args, env)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("stackctl starts")
     }
