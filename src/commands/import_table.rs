@@ -101,6 +101,10 @@ pub async fn run(args: &ImportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     }
     if !info.completed() {
         miette::bail!(
+            help = format!(
+                "AWS does not keep the table of a failed import; if {} was left behind anyway, delete it before importing again",
+                info.table
+            ),
             "import {} ended {}{}",
             info.arn,
             info.status,
