@@ -1,7 +1,9 @@
 //! Under faults that real AWS produces and the emulator does not: latency, quotas, throttling,
 //! 500s and dropped connections. Apply completes, and the next plan shows no changes.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::support::proxy::{Faults, ProxyConfig};
 use crate::support::{Project, generated_stack};
@@ -59,11 +61,8 @@ fn killed_then_converges(after: u64) {
                 .dynamodb()
                 .put_item()
                 .table_name("crash-t0")
-                .item(
-                    "pk",
-                    aws_sdk_dynamodb::types::AttributeValue::S("keep".into()),
-                )
-                .item("sk", aws_sdk_dynamodb::types::AttributeValue::N("1".into()))
+                .item("pk", AttributeValue::S("keep".into()))
+                .item("sk", AttributeValue::N("1".into()))
                 .send(),
         )
         .unwrap();
@@ -71,14 +70,7 @@ fn killed_then_converges(after: u64) {
     project.set_stack(&generated_stack("crash", 2, 6, 12));
     let start = proxy.stats.total();
     let mut child = project.spawn(&["apply", "--yes"], &[("STACKCTL_LOCK_LEASE_SECONDS", "1")]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while proxy.stats.total() < start + after {
-        assert!(std::time::Instant::now() < deadline, "the apply stalled");
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(|| proxy.stats.total() >= start + after || child.try_wait().unwrap().is_some());
     let killed = child.try_wait().unwrap().is_none();
     child.kill().unwrap();
     child.wait().unwrap();
@@ -105,11 +97,8 @@ fn killed_then_converges(after: u64) {
                 .dynamodb()
                 .get_item()
                 .table_name("crash-t0")
-                .key(
-                    "pk",
-                    aws_sdk_dynamodb::types::AttributeValue::S("keep".into()),
-                )
-                .key("sk", aws_sdk_dynamodb::types::AttributeValue::N("1".into()))
+                .key("pk", AttributeValue::S("keep".into()))
+                .key("sk", AttributeValue::N("1".into()))
                 .send(),
         )
         .unwrap();
@@ -181,18 +170,15 @@ fn ctrl_c_stops_new_changes_and_says_what_was_done() {
     project.apply_converges();
     project.set_stack(&generated_stack("stop", 1, 8, 16));
     let child = project.spawn(&["apply", "--yes"], &[]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while proxy
-        .stats
-        .counts()
-        .get("iam:CreateRole")
-        .copied()
-        .unwrap_or(0)
-        < 2
-    {
-        assert!(std::time::Instant::now() < deadline, "the apply stalled");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(|| {
+        proxy
+            .stats
+            .counts()
+            .get("iam:CreateRole")
+            .copied()
+            .unwrap_or(0)
+            >= 2
+    });
     let interrupted = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -228,9 +214,7 @@ fn ctrl_c_before_any_change_stops_at_once() {
     });
     let proxy = project.proxy.as_ref().unwrap();
     let child = project.spawn(&["apply", "--yes"], &[]);
-    while proxy.stats.total() < 2 {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(|| proxy.stats.total() >= 2);
     std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -243,4 +227,13 @@ fn ctrl_c_before_any_change_stops_at_once() {
         .block_on(project.lambda().list_functions().send())
         .unwrap();
     assert!(functions.functions().is_empty());
+}
+
+/// Polls `done` until it holds; a minute at most.
+fn wait_until(mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "the apply stalled");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
