@@ -245,6 +245,42 @@ async fn update_api(
     Ok(())
 }
 
+/// After an apply that left every route with its invoke permission, records that on the API
+/// (see `plan::permissions_record`), so that plans need not read every function's policy.
+/// Best effort: without the record, the next plan reads the policies.
+pub async fn record_permissions(ctx: &Context<'_>, desired: &crate::plan::ApiDesired) {
+    let Some(id) = ctx.resolve(&API_ID) else {
+        return;
+    };
+    let tag = crate::plan::PERMISSIONS_TAG;
+    let record = desired.permissions_record.clone();
+    let _ = match desired.spec.api_type {
+        ApiType::Http => ctx
+            .clients
+            .apigatewayv2
+            .tag_resource()
+            .resource_arn(format!("arn:aws:apigateway:{}::/apis/{id}", ctx.region()))
+            .tags(tag, record)
+            .send()
+            .await
+            .map(drop)
+            .map_err(drop),
+        ApiType::Rest => ctx
+            .clients
+            .apigateway
+            .tag_resource()
+            .resource_arn(format!(
+                "arn:aws:apigateway:{}::/restapis/{id}",
+                ctx.region()
+            ))
+            .tags(tag, record)
+            .send()
+            .await
+            .map(drop)
+            .map_err(drop),
+    };
+}
+
 async fn delete_api(ctx: &Context<'_>, id: &str) -> Result<(), AwsError> {
     match ctx
         .clients

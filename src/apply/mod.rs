@@ -185,8 +185,27 @@ pub async fn apply(
             outcome.not_started.push(nodes[i].address.clone());
         }
     }
+    if outcome.succeeded() {
+        record_permissions(&ctx, plan).await;
+    }
     outcome.outputs = ctx.outputs.lock().expect("outputs lock").clone();
     outcome
+}
+
+/// Once routes or the API changed and everything was applied, the API records that its
+/// routes' functions may be invoked (see `plan::permissions_record`).
+async fn record_permissions(ctx: &Context<'_>, plan: &Plan) {
+    let changed = plan
+        .changes
+        .iter()
+        .any(|c| c.action != Action::NoOp && matches!(c.address, Address::Route(_) | Address::Api));
+    let desired = plan.changes.iter().find_map(|c| match &c.desired {
+        Some(crate::plan::Desired::Api(d)) => Some(d),
+        _ => None,
+    });
+    if let (true, Some(desired)) = (changed, desired) {
+        apigateway::record_permissions(ctx, desired).await;
+    }
 }
 
 type Running<'a> = FuturesUnordered<

@@ -16,6 +16,7 @@ use super::{
 use crate::apply::{self, Outcome};
 use crate::aws::Clients;
 use crate::cli::{ApplyArgs, AwsArgs};
+use crate::live::Refresh;
 use crate::lock::{Generation, Lock};
 use crate::package::Package;
 use crate::plan::json::Origin;
@@ -48,7 +49,9 @@ pub struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Plans, passes the plan to `prepare`, and applies it under the stack's lock. The plan is
+    /// Plans, passes the plan to `prepare`, and applies it under the stack's lock. Apply reads
+    /// everything live, records included, so that it also repairs what a trusting plan cannot
+    /// see (an invoke permission removed by hand). The plan is
     /// made without the lock, so that an apply with nothing to do (or one refused) writes
     /// nothing, not even a lock; it is made again under the lock only if another apply held
     /// the lock in between (the lock's generation moved on). `prepare` hears whether its plan
@@ -58,7 +61,7 @@ impl Run<'_> {
         prepare: impl AsyncFn(&mut Plan, bool) -> Result<()>,
     ) -> Result<ExitStatus> {
         let code = hashes(self.packages);
-        let first = super::plan::make_with(self.clients, self.stack, &code).await?;
+        let first = super::plan::make_with(self.clients, self.stack, &code, Refresh::Full).await?;
         let mut plan = first.clone();
         prepare(&mut plan, false).await?;
         if !plan.has_changes() || !plan.blockers.is_empty() {
@@ -76,7 +79,7 @@ impl Run<'_> {
             let mut plan = if lock.unchanged_since(seen) {
                 first
             } else {
-                super::plan::make_with(self.clients, self.stack, &code).await?
+                super::plan::make_with(self.clients, self.stack, &code, Refresh::Full).await?
             };
             prepare(&mut plan, true).await?;
             execute(self, &plan, Some(&lock)).await

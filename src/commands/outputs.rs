@@ -8,7 +8,13 @@ use crate::cli::{AwsArgs, OutputFormat, OutputsArgs};
 pub async fn run(args: &OutputsArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     let stack = load_stack(&args.file)?;
     let packages = build_packages(&stack)?;
-    let (_, plan) = super::plan::make(&stack, &hashes(&packages), aws).await?;
+    let (_, plan) = super::plan::make(
+        &stack,
+        &hashes(&packages),
+        aws,
+        crate::live::Refresh::Trusting,
+    )
+    .await?;
     match args.output {
         OutputFormat::Json => println!(
             "{}",

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::aws::Clients;
 use crate::cli::{AwsArgs, OutputFormat, PlanArgs};
+use crate::live::Refresh;
 use crate::plan::json::Origin;
 use crate::plan::{self, LockStatus, Plan, json, render};
 use crate::{live, lock, stack::Stack};
@@ -19,7 +20,13 @@ use crate::{live, lock, stack::Stack};
 pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     let stack = load_stack(&args.file)?;
     let packages = build_packages(&stack)?;
-    let (clients, plan) = make(&stack, &hashes(&packages), aws).await?;
+    // Drift is the point of --refresh-only: nothing recorded is trusted then.
+    let refresh = if args.refresh_only {
+        Refresh::Full
+    } else {
+        Refresh::Trusting
+    };
+    let (clients, plan) = make(&stack, &hashes(&packages), aws, refresh).await?;
     if args.refresh_only {
         return Ok(refresh_only(plan, args));
     }
@@ -84,9 +91,10 @@ pub async fn make(
     stack: &Stack,
     code: &std::collections::BTreeMap<String, String>,
     aws: &AwsArgs,
+    refresh: Refresh,
 ) -> Result<(Clients, Plan)> {
     let clients = clients(aws, stack).await?;
-    let plan = make_with(&clients, stack, code).await?;
+    let plan = make_with(&clients, stack, code, refresh).await?;
     Ok((clients, plan))
 }
 
@@ -95,11 +103,12 @@ pub async fn make_with(
     clients: &Clients,
     stack: &Stack,
     code: &std::collections::BTreeMap<String, String>,
+    refresh: Refresh,
 ) -> Result<Plan> {
     // The lock's generation first: an apply that ends while live state is read shows as a
     // new generation when this plan is applied.
     let generation = lock::generation(clients, &stack.name).await?;
-    let live = live::read(clients, stack).await?;
+    let live = live::read(clients, stack, refresh).await?;
     let mut plan = plan::build(stack, &live, code, &clients.region);
     plan.lock = Some(LockStatus {
         table: lock::LOCK_TABLE.to_string(),

@@ -64,6 +64,7 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_default(),
             tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            permissions_record: tags.get(crate::plan::PERMISSIONS_TAG).cloned(),
             stages,
             cors,
             throttle,

@@ -1,5 +1,7 @@
-//! Live Lambda functions: one paginated ListFunctions for all configurations, tags from the
-//! tagging index, and resource policies only for functions that routes invoke.
+//! Live Lambda functions: GetFunction for each owned or declared one (configuration, tags and
+//! reserved concurrency in one call, at Lambda's highest read quota), log retention in one
+//! paginated call, and resource policies only for functions that routes invoke, and only when
+//! the API's permissions record is not current.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +18,7 @@ pub async fn read_functions(
     wanted: &[String],
     route_function_arns: &BTreeSet<String>,
     stack: &Stack,
+    recorded: Option<&BTreeMap<String, BTreeSet<String>>>,
 ) -> Result<(BTreeMap<String, LiveFunction>, Vec<Conflict>), AwsError> {
     let routed: BTreeSet<String> = stack
         .routes
@@ -45,10 +48,12 @@ pub async fn read_functions(
                 Err(e) if classify(&e) == ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(describe("lambda:GetFunction", e)),
             };
-            let permissions = if with_policy {
-                policy_statements(clients, name).await?
-            } else {
-                BTreeSet::new()
+            // When the API records that its routes' permissions are as stackctl granted them,
+            // the policies are not read (GetPolicy is held to 15 a second).
+            let permissions = match recorded {
+                Some(recorded) => recorded.get(name).cloned().unwrap_or_default(),
+                None if with_policy => policy_statements(clients, name).await?,
+                None => BTreeSet::new(),
             };
             Ok::<_, AwsError>(Some((name.clone(), out, permissions)))
         }

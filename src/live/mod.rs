@@ -122,6 +122,9 @@ pub struct LiveApi {
     /// "HTTP" (API Gateway v2) or "REST" (v1).
     pub protocol: String,
     pub tags: BTreeMap<String, String>,
+    /// The `stackctl:permissions` tag (see `plan::permissions_record`).
+    #[serde(default)]
+    pub permissions_record: Option<String>,
     pub stages: Vec<String>,
     pub cors: Option<Cors>,
     pub throttle: Option<Throttle>,
@@ -191,7 +194,21 @@ pub struct Conflict {
 }
 
 /// Reads everything the stack owns, plus the physical names it wants, concurrently per service.
-pub async fn read(clients: &Clients, stack: &Stack) -> Result<LiveState, AwsError> {
+/// How much to trust what stackctl recorded on resources instead of reading it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// Trust the API's record of the invoke permissions stackctl granted, while it is current
+    /// (`plan`: fast, even with hundreds of routes).
+    Trusting,
+    /// Read everything (apply, which repairs what it finds, and `plan --refresh-only`).
+    Full,
+}
+
+pub async fn read(
+    clients: &Clients,
+    stack: &Stack,
+    refresh: Refresh,
+) -> Result<LiveState, AwsError> {
     let owned = tagging::owned(clients, &stack.name);
     let wanted_roles: Vec<String> = stack
         .functions
@@ -227,8 +244,24 @@ pub async fn read(clients: &Clients, stack: &Stack) -> Result<LiveState, AwsErro
         .map(|f| stack.physical_name(&f.logical))
         .collect();
     let tables = dynamodb::read_tables(clients, &owned, &wanted_tables, &stack.name);
-    let functions =
-        lambda::read_functions(clients, &owned, &wanted_functions, &route_functions, stack);
+    let recorded = match apis.as_slice() {
+        [api]
+            if refresh == Refresh::Trusting
+                && api.permissions_record.as_deref()
+                    == Some(&crate::plan::permissions_record(stack)) =>
+        {
+            Some(crate::plan::recorded_permissions(stack))
+        }
+        _ => None,
+    };
+    let functions = lambda::read_functions(
+        clients,
+        &owned,
+        &wanted_functions,
+        &route_functions,
+        stack,
+        recorded.as_ref(),
+    );
     let ((tables, table_conflicts), (functions, function_conflicts)) =
         tokio::try_join!(tables, functions)?;
 

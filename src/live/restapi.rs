@@ -57,6 +57,7 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
             endpoint: format!("https://{id}.execute-api.{}.amazonaws.com", clients.region),
             protocol: "REST".to_string(),
             tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            permissions_record: tags.get(crate::plan::PERMISSIONS_TAG).cloned(),
             stages: stages.iter().map(|s| s.name.clone()).collect(),
             deployment_id: stages.first().and_then(|s| s.deployment_id.clone()),
             throttle: stages.first().and_then(|s| s.throttle),

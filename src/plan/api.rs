@@ -1,5 +1,7 @@
 //! How the HTTP API and its routes are diffed.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use sha2::{Digest, Sha256};
 
 use super::{Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
@@ -13,6 +15,7 @@ pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
         name: stack.name.clone(),
         stack: stack.name.clone(),
         spec: spec.clone(),
+        permissions_record: permissions_record(stack),
     };
     let after = desired_attrs(&desired);
     let mut change = Change::declared(
@@ -88,6 +91,42 @@ pub fn plan_delete(live: &LiveApi, reason: &str) -> Change {
 
 /// The statement ID of the invoke permission a route adds to its function: derived from the
 /// route key, so re-runs find it instead of piling up statements.
+/// The tag on the API that records the invoke permissions stackctl granted its routes' functions.
+pub const PERMISSIONS_TAG: &str = "stackctl:permissions";
+
+/// What [`PERMISSIONS_TAG`] holds once every declared route's function may be invoked: a hash
+/// of the (statement, function) pairs. While it matches, plans need not read every routed
+/// function's policy (GetPolicy is held to 15 a second).
+pub fn permissions_record(stack: &Stack) -> String {
+    let mut pairs: Vec<String> = stack
+        .routes
+        .iter()
+        .map(|r| {
+            format!(
+                "{}={}",
+                statement_id(&r.key),
+                stack.physical_name(&r.function)
+            )
+        })
+        .collect();
+    pairs.sort();
+    let digest = Sha256::digest(pairs.join(",").as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("1.{hex}")
+}
+
+/// The statement IDs each function's policy holds when the record is current, by function.
+pub fn recorded_permissions(stack: &Stack) -> BTreeMap<String, BTreeSet<String>> {
+    let mut by_function: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for route in &stack.routes {
+        by_function
+            .entry(stack.physical_name(&route.function))
+            .or_default()
+            .insert(statement_id(&route.key));
+    }
+    by_function
+}
+
 pub fn statement_id(route_key: &str) -> String {
     let digest = Sha256::digest(route_key.as_bytes());
     let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
@@ -127,7 +166,7 @@ pub fn plan_route<'a>(
     after.insert("function".into(), Value::str(&desired.function));
     after.insert("invoke_permission".into(), Value::Bool(true));
     auth_attrs(&mut after, spec.authorizer.as_deref(), &spec.scopes);
-    Change::declared(
+    let mut change = Change::declared(
         Address::Route(spec.key.clone()),
         spec.key.clone(),
         after,
@@ -138,7 +177,16 @@ pub fn plan_route<'a>(
                 live_route(api, route),
             )
         }),
-    )
+    );
+    // A route that differs only by its missing invoke permission lost it outside stackctl,
+    // which granted it when it made the route.
+    if let [only] = change.changes.as_mut_slice()
+        && change.action == Action::Update
+        && only.name == "invoke_permission"
+    {
+        only.drift = true;
+    }
+    change
 }
 
 pub fn plan_route_delete<'a>(

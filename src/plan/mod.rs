@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::live::{LiveApi, LiveFunction, LiveRole, LiveRoute, LiveTable};
 use crate::stack::{Address, ApiSpec, FunctionSpec, TableSpec, Template};
 
-pub use api::statement_id;
+pub use api::{PERMISSIONS_TAG, permissions_record, recorded_permissions, statement_id};
 pub use build::build;
 pub use role::document as policy_document;
 pub use table::plan as plan_table;
@@ -139,6 +139,9 @@ pub struct ApiDesired {
     pub name: String,
     pub stack: String,
     pub spec: ApiSpec,
+    /// For the API's `stackctl:permissions` tag once its routes are applied.
+    #[serde(default)]
+    pub permissions_record: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -578,3 +578,63 @@ fn output_without_a_terminal_is_plain_lines_or_json_events() {
         "{line}"
     );
 }
+
+#[test]
+fn plan_trusts_recorded_permissions_and_apply_repairs_a_lost_one() {
+    let project = Project::new(STACK);
+    project.apply_converges();
+    let (run, requests) = project.requests(&["plan", "--detailed-exitcode"]);
+    run.code(0);
+    assert!(
+        !requests.iter().any(|r| r == "lambda:GetPolicy"),
+        "the API's record stands in for the policies: {requests:?}"
+    );
+
+    // Someone removes the route's invoke permission by hand.
+    let lambda = project.lambda();
+    let policy = project
+        .block_on(lambda.get_policy().function_name("shop-get-order").send())
+        .unwrap();
+    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let sid = policy["Statement"][0]["Sid"].as_str().unwrap().to_string();
+    assert!(sid.starts_with("stackctl-route-"), "{sid}");
+    project
+        .block_on(
+            lambda
+                .remove_permission()
+                .function_name("shop-get-order")
+                .statement_id(&sid)
+                .send(),
+        )
+        .unwrap();
+
+    let run = project.run(&["plan", "--refresh-only", "--detailed-exitcode"]);
+    run.code(2);
+    assert!(
+        run.stdout.contains("route[GET /orders/{id}]")
+            && run
+                .stdout
+                .contains("invoke_permission: false (live); the stack file says true"),
+        "{}",
+        run.stdout
+    );
+    // Apply reads everything, and grants it again.
+    let run = project.run(&["apply", "--yes"]);
+    run.success();
+    assert!(
+        run.stdout.contains("(changed outside stackctl)"),
+        "{}",
+        run.stdout
+    );
+    project
+        .run(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .code(0);
+    assert!(
+        project
+            .block_on(lambda.get_policy().function_name("shop-get-order").send())
+            .unwrap()
+            .policy()
+            .unwrap()
+            .contains(&sid)
+    );
+}
