@@ -62,7 +62,8 @@ pub struct Limits {
     delete_rest_api: Bucket,
     resources: Bucket,
     get_resources: Bucket,
-    /// Lambda: GetFunction 100/s; GetPolicy 15/s; every other call together 15/s.
+    /// Lambda: GetFunction 100/s (AWS allows bursts: 50 saved up here); GetPolicy 15/s; every
+    /// other call together 15/s.
     get_function: Bucket,
     get_policy: Bucket,
     lambda: Bucket,
@@ -77,7 +78,7 @@ impl Default for Limits {
             delete_rest_api: Bucket::new(1.0 / 30.0, 1.0),
             resources: Bucket::new(4.5, 5.0),
             get_resources: Bucket::new(2.4, 2.0),
-            get_function: Bucket::new(90.0, 20.0),
+            get_function: Bucket::new(95.0, 50.0),
             get_policy: Bucket::new(14.0, 5.0),
             lambda: Bucket::new(14.0, 5.0),
         }
