@@ -49,13 +49,13 @@ pub struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Plans, passes the plan to `prepare`, and applies it under the stack's lock. Apply reads
-    /// everything live, records included, so that it also repairs what a trusting plan cannot
-    /// see (an invoke permission removed by hand). The plan is
-    /// made without the lock, so that an apply with nothing to do (or one refused) writes
-    /// nothing, not even a lock; it is made again under the lock only if another apply held
-    /// the lock in between (the lock's generation moved on). `prepare` hears whether its plan
-    /// is the one to apply.
+    /// Plans, passes the plan to `prepare`, and applies it under the stack's lock.
+    ///
+    /// Apply reads everything live, records included, so that it also repairs what a trusting
+    /// plan cannot see (an invoke permission removed by hand). The plan is made without the
+    /// lock, so that an apply with nothing to do (or one refused) writes nothing, not even a
+    /// lock; it is made again under the lock only if another apply held the lock in between
+    /// (the lock's generation moved on). `prepare` hears whether its plan is the one to apply.
     pub async fn plan_and_apply(
         &self,
         prepare: impl AsyncFn(&mut Plan, bool) -> Result<()>,
