@@ -57,7 +57,8 @@ pub async fn run(args: &ExportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     let info = info?;
     match args.output {
         OutputFormat::Json => print_json(&info),
-        OutputFormat::Text => print_text(&info, &target.logical),
+        // The import hint names the stack file's table; a --table-name export has none.
+        OutputFormat::Text => print_text(&info, args.table.table.as_deref()),
     }
     if info.failed() || !info.completed() {
         miette::bail!(
@@ -73,7 +74,7 @@ pub async fn run(args: &ExportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-fn print_text(info: &ExportInfo, logical: &str) {
+fn print_text(info: &ExportInfo, logical: Option<&str>) {
     if !info.completed() {
         return;
     }
@@ -88,7 +89,9 @@ fn print_text(info: &ExportInfo, logical: &str) {
     match &info.manifest {
         Some(manifest) => {
             println!("  manifest: {manifest}");
-            println!("  import:   stackctl import-table {logical} --from {manifest}");
+            if let Some(logical) = logical {
+                println!("  import:   stackctl import-table {logical} --from {manifest}");
+            }
         }
         None => println!("  location: {}", info.location),
     }
