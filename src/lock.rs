@@ -382,12 +382,28 @@ pub async fn read(clients: &Clients, stack: &str) -> Result<Option<LockInfo>, Aw
         .and_then(LockInfo::from_item))
 }
 
-/// The lock's generation now; `None` when the lock table does not exist yet. Read it before
-/// reading live state, so that an apply that ends in between shows as a new generation.
-pub async fn generation(clients: &Clients, stack: &str) -> Result<Option<Generation>, AwsError> {
-    Ok(item(clients, stack)
-        .await?
-        .map(|item| generation_of(item.as_ref())))
+/// What a plan knows of the lock before it reads live state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// The lock table does not exist yet: apply creates it.
+    NoTable,
+    /// The lock's generation now. Read before live state, so that an apply that ends in
+    /// between shows as a new generation.
+    Generation(Generation),
+    /// The credentials may not read the lock (a plan-only role in CI): plans go on.
+    Unreadable,
+}
+
+pub async fn seen(clients: &Clients, stack: &str) -> Result<Seen, AwsError> {
+    match item(clients, stack).await {
+        Ok(None) => Ok(Seen::NoTable),
+        Ok(Some(item)) => Ok(Seen::Generation(generation_of(item.as_ref()))),
+        Err(AwsError::Call {
+            kind: ErrorKind::AccessDenied,
+            ..
+        }) => Ok(Seen::Unreadable),
+        Err(e) => Err(e),
+    }
 }
 
 /// Removes `stack`'s lock whoever holds it; returns what was removed.
@@ -447,4 +463,63 @@ pub fn time(seconds: u64) -> String {
     aws_smithy_types::DateTime::from_secs(seconds as i64)
         .fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_else(|_| seconds.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::Client;
+    use aws_sdk_dynamodb::operation::get_item::{GetItemError, GetItemOutput};
+    use aws_sdk_dynamodb::types::error::ResourceNotFoundException;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+
+    fn clients(rule: &aws_smithy_mocks::Rule) -> Clients {
+        Clients::with_dynamodb(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [rule]))
+    }
+
+    #[tokio::test]
+    async fn a_plan_sees_the_generation_a_missing_table_or_a_lock_it_may_not_read() {
+        let item = mock!(Client::get_item).then_output(|| {
+            GetItemOutput::builder()
+                .item(KEY, AttributeValue::S("shop".into()))
+                .item("generation", AttributeValue::N("7".into()))
+                .build()
+        });
+        assert_eq!(
+            seen(&clients(&item), "shop").await.unwrap(),
+            Seen::Generation(Generation(7))
+        );
+
+        let missing = mock!(Client::get_item).then_error(|| {
+            GetItemError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .message("Requested resource not found")
+                    .meta(
+                        ErrorMetadata::builder()
+                            .code("ResourceNotFoundException")
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
+        assert_eq!(
+            seen(&clients(&missing), "shop").await.unwrap(),
+            Seen::NoTable
+        );
+
+        let denied = mock!(Client::get_item).then_error(|| {
+            GetItemError::generic(
+                ErrorMetadata::builder()
+                    .code("AccessDeniedException")
+                    .message("not authorized to perform: dynamodb:GetItem")
+                    .build(),
+            )
+        });
+        assert_eq!(
+            seen(&clients(&denied), "shop").await.unwrap(),
+            Seen::Unreadable
+        );
+    }
 }

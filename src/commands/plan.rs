@@ -107,13 +107,16 @@ pub async fn make_with(
 ) -> Result<Plan> {
     // The lock's generation first: an apply that ends while live state is read shows as a
     // new generation when this plan is applied.
-    let generation = lock::generation(clients, &stack.name).await?;
+    let seen = lock::seen(clients, &stack.name).await?;
     let live = live::read(clients, stack, refresh).await?;
     let mut plan = plan::build(stack, &live, code, &clients.region);
     plan.lock = Some(LockStatus {
         table: lock::LOCK_TABLE.to_string(),
-        exists: generation.is_some(),
-        generation: generation.map(|g| g.0),
+        exists: seen != lock::Seen::NoTable,
+        generation: match seen {
+            lock::Seen::Generation(g) => Some(g.0),
+            _ => None,
+        },
     });
     Ok(plan)
 }
