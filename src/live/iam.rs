@@ -38,16 +38,76 @@ pub async fn read_roles(
     Ok((roles, conflicts))
 }
 
+/// The roles under the stack's path with their inline policies: in a few calls when the
+/// credentials may read the account's authorization details, else one call per role.
 async fn read_owned(
     clients: &Clients,
     stack: &str,
 ) -> Result<BTreeMap<String, LiveRole>, AwsError> {
     let path = role_path(stack);
+    match read_owned_in_bulk(clients, &path).await {
+        Err(AwsError::Call {
+            kind: ErrorKind::AccessDenied,
+            ..
+        }) => read_owned_one_by_one(clients, &path).await,
+        other => other,
+    }
+}
+
+/// GetAccountAuthorizationDetails returns every role with its inline policies, a thousand a
+/// page: at a hundred functions, one call instead of a hundred and one.
+async fn read_owned_in_bulk(
+    clients: &Clients,
+    path: &str,
+) -> Result<BTreeMap<String, LiveRole>, AwsError> {
+    let mut roles = BTreeMap::new();
+    let mut marker = None;
+    loop {
+        let page = clients
+            .iam
+            .get_account_authorization_details()
+            .filter(aws_sdk_iam::types::EntityType::Role)
+            .max_items(1000)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| describe("iam:GetAccountAuthorizationDetails", e))?;
+        for role in page.role_detail_list() {
+            if role.path() != Some(path) {
+                continue;
+            }
+            let name = role.role_name().unwrap_or_default().to_string();
+            let policy = role
+                .role_policy_list()
+                .iter()
+                .find(|p| p.policy_name() == Some(POLICY_NAME))
+                .map(|p| canonical_json(&decode(p.policy_document().unwrap_or_default())));
+            roles.insert(
+                name.clone(),
+                LiveRole {
+                    name,
+                    arn: role.arn().unwrap_or_default().to_string(),
+                    trusted_services: trusted_services(role.assume_role_policy_document()),
+                    policy,
+                },
+            );
+        }
+        marker = page.marker().map(str::to_string);
+        if !page.is_truncated() || marker.is_none() {
+            return Ok(roles);
+        }
+    }
+}
+
+async fn read_owned_one_by_one(
+    clients: &Clients,
+    path: &str,
+) -> Result<BTreeMap<String, LiveRole>, AwsError> {
     let mut roles = Vec::new();
     let mut pages = clients
         .iam
         .list_roles()
-        .path_prefix(&path)
+        .path_prefix(path)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
