@@ -3,35 +3,14 @@
 use miette::Result;
 
 use super::{ExitStatus, print_json, table_target};
-use crate::aws::{ErrorKind, classify, describe};
 use crate::cli::{AwsArgs, ExportsArgs, OutputFormat};
 use crate::transfer::export;
 
 pub async fn run(args: &ExportsArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     let target = table_target(&args.table, aws).await?;
     let clients = &target.clients;
-    let described = match clients
-        .dynamodb
-        .describe_table()
-        .table_name(&target.physical)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if classify(&e) == ErrorKind::NotFound => {
-            miette::bail!(
-                help = "run stackctl apply to create it, or check --region",
-                "table {} does not exist",
-                target.physical
-            )
-        }
-        Err(e) => return Err(describe("dynamodb:DescribeTable", e).into()),
-    };
-    let arn = described
-        .table()
-        .and_then(|t| t.table_arn())
-        .unwrap_or_default();
-    let exports = export::list(clients, arn).await?;
+    let arn = export::table_arn(clients, &target.physical).await?;
+    let exports = export::list(clients, &arn).await?;
     match args.output {
         OutputFormat::Json => print_json(&exports),
         OutputFormat::Text if exports.is_empty() => {

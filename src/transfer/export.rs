@@ -130,20 +130,7 @@ pub async fn check(
     logical: &str,
 ) -> Result<String, TransferError> {
     let ddb = &clients.dynamodb;
-    let described = match ddb.describe_table().table_name(&request.table).send().await {
-        Ok(out) => out,
-        Err(e) if classify(&e) == ErrorKind::NotFound => {
-            return Err(TransferError::NoTable {
-                table: request.table.clone(),
-            });
-        }
-        Err(e) => return Err(describe("dynamodb:DescribeTable", e).into()),
-    };
-    let arn = described
-        .table()
-        .and_then(|t| t.table_arn())
-        .unwrap_or_default()
-        .to_string();
+    let arn = table_arn(clients, &request.table).await?;
     let backups = ddb
         .describe_continuous_backups()
         .table_name(&request.table)
@@ -162,6 +149,27 @@ pub async fn check(
     }
     check_bucket(clients, &request.bucket, request.bucket_owner.as_deref()).await?;
     Ok(arn)
+}
+
+/// The ARN of table `name`, or the error that it does not exist.
+pub async fn table_arn(clients: &Clients, name: &str) -> Result<String, TransferError> {
+    match clients
+        .dynamodb
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out
+            .table()
+            .and_then(|t| t.table_arn())
+            .unwrap_or_default()
+            .to_string()),
+        Err(e) if classify(&e) == ErrorKind::NotFound => Err(TransferError::NoTable {
+            table: name.to_string(),
+        }),
+        Err(e) => Err(describe("dynamodb:DescribeTable", e).into()),
+    }
 }
 
 pub async fn start(
