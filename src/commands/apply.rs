@@ -25,9 +25,7 @@ use crate::plan::{Plan, json, render};
 use crate::stack::Stack;
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
-    let stack = load_stack(&args.file)?;
-    let packages = build_packages(&stack)?;
-    let clients = clients(aws, &stack).await?;
+    let (stack, packages, clients) = load(args, aws).await?;
     let run = Run {
         clients: &clients,
         stack: &stack,
@@ -36,6 +34,17 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         question: Some("Apply these changes?"),
     };
     run.plan_and_apply(async |_, _| Ok(())).await
+}
+
+/// The stack file, its functions' packages (built before any AWS call), and clients.
+async fn load(
+    args: &ApplyArgs,
+    aws: &AwsArgs,
+) -> Result<(Stack, BTreeMap<String, Package>, Clients)> {
+    let stack = load_stack(&args.file)?;
+    let packages = build_packages(&stack)?;
+    let clients = clients(aws, &stack).await?;
+    Ok((stack, packages, clients))
 }
 
 /// What planning and applying under the lock needs; shared by apply, apply FILE and destroy.
@@ -123,9 +132,7 @@ pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<E
             args.file.env.as_deref().unwrap_or("(none)")
         )));
     }
-    let stack = load_stack(&args.file)?;
-    let packages = build_packages(&stack)?;
-    let clients = clients(aws, &stack).await?;
+    let (stack, packages, clients) = load(args, aws).await?;
     let run = Run {
         clients: &clients,
         stack: &stack,
