@@ -9,7 +9,6 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
     ScalarAttributeType, TableStatus,
 };
-use sha2::Digest;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -454,8 +453,8 @@ fn token(stack: &str, holder: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    let digest = sha2::Sha256::digest(format!("{stack}|{holder}|{}|{nanos}", std::process::id()));
-    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
+    let seed = format!("{stack}|{holder}|{}|{nanos}", std::process::id());
+    crate::hash::sha256_hex(seed, 12)
 }
 
 /// Seconds since the epoch as RFC 3339.

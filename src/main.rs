@@ -4,6 +4,7 @@ mod apply;
 mod aws;
 mod cli;
 mod commands;
+mod hash;
 mod live;
 mod lock;
 mod package;

@@ -52,12 +52,11 @@ impl Package {
     /// The hash as hex, for object keys.
     pub fn sha256_hex(&self) -> String {
         use base64::Engine;
-        base64::engine::general_purpose::STANDARD
-            .decode(&self.sha256)
-            .unwrap_or_default()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hash::hex(
+            &base64::engine::general_purpose::STANDARD
+                .decode(&self.sha256)
+                .unwrap_or_default(),
+        )
     }
 }
 

@@ -105,14 +105,10 @@ fn build_packages(stack: &Stack) -> Result<BTreeMap<String, Package>> {
 
 /// The SHA-256 (hex) of the stack file's bytes: a saved plan names the version it was made from.
 fn stack_file_sha256(path: &Path) -> Result<String> {
-    use sha2::Digest;
     let bytes = std::fs::read(path)
         .into_diagnostic()
         .map_err(|e| e.wrap_err(format!("cannot read {}", path.display())))?;
-    Ok(sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::hash::sha256_hex(bytes, usize::MAX))
 }
 
 fn hashes(packages: &BTreeMap<String, Package>) -> BTreeMap<String, String> {

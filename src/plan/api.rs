@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sha2::{Digest, Sha256};
+use crate::hash::sha256_hex;
 
 use super::{Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
 use crate::live::{LiveApi, LiveFunction, LiveRoute};
@@ -110,9 +110,7 @@ pub fn permissions_record(stack: &Stack) -> String {
         })
         .collect();
     pairs.sort();
-    let digest = Sha256::digest(pairs.join(",").as_bytes());
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("1.{hex}")
+    format!("1.{}", sha256_hex(pairs.join(","), 8))
 }
 
 /// The statement IDs each function's policy holds when the record is current, by function.
@@ -128,9 +126,7 @@ pub fn recorded_permissions(stack: &Stack) -> BTreeMap<String, BTreeSet<String>>
 }
 
 pub fn statement_id(route_key: &str) -> String {
-    let digest = Sha256::digest(route_key.as_bytes());
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("stackctl-route-{hex}")
+    format!("stackctl-route-{}", sha256_hex(route_key, 8))
 }
 
 /// `function_of` finds the live function (by ARN) a live route invokes.

@@ -3,8 +3,6 @@
 //! attribute's value. A live value whose hash differs from the recorded one was changed by
 //! someone else since stackctl last applied it.
 
-use sha2::{Digest, Sha256};
-
 use super::{Attrs, Change, Drift, Value};
 use crate::stack::Stack;
 
@@ -107,11 +105,7 @@ fn value_hash(name: &str, value: &Value) -> String {
 }
 
 fn short(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .take(2)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hash::sha256_hex(text, 2)
 }
 
 #[cfg(test)]
