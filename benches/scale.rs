@@ -33,6 +33,7 @@ fn main() {
     let project = Project::new(&stack).through_proxy(ProxyConfig {
         latency: Duration::from_millis(30),
         quotas: true,
+        trace: std::env::var_os("BENCH_TRACE").is_some(),
         ..ProxyConfig::default()
     });
     let proxy = project.proxy.as_ref().expect("a proxy");
@@ -53,6 +54,10 @@ fn main() {
             "{name}: a throttling error reached the user:\n{}",
             run.stderr
         );
+        if let Some(dir) = std::env::var_os("BENCH_TRACE") {
+            let file = std::path::Path::new(&dir).join(format!("{}.txt", name.replace(' ', "_")));
+            std::fs::write(file, proxy.stats.trace().join("\n") + "\n").expect("trace file");
+        }
         let counts = proxy.stats.counts();
         rows.push(Row {
             step: name,
@@ -77,6 +82,9 @@ fn main() {
     project.run(&["plan"]);
     step("plan, empty account", &["plan"]);
     step("apply, from empty", &["apply", "--yes"]);
+    if let Some(dir) = std::env::var_os("BENCH_HOLD") {
+        hold(std::path::Path::new(&dir), &mut step);
+    }
     // Three times: the emulator's own pace varies from run to run.
     for name in [
         "plan, no changes (1 of 3)",
@@ -124,6 +132,33 @@ fn main() {
     let by_op = proxy.stats.counts();
     let top: BTreeMap<&String, &u64> = by_op.iter().collect();
     println!("\nrequests of the last step by operation: {top:?}");
+}
+
+/// For working on the no-op plan: runs it each time DIR/go appears (with the STACKCTL_BIN
+/// written in it, if any), until DIR/stop appears.
+fn hold(dir: &std::path::Path, step: &mut impl FnMut(&'static str, &[&str]) -> Run) {
+    std::fs::create_dir_all(dir).expect("hold directory");
+    eprintln!(
+        "holding: write {0}/go to run a no-op plan, {0}/stop to end",
+        dir.display()
+    );
+    while !dir.join("stop").exists() {
+        if let Ok(bin) = std::fs::read_to_string(dir.join("go")) {
+            let _ = std::fs::remove_file(dir.join("go"));
+            if !bin.trim().is_empty() {
+                // SAFETY: the benchmark is single-threaded here.
+                unsafe { std::env::set_var("STACKCTL_BIN", bin.trim()) };
+            }
+            let start = Instant::now();
+            let run = step("hold", &["plan", "--detailed-exitcode"]);
+            eprintln!(
+                "no-op plan: {:.2} s, exit {}",
+                start.elapsed().as_secs_f64(),
+                run.code
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Median wall time of five `validate` runs, and the maximum RSS of one (GNU time, if there).

@@ -16,49 +16,57 @@ use crate::stack::{
     TableClass,
 };
 
-/// Reads every owned table, and checks that wanted names are not taken by unowned tables.
+/// Reads the tables of these names (absent ones left out), without their tags.
 pub async fn read_tables(
     clients: &Clients,
+    names: impl IntoIterator<Item = &String>,
+) -> Result<Vec<LiveTable>, AwsError> {
+    let reads = names.into_iter().map(|name| read_table(clients, name));
+    Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+}
+
+/// Sorts read tables into the stack's and the ones in its way, with their tags: from the
+/// tagging index, or asked of DynamoDB for a table the index does not list (someone else's,
+/// or one of ours that the index has not caught up with yet).
+pub async fn claim(
+    clients: &Clients,
+    tables: Vec<LiveTable>,
     owned: &Owned,
-    wanted: &[String],
     stack: &str,
 ) -> Result<(BTreeMap<String, LiveTable>, Vec<Conflict>), AwsError> {
-    // Names the tagging index did not return: a table taken by someone else, or one of ours
-    // that the index has not caught up with yet.
-    let unowned = wanted.iter().filter(|n| !owned.tables.contains_key(*n));
-    let probes = unowned.map(|name| async move { probe(clients, name).await });
+    let tagged = tables.into_iter().map(|table| async move {
+        let tags = match owned.tables.get(&table.name) {
+            Some(tags) => tags.clone(),
+            None => tags_of(clients, &table.arn).await?,
+        };
+        Ok::<_, AwsError>((table, tags))
+    });
+    let mut ours = BTreeMap::new();
     let mut conflicts = Vec::new();
-    let mut ours = owned.tables.clone();
-    for (name, tags) in try_join_all(probes).await?.into_iter().flatten() {
+    for (table, tags) in try_join_all(tagged).await? {
         let owner = tags.get(STACK_TAG).cloned();
         if owner.as_deref() == Some(stack) {
-            ours.insert(name, tags);
+            ours.insert(table.name.clone(), with_tags(table, &tags));
         } else {
             conflicts.push(Conflict {
                 kind: "table".to_string(),
-                name,
+                name: table.name,
                 owner,
             });
         }
     }
-
-    let reads = ours
-        .iter()
-        .map(|(name, tags)| async move { read_table(clients, name, tags).await });
-    let tables = try_join_all(reads)
-        .await?
-        .into_iter()
-        .flatten()
-        .map(|t| (t.name.clone(), t))
-        .collect();
-    Ok((tables, conflicts))
+    Ok((ours, conflicts))
 }
 
-async fn read_table(
-    clients: &Clients,
-    name: &str,
-    tags: &BTreeMap<String, String>,
-) -> Result<Option<LiveTable>, AwsError> {
+fn with_tags(table: LiveTable, tags: &BTreeMap<String, String>) -> LiveTable {
+    LiveTable {
+        applied: tags.get(APPLIED_TAG).cloned(),
+        tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        ..table
+    }
+}
+
+async fn read_table(clients: &Clients, name: &str) -> Result<Option<LiveTable>, AwsError> {
     let ddb = &clients.dynamodb;
     let described = ddb.describe_table().table_name(name).send();
     let ttl = ddb.describe_time_to_live().table_name(name).send();
@@ -66,7 +74,7 @@ async fn read_table(
     let (described, ttl, backups) = tokio::join!(described, ttl, backups);
     let described = match described {
         Ok(d) => d,
-        // The tagging index lags behind deletes.
+        // Not there (or the tagging index lags behind a delete).
         Err(e) if crate::aws::classify(&e) == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(describe("dynamodb:DescribeTable", e)),
     };
@@ -87,23 +95,10 @@ async fn read_table(
         .and_then(|d| d.point_in_time_recovery_description())
         .and_then(|d| d.point_in_time_recovery_status())
         == Some(&PointInTimeRecoveryStatus::Enabled);
-    Ok(Some(LiveTable {
-        applied: tags.get(APPLIED_TAG).cloned(),
-        ..live_table(
-            table,
-            ttl_attribute,
-            pitr,
-            user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-        )
-    }))
+    Ok(Some(live_table(table, ttl_attribute, pitr)))
 }
 
-fn live_table(
-    table: &TableDescription,
-    ttl_attribute: Option<String>,
-    pitr: bool,
-    tags: BTreeMap<String, String>,
-) -> LiveTable {
+fn live_table(table: &TableDescription, ttl_attribute: Option<String>, pitr: bool) -> LiveTable {
     let key = |schema: &[KeySchemaElement], kind: DynamoKeyType| {
         let name = schema
             .iter()
@@ -203,7 +198,7 @@ fn live_table(
         last_switch_to_on_demand: billing_summary
             .and_then(|b| b.last_update_to_pay_per_request_date_time())
             .map(|t| t.secs()),
-        tags,
+        tags: BTreeMap::new(),
         applied: None,
     }
 }
@@ -219,27 +214,7 @@ fn projection(p: Option<&aws_sdk_dynamodb::types::Projection>) -> Projection {
     }
 }
 
-/// The tags of the table of this name, if it exists.
-async fn probe(
-    clients: &Clients,
-    name: &str,
-) -> Result<Option<(String, BTreeMap<String, String>)>, AwsError> {
-    let described = match clients
-        .dynamodb
-        .describe_table()
-        .table_name(name)
-        .send()
-        .await
-    {
-        Ok(d) => d,
-        Err(e) if crate::aws::classify(&e) == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(describe("dynamodb:DescribeTable", e)),
-    };
-    let arn = described
-        .table()
-        .and_then(|t| t.table_arn())
-        .unwrap_or_default()
-        .to_string();
+async fn tags_of(clients: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
     let tags = clients
         .dynamodb
         .list_tags_of_resource()
@@ -247,12 +222,11 @@ async fn probe(
         .send()
         .await
         .map_err(|e| describe("dynamodb:ListTagsOfResource", e))?;
-    let tags = tags
+    Ok(tags
         .tags()
         .iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect();
-    Ok(Some((name.to_string(), tags)))
+        .collect())
 }
 
 /// One table by physical name, whoever owns it, with the stack its tags name (if any).
@@ -260,11 +234,10 @@ pub async fn read_named(
     clients: &Clients,
     name: &str,
 ) -> Result<Option<(LiveTable, Option<String>)>, AwsError> {
-    let Some((name, tags)) = probe(clients, name).await? else {
+    let Some(table) = read_table(clients, name).await? else {
         return Ok(None);
     };
+    let tags = tags_of(clients, &table.arn).await?;
     let owner = tags.get(STACK_TAG).cloned();
-    Ok(read_table(clients, &name, &tags)
-        .await?
-        .map(|table| (table, owner)))
+    Ok(Some((with_tags(table, &tags), owner)))
 }

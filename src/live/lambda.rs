@@ -7,65 +7,48 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::future::try_join_all;
 
-use super::{Conflict, LiveFunction, Owned, user_tags};
+use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
+
+use super::{Conflict, LiveFunction, user_tags};
 use crate::aws::{AwsError, Clients, ErrorKind, classify, describe};
 use crate::plan::drift::APPLIED_TAG;
-use crate::stack::{STACK_TAG, Stack};
+use crate::stack::STACK_TAG;
 
-pub async fn read_functions(
+/// GetFunction for each of these names (absent ones left out): configuration, tags and
+/// reserved concurrency in one call, at a far higher quota (100/s) than the other reads.
+pub async fn get_functions(
     clients: &Clients,
-    owned: &Owned,
-    wanted: &[String],
-    route_function_arns: &BTreeSet<String>,
-    stack: &Stack,
-    recorded: Option<&BTreeMap<String, BTreeSet<String>>>,
-) -> Result<(BTreeMap<String, LiveFunction>, Vec<Conflict>), AwsError> {
-    let routed: BTreeSet<String> = stack
-        .routes
-        .iter()
-        .map(|r| stack.physical_name(&r.function))
-        .chain(
-            route_function_arns
-                .iter()
-                .filter_map(|arn| arn.rsplit(':').next().map(str::to_string)),
-        )
-        .collect();
-    let names: BTreeSet<&String> = owned.functions.keys().chain(wanted).collect();
-    let retention = log_retention(clients, &stack.name);
-    // GetFunction returns configuration, tags and reserved concurrency in one call, and has
-    // a far higher quota (100/s) than the other Lambda reads.
-    let reads = names.into_iter().map(|name| {
-        let with_policy = routed.contains(name);
-        async move {
-            let out = match clients
-                .lambda
-                .get_function()
-                .function_name(name.as_str())
-                .send()
-                .await
-            {
-                Ok(out) => out,
-                Err(e) if classify(&e) == ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(describe("lambda:GetFunction", e)),
-            };
-            // When the API records that its routes' permissions are as stackctl granted them,
-            // the policies are not read (GetPolicy is held to 15 a second).
-            let permissions = match recorded {
-                Some(recorded) => recorded.get(name).cloned().unwrap_or_default(),
-                None if with_policy => policy_statements(clients, name).await?,
-                None => BTreeSet::new(),
-            };
-            Ok::<_, AwsError>(Some((name.clone(), out, permissions)))
+    names: impl IntoIterator<Item = &String>,
+) -> Result<Vec<(String, GetFunctionOutput)>, AwsError> {
+    let reads = names.into_iter().map(|name| async move {
+        match clients
+            .lambda
+            .get_function()
+            .function_name(name.as_str())
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some((name.clone(), out))),
+            Err(e) if classify(&e) == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(describe("lambda:GetFunction", e)),
         }
     });
-    let (found, retention) = tokio::try_join!(try_join_all(reads), retention)?;
+    Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+}
 
+/// Sorts read functions into the stack's (by their own tags) and the ones in its way.
+/// Permissions are left empty: see [`read_permissions`].
+pub fn claim(
+    found: Vec<(String, GetFunctionOutput)>,
+    retention: &BTreeMap<String, Option<i32>>,
+    stack: &str,
+) -> (BTreeMap<String, LiveFunction>, Vec<Conflict>) {
     let mut functions = BTreeMap::new();
     let mut conflicts = Vec::new();
-    for (name, out, permissions) in found.into_iter().flatten() {
+    for (name, out) in found {
         let tags = out.tags().cloned().unwrap_or_default();
         let owner = tags.get(STACK_TAG).cloned();
-        if owner.as_deref() != Some(stack.name.as_str()) {
+        if owner.as_deref() != Some(stack) {
             conflicts.push(Conflict {
                 kind: "function".to_string(),
                 name,
@@ -112,15 +95,43 @@ pub async fn read_functions(
             code_sha256: config.code_sha256().unwrap_or_default().to_string(),
             tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
             applied: tags.get(APPLIED_TAG).cloned(),
-            permissions,
+            permissions: BTreeSet::new(),
         };
         functions.insert(name, live);
     }
-    Ok((functions, conflicts))
+    (functions, conflicts)
+}
+
+/// The invoke permissions of the functions routes use: taken from the API's record when it
+/// is current (`recorded`), read otherwise (GetPolicy is held to 15 a second).
+pub async fn read_permissions(
+    clients: &Clients,
+    functions: &mut BTreeMap<String, LiveFunction>,
+    routed: &BTreeSet<String>,
+    recorded: Option<&BTreeMap<String, BTreeSet<String>>>,
+) -> Result<(), AwsError> {
+    if let Some(recorded) = recorded {
+        for (name, function) in functions.iter_mut() {
+            function.permissions = recorded.get(name).cloned().unwrap_or_default();
+        }
+        return Ok(());
+    }
+    let reads = functions
+        .keys()
+        .filter(|name| routed.contains(*name))
+        .map(|name| async move {
+            Ok::<_, AwsError>((name.clone(), policy_statements(clients, name).await?))
+        });
+    for (name, permissions) in try_join_all(reads).await? {
+        if let Some(function) = functions.get_mut(&name) {
+            function.permissions = permissions;
+        }
+    }
+    Ok(())
 }
 
 /// Retention (days, or none) of the stack's functions' log groups, in one paginated call.
-async fn log_retention(
+pub async fn log_retention(
     clients: &Clients,
     stack: &str,
 ) -> Result<BTreeMap<String, Option<i32>>, AwsError> {

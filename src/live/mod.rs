@@ -193,7 +193,6 @@ pub struct Conflict {
     pub owner: Option<String>,
 }
 
-/// Reads everything the stack owns, plus the physical names it wants, concurrently per service.
 /// How much to trust what stackctl recorded on resources instead of reading it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refresh {
@@ -204,19 +203,50 @@ pub enum Refresh {
     Full,
 }
 
+/// Reads everything the stack owns, plus the physical names it wants, concurrently.
 pub async fn read(
     clients: &Clients,
     stack: &Stack,
     refresh: Refresh,
 ) -> Result<LiveState, AwsError> {
-    let owned = tagging::owned(clients, &stack.name);
+    let wanted_tables: Vec<String> = stack
+        .tables
+        .iter()
+        .map(|t| stack.physical_name(&t.logical))
+        .collect();
+    let wanted_functions: Vec<String> = stack
+        .functions
+        .iter()
+        .map(|f| stack.physical_name(&f.logical))
+        .collect();
     let wanted_roles: Vec<String> = stack
         .functions
         .iter()
         .filter(|f| f.role.is_none())
         .map(|f| stack.physical_name(&f.logical))
         .collect();
-    let roles = iam::read_roles(clients, &stack.name, &wanted_roles);
+
+    // What the stack file names is read at once. The tagging index adds what the stack owns
+    // but no longer declares; the APIs decide whose resource policies are read.
+    let declared = async {
+        tokio::try_join!(
+            dynamodb::read_tables(clients, &wanted_tables),
+            lambda::get_functions(clients, &wanted_functions),
+        )
+    };
+    let undeclared = async {
+        let owned = tagging::owned(clients, &stack.name).await?;
+        let tables = owned.tables.keys().filter(|n| !wanted_tables.contains(n));
+        let functions = owned
+            .functions
+            .keys()
+            .filter(|n| !wanted_functions.contains(n));
+        let (tables, functions) = tokio::try_join!(
+            dynamodb::read_tables(clients, tables),
+            lambda::get_functions(clients, functions),
+        )?;
+        Ok::<_, AwsError>((owned, tables, functions))
+    };
     let apis = async {
         let (mut http, rest) = tokio::try_join!(
             apigateway::read_apis(clients, &stack.name),
@@ -225,25 +255,26 @@ pub async fn read(
         http.extend(rest);
         Ok::<_, AwsError>(http)
     };
-    let secrets = ssm::read_parameters(clients, stack);
-    let (owned, (roles, role_conflicts), apis, secrets) =
-        tokio::try_join!(owned, roles, apis, secrets)?;
+    let (
+        (mut tables, mut functions),
+        (owned, more_tables, more_functions),
+        apis,
+        (roles, role_conflicts),
+        secrets,
+        retention,
+    ) = tokio::try_join!(
+        declared,
+        undeclared,
+        apis,
+        iam::read_roles(clients, &stack.name, &wanted_roles),
+        ssm::read_parameters(clients, stack),
+        lambda::log_retention(clients, &stack.name),
+    )?;
+    tables.extend(more_tables);
+    functions.extend(more_functions);
 
-    let wanted_tables: Vec<String> = stack
-        .tables
-        .iter()
-        .map(|t| stack.physical_name(&t.logical))
-        .collect();
-    let route_functions = apis
-        .iter()
-        .flat_map(|api| api.routes.iter().filter_map(|r| r.function_arn.clone()))
-        .collect::<BTreeSet<_>>();
-    let wanted_functions: Vec<String> = stack
-        .functions
-        .iter()
-        .map(|f| stack.physical_name(&f.logical))
-        .collect();
-    let tables = dynamodb::read_tables(clients, &owned, &wanted_tables, &stack.name);
+    let (tables, table_conflicts) = dynamodb::claim(clients, tables, &owned, &stack.name).await?;
+    let (mut functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
     let recorded = match apis.as_slice() {
         [api]
             if refresh == Refresh::Trusting
@@ -254,16 +285,17 @@ pub async fn read(
         }
         _ => None,
     };
-    let functions = lambda::read_functions(
-        clients,
-        &owned,
-        &wanted_functions,
-        &route_functions,
-        stack,
-        recorded.as_ref(),
-    );
-    let ((tables, table_conflicts), (functions, function_conflicts)) =
-        tokio::try_join!(tables, functions)?;
+    let routed: BTreeSet<String> = stack
+        .routes
+        .iter()
+        .map(|r| stack.physical_name(&r.function))
+        .chain(
+            apis.iter()
+                .flat_map(|api| api.routes.iter().filter_map(|r| r.function_arn.as_deref()))
+                .filter_map(|arn| arn.rsplit(':').next().map(str::to_string)),
+        )
+        .collect();
+    lambda::read_permissions(clients, &mut functions, &routed, recorded.as_ref()).await?;
 
     let mut conflicts = table_conflicts;
     conflicts.extend(function_conflicts);

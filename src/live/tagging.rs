@@ -14,6 +14,7 @@ pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
         .tag_filters(TagFilter::builder().key(STACK_TAG).values(stack).build())
         .resource_type_filters("dynamodb:table")
         .resource_type_filters("lambda:function")
+        .resources_per_page(100)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

@@ -23,6 +23,7 @@ fn apply_converges_under_throttling_500s_and_dropped_connections() {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(7),
+        trace: false,
     });
     let run = project.run(&["apply", "--yes"]);
     run.success();

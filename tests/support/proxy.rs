@@ -32,6 +32,8 @@ pub struct ProxyConfig {
     pub quotas: bool,
     pub faults: Faults,
     pub seed: u64,
+    /// Keep the start and end of every request (`Stats::trace`).
+    pub trace: bool,
 }
 
 impl Default for ProxyConfig {
@@ -41,6 +43,7 @@ impl Default for ProxyConfig {
             quotas: true,
             faults: Faults::default(),
             seed: 1,
+            trace: false,
         }
     }
 }
@@ -49,11 +52,32 @@ impl Default for ProxyConfig {
 #[derive(Debug, Default)]
 pub struct Stats {
     counts: Mutex<BTreeMap<String, u64>>,
+    /// With STACKCTL_PROXY_TRACE set: (operation, start, end) of every request since `reset`.
+    trace: Mutex<Vec<(String, Instant, Instant)>>,
     pub throttled_by_quota: AtomicU64,
     pub injected: AtomicU64,
 }
 
 impl Stats {
+    /// The traced requests as lines `start_ms end_ms operation`, from the first request.
+    pub fn trace(&self) -> Vec<String> {
+        let mut trace = self.trace.lock().unwrap().clone();
+        trace.sort_by_key(|(_, start, _)| *start);
+        let Some(zero) = trace.first().map(|(_, start, _)| *start) else {
+            return Vec::new();
+        };
+        trace
+            .iter()
+            .map(|(op, start, end)| {
+                format!(
+                    "{:6} {:6} {op}",
+                    (*start - zero).as_millis(),
+                    (*end - zero).as_millis()
+                )
+            })
+            .collect()
+    }
+
     /// Requests per operation (`lambda:GetFunction`), faults included.
     pub fn counts(&self) -> BTreeMap<String, u64> {
         self.counts.lock().unwrap().clone()
@@ -65,6 +89,7 @@ impl Stats {
 
     pub fn reset(&self) {
         self.counts.lock().unwrap().clear();
+        self.trace.lock().unwrap().clear();
         self.throttled_by_quota.store(0, Ordering::Relaxed);
         self.injected.store(0, Ordering::Relaxed);
     }
@@ -139,14 +164,35 @@ async fn handle(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let Some((head, body)) = read_request(&mut client).await? else {
         return Ok(());
     };
+    let start = Instant::now();
     let request = Request::parse(&head, &body);
     let op = request.operation();
+    let result = relay(client, shared, &request, &op, &head, &body).await;
+    if shared.config.trace {
+        shared
+            .stats
+            .trace
+            .lock()
+            .unwrap()
+            .push((op, start, Instant::now()));
+    }
+    result
+}
+
+async fn relay(
+    mut client: TcpStream,
+    shared: &Shared,
+    request: &Request,
+    op: &str,
+    head: &[u8],
+    body: &[u8],
+) -> std::io::Result<()> {
     *shared
         .stats
         .counts
         .lock()
         .unwrap()
-        .entry(op.clone())
+        .entry(op.to_string())
         .or_default() += 1;
     tokio::time::sleep(shared.config.latency).await;
 
@@ -158,7 +204,7 @@ async fn handle(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
     }
     if roll < faults.dropped + faults.throttle {
         shared.stats.injected.fetch_add(1, Ordering::Relaxed);
-        return client.write_all(&throttled(&request)).await;
+        return client.write_all(&throttled(request)).await;
     }
     if roll < faults.dropped + faults.throttle + faults.server_error {
         shared.stats.injected.fetch_add(1, Ordering::Relaxed);
@@ -166,17 +212,17 @@ async fn handle(mut client: TcpStream, shared: &Shared) -> std::io::Result<()> {
             .write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
             .await;
     }
-    if shared.config.quotas && !shared.quotas.lock().unwrap().admit(&op, &request.service) {
+    if shared.config.quotas && !shared.quotas.lock().unwrap().admit(op, &request.service) {
         shared
             .stats
             .throttled_by_quota
             .fetch_add(1, Ordering::Relaxed);
-        return client.write_all(&throttled(&request)).await;
+        return client.write_all(&throttled(request)).await;
     }
 
     let mut upstream = TcpStream::connect(shared.upstream).await?;
-    upstream.write_all(&with_close(&head)).await?;
-    upstream.write_all(&body).await?;
+    upstream.write_all(&with_close(head)).await?;
+    upstream.write_all(body).await?;
     let mut answer = Vec::new();
     upstream.read_to_end(&mut answer).await?;
     let split = find(&answer, b"\r\n\r\n").map_or(answer.len(), |i| i + 4);
