@@ -44,3 +44,51 @@ impl fmt::Display for Address {
         }
     }
 }
+
+impl std::str::FromStr for Address {
+    type Err = String;
+
+    /// The inverse of `Display`: `table.orders`, `route[GET /orders]`, `api.deployment`.
+    fn from_str(text: &str) -> Result<Address, String> {
+        let named = |prefix: &str| text.strip_prefix(prefix).filter(|n| !n.is_empty());
+        if text == "api" {
+            Ok(Address::Api)
+        } else if text == "api.deployment" {
+            Ok(Address::Deployment)
+        } else if let Some(key) = text
+            .strip_prefix("route[")
+            .and_then(|k| k.strip_suffix(']'))
+        {
+            Ok(Address::Route(key.to_string()))
+        } else if let Some(name) = named("role.") {
+            Ok(Address::Role(name.to_string()))
+        } else if let Some(name) = named("table.") {
+            Ok(Address::Table(name.to_string()))
+        } else if let Some(name) = named("function.") {
+            Ok(Address::Function(name.to_string()))
+        } else {
+            Err(format!("{text:?} is not a resource address"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Address;
+
+    #[test]
+    fn addresses_read_back_as_they_are_written() {
+        for address in [
+            Address::Role("get".into()),
+            Address::Table("orders".into()),
+            Address::Function("get-order".into()),
+            Address::Api,
+            Address::Route("GET /orders/{id}".into()),
+            Address::Deployment,
+        ] {
+            assert_eq!(address.to_string().parse::<Address>(), Ok(address));
+        }
+        assert!("table.".parse::<Address>().is_err());
+        assert!("bucket.x".parse::<Address>().is_err());
+    }
+}
