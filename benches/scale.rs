@@ -100,6 +100,14 @@ fn main() {
         1,
     ));
     step("apply, one route changed", &["apply", "--yes"]);
+    // The CI way: the plan made on the pull request, then exactly that plan applied, which
+    // reads again only what it changes.
+    project.set_stack(&stack);
+    step(
+        "plan --out, one route changed",
+        &["plan", "--out", "plan.json", "--detailed-exitcode"],
+    );
+    step("apply plan.json (that route)", &["apply", "plan.json"]);
 
     let (validate, rss) = validate(&project);
     println!(

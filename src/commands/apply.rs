@@ -16,7 +16,7 @@ use super::{
 use crate::apply::{self, Outcome};
 use crate::aws::Clients;
 use crate::cli::{ApplyArgs, AwsArgs};
-use crate::live::Refresh;
+use crate::live::{Refresh, Scope};
 use crate::lock::{Generation, Lock};
 use crate::package::Package;
 use crate::plan::json::Origin;
@@ -32,8 +32,9 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         packages: &packages,
         args,
         question: Some("Apply these changes?"),
+        scope: None,
     };
-    run.plan_and_apply(async |_, _| Ok(())).await
+    run.plan_and_apply(async |_| Ok(())).await
 }
 
 /// The stack file, its functions' packages (built before any AWS call), and clients.
@@ -55,42 +56,50 @@ pub struct Run<'a> {
     pub args: &'a ApplyArgs,
     /// `None`: no confirmation (a saved plan was the review).
     pub question: Option<&'a str>,
+    /// Read and plan only these resources (a saved plan's).
+    pub scope: Option<&'a Scope>,
 }
 
 impl Run<'_> {
     /// Plans, passes the plan to `prepare`, and applies it under the stack's lock.
     ///
-    /// Apply reads everything live, records included, so that it also repairs what a trusting
-    /// plan cannot see (an invoke permission removed by hand). The plan is made without the
-    /// lock, so that an apply with nothing to do (or one refused) writes nothing, not even a
-    /// lock; it is made again under the lock only if another apply held the lock in between
-    /// (the lock's generation moved on). `prepare` hears whether its plan is the one to apply.
+    /// Apply reads everything live (everything in its scope, for a saved plan), records
+    /// included, so that it also repairs what a trusting plan cannot see (an invoke permission
+    /// removed by hand). The plan is made without the lock, so that an apply with nothing to
+    /// do (or one refused) writes nothing, not even a lock; it is made again under the lock
+    /// only if another apply held the lock in between (the lock's generation moved on).
     pub async fn plan_and_apply(
         &self,
-        prepare: impl AsyncFn(&mut Plan, bool) -> Result<()>,
+        prepare: impl AsyncFn(&mut Plan) -> Result<()>,
     ) -> Result<ExitStatus> {
         let code = hashes(self.packages);
-        let first = super::plan::make_with(self.clients, self.stack, &code, Refresh::Full).await?;
-        let mut plan = first.clone();
-        prepare(&mut plan, false).await?;
+        let make =
+            || super::plan::make_with(self.clients, self.stack, &code, Refresh::Full, self.scope);
+        let mut plan = make().await?;
+        prepare(&mut plan).await?;
         if !plan.has_changes() || !plan.blockers.is_empty() {
             return execute(self, &plan, None).await;
         }
-        let seen = first
+        let seen = plan
             .lock
             .as_ref()
             .and_then(|l| l.generation)
             .map(Generation);
-        let lock = take_lock(self.clients, &self.stack.name, self.args.lock_timeout).await?;
+        let table_exists = plan.lock.as_ref().is_some_and(|l| l.exists);
+        let lock = take_lock(
+            self.clients,
+            &self.stack.name,
+            self.args.lock_timeout,
+            table_exists,
+        )
+        .await?;
         // From here Ctrl-C is ours to handle: the lock is always released.
         let _guard = interrupt::guard();
         let result = async {
-            let mut plan = if lock.unchanged_since(seen) {
-                first
-            } else {
-                super::plan::make_with(self.clients, self.stack, &code, Refresh::Full).await?
-            };
-            prepare(&mut plan, true).await?;
+            if !lock.unchanged_since(seen) {
+                plan = make().await?;
+                prepare(&mut plan).await?;
+            }
             execute(self, &plan, Some(&lock)).await
         }
         .await;
@@ -104,13 +113,14 @@ pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<E
     let text = std::fs::read_to_string(file)
         .into_diagnostic()
         .map_err(|e| e.wrap_err(format!("cannot read the plan {}", file.display())))?;
-    let saved = SavedPlan::parse(&text).map_err(|e| {
+    let unusable = |e: String| {
         miette::miette!(
             help = "save a plan with `stackctl plan --out FILE`",
             "{} is not a plan stackctl can apply: {e}",
             file.display()
         )
-    })?;
+    };
+    let saved = SavedPlan::parse(&text).map_err(unusable)?;
     let Some(origin) = &saved.origin else {
         miette::bail!(
             help = "save the plan with `stackctl plan --out FILE`; `--output json` is for reading",
@@ -132,15 +142,19 @@ pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<E
             args.file.env.as_deref().unwrap_or("(none)")
         )));
     }
+    let changed = saved.changed().map_err(unusable)?;
     let (stack, packages, clients) = load(args, aws).await?;
+    // Only what the plan changes (and what those changes refer to) is read again.
+    let scope = Scope::of(&stack, changed);
     let run = Run {
         clients: &clients,
         stack: &stack,
         packages: &packages,
         args,
         question: None,
+        scope: Some(&scope),
     };
-    run.plan_and_apply(async |plan, last| check_saved(&saved, origin, plan, &clients, last).await)
+    run.plan_and_apply(async |plan| check_saved(&saved, origin, plan, &clients).await)
         .await
 }
 
@@ -151,14 +165,13 @@ fn stale(what: String) -> miette::Report {
     )
 }
 
-/// Refuses a saved plan that no longer holds; otherwise limits `plan` to what it changes,
-/// and, with `say`, names what it leaves alone.
+/// Refuses a saved plan that no longer holds. `plan` was made from a read scoped to what the
+/// saved plan changes, so it holds nothing else.
 async fn check_saved(
     saved: &SavedPlan,
     origin: &Origin,
-    plan: &mut Plan,
+    plan: &Plan,
     clients: &Clients,
-    say: bool,
 ) -> Result<()> {
     if plan.stack != saved.stack {
         return Err(stale(format!(
@@ -185,13 +198,6 @@ async fn check_saved(
             eprintln!("  also: {reason}");
         }
         return Err(stale(reasons[0].clone()));
-    }
-    let left = saved::restrict(plan, saved);
-    if say && !left.is_empty() {
-        eprintln!(
-            "Not in the saved plan, left alone (changed since it was made): {}",
-            left.join(", ")
-        );
     }
     Ok(())
 }

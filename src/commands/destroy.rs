@@ -25,8 +25,9 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         packages: &packages,
         args,
         question: Some(&question),
+        scope: None,
     };
-    run.plan_and_apply(async |plan, _| {
+    run.plan_and_apply(async |plan| {
         for change in &mut plan.changes {
             change.reason = change
                 .destroys_data

@@ -179,10 +179,15 @@ fn declared_table<'a>(stack: &'a Stack, logical: &str, file: &Path) -> Result<&'
     )
 }
 
-/// Takes the stack's apply lock (creating the lock table on first use), saying on standard
-/// error what it waits for and what it takes over.
-async fn take_lock(clients: &Clients, stack: &str, timeout: std::time::Duration) -> Result<Lock> {
-    if !lock::table_exists(clients).await? {
+/// Takes the stack's apply lock (creating the lock table on first use, unless the plan saw
+/// it: `table_exists`), saying on standard error what it waits for and what it takes over.
+async fn take_lock(
+    clients: &Clients,
+    stack: &str,
+    timeout: std::time::Duration,
+    table_exists: bool,
+) -> Result<Lock> {
+    if !table_exists && !lock::table_exists(clients).await? {
         eprintln!(
             "Creating the lock table {} (once per account and region).",
             lock::LOCK_TABLE

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::aws::Clients;
 use crate::cli::{AwsArgs, OutputFormat, PlanArgs};
-use crate::live::Refresh;
+use crate::live::{Refresh, Scope};
 use crate::plan::json::Origin;
 use crate::plan::{self, LockStatus, Plan, json, render};
 use crate::{live, lock, stack::Stack};
@@ -94,22 +94,44 @@ pub async fn make(
     refresh: Refresh,
 ) -> Result<(Clients, Plan)> {
     let clients = clients(aws, stack).await?;
-    let plan = make_with(&clients, stack, code, refresh).await?;
+    let plan = make_with(&clients, stack, code, refresh, None).await?;
     Ok((clients, plan))
 }
 
-/// [`make`] with clients at hand; the plan also says whether the lock table exists.
+/// [`make`] with clients at hand; the plan also says whether the lock table exists. With a
+/// scope, only its resources are read, and the plan holds only the changes it names.
 pub async fn make_with(
     clients: &Clients,
     stack: &Stack,
     code: &std::collections::BTreeMap<String, String>,
     refresh: Refresh,
+    scope: Option<&Scope>,
 ) -> Result<Plan> {
-    // The lock's generation first: an apply that ends while live state is read shows as a
-    // new generation when this plan is applied.
-    let seen = lock::seen(clients, &stack.name).await?;
-    let live = live::read(clients, stack, refresh).await?;
+    let (seen, live) = match refresh {
+        // Apply plans with a full read, and needs the lock's generation before anything
+        // else: an apply that ends while live state is read then shows as a new generation.
+        // A plan that is only shown reads both at once.
+        Refresh::Full => {
+            let seen = lock::seen(clients, &stack.name).await?;
+            (seen, live::read(clients, stack, refresh, scope).await?)
+        }
+        Refresh::Trusting => tokio::try_join!(
+            async {
+                lock::seen(clients, &stack.name)
+                    .await
+                    .map_err(miette::Report::from)
+            },
+            async {
+                live::read(clients, stack, refresh, scope)
+                    .await
+                    .map_err(miette::Report::from)
+            },
+        )?,
+    };
     let mut plan = plan::build(stack, &live, code, &clients.region);
+    if let Some(scope) = scope {
+        plan.keep_only(&scope.changed);
+    }
     plan.lock = Some(LockStatus {
         table: lock::LOCK_TABLE.to_string(),
         exists: seen != lock::Seen::NoTable,

@@ -8,6 +8,7 @@ mod dynamodb;
 mod iam;
 mod lambda;
 mod restapi;
+mod scope;
 mod ssm;
 mod tagging;
 
@@ -17,13 +18,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::{AwsError, Clients};
 use crate::stack::{
-    AccessLog, AuthorizerSpec, Billing, Cors, GlobalIndexSpec, KeySpec, LocalIndexSpec, Stack,
-    StreamView, TableClass, Throttle,
+    AccessLog, ApiType, AuthorizerSpec, Billing, Cors, GlobalIndexSpec, KeySpec, LocalIndexSpec,
+    Stack, StreamView, TableClass, Throttle,
 };
 
 pub use dynamodb::read_named as read_table;
 pub use iam::{POLICY_NAME, canonical_json, role_path};
 pub(crate) use restapi::cors_of;
+pub use scope::Scope;
 
 /// Everything stackctl found in AWS that is owned by the stack, or that is in its way.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -203,31 +205,38 @@ pub enum Refresh {
     Full,
 }
 
-/// Reads everything the stack owns, plus the physical names it wants, concurrently.
+/// Reads everything the stack owns, plus the physical names it wants, concurrently; with a
+/// scope, only what it names.
 pub async fn read(
     clients: &Clients,
     stack: &Stack,
     refresh: Refresh,
+    scope: Option<&Scope>,
 ) -> Result<LiveState, AwsError> {
-    let wanted_tables: Vec<String> = stack
-        .tables
-        .iter()
-        .map(|t| stack.physical_name(&t.logical))
-        .collect();
-    let wanted_functions: Vec<String> = stack
-        .functions
-        .iter()
-        .map(|f| stack.physical_name(&f.logical))
-        .collect();
-    let wanted_roles: Vec<String> = stack
-        .functions
-        .iter()
-        .filter(|f| f.role.is_none())
-        .map(|f| stack.physical_name(&f.logical))
-        .collect();
+    let physical = |names: Vec<&String>| -> Vec<String> {
+        names.into_iter().map(|n| stack.physical_name(n)).collect()
+    };
+    let wanted_tables = physical(match scope {
+        Some(scope) => scope.tables.iter().collect(),
+        None => stack.tables.iter().map(|t| &t.logical).collect(),
+    });
+    let wanted_functions = physical(match scope {
+        Some(scope) => scope.functions.iter().collect(),
+        None => stack.functions.iter().map(|f| &f.logical).collect(),
+    });
+    let wanted_roles = physical(
+        stack
+            .functions
+            .iter()
+            .filter(|f| f.role.is_none())
+            .map(|f| &f.logical)
+            .collect(),
+    );
+    let reads = |wanted: fn(&Scope) -> bool| scope.is_none_or(wanted);
 
     // What the stack file names is read at once. The tagging index adds what the stack owns
-    // but no longer declares; the APIs decide whose resource policies are read.
+    // but no longer declares (not needed in a scope, which names what it reads); the APIs
+    // decide whose resource policies are read.
     let declared = async {
         tokio::try_join!(
             dynamodb::read_tables(clients, &wanted_tables),
@@ -235,6 +244,9 @@ pub async fn read(
         )
     };
     let undeclared = async {
+        if scope.is_some() {
+            return Ok((Owned::default(), Vec::new(), Vec::new()));
+        }
         let owned = tagging::owned(clients, &stack.name).await?;
         let tables = owned.tables.keys().filter(|n| !wanted_tables.contains(n));
         let functions = owned
@@ -248,12 +260,47 @@ pub async fn read(
         Ok::<_, AwsError>((owned, tables, functions))
     };
     let apis = async {
-        let (mut http, rest) = tokio::try_join!(
-            apigateway::read_apis(clients, &stack.name),
-            restapi::read_apis(clients, &stack.name)
-        )?;
+        if !reads(|s| s.api) {
+            return Ok(Vec::new());
+        }
+        // An API of the other type would be replaced: only a change to the API itself
+        // needs to look for one.
+        let declared = stack.api.as_ref().map(|a| a.api_type);
+        let reads_type =
+            |t: ApiType| scope.is_none_or(|s| s.api_replaceable) || declared.is_none_or(|d| d == t);
+        let http = async {
+            if !reads_type(ApiType::Http) {
+                return Ok(Vec::new());
+            }
+            apigateway::read_apis(clients, &stack.name).await
+        };
+        let rest = async {
+            if !reads_type(ApiType::Rest) {
+                return Ok(Vec::new());
+            }
+            restapi::read_apis(clients, &stack.name).await
+        };
+        let (mut http, rest) = tokio::try_join!(http, rest)?;
         http.extend(rest);
         Ok::<_, AwsError>(http)
+    };
+    let roles = async {
+        if !reads(|s| s.roles) {
+            return Ok((BTreeMap::new(), Vec::new()));
+        }
+        iam::read_roles(clients, &stack.name, &wanted_roles).await
+    };
+    let secrets = async {
+        if !reads(|s| s.secrets) {
+            return Ok(BTreeMap::new());
+        }
+        ssm::read_parameters(clients, stack).await
+    };
+    let retention = async {
+        if !reads(|s| s.log_groups) {
+            return Ok(BTreeMap::new());
+        }
+        lambda::log_retention(clients, &stack.name).await
     };
     let (
         (mut tables, mut functions),
@@ -262,16 +309,25 @@ pub async fn read(
         (roles, role_conflicts),
         secrets,
         retention,
-    ) = tokio::try_join!(
-        declared,
-        undeclared,
-        apis,
-        iam::read_roles(clients, &stack.name, &wanted_roles),
-        ssm::read_parameters(clients, stack),
-        lambda::log_retention(clients, &stack.name),
-    )?;
+    ) = tokio::try_join!(declared, undeclared, apis, roles, secrets, retention)?;
     tables.extend(more_tables);
     functions.extend(more_functions);
+
+    // The routes whose invoke permissions count, and the functions they invoke now.
+    let in_scope = |key: &str| scope.is_none_or(|s| s.routes.contains(key));
+    let live_routed: BTreeSet<String> = apis
+        .iter()
+        .flat_map(|api| api.routes.iter())
+        .filter(|r| in_scope(&r.key))
+        .filter_map(|r| r.function_arn.as_deref())
+        .filter_map(|arn| arn.rsplit(':').next().map(str::to_string))
+        .collect();
+    if scope.is_some() {
+        let unread = live_routed
+            .iter()
+            .filter(|name| !functions.iter().any(|(n, _)| n == *name));
+        functions.extend(lambda::get_functions(clients, unread).await?);
+    }
 
     let (tables, table_conflicts) = dynamodb::claim(clients, tables, &owned, &stack.name).await?;
     let (mut functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
@@ -285,17 +341,8 @@ pub async fn read(
         }
         _ => None,
     };
-    let routed: BTreeSet<String> = stack
-        .routes
-        .iter()
-        .map(|r| stack.physical_name(&r.function))
-        .chain(
-            apis.iter()
-                .flat_map(|api| api.routes.iter().filter_map(|r| r.function_arn.as_deref()))
-                .filter_map(|arn| arn.rsplit(':').next().map(str::to_string)),
-        )
-        .collect();
-    lambda::read_permissions(clients, &mut functions, &routed, recorded.as_ref()).await?;
+    // Only the functions live routes invoke: a route's invoke permission is part of its plan.
+    lambda::read_permissions(clients, &mut functions, &live_routed, recorded.as_ref()).await?;
 
     let mut conflicts = table_conflicts;
     conflicts.extend(function_conflicts);

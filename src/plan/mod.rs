@@ -14,7 +14,7 @@ pub mod saved;
 mod table;
 mod value;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -250,6 +250,20 @@ impl Plan {
 
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// Keeps only the changes to `addresses` (a plan made from a scoped read, which knows
+    /// nothing of the rest), and what they say of each other. Resources read as context that
+    /// need nothing stay as no-ops: apply learns from them (the API's ID, its permissions
+    /// record).
+    pub fn keep_only(&mut self, addresses: &BTreeSet<Address>) {
+        self.changes
+            .retain(|c| addresses.contains(&c.address) || c.action == Action::NoOp);
+        for change in &mut self.changes {
+            change.depends_on.retain(|d| addresses.contains(d));
+        }
+        self.drift
+            .retain(|d| addresses.iter().any(|a| a.to_string() == d.address));
     }
 
     /// Changes that delete stored data.

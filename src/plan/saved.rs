@@ -1,11 +1,14 @@
 //! Saved plans (`plan --out FILE`, `apply FILE`): reading one back, and checking that it still
 //! describes what apply would do now.
 
+use std::collections::BTreeSet;
+
 use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::json::{FORMAT_VERSION, Origin, to_json};
 use super::{Action, Plan};
+use crate::stack::Address;
 
 /// The parts of a saved plan that apply needs.
 #[derive(Debug, Deserialize)]
@@ -43,6 +46,11 @@ impl SavedPlan {
 
     fn touched(&self) -> impl Iterator<Item = &SavedChange> {
         self.changes.iter().filter(|c| c.action != Action::NoOp)
+    }
+
+    /// The resources the plan changes.
+    pub fn changed(&self) -> Result<BTreeSet<Address>, String> {
+        self.touched().map(|c| c.address.parse()).collect()
     }
 }
 
@@ -85,20 +93,6 @@ pub fn stale(saved: &SavedPlan, fresh: &Plan) -> Vec<String> {
         }
     }
     reasons
-}
-
-/// Leaves in `fresh` only the changes the saved plan makes; returns the addresses that have
-/// other changes now (drift since the plan), which this apply leaves alone.
-pub fn restrict(fresh: &mut Plan, saved: &SavedPlan) -> Vec<String> {
-    let mut left = Vec::new();
-    for change in &mut fresh.changes {
-        let address = change.address.to_string();
-        if change.action != Action::NoOp && !saved.touched().any(|c| c.address == address) {
-            left.push(address);
-            change.action = Action::NoOp;
-        }
-    }
-    left
 }
 
 fn fresh_changes(plan: &Plan) -> Vec<Json> {

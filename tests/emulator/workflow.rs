@@ -1,6 +1,6 @@
 //! The CI workflow: saved plans, the JSON schema, environments, locking, drift, plain output.
 
-use crate::support::{Project, writes};
+use crate::support::{Project, generated_stack, writes};
 
 const STACK: &str = r#"
 [stack]
@@ -97,6 +97,73 @@ fn a_saved_plan_is_applied_exactly_and_only_once() {
     run.code(1);
     assert!(
         run.stderr.contains("plan is stale: ") && run.stderr.contains("exists now"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(writes(&requests), Vec::<&String>::new());
+}
+
+#[test]
+fn a_saved_plan_reads_again_only_what_it_changes() {
+    let stack = generated_stack("scoped", 3, 6, 12);
+    let project = Project::new(&stack);
+    project.apply_converges();
+    let moved = stack.replacen(
+        "\"GET /items/r7\" = \"f1\"",
+        "\"GET /items/r7\" = \"f2\"",
+        1,
+    );
+    assert_ne!(moved, stack);
+    project.set_stack(&moved);
+    project.run(&["plan", "--out", "plan.json"]).success();
+
+    // Only the API, the route's old and new function and their policies are read again.
+    let (run, requests) = project.requests(&["apply", "plan.json"]);
+    run.success();
+    assert!(run.stdout.contains("1 change"), "{}", run.stdout);
+    assert!(
+        requests.len() < 20,
+        "{} requests: {requests:?}",
+        requests.len()
+    );
+    for unread in [
+        "dynamodb:DescribeTable",
+        "tagging:GetResources",
+        "iam:",
+        "logs:",
+    ] {
+        assert!(
+            !requests.iter().any(|r| r.starts_with(unread)),
+            "{unread} read for a one-route plan: {requests:?}"
+        );
+    }
+    let functions: Vec<&String> = requests
+        .iter()
+        .filter(|r| *r == "lambda:GetFunction")
+        .collect();
+    assert_eq!(
+        functions.len(),
+        2,
+        "the route's old and new function: {requests:?}"
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+
+    // A change to the route between plan and apply is still caught.
+    project.set_stack(&stack);
+    project.run(&["plan", "--out", "back.json"]).success();
+    project.set_stack(&moved.replacen(
+        "\"GET /items/r7\" = \"f2\"",
+        "\"GET /items/r7\" = \"f3\"",
+        1,
+    ));
+    project.run(&["apply", "--yes"]).success();
+    project.set_stack(&stack);
+    let (run, requests) = project.requests(&["apply", "back.json"]);
+    run.code(1);
+    assert!(
+        run.stderr.contains(
+            "plan is stale: route[GET /items/r7] changed since the plan was made (function)"
+        ),
         "{}",
         run.stderr
     );

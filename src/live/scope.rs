@@ -1,0 +1,105 @@
+//! A scoped read: only the resources a saved plan changes, and those whose values its
+//! changes need (the role, tables and functions they refer to, the API of a route). Applying
+//! a saved plan that changes one route then reads a handful of resources, not the stack.
+
+use std::collections::BTreeSet;
+
+use crate::stack::{Address, AuthorizerSpec, RefTarget, Stack};
+
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// What the saved plan changes: the only changes a scoped plan keeps.
+    pub changed: BTreeSet<Address>,
+    /// Logical names of the tables and functions to read (changed or referred to).
+    pub tables: BTreeSet<String>,
+    pub functions: BTreeSet<String>,
+    /// Read the stack's roles (one call for all of them).
+    pub roles: bool,
+    /// Read the stack's API, with its routes.
+    pub api: bool,
+    /// Look for an API of the other type too (a change to the API may replace it).
+    pub api_replaceable: bool,
+    /// Read the SSM parameters the stack's functions refer to.
+    pub secrets: bool,
+    /// Read the functions' log groups (their retention is part of a function's plan).
+    pub log_groups: bool,
+    /// Keys of the routes whose live functions (and their permissions) are read.
+    pub routes: BTreeSet<String>,
+}
+
+impl Scope {
+    /// The scope of changes to `changed`, in `stack`.
+    pub fn of(stack: &Stack, changed: impl IntoIterator<Item = Address>) -> Scope {
+        let mut scope = Scope {
+            changed: changed.into_iter().collect(),
+            ..Scope::default()
+        };
+        for address in scope.changed.clone() {
+            scope.add(stack, &address);
+        }
+        scope
+    }
+
+    fn add(&mut self, stack: &Stack, address: &Address) {
+        match address {
+            Address::Table(name) => {
+                self.tables.insert(name.clone());
+            }
+            Address::Role(function) => {
+                self.roles = true;
+                // The role's policy names the tables its function uses.
+                if let Some(spec) = stack.function(function) {
+                    self.tables.extend(spec.tables.keys().cloned());
+                }
+            }
+            Address::Function(name) => {
+                self.functions.insert(name.clone());
+                self.log_groups = true;
+                let Some(spec) = stack.function(name) else {
+                    return;
+                };
+                if spec.role.is_none() {
+                    self.roles = true;
+                }
+                for reference in spec.references() {
+                    match &reference.target {
+                        RefTarget::Table(table) => {
+                            self.tables.insert(table.clone());
+                        }
+                        RefTarget::Function(function) => {
+                            self.functions.insert(function.clone());
+                        }
+                        RefTarget::Api => self.api = true,
+                        RefTarget::Ssm(_) => self.secrets = true,
+                    }
+                }
+            }
+            Address::Api | Address::Deployment => {
+                self.api = true;
+                self.api_replaceable |= *address == Address::Api;
+                self.functions.extend(authorizer_functions(stack));
+            }
+            Address::Route(key) => {
+                self.api = true;
+                self.routes.insert(key.clone());
+                if let Some(route) = stack.routes.iter().find(|r| r.key == *key) {
+                    self.functions.insert(route.function.clone());
+                }
+                self.functions.extend(authorizer_functions(stack));
+            }
+        }
+    }
+}
+
+/// The functions that Lambda authorizers of the stack's API call.
+fn authorizer_functions(stack: &Stack) -> Vec<String> {
+    stack
+        .api
+        .iter()
+        .flat_map(|api| api.authorizers.values())
+        .filter_map(|a| match a {
+            AuthorizerSpec::Lambda { function } => Some(function.clone()),
+            _ => None,
+        })
+        .collect()
+}
