@@ -331,13 +331,17 @@ pub async fn read(
 
     let (tables, table_conflicts) = dynamodb::claim(clients, tables, &owned, &stack.name).await?;
     let (mut functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
+    // The API's record of the permissions stackctl granted, when it describes the live routes.
     let recorded = match apis.as_slice() {
-        [api]
-            if refresh == Refresh::Trusting
-                && api.permissions_record.as_deref()
-                    == Some(&crate::plan::permissions_record(stack)) =>
-        {
-            Some(crate::plan::recorded_permissions(stack))
+        [api] if refresh == Refresh::Trusting => {
+            let routes = || {
+                api.routes.iter().filter_map(|r| {
+                    let arn = r.function_arn.as_deref()?;
+                    Some((r.key.clone(), arn.rsplit(':').next()?.to_string()))
+                })
+            };
+            (api.permissions_record.as_deref() == Some(&crate::plan::permissions_record(routes())))
+                .then(|| crate::plan::recorded_permissions(routes()))
         }
         _ => None,
     };

@@ -15,7 +15,12 @@ pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
         name: stack.name.clone(),
         stack: stack.name.clone(),
         spec: spec.clone(),
-        permissions_record: permissions_record(stack),
+        permissions_record: permissions_record(
+            stack
+                .routes
+                .iter()
+                .map(|r| (r.key.clone(), stack.physical_name(&r.function))),
+        ),
     };
     let after = desired_attrs(&desired);
     let mut change = Change::declared(
@@ -89,42 +94,39 @@ pub fn plan_delete(live: &LiveApi, reason: &str) -> Change {
     )
 }
 
-/// The statement ID of the invoke permission a route adds to its function: derived from the
-/// route key, so re-runs find it instead of piling up statements.
 /// The tag on the API that records the invoke permissions stackctl granted its routes' functions.
 pub const PERMISSIONS_TAG: &str = "stackctl:permissions";
 
-/// What [`PERMISSIONS_TAG`] holds once every declared route's function may be invoked: a hash
-/// of the (statement, function) pairs. While it matches, plans need not read every routed
-/// function's policy (GetPolicy is held to 15 a second).
-pub fn permissions_record(stack: &Stack) -> String {
-    let mut pairs: Vec<String> = stack
-        .routes
-        .iter()
-        .map(|r| {
-            format!(
-                "{}={}",
-                statement_id(&r.key),
-                stack.physical_name(&r.function)
-            )
-        })
+/// What [`PERMISSIONS_TAG`] holds: a hash of the (statement, function) pairs of `routes`
+/// (route key, function name). Apply writes it for the stack file's routes once all of them
+/// are applied. A plan that finds it matching the live routes knows that each of their
+/// functions holds its invoke permission, without reading every routed function's policy
+/// (GetPolicy is held to 15 a second), even when the stack file has changed since.
+pub fn permissions_record(routes: impl IntoIterator<Item = (String, String)>) -> String {
+    let mut pairs: Vec<String> = routes
+        .into_iter()
+        .map(|(key, function)| format!("{}={function}", statement_id(&key)))
         .collect();
     pairs.sort();
     format!("1.{}", sha256_hex(pairs.join(","), 8))
 }
 
-/// The statement IDs each function's policy holds when the record is current, by function.
-pub fn recorded_permissions(stack: &Stack) -> BTreeMap<String, BTreeSet<String>> {
+/// The statement IDs each function's policy holds while the record of `routes` is current.
+pub fn recorded_permissions(
+    routes: impl IntoIterator<Item = (String, String)>,
+) -> BTreeMap<String, BTreeSet<String>> {
     let mut by_function: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for route in &stack.routes {
+    for (key, function) in routes {
         by_function
-            .entry(stack.physical_name(&route.function))
+            .entry(function)
             .or_default()
-            .insert(statement_id(&route.key));
+            .insert(statement_id(&key));
     }
     by_function
 }
 
+/// The statement ID of the invoke permission a route adds to its function: derived from the
+/// route key, so re-runs find it instead of piling up statements.
 pub fn statement_id(route_key: &str) -> String {
     format!("stackctl-route-{}", sha256_hex(route_key, 8))
 }
