@@ -6,6 +6,7 @@ mod support;
 mod apis;
 mod foundation;
 mod functions;
+mod generated;
 mod reliability;
 mod tables;
 mod transfer;
