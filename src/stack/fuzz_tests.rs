@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use fastrand::Rng;
+
 use super::parse;
 
 const SEEDS: &[&str] = &[
@@ -41,40 +43,30 @@ const PIECES: &[&str] = &[
     "{}",
 ];
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// A number below `n` (0 when `n` is 0).
+fn below(rng: &mut Rng, n: usize) -> usize {
+    rng.usize(..n.max(1))
 }
 
 fn mutate(source: &str, rng: &mut Rng) -> String {
     let mut text: Vec<char> = source.chars().collect();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(text.len() + 1);
-        match rng.below(4) {
+    for _ in 0..1 + below(rng, 4) {
+        let at = below(rng, text.len() + 1);
+        match below(rng, 4) {
             0 => {
-                let end = (at + rng.below(40)).min(text.len());
+                let end = (at + below(rng, 40)).min(text.len());
                 text.drain(at..end);
             }
             1 => {
-                let piece = PIECES[rng.below(PIECES.len())];
+                let piece = PIECES[below(rng, PIECES.len())];
                 text.splice(at..at, piece.chars());
             }
             2 => text.truncate(at),
             _ => {
                 // Copy a stretch elsewhere (duplicate keys and tables).
-                let end = (at + rng.below(120)).min(text.len());
+                let end = (at + below(rng, 120)).min(text.len());
                 let stretch: Vec<char> = text[at..end].to_vec();
-                let to = rng.below(text.len() + 1);
+                let to = below(rng, text.len() + 1);
                 text.splice(to..to, stretch);
             }
         }
@@ -84,7 +76,7 @@ fn mutate(source: &str, rng: &mut Rng) -> String {
 
 #[test]
 fn the_reader_never_panics_and_every_problem_renders() {
-    let mut rng = Rng(0x5eed);
+    let mut rng = Rng::with_seed(0x5eed);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     // STACKCTL_FUZZ_CASES=100000 for a longer run by hand.
     let cases = std::env::var("STACKCTL_FUZZ_CASES")

@@ -123,7 +123,7 @@ impl Proxy {
             upstream,
             stats: Arc::clone(&stats),
             quotas: Mutex::new(Quotas::default()),
-            rng: Mutex::new(config.seed.max(1)),
+            rng: Mutex::new(fastrand::Rng::with_seed(config.seed)),
         });
         runtime.spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
@@ -146,17 +146,13 @@ struct Shared {
     upstream: SocketAddr,
     stats: Arc<Stats>,
     quotas: Mutex<Quotas>,
-    rng: Mutex<u64>,
+    rng: Mutex<fastrand::Rng>,
 }
 
 impl Shared {
-    /// xorshift: faults are the same from run to run for a seed.
+    /// Seeded: faults are the same from run to run for a seed.
     fn roll(&self) -> f64 {
-        let mut x = self.rng.lock().unwrap();
-        *x ^= *x << 13;
-        *x ^= *x >> 7;
-        *x ^= *x << 17;
-        (*x >> 11) as f64 / (1u64 << 53) as f64
+        self.rng.lock().unwrap().f64()
     }
 }
 
