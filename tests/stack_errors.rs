@@ -126,6 +126,11 @@ fn api_mistakes() {
 }
 
 #[test]
+fn a_rest_api_without_routes_cannot_be_deployed() {
+    insta::assert_snapshot!(errors_of("rest_without_routes.toml"));
+}
+
+#[test]
 fn the_example_stacks_are_valid() {
     let examples = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"));
     for (file, summary) in [

@@ -16,10 +16,10 @@ use std::path::Path;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::Stack;
 use super::address::Address;
 use super::diagnostic::Problem;
 use super::reference::RefTarget;
+use super::{ApiType, Stack};
 
 type Value<'i> = Spanned<DeValue<'i>>;
 type Key<'i> = Spanned<std::borrow::Cow<'i, str>>;
@@ -123,6 +123,17 @@ impl<'s> Reader<'s> {
             Some((key, value)) => self.routes(key, value, api.as_ref(), &declared),
             None => Vec::new(),
         };
+        let no_routes_written = entry(doc, "routes")
+            .is_none_or(|(_, v)| matches!(v.get_ref(), DeValue::Table(t) if t.is_empty()));
+        if let (Some(api), Some((key, _))) = (&api, entry(doc, "api"))
+            && api.api_type == ApiType::Rest
+            && no_routes_written
+        {
+            self.problem(
+                Problem::new("a REST API needs at least one route", key.span(), "REST API")
+                    .help("API Gateway cannot deploy a REST API without methods: add a route under [routes], or remove [api] to delete the API"),
+            );
+        }
         let name = format!("{}{}", name?, env.name_suffix);
         self.check_name_lengths(doc, &name);
         Some(Stack {
