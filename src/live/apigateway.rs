@@ -1,5 +1,6 @@
 //! Live API Gateway HTTP APIs (v2): tagged APIs with their stages, routes and integrations.
 
+use aws_sdk_apigatewayv2::error::SdkError;
 use futures::future::try_join_all;
 
 use super::{LiveApi, LiveRoute, user_tags};
@@ -152,32 +153,37 @@ async fn read_authorizers(
             (id.unwrap_or_default().to_string(), spec),
         ))
     };
-    // Few retries: the emulator's 500 is permanent, and the fallback below is good enough for
-    // one plan on AWS too.
-    // Throttling is another matter: then the call is made again with every retry.
-    let list = |few: bool| {
-        let mut attempts = aws_config::retry::RetryConfig::standard();
-        if few {
-            attempts = attempts.with_max_attempts(2);
-        }
+    // Two attempts: the emulator's 500 is permanent, and the fallback below is good enough for
+    // one plan on AWS too. Throttling and lost connections are another matter: a call whose
+    // last attempt met one is made again, after a pause, until it is answered or fails
+    // otherwise.
+    let list = || {
         client
             .get_authorizers()
             .api_id(api_id)
             .max_results("500")
             .customize()
             .config_override(
-                aws_sdk_apigatewayv2::config::Builder::default().retry_config(if few {
-                    attempts
-                } else {
-                    clients.retry_config()
-                }),
+                aws_sdk_apigatewayv2::config::Builder::default()
+                    .retry_config(clients.retry_config().with_max_attempts(2)),
             )
             .send()
     };
-    let listed = match list(true).await {
-        Err(e) if crate::aws::classify(&e) == crate::aws::ErrorKind::Throttled => list(false).await,
-        other => other,
+    let transient = |listed: &Result<_, SdkError<_, _>>| match listed {
+        Err(e @ SdkError::ServiceError(_)) => {
+            crate::aws::classify(e) == crate::aws::ErrorKind::Throttled
+        }
+        Err(SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) => true,
+        _ => false,
     };
+    let mut listed = list().await;
+    for round in 0..5 {
+        if !transient(&listed) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200 << round)).await;
+        listed = list().await;
+    }
     match listed {
         Ok(out) => Ok(out
             .items()
