@@ -289,10 +289,16 @@ pub async fn acquire(
             Err(e) if is_condition_failure(&e) => {}
             Err(e) => return Err(describe("dynamodb:UpdateItem", e).into()),
         }
-        let Some(current) = read(clients, stack).await? else {
+        let item = item(clients, stack).await?.flatten();
+        let Some(current) = item.as_ref().and_then(LockInfo::from_item) else {
             // Released between our write and our read: try again at once.
             continue;
         };
+        if current.token == info.token {
+            // Our write went through, its answer was lost, and the SDK sent it again: ours.
+            let generation = generation_of(item.as_ref());
+            return Ok(start_renewal(clients, info, lease, None, generation));
+        }
         if start.elapsed() >= timeout {
             return Err(LockError::Held(current));
         }

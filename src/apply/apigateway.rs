@@ -8,7 +8,7 @@ use aws_sdk_apigatewayv2::types::{
     ProtocolType, RouteSettings,
 };
 
-use super::{Context, changed, removed_tags, restapi};
+use super::{Context, changed, once, removed_tags, restapi};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute, authorizer_output, stage_url};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
@@ -73,17 +73,25 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     let client = &ctx.clients.apigatewayv2;
     let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
     tags.insert(STACK_TAG.to_string(), d.stack.clone());
-    let api = client
-        .create_api()
-        .name(&d.name)
-        .protocol_type(ProtocolType::Http)
-        .set_cors_configuration(d.spec.cors.as_ref().map(cors))
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .map_err(|e| describe("apigateway:CreateApi", e))?;
-    let id = api.api_id().unwrap_or_default().to_string();
-    let endpoint = api.api_endpoint().unwrap_or_default().to_string();
+    let create = || async {
+        let api = client
+            .create_api()
+            .name(&d.name)
+            .protocol_type(ProtocolType::Http)
+            .set_cors_configuration(d.spec.cors.as_ref().map(cors))
+            .set_tags(Some(tags.clone()))
+            .customize()
+            .config_override(
+                aws_sdk_apigatewayv2::config::Builder::default().retry_config(once::one_attempt()),
+            )
+            .send()
+            .await?;
+        Ok((
+            api.api_id().unwrap_or_default().to_string(),
+            api.api_endpoint().unwrap_or_default().to_string(),
+        ))
+    };
+    let (id, endpoint) = once::create("apigateway:CreateApi", create, || made_api(ctx, d)).await?;
     // Known before the stage exists, so that a failure below still leaves the API findable
     // (it is tagged) and the next apply adds the stage.
     ctx.set_output(API_ID.to_string(), id.clone());
@@ -91,6 +99,21 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     create_stage(ctx, &id, &d.spec).await?;
     ctx.set_output(api_url().to_string(), stage_url(&endpoint, &d.spec.stage));
     Ok(())
+}
+
+/// The ID and endpoint of the stack's HTTP API, if one exists: the plan found none, and the
+/// lock keeps other applies out, so it is one that a create whose answer was lost made.
+async fn made_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<Option<(String, String)>, AwsError> {
+    let apis = crate::live::tagged_http_apis(ctx.clients, &d.stack).await?;
+    Ok(apis
+        .iter()
+        .find(|api| api.name() == Some(d.name.as_str()))
+        .map(|api| {
+            (
+                api.api_id().unwrap_or_default().to_string(),
+                api.api_endpoint().unwrap_or_default().to_string(),
+            )
+        }))
 }
 
 pub(super) fn api_url() -> Reference {

@@ -174,6 +174,9 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Re
             .await;
         match result {
             Ok(out) => break out.function_arn().unwrap_or_default().to_string(),
+            // This call's own answer was lost and the SDK sent it again, or an interrupted
+            // apply made it: take it up if it is ours.
+            Err(e) if classify(&e) == ErrorKind::Conflict => break adopt(ctx, d).await?,
             Err(e) => {
                 let message = aws_smithy_types::error::metadata::ProvideErrorMetadata::message(&e)
                     .unwrap_or_default()
@@ -206,6 +209,35 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Re
         arn,
     );
     Ok(())
+}
+
+/// The ARN of the function `d` names, which exists already: ours when it carries the stack's
+/// tag. Whatever differs from `d` in it shows in the next plan.
+async fn adopt(ctx: &Context<'_>, d: &FunctionDesired) -> Result<String, AwsError> {
+    let out = ctx
+        .clients
+        .lambda
+        .get_function()
+        .function_name(&d.name)
+        .send()
+        .await
+        .map_err(|e| describe("lambda:GetFunction", e))?;
+    let owner = out.tags().and_then(|t| t.get(STACK_TAG));
+    if owner != Some(&d.stack) {
+        return Err(AwsError::Call {
+            operation: "lambda:CreateFunction".to_string(),
+            message: format!(
+                "function {} exists but is not managed by stack {}; rename the function in the stack file, or remove the existing one",
+                d.name, d.stack
+            ),
+            kind: ErrorKind::Conflict,
+        });
+    }
+    Ok(out
+        .configuration()
+        .and_then(|c| c.function_arn())
+        .unwrap_or_default()
+        .to_string())
 }
 
 async fn update(

@@ -6,6 +6,7 @@ mod apigateway;
 pub(crate) mod dynamodb;
 mod iam;
 mod lambda;
+mod once;
 mod restapi;
 mod wait;
 

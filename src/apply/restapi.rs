@@ -12,7 +12,7 @@ use super::apigateway::{
     API_ID, api_url, function_arn, invocation_uri, known, permit, permit_authorizer, revoke,
     stack_function_arn,
 };
-use super::{Context, changed, removed_tags};
+use super::{Context, changed, once, removed_tags};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute, authorizer_output, cors_of, stage_url};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
@@ -21,27 +21,43 @@ use crate::stack::{ApiSpec, AuthorizerSpec, Cors, STACK_TAG};
 pub async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
     tags.insert(STACK_TAG.to_string(), d.stack.clone());
-    let api = ctx
-        .clients
-        .apigateway
-        .create_rest_api()
-        .name(&d.name)
-        .endpoint_configuration(
-            EndpointConfiguration::builder()
-                .types(EndpointType::Regional)
-                .build(),
-        )
-        .set_tags(Some(tags))
-        .send()
-        .await
-        .map_err(|e| describe("apigateway:CreateRestApi", e))?;
-    let id = api.id().unwrap_or_default().to_string();
+    let create = || async {
+        let api = ctx
+            .clients
+            .apigateway
+            .create_rest_api()
+            .name(&d.name)
+            .endpoint_configuration(
+                EndpointConfiguration::builder()
+                    .types(EndpointType::Regional)
+                    .build(),
+            )
+            .set_tags(Some(tags.clone()))
+            .customize()
+            .config_override(
+                aws_sdk_apigateway::config::Builder::default().retry_config(once::one_attempt()),
+            )
+            .send()
+            .await?;
+        Ok(api.id().unwrap_or_default().to_string())
+    };
+    let id = once::create("apigateway:CreateRestApi", create, || made_api(ctx, d)).await?;
     ctx.set_output(API_ID.to_string(), id.clone());
     ctx.set_output(
         api_url().to_string(),
         stage_url(&endpoint(ctx, &id), &d.spec.stage),
     );
     create_or_update_authorizers(ctx, &id, &d.spec, None).await
+}
+
+/// The ID of the stack's REST API, if one exists: the plan found none, and the lock keeps
+/// other applies out, so it is one that a create whose answer was lost made.
+async fn made_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<Option<String>, AwsError> {
+    let apis = crate::live::tagged_rest_apis(ctx.clients, &d.stack).await?;
+    Ok(apis
+        .iter()
+        .find(|api| api.name() == Some(d.name.as_str()))
+        .map(|api| api.id().unwrap_or_default().to_string()))
 }
 
 /// Creates and updates the API's Cognito authorizers. Unused ones are deleted with the

@@ -10,28 +10,7 @@ use std::collections::BTreeMap;
 use crate::stack::{AccessLog, AuthorizerSpec, Cors, STACK_TAG, Throttle};
 
 pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, AwsError> {
-    let client = &clients.apigatewayv2;
-    let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .get_apis()
-            .set_next_token(token.take())
-            .max_results("500")
-            .send()
-            .await
-            .map_err(|e| describe("apigateway:GetApis", e))?;
-        for api in page.items() {
-            let tags = api.tags().cloned().unwrap_or_default();
-            if tags.get(STACK_TAG).map(String::as_str) == Some(stack) {
-                found.push(api.clone());
-            }
-        }
-        match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => break,
-        }
-    }
+    let mut found = tagged(clients, stack).await?;
     found.sort_by_key(|a| a.created_date().map(|d| (d.secs(), d.subsec_nanos())));
     let reads = found.into_iter().map(|api| async move {
         let id = api.api_id().unwrap_or_default().to_string();
@@ -78,6 +57,36 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
         })
     });
     try_join_all(reads).await
+}
+
+/// The HTTP APIs tagged for the stack, in one paginated call.
+pub async fn tagged(
+    clients: &Clients,
+    stack: &str,
+) -> Result<Vec<aws_sdk_apigatewayv2::types::Api>, AwsError> {
+    let client = &clients.apigatewayv2;
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .get_apis()
+            .set_next_token(token.take())
+            .max_results("500")
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:GetApis", e))?;
+        for api in page.items() {
+            let tags = api.tags().cloned().unwrap_or_default();
+            if tags.get(STACK_TAG).map(String::as_str) == Some(stack) {
+                found.push(api.clone());
+            }
+        }
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    Ok(found)
 }
 
 /// Stage names, and the stage-wide throttle and access log (of the first stage with them).

@@ -26,6 +26,7 @@ pub use dynamodb::read_named as read_table;
 pub use iam::{POLICY_NAME, canonical_json, role_path};
 pub(crate) use restapi::cors_of;
 pub use scope::Scope;
+pub use {apigateway::tagged as tagged_http_apis, restapi::tagged as tagged_rest_apis};
 
 /// Everything stackctl found in AWS that is owned by the stack, or that is in its way.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -36,8 +37,9 @@ pub struct LiveState {
     pub functions: BTreeMap<String, LiveFunction>,
     /// Roles under the stack's IAM path, by role name.
     pub roles: BTreeMap<String, LiveRole>,
-    /// APIs tagged for the stack, oldest first. More than one means an earlier apply was cut
-    /// short after creating an API; the extras are planned for deletion.
+    /// APIs tagged for the stack, the one with the most routes first, then the oldest. More
+    /// than one means a create whose answer was lost and was sent again, or an apply cut short
+    /// after creating an API; the extras are planned for deletion.
     pub apis: Vec<LiveApi>,
     /// Resources the stack file declares whose physical names are taken by resources the
     /// stack does not own.
@@ -280,9 +282,11 @@ pub async fn read(
             }
             restapi::read_apis(clients, &stack.name).await
         };
-        let (mut http, rest) = tokio::try_join!(http, rest)?;
-        http.extend(rest);
-        Ok::<_, AwsError>(http)
+        let (mut apis, rest) = tokio::try_join!(http, rest)?;
+        apis.extend(rest);
+        // Stable: among APIs with as many routes, the oldest stays first.
+        apis.sort_by_key(|api| std::cmp::Reverse(api.routes.len()));
+        Ok::<_, AwsError>(apis)
     };
     let roles = async {
         if !reads(|s| s.roles) {

@@ -13,28 +13,7 @@ use crate::stack::{AccessLog, AuthorizerSpec, Cors, STACK_TAG, Throttle};
 const PAGE: i32 = 500;
 
 pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, AwsError> {
-    let client = &clients.apigateway;
-    let mut found = Vec::new();
-    let mut position: Option<String> = None;
-    loop {
-        let page = client
-            .get_rest_apis()
-            .limit(PAGE)
-            .set_position(position.take())
-            .send()
-            .await
-            .map_err(|e| describe("apigateway:GetRestApis", e))?;
-        for api in page.items() {
-            let tags = api.tags().cloned().unwrap_or_default();
-            if tags.get(STACK_TAG).map(String::as_str) == Some(stack) {
-                found.push(api.clone());
-            }
-        }
-        match page.position() {
-            Some(next) if !next.is_empty() => position = Some(next.to_string()),
-            _ => break,
-        }
-    }
+    let mut found = tagged(clients, stack).await?;
     found.sort_by_key(|a| a.created_date().map(|d| (d.secs(), d.subsec_nanos())));
     let reads = found.into_iter().map(|api| async move {
         let id = api.id().unwrap_or_default().to_string();
@@ -70,6 +49,36 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
         })
     });
     try_join_all(reads).await
+}
+
+/// The REST APIs tagged for the stack, in one paginated call.
+pub async fn tagged(
+    clients: &Clients,
+    stack: &str,
+) -> Result<Vec<aws_sdk_apigateway::types::RestApi>, AwsError> {
+    let client = &clients.apigateway;
+    let mut found = Vec::new();
+    let mut position: Option<String> = None;
+    loop {
+        let page = client
+            .get_rest_apis()
+            .limit(PAGE)
+            .set_position(position.take())
+            .send()
+            .await
+            .map_err(|e| describe("apigateway:GetRestApis", e))?;
+        for api in page.items() {
+            let tags = api.tags().cloned().unwrap_or_default();
+            if tags.get(STACK_TAG).map(String::as_str) == Some(stack) {
+                found.push(api.clone());
+            }
+        }
+        match page.position() {
+            Some(next) if !next.is_empty() => position = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    Ok(found)
 }
 
 /// Routes of one resource: one per method with a Lambda proxy integration.

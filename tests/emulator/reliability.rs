@@ -17,13 +17,17 @@ fn apply_converges_under_throttling_500s_and_dropped_connections() {
             throttle: 0.10,
             server_error: 0.05,
             dropped: 0.02,
+            lost_answer: std::env::var("LOST_ANSWER")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0.0),
         },
         // FAULT_SEED=N tries other fault sequences by hand.
         seed: std::env::var("FAULT_SEED")
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(7),
-        trace: false,
+        ..ProxyConfig::default()
     });
     let run = project.run(&["apply", "--yes"]);
     run.success();
@@ -40,6 +44,44 @@ fn apply_converges_under_throttling_500s_and_dropped_connections() {
         run.stdout,
         run.stderr
     );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+/// Answers lost after AWS carried out the request: the SDK sends it again. Creates that AWS
+/// cannot make idempotent must not leave a second resource, and the others must take up what
+/// the first request made.
+#[test]
+fn lost_answers_leave_no_second_resource() {
+    let project = Project::new(&generated_stack("lost", 1, 2, 2)).through_proxy(ProxyConfig {
+        latency: Duration::from_millis(5),
+        lose_first_answer: &[
+            "apigateway:POST /v2/apis",
+            "lambda:POST /2015-03-31/functions",
+            "dynamodb:CreateTable",
+            "iam:CreateRole",
+            "dynamodb:UpdateItem",
+            "apigateway:POST /v2/apis/*/routes",
+        ],
+        ..ProxyConfig::default()
+    });
+    let run = project.run(&["apply", "--yes"]);
+    run.success();
+    let stats = &project.proxy.as_ref().unwrap().stats;
+    let counts = stats.counts();
+    assert_eq!(
+        stats.injected.load(std::sync::atomic::Ordering::Relaxed),
+        6,
+        "every listed operation lost its first answer: {counts:?}"
+    );
+    assert_eq!(
+        counts.get("apigateway:POST /v2/apis"),
+        Some(&1),
+        "{counts:?}"
+    );
+    let apis = project
+        .block_on(project.apigateway().get_apis().send())
+        .unwrap();
+    assert_eq!(apis.items().len(), 1);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 }
 

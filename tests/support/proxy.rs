@@ -22,6 +22,8 @@ pub struct Faults {
     pub server_error: f64,
     /// The connection is closed before the request reaches the emulator.
     pub dropped: f64,
+    /// The request is carried out, and the connection closed before its answer.
+    pub lost_answer: f64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +36,9 @@ pub struct ProxyConfig {
     pub seed: u64,
     /// Keep the start and end of every request (`Stats::trace`).
     pub trace: bool,
+    /// Operations (as counted: `lambda:GetFunction`) whose first request is carried out and
+    /// its answer lost.
+    pub lose_first_answer: &'static [&'static str],
 }
 
 impl Default for ProxyConfig {
@@ -44,6 +49,7 @@ impl Default for ProxyConfig {
             faults: Faults::default(),
             seed: 1,
             trace: false,
+            lose_first_answer: &[],
         }
     }
 }
@@ -124,6 +130,7 @@ impl Proxy {
             stats: Arc::clone(&stats),
             quotas: Mutex::new(Quotas::default()),
             rng: Mutex::new(fastrand::Rng::with_seed(config.seed)),
+            lost: Mutex::default(),
         });
         runtime.spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
@@ -147,6 +154,8 @@ struct Shared {
     stats: Arc<Stats>,
     quotas: Mutex<Quotas>,
     rng: Mutex<fastrand::Rng>,
+    /// Operations whose first answer was lost already.
+    lost: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Shared {
@@ -221,6 +230,13 @@ async fn relay(
     upstream.write_all(body).await?;
     let mut answer = Vec::new();
     upstream.read_to_end(&mut answer).await?;
+    let lost_at = faults.dropped + faults.throttle + faults.server_error;
+    let first_of = shared.config.lose_first_answer.contains(&op)
+        && shared.lost.lock().unwrap().insert(op.to_string());
+    if first_of || (roll >= lost_at && roll < lost_at + faults.lost_answer) {
+        shared.stats.injected.fetch_add(1, Ordering::Relaxed);
+        return Ok(()); // closed without an answer, the work done
+    }
     let split = find(&answer, b"\r\n\r\n").map_or(answer.len(), |i| i + 4);
     client.write_all(&with_close(&answer[..split])).await?;
     client.write_all(&answer[split..]).await?;
