@@ -166,7 +166,7 @@ fn stale(what: String) -> miette::Report {
 }
 
 /// Refuses a saved plan that no longer holds. `plan` was made from a read scoped to what the
-/// saved plan changes, so it holds nothing else.
+/// saved plan changes, so it changes nothing else.
 async fn check_saved(
     saved: &SavedPlan,
     origin: &Origin,

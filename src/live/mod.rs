@@ -184,6 +184,13 @@ pub struct LiveRoute {
     pub scopes: Vec<String>,
 }
 
+impl LiveRoute {
+    /// The name of the function the route invokes (the last part of its ARN).
+    pub fn function_name(&self) -> Option<&str> {
+        self.function_arn.as_deref()?.rsplit(':').next()
+    }
+}
+
 /// The output key of an authorizer's ID.
 pub fn authorizer_output(name: &str) -> String {
     format!("api.authorizers.{name}.id")
@@ -323,8 +330,8 @@ pub async fn read(
         .iter()
         .flat_map(|api| api.routes.iter())
         .filter(|r| in_scope(&r.key))
-        .filter_map(|r| r.function_arn.as_deref())
-        .filter_map(|arn| arn.rsplit(':').next().map(str::to_string))
+        .filter_map(LiveRoute::function_name)
+        .map(str::to_string)
         .collect();
     if scope.is_some() {
         let unread = live_routed
@@ -339,10 +346,9 @@ pub async fn read(
     let recorded = match apis.as_slice() {
         [api] if refresh == Refresh::Trusting => {
             let routes = || {
-                api.routes.iter().filter_map(|r| {
-                    let arn = r.function_arn.as_deref()?;
-                    Some((r.key.clone(), arn.rsplit(':').next()?.to_string()))
-                })
+                api.routes
+                    .iter()
+                    .filter_map(|r| Some((r.key.clone(), r.function_name()?.to_string())))
             };
             (api.permissions_record.as_deref() == Some(&crate::plan::permissions_record(routes())))
                 .then(|| crate::plan::recorded_permissions(routes()))

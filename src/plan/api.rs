@@ -214,11 +214,7 @@ fn live_route_attrs<'a>(
     function_of: &impl Fn(&str) -> Option<&'a LiveFunction>,
 ) -> Attrs {
     let function = route.function_arn.as_deref().and_then(function_of);
-    let name = route
-        .function_arn
-        .as_deref()
-        .map(|arn| arn.rsplit(':').next().unwrap_or(arn).to_string())
-        .unwrap_or_default();
+    let name = route.function_name().unwrap_or_default().to_string();
     let permitted = function.is_some_and(|f| f.permissions.contains(&statement_id(&route.key)));
     let mut a = Attrs::new();
     a.insert("function".into(), Value::str(name));
