@@ -154,7 +154,8 @@ fn hold(dir: &std::path::Path, step: &mut impl FnMut(&'static str, &[&str]) -> R
         if let Ok(bin) = std::fs::read_to_string(dir.join("go")) {
             let _ = std::fs::remove_file(dir.join("go"));
             if !bin.trim().is_empty() {
-                // SAFETY: the benchmark is single-threaded here.
+                // SAFETY: nothing else reads or writes the environment meanwhile: the only
+                // other threads are the proxy's, which never touch it.
                 unsafe { std::env::set_var("STACKCTL_BIN", bin.trim()) };
             }
             let start = Instant::now();
