@@ -120,3 +120,29 @@ fn differing(a: &Json, b: &Json) -> Vec<String> {
     names.dedup();
     names
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_naming_an_unknown_resource_is_refused_before_any_read() {
+        let plan = |address: &str| {
+            format!(
+                r#"{{"format_version": "{FORMAT_VERSION}", "stack": "shop", "region": "us-east-1",
+                "changes": [{{"address": "{address}", "action": "update"}},
+                            {{"address": "bucket.x", "action": "no-op"}}]}}"#
+            )
+        };
+        let saved = SavedPlan::parse(&plan("route[GET /orders]")).unwrap();
+        assert_eq!(
+            saved.changed().unwrap(),
+            BTreeSet::from([Address::Route("GET /orders".into())])
+        );
+        let saved = SavedPlan::parse(&plan("bucket.orders")).unwrap();
+        assert_eq!(
+            saved.changed().unwrap_err(),
+            "\"bucket.orders\" is not a resource address"
+        );
+    }
+}
