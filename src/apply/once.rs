@@ -1,7 +1,7 @@
 //! Creates that AWS cannot make idempotent (CreateApi, CreateRestApi: no client token, and
 //! names need not be unique). If the SDK sent one again after a lost answer, AWS would make a
-//! second API. So each is sent once per attempt: throttling and 5xx answers are retried here,
-//! and after a lost answer stackctl first looks for what the lost attempt may have made.
+//! second API. So each is sent once per attempt: throttling is retried here, and after a lost
+//! answer or a 5xx stackctl first looks for what the failed attempt may have made.
 
 use std::future::Future;
 use std::time::Duration;
@@ -21,7 +21,7 @@ pub fn one_attempt() -> RetryConfig {
 }
 
 /// Sends `create` (made with [`one_attempt`]) until it is answered; after an attempt whose
-/// answer is lost, `made` says whether it made the resource anyway.
+/// answer is lost or a 5xx, `made` says whether it made the resource anyway.
 pub async fn create<T, E, Sent, Found>(
     operation: &str,
     create: impl Fn() -> Sent,
@@ -38,16 +38,19 @@ where
         let last = attempt >= ATTEMPTS;
         match create().await {
             Ok(created) => return Ok(created),
-            Err(SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) if !last => {
+            // Refused before any work: send it again.
+            Err(e) if !last && classify(&e) == ErrorKind::Throttled => {}
+            // No answer, or a 5xx (AWS may have done the work before failing): look first.
+            Err(e)
+                if !last
+                    && (matches!(e, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_))
+                        || e.raw_response()
+                            .is_some_and(|r| r.status().is_server_error())) =>
+            {
                 if let Some(created) = made().await? {
                     return Ok(created);
                 }
             }
-            Err(e)
-                if !last
-                    && (classify(&e) == ErrorKind::Throttled
-                        || e.raw_response()
-                            .is_some_and(|r| r.status().is_server_error())) => {}
             Err(e) => return Err(describe(operation, e)),
         }
         tokio::time::sleep(delay).await;
