@@ -1,5 +1,8 @@
 //! The CI workflow: saved plans, the JSON schema, environments, locking, drift, plain output.
 
+use std::time::Duration;
+
+use crate::support::proxy::ProxyConfig;
 use crate::support::{Project, generated_stack, writes};
 
 const STACK: &str = r#"
@@ -478,7 +481,12 @@ fn a_lock_whose_holder_died_expires_and_unlock_clears_one() {
 
 #[test]
 fn concurrent_applies_do_not_interleave() {
-    let project = Project::new(STACK);
+    // Through the proxy, which makes moto's conditional writes atomic, as AWS's are.
+    let project = Project::new(STACK).through_proxy(ProxyConfig {
+        latency: Duration::ZERO,
+        quotas: false,
+        ..ProxyConfig::default()
+    });
     let runs: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..3)
             .map(|_| scope.spawn(|| project.run(&["apply", "--yes"])))

@@ -131,6 +131,7 @@ impl Proxy {
             quotas: Mutex::new(Quotas::default()),
             rng: Mutex::new(fastrand::Rng::with_seed(config.seed)),
             lost: Mutex::default(),
+            item_writes: tokio::sync::Mutex::new(()),
         });
         runtime.spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
@@ -156,6 +157,8 @@ struct Shared {
     rng: Mutex<fastrand::Rng>,
     /// Operations whose first answer was lost already.
     lost: Mutex<std::collections::BTreeSet<String>>,
+    /// Held while moto carries out a DynamoDB item write (see [`relay`]).
+    item_writes: tokio::sync::Mutex<()>,
 }
 
 impl Shared {
@@ -225,6 +228,15 @@ async fn relay(
         return client.write_all(&throttled(request)).await;
     }
 
+    // moto checks a write's condition, then writes, while its other request threads run:
+    // two conditional writes of one item can both pass (two applies both take the lock).
+    // AWS does both at once, so item writes go to moto one at a time.
+    let _one_at_a_time = match op {
+        "dynamodb:UpdateItem" | "dynamodb:PutItem" | "dynamodb:DeleteItem" => {
+            Some(shared.item_writes.lock().await)
+        }
+        _ => None,
+    };
     let mut upstream = TcpStream::connect(shared.upstream).await?;
     upstream.write_all(&with_close(head)).await?;
     upstream.write_all(body).await?;
