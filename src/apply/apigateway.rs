@@ -368,6 +368,10 @@ async fn create_route(ctx: &Context<'_>, d: &RouteDesired) -> Result<(), AwsErro
     let client = &ctx.clients.apigatewayv2;
     let api_id = known(ctx, &API_ID)?;
     let function_arn = function_arn(ctx, d)?;
+    let (kind, authorizer) = authorization(ctx, d)?;
+    // The function may be invoked before the route exists: no request meets a route whose
+    // function refuses it, and a function that is gone fails the route before it is made.
+    permit(ctx, &function_arn, &api_id, d).await?;
     let integration = client
         .create_integration()
         .api_id(&api_id)
@@ -378,7 +382,6 @@ async fn create_route(ctx: &Context<'_>, d: &RouteDesired) -> Result<(), AwsErro
         .await
         .map_err(|e| describe("apigateway:CreateIntegration", e))?;
     let integration_id = integration.integration_id().unwrap_or_default();
-    let (kind, authorizer) = authorization(ctx, d)?;
     client
         .create_route()
         .api_id(&api_id)
@@ -390,7 +393,7 @@ async fn create_route(ctx: &Context<'_>, d: &RouteDesired) -> Result<(), AwsErro
         .send()
         .await
         .map_err(|e| describe("apigateway:CreateRoute", e))?;
-    permit(ctx, &function_arn, &api_id, d).await
+    Ok(())
 }
 
 /// The route's authorization type and authorizer ID.
@@ -544,7 +547,12 @@ async fn update_route(
     live: &LiveRoute,
 ) -> Result<(), AwsError> {
     let function_arn = function_arn(ctx, d)?;
-    if changed(change, "function") {
+    let moved = changed(change, "function");
+    // As for a new route: the function may be invoked before the route points at it.
+    if moved || changed(change, "invoke_permission") {
+        permit(ctx, &function_arn, api_id, d).await?;
+    }
+    if moved {
         let Some(integration_id) = &live.integration_id else {
             // A route with no integration: replace it whole.
             delete_route(ctx, api_id, live).await?;
@@ -577,7 +585,7 @@ async fn update_route(
             .await
             .map_err(|e| describe("apigateway:UpdateRoute", e))?;
     }
-    permit(ctx, &function_arn, api_id, d).await
+    Ok(())
 }
 
 async fn delete_route(ctx: &Context<'_>, api_id: &str, live: &LiveRoute) -> Result<(), AwsError> {

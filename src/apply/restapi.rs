@@ -252,10 +252,11 @@ pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsEr
     match (change.action, desired, live) {
         (Action::Create, Some(d), _) => {
             let api_id = known(ctx, &API_ID)?;
-            put_route(ctx, &api_id, d, None).await
+            put_route(ctx, &api_id, d, None, true).await
         }
         (Action::Update, Some(d), Some((api_id, route))) => {
-            put_route(ctx, api_id, d, Some(route)).await
+            let grant = changed(change, "function") || changed(change, "invoke_permission");
+            put_route(ctx, api_id, d, Some(route), grant).await
         }
         (Action::Delete, _, Some((api_id, route))) => delete_route(ctx, api_id, route).await,
         _ => Ok(()),
@@ -263,14 +264,20 @@ pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsEr
 }
 
 /// Creates the route's resource path where missing, and (re)writes its method and its Lambda
-/// proxy integration. PutMethod and PutIntegration replace what is there.
+/// proxy integration. PutMethod and PutIntegration replace what is there. With `grant`, the
+/// function is let invoked first: before the route reaches it, and a function that is gone
+/// fails the route before anything is written.
 async fn put_route(
     ctx: &Context<'_>,
     api_id: &str,
     d: &RouteDesired,
     live: Option<&LiveRoute>,
+    grant: bool,
 ) -> Result<(), AwsError> {
     let function = function_arn(ctx, d)?;
+    if grant {
+        permit(ctx, &function, api_id, d).await?;
+    }
     let (method, path) = d.key.split_once(' ').unwrap_or(("ANY", "/"));
     let resource_id = match live {
         Some(route) => route.id.clone(),
@@ -339,7 +346,7 @@ async fn put_route(
     {
         revoke(ctx, old, &d.statement_id).await?;
     }
-    permit(ctx, &function, api_id, d).await
+    Ok(())
 }
 
 /// The ID of the resource at `path`, created segment by segment where missing. Routes that
