@@ -8,6 +8,7 @@ use miette::{IntoDiagnostic, Result};
 use serde_json::json;
 
 use super::interrupt;
+use super::plan::LockRead;
 use super::progress::{LogStyle, Progress, emit};
 use super::{
     ExitStatus, build_packages, clients, confirm, hashes, load_stack, release, stack_file_sha256,
@@ -32,7 +33,7 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         packages: &packages,
         args,
         question: Some("Apply these changes?"),
-        scope: None,
+        saved: None,
     };
     run.plan_and_apply(async |_| Ok(())).await
 }
@@ -56,25 +57,53 @@ pub struct Run<'a> {
     pub args: &'a ApplyArgs,
     /// `None`: no confirmation (a saved plan was the review).
     pub question: Option<&'a str>,
-    /// Read and plan only these resources (a saved plan's).
-    pub scope: Option<&'a Scope>,
+    /// A saved plan's: read and plan only what it changes.
+    pub saved: Option<Saved<'a>>,
+}
+
+/// What applying a saved plan knows before it reads anything.
+#[derive(Clone, Copy)]
+pub struct Saved<'a> {
+    pub scope: &'a Scope,
+    /// The plan saw the lock table.
+    pub lock_table: bool,
 }
 
 impl Run<'_> {
     /// Plans, passes the plan to `prepare`, and applies it under the stack's lock.
-    ///
-    /// Apply reads everything live (everything in its scope, for a saved plan), records
-    /// included, so that it also repairs what a trusting plan cannot see (an invoke permission
-    /// removed by hand). The plan is made without the lock, so that an apply with nothing to
-    /// do (or one refused) writes nothing, not even a lock; it is made again under the lock
-    /// only if another apply held the lock in between (the lock's generation moved on).
     pub async fn plan_and_apply(
         &self,
         prepare: impl AsyncFn(&mut Plan) -> Result<()>,
     ) -> Result<ExitStatus> {
+        match self.saved {
+            Some(saved) if !saved.scope.changed.is_empty() => {
+                self.lock_then_plan(saved, prepare).await
+            }
+            _ => self.plan_then_lock(prepare).await,
+        }
+    }
+
+    /// Apply reads everything live (records included), so that it also repairs what a
+    /// trusting plan cannot see (an invoke permission removed by hand). The plan is made
+    /// without the lock, so that an apply with nothing to do (or one refused) writes nothing,
+    /// not even a lock; it is made again under the lock only if another apply held the lock
+    /// in between (the lock's generation moved on).
+    async fn plan_then_lock(
+        &self,
+        prepare: impl AsyncFn(&mut Plan) -> Result<()>,
+    ) -> Result<ExitStatus> {
         let code = hashes(self.packages);
-        let make =
-            || super::plan::make_with(self.clients, self.stack, &code, Refresh::Full, self.scope);
+        let make = || {
+            super::plan::make_with(
+                self.clients,
+                self.stack,
+                &code,
+                Refresh::Full,
+                // A saved plan that changes nothing reads nothing.
+                self.saved.map(|s| s.scope),
+                LockRead::Before,
+            )
+        };
         let mut plan = make().await?;
         prepare(&mut plan).await?;
         if !plan.has_changes() || !plan.blockers.is_empty() {
@@ -100,6 +129,40 @@ impl Run<'_> {
                 plan = make().await?;
                 prepare(&mut plan).await?;
             }
+            execute(self, &plan, Some(&lock)).await
+        }
+        .await;
+        release(lock, result).await
+    }
+
+    /// A saved plan that changes something takes the lock first: what is read and checked
+    /// then cannot change through stackctl before it is applied, and no generation is read.
+    /// Its read is scoped and trusting, like the plan it checks: it applies what was
+    /// reviewed, and repairs nothing else.
+    async fn lock_then_plan(
+        &self,
+        saved: Saved<'_>,
+        prepare: impl AsyncFn(&mut Plan) -> Result<()>,
+    ) -> Result<ExitStatus> {
+        let lock = take_lock(
+            self.clients,
+            &self.stack.name,
+            self.args.lock_timeout,
+            saved.lock_table,
+        )
+        .await?;
+        let _guard = interrupt::guard();
+        let result = async {
+            let mut plan = super::plan::make_with(
+                self.clients,
+                self.stack,
+                &hashes(self.packages),
+                Refresh::Trusting,
+                Some(saved.scope),
+                LockRead::Held,
+            )
+            .await?;
+            prepare(&mut plan).await?;
             execute(self, &plan, Some(&lock)).await
         }
         .await;
@@ -152,7 +215,10 @@ pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<E
         packages: &packages,
         args,
         question: None,
-        scope: Some(&scope),
+        saved: Some(Saved {
+            scope: &scope,
+            lock_table: saved.lock.as_ref().is_some_and(|l| l.exists),
+        }),
     };
     run.plan_and_apply(async |plan| check_saved(&saved, origin, plan, &clients).await)
         .await
@@ -185,7 +251,10 @@ async fn check_saved(
             saved.region, plan.region
         )));
     }
-    let account = clients.account().await?;
+    let account = match &plan.account {
+        Some(account) => account.clone(),
+        None => clients.account().await?,
+    };
     if account != origin.account {
         return Err(stale(format!(
             "it was made for account {}, these credentials are for {account}",

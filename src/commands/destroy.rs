@@ -25,7 +25,7 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         packages: &packages,
         args,
         question: Some(&question),
-        scope: None,
+        saved: None,
     };
     run.plan_and_apply(async |plan| {
         for change in &mut plan.changes {

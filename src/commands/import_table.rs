@@ -158,6 +158,7 @@ async fn finish(
         secrets: BTreeMap::new(),
         lock: None,
         drift: Vec::new(),
+        account: None,
     };
     let progress = match output {
         OutputFormat::Json => Progress::on_stderr(),

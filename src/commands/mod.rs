@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use miette::{IntoDiagnostic, Result};
 
-use crate::aws::{Clients, Target};
+use crate::aws::{AwsError, Clients, ErrorKind, Target};
 use crate::cli::{AwsArgs, Cli, Command, FileArgs, TableArgs};
 use crate::lock::{self, Lock};
 use crate::package::{self, Package};
@@ -179,7 +179,7 @@ fn declared_table<'a>(stack: &'a Stack, logical: &str, file: &Path) -> Result<&'
     )
 }
 
-/// Takes the stack's apply lock (creating the lock table on first use, unless the plan saw
+/// Takes the stack's apply lock (creating the lock table on first use, unless a plan saw
 /// it: `table_exists`), saying on standard error what it waits for and what it takes over.
 async fn take_lock(
     clients: &Clients,
@@ -188,27 +188,36 @@ async fn take_lock(
     table_exists: bool,
 ) -> Result<Lock> {
     if !table_exists && !lock::table_exists(clients).await? {
-        eprintln!(
-            "Creating the lock table {} (once per account and region).",
-            lock::LOCK_TABLE
-        );
-        lock::create_table(clients).await?;
+        create_lock_table(clients).await?;
     }
-    let held = lock::acquire(
-        clients,
-        stack,
-        &lock::holder(),
-        timeout,
-        lock::Lease::from_env(),
-        |other| {
-            eprintln!(
-                "Waiting for the lock of stack {stack}, held by {} since {}...",
-                other.holder,
-                lock::time(other.acquired_at)
-            );
-        },
-    )
-    .await?;
+    let holder = lock::holder();
+    let acquire = || {
+        lock::acquire(
+            clients,
+            stack,
+            &holder,
+            timeout,
+            lock::Lease::from_env(),
+            |other| {
+                eprintln!(
+                    "Waiting for the lock of stack {stack}, held by {} since {}...",
+                    other.holder,
+                    lock::time(other.acquired_at)
+                );
+            },
+        )
+    };
+    let held = match acquire().await {
+        // The table the plan saw was deleted since.
+        Err(lock::LockError::Aws(AwsError::Call {
+            kind: ErrorKind::NotFound,
+            ..
+        })) if table_exists => {
+            create_lock_table(clients).await?;
+            acquire().await?
+        }
+        held => held?,
+    };
     if let Some(old) = &held.took_over {
         eprintln!(
             "Took over the expired lock of stack {stack}, held by {} since {} (its lease ran out at {}).",
@@ -218,6 +227,14 @@ async fn take_lock(
         );
     }
     Ok(held)
+}
+
+async fn create_lock_table(clients: &Clients) -> Result<()> {
+    eprintln!(
+        "Creating the lock table {} (once per account and region).",
+        lock::LOCK_TABLE
+    );
+    Ok(lock::create_table(clients).await?)
 }
 
 /// Releases `lock` after `result`; a failed release is reported, never hides `result`.

@@ -69,7 +69,10 @@ async fn save(plan: &Plan, clients: &Clients, args: &PlanArgs, out: &Path) -> Re
         stack_file: args.file.file.display().to_string(),
         stack_file_sha256: stack_file_sha256(&args.file.file)?,
         env: args.file.env.clone(),
-        account: clients.account().await?,
+        account: match &plan.account {
+            Some(account) => account.clone(),
+            None => clients.account().await?,
+        },
         created_at: DateTime::from(SystemTime::now())
             .fmt(Format::DateTime)
             .unwrap_or_default(),
@@ -94,45 +97,54 @@ pub async fn make(
     refresh: Refresh,
 ) -> Result<(Clients, Plan)> {
     let clients = clients(aws, stack).await?;
-    let plan = make_with(&clients, stack, code, refresh, None).await?;
+    let lock = match refresh {
+        Refresh::Trusting => LockRead::Alongside,
+        Refresh::Full => LockRead::Before,
+    };
+    let plan = make_with(&clients, stack, code, refresh, None, lock).await?;
     Ok((clients, plan))
 }
 
-/// [`make`] with clients at hand; the plan also says whether the lock table exists. With a
-/// scope, only its resources are read, and the plan holds only the changes it names.
+/// When a plan reads the lock's generation (see [`lock::Generation`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockRead {
+    /// Alongside live state: a plan that is only shown.
+    Alongside,
+    /// Before live state: apply takes the lock after planning, and the plan still holds if
+    /// the generation is the same then. An apply that ends while live state is read then
+    /// shows as a new generation.
+    Before,
+    /// Not at all: the caller holds the lock (it is taken before planning).
+    Held,
+}
+
+/// [`make`] with clients at hand; the plan also says whether the lock table exists (unless
+/// the lock is held). With a scope, only its resources are read, and the plan changes only
+/// those the scope names.
 pub async fn make_with(
     clients: &Clients,
     stack: &Stack,
     code: &std::collections::BTreeMap<String, String>,
     refresh: Refresh,
     scope: Option<&Scope>,
+    lock: LockRead,
 ) -> Result<Plan> {
-    let (seen, live) = match refresh {
-        // Apply plans with a full read, and needs the lock's generation before anything
-        // else: an apply that ends while live state is read then shows as a new generation.
-        // A plan that is only shown reads both at once.
-        Refresh::Full => {
-            let seen = lock::seen(clients, &stack.name).await?;
-            (seen, live::read(clients, stack, refresh, scope).await?)
-        }
-        Refresh::Trusting => tokio::try_join!(
-            async {
-                lock::seen(clients, &stack.name)
-                    .await
-                    .map_err(miette::Report::from)
-            },
-            async {
-                live::read(clients, stack, refresh, scope)
-                    .await
-                    .map_err(miette::Report::from)
-            },
-        )?,
+    let read = async {
+        live::read(clients, stack, refresh, scope)
+            .await
+            .map_err(miette::Report::from)
+    };
+    let seen = async { lock::seen(clients, &stack.name).await.map(Some) };
+    let (seen, live) = match lock {
+        LockRead::Alongside => tokio::try_join!(async { Ok(seen.await?) }, read)?,
+        LockRead::Before => (seen.await?, read.await?),
+        LockRead::Held => (None, read.await?),
     };
     let mut plan = plan::build(stack, &live, code, &clients.region);
     if let Some(scope) = scope {
         plan.keep_only(&scope.changed);
     }
-    plan.lock = Some(LockStatus {
+    plan.lock = seen.map(|seen| LockStatus {
         table: lock::LOCK_TABLE.to_string(),
         exists: seen != lock::Seen::NoTable,
         generation: match seen {

@@ -9,15 +9,31 @@ use std::collections::BTreeMap;
 
 use crate::stack::{AccessLog, AuthorizerSpec, Cors, STACK_TAG, Throttle};
 
-pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, AwsError> {
+/// `settings`: read the stages and every authorizer too; without, only the authorizers routes
+/// use are read, and the API's stages, throttle and access log are left empty.
+pub async fn read_apis(
+    clients: &Clients,
+    stack: &str,
+    settings: bool,
+) -> Result<Vec<LiveApi>, AwsError> {
     let mut found = tagged(clients, stack).await?;
     found.sort_by_key(|a| a.created_date().map(|d| (d.secs(), d.subsec_nanos())));
     let reads = found.into_iter().map(|api| async move {
         let id = api.api_id().unwrap_or_default().to_string();
+        let stages = async {
+            if !settings {
+                return Ok((Vec::new(), None, None));
+            }
+            read_stages(clients, &id).await
+        };
         let ((stages, throttle, access_log), mut routes) =
-            tokio::try_join!(read_stages(clients, &id), read_routes(clients, &id))?;
+            tokio::try_join!(stages, read_routes(clients, &id))?;
         let used: Vec<String> = routes.iter().filter_map(|r| r.authorizer.clone()).collect();
-        let authorizers = read_authorizers(clients, &id, &used).await?;
+        let authorizers = if settings || !used.is_empty() {
+            read_authorizers(clients, &id, &used).await?
+        } else {
+            BTreeMap::new()
+        };
         let names: BTreeMap<&String, &String> = authorizers
             .iter()
             .map(|(name, (id, _))| (id, name))

@@ -37,7 +37,6 @@ pub async fn get_functions(
 }
 
 /// Sorts read functions into the stack's (by their own tags) and the ones in its way.
-/// Permissions are left empty: see [`read_permissions`].
 pub fn claim(
     found: Vec<(String, GetFunctionOutput)>,
     retention: &BTreeMap<String, Option<i32>>,
@@ -95,39 +94,35 @@ pub fn claim(
             code_sha256: config.code_sha256().unwrap_or_default().to_string(),
             tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
             applied: tags.get(APPLIED_TAG).cloned(),
-            permissions: BTreeSet::new(),
         };
         functions.insert(name, live);
     }
     (functions, conflicts)
 }
 
-/// The invoke permissions of the functions routes use: taken from the API's record when it
-/// is current (`recorded`), read otherwise (GetPolicy is held to 15 a second).
+/// The statement IDs in the resource policies of the functions routes invoke (`routed`), by
+/// function name: taken from the API's record when it is current (`recorded`), read otherwise
+/// (GetPolicy is held to 15 a second).
 pub async fn read_permissions(
     clients: &Clients,
-    functions: &mut BTreeMap<String, LiveFunction>,
-    routed: &BTreeSet<String>,
+    routed: impl IntoIterator<Item = &String>,
     recorded: Option<&BTreeMap<String, BTreeSet<String>>>,
-) -> Result<(), AwsError> {
+) -> Result<BTreeMap<String, BTreeSet<String>>, AwsError> {
     if let Some(recorded) = recorded {
-        for (name, function) in functions.iter_mut() {
-            function.permissions = recorded.get(name).cloned().unwrap_or_default();
-        }
-        return Ok(());
+        return Ok(routed
+            .into_iter()
+            .map(|name| {
+                (
+                    name.clone(),
+                    recorded.get(name).cloned().unwrap_or_default(),
+                )
+            })
+            .collect());
     }
-    let reads = functions
-        .keys()
-        .filter(|name| routed.contains(*name))
-        .map(|name| async move {
-            Ok::<_, AwsError>((name.clone(), policy_statements(clients, name).await?))
-        });
-    for (name, permissions) in try_join_all(reads).await? {
-        if let Some(function) = functions.get_mut(&name) {
-            function.permissions = permissions;
-        }
-    }
-    Ok(())
+    let reads = routed.into_iter().map(|name| async move {
+        Ok::<_, AwsError>((name.clone(), policy_statements(clients, name).await?))
+    });
+    Ok(try_join_all(reads).await?.into_iter().collect())
 }
 
 /// Retention (days, or none) of the stack's functions' log groups, in one paginated call.

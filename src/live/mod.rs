@@ -50,6 +50,17 @@ pub struct LiveState {
     /// Resources (kind, physical name) tagged for the stack that no longer exist.
     #[serde(default)]
     pub missing: Vec<(String, String)>,
+    /// Statement IDs in the resource policies of the functions live routes invoke, by
+    /// function name (read, or taken from the API's permissions record).
+    #[serde(default)]
+    pub invoke_permissions: BTreeMap<String, BTreeSet<String>>,
+    /// The account the ARNs read name, when any was read.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// A scoped read: ARNs of the functions its changes refer to without changing them, by
+    /// physical name, made from the account and region (see [`Scope::referred`]).
+    #[serde(default)]
+    pub referred_arns: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,8 +115,6 @@ pub struct LiveFunction {
     /// The `stackctl:applied` tag: what stackctl last applied (see `plan::drift`).
     #[serde(default)]
     pub applied: Option<String>,
-    /// Statement IDs in the function's resource policy.
-    pub permissions: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -281,7 +290,7 @@ pub async fn read(
             if !reads_type(ApiType::Http) {
                 return Ok(Vec::new());
             }
-            apigateway::read_apis(clients, &stack.name).await
+            apigateway::read_apis(clients, &stack.name, reads(|s| s.api_settings)).await
         };
         let rest = async {
             if !reads_type(ApiType::Rest) {
@@ -333,15 +342,9 @@ pub async fn read(
         .filter_map(LiveRoute::function_name)
         .map(str::to_string)
         .collect();
-    if scope.is_some() {
-        let unread = live_routed
-            .iter()
-            .filter(|name| !functions.iter().any(|(n, _)| n == *name));
-        functions.extend(lambda::get_functions(clients, unread).await?);
-    }
 
     let (tables, table_conflicts) = dynamodb::claim(clients, tables, &owned, &stack.name).await?;
-    let (mut functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
+    let (functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
     // The API's record of the permissions stackctl granted, when it describes the live routes.
     let recorded = match apis.as_slice() {
         [api] if refresh == Refresh::Trusting => {
@@ -356,7 +359,44 @@ pub async fn read(
         _ => None,
     };
     // Only the functions live routes invoke: a route's invoke permission is part of its plan.
-    lambda::read_permissions(clients, &mut functions, &live_routed, recorded.as_ref()).await?;
+    // A full read asks the stack's functions only; a scoped one did not read the functions
+    // its routes invoke now, and asks them all.
+    let asked = live_routed
+        .iter()
+        .filter(|name| scope.is_some() || functions.contains_key(*name));
+    let invoke_permissions = lambda::read_permissions(clients, asked, recorded.as_ref()).await?;
+
+    let account = tables
+        .values()
+        .map(|t| &t.arn)
+        .chain(functions.values().map(|f| &f.arn))
+        .chain(roles.values().map(|r| &r.arn))
+        // The functions the stack's API invokes are the stack's, in its account.
+        .chain(
+            apis.iter()
+                .flat_map(|api| &api.routes)
+                .filter_map(|r| r.function_arn.as_ref()),
+        )
+        .find_map(|arn| account_of(arn));
+    let referred: Vec<String> = scope
+        .into_iter()
+        .flat_map(|s| s.referred.difference(&s.functions))
+        .map(|name| stack.physical_name(name))
+        .collect();
+    let account = match account {
+        None if !referred.is_empty() => Some(clients.account().await?),
+        account => account,
+    };
+    let referred_arns = match &account {
+        Some(account) => referred
+            .into_iter()
+            .map(|name| {
+                let arn = function_arn(&clients.region, account, &name);
+                (name, arn)
+            })
+            .collect(),
+        None => BTreeMap::new(),
+    };
 
     let mut conflicts = table_conflicts;
     conflicts.extend(function_conflicts);
@@ -384,7 +424,29 @@ pub async fn read(
         conflicts,
         secrets,
         missing,
+        invoke_permissions,
+        account,
+        referred_arns,
     })
+}
+
+/// The account an ARN names (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
+fn account_of(arn: &str) -> Option<String> {
+    let account = arn.split(':').nth(4)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| account.to_string())
+}
+
+/// The ARN of the function `name` in `account` and `region`.
+pub fn function_arn(region: &str, account: &str, name: &str) -> String {
+    let partition = if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    };
+    format!("arn:{partition}:lambda:{region}:{account}:function:{name}")
 }
 
 /// ARNs and tags of the tables and functions tagged for the stack.

@@ -1,6 +1,7 @@
 //! A scoped read: only the resources a saved plan changes, and those whose values its
-//! changes need (the role, tables and functions they refer to, the API of a route). Applying
-//! a saved plan that changes one route then reads a handful of resources, not the stack.
+//! changes need (the role, tables and functions a function refers to, the API and routes of a
+//! route; the function a route invokes only by its ARN). Applying a saved plan that changes one
+//! route then reads the API's routes, not the stack.
 
 use std::collections::BTreeSet;
 
@@ -10,21 +11,29 @@ use crate::stack::{Address, AuthorizerSpec, RefTarget, Stack};
 pub struct Scope {
     /// What the saved plan changes: the only changes a scoped plan keeps.
     pub changed: BTreeSet<Address>,
-    /// Logical names of the tables and functions to read (changed or referred to).
+    /// Logical names of the tables and functions to read (changed, or whose state a change
+    /// needs).
     pub tables: BTreeSet<String>,
     pub functions: BTreeSet<String>,
     /// Read the stack's roles (one call for all of them).
     pub roles: bool,
     /// Read the stack's API, with its routes.
     pub api: bool,
+    /// Read the API's stages and authorizers too (a route needs only the authorizers its
+    /// routes use, and no stage: an HTTP API's stage deploys route changes itself).
+    pub api_settings: bool,
     /// Look for an API of the other type too (a change to the API may replace it).
     pub api_replaceable: bool,
     /// Read the SSM parameters the stack's functions refer to.
     pub secrets: bool,
     /// Read the functions' log groups (their retention is part of a function's plan).
     pub log_groups: bool,
-    /// Keys of the routes whose live functions (and their permissions) are read.
+    /// Keys of the routes whose invoke permissions count (from the API's record, or the
+    /// policies of the functions they invoke now).
     pub routes: BTreeSet<String>,
+    /// Logical names of functions whose ARNs the changes need but whose state they do not
+    /// (a route's function): their ARNs are made from the account, not read.
+    pub referred: BTreeSet<String>,
 }
 
 impl Scope {
@@ -76,6 +85,7 @@ impl Scope {
             }
             Address::Api | Address::Deployment => {
                 self.api = true;
+                self.api_settings = true;
                 self.api_replaceable |= *address == Address::Api;
                 self.functions.extend(authorizer_functions(stack));
             }
@@ -83,9 +93,10 @@ impl Scope {
                 self.api = true;
                 self.routes.insert(key.clone());
                 if let Some(route) = stack.routes.iter().find(|r| r.key == *key) {
-                    self.functions.insert(route.function.clone());
+                    self.referred.insert(route.function.clone());
+                    // The ID of an authorizer no live route uses yet.
+                    self.api_settings |= route.authorizer.is_some();
                 }
-                self.functions.extend(authorizer_functions(stack));
             }
         }
     }

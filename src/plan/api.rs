@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::hash::sha256_hex;
 
 use super::{Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
-use crate::live::{LiveApi, LiveFunction, LiveRoute};
+use crate::live::{LiveApi, LiveRoute};
+
+/// Statement IDs by function name.
+type Permissions = BTreeMap<String, BTreeSet<String>>;
 use crate::stack::{
     AccessLog, Address, ApiSpec, ApiType, AuthorizerSpec, Cors, RouteSpec, Stack, Throttle,
 };
@@ -131,12 +134,12 @@ pub fn statement_id(route_key: &str) -> String {
     format!("stackctl-route-{}", sha256_hex(route_key, 8))
 }
 
-/// `function_of` finds the live function (by ARN) a live route invokes.
-pub fn plan_route<'a>(
+/// `permissions`: the statement IDs in the policies of the functions live routes invoke.
+pub fn plan_route(
     stack: &Stack,
     spec: &RouteSpec,
     live: Option<(&LiveApi, &LiveRoute)>,
-    function_of: impl Fn(&str) -> Option<&'a LiveFunction>,
+    permissions: &Permissions,
 ) -> Change {
     let desired = RouteDesired {
         key: spec.key.clone(),
@@ -169,12 +172,7 @@ pub fn plan_route<'a>(
         spec.key.clone(),
         after,
         Desired::Route(desired),
-        live.map(|(api, route)| {
-            (
-                live_route_attrs(route, &function_of),
-                live_route(api, route),
-            )
-        }),
+        live.map(|(api, route)| (live_route_attrs(route, permissions), live_route(api, route))),
     );
     // A route that differs only by its missing invoke permission lost it outside stackctl,
     // which granted it when it made the route.
@@ -187,16 +185,12 @@ pub fn plan_route<'a>(
     change
 }
 
-pub fn plan_route_delete<'a>(
-    api: &LiveApi,
-    route: &LiveRoute,
-    function_of: impl Fn(&str) -> Option<&'a LiveFunction>,
-) -> Change {
+pub fn plan_route_delete(api: &LiveApi, route: &LiveRoute, permissions: &Permissions) -> Change {
     Change::delete(
         Address::Route(route.key.clone()),
         route.key.clone(),
         "no longer in the stack file",
-        live_route_attrs(route, &function_of),
+        live_route_attrs(route, permissions),
         live_route(api, route),
     )
 }
@@ -209,13 +203,11 @@ fn live_route(api: &LiveApi, route: &LiveRoute) -> Live {
     }
 }
 
-fn live_route_attrs<'a>(
-    route: &LiveRoute,
-    function_of: &impl Fn(&str) -> Option<&'a LiveFunction>,
-) -> Attrs {
-    let function = route.function_arn.as_deref().and_then(function_of);
+fn live_route_attrs(route: &LiveRoute, permissions: &Permissions) -> Attrs {
     let name = route.function_name().unwrap_or_default().to_string();
-    let permitted = function.is_some_and(|f| f.permissions.contains(&statement_id(&route.key)));
+    let permitted = permissions
+        .get(&name)
+        .is_some_and(|p| p.contains(&statement_id(&route.key)));
     let mut a = Attrs::new();
     a.insert("function".into(), Value::str(name));
     a.insert("invoke_permission".into(), Value::Bool(permitted));

@@ -119,11 +119,12 @@ pub fn build(
         secrets,
         lock: None,
         drift,
+        account: live.account.clone(),
     }
 }
 
 fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
-    let function_of = |arn: &str| live.functions.values().find(|f| f.arn == arn);
+    let permissions = &live.invoke_permissions;
     let (primary, extras) = match live.apis.split_first() {
         Some((first, rest)) => (Some(first), rest),
         None => (None, &[][..]),
@@ -151,12 +152,12 @@ fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
                 .find(|r| r.key == route.key)
                 .map(|r| (api, r))
         });
-        changes.push(api::plan_route(stack, route, live_route, function_of));
+        changes.push(api::plan_route(stack, route, live_route, permissions));
     }
     if let Some(api) = primary {
         for route in &api.routes {
             if !stack.routes.iter().any(|r| r.key == route.key) {
-                changes.push(api::plan_route_delete(api, route, function_of));
+                changes.push(api::plan_route_delete(api, route, permissions));
             }
         }
     }
@@ -207,11 +208,12 @@ fn known_values(
             RefAttr::Name,
             name.clone(),
         );
-        if let Some(f) = live.functions.get(&name) {
+        let arn = live.functions.get(&name).map(|f| &f.arn);
+        if let Some(arn) = arn.or_else(|| live.referred_arns.get(&name)) {
             put(
                 RefTarget::Function(spec.logical.clone()),
                 RefAttr::Arn,
-                f.arn.clone(),
+                arn.clone(),
             );
         }
     }

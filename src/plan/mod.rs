@@ -201,6 +201,9 @@ pub struct Plan {
     /// Changes made outside stackctl, and owned resources that are gone.
     #[serde(default)]
     pub drift: Vec<Drift>,
+    /// The account live state was read from, when an ARN read named it.
+    #[serde(skip)]
+    pub account: Option<String>,
 }
 
 /// One resource changed outside stackctl since it last applied it.
@@ -253,12 +256,25 @@ impl Plan {
     }
 
     /// Keeps only the changes to `addresses` (a plan made from a scoped read, which knows
-    /// nothing of the rest), and what they say of each other. Resources read as context that
-    /// need nothing stay as no-ops: apply learns from them (the API's ID, its permissions
-    /// record).
+    /// nothing of the rest), and what they say of each other. Nothing else is changed: other
+    /// resources that exist stay as no-ops, the context apply learns from (the API's ID, its
+    /// permissions record), even where a scoped read did not read enough of them to compare.
     pub fn keep_only(&mut self, addresses: &BTreeSet<Address>) {
-        self.changes
-            .retain(|c| addresses.contains(&c.address) || c.action == Action::NoOp);
+        self.changes.retain_mut(|c| {
+            if addresses.contains(&c.address) || c.action == Action::NoOp {
+                return true;
+            }
+            if c.live.is_none() || c.action == Action::Delete {
+                return false;
+            }
+            c.action = Action::NoOp;
+            c.changes.clear();
+            c.after.clone_from(&c.before);
+            c.reason = None;
+            c.notes.clear();
+            c.destroys_data = false;
+            true
+        });
         for change in &mut self.changes {
             change.depends_on.retain(|d| addresses.contains(d));
         }

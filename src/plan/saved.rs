@@ -17,6 +17,9 @@ pub struct SavedPlan {
     pub region: String,
     pub origin: Option<Origin>,
     pub changes: Vec<SavedChange>,
+    /// Whether the lock table existed when the plan was made.
+    #[serde(default)]
+    pub lock: Option<super::LockStatus>,
 }
 
 #[derive(Debug, Deserialize)]
