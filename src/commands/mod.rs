@@ -13,6 +13,7 @@ mod unlock;
 mod validate;
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
@@ -92,11 +93,16 @@ fn load_stack(file: &FileArgs) -> Result<Stack> {
 /// bad code fails fast.
 fn build_packages(stack: &Stack) -> Result<BTreeMap<String, Package>> {
     let via_s3 = stack.artifact_bucket.is_some();
+    // Functions often share one code folder (one bundle, many handlers): it is zipped once.
+    let mut built: BTreeMap<(&Path, &[String]), Package> = BTreeMap::new();
     stack
         .functions
         .iter()
         .map(|f| {
-            let package = package::build(&f.code, &f.exclude)?;
+            let package = match built.entry((f.code.as_path(), f.exclude.as_slice())) {
+                Entry::Occupied(known) => known.get().clone(),
+                Entry::Vacant(new) => new.insert(package::build(&f.code, &f.exclude)?).clone(),
+            };
             package.check_limits(&f.code, via_s3)?;
             Ok((f.logical.clone(), package))
         })
@@ -294,5 +300,38 @@ async fn confirm(question: &str, yes: bool) -> Result<bool> {
             println!();
             Ok(false)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn functions_that_share_a_code_folder_share_one_package() {
+        let dir = tempfile::tempdir().unwrap();
+        for folder in ["shared", "own"] {
+            std::fs::create_dir(dir.path().join(folder)).unwrap();
+            std::fs::write(dir.path().join(folder).join("index.js"), folder).unwrap();
+        }
+        let function = |name: &str, code: &str| {
+            format!(
+                "[functions.{name}]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"{code}\"\n"
+            )
+        };
+        let text = [
+            "[stack]\nname = \"shop\"\n".to_string(),
+            function("a", "shared"),
+            function("b", "shared"),
+            function("c", "own"),
+        ]
+        .join("\n");
+        let stack = stack::parse("stack.toml", &text, dir.path(), None).unwrap();
+        let packages = build_packages(&stack).unwrap();
+        assert!(Arc::ptr_eq(&packages["a"].bytes, &packages["b"].bytes));
+        assert!(!Arc::ptr_eq(&packages["a"].bytes, &packages["c"].bytes));
+        assert_ne!(packages["a"].sha256, packages["c"].sha256);
     }
 }
