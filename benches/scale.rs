@@ -131,10 +131,14 @@ fn main() {
             r.throttled
         );
     }
-    if let Some(kb) = rss {
+    if let [low, .., high] = rss[..] {
+        let mb = |kb: u64| kb as f64 / 1024.0;
         println!(
-            "\nvalidate: {:.1} MB maximum resident set",
-            kb as f64 / 1024.0
+            "\nvalidate: {:.1} MB maximum resident set (median of {} runs; {:.1} to {:.1})",
+            mb(rss[rss.len() / 2]),
+            rss.len(),
+            mb(low),
+            mb(high)
         );
     }
     let by_op = proxy.stats.counts();
@@ -170,15 +174,20 @@ fn hold(dir: &std::path::Path, step: &mut impl FnMut(&'static str, &[&str]) -> R
     }
 }
 
-/// Median wall time of five `validate` runs, and the maximum RSS of one (GNU time, if there).
+/// Median wall time of five `validate` runs, and the maximum RSS (KB, sorted) of five more
+/// (GNU time, if there).
 /// They run a copy of the binary, as `cargo install` makes: a binary fresh from the linker
 /// can sit in the page cache in large folios, and then each page fault maps far more of it
 /// (37 MB resident instead of 12 on this machine).
-fn validate(project: &Project) -> (Duration, Option<u64>) {
+fn validate(project: &Project) -> (Duration, Vec<u64>) {
     let built =
         std::env::var_os("STACKCTL_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_stackctl").into());
     let bin = project.dir.path().join("stackctl-installed");
     std::fs::copy(&built, &bin).expect("copy of the binary");
+    // On disk before it runs, as an installed binary is.
+    std::fs::File::open(&bin)
+        .and_then(|f| f.sync_all())
+        .expect("copy of the binary written");
     let run = || {
         Command::new(&bin)
             .arg("validate")
@@ -194,21 +203,25 @@ fn validate(project: &Project) -> (Duration, Option<u64>) {
         })
         .collect();
     times.sort();
-    let rss = Command::new("/usr/bin/time")
-        .args(["-f", "%M"])
-        .arg(&bin)
-        .arg("validate")
-        .current_dir(project.dir.path())
-        .output()
-        .ok()
-        .and_then(|out| {
+    // Five runs under GNU time: the median, and the spread.
+    let mut rss: Vec<u64> = (0..5)
+        .filter_map(|_| {
+            let out = Command::new("/usr/bin/time")
+                .args(["-f", "%M"])
+                .arg(&bin)
+                .arg("validate")
+                .current_dir(project.dir.path())
+                .output()
+                .ok()?;
             String::from_utf8_lossy(&out.stderr)
                 .lines()
                 .last()?
                 .trim()
                 .parse()
                 .ok()
-        });
+        })
+        .collect();
+    rss.sort_unstable();
     (times[2], rss)
 }
 
