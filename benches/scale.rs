@@ -176,18 +176,9 @@ fn hold(dir: &std::path::Path, step: &mut impl FnMut(&'static str, &[&str]) -> R
 
 /// Median wall time of five `validate` runs, and the maximum RSS (KB, sorted) of five more
 /// (GNU time, if there).
-/// They run a copy of the binary, as `cargo install` makes: a binary fresh from the linker
-/// can sit in the page cache in large folios, and then each page fault maps far more of it
-/// (37 MB resident instead of 12 on this machine).
 fn validate(project: &Project) -> (Duration, Vec<u64>) {
-    let built =
+    let bin =
         std::env::var_os("STACKCTL_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_stackctl").into());
-    let bin = project.dir.path().join("stackctl-installed");
-    std::fs::copy(&built, &bin).expect("copy of the binary");
-    // On disk before it runs, as an installed binary is.
-    std::fs::File::open(&bin)
-        .and_then(|f| f.sync_all())
-        .expect("copy of the binary written");
     let run = || {
         Command::new(&bin)
             .arg("validate")
