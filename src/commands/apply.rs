@@ -294,6 +294,7 @@ async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<Exit
             &plan.known,
             Instant::now().elapsed(),
             log,
+            run.saved.is_some(),
         );
     }
     let losses: Vec<String> = plan.data_loss().map(|c| c.address.to_string()).collect();
@@ -328,7 +329,13 @@ async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<Exit
     };
     let outcome = apply::apply(run.clients, plan, run.packages, &progress, interrupt).await;
     progress.finish();
-    report(&outcome, &outcome.outputs, started.elapsed(), log)
+    report(
+        &outcome,
+        &outcome.outputs,
+        started.elapsed(),
+        log,
+        run.saved.is_some(),
+    )
 }
 
 /// Resolves when `lock`'s lease is lost; never without a lock.
@@ -339,12 +346,14 @@ async fn lost(lock: Option<&Lock>) {
     }
 }
 
-/// The end of an apply: what was done, the outputs, and what to do about what was not.
+/// The end of an apply: what was done, the outputs, and what to do about what was not (`saved`:
+/// of a saved plan, which no longer holds once part of it is done).
 fn report(
     outcome: &Outcome,
     outputs: &BTreeMap<String, String>,
     elapsed: std::time::Duration,
     log: LogStyle,
+    saved: bool,
 ) -> Result<ExitStatus> {
     let url = outputs.get("api.url");
     if log.json {
@@ -395,11 +404,12 @@ fn report(
     for (address, error) in &outcome.failed {
         eprintln!("error: {address}: {error}");
     }
-    miette::bail!(
-        help = "run stackctl apply again to finish: what is done is not repeated",
-        "apply did not finish: {}",
-        lines.join(", ")
-    )
+    let help = if saved {
+        "make a new plan with `stackctl plan --out FILE` and apply it to finish: what is done is not repeated"
+    } else {
+        "run stackctl apply again to finish: what is done is not repeated"
+    };
+    miette::bail!(help = help, "apply did not finish: {}", lines.join(", "))
 }
 
 fn print_outputs(values: &BTreeMap<String, String>) {

@@ -6,12 +6,12 @@ use crate::hash::sha256_hex;
 
 use super::{Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
 use crate::live::{LiveApi, LiveRoute};
-
-/// Statement IDs by function name.
-type Permissions = BTreeMap<String, BTreeSet<String>>;
 use crate::stack::{
     AccessLog, Address, ApiSpec, ApiType, AuthorizerSpec, Cors, RouteSpec, Stack, Throttle,
 };
+
+/// Statement IDs by function name.
+type Permissions = BTreeMap<String, BTreeSet<String>>;
 
 pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
     let desired = ApiDesired {

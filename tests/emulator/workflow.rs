@@ -197,6 +197,12 @@ fn a_saved_plan_reads_again_only_what_it_changes() {
         "{}",
         run.stderr
     );
+    assert!(
+        run.stderr
+            .contains("make a new plan with `stackctl plan --out FILE`"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(writes(&requests), ["lambda:AddPermission"]);
 }
 
