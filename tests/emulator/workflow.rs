@@ -207,6 +207,33 @@ fn a_saved_plan_reads_again_only_what_it_changes() {
 }
 
 #[test]
+fn a_saved_plan_makes_the_lock_table_again_if_it_was_deleted_since() {
+    let project = Project::new(STACK);
+    project.apply_converges();
+    project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
+    project.run(&["plan", "--out", "plan.json"]).success();
+    // The plan saw the lock table, so apply does not look for it before taking the lock.
+    project
+        .block_on(
+            project
+                .dynamodb()
+                .delete_table()
+                .table_name("stackctl-locks")
+                .send(),
+        )
+        .unwrap();
+    let run = project.run(&["apply", "plan.json"]);
+    run.success();
+    assert!(
+        run.stderr
+            .contains("Creating the lock table stackctl-locks"),
+        "{}",
+        run.stderr
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
 fn a_stale_plan_is_refused_before_any_change() {
     let project = Project::new(STACK);
     project.apply_converges();
