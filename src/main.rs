@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    keep_large_allocations_apart();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -63,4 +64,17 @@ fn set_up_error_display() {
                 .with_links(false),
         )
     }));
+}
+
+/// Packaging makes a deflate encoder per file zipped, each with about 340 KB of aligned
+/// buffers. glibc serves such blocks from its heap once one was freed, and the pieces its
+/// alignment splits off pin the heap: with 100 code folders, validate kept every encoder
+/// (44 MB instead of 14, depending on where the binary lay). Blocks from 128 KB up are
+/// mapped and unmapped on their own instead.
+fn keep_large_allocations_apart() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
 }
