@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Action, Blocker, Change, Plan, RoleSource, api, drift, function, role, table};
+use super::{Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, role, table};
 use crate::live::LiveState;
 use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
 
@@ -107,6 +107,7 @@ pub fn build(
             .any(|k| k.name == c.physical_name && c.action == Action::Create)
     });
     blockers.extend(deletion_protection_blockers(&changes));
+    blockers.extend(in_use::blockers(&changes));
 
     order(&mut changes, stack);
     let drift = drift::report(stack, &changes, &live.missing);
@@ -289,7 +290,8 @@ fn order(changes: &mut [Change], stack: &Stack) {
                 of_kind("api", false),
             ]
             .concat(),
-            (Action::Delete, Address::Role(f)) => vec![Address::Function(f.clone())],
+            // Every function that changes may be moving off the role.
+            (Action::Delete, Address::Role(_)) => of_kind("function", true),
             (Action::Delete, Address::Api) => of_kind("route", true),
             (Action::Delete, Address::Route(_) | Address::Deployment) => Vec::new(),
             (_, Address::Function(f)) => {

@@ -7,6 +7,7 @@ mod api;
 mod build;
 pub mod drift;
 mod function;
+mod in_use;
 pub mod json;
 pub mod render;
 mod role;

@@ -445,3 +445,61 @@ fn small_zip() -> Vec<u8> {
     zip.write_all(b"module.exports = 1;\n").unwrap();
     zip.finish().unwrap().into_inner()
 }
+
+#[test]
+fn a_managed_role_a_function_still_uses_is_not_deleted() {
+    let project = project();
+    project.apply_converges();
+    let iam = project.iam();
+    let role = project
+        .block_on(iam.get_role().role_name("app-worker").send())
+        .unwrap();
+    let arn = role.role().unwrap().arn().to_string();
+
+    // The function pins its managed role's ARN: the role would be deleted under it.
+    let pinned = APP.replace(
+        "tables = { orders = \"read-write\" }",
+        &format!("role = \"{arn}\""),
+    );
+    project.set_stack(&pinned);
+    let plan = project.run(&["plan"]);
+    plan.code(1);
+    assert!(
+        plan.stdout.contains(
+            "role app-worker would be deleted, but function.worker still uses it as execution role"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("remove `role = "), "{}", plan.stdout);
+    let apply = project.run(&["apply", "--yes"]);
+    apply.code(1);
+    assert!(
+        apply.stderr.contains("refusing to apply"),
+        "{}",
+        apply.stderr
+    );
+    assert!(
+        project
+            .block_on(iam.get_role().role_name("app-worker").send())
+            .is_ok(),
+        "the role is still there"
+    );
+
+    // Another function takes the role over while its own function goes: still refused.
+    let other = APP
+        .replace("[functions.worker]", "[functions.other]")
+        .replace(
+            "tables = { orders = \"read-write\" }",
+            &format!("role = \"{arn}\""),
+        );
+    project.set_stack(&other);
+    let plan = project.run(&["plan"]);
+    plan.code(1);
+    assert!(
+        plan.stdout
+            .contains("role app-worker would be deleted, but function.other still uses it"),
+        "{}",
+        plan.stdout
+    );
+}
