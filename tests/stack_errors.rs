@@ -150,6 +150,11 @@ fn the_example_stacks_are_valid() {
 }
 
 #[test]
+fn environments_that_would_share_names_are_refused() {
+    insta::assert_snapshot!(errors_of("shared_names.toml"));
+}
+
+#[test]
 fn environment_overlays_name_only_what_the_base_declares() {
     insta::assert_snapshot!(errors_of("env.toml"));
     // An environment the file does not declare.

@@ -94,13 +94,13 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &TableDesired) -> Resul
             .map_err(|e| invalid_request(op, e))?;
         request = request.local_secondary_indexes(lsi);
     }
-    match request.send().await {
-        Ok(_) => {}
-        // An earlier, interrupted apply may have created it already.
-        Err(e) if classify(&e) == ErrorKind::Conflict => {}
+    let arn = match request.send().await {
+        Ok(_) => wait_settled(ctx, address, &d.name).await?,
+        // An interrupted apply of this stack, or this call sent again after a lost answer,
+        // may have made it; anyone else may have too.
+        Err(e) if classify(&e) == ErrorKind::Conflict => take_up(ctx, address, d).await?,
         Err(e) => return Err(describe(op, e)),
-    }
-    let arn = wait_settled(ctx, address, &d.name).await?;
+    };
     ctx.set_output(table_arn_key(spec), arn);
     if let Some(attr) = &spec.ttl_attribute {
         set_ttl(ctx, address, &d.name, attr, true).await?;
@@ -109,6 +109,28 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &TableDesired) -> Resul
         set_pitr(ctx, address, &d.name, true).await?;
     }
     Ok(())
+}
+
+/// The ARN of the table `d` names, which exists already, when it is the stack's: CreateTable
+/// sets the stack tag itself, so a table this stack made carries it. It is read once the table
+/// is ACTIVE (AWS may not list the tags of a table still being created); the wait only reads.
+/// Anything else is refused before any write. (ListTagsOfResource:
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ListTagsOfResource.html>)
+async fn take_up(
+    ctx: &Context<'_>,
+    address: &Address,
+    d: &TableDesired,
+) -> Result<String, AwsError> {
+    let arn = wait_settled(ctx, address, &d.name).await?;
+    let owner = crate::live::table_owner(ctx.clients, &arn).await?;
+    if owner.as_deref() != Some(d.stack.as_str()) {
+        return Err(AwsError::NotOwned {
+            kind: "table".to_string(),
+            name: d.name.clone(),
+            owner,
+        });
+    }
+    Ok(arn)
 }
 
 fn table_arn_key(spec: &TableSpec) -> String {

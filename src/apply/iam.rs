@@ -56,31 +56,38 @@ async fn create(ctx: &Context<'_>, d: &RoleDesired) -> Result<(), AwsError> {
     {
         Ok(out) => out.role().map(|r| r.arn().to_string()).unwrap_or_default(),
         // Left by an interrupted apply: take it up where it stopped, if it is ours.
-        Err(e) if classify(&e) == ErrorKind::Conflict => {
-            let existing = iam
-                .get_role()
-                .role_name(&d.name)
-                .send()
-                .await
-                .map_err(|e| describe("iam:GetRole", e))?;
-            let role = existing.role();
-            if role.map(|r| r.path()) != Some(d.path.as_str()) {
-                return Err(AwsError::Call {
-                    operation: "iam:CreateRole".to_string(),
-                    message: format!(
-                        "role {} exists but is not managed by stack {} (its path is not {}); give the function a role = ARN, or remove the role",
-                        d.name, d.stack, d.path
-                    ),
-                    kind: ErrorKind::Conflict,
-                });
-            }
-            role.map(|r| r.arn().to_string()).unwrap_or_default()
-        }
+        Err(e) if classify(&e) == ErrorKind::Conflict => take_up(ctx, d).await?,
         Err(e) => return Err(describe("iam:CreateRole", e)),
     };
     put_policy(ctx, d).await?;
     ctx.set_output(role_output(&d.name), arn);
     Ok(())
+}
+
+/// The ARN of the role `d` names, which exists already, when it is the stack's: under the
+/// stack's path and carrying its tag (CreateRole sets both). Anything else is refused before
+/// any write. (GetRole returns the role's tags:
+/// <https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRole.html>)
+async fn take_up(ctx: &Context<'_>, d: &RoleDesired) -> Result<String, AwsError> {
+    let existing = ctx
+        .clients
+        .iam
+        .get_role()
+        .role_name(&d.name)
+        .send()
+        .await
+        .map_err(|e| describe("iam:GetRole", e))?;
+    let role = existing.role();
+    let owner = role.and_then(crate::live::role_owner);
+    let path = role.map(|r| r.path());
+    if owner.as_deref() != Some(d.stack.as_str()) || path != Some(d.path.as_str()) {
+        return Err(AwsError::NotOwned {
+            kind: "role".to_string(),
+            name: d.name.clone(),
+            owner,
+        });
+    }
+    Ok(role.map(|r| r.arn().to_string()).unwrap_or_default())
 }
 
 async fn update(

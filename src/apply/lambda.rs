@@ -222,15 +222,12 @@ async fn adopt(ctx: &Context<'_>, d: &FunctionDesired) -> Result<String, AwsErro
         .send()
         .await
         .map_err(|e| describe("lambda:GetFunction", e))?;
-    let owner = out.tags().and_then(|t| t.get(STACK_TAG));
-    if owner != Some(&d.stack) {
-        return Err(AwsError::Call {
-            operation: "lambda:CreateFunction".to_string(),
-            message: format!(
-                "function {} exists but is not managed by stack {}; rename the function in the stack file, or remove the existing one",
-                d.name, d.stack
-            ),
-            kind: ErrorKind::Conflict,
+    let owner = out.tags().and_then(|t| t.get(STACK_TAG)).cloned();
+    if owner.as_ref() != Some(&d.stack) {
+        return Err(AwsError::NotOwned {
+            kind: "function".to_string(),
+            name: d.name.clone(),
+            owner,
         });
     }
     Ok(out

@@ -29,6 +29,19 @@ pub enum AwsError {
     #[diagnostic(help("run the command again to finish"))]
     Interrupted { what: String },
 
+    /// A create met a resource of the same name that is not the stack's: stackctl touches
+    /// nothing of it.
+    #[error(
+        "{kind} {name} exists but is managed by {}; stackctl left it untouched (rename it in the stack file, or remove the existing one)",
+        crate::stack::managed_by(owner.as_deref())
+    )]
+    NotOwned {
+        kind: String,
+        name: String,
+        /// The stack its tag names, if any.
+        owner: Option<String>,
+    },
+
     #[error("{what} reached status {status}{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     BadStatus {
         what: String,

@@ -88,7 +88,7 @@ pub async fn run(args: &ImportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         info.source = started.source.clone();
     }
     let settings = if info.completed() {
-        finish(&clients, &stack, spec, args.output).await?
+        finish(&clients, &stack, spec, &started, args.output).await?
     } else {
         Vec::new()
     };
@@ -134,17 +134,18 @@ pub async fn run(args: &ImportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// Tags the new table as the stack's and applies what ImportTable could not set. Returns the
+/// Tags the table `started` made as the stack's (the proof it is: see `import::adopt`) and applies what ImportTable could not set. Returns the
 /// names of the settings applied.
 async fn finish(
     clients: &Clients,
     stack: &Stack,
     spec: &TableSpec,
+    started: &ImportInfo,
     output: OutputFormat,
 ) -> Result<Vec<String>> {
     // Ctrl-C now stops the settings' apply, which says what it did.
     let _guard = super::interrupt::guard();
-    let change = import::adopt(clients, stack, spec).await?;
+    let change = import::adopt(clients, stack, spec, started).await?;
     if change.action == Action::NoOp {
         return Ok(Vec::new());
     }

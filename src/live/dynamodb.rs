@@ -214,19 +214,35 @@ fn projection(p: Option<&aws_sdk_dynamodb::types::Projection>) -> Projection {
     }
 }
 
+/// Every tag of a table: ListTagsOfResource answers in pages, and the stack tag may be on
+/// any of them.
 async fn tags_of(clients: &Clients, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let tags = clients
-        .dynamodb
-        .list_tags_of_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| describe("dynamodb:ListTagsOfResource", e))?;
-    Ok(tags
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect())
+    let mut tags = BTreeMap::new();
+    let mut next = None;
+    loop {
+        let page = clients
+            .dynamodb
+            .list_tags_of_resource()
+            .resource_arn(arn)
+            .set_next_token(next)
+            .send()
+            .await
+            .map_err(|e| describe("dynamodb:ListTagsOfResource", e))?;
+        tags.extend(
+            page.tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string())),
+        );
+        next = page.next_token().map(str::to_string);
+        if next.is_none() {
+            return Ok(tags);
+        }
+    }
+}
+
+/// The stack a table's tags name, if any.
+pub async fn owner_of(clients: &Clients, arn: &str) -> Result<Option<String>, AwsError> {
+    Ok(tags_of(clients, arn).await?.remove(STACK_TAG))
 }
 
 /// One table by physical name, whoever owns it, with the stack its tags name (if any).

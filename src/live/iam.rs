@@ -25,10 +25,10 @@ pub async fn read_roles(
     let missing = wanted.iter().filter(|name| !roles.contains_key(*name));
     let probes = missing.map(|name| async move {
         match clients.iam.get_role().role_name(name).send().await {
-            Ok(_) => Ok(Some(Conflict {
+            Ok(out) => Ok(Some(Conflict {
                 kind: "role".to_string(),
                 name: name.clone(),
-                owner: None,
+                owner: out.role().and_then(role_owner),
             })),
             Err(e) if classify(&e) == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(describe("iam:GetRole", e)),
@@ -36,6 +36,14 @@ pub async fn read_roles(
     });
     let conflicts = try_join_all(probes).await?.into_iter().flatten().collect();
     Ok((roles, conflicts))
+}
+
+/// The stack a role's tags name, if any.
+pub fn role_owner(role: &aws_sdk_iam::types::Role) -> Option<String> {
+    role.tags()
+        .iter()
+        .find(|t| t.key() == crate::stack::STACK_TAG)
+        .map(|t| t.value().to_string())
 }
 
 /// The roles under the stack's path with their inline policies: in a few calls when the

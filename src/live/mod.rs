@@ -22,8 +22,8 @@ use crate::stack::{
     Stack, StreamView, TableClass, Throttle,
 };
 
-pub use dynamodb::read_named as read_table;
-pub use iam::{POLICY_NAME, canonical_json, role_path};
+pub use dynamodb::{owner_of as table_owner, read_named as read_table};
+pub use iam::{POLICY_NAME, canonical_json, role_owner, role_path};
 pub(crate) use restapi::cors_of;
 pub use scope::Scope;
 pub use {apigateway::tagged as tagged_http_apis, restapi::tagged as tagged_rest_apis};

@@ -90,10 +90,7 @@ pub fn build(
             "role" => Address::Role(logical),
             _ => Address::Function(logical),
         };
-        let owner = match &conflict.owner {
-            Some(owner) => format!("stack {owner:?}"),
-            None => "no stackctl stack".to_string(),
-        };
+        let owner = crate::stack::managed_by(conflict.owner.as_deref());
         blockers.push(Blocker {
             address,
             message: format!("{} {} exists but is managed by {owner}", conflict.kind, conflict.name),

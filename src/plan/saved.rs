@@ -59,15 +59,23 @@ impl SavedPlan {
 
 /// Why the saved plan no longer holds: one line per resource it changes that is different
 /// now. Empty when a plan made now does the same to each of them.
-pub fn stale(saved: &SavedPlan, fresh: &Plan) -> Vec<String> {
-    let fresh = fresh_changes(fresh);
+pub fn stale(saved: &SavedPlan, plan: &Plan) -> Vec<String> {
+    let fresh = fresh_changes(plan);
     let mut reasons = Vec::new();
     for change in saved.touched() {
         let Some(now) = fresh
             .iter()
             .find(|c| c["address"] == change.address.as_str())
         else {
-            reasons.push(format!("{} is no longer in the plan", change.address));
+            // Its name taken since by a resource the stack does not own, say.
+            let blocker = plan
+                .blockers
+                .iter()
+                .find(|b| b.address.to_string() == change.address);
+            reasons.push(match blocker {
+                Some(b) => format!("{}: {}", change.address, b.message),
+                None => format!("{} is no longer in the plan", change.address),
+            });
             continue;
         };
         if change.before.is_null() && !now["before"].is_null() {

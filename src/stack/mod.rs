@@ -23,6 +23,14 @@ pub use reference::{RefAttr, RefTarget, Reference, Template};
 /// The tag every resource stackctl creates carries; its value is the stack name.
 pub const STACK_TAG: &str = "stackctl:stack";
 
+/// Who manages a resource, from its stack tag: `stack "shop"`, or `no stackctl stack`.
+pub fn managed_by(owner: Option<&str>) -> String {
+    match owner {
+        Some(stack) => format!("stack {stack:?}"),
+        None => "no stackctl stack".to_string(),
+    }
+}
+
 /// The candidate most like `name`, when one is close enough to be a typo of it.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates

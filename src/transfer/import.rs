@@ -78,6 +78,12 @@ pub struct ImportInfo {
     pub failure_message: Option<String>,
     /// Where AWS logs the items it could not import.
     pub log_group: Option<String>,
+    /// The table's ARN.
+    #[serde(skip)]
+    pub table_arn: String,
+    /// The ClientToken the import was started with (see [`started_by`]).
+    #[serde(skip)]
+    pub client_token: Option<String>,
 }
 
 impl ImportInfo {
@@ -112,6 +118,8 @@ impl ImportInfo {
             failure_code: d.failure_code().map(str::to_string),
             failure_message: d.failure_message().map(str::to_string),
             log_group: d.cloud_watch_log_group_arn().map(str::to_string),
+            table_arn: d.table_arn().unwrap_or_default().to_string(),
+            client_token: d.client_token().map(str::to_string),
         }
     }
 }
@@ -329,9 +337,11 @@ pub async fn start(
         .set_s3_bucket_owner(bucket_owner.map(str::to_string))
         .build()
         .map_err(|e| invalid_request(op, e))?;
+    let token = client_token(&stack.name, &stack.physical_name(&spec.logical));
     let out = clients
         .dynamodb
         .import_table()
+        .client_token(&token)
         .s3_bucket_source(bucket_source)
         .input_format(match source.format {
             DataFormat::DynamodbJson => InputFormat::DynamodbJson,
@@ -350,6 +360,7 @@ pub async fn start(
     out.import_table_description()
         .map(|d| ImportInfo {
             source: source.url(),
+            client_token: Some(token.clone()),
             ..ImportInfo::from_description(d)
         })
         .ok_or_else(|| {
@@ -405,7 +416,36 @@ pub async fn wait(
     .await?)
 }
 
-/// Checks that `arn` is an import into the declared table (for `--resume`).
+/// The ClientToken of an import stackctl starts: a prefix that names the stack and the table
+/// (so that `--resume` can tell this stack's imports from others'), and a part of its own
+/// (a token sent again within 8 hours returns the earlier import instead of starting one).
+/// At most 36 characters. (ImportTable:
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ImportTable.html>)
+fn client_token(stack: &str, table: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let unique = crate::hash::sha256_hex(format!("{nanos}|{}", std::process::id()), 8);
+    format!("{}-{unique}", token_prefix(stack, table))
+}
+
+fn token_prefix(stack: &str, table: &str) -> String {
+    format!(
+        "sc-{}",
+        crate::hash::sha256_hex(format!("{stack}\0{table}"), 8)
+    )
+}
+
+/// Whether stackctl started the import for `stack`'s table `table` (DescribeImport returns
+/// the ClientToken; an import started without one, or by another tool, proves nothing).
+pub fn started_by(info: &ImportInfo, stack: &str, table: &str) -> bool {
+    info.client_token
+        .as_deref()
+        .is_some_and(|t| t.starts_with(&format!("{}-", token_prefix(stack, table))))
+}
+
+/// Checks that `arn` is an import into the declared table (for `--resume`), and that its table
+/// may become the stack's; refuses before anything is touched.
 pub async fn check_resume(
     clients: &Clients,
     stack: &Stack,
@@ -421,21 +461,58 @@ pub async fn check_resume(
             table,
         });
     }
+    let owner = match crate::live::table_owner(clients, &info.table_arn).await {
+        Ok(owner) => owner,
+        // Not made yet: the import creates it.
+        Err(AwsError::Call {
+            kind: ErrorKind::NotFound,
+            ..
+        }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    check_owner(stack, &info, owner)?;
     Ok(info)
 }
 
-/// Makes an imported table the stack's: tags it as owned, then plans the settings ImportTable
-/// cannot set (TTL, point-in-time recovery, stream, deletion protection, table class). The
-/// change is an in-place update or nothing; anything else is refused, never applied.
+/// An imported table becomes the stack's only when it is already (its stack tag), or when
+/// this stack started the import (its ClientToken). A table another stack owns, or an import
+/// stackctl cannot tell is this stack's, is refused.
+fn check_owner(
+    stack: &Stack,
+    import: &ImportInfo,
+    owner: Option<String>,
+) -> Result<(), TransferError> {
+    match owner {
+        Some(owner) if owner == stack.name => Ok(()),
+        Some(owner) => Err(TransferError::NotOwned {
+            table: import.table.clone(),
+            owner,
+        }),
+        None if started_by(import, &stack.name, &import.table) => Ok(()),
+        None => Err(TransferError::NotThisStacksImport {
+            arn: import.arn.clone(),
+            table: import.table.clone(),
+            table_arn: import.table_arn.clone(),
+            stack: stack.name.clone(),
+        }),
+    }
+}
+
+/// Makes the table `import` made the stack's: tags it as owned (when it is the stack's by
+/// [`check_owner`]), then plans the settings ImportTable cannot set (TTL, point-in-time
+/// recovery, stream, deletion protection, table class). The change is an in-place update or
+/// nothing; anything else is refused, never applied.
 pub async fn adopt(
     clients: &Clients,
     stack: &Stack,
     spec: &TableSpec,
+    import: &ImportInfo,
 ) -> Result<Change, TransferError> {
     let name = stack.physical_name(&spec.logical);
-    let Some((live, _)) = crate::live::read_table(clients, &name).await? else {
+    let Some((live, owner)) = crate::live::read_table(clients, &name).await? else {
         return Err(TransferError::NoTable { table: name });
     };
+    check_owner(stack, import, owner)?;
     match clients
         .dynamodb
         .tag_resource()

@@ -95,6 +95,25 @@ pub enum TransferError {
         table: String,
     },
 
+    #[error("table {table} is managed by stack {owner:?}; import-table left it untouched")]
+    #[diagnostic(help(
+        "an import finishes only into a table of this stack; resume it with the stack file of stack {owner:?}"
+    ))]
+    NotOwned { table: String, owner: String },
+
+    #[error(
+        "import {arn} was not started by stackctl for stack {stack}, and table {table} is managed by no stackctl stack; import-table left it untouched"
+    )]
+    #[diagnostic(help(
+        "if the import and its table are this stack's, tag the table and resume again: aws dynamodb tag-resource --resource-arn {table_arn} --tags Key=stackctl:stack,Value={stack}; otherwise delete the table, or import with stackctl import-table --from"
+    ))]
+    NotThisStacksImport {
+        arn: String,
+        table: String,
+        table_arn: String,
+        stack: String,
+    },
+
     #[error(
         "the imported table {table} differs from the stack file where only a replacement could fix it: {what}"
     )]
@@ -106,8 +125,8 @@ pub enum TransferError {
 
 fn owner_text(owner: &Option<String>) -> String {
     match owner {
-        Some(stack) => format!(" (owned by stack {stack})"),
-        None => " (not owned by any stack)".to_string(),
+        Some(stack) => format!(" (managed by stack {stack:?})"),
+        None => " (managed by no stackctl stack)".to_string(),
     }
 }
 

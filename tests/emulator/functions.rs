@@ -503,3 +503,69 @@ fn a_managed_role_a_function_still_uses_is_not_deleted() {
         plan.stdout
     );
 }
+
+/// Makes role race-worker under stackctl's path for stack "race", untagged, just before
+/// stackctl's CreateRole: the path alone does not make it the stack's.
+fn untagged_role_first(endpoint: &str, body: &[u8]) -> bool {
+    if !String::from_utf8_lossy(body).contains("RoleName=race-worker") {
+        return false;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let creds = aws_sdk_iam::config::Credentials::new("test", "test", None, None, "tests");
+    let config = runtime.block_on(
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(crate::support::REGION))
+            .endpoint_url(endpoint)
+            .credentials_provider(creds)
+            .load(),
+    );
+    runtime
+        .block_on(
+            aws_sdk_iam::Client::new(&config)
+                .create_role()
+                .role_name("race-worker")
+                .path("/stackctl/race/")
+                .assume_role_policy_document("{}")
+                .send(),
+        )
+        .unwrap();
+    true
+}
+
+#[test]
+fn a_role_made_by_someone_else_before_create_role_is_left_untouched() {
+    let project = Project::new(
+        "[stack]\nname = \"race\"\n\n[functions.worker]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"functions/worker\"\n",
+    )
+    .through_proxy(crate::support::proxy::ProxyConfig {
+        latency: std::time::Duration::ZERO,
+        before: Some(("iam:CreateRole", untagged_role_first)),
+        ..Default::default()
+    });
+    let apply = project.run(&["apply", "--yes"]);
+    apply.code(1);
+    assert!(
+        apply
+            .stderr
+            .contains("role race-worker exists but is managed by no stackctl stack"),
+        "{}",
+        apply.stderr
+    );
+    let policies = project
+        .block_on(
+            project
+                .iam()
+                .list_role_policies()
+                .role_name("race-worker")
+                .send(),
+        )
+        .unwrap();
+    assert!(policies.policy_names().is_empty(), "no policy written");
+    let functions = project
+        .block_on(project.lambda().list_functions().send())
+        .unwrap();
+    assert!(functions.functions().is_empty(), "{functions:?}");
+}

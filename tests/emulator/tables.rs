@@ -420,3 +420,137 @@ fn a_table_owned_by_another_stack_is_named_in_the_error() {
         plan.stdout
     );
 }
+
+const RACE: &str = r#"
+[stack]
+name = "race"
+
+[tables.orders]
+partition_key = { name = "pk", type = "string" }
+ttl_attribute = "expires_at"
+point_in_time_recovery = true
+"#;
+
+/// Another team's table `race-orders` (another key), tagged for `owner` when given.
+fn foreign_table(endpoint: &str, owner: Option<&str>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let creds = aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests");
+    let config = runtime.block_on(
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(crate::support::REGION))
+            .endpoint_url(endpoint)
+            .credentials_provider(creds)
+            .load(),
+    );
+    let mut request = aws_sdk_dynamodb::Client::new(&config)
+        .create_table()
+        .table_name("race-orders")
+        .key_schema(
+            aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest);
+    if let Some(owner) = owner {
+        request = request.tags(
+            aws_sdk_dynamodb::types::Tag::builder()
+                .key("stackctl:stack")
+                .value(owner)
+                .build()
+                .unwrap(),
+        );
+    }
+    runtime.block_on(request.send()).unwrap();
+}
+
+/// Creates the foreign table just before stackctl's CreateTable of race-orders (not the lock
+/// table's): as if another team made it while apply waited for its confirmation.
+fn untagged_first(endpoint: &str, body: &[u8]) -> bool {
+    let ours = String::from_utf8_lossy(body).contains("\"race-orders\"");
+    if ours {
+        foreign_table(endpoint, None);
+    }
+    ours
+}
+
+fn tagged_first(endpoint: &str, body: &[u8]) -> bool {
+    let ours = String::from_utf8_lossy(body).contains("\"race-orders\"");
+    if ours {
+        foreign_table(endpoint, Some("other"));
+    }
+    ours
+}
+
+/// The foreign table's TTL and point-in-time recovery are as its owner left them: off.
+#[track_caller]
+fn untouched(project: &Project) {
+    let ttl = project
+        .block_on(
+            project
+                .dynamodb()
+                .describe_time_to_live()
+                .table_name("race-orders")
+                .send(),
+        )
+        .unwrap();
+    assert_ne!(
+        ttl.time_to_live_description()
+            .and_then(|d| d.time_to_live_status())
+            .map(|s| s.as_str()),
+        Some("ENABLED")
+    );
+    assert_ne!(project.pitr_status("race-orders"), "ENABLED");
+}
+
+#[test]
+fn a_table_made_by_someone_else_while_apply_waits_is_left_untouched() {
+    for (before, owner) in [
+        (
+            untagged_first as fn(&str, &[u8]) -> bool,
+            "no stackctl stack",
+        ),
+        (tagged_first, "stack \"other\""),
+    ] {
+        let project = Project::new(RACE).through_proxy(crate::support::proxy::ProxyConfig {
+            latency: std::time::Duration::ZERO,
+            before: Some(("dynamodb:CreateTable", before)),
+            ..Default::default()
+        });
+        project.run(&["plan"]).code(0);
+        let apply = project.run(&["apply", "--yes"]);
+        apply.code(1);
+        let expected = format!("table race-orders exists but is managed by {owner}");
+        assert!(apply.stderr.contains(&expected), "{}", apply.stderr);
+        assert!(!apply.stdout.contains("Apply complete"), "{}", apply.stdout);
+        untouched(&project);
+    }
+}
+
+#[test]
+fn a_saved_plan_whose_table_name_was_taken_since_is_refused_naming_the_owner() {
+    let project = Project::new(RACE);
+    project.run(&["plan", "--out", "plan.json"]).code(0);
+    foreign_table(&project.moto.endpoint, None);
+    let apply = project.run(&["apply", "plan.json"]);
+    apply.code(1);
+    assert!(
+        apply.stderr.contains(
+            "plan is stale: table.orders: table race-orders exists but is managed by no stackctl stack"
+        ),
+        "{}",
+        apply.stderr
+    );
+    untouched(&project);
+}

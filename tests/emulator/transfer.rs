@@ -337,7 +337,7 @@ fn import_refuses_an_existing_table_and_local_indexes() {
     run.code(1);
     assert!(
         run.stderr
-            .contains("table shop-orders already exists (owned by stack shop)"),
+            .contains("table shop-orders already exists (managed by stack \"shop\")"),
         "{}",
         run.stderr
     );
@@ -369,10 +369,15 @@ fn import_refuses_an_existing_table_and_local_indexes() {
     );
 }
 
-#[test]
-fn import_plain_files_without_waiting_then_resume() {
-    let project = Project::new(&stack("shop"));
-    create_bucket(&project, BUCKET, None);
+fn through_proxy(project: Project) -> Project {
+    project.through_proxy(crate::support::proxy::ProxyConfig {
+        latency: std::time::Duration::ZERO,
+        ..Default::default()
+    })
+}
+
+/// Four items under s3://exports/seed/.
+fn put_seed(project: &Project) {
     let lines: String = (0..4)
         .map(|i| {
             format!(
@@ -380,7 +385,16 @@ fn import_plain_files_without_waiting_then_resume() {
             )
         })
         .collect();
-    put_object(&project, "seed/orders.json", &lines);
+    put_object(project, "seed/orders.json", &lines);
+}
+
+#[test]
+fn import_plain_files_without_waiting_then_resume() {
+    // The proxy returns the import's ClientToken, as DynamoDB does and moto does not: resume
+    // knows the import by it.
+    let project = through_proxy(Project::new(&stack("shop")));
+    create_bucket(&project, BUCKET, None);
+    put_seed(&project);
 
     let run = project.run(&[
         "import-table",
@@ -436,4 +450,71 @@ fn a_failed_import_exits_non_zero_with_the_reason() {
     assert!(run.stderr.contains("ended FAILED: "), "{}", run.stderr);
     // The table is not adopted: nothing was tagged as the stack's.
     assert!(!table_tags(&project, "shop-orders").contains_key("stackctl:stack"));
+}
+
+/// Stack "shop-a" (table "orders") and stack "shop" (table "a-orders") both name the table
+/// shop-a-orders: neither may finish the other's import.
+#[test]
+fn resume_refuses_an_import_or_a_table_of_another_stack() {
+    let theirs = stack("shop-a");
+    let ours = stack("shop")
+        .replace("[tables.orders]", "[tables.a-orders]")
+        .replace(
+            "[[tables.orders.global_indexes]]",
+            "[[tables.a-orders.global_indexes]]",
+        );
+    let project = through_proxy(Project::new(&theirs));
+    create_bucket(&project, BUCKET, None);
+    put_seed(&project);
+    let run = project.run(&[
+        "import-table",
+        "orders",
+        "--from",
+        "s3://exports/seed",
+        "--no-wait",
+        "--output",
+        "json",
+    ]);
+    run.success();
+    let arn = json(&run.stdout)["import"]["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Their import, untagged: not ours to finish.
+    project.set_stack(&ours);
+    let run = project.run(&["import-table", "a-orders", "--resume", &arn]);
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("was not started by stackctl for stack shop, and table"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("import-table left it untouched"),
+        "{}",
+        run.stderr
+    );
+    assert!(!table_tags(&project, "shop-a-orders").contains_key("stackctl:stack"));
+    assert_ne!(project.pitr_status("shop-a-orders"), "ENABLED");
+
+    // Finished by its own stack, the table is theirs: still not ours.
+    project.set_stack(&theirs);
+    project
+        .run(&["import-table", "orders", "--resume", &arn])
+        .success();
+    project.set_stack(&ours);
+    let run = project.run(&["import-table", "a-orders", "--resume", &arn]);
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("table shop-a-orders is managed by stack \"shop-a\""),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        table_tags(&project, "shop-a-orders")["stackctl:stack"],
+        "shop-a"
+    );
 }

@@ -1,7 +1,9 @@
 //! A proxy between stackctl and the emulator that behaves like AWS where the emulator does not:
 //! a round trip's latency on every request, AWS's control-plane quotas (answered with each
-//! protocol's throttling error), injected throttling, 500s and dropped connections, and a
-//! count of requests per operation.
+//! protocol's throttling error), injected throttling, 500s and dropped connections, an
+//! import's ClientToken in DynamoDB's answers (moto leaves it out), and a count of requests
+//! per operation. A test may also act just before the first request of an operation (another
+//! team creating a table while an apply waits).
 //!
 //! It speaks just enough HTTP/1.1 for the AWS SDK: a request with a Content-Length body,
 //! forwarded on a fresh connection, the answer relayed with `Connection: close`.
@@ -26,6 +28,10 @@ pub struct Faults {
     pub lost_answer: f64,
 }
 
+/// Acts before a request: called with the emulator's endpoint and the request's body, it
+/// answers whether it acted.
+pub type Before = fn(&str, &[u8]) -> bool;
+
 #[derive(Debug, Clone, Copy)]
 pub struct ProxyConfig {
     /// Added to every request (a region's round trip).
@@ -39,6 +45,10 @@ pub struct ProxyConfig {
     /// Operations (as counted: `lambda:GetFunction`) whose first request is carried out and
     /// its answer lost.
     pub lose_first_answer: &'static [&'static str],
+    /// Before a request of this operation reaches the emulator, the function is called with
+    /// the emulator's endpoint and the request's body (the request waits for it), until it
+    /// answers that it acted.
+    pub before: Option<(&'static str, Before)>,
 }
 
 impl Default for ProxyConfig {
@@ -50,6 +60,7 @@ impl Default for ProxyConfig {
             seed: 1,
             trace: false,
             lose_first_answer: &[],
+            before: None,
         }
     }
 }
@@ -132,6 +143,8 @@ impl Proxy {
             rng: Mutex::new(fastrand::Rng::with_seed(config.seed)),
             lost: Mutex::default(),
             item_writes: tokio::sync::Mutex::new(()),
+            import_tokens: Mutex::default(),
+            before_done: Mutex::default(),
         });
         runtime.spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
@@ -159,6 +172,10 @@ struct Shared {
     lost: Mutex<std::collections::BTreeSet<String>>,
     /// Held while moto carries out a DynamoDB item write (see [`relay`]).
     item_writes: tokio::sync::Mutex<()>,
+    /// The ClientToken of each import, by import ARN.
+    import_tokens: Mutex<BTreeMap<String, String>>,
+    /// `before` acted.
+    before_done: Mutex<bool>,
 }
 
 impl Shared {
@@ -237,11 +254,23 @@ async fn relay(
         }
         _ => None,
     };
+    if let Some((before, act)) = shared.config.before
+        && before == op
+        && !*shared.before_done.lock().unwrap()
+    {
+        let endpoint = format!("http://{}", shared.upstream);
+        let body = body.to_vec();
+        let acted = tokio::task::spawn_blocking(move || act(&endpoint, &body))
+            .await
+            .expect("`before` runs");
+        *shared.before_done.lock().unwrap() |= acted;
+    }
     let mut upstream = TcpStream::connect(shared.upstream).await?;
     upstream.write_all(&with_close(head)).await?;
     upstream.write_all(body).await?;
     let mut answer = Vec::new();
     upstream.read_to_end(&mut answer).await?;
+    let answer = with_client_token(shared, op, body, answer);
     let lost_at = faults.dropped + faults.throttle + faults.server_error;
     let first_of = shared.config.lose_first_answer.contains(&op)
         && shared.lost.lock().unwrap().insert(op.to_string());
@@ -253,6 +282,48 @@ async fn relay(
     client.write_all(&with_close(&answer[..split])).await?;
     client.write_all(&answer[split..]).await?;
     client.shutdown().await
+}
+
+/// DynamoDB returns the ClientToken an import was started with in ImportTableDescription;
+/// moto does not: the proxy keeps each import's token and adds it to the answers.
+fn with_client_token(shared: &Shared, op: &str, body: &[u8], answer: Vec<u8>) -> Vec<u8> {
+    if op != "dynamodb:ImportTable" && op != "dynamodb:DescribeImport" {
+        return answer;
+    }
+    let split = find(&answer, b"\r\n\r\n").map_or(answer.len(), |i| i + 4);
+    let (Ok(request), Ok(mut json)) = (
+        serde_json::from_slice::<serde_json::Value>(body),
+        serde_json::from_slice::<serde_json::Value>(&answer[split..]),
+    ) else {
+        return answer;
+    };
+    let description = &mut json["ImportTableDescription"];
+    let Some(arn) = description["ImportArn"].as_str().map(str::to_string) else {
+        return answer;
+    };
+    let mut tokens = shared.import_tokens.lock().unwrap();
+    if let Some(token) = request["ClientToken"].as_str() {
+        tokens.insert(arn.clone(), token.to_string());
+    }
+    let Some(token) = tokens.get(&arn) else {
+        return answer;
+    };
+    description["ClientToken"] = token.clone().into();
+    let new_body = json.to_string().into_bytes();
+    let head = String::from_utf8_lossy(&answer[..split]);
+    let lines: Vec<&str> = head
+        .trim_end_matches("\r\n")
+        .split("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("content-length:"))
+        .collect();
+    let mut out = format!(
+        "{}\r\ncontent-length: {}\r\n\r\n",
+        lines.join("\r\n"),
+        new_body.len()
+    )
+    .into_bytes();
+    out.extend(new_body);
+    out
 }
 
 /// Reads one request: the head, then a Content-Length body. `None` on a closed connection.

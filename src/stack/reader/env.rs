@@ -65,7 +65,65 @@ impl Reader<'_> {
                 );
             }
         }
+        self.check_separate(doc);
         names
+    }
+
+    /// Each environment, and the base, is a stack of its own: two of them that make the same
+    /// stack name, or the same physical name for a table or function (`shop` with table
+    /// `a-b` and `[env.a]` with table `b` both make `shop-a-b`), would change each other's
+    /// resources. That is an error at the second one's name_suffix (or its name).
+    fn check_separate(&mut self, doc: &DeTable<'_>) {
+        let Some((base, base_span)) = entry(doc, "stack")
+            .and_then(|(_, v)| match v.get_ref() {
+                DeValue::Table(t) => entry(t, "name"),
+                _ => None,
+            })
+            .and_then(|(_, v)| match v.get_ref() {
+                DeValue::String(s) => Some((s.to_string(), v.span())),
+                _ => None,
+            })
+        else {
+            return;
+        };
+        let logical = Logical {
+            tables: section_names(doc, "tables"),
+            functions: section_names(doc, "functions"),
+        };
+        let mut made = vec![MadeStack {
+            label: "the base file".to_string(),
+            name: base.clone(),
+            span: base_span,
+        }];
+        let envs = match entry(doc, "env").map(|(_, v)| v.get_ref()) {
+            Some(DeValue::Table(envs)) => envs,
+            _ => return,
+        };
+        for (env, overlay) in envs.iter() {
+            let DeValue::Table(overlay) = overlay.get_ref() else {
+                continue;
+            };
+            let (suffix, span) = match entry(overlay, "name_suffix") {
+                None => (format!("-{}", env.get_ref()), env.span()),
+                Some((_, v)) => match v.get_ref() {
+                    // An invalid suffix is reported where it is read.
+                    DeValue::String(s) if valid_suffix(s) => (s.to_string(), v.span()),
+                    _ => continue,
+                },
+            };
+            let this = MadeStack {
+                label: format!("[env.{}]", env.get_ref()),
+                name: format!("{base}{suffix}"),
+                span,
+            };
+            for other in &made {
+                if let Some(shared) = logical.shared(&this, other) {
+                    self.problem(separate_problem(&this, other, &shared));
+                    break;
+                }
+            }
+            made.push(this);
+        }
     }
 
     /// Each name under `[env.E.<section>]` must be declared under `[<section>]` in the base.
@@ -113,11 +171,7 @@ impl Reader<'_> {
 
     fn name_suffix(&mut self, value: &Value<'_>) -> Option<String> {
         let suffix = self.string(value, "name_suffix")?;
-        let ok = suffix
-            .get_ref()
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !ok {
+        if !valid_suffix(suffix.get_ref()) {
             self.problem(
                 Problem::new(
                     format!("invalid name_suffix {:?}", suffix.get_ref()),
@@ -237,6 +291,67 @@ impl<'s> Reader<'s> {
             }
         }
     }
+}
+
+fn valid_suffix(suffix: &str) -> bool {
+    suffix
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// One stack the file makes: the base, or an environment, and where its name is made.
+struct MadeStack {
+    label: String,
+    name: String,
+    span: std::ops::Range<usize>,
+}
+
+/// The logical names of what the file declares; environments declare the same ones.
+struct Logical {
+    tables: Vec<String>,
+    functions: Vec<String>,
+}
+
+impl Logical {
+    /// What two stacks would both make: the stack name, or a table's or function's physical
+    /// name (`<stack>-<logical>`; a managed role takes its function's).
+    fn shared(&self, a: &MadeStack, b: &MadeStack) -> Option<String> {
+        if a.name == b.name {
+            return Some(format!("the stack name {}", a.name));
+        }
+        for (kind, names) in [("table", &self.tables), ("function", &self.functions)] {
+            for x in names {
+                let physical = format!("{}-{x}", a.name);
+                if names.iter().any(|y| format!("{}-{y}", b.name) == physical) {
+                    return Some(format!("the {kind} name {physical}"));
+                }
+            }
+        }
+        None
+    }
+}
+
+fn section_names(doc: &DeTable<'_>, section: &str) -> Vec<String> {
+    match entry(doc, section).map(|(_, v)| v.get_ref()) {
+        Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn separate_problem(this: &MadeStack, other: &MadeStack, shared: &str) -> Problem {
+    Problem::new(
+        format!(
+            "{} and {} would both make {shared}, and change each other's resources",
+            this.label, other.label
+        ),
+        this.span.clone(),
+        format!("makes stack {}", this.name),
+    )
+    .also(other.span.clone(), format!("makes stack {}", other.name))
+    .help(format!(
+        "each environment must be a stack of its own: give {} a name_suffix that makes names no other environment (or the base file) makes",
+        this.label
+    ))
 }
 
 /// The spans of every key and every non-table value under `value`.
