@@ -120,6 +120,20 @@ fn a_canary_secret_is_never_printed_by_any_command() {
     seen.run(&["plan", "--detailed-exitcode"]).code(0);
     seen.run(&["plan", "--refresh-only"]).success();
 
+    // API_KEY stops being secret: its live value was applied as secret, the new one is not.
+    let plain = environment.replace(
+        &format!(r#"{{ secret = true, value = "{declared}" }}"#),
+        r#""now-plain""#,
+    );
+    project.set_stack(&stack(&declared, 384, &plain));
+    let plan = seen.run(&["plan"]);
+    assert!(
+        plan.stdout.contains("{ API_KEY = (sensitive), DSN")
+            && plan.stdout.contains("{ API_KEY = \"now-plain\", DSN"),
+        "{}",
+        plan.stdout
+    );
+
     // The secrets leave the stack file: their live values were applied as secret.
     project.set_stack(&stack(&declared, 384, r#"OTHER = "x""#));
     let plan = seen.run(&["plan"]);
