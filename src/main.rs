@@ -9,6 +9,7 @@ mod live;
 mod lock;
 mod package;
 mod plan;
+mod redact;
 mod stack;
 mod transfer;
 
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         }
     };
     set_up_error_display();
+    redact::install_panic_hook();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -42,7 +44,7 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(status) => status.into(),
         Err(report) => {
-            eprintln!("{report:?}");
+            eprintln!("{}", redact::text(&format!("{report:?}")));
             ExitCode::from(1)
         }
     }

@@ -402,7 +402,7 @@ fn report(
         ));
     }
     for (address, error) in &outcome.failed {
-        eprintln!("error: {address}: {error}");
+        eprintln!("error: {address}: {}", crate::redact::text(error));
     }
     let help = if saved {
         "make a new plan with `stackctl plan --out FILE` and apply it to finish: what is done is not repeated"

@@ -141,6 +141,7 @@ pub async fn make_with(
         LockRead::Held => (None, read.await?),
     };
     let mut plan = plan::build(stack, &live, code, &clients.region);
+    crate::redact::remember(plan.secret_values());
     if let Some(scope) = scope {
         plan.keep_only(&scope.changed);
     }

@@ -95,6 +95,7 @@ impl Progress {
     }
 
     fn line(&self, text: String) {
+        let text = crate::redact::text(&text).into_owned();
         match &self.bars {
             Some(bars) => {
                 let _ = bars.println(text);
@@ -229,6 +230,7 @@ impl Reporter for Progress {
 
 /// Writes one event of `--log-format json` on standard output, with the time.
 pub fn emit(mut event: serde_json::Value) {
+    crate::redact::json(&mut event);
     if let Some(object) = event.as_object_mut() {
         object.insert("time".to_string(), json!(now()));
     }

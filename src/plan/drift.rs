@@ -2,6 +2,9 @@
 //! applied as a fingerprint in a tag on the resource (`stackctl:applied`): a short hash of each
 //! attribute's value. A live value whose hash differs from the recorded one was changed by
 //! someone else since stackctl last applied it.
+//!
+//! A function's fingerprint also records which of its environment variables were applied as
+//! secret, so that their live values stay hidden once the stack file no longer says so.
 
 use super::{Attrs, Change, Drift, Value};
 use crate::stack::Stack;
@@ -10,9 +13,14 @@ pub const APPLIED_TAG: &str = "stackctl:applied";
 const VERSION: &str = "1";
 const UNKNOWN: &str = "----";
 
-/// The fingerprint of `attrs`: `1.<names hash>.<one 4-hex hash per attribute>`, attributes in
-/// name order. Values known only after apply are recorded as unknown and never count as drift.
-/// Well under the 256 characters a tag value may hold.
+/// Secret marks that would make a fingerprint longer than this record "every variable".
+/// A tag value holds at most 256 characters (Lambda TagResource API reference).
+const MAX_LEN: usize = 256;
+const ALL_SECRET: &str = "all";
+
+/// The fingerprint of a table's `attrs`: `1.<names hash>.<one 4-hex hash per attribute>`,
+/// attributes in name order. Values known only after apply are recorded as unknown and never
+/// count as drift. Well under the 256 characters a tag value may hold.
 pub fn fingerprint(attrs: &Attrs) -> String {
     let names: Vec<&str> = attrs.keys().map(String::as_str).collect();
     let hashes: String = attrs
@@ -22,13 +30,77 @@ pub fn fingerprint(attrs: &Attrs) -> String {
     format!("{VERSION}.{}.{hashes}", short(&names.join(",")))
 }
 
+/// A function's fingerprint: [`fingerprint`], then `.` and a 4-hex hash of the name of each
+/// environment variable applied as secret (empty when none; `all` when they would not fit in
+/// the tag). Fingerprints without that part were written before stackctl recorded secrets.
+pub fn fingerprint_with_secrets<'a>(
+    attrs: &Attrs,
+    secrets: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let base = fingerprint(attrs);
+    let marks: String = secrets.into_iter().map(secret_mark).collect();
+    if base.len() + 1 + marks.len() > MAX_LEN {
+        return format!("{base}.{ALL_SECRET}");
+    }
+    format!("{base}.{marks}")
+}
+
+/// Which environment variables a function's fingerprint says were applied as secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppliedSecrets {
+    /// No fingerprint, or one from before secrets were recorded.
+    Unknown,
+    /// The 4-hex marks of the secret variables' names.
+    Marked(Vec<String>),
+    /// Too many to record: every variable counts as secret.
+    All,
+}
+
+impl AppliedSecrets {
+    pub fn read(recorded: Option<&str>) -> Self {
+        match recorded
+            .map(|r| r.split('.').collect::<Vec<_>>())
+            .as_deref()
+        {
+            Some([VERSION, _, _, ALL_SECRET]) => AppliedSecrets::All,
+            Some([VERSION, _, _, marks]) if marks.len() % 4 == 0 => AppliedSecrets::Marked(
+                marks
+                    .as_bytes()
+                    .chunks(4)
+                    .map(|m| String::from_utf8_lossy(m).into_owned())
+                    .collect(),
+            ),
+            _ => AppliedSecrets::Unknown,
+        }
+    }
+
+    /// Whether the live value of variable `name` may have been applied as secret. When the
+    /// fingerprint cannot tell, a variable the stack file no longer `declares` may have been.
+    pub fn hides(&self, name: &str, declares: bool) -> bool {
+        match self {
+            AppliedSecrets::Unknown => !declares,
+            AppliedSecrets::Marked(marks) => marks.contains(&secret_mark(name)),
+            AppliedSecrets::All => true,
+        }
+    }
+}
+
+fn secret_mark(name: &str) -> String {
+    short(&format!("secret:{name}"))
+}
+
 /// The attributes of `live` whose values differ from what `recorded` says stackctl applied;
 /// `None` when the fingerprint does not fit (an older stackctl, another attribute set).
 pub fn drifted(live: &Attrs, recorded: &str) -> Option<Vec<String>> {
+    // A fourth part, the secret marks, says nothing about drift.
     let mut parts = recorded.split('.');
-    let (Some(VERSION), Some(names), Some(hashes), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(VERSION), Some(names), Some(hashes), _, None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return None;
     };
     let live_names: Vec<&str> = live.keys().map(String::as_str).collect();
@@ -48,7 +120,18 @@ pub fn drifted(live: &Attrs, recorded: &str) -> Option<Vec<String>> {
 
 /// Marks the attribute changes of `change` that undo drift, and returns the drifted names.
 pub fn mark(change: &mut Change, recorded: Option<&str>) -> Vec<String> {
-    let (Some(before), Some(recorded)) = (&change.before, recorded) else {
+    let before = change.before.clone();
+    mark_against(change, before.as_ref(), recorded)
+}
+
+/// [`mark`], comparing `as_applied` (the live attributes, hidden as they were when applied)
+/// with the fingerprint rather than the change's `before`.
+pub fn mark_against(
+    change: &mut Change,
+    as_applied: Option<&Attrs>,
+    recorded: Option<&str>,
+) -> Vec<String> {
+    let (Some(before), Some(recorded)) = (as_applied, recorded) else {
         return Vec::new();
     };
     let Some(drifted) = drifted(before, recorded) else {
@@ -133,6 +216,25 @@ mod tests {
             Value::Str("arn:aws:iam::1:role/x".into()),
         );
         assert_eq!(drifted(&live, &recorded), Some(vec!["memory".to_string()]));
+    }
+
+    #[test]
+    fn a_function_fingerprint_records_its_secret_variables() {
+        let recorded = fingerprint_with_secrets(&attrs(256), ["API_KEY"]);
+        assert_eq!(drifted(&attrs(256), &recorded), Some(vec![]));
+        let secrets = AppliedSecrets::read(Some(&recorded));
+        assert!(secrets.hides("API_KEY", false));
+        assert!(!secrets.hides("PLAIN", false));
+        let none = AppliedSecrets::read(Some(&fingerprint_with_secrets(&attrs(256), [])));
+        assert!(!none.hides("API_KEY", false));
+        // Older fingerprints cannot tell: only variables that left the file are hidden.
+        let old = AppliedSecrets::read(Some(&fingerprint(&attrs(256))));
+        assert_eq!(old, AppliedSecrets::Unknown);
+        assert!(old.hides("API_KEY", false) && !old.hides("API_KEY", true));
+        let names: Vec<String> = (0..100).map(|i| format!("SECRET_{i}")).collect();
+        let many = fingerprint_with_secrets(&attrs(256), names.iter().map(String::as_str));
+        assert!(many.len() <= MAX_LEN);
+        assert_eq!(AppliedSecrets::read(Some(&many)), AppliedSecrets::All);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Attrs, Change, Desired, FunctionDesired, Live, RoleSource, Value, drift};
+use super::drift::{self, AppliedSecrets};
+use super::{Attrs, Change, Desired, FunctionDesired, Live, RoleSource, Value};
 use crate::live::LiveFunction;
 use crate::stack::{Address, FunctionSpec, Reference, Stack};
 
@@ -21,6 +22,12 @@ pub fn plan(
 ) -> Change {
     let name = stack.physical_name(&spec.logical);
     let after = desired_attrs(&name, spec, &inputs);
+    let declared_secret = |key: &str| spec.environment.get(key).is_some_and(|v| v.sensitive);
+    let secrets = spec
+        .environment
+        .keys()
+        .map(String::as_str)
+        .filter(|k| declared_secret(k));
     let desired = Desired::Function(FunctionDesired {
         name: name.clone(),
         stack: stack.name.clone(),
@@ -28,9 +35,13 @@ pub fn plan(
         code_sha256: inputs.code_sha256.to_string(),
         role: inputs.role,
         artifact_bucket: stack.artifact_bucket.clone(),
-        applied: drift::fingerprint(&after),
+        applied: drift::fingerprint_with_secrets(&after, secrets),
     });
-    let sensitive = |key: &str| spec.environment.get(key).is_some_and(|v| v.sensitive);
+    let recorded = live.and_then(|l| l.applied.as_deref());
+    let applied = AppliedSecrets::read(recorded);
+    // A live value stays hidden while it is declared secret, and after it was applied so.
+    let sensitive =
+        |key: &str| declared_secret(key) || applied.hides(key, spec.environment.contains_key(key));
     let mut change = Change::declared(
         Address::Function(spec.logical.clone()),
         name,
@@ -38,7 +49,12 @@ pub fn plan(
         desired,
         live.map(|l| (live_attrs(l, &sensitive), Live::Function(l.clone()))),
     );
-    drift::mark(&mut change, live.and_then(|l| l.applied.as_deref()));
+    // The fingerprint hashed exactly the values applied as secret as hidden.
+    let as_applied = match (&applied, live) {
+        (AppliedSecrets::Marked(_), Some(l)) => Some(live_attrs(l, &|k| applied.hides(k, true))),
+        _ => change.before.clone(),
+    };
+    drift::mark_against(&mut change, as_applied.as_ref(), recorded);
     change
 }
 

@@ -26,7 +26,7 @@ pub use api::{PERMISSIONS_TAG, permissions_record, recorded_permissions, stateme
 pub use build::build;
 pub use role::document as policy_document;
 pub use table::plan as plan_table;
-pub use value::{Attrs, Value};
+pub use value::{Attrs, SENSITIVE, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -281,6 +281,21 @@ impl Plan {
         }
         self.drift
             .retain(|d| addresses.iter().any(|a| a.to_string() == d.address));
+    }
+
+    /// Every secret value the plan holds: the SSM parameters it read, and the values it shows
+    /// as `(sensitive)`, before and after. They are never shown.
+    pub fn secret_values(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.secrets.values().cloned().collect();
+        let attrs = self
+            .changes
+            .iter()
+            .flat_map(|c| c.before.iter().chain(&c.after))
+            .flat_map(|a| a.values());
+        for value in attrs {
+            value.sensitive_strings(false, &mut out);
+        }
+        out
     }
 
     /// Changes that delete stored data.

@@ -80,6 +80,17 @@ impl Value {
         Value::List(items.into_iter().map(|s| Value::Str(s.clone())).collect())
     }
 
+    /// The strings inside the sensitive parts of this value (`inside`: this value is one).
+    pub fn sensitive_strings(&self, inside: bool, out: &mut Vec<String>) {
+        match self {
+            Value::Str(s) if inside => out.push(s.clone()),
+            Value::Sensitive(inner) => inner.sensitive_strings(true, out),
+            Value::Map(m) => m.values().for_each(|v| v.sensitive_strings(inside, out)),
+            Value::List(l) => l.iter().for_each(|v| v.sensitive_strings(inside, out)),
+            _ => {}
+        }
+    }
+
     /// Paths (`environment.TABLE`) of the unknown parts of this value.
     pub fn unknown_paths(&self, path: &str, out: &mut Vec<String>) {
         match self {

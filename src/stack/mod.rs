@@ -454,6 +454,11 @@ pub fn parse(
     problems.sort_by_key(|p| p.span.start);
     match read.stack {
         Some(stack) if problems.is_empty() => Ok(stack),
-        _ => Err(StackFileError::new(shown, source, problems)),
+        // The snippets under errors show lines around the problem: never a secret among them.
+        _ => Err(StackFileError::new(
+            shown,
+            &reader::mask_secrets(source),
+            problems,
+        )),
     }
 }

@@ -8,6 +8,7 @@ mod foundation;
 mod functions;
 mod generated;
 mod reliability;
+mod secrets;
 mod tables;
 mod transfer;
 mod workflow;

@@ -7,7 +7,10 @@
 mod api;
 mod env;
 mod function;
+mod secrets;
 mod table;
+
+pub use secrets::masked as mask_secrets;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
