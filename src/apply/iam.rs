@@ -72,6 +72,7 @@ async fn create(ctx: &Context<'_>, d: &RoleDesired) -> Result<(), AwsError> {
                         d.name, d.stack, d.path
                     ),
                     kind: ErrorKind::Conflict,
+                    help: None,
                 });
             }
             role.map(|r| r.arn().to_string()).unwrap_or_default()
@@ -115,6 +116,7 @@ async fn put_policy(ctx: &Context<'_>, d: &RoleDesired) -> Result<(), AwsError> 
                     d.name
                 ),
                 kind: ErrorKind::Other,
+                help: None,
             }
         })?;
     ctx.clients

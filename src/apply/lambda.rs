@@ -43,6 +43,7 @@ fn other(operation: &str, message: String) -> AwsError {
         operation: operation.to_string(),
         message,
         kind: ErrorKind::Other,
+        help: None,
     }
 }
 
@@ -231,6 +232,7 @@ async fn adopt(ctx: &Context<'_>, d: &FunctionDesired) -> Result<String, AwsErro
                 d.name, d.stack
             ),
             kind: ErrorKind::Conflict,
+            help: None,
         });
     }
     Ok(out

@@ -130,6 +130,9 @@ async fn clients(aws: &AwsArgs, stack: &Stack) -> Result<Clients> {
 
 /// Clients for the region the command line names, else `stack_region`, else the AWS chain's.
 async fn clients_in(aws: &AwsArgs, stack_region: Option<String>) -> Result<Clients> {
+    if let Some(region) = &aws.region {
+        crate::aws::target::region(region, "--region")?;
+    }
     let target = Target {
         profile: aws.profile.clone(),
         region: aws.region.clone().or(stack_region),
