@@ -201,7 +201,7 @@ where
         ErrorKind::AccessDenied => (
             ErrorKind::AccessDenied,
             format!("access denied ({aws_says})"),
-            format!("allow {operation} to {who}' user or role (AWS's message names the action and the principal)"),
+            format!("give the user or role behind {who} permission for {operation} (AWS's message names the principal)"),
         ),
         ErrorKind::Throttled => (
             ErrorKind::Throttled,

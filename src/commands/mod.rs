@@ -141,6 +141,19 @@ async fn clients_in(aws: &AwsArgs, stack_region: Option<String>) -> Result<Clien
     Ok(Clients::new(&target).await?)
 }
 
+/// Fills in the plan's account (from the ARNs read; else one STS GetCallerIdentity) and says
+/// on standard error which account and region the command acts on, so that a profile or
+/// keys for another account show before anything is changed.
+async fn show_target(plan: &mut crate::plan::Plan, clients: &Clients) -> Result<()> {
+    let account = match &plan.account {
+        Some(account) => account.clone(),
+        None => clients.account().await?,
+    };
+    eprintln!("Account {account}, region {}", plan.region);
+    plan.account = Some(account);
+    Ok(())
+}
+
 /// A table named on the command line.
 struct TableTarget {
     clients: Clients,
