@@ -34,6 +34,8 @@ fn main() -> ExitCode {
     };
     set_up_error_display();
     redact::install_panic_hook();
+    // SAFETY: no other thread exists yet.
+    unsafe { aws::unset_empty_variables() };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {

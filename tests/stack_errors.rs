@@ -171,3 +171,8 @@ fn environment_overlays_name_only_what_the_base_declares() {
         run.stderr
     );
 }
+
+#[test]
+fn regions_must_be_aws_regions() {
+    insta::assert_snapshot!(errors_of("region.toml"));
+}

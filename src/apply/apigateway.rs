@@ -351,6 +351,7 @@ pub(super) fn known(ctx: &Context<'_>, reference: &Reference) -> Result<String, 
         operation: "route".to_string(),
         message: format!("{reference} is not known (did the change that provides it fail?)"),
         kind: ErrorKind::Other,
+        help: None,
     })
 }
 
@@ -410,6 +411,7 @@ fn authorization(
                     operation: "route".to_string(),
                     message: format!("the ID of authorizer {name} is not known"),
                     kind: ErrorKind::Other,
+                    help: None,
                 })?;
             let kind = match d.authorizer_kind.as_deref() {
                 Some("CUSTOM") => AuthorizationType::Custom,

@@ -493,12 +493,14 @@ async fn set_ttl(
                 operation,
                 message,
                 kind,
+                help,
             } if invalid => AwsError::Call {
                 operation,
                 message: format!(
                     "{message} (DynamoDB allows one TTL change per table per hour: apply again later to finish)"
                 ),
                 kind,
+                help,
             },
             other => other,
         });

@@ -122,6 +122,7 @@ async fn put_policy(ctx: &Context<'_>, d: &RoleDesired) -> Result<(), AwsError> 
                     d.name
                 ),
                 kind: ErrorKind::Other,
+                help: None,
             }
         })?;
     ctx.clients

@@ -43,6 +43,7 @@ fn other(operation: &str, message: String) -> AwsError {
         operation: operation.to_string(),
         message,
         kind: ErrorKind::Other,
+        help: None,
     }
 }
 

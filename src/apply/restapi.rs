@@ -388,6 +388,7 @@ fn other(message: String) -> AwsError {
         operation: "apigateway".to_string(),
         message,
         kind: ErrorKind::Other,
+        help: None,
     }
 }
 

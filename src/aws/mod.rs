@@ -3,7 +3,10 @@
 mod error;
 mod limits;
 pub mod poll;
+pub mod regions;
 mod request_log;
+mod retry;
+pub mod target;
 
 use std::time::Duration;
 
@@ -12,6 +15,24 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
 pub use error::{AwsError, ErrorKind, classify, describe, invalid_request};
+pub use target::TargetError;
+
+/// Unsets every empty `AWS_*` environment variable: CI systems set variables that expand to
+/// nothing, and the SDK takes an empty `AWS_ENDPOINT_URL` as an endpoint (and panics). For
+/// every AWS setting, empty means unset.
+///
+/// # Safety
+/// Changes the environment: call before any other thread exists.
+pub unsafe fn unset_empty_variables() {
+    let empty: Vec<_> = std::env::vars_os()
+        .filter(|(name, value)| name.to_string_lossy().starts_with("AWS_") && value.is_empty())
+        .map(|(name, _)| name)
+        .collect();
+    for name in empty {
+        // SAFETY: the caller guarantees that no other thread reads the environment.
+        unsafe { std::env::remove_var(name) };
+    }
+}
 
 /// The HTTP client the SDK would use by default.
 fn default_http_client() -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
@@ -25,10 +46,17 @@ fn default_http_client() -> Option<aws_smithy_runtime_api::client::http::SharedH
         .http_client()
 }
 
-/// Throttling, 5xx and dropped connections are retried with exponential backoff and jitter.
+/// Throttling, 5xx and dropped connections are retried with exponential backoff and jitter:
+/// 6 attempts, or `AWS_MAX_ATTEMPTS` (the SDKs' standard setting, source:
+/// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>).
 fn retry_config() -> RetryConfig {
+    let attempts = std::env::var("AWS_MAX_ATTEMPTS")
+        .ok()
+        .and_then(|n| n.trim().parse().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or(6);
     RetryConfig::standard()
-        .with_max_attempts(6)
+        .with_max_attempts(attempts)
         .with_max_backoff(Duration::from_secs(8))
 }
 
@@ -38,6 +66,17 @@ pub struct Target {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+}
+
+/// Why clients could not be made: a bad target, or no region.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ClientsError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Target(#[from] TargetError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Aws(#[from] AwsError),
 }
 
 /// Every client stackctl uses, made from one shared configuration.
@@ -59,7 +98,8 @@ pub struct Clients {
 /// Builds one service's client from the shared configuration, with the request log if asked.
 macro_rules! client {
     ($sdk:ident, $config:expr, $log:expr) => {{
-        let mut builder = $sdk::config::Builder::from($config);
+        let mut builder =
+            $sdk::config::Builder::from($config).retry_classifier(retry::RefusedConnection);
         if $log {
             builder = builder.interceptor(request_log::RequestLog);
         }
@@ -69,10 +109,15 @@ macro_rules! client {
 
 impl Clients {
     /// Builds clients from the standard AWS configuration chain, overridden by `target`.
-    /// `AWS_ENDPOINT_URL` and the profile's `endpoint_url` are honoured by the chain itself.
-    pub async fn new(target: &Target) -> Result<Self, AwsError> {
+    /// An explicit profile's credentials win over the environment's (`AWS_ACCESS_KEY_ID`);
+    /// the profile, endpoint and region are checked before any request.
+    pub async fn new(target: &Target) -> Result<Self, ClientsError> {
+        let profile = target::named_profile(target.profile.as_deref());
+        if let Some((name, source_name)) = &profile {
+            target::profile(name, source_name)?;
+        }
+        let endpoint = target::endpoint(target.endpoint_url.as_deref())?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            // Throttling and 5xx are retried with exponential backoff and jitter.
             .retry_config(retry_config())
             .timeout_config(
                 TimeoutConfig::builder()
@@ -88,43 +133,61 @@ impl Clients {
             ));
         }
         if let Some(profile) = &target.profile {
-            loader = loader.profile_name(profile);
+            // The default chain would take AWS_ACCESS_KEY_ID first: another account.
+            let credentials = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build();
+            loader = loader
+                .profile_name(profile)
+                .credentials_provider(credentials);
         }
         if let Some(region) = &target.region {
             loader = loader.region(Region::new(region.clone()));
         }
-        if let Some(url) = &target.endpoint_url {
-            loader = loader.endpoint_url(url);
+        if let Some(endpoint) = &endpoint {
+            loader = loader.endpoint_url(&endpoint.url);
         }
         let config = loader.load().await;
         let region = config
             .region()
             .map(|r| r.to_string())
             .ok_or(AwsError::NoRegion)?;
+        if target.region.is_none() {
+            target::region(&region, &target::region_source())?;
+        }
+        error::set_context(error::Context {
+            endpoint: endpoint.clone(),
+            profile: target.profile.clone(),
+            region: region.clone(),
+        });
+        Ok(Self::from_config(&config, region, endpoint.is_some()))
+    }
+
+    fn from_config(config: &aws_config::SdkConfig, region: String, emulator: bool) -> Self {
         let log = request_log::RequestLog::enabled();
         // The emulator serves S3 only with path-style addresses; AWS accepts both.
         let s3 = {
-            let mut builder = aws_sdk_s3::config::Builder::from(&config).force_path_style(
-                target.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-            );
+            let mut builder = aws_sdk_s3::config::Builder::from(config)
+                .force_path_style(emulator)
+                .retry_classifier(retry::RefusedConnection);
             if log {
                 builder = builder.interceptor(request_log::RequestLog);
             }
             aws_sdk_s3::Client::from_conf(builder.build())
         };
-        Ok(Clients {
+        Clients {
             region,
-            dynamodb: client!(aws_sdk_dynamodb, &config, log),
-            lambda: client!(aws_sdk_lambda, &config, log),
-            apigateway: client!(aws_sdk_apigateway, &config, log),
-            apigatewayv2: client!(aws_sdk_apigatewayv2, &config, log),
-            iam: client!(aws_sdk_iam, &config, log),
-            tagging: client!(aws_sdk_resourcegroupstagging, &config, log),
+            dynamodb: client!(aws_sdk_dynamodb, config, log),
+            lambda: client!(aws_sdk_lambda, config, log),
+            apigateway: client!(aws_sdk_apigateway, config, log),
+            apigatewayv2: client!(aws_sdk_apigatewayv2, config, log),
+            iam: client!(aws_sdk_iam, config, log),
+            tagging: client!(aws_sdk_resourcegroupstagging, config, log),
             s3,
-            ssm: client!(aws_sdk_ssm, &config, log),
-            sts: client!(aws_sdk_sts, &config, log),
-            logs: client!(aws_sdk_cloudwatchlogs, &config, log),
-        })
+            ssm: client!(aws_sdk_ssm, config, log),
+            sts: client!(aws_sdk_sts, config, log),
+            logs: client!(aws_sdk_cloudwatchlogs, config, log),
+        }
     }
 
     /// How every call is retried (see [`retry_config`]).

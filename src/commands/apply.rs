@@ -11,8 +11,8 @@ use super::interrupt;
 use super::plan::LockRead;
 use super::progress::{LogStyle, Progress, emit};
 use super::{
-    ExitStatus, build_packages, clients, confirm, hashes, load_stack, release, stack_file_sha256,
-    stdout_style, take_lock,
+    ExitStatus, build_packages, clients, confirm, hashes, load_stack, release, show_target,
+    stack_file_sha256, stdout_style, take_lock,
 };
 use crate::apply::{self, Outcome};
 use crate::aws::Clients;
@@ -106,6 +106,9 @@ impl Run<'_> {
         };
         let mut plan = make().await?;
         prepare(&mut plan).await?;
+        // Before the lock: taking it is the first write.
+        show_target(&mut plan, self.clients).await?;
+        let account = plan.account.clone();
         if !plan.has_changes() || !plan.blockers.is_empty() {
             return execute(self, &plan, None).await;
         }
@@ -127,6 +130,7 @@ impl Run<'_> {
         let result = async {
             if !lock.unchanged_since(seen) {
                 plan = make().await?;
+                plan.account = plan.account.or(account);
                 prepare(&mut plan).await?;
             }
             execute(self, &plan, Some(&lock)).await
@@ -163,6 +167,7 @@ impl Run<'_> {
             )
             .await?;
             prepare(&mut plan).await?;
+            show_target(&mut plan, self.clients).await?;
             execute(self, &plan, Some(&lock)).await
         }
         .await;
@@ -236,7 +241,7 @@ fn stale(what: String) -> miette::Report {
 async fn check_saved(
     saved: &SavedPlan,
     origin: &Origin,
-    plan: &Plan,
+    plan: &mut Plan,
     clients: &Clients,
 ) -> Result<()> {
     if plan.stack != saved.stack {
@@ -261,6 +266,7 @@ async fn check_saved(
             origin.account
         )));
     }
+    plan.account = Some(account);
     let reasons = saved::stale(saved, plan);
     if !reasons.is_empty() {
         for reason in &reasons[1..] {

@@ -130,12 +130,28 @@ async fn clients(aws: &AwsArgs, stack: &Stack) -> Result<Clients> {
 
 /// Clients for the region the command line names, else `stack_region`, else the AWS chain's.
 async fn clients_in(aws: &AwsArgs, stack_region: Option<String>) -> Result<Clients> {
+    if let Some(region) = &aws.region {
+        crate::aws::target::region(region, "--region")?;
+    }
     let target = Target {
         profile: aws.profile.clone(),
         region: aws.region.clone().or(stack_region),
         endpoint_url: aws.endpoint_url.clone(),
     };
     Ok(Clients::new(&target).await?)
+}
+
+/// Fills in the plan's account (from the ARNs read; else one STS GetCallerIdentity) and says
+/// on standard error which account and region the command acts on, so that a profile or
+/// keys for another account show before anything is changed.
+async fn show_target(plan: &mut crate::plan::Plan, clients: &Clients) -> Result<()> {
+    let account = match &plan.account {
+        Some(account) => account.clone(),
+        None => clients.account().await?,
+    };
+    eprintln!("Account {account}, region {}", plan.region);
+    plan.account = Some(account);
+    Ok(())
 }
 
 /// A table named on the command line.

@@ -8,7 +8,8 @@ use aws_smithy_types::date_time::Format;
 use miette::{IntoDiagnostic, Result};
 
 use super::{
-    ExitStatus, build_packages, clients, hashes, load_stack, stack_file_sha256, stdout_style,
+    ExitStatus, build_packages, clients, hashes, load_stack, show_target, stack_file_sha256,
+    stdout_style,
 };
 use crate::aws::Clients;
 use crate::cli::{AwsArgs, OutputFormat, PlanArgs};
@@ -26,7 +27,8 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     } else {
         Refresh::Trusting
     };
-    let (clients, plan) = make(&stack, &hashes(&packages), aws, refresh).await?;
+    let (clients, mut plan) = make(&stack, &hashes(&packages), aws, refresh).await?;
+    show_target(&mut plan, &clients).await?;
     if args.refresh_only {
         return Ok(refresh_only(plan, args));
     }
@@ -35,7 +37,7 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         OutputFormat::Json => println!("{}", json::render(&plan)),
     }
     if let Some(out) = &args.out {
-        save(&plan, &clients, args, out).await?;
+        save(&plan, args, out).await?;
     }
     Ok(if !plan.blockers.is_empty() {
         ExitStatus::Failure
@@ -63,16 +65,14 @@ fn refresh_only(mut plan: Plan, args: &PlanArgs) -> ExitStatus {
 }
 
 /// Writes the plan with where it was made, so that `apply FILE` can check it still holds.
-async fn save(plan: &Plan, clients: &Clients, args: &PlanArgs, out: &Path) -> Result<()> {
+async fn save(plan: &Plan, args: &PlanArgs, out: &Path) -> Result<()> {
     let origin = Origin {
+        // show_target filled it in.
         stackctl_version: env!("CARGO_PKG_VERSION").to_string(),
         stack_file: args.file.file.display().to_string(),
         stack_file_sha256: stack_file_sha256(&args.file.file)?,
         env: args.file.env.clone(),
-        account: match &plan.account {
-            Some(account) => account.clone(),
-            None => clients.account().await?,
-        },
+        account: plan.account.clone().unwrap_or_default(),
         created_at: DateTime::from(SystemTime::now())
             .fmt(Format::DateTime)
             .unwrap_or_default(),

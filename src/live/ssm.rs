@@ -41,6 +41,7 @@ pub async fn read_parameters(
                     out.invalid_parameters().join(", ")
                 ),
                 kind: ErrorKind::NotFound,
+                help: None,
             });
         }
         for parameter in out.parameters() {

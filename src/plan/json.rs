@@ -11,6 +11,9 @@ pub struct JsonPlan<'a> {
     pub format_version: &'static str,
     pub stack: &'a str,
     pub region: &'a str,
+    /// The AWS account the plan was made in (absent only when it is not known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<&'a str>,
     pub has_changes: bool,
     pub summary: Summary,
     pub changes: Vec<JsonChange<'a>>,
@@ -72,6 +75,7 @@ pub fn to_json<'a>(plan: &'a Plan, origin: Option<&'a Origin>) -> JsonPlan<'a> {
         format_version: FORMAT_VERSION,
         stack: &plan.stack,
         region: &plan.region,
+        account: plan.account.as_deref(),
         has_changes: plan.has_changes(),
         summary: plan.summary(),
         changes: plan

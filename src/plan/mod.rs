@@ -202,7 +202,8 @@ pub struct Plan {
     /// Changes made outside stackctl, and owned resources that are gone.
     #[serde(default)]
     pub drift: Vec<Drift>,
-    /// The account live state was read from, when an ARN read named it.
+    /// The account live state was read from: named by an ARN read, else filled in by the
+    /// command (see `commands::show_target`).
     #[serde(skip)]
     pub account: Option<String>,
 }

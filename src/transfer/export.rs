@@ -210,6 +210,7 @@ pub async fn start(
         operation: "dynamodb:ExportTableToPointInTime".to_string(),
         message: "the answer holds no export description".to_string(),
         kind: ErrorKind::Other,
+        help: None,
     })?;
     Ok(Started {
         info: ExportInfo::from_description(description),

@@ -368,6 +368,7 @@ pub async fn start(
                 operation: op.to_string(),
                 message: "the answer holds no import description".to_string(),
                 kind: ErrorKind::Other,
+                help: None,
             }
             .into()
         })
@@ -387,6 +388,7 @@ pub async fn describe_import(clients: &Clients, arn: &str) -> Result<ImportInfo,
             operation: "dynamodb:DescribeImport".to_string(),
             message: format!("no import {arn}"),
             kind: ErrorKind::NotFound,
+            help: None,
         })
 }
 

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod account;
 mod apis;
 mod foundation;
 mod functions;

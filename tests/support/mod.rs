@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod stub;
 
 use std::fmt::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -1,7 +1,6 @@
 //! `[env.NAME]`: overlays on the base file, one per environment. Each environment is a stack of
 //! its own (`name` + `name_suffix`), so environments never touch each other's resources.
 
-use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::{Key, Reader, Value, entry};
@@ -228,9 +227,7 @@ impl Reader<'_> {
                     _ => None,
                 })
                 .unwrap_or_else(|| format!("-{env}")),
-            region: entry(overlay, "region")
-                .and_then(|(_, v)| self.string(v, "region"))
-                .map(Spanned::into_inner),
+            region: entry(overlay, "region").and_then(|(_, v)| self.region(v)),
         };
         let mut merged = doc.clone();
         if let (Some((key, value)), Some(_)) = (entry(overlay, "api"), entry(doc, "api")) {

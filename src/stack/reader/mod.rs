@@ -182,9 +182,7 @@ impl<'s> Reader<'s> {
                 None
             }
         };
-        let region = entry(table, "region")
-            .and_then(|(_, v)| self.string(v, "region"))
-            .map(Spanned::into_inner);
+        let region = entry(table, "region").and_then(|(_, v)| self.region(v));
         let bucket = entry(table, "artifact_bucket")
             .and_then(|(_, v)| self.string(v, "artifact_bucket"))
             .map(Spanned::into_inner);
@@ -289,6 +287,20 @@ impl<'s> Reader<'s> {
                         "expected a table",
                     )
                     .help("write it as [section] or { key = value }"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A region code that AWS has opened (see [`crate::aws::regions`]).
+    fn region(&mut self, value: &Value<'_>) -> Option<String> {
+        let region = self.string(value, "region")?;
+        match crate::aws::regions::check(region.get_ref()) {
+            Ok(()) => Some(region.into_inner()),
+            Err(problem) => {
+                self.problem(
+                    Problem::new(problem.message, region.span(), "not a region").help(problem.help),
                 );
                 None
             }
