@@ -80,6 +80,16 @@ pub enum PackageError {
     #[error("the code in {path} is {size} bytes unzipped, over Lambda's {MAX_UNZIPPED}-byte limit")]
     #[diagnostic(help("make it smaller with exclude = [...], or move dependencies into layers"))]
     TooLargeUnzipped { path: PathBuf, size: u64 },
+    #[error("{path} is not a regular file or folder (a named pipe, socket or device)")]
+    #[diagnostic(help(
+        "remove it from the code folder, or leave it out with exclude = [...]: only files and folders are packaged"
+    ))]
+    SpecialFile { path: PathBuf },
+    #[error("the name of {path} is not UTF-8")]
+    #[diagnostic(help(
+        "rename the file, or leave it out with exclude = [...]: names in a Lambda package are UTF-8, and stackctl never changes one"
+    ))]
+    NotUtf8 { path: PathBuf },
     #[error("{path} is not a readable zip: {source}")]
     BadZip {
         path: PathBuf,
@@ -100,13 +110,25 @@ pub enum PackageError {
 /// Packages a function's code: a folder is zipped without the files `exclude` matches, a
 /// `.zip` or `.jar` is taken as it is.
 pub fn build(code: &Path, exclude: &[String]) -> Result<Package, PackageError> {
-    let (bytes, unzipped_size) = if code.is_dir() {
+    let read_err = |source| PackageError::Read {
+        path: code.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(code).map_err(read_err)?;
+    let (bytes, unzipped_size) = if meta.is_dir() {
         zip_dir(code, exclude)?
-    } else {
-        let bytes = std::fs::read(code).map_err(|source| PackageError::Read {
+    } else if !meta.is_file() {
+        return Err(PackageError::SpecialFile {
             path: code.to_path_buf(),
-            source,
-        })?;
+        });
+    } else if meta.len() > MAX_UNZIPPED {
+        // No zip this large holds code small enough for Lambda: refused before it is read.
+        return Err(PackageError::TooLargeUnzipped {
+            path: code.to_path_buf(),
+            size: meta.len(),
+        });
+    } else {
+        let bytes = std::fs::read(code).map_err(read_err)?;
         let size = unzipped_size(code, &bytes)?;
         (bytes, size)
     };
@@ -152,13 +174,34 @@ fn zip_dir(root: &Path, exclude: &[String]) -> Result<(Vec<u8>, u64), PackageErr
         source,
     })?;
     let mut files = Vec::new();
-    collect(&canonical_root, root, "", &mut files)?;
+    collect(&canonical_root, root, "", true, &mut files)?;
     // A pattern without '/' matches a file name in any folder, as in .gitignore.
-    files.retain(|(name, _, _)| {
-        let file_name = name.rsplit('/').next().unwrap_or(name);
-        !excluded.is_match(name) && !excluded.is_match(file_name)
+    files.retain(|f| {
+        let file_name = f.name.rsplit('/').next().unwrap_or(&f.name);
+        !excluded.is_match(&f.name) && !excluded.is_match(file_name)
     });
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+    // Everything is checked from metadata before any file is read.
+    let mut unzipped = 0u64;
+    for file in &files {
+        if file.special {
+            return Err(PackageError::SpecialFile {
+                path: file.path.clone(),
+            });
+        }
+        if !file.utf8 {
+            return Err(PackageError::NotUtf8 {
+                path: file.path.clone(),
+            });
+        }
+        unzipped += file.size;
+    }
+    if unzipped > MAX_UNZIPPED {
+        return Err(PackageError::TooLargeUnzipped {
+            path: root.to_path_buf(),
+            size: unzipped,
+        });
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
     let mut unzipped = 0u64;
 
     let zip_err = |source| PackageError::Zip {
@@ -166,7 +209,13 @@ fn zip_dir(root: &Path, exclude: &[String]) -> Result<(Vec<u8>, u64), PackageErr
         source,
     };
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    for (name, path, executable) in files {
+    for File {
+        name,
+        resolved: path,
+        executable,
+        ..
+    } in files
+    {
         let options = SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
             .last_modified_time(zip::DateTime::default())
@@ -184,13 +233,31 @@ fn zip_dir(root: &Path, exclude: &[String]) -> Result<(Vec<u8>, u64), PackageErr
     Ok((writer.finish().map_err(zip_err)?.into_inner(), unzipped))
 }
 
-/// Collects `(name in zip, path, executable)` for every file below `dir`, following links that
-/// stay inside `root`.
+/// One entry below a code folder, as its metadata describes it.
+struct File {
+    /// The name in the zip: the path below the folder, '/'-separated.
+    name: String,
+    /// The name and its folders' are UTF-8 on disk (`name` is then exact).
+    utf8: bool,
+    /// Where it was found, for messages.
+    path: PathBuf,
+    /// Where it is, links resolved.
+    resolved: PathBuf,
+    executable: bool,
+    /// Bytes, from its metadata.
+    size: u64,
+    /// Neither a file nor a folder: a named pipe, socket or device, never opened.
+    special: bool,
+}
+
+/// Collects every entry below `dir`, following links that stay inside `root`. Nothing is
+/// opened: a named pipe would block a read forever.
 fn collect(
     root: &Path,
     dir: &Path,
     prefix: &str,
-    files: &mut Vec<(String, PathBuf, bool)>,
+    prefix_utf8: bool,
+    files: &mut Vec<File>,
 ) -> Result<(), PackageError> {
     let entries = std::fs::read_dir(dir).map_err(|source| PackageError::Read {
         path: dir.to_path_buf(),
@@ -202,7 +269,8 @@ fn collect(
             source,
         })?;
         let path = entry.path();
-        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        let file_name = entry.file_name();
+        let name = format!("{prefix}{}", file_name.to_string_lossy());
         let resolved = path.canonicalize().map_err(|source| PackageError::Read {
             path: path.clone(),
             source,
@@ -213,24 +281,36 @@ fn collect(
                 root: root.to_path_buf(),
             });
         }
-        if resolved.is_dir() {
-            collect(root, &path, &format!("{name}/"), files)?;
-        } else {
-            let executable = is_executable(&resolved);
-            files.push((name, resolved, executable));
+        let meta = std::fs::metadata(&resolved).map_err(|source| PackageError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let utf8 = prefix_utf8 && file_name.to_str().is_some();
+        if meta.is_dir() {
+            collect(root, &path, &format!("{name}/"), utf8, files)?;
+            continue;
         }
+        files.push(File {
+            name,
+            utf8,
+            executable: is_executable(&meta),
+            size: meta.len(),
+            special: !meta.is_file(),
+            path,
+            resolved,
+        });
     }
     Ok(())
 }
 
 #[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
+fn is_executable(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+    meta.permissions().mode() & 0o111 != 0
 }
 
 #[cfg(not(unix))]
-fn is_executable(_path: &Path) -> bool {
+fn is_executable(_meta: &std::fs::Metadata) -> bool {
     false
 }
 
@@ -301,6 +381,62 @@ mod tests {
         assert!(matches!(
             build(dir.path(), &[]),
             Err(PackageError::EscapingLink { .. })
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_refused_unread_unless_excluded() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.js"), "x").unwrap();
+        let fifo = dir.path().join("events.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // Reading the pipe would block forever: the error proves it was never opened.
+        assert!(matches!(
+            build(dir.path(), &[]),
+            Err(PackageError::SpecialFile { path }) if path == fifo
+        ));
+        assert!(matches!(
+            build(&fifo, &[]),
+            Err(PackageError::SpecialFile { .. })
+        ));
+        let package = build(dir.path(), &["*.fifo".to_string()]).unwrap();
+        assert_eq!(package.unzipped_size, 1);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn names_that_are_not_utf8_are_refused_not_renamed() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"caf\xe9");
+        std::fs::create_dir(dir.path().join(odd)).unwrap();
+        std::fs::write(dir.path().join(odd).join("a.js"), "x").unwrap();
+        assert!(matches!(
+            build(dir.path(), &[]),
+            Err(PackageError::NotUtf8 { .. })
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn sizes_are_checked_before_anything_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        // A sparse file: 300 MB by its metadata, nothing on disk.
+        let big = std::fs::File::create(dir.path().join("big.bin")).unwrap();
+        big.set_len(MAX_UNZIPPED + 1).unwrap();
+        assert!(matches!(
+            build(dir.path(), &[]),
+            Err(PackageError::TooLargeUnzipped { size, .. }) if size == MAX_UNZIPPED + 1
+        ));
+        let zip = dir.path().join("big.bin");
+        assert!(matches!(
+            build(&zip, &[]),
+            Err(PackageError::TooLargeUnzipped { .. })
         ));
     }
 }
