@@ -176,3 +176,63 @@ fn environment_overlays_name_only_what_the_base_declares() {
 fn regions_must_be_aws_regions() {
     insta::assert_snapshot!(errors_of("region.toml"));
 }
+
+/// Runs `validate` in `dir` and fails the test if it has not ended within 30 s (a hang).
+#[cfg(unix)]
+fn validate_within_30s(dir: &Path, args: &[&str]) -> support::Run {
+    let mut child = support::command(dir, None, args, &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("stackctl runs");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("stackctl {args:?} hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    support::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn special_files_never_hang_or_fill_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    // A stack file that never ends is read only up to the limit.
+    let run = validate_within_30s(dir.path(), &["validate", "-f", "/dev/zero"]);
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("cannot read /dev/zero: it is larger than 4 MB"),
+        "{}",
+        run.stderr
+    );
+
+    // A named pipe in a code folder is refused, never opened.
+    std::fs::create_dir(dir.path().join("code")).unwrap();
+    std::fs::write(dir.path().join("code/index.js"), "x").unwrap();
+    let fifo = dir.path().join("code/events");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    std::fs::write(
+        dir.path().join("stack.toml"),
+        "[stack]\nname = \"shop\"\n\n[functions.f]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"code\"\n",
+    )
+    .unwrap();
+    let run = validate_within_30s(dir.path(), &["validate"]);
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("events is not a regular file or folder"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("exclude"), "{}", run.stderr);
+}

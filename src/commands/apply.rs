@@ -178,7 +178,9 @@ impl Run<'_> {
 /// `apply FILE`: applies a saved plan once the stack file, account, region and every resource
 /// it changes are as they were when it was made.
 pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
-    let text = std::fs::read_to_string(file)
+    // Far above any saved plan; what keeps a pipe or device from eating memory.
+    let text = crate::stack::read_capped(file, 64 * 1024 * 1024)
+        .and_then(|b| String::from_utf8(b).map_err(std::io::Error::other))
         .into_diagnostic()
         .map_err(|e| e.wrap_err(format!("cannot read the plan {}", file.display())))?;
     let unusable = |e: String| {

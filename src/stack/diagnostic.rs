@@ -1,6 +1,7 @@
 //! Errors in a stack file: every problem found, each pointing at the text that causes it.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
 
@@ -47,7 +48,8 @@ pub struct StackFileError {
 
 impl StackFileError {
     pub fn new(path: &str, source: &str, problems: Vec<Problem>) -> Self {
-        let named = NamedSource::new(path, source.to_string());
+        // One copy of the source, shared by every problem (a file may have thousands).
+        let named = NamedSource::new(path, Arc::<str>::from(source));
         StackFileError {
             path: path.to_string(),
             problems: problems
@@ -70,7 +72,7 @@ impl StackFileError {
 #[derive(Debug, thiserror::Error)]
 #[error("{}", problem.message)]
 pub struct ProblemReport {
-    code: NamedSource<String>,
+    code: NamedSource<Arc<str>>,
     pub problem: Problem,
 }
 

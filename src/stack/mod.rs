@@ -426,7 +426,7 @@ pub enum AuthorizerSpec {
 /// Reads and checks the stack file at `path`; with `env`, that environment's stack.
 pub fn load(path: &Path, env: Option<&str>) -> Result<Stack, StackFileError> {
     let shown = path.display().to_string();
-    let source = std::fs::read_to_string(path).map_err(|e| {
+    let source = read_limited(path).map_err(|e| {
         StackFileError::unreadable(
             &shown,
             format!("cannot read {shown}: {e}"),
@@ -439,6 +439,34 @@ pub fn load(path: &Path, env: Option<&str>) -> Result<Stack, StackFileError> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
     parse(&shown, &source, &dir, env)
+}
+
+/// The largest stack file read, in bytes: far above any real stack (a stack of 300 routes,
+/// 100 functions and 50 tables is about 40 KB), and what keeps `-f /dev/zero` from eating memory.
+pub const MAX_STACK_FILE: u64 = 4 * 1024 * 1024;
+
+/// Reads a stack file of at most [`MAX_STACK_FILE`] bytes.
+fn read_limited(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_capped(path, MAX_STACK_FILE)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+}
+
+/// Reads a file the user names (a stack file, a saved plan) of at most `max` bytes: a pipe or
+/// a device (`/dev/zero`) is read only that far, so memory stays near the limit. Errors: the
+/// file's own, or one saying it is larger than `max`.
+pub fn read_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {} MB, more than stackctl reads",
+            max / (1024 * 1024)
+        )));
+    }
+    Ok(bytes)
 }
 
 /// Parses stack file text; `shown` names the file in messages.
