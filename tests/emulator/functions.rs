@@ -510,28 +510,17 @@ fn untagged_role_first(endpoint: &str, body: &[u8]) -> bool {
     if !String::from_utf8_lossy(body).contains("RoleName=race-worker") {
         return false;
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let creds = aws_sdk_iam::config::Credentials::new("test", "test", None, None, "tests");
-    let config = runtime.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(crate::support::REGION))
-            .endpoint_url(endpoint)
-            .credentials_provider(creds)
-            .load(),
-    );
-    runtime
-        .block_on(
-            aws_sdk_iam::Client::new(&config)
-                .create_role()
-                .role_name("race-worker")
-                .path("/stackctl/race/")
-                .assume_role_policy_document("{}")
-                .send(),
-        )
-        .unwrap();
+    crate::support::run_alone(async {
+        let config = crate::support::sdk_config_at(endpoint).await;
+        aws_sdk_iam::Client::new(&config)
+            .create_role()
+            .role_name("race-worker")
+            .path("/stackctl/race/")
+            .assume_role_policy_document("{}")
+            .send()
+            .await
+            .unwrap();
+    });
     true
 }
 

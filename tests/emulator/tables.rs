@@ -433,18 +433,7 @@ point_in_time_recovery = true
 
 /// Another team's table `race-orders` (another key), tagged for `owner` when given.
 fn foreign_table(endpoint: &str, owner: Option<&str>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let creds = aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests");
-    let config = runtime.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(crate::support::REGION))
-            .endpoint_url(endpoint)
-            .credentials_provider(creds)
-            .load(),
-    );
+    let config = crate::support::run_alone(crate::support::sdk_config_at(endpoint));
     let mut request = aws_sdk_dynamodb::Client::new(&config)
         .create_table()
         .table_name("race-orders")
@@ -472,7 +461,7 @@ fn foreign_table(endpoint: &str, owner: Option<&str>) {
                 .unwrap(),
         );
     }
-    runtime.block_on(request.send()).unwrap();
+    crate::support::run_alone(request.send()).unwrap();
 }
 
 /// Creates the foreign table just before stackctl's CreateTable of race-orders (not the lock

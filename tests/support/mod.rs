@@ -15,6 +15,26 @@ use std::time::{Duration, Instant};
 
 pub const REGION: &str = "us-east-1";
 
+/// The SDK configuration of a test's own AWS calls to `endpoint` (the emulator or the proxy).
+pub async fn sdk_config_at(endpoint: &str) -> aws_config::SdkConfig {
+    let creds = aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests");
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(creds)
+        .load()
+        .await
+}
+
+/// Runs `future` to its end on a runtime of its own: for a proxy hook, which has none.
+pub fn run_alone<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
 /// The result of one run of the binary.
 #[derive(Debug)]
 pub struct Run {
@@ -338,14 +358,7 @@ impl Project {
     }
 
     pub fn sdk_config(&self) -> aws_config::SdkConfig {
-        let creds = aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests");
-        self.block_on(
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(aws_config::Region::new(REGION))
-                .endpoint_url(&self.moto.endpoint)
-                .credentials_provider(creds)
-                .load(),
-        )
+        self.block_on(sdk_config_at(&self.moto.endpoint))
     }
 
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
