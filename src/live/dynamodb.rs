@@ -52,6 +52,7 @@ pub async fn claim(
                 kind: "table".to_string(),
                 name: table.name,
                 owner,
+                note: None,
             });
         }
     }

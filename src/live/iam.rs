@@ -1,4 +1,4 @@
-//! Live IAM roles that stackctl manages: everything under the stack's IAM path.
+//! Live IAM roles that stackctl manages: under the stack's IAM path and carrying its tag.
 
 use std::collections::BTreeMap;
 
@@ -15,26 +15,50 @@ pub fn role_path(stack: &str) -> String {
     format!("/stackctl/{stack}/")
 }
 
-/// Reads the stack's roles, and reports wanted role names taken by roles outside its path.
+/// Reads the stack's roles, and reports wanted role names taken by roles that are not the
+/// stack's: outside its path, or under it without its tag (CreateRole sets both). A role
+/// under the path that is not the stack's and not wanted is left out: never planned for
+/// deletion.
 pub async fn read_roles(
     clients: &Clients,
     stack: &str,
     wanted: &[String],
 ) -> Result<(BTreeMap<String, LiveRole>, Vec<Conflict>), AwsError> {
-    let roles = read_owned(clients, stack).await?;
-    let missing = wanted.iter().filter(|name| !roles.contains_key(*name));
-    let probes = missing.map(|name| async move {
-        match clients.iam.get_role().role_name(name).send().await {
-            Ok(out) => Ok(Some(Conflict {
+    let mut roles = BTreeMap::new();
+    let mut conflicts = Vec::new();
+    for (name, (role, owner)) in read_under_path(clients, stack).await? {
+        if owner.as_deref() == Some(stack) {
+            roles.insert(name, role);
+        } else if wanted.contains(&name) {
+            conflicts.push(Conflict {
                 kind: "role".to_string(),
-                name: name.clone(),
-                owner: out.role().and_then(role_owner),
-            })),
-            Err(e) if classify(&e) == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(describe("iam:GetRole", e)),
+                name,
+                owner,
+                note: None,
+            });
+        }
+    }
+    let path = role_path(stack);
+    let taken =
+        |name: &&String| !roles.contains_key(*name) && !conflicts.iter().any(|c| c.name == **name);
+    let probes = wanted.iter().filter(taken).map(|name| {
+        let path = &path;
+        async move {
+            match clients.iam.get_role().role_name(name).send().await {
+                Ok(out) => Ok(Some(Conflict {
+                    kind: "role".to_string(),
+                    name: name.clone(),
+                    owner: out.role().and_then(role_owner),
+                    note: out
+                        .role()
+                        .map(|r| format!("its IAM path is {}, not {path}", r.path())),
+                })),
+                Err(e) if classify(&e) == ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(describe("iam:GetRole", e)),
+            }
         }
     });
-    let conflicts = try_join_all(probes).await?.into_iter().flatten().collect();
+    conflicts.extend(try_join_all(probes).await?.into_iter().flatten());
     Ok((roles, conflicts))
 }
 
@@ -46,12 +70,15 @@ pub fn role_owner(role: &aws_sdk_iam::types::Role) -> Option<String> {
         .map(|t| t.value().to_string())
 }
 
-/// The roles under the stack's path with their inline policies: in a few calls when the
-/// credentials may read the account's authorization details, else one call per role.
-async fn read_owned(
+/// A role with the stack its tags name, if any.
+type Tagged = (LiveRole, Option<String>);
+
+/// The roles under the stack's path with their inline policies and owners: in a few calls
+/// when the credentials may read the account's authorization details, else a few per role.
+async fn read_under_path(
     clients: &Clients,
     stack: &str,
-) -> Result<BTreeMap<String, LiveRole>, AwsError> {
+) -> Result<BTreeMap<String, Tagged>, AwsError> {
     let path = role_path(stack);
     match read_owned_in_bulk(clients, &path).await {
         Err(AwsError::Call {
@@ -67,7 +94,7 @@ async fn read_owned(
 async fn read_owned_in_bulk(
     clients: &Clients,
     path: &str,
-) -> Result<BTreeMap<String, LiveRole>, AwsError> {
+) -> Result<BTreeMap<String, Tagged>, AwsError> {
     let mut roles = BTreeMap::new();
     let mut marker = None;
     loop {
@@ -90,15 +117,18 @@ async fn read_owned_in_bulk(
                 .iter()
                 .find(|p| p.policy_name() == Some(POLICY_NAME))
                 .map(|p| canonical_json(&decode(p.policy_document().unwrap_or_default())));
-            roles.insert(
-                name.clone(),
-                LiveRole {
-                    name,
-                    arn: role.arn().unwrap_or_default().to_string(),
-                    trusted_services: trusted_services(role.assume_role_policy_document()),
-                    policy,
-                },
-            );
+            let owner = role
+                .tags()
+                .iter()
+                .find(|t| t.key() == crate::stack::STACK_TAG)
+                .map(|t| t.value().to_string());
+            let live = LiveRole {
+                name: name.clone(),
+                arn: role.arn().unwrap_or_default().to_string(),
+                trusted_services: trusted_services(role.assume_role_policy_document()),
+                policy,
+            };
+            roles.insert(name, (live, owner));
         }
         marker = page.marker().map(str::to_string);
         if !page.is_truncated() || marker.is_none() {
@@ -107,10 +137,12 @@ async fn read_owned_in_bulk(
     }
 }
 
+/// ListRoles returns no tags: each role's come from GetRole
+/// (<https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoles.html>).
 async fn read_owned_one_by_one(
     clients: &Clients,
     path: &str,
-) -> Result<BTreeMap<String, LiveRole>, AwsError> {
+) -> Result<BTreeMap<String, Tagged>, AwsError> {
     let mut roles = Vec::new();
     let mut pages = clients
         .iam
@@ -136,17 +168,25 @@ async fn read_owned_one_by_one(
             Err(e) if classify(&e) == ErrorKind::NotFound => None,
             Err(e) => return Err(describe("iam:GetRolePolicy", e)),
         };
-        Ok::<_, AwsError>(LiveRole {
+        let tagged = clients
+            .iam
+            .get_role()
+            .role_name(role.role_name())
+            .send()
+            .await
+            .map_err(|e| describe("iam:GetRole", e))?;
+        let live = LiveRole {
             name: role.role_name().to_string(),
             arn: role.arn().to_string(),
             trusted_services: trusted_services(role.assume_role_policy_document()),
             policy,
-        })
+        };
+        Ok::<_, AwsError>((live, tagged.role().and_then(role_owner)))
     });
     Ok(try_join_all(reads)
         .await?
         .into_iter()
-        .map(|r| (r.name.clone(), r))
+        .map(|(r, owner)| (r.name.clone(), (r, owner)))
         .collect())
 }
 

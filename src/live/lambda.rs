@@ -52,6 +52,7 @@ pub fn claim(
                 kind: "function".to_string(),
                 name,
                 owner,
+                note: None,
             });
             continue;
         }

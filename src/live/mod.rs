@@ -211,6 +211,9 @@ pub struct Conflict {
     pub name: String,
     /// The stack that owns it, if any.
     pub owner: Option<String>,
+    /// What else makes it not the stack's (a role's IAM path).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// How much to trust what stackctl recorded on resources instead of reading it again.

@@ -93,7 +93,12 @@ pub fn build(
         let owner = crate::stack::managed_by(conflict.owner.as_deref());
         blockers.push(Blocker {
             address,
-            message: format!("{} {} exists but is managed by {owner}", conflict.kind, conflict.name),
+            message: match &conflict.note {
+                Some(note) if conflict.owner.as_deref() == Some(stack.name.as_str()) => {
+                    format!("{} {} exists but is not the stack's: {note}", conflict.kind, conflict.name)
+                }
+                _ => format!("{} {} exists but is managed by {owner}", conflict.kind, conflict.name),
+            },
             help: "stackctl never takes over a resource it does not own: rename the resource in the stack file, or remove the existing one".to_string(),
         });
     }

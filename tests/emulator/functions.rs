@@ -558,3 +558,50 @@ fn a_role_made_by_someone_else_before_create_role_is_left_untouched() {
         .unwrap();
     assert!(functions.functions().is_empty(), "{functions:?}");
 }
+
+/// A role under the stack's IAM path is the stack's only with its tag: one without it, or
+/// with another stack's, blocks the plan and is never updated, nor deleted when not wanted.
+#[test]
+fn a_role_under_the_stack_path_without_its_tag_is_not_the_stack_s() {
+    let project = Project::new(
+        "[stack]\nname = \"race\"\n\n[functions.worker]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"functions/worker\"\n",
+    );
+    let iam = project.iam();
+    for (name, owner) in [("race-worker", None), ("race-gone", Some("other"))] {
+        let mut request = iam
+            .create_role()
+            .role_name(name)
+            .path("/stackctl/race/")
+            .assume_role_policy_document("{}");
+        if let Some(owner) = owner {
+            request = request.tags(
+                aws_sdk_iam::types::Tag::builder()
+                    .key("stackctl:stack")
+                    .value(owner)
+                    .build()
+                    .unwrap(),
+            );
+        }
+        project.block_on(request.send()).unwrap();
+    }
+    let plan = project.run(&["plan"]);
+    plan.code(1);
+    assert!(
+        plan.stdout
+            .contains("role race-worker exists but is managed by no stackctl stack"),
+        "{}",
+        plan.stdout
+    );
+    // race-gone is declared nowhere: not the stack's, so not deleted either.
+    assert!(!plan.stdout.contains("race-gone"), "{}", plan.stdout);
+    project.run(&["apply", "--yes"]).code(1);
+    let policies = project
+        .block_on(iam.list_role_policies().role_name("race-worker").send())
+        .unwrap();
+    assert!(policies.policy_names().is_empty(), "no policy written");
+    assert!(
+        project
+            .block_on(iam.get_role().role_name("race-gone").send())
+            .is_ok()
+    );
+}
