@@ -221,6 +221,16 @@ where
             format!("AWS still throttled it after {} attempts ({aws_says})", max_attempts()),
             "another tool or pipeline may be using the account's quota: run the command again later (AWS_MAX_ATTEMPTS allows more attempts)".to_string(),
         ),
+        _ if err
+            .raw_response()
+            .is_some_and(|r| r.status().is_server_error()) =>
+        {
+            (
+                ErrorKind::Other,
+                format!("AWS failed it {} times ({aws_says})", max_attempts()),
+                "an error on AWS's side: run the command again later (what is done is not repeated; AWS_MAX_ATTEMPTS allows more attempts)".to_string(),
+            )
+        }
         _ => return None,
     };
     Some((explained.0, explained.1, Some(explained.2)))
@@ -260,6 +270,15 @@ fn no_credentials(err: &CredentialsError, context: Option<&Context>) -> Explaine
         ),
         (CredentialsError::CredentialsNotLoaded(_), None) => (
             "no AWS credentials found (looked in the environment, the default profile, web identity, ECS and EC2 instance metadata)".to_string(),
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile NAME".to_string(),
+        ),
+        // No profile and no keys in the environment: the chain ran out at its last provider
+        // (EC2 instance metadata, off an EC2 instance), whose failure says little.
+        (other, None) if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() => (
+            format!(
+                "no AWS credentials found (looked in the environment, the default profile, web identity, ECS and EC2 instance metadata; the last said: {})",
+                one_line(other)
+            ),
             "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile NAME".to_string(),
         ),
         (other, _) => (

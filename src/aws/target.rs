@@ -24,8 +24,10 @@ pub enum TargetError {
     ))]
     EmptyEndpoint { source_name: &'static str },
 
-    #[error("{source_name} {url:?} is not an http:// or https:// URL")]
-    #[diagnostic(help("give the scheme and the host, like http://127.0.0.1:4566"))]
+    #[error("{source_name} {url:?} is not a valid http:// or https:// URL")]
+    #[diagnostic(help(
+        "give the scheme, the host and, if needed, a port from 1 to 65535, like http://127.0.0.1:4566"
+    ))]
     BadEndpoint {
         source_name: &'static str,
         url: String,
@@ -78,7 +80,14 @@ fn is_http_url(url: &str) -> bool {
         return false;
     };
     let host = rest.split('/').next().unwrap_or_default();
-    !host.is_empty()
+    // A port, when given, is a number from 1 to 65535 ("[::1]:4566" for IPv6).
+    let port = match host.rsplit_once(']') {
+        Some((_, after)) => after.strip_prefix(':'),
+        None => host.split_once(':').map(|(_, port)| port),
+    };
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+    port_ok
+        && !host.is_empty()
         && !host.starts_with(':')
         && host
             .chars()
@@ -213,6 +222,9 @@ mod tests {
             "ftp://x",
             "http://a b",
             "http:/x",
+            "http://127.0.0.1:99999",
+            "http://127.0.0.1:0",
+            "http://127.0.0.1:x",
         ] {
             assert!(!is_http_url(bad), "{bad}");
         }

@@ -76,9 +76,12 @@ pub fn build(
     }
     for (name, r) in &live.roles {
         let logical = logical_of(stack, name);
-        if stack.function(logical).is_none_or(|f| f.role.is_some()) {
-            changes.push(role::plan_delete(logical, r));
-        }
+        let reason = match stack.function(logical) {
+            None => "its function is no longer in the stack file",
+            Some(f) if f.role.is_some() => "its function has a role of its own (`role`)",
+            Some(_) => continue,
+        };
+        changes.push(role::plan_delete(logical, r, reason));
     }
 
     plan_api(stack, live, &mut changes);

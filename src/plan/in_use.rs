@@ -49,8 +49,9 @@ fn role_in_use(delete: &Change, role: &LiveRole, changes: &[Change]) -> Option<B
             if users.len() == 1 { "uses" } else { "use" },
         ),
         help: format!(
-            "stackctl manages this role only while its function has no `role`: remove `role = \"{}\"` to keep it managed, or give the function another role",
-            role.arn
+            "a managed role lives only while its own function is declared without `role`: first give {} another role than {} (or remove its `role`, and stackctl makes one for it), or keep the role's function as it was",
+            users.join(", "),
+            role.name
         ),
     })
 }

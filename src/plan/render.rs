@@ -174,7 +174,7 @@ pub fn drift_text(plan: &Plan, style: Style) -> String {
     if plan.drift.is_empty() {
         let _ = writeln!(
             out,
-            "No drift. Stack {} in {}: every resource is as stackctl last applied it.",
+            "No drift. Stack {} in {}: every resource is as stackctl last applied it (secret values are not compared).",
             plan.stack, plan.region
         );
         return out;

@@ -135,11 +135,12 @@ pub fn plan(
     )
 }
 
-pub fn plan_delete(function: &str, live: &LiveRole) -> Change {
+/// A managed role no function needs any more; `reason` says why, for the plan.
+pub fn plan_delete(function: &str, live: &LiveRole, reason: &str) -> Change {
     Change::delete(
         Address::Role(function.to_string()),
         live.name.clone(),
-        "its function no longer uses a managed role",
+        reason,
         live_attrs(live),
         Live::Role(live.clone()),
     )

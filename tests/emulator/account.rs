@@ -88,6 +88,52 @@ fn throttling_past_the_retry_budget_says_so() {
 }
 
 #[test]
+fn server_errors_past_the_retry_budget_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let stub = Stub::start(AwsErrorAnswer {
+        status: 500,
+        code: "InternalServerError",
+        message: "boom",
+    });
+    let run = exports(dir.path(), &stub.endpoint, &[("AWS_MAX_ATTEMPTS", "2")]);
+    run.code(1);
+    assert_eq!(stub.access_keys.lock().unwrap().len(), 2, "two attempts");
+    assert!(
+        run.stderr
+            .contains("AWS failed it 2 times (InternalServerError: boom)")
+            && run.stderr.contains("run the command again later"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// With no keys and no profile, the chain's last provider (EC2 instance metadata, here a
+/// closed loopback port) fails: still "no credentials", with where stackctl looked.
+#[test]
+fn no_credentials_anywhere_is_said_plainly_whatever_the_last_provider_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let imds = format!("{CLOSED}/");
+    let run = exports(
+        dir.path(),
+        CLOSED,
+        &[
+            ("AWS_ACCESS_KEY_ID", ""),
+            ("AWS_SECRET_ACCESS_KEY", ""),
+            ("AWS_EC2_METADATA_DISABLED", ""),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds),
+        ],
+    );
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("no AWS credentials found (looked in the environment")
+            && run.stderr.contains("pass --profile NAME"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn a_refused_connection_names_the_endpoint_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();

@@ -471,7 +471,12 @@ fn a_managed_role_a_function_still_uses_is_not_deleted() {
         "{}",
         plan.stdout
     );
-    assert!(plan.stdout.contains("remove `role = "), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("first give function.worker another role than app-worker"),
+        "{}",
+        plan.stdout
+    );
     let apply = project.run(&["apply", "--yes"]);
     apply.code(1);
     assert!(

@@ -61,8 +61,14 @@ fn functions(doc: &DeTable<'_>, spans: &mut Vec<Range<usize>>) {
                 entry(t, "secret").map(|(_, v)| v.get_ref()),
                 None | Some(DeValue::Boolean(false))
             );
-            if let (false, Some((_, text))) = (declared_plain, entry(t, "value")) {
-                spans.push(text.span());
+            if declared_plain {
+                continue;
+            }
+            // Every string but the parameter's name: `value` misspelled holds the secret too.
+            for (key, text) in t.iter() {
+                if key.get_ref() != "ssm" && matches!(text.get_ref(), DeValue::String(_)) {
+                    spans.push(text.span());
+                }
             }
         }
     }
@@ -116,6 +122,14 @@ mod tests {
         assert!(masked.contains("value = \"**********\""));
         assert!(masked.contains("value = '********'"));
         assert_eq!(masked.lines().count(), source.lines().count());
+    }
+
+    #[test]
+    fn a_misspelled_value_key_is_masked_too() {
+        let source = "[functions.f]\nenvironment = { K = { secret = true, valeu = \"CANARY-5\", ssm = \"/x\" } }\n";
+        let masked = masked(source);
+        assert!(!masked.contains("CANARY"), "{masked}");
+        assert!(masked.contains("\"/x\""), "{masked}");
     }
 
     #[test]
