@@ -57,25 +57,27 @@ impl SavedPlan {
     }
 }
 
-/// Why the saved plan no longer holds: one line per resource it changes that is different
-/// now. Empty when a plan made now does the same to each of them.
+/// Why the saved plan no longer holds: what blocks a plan made now (a name taken since by a
+/// resource the stack does not own, say) first, as the cause, then one line per resource it
+/// changes that is different now. Empty when a plan made now does the same to each of them.
 pub fn stale(saved: &SavedPlan, plan: &Plan) -> Vec<String> {
     let fresh = fresh_changes(plan);
-    let mut reasons = Vec::new();
-    for change in saved.touched() {
+    let mut reasons: Vec<String> = plan
+        .blockers
+        .iter()
+        .map(|b| format!("{}: {}", b.address, b.message))
+        .collect();
+    let blocked = |address: &str| {
+        plan.blockers
+            .iter()
+            .any(|b| b.address.to_string() == address)
+    };
+    for change in saved.touched().filter(|c| !blocked(&c.address)) {
         let Some(now) = fresh
             .iter()
             .find(|c| c["address"] == change.address.as_str())
         else {
-            // Its name taken since by a resource the stack does not own, say.
-            let blocker = plan
-                .blockers
-                .iter()
-                .find(|b| b.address.to_string() == change.address);
-            reasons.push(match blocker {
-                Some(b) => format!("{}: {}", change.address, b.message),
-                None => format!("{} is no longer in the plan", change.address),
-            });
+            reasons.push(format!("{} is no longer in the plan", change.address));
             continue;
         };
         if change.before.is_null() && !now["before"].is_null() {

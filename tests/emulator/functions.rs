@@ -610,3 +610,55 @@ fn a_role_under_the_stack_path_without_its_tag_is_not_the_stack_s() {
             .is_ok()
     );
 }
+
+/// A saved plan whose function name was taken since by another stack's function is refused
+/// with that as its cause, whatever else the plan changes (here the function's role).
+#[test]
+fn a_saved_plan_whose_function_name_was_taken_since_names_the_owner_first() {
+    let project = Project::new(
+        "[stack]\nname = \"race\"\n\n[functions.f]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"functions/worker\"\n",
+    );
+    project.write(
+        "functions/worker/index.mjs",
+        "export const handler = async () => 1;\n",
+    );
+    project.run(&["plan", "--out", "plan.json"]).code(0);
+    // Another stack's function race-f, with a role of its own.
+    let iam = project.iam();
+    let role = project
+        .block_on(
+            iam.create_role()
+                .role_name("theirs")
+                .assume_role_policy_document("{}")
+                .send(),
+        )
+        .unwrap();
+    let zip = small_zip();
+    project
+        .block_on(
+            project
+                .lambda()
+                .create_function()
+                .function_name("race-f")
+                .runtime(aws_sdk_lambda::types::Runtime::Nodejs20x)
+                .handler("index.handler")
+                .role(role.role().unwrap().arn())
+                .code(
+                    aws_sdk_lambda::types::FunctionCode::builder()
+                        .zip_file(aws_smithy_types::Blob::new(zip))
+                        .build(),
+                )
+                .tags("stackctl:stack", "other")
+                .send(),
+        )
+        .unwrap();
+    let apply = project.run(&["apply", "plan.json"]);
+    apply.code(1);
+    assert!(
+        apply.stderr.contains(
+            "plan is stale: function.f: function race-f exists but is managed by stack \"other\""
+        ),
+        "{}",
+        apply.stderr
+    );
+}
