@@ -1,20 +1,20 @@
-//! Creating, updating and deleting tables. Every step waits for the table and its indexes to
-//! be ACTIVE before the next: DynamoDB allows one index creation or deletion per update, and
-//! most updates only on an ACTIVE table.
+//! Creating, updating and deleting tables. An update runs the requests `table_steps` plans,
+//! each waiting for the table and its indexes to be ACTIVE before the next: DynamoDB allows one
+//! index creation or deletion per update, and most updates only on an ACTIVE table.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::operation::update_continuous_backups::UpdateContinuousBackupsInput;
+use aws_sdk_dynamodb::operation::update_time_to_live::UpdateTimeToLiveInput;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, ContinuousBackupsStatus, CreateGlobalSecondaryIndexAction,
-    DeleteGlobalSecondaryIndexAction, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate,
-    KeySchemaElement, KeyType as DynamoKeyType, LocalSecondaryIndex,
-    PointInTimeRecoverySpecification, PointInTimeRecoveryStatus, Projection as DynamoProjection,
-    ProjectionType, ProvisionedThroughput, ScalarAttributeType, StreamSpecification,
-    StreamViewType, TableClass as DynamoTableClass, Tag, TimeToLiveSpecification, TimeToLiveStatus,
-    UpdateGlobalSecondaryIndexAction,
+    AttributeDefinition, BillingMode, ContinuousBackupsStatus, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType as DynamoKeyType, LocalSecondaryIndex, PointInTimeRecoveryStatus,
+    Projection as DynamoProjection, ProjectionType, ProvisionedThroughput, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TableClass as DynamoTableClass, Tag, TimeToLiveStatus,
 };
 
+use super::table_steps::{self, Request, Step};
 use super::wait::{self, Status};
 use super::{Context, changed, removed_tags};
 use crate::aws::{AwsError, ErrorKind, classify, describe, invalid_request};
@@ -141,213 +141,52 @@ fn table_arn_key(spec: &TableSpec) -> String {
     .to_string()
 }
 
-/// Applies an in-place update as a sequence of steps, each waiting for the table to settle.
+/// Applies an in-place update as a sequence of requests (see [`table_steps`]), each waiting
+/// for the table to settle before the next.
 async fn update(
     ctx: &Context<'_>,
     change: &Change,
     d: &TableDesired,
     live: &LiveTable,
 ) -> Result<(), AwsError> {
-    let spec = &d.spec;
     let address = &change.address;
-    let billing_changed = ["billing", "read_capacity", "write_capacity"]
-        .iter()
-        .any(|n| changed(change, n));
-    let protection_changed = changed(change, "deletion_protection");
-    let class_changed = changed(change, "table_class");
-    let kept: Vec<&GlobalIndexSpec> = spec
-        .global_indexes
-        .iter()
-        .filter(|i| {
-            live.global_indexes
-                .iter()
-                .any(|l| l.spec.name == i.name && !rebuilt(&l.spec, i))
-        })
-        .collect();
-
-    if billing_changed || protection_changed || class_changed {
-        let mut request = ctx.clients.dynamodb.update_table().table_name(&d.name);
-        if billing_changed {
-            request = match spec.billing {
-                Billing::OnDemand => request.billing_mode(BillingMode::PayPerRequest),
-                Billing::Provisioned {
-                    read_capacity,
-                    write_capacity,
-                } => {
-                    let mut request = request
-                        .billing_mode(BillingMode::Provisioned)
-                        .provisioned_throughput(throughput(read_capacity, write_capacity)?);
-                    // Switching to provisioned needs the capacity of every index that stays.
-                    if live.billing == Billing::OnDemand {
-                        for index in &kept {
-                            request =
-                                request.global_secondary_index_updates(capacity_update(index)?);
-                        }
-                    }
-                    request
-                }
-            };
-        }
-        if protection_changed {
-            request = request.deletion_protection_enabled(spec.deletion_protection);
-        }
-        if class_changed {
-            request = request.table_class(DynamoTableClass::from(spec.table_class.aws_name()));
-        }
-        request
-            .send()
-            .await
-            .map_err(|e| describe("dynamodb:UpdateTable", e))?;
-        wait_settled(ctx, address, &d.name).await?;
-    }
-
-    if changed(change, "stream") {
-        // A stream's view type cannot change in place: it is turned off, then on again.
-        if live.stream.is_some() {
-            update_stream(ctx, address, &d.name, None).await?;
-        }
-        if spec.stream.is_some() {
-            update_stream(ctx, address, &d.name, spec.stream).await?;
-        }
-    }
-
-    // Index capacity, where the index stays and the table was and is provisioned.
-    if !billing_changed || live.billing != Billing::OnDemand {
-        for index in &kept {
-            let before = live
-                .global_indexes
-                .iter()
-                .find(|l| l.spec.name == index.name);
-            if index.capacity.is_some() && before.map(|b| b.spec.capacity) != Some(index.capacity) {
-                ctx.reporter
-                    .progress(address, &format!("index {}: updating capacity", index.name));
-                index_update(ctx, address, &d.name, capacity_update(index)?, None).await?;
-            }
-        }
-    }
-
-    // One index deletion per update, then one creation per update.
-    for index in &live.global_indexes {
-        let wanted = spec
-            .global_indexes
-            .iter()
-            .find(|i| i.name == index.spec.name);
-        if wanted.is_none_or(|w| rebuilt(&index.spec, w)) {
-            ctx.reporter
-                .progress(address, &format!("index {}: deleting", index.spec.name));
-            let delete = GlobalSecondaryIndexUpdate::builder()
-                .delete(
-                    DeleteGlobalSecondaryIndexAction::builder()
-                        .index_name(&index.spec.name)
-                        .build()
-                        .map_err(|e| invalid_request("dynamodb:UpdateTable", e))?,
-                )
-                .build();
-            index_update(ctx, address, &d.name, delete, None).await?;
-        }
-    }
-    for index in &spec.global_indexes {
-        let existing = live
-            .global_indexes
-            .iter()
-            .find(|l| l.spec.name == index.name);
-        if existing.is_none_or(|e| rebuilt(&e.spec, index)) {
-            ctx.reporter
-                .progress(address, &format!("index {}: creating", index.name));
-            let mut create = CreateGlobalSecondaryIndexAction::builder()
-                .index_name(&index.name)
-                .set_key_schema(Some(key_schema(
-                    &index.partition_key,
-                    index.sort_key.as_ref(),
-                )?))
-                .projection(projection(&index.projection));
-            if let Some((read, write)) = index.capacity {
-                create = create.provisioned_throughput(throughput(read, write)?);
-            }
-            let update = GlobalSecondaryIndexUpdate::builder()
-                .create(
-                    create
-                        .build()
-                        .map_err(|e| invalid_request("dynamodb:UpdateTable", e))?,
-                )
-                .build();
-            index_update(
-                ctx,
-                address,
-                &d.name,
-                update,
-                Some(attribute_definitions(spec)?),
-            )
-            .await?;
-        }
-    }
-
-    if changed(change, "ttl_attribute") {
-        if let Some(old) = &live.ttl_attribute {
-            set_ttl(ctx, address, &d.name, old, false).await?;
-        }
-        if let Some(new) = &spec.ttl_attribute {
-            set_ttl(ctx, address, &d.name, new, true).await?;
-        }
-    }
-    if changed(change, "point_in_time_recovery") {
-        set_pitr(ctx, address, &d.name, spec.point_in_time_recovery).await?;
+    for step in table_steps::plan(live, &d.spec) {
+        ctx.reporter.progress(address, &step.describe());
+        send(ctx, address, &d.name, step.request(&d.name)?).await?;
     }
     // The user's tags when they changed, and the fingerprint of what is now applied.
     update_tags(ctx, live, d, changed(change, "tags")).await
 }
 
-/// An index is deleted and created again when its key or projection changes.
-fn rebuilt(live: &GlobalIndexSpec, wanted: &GlobalIndexSpec) -> bool {
-    live.partition_key != wanted.partition_key
-        || live.sort_key != wanted.sort_key
-        || live.projection != wanted.projection
-}
-
-fn capacity_update(index: &GlobalIndexSpec) -> Result<GlobalSecondaryIndexUpdate, AwsError> {
-    let (read, write) = index.capacity.unwrap_or((1, 1));
-    let update = UpdateGlobalSecondaryIndexAction::builder()
-        .index_name(&index.name)
-        .provisioned_throughput(throughput(read, write)?)
-        .build()
-        .map_err(|e| invalid_request("dynamodb:UpdateTable", e))?;
-    Ok(GlobalSecondaryIndexUpdate::builder().update(update).build())
-}
-
-async fn index_update(
+/// Sends one request of a table update and waits until AWS has carried it out.
+async fn send(
     ctx: &Context<'_>,
     address: &Address,
     table: &str,
-    update: GlobalSecondaryIndexUpdate,
-    attributes: Option<Vec<AttributeDefinition>>,
+    request: Request,
 ) -> Result<(), AwsError> {
-    ctx.clients
-        .dynamodb
-        .update_table()
-        .table_name(table)
-        .set_attribute_definitions(attributes)
-        .global_secondary_index_updates(update)
-        .send()
-        .await
-        .map_err(|e| describe("dynamodb:UpdateTable", e))?;
-    wait_settled(ctx, address, table).await.map(drop)
-}
-
-async fn update_stream(
-    ctx: &Context<'_>,
-    address: &Address,
-    table: &str,
-    view: Option<crate::stack::StreamView>,
-) -> Result<(), AwsError> {
-    ctx.clients
-        .dynamodb
-        .update_table()
-        .table_name(table)
-        .stream_specification(stream_spec(view)?)
-        .send()
-        .await
-        .map_err(|e| describe("dynamodb:UpdateTable", e))?;
-    wait_settled(ctx, address, table).await.map(drop)
+    match request {
+        Request::Table(input) => {
+            let input = *input;
+            ctx.clients
+                .dynamodb
+                .update_table()
+                .set_table_name(input.table_name)
+                .set_attribute_definitions(input.attribute_definitions)
+                .set_billing_mode(input.billing_mode)
+                .set_provisioned_throughput(input.provisioned_throughput)
+                .set_global_secondary_index_updates(input.global_secondary_index_updates)
+                .set_stream_specification(input.stream_specification)
+                .set_table_class(input.table_class)
+                .set_deletion_protection_enabled(input.deletion_protection_enabled)
+                .send()
+                .await
+                .map_err(|e| describe("dynamodb:UpdateTable", e))?;
+            wait_settled(ctx, address, table).await.map(drop)
+        }
+        Request::TimeToLive(input) => send_ttl(ctx, address, input).await,
+        Request::ContinuousBackups(input) => send_pitr(ctx, address, input).await,
+    }
 }
 
 async fn update_tags(
@@ -471,18 +310,30 @@ async fn set_ttl(
     attribute: &str,
     enabled: bool,
 ) -> Result<(), AwsError> {
+    let step = Step::Ttl {
+        attribute: attribute.to_string(),
+        enabled,
+    };
+    send(ctx, address, table, step.request(table)?).await
+}
+
+async fn send_ttl(
+    ctx: &Context<'_>,
+    address: &Address,
+    input: UpdateTimeToLiveInput,
+) -> Result<(), AwsError> {
     let op = "dynamodb:UpdateTimeToLive";
-    let spec = TimeToLiveSpecification::builder()
-        .enabled(enabled)
-        .attribute_name(attribute)
-        .build()
-        .map_err(|e| invalid_request(op, e))?;
+    let table = input.table_name.as_deref().unwrap_or_default();
+    let enabled = input
+        .time_to_live_specification
+        .as_ref()
+        .is_some_and(|s| s.enabled);
     let result = ctx
         .clients
         .dynamodb
         .update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(spec)
+        .set_table_name(input.table_name.clone())
+        .set_time_to_live_specification(input.time_to_live_specification.clone())
         .send()
         .await;
     if let Err(e) = result {
@@ -537,16 +388,28 @@ async fn set_pitr(
     table: &str,
     enabled: bool,
 ) -> Result<(), AwsError> {
+    let request = Step::PointInTimeRecovery(enabled).request(table)?;
+    send(ctx, address, table, request).await
+}
+
+async fn send_pitr(
+    ctx: &Context<'_>,
+    address: &Address,
+    input: UpdateContinuousBackupsInput,
+) -> Result<(), AwsError> {
     let op = "dynamodb:UpdateContinuousBackups";
-    let spec = PointInTimeRecoverySpecification::builder()
-        .point_in_time_recovery_enabled(enabled)
-        .build()
-        .map_err(|e| invalid_request(op, e))?;
+    let table = input.table_name.as_deref().unwrap_or_default();
+    let enabled = input
+        .point_in_time_recovery_specification
+        .as_ref()
+        .is_some_and(|s| s.point_in_time_recovery_enabled);
     ctx.clients
         .dynamodb
         .update_continuous_backups()
-        .table_name(table)
-        .point_in_time_recovery_specification(spec)
+        .set_table_name(input.table_name.clone())
+        .set_point_in_time_recovery_specification(
+            input.point_in_time_recovery_specification.clone(),
+        )
         .send()
         .await
         .map_err(|e| describe(op, e))?;
@@ -636,7 +499,7 @@ pub(crate) fn attribute_definitions(
         .collect()
 }
 
-fn projection(p: &Projection) -> DynamoProjection {
+pub(crate) fn projection(p: &Projection) -> DynamoProjection {
     match p {
         Projection::All => DynamoProjection::builder()
             .projection_type(ProjectionType::All)
@@ -651,7 +514,9 @@ fn projection(p: &Projection) -> DynamoProjection {
     }
 }
 
-fn stream_spec(view: Option<crate::stack::StreamView>) -> Result<StreamSpecification, AwsError> {
+pub(crate) fn stream_spec(
+    view: Option<crate::stack::StreamView>,
+) -> Result<StreamSpecification, AwsError> {
     let mut spec = StreamSpecification::builder().stream_enabled(view.is_some());
     if let Some(view) = view {
         spec = spec.stream_view_type(StreamViewType::from(view.aws_name()));

@@ -8,6 +8,7 @@ mod iam;
 mod lambda;
 mod once;
 mod restapi;
+mod table_steps;
 mod wait;
 
 use std::collections::BTreeMap;

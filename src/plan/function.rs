@@ -42,20 +42,40 @@ pub fn plan(
     // A live value stays hidden while it is declared secret, and after it was applied so.
     let sensitive =
         |key: &str| declared_secret(key) || applied.hides(key, spec.environment.contains_key(key));
+    let managed = |attrs: Attrs| unmanaged_left_out(attrs, spec);
     let mut change = Change::declared(
         Address::Function(spec.logical.clone()),
         name,
         after,
         desired,
-        live.map(|l| (live_attrs(l, &sensitive), Live::Function(l.clone()))),
+        live.map(|l| {
+            (
+                managed(live_attrs(l, &sensitive)),
+                Live::Function(l.clone()),
+            )
+        }),
     );
     // The fingerprint hashed exactly the values applied as secret as hidden.
     let as_applied = match (&applied, live) {
-        (AppliedSecrets::Marked(_), Some(l)) => Some(live_attrs(l, &|k| applied.hides(k, true))),
+        (AppliedSecrets::Marked(_), Some(l)) => {
+            Some(managed(live_attrs(l, &|k| applied.hides(k, true))))
+        }
         _ => change.before.clone(),
     };
     drift::mark_against(&mut change, as_applied.as_ref(), recorded);
     change
+}
+
+/// Live settings the stack file leaves undeclared and stackctl leaves as they are, so that no
+/// plan shows them: the log group's retention outlives the function (the group is kept when
+/// the function is deleted), so a function created again finds the old group's retention, and
+/// without `log_retention_days` it is not stackctl's to change. (Reserved concurrency is not
+/// among them: it lives and dies with the function, and undeclared means unreserved.)
+fn unmanaged_left_out(mut live: Attrs, spec: &FunctionSpec) -> Attrs {
+    if spec.log_retention_days.is_none() {
+        live.remove("log_retention_days");
+    }
+    live
 }
 
 /// The environment of a function that goes is not shown: any of it may be secret.

@@ -662,3 +662,60 @@ fn a_saved_plan_whose_function_name_was_taken_since_names_the_owner_first() {
         apply.stderr
     );
 }
+
+fn retention(project: &Project) -> Option<i32> {
+    let groups = project
+        .block_on(
+            aws_sdk_cloudwatchlogs::Client::new(&project.sdk_config())
+                .describe_log_groups()
+                .log_group_name_prefix("/aws/lambda/app-worker")
+                .send(),
+        )
+        .unwrap();
+    groups.log_groups()[0].retention_in_days()
+}
+
+#[test]
+fn a_log_retention_the_stack_file_never_declared_is_never_shown_nor_changed() {
+    let project = project();
+    let undeclared = APP.replace("log_retention_days = 14\n", "");
+    project.set_stack(&undeclared);
+    // The group of a function deleted before: stackctl keeps log groups.
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&project.sdk_config());
+    let group = "/aws/lambda/app-worker";
+    project
+        .block_on(logs.create_log_group().log_group_name(group).send())
+        .unwrap();
+    project
+        .block_on(
+            logs.put_retention_policy()
+                .log_group_name(group)
+                .retention_in_days(30)
+                .send(),
+        )
+        .unwrap();
+
+    let plan = project.run(&["plan"]);
+    plan.success();
+    assert!(!plan.stdout.contains("log_retention"), "{}", plan.stdout);
+    project.apply_converges();
+    assert_eq!(retention(&project), Some(30), "undeclared: left as it was");
+
+    // Declared, it is managed: the plan shows the change apply makes.
+    project.set_stack(APP);
+    let plan = project.run(&["plan"]);
+    plan.success();
+    assert!(
+        plan.stdout.contains("log_retention_days: 30 -> 14"),
+        "{}",
+        plan.stdout
+    );
+    project.apply_converges();
+    assert_eq!(retention(&project), Some(14));
+
+    // No longer declared: no longer managed, so neither shown nor stripped.
+    project.set_stack(&undeclared);
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    project.apply_converges();
+    assert_eq!(retention(&project), Some(14));
+}

@@ -543,3 +543,104 @@ fn a_saved_plan_whose_table_name_was_taken_since_is_refused_naming_the_owner() {
     );
     untouched(&project);
 }
+
+const INDEXED: &str = r#"
+[stack]
+name = "shop"
+
+[tables.users]
+partition_key = { name = "id", type = "string" }
+deletion_protection = false
+
+[[tables.users.global_indexes]]
+name = "by-email"
+partition_key = { name = "email", type = "string" }
+
+[[tables.users.global_indexes]]
+name = "by-status"
+partition_key = { name = "status", type = "string" }
+"#;
+
+/// What each UpdateTable an apply sent does, in order: `delete by-email`, `create by-email
+/// (capacity)`, `billing PROVISIONED (by-status)`.
+fn update_table_requests(project: &Project) -> Vec<String> {
+    let proxy = project.proxy.as_ref().expect("a proxy");
+    let requests = proxy.stats.bodies("dynamodb:UpdateTable");
+    proxy.stats.reset();
+    requests
+        .iter()
+        .map(|body| {
+            let updates = body["GlobalSecondaryIndexUpdates"].as_array();
+            let mut indexes = updates.into_iter().flatten().map(|u| {
+                let (verb, action) = u.as_object().unwrap().iter().next().unwrap();
+                let capacity = if action["ProvisionedThroughput"].is_object() {
+                    " (capacity)"
+                } else {
+                    ""
+                };
+                let name = action["IndexName"].as_str().unwrap();
+                (verb.to_lowercase(), format!("{name}{capacity}"))
+            });
+            match body["BillingMode"].as_str() {
+                Some(mode) => format!(
+                    "billing {mode} ({})",
+                    indexes.map(|(_, n)| n).collect::<Vec<_>>().join(", ")
+                ),
+                None => {
+                    let (verb, name) = indexes.next().expect("an index update");
+                    format!("{verb} {name}")
+                }
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn an_index_goes_before_a_switch_to_provisioned_that_would_need_its_capacity() {
+    let project = Project::new(INDEXED).through_proxy(Default::default());
+    project.apply_converges();
+    let provisioned = INDEXED.replace(
+        "deletion_protection = false\n",
+        "deletion_protection = false\nbilling = \"provisioned\"\nread_capacity = 5\nwrite_capacity = 5\n",
+    );
+    let without_email = provisioned.replace(
+        "[[tables.users.global_indexes]]\nname = \"by-email\"\npartition_key = { name = \"email\", type = \"string\" }\n",
+        "",
+    );
+    update_table_requests(&project);
+
+    // AWS refuses a switch to provisioned without the capacity of every index that exists.
+    project.set_stack(&without_email);
+    project.apply_converges();
+    assert_eq!(
+        update_table_requests(&project),
+        [
+            "delete by-email",
+            "billing PROVISIONED (by-status (capacity))"
+        ]
+    );
+
+    // Back on demand, an index is created without capacity, after the switch.
+    project.set_stack(INDEXED);
+    project.apply_converges();
+    assert_eq!(
+        update_table_requests(&project),
+        ["billing PAY_PER_REQUEST ()", "create by-email"]
+    );
+
+    // A projection change rebuilds the index: deleted first, created on the new billing mode.
+    let rebuilt = provisioned.replace(
+        "partition_key = { name = \"email\", type = \"string\" }\n",
+        "partition_key = { name = \"email\", type = \"string\" }\nprojection = \"keys-only\"\n",
+    );
+    project.set_stack(&rebuilt);
+    project.apply_converges();
+    assert_eq!(
+        update_table_requests(&project),
+        [
+            "delete by-email",
+            "billing PROVISIONED (by-status (capacity))",
+            "create by-email (capacity)"
+        ]
+    );
+}

@@ -71,6 +71,8 @@ pub struct Stats {
     counts: Mutex<BTreeMap<String, u64>>,
     /// With STACKCTL_PROXY_TRACE set: (operation, start, end) of every request since `reset`.
     trace: Mutex<Vec<(String, Instant, Instant)>>,
+    /// Every request's operation and body, in the order they arrived.
+    bodies: Mutex<Vec<(String, Vec<u8>)>>,
     pub throttled_by_quota: AtomicU64,
     pub injected: AtomicU64,
 }
@@ -100,6 +102,17 @@ impl Stats {
         self.counts.lock().unwrap().clone()
     }
 
+    /// The JSON bodies of the requests of operation `op` (`dynamodb:UpdateTable`), in order.
+    pub fn bodies(&self, op: &str) -> Vec<serde_json::Value> {
+        self.bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(o, _)| o == op)
+            .filter_map(|(_, body)| serde_json::from_slice(body).ok())
+            .collect()
+    }
+
     pub fn total(&self) -> u64 {
         self.counts.lock().unwrap().values().sum()
     }
@@ -107,6 +120,7 @@ impl Stats {
     pub fn reset(&self) {
         self.counts.lock().unwrap().clear();
         self.trace.lock().unwrap().clear();
+        self.bodies.lock().unwrap().clear();
         self.throttled_by_quota.store(0, Ordering::Relaxed);
         self.injected.store(0, Ordering::Relaxed);
     }
@@ -219,6 +233,12 @@ async fn relay(
         .unwrap()
         .entry(op.to_string())
         .or_default() += 1;
+    shared
+        .stats
+        .bodies
+        .lock()
+        .unwrap()
+        .push((op.to_string(), body.to_vec()));
     tokio::time::sleep(shared.config.latency).await;
 
     let faults = shared.config.faults;
