@@ -1,5 +1,6 @@
 //! `stackctl apply`: plan, check that the plan may run, confirm, carry it out, report.
 
+use super::output::{errln, out, outln};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
@@ -272,7 +273,7 @@ async fn check_saved(
     let reasons = saved::stale(saved, plan);
     if !reasons.is_empty() {
         for reason in &reasons[1..] {
-            eprintln!("  also: {reason}");
+            errln!("  also: {reason}");
         }
         return Err(stale(reasons[0].clone()));
     }
@@ -286,7 +287,7 @@ async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<Exit
     if log.json {
         emit(json!({ "event": "plan", "plan": json::to_json(plan, None) }));
     } else {
-        print!("{}", render::text(plan, stdout_style()));
+        out!("{}", render::text(plan, stdout_style()));
     }
     if !plan.blockers.is_empty() {
         miette::bail!(
@@ -316,21 +317,21 @@ async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<Exit
     if let Some(question) = run.question
         && !confirm(question, run.args.yes).await?
     {
-        println!("Apply cancelled; nothing was changed.");
+        outln!("Apply cancelled; nothing was changed.");
         return Ok(ExitStatus::Failure);
     }
     if interrupt::requested() {
         miette::bail!("interrupted before any change; nothing was changed");
     }
     if !log.json {
-        println!();
+        outln!();
     }
     let progress = Progress::new(log);
     let started = Instant::now();
     let interrupt = async {
         tokio::select! {
             () = interrupt::wait() => {}
-            () = lost(lock) => eprintln!(
+            () = lost(lock) => errln!(
                 "error: the stack's lock could not be renewed; starting nothing more"
             ),
         }
@@ -380,7 +381,7 @@ fn report(
             "outputs": { "api.url": url },
         }));
     } else if outcome.succeeded() && !outcome.done.is_empty() {
-        println!(
+        outln!(
             "\nApply complete: {} change{} in {:.1}s.",
             outcome.done.len(),
             if outcome.done.len() == 1 { "" } else { "s" },
@@ -410,7 +411,7 @@ fn report(
         ));
     }
     for (address, error) in &outcome.failed {
-        eprintln!("error: {address}: {}", crate::redact::text(error));
+        errln!("error: {address}: {}", crate::redact::text(error));
     }
     let help = if saved {
         "make a new plan with `stackctl plan --out FILE` and apply it to finish: what is done is not repeated"
@@ -422,6 +423,6 @@ fn report(
 
 fn print_outputs(values: &BTreeMap<String, String>) {
     if let Some(url) = values.get("api.url") {
-        println!("\nOutputs:\n  api.url = {url}");
+        outln!("\nOutputs:\n  api.url = {url}");
     }
 }

@@ -6,6 +6,7 @@ mod export_table;
 mod exports;
 mod import_table;
 mod interrupt;
+pub mod output;
 mod outputs;
 mod plan;
 mod progress;
@@ -26,6 +27,7 @@ use crate::lock::{self, Lock};
 use crate::package::{self, Package};
 use crate::plan::render::Style;
 use crate::stack::{self, Stack, TableSpec};
+use output::{errln, out, outln};
 
 /// How a command ended; the one place outcomes become exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +86,7 @@ fn load_stack(file: &FileArgs) -> Result<Stack> {
         return Err(problems.next().expect("one problem"));
     }
     for problem in problems {
-        eprintln!("{problem:?}");
+        errln!("{problem:?}");
     }
     miette::bail!("{} has {count} problems; nothing was sent to AWS", err.path)
 }
@@ -149,7 +151,7 @@ async fn show_target(plan: &mut crate::plan::Plan, clients: &Clients) -> Result<
         Some(account) => account.clone(),
         None => clients.account().await?,
     };
-    eprintln!("Account {account}, region {}", plan.region);
+    errln!("Account {account}, region {}", plan.region);
     plan.account = Some(account);
     Ok(())
 }
@@ -221,7 +223,7 @@ async fn take_lock(
             timeout,
             lock::Lease::from_env(),
             |other| {
-                eprintln!(
+                errln!(
                     "Waiting for the lock of stack {stack}, held by {} since {}...",
                     other.holder,
                     lock::time(other.acquired_at)
@@ -241,7 +243,7 @@ async fn take_lock(
         held => held?,
     };
     if let Some(old) = &held.took_over {
-        eprintln!(
+        errln!(
             "Took over the expired lock of stack {stack}, held by {} since {} (its lease ran out at {}).",
             old.holder,
             lock::time(old.acquired_at),
@@ -252,7 +254,7 @@ async fn take_lock(
 }
 
 async fn create_lock_table(clients: &Clients) -> Result<()> {
-    eprintln!(
+    errln!(
         "Creating the lock table {} (once per account and region).",
         lock::LOCK_TABLE
     );
@@ -263,7 +265,7 @@ async fn create_lock_table(clients: &Clients) -> Result<()> {
 async fn release<T>(lock: Lock, result: Result<T>) -> Result<T> {
     let stack = lock.info().stack.clone();
     if let Err(e) = lock.release().await {
-        eprintln!(
+        errln!(
             "warning: could not release the lock of stack {stack}: {e}; it expires with its lease, or run `stackctl unlock {stack}`"
         );
     }
@@ -280,7 +282,7 @@ async fn until_interrupted<T>(job: impl std::future::Future<Output = T>) -> Opti
 }
 
 fn print_json(value: &impl serde::Serialize) {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(value).expect("reports always serialize")
     );
@@ -303,9 +305,7 @@ async fn confirm(question: &str, yes: bool) -> Result<bool> {
             "refusing to continue without confirmation: standard input is not a terminal"
         );
     }
-    use std::io::Write;
-    print!("{question} Only 'yes' will be accepted: ");
-    std::io::stdout().flush().into_diagnostic()?;
+    out!("{question} Only 'yes' will be accepted: ");
     let answer = tokio::task::spawn_blocking(|| {
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer).map(|_| answer)
@@ -313,7 +313,7 @@ async fn confirm(question: &str, yes: bool) -> Result<bool> {
     tokio::select! {
         answer = answer => Ok(answer.into_diagnostic()?.into_diagnostic()?.trim() == "yes"),
         () = interrupt::wait() => {
-            println!();
+            outln!();
             Ok(false)
         }
     }

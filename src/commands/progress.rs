@@ -1,5 +1,6 @@
 //! Apply progress on screen: spinners on a terminal, one plain line per event otherwise.
 
+use super::output::{errln, outln};
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -82,9 +83,9 @@ impl Progress {
             text.to_string()
         };
         if self.to_stderr {
-            eprintln!("{text}");
+            errln!("{text}");
         } else {
-            println!("{text}");
+            outln!("{text}");
         }
     }
 
@@ -234,7 +235,7 @@ pub fn emit(mut event: serde_json::Value) {
     if let Some(object) = event.as_object_mut() {
         object.insert("time".to_string(), json!(now()));
     }
-    println!("{event}");
+    outln!("{event}");
 }
 
 /// Now, RFC 3339 in UTC.
@@ -276,7 +277,7 @@ impl JobProgress {
     pub fn status(&self, status: &str) {
         match &self.bar {
             Some(bar) => bar.set_message(format!("{}: {status}", self.label)),
-            None => eprintln!(
+            None => errln!(
                 "{}: {status} ({}s)",
                 self.label,
                 self.started.elapsed().as_secs()
