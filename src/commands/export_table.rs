@@ -44,7 +44,10 @@ pub async fn run(args: &ExportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     }
 
     let progress = JobProgress::new(format!("export {}", target.physical));
-    let waited = until_interrupted(export::wait(clients, &started, |s| progress.status(s))).await;
+    let waited = until_interrupted(export::wait(clients, &started, |s| {
+        progress.status(s, true)
+    }))
+    .await;
     progress.finish();
     let Some(info) = waited else {
         miette::bail!(

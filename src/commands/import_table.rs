@@ -74,8 +74,10 @@ pub async fn run(args: &ImportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     }
 
     let progress = JobProgress::new(format!("import {}", started.table));
-    let waited =
-        until_interrupted(import::wait(&clients, &started.arn, |s| progress.status(s))).await;
+    let waited = until_interrupted(import::wait(&clients, &started.arn, |s| {
+        progress.status(s, true)
+    }))
+    .await;
     progress.finish();
     let Some(info) = waited else {
         miette::bail!(

@@ -34,7 +34,10 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         return Ok(refresh_only(plan, args));
     }
     match args.output {
-        OutputFormat::Text => out!("{}", render::text(&plan, stdout_style())),
+        OutputFormat::Text => out!(
+            "{}",
+            render::text(&plan, stdout_style(), render::Intent::PLAN)
+        ),
         OutputFormat::Json => outln!("{}", json::render(&plan)),
     }
     if let Some(out) = &args.out {

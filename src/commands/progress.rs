@@ -251,7 +251,13 @@ pub struct JobProgress {
     label: String,
     bar: Option<ProgressBar>,
     started: Instant,
+    /// When the last plain line was written.
+    last_line: Mutex<Option<Instant>>,
 }
+
+/// How often a plain line repeats a status that has not changed, so that a log shows the wait
+/// goes on.
+const REPEAT_EVERY: Duration = Duration::from_secs(30);
 
 impl JobProgress {
     pub fn new(label: impl Into<String>) -> Self {
@@ -271,17 +277,24 @@ impl JobProgress {
             label,
             bar,
             started: Instant::now(),
+            last_line: Mutex::new(None),
         }
     }
 
-    pub fn status(&self, status: &str) {
-        match &self.bar {
-            Some(bar) => bar.set_message(format!("{}: {status}", self.label)),
-            None => errln!(
+    /// Shows `status` (`new`: it differs from the one before); without a terminal, a line for
+    /// each new status, and the same one again every 30 s, with the time waited so far.
+    pub fn status(&self, status: &str, new: bool) {
+        if let Some(bar) = &self.bar {
+            return bar.set_message(format!("{}: {status}", self.label));
+        }
+        let mut last = self.last_line.lock().expect("progress lock");
+        if new || last.is_none_or(|at| at.elapsed() >= REPEAT_EVERY) {
+            *last = Some(Instant::now());
+            errln!(
                 "{}: {status} ({}s)",
                 self.label,
                 self.started.elapsed().as_secs()
-            ),
+            );
         }
     }
 

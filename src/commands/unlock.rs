@@ -3,11 +3,12 @@
 use super::output::outln;
 use miette::Result;
 
-use super::{ExitStatus, clients_in, confirm, load_stack};
+use super::{ExitStatus, can_confirm, clients_in, confirm, load_stack};
 use crate::cli::{AwsArgs, UnlockArgs};
 use crate::lock;
 
 pub async fn run(args: &UnlockArgs, aws: &AwsArgs) -> Result<ExitStatus> {
+    can_confirm(args.yes)?;
     let (stack, region) = match &args.stack {
         Some(stack) => {
             // The stack file, when there is a readable one, still says the region.
@@ -28,6 +29,8 @@ pub async fn run(args: &UnlockArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     };
     let state = if held.expired() {
         "its lease has run out"
+    } else if held.holder_gone() {
+        "its process on this machine no longer exists"
     } else {
         "its lease is still being renewed: that apply may be running"
     };
