@@ -2,7 +2,8 @@
 //! (`stackctl plan | head`, a CI runner that went away) ends that output, silently, and never
 //! the command: `println!` would panic there, and an apply stopped halfway leaves a half-changed
 //! stack and its lock. SIGPIPE stays ignored (Rust's default), so a write to a closed pipe is an
-//! error here, not a kill.
+//! error here, not a kill. Spinners (indicatif) draw only on a terminal and ignore their
+//! own write errors.
 
 use std::fmt::Arguments;
 use std::io::Write;

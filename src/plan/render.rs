@@ -69,6 +69,12 @@ pub fn text(plan: &Plan, style: Style, intent: Intent) -> String {
                 "are"
             }
         );
+    } else if shown.is_empty() && intent.command == "destroy" {
+        let _ = writeln!(
+            out,
+            "Nothing to destroy: stack {} in {} owns no resources.",
+            plan.stack, plan.region
+        );
     } else if shown.is_empty() {
         let _ = writeln!(
             out,

@@ -527,6 +527,14 @@ fn destroy_messages_name_destroy_and_the_data_loss_flag_as_given() {
     let run = project.run(&["destroy", "--yes", "--allow-data-loss"]);
     run.success();
     assert!(run.stdout.contains("Destroy complete: "), "{}", run.stdout);
+    let run = project.run(&["destroy", "--yes"]);
+    run.success();
+    assert!(
+        run.stdout
+            .contains("Nothing to destroy: stack shop in us-east-1 owns no resources."),
+        "{}",
+        run.stdout
+    );
     let tables = project
         .block_on(project.dynamodb().list_tables().send())
         .unwrap();
