@@ -27,6 +27,9 @@ pub struct LockInfo {
     /// Seconds since the epoch.
     pub acquired_at: u64,
     pub expires_at: u64,
+    /// The holder's machine and process ID, to tell a holder of this machine that is gone.
+    pub host: Option<String>,
+    pub pid: Option<u32>,
     token: String,
 }
 
@@ -40,6 +43,18 @@ impl LockInfo {
         self.expires_at < now()
     }
 
+    /// The holder was a process of this machine that no longer exists: it can renew nothing,
+    /// and its lock need not wait for its lease. (Its process ID may since have been given to
+    /// another process: then the lock waits for its lease, as for a holder elsewhere.)
+    pub fn holder_gone(&self) -> bool {
+        match (&self.host, self.pid) {
+            (Some(host), Some(pid)) => {
+                *host == this_host() && pid != std::process::id() && !process_alive(pid)
+            }
+            _ => false,
+        }
+    }
+
     /// The holder's lock, or `None` for a released one.
     fn from_item(item: &HashMap<String, AttributeValue>) -> Option<LockInfo> {
         let text = |name: &str| item.get(name)?.as_s().ok().cloned();
@@ -49,6 +64,8 @@ impl LockInfo {
             holder: text("holder")?,
             acquired_at: number("acquired_at").unwrap_or(0),
             expires_at: number("expires_at").unwrap_or(0),
+            host: text("host"),
+            pid: number("pid").and_then(|p| u32::try_from(p).ok()),
             token: text("token").unwrap_or_default(),
         })
     }
@@ -66,6 +83,24 @@ pub enum LockError {
         .0.stack
     ))]
     Held(LockInfo),
+
+    #[error("timed out after waiting {} for the lock of stack {}: it is still held by {} since {} (its lease runs until {})", seconds(*.waited), .info.stack, .info.holder, time(.info.acquired_at), time(.info.expires_at))]
+    #[diagnostic(help(
+        "another apply or destroy of this stack is still running; wait longer with a larger --lock-timeout, or, if its holder is gone, run `stackctl unlock {}`",
+        .info.stack
+    ))]
+    TimedOut { info: LockInfo, waited: Duration },
+
+    #[error("interrupted while waiting for the lock of stack {}, held by {}; nothing was changed", .0.stack, .0.holder)]
+    Interrupted(LockInfo),
+}
+
+/// A wait as people read it: `30 s`, `10 min`, `90 s`.
+pub fn seconds(d: Duration) -> String {
+    match d.as_secs() {
+        s if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
 }
 
 fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<u64> {
@@ -143,6 +178,13 @@ impl Lock {
     }
 }
 
+impl Drop for Lock {
+    /// A lock dropped unreleased (the process is ending) stops renewing, so that it expires.
+    fn drop(&mut self) {
+        self.renewal.abort();
+    }
+}
+
 /// Removes the holder and moves the generation on; only for `token`'s holder when given.
 async fn release_item(
     clients: &Clients,
@@ -161,7 +203,7 @@ async fn release_item(
         .table_name(LOCK_TABLE)
         .key(KEY, AttributeValue::S(stack.to_string()))
         .update_expression(
-            "REMOVE holder, #token, acquired_at, expires_at SET generation = if_not_exists(generation, :zero) + :one",
+            "REMOVE holder, #token, acquired_at, expires_at, host, pid SET generation = if_not_exists(generation, :zero) + :one",
         )
         .expression_attribute_names("#token", "token")
         .expression_attribute_values(":zero", AttributeValue::N("0".to_string()))
@@ -242,45 +284,26 @@ pub async fn create_table(clients: &Clients) -> Result<(), AwsError> {
 }
 
 /// Takes `stack`'s lock, waiting up to `timeout` for a holder to release it; `on_wait` hears
-/// who holds it each time that changes. A lock whose lease ran out is taken over.
+/// who holds it and how long this has waited (after each look). A lock whose lease ran out,
+/// or whose holder was a process of this machine that no longer exists, is taken over.
+/// `cancel` resolving stops the wait (never a request under way: a lock taken then is
+/// returned, for the caller to release).
 pub async fn acquire(
     clients: &Clients,
     stack: &str,
     holder: &str,
     timeout: Duration,
     lease: Lease,
-    mut on_wait: impl FnMut(&LockInfo),
+    mut on_wait: impl FnMut(&LockInfo, Duration),
+    cancel: impl Future<Output = ()>,
 ) -> Result<Lock, LockError> {
     let start = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(500);
-    let mut last_seen: Option<LockInfo> = None;
+    let mut gone: Option<LockInfo> = None;
+    tokio::pin!(cancel);
     loop {
-        let acquired_at = now();
-        let info = LockInfo {
-            stack: stack.to_string(),
-            holder: holder.to_string(),
-            acquired_at,
-            expires_at: acquired_at + lease.duration.as_secs(),
-            token: token(stack, holder),
-        };
-        let taken = clients
-            .dynamodb
-            .update_item()
-            .table_name(LOCK_TABLE)
-            .key(KEY, AttributeValue::S(info.stack.clone()))
-            .update_expression(
-                "SET holder = :holder, #token = :token, acquired_at = :now, expires_at = :until",
-            )
-            .condition_expression("attribute_not_exists(holder) OR expires_at < :now")
-            .expression_attribute_names("#token", "token")
-            .expression_attribute_values(":holder", AttributeValue::S(info.holder.clone()))
-            .expression_attribute_values(":token", AttributeValue::S(info.token.clone()))
-            .expression_attribute_values(":now", AttributeValue::N(acquired_at.to_string()))
-            .expression_attribute_values(":until", AttributeValue::N(info.expires_at.to_string()))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await;
-        match taken {
+        let info = LockInfo::ours(stack, holder, lease);
+        match take(clients, &info, gone.as_ref()).await {
             Ok(out) => {
                 let took_over = out.attributes().and_then(LockInfo::from_item);
                 let generation = generation_of(out.attributes());
@@ -292,22 +315,91 @@ pub async fn acquire(
         let item = item(clients, stack).await?.flatten();
         let Some(current) = item.as_ref().and_then(LockInfo::from_item) else {
             // Released between our write and our read: try again at once.
+            gone = None;
             continue;
         };
         if current.token == info.token {
             // Our write went through, its answer was lost, and the SDK sent it again: ours.
             let generation = generation_of(item.as_ref());
-            return Ok(start_renewal(clients, info, lease, None, generation));
+            return Ok(start_renewal(clients, info, lease, gone, generation));
         }
-        if start.elapsed() >= timeout {
-            return Err(LockError::Held(current));
+        if current.holder_gone() {
+            // Take it from that holder, and from no one who took it since.
+            gone = Some(current);
+            continue;
         }
-        if last_seen.as_ref() != Some(&current) {
-            on_wait(&current);
-            last_seen = Some(current);
+        gone = None;
+        let waited = start.elapsed();
+        if waited >= timeout {
+            return Err(if timeout.is_zero() {
+                LockError::Held(current)
+            } else {
+                LockError::TimedOut {
+                    info: current,
+                    waited: timeout,
+                }
+            });
         }
-        tokio::time::sleep(delay.min(timeout.saturating_sub(start.elapsed()))).await;
+        on_wait(&current, waited);
+        tokio::select! {
+            () = tokio::time::sleep(delay.min(timeout.saturating_sub(waited))) => {}
+            () = &mut cancel => return Err(LockError::Interrupted(current)),
+        }
         delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// The conditional write that takes the lock: free or expired, or still held by `gone`'s
+/// token (a holder of this machine that no longer exists).
+async fn take(
+    clients: &Clients,
+    info: &LockInfo,
+    gone: Option<&LockInfo>,
+) -> Result<
+    aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+    aws_smithy_runtime_api::client::result::SdkError<
+        aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+> {
+    let request = clients
+        .dynamodb
+        .update_item()
+        .table_name(LOCK_TABLE)
+        .key(KEY, AttributeValue::S(info.stack.clone()))
+        .update_expression(
+            "SET holder = :holder, #token = :token, acquired_at = :now, expires_at = :until, host = :host, pid = :pid",
+        )
+        .expression_attribute_names("#token", "token")
+        .expression_attribute_values(":holder", AttributeValue::S(info.holder.clone()))
+        .expression_attribute_values(":token", AttributeValue::S(info.token.clone()))
+        .expression_attribute_values(":now", AttributeValue::N(info.acquired_at.to_string()))
+        .expression_attribute_values(":until", AttributeValue::N(info.expires_at.to_string()))
+        .expression_attribute_values(":host", AttributeValue::S(this_host()))
+        .expression_attribute_values(":pid", AttributeValue::N(std::process::id().to_string()))
+        .return_values(ReturnValue::AllOld);
+    let request = match gone {
+        Some(gone) => request
+            .condition_expression("#token = :theirs")
+            .expression_attribute_values(":theirs", AttributeValue::S(gone.token.clone())),
+        None => request.condition_expression("attribute_not_exists(holder) OR expires_at < :now"),
+    };
+    request.send().await
+}
+
+impl LockInfo {
+    /// The lock this process asks for now.
+    fn ours(stack: &str, holder: &str, lease: Lease) -> LockInfo {
+        let acquired_at = now();
+        LockInfo {
+            stack: stack.to_string(),
+            holder: holder.to_string(),
+            acquired_at,
+            expires_at: acquired_at + lease.duration.as_secs(),
+            host: Some(this_host()),
+            pid: Some(std::process::id()),
+            token: token(stack, holder),
+        }
     }
 }
 
@@ -431,13 +523,37 @@ pub fn holder() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "someone".to_string());
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+    format!("{user}@{} (pid {})", this_host(), std::process::id())
+}
+
+/// This machine's name, as the kernel has it (what a lock's `host` is compared with).
+fn this_host() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|path| std::fs::read_to_string(path).ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown-host".to_string());
-    format!("{user}@{host} (pid {})", std::process::id())
+        .unwrap_or_else(|| "unknown-host".to_string())
+}
+
+/// Whether process `pid` exists (signal 0 checks without sending anything: kill(2)). Where
+/// this cannot be known, every process counts as alive.
+fn process_alive(pid: u32) -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return true;
+        };
+        // SAFETY: signal 0 sends nothing; kill only checks that the process exists.
+        let answer = unsafe { libc::kill(pid, 0) };
+        answer == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        let _ = pid;
+        true
+    }
 }
 
 fn is_condition_failure<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> bool

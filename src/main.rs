@@ -13,6 +13,7 @@ mod redact;
 mod stack;
 mod transfer;
 
+use crate::commands::output::errln;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -39,14 +40,14 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
+            errln!("error: cannot start the async runtime: {err}");
             return ExitCode::from(1);
         }
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(status) => status.into(),
         Err(report) => {
-            eprintln!("{}", redact::text(&format!("{report:?}")));
+            errln!("{}", redact::text(&format!("{report:?}")));
             ExitCode::from(1)
         }
     }

@@ -4,6 +4,7 @@
 //! through [`text`] or [`json`] first. AWS error messages may quote what a request carried
 //! (Lambda's "String measured: ..." for environments over 4 KB).
 
+use crate::commands::output::errln;
 use std::borrow::Cow;
 use std::sync::RwLock;
 
@@ -61,13 +62,13 @@ pub fn install_panic_hook() {
         let location = info
             .location()
             .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
-        eprintln!(
+        errln!(
             "stackctl panicked{location}: {}\nThis is a bug in stackctl; please report it.",
             text(message)
         );
         let backtrace = std::backtrace::Backtrace::capture();
         if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
-            eprintln!("{backtrace}");
+            errln!("{backtrace}");
         }
     }));
 }

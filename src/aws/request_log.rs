@@ -1,6 +1,7 @@
 //! `STACKCTL_LOG=requests`: one line on standard error per AWS request attempt, retries
 //! included, so that users (and tests) can see exactly which calls a command makes.
 
+use crate::commands::output::errln;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
@@ -30,7 +31,7 @@ impl Intercept for RequestLog {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(metadata) = cfg.load::<Metadata>() {
-            eprintln!(
+            errln!(
                 "aws request: {}:{}",
                 metadata.service().to_lowercase(),
                 metadata.name()

@@ -1,5 +1,6 @@
 //! `stackctl apply`: plan, check that the plan may run, confirm, carry it out, report.
 
+use super::output::{errln, out, outln};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
@@ -11,8 +12,8 @@ use super::interrupt;
 use super::plan::LockRead;
 use super::progress::{LogStyle, Progress, emit};
 use super::{
-    ExitStatus, build_packages, clients, confirm, hashes, load_stack, release, show_target,
-    stack_file_sha256, stdout_style, take_lock,
+    ExitStatus, build_packages, can_confirm, clients, confirm, hashes, load_stack, release,
+    show_target, stack_file_sha256, stdout_style, take_lock,
 };
 use crate::apply::{self, Outcome};
 use crate::aws::Clients;
@@ -26,6 +27,7 @@ use crate::plan::{Plan, json, render};
 use crate::stack::Stack;
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
+    can_confirm(args.yes)?;
     let (stack, packages, clients) = load(args, aws).await?;
     let run = Run {
         clients: &clients,
@@ -34,6 +36,7 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         args,
         question: Some("Apply these changes?"),
         saved: None,
+        command: "apply",
     };
     run.plan_and_apply(async |_| Ok(())).await
 }
@@ -59,6 +62,8 @@ pub struct Run<'a> {
     pub question: Option<&'a str>,
     /// A saved plan's: read and plan only what it changes.
     pub saved: Option<Saved<'a>>,
+    /// `apply` or `destroy`: what the messages call this run, and what to run again.
+    pub command: &'static str,
 }
 
 /// What applying a saved plan knows before it reads anything.
@@ -226,6 +231,7 @@ pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<E
             scope: &scope,
             lock_table: saved.lock.as_ref().is_some_and(|l| l.exists),
         }),
+        command: "apply",
     };
     run.plan_and_apply(async |plan| check_saved(&saved, origin, plan, &clients).await)
         .await
@@ -272,7 +278,7 @@ async fn check_saved(
     let reasons = saved::stale(saved, plan);
     if !reasons.is_empty() {
         for reason in &reasons[1..] {
-            eprintln!("  also: {reason}");
+            errln!("  also: {reason}");
         }
         return Err(stale(reasons[0].clone()));
     }
@@ -286,64 +292,67 @@ async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<Exit
     if log.json {
         emit(json!({ "event": "plan", "plan": json::to_json(plan, None) }));
     } else {
-        print!("{}", render::text(plan, stdout_style()));
+        let intent = render::Intent {
+            command: run.command,
+            data_loss_allowed: run.args.allow_data_loss,
+        };
+        out!("{}", render::text(plan, stdout_style(), intent));
     }
     if !plan.blockers.is_empty() {
         miette::bail!(
             help = "fix the errors above; nothing was changed",
-            "refusing to apply: the plan has {} error{}",
+            "refusing to {}: the plan has {} error{}",
+            run.command,
             plan.blockers.len(),
             if plan.blockers.len() == 1 { "" } else { "s" }
         );
     }
     if !plan.has_changes() {
         return report(
+            run,
             &Outcome::default(),
             &plan.known,
             Instant::now().elapsed(),
             log,
-            run.saved.is_some(),
         );
     }
     let losses: Vec<String> = plan.data_loss().map(|c| c.address.to_string()).collect();
     if !losses.is_empty() && !run.args.allow_data_loss {
         miette::bail!(
             help = "re-run with --allow-data-loss if deleting the data is intended; nothing was changed",
-            "refusing to apply: this plan deletes the data of {}",
+            "refusing to {}: this plan deletes the data of {}",
+            run.command,
             losses.join(", ")
         );
     }
     if let Some(question) = run.question
         && !confirm(question, run.args.yes).await?
     {
-        println!("Apply cancelled; nothing was changed.");
+        outln!(
+            "{} cancelled; nothing was changed.",
+            capitalized(run.command)
+        );
         return Ok(ExitStatus::Failure);
     }
     if interrupt::requested() {
         miette::bail!("interrupted before any change; nothing was changed");
     }
     if !log.json {
-        println!();
+        outln!();
     }
     let progress = Progress::new(log);
     let started = Instant::now();
     let interrupt = async {
         tokio::select! {
             () = interrupt::wait() => {}
-            () = lost(lock) => eprintln!(
+            () = lost(lock) => errln!(
                 "error: the stack's lock could not be renewed; starting nothing more"
             ),
         }
     };
     let outcome = apply::apply(run.clients, plan, run.packages, &progress, interrupt).await;
     progress.finish();
-    report(
-        &outcome,
-        &outcome.outputs,
-        started.elapsed(),
-        log,
-        run.saved.is_some(),
-    )
+    report(run, &outcome, &outcome.outputs, started.elapsed(), log)
 }
 
 /// Resolves when `lock`'s lease is lost; never without a lock.
@@ -354,14 +363,13 @@ async fn lost(lock: Option<&Lock>) {
     }
 }
 
-/// The end of an apply: what was done, the outputs, and what to do about what was not (`saved`:
-/// of a saved plan, which no longer holds once part of it is done).
+/// The end of an apply: what was done, the outputs, and what to do about what was not.
 fn report(
+    run: &Run<'_>,
     outcome: &Outcome,
     outputs: &BTreeMap<String, String>,
     elapsed: std::time::Duration,
     log: LogStyle,
-    saved: bool,
 ) -> Result<ExitStatus> {
     let url = outputs.get("api.url");
     if log.json {
@@ -380,8 +388,9 @@ fn report(
             "outputs": { "api.url": url },
         }));
     } else if outcome.succeeded() && !outcome.done.is_empty() {
-        println!(
-            "\nApply complete: {} change{} in {:.1}s.",
+        outln!(
+            "\n{} complete: {} change{} in {:.1}s.",
+            capitalized(run.command),
             outcome.done.len(),
             if outcome.done.len() == 1 { "" } else { "s" },
             elapsed.as_secs_f64()
@@ -410,18 +419,48 @@ fn report(
         ));
     }
     for (address, error) in &outcome.failed {
-        eprintln!("error: {address}: {}", crate::redact::text(error));
+        errln!("error: {address}: {}", crate::redact::text(error));
     }
-    let help = if saved {
-        "make a new plan with `stackctl plan --out FILE` and apply it to finish: what is done is not repeated"
-    } else {
-        "run stackctl apply again to finish: what is done is not repeated"
+    miette::bail!(
+        help = finish_help(run),
+        "{} did not finish: {}",
+        run.command,
+        lines.join(", ")
+    )
+}
+
+/// How to finish what an apply left undone: the same command again (a destroy is finished by
+/// destroy: apply would make the stack again), or a new plan for a saved one, which no longer
+/// holds once part of it is done.
+fn finish_help(run: &Run<'_>) -> String {
+    if run.saved.is_some() {
+        return "make a new plan with `stackctl plan --out FILE` and apply it to finish: what is done is not repeated".to_string();
+    }
+    let env = match &run.args.file.env {
+        Some(env) => format!(" --env {env}"),
+        None => String::new(),
     };
-    miette::bail!(help = help, "apply did not finish: {}", lines.join(", "))
+    let flags = if run.args.allow_data_loss {
+        " --allow-data-loss"
+    } else {
+        ""
+    };
+    format!(
+        "run stackctl {}{env}{flags} again to finish: what is done is not repeated",
+        run.command
+    )
+}
+
+fn capitalized(command: &str) -> String {
+    let mut chars = command.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn print_outputs(values: &BTreeMap<String, String>) {
     if let Some(url) = values.get("api.url") {
-        println!("\nOutputs:\n  api.url = {url}");
+        outln!("\nOutputs:\n  api.url = {url}");
     }
 }

@@ -3,11 +3,12 @@
 use miette::Result;
 
 use super::apply::Run;
-use super::{ExitStatus, clients, load_stack};
+use super::{ExitStatus, can_confirm, clients, load_stack};
 use crate::cli::{ApplyArgs, AwsArgs};
 use crate::stack::Stack;
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
+    can_confirm(args.yes)?;
     let declared = load_stack(&args.file)?;
     let empty = Stack {
         tables: Vec::new(),
@@ -26,6 +27,7 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         args,
         question: Some(&question),
         saved: None,
+        command: "destroy",
     };
     run.plan_and_apply(async |plan| {
         for change in &mut plan.changes {

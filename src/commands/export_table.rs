@@ -1,5 +1,6 @@
 //! `stackctl export-table`: a table's data to S3, waited on with progress.
 
+use super::output::outln;
 use miette::Result;
 
 use super::progress::JobProgress;
@@ -35,15 +36,18 @@ pub async fn run(args: &ExportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         match args.output {
             OutputFormat::Json => print_json(&started.info),
             OutputFormat::Text => {
-                println!("Export started: {arn}");
-                println!("  see how it goes: stackctl exports {}", target.logical);
+                outln!("Export started: {arn}");
+                outln!("  see how it goes: stackctl exports {}", target.logical);
             }
         }
         return Ok(ExitStatus::Success);
     }
 
     let progress = JobProgress::new(format!("export {}", target.physical));
-    let waited = until_interrupted(export::wait(clients, &started, |s| progress.status(s))).await;
+    let waited = until_interrupted(export::wait(clients, &started, |s| {
+        progress.status(s, true)
+    }))
+    .await;
     progress.finish();
     let Some(info) = waited else {
         miette::bail!(
@@ -78,22 +82,22 @@ fn print_text(info: &ExportInfo, logical: Option<&str>) {
     if !info.completed() {
         return;
     }
-    println!("Export complete: {}", info.table);
-    println!("  arn:      {}", info.arn);
+    outln!("Export complete: {}", info.table);
+    outln!("  arn:      {}", info.arn);
     if let Some(items) = info.item_count {
-        println!("  items:    {items}");
+        outln!("  items:    {items}");
     }
     if let Some(bytes) = info.billed_size_bytes {
-        println!("  billed:   {}", size(bytes));
+        outln!("  billed:   {}", size(bytes));
     }
     match &info.manifest {
         Some(manifest) => {
-            println!("  manifest: {manifest}");
+            outln!("  manifest: {manifest}");
             if let Some(logical) = logical {
-                println!("  import:   stackctl import-table {logical} --from {manifest}");
+                outln!("  import:   stackctl import-table {logical} --from {manifest}");
             }
         }
-        None => println!("  location: {}", info.location),
+        None => outln!("  location: {}", info.location),
     }
 }
 

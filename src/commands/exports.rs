@@ -1,5 +1,6 @@
 //! `stackctl exports`: a table's past and running exports.
 
+use super::output::outln;
 use miette::Result;
 
 use super::{ExitStatus, print_json, table_target};
@@ -14,20 +15,20 @@ pub async fn run(args: &ExportsArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     match args.output {
         OutputFormat::Json => print_json(&exports),
         OutputFormat::Text if exports.is_empty() => {
-            println!("No exports of {}.", target.physical);
+            outln!("No exports of {}.", target.physical);
         }
         OutputFormat::Text => {
             for e in &exports {
-                println!(
+                outln!(
                     "{:<11} {:<20} {:<18} {}",
                     e.status,
                     e.started.as_deref().unwrap_or("-"),
                     e.kind,
                     e.manifest.as_deref().unwrap_or(&e.location)
                 );
-                println!("            {}", e.arn);
+                outln!("            {}", e.arn);
                 if let (Some(code), Some(message)) = (&e.failure_code, &e.failure_message) {
-                    println!("            {code}: {message}");
+                    outln!("            {code}: {message}");
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! `stackctl import-table`: a declared table created from data in S3, then given the
 //! settings ImportTable cannot set, so that the next plan shows no changes.
 
+use super::output::outln;
 use std::collections::BTreeMap;
 
 use miette::Result;
@@ -48,8 +49,8 @@ pub async fn run(args: &ImportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
             let source = import::resolve_source(&clients, from, hints, owner).await?;
             let info = import::start(&clients, &stack, spec, &source, owner).await?;
             if args.output == OutputFormat::Text {
-                println!("Import started: {}", info.arn);
-                println!("  from {}", source.url());
+                outln!("Import started: {}", info.arn);
+                outln!("  from {}", source.url());
             }
             info
         }
@@ -65,7 +66,7 @@ pub async fn run(args: &ImportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
                 import: &started,
                 settings: Vec::new(),
             }),
-            OutputFormat::Text => println!(
+            OutputFormat::Text => outln!(
                 "  when it completes, finish the table's settings: {resume_hint}\n  (the table is not the stack's until then)"
             ),
         }
@@ -73,8 +74,10 @@ pub async fn run(args: &ImportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     }
 
     let progress = JobProgress::new(format!("import {}", started.table));
-    let waited =
-        until_interrupted(import::wait(&clients, &started.arn, |s| progress.status(s))).await;
+    let waited = until_interrupted(import::wait(&clients, &started.arn, |s| {
+        progress.status(s, true)
+    }))
+    .await;
     progress.finish();
     let Some(info) = waited else {
         miette::bail!(
@@ -189,17 +192,19 @@ fn print_text(info: &ImportInfo, settings: &[String]) {
     if !info.completed() {
         return;
     }
-    println!("Import complete: {}", info.table);
-    println!("  arn:      {}", info.arn);
-    println!("  source:   {}", info.source);
-    println!(
+    outln!("Import complete: {}", info.table);
+    outln!("  arn:      {}", info.arn);
+    outln!("  source:   {}", info.source);
+    outln!(
         "  items:    {} processed, {} imported, {} errors",
-        info.processed_items, info.imported_items, info.errors
+        info.processed_items,
+        info.imported_items,
+        info.errors
     );
     if let Some(bytes) = info.processed_size_bytes {
-        println!("  size:     {}", super::export_table::size(bytes));
+        outln!("  size:     {}", super::export_table::size(bytes));
     }
     if !settings.is_empty() {
-        println!("  then set: {}", settings.join(", "));
+        outln!("  then set: {}", settings.join(", "));
     }
 }

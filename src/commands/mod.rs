@@ -6,6 +6,7 @@ mod export_table;
 mod exports;
 mod import_table;
 mod interrupt;
+pub mod output;
 mod outputs;
 mod plan;
 mod progress;
@@ -26,6 +27,7 @@ use crate::lock::{self, Lock};
 use crate::package::{self, Package};
 use crate::plan::render::Style;
 use crate::stack::{self, Stack, TableSpec};
+use output::{errln, out, outln};
 
 /// How a command ended; the one place outcomes become exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +86,7 @@ fn load_stack(file: &FileArgs) -> Result<Stack> {
         return Err(problems.next().expect("one problem"));
     }
     for problem in problems {
-        eprintln!("{problem:?}");
+        errln!("{problem:?}");
     }
     miette::bail!("{} has {count} problems; nothing was sent to AWS", err.path)
 }
@@ -149,7 +151,7 @@ async fn show_target(plan: &mut crate::plan::Plan, clients: &Clients) -> Result<
         Some(account) => account.clone(),
         None => clients.account().await?,
     };
-    eprintln!("Account {account}, region {}", plan.region);
+    errln!("Account {account}, region {}", plan.region);
     plan.account = Some(account);
     Ok(())
 }
@@ -202,7 +204,9 @@ fn declared_table<'a>(stack: &'a Stack, logical: &str, file: &Path) -> Result<&'
 }
 
 /// Takes the stack's apply lock (creating the lock table on first use, unless a plan saw
-/// it: `table_exists`), saying on standard error what it waits for and what it takes over.
+/// it: `table_exists`), showing whom it waits for and for how long on the progress display,
+/// and saying what it takes over. Ctrl-C while it waits stops the wait; Ctrl-C during the
+/// request that takes it releases what it took: either way no lock is left behind.
 async fn take_lock(
     clients: &Clients,
     stack: &str,
@@ -212,47 +216,80 @@ async fn take_lock(
     if !table_exists && !lock::table_exists(clients).await? {
         create_lock_table(clients).await?;
     }
-    let holder = lock::holder();
-    let acquire = || {
-        lock::acquire(
-            clients,
-            stack,
-            &holder,
-            timeout,
-            lock::Lease::from_env(),
-            |other| {
-                eprintln!(
-                    "Waiting for the lock of stack {stack}, held by {} since {}...",
-                    other.holder,
-                    lock::time(other.acquired_at)
-                );
-            },
-        )
-    };
-    let held = match acquire().await {
+    let _guard = interrupt::guard();
+    let held = match acquire(clients, stack, timeout).await {
         // The table the plan saw was deleted since.
         Err(lock::LockError::Aws(AwsError::Call {
             kind: ErrorKind::NotFound,
             ..
         })) if table_exists => {
             create_lock_table(clients).await?;
-            acquire().await?
+            acquire(clients, stack, timeout).await?
         }
         held => held?,
     };
+    if interrupt::requested() {
+        return release(
+            held,
+            Err(miette::miette!(
+                "interrupted while taking the lock of stack {stack}; nothing was changed"
+            )),
+        )
+        .await;
+    }
     if let Some(old) = &held.took_over {
-        eprintln!(
-            "Took over the expired lock of stack {stack}, held by {} since {} (its lease ran out at {}).",
+        let why = if old.expired() {
+            format!("its lease ran out at {}", lock::time(old.expires_at))
+        } else {
+            "its process on this machine no longer exists".to_string()
+        };
+        errln!(
+            "Took over the {}lock of stack {stack}, held by {} since {} ({why}).",
+            if old.expired() { "expired " } else { "" },
             old.holder,
             lock::time(old.acquired_at),
-            lock::time(old.expires_at)
         );
     }
     Ok(held)
 }
 
+/// One attempt at the lock, its waits on a progress display (standard error).
+async fn acquire(
+    clients: &Clients,
+    stack: &str,
+    timeout: std::time::Duration,
+) -> std::result::Result<Lock, lock::LockError> {
+    let progress = std::cell::OnceCell::new();
+    let mut shown = String::new();
+    let held = lock::acquire(
+        clients,
+        stack,
+        &lock::holder(),
+        timeout,
+        lock::Lease::from_env(),
+        |other, _waited| {
+            let progress = progress.get_or_init(|| {
+                progress::JobProgress::new(format!("Waiting for the lock of stack {stack}"))
+            });
+            let status = format!(
+                "held by {} since {}",
+                other.holder,
+                lock::time(other.acquired_at)
+            );
+            progress.status(&status, status != shown);
+            shown = status;
+        },
+        interrupt::wait(),
+    )
+    .await;
+    if let Some(progress) = progress.get() {
+        progress.finish();
+    }
+    held
+}
+
 async fn create_lock_table(clients: &Clients) -> Result<()> {
-    eprintln!(
+    errln!(
         "Creating the lock table {} (once per account and region).",
         lock::LOCK_TABLE
     );
@@ -263,7 +300,7 @@ async fn create_lock_table(clients: &Clients) -> Result<()> {
 async fn release<T>(lock: Lock, result: Result<T>) -> Result<T> {
     let stack = lock.info().stack.clone();
     if let Err(e) = lock.release().await {
-        eprintln!(
+        errln!(
             "warning: could not release the lock of stack {stack}: {e}; it expires with its lease, or run `stackctl unlock {stack}`"
         );
     }
@@ -280,7 +317,7 @@ async fn until_interrupted<T>(job: impl std::future::Future<Output = T>) -> Opti
 }
 
 fn print_json(value: &impl serde::Serialize) {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(value).expect("reports always serialize")
     );
@@ -292,28 +329,36 @@ fn stdout_style() -> Style {
     }
 }
 
-/// Asks on the terminal; without one, confirmation must come from `--yes`. Ctrl-C is a no.
+/// Refuses a command that would ask for confirmation where no one can answer (standard
+/// input is not a terminal, as in CI) and `--yes` was not given. Called first thing, so that
+/// it refuses before any AWS request, not after the plan made its reads and the lock table.
+fn can_confirm(yes: bool) -> Result<()> {
+    if yes || std::io::stdin().is_terminal() {
+        return Ok(());
+    }
+    miette::bail!(
+        help = "pass --yes to confirm in scripts and CI; nothing was sent to AWS",
+        "refusing to continue without confirmation: standard input is not a terminal"
+    )
+}
+
+/// Asks on the terminal; without one, confirmation must come from `--yes`. Ctrl-C is a no,
+/// at once: the answer is read on a thread of its own, which the process does not wait for.
 async fn confirm(question: &str, yes: bool) -> Result<bool> {
     if yes {
         return Ok(true);
     }
-    if !std::io::stdin().is_terminal() {
-        miette::bail!(
-            help = "pass --yes to confirm in scripts and CI",
-            "refusing to continue without confirmation: standard input is not a terminal"
-        );
-    }
-    use std::io::Write;
-    print!("{question} Only 'yes' will be accepted: ");
-    std::io::stdout().flush().into_diagnostic()?;
-    let answer = tokio::task::spawn_blocking(|| {
+    can_confirm(yes)?;
+    out!("{question} Only 'yes' will be accepted: ");
+    let (sender, answer) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
         let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer).map(|_| answer)
+        let _ = sender.send(std::io::stdin().read_line(&mut answer).map(|_| answer));
     });
     tokio::select! {
         answer = answer => Ok(answer.into_diagnostic()?.into_diagnostic()?.trim() == "yes"),
         () = interrupt::wait() => {
-            println!();
+            outln!();
             Ok(false)
         }
     }

@@ -1,5 +1,6 @@
 //! `stackctl outputs`: what other tools need from a deployed stack, read from live AWS.
 
+use super::output::outln;
 use miette::Result;
 
 use super::{ExitStatus, build_packages, hashes, load_stack};
@@ -16,14 +17,14 @@ pub async fn run(args: &OutputsArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     )
     .await?;
     match args.output {
-        OutputFormat::Json => println!(
+        OutputFormat::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&plan.known).expect("strings always serialize")
         ),
         OutputFormat::Text => {
             let width = plan.known.keys().map(String::len).max().unwrap_or(0);
             for (key, value) in &plan.known {
-                println!("{key:<width$} = {value}");
+                outln!("{key:<width$} = {value}");
             }
         }
     }

@@ -1,5 +1,6 @@
 //! `stackctl plan`: read the file and live AWS, print what apply would do.
 
+use super::output::{out, outln};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -33,8 +34,11 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         return Ok(refresh_only(plan, args));
     }
     match args.output {
-        OutputFormat::Text => print!("{}", render::text(&plan, stdout_style())),
-        OutputFormat::Json => println!("{}", json::render(&plan)),
+        OutputFormat::Text => out!(
+            "{}",
+            render::text(&plan, stdout_style(), render::Intent::PLAN)
+        ),
+        OutputFormat::Json => outln!("{}", json::render(&plan)),
     }
     if let Some(out) = &args.out {
         save(&plan, args, out).await?;
@@ -51,10 +55,10 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
 /// Reports drift and nothing else: the JSON form keeps its shape, with no changes.
 fn refresh_only(mut plan: Plan, args: &PlanArgs) -> ExitStatus {
     match args.output {
-        OutputFormat::Text => print!("{}", render::drift_text(&plan, stdout_style())),
+        OutputFormat::Text => out!("{}", render::drift_text(&plan, stdout_style())),
         OutputFormat::Json => {
             plan.changes.clear();
-            println!("{}", json::render(&plan));
+            outln!("{}", json::render(&plan));
         }
     }
     if args.detailed_exitcode && !plan.drift.is_empty() {
@@ -81,7 +85,7 @@ async fn save(plan: &Plan, args: &PlanArgs, out: &Path) -> Result<()> {
         .into_diagnostic()
         .map_err(|e| e.wrap_err(format!("cannot write the plan to {}", out.display())))?;
     if args.output == OutputFormat::Text {
-        println!(
+        outln!(
             "\nSaved the plan to {0}; apply exactly it with: stackctl apply {0}",
             out.display()
         );

@@ -1,5 +1,6 @@
 //! Apply progress on screen: spinners on a terminal, one plain line per event otherwise.
 
+use super::output::{errln, outln};
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -82,9 +83,9 @@ impl Progress {
             text.to_string()
         };
         if self.to_stderr {
-            eprintln!("{text}");
+            errln!("{text}");
         } else {
-            println!("{text}");
+            outln!("{text}");
         }
     }
 
@@ -234,7 +235,7 @@ pub fn emit(mut event: serde_json::Value) {
     if let Some(object) = event.as_object_mut() {
         object.insert("time".to_string(), json!(now()));
     }
-    println!("{event}");
+    outln!("{event}");
 }
 
 /// Now, RFC 3339 in UTC.
@@ -250,7 +251,13 @@ pub struct JobProgress {
     label: String,
     bar: Option<ProgressBar>,
     started: Instant,
+    /// When the last plain line was written.
+    last_line: Mutex<Option<Instant>>,
 }
+
+/// How often a plain line repeats a status that has not changed, so that a log shows the wait
+/// goes on.
+const REPEAT_EVERY: Duration = Duration::from_secs(30);
 
 impl JobProgress {
     pub fn new(label: impl Into<String>) -> Self {
@@ -270,17 +277,24 @@ impl JobProgress {
             label,
             bar,
             started: Instant::now(),
+            last_line: Mutex::new(None),
         }
     }
 
-    pub fn status(&self, status: &str) {
-        match &self.bar {
-            Some(bar) => bar.set_message(format!("{}: {status}", self.label)),
-            None => eprintln!(
+    /// Shows `status` (`new`: it differs from the one before); without a terminal, a line for
+    /// each new status, and the same one again every 30 s, with the time waited so far.
+    pub fn status(&self, status: &str, new: bool) {
+        if let Some(bar) = &self.bar {
+            return bar.set_message(format!("{}: {status}", self.label));
+        }
+        let mut last = self.last_line.lock().expect("progress lock");
+        if new || last.is_none_or(|at| at.elapsed() >= REPEAT_EVERY) {
+            *last = Some(Instant::now());
+            errln!(
                 "{}: {status} ({}s)",
                 self.label,
                 self.started.elapsed().as_secs()
-            ),
+            );
         }
     }
 

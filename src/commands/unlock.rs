@@ -1,12 +1,14 @@
 //! `stackctl unlock`: remove a lock left by an apply that died, after saying whose it is.
 
+use super::output::outln;
 use miette::Result;
 
-use super::{ExitStatus, clients_in, confirm, load_stack};
+use super::{ExitStatus, can_confirm, clients_in, confirm, load_stack};
 use crate::cli::{AwsArgs, UnlockArgs};
 use crate::lock;
 
 pub async fn run(args: &UnlockArgs, aws: &AwsArgs) -> Result<ExitStatus> {
+    can_confirm(args.yes)?;
     let (stack, region) = match &args.stack {
         Some(stack) => {
             // The stack file, when there is a readable one, still says the region.
@@ -22,26 +24,28 @@ pub async fn run(args: &UnlockArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     };
     let clients = clients_in(aws, region).await?;
     let Some(held) = lock::read(&clients, &stack).await? else {
-        println!("Stack {stack} is not locked.");
+        outln!("Stack {stack} is not locked.");
         return Ok(ExitStatus::Success);
     };
     let state = if held.expired() {
         "its lease has run out"
+    } else if held.holder_gone() {
+        "its process on this machine no longer exists"
     } else {
         "its lease is still being renewed: that apply may be running"
     };
-    println!(
+    outln!(
         "Stack {stack} is locked by {} since {} ({state}).",
         held.holder,
         lock::time(held.acquired_at)
     );
     if !confirm("Remove the lock?", args.yes).await? {
-        println!("Left the lock in place.");
+        outln!("Left the lock in place.");
         return Ok(ExitStatus::Failure);
     }
     match lock::force_release(&clients, &stack).await? {
-        Some(removed) => println!("Removed the lock held by {}.", removed.holder),
-        None => println!("The lock was already gone."),
+        Some(removed) => outln!("Removed the lock held by {}.", removed.holder),
+        None => outln!("The lock was already gone."),
     }
     Ok(ExitStatus::Success)
 }

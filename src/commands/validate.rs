@@ -1,5 +1,6 @@
 //! `stackctl validate`: the stack file alone, no AWS call.
 
+use super::output::outln;
 use miette::Result;
 
 use super::{ExitStatus, build_packages, load_stack};
@@ -10,7 +11,7 @@ pub fn run(args: &FileArgs) -> Result<ExitStatus> {
     let file = &args.file;
     build_packages(&stack)?;
     let routes = stack.routes.len();
-    println!(
+    outln!(
         "{} is valid: stack {}, {} table{}, {} function{}, {} route{}.",
         file.display(),
         stack.name,

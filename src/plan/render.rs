@@ -30,14 +30,52 @@ fn symbol(action: Action) -> (&'static str, &'static str) {
     }
 }
 
-pub fn text(plan: &Plan, style: Style) -> String {
+/// What the plan is shown for: the command that would carry it out, and whether that run
+/// already allows deleting data, so that the warnings say what is true of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Intent {
+    /// `apply` or `destroy`.
+    pub command: &'static str,
+    /// `--allow-data-loss` was given.
+    pub data_loss_allowed: bool,
+}
+
+impl Intent {
+    /// `stackctl plan`: shows what a later apply would need.
+    pub const PLAN: Intent = Intent {
+        command: "apply",
+        data_loss_allowed: false,
+    };
+}
+
+pub fn text(plan: &Plan, style: Style, intent: Intent) -> String {
     let mut out = String::new();
     let shown: Vec<&Change> = plan
         .changes
         .iter()
         .filter(|c| c.action != Action::NoOp)
         .collect();
-    if shown.is_empty() {
+    if shown.is_empty() && !plan.blockers.is_empty() {
+        // A blocked create is not a change, and the stack does not match its file.
+        let _ = writeln!(
+            out,
+            "Stack {} in {}: blocked, nothing can be applied until the error{} below {} fixed.",
+            plan.stack,
+            plan.region,
+            if plan.blockers.len() == 1 { "" } else { "s" },
+            if plan.blockers.len() == 1 {
+                "is"
+            } else {
+                "are"
+            }
+        );
+    } else if shown.is_empty() && intent.command == "destroy" {
+        let _ = writeln!(
+            out,
+            "Nothing to destroy: stack {} in {} owns no resources.",
+            plan.stack, plan.region
+        );
+    } else if shown.is_empty() {
         let _ = writeln!(
             out,
             "No changes. Stack {} in {} matches the stack file.",
@@ -58,9 +96,14 @@ pub fn text(plan: &Plan, style: Style) -> String {
     let losses: Vec<&Change> = plan.data_loss().collect();
     if !losses.is_empty() {
         let names: Vec<String> = losses.iter().map(|c| c.address.to_string()).collect();
+        let consent = if intent.data_loss_allowed {
+            "--allow-data-loss allows it".to_string()
+        } else {
+            format!("{} needs --allow-data-loss", intent.command)
+        };
         let _ = writeln!(
             out,
-            "{} this plan deletes table data ({}); apply needs --allow-data-loss.",
+            "{} this plan deletes table data ({}); {consent}.",
             style.paint("1;31", "Warning:"),
             names.join(", ")
         );

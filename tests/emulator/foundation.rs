@@ -386,7 +386,7 @@ fn destroy_removes_everything_the_stack_owns() {
     run.success();
     // The routes go with their API.
     assert!(
-        run.stdout.contains("Apply complete: 6 changes"),
+        run.stdout.contains("Destroy complete: 6 changes"),
         "{}",
         run.stdout
     );
@@ -414,9 +414,13 @@ fn destroy_removes_everything_the_stack_owns() {
 #[test]
 fn apply_without_a_terminal_needs_yes() {
     let project = Project::new(SHOP);
-    let run = project.run(&["apply"]);
-    run.code(1);
-    assert!(run.stderr.contains("pass --yes"), "{}", run.stderr);
+    // Refused before any request: no plan read, no lock table made.
+    for command in ["apply", "destroy", "unlock"] {
+        let (run, requests) = project.requests(&[command]);
+        run.code(1);
+        assert!(run.stderr.contains("pass --yes"), "{}", run.stderr);
+        assert!(requests.is_empty(), "{command}: {requests:?}");
+    }
     let plan: serde_json::Value =
         serde_json::from_str(&project.run(&["plan", "--output", "json"]).stdout).unwrap();
     assert_eq!(plan["summary"]["create"], 8, "nothing was created");

@@ -9,6 +9,7 @@ mod foundation;
 mod functions;
 mod generated;
 mod reliability;
+mod robust_io;
 mod secrets;
 mod tables;
 mod transfer;

@@ -479,7 +479,7 @@ fn a_held_lock_stops_another_apply_before_any_change_or_makes_it_wait() {
         run.success();
         assert!(
             run.stderr
-                .contains("Waiting for the lock of stack shop, held by ci-job-41"),
+                .contains("Waiting for the lock of stack shop: held by ci-job-41"),
             "{}",
             run.stderr
         );
