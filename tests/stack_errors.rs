@@ -236,3 +236,9 @@ fn special_files_never_hang_or_fill_memory() {
     );
     assert!(run.stderr.contains("exclude"), "{}", run.stderr);
 }
+
+#[test]
+fn route_paths_api_gateway_refuses() {
+    insta::assert_snapshot!(errors_of("rest_routes.toml"));
+    insta::assert_snapshot!(errors_of("http_routes.toml"));
+}

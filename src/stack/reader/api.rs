@@ -472,10 +472,11 @@ impl Reader<'_> {
         let mut routes = Vec::new();
         let mut seen: Vec<(String, Range<usize>, String)> = Vec::new();
         for (route_key, value) in table.iter() {
-            let Some(normalized) = self.route_key(route_key) else {
+            let Some(normalized) = self.route_key(route_key, declared.api_type) else {
                 continue;
             };
-            let shape = route_shape(&normalized);
+            self.check_cors_collision(&normalized, route_key.span(), declared);
+            let shape = super::paths::route_shape(&normalized);
             if let Some((_, first_span, first)) = seen.iter().find(|(s, _, _)| *s == shape) {
                 let problem = Problem::new(
                     format!("route {normalized:?} collides with {first:?}"),
@@ -537,11 +538,39 @@ impl Reader<'_> {
                 scopes,
             });
         }
+        if declared.api_type == Some(ApiType::Rest) {
+            let keys: Vec<(String, Range<usize>)> =
+                seen.into_iter().map(|(_, span, key)| (key, span)).collect();
+            for problem in super::paths::rest_sibling_problems(&keys) {
+                self.problem(problem);
+            }
+        }
         routes
     }
 
+    /// A REST API's CORS is an OPTIONS mock method that stackctl puts on every resource with
+    /// routes: a declared OPTIONS route would be overwritten by it, and put back by the next
+    /// apply, forever. The two cannot both be had, so the file must choose.
+    fn check_cors_collision(&mut self, key: &str, span: Range<usize>, declared: &Declared) {
+        let (Some(ApiType::Rest), Some(cors)) = (declared.api_type, &declared.cors) else {
+            return;
+        };
+        if !key.starts_with("OPTIONS ") {
+            return;
+        }
+        self.problem(
+            Problem::new(
+                format!("route {key:?} collides with the OPTIONS method that cors makes on a REST API"),
+                span,
+                "declared OPTIONS route",
+            )
+            .also(cors.clone(), "answers OPTIONS on every route's path")
+            .help("remove cors from [api] and answer preflights in your OPTIONS route, or remove the OPTIONS route and let cors answer them"),
+        );
+    }
+
     /// Checks `METHOD /path` and returns it with single spaces.
-    pub(super) fn route_key(&mut self, key: &Key<'_>) -> Option<String> {
+    pub(super) fn route_key(&mut self, key: &Key<'_>, api: Option<ApiType>) -> Option<String> {
         let text = key.get_ref().trim();
         let bad = |message: String| {
             Problem::new(message, key.span(), "here")
@@ -560,80 +589,10 @@ impl Reader<'_> {
             )));
             return None;
         }
-        if let Err(why) = check_path(path) {
+        if let Err(why) = super::paths::check_path(path, api) {
             self.problem(bad(format!("invalid path {path:?}: {why}")));
             return None;
         }
         Some(format!("{method} {path}"))
-    }
-}
-
-fn check_path(path: &str) -> Result<(), &'static str> {
-    if !path.starts_with('/') {
-        return Err("it must start with '/'");
-    }
-    if path == "/" {
-        return Ok(());
-    }
-    let segments: Vec<&str> = path[1..].split('/').collect();
-    for (i, segment) in segments.iter().enumerate() {
-        if segment.is_empty() {
-            return Err("it has an empty segment");
-        }
-        if let Some(param) = segment.strip_prefix('{') {
-            let Some(name) = param.strip_suffix('}') else {
-                return Err("a '{' is not closed");
-            };
-            let name = name
-                .strip_suffix('+')
-                .map_or(name, |n| if i + 1 == segments.len() { n } else { "+" });
-            if name == "+" {
-                return Err("a greedy {name+} parameter must be the last segment");
-            }
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err("a path parameter name must be letters, digits or '_'");
-            }
-        } else if segment.contains(['{', '}']) {
-            return Err("a path parameter must be a whole segment");
-        }
-    }
-    Ok(())
-}
-
-/// The route with parameter names erased: two routes with the same shape collide.
-fn route_shape(key: &str) -> String {
-    key.split('/')
-        .map(|s| {
-            if s.ends_with("+}") {
-                "{+}"
-            } else if s.starts_with('{') {
-                "{}"
-            } else {
-                s
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    pub(super) fn paths() {
-        assert!(check_path("/orders/{id}").is_ok());
-        assert!(check_path("/admin/{proxy+}").is_ok());
-        assert!(check_path("/").is_ok());
-        assert!(check_path("orders").is_err());
-        assert!(check_path("/a/{proxy+}/b").is_err());
-        assert!(check_path("/a//b").is_err());
-        assert!(check_path("/a/x{id}").is_err());
-    }
-
-    #[test]
-    pub(super) fn shapes_ignore_parameter_names() {
-        assert_eq!(route_shape("GET /a/{id}"), route_shape("GET /a/{key}"));
-        assert_ne!(route_shape("GET /a/{id}"), route_shape("POST /a/{id}"));
     }
 }

@@ -7,6 +7,7 @@
 mod api;
 mod env;
 mod function;
+mod paths;
 mod secrets;
 mod table;
 
@@ -332,7 +333,16 @@ impl<'s> Reader<'s> {
     ) -> Option<i64> {
         let parsed = match value.get_ref() {
             DeValue::Integer(i) => {
-                i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
+                let digits = i.as_str().replace('_', "");
+                match i64::from_str_radix(&digits, i.radix()) {
+                    Ok(n) => Some(n),
+                    // A whole number past i64 is still a number: say it is out of range, not
+                    // that it is of the wrong type.
+                    Err(_) => {
+                        self.too_large(value, what, &range, digits.starts_with('-'));
+                        return None;
+                    }
+                }
             }
             _ => None,
         };
@@ -372,6 +382,26 @@ impl<'s> Reader<'s> {
                 None
             }
         }
+    }
+
+    /// A whole number too far out of `range` to be held at all.
+    fn too_large(
+        &mut self,
+        value: &Value<'_>,
+        what: &str,
+        range: &std::ops::RangeInclusive<i64>,
+        negative: bool,
+    ) {
+        let (message, label) = if negative {
+            (format!("{what} is too small"), "too small")
+        } else {
+            (format!("{what} is too large"), "too large")
+        };
+        self.problem(Problem::new(message, value.span(), label).help(format!(
+            "{what} must be between {} and {}",
+            range.start(),
+            range.end()
+        )));
     }
 
     fn opt_int(
@@ -453,6 +483,10 @@ struct Declared {
     tables: Vec<String>,
     functions: Vec<String>,
     api: bool,
+    /// `[api] type` as written (HTTP when absent), for the rules that differ by API type.
+    api_type: Option<ApiType>,
+    /// Where `[api] cors` is written.
+    cors: Option<Range<usize>>,
 }
 
 impl Declared {
@@ -461,10 +495,22 @@ impl Declared {
             Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().to_string()).collect(),
             _ => Vec::new(),
         };
+        let api = match entry(doc, "api").map(|(_, v)| v.get_ref()) {
+            Some(DeValue::Table(t)) => Some(t),
+            _ => None,
+        };
+        let api_type = api.and_then(|t| match entry(t, "type").map(|(_, v)| v.get_ref()) {
+            None => Some(ApiType::Http),
+            Some(DeValue::String(s)) if s == "http" => Some(ApiType::Http),
+            Some(DeValue::String(s)) if s == "rest" => Some(ApiType::Rest),
+            Some(_) => None,
+        });
         Declared {
             tables: names("tables"),
             functions: names("functions"),
             api: entry(doc, "api").is_some(),
+            api_type,
+            cors: api.and_then(|t| entry(t, "cors")).map(|(k, _)| k.span()),
         }
     }
 
