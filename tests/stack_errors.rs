@@ -242,3 +242,8 @@ fn route_paths_api_gateway_refuses() {
     insta::assert_snapshot!(errors_of("rest_routes.toml"));
     insta::assert_snapshot!(errors_of("http_routes.toml"));
 }
+
+#[test]
+fn documented_aws_limits_are_checked_at_their_line() {
+    insta::assert_snapshot!(errors_of("limits.toml"));
+}

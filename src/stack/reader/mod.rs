@@ -7,6 +7,7 @@
 mod api;
 mod env;
 mod function;
+mod limits;
 mod paths;
 mod secrets;
 mod table;
@@ -268,11 +269,62 @@ impl<'s> Reader<'s> {
                 );
                 continue;
             }
-            if let Some(v) = self.string(value, "a tag value") {
-                tags.insert(key.get_ref().to_string(), v.into_inner());
+            if let Some(problem) = tag_text_problem(key.get_ref(), "key", limits::MAX_TAG_KEY) {
+                self.problem(Problem::new(problem, key.span(), "not a tag key").help(TAG_HELP));
+                continue;
             }
+            let Some(v) = self.string(value, "a tag value") else {
+                continue;
+            };
+            if let Some(problem) = tag_text_problem(v.get_ref(), "value", limits::MAX_TAG_VALUE)
+                && !v.get_ref().is_empty()
+            {
+                self.problem(Problem::new(problem, v.span(), "not a tag value").help(TAG_HELP));
+                continue;
+            }
+            tags.insert(key.get_ref().to_string(), v.into_inner());
+        }
+        let room = limits::MAX_TAGS - limits::OWN_TAGS;
+        if table.len() > room
+            && let Some((key, _)) = entry(t, "tags")
+        {
+            self.problem(
+                Problem::new(
+                    format!("{} tags, more than the {room} AWS leaves room for", table.len()),
+                    key.span(),
+                    "too many tags",
+                )
+                .help(format!(
+                    "AWS allows {} tags per resource and stackctl sets {} of them (stackctl:stack, and stackctl:applied or stackctl:permissions): keep at most {room}",
+                    limits::MAX_TAGS,
+                    limits::OWN_TAGS
+                )),
+            );
         }
         tags
+    }
+
+    /// `text` when it has at most `max` characters; otherwise a problem naming the limit.
+    fn at_most(
+        &mut self,
+        text: &Spanned<String>,
+        what: &str,
+        max: usize,
+        service: &str,
+    ) -> Option<String> {
+        let len = text.get_ref().chars().count();
+        if len <= max {
+            return Some(text.get_ref().clone());
+        }
+        self.problem(
+            Problem::new(
+                format!("{what} has {len} characters, more than {service}'s {max}"),
+                text.span(),
+                "too long",
+            )
+            .help(format!("shorten the {what} to {max} characters")),
+        );
+        None
     }
 
     // ---- typed accessors: each reports a wrong type at the value ----
@@ -475,6 +527,24 @@ impl<'s> Reader<'s> {
                 .help(help),
             );
         }
+    }
+}
+
+const TAG_HELP: &str = "tag keys have 1 to 128 characters and values up to 256, of letters, digits, spaces and _ . : / = + - @";
+
+/// What is wrong with a tag key or value, if anything ([`limits`] has AWS's rules).
+fn tag_text_problem(text: &str, what: &str, max: usize) -> Option<String> {
+    let len = text.chars().count();
+    if len == 0 {
+        Some(format!("a tag {what} cannot be empty"))
+    } else if len > max {
+        Some(format!(
+            "tag {what} has {len} characters, more than AWS's {max}"
+        ))
+    } else {
+        text.chars()
+            .find(|c| !limits::is_tag_char(*c))
+            .map(|c| format!("tag {what} {text:?} holds {c:?}, which AWS does not accept in tags"))
     }
 }
 

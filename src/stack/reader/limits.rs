@@ -1,0 +1,121 @@
+//! Limits AWS enforces that the stack file alone can break, each with its source: the one place
+//! to update when AWS changes one.
+
+/// Runtime identifiers Lambda's CreateFunction accepts: the supported runtimes, and deprecated
+/// ones whose "block function create" date has not passed.
+/// Source: <https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html>.
+pub(super) const RUNTIMES: &[&str] = &[
+    "nodejs24.x",
+    "nodejs22.x",
+    "nodejs20.x",
+    "nodejs18.x",
+    "python3.14",
+    "python3.13",
+    "python3.12",
+    "python3.11",
+    "python3.10",
+    "python3.9",
+    "java25",
+    "java21",
+    "java17",
+    "java11",
+    "java8.al2",
+    "dotnet10",
+    "dotnet8",
+    "ruby3.4",
+    "ruby3.3",
+    "ruby3.2",
+    "provided.al2023",
+    "provided.al2",
+];
+
+/// Handler: 1 to 128 characters, no whitespace.
+/// Source: <https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html>.
+pub(super) const MAX_HANDLER: usize = 128;
+/// Description: at most 256 characters (same page).
+pub(super) const MAX_DESCRIPTION: usize = 256;
+/// Environment variables: keys and values together at most 4 KB (4096 bytes).
+/// Source: <https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>.
+pub(super) const MAX_ENVIRONMENT_BYTES: usize = 4096;
+
+/// Tags: keys 1 to 128 characters, values at most 256, 50 per resource, in letters, digits,
+/// spaces and `_ . : / = + - @` (DynamoDB, Lambda, API Gateway and IAM share these).
+/// Source: <https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html> and
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Tagging.html>.
+pub(super) const MAX_TAG_KEY: usize = 128;
+pub(super) const MAX_TAG_VALUE: usize = 256;
+pub(super) const MAX_TAGS: usize = 50;
+/// The tags stackctl puts on every table, function and API besides the declared ones:
+/// `stackctl:stack` (ownership) and `stackctl:applied` (tables, functions) or
+/// `stackctl:permissions` (APIs). Roles carry only `stackctl:stack` and no declared tags.
+pub(super) const OWN_TAGS: usize = 2;
+
+/// DynamoDB attribute names used as keys, TTL attribute and projected attributes: 1 to 255
+/// bytes. Source: <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_AttributeDefinition.html>
+/// and <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TimeToLiveSpecification.html>.
+pub(super) const MAX_ATTRIBUTE_NAME: usize = 255;
+/// Non-key attributes projected into a table's indexes, summed over all of them (the same
+/// attribute in two indexes counts twice).
+/// Source: <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-secondary-indexes>.
+pub(super) const MAX_PROJECTED_TOTAL: usize = 100;
+
+/// A tag key or value character AWS accepts.
+pub(super) fn is_tag_char(c: char) -> bool {
+    c.is_alphanumeric() || c == ' ' || matches!(c, '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@')
+}
+
+/// A layer version ARN as Lambda's CreateFunction `Layers` pattern has it:
+/// `arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION`, a 12-digit account, a name of
+/// letters, digits, '-' and '_', a numeric version.
+/// Source: <https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html>.
+pub(super) fn is_layer_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let [
+        "arn",
+        partition,
+        "lambda",
+        region,
+        account,
+        "layer",
+        name,
+        version,
+    ] = parts.as_slice()
+    else {
+        return false;
+    };
+    let word = |s: &str, extra: &[char]| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || extra.contains(&c))
+    };
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    word(partition, &[])
+        && word(region, &[])
+        && account.len() == 12
+        && digits(account)
+        && word(name, &['_'])
+        && name.len() <= 140
+        && digits(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_arns() {
+        assert!(is_layer_arn(
+            "arn:aws:lambda:us-east-1:123456789012:layer:shared:3"
+        ));
+        assert!(!is_layer_arn(
+            "arn:aws:lambda:us-east-1:123456789012:layer:shared"
+        ));
+        assert!(!is_layer_arn(
+            "arn:aws:lambda:us-east-1:1234:layer:shared:3"
+        ));
+        assert!(!is_layer_arn(
+            "arn:aws:lambda:us-east-1:123456789012:layer:sh ared:3"
+        ));
+        assert!(!is_layer_arn("my-layer"));
+    }
+}
