@@ -247,3 +247,23 @@ fn route_paths_api_gateway_refuses() {
 fn documented_aws_limits_are_checked_at_their_line() {
     insta::assert_snapshot!(errors_of("limits.toml"));
 }
+
+#[test]
+fn every_environment_s_names_must_fit_aws() {
+    insta::assert_snapshot!(errors_of("env_names.toml"));
+    // With --env, the same problem once, for that environment.
+    let run = stackctl(
+        fixtures(),
+        None,
+        &["validate", "-f", "env_names.toml", "--env", "staging"],
+    );
+    run.code(1);
+    assert_eq!(
+        run.stderr
+            .matches("in [env.staging], physical name")
+            .count(),
+        1,
+        "{}",
+        run.stderr
+    );
+}

@@ -140,7 +140,11 @@ impl<'s> Reader<'s> {
             );
         }
         let name = format!("{}{}", name?, env.name_suffix);
-        self.check_name_lengths(doc, &name);
+        // An environment's names are checked for every environment, with or without --env
+        // (check_envs), so that validate without --env finds them too.
+        if env.name_suffix.is_empty() {
+            self.check_name_lengths(doc, &name);
+        }
         Some(Stack {
             name,
             region: env.region.clone().or(region),
@@ -226,26 +230,17 @@ impl<'s> Reader<'s> {
 
     /// Tables and functions whose physical names exceed what AWS accepts.
     fn check_name_lengths(&mut self, doc: &DeTable<'_>, stack: &str) {
-        for (section, limit, what) in [
-            ("tables", 255, "table names"),
-            ("functions", 64, "function names"),
-        ] {
-            let Some(DeValue::Table(t)) = entry(doc, section).map(|(_, v)| v.get_ref()) else {
-                continue;
-            };
-            for (key, _) in t.iter() {
-                let physical = format!("{stack}-{}", key.get_ref());
-                if physical.len() > limit {
-                    self.problem(
-                        Problem::new(
-                            format!("physical name {physical:?} is longer than {limit} characters"),
-                            key.span(),
-                            "too long",
-                        )
-                        .help(format!("AWS limits {what} to {limit} characters; shorten the stack or resource name")),
-                    );
-                }
-            }
+        for (key, physical, limit, what) in long_names(doc, stack) {
+            self.problem(
+                Problem::new(
+                    format!("physical name {physical:?} is longer than {limit} characters"),
+                    key,
+                    "too long",
+                )
+                .help(format!(
+                    "AWS limits {what} to {limit} characters; shorten the stack or resource name"
+                )),
+            );
         }
     }
 
@@ -528,6 +523,31 @@ impl<'s> Reader<'s> {
             );
         }
     }
+}
+
+/// Physical names (`<stack>-<logical>`) longer than AWS takes: where the logical name is
+/// written, the name, the limit and what it names. Function names (and the managed role's,
+/// the same) take 64 characters (CreateFunction, CreateRole API references), table names 255
+/// (CreateTable: <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html>).
+/// Their characters need no check: stack names, suffixes and logical names hold only
+/// characters every one of them accepts.
+fn long_names(doc: &DeTable<'_>, stack: &str) -> Vec<(Range<usize>, String, usize, &'static str)> {
+    let mut out = Vec::new();
+    for (section, limit, what) in [
+        ("tables", 255, "table names"),
+        ("functions", 64, "function and IAM role names"),
+    ] {
+        let Some(DeValue::Table(t)) = entry(doc, section).map(|(_, v)| v.get_ref()) else {
+            continue;
+        };
+        for (key, _) in t.iter() {
+            let physical = format!("{stack}-{}", key.get_ref());
+            if physical.len() > limit {
+                out.push((key.span(), physical, limit, what));
+            }
+        }
+    }
+    out
 }
 
 const TAG_HELP: &str = "tag keys have 1 to 128 characters and values up to 256, of letters, digits, spaces and _ . : / = + - @";
