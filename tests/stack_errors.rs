@@ -246,6 +246,7 @@ fn route_paths_api_gateway_refuses() {
 #[test]
 fn documented_aws_limits_are_checked_at_their_line() {
     insta::assert_snapshot!(errors_of("limits.toml"));
+    insta::assert_snapshot!(errors_of("api_limits.toml"));
 }
 
 #[test]

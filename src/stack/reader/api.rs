@@ -118,6 +118,23 @@ impl Reader<'_> {
             );
             ok = false;
         }
+        if api_type == Some(ApiType::Rest)
+            && let (Some((_, log)), Some(Some(settings))) = (entry(t, "access_log"), &access_log)
+            && !settings.format.contains("$context.requestId")
+            && !settings.format.contains("$context.extendedRequestId")
+        {
+            // UpdateStage refuses it: "Access Log format must contain at least
+            // $context.requestId" (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html).
+            self.problem(
+                Problem::new(
+                    "a REST API's access log format must hold the request ID",
+                    log.span(),
+                    "no $context.requestId",
+                )
+                .help("add $context.requestId (or $context.extendedRequestId) to format"),
+            );
+            ok = false;
+        }
         if !ok {
             return None;
         }
@@ -142,6 +159,22 @@ impl Reader<'_> {
         let mut out = BTreeMap::new();
         let mut ok = true;
         for (name, value) in t.iter() {
+            let len = name.get_ref().chars().count();
+            if !(1..=super::limits::MAX_AUTHORIZER_NAME).contains(&len) {
+                self.problem(
+                    Problem::new(
+                        format!("an authorizer name has {len} characters"),
+                        name.span(),
+                        "not an authorizer name",
+                    )
+                    .help(format!(
+                        "API Gateway takes authorizer names of 1 to {} characters",
+                        super::limits::MAX_AUTHORIZER_NAME
+                    )),
+                );
+                ok = false;
+                continue;
+            }
             match self.authorizer(value, api, declared) {
                 Some(a) => {
                     out.insert(name.get_ref().to_string(), a);

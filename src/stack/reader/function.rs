@@ -386,14 +386,30 @@ impl Reader<'_> {
                 ok = false;
                 continue;
             }
-            if name.starts_with("AWS_") {
+            if name.starts_with("AWS_") || limits::RESERVED_VARIABLES.contains(&name.as_ref()) {
                 self.problem(
                     Problem::new(
                         format!("{name} is reserved by Lambda"),
                         key.span(),
                         "reserved name",
                     )
-                    .help("Lambda sets AWS_* variables itself; choose another name"),
+                    .help(if name.starts_with("AWS_") {
+                        "Lambda sets AWS_* variables itself; choose another name"
+                    } else {
+                        "Lambda sets LAMBDA_TASK_ROOT and LAMBDA_RUNTIME_DIR itself; choose another name"
+                    }),
+                );
+                ok = false;
+                continue;
+            }
+            if name.len() < 2 {
+                self.problem(
+                    Problem::new(
+                        format!("environment variable name {name:?} has one character"),
+                        key.span(),
+                        "too short for Lambda",
+                    )
+                    .help("Lambda takes names of at least two characters ([a-zA-Z][a-zA-Z0-9_]+); use a longer name"),
                 );
                 ok = false;
                 continue;

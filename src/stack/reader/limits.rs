@@ -38,6 +38,17 @@ pub(super) const MAX_DESCRIPTION: usize = 256;
 /// Source: <https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>.
 pub(super) const MAX_ENVIRONMENT_BYTES: usize = 4096;
 
+/// Environment variable names Lambda keeps for itself besides `AWS_*` (names starting with
+/// `_` are refused by the name rule: Lambda's key pattern is `[a-zA-Z]([a-zA-Z0-9_])+`, so
+/// also at least two characters).
+/// Source: <https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-runtime.html> and
+/// <https://docs.aws.amazon.com/lambda/latest/api/API_Environment.html>.
+pub(super) const RESERVED_VARIABLES: &[&str] = &["LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"];
+
+/// API Gateway authorizer names: 1 to 128 characters (CreateAuthorizer,
+/// <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-authorizers.html>).
+pub(super) const MAX_AUTHORIZER_NAME: usize = 128;
+
 /// Tags: keys 1 to 128 characters, values at most 256, 50 per resource, in letters, digits,
 /// spaces and `_ . : / = + - @` (DynamoDB, Lambda, API Gateway and IAM share these).
 /// Source: <https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html> and
