@@ -252,6 +252,7 @@ fn documented_aws_limits_are_checked_at_their_line() {
 #[test]
 fn every_environment_s_names_must_fit_aws() {
     insta::assert_snapshot!(errors_of("env_names.toml"));
+    insta::assert_snapshot!(errors_of("env_merged.toml"));
     // With --env, the same problem once, for that environment.
     let run = stackctl(
         fixtures(),

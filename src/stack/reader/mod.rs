@@ -74,10 +74,12 @@ pub fn read(source: &str, dir: &Path, env: Option<&str>) -> ReadResult {
     let envs = reader.check_envs(doc);
     let stack = match env {
         None => {
+            // The base first: an overlay's problems are those the base does not have.
+            let stack = reader.stack(doc, dir, &env::EnvSettings::default());
             for name in &envs {
                 reader.check_overlay(doc, name, dir);
             }
-            reader.stack(doc, dir, &env::EnvSettings::default())
+            stack
         }
         Some(env) => match reader.apply_env(doc, env, &envs) {
             Some((merged, settings)) => reader.stack(&merged, dir, &settings),
