@@ -249,9 +249,23 @@ impl Reader<'_> {
             }
             ("cognito", ApiType::Rest) => {
                 self.unknown_keys(t, COGNITO_KEYS, "in a cognito authorizer");
-                Some(AuthorizerSpec::Cognito {
-                    user_pools: list(self, "user_pools")?,
-                })
+                let user_pools = list(self, "user_pools")?;
+                if let Some(bad) = user_pools
+                    .iter()
+                    .find(|p| !super::limits::is_user_pool_arn(p))
+                    && let Some((_, v)) = entry(t, "user_pools")
+                {
+                    self.problem(
+                        Problem::new(
+                            format!("{bad:?} is not a Cognito user pool ARN"),
+                            v.span(),
+                            "here",
+                        )
+                        .help("write arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL_ID"),
+                    );
+                    return None;
+                }
+                Some(AuthorizerSpec::Cognito { user_pools })
             }
             ("jwt", ApiType::Rest) | ("cognito", ApiType::Http) => {
                 let fits = if api == ApiType::Http {

@@ -109,6 +109,37 @@ pub(super) fn is_layer_arn(arn: &str) -> bool {
         && digits(version)
 }
 
+/// An S3 bucket name for general purpose buckets: 3 to 63 characters of lowercase letters,
+/// digits, '.' and '-', beginning and ending with a letter or digit, no "..".
+/// Source: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>.
+pub(super) fn is_bucket_name(name: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    (3..=63).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && edge(name.chars().next())
+        && edge(name.chars().last())
+        && !name.contains("..")
+}
+
+/// A Cognito user pool ARN, as API Gateway's CreateAuthorizer `providerARNs` takes it:
+/// `arn:PARTITION:cognito-idp:REGION:ACCOUNT:userpool/POOL_ID`.
+/// Source: <https://docs.aws.amazon.com/apigateway/latest/api/API_CreateAuthorizer.html>.
+pub(super) fn is_user_pool_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ["arn", partition, "cognito-idp", region, account, pool] = parts.as_slice() else {
+        return false;
+    };
+    !partition.is_empty()
+        && !region.is_empty()
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && pool
+            .strip_prefix("userpool/")
+            .is_some_and(|id| !id.is_empty() && !id.contains(char::is_whitespace))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +159,18 @@ mod tests {
             "arn:aws:lambda:us-east-1:123456789012:layer:sh ared:3"
         ));
         assert!(!is_layer_arn("my-layer"));
+    }
+
+    #[test]
+    fn buckets_and_pools() {
+        assert!(is_bucket_name("my-artifacts.2026"));
+        assert!(!is_bucket_name("My_Bucket"));
+        assert!(!is_bucket_name("ab"));
+        assert!(!is_bucket_name("a..b"));
+        assert!(!is_bucket_name("-ab"));
+        assert!(is_user_pool_arn(
+            "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc"
+        ));
+        assert!(!is_user_pool_arn("us-east-1_abc"));
     }
 }

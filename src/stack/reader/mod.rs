@@ -193,7 +193,16 @@ impl<'s> Reader<'s> {
         let region = entry(table, "region").and_then(|(_, v)| self.region(v));
         let bucket = entry(table, "artifact_bucket")
             .and_then(|(_, v)| self.string(v, "artifact_bucket"))
-            .map(Spanned::into_inner);
+            .and_then(|b| {
+                if limits::is_bucket_name(b.get_ref()) {
+                    return Some(b.into_inner());
+                }
+                self.problem(
+                    Problem::new(format!("{:?} is not an S3 bucket name", b.get_ref()), b.span(), "not a bucket name")
+                        .help("S3 bucket names have 3 to 63 lowercase letters, digits, '.' and '-', and begin and end with a letter or digit"),
+                );
+                None
+            });
         (name, region, bucket)
     }
 
@@ -255,7 +264,10 @@ impl<'s> Reader<'s> {
             return tags;
         };
         for (key, value) in table.iter() {
-            if key.get_ref().starts_with("stackctl:") || key.get_ref().starts_with("aws:") {
+            // AWS reserves the prefix in any case (aws:, AWS:).
+            if key.get_ref().starts_with("stackctl:")
+                || key.get_ref().to_ascii_lowercase().starts_with("aws:")
+            {
                 self.problem(
                     Problem::new(
                         format!("tag {:?} uses a reserved prefix", key.get_ref()),

@@ -357,6 +357,23 @@ impl Reader<'_> {
             }
         };
         let sort_key = entry(t, "sort_key").and_then(|(_, v)| self.key_spec(v, "sort_key", sites));
+        if let (Some(pk), Some(sk), Some((_, v))) =
+            (&partition_key, &sort_key, entry(t, "sort_key"))
+            && pk.name == sk.name
+        {
+            // CreateTable / UpdateTable refuse a key schema whose two keys are one attribute.
+            self.problem(
+                Problem::new(
+                    format!(
+                        "sort_key uses the index's partition key attribute {:?}",
+                        sk.name
+                    ),
+                    v.span(),
+                    "same attribute as the partition key",
+                )
+                .help("the sort key must be a different attribute"),
+            );
+        }
         let projection = self.projection(t);
         let read = entry(t, "read_capacity")
             .map(|(k, v)| (k.span(), self.int(v, "read_capacity", 1..=40_000)));
