@@ -397,7 +397,7 @@ impl<'s> Reader<'s> {
                 let digits = i.as_str().replace('_', "");
                 match i64::from_str_radix(&digits, i.radix()) {
                     Ok(n) => Some(n),
-                    // A whole number past i64 is still a number: say it is out of range, not
+                    // A whole number past i64 is still a number: say it is too large, not
                     // that it is of the wrong type.
                     Err(_) => {
                         self.too_large(value, what, &range, digits.starts_with('-'));
@@ -410,18 +410,16 @@ impl<'s> Reader<'s> {
         match parsed {
             Some(n) if range.contains(&n) => Some(n),
             Some(n) => {
-                self.problem(
-                    Problem::new(
-                        format!("{what} = {n} is out of range"),
-                        value.span(),
-                        "out of range",
-                    )
-                    .help(format!(
-                        "{what} must be between {} and {}",
-                        range.start(),
-                        range.end()
-                    )),
-                );
+                let (message, label) = if n > *range.end() {
+                    (format!("{what} = {n} is too large"), "too large")
+                } else {
+                    (format!("{what} = {n} is too small"), "too small")
+                };
+                self.problem(Problem::new(message, value.span(), label).help(format!(
+                    "{what} must be between {} and {}",
+                    range.start(),
+                    range.end()
+                )));
                 None
             }
             None => {
