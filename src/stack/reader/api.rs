@@ -364,6 +364,30 @@ impl Reader<'_> {
         None
     }
 
+    /// Scopes are checked by JWT authorizers (HTTP APIs, Route's AuthorizationScopes:
+    /// <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-routes.html>)
+    /// and Cognito ones (REST APIs, PutMethod's authorizationScopes:
+    /// <https://docs.aws.amazon.com/apigateway/latest/api/API_PutMethod.html>); a Lambda
+    /// authorizer decides alone, so scopes on its routes would be refused or never checked.
+    fn check_scopes_fit(
+        &mut self,
+        t: &toml::de::DeTable<'_>,
+        api: Option<&ApiSpec>,
+        authorizer: Option<&str>,
+        scopes: &[String],
+    ) {
+        let lambda = api
+            .zip(authorizer)
+            .and_then(|(api, name)| api.authorizers.get(name))
+            .is_some_and(|a| matches!(a, AuthorizerSpec::Lambda { .. }));
+        if let (true, false, Some((k, _))) = (lambda, scopes.is_empty(), entry(t, "scopes")) {
+            self.problem(
+                Problem::new("scopes on a route with a lambda authorizer", k.span(), "never checked")
+                    .help("scopes are checked by jwt and cognito authorizers; a lambda authorizer decides in its code: remove scopes"),
+            );
+        }
+    }
+
     fn route_scopes(&mut self, t: &toml::de::DeTable<'_>, has_authorizer: bool) -> Vec<String> {
         let Some((k, value)) = entry(t, "scopes") else {
             return Vec::new();
@@ -544,6 +568,7 @@ impl Reader<'_> {
                     self.unknown_keys(t, ROUTE_KEYS, "in a route");
                     authorizer = self.route_authorizer(t, api);
                     scopes = self.route_scopes(t, authorizer.is_some());
+                    self.check_scopes_fit(t, api, authorizer.as_deref(), &scopes);
                     match entry(t, "function") {
                         Some((_, v)) => self.string(v, "function"),
                         None => {
