@@ -269,3 +269,32 @@ fn every_environment_s_names_must_fit_aws() {
         run.stderr
     );
 }
+
+#[test]
+fn bucket_and_account_flags_aws_would_refuse_are_usage_errors() {
+    for (args, expected) in [
+        (
+            &["export-table", "orders", "--bucket", "my exports"][..],
+            "'my exports' is not an S3 bucket name",
+        ),
+        (
+            &["import-table", "orders", "--from", "s3://-exports/x/"][..],
+            "'-exports' is not an S3 bucket name",
+        ),
+        (
+            &[
+                "export-table",
+                "orders",
+                "--bucket",
+                "b-exports",
+                "--bucket-owner",
+                "12345",
+            ][..],
+            "'12345' is not an AWS account ID",
+        ),
+    ] {
+        let run = stackctl(fixtures(), None, args);
+        run.code(1);
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+    }
+}

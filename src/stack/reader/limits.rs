@@ -102,25 +102,36 @@ pub(super) fn is_layer_arn(arn: &str) -> bool {
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     word(partition, &[])
         && word(region, &[])
-        && account.len() == 12
-        && digits(account)
+        && is_account_id(account)
         && word(name, &['_'])
         && name.len() <= 140
         && digits(version)
 }
 
-/// An S3 bucket name for general purpose buckets: 3 to 63 characters of lowercase letters,
-/// digits, '.' and '-', beginning and ending with a letter or digit, no "..".
-/// Source: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>.
-pub(super) fn is_bucket_name(name: &str) -> bool {
-    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    (3..=63).contains(&name.len())
+/// An S3 bucket name as the APIs that take one accept it: 3 to `max` letters, digits, '.',
+/// '_' and '-', beginning and ending with a letter or digit. Upper case and '_' are in: legacy
+/// us-east-1 buckets have them, and DynamoDB's ExportTableToPointInTime / ImportTable
+/// (`S3Bucket`, up to 255: <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ExportTableToPointInTime.html>)
+/// and Lambda's FunctionCode (`S3Bucket`, up to 63:
+/// <https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCode.html>) take them.
+pub fn is_bucket_name(name: &str, max: usize) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    (3..=max).contains(&name.len())
         && name
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         && edge(name.chars().next())
         && edge(name.chars().last())
-        && !name.contains("..")
+}
+
+/// The longest bucket name DynamoDB's exports and imports take.
+pub const MAX_TRANSFER_BUCKET: usize = 255;
+/// The longest bucket name Lambda takes code from.
+pub const MAX_CODE_BUCKET: usize = 63;
+
+/// An AWS account ID: 12 digits (ExpectedBucketOwner, ARNs).
+pub fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.chars().all(|c| c.is_ascii_digit())
 }
 
 /// A Cognito user pool ARN, as API Gateway's CreateAuthorizer `providerARNs` takes it:
@@ -133,8 +144,7 @@ pub(super) fn is_user_pool_arn(arn: &str) -> bool {
     };
     !partition.is_empty()
         && !region.is_empty()
-        && account.len() == 12
-        && account.chars().all(|c| c.is_ascii_digit())
+        && is_account_id(account)
         && pool
             .strip_prefix("userpool/")
             .is_some_and(|id| !id.is_empty() && !id.contains(char::is_whitespace))
@@ -163,11 +173,12 @@ mod tests {
 
     #[test]
     fn buckets_and_pools() {
-        assert!(is_bucket_name("my-artifacts.2026"));
-        assert!(!is_bucket_name("My_Bucket"));
-        assert!(!is_bucket_name("ab"));
-        assert!(!is_bucket_name("a..b"));
-        assert!(!is_bucket_name("-ab"));
+        assert!(is_bucket_name("my-artifacts.2026", 63));
+        assert!(is_bucket_name("Legacy_Bucket", 63));
+        assert!(!is_bucket_name("my bucket", 63));
+        assert!(!is_bucket_name("ab", 63));
+        assert!(!is_bucket_name("-ab", 63));
+        assert!(!is_bucket_name(&"a".repeat(64), 63));
         assert!(is_user_pool_arn(
             "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc"
         ));

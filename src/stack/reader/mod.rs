@@ -12,6 +12,7 @@ mod paths;
 mod secrets;
 mod table;
 
+pub use limits::{MAX_TRANSFER_BUCKET, is_account_id, is_bucket_name};
 pub use secrets::masked as mask_secrets;
 
 use std::collections::BTreeMap;
@@ -194,12 +195,12 @@ impl<'s> Reader<'s> {
         let bucket = entry(table, "artifact_bucket")
             .and_then(|(_, v)| self.string(v, "artifact_bucket"))
             .and_then(|b| {
-                if limits::is_bucket_name(b.get_ref()) {
+                if limits::is_bucket_name(b.get_ref(), limits::MAX_CODE_BUCKET) {
                     return Some(b.into_inner());
                 }
                 self.problem(
                     Problem::new(format!("{:?} is not an S3 bucket name", b.get_ref()), b.span(), "not a bucket name")
-                        .help("S3 bucket names have 3 to 63 lowercase letters, digits, '.' and '-', and begin and end with a letter or digit"),
+                        .help("Lambda takes code from buckets named with 3 to 63 letters, digits, '.', '_' and '-', beginning and ending with a letter or digit"),
                 );
                 None
             });
