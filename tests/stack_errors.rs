@@ -268,6 +268,31 @@ fn every_environment_s_names_must_fit_aws() {
         "{}",
         run.stderr
     );
+    // A name too long in the base is reported once, as the base's, with or without --env.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("code")).unwrap();
+    std::fs::write(dir.path().join("code/index.js"), "x").unwrap();
+    let long = "f".repeat(70);
+    std::fs::write(
+        dir.path().join("stack.toml"),
+        format!("[stack]\nname = \"shop\"\n\n[functions.{long}]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"code\"\n\n[env.staging]\n"),
+    )
+    .unwrap();
+    for args in [&["validate"][..], &["validate", "--env", "staging"][..]] {
+        let run = stackctl(dir.path(), None, args);
+        run.code(1);
+        assert_eq!(
+            run.stderr.matches("longer than 64 characters").count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(&format!("\"shop-{long}\"")),
+            "{}",
+            run.stderr
+        );
+    }
 }
 
 #[test]

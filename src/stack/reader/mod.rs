@@ -142,12 +142,11 @@ impl<'s> Reader<'s> {
                     .help("API Gateway cannot deploy a REST API without methods: add a route under [routes], or remove [api] to delete the API"),
             );
         }
-        let name = format!("{}{}", name?, env.name_suffix);
-        // An environment's names are checked for every environment, with or without --env
-        // (check_envs), so that validate without --env finds them too.
-        if env.name_suffix.is_empty() {
-            self.check_name_lengths(doc, &name);
-        }
+        let name = name?;
+        // The base's names here; every environment's, with its suffix, in check_envs (with or
+        // without --env, so that validate without --env finds them too).
+        self.check_name_lengths(doc, &name);
+        let name = format!("{name}{}", env.name_suffix);
         Some(Stack {
             name,
             region: env.region.clone().or(region),
