@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_smithy_types::DateTime;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::transfer::{S3Url, parse_time};
+use crate::transfer::{S3Url, parse_account, parse_bucket, parse_time};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -193,13 +193,13 @@ pub struct ExportTableArgs {
     #[command(flatten)]
     pub table: TableArgs,
     /// The S3 bucket to write to
-    #[arg(long, value_name = "BUCKET")]
+    #[arg(long, value_parser = parse_bucket, value_name = "BUCKET")]
     pub bucket: String,
     /// Key prefix in the bucket [default: the table's name in AWS]
     #[arg(long, value_name = "PREFIX")]
     pub prefix: Option<String>,
     /// The account that owns the bucket, for a bucket in another account
-    #[arg(long, value_name = "ACCOUNT_ID")]
+    #[arg(long, value_parser = parse_account, value_name = "ACCOUNT_ID")]
     pub bucket_owner: Option<String>,
     /// Format of the exported data
     #[arg(long, value_enum, default_value_t = ExportFormatArg::DynamodbJson)]
@@ -257,7 +257,7 @@ pub struct ImportTableArgs {
     #[arg(long, value_enum)]
     pub compression: Option<CompressionArg>,
     /// The account that owns the bucket, for a bucket in another account
-    #[arg(long, value_name = "ACCOUNT_ID")]
+    #[arg(long, value_parser = parse_account, value_name = "ACCOUNT_ID")]
     pub bucket_owner: Option<String>,
     /// Wait for an import started earlier (with --no-wait, or one that was interrupted), then
     /// finish the table's settings

@@ -236,3 +236,90 @@ fn special_files_never_hang_or_fill_memory() {
     );
     assert!(run.stderr.contains("exclude"), "{}", run.stderr);
 }
+
+#[test]
+fn route_paths_api_gateway_refuses() {
+    insta::assert_snapshot!(errors_of("rest_routes.toml"));
+    insta::assert_snapshot!(errors_of("http_routes.toml"));
+}
+
+#[test]
+fn documented_aws_limits_are_checked_at_their_line() {
+    insta::assert_snapshot!(errors_of("limits.toml"));
+    insta::assert_snapshot!(errors_of("api_limits.toml"));
+}
+
+#[test]
+fn every_environment_s_names_must_fit_aws() {
+    insta::assert_snapshot!(errors_of("env_names.toml"));
+    insta::assert_snapshot!(errors_of("env_merged.toml"));
+    // With --env, the same problem once, for that environment.
+    let run = stackctl(
+        fixtures(),
+        None,
+        &["validate", "-f", "env_names.toml", "--env", "staging"],
+    );
+    run.code(1);
+    assert_eq!(
+        run.stderr
+            .matches("in [env.staging], physical name")
+            .count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    // A name too long in the base is reported once, as the base's, with or without --env.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("code")).unwrap();
+    std::fs::write(dir.path().join("code/index.js"), "x").unwrap();
+    let long = "f".repeat(70);
+    std::fs::write(
+        dir.path().join("stack.toml"),
+        format!("[stack]\nname = \"shop\"\n\n[functions.{long}]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"code\"\n\n[env.staging]\n"),
+    )
+    .unwrap();
+    for args in [&["validate"][..], &["validate", "--env", "staging"][..]] {
+        let run = stackctl(dir.path(), None, args);
+        run.code(1);
+        assert_eq!(
+            run.stderr.matches("longer than 64 characters").count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(&format!("\"shop-{long}\"")),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn bucket_and_account_flags_aws_would_refuse_are_usage_errors() {
+    for (args, expected) in [
+        (
+            &["export-table", "orders", "--bucket", "my exports"][..],
+            "'my exports' is not an S3 bucket name",
+        ),
+        (
+            &["import-table", "orders", "--from", "s3://-exports/x/"][..],
+            "'-exports' is not an S3 bucket name",
+        ),
+        (
+            &[
+                "export-table",
+                "orders",
+                "--bucket",
+                "b-exports",
+                "--bucket-owner",
+                "12345",
+            ][..],
+            "'12345' is not an AWS account ID",
+        ),
+    ] {
+        let run = stackctl(fixtures(), None, args);
+        run.code(1);
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+    }
+}

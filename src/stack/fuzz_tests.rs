@@ -34,6 +34,11 @@ const PIECES: &[&str] = &[
     "[env.x]",
     "\"GET /x\"",
     "1e999",
+    "99999999999999999999999",
+    "-99999999999999999999999",
+    "0x7fffffffffffffffffff",
+    "memory = 18446744073709551616\n",
+    "a.b.c.d.e.f.g.h.i.j.k = 1\n",
     "-",
     "_",
     "é",
@@ -98,6 +103,84 @@ fn the_reader_never_panics_and_every_problem_renders() {
                     let shown = format!("{:?}", miette::Report::new(problem));
                     assert!(!shown.is_empty());
                 }
+            }
+        }
+    }
+}
+
+/// Huge integers in every integer field: a located problem saying the number is out of range
+/// (not "found integer"), never a panic.
+#[test]
+fn huge_integers_are_out_of_range_not_a_type_error() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fields = [
+        ("functions.get-order", "memory"),
+        ("functions.get-order", "timeout"),
+        ("functions.get-order", "reserved_concurrency"),
+        ("functions.get-order", "log_retention_days"),
+        ("tables.orders", "read_capacity"),
+    ];
+    for (section, field) in fields {
+        for number in [
+            "99999999999999999999999",
+            "-99999999999999999999999",
+            "0x7fffffffffffffffffff",
+        ] {
+            let seed: String = SEEDS[0]
+                .lines()
+                .filter(|l| !l.starts_with(&format!("{field} =")))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let input = seed.replace(
+                &format!("[{section}]\n"),
+                &format!("[{section}]\n{field} = {number}\n"),
+            );
+            let err = parse("fuzz.toml", &input, dir, None).expect_err(&input);
+            let messages: Vec<&str> = err
+                .problems
+                .iter()
+                .map(|p| p.problem.message.as_str())
+                .collect();
+            assert!(
+                messages.iter().any(|m| m.starts_with(field)
+                    && (m.ends_with("too large") || m.ends_with("too small"))),
+                "{field} = {number}: {messages:?}"
+            );
+            assert!(
+                !messages.iter().any(|m| m.contains("found integer")),
+                "{messages:?}"
+            );
+        }
+    }
+}
+
+/// Deeply nested dotted keys and tables, in the base and in an environment overlay, end in
+/// located problems: no stack overflow in the parser or in the overlay merge.
+#[test]
+fn deep_dotted_keys_never_overflow_the_stack() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Below and past the TOML parser's recursion limit, so that the reader's own recursion
+    // (overlay merge, leaf spans) meets the deepest tree the parser lets through.
+    for depth in [20, 60, 200, 5000] {
+        deep_dotted_key(dir, &vec!["k"; depth].join("."));
+    }
+}
+
+fn deep_dotted_key(dir: &Path, deep: &str) {
+    for input in [
+        format!("{}\n{deep} = 1\n", SEEDS[0]),
+        format!(
+            "{}\n[env.deep.functions.get-order.{deep}]\nx = 1\n",
+            SEEDS[0]
+        ),
+        format!("{}\n[env.deep.api]\n{deep} = 1\n", SEEDS[0]),
+        format!("{}\n[tables.orders.{deep}]\n", SEEDS[0]),
+    ] {
+        for env in [None, Some("deep")] {
+            let err = parse("fuzz.toml", &input, dir, env).expect_err("a deep key is a problem");
+            assert!(!err.problems.is_empty());
+            for problem in err.problems {
+                assert!(!format!("{:?}", miette::Report::new(problem)).is_empty());
             }
         }
     }

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use address::Address;
 pub use diagnostic::StackFileError;
+pub use reader::{MAX_TRANSFER_BUCKET, is_account_id, is_bucket_name};
 pub use reference::{RefAttr, RefTarget, Reference, Template};
 
 /// The tag every resource stackctl creates carries; its value is the stack name.

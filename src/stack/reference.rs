@@ -99,6 +99,17 @@ impl Template {
     }
 
     /// Whether the value contains a secret (an SSM parameter).
+    /// The bytes of its text, without what references resolve to (known only at apply).
+    pub fn literal_len(&self) -> usize {
+        self.segments
+            .iter()
+            .map(|s| match s {
+                Segment::Text(t) => t.len(),
+                Segment::Ref(_) => 0,
+            })
+            .sum()
+    }
+
     pub fn has_secret(&self) -> bool {
         self.references()
             .any(|r| matches!(r.target, RefTarget::Ssm(_)))

@@ -176,6 +176,7 @@ impl FromStr for S3Url {
                 "'{s}' names no bucket: expected s3://BUCKET/PREFIX"
             ));
         }
+        parse_bucket(bucket)?;
         Ok(S3Url::new(bucket, key))
     }
 }
@@ -184,6 +185,27 @@ impl fmt::Display for S3Url {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "s3://{}/{}", self.bucket, self.key)
     }
+}
+
+/// A bucket name on the command line, checked against S3's naming rules before any request
+/// (see [`crate::stack::is_bucket_name`]).
+pub fn parse_bucket(s: &str) -> Result<String, String> {
+    if crate::stack::is_bucket_name(s, crate::stack::MAX_TRANSFER_BUCKET) {
+        return Ok(s.to_string());
+    }
+    Err(format!(
+        "'{s}' is not an S3 bucket name: bucket names have letters, digits, '.', '_' and '-', and begin and end with a letter or digit"
+    ))
+}
+
+/// An account ID on the command line (`--bucket-owner`): 12 digits.
+pub fn parse_account(s: &str) -> Result<String, String> {
+    if crate::stack::is_account_id(s) {
+        return Ok(s.to_string());
+    }
+    Err(format!(
+        "'{s}' is not an AWS account ID: write the 12 digits, like 123456789012"
+    ))
 }
 
 /// A time on the command line: RFC 3339 (`2026-11-24T10:00:00Z`) or seconds since the epoch.

@@ -118,6 +118,23 @@ impl Reader<'_> {
             );
             ok = false;
         }
+        if api_type == Some(ApiType::Rest)
+            && let (Some((_, log)), Some(Some(settings))) = (entry(t, "access_log"), &access_log)
+            && !settings.format.contains("$context.requestId")
+            && !settings.format.contains("$context.extendedRequestId")
+        {
+            // UpdateStage refuses it: "Access Log format must contain at least
+            // $context.requestId" (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html).
+            self.problem(
+                Problem::new(
+                    "a REST API's access log format must hold the request ID",
+                    log.span(),
+                    "no $context.requestId",
+                )
+                .help("add $context.requestId (or $context.extendedRequestId) to format"),
+            );
+            ok = false;
+        }
         if !ok {
             return None;
         }
@@ -142,6 +159,22 @@ impl Reader<'_> {
         let mut out = BTreeMap::new();
         let mut ok = true;
         for (name, value) in t.iter() {
+            let len = name.get_ref().chars().count();
+            if !(1..=super::limits::MAX_AUTHORIZER_NAME).contains(&len) {
+                self.problem(
+                    Problem::new(
+                        format!("an authorizer name has {len} characters"),
+                        name.span(),
+                        "not an authorizer name",
+                    )
+                    .help(format!(
+                        "API Gateway takes authorizer names of 1 to {} characters",
+                        super::limits::MAX_AUTHORIZER_NAME
+                    )),
+                );
+                ok = false;
+                continue;
+            }
             match self.authorizer(value, api, declared) {
                 Some(a) => {
                     out.insert(name.get_ref().to_string(), a);
@@ -216,9 +249,23 @@ impl Reader<'_> {
             }
             ("cognito", ApiType::Rest) => {
                 self.unknown_keys(t, COGNITO_KEYS, "in a cognito authorizer");
-                Some(AuthorizerSpec::Cognito {
-                    user_pools: list(self, "user_pools")?,
-                })
+                let user_pools = list(self, "user_pools")?;
+                if let Some(bad) = user_pools
+                    .iter()
+                    .find(|p| !super::limits::is_user_pool_arn(p))
+                    && let Some((_, v)) = entry(t, "user_pools")
+                {
+                    self.problem(
+                        Problem::new(
+                            format!("{bad:?} is not a Cognito user pool ARN"),
+                            v.span(),
+                            "here",
+                        )
+                        .help("write arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL_ID"),
+                    );
+                    return None;
+                }
+                Some(AuthorizerSpec::Cognito { user_pools })
             }
             ("jwt", ApiType::Rest) | ("cognito", ApiType::Http) => {
                 let fits = if api == ApiType::Http {
@@ -315,6 +362,30 @@ impl Reader<'_> {
             .help(help),
         );
         None
+    }
+
+    /// Scopes are checked by JWT authorizers (HTTP APIs, Route's AuthorizationScopes:
+    /// <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-routes.html>)
+    /// and Cognito ones (REST APIs, PutMethod's authorizationScopes:
+    /// <https://docs.aws.amazon.com/apigateway/latest/api/API_PutMethod.html>); a Lambda
+    /// authorizer decides alone, so scopes on its routes would be refused or never checked.
+    fn check_scopes_fit(
+        &mut self,
+        t: &toml::de::DeTable<'_>,
+        api: Option<&ApiSpec>,
+        authorizer: Option<&str>,
+        scopes: &[String],
+    ) {
+        let lambda = api
+            .zip(authorizer)
+            .and_then(|(api, name)| api.authorizers.get(name))
+            .is_some_and(|a| matches!(a, AuthorizerSpec::Lambda { .. }));
+        if let (true, false, Some((k, _))) = (lambda, scopes.is_empty(), entry(t, "scopes")) {
+            self.problem(
+                Problem::new("scopes on a route with a lambda authorizer", k.span(), "never checked")
+                    .help("scopes are checked by jwt and cognito authorizers; a lambda authorizer decides in its code: remove scopes"),
+            );
+        }
     }
 
     fn route_scopes(&mut self, t: &toml::de::DeTable<'_>, has_authorizer: bool) -> Vec<String> {
@@ -472,10 +543,11 @@ impl Reader<'_> {
         let mut routes = Vec::new();
         let mut seen: Vec<(String, Range<usize>, String)> = Vec::new();
         for (route_key, value) in table.iter() {
-            let Some(normalized) = self.route_key(route_key) else {
+            let Some(normalized) = self.route_key(route_key, declared.api_type) else {
                 continue;
             };
-            let shape = route_shape(&normalized);
+            self.check_cors_collision(&normalized, route_key.span(), declared);
+            let shape = super::paths::route_shape(&normalized);
             if let Some((_, first_span, first)) = seen.iter().find(|(s, _, _)| *s == shape) {
                 let problem = Problem::new(
                     format!("route {normalized:?} collides with {first:?}"),
@@ -496,6 +568,7 @@ impl Reader<'_> {
                     self.unknown_keys(t, ROUTE_KEYS, "in a route");
                     authorizer = self.route_authorizer(t, api);
                     scopes = self.route_scopes(t, authorizer.is_some());
+                    self.check_scopes_fit(t, api, authorizer.as_deref(), &scopes);
                     match entry(t, "function") {
                         Some((_, v)) => self.string(v, "function"),
                         None => {
@@ -537,11 +610,39 @@ impl Reader<'_> {
                 scopes,
             });
         }
+        if declared.api_type == Some(ApiType::Rest) {
+            let keys: Vec<(String, Range<usize>)> =
+                seen.into_iter().map(|(_, span, key)| (key, span)).collect();
+            for problem in super::paths::rest_sibling_problems(&keys) {
+                self.problem(problem);
+            }
+        }
         routes
     }
 
+    /// A REST API's CORS is an OPTIONS mock method that stackctl puts on every resource with
+    /// routes: a declared OPTIONS route would be overwritten by it, and put back by the next
+    /// apply, forever. The two cannot both be had, so the file must choose.
+    fn check_cors_collision(&mut self, key: &str, span: Range<usize>, declared: &Declared) {
+        let (Some(ApiType::Rest), Some(cors)) = (declared.api_type, &declared.cors) else {
+            return;
+        };
+        if !key.starts_with("OPTIONS ") {
+            return;
+        }
+        self.problem(
+            Problem::new(
+                format!("route {key:?} collides with the OPTIONS method that cors makes on a REST API"),
+                span,
+                "declared OPTIONS route",
+            )
+            .also(cors.clone(), "answers OPTIONS on every route's path")
+            .help("remove cors from [api] and answer preflights in your OPTIONS route, or remove the OPTIONS route and let cors answer them"),
+        );
+    }
+
     /// Checks `METHOD /path` and returns it with single spaces.
-    pub(super) fn route_key(&mut self, key: &Key<'_>) -> Option<String> {
+    pub(super) fn route_key(&mut self, key: &Key<'_>, api: Option<ApiType>) -> Option<String> {
         let text = key.get_ref().trim();
         let bad = |message: String| {
             Problem::new(message, key.span(), "here")
@@ -560,80 +661,10 @@ impl Reader<'_> {
             )));
             return None;
         }
-        if let Err(why) = check_path(path) {
+        if let Err(why) = super::paths::check_path(path, api) {
             self.problem(bad(format!("invalid path {path:?}: {why}")));
             return None;
         }
         Some(format!("{method} {path}"))
-    }
-}
-
-fn check_path(path: &str) -> Result<(), &'static str> {
-    if !path.starts_with('/') {
-        return Err("it must start with '/'");
-    }
-    if path == "/" {
-        return Ok(());
-    }
-    let segments: Vec<&str> = path[1..].split('/').collect();
-    for (i, segment) in segments.iter().enumerate() {
-        if segment.is_empty() {
-            return Err("it has an empty segment");
-        }
-        if let Some(param) = segment.strip_prefix('{') {
-            let Some(name) = param.strip_suffix('}') else {
-                return Err("a '{' is not closed");
-            };
-            let name = name
-                .strip_suffix('+')
-                .map_or(name, |n| if i + 1 == segments.len() { n } else { "+" });
-            if name == "+" {
-                return Err("a greedy {name+} parameter must be the last segment");
-            }
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err("a path parameter name must be letters, digits or '_'");
-            }
-        } else if segment.contains(['{', '}']) {
-            return Err("a path parameter must be a whole segment");
-        }
-    }
-    Ok(())
-}
-
-/// The route with parameter names erased: two routes with the same shape collide.
-fn route_shape(key: &str) -> String {
-    key.split('/')
-        .map(|s| {
-            if s.ends_with("+}") {
-                "{+}"
-            } else if s.starts_with('{') {
-                "{}"
-            } else {
-                s
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    pub(super) fn paths() {
-        assert!(check_path("/orders/{id}").is_ok());
-        assert!(check_path("/admin/{proxy+}").is_ok());
-        assert!(check_path("/").is_ok());
-        assert!(check_path("orders").is_err());
-        assert!(check_path("/a/{proxy+}/b").is_err());
-        assert!(check_path("/a//b").is_err());
-        assert!(check_path("/a/x{id}").is_err());
-    }
-
-    #[test]
-    pub(super) fn shapes_ignore_parameter_names() {
-        assert_eq!(route_shape("GET /a/{id}"), route_shape("GET /a/{key}"));
-        assert_ne!(route_shape("GET /a/{id}"), route_shape("POST /a/{id}"));
     }
 }

@@ -40,8 +40,11 @@ impl Reader<'_> {
                 continue;
             };
             self.unknown_keys(overlay, ENV_KEYS, &place);
-            if let Some((_, suffix)) = entry(overlay, "name_suffix") {
-                self.name_suffix(suffix);
+            match entry(overlay, "name_suffix") {
+                Some((_, suffix)) => {
+                    self.name_suffix(suffix);
+                }
+                None => self.default_suffix(name),
             }
             for section in ["tables", "functions", "routes"] {
                 self.overlaid_names(doc, overlay, section, name.get_ref());
@@ -103,6 +106,8 @@ impl Reader<'_> {
                 continue;
             };
             let (suffix, span) = match entry(overlay, "name_suffix") {
+                // An environment name that cannot be a suffix is reported by check_envs.
+                None if !valid_suffix(&format!("-{}", env.get_ref())) => continue,
                 None => (format!("-{}", env.get_ref()), env.span()),
                 Some((_, v)) => match v.get_ref() {
                     // An invalid suffix is reported where it is read.
@@ -121,6 +126,7 @@ impl Reader<'_> {
                     break;
                 }
             }
+            self.check_env_names(doc, &base, &this);
             made.push(this);
         }
     }
@@ -164,6 +170,76 @@ impl Reader<'_> {
                     "not in the base",
                 )
                 .help(help),
+            );
+        }
+    }
+
+    /// Without `name_suffix`, the environment's name becomes part of every physical name
+    /// (`-NAME`), so it must be something AWS names can hold.
+    fn default_suffix(&mut self, name: &Key<'_>) {
+        if valid_suffix(&format!("-{}", name.get_ref())) {
+            return;
+        }
+        self.problem(
+            Problem::new(
+                format!(
+                    "environment name {:?} cannot be part of AWS names",
+                    name.get_ref()
+                ),
+                name.span(),
+                "would make the suffix of every name",
+            )
+            .help(format!(
+                "use lowercase letters, digits and '-', or keep the name and add name_suffix = \"-{}\" to [env.{}]",
+                name.get_ref()
+                    .to_lowercase()
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                    .collect::<String>(),
+                name.get_ref()
+            )),
+        );
+    }
+
+    /// Names that fit in the base file may not fit with an environment's suffix: each one is
+    /// reported at the resource, with the environment's suffix (or name) as related. A name
+    /// too long in the base is reported by the base.
+    fn check_env_names(&mut self, doc: &DeTable<'_>, base: &str, env: &MadeStack) {
+        let too_long_in_base: Vec<_> = super::long_names(doc, base)
+            .into_iter()
+            .map(|(span, ..)| span)
+            .collect();
+        for (span, physical, limit, what) in super::long_names(doc, &env.name) {
+            if too_long_in_base.contains(&span) {
+                continue;
+            }
+            self.problem(
+                Problem::new(
+                    format!(
+                        "in {}, physical name {physical:?} is longer than {limit} characters",
+                        env.label
+                    ),
+                    span,
+                    "too long with the environment's suffix",
+                )
+                .also(env.span.clone(), format!("makes stack {}", env.name))
+                .help(format!(
+                    "AWS limits {what} to {limit} characters; shorten the resource name, or give {} a shorter name_suffix",
+                    env.label
+                )),
+            );
+        }
+        if env.name.len() > MAX_STACK_NAME {
+            self.problem(
+                Problem::new(
+                    format!(
+                        "{} makes the stack name {:?}, longer than {MAX_STACK_NAME} characters",
+                        env.label, env.name
+                    ),
+                    env.span.clone(),
+                    "too long",
+                )
+                .help("the stack name is the value of every resource's stackctl:stack tag, which AWS limits to 256 characters; shorten the name_suffix"),
             );
         }
     }
@@ -258,8 +334,10 @@ impl Reader<'_> {
 }
 
 impl<'s> Reader<'s> {
-    /// Without `--env`, each environment is read too, and the problems in its overlay are
-    /// reported (the base's are reported once, by the base).
+    /// Without `--env`, each environment is read too, and the problems it has that the base
+    /// does not are reported: those in its overlay as they are, those the merge makes elsewhere
+    /// (50 tags once the overlay's are added, a base route under an overlaid REST type) naming
+    /// the environment, with its name as related. Runs after the base was read.
     pub(super) fn check_overlay(&mut self, doc: &DeTable<'_>, env: &str, dir: &std::path::Path) {
         let mut sub = Reader {
             source: self.source,
@@ -270,25 +348,36 @@ impl<'s> Reader<'s> {
             sub.stack(&merged, dir, &settings);
         }
         let mut spans = Vec::new();
+        let mut env_key = 0..0;
         if let Some((_, DeValue::Table(envs))) = entry(doc, "env").map(|(k, v)| (k, v.get_ref()))
-            && let Some((_, overlay)) = entry(envs, env)
+            && let Some((key, overlay)) = entry(envs, env)
         {
+            env_key = key.span();
             leaf_spans(overlay, &mut spans);
         }
-        for problem in sub.problems {
-            let inside = spans
-                .iter()
-                .any(|s| s.start <= problem.span.start && problem.span.end <= s.end);
+        for mut problem in sub.problems {
             let known = self
                 .problems
                 .iter()
                 .any(|p| p.span == problem.span && p.message == problem.message);
-            if inside && !known {
-                self.problem(problem);
+            if known {
+                continue;
             }
+            let inside = spans
+                .iter()
+                .any(|s| s.start <= problem.span.start && problem.span.end <= s.end);
+            if !inside {
+                problem.message = format!("in [env.{env}], {}", problem.message);
+                problem = problem.also(env_key.clone(), format!("environment {env}"));
+            }
+            self.problem(problem);
         }
     }
 }
+
+/// The longest stack name with its suffix: it is the value of the `stackctl:stack` tag, and
+/// AWS tag values hold 256 characters (see `limits::MAX_TAG_VALUE`).
+const MAX_STACK_NAME: usize = super::limits::MAX_TAG_VALUE;
 
 fn valid_suffix(suffix: &str) -> bool {
     suffix

@@ -7,7 +7,7 @@ use std::path::Path;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{Declared, Key, Reader, RefSite, Value, entry};
+use super::{Declared, Key, Reader, RefSite, Value, entry, limits};
 use crate::stack::address::Address;
 use crate::stack::diagnostic::Problem;
 use crate::stack::reference::RefTarget;
@@ -52,8 +52,12 @@ impl Reader<'_> {
         let what = format!("[functions.{logical}]");
         let t = self.as_table(value, &what)?;
         self.unknown_keys(t, FUNCTION_KEYS, &format!("in {what}"));
-        let runtime = self.required_string(t, key, &what, "runtime", "runtime = \"nodejs20.x\"");
-        let handler = self.required_string(t, key, &what, "handler", "handler = \"index.handler\"");
+        let runtime = self
+            .required_string(t, key, &what, "runtime", "runtime = \"nodejs20.x\"")
+            .and_then(|r| self.runtime(r));
+        let handler = self
+            .required_string(t, key, &what, "handler", "handler = \"index.handler\"")
+            .and_then(|h| self.handler(h));
         let code = self
             .required_string(t, key, &what, "code", "code = \"functions/NAME\"")
             .and_then(|c| self.code_path(&c, dir));
@@ -61,10 +65,12 @@ impl Reader<'_> {
         let memory = self.opt_int(t, "memory", 128..=10_240).unwrap_or(128);
         let timeout = self.opt_int(t, "timeout", 1..=900).unwrap_or(3);
         let architecture = self.architecture(t);
-        let description = entry(t, "description")
-            .and_then(|(_, v)| self.string(v, "description"))
-            .map(Spanned::into_inner)
-            .unwrap_or_default();
+        let description = match entry(t, "description") {
+            None => Some(String::new()),
+            Some((_, v)) => self
+                .string(v, "description")
+                .and_then(|d| self.at_most(&d, "description", limits::MAX_DESCRIPTION, "Lambda")),
+        };
         let layers = self.layers(t);
         let reserved_concurrency = self
             .opt_int(t, "reserved_concurrency", 0..=10_000)
@@ -88,14 +94,14 @@ impl Reader<'_> {
         let tags = self.tags(t);
         Some(FunctionSpec {
             logical,
-            runtime: runtime?.into_inner(),
-            handler: handler?.into_inner(),
+            runtime: runtime?,
+            handler: handler?,
             code: code?,
             exclude: exclude?,
             memory: memory as i32,
             timeout: timeout as i32,
             architecture: architecture?,
-            description,
+            description: description?,
             layers: layers?,
             reserved_concurrency,
             log_retention_days,
@@ -104,6 +110,43 @@ impl Reader<'_> {
             tables: tables?,
             tags,
         })
+    }
+
+    /// A runtime Lambda accepts ([`limits::RUNTIMES`]).
+    fn runtime(&mut self, runtime: Spanned<String>) -> Option<String> {
+        if limits::RUNTIMES.contains(&runtime.get_ref().as_str()) {
+            return Some(runtime.into_inner());
+        }
+        let help = match crate::stack::closest(runtime.get_ref(), limits::RUNTIMES.iter().copied())
+        {
+            Some(close) => format!(
+                "did you mean {close:?}? Lambda's runtimes: {}",
+                limits::RUNTIMES.join(", ")
+            ),
+            None => format!("Lambda's runtimes: {}", limits::RUNTIMES.join(", ")),
+        };
+        self.problem(
+            Problem::new(
+                format!("Lambda has no runtime {:?}", runtime.get_ref()),
+                runtime.span(),
+                "not a Lambda runtime",
+            )
+            .help(help),
+        );
+        None
+    }
+
+    fn handler(&mut self, handler: Spanned<String>) -> Option<String> {
+        let text = handler.get_ref();
+        if text.is_empty() || text.contains(char::is_whitespace) {
+            self.problem(
+                Problem::new("invalid handler", handler.span(), "empty or with spaces").help(
+                    "name the handler as the runtime expects it, like \"index.handler\" (no spaces)",
+                ),
+            );
+            return None;
+        }
+        self.at_most(&handler, "handler", limits::MAX_HANDLER, "Lambda")
     }
 
     fn string_list(
@@ -195,7 +238,7 @@ impl Reader<'_> {
             ok = false;
         }
         for layer in &layers {
-            if !(layer.get_ref().starts_with("arn:") && layer.get_ref().contains(":layer:")) {
+            if !limits::is_layer_arn(layer.get_ref()) {
                 self.problem(
                     Problem::new("a layer must be a layer version ARN", layer.span(), "not a layer ARN")
                         .help("write the ARN with its version: arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION"),
@@ -343,14 +386,30 @@ impl Reader<'_> {
                 ok = false;
                 continue;
             }
-            if name.starts_with("AWS_") {
+            if name.starts_with("AWS_") || limits::RESERVED_VARIABLES.contains(&name.as_ref()) {
                 self.problem(
                     Problem::new(
                         format!("{name} is reserved by Lambda"),
                         key.span(),
                         "reserved name",
                     )
-                    .help("Lambda sets AWS_* variables itself; choose another name"),
+                    .help(if name.starts_with("AWS_") {
+                        "Lambda sets AWS_* variables itself; choose another name"
+                    } else {
+                        "Lambda sets LAMBDA_TASK_ROOT and LAMBDA_RUNTIME_DIR itself; choose another name"
+                    }),
+                );
+                ok = false;
+                continue;
+            }
+            if name.len() < 2 {
+                self.problem(
+                    Problem::new(
+                        format!("environment variable name {name:?} has one character"),
+                        key.span(),
+                        "too short for Lambda",
+                    )
+                    .help("Lambda takes names of at least two characters ([a-zA-Z][a-zA-Z0-9_]+); use a longer name"),
                 );
                 ok = false;
                 continue;
@@ -362,7 +421,32 @@ impl Reader<'_> {
                 None => ok = false,
             }
         }
+        if ok {
+            self.environment_size(value, &out);
+        }
         ok.then_some(out)
+    }
+
+    /// Lambda refuses environments over 4 KB, keys and values together. References resolve at
+    /// apply, so they count as nothing here: only the text the file holds (what is knowable).
+    fn environment_size(&mut self, value: &Value<'_>, env: &BTreeMap<String, EnvValue>) {
+        let known: usize = env
+            .iter()
+            .map(|(k, v)| k.len() + v.value.literal_len())
+            .sum();
+        if known > limits::MAX_ENVIRONMENT_BYTES {
+            self.problem(
+                Problem::new(
+                    format!(
+                        "the environment holds {known} bytes, more than Lambda's {} (keys and values together)",
+                        limits::MAX_ENVIRONMENT_BYTES
+                    ),
+                    value.span(),
+                    "too large",
+                )
+                .help("move large values to SSM ({ ssm = \"/name\" }) or into the code package"),
+            );
+        }
     }
 
     /// A plain value, `{ secret = true, value = "..." }`, or `{ ssm = "/parameter/name" }`.

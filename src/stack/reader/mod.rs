@@ -7,9 +7,12 @@
 mod api;
 mod env;
 mod function;
+mod limits;
+mod paths;
 mod secrets;
 mod table;
 
+pub use limits::{MAX_TRANSFER_BUCKET, is_account_id, is_bucket_name};
 pub use secrets::masked as mask_secrets;
 
 use std::collections::BTreeMap;
@@ -72,10 +75,12 @@ pub fn read(source: &str, dir: &Path, env: Option<&str>) -> ReadResult {
     let envs = reader.check_envs(doc);
     let stack = match env {
         None => {
+            // The base first: an overlay's problems are those the base does not have.
+            let stack = reader.stack(doc, dir, &env::EnvSettings::default());
             for name in &envs {
                 reader.check_overlay(doc, name, dir);
             }
-            reader.stack(doc, dir, &env::EnvSettings::default())
+            stack
         }
         Some(env) => match reader.apply_env(doc, env, &envs) {
             Some((merged, settings)) => reader.stack(&merged, dir, &settings),
@@ -137,8 +142,11 @@ impl<'s> Reader<'s> {
                     .help("API Gateway cannot deploy a REST API without methods: add a route under [routes], or remove [api] to delete the API"),
             );
         }
-        let name = format!("{}{}", name?, env.name_suffix);
+        let name = name?;
+        // The base's names here; every environment's, with its suffix, in check_envs (with or
+        // without --env, so that validate without --env finds them too).
         self.check_name_lengths(doc, &name);
+        let name = format!("{name}{}", env.name_suffix);
         Some(Stack {
             name,
             region: env.region.clone().or(region),
@@ -185,7 +193,16 @@ impl<'s> Reader<'s> {
         let region = entry(table, "region").and_then(|(_, v)| self.region(v));
         let bucket = entry(table, "artifact_bucket")
             .and_then(|(_, v)| self.string(v, "artifact_bucket"))
-            .map(Spanned::into_inner);
+            .and_then(|b| {
+                if limits::is_bucket_name(b.get_ref(), limits::MAX_CODE_BUCKET) {
+                    return Some(b.into_inner());
+                }
+                self.problem(
+                    Problem::new(format!("{:?} is not an S3 bucket name", b.get_ref()), b.span(), "not a bucket name")
+                        .help("Lambda takes code from buckets named with 3 to 63 letters, digits, '.', '_' and '-', beginning and ending with a letter or digit"),
+                );
+                None
+            });
         (name, region, bucket)
     }
 
@@ -224,26 +241,17 @@ impl<'s> Reader<'s> {
 
     /// Tables and functions whose physical names exceed what AWS accepts.
     fn check_name_lengths(&mut self, doc: &DeTable<'_>, stack: &str) {
-        for (section, limit, what) in [
-            ("tables", 255, "table names"),
-            ("functions", 64, "function names"),
-        ] {
-            let Some(DeValue::Table(t)) = entry(doc, section).map(|(_, v)| v.get_ref()) else {
-                continue;
-            };
-            for (key, _) in t.iter() {
-                let physical = format!("{stack}-{}", key.get_ref());
-                if physical.len() > limit {
-                    self.problem(
-                        Problem::new(
-                            format!("physical name {physical:?} is longer than {limit} characters"),
-                            key.span(),
-                            "too long",
-                        )
-                        .help(format!("AWS limits {what} to {limit} characters; shorten the stack or resource name")),
-                    );
-                }
-            }
+        for (key, physical, limit, what) in long_names(doc, stack) {
+            self.problem(
+                Problem::new(
+                    format!("physical name {physical:?} is longer than {limit} characters"),
+                    key,
+                    "too long",
+                )
+                .help(format!(
+                    "AWS limits {what} to {limit} characters; shorten the stack or resource name"
+                )),
+            );
         }
     }
 
@@ -256,7 +264,10 @@ impl<'s> Reader<'s> {
             return tags;
         };
         for (key, value) in table.iter() {
-            if key.get_ref().starts_with("stackctl:") || key.get_ref().starts_with("aws:") {
+            // AWS reserves the prefix in any case (aws:, AWS:).
+            if key.get_ref().starts_with("stackctl:")
+                || key.get_ref().to_ascii_lowercase().starts_with("aws:")
+            {
                 self.problem(
                     Problem::new(
                         format!("tag {:?} uses a reserved prefix", key.get_ref()),
@@ -267,11 +278,62 @@ impl<'s> Reader<'s> {
                 );
                 continue;
             }
-            if let Some(v) = self.string(value, "a tag value") {
-                tags.insert(key.get_ref().to_string(), v.into_inner());
+            if let Some(problem) = tag_text_problem(key.get_ref(), "key", limits::MAX_TAG_KEY) {
+                self.problem(Problem::new(problem, key.span(), "not a tag key").help(TAG_HELP));
+                continue;
             }
+            let Some(v) = self.string(value, "a tag value") else {
+                continue;
+            };
+            if let Some(problem) = tag_text_problem(v.get_ref(), "value", limits::MAX_TAG_VALUE)
+                && !v.get_ref().is_empty()
+            {
+                self.problem(Problem::new(problem, v.span(), "not a tag value").help(TAG_HELP));
+                continue;
+            }
+            tags.insert(key.get_ref().to_string(), v.into_inner());
+        }
+        let room = limits::MAX_TAGS - limits::OWN_TAGS;
+        if table.len() > room
+            && let Some((key, _)) = entry(t, "tags")
+        {
+            self.problem(
+                Problem::new(
+                    format!("{} tags, more than the {room} AWS leaves room for", table.len()),
+                    key.span(),
+                    "too many tags",
+                )
+                .help(format!(
+                    "AWS allows {} tags per resource and stackctl sets {} of them (stackctl:stack, and stackctl:applied or stackctl:permissions): keep at most {room}",
+                    limits::MAX_TAGS,
+                    limits::OWN_TAGS
+                )),
+            );
         }
         tags
+    }
+
+    /// `text` when it has at most `max` characters; otherwise a problem naming the limit.
+    fn at_most(
+        &mut self,
+        text: &Spanned<String>,
+        what: &str,
+        max: usize,
+        service: &str,
+    ) -> Option<String> {
+        let len = text.get_ref().chars().count();
+        if len <= max {
+            return Some(text.get_ref().clone());
+        }
+        self.problem(
+            Problem::new(
+                format!("{what} has {len} characters, more than {service}'s {max}"),
+                text.span(),
+                "too long",
+            )
+            .help(format!("shorten the {what} to {max} characters")),
+        );
+        None
     }
 
     // ---- typed accessors: each reports a wrong type at the value ----
@@ -332,25 +394,32 @@ impl<'s> Reader<'s> {
     ) -> Option<i64> {
         let parsed = match value.get_ref() {
             DeValue::Integer(i) => {
-                i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
+                let digits = i.as_str().replace('_', "");
+                match i64::from_str_radix(&digits, i.radix()) {
+                    Ok(n) => Some(n),
+                    // A whole number past i64 is still a number: say it is too large, not
+                    // that it is of the wrong type.
+                    Err(_) => {
+                        self.too_large(value, what, &range, digits.starts_with('-'));
+                        return None;
+                    }
+                }
             }
             _ => None,
         };
         match parsed {
             Some(n) if range.contains(&n) => Some(n),
             Some(n) => {
-                self.problem(
-                    Problem::new(
-                        format!("{what} = {n} is out of range"),
-                        value.span(),
-                        "out of range",
-                    )
-                    .help(format!(
-                        "{what} must be between {} and {}",
-                        range.start(),
-                        range.end()
-                    )),
-                );
+                let (message, label) = if n > *range.end() {
+                    (format!("{what} = {n} is too large"), "too large")
+                } else {
+                    (format!("{what} = {n} is too small"), "too small")
+                };
+                self.problem(Problem::new(message, value.span(), label).help(format!(
+                    "{what} must be between {} and {}",
+                    range.start(),
+                    range.end()
+                )));
                 None
             }
             None => {
@@ -372,6 +441,26 @@ impl<'s> Reader<'s> {
                 None
             }
         }
+    }
+
+    /// A whole number too far out of `range` to be held at all.
+    fn too_large(
+        &mut self,
+        value: &Value<'_>,
+        what: &str,
+        range: &std::ops::RangeInclusive<i64>,
+        negative: bool,
+    ) {
+        let (message, label) = if negative {
+            (format!("{what} is too small"), "too small")
+        } else {
+            (format!("{what} is too large"), "too large")
+        };
+        self.problem(Problem::new(message, value.span(), label).help(format!(
+            "{what} must be between {} and {}",
+            range.start(),
+            range.end()
+        )));
     }
 
     fn opt_int(
@@ -448,11 +537,58 @@ impl<'s> Reader<'s> {
     }
 }
 
+/// Physical names (`<stack>-<logical>`) longer than AWS takes: where the logical name is
+/// written, the name, the limit and what it names. Function names (and the managed role's,
+/// the same) take 64 characters (CreateFunction, CreateRole API references), table names 255
+/// (CreateTable: <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html>).
+/// Their characters need no check: stack names, suffixes and logical names hold only
+/// characters every one of them accepts.
+fn long_names(doc: &DeTable<'_>, stack: &str) -> Vec<(Range<usize>, String, usize, &'static str)> {
+    let mut out = Vec::new();
+    for (section, limit, what) in [
+        ("tables", 255, "table names"),
+        ("functions", 64, "function and IAM role names"),
+    ] {
+        let Some(DeValue::Table(t)) = entry(doc, section).map(|(_, v)| v.get_ref()) else {
+            continue;
+        };
+        for (key, _) in t.iter() {
+            let physical = format!("{stack}-{}", key.get_ref());
+            if physical.len() > limit {
+                out.push((key.span(), physical, limit, what));
+            }
+        }
+    }
+    out
+}
+
+const TAG_HELP: &str = "tag keys have 1 to 128 characters and values up to 256, of letters, digits, spaces and _ . : / = + - @";
+
+/// What is wrong with a tag key or value, if anything ([`limits`] has AWS's rules).
+fn tag_text_problem(text: &str, what: &str, max: usize) -> Option<String> {
+    let len = text.chars().count();
+    if len == 0 {
+        Some(format!("a tag {what} cannot be empty"))
+    } else if len > max {
+        Some(format!(
+            "tag {what} has {len} characters, more than AWS's {max}"
+        ))
+    } else {
+        text.chars()
+            .find(|c| !limits::is_tag_char(*c))
+            .map(|c| format!("tag {what} {text:?} holds {c:?}, which AWS does not accept in tags"))
+    }
+}
+
 /// The logical names the file declares, to check references and routes against.
 struct Declared {
     tables: Vec<String>,
     functions: Vec<String>,
     api: bool,
+    /// `[api] type` as written (HTTP when absent), for the rules that differ by API type.
+    api_type: Option<ApiType>,
+    /// Where `[api] cors` is written.
+    cors: Option<Range<usize>>,
 }
 
 impl Declared {
@@ -461,10 +597,22 @@ impl Declared {
             Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().to_string()).collect(),
             _ => Vec::new(),
         };
+        let api = match entry(doc, "api").map(|(_, v)| v.get_ref()) {
+            Some(DeValue::Table(t)) => Some(t),
+            _ => None,
+        };
+        let api_type = api.and_then(|t| match entry(t, "type").map(|(_, v)| v.get_ref()) {
+            None => Some(ApiType::Http),
+            Some(DeValue::String(s)) if s == "http" => Some(ApiType::Http),
+            Some(DeValue::String(s)) if s == "rest" => Some(ApiType::Rest),
+            Some(_) => None,
+        });
         Declared {
             tables: names("tables"),
             functions: names("functions"),
             api: entry(doc, "api").is_some(),
+            api_type,
+            cors: api.and_then(|t| entry(t, "cors")).map(|(k, _)| k.span()),
         }
     }
 

@@ -5,7 +5,7 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{Key, Reader, Value, entry};
+use super::{Key, Reader, Value, entry, limits};
 use crate::stack::diagnostic::Problem;
 use crate::stack::{
     Billing, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, StreamView, TableClass,
@@ -83,7 +83,7 @@ impl Reader<'_> {
         let billing = self.billing(t, key, &what);
         let ttl_attribute = entry(t, "ttl_attribute")
             .and_then(|(_, v)| self.string(v, "ttl_attribute"))
-            .map(Spanned::into_inner);
+            .and_then(|a| self.attribute_name(a, "ttl_attribute"));
         let stream = entry(t, "stream").and_then(|(_, v)| self.stream(v));
         let table_class = match entry(t, "table_class") {
             None => Some(TableClass::Standard),
@@ -94,6 +94,7 @@ impl Reader<'_> {
         let global_indexes = self.global_indexes(t, billing, &mut sites);
         let local_indexes = self.local_indexes(t, key, sort_key.is_some(), &mut sites);
         self.check_index_names(t);
+        self.check_projected_total(t);
         self.check_key_types(&sites);
         let tags = self.tags(t);
         Some(TableSpec {
@@ -186,7 +187,10 @@ impl Reader<'_> {
         let t = self.as_table(value, what)?;
         self.unknown_keys(t, KEY_KEYS, &format!("in {what}"));
         let name = match entry(t, "name") {
-            Some((_, v)) => self.string(v, &format!("{what} name")),
+            Some((_, v)) => self
+                .string(v, &format!("{what} name"))
+                .and_then(|n| self.attribute_name(n, &format!("{what} name")))
+                .map(|n| Spanned::new(v.span(), n)),
             None => {
                 self.problem(
                     Problem::new(format!("{what} has no name"), value.span(), "here").help(
@@ -353,6 +357,23 @@ impl Reader<'_> {
             }
         };
         let sort_key = entry(t, "sort_key").and_then(|(_, v)| self.key_spec(v, "sort_key", sites));
+        if let (Some(pk), Some(sk), Some((_, v))) =
+            (&partition_key, &sort_key, entry(t, "sort_key"))
+            && pk.name == sk.name
+        {
+            // CreateTable / UpdateTable refuse a key schema whose two keys are one attribute.
+            self.problem(
+                Problem::new(
+                    format!(
+                        "sort_key uses the index's partition key attribute {:?}",
+                        sk.name
+                    ),
+                    v.span(),
+                    "same attribute as the partition key",
+                )
+                .help("the sort key must be a different attribute"),
+            );
+        }
         let projection = self.projection(t);
         let read = entry(t, "read_capacity")
             .map(|(k, v)| (k.span(), self.int(v, "read_capacity", 1..=40_000)));
@@ -486,7 +507,7 @@ impl Reader<'_> {
                     .iter()
                     .map(|i| {
                         self.string(i, "a projected attribute")
-                            .map(Spanned::into_inner)
+                            .and_then(|a| self.attribute_name(a, "a projected attribute"))
                     })
                     .collect();
                 attrs.map(Projection::Include)
@@ -497,6 +518,69 @@ impl Reader<'_> {
                 );
                 None
             }
+        }
+    }
+
+    /// A DynamoDB attribute name: 1 to 255 bytes ([`limits::MAX_ATTRIBUTE_NAME`]).
+    fn attribute_name(&mut self, name: Spanned<String>, what: &str) -> Option<String> {
+        let len = name.get_ref().len();
+        if (1..=limits::MAX_ATTRIBUTE_NAME).contains(&len) {
+            return Some(name.into_inner());
+        }
+        let (message, label) = if len == 0 {
+            (format!("{what} is empty"), "empty")
+        } else {
+            (
+                format!(
+                    "{what} has {len} bytes, more than DynamoDB's {}",
+                    limits::MAX_ATTRIBUTE_NAME
+                ),
+                "too long",
+            )
+        };
+        self.problem(
+            Problem::new(message, name.span(), label)
+                .help("DynamoDB attribute names have 1 to 255 bytes"),
+        );
+        None
+    }
+
+    /// DynamoDB counts the attributes that `include` projections name across all of a table's
+    /// indexes: at most [`limits::MAX_PROJECTED_TOTAL`].
+    fn check_projected_total(&mut self, t: &DeTable<'_>) {
+        let mut total = 0;
+        let mut last = None;
+        for key in ["global_indexes", "local_indexes"] {
+            let Some((_, DeValue::Array(items))) = entry(t, key).map(|(k, v)| (k, v.get_ref()))
+            else {
+                continue;
+            };
+            for item in items.iter() {
+                if let Some((_, v)) = item
+                    .get_ref()
+                    .as_table()
+                    .and_then(|i| entry(i, "projection"))
+                    && let DeValue::Array(attrs) = v.get_ref()
+                {
+                    total += attrs.len();
+                    last = Some(v.span());
+                }
+            }
+        }
+        if total > limits::MAX_PROJECTED_TOTAL
+            && let Some(span) = last
+        {
+            self.problem(
+                Problem::new(
+                    format!(
+                        "the table's indexes project {total} attributes, more than DynamoDB's {} in all",
+                        limits::MAX_PROJECTED_TOTAL
+                    ),
+                    span,
+                    "passes the total here",
+                )
+                .help("DynamoDB counts every attribute named in an include projection, across all of a table's indexes (twice if in two); use projection = \"all\" for some"),
+            );
         }
     }
 
