@@ -7,13 +7,15 @@ mod commands;
 mod hash;
 mod live;
 mod lock;
+mod output;
 mod package;
 mod plan;
 mod redact;
 mod stack;
+mod suggest;
 mod transfer;
 
-use crate::commands::output::errln;
+use crate::output::errln;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 

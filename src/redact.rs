@@ -4,7 +4,7 @@
 //! through [`text`] or [`json`] first. AWS error messages may quote what a request carried
 //! (Lambda's "String measured: ..." for environments over 4 KB).
 
-use crate::commands::output::errln;
+use crate::output::errln;
 use std::borrow::Cow;
 use std::sync::RwLock;
 

@@ -73,7 +73,7 @@ pub fn check(region: &str) -> Result<(), RegionProblem> {
     if KNOWN.contains(&region) {
         return Ok(());
     }
-    let help = match crate::stack::closest(region, KNOWN.iter().copied()) {
+    let help = match crate::suggest::closest(region, KNOWN.iter().copied()) {
         Some(near) => format!("did you mean {near}?"),
         None => {
             "see https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html"

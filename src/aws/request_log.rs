@@ -1,7 +1,7 @@
 //! `STACKCTL_LOG=requests`: one line on standard error per AWS request attempt, retries
 //! included, so that users (and tests) can see exactly which calls a command makes.
 
-use crate::commands::output::errln;
+use crate::output::errln;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;

@@ -146,7 +146,7 @@ pub fn profile(profile: &str, source_name: &'static str) -> Result<(), TargetErr
     }
     known.sort();
     known.dedup();
-    let help = match crate::stack::closest(profile, known.iter().map(String::as_str)) {
+    let help = match crate::suggest::closest(profile, known.iter().map(String::as_str)) {
         Some(near) => format!("did you mean {near}?"),
         None if known.is_empty() => format!(
             "neither file declares a profile: add [profile {profile}] to the config file (`aws configure --profile {profile}`)"

@@ -1,6 +1,6 @@
 //! `stackctl apply`: plan, check that the plan may run, confirm, carry it out, report.
 
-use super::output::{errln, out, outln};
+use crate::output::{errln, out, outln};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;

@@ -1,6 +1,6 @@
 //! `stackctl export-table`: a table's data to S3, waited on with progress.
 
-use super::output::outln;
+use crate::output::outln;
 use miette::Result;
 
 use super::progress::JobProgress;

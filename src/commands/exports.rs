@@ -1,6 +1,6 @@
 //! `stackctl exports`: a table's past and running exports.
 
-use super::output::outln;
+use crate::output::outln;
 use miette::Result;
 
 use super::{ExitStatus, print_json, table_target};

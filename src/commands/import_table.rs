@@ -1,7 +1,7 @@
 //! `stackctl import-table`: a declared table created from data in S3, then given the
 //! settings ImportTable cannot set, so that the next plan shows no changes.
 
-use super::output::outln;
+use crate::output::outln;
 use std::collections::BTreeMap;
 
 use miette::Result;

@@ -6,7 +6,6 @@ mod export_table;
 mod exports;
 mod import_table;
 mod interrupt;
-pub mod output;
 mod outputs;
 mod plan;
 mod progress;
@@ -24,10 +23,10 @@ use miette::{IntoDiagnostic, Result};
 use crate::aws::{AwsError, Clients, ErrorKind, Target};
 use crate::cli::{AwsArgs, Cli, Command, FileArgs, TableArgs};
 use crate::lock::{self, Lock};
+use crate::output::{errln, out, outln};
 use crate::package::{self, Package};
 use crate::plan::render::Style;
 use crate::stack::{self, Stack, TableSpec};
-use output::{errln, out, outln};
 
 /// How a command ended; the one place outcomes become exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

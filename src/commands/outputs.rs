@@ -1,6 +1,6 @@
 //! `stackctl outputs`: what other tools need from a deployed stack, read from live AWS.
 
-use super::output::outln;
+use crate::output::outln;
 use miette::Result;
 
 use super::{ExitStatus, build_packages, hashes, load_stack};

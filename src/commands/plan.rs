@@ -1,6 +1,6 @@
 //! `stackctl plan`: read the file and live AWS, print what apply would do.
 
-use super::output::{out, outln};
+use crate::output::{out, outln};
 use std::path::Path;
 use std::time::SystemTime;
 

@@ -1,6 +1,6 @@
 //! Apply progress on screen: spinners on a terminal, one plain line per event otherwise.
 
-use super::output::{errln, outln};
+use crate::output::{errln, outln};
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;

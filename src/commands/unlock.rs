@@ -1,6 +1,6 @@
 //! `stackctl unlock`: remove a lock left by an apply that died, after saying whose it is.
 
-use super::output::outln;
+use crate::output::outln;
 use miette::Result;
 
 use super::{ExitStatus, can_confirm, clients_in, confirm, load_stack};

@@ -1,6 +1,6 @@
 //! `stackctl validate`: the stack file alone, no AWS call.
 
-use super::output::outln;
+use crate::output::outln;
 use miette::Result;
 
 use super::{ExitStatus, build_packages, load_stack};

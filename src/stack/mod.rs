@@ -32,15 +32,7 @@ pub fn managed_by(owner: Option<&str>) -> String {
     }
 }
 
-/// The candidate most like `name`, when one is close enough to be a typo of it.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(c, name), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
+pub use crate::suggest::closest;
 
 /// A parsed and validated stack file.
 #[derive(Debug, Clone)]

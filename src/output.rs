@@ -35,27 +35,27 @@ fn write_to(open: &AtomicBool, out: &mut impl Write, args: Arguments<'_>) {
 /// `print!` that never panics (see the module).
 macro_rules! out {
     ($($arg:tt)*) => {
-        $crate::commands::output::stdout(format_args!($($arg)*))
+        $crate::output::stdout(format_args!($($arg)*))
     };
 }
 
 /// `println!` that never panics (see the module).
 macro_rules! outln {
     () => {
-        $crate::commands::output::stdout(format_args!("\n"))
+        $crate::output::stdout(format_args!("\n"))
     };
     ($($arg:tt)*) => {
-        $crate::commands::output::stdout(format_args!("{}\n", format_args!($($arg)*)))
+        $crate::output::stdout(format_args!("{}\n", format_args!($($arg)*)))
     };
 }
 
 /// `eprintln!` that never panics (see the module).
 macro_rules! errln {
     () => {
-        $crate::commands::output::stderr(format_args!("\n"))
+        $crate::output::stderr(format_args!("\n"))
     };
     ($($arg:tt)*) => {
-        $crate::commands::output::stderr(format_args!("{}\n", format_args!($($arg)*)))
+        $crate::output::stderr(format_args!("{}\n", format_args!($($arg)*)))
     };
 }
 
