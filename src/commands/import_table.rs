@@ -194,7 +194,10 @@ fn print_text(info: &ImportInfo, settings: &[String]) {
     }
     outln!("Import complete: {}", info.table);
     outln!("  arn:      {}", info.arn);
-    outln!("  source:   {}", info.source);
+    // AWS names the source in DescribeImport; moto 5.2.5 does not.
+    if !info.source.is_empty() {
+        outln!("  source:   {}", info.source);
+    }
     outln!(
         "  items:    {} processed, {} imported, {} errors",
         info.processed_items,
