@@ -71,7 +71,12 @@ fn text(plan: &crate::plan::Plan, color: bool, intent: Intent) -> String {
 #[test]
 fn a_stack_created_from_nothing_in_dependency_order() {
     let stack = stack(SHOP);
-    let plan = plan(&stack, &LiveState::default());
+    // Nothing exists yet; SSM parameters are read at plan time all the same.
+    let live = LiveState {
+        secrets: applied(&stack).secrets,
+        ..LiveState::default()
+    };
+    let plan = plan(&stack, &live);
     let order: Vec<String> = plan.changes.iter().map(|c| c.address.to_string()).collect();
     let position = |a: &str| order.iter().position(|o| o == a).unwrap();
     assert!(position("role.get-order") < position("function.get-order"));
@@ -193,4 +198,32 @@ fn lock_table_to_create_is_noted_only_with_changes() {
     assert!(text(&changed, false, Intent::PLAN).ends_with(
         "Note: apply first creates the DynamoDB table stackctl-locks for its locks (once per account and region).\n"
     ));
+}
+
+/// The repository's own stack files: applied, each plans no changes (defaults never show up
+/// as diffs), and from nothing, each plans only creates.
+#[test]
+fn every_example_stack_applied_plans_no_changes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in [
+        "stack.toml",
+        "examples/rest-api.toml",
+        "examples/analytics-tables.toml",
+    ] {
+        let stack = crate::stack::load(&root.join(file), None).unwrap();
+        let region = stack
+            .region
+            .clone()
+            .unwrap_or_else(|| super::REGION.to_string());
+        let hashes = super::code_hashes(&stack);
+        let plan = crate::plan::build(&stack, &applied(&stack), &hashes, &region);
+        assert_eq!(actions(&plan), vec![], "{file}");
+        let plan = crate::plan::build(&stack, &LiveState::default(), &hashes, &region);
+        assert!(
+            plan.changes
+                .iter()
+                .all(|c| c.action == crate::plan::Action::Create),
+            "{file}"
+        );
+    }
 }
