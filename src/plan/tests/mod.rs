@@ -108,7 +108,8 @@ macro_rules! file_changes {
         #[test]
         fn $name() {
             let plan = $crate::plan::tests::file_change($before, $after);
-            insta::assert_snapshot!(stringify!($name), $crate::plan::tests::rendered(&plan));
+            let shown = $crate::plan::tests::rendered(&plan);
+            insta::assert_snapshot!(stringify!($name), shown);
             $(let $plan = &plan; $check)?
         }
     )*};
@@ -121,7 +122,8 @@ macro_rules! live_changes {
         #[test]
         fn $name() {
             let plan = $crate::plan::tests::live_change($body, $edit);
-            insta::assert_snapshot!(stringify!($name), $crate::plan::tests::rendered(&plan));
+            let shown = $crate::plan::tests::rendered(&plan);
+            insta::assert_snapshot!(stringify!($name), shown);
             $(let $plan = &plan; $check)?
         }
     )*};
