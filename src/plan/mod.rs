@@ -13,6 +13,8 @@ pub mod render;
 mod role;
 pub mod saved;
 mod table;
+#[cfg(test)]
+mod tests;
 mod value;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,0 +1,221 @@
+//! Live state as stackctl would have applied a stack file: what a read of AWS would find right
+//! after `stackctl apply`, fingerprints and permissions records included.
+
+use std::collections::BTreeMap;
+
+use super::{ACCOUNT, REGION, code_hash};
+use crate::live::{
+    LiveApi, LiveFunction, LiveGlobalIndex, LiveRole, LiveRoute, LiveState, LiveTable,
+};
+use crate::plan::{Desired, permissions_record, policy_document, recorded_permissions};
+use crate::stack::{ApiSpec, AuthorizerSpec, FunctionSpec, RefTarget, Reference, Stack, TableSpec};
+
+/// The ID of the API [`applied`] makes.
+pub const API_ID: &str = "a1b2c3d4e5";
+
+/// What a read would find after `stackctl apply` of `stack`: a plan of `stack` against it has
+/// no changes (pinned by `plan::an_applied_stack_plans_no_changes`).
+pub fn applied(stack: &Stack) -> LiveState {
+    let mut live = LiveState {
+        account: Some(ACCOUNT.to_string()),
+        ..LiveState::default()
+    };
+    for spec in &stack.tables {
+        let table = table(&stack.physical_name(&spec.logical), spec);
+        live.tables.insert(table.name.clone(), table);
+    }
+    for spec in &stack.functions {
+        let function = function(stack, spec);
+        live.functions.insert(function.name.clone(), function);
+        if spec.role.is_none() {
+            let role = role(&stack.physical_name(&spec.logical), &stack.name);
+            live.roles.insert(role.name.clone(), role);
+        }
+    }
+    if let Some(spec) = &stack.api {
+        live.apis.push(api(stack, spec));
+        live.invoke_permissions = recorded_permissions(routed(stack));
+    }
+    live.secrets = ssm_parameters(stack);
+    settle(stack, &mut live);
+    live
+}
+
+/// What depends on resolved references or on the desired form: environment values, role
+/// policies and the `stackctl:applied` fingerprints, taken from a plan against `live`.
+fn settle(stack: &Stack, live: &mut LiveState) {
+    let plan = super::plan(stack, live);
+    let resolve = |r: &Reference| {
+        let key = r.to_string();
+        plan.known
+            .get(&key)
+            .or_else(|| plan.secrets.get(&key))
+            .cloned()
+    };
+    for change in &plan.changes {
+        match &change.desired {
+            Some(Desired::Table(d)) => {
+                live.tables.get_mut(&d.name).unwrap().applied = Some(d.applied.clone())
+            }
+            Some(Desired::Function(d)) => {
+                let f = live.functions.get_mut(&d.name).unwrap();
+                f.environment = d
+                    .spec
+                    .environment
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.value.resolve(resolve).expect("known")))
+                    .collect();
+                f.applied = Some(d.applied.clone());
+            }
+            Some(Desired::Role(d)) => {
+                live.roles.get_mut(&d.name).unwrap().policy =
+                    policy_document(&d.statements, resolve);
+            }
+            _ => {}
+        }
+    }
+}
+
+pub fn table_arn(name: &str) -> String {
+    format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}")
+}
+
+pub fn function_arn(name: &str) -> String {
+    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}")
+}
+
+pub fn role_arn(stack: &str, name: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:role/stackctl/{stack}/{name}")
+}
+
+pub fn table(name: &str, spec: &TableSpec) -> LiveTable {
+    LiveTable {
+        name: name.to_string(),
+        arn: table_arn(name),
+        status: "ACTIVE".to_string(),
+        partition_key: spec.partition_key.clone(),
+        sort_key: spec.sort_key.clone(),
+        billing: spec.billing,
+        ttl_attribute: spec.ttl_attribute.clone(),
+        stream: spec.stream,
+        point_in_time_recovery: spec.point_in_time_recovery,
+        deletion_protection: spec.deletion_protection,
+        table_class: spec.table_class,
+        global_indexes: spec
+            .global_indexes
+            .iter()
+            .map(|i| LiveGlobalIndex {
+                spec: i.clone(),
+                status: "ACTIVE".to_string(),
+            })
+            .collect(),
+        local_indexes: spec.local_indexes.clone(),
+        last_switch_to_on_demand: None,
+        tags: spec.tags.clone(),
+        applied: None,
+    }
+}
+
+/// The function, its environment still empty (see [`settle`]).
+pub fn function(stack: &Stack, spec: &FunctionSpec) -> LiveFunction {
+    let name = stack.physical_name(&spec.logical);
+    LiveFunction {
+        arn: function_arn(&name),
+        runtime: spec.runtime.clone(),
+        handler: spec.handler.clone(),
+        memory: spec.memory,
+        timeout: spec.timeout,
+        architecture: spec.architecture.as_str().to_string(),
+        description: spec.description.clone(),
+        layers: spec.layers.clone(),
+        reserved_concurrency: spec.reserved_concurrency,
+        log_retention_days: spec.log_retention_days,
+        role: spec
+            .role
+            .clone()
+            .unwrap_or_else(|| role_arn(&stack.name, &name)),
+        environment: BTreeMap::new(),
+        code_sha256: code_hash(&spec.logical),
+        tags: spec.tags.clone(),
+        applied: None,
+        name,
+    }
+}
+
+/// A managed role, its policy still absent (see [`settle`]).
+pub fn role(name: &str, stack: &str) -> LiveRole {
+    LiveRole {
+        name: name.to_string(),
+        arn: role_arn(stack, name),
+        trusted_services: vec!["lambda.amazonaws.com".to_string()],
+        policy: None,
+    }
+}
+
+/// The stack's routes as (route key, physical function name).
+fn routed(stack: &Stack) -> impl Iterator<Item = (String, String)> + '_ {
+    stack
+        .routes
+        .iter()
+        .map(|r| (r.key.clone(), stack.physical_name(&r.function)))
+}
+
+pub fn api(stack: &Stack, spec: &ApiSpec) -> LiveApi {
+    let authorizers = spec
+        .authorizers
+        .iter()
+        .enumerate()
+        .map(|(i, (name, a))| {
+            let a = match a {
+                AuthorizerSpec::Lambda { function } => AuthorizerSpec::Lambda {
+                    function: stack.physical_name(function),
+                },
+                other => other.clone(),
+            };
+            (name.clone(), (format!("auth{i}"), a))
+        })
+        .collect();
+    let routes = stack
+        .routes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| LiveRoute {
+            id: format!("route{i}"),
+            key: r.key.clone(),
+            integration_id: Some(format!("integ{i}")),
+            function_arn: Some(function_arn(&stack.physical_name(&r.function))),
+            authorizer: r.authorizer.clone(),
+            scopes: r.scopes.clone(),
+        })
+        .collect();
+    let rest = spec.api_type == crate::stack::ApiType::Rest;
+    LiveApi {
+        id: API_ID.to_string(),
+        name: stack.name.clone(),
+        endpoint: format!("https://{API_ID}.execute-api.{REGION}.amazonaws.com"),
+        protocol: spec.api_type.protocol().to_string(),
+        tags: spec.tags.clone(),
+        permissions_record: Some(permissions_record(routed(stack))),
+        stages: vec![spec.stage.clone()],
+        cors: spec.cors.clone(),
+        throttle: spec.throttle,
+        access_log: spec.access_log.clone(),
+        authorizers,
+        routes,
+        resources: Vec::new(),
+        deployment_id: rest.then(|| "dep1".to_string()),
+    }
+}
+
+/// A value for every SSM parameter the stack refers to, by parameter name.
+fn ssm_parameters(stack: &Stack) -> BTreeMap<String, String> {
+    stack
+        .functions
+        .iter()
+        .flat_map(|f| f.references())
+        .filter_map(|r| match r.target {
+            RefTarget::Ssm(name) => Some((name.clone(), format!("value-of-{name}"))),
+            _ => None,
+        })
+        .collect()
+}
