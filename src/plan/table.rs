@@ -118,6 +118,16 @@ fn update_notes(changes: &[AttrChange], live: &LiveTable) -> Vec<String> {
                 .to_string(),
         );
     }
+    // UpdateTable cannot change a stream's view type: it is disabled, then enabled again.
+    if changes
+        .iter()
+        .any(|c| c.name == "stream" && c.before.is_some() && c.after.is_some())
+    {
+        notes.push(
+            "changing the stream's view type disables the stream and enables a new one (a new stream ARN; readers of the old stream must move to it, and records written in between are not captured)"
+                .to_string(),
+        );
+    }
     notes
 }
 
