@@ -7,6 +7,7 @@ mod commands;
 mod hash;
 mod live;
 mod lock;
+mod marks;
 mod package;
 mod plan;
 mod redact;

@@ -11,10 +11,10 @@ use aws_sdk_apigatewayv2::types::{
 use super::{Context, changed, once, removed_tags, restapi};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute, authorizer_output, stage_url};
+use crate::marks::STACK_TAG;
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
 use crate::stack::{
-    AccessLog, ApiSpec, ApiType, AuthorizerSpec, Cors, RefAttr, RefTarget, Reference, STACK_TAG,
-    Throttle,
+    AccessLog, ApiSpec, ApiType, AuthorizerSpec, Cors, RefAttr, RefTarget, Reference, Throttle,
 };
 
 pub(super) const API_ID: Reference = Reference {
@@ -275,7 +275,7 @@ pub async fn record_permissions(ctx: &Context<'_>, desired: &crate::plan::ApiDes
     let Some(id) = ctx.resolve(&API_ID) else {
         return;
     };
-    let tag = crate::plan::PERMISSIONS_TAG;
+    let tag = crate::marks::PERMISSIONS_TAG;
     let record = desired.permissions_record.clone();
     let _ = match desired.spec.api_type {
         ApiType::Http => ctx
@@ -617,7 +617,7 @@ async fn delete_route(ctx: &Context<'_>, api_id: &str, live: &LiveRoute) -> Resu
         }
     }
     if let Some(function) = &live.function_arn {
-        revoke(ctx, function, &crate::plan::statement_id(&live.key)).await?;
+        revoke(ctx, function, &crate::marks::statement_id(&live.key)).await?;
     }
     Ok(())
 }
@@ -643,7 +643,7 @@ pub(super) async fn permit_authorizer(
     api_id: &str,
     name: &str,
 ) -> Result<(), AwsError> {
-    let statement = format!("stackctl-authorizer-{name}");
+    let statement = crate::marks::authorizer_statement_id(name);
     allow_invoke(
         ctx,
         function_arn,

@@ -15,8 +15,9 @@ use super::apigateway::{
 use super::{Context, changed, once, removed_tags};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute, authorizer_output, cors_of, stage_url};
+use crate::marks::STACK_TAG;
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
-use crate::stack::{ApiSpec, AuthorizerSpec, Cors, STACK_TAG};
+use crate::stack::{ApiSpec, AuthorizerSpec, Cors};
 
 pub async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
@@ -471,7 +472,7 @@ async fn delete_route(ctx: &Context<'_>, api_id: &str, live: &LiveRoute) -> Resu
         Err(e) => return Err(describe("apigateway:DeleteMethod", e)),
     }
     if let Some(function) = &live.function_arn {
-        revoke(ctx, function, &crate::plan::statement_id(&live.key)).await?;
+        revoke(ctx, function, &crate::marks::statement_id(&live.key)).await?;
     }
     Ok(())
 }

@@ -7,7 +7,8 @@ use super::{LiveApi, LiveRoute, user_tags};
 use crate::aws::{AwsError, Clients, describe};
 use std::collections::BTreeMap;
 
-use crate::stack::{AccessLog, AuthorizerSpec, Cors, STACK_TAG, Throttle};
+use crate::marks::STACK_TAG;
+use crate::stack::{AccessLog, AuthorizerSpec, Cors, Throttle};
 
 /// `settings`: read the stages and every authorizer too; without, only the authorizers routes
 /// use are read, and the API's stages, throttle and access log are left empty.
@@ -60,7 +61,7 @@ pub async fn read_apis(
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_default(),
             tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            permissions_record: tags.get(crate::plan::PERMISSIONS_TAG).cloned(),
+            permissions_record: tags.get(crate::marks::PERMISSIONS_TAG).cloned(),
             stages,
             cors,
             throttle,

@@ -23,7 +23,7 @@ use crate::stack::{
 };
 
 pub use dynamodb::{owner_of as table_owner, read_named as read_table};
-pub use iam::{POLICY_NAME, canonical_json, role_owner, role_path};
+pub use iam::{canonical_json, role_owner};
 pub(crate) use restapi::cors_of;
 pub use scope::Scope;
 pub use {apigateway::tagged as tagged_http_apis, restapi::tagged as tagged_rest_apis};
@@ -356,8 +356,8 @@ pub async fn read(
                     .iter()
                     .filter_map(|r| Some((r.key.clone(), r.function_name()?.to_string())))
             };
-            (api.permissions_record.as_deref() == Some(&crate::plan::permissions_record(routes())))
-                .then(|| crate::plan::recorded_permissions(routes()))
+            (api.permissions_record.as_deref() == Some(&crate::marks::permissions_record(routes())))
+                .then(|| crate::marks::recorded_permissions(routes()))
         }
         _ => None,
     };
@@ -464,7 +464,7 @@ pub(crate) fn user_tags<'a>(
     tags: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> BTreeMap<String, String> {
     tags.into_iter()
-        .filter(|(k, _)| !k.starts_with("stackctl:") && !k.starts_with("aws:"))
+        .filter(|(k, _)| !crate::marks::is_own_tag(k) && !k.starts_with("aws:"))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }

@@ -7,7 +7,8 @@ use futures::future::try_join_all;
 
 use super::{LiveApi, LiveResource, LiveRoute, user_tags};
 use crate::aws::{AwsError, Clients, describe};
-use crate::stack::{AccessLog, AuthorizerSpec, Cors, STACK_TAG, Throttle};
+use crate::marks::STACK_TAG;
+use crate::stack::{AccessLog, AuthorizerSpec, Cors, Throttle};
 
 /// API Gateway's largest page size.
 const PAGE: i32 = 500;
@@ -36,7 +37,7 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
             endpoint: format!("https://{id}.execute-api.{}.amazonaws.com", clients.region),
             protocol: "REST".to_string(),
             tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            permissions_record: tags.get(crate::plan::PERMISSIONS_TAG).cloned(),
+            permissions_record: tags.get(crate::marks::PERMISSIONS_TAG).cloned(),
             stages: stages.iter().map(|s| s.name.clone()).collect(),
             deployment_id: stages.first().and_then(|s| s.deployment_id.clone()),
             throttle: stages.first().and_then(|s| s.throttle),

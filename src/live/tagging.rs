@@ -4,7 +4,7 @@ use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use super::Owned;
 use crate::aws::{AwsError, Clients, describe};
-use crate::stack::STACK_TAG;
+use crate::marks::STACK_TAG;
 
 pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
     let mut owned = Owned::default();

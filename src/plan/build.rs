@@ -93,7 +93,7 @@ pub fn build(
             "role" => Address::Role(logical),
             _ => Address::Function(logical),
         };
-        let owner = crate::stack::managed_by(conflict.owner.as_deref());
+        let owner = crate::marks::managed_by(conflict.owner.as_deref());
         blockers.push(Blocker {
             address,
             message: match &conflict.note {

@@ -1,7 +1,8 @@
 //! How a managed function role is diffed.
 
 use super::{Attrs, Change, Desired, Live, PolicyStatement, RoleDesired, Value};
-use crate::live::{LiveRole, canonical_json, role_path};
+use crate::live::{LiveRole, canonical_json};
+use crate::marks::role_path;
 use crate::stack::{
     Address, FunctionSpec, RefAttr, RefTarget, Reference, Stack, TableAccess, Template,
 };
