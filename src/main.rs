@@ -1,6 +1,7 @@
 //! stackctl: plan and apply serverless stacks with direct AWS API calls.
 
 mod apply;
+mod arn;
 mod aws;
 mod cli;
 mod commands;

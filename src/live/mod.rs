@@ -394,7 +394,7 @@ pub async fn read(
         Some(account) => referred
             .into_iter()
             .map(|name| {
-                let arn = function_arn(&clients.region, account, &name);
+                let arn = crate::arn::function(&clients.region, account, &name);
                 (name, arn)
             })
             .collect(),
@@ -435,21 +435,9 @@ pub async fn read(
 
 /// The account an ARN names (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
 fn account_of(arn: &str) -> Option<String> {
-    let account = arn.split(':').nth(4)?;
+    let account = crate::arn::account_of(arn)?;
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
         .then(|| account.to_string())
-}
-
-/// The ARN of the function `name` in `account` and `region`.
-pub fn function_arn(region: &str, account: &str, name: &str) -> String {
-    let partition = if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    };
-    format!("arn:{partition}:lambda:{region}:{account}:function:{name}")
 }
 
 /// ARNs and tags of the tables and functions tagged for the stack.

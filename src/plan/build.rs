@@ -48,7 +48,7 @@ pub fn build(
             None => {
                 let name = role::role_name(stack, &spec.logical);
                 let live_role = live.roles.get(&name);
-                changes.push(role::plan(stack, spec, live_role, &resolve));
+                changes.push(role::plan(stack, spec, live_role, &resolve, region));
                 RoleSource::Managed {
                     name,
                     arn: live_role.map(|r| r.arn.clone()),
