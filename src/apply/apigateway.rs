@@ -269,7 +269,7 @@ async fn update_api(
 }
 
 /// After an apply that left every route with its invoke permission, records that on the API
-/// (see `plan::permissions_record`), so that plans need not read every function's policy.
+/// (see `marks::permissions_record`), so that plans need not read every function's policy.
 /// Best effort: without the record, the next plan reads the policies.
 pub async fn record_permissions(ctx: &Context<'_>, desired: &crate::plan::ApiDesired) {
     let Some(id) = ctx.resolve(&API_ID) else {

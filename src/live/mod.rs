@@ -83,7 +83,7 @@ pub struct LiveTable {
     pub last_switch_to_on_demand: Option<i64>,
     /// The table's tags without stackctl's own.
     pub tags: BTreeMap<String, String>,
-    /// The `stackctl:applied` tag: what stackctl last applied (see `plan::drift`).
+    /// The `stackctl:applied` tag: what stackctl last applied (see `marks::APPLIED_TAG`).
     #[serde(default)]
     pub applied: Option<String>,
 }
@@ -112,7 +112,7 @@ pub struct LiveFunction {
     pub environment: BTreeMap<String, String>,
     pub code_sha256: String,
     pub tags: BTreeMap<String, String>,
-    /// The `stackctl:applied` tag: what stackctl last applied (see `plan::drift`).
+    /// The `stackctl:applied` tag: what stackctl last applied (see `marks::APPLIED_TAG`).
     #[serde(default)]
     pub applied: Option<String>,
 }
@@ -135,7 +135,7 @@ pub struct LiveApi {
     /// "HTTP" (API Gateway v2) or "REST" (v1).
     pub protocol: String,
     pub tags: BTreeMap<String, String>,
-    /// The `stackctl:permissions` tag (see `plan::permissions_record`).
+    /// The `stackctl:permissions` tag (see `marks::permissions_record`).
     #[serde(default)]
     pub permissions_record: Option<String>,
     pub stages: Vec<String>,
