@@ -14,9 +14,8 @@ use tokio::task::JoinHandle;
 
 use crate::aws::poll::{self, Pace, Poll};
 use crate::aws::{AwsError, Clients, ErrorKind, classify, describe, invalid_request};
+use crate::marks::LOCK_TABLE;
 
-/// One table per account and region holds the locks of every stack there.
-pub const LOCK_TABLE: &str = "stackctl-locks";
 const KEY: &str = "stack";
 
 /// Who holds a stack's lock, and until when.

@@ -1,12 +1,14 @@
 //! stackctl: plan and apply serverless stacks with direct AWS API calls.
 
 mod apply;
+mod arn;
 mod aws;
 mod cli;
 mod commands;
 mod hash;
 mod live;
 mod lock;
+mod marks;
 mod output;
 mod package;
 mod plan;

@@ -11,10 +11,10 @@ use aws_sdk_apigatewayv2::types::{
 use super::{Context, changed, once, removed_tags, restapi};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute, authorizer_output, stage_url};
+use crate::marks::STACK_TAG;
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
 use crate::stack::{
-    AccessLog, ApiSpec, ApiType, AuthorizerSpec, Cors, RefAttr, RefTarget, Reference, STACK_TAG,
-    Throttle,
+    AccessLog, ApiSpec, ApiType, AuthorizerSpec, Cors, RefAttr, RefTarget, Reference, Throttle,
 };
 
 pub(super) const API_ID: Reference = Reference {
@@ -243,7 +243,7 @@ async fn update_api(
         }
     }
     if changed(change, "tags") {
-        let arn = format!("arn:aws:apigateway:{}::/apis/{}", ctx.region(), live.id);
+        let arn = crate::arn::http_api(ctx.region(), &live.id);
         let removed = removed_tags(&live.tags, &d.spec.tags);
         if !removed.is_empty() {
             client
@@ -269,20 +269,20 @@ async fn update_api(
 }
 
 /// After an apply that left every route with its invoke permission, records that on the API
-/// (see `plan::permissions_record`), so that plans need not read every function's policy.
+/// (see `marks::permissions_record`), so that plans need not read every function's policy.
 /// Best effort: without the record, the next plan reads the policies.
 pub async fn record_permissions(ctx: &Context<'_>, desired: &crate::plan::ApiDesired) {
     let Some(id) = ctx.resolve(&API_ID) else {
         return;
     };
-    let tag = crate::plan::PERMISSIONS_TAG;
+    let tag = crate::marks::PERMISSIONS_TAG;
     let record = desired.permissions_record.clone();
     let _ = match desired.spec.api_type {
         ApiType::Http => ctx
             .clients
             .apigatewayv2
             .tag_resource()
-            .resource_arn(format!("arn:aws:apigateway:{}::/apis/{id}", ctx.region()))
+            .resource_arn(crate::arn::http_api(ctx.region(), &id))
             .tags(tag, record)
             .send()
             .await
@@ -292,10 +292,7 @@ pub async fn record_permissions(ctx: &Context<'_>, desired: &crate::plan::ApiDes
             .clients
             .apigateway
             .tag_resource()
-            .resource_arn(format!(
-                "arn:aws:apigateway:{}::/restapis/{id}",
-                ctx.region()
-            ))
+            .resource_arn(crate::arn::rest_api(ctx.region(), &id))
             .tags(tag, record)
             .send()
             .await
@@ -470,7 +467,7 @@ async fn sync_authorizers(
             AuthorizerSpec::Lambda { function } => {
                 let arn = stack_function_arn(ctx, function)?;
                 let physical = arn.rsplit(':').next().unwrap_or_default();
-                let uri = invocation_uri(ctx, &arn);
+                let uri = crate::arn::invocation_uri(ctx.region(), &arn);
                 let id = match existing {
                     Some((id, AuthorizerSpec::Lambda { function: live })) if live == physical => {
                         id.clone()
@@ -617,7 +614,7 @@ async fn delete_route(ctx: &Context<'_>, api_id: &str, live: &LiveRoute) -> Resu
         }
     }
     if let Some(function) = &live.function_arn {
-        revoke(ctx, function, &crate::plan::statement_id(&live.key)).await?;
+        revoke(ctx, function, &crate::marks::statement_id(&live.key)).await?;
     }
     Ok(())
 }
@@ -643,7 +640,7 @@ pub(super) async fn permit_authorizer(
     api_id: &str,
     name: &str,
 ) -> Result<(), AwsError> {
-    let statement = format!("stackctl-authorizer-{name}");
+    let statement = crate::marks::authorizer_statement_id(name);
     allow_invoke(
         ctx,
         function_arn,
@@ -651,14 +648,6 @@ pub(super) async fn permit_authorizer(
         &format!("{api_id}/authorizers/*"),
     )
     .await
-}
-
-/// The URI through which API Gateway invokes a function.
-pub(super) fn invocation_uri(ctx: &Context<'_>, function_arn: &str) -> String {
-    format!(
-        "arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
-        ctx.region()
-    )
 }
 
 /// The ARN of a function of the stack, by logical name.
@@ -672,7 +661,8 @@ pub(super) fn stack_function_arn(ctx: &Context<'_>, logical: &str) -> Result<Str
     )
 }
 
-/// Adds an invoke permission for API Gateway with the source `arn:aws:execute-api:…:{source}`.
+/// Adds an invoke permission for API Gateway with the source [`crate::arn::execute_api`] of
+/// `source`.
 /// A statement of the same ID (left by an API that was replaced) is replaced, so that it names
 /// this API.
 async fn allow_invoke(
@@ -681,8 +671,8 @@ async fn allow_invoke(
     statement_id: &str,
     source: &str,
 ) -> Result<(), AwsError> {
-    let account = function_arn.split(':').nth(4).unwrap_or_default();
-    let source_arn = format!("arn:aws:execute-api:{}:{account}:{source}", ctx.region());
+    let account = crate::arn::account_of(function_arn).unwrap_or_default();
+    let source_arn = crate::arn::execute_api(ctx.region(), account, source);
     let add = || {
         ctx.clients
             .lambda

@@ -19,11 +19,12 @@ use super::wait::{self, Status};
 use super::{Context, changed, removed_tags};
 use crate::aws::{AwsError, ErrorKind, classify, describe, invalid_request};
 use crate::live::LiveTable;
-use crate::plan::drift::APPLIED_TAG;
+use crate::marks::APPLIED_TAG;
+use crate::marks::STACK_TAG;
 use crate::plan::{Action, Change, Desired, Live, TableDesired};
 use crate::stack::{
     Address, Billing, GlobalIndexSpec, KeySpec, Projection, RefAttr, RefTarget, Reference,
-    STACK_TAG, TableSpec,
+    TableSpec,
 };
 
 /// New indexes backfill from the table's items: that can take long on large tables.

@@ -4,9 +4,10 @@ use aws_sdk_iam::types::Tag;
 
 use super::{Context, changed, role_output};
 use crate::aws::{AwsError, ErrorKind, classify, describe, invalid_request};
-use crate::live::{LiveRole, POLICY_NAME};
+use crate::live::LiveRole;
+use crate::marks::POLICY_NAME;
+use crate::marks::STACK_TAG;
 use crate::plan::{Action, Change, Desired, Live, RoleDesired};
-use crate::stack::STACK_TAG;
 
 pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
     let desired = match &change.desired {

@@ -12,10 +12,11 @@ use super::wait::{self, Status};
 use super::{Context, changed, removed_tags, role_output};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::LiveFunction;
+use crate::marks::APPLIED_TAG;
+use crate::marks::STACK_TAG;
 use crate::package::Package;
-use crate::plan::drift::APPLIED_TAG;
 use crate::plan::{Action, Change, Desired, FunctionDesired, Live, RoleSource};
-use crate::stack::{Address, RefAttr, RefTarget, Reference, STACK_TAG};
+use crate::stack::{Address, RefAttr, RefTarget, Reference};
 
 const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// How long a new role may take to become usable by Lambda (IAM is eventually consistent).
@@ -78,12 +79,7 @@ async fn code_source(ctx: &Context<'_>, d: &FunctionDesired) -> Result<CodeSourc
     let Some(bucket) = d.artifact_bucket.as_ref().filter(|_| package.needs_s3()) else {
         return Ok(CodeSource::Inline(Blob::new(package.bytes.as_slice())));
     };
-    let key = format!(
-        "stackctl/{}/{}/{}.zip",
-        d.stack,
-        d.spec.logical,
-        package.sha256_hex()
-    );
+    let key = crate::marks::artifact_key(&d.stack, &d.spec.logical, &package.sha256_hex());
     let s3 = &ctx.clients.s3;
     let exists = match s3.head_object().bucket(bucket).key(&key).send().await {
         Ok(_) => true,

@@ -195,7 +195,7 @@ pub async fn apply(
 }
 
 /// Once routes or the API changed and everything was applied, the API records that its
-/// routes' functions may be invoked (see `plan::permissions_record`).
+/// routes' functions may be invoked (see `marks::permissions_record`).
 async fn record_permissions(ctx: &Context<'_>, plan: &Plan) {
     let changed = plan
         .changes

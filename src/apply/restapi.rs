@@ -9,14 +9,14 @@ use aws_sdk_apigateway::types::{
 };
 
 use super::apigateway::{
-    API_ID, api_url, function_arn, invocation_uri, known, permit, permit_authorizer, revoke,
-    stack_function_arn,
+    API_ID, api_url, function_arn, known, permit, permit_authorizer, revoke, stack_function_arn,
 };
 use super::{Context, changed, once, removed_tags};
 use crate::aws::{AwsError, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute, authorizer_output, cors_of, stage_url};
+use crate::marks::STACK_TAG;
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
-use crate::stack::{ApiSpec, AuthorizerSpec, Cors, STACK_TAG};
+use crate::stack::{ApiSpec, AuthorizerSpec, Cors};
 
 pub async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
@@ -136,7 +136,7 @@ async fn lambda_authorizer(
     let client = &ctx.clients.apigateway;
     let arn = stack_function_arn(ctx, function)?;
     let physical = arn.rsplit(':').next().unwrap_or_default();
-    let uri = invocation_uri(ctx, &arn);
+    let uri = crate::arn::invocation_uri(ctx.region(), &arn);
     let id = match live.and_then(|l| l.authorizers.get(name)) {
         Some((id, AuthorizerSpec::Lambda { function: live })) if live == physical => id.clone(),
         Some((id, _)) => {
@@ -178,7 +178,7 @@ fn patch(op: Op, path: &str, value: Option<String>) -> PatchOperation {
 }
 
 fn endpoint(ctx: &Context<'_>, id: &str) -> String {
-    format!("https://{id}.execute-api.{}.amazonaws.com", ctx.region())
+    crate::arn::execute_api_endpoint(ctx.region(), id)
 }
 
 /// Settings that live on the stage are applied with the deployment that follows.
@@ -196,7 +196,7 @@ pub async fn update_api(
         create_or_update_authorizers(ctx, &live.id, &d.spec, Some(live)).await?;
     }
     if changed(change, "tags") {
-        let arn = format!("arn:aws:apigateway:{}::/restapis/{}", ctx.region(), live.id);
+        let arn = crate::arn::rest_api(ctx.region(), &live.id);
         let removed = removed_tags(&live.tags, &d.spec.tags);
         let client = &ctx.clients.apigateway;
         if !removed.is_empty() {
@@ -325,10 +325,7 @@ async fn put_route(
             Err(e) => return Err(describe("apigateway:PutMethod", e)),
         }
     }
-    let uri = format!(
-        "arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{function}/invocations",
-        ctx.region()
-    );
+    let uri = crate::arn::invocation_uri(ctx.region(), &function);
     client
         .put_integration()
         .rest_api_id(api_id)
@@ -471,7 +468,7 @@ async fn delete_route(ctx: &Context<'_>, api_id: &str, live: &LiveRoute) -> Resu
         Err(e) => return Err(describe("apigateway:DeleteMethod", e)),
     }
     if let Some(function) = &live.function_arn {
-        revoke(ctx, function, &crate::plan::statement_id(&live.key)).await?;
+        revoke(ctx, function, &crate::marks::statement_id(&live.key)).await?;
     }
     Ok(())
 }

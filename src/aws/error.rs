@@ -37,7 +37,7 @@ pub enum AwsError {
     /// nothing of it.
     #[error(
         "{kind} {name} exists but is managed by {}; stackctl left it untouched (rename it in the stack file, or remove the existing one)",
-        crate::stack::managed_by(owner.as_deref())
+        crate::marks::managed_by(owner.as_deref())
     )]
     NotOwned {
         kind: String,

@@ -290,7 +290,7 @@ async fn acquire(
 async fn create_lock_table(clients: &Clients) -> Result<()> {
     errln!(
         "Creating the lock table {} (once per account and region).",
-        lock::LOCK_TABLE
+        crate::marks::LOCK_TABLE
     );
     Ok(lock::create_table(clients).await?)
 }

@@ -150,7 +150,7 @@ pub async fn make_with(
         plan.keep_only(&scope.changed);
     }
     plan.lock = seen.map(|seen| LockStatus {
-        table: lock::LOCK_TABLE.to_string(),
+        table: crate::marks::LOCK_TABLE.to_string(),
         exists: seen != lock::Seen::NoTable,
         generation: match seen {
             lock::Seen::Generation(g) => Some(g.0),

@@ -7,7 +7,8 @@ use super::{LiveApi, LiveRoute, user_tags};
 use crate::aws::{AwsError, Clients, describe};
 use std::collections::BTreeMap;
 
-use crate::stack::{AccessLog, AuthorizerSpec, Cors, STACK_TAG, Throttle};
+use crate::marks::STACK_TAG;
+use crate::stack::{AccessLog, AuthorizerSpec, Cors, Throttle};
 
 /// `settings`: read the stages and every authorizer too; without, only the authorizers routes
 /// use are read, and the API's stages, throttle and access log are left empty.
@@ -60,7 +61,7 @@ pub async fn read_apis(
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_default(),
             tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            permissions_record: tags.get(crate::plan::PERMISSIONS_TAG).cloned(),
+            permissions_record: tags.get(crate::marks::PERMISSIONS_TAG).cloned(),
             stages,
             cors,
             throttle,
@@ -169,7 +170,7 @@ async fn read_authorizers(
                 audience: config.audience().to_vec(),
             },
             (None, Some(uri)) => AuthorizerSpec::Lambda {
-                function: function_name_of(uri),
+                function: crate::arn::function_name_of(uri),
             },
             (None, None) => return None,
         };
@@ -266,7 +267,7 @@ async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, 
             .map_err(|e| describe("apigateway:GetIntegrations", e))?;
         for i in page.items() {
             if let (Some(id), Some(uri)) = (i.integration_id(), i.integration_uri()) {
-                integrations.insert(id.to_string(), function_arn_of(uri));
+                integrations.insert(id.to_string(), crate::arn::function_arn_of(uri));
             }
         }
         match page.next_token() {
@@ -314,39 +315,4 @@ async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, 
         }
     }
     Ok(routes)
-}
-
-/// The function ARN in an integration URI, which is either the ARN itself or the
-/// `arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/ARN/invocations` form.
-pub(super) fn function_arn_of(uri: &str) -> String {
-    uri.split("/functions/")
-        .nth(1)
-        .and_then(|rest| rest.strip_suffix("/invocations"))
-        .unwrap_or(uri)
-        .to_string()
-}
-
-/// The function name in a Lambda invocation URI.
-pub(super) fn function_name_of(uri: &str) -> String {
-    let arn = function_arn_of(uri);
-    arn.split(":function:")
-        .nth(1)
-        .unwrap_or(&arn)
-        .split(':')
-        .next()
-        .unwrap_or_default()
-        .to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn integration_uri_forms() {
-        let arn = "arn:aws:lambda:us-east-1:123456789012:function:shop-get";
-        assert_eq!(super::function_arn_of(arn), arn);
-        let path = format!(
-            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations"
-        );
-        assert_eq!(super::function_arn_of(&path), arn);
-    }
 }

@@ -10,10 +10,10 @@ use futures::future::try_join_all;
 
 use super::{Conflict, LiveGlobalIndex, LiveTable, Owned, user_tags};
 use crate::aws::{AwsError, Clients, ErrorKind, describe};
-use crate::plan::drift::APPLIED_TAG;
+use crate::marks::APPLIED_TAG;
+use crate::marks::STACK_TAG;
 use crate::stack::{
-    Billing, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, STACK_TAG, StreamView,
-    TableClass,
+    Billing, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, StreamView, TableClass,
 };
 
 /// Reads the tables of these names (absent ones left out), without their tags.

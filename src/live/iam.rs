@@ -6,14 +6,7 @@ use futures::future::try_join_all;
 
 use super::{Conflict, LiveRole};
 use crate::aws::{AwsError, Clients, ErrorKind, classify, describe};
-
-/// The name of the inline policy stackctl writes on the roles it manages.
-pub const POLICY_NAME: &str = "stackctl";
-
-/// The IAM path that marks a role as managed by the stack.
-pub fn role_path(stack: &str) -> String {
-    format!("/stackctl/{stack}/")
-}
+use crate::marks::{POLICY_NAME, role_path};
 
 /// Reads the stack's roles, and reports wanted role names taken by roles that are not the
 /// stack's: outside its path, or under it without its tag (CreateRole sets both). A role
@@ -66,7 +59,7 @@ pub async fn read_roles(
 pub fn role_owner(role: &aws_sdk_iam::types::Role) -> Option<String> {
     role.tags()
         .iter()
-        .find(|t| t.key() == crate::stack::STACK_TAG)
+        .find(|t| t.key() == crate::marks::STACK_TAG)
         .map(|t| t.value().to_string())
 }
 
@@ -120,7 +113,7 @@ async fn read_owned_in_bulk(
             let owner = role
                 .tags()
                 .iter()
-                .find(|t| t.key() == crate::stack::STACK_TAG)
+                .find(|t| t.key() == crate::marks::STACK_TAG)
                 .map(|t| t.value().to_string());
             let live = LiveRole {
                 name: name.clone(),

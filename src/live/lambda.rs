@@ -11,8 +11,8 @@ use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 
 use super::{Conflict, LiveFunction, user_tags};
 use crate::aws::{AwsError, Clients, ErrorKind, classify, describe};
-use crate::plan::drift::APPLIED_TAG;
-use crate::stack::STACK_TAG;
+use crate::marks::APPLIED_TAG;
+use crate::marks::STACK_TAG;
 
 /// GetFunction for each of these names (absent ones left out): configuration, tags and
 /// reserved concurrency in one call, at a far higher quota (100/s) than the other reads.

@@ -23,7 +23,7 @@ use crate::stack::{
 };
 
 pub use dynamodb::{owner_of as table_owner, read_named as read_table};
-pub use iam::{POLICY_NAME, canonical_json, role_owner, role_path};
+pub use iam::{canonical_json, role_owner};
 pub(crate) use restapi::cors_of;
 pub use scope::Scope;
 pub use {apigateway::tagged as tagged_http_apis, restapi::tagged as tagged_rest_apis};
@@ -83,7 +83,7 @@ pub struct LiveTable {
     pub last_switch_to_on_demand: Option<i64>,
     /// The table's tags without stackctl's own.
     pub tags: BTreeMap<String, String>,
-    /// The `stackctl:applied` tag: what stackctl last applied (see `plan::drift`).
+    /// The `stackctl:applied` tag: what stackctl last applied (see `marks::APPLIED_TAG`).
     #[serde(default)]
     pub applied: Option<String>,
 }
@@ -112,7 +112,7 @@ pub struct LiveFunction {
     pub environment: BTreeMap<String, String>,
     pub code_sha256: String,
     pub tags: BTreeMap<String, String>,
-    /// The `stackctl:applied` tag: what stackctl last applied (see `plan::drift`).
+    /// The `stackctl:applied` tag: what stackctl last applied (see `marks::APPLIED_TAG`).
     #[serde(default)]
     pub applied: Option<String>,
 }
@@ -135,7 +135,7 @@ pub struct LiveApi {
     /// "HTTP" (API Gateway v2) or "REST" (v1).
     pub protocol: String,
     pub tags: BTreeMap<String, String>,
-    /// The `stackctl:permissions` tag (see `plan::permissions_record`).
+    /// The `stackctl:permissions` tag (see `marks::permissions_record`).
     #[serde(default)]
     pub permissions_record: Option<String>,
     pub stages: Vec<String>,
@@ -356,8 +356,8 @@ pub async fn read(
                     .iter()
                     .filter_map(|r| Some((r.key.clone(), r.function_name()?.to_string())))
             };
-            (api.permissions_record.as_deref() == Some(&crate::plan::permissions_record(routes())))
-                .then(|| crate::plan::recorded_permissions(routes()))
+            (api.permissions_record.as_deref() == Some(&crate::marks::permissions_record(routes())))
+                .then(|| crate::marks::recorded_permissions(routes()))
         }
         _ => None,
     };
@@ -394,7 +394,7 @@ pub async fn read(
         Some(account) => referred
             .into_iter()
             .map(|name| {
-                let arn = function_arn(&clients.region, account, &name);
+                let arn = crate::arn::function(&clients.region, account, &name);
                 (name, arn)
             })
             .collect(),
@@ -435,21 +435,9 @@ pub async fn read(
 
 /// The account an ARN names (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
 fn account_of(arn: &str) -> Option<String> {
-    let account = arn.split(':').nth(4)?;
+    let account = crate::arn::account_of(arn)?;
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
         .then(|| account.to_string())
-}
-
-/// The ARN of the function `name` in `account` and `region`.
-pub fn function_arn(region: &str, account: &str, name: &str) -> String {
-    let partition = if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    };
-    format!("arn:{partition}:lambda:{region}:{account}:function:{name}")
 }
 
 /// ARNs and tags of the tables and functions tagged for the stack.
@@ -464,7 +452,7 @@ pub(crate) fn user_tags<'a>(
     tags: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> BTreeMap<String, String> {
     tags.into_iter()
-        .filter(|(k, _)| !k.starts_with("stackctl:") && !k.starts_with("aws:"))
+        .filter(|(k, _)| !crate::marks::is_own_tag(k) && !k.starts_with("aws:"))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }

@@ -7,7 +7,8 @@ use futures::future::try_join_all;
 
 use super::{LiveApi, LiveResource, LiveRoute, user_tags};
 use crate::aws::{AwsError, Clients, describe};
-use crate::stack::{AccessLog, AuthorizerSpec, Cors, STACK_TAG, Throttle};
+use crate::marks::STACK_TAG;
+use crate::stack::{AccessLog, AuthorizerSpec, Cors, Throttle};
 
 /// API Gateway's largest page size.
 const PAGE: i32 = 500;
@@ -33,10 +34,10 @@ pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, A
             .collect();
         Ok::<_, AwsError>(LiveApi {
             name: api.name().unwrap_or_default().to_string(),
-            endpoint: format!("https://{id}.execute-api.{}.amazonaws.com", clients.region),
+            endpoint: crate::arn::execute_api_endpoint(&clients.region, &id),
             protocol: "REST".to_string(),
             tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            permissions_record: tags.get(crate::plan::PERMISSIONS_TAG).cloned(),
+            permissions_record: tags.get(crate::marks::PERMISSIONS_TAG).cloned(),
             stages: stages.iter().map(|s| s.name.clone()).collect(),
             deployment_id: stages.first().and_then(|s| s.deployment_id.clone()),
             throttle: stages.first().and_then(|s| s.throttle),
@@ -96,7 +97,7 @@ fn routes_of(
                 id: resource.id.clone(),
                 key: format!("{method} {}", resource.path),
                 integration_id: None,
-                function_arn: Some(super::apigateway::function_arn_of(&info.uri)),
+                function_arn: Some(crate::arn::function_arn_of(&info.uri)),
                 authorizer: info
                     .authorizer_id
                     .as_ref()
@@ -135,7 +136,7 @@ async fn read_authorizers(
                     user_pools: a.provider_arns().to_vec(),
                 },
                 (_, Some(uri)) => AuthorizerSpec::Lambda {
-                    function: super::apigateway::function_name_of(uri),
+                    function: crate::arn::function_name_of(uri),
                 },
                 _ => return None,
             };

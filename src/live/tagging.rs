@@ -4,7 +4,7 @@ use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use super::Owned;
 use crate::aws::{AwsError, Clients, describe};
-use crate::stack::STACK_TAG;
+use crate::marks::STACK_TAG;
 
 pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
     let mut owned = Owned::default();
@@ -28,11 +28,9 @@ pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
                 .iter()
                 .map(|t| (t.key().to_string(), t.value().to_string()))
                 .collect();
-            // arn:aws:dynamodb:REGION:ACCOUNT:table/NAME, arn:aws:lambda:REGION:ACCOUNT:function:NAME
-            if let Some(name) = arn.split(":table/").nth(1) {
+            if let Some(name) = crate::arn::table_name_in(arn) {
                 owned.tables.insert(name.to_string(), tags);
-            } else if let Some(name) = arn.split(":function:").nth(1) {
-                let name = name.split(':').next().unwrap_or(name);
+            } else if let Some(name) = crate::arn::function_name_in(arn) {
                 owned.functions.insert(name.to_string(), tags);
             }
         }

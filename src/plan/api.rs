@@ -2,10 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::hash::sha256_hex;
-
 use super::{Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
 use crate::live::{LiveApi, LiveRoute};
+use crate::marks::{permissions_record, statement_id};
 use crate::stack::{
     AccessLog, Address, ApiSpec, ApiType, AuthorizerSpec, Cors, RouteSpec, Stack, Throttle,
 };
@@ -95,43 +94,6 @@ pub fn plan_delete(live: &LiveApi, reason: &str) -> Change {
         live_attrs(live),
         Live::Api(live.clone()),
     )
-}
-
-/// The tag on the API that records the invoke permissions stackctl granted its routes' functions.
-pub const PERMISSIONS_TAG: &str = "stackctl:permissions";
-
-/// What [`PERMISSIONS_TAG`] holds: a hash of the (statement, function) pairs of `routes`
-/// (route key, function name). Apply writes it for the stack file's routes once all of them
-/// are applied. A plan that finds it matching the live routes knows that each of their
-/// functions holds its invoke permission, without reading every routed function's policy
-/// (GetPolicy is held to 15 a second), even when the stack file has changed since.
-pub fn permissions_record(routes: impl IntoIterator<Item = (String, String)>) -> String {
-    let mut pairs: Vec<String> = routes
-        .into_iter()
-        .map(|(key, function)| format!("{}={function}", statement_id(&key)))
-        .collect();
-    pairs.sort();
-    format!("1.{}", sha256_hex(pairs.join(","), 8))
-}
-
-/// The statement IDs each function's policy holds while the record of `routes` is current.
-pub fn recorded_permissions(
-    routes: impl IntoIterator<Item = (String, String)>,
-) -> BTreeMap<String, BTreeSet<String>> {
-    let mut by_function: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (key, function) in routes {
-        by_function
-            .entry(function)
-            .or_default()
-            .insert(statement_id(&key));
-    }
-    by_function
-}
-
-/// The statement ID of the invoke permission a route adds to its function: derived from the
-/// route key, so re-runs find it instead of piling up statements.
-pub fn statement_id(route_key: &str) -> String {
-    format!("stackctl-route-{}", sha256_hex(route_key, 8))
 }
 
 /// `permissions`: the statement IDs in the policies of the functions live routes invoke.

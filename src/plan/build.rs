@@ -48,7 +48,7 @@ pub fn build(
             None => {
                 let name = role::role_name(stack, &spec.logical);
                 let live_role = live.roles.get(&name);
-                changes.push(role::plan(stack, spec, live_role, &resolve));
+                changes.push(role::plan(stack, spec, live_role, &resolve, region));
                 RoleSource::Managed {
                     name,
                     arn: live_role.map(|r| r.arn.clone()),
@@ -93,7 +93,7 @@ pub fn build(
             "role" => Address::Role(logical),
             _ => Address::Function(logical),
         };
-        let owner = crate::stack::managed_by(conflict.owner.as_deref());
+        let owner = crate::marks::managed_by(conflict.owner.as_deref());
         blockers.push(Blocker {
             address,
             message: match &conflict.note {

@@ -9,7 +9,6 @@
 use super::{Attrs, Change, Drift, Value};
 use crate::stack::Stack;
 
-pub const APPLIED_TAG: &str = "stackctl:applied";
 const VERSION: &str = "1";
 const UNKNOWN: &str = "----";
 

@@ -59,5 +59,5 @@ fn role_in_use(delete: &Change, role: &LiveRole, changes: &[Change]) -> Option<B
 /// Whether a role ARN names `role`. IAM role ARNs carry the role's path
 /// (`arn:aws:iam::ACCOUNT:role/stackctl/shop/shop-f`), and the name is its last part.
 fn names_role(arn: &str, role: &LiveRole) -> bool {
-    arn == role.arn || (arn.contains(":role/") && arn.rsplit('/').next() == Some(&role.name))
+    arn == role.arn || crate::arn::role_name_in(arn) == Some(&role.name)
 }

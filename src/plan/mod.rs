@@ -24,7 +24,6 @@ use serde::{Deserialize, Serialize};
 use crate::live::{LiveApi, LiveFunction, LiveRole, LiveRoute, LiveTable};
 use crate::stack::{Address, ApiSpec, FunctionSpec, TableSpec, Template};
 
-pub use api::{PERMISSIONS_TAG, permissions_record, recorded_permissions, statement_id};
 pub use build::build;
 pub use role::document as policy_document;
 pub use table::plan as plan_table;

@@ -1,7 +1,8 @@
 //! How a managed function role is diffed.
 
 use super::{Attrs, Change, Desired, Live, PolicyStatement, RoleDesired, Value};
-use crate::live::{LiveRole, canonical_json, role_path};
+use crate::live::{LiveRole, canonical_json};
+use crate::marks::role_path;
 use crate::stack::{
     Address, FunctionSpec, RefAttr, RefTarget, Reference, Stack, TableAccess, Template,
 };
@@ -32,11 +33,9 @@ pub fn role_name(stack: &Stack, function: &str) -> String {
 
 /// What the function may do: write its own logs (what AWSLambdaBasicExecutionRole grants,
 /// scoped to the function's log group), and use the tables it declares, with their indexes.
-fn statements(stack: &Stack, spec: &FunctionSpec) -> Vec<PolicyStatement> {
-    let log_group = format!(
-        "arn:aws:logs:*:*:log-group:/aws/lambda/{}",
-        stack.physical_name(&spec.logical)
-    );
+/// `region` gives the partition of the log group ARN.
+fn statements(stack: &Stack, spec: &FunctionSpec, region: &str) -> Vec<PolicyStatement> {
+    let log_group = crate::arn::lambda_log_groups(region, &stack.physical_name(&spec.logical));
     let mut statements = vec![PolicyStatement {
         sid: "Logs".to_string(),
         actions: [
@@ -104,17 +103,19 @@ pub fn document(
     Some(canonical_json(&document.to_string()))
 }
 
+/// `region`: where the stack is applied (the partition of the ARNs the policy names).
 pub fn plan(
     stack: &Stack,
     spec: &FunctionSpec,
     live: Option<&LiveRole>,
     resolve: &dyn Fn(&Reference) -> Option<String>,
+    region: &str,
 ) -> Change {
     let desired = RoleDesired {
         name: role_name(stack, &spec.logical),
         path: role_path(&stack.name),
         trusted_services: vec![LAMBDA_SERVICE.to_string()],
-        statements: statements(stack, spec),
+        statements: statements(stack, spec, region),
         stack: stack.name.clone(),
     };
     let mut after = Attrs::new();

@@ -21,17 +21,6 @@ pub use diagnostic::StackFileError;
 pub use reader::{MAX_TRANSFER_BUCKET, is_account_id, is_bucket_name};
 pub use reference::{RefAttr, RefTarget, Reference, Template};
 
-/// The tag every resource stackctl creates carries; its value is the stack name.
-pub const STACK_TAG: &str = "stackctl:stack";
-
-/// Who manages a resource, from its stack tag: `stack "shop"`, or `no stackctl stack`.
-pub fn managed_by(owner: Option<&str>) -> String {
-    match owner {
-        Some(stack) => format!("stack {stack:?}"),
-        None => "no stackctl stack".to_string(),
-    }
-}
-
 pub use crate::suggest::closest;
 
 /// A parsed and validated stack file.
@@ -48,9 +37,9 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// The physical name of a resource declared as `logical`.
+    /// The physical name of a resource declared as `logical` (see [`crate::marks::physical_name`]).
     pub fn physical_name(&self, logical: &str) -> String {
-        format!("{}-{}", self.name, logical)
+        crate::marks::physical_name(&self.name, logical)
     }
 
     pub fn function(&self, logical: &str) -> Option<&FunctionSpec> {

@@ -418,24 +418,14 @@ pub async fn wait(
     .await?)
 }
 
-/// The ClientToken of an import stackctl starts: a prefix that names the stack and the table
-/// (so that `--resume` can tell this stack's imports from others'), and a part of its own
-/// (a token sent again within 8 hours returns the earlier import instead of starting one).
-/// At most 36 characters. (ImportTable:
-/// <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ImportTable.html>)
+/// A new ClientToken for an import of `stack`'s `table` (see
+/// [`crate::marks::import_client_token`]), unique to this moment and process.
 fn client_token(stack: &str, table: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let unique = crate::hash::sha256_hex(format!("{nanos}|{}", std::process::id()), 8);
-    format!("{}-{unique}", token_prefix(stack, table))
-}
-
-fn token_prefix(stack: &str, table: &str) -> String {
-    format!(
-        "sc-{}",
-        crate::hash::sha256_hex(format!("{stack}\0{table}"), 8)
-    )
+    crate::marks::import_client_token(stack, table, &unique)
 }
 
 /// Whether stackctl started the import for `stack`'s table `table` (DescribeImport returns
@@ -443,7 +433,7 @@ fn token_prefix(stack: &str, table: &str) -> String {
 pub fn started_by(info: &ImportInfo, stack: &str, table: &str) -> bool {
     info.client_token
         .as_deref()
-        .is_some_and(|t| t.starts_with(&format!("{}-", token_prefix(stack, table))))
+        .is_some_and(|t| crate::marks::is_import_token(t, stack, table))
 }
 
 /// Checks that `arn` is an import into the declared table (for `--resume`), and that its table

@@ -493,3 +493,54 @@ fn lambda_authorizers_converge_on_both_api_types() {
         );
     }
 }
+
+/// ARNs, invocation URIs and the invoke URL follow the region's partition (here China's:
+/// `aws-cn`, `amazonaws.com.cn`).
+#[test]
+fn a_stack_in_china_uses_its_partition() {
+    let stack = rest().replace("name = \"web\"", "name = \"web\"\nregion = \"cn-north-1\"");
+    let project = Project::new(&stack);
+    project.apply_converges();
+    let run = project.run(&["outputs", "--output", "json"]);
+    run.success();
+    let outputs: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let url = outputs["api.url"].as_str().unwrap();
+    assert!(
+        url.ends_with(".execute-api.cn-north-1.amazonaws.com.cn/prod"),
+        "{url}"
+    );
+    let config = project.sdk_config();
+    let iam = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::config::Builder::from(&config)
+            .region(aws_config::Region::new("cn-north-1"))
+            .build(),
+    );
+    let policy = project
+        .block_on(
+            iam.get_role_policy()
+                .role_name("web-a")
+                .policy_name("stackctl")
+                .send(),
+        )
+        .unwrap();
+    let document = percent_encoding::percent_decode_str(policy.policy_document())
+        .decode_utf8_lossy()
+        .to_string();
+    assert!(
+        document.contains("arn:aws-cn:logs:*:*:log-group:/aws/lambda/web-a"),
+        "{document}"
+    );
+    let lambda = aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::config::Builder::from(&config)
+            .region(aws_config::Region::new("cn-north-1"))
+            .build(),
+    );
+    let policy = project
+        .block_on(lambda.get_policy().function_name("web-a").send())
+        .unwrap();
+    let policy = policy.policy().unwrap_or_default();
+    assert!(
+        policy.contains("arn:aws-cn:execute-api:cn-north-1:"),
+        "{policy}"
+    );
+}

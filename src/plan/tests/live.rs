@@ -7,7 +7,8 @@ use super::{ACCOUNT, REGION, code_hash};
 use crate::live::{
     LiveApi, LiveFunction, LiveGlobalIndex, LiveRole, LiveRoute, LiveState, LiveTable,
 };
-use crate::plan::{Desired, permissions_record, policy_document, recorded_permissions};
+use crate::marks::{permissions_record, recorded_permissions};
+use crate::plan::{Desired, policy_document};
 use crate::stack::{ApiSpec, AuthorizerSpec, FunctionSpec, RefTarget, Reference, Stack, TableSpec};
 
 /// The ID of the API [`applied`] makes.

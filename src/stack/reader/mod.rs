@@ -265,7 +265,7 @@ impl<'s> Reader<'s> {
         };
         for (key, value) in table.iter() {
             // AWS reserves the prefix in any case (aws:, AWS:).
-            if key.get_ref().starts_with("stackctl:")
+            if crate::marks::is_own_tag(key.get_ref())
                 || key.get_ref().to_ascii_lowercase().starts_with("aws:")
             {
                 self.problem(

@@ -1,0 +1,183 @@
+//! How stackctl marks the resources it makes on AWS, and recognises them again. There is no
+//! state file: these names, tags and IDs are the whole record of what a stack owns and what
+//! stackctl last did to it, so every layer that writes or reads them takes them from here.
+//! Pure functions and constants; no AWS calls.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::hash::sha256_hex;
+
+/// The prefix of every tag stackctl writes; a stack file may not use it.
+pub const TAG_PREFIX: &str = "stackctl:";
+
+/// The tag every resource stackctl creates carries; its value is the stack name.
+pub const STACK_TAG: &str = "stackctl:stack";
+
+/// The tag on a table or function that holds the fingerprint of what stackctl last applied
+/// (see `plan::drift`).
+pub const APPLIED_TAG: &str = "stackctl:applied";
+
+/// The tag on the API that records the invoke permissions stackctl granted its routes'
+/// functions (see [`permissions_record`]).
+pub const PERMISSIONS_TAG: &str = "stackctl:permissions";
+
+/// The name of the inline policy stackctl writes on the roles it manages.
+pub const POLICY_NAME: &str = "stackctl";
+
+/// The DynamoDB table, one per account and region, that holds the apply locks of every stack.
+pub const LOCK_TABLE: &str = "stackctl-locks";
+
+/// Whether a tag key is one stackctl writes (not the user's).
+pub fn is_own_tag(key: &str) -> bool {
+    key.starts_with(TAG_PREFIX)
+}
+
+/// Who manages a resource, from its stack tag: `stack "shop"`, or `no stackctl stack`.
+pub fn managed_by(owner: Option<&str>) -> String {
+    match owner {
+        Some(stack) => format!("stack {stack:?}"),
+        None => "no stackctl stack".to_string(),
+    }
+}
+
+/// The AWS name of the resource `stack` declares as `logical` (table, function, managed role).
+pub fn physical_name(stack: &str, logical: &str) -> String {
+    format!("{stack}-{logical}")
+}
+
+/// The IAM path that marks a role as managed by the stack.
+pub fn role_path(stack: &str) -> String {
+    format!("/stackctl/{stack}/")
+}
+
+/// The S3 key under which a function package too large to upload directly is stored in the
+/// artifact bucket: by stack, function and the package's SHA-256 (hex), so an unchanged
+/// package is found and not uploaded again.
+pub fn artifact_key(stack: &str, logical: &str, sha256_hex: &str) -> String {
+    format!("stackctl/{stack}/{logical}/{sha256_hex}.zip")
+}
+
+/// The statement ID of the invoke permission a route adds to its function: derived from the
+/// route key, so re-runs find it instead of piling up statements.
+pub fn statement_id(route_key: &str) -> String {
+    format!("stackctl-route-{}", sha256_hex(route_key, 8))
+}
+
+/// The statement ID of the invoke permission an authorizer adds to its function.
+pub fn authorizer_statement_id(authorizer: &str) -> String {
+    format!("stackctl-authorizer-{authorizer}")
+}
+
+/// What [`PERMISSIONS_TAG`] holds: a hash of the (statement, function) pairs of `routes`
+/// (route key, function name). Apply writes it for the stack file's routes once all of them
+/// are applied. A plan that finds it matching the live routes knows that each of their
+/// functions holds its invoke permission, without reading every routed function's policy
+/// (GetPolicy is held to 15 a second), even when the stack file has changed since.
+pub fn permissions_record(routes: impl IntoIterator<Item = (String, String)>) -> String {
+    let mut pairs: Vec<String> = routes
+        .into_iter()
+        .map(|(key, function)| format!("{}={function}", statement_id(&key)))
+        .collect();
+    pairs.sort();
+    format!("1.{}", sha256_hex(pairs.join(","), 8))
+}
+
+/// The statement IDs each function's policy holds while the record of `routes` is current.
+pub fn recorded_permissions(
+    routes: impl IntoIterator<Item = (String, String)>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut by_function: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (key, function) in routes {
+        by_function
+            .entry(function)
+            .or_default()
+            .insert(statement_id(&key));
+    }
+    by_function
+}
+
+/// The ClientToken of an import stackctl starts: a prefix that names the stack and the table
+/// (so that `--resume` can tell this stack's imports from others'), and `unique` (a token
+/// sent again within 8 hours returns the earlier import instead of starting one). At most 36
+/// characters for an 8-character `unique`. (ImportTable:
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ImportTable.html>)
+pub fn import_client_token(stack: &str, table: &str, unique: &str) -> String {
+    format!("{}-{unique}", import_token_prefix(stack, table))
+}
+
+/// Whether `token` is the ClientToken of an import stackctl started for `stack`'s `table`.
+pub fn is_import_token(token: &str, stack: &str, table: &str) -> bool {
+    token.starts_with(&format!("{}-", import_token_prefix(stack, table)))
+}
+
+fn import_token_prefix(stack: &str, table: &str) -> String {
+    format!("sc-{}", sha256_hex(format!("{stack}\0{table}"), 8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_paths() {
+        assert_eq!(physical_name("shop", "orders"), "shop-orders");
+        assert_eq!(role_path("shop"), "/stackctl/shop/");
+        assert_eq!(
+            artifact_key("shop", "api", "ab12"),
+            "stackctl/shop/api/ab12.zip"
+        );
+        assert_eq!(managed_by(Some("shop")), "stack \"shop\"");
+        assert_eq!(managed_by(None), "no stackctl stack");
+    }
+
+    #[test]
+    fn own_tags() {
+        for tag in [STACK_TAG, APPLIED_TAG, PERMISSIONS_TAG] {
+            assert!(is_own_tag(tag), "{tag}");
+        }
+        assert!(!is_own_tag("team"));
+        assert!(!is_own_tag("aws:cloudformation:stack-name"));
+    }
+
+    #[test]
+    fn statement_ids_are_stable_and_short() {
+        let id = statement_id("GET /orders");
+        assert_eq!(id, statement_id("GET /orders"));
+        assert_ne!(id, statement_id("POST /orders"));
+        assert!(id.starts_with("stackctl-route-") && id.len() == 15 + 16);
+        assert_eq!(authorizer_statement_id("jwt"), "stackctl-authorizer-jwt");
+    }
+
+    #[test]
+    fn permissions_record_ignores_order_and_follows_functions() {
+        let routes = |f: &str| {
+            vec![
+                ("GET /a".to_string(), "shop-a".to_string()),
+                ("GET /b".to_string(), f.to_string()),
+            ]
+        };
+        let mut reversed = routes("shop-b");
+        reversed.reverse();
+        assert_eq!(
+            permissions_record(routes("shop-b")),
+            permissions_record(reversed)
+        );
+        assert_ne!(
+            permissions_record(routes("shop-b")),
+            permissions_record(routes("shop-a"))
+        );
+        let recorded = recorded_permissions(routes("shop-a"));
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded["shop-a"].len(), 2);
+    }
+
+    #[test]
+    fn import_tokens_name_stack_and_table() {
+        let token = import_client_token("shop", "shop-orders", "0123abcd");
+        assert!(token.len() <= 36, "{token}");
+        assert!(is_import_token(&token, "shop", "shop-orders"));
+        assert!(!is_import_token(&token, "shop", "shop-users"));
+        assert!(!is_import_token(&token, "other", "shop-orders"));
+        assert!(!is_import_token("anything", "shop", "shop-orders"));
+    }
+}
