@@ -48,6 +48,16 @@ impl Intent {
     };
 }
 
+/// "blocked, nothing can be applied until the error below is fixed."
+fn blocked(plan: &Plan) -> String {
+    let one = plan.blockers.len() == 1;
+    format!(
+        "blocked, nothing can be applied until the error{} below {} fixed.",
+        if one { "" } else { "s" },
+        if one { "is" } else { "are" }
+    )
+}
+
 pub fn text(plan: &Plan, style: Style, intent: Intent) -> String {
     let mut out = String::new();
     let shown: Vec<&Change> = plan
@@ -57,18 +67,7 @@ pub fn text(plan: &Plan, style: Style, intent: Intent) -> String {
         .collect();
     if shown.is_empty() && !plan.blockers.is_empty() {
         // A blocked create is not a change, and the stack does not match its file.
-        let _ = writeln!(
-            out,
-            "Stack {} in {}: blocked, nothing can be applied until the error{} below {} fixed.",
-            plan.stack,
-            plan.region,
-            if plan.blockers.len() == 1 { "" } else { "s" },
-            if plan.blockers.len() == 1 {
-                "is"
-            } else {
-                "are"
-            }
-        );
+        let _ = writeln!(out, "Stack {} in {}: {}", plan.stack, plan.region, blocked(plan));
     } else if shown.is_empty() && intent.command == "destroy" {
         let _ = writeln!(
             out,
@@ -92,6 +91,9 @@ pub fn text(plan: &Plan, style: Style, intent: Intent) -> String {
             "Plan: {} to create, {} to update, {} to replace, {} to delete.",
             s.create, s.update, s.replace, s.delete
         );
+        if !plan.blockers.is_empty() {
+            let _ = writeln!(out, "The plan is {}", blocked(plan));
+        }
     }
     let losses: Vec<&Change> = plan.data_loss().collect();
     if !losses.is_empty() {
