@@ -77,6 +77,11 @@ pub enum PackageError {
         "set artifact_bucket = \"BUCKET\" under [stack] to upload it through S3, or make it smaller with exclude = [...]"
     ))]
     TooLarge { path: PathBuf, size: u64 },
+    #[error(
+        "{path} is {size} bytes, more than Lambda's {MAX_UNZIPPED}-byte limit for a function's code, even unzipped"
+    )]
+    #[diagnostic(help("make it smaller, or move dependencies into layers"))]
+    TooLargeArchive { path: PathBuf, size: u64 },
     #[error("the code in {path} is {size} bytes unzipped, over Lambda's {MAX_UNZIPPED}-byte limit")]
     #[diagnostic(help("make it smaller with exclude = [...], or move dependencies into layers"))]
     TooLargeUnzipped { path: PathBuf, size: u64 },
@@ -126,7 +131,7 @@ pub fn build(code: &Path, exclude: &[String]) -> Result<Package, PackageError> {
         });
     } else if meta.len() > MAX_UNZIPPED {
         // No zip this large holds code small enough for Lambda: refused before it is read.
-        return Err(PackageError::TooLargeUnzipped {
+        return Err(PackageError::TooLargeArchive {
             path: code.to_path_buf(),
             size: meta.len(),
         });
@@ -467,7 +472,7 @@ mod tests {
         let zip = dir.path().join("big.bin");
         assert!(matches!(
             build(&zip, &[]),
-            Err(PackageError::TooLargeUnzipped { .. })
+            Err(PackageError::TooLargeArchive { .. })
         ));
     }
 

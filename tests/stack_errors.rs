@@ -235,6 +235,21 @@ fn special_files_never_hang_or_fill_memory() {
         run.stderr
     );
     assert!(run.stderr.contains("exclude"), "{}", run.stderr);
+
+    // The pipe as the code itself: not "does not exist".
+    std::fs::write(
+        dir.path().join("stack.toml"),
+        "[stack]\nname = \"shop\"\n\n[functions.f]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"code/events\"\n",
+    )
+    .unwrap();
+    let run = validate_within_30s(dir.path(), &["validate"]);
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("code \"code/events\" is not a regular file or folder"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -322,4 +337,9 @@ fn bucket_and_account_flags_aws_would_refuse_are_usage_errors() {
         run.code(1);
         assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
     }
+}
+
+#[test]
+fn layers_from_another_region_and_http_access_logs_without_request_ids() {
+    insta::assert_snapshot!(errors_of("region_bound.toml"));
 }

@@ -67,7 +67,13 @@ pub fn text(plan: &Plan, style: Style, intent: Intent) -> String {
         .collect();
     if shown.is_empty() && !plan.blockers.is_empty() {
         // A blocked create is not a change, and the stack does not match its file.
-        let _ = writeln!(out, "Stack {} in {}: {}", plan.stack, plan.region, blocked(plan));
+        let _ = writeln!(
+            out,
+            "Stack {} in {}: {}",
+            plan.stack,
+            plan.region,
+            blocked(plan)
+        );
     } else if shown.is_empty() && intent.command == "destroy" {
         let _ = writeln!(
             out,

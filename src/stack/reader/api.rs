@@ -118,16 +118,24 @@ impl Reader<'_> {
             );
             ok = false;
         }
-        if api_type == Some(ApiType::Rest)
-            && let (Some((_, log)), Some(Some(settings))) = (entry(t, "access_log"), &access_log)
+        if let (Some((_, log)), Some(Some(settings))) = (entry(t, "access_log"), &access_log)
             && !settings.format.contains("$context.requestId")
             && !settings.format.contains("$context.extendedRequestId")
         {
-            // UpdateStage refuses it: "Access Log format must contain at least
-            // $context.requestId" (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html).
+            // Both API types refuse it: "Access Log format must contain at least
+            // $context.requestId" (REST:
+            // https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html;
+            // HTTP: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.html,
+            // "The log format must include at least $context.requestId or
+            // $context.extendedRequestId").
+            let which = if api_type == Some(ApiType::Rest) {
+                "a REST API's"
+            } else {
+                "an HTTP API's"
+            };
             self.problem(
                 Problem::new(
-                    "a REST API's access log format must hold the request ID",
+                    format!("{which} access log format must hold the request ID"),
                     log.span(),
                     "no $context.requestId",
                 )

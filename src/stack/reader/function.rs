@@ -249,6 +249,47 @@ impl Reader<'_> {
         ok.then(|| layers.into_iter().map(Spanned::into_inner).collect())
     }
 
+    /// Lambda takes layers from the function's own region only ("Layers ... must be in the
+    /// same Region as the function":
+    /// <https://docs.aws.amazon.com/lambda/latest/dg/adding-layers.html>). Known offline when the
+    /// file names the region.
+    pub(super) fn check_layer_regions(&mut self, doc: &DeTable<'_>, region: &str) {
+        let Some((_, DeValue::Table(functions))) =
+            entry(doc, "functions").map(|(k, v)| (k, v.get_ref()))
+        else {
+            return;
+        };
+        for (_, function) in functions.iter() {
+            let DeValue::Table(function) = function.get_ref() else {
+                continue;
+            };
+            let Some((_, layers)) = entry(function, "layers") else {
+                continue;
+            };
+            let DeValue::Array(layers) = layers.get_ref() else {
+                continue;
+            };
+            for layer in layers.iter() {
+                let DeValue::String(arn) = layer.get_ref() else {
+                    continue;
+                };
+                let Some(layer_region) = arn.split(':').nth(3) else {
+                    continue;
+                };
+                if limits::is_layer_arn(arn) && layer_region != region {
+                    self.problem(
+                        Problem::new(
+                            format!("a layer in {layer_region} for a function in {region}"),
+                            layer.span(),
+                            "another region",
+                        )
+                        .help(format!("Lambda takes layers from the function's region only: publish the layer in {region} and name that version")),
+                    );
+                }
+            }
+        }
+    }
+
     fn retention(&mut self, t: &DeTable<'_>) -> Option<i32> {
         let (_, value) = entry(t, "log_retention_days")?;
         let days = self.int(value, "log_retention_days", 1..=3653)?;
@@ -344,6 +385,16 @@ impl Reader<'_> {
             }
             Problem::new(
                 format!("code {:?} is a file but not a .zip or .jar", code.get_ref()),
+                code.span(),
+                "not a folder, .zip or .jar",
+            )
+            .help("point code at the folder that holds the function's files, or at a .zip or .jar")
+        } else if std::fs::metadata(&path).is_ok() {
+            Problem::new(
+                format!(
+                    "code {:?} is not a regular file or folder (a named pipe, socket or device)",
+                    code.get_ref()
+                ),
                 code.span(),
                 "not a folder, .zip or .jar",
             )

@@ -142,6 +142,10 @@ impl<'s> Reader<'s> {
                     .help("API Gateway cannot deploy a REST API without methods: add a route under [routes], or remove [api] to delete the API"),
             );
         }
+        let region = env.region.clone().or(region);
+        if let Some(region) = &region {
+            self.check_layer_regions(doc, region);
+        }
         let name = name?;
         // The base's names here; every environment's, with its suffix, in check_envs (with or
         // without --env, so that validate without --env finds them too).
@@ -149,7 +153,7 @@ impl<'s> Reader<'s> {
         let name = format!("{name}{}", env.name_suffix);
         Some(Stack {
             name,
-            region: env.region.clone().or(region),
+            region,
             artifact_bucket,
             tables,
             functions,
