@@ -249,6 +249,75 @@ impl Reader<'_> {
         ok.then(|| layers.into_iter().map(Spanned::into_inner).collect())
     }
 
+    /// The environment's size once references resolve, where their lengths are known offline:
+    /// names always (`<stack>-<logical>`), ARNs when the file names the region (the account is
+    /// 12 digits), API IDs (10 characters). SSM values and the API's URL count as nothing, so
+    /// this never refuses what Lambda accepts. Reported only where the literal text alone was
+    /// within the limit (that is reported by `environment_size`).
+    pub(super) fn check_resolved_environment_sizes(
+        &mut self,
+        doc: &DeTable<'_>,
+        stack: &str,
+        region: Option<&str>,
+        functions: &[crate::stack::FunctionSpec],
+    ) {
+        use crate::stack::{RefAttr, RefTarget};
+        let physical = |logical: &str| crate::marks::physical_name(stack, logical);
+        let account = "000000000000";
+        let lookup = |r: &crate::stack::Reference| -> Option<String> {
+            Some(match (&r.target, r.attr, region) {
+                (RefTarget::Table(t) | RefTarget::Function(t), RefAttr::Name, _) => physical(t),
+                (RefTarget::Table(t), RefAttr::Arn, Some(region)) => format!(
+                    "arn:{}:dynamodb:{region}:{account}:table/{}",
+                    crate::arn::partition(region),
+                    physical(t)
+                ),
+                (RefTarget::Function(f), RefAttr::Arn, Some(region)) => {
+                    crate::arn::function(region, account, &physical(f))
+                }
+                (RefTarget::Api, RefAttr::Id, _) => "0".repeat(10),
+                _ => String::new(),
+            })
+        };
+        for spec in functions {
+            let literal: usize = spec
+                .environment
+                .iter()
+                .map(|(k, v)| k.len() + v.value.literal_len())
+                .sum();
+            let resolved: usize = spec
+                .environment
+                .iter()
+                .map(|(k, v)| k.len() + v.value.resolve(lookup).map_or(0, |v| v.len()))
+                .sum();
+            if literal > limits::MAX_ENVIRONMENT_BYTES || resolved <= limits::MAX_ENVIRONMENT_BYTES
+            {
+                continue;
+            }
+            let span = entry(doc, "functions")
+                .and_then(|(_, f)| match f.get_ref() {
+                    DeValue::Table(t) => entry(t, &spec.logical),
+                    _ => None,
+                })
+                .and_then(|(_, f)| match f.get_ref() {
+                    DeValue::Table(t) => entry(t, "environment").map(|(_, v)| v.span()),
+                    _ => None,
+                })
+                .unwrap_or(0..0);
+            self.problem(
+                Problem::new(
+                    format!(
+                        "the environment holds at least {resolved} bytes once its references resolve, more than Lambda's {} (keys and values together)",
+                        limits::MAX_ENVIRONMENT_BYTES
+                    ),
+                    span,
+                    "too large",
+                )
+                .help("move large values to SSM ({ ssm = \"/name\" }) or into the code package"),
+            );
+        }
+    }
+
     /// Lambda takes layers from the function's own region only ("Layers ... must be in the
     /// same Region as the function":
     /// <https://docs.aws.amazon.com/lambda/latest/dg/adding-layers.html>). Known offline when the

@@ -147,6 +147,12 @@ impl<'s> Reader<'s> {
             self.check_layer_regions(doc, region);
         }
         let name = name?;
+        self.check_resolved_environment_sizes(
+            doc,
+            &format!("{name}{}", env.name_suffix),
+            region.as_deref(),
+            &functions,
+        );
         // The base's names here; every environment's, with its suffix, in check_envs (with or
         // without --env, so that validate without --env finds them too).
         self.check_name_lengths(doc, &name);
