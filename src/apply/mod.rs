@@ -46,6 +46,9 @@ pub struct Outcome {
     /// Not started because the user interrupted.
     pub not_started: Vec<Address>,
     pub interrupted: bool,
+    /// A failure was a name taken by a resource the stack does not own: running again alone
+    /// cannot finish.
+    pub name_taken: bool,
     /// Reference values after apply (`api.url`, `functions.X.arn`, ...).
     pub outputs: BTreeMap<String, String>,
 }
@@ -172,6 +175,7 @@ pub async fn apply(
                     Err(e) => {
                         state[i] = State::Failed;
                         reporter.failed(nodes[i], &e);
+                        outcome.name_taken |= matches!(e, AwsError::NotOwned { .. });
                         outcome.failed.push((nodes[i].address.clone(), e.to_string()));
                     }
                 }

@@ -421,8 +421,16 @@ fn report(
     for (address, error) in &outcome.failed {
         errln!("error: {address}: {}", crate::redact::text(error));
     }
+    let help = if outcome.name_taken {
+        format!(
+            "a name the stack declares is taken by a resource it does not own (above): rename it in the stack file or remove that resource, then {}",
+            finish_help(run)
+        )
+    } else {
+        finish_help(run)
+    };
     miette::bail!(
-        help = finish_help(run),
+        help = help,
         "{} did not finish: {}",
         run.command,
         lines.join(", ")

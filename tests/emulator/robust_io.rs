@@ -267,7 +267,7 @@ fn ctrl_c_while_the_lock_is_taken_leaves_no_lock() {
         stderr.contains("interrupted while taking the lock of stack shop; nothing was changed"),
         "{stderr}"
     );
-    assert_eq!(lock_holder(&project), None, "released");
+    assert_eq!(project.lock_holder("shop"), None, "released");
     project.run(&["plan", "--detailed-exitcode"]).code(2);
 }
 
@@ -292,22 +292,6 @@ fn put_lock(project: &Project, holder: &str, host: Option<&str>, pid: u32) {
         put = put.item("host", AttributeValue::S(host.into()));
     }
     project.block_on(put.send()).unwrap();
-}
-
-fn lock_holder(project: &Project) -> Option<String> {
-    let out = project
-        .block_on(
-            project
-                .dynamodb()
-                .get_item()
-                .table_name("stackctl-locks")
-                .key("stack", AttributeValue::S("shop".into()))
-                .send(),
-        )
-        .unwrap();
-    out.item()
-        .and_then(|i| i.get("holder"))
-        .map(|h| h.as_s().unwrap().clone())
 }
 
 /// The ID of a process of this machine that has ended.
@@ -354,7 +338,7 @@ fn a_lock_whose_holder_on_this_machine_is_gone_is_taken_over_at_once() {
         "{}",
         run.stderr
     );
-    assert_eq!(lock_holder(&project), None);
+    assert_eq!(project.lock_holder("shop"), None);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 
     // A live process, or one of another machine, keeps its lock.
@@ -419,7 +403,7 @@ fn a_lock_wait_shows_whom_it_waits_for_and_says_when_it_timed_out() {
         ),
         "{stderr}"
     );
-    assert_eq!(lock_holder(&project).as_deref(), Some("ci-job-41"));
+    assert_eq!(project.lock_holder("shop").as_deref(), Some("ci-job-41"));
 }
 
 #[test]

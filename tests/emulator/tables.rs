@@ -522,6 +522,13 @@ fn a_table_made_by_someone_else_while_apply_waits_is_left_untouched() {
         apply.code(1);
         let expected = format!("table race-orders exists but is managed by {owner}");
         assert!(apply.stderr.contains(&expected), "{}", apply.stderr);
+        assert!(
+            apply
+                .stderr
+                .contains("taken by a resource it does not own (above): rename it"),
+            "{}",
+            apply.stderr
+        );
         assert!(!apply.stdout.contains("Apply complete"), "{}", apply.stdout);
         untouched(&project);
     }

@@ -401,23 +401,6 @@ fn hold_lock(project: &Project, holder: &str, expires_in: i64) {
         .unwrap();
 }
 
-fn lock_holder(project: &Project) -> Option<String> {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    let out = project
-        .block_on(
-            project
-                .dynamodb()
-                .get_item()
-                .table_name("stackctl-locks")
-                .key("stack", AttributeValue::S("shop".into()))
-                .send(),
-        )
-        .unwrap();
-    out.item()
-        .and_then(|i| i.get("holder"))
-        .map(|h| h.as_s().unwrap().clone())
-}
-
 #[test]
 fn a_held_lock_stops_another_apply_before_any_change_or_makes_it_wait() {
     let project = Project::new(STACK);
@@ -433,7 +416,7 @@ fn a_held_lock_stops_another_apply_before_any_change_or_makes_it_wait() {
         run.stdout
     );
     project.apply_converges();
-    assert_eq!(lock_holder(&project), None, "released after apply");
+    assert_eq!(project.lock_holder("shop"), None, "released after apply");
 
     project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
     hold_lock(&project, "ci-job-41", 300);
@@ -485,7 +468,7 @@ fn a_held_lock_stops_another_apply_before_any_change_or_makes_it_wait() {
         );
     });
     assert_eq!(memory(&project, "shop-get-order"), 512);
-    assert_eq!(lock_holder(&project), None);
+    assert_eq!(project.lock_holder("shop"), None);
 }
 
 #[test]
@@ -513,7 +496,7 @@ fn a_lock_whose_holder_died_expires_and_unlock_clears_one() {
         "{}",
         run.stderr
     );
-    assert_eq!(lock_holder(&project).as_deref(), Some("ci-job-41"));
+    assert_eq!(project.lock_holder("shop").as_deref(), Some("ci-job-41"));
     let run = project.run(&["unlock", "--yes"]);
     run.success();
     assert!(
@@ -523,7 +506,7 @@ fn a_lock_whose_holder_died_expires_and_unlock_clears_one() {
         "{}",
         run.stdout
     );
-    assert_eq!(lock_holder(&project), None);
+    assert_eq!(project.lock_holder("shop"), None);
     let run = project.run(&["unlock", "shop", "--yes"]);
     run.success();
     assert!(

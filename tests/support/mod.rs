@@ -361,6 +361,23 @@ impl Project {
         self.block_on(sdk_config_at(&self.moto.endpoint))
     }
 
+    /// Who holds stack `stack`'s apply lock, if anyone.
+    pub fn lock_holder(&self, stack: &str) -> Option<String> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let out = self
+            .block_on(
+                self.dynamodb()
+                    .get_item()
+                    .table_name("stackctl-locks")
+                    .key("stack", AttributeValue::S(stack.into()))
+                    .send(),
+            )
+            .unwrap();
+        out.item()
+            .and_then(|i| i.get("holder"))
+            .map(|h| h.as_s().unwrap().clone())
+    }
+
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.sdk_config())
     }
