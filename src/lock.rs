@@ -184,18 +184,17 @@ impl Drop for Lock {
     }
 }
 
-/// Removes the holder and moves the generation on; only for `token`'s holder when given.
-async fn release_item(
-    clients: &Clients,
-    stack: &str,
-    token: Option<&str>,
-) -> Result<
+/// What a conditional write of the lock item answers.
+type UpdateResult = Result<
     aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
     aws_smithy_runtime_api::client::result::SdkError<
         aws_sdk_dynamodb::operation::update_item::UpdateItemError,
         aws_smithy_runtime_api::client::orchestrator::HttpResponse,
     >,
-> {
+>;
+
+/// Removes the holder and moves the generation on; only for `token`'s holder when given.
+async fn release_item(clients: &Clients, stack: &str, token: Option<&str>) -> UpdateResult {
     let mut request = clients
         .dynamodb
         .update_item()
@@ -350,17 +349,7 @@ pub async fn acquire(
 
 /// The conditional write that takes the lock: free or expired, or still held by `gone`'s
 /// token (a holder of this machine that no longer exists).
-async fn take(
-    clients: &Clients,
-    info: &LockInfo,
-    gone: Option<&LockInfo>,
-) -> Result<
-    aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
-    aws_smithy_runtime_api::client::result::SdkError<
-        aws_sdk_dynamodb::operation::update_item::UpdateItemError,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-> {
+async fn take(clients: &Clients, info: &LockInfo, gone: Option<&LockInfo>) -> UpdateResult {
     let request = clients
         .dynamodb
         .update_item()
