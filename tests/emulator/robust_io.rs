@@ -238,9 +238,10 @@ fn ctrl_c_at_the_prompt_exits_at_once_and_releases_the_lock() {
 /// The apply of the test below, to interrupt from the proxy.
 static TAKING: AtomicU32 = AtomicU32::new(0);
 
-/// Presses Ctrl-C on the apply while its lock request is on its way to AWS.
-fn interrupt_taking(_endpoint: &str, _body: &[u8]) -> bool {
-    let pid = TAKING.load(Ordering::SeqCst);
+/// Presses Ctrl-C on the process in `target` (once it is set) while the request the proxy
+/// holds is on its way to AWS.
+fn interrupt_from_proxy(target: &AtomicU32) -> bool {
+    let pid = target.load(Ordering::SeqCst);
     if pid == 0 {
         return false;
     }
@@ -248,6 +249,11 @@ fn interrupt_taking(_endpoint: &str, _body: &[u8]) -> bool {
     // Let the signal land before the request goes on.
     std::thread::sleep(Duration::from_millis(500));
     true
+}
+
+/// Presses Ctrl-C on the apply while its lock request is on its way to AWS.
+fn interrupt_taking(_endpoint: &str, _body: &[u8]) -> bool {
+    interrupt_from_proxy(&TAKING)
 }
 
 #[test]
@@ -451,13 +457,7 @@ fn a_plan_blocked_by_a_taken_name_says_so() {
 static DESTROYING: AtomicU32 = AtomicU32::new(0);
 
 fn interrupt_destroying(_endpoint: &str, _body: &[u8]) -> bool {
-    let pid = DESTROYING.load(Ordering::SeqCst);
-    if pid == 0 {
-        return false;
-    }
-    interrupt(pid);
-    std::thread::sleep(Duration::from_millis(500));
-    true
+    interrupt_from_proxy(&DESTROYING)
 }
 
 #[test]
