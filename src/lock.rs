@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::aws::poll::{self, Pace, Poll};
-use crate::aws::{AwsError, Clients, ErrorKind, classify, describe, invalid_request};
+use crate::aws::{AwsError, CallResult, Clients, ErrorKind, classify, describe, invalid_request};
 use crate::marks::LOCK_TABLE;
 
 const KEY: &str = "stack";
@@ -271,7 +271,7 @@ pub async fn create_table(clients: &Clients) -> Result<(), AwsError> {
                 .table_name(LOCK_TABLE)
                 .send()
                 .await
-                .map_err(|e| describe("dynamodb:DescribeTable", e))?;
+                .op("dynamodb:DescribeTable")?;
             Ok(match out.table().and_then(|t| t.table_status()) {
                 Some(TableStatus::Active) => Poll::Ready(()),
                 status => Poll::Pending(status.map_or("CREATING", |s| s.as_str()).to_string()),

@@ -9,7 +9,7 @@ use aws_sdk_apigatewayv2::types::{
 };
 
 use super::{Context, changed, once, removed_tags, restapi};
-use crate::aws::{AwsError, ErrorKind, classify, describe};
+use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute, authorizer_output, stage_url};
 use crate::marks::STACK_TAG;
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
@@ -159,7 +159,7 @@ async fn create_stage(ctx: &Context<'_>, api_id: &str, spec: &ApiSpec) -> Result
         .set_access_log_settings(spec.access_log.as_ref().map(access_log))
         .send()
         .await
-        .map_err(|e| describe("apigateway:CreateStage", e))?;
+        .op("apigateway:CreateStage")?;
     Ok(())
 }
 
@@ -181,7 +181,7 @@ async fn update_api(
                 .stage_name(old)
                 .send()
                 .await
-                .map_err(|e| describe("apigateway:DeleteStage", e))?;
+                .op("apigateway:DeleteStage")?;
         }
     }
     if change
@@ -203,7 +203,7 @@ async fn update_api(
             .default_route_settings(settings)
             .send()
             .await
-            .map_err(|e| describe("apigateway:UpdateStage", e))?;
+            .op("apigateway:UpdateStage")?;
     }
     if changed(change, "access_log") && live.stages.contains(&d.spec.stage) {
         // No settings at all turns the access log off.
@@ -219,7 +219,7 @@ async fn update_api(
             .access_log_settings(settings)
             .send()
             .await
-            .map_err(|e| describe("apigateway:UpdateStage", e))?;
+            .op("apigateway:UpdateStage")?;
     }
     if changed(change, "cors") {
         match &d.spec.cors {
@@ -230,7 +230,7 @@ async fn update_api(
                     .cors_configuration(cors(c))
                     .send()
                     .await
-                    .map_err(|e| describe("apigateway:UpdateApi", e))?;
+                    .op("apigateway:UpdateApi")?;
             }
             None => {
                 client
@@ -238,7 +238,7 @@ async fn update_api(
                     .api_id(&live.id)
                     .send()
                     .await
-                    .map_err(|e| describe("apigateway:DeleteCorsConfiguration", e))?;
+                    .op("apigateway:DeleteCorsConfiguration")?;
             }
         }
     }
@@ -252,7 +252,7 @@ async fn update_api(
                 .set_tag_keys(Some(removed))
                 .send()
                 .await
-                .map_err(|e| describe("apigateway:UntagResource", e))?;
+                .op("apigateway:UntagResource")?;
         }
         if !d.spec.tags.is_empty() {
             client
@@ -261,7 +261,7 @@ async fn update_api(
                 .set_tags(Some(d.spec.tags.clone().into_iter().collect()))
                 .send()
                 .await
-                .map_err(|e| describe("apigateway:TagResource", e))?;
+                .op("apigateway:TagResource")?;
         }
     }
     ctx.set_output(api_url().to_string(), live.url(&d.spec.stage));
@@ -302,18 +302,14 @@ pub async fn record_permissions(ctx: &Context<'_>, desired: &crate::plan::ApiDes
 }
 
 async fn delete_api(ctx: &Context<'_>, id: &str) -> Result<(), AwsError> {
-    match ctx
-        .clients
+    ctx.clients
         .apigatewayv2
         .delete_api()
         .api_id(id)
         .send()
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if classify(&e) == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(describe("apigateway:DeleteApi", e)),
-    }
+        .absent_ok("apigateway:DeleteApi")
+        .map(|_| ())
 }
 
 pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
@@ -378,7 +374,7 @@ async fn create_route(ctx: &Context<'_>, d: &RouteDesired) -> Result<(), AwsErro
         .payload_format_version("2.0")
         .send()
         .await
-        .map_err(|e| describe("apigateway:CreateIntegration", e))?;
+        .op("apigateway:CreateIntegration")?;
     let integration_id = integration.integration_id().unwrap_or_default();
     client
         .create_route()
@@ -390,7 +386,7 @@ async fn create_route(ctx: &Context<'_>, d: &RouteDesired) -> Result<(), AwsErro
         .set_authorization_scopes((!d.scopes.is_empty()).then(|| d.scopes.clone()))
         .send()
         .await
-        .map_err(|e| describe("apigateway:CreateRoute", e))?;
+        .op("apigateway:CreateRoute")?;
     Ok(())
 }
 
@@ -446,7 +442,7 @@ async fn sync_authorizers(
                             .jwt_configuration(jwt)
                             .send()
                             .await
-                            .map_err(|e| describe("apigateway:UpdateAuthorizer", e))?;
+                            .op("apigateway:UpdateAuthorizer")?;
                         id.clone()
                     }
                     None => client
@@ -458,7 +454,7 @@ async fn sync_authorizers(
                         .jwt_configuration(jwt)
                         .send()
                         .await
-                        .map_err(|e| describe("apigateway:CreateAuthorizer", e))?
+                        .op("apigateway:CreateAuthorizer")?
                         .authorizer_id()
                         .unwrap_or_default()
                         .to_string(),
@@ -481,7 +477,7 @@ async fn sync_authorizers(
                             .authorizer_uri(&uri)
                             .send()
                             .await
-                            .map_err(|e| describe("apigateway:UpdateAuthorizer", e))?;
+                            .op("apigateway:UpdateAuthorizer")?;
                         id.clone()
                     }
                     None => client
@@ -495,7 +491,7 @@ async fn sync_authorizers(
                         .identity_source("$request.header.Authorization")
                         .send()
                         .await
-                        .map_err(|e| describe("apigateway:CreateAuthorizer", e))?
+                        .op("apigateway:CreateAuthorizer")?
                         .authorizer_id()
                         .unwrap_or_default()
                         .to_string(),
@@ -525,7 +521,7 @@ async fn sync_authorizers(
                 .authorization_type(AuthorizationType::None)
                 .send()
                 .await
-                .map_err(|e| describe("apigateway:UpdateRoute", e))?;
+                .op("apigateway:UpdateRoute")?;
         }
         client
             .delete_authorizer()
@@ -533,7 +529,7 @@ async fn sync_authorizers(
             .authorizer_id(id)
             .send()
             .await
-            .map_err(|e| describe("apigateway:DeleteAuthorizer", e))?;
+            .op("apigateway:DeleteAuthorizer")?;
     }
     Ok(())
 }
@@ -565,7 +561,7 @@ async fn update_route(
             .integration_uri(&function_arn)
             .send()
             .await
-            .map_err(|e| describe("apigateway:UpdateIntegration", e))?;
+            .op("apigateway:UpdateIntegration")?;
         if let Some(old) = &live.function_arn {
             revoke(ctx, old, &d.statement_id).await?;
         }
@@ -582,7 +578,7 @@ async fn update_route(
             .set_authorization_scopes(Some(d.scopes.clone()))
             .send()
             .await
-            .map_err(|e| describe("apigateway:UpdateRoute", e))?;
+            .op("apigateway:UpdateRoute")?;
     }
     Ok(())
 }
@@ -688,10 +684,7 @@ async fn allow_invoke(
         Ok(_) => Ok(()),
         Err(e) if classify(&e) == ErrorKind::Conflict => {
             revoke(ctx, function_arn, statement_id).await?;
-            add()
-                .await
-                .map(drop)
-                .map_err(|e| describe("lambda:AddPermission", e))
+            add().await.map(drop).op("lambda:AddPermission")
         }
         Err(e) => Err(describe("lambda:AddPermission", e)),
     }
@@ -702,17 +695,13 @@ pub(super) async fn revoke(
     function_arn: &str,
     statement_id: &str,
 ) -> Result<(), AwsError> {
-    match ctx
-        .clients
+    ctx.clients
         .lambda
         .remove_permission()
         .function_name(function_arn)
         .statement_id(statement_id)
         .send()
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if classify(&e) == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(describe("lambda:RemovePermission", e)),
-    }
+        .absent_ok("lambda:RemovePermission")
+        .map(|_| ())
 }

@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::types::{
 use super::table_steps::{self, Request, Step};
 use super::wait::{self, Status};
 use super::{Context, changed, removed_tags};
-use crate::aws::{AwsError, ErrorKind, classify, describe, invalid_request};
+use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, invalid_request};
 use crate::live::LiveTable;
 use crate::marks::APPLIED_TAG;
 use crate::marks::STACK_TAG;
@@ -182,7 +182,7 @@ async fn send(
                 .set_deletion_protection_enabled(input.deletion_protection_enabled)
                 .send()
                 .await
-                .map_err(|e| describe("dynamodb:UpdateTable", e))?;
+                .op("dynamodb:UpdateTable")?;
             wait_settled(ctx, address, table).await.map(drop)
         }
         Request::TimeToLive(input) => send_ttl(ctx, address, input).await,
@@ -205,7 +205,7 @@ async fn update_tags(
             .set_tag_keys(Some(removed))
             .send()
             .await
-            .map_err(|e| describe("dynamodb:UntagResource", e))?;
+            .op("dynamodb:UntagResource")?;
     }
     ctx.clients
         .dynamodb
@@ -214,7 +214,7 @@ async fn update_tags(
         .set_tags(Some(desired_tags(d)?))
         .send()
         .await
-        .map_err(|e| describe("dynamodb:TagResource", e))?;
+        .op("dynamodb:TagResource")?;
     Ok(())
 }
 
@@ -268,7 +268,7 @@ async fn wait_settled(
             .table_name(name)
             .send()
             .await
-            .map_err(|e| describe("dynamodb:DescribeTable", e))?;
+            .op("dynamodb:DescribeTable")?;
         let Some(table) = out.table() else {
             return Ok(Status::Pending("not visible yet".to_string()));
         };
@@ -370,7 +370,7 @@ async fn send_ttl(
             .table_name(table)
             .send()
             .await
-            .map_err(|e| describe("dynamodb:DescribeTimeToLive", e))?;
+            .op("dynamodb:DescribeTimeToLive")?;
         let status = out
             .time_to_live_description()
             .and_then(|d| d.time_to_live_status());
@@ -413,7 +413,7 @@ async fn send_pitr(
         )
         .send()
         .await
-        .map_err(|e| describe(op, e))?;
+        .op(op)?;
     let want = if enabled {
         PointInTimeRecoveryStatus::Enabled
     } else {
@@ -432,7 +432,7 @@ async fn send_pitr(
                 .table_name(table)
                 .send()
                 .await
-                .map_err(|e| describe("dynamodb:DescribeContinuousBackups", e))?;
+                .op("dynamodb:DescribeContinuousBackups")?;
             let description = out.continuous_backups_description();
             let backups = description.map(|d| d.continuous_backups_status());
             let pitr = description

@@ -3,7 +3,7 @@
 use aws_sdk_iam::types::Tag;
 
 use super::{Context, changed, role_output};
-use crate::aws::{AwsError, ErrorKind, classify, describe, invalid_request};
+use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, invalid_request};
 use crate::live::LiveRole;
 use crate::marks::POLICY_NAME;
 use crate::marks::STACK_TAG;
@@ -77,7 +77,7 @@ async fn take_up(ctx: &Context<'_>, d: &RoleDesired) -> Result<String, AwsError>
         .role_name(&d.name)
         .send()
         .await
-        .map_err(|e| describe("iam:GetRole", e))?;
+        .op("iam:GetRole")?;
     let role = existing.role();
     let owner = role.and_then(crate::live::role_owner);
     let path = role.map(|r| r.path());
@@ -104,7 +104,7 @@ async fn update(
             .policy_document(trust_policy(&d.trusted_services))
             .send()
             .await
-            .map_err(|e| describe("iam:UpdateAssumeRolePolicy", e))?;
+            .op("iam:UpdateAssumeRolePolicy")?;
     }
     if changed(change, "permissions") {
         put_policy(ctx, d).await?;
@@ -134,7 +134,7 @@ async fn put_policy(ctx: &Context<'_>, d: &RoleDesired) -> Result<(), AwsError> 
         .policy_document(document)
         .send()
         .await
-        .map_err(|e| describe("iam:PutRolePolicy", e))?;
+        .op("iam:PutRolePolicy")?;
     Ok(())
 }
 
@@ -159,7 +159,7 @@ async fn delete(ctx: &Context<'_>, name: &str) -> Result<(), AwsError> {
                 .policy_arn(arn)
                 .send()
                 .await
-                .map_err(|e| describe("iam:DetachRolePolicy", e))?;
+                .op("iam:DetachRolePolicy")?;
         }
     }
     let inline = iam
@@ -167,18 +167,19 @@ async fn delete(ctx: &Context<'_>, name: &str) -> Result<(), AwsError> {
         .role_name(name)
         .send()
         .await
-        .map_err(|e| describe("iam:ListRolePolicies", e))?;
+        .op("iam:ListRolePolicies")?;
     for policy in inline.policy_names() {
         iam.delete_role_policy()
             .role_name(name)
             .policy_name(policy)
             .send()
             .await
-            .map_err(|e| describe("iam:DeleteRolePolicy", e))?;
+            .op("iam:DeleteRolePolicy")?;
     }
-    match iam.delete_role().role_name(name).send().await {
-        Ok(_) => Ok(()),
-        Err(e) if classify(&e) == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(describe("iam:DeleteRole", e)),
-    }
+    iam.delete_role()
+        .role_name(name)
+        .send()
+        .await
+        .absent_ok("iam:DeleteRole")
+        .map(|_| ())
 }

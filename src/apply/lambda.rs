@@ -10,7 +10,7 @@ use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 
 use super::wait::{self, Status};
 use super::{Context, changed, removed_tags, role_output};
-use crate::aws::{AwsError, ErrorKind, classify, describe};
+use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
 use crate::live::LiveFunction;
 use crate::marks::APPLIED_TAG;
 use crate::marks::STACK_TAG;
@@ -93,7 +93,7 @@ async fn code_source(ctx: &Context<'_>, d: &FunctionDesired) -> Result<CodeSourc
             .body(package.bytes.to_vec().into())
             .send()
             .await
-            .map_err(|e| describe("s3:PutObject", e))?;
+            .op("s3:PutObject")?;
     }
     Ok(CodeSource::S3 {
         bucket: bucket.clone(),
@@ -218,7 +218,7 @@ async fn adopt(ctx: &Context<'_>, d: &FunctionDesired) -> Result<String, AwsErro
         .function_name(&d.name)
         .send()
         .await
-        .map_err(|e| describe("lambda:GetFunction", e))?;
+        .op("lambda:GetFunction")?;
     let owner = out.tags().and_then(|t| t.get(STACK_TAG)).cloned();
     if owner.as_ref() != Some(&d.stack) {
         return Err(AwsError::NotOwned {
@@ -251,10 +251,7 @@ async fn update(
             CodeSource::Inline(blob) => request.zip_file(blob),
             CodeSource::S3 { bucket, key } => request.s3_bucket(bucket).s3_key(key),
         };
-        request
-            .send()
-            .await
-            .map_err(|e| describe("lambda:UpdateFunctionCode", e))?;
+        request.send().await.op("lambda:UpdateFunctionCode")?;
         wait_updated(ctx, &change.address, &d.name).await?;
     }
     let config_fields = [
@@ -298,7 +295,7 @@ async fn update(
         request
             .send()
             .await
-            .map_err(|e| describe("lambda:UpdateFunctionConfiguration", e))?;
+            .op("lambda:UpdateFunctionConfiguration")?;
         wait_updated(ctx, &change.address, &d.name).await?;
     }
     if changed(change, "reserved_concurrency") {
@@ -316,7 +313,7 @@ async fn update(
                 .set_tag_keys(Some(removed))
                 .send()
                 .await
-                .map_err(|e| describe("lambda:UntagResource", e))?;
+                .op("lambda:UntagResource")?;
         }
     }
     // The user's tags, and the fingerprint of what is now applied.
@@ -326,7 +323,7 @@ async fn update(
         .set_tags(Some(desired_tags(d)))
         .send()
         .await
-        .map_err(|e| describe("lambda:TagResource", e))?;
+        .op("lambda:TagResource")?;
     Ok(())
 }
 
@@ -353,14 +350,14 @@ async fn set_concurrency(
             .send()
             .await
             .map(drop)
-            .map_err(|e| describe("lambda:PutFunctionConcurrency", e)),
+            .op("lambda:PutFunctionConcurrency"),
         None => lambda
             .delete_function_concurrency()
             .function_name(name)
             .send()
             .await
             .map(drop)
-            .map_err(|e| describe("lambda:DeleteFunctionConcurrency", e)),
+            .op("lambda:DeleteFunctionConcurrency"),
     }
 }
 
@@ -374,16 +371,13 @@ async fn set_retention(
     let logs = &ctx.clients.logs;
     let group = format!("/aws/lambda/{function}");
     let Some(days) = days else {
-        return match logs
+        return logs
             .delete_retention_policy()
             .log_group_name(&group)
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if classify(&e) == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(describe("logs:DeleteRetentionPolicy", e)),
-        };
+            .absent_ok("logs:DeleteRetentionPolicy")
+            .map(|_| ());
     };
     match logs.create_log_group().log_group_name(&group).send().await {
         Ok(_) => {}
@@ -398,23 +392,19 @@ async fn set_retention(
         .retention_in_days(days)
         .send()
         .await
-        .map_err(|e| describe("logs:PutRetentionPolicy", e))?;
+        .op("logs:PutRetentionPolicy")?;
     Ok(())
 }
 
 async fn delete(ctx: &Context<'_>, name: &str) -> Result<(), AwsError> {
-    match ctx
-        .clients
+    ctx.clients
         .lambda
         .delete_function()
         .function_name(name)
         .send()
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if classify(&e) == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(describe("lambda:DeleteFunction", e)),
-    }
+        .absent_ok("lambda:DeleteFunction")
+        .map(|_| ())
 }
 
 /// Waits until the function is Active and its last update Successful.
@@ -427,7 +417,7 @@ async fn wait_updated(ctx: &Context<'_>, address: &Address, name: &str) -> Resul
             .function_name(name)
             .send()
             .await
-            .map_err(|e| describe("lambda:GetFunction", e))?;
+            .op("lambda:GetFunction")?;
         let Some(config) = out.configuration() else {
             return Ok(Status::Pending("unknown".to_string()));
         };

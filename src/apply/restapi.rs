@@ -12,7 +12,7 @@ use super::apigateway::{
     API_ID, api_url, function_arn, known, permit, permit_authorizer, revoke, stack_function_arn,
 };
 use super::{Context, changed, once, removed_tags};
-use crate::aws::{AwsError, ErrorKind, classify, describe};
+use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute, authorizer_output, cors_of, stage_url};
 use crate::marks::STACK_TAG;
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
@@ -100,10 +100,7 @@ async fn create_or_update_authorizers(
                             None,
                         ));
                     }
-                    request
-                        .send()
-                        .await
-                        .map_err(|e| describe("apigateway:UpdateAuthorizer", e))?;
+                    request.send().await.op("apigateway:UpdateAuthorizer")?;
                 }
                 ctx.set_output(authorizer_output(name), id.clone());
             }
@@ -117,7 +114,7 @@ async fn create_or_update_authorizers(
                     .identity_source("method.request.header.Authorization")
                     .send()
                     .await
-                    .map_err(|e| describe("apigateway:CreateAuthorizer", e))?;
+                    .op("apigateway:CreateAuthorizer")?;
                 ctx.set_output(authorizer_output(name), created.id().unwrap_or_default());
             }
         }
@@ -147,7 +144,7 @@ async fn lambda_authorizer(
                 .patch_operations(patch(Op::Replace, "/authorizerUri", Some(uri)))
                 .send()
                 .await
-                .map_err(|e| describe("apigateway:UpdateAuthorizer", e))?;
+                .op("apigateway:UpdateAuthorizer")?;
             id.clone()
         }
         None => client
@@ -159,7 +156,7 @@ async fn lambda_authorizer(
             .identity_source("method.request.header.Authorization")
             .send()
             .await
-            .map_err(|e| describe("apigateway:CreateAuthorizer", e))?
+            .op("apigateway:CreateAuthorizer")?
             .id()
             .unwrap_or_default()
             .to_string(),
@@ -206,7 +203,7 @@ pub async fn update_api(
                 .set_tag_keys(Some(removed))
                 .send()
                 .await
-                .map_err(|e| describe("apigateway:UntagResource", e))?;
+                .op("apigateway:UntagResource")?;
         }
         if !d.spec.tags.is_empty() {
             client
@@ -215,7 +212,7 @@ pub async fn update_api(
                 .set_tags(Some(d.spec.tags.clone().into_iter().collect()))
                 .send()
                 .await
-                .map_err(|e| describe("apigateway:TagResource", e))?;
+                .op("apigateway:TagResource")?;
         }
     }
     ctx.set_output(
@@ -226,18 +223,14 @@ pub async fn update_api(
 }
 
 pub async fn delete_api(ctx: &Context<'_>, id: &str) -> Result<(), AwsError> {
-    match ctx
-        .clients
+    ctx.clients
         .apigateway
         .delete_rest_api()
         .rest_api_id(id)
         .send()
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if classify(&e) == ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(describe("apigateway:DeleteRestApi", e)),
-    }
+        .absent_ok("apigateway:DeleteRestApi")
+        .map(|_| ())
 }
 
 pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
@@ -294,7 +287,7 @@ async fn put_route(
             .http_method(method)
             .send()
             .await
-            .map_err(|e| describe("apigateway:DeleteMethod", e))?;
+            .op("apigateway:DeleteMethod")?;
     }
     if live.is_none() || reauthorize {
         let (kind, authorizer) = match &d.authorizer {
@@ -336,7 +329,7 @@ async fn put_route(
         .uri(uri)
         .send()
         .await
-        .map_err(|e| describe("apigateway:PutIntegration", e))?;
+        .op("apigateway:PutIntegration")?;
     if let Some(old) = live
         .and_then(|r| r.function_arn.as_deref())
         .filter(|old| *old != function)
@@ -370,7 +363,7 @@ async fn resource_for(ctx: &Context<'_>, api_id: &str, path: &str) -> Result<Str
                     .path_part(segment)
                     .send()
                     .await
-                    .map_err(|e| describe("apigateway:CreateResource", e))?;
+                    .op("apigateway:CreateResource")?;
                 let id = created.id().unwrap_or_default().to_string();
                 ids.insert(current.clone(), id.clone());
                 id
@@ -427,7 +420,7 @@ async fn resources(ctx: &Context<'_>, api_id: &str) -> Result<Vec<Resource>, Aws
             .set_position(position.take())
             .send()
             .await
-            .map_err(|e| describe("apigateway:GetResources", e))?;
+            .op("apigateway:GetResources")?;
         out.extend(page.items().iter().map(|r| {
             let cors = r
                 .resource_methods()
@@ -488,7 +481,7 @@ pub async fn deploy(ctx: &Context<'_>, spec: &ApiSpec) -> Result<(), AwsError> {
         .description("stackctl apply")
         .send()
         .await
-        .map_err(|e| describe("apigateway:CreateDeployment", e))?;
+        .op("apigateway:CreateDeployment")?;
     stage_settings(ctx, &api_id, spec).await?;
     ctx.set_output(
         api_url().to_string(),
@@ -514,7 +507,7 @@ async fn sync_cors(ctx: &Context<'_>, api_id: &str, spec: &ApiSpec) -> Result<()
                 .http_method("OPTIONS")
                 .send()
                 .await
-                .map_err(|e| describe("apigateway:DeleteMethod", e))?;
+                .op("apigateway:DeleteMethod")?;
         }
         if let Some(cors) = wanted {
             put_cors(ctx, api_id, &resource.id, cors).await?;
@@ -549,7 +542,7 @@ async fn put_cors(
         .authorization_type("NONE")
         .send()
         .await
-        .map_err(|e| describe("apigateway:PutMethod", e))?;
+        .op("apigateway:PutMethod")?;
     client
         .put_method_response()
         .rest_api_id(api_id)
@@ -561,7 +554,7 @@ async fn put_cors(
         ))
         .send()
         .await
-        .map_err(|e| describe("apigateway:PutMethodResponse", e))?;
+        .op("apigateway:PutMethodResponse")?;
     client
         .put_integration()
         .rest_api_id(api_id)
@@ -571,7 +564,7 @@ async fn put_cors(
         .request_templates("application/json", "{\"statusCode\": 200}")
         .send()
         .await
-        .map_err(|e| describe("apigateway:PutIntegration", e))?;
+        .op("apigateway:PutIntegration")?;
     client
         .put_integration_response()
         .rest_api_id(api_id)
@@ -586,7 +579,7 @@ async fn put_cors(
         ))
         .send()
         .await
-        .map_err(|e| describe("apigateway:PutIntegrationResponse", e))?;
+        .op("apigateway:PutIntegrationResponse")?;
     Ok(())
 }
 
@@ -626,7 +619,7 @@ async fn stage_settings(ctx: &Context<'_>, api_id: &str, spec: &ApiSpec) -> Resu
                 .stage_name(&spec.stage)
                 .send()
                 .await
-                .map_err(|e| describe("apigateway:GetStage", e))?;
+                .op("apigateway:GetStage")?;
             if stage
                 .access_log_settings()
                 .and_then(|l| l.destination_arn())
@@ -646,7 +639,7 @@ async fn stage_settings(ctx: &Context<'_>, api_id: &str, spec: &ApiSpec) -> Resu
         .set_patch_operations(Some(ops))
         .send()
         .await
-        .map_err(|e| describe("apigateway:UpdateStage", e))?;
+        .op("apigateway:UpdateStage")?;
     Ok(())
 }
 
@@ -663,7 +656,7 @@ async fn delete_unused_authorizers(
         .limit(500)
         .send()
         .await
-        .map_err(|e| describe("apigateway:GetAuthorizers", e))?;
+        .op("apigateway:GetAuthorizers")?;
     for authorizer in out.items() {
         let name = authorizer.name().unwrap_or_default();
         if spec.authorizers.contains_key(name) {
@@ -675,7 +668,7 @@ async fn delete_unused_authorizers(
             .authorizer_id(authorizer.id().unwrap_or_default())
             .send()
             .await
-            .map_err(|e| describe("apigateway:DeleteAuthorizer", e))?;
+            .op("apigateway:DeleteAuthorizer")?;
     }
     Ok(())
 }

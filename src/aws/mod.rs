@@ -1,5 +1,6 @@
 //! The one place that turns profile, region and endpoint into AWS clients.
 
+mod call;
 mod error;
 mod limits;
 pub mod poll;
@@ -14,6 +15,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
+pub use call::CallResult;
 pub use error::{AwsError, ErrorKind, classify, describe, invalid_request};
 pub use target::TargetError;
 
@@ -202,7 +204,7 @@ impl Clients {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| describe("sts:GetCallerIdentity", e))?;
+            .op("sts:GetCallerIdentity")?;
         Ok(me.account().unwrap_or_default().to_string())
     }
 

@@ -4,7 +4,7 @@ use aws_sdk_apigatewayv2::error::SdkError;
 use futures::future::try_join_all;
 
 use super::{LiveApi, LiveRoute, user_tags};
-use crate::aws::{AwsError, Clients, describe};
+use crate::aws::{AwsError, CallResult, Clients, describe};
 use std::collections::BTreeMap;
 
 use crate::marks::STACK_TAG;
@@ -91,7 +91,7 @@ pub async fn tagged(
             .max_results("500")
             .send()
             .await
-            .map_err(|e| describe("apigateway:GetApis", e))?;
+            .op("apigateway:GetApis")?;
         for api in page.items() {
             let tags = api.tags().cloned().unwrap_or_default();
             if tags.get(STACK_TAG).map(String::as_str) == Some(stack) {
@@ -121,7 +121,7 @@ async fn read_stages(clients: &Clients, api_id: &str) -> Result<StageInfo, AwsEr
             .max_results("500")
             .send()
             .await
-            .map_err(|e| describe("apigateway:GetStages", e))?;
+            .op("apigateway:GetStages")?;
         for stage in page.items() {
             stages.push(stage.stage_name().unwrap_or_default().to_string());
             if let Some(settings) = stage.default_route_settings()
@@ -237,7 +237,7 @@ async fn read_authorizers(
                     .authorizer_id(id)
                     .send()
                     .await
-                    .map_err(|e| describe("apigateway:GetAuthorizer", e))?;
+                    .op("apigateway:GetAuthorizer")?;
                 Ok::<_, AwsError>(jwt(
                     a.authorizer_id(),
                     a.name(),
@@ -264,7 +264,7 @@ async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, 
             .max_results("500")
             .send()
             .await
-            .map_err(|e| describe("apigateway:GetIntegrations", e))?;
+            .op("apigateway:GetIntegrations")?;
         for i in page.items() {
             if let (Some(id), Some(uri)) = (i.integration_id(), i.integration_uri()) {
                 integrations.insert(id.to_string(), crate::arn::function_arn_of(uri));
@@ -284,7 +284,7 @@ async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, 
             .max_results("500")
             .send()
             .await
-            .map_err(|e| describe("apigateway:GetRoutes", e))?;
+            .op("apigateway:GetRoutes")?;
         for r in page.items() {
             let integration_id = r
                 .target()

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{
 use futures::future::try_join_all;
 
 use super::{Conflict, LiveGlobalIndex, LiveTable, Owned, user_tags};
-use crate::aws::{AwsError, Clients, ErrorKind, describe};
+use crate::aws::{AwsError, CallResult, Clients, ErrorKind, describe};
 use crate::marks::APPLIED_TAG;
 use crate::marks::STACK_TAG;
 use crate::stack::{
@@ -82,7 +82,7 @@ async fn read_table(clients: &Clients, name: &str) -> Result<Option<LiveTable>, 
     let Some(table) = described.table() else {
         return Ok(None);
     };
-    let ttl = ttl.map_err(|e| describe("dynamodb:DescribeTimeToLive", e))?;
+    let ttl = ttl.op("dynamodb:DescribeTimeToLive")?;
     let ttl_attribute = ttl.time_to_live_description().and_then(|d| {
         let on = matches!(
             d.time_to_live_status(),
@@ -90,7 +90,7 @@ async fn read_table(clients: &Clients, name: &str) -> Result<Option<LiveTable>, 
         );
         on.then(|| d.attribute_name().map(str::to_string)).flatten()
     });
-    let backups = backups.map_err(|e| describe("dynamodb:DescribeContinuousBackups", e))?;
+    let backups = backups.op("dynamodb:DescribeContinuousBackups")?;
     let pitr = backups
         .continuous_backups_description()
         .and_then(|d| d.point_in_time_recovery_description())
@@ -228,7 +228,7 @@ async fn tags_of(clients: &Clients, arn: &str) -> Result<BTreeMap<String, String
             .set_next_token(next)
             .send()
             .await
-            .map_err(|e| describe("dynamodb:ListTagsOfResource", e))?;
+            .op("dynamodb:ListTagsOfResource")?;
         tags.extend(
             page.tags()
                 .iter()

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use futures::future::try_join_all;
 
 use super::{Conflict, LiveRole};
-use crate::aws::{AwsError, Clients, ErrorKind, classify, describe};
+use crate::aws::{AwsError, CallResult, Clients, ErrorKind, classify, describe};
 use crate::marks::{POLICY_NAME, role_path};
 
 /// Reads the stack's roles, and reports wanted role names taken by roles that are not the
@@ -99,7 +99,7 @@ async fn read_owned_in_bulk(
             .set_marker(marker)
             .send()
             .await
-            .map_err(|e| describe("iam:GetAccountAuthorizationDetails", e))?;
+            .op("iam:GetAccountAuthorizationDetails")?;
         for role in page.role_detail_list() {
             if role.path() != Some(path) {
                 continue;
@@ -144,7 +144,7 @@ async fn read_owned_one_by_one(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| describe("iam:ListRoles", e))?;
+        let page = page.op("iam:ListRoles")?;
         // Some implementations treat the prefix loosely; keep exact matches only.
         roles.extend(page.roles().iter().filter(|r| r.path() == path).cloned());
     }
@@ -167,7 +167,7 @@ async fn read_owned_one_by_one(
             .role_name(role.role_name())
             .send()
             .await
-            .map_err(|e| describe("iam:GetRole", e))?;
+            .op("iam:GetRole")?;
         let live = LiveRole {
             name: role.role_name().to_string(),
             arn: role.arn().to_string(),

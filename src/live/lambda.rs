@@ -10,7 +10,7 @@ use futures::future::try_join_all;
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 
 use super::{Conflict, LiveFunction, user_tags};
-use crate::aws::{AwsError, Clients, ErrorKind, classify, describe};
+use crate::aws::{AwsError, CallResult, Clients, ErrorKind, classify, describe};
 use crate::marks::APPLIED_TAG;
 use crate::marks::STACK_TAG;
 
@@ -139,7 +139,7 @@ pub async fn log_retention(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| describe("logs:DescribeLogGroups", e))?;
+        let page = page.op("logs:DescribeLogGroups")?;
         for group in page.log_groups() {
             if let Some(name) = group.log_group_name() {
                 groups.insert(name.to_string(), group.retention_in_days());

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use futures::future::try_join_all;
 
 use super::{LiveApi, LiveResource, LiveRoute, user_tags};
-use crate::aws::{AwsError, Clients, describe};
+use crate::aws::{AwsError, CallResult, Clients};
 use crate::marks::STACK_TAG;
 use crate::stack::{AccessLog, AuthorizerSpec, Cors, Throttle};
 
@@ -67,7 +67,7 @@ pub async fn tagged(
             .set_position(position.take())
             .send()
             .await
-            .map_err(|e| describe("apigateway:GetRestApis", e))?;
+            .op("apigateway:GetRestApis")?;
         for api in page.items() {
             let tags = api.tags().cloned().unwrap_or_default();
             if tags.get(STACK_TAG).map(String::as_str) == Some(stack) {
@@ -126,7 +126,7 @@ async fn read_authorizers(
         .limit(PAGE)
         .send()
         .await
-        .map_err(|e| describe("apigateway:GetAuthorizers", e))?;
+        .op("apigateway:GetAuthorizers")?;
     Ok(out
         .items()
         .iter()
@@ -168,7 +168,7 @@ async fn read_resources(clients: &Clients, api_id: &str) -> Result<Resources, Aw
             .set_position(position.take())
             .send()
             .await
-            .map_err(|e| describe("apigateway:GetResources", e))?;
+            .op("apigateway:GetResources")?;
         for r in page.items() {
             let mut methods = Vec::new();
             let mut integrations = BTreeMap::new();
@@ -249,7 +249,7 @@ async fn read_stages(clients: &Clients, api_id: &str) -> Result<Vec<Stage>, AwsE
         .rest_api_id(api_id)
         .send()
         .await
-        .map_err(|e| describe("apigateway:GetStages", e))?;
+        .op("apigateway:GetStages")?;
     Ok(out
         .item()
         .iter()

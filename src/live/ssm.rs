@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::aws::{AwsError, Clients, ErrorKind, describe};
+use crate::aws::{AwsError, CallResult, Clients, ErrorKind};
 use crate::stack::{RefTarget, Stack};
 
 /// GetParameters takes at most ten names per call.
@@ -32,7 +32,7 @@ pub async fn read_parameters(
             .with_decryption(true)
             .send()
             .await
-            .map_err(|e| describe("ssm:GetParameters", e))?;
+            .op("ssm:GetParameters")?;
         if !out.invalid_parameters().is_empty() {
             return Err(AwsError::Call {
                 operation: "ssm:GetParameters".to_string(),

@@ -3,7 +3,7 @@
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use super::Owned;
-use crate::aws::{AwsError, Clients, describe};
+use crate::aws::{AwsError, CallResult, Clients};
 use crate::marks::STACK_TAG;
 
 pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
@@ -18,7 +18,7 @@ pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| describe("tagging:GetResources", e))?;
+        let page = page.op("tagging:GetResources")?;
         for mapping in page.resource_tag_mapping_list() {
             let Some(arn) = mapping.resource_arn() else {
                 continue;

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{S3Url, TransferError, check_bucket, format_time};
 use crate::aws::poll::{self, Pace, Poll};
-use crate::aws::{AwsError, Clients, ErrorKind, classify, describe};
+use crate::aws::{AwsError, CallResult, Clients, ErrorKind, classify, describe};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -136,7 +136,7 @@ pub async fn check(
         .table_name(&request.table)
         .send()
         .await
-        .map_err(|e| describe("dynamodb:DescribeContinuousBackups", e))?;
+        .op("dynamodb:DescribeContinuousBackups")?;
     let pitr = backups
         .continuous_backups_description()
         .and_then(|d| d.point_in_time_recovery_description())
@@ -202,10 +202,7 @@ pub async fn start(
                     .build(),
             ),
     };
-    let out = call
-        .send()
-        .await
-        .map_err(|e| describe("dynamodb:ExportTableToPointInTime", e))?;
+    let out = call.send().await.op("dynamodb:ExportTableToPointInTime")?;
     let description = out.export_description().ok_or_else(|| AwsError::Call {
         operation: "dynamodb:ExportTableToPointInTime".to_string(),
         message: "the answer holds no export description".to_string(),
@@ -227,7 +224,7 @@ pub async fn describe_export(clients: &Clients, arn: &str) -> Result<ExportInfo,
         .export_arn(arn)
         .send()
         .await
-        .map_err(|e| describe("dynamodb:DescribeExport", e))?;
+        .op("dynamodb:DescribeExport")?;
     Ok(out
         .export_description()
         .map(ExportInfo::from_description)
@@ -352,7 +349,7 @@ pub async fn list(clients: &Clients, table_arn: &str) -> Result<Vec<ExportInfo>,
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| describe("dynamodb:ListExports", e))?;
+            .op("dynamodb:ListExports")?;
         arns.extend(
             page.export_summaries()
                 .iter()

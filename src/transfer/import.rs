@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{S3Url, TransferError, check_bucket, format_time};
 use crate::apply::dynamodb::{attribute_definitions, global_index, key_schema, tags, throughput};
 use crate::aws::poll::{self, Pace, Poll};
-use crate::aws::{AwsError, Clients, ErrorKind, classify, describe, invalid_request};
+use crate::aws::{AwsError, CallResult, Clients, ErrorKind, classify, describe, invalid_request};
 use crate::plan::{Action, Change, plan_table};
 use crate::stack::{Billing, Stack, TableSpec};
 
@@ -285,7 +285,7 @@ async fn first_key(
         .set_expected_bucket_owner(bucket_owner.map(str::to_string))
         .send()
         .await
-        .map_err(|e| describe("s3:ListObjectsV2", e))?;
+        .op("s3:ListObjectsV2")?;
     Ok(out
         .contents()
         .first()
@@ -356,7 +356,7 @@ pub async fn start(
         .table_creation_parameters(table.build().map_err(|e| invalid_request(op, e))?)
         .send()
         .await
-        .map_err(|e| describe(op, e))?;
+        .op(op)?;
     out.import_table_description()
         .map(|d| ImportInfo {
             source: source.url(),
@@ -381,7 +381,7 @@ pub async fn describe_import(clients: &Clients, arn: &str) -> Result<ImportInfo,
         .import_arn(arn)
         .send()
         .await
-        .map_err(|e| describe("dynamodb:DescribeImport", e))?;
+        .op("dynamodb:DescribeImport")?;
     out.import_table_description()
         .map(ImportInfo::from_description)
         .ok_or_else(|| AwsError::Call {
