@@ -185,7 +185,7 @@ async fn update_api(
         }
     }
     if change
-        .changes
+        .attributes
         .iter()
         .any(|c| c.name.starts_with("authorizer."))
     {

@@ -313,5 +313,5 @@ pub(crate) fn removed_tags(
 
 /// Whether `name` changed in `change`.
 pub(crate) fn changed(change: &Change, name: &str) -> bool {
-    change.changes.iter().any(|c| c.name == name)
+    change.attributes.iter().any(|c| c.name == name)
 }

@@ -186,7 +186,7 @@ pub async fn update_api(
     live: &LiveApi,
 ) -> Result<(), AwsError> {
     if change
-        .changes
+        .attributes
         .iter()
         .any(|c| c.name.starts_with("authorizer."))
     {

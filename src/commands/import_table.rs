@@ -152,7 +152,7 @@ async fn finish(
     if change.action == Action::NoOp {
         return Ok(Vec::new());
     }
-    let settings = change.changes.iter().map(|c| c.name.clone()).collect();
+    let settings = change.attributes.iter().map(|c| c.name.clone()).collect();
     let plan = Plan {
         stack: stack.name.clone(),
         region: clients.region.clone(),

@@ -35,7 +35,7 @@ pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
     // HTTP and REST APIs are different kinds of resource: switching is a replacement.
     let update = change.action == Action::Update;
     if let Some(protocol) = change
-        .changes
+        .attributes
         .iter_mut()
         .find(|c| update && c.name == "protocol")
     {
@@ -138,7 +138,7 @@ pub fn plan_route(
     );
     // A route that differs only by its missing invoke permission lost it outside stackctl,
     // which granted it when it made the route.
-    if let [only] = change.changes.as_mut_slice()
+    if let [only] = change.attributes.as_mut_slice()
         && change.action == Action::Update
         && only.name == "invoke_permission"
     {

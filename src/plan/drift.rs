@@ -136,7 +136,7 @@ pub fn mark_against(
     let Some(drifted) = drifted(before, recorded) else {
         return Vec::new();
     };
-    for attr in &mut change.changes {
+    for attr in &mut change.attributes {
         attr.drift = drifted.contains(&attr.name);
     }
     drifted
@@ -146,7 +146,7 @@ pub fn mark_against(
 pub fn report(stack: &Stack, changes: &[Change], missing: &[(String, String)]) -> Vec<Drift> {
     let changed = changes.iter().filter_map(|c| {
         let attributes: Vec<String> = c
-            .changes
+            .attributes
             .iter()
             .filter(|a| a.drift)
             .map(|a| a.name.clone())

@@ -97,7 +97,7 @@ pub fn to_json<'a>(plan: &'a Plan, origin: Option<&'a Origin>) -> JsonPlan<'a> {
                     before: c.before.as_ref(),
                     after: c.after.as_ref(),
                     after_unknown,
-                    changed: &c.changes,
+                    changed: &c.attributes,
                     depends_on: c.depends_on.iter().map(ToString::to_string).collect(),
                 }
             })

@@ -67,7 +67,8 @@ pub struct Change {
     pub before: Option<Attrs>,
     pub after: Option<Attrs>,
     /// Attributes that differ; for a create every attribute, for a delete none.
-    pub changes: Vec<AttrChange>,
+    #[serde(rename = "changes")]
+    pub attributes: Vec<AttrChange>,
     /// Changes that must finish before this one starts.
     pub depends_on: Vec<Address>,
     pub desired: Option<Desired>,
@@ -271,7 +272,7 @@ impl Plan {
                 return false;
             }
             c.action = Action::NoOp;
-            c.changes.clear();
+            c.attributes.clear();
             c.after.clone_from(&c.before);
             c.reason = None;
             c.notes.clear();
@@ -336,7 +337,7 @@ impl Change {
             destroys_data: false,
             before,
             after: Some(after),
-            changes,
+            attributes: changes,
             depends_on: Vec::new(),
             desired: Some(desired),
             live,
@@ -360,7 +361,7 @@ impl Change {
             destroys_data: false,
             before: Some(before),
             after: None,
-            changes: Vec::new(),
+            attributes: Vec::new(),
             depends_on: Vec::new(),
             desired: None,
             live: Some(live),

@@ -155,12 +155,12 @@ fn change_text(out: &mut String, change: &Change, style: Style) {
         let _ = writeln!(out, "      # {note}");
     }
     let width = change
-        .changes
+        .attributes
         .iter()
         .map(|c| c.name.len())
         .max()
         .unwrap_or(0);
-    for attr in &change.changes {
+    for attr in &change.attributes {
         let _ = writeln!(out, "      {}", attr_text(attr, width, change.action));
     }
     out.push('\n');
@@ -250,7 +250,11 @@ pub fn drift_text(plan: &Plan, style: Style) -> String {
             .changes
             .iter()
             .find(|c| c.address.to_string() == drift.address);
-        for attr in change.iter().flat_map(|c| &c.changes).filter(|a| a.drift) {
+        for attr in change
+            .iter()
+            .flat_map(|c| &c.attributes)
+            .filter(|a| a.drift)
+        {
             let show =
                 |v: &Option<Value>| v.as_ref().map_or("(none)".to_string(), Value::to_string);
             let _ = writeln!(

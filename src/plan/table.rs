@@ -37,11 +37,11 @@ pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change
         live.map(|l| (live_attrs(l), Live::Table(l.clone()))),
     );
     drift::mark(&mut change, live.and_then(|l| l.applied.as_deref()));
-    for attr in &mut change.changes {
+    for attr in &mut change.attributes {
         attr.forces_replacement = change.action == Action::Update && forces_replacement(&attr.name);
     }
     let replacing: Vec<&str> = change
-        .changes
+        .attributes
         .iter()
         .filter(|c| c.forces_replacement)
         .map(|c| c.name.as_str())
@@ -57,7 +57,7 @@ pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change
     if change.action == Action::Update
         && let Some(live) = live
     {
-        change.notes = update_notes(&change.changes, live);
+        change.notes = update_notes(&change.attributes, live);
     }
     change
 }

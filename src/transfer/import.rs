@@ -532,7 +532,7 @@ pub async fn adopt(
             table: name,
             what: change.reason.clone().unwrap_or_else(|| {
                 change
-                    .changes
+                    .attributes
                     .iter()
                     .map(|c| c.name.clone())
                     .collect::<Vec<_>>()

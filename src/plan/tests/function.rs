@@ -66,7 +66,7 @@ file_changes! {
         |plan| { hides(plan, &["old-key-123"]); };
     ssm_parameter_added_is_shown_sensitive:
         &get_order("") => &get_order("environment = { STRIPE = { ssm = \"/shop/stripe\" } }"),
-        |plan| { assert!(change(plan, "function.get-order").changes.iter().any(|c| c.name == "environment")); };
+        |plan| { assert!(change(plan, "function.get-order").attributes.iter().any(|c| c.name == "environment")); };
     reserved_concurrency_set:
         &get_order("") => &get_order("reserved_concurrency = 10"),
         |plan| { update_of_get_order(plan); };
