@@ -17,8 +17,7 @@ mod stack;
 mod suggest;
 mod transfer;
 
-use crate::output::errln;
-use std::io::IsTerminal;
+use crate::output::{Printer, Stream, errln};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -37,7 +36,8 @@ fn main() -> ExitCode {
             };
         }
     };
-    set_up_error_display();
+    let printer = Printer::detect();
+    set_up_error_display(printer.color(Stream::Stderr));
     redact::install_panic_hook();
     // SAFETY: no other thread exists yet.
     unsafe { aws::unset_empty_variables() };
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(commands::run(cli, printer)) {
         Ok(status) => status.into(),
         Err(report) => {
             errln!("{}", redact::text(&format!("{report:?}")));
@@ -59,8 +59,7 @@ fn main() -> ExitCode {
 
 /// Errors show file, line and column with the text underlined; colour only on a terminal
 /// and never with NO_COLOR, so that CI logs and snapshots stay plain.
-fn set_up_error_display() {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+fn set_up_error_display(color: bool) {
     let _ = miette::set_hook(Box::new(move |_| {
         let theme = if color {
             miette::GraphicalTheme::unicode()

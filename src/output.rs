@@ -6,8 +6,85 @@
 //! own write errors.
 
 use std::fmt::Arguments;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Text for people, or JSON for machines (`--output json`, `--log-format json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+/// A standard stream stackctl writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Every decision about how output looks, made once from the environment (`main`) and the
+/// command's flags (`commands::run`): which streams are terminals, `NO_COLOR`, the format and
+/// `--timestamps`. Nothing else asks whether a stream is a terminal or reads `NO_COLOR`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Printer {
+    stdout_terminal: bool,
+    stderr_terminal: bool,
+    stdin_terminal: bool,
+    /// `NO_COLOR` is set: no colour and no spinners, even on a terminal.
+    no_color: bool,
+    /// The command's format: its `--output`, or apply's `--log-format`.
+    pub format: Format,
+    /// Text progress lines start with the time (`--timestamps`).
+    pub timestamps: bool,
+}
+
+impl Printer {
+    /// The environment's part: terminals and `NO_COLOR`; text, without timestamps.
+    pub fn detect() -> Self {
+        Printer {
+            stdout_terminal: std::io::stdout().is_terminal(),
+            stderr_terminal: std::io::stderr().is_terminal(),
+            stdin_terminal: std::io::stdin().is_terminal(),
+            no_color: std::env::var_os("NO_COLOR").is_some(),
+            format: Format::Text,
+            timestamps: false,
+        }
+    }
+
+    /// The same environment, with a command's format and `--timestamps`.
+    pub fn with_format(self, format: Format, timestamps: bool) -> Self {
+        Printer {
+            format,
+            timestamps,
+            ..self
+        }
+    }
+
+    pub fn json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// Colour (and spinners) on `stream`: a terminal, and `NO_COLOR` not set.
+    pub fn color(&self, stream: Stream) -> bool {
+        let terminal = match stream {
+            Stream::Stdout => self.stdout_terminal,
+            Stream::Stderr => self.stderr_terminal,
+        };
+        terminal && !self.no_color
+    }
+
+    /// Spinners for apply's changes on `stream`: colour there, and lines without times.
+    pub fn spinners(&self, stream: Stream) -> bool {
+        self.color(stream) && !self.timestamps
+    }
+
+    /// Someone can answer a question: standard input is a terminal.
+    pub fn can_ask(&self) -> bool {
+        self.stdin_terminal
+    }
+}
 
 static STDOUT_OPEN: AtomicBool = AtomicBool::new(true);
 static STDERR_OPEN: AtomicBool = AtomicBool::new(true);

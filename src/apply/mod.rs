@@ -28,13 +28,15 @@ use crate::stack::{Address, Reference};
 const CONCURRENCY: usize = 8;
 
 /// Receives apply's progress; the command layer decides how to show it.
+/// Every method does nothing by default, so that a reporter (or a test's) implements only
+/// what it shows.
 pub trait Reporter: Send + Sync {
-    fn started(&self, change: &Change);
+    fn started(&self, _change: &Change) {}
     /// A status while waiting (`table status CREATING`).
-    fn progress(&self, address: &Address, message: &str);
-    fn finished(&self, change: &Change, elapsed: Duration);
-    fn failed(&self, change: &Change, error: &AwsError);
-    fn skipped(&self, change: &Change, because: &Address);
+    fn progress(&self, _address: &Address, _message: &str) {}
+    fn finished(&self, _change: &Change, _elapsed: Duration) {}
+    fn failed(&self, _change: &Change, _error: &AwsError) {}
+    fn skipped(&self, _change: &Change, _because: &Address) {}
 }
 
 /// What happened to each change.

@@ -1,19 +1,19 @@
 //! `stackctl apply`: plan, check that the plan may run, confirm, carry it out, report.
 
-use crate::output::{errln, out, outln};
+use crate::output::{Printer, errln};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use miette::{IntoDiagnostic, Result};
-use serde_json::json;
 
 use super::interrupt;
 use super::plan::LockRead;
-use super::progress::{LogStyle, Progress, emit};
+use super::refusal::{Refusal, RefusalKind};
+use super::view::{ApplyResult, ApplyView, apply_view, capitalized, refusal_shown};
 use super::{
     ExitStatus, build_packages, can_confirm, clients, confirm, hashes, load_stack, release,
-    show_target, stack_file_sha256, stdout_style, take_lock,
+    show_target, stack_file_sha256, take_lock,
 };
 use crate::apply::{self, Outcome};
 use crate::aws::Clients;
@@ -23,11 +23,21 @@ use crate::lock::{Generation, Lock};
 use crate::package::Package;
 use crate::plan::json::Origin;
 use crate::plan::saved::{self, SavedPlan};
-use crate::plan::{Plan, json, render};
+use crate::plan::{Plan, render};
 use crate::stack::Stack;
 
-pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
-    can_confirm(args.yes)?;
+pub async fn run(args: &ApplyArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
+    let view = apply_view(printer);
+    refusal_shown(&*view, apply(args, aws, printer, &*view).await)
+}
+
+async fn apply(
+    args: &ApplyArgs,
+    aws: &AwsArgs,
+    printer: Printer,
+    view: &dyn ApplyView,
+) -> Result<ExitStatus> {
+    can_confirm(args.yes, printer)?;
     let (stack, packages, clients) = load(args, aws).await?;
     let run = Run {
         clients: &clients,
@@ -37,6 +47,8 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         question: Some("Apply these changes?"),
         saved: None,
         command: "apply",
+        printer,
+        view,
     };
     run.plan_and_apply(async |_| Ok(())).await
 }
@@ -64,6 +76,9 @@ pub struct Run<'a> {
     pub saved: Option<Saved<'a>>,
     /// `apply` or `destroy`: what the messages call this run, and what to run again.
     pub command: &'static str,
+    pub printer: Printer,
+    /// Shows the plan, the progress and the result.
+    pub view: &'a dyn ApplyView,
 }
 
 /// What applying a saved plan knows before it reads anything.
@@ -128,6 +143,7 @@ impl Run<'_> {
             &self.stack.name,
             self.args.lock_timeout,
             table_exists,
+            self.printer,
         )
         .await?;
         // From here Ctrl-C is ours to handle: the lock is always released.
@@ -158,6 +174,7 @@ impl Run<'_> {
             &self.stack.name,
             self.args.lock_timeout,
             saved.lock_table,
+            self.printer,
         )
         .await?;
         let _guard = interrupt::guard();
@@ -182,41 +199,40 @@ impl Run<'_> {
 
 /// `apply FILE`: applies a saved plan once the stack file, account, region and every resource
 /// it changes are as they were when it was made.
-pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
+pub async fn run_saved(
+    file: &Path,
+    args: &ApplyArgs,
+    aws: &AwsArgs,
+    printer: Printer,
+) -> Result<ExitStatus> {
+    let view = apply_view(printer);
+    refusal_shown(&*view, apply_saved(file, args, aws, printer, &*view).await)
+}
+
+async fn apply_saved(
+    file: &Path,
+    args: &ApplyArgs,
+    aws: &AwsArgs,
+    printer: Printer,
+    view: &dyn ApplyView,
+) -> Result<ExitStatus> {
     // Far above any saved plan; what keeps a pipe or device from eating memory.
     let text = crate::stack::read_capped(file, 64 * 1024 * 1024)
         .and_then(|b| String::from_utf8(b).map_err(std::io::Error::other))
         .into_diagnostic()
         .map_err(|e| e.wrap_err(format!("cannot read the plan {}", file.display())))?;
-    let unusable = |e: String| {
-        miette::miette!(
-            help = "save a plan with `stackctl plan --out FILE`",
-            "{} is not a plan stackctl can apply: {e}",
-            file.display()
-        )
+    let unusable = |reason: String| Refusal::NotAPlan {
+        file: file.display().to_string(),
+        reason,
     };
     let saved = SavedPlan::parse(&text).map_err(unusable)?;
     let Some(origin) = &saved.origin else {
-        miette::bail!(
-            help = "save the plan with `stackctl plan --out FILE`; `--output json` is for reading",
-            "{} has no origin: it was not saved by `plan --out`",
-            file.display()
-        );
+        return Err(Refusal::NoOrigin {
+            file: file.display().to_string(),
+        }
+        .into());
     };
-    if stack_file_sha256(&args.file.file)? != origin.stack_file_sha256 {
-        return Err(stale(format!(
-            "{} differs from the {} the plan was made from",
-            args.file.file.display(),
-            origin.stack_file
-        )));
-    }
-    if args.file.env != origin.env {
-        return Err(stale(format!(
-            "it was made for environment {}, this apply is for {}",
-            origin.env.as_deref().unwrap_or("(none)"),
-            args.file.env.as_deref().unwrap_or("(none)")
-        )));
-    }
+    check_origin(origin, args)?;
     let changed = saved.changed().map_err(unusable)?;
     let (stack, packages, clients) = load(args, aws).await?;
     // Only what the plan changes (and what those changes refer to) is read again.
@@ -232,16 +248,34 @@ pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<E
             lock_table: saved.lock.as_ref().is_some_and(|l| l.exists),
         }),
         command: "apply",
+        printer,
+        view,
     };
     run.plan_and_apply(async |plan| check_saved(&saved, origin, plan, &clients).await)
         .await
 }
 
+/// Refuses a saved plan made from another stack file, or for another environment.
+fn check_origin(origin: &Origin, args: &ApplyArgs) -> Result<()> {
+    if stack_file_sha256(&args.file.file)? != origin.stack_file_sha256 {
+        return Err(stale(format!(
+            "{} differs from the {} the plan was made from",
+            args.file.file.display(),
+            origin.stack_file
+        )));
+    }
+    if args.file.env != origin.env {
+        return Err(stale(format!(
+            "it was made for environment {}, this apply is for {}",
+            origin.env.as_deref().unwrap_or("(none)"),
+            args.file.env.as_deref().unwrap_or("(none)")
+        )));
+    }
+    Ok(())
+}
+
 fn stale(what: String) -> miette::Report {
-    miette::miette!(
-        help = "make a new plan with `stackctl plan --out FILE` and review it",
-        "plan is stale: {what}; nothing was changed"
-    )
+    Refusal::StalePlan { what }.into()
 }
 
 /// Refuses a saved plan that no longer holds. `plan` was made from a read scoped to what the
@@ -288,59 +322,49 @@ async fn check_saved(
 /// Shows `plan`, refuses it when it may not run, and otherwise applies it (under `lock`, when
 /// there is anything to do).
 async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<ExitStatus> {
-    let log = LogStyle::from_args(run.args);
-    if log.json {
-        emit(json!({ "event": "plan", "plan": json::to_json(plan, None) }));
-    } else {
-        let intent = render::Intent {
-            command: run.command,
-            data_loss_allowed: run.args.allow_data_loss,
-        };
-        out!("{}", render::text(plan, stdout_style(), intent));
-    }
+    let intent = render::Intent {
+        command: run.command,
+        data_loss_allowed: run.args.allow_data_loss,
+    };
+    run.view.plan(plan, intent);
     if !plan.blockers.is_empty() {
-        miette::bail!(
-            help = "fix the errors above; nothing was changed",
-            "refusing to {}: the plan has {} error{}",
-            run.command,
-            plan.blockers.len(),
-            if plan.blockers.len() == 1 { "" } else { "s" }
-        );
+        return Err(Refusal::Blocked {
+            command: run.command,
+            count: plan.blockers.len(),
+        }
+        .into());
     }
     if !plan.has_changes() {
-        return report(
-            run,
-            &Outcome::default(),
+        let nothing = ApplyResult::new(
+            run.command,
+            &Default::default(),
             &plan.known,
-            Instant::now().elapsed(),
-            log,
+            Duration::ZERO,
         );
+        return report(run, &Outcome::default(), &nothing);
     }
     let losses: Vec<String> = plan.data_loss().map(|c| c.address.to_string()).collect();
     if !losses.is_empty() && !run.args.allow_data_loss {
-        miette::bail!(
-            help = "re-run with --allow-data-loss if deleting the data is intended; nothing was changed",
-            "refusing to {}: this plan deletes the data of {}",
-            run.command,
-            losses.join(", ")
-        );
+        return Err(Refusal::DataLoss {
+            command: run.command,
+            addresses: losses.join(", "),
+        }
+        .into());
     }
     if let Some(question) = run.question
-        && !confirm(question, run.args.yes).await?
+        && !confirm(question, run.args.yes, run.printer).await?
     {
-        outln!(
+        let message = format!(
             "{} cancelled; nothing was changed.",
             capitalized(run.command)
         );
+        run.view.refused(RefusalKind::Cancelled, &message);
         return Ok(ExitStatus::Failure);
     }
     if interrupt::requested() {
-        miette::bail!("interrupted before any change; nothing was changed");
+        return Err(Refusal::Interrupted.into());
     }
-    if !log.json {
-        outln!();
-    }
-    let progress = Progress::new(log);
+    run.view.starting();
     let started = Instant::now();
     let interrupt = async {
         tokio::select! {
@@ -350,9 +374,10 @@ async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<Exit
             ),
         }
     };
-    let outcome = apply::apply(run.clients, plan, run.packages, &progress, interrupt).await;
-    progress.finish();
-    report(run, &outcome, &outcome.outputs, started.elapsed(), log)
+    let outcome = apply::apply(run.clients, plan, run.packages, run.view, interrupt).await;
+    run.view.finish();
+    let result = ApplyResult::new(run.command, &outcome, &outcome.outputs, started.elapsed());
+    report(run, &outcome, &result)
 }
 
 /// Resolves when `lock`'s lease is lost; never without a lock.
@@ -364,42 +389,9 @@ async fn lost(lock: Option<&Lock>) {
 }
 
 /// The end of an apply: what was done, the outputs, and what to do about what was not.
-fn report(
-    run: &Run<'_>,
-    outcome: &Outcome,
-    outputs: &BTreeMap<String, String>,
-    elapsed: std::time::Duration,
-    log: LogStyle,
-) -> Result<ExitStatus> {
-    let url = outputs.get("api.url");
-    if log.json {
-        let addresses = |list: &[crate::stack::Address]| -> Vec<String> {
-            list.iter().map(ToString::to_string).collect()
-        };
-        emit(json!({
-            "event": "complete",
-            "succeeded": outcome.succeeded(),
-            "done": addresses(&outcome.done),
-            "failed": outcome.failed.iter().map(|(a, e)| json!({ "address": a.to_string(), "error": e })).collect::<Vec<_>>(),
-            "skipped": addresses(&outcome.skipped),
-            "not_started": addresses(&outcome.not_started),
-            "interrupted": outcome.interrupted,
-            "elapsed_seconds": elapsed.as_secs_f64(),
-            "outputs": { "api.url": url },
-        }));
-    } else if outcome.succeeded() && !outcome.done.is_empty() {
-        outln!(
-            "\n{} complete: {} change{} in {:.1}s.",
-            capitalized(run.command),
-            outcome.done.len(),
-            if outcome.done.len() == 1 { "" } else { "s" },
-            elapsed.as_secs_f64()
-        );
-    }
+fn report(run: &Run<'_>, outcome: &Outcome, result: &ApplyResult) -> Result<ExitStatus> {
+    run.view.complete(result);
     if outcome.succeeded() {
-        if !log.json {
-            print_outputs(outputs);
-        }
         return Ok(ExitStatus::Success);
     }
     let mut lines = vec![format!("{} done", outcome.done.len())];
@@ -457,18 +449,4 @@ fn finish_help(run: &Run<'_>) -> String {
         "run stackctl {}{env}{flags} again to finish: what is done is not repeated",
         run.command
     )
-}
-
-fn capitalized(command: &str) -> String {
-    let mut chars = command.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
-fn print_outputs(values: &BTreeMap<String, String>) {
-    if let Some(url) = values.get("api.url") {
-        outln!("\nOutputs:\n  api.url = {url}");
-    }
 }

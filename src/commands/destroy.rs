@@ -3,12 +3,24 @@
 use miette::Result;
 
 use super::apply::Run;
+use super::view::{ApplyView, apply_view, refusal_shown};
 use super::{ExitStatus, can_confirm, clients, load_stack};
 use crate::cli::{ApplyArgs, AwsArgs};
+use crate::output::Printer;
 use crate::stack::Stack;
 
-pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
-    can_confirm(args.yes)?;
+pub async fn run(args: &ApplyArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
+    let view = apply_view(printer);
+    refusal_shown(&*view, destroy(args, aws, printer, &*view).await)
+}
+
+async fn destroy(
+    args: &ApplyArgs,
+    aws: &AwsArgs,
+    printer: Printer,
+    view: &dyn ApplyView,
+) -> Result<ExitStatus> {
+    can_confirm(args.yes, printer)?;
     let declared = load_stack(&args.file)?;
     let empty = Stack {
         tables: Vec::new(),
@@ -28,6 +40,8 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         question: Some(&question),
         saved: None,
         command: "destroy",
+        printer,
+        view,
     };
     run.plan_and_apply(async |plan| {
         for change in &mut plan.changes {

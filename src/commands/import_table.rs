@@ -5,76 +5,102 @@ use crate::output::outln;
 use std::collections::BTreeMap;
 
 use miette::Result;
-use serde::Serialize;
 
 use super::progress::{JobProgress, Progress};
-use super::{ExitStatus, clients, declared_table, load_stack, print_json, until_interrupted};
+use super::transfer_view::ImportReport;
+use super::{ExitStatus, clients, declared_table, load_stack, print_result, until_interrupted};
 use crate::apply;
 use crate::aws::Clients;
-use crate::cli::{AwsArgs, CompressionArg, ImportFormatArg, ImportTableArgs, OutputFormat};
+use crate::cli::{AwsArgs, CompressionArg, ImportFormatArg, ImportTableArgs};
+use crate::output::{Format, Printer, Stream};
 use crate::plan::{Action, Plan};
 use crate::stack::{Stack, TableSpec};
 use crate::transfer::import::{self, Compression, DataFormat, ImportInfo, SourceHints};
 
-/// What `--output json` prints.
-#[derive(Serialize)]
-struct Report<'a> {
-    import: &'a ImportInfo,
-    /// Settings applied after the import (`point_in_time_recovery`, `ttl_attribute`, ...).
-    settings: Vec<String>,
-}
-
-pub async fn run(args: &ImportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
+pub async fn run(args: &ImportTableArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
     let stack = load_stack(&args.file)?;
     let spec = declared_table(&stack, &args.table, &args.file.file)?;
     let clients = clients(aws, &stack).await?;
-    let owner = args.bucket_owner.as_deref();
-
-    let started = match (&args.resume, &args.from) {
-        (Some(arn), _) => import::check_resume(&clients, &stack, spec, arn).await?,
-        (None, Some(from)) => {
-            import::check_target(&clients, &stack, spec).await?;
-            let hints = SourceHints {
-                format: args.format.map(|f| match f {
-                    ImportFormatArg::DynamodbJson => DataFormat::DynamodbJson,
-                    ImportFormatArg::Ion => DataFormat::Ion,
-                    ImportFormatArg::Csv => DataFormat::Csv,
-                }),
-                compression: args.compression.map(|c| match c {
-                    CompressionArg::Gzip => Compression::Gzip,
-                    CompressionArg::Zstd => Compression::Zstd,
-                    CompressionArg::None => Compression::None,
-                }),
-            };
-            let source = import::resolve_source(&clients, from, hints, owner).await?;
-            let info = import::start(&clients, &stack, spec, &source, owner).await?;
-            if args.output == OutputFormat::Text {
-                outln!("Import started: {}", info.arn);
-                outln!("  from {}", source.url());
-            }
-            info
-        }
-        (None, None) => unreachable!("clap requires --from or --resume"),
-    };
+    let started = start_or_resume(args, &clients, &stack, spec, printer).await?;
     let resume_hint = format!(
         "stackctl import-table {} --resume {}",
         spec.logical, started.arn
     );
     if args.no_wait {
-        match args.output {
-            OutputFormat::Json => print_json(&Report {
-                import: &started,
-                settings: Vec::new(),
-            }),
-            OutputFormat::Text => outln!(
-                "  when it completes, finish the table's settings: {resume_hint}\n  (the table is not the stack's until then)"
-            ),
-        }
+        let result = ImportReport {
+            import: &started,
+            settings: Vec::new(),
+            resume_hint: Some(&resume_hint),
+        };
+        print_result(printer, &result);
         return Ok(ExitStatus::Success);
     }
+    let info = wait(&clients, &started, &resume_hint, printer).await?;
+    let settings = if info.completed() {
+        finish(&clients, &stack, spec, &started, printer).await?
+    } else {
+        Vec::new()
+    };
+    let result = ImportReport {
+        import: &info,
+        settings,
+        resume_hint: None,
+    };
+    print_result(printer, &result);
+    check_ended(&info)?;
+    Ok(ExitStatus::Success)
+}
 
-    let progress = JobProgress::new(format!("import {}", started.table));
-    let waited = until_interrupted(import::wait(&clients, &started.arn, |s| {
+/// Starts the import `--from` names, or takes up the one `--resume` names.
+async fn start_or_resume(
+    args: &ImportTableArgs,
+    clients: &Clients,
+    stack: &Stack,
+    spec: &TableSpec,
+    printer: Printer,
+) -> Result<ImportInfo> {
+    let owner = args.bucket_owner.as_deref();
+    let from = match (&args.resume, &args.from) {
+        (Some(arn), _) => return Ok(import::check_resume(clients, stack, spec, arn).await?),
+        (None, Some(from)) => from,
+        (None, None) => unreachable!("clap requires --from or --resume"),
+    };
+    import::check_target(clients, stack, spec).await?;
+    let source = import::resolve_source(clients, from, hints(args), owner).await?;
+    let info = import::start(clients, stack, spec, &source, owner).await?;
+    if !printer.json() {
+        outln!("Import started: {}", info.arn);
+        outln!("  from {}", source.url());
+    }
+    Ok(info)
+}
+
+/// What the flags say of the source's format and compression.
+fn hints(args: &ImportTableArgs) -> SourceHints {
+    SourceHints {
+        format: args.format.map(|f| match f {
+            ImportFormatArg::DynamodbJson => DataFormat::DynamodbJson,
+            ImportFormatArg::Ion => DataFormat::Ion,
+            ImportFormatArg::Csv => DataFormat::Csv,
+        }),
+        compression: args.compression.map(|c| match c {
+            CompressionArg::Gzip => Compression::Gzip,
+            CompressionArg::Zstd => Compression::Zstd,
+            CompressionArg::None => Compression::None,
+        }),
+    }
+}
+
+/// Waits for the import to end, with progress on standard error; Ctrl-C stops the wait (the
+/// import goes on in AWS).
+async fn wait(
+    clients: &Clients,
+    started: &ImportInfo,
+    resume_hint: &str,
+    printer: Printer,
+) -> Result<ImportInfo> {
+    let progress = JobProgress::new(format!("import {}", started.table), printer);
+    let waited = until_interrupted(import::wait(clients, &started.arn, |s| {
         progress.status(s, true)
     }))
     .await;
@@ -90,18 +116,11 @@ pub async fn run(args: &ImportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     if info.source.is_empty() {
         info.source = started.source.clone();
     }
-    let settings = if info.completed() {
-        finish(&clients, &stack, spec, &started, args.output).await?
-    } else {
-        Vec::new()
-    };
-    match args.output {
-        OutputFormat::Json => print_json(&Report {
-            import: &info,
-            settings: settings.clone(),
-        }),
-        OutputFormat::Text => print_text(&info, &settings),
-    }
+    Ok(info)
+}
+
+/// An import that failed, or left items out, is the command's error.
+fn check_ended(info: &ImportInfo) -> Result<()> {
     if !info.completed() {
         miette::bail!(
             help = format!(
@@ -134,17 +153,17 @@ pub async fn run(args: &ImportTableArgs, aws: &AwsArgs) -> Result<ExitStatus> {
                 .unwrap_or_default()
         );
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
-/// Tags the table `started` made as the stack's (the proof it is: see `import::adopt`) and applies what ImportTable could not set. Returns the
-/// names of the settings applied.
+/// Tags the table `started` made as the stack's (the proof it is: see `import::adopt`) and
+/// applies what ImportTable could not set. Returns the names of the settings applied.
 async fn finish(
     clients: &Clients,
     stack: &Stack,
     spec: &TableSpec,
     started: &ImportInfo,
-    output: OutputFormat,
+    printer: Printer,
 ) -> Result<Vec<String>> {
     // Ctrl-C now stops the settings' apply, which says what it did.
     let _guard = super::interrupt::guard();
@@ -164,10 +183,12 @@ async fn finish(
         drift: Vec::new(),
         account: None,
     };
-    let progress = match output {
-        OutputFormat::Json => Progress::on_stderr(),
-        OutputFormat::Text => Progress::new(Default::default()),
+    // A JSON answer keeps standard output to itself.
+    let stream = match printer.format {
+        Format::Json => Stream::Stderr,
+        Format::Text => Stream::Stdout,
     };
+    let progress = Progress::new(printer, stream);
     let outcome = apply::apply(clients, &plan, &BTreeMap::new(), &progress, async {
         super::interrupt::wait().await;
     })
@@ -186,28 +207,4 @@ async fn finish(
         );
     }
     Ok(settings)
-}
-
-fn print_text(info: &ImportInfo, settings: &[String]) {
-    if !info.completed() {
-        return;
-    }
-    outln!("Import complete: {}", info.table);
-    outln!("  arn:      {}", info.arn);
-    // AWS names the source in DescribeImport; moto 5.2.5 does not.
-    if !info.source.is_empty() {
-        outln!("  source:   {}", info.source);
-    }
-    outln!(
-        "  items:    {} processed, {} imported, {} errors",
-        info.processed_items,
-        info.imported_items,
-        info.errors
-    );
-    if let Some(bytes) = info.processed_size_bytes {
-        outln!("  size:     {}", super::export_table::size(bytes));
-    }
-    if !settings.is_empty() {
-        outln!("  then set: {}", settings.join(", "));
-    }
 }

@@ -2,6 +2,7 @@
 
 mod apply;
 mod destroy;
+mod events;
 mod export_table;
 mod exports;
 mod import_table;
@@ -9,23 +10,24 @@ mod interrupt;
 mod outputs;
 mod plan;
 mod progress;
+mod refusal;
+mod transfer_view;
 mod unlock;
 mod validate;
+mod view;
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
-use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
 use miette::{IntoDiagnostic, Result};
 
 use crate::aws::{AwsError, Clients, ErrorKind, Target};
-use crate::cli::{AwsArgs, Cli, Command, FileArgs, TableArgs};
+use crate::cli::{AwsArgs, Cli, Command, FileArgs, LogFormat, OutputFormat, TableArgs};
 use crate::lock::{self, Lock};
-use crate::output::{errln, out, outln};
+use crate::output::{Format, Printer, errln, out, outln};
 use crate::package::{self, Package};
-use crate::plan::render::Style;
 use crate::stack::{self, Stack, TableSpec};
 
 /// How a command ended; the one place outcomes become exit codes.
@@ -48,28 +50,58 @@ impl From<ExitStatus> for ExitCode {
     }
 }
 
-pub async fn run(cli: Cli) -> Result<ExitStatus> {
+/// Runs the command; `printer` knows the terminals and `NO_COLOR`, the command's flags
+/// complete it here, once.
+pub async fn run(cli: Cli, printer: Printer) -> Result<ExitStatus> {
     interrupt::listen();
+    let (format, timestamps) = format_of(&cli.command);
+    let printer = printer.with_format(format, timestamps);
     tokio::select! {
-        result = dispatch(cli) => result,
+        result = dispatch(cli, printer) => result,
         () = interrupt::stop_unguarded() => Err(miette::miette!("interrupted; nothing was changed")),
     }
 }
 
-async fn dispatch(cli: Cli) -> Result<ExitStatus> {
+/// The command's output format (`--output`, or apply's `--log-format`) and `--timestamps`.
+fn format_of(command: &Command) -> (Format, bool) {
+    let output = |format: OutputFormat| match format {
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Json => Format::Json,
+    };
+    let log = |args: &crate::cli::ApplyArgs| {
+        let format = match args.log_format {
+            LogFormat::Text => Format::Text,
+            LogFormat::Json => Format::Json,
+        };
+        (format, args.timestamps)
+    };
+    match command {
+        Command::Validate(_) | Command::Unlock(_) => (Format::Text, false),
+        Command::Plan(args) => (output(args.output), false),
+        Command::Apply(args) => log(&args.apply),
+        Command::Destroy(args) => log(args),
+        Command::Outputs(args) => (output(args.output), false),
+        Command::ExportTable(args) => (output(args.output), false),
+        Command::Exports(args) => (output(args.output), false),
+        Command::ImportTable(args) => (output(args.output), false),
+    }
+}
+
+async fn dispatch(cli: Cli, printer: Printer) -> Result<ExitStatus> {
+    let aws = &cli.aws;
     match cli.command {
         Command::Validate(args) => validate::run(&args),
-        Command::Plan(args) => plan::run(&args, &cli.aws).await,
+        Command::Plan(args) => plan::run(&args, aws, printer).await,
         Command::Apply(args) => match &args.plan {
-            Some(file) => apply::run_saved(file, &args.apply, &cli.aws).await,
-            None => apply::run(&args.apply, &cli.aws).await,
+            Some(file) => apply::run_saved(file, &args.apply, aws, printer).await,
+            None => apply::run(&args.apply, aws, printer).await,
         },
-        Command::Destroy(args) => destroy::run(&args, &cli.aws).await,
-        Command::Unlock(args) => unlock::run(&args, &cli.aws).await,
-        Command::Outputs(args) => outputs::run(&args, &cli.aws).await,
-        Command::ExportTable(args) => export_table::run(&args, &cli.aws).await,
-        Command::Exports(args) => exports::run(&args, &cli.aws).await,
-        Command::ImportTable(args) => import_table::run(&args, &cli.aws).await,
+        Command::Destroy(args) => destroy::run(&args, aws, printer).await,
+        Command::Unlock(args) => unlock::run(&args, aws, printer).await,
+        Command::Outputs(args) => outputs::run(&args, aws, printer).await,
+        Command::ExportTable(args) => export_table::run(&args, aws, printer).await,
+        Command::Exports(args) => exports::run(&args, aws, printer).await,
+        Command::ImportTable(args) => import_table::run(&args, aws, printer).await,
     }
 }
 
@@ -211,19 +243,20 @@ async fn take_lock(
     stack: &str,
     timeout: std::time::Duration,
     table_exists: bool,
+    printer: Printer,
 ) -> Result<Lock> {
     if !table_exists && !lock::table_exists(clients).await? {
         create_lock_table(clients).await?;
     }
     let _guard = interrupt::guard();
-    let held = match acquire(clients, stack, timeout).await {
+    let held = match acquire(clients, stack, timeout, printer).await {
         // The table the plan saw was deleted since.
         Err(lock::LockError::Aws(AwsError::Call {
             kind: ErrorKind::NotFound,
             ..
         })) if table_exists => {
             create_lock_table(clients).await?;
-            acquire(clients, stack, timeout).await?
+            acquire(clients, stack, timeout, printer).await?
         }
         held => held?,
     };
@@ -257,6 +290,7 @@ async fn acquire(
     clients: &Clients,
     stack: &str,
     timeout: std::time::Duration,
+    printer: Printer,
 ) -> std::result::Result<Lock, lock::LockError> {
     let progress = std::cell::OnceCell::new();
     let mut shown = String::new();
@@ -268,7 +302,10 @@ async fn acquire(
         lock::Lease::from_env(),
         |other, _waited| {
             let progress = progress.get_or_init(|| {
-                progress::JobProgress::new(format!("Waiting for the lock of stack {stack}"))
+                progress::JobProgress::new(
+                    format!("Waiting for the lock of stack {stack}"),
+                    printer,
+                )
             });
             let status = format!(
                 "held by {} since {}",
@@ -315,39 +352,34 @@ async fn until_interrupted<T>(job: impl std::future::Future<Output = T>) -> Opti
     }
 }
 
-fn print_json(value: &impl serde::Serialize) {
-    outln!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("reports always serialize")
-    );
-}
-
-fn stdout_style() -> Style {
-    Style {
-        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+/// Prints `result` in the printer's format: its text (`Display`), or pretty JSON.
+fn print_result(printer: Printer, result: &(impl std::fmt::Display + serde::Serialize)) {
+    match printer.format {
+        Format::Text => out!("{result}"),
+        Format::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(result).expect("results always serialize")
+        ),
     }
 }
 
 /// Refuses a command that would ask for confirmation where no one can answer (standard
 /// input is not a terminal, as in CI) and `--yes` was not given. Called first thing, so that
 /// it refuses before any AWS request, not after the plan made its reads and the lock table.
-fn can_confirm(yes: bool) -> Result<()> {
-    if yes || std::io::stdin().is_terminal() {
+fn can_confirm(yes: bool, printer: Printer) -> Result<()> {
+    if yes || printer.can_ask() {
         return Ok(());
     }
-    miette::bail!(
-        help = "pass --yes to confirm in scripts and CI; nothing was sent to AWS",
-        "refusing to continue without confirmation: standard input is not a terminal"
-    )
+    Err(refusal::Refusal::NoConfirmation.into())
 }
 
 /// Asks on the terminal; without one, confirmation must come from `--yes`. Ctrl-C is a no,
 /// at once: the answer is read on a thread of its own, which the process does not wait for.
-async fn confirm(question: &str, yes: bool) -> Result<bool> {
+async fn confirm(question: &str, yes: bool, printer: Printer) -> Result<bool> {
     if yes {
         return Ok(true);
     }
-    can_confirm(yes)?;
+    can_confirm(yes, printer)?;
     out!("{question} Only 'yes' will be accepted: ");
     let (sender, answer) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {

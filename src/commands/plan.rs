@@ -1,25 +1,23 @@
 //! `stackctl plan`: read the file and live AWS, print what apply would do.
 
-use crate::output::{out, outln};
+use crate::output::{Format, Printer, Stream, out, outln};
 use std::path::Path;
 use std::time::SystemTime;
 
 use aws_smithy_types::DateTime;
-use aws_smithy_types::date_time::Format;
 use miette::{IntoDiagnostic, Result};
 
 use super::{
     ExitStatus, build_packages, clients, hashes, load_stack, show_target, stack_file_sha256,
-    stdout_style,
 };
 use crate::aws::Clients;
-use crate::cli::{AwsArgs, OutputFormat, PlanArgs};
+use crate::cli::{AwsArgs, PlanArgs};
 use crate::live::{Refresh, Scope};
 use crate::plan::json::Origin;
 use crate::plan::{self, LockStatus, Plan, json, render};
 use crate::{live, lock, stack::Stack};
 
-pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
+pub async fn run(args: &PlanArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
     let stack = load_stack(&args.file)?;
     let packages = build_packages(&stack)?;
     // Drift is the point of --refresh-only: nothing recorded is trusted then.
@@ -31,17 +29,17 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     let (clients, mut plan) = make(&stack, &hashes(&packages), aws, refresh).await?;
     show_target(&mut plan, &clients).await?;
     if args.refresh_only {
-        return Ok(refresh_only(plan, args));
+        return Ok(refresh_only(plan, args, printer));
     }
-    match args.output {
-        OutputFormat::Text => out!(
+    match printer.format {
+        Format::Text => out!(
             "{}",
-            render::text(&plan, stdout_style(), render::Intent::PLAN)
+            render::text(&plan, style(printer), render::Intent::PLAN)
         ),
-        OutputFormat::Json => outln!("{}", json::render(&plan)),
+        Format::Json => outln!("{}", json::render(&plan)),
     }
     if let Some(out) = &args.out {
-        save(&plan, args, out).await?;
+        save(&plan, args, out, printer).await?;
     }
     Ok(if !plan.blockers.is_empty() {
         ExitStatus::Failure
@@ -53,10 +51,10 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
 }
 
 /// Reports drift and nothing else: the JSON form keeps its shape, with no changes.
-fn refresh_only(mut plan: Plan, args: &PlanArgs) -> ExitStatus {
-    match args.output {
-        OutputFormat::Text => out!("{}", render::drift_text(&plan, stdout_style())),
-        OutputFormat::Json => {
+fn refresh_only(mut plan: Plan, args: &PlanArgs, printer: Printer) -> ExitStatus {
+    match printer.format {
+        Format::Text => out!("{}", render::drift_text(&plan, style(printer))),
+        Format::Json => {
             plan.changes.clear();
             outln!("{}", json::render(&plan));
         }
@@ -68,8 +66,15 @@ fn refresh_only(mut plan: Plan, args: &PlanArgs) -> ExitStatus {
     }
 }
 
+/// The plan's colours: on a terminal, without `NO_COLOR`.
+fn style(printer: Printer) -> render::Style {
+    render::Style {
+        color: printer.color(Stream::Stdout),
+    }
+}
+
 /// Writes the plan with where it was made, so that `apply FILE` can check it still holds.
-async fn save(plan: &Plan, args: &PlanArgs, out: &Path) -> Result<()> {
+async fn save(plan: &Plan, args: &PlanArgs, out: &Path, printer: Printer) -> Result<()> {
     let origin = Origin {
         // show_target filled it in.
         stackctl_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -78,13 +83,13 @@ async fn save(plan: &Plan, args: &PlanArgs, out: &Path) -> Result<()> {
         env: args.file.env.clone(),
         account: plan.account.clone().unwrap_or_default(),
         created_at: DateTime::from(SystemTime::now())
-            .fmt(Format::DateTime)
+            .fmt(aws_smithy_types::date_time::Format::DateTime)
             .unwrap_or_default(),
     };
     std::fs::write(out, json::render_saved(plan, &origin) + "\n")
         .into_diagnostic()
         .map_err(|e| e.wrap_err(format!("cannot write the plan to {}", out.display())))?;
-    if args.output == OutputFormat::Text {
+    if !printer.json() {
         outln!(
             "\nSaved the plan to {0}; apply exactly it with: stackctl apply {0}",
             out.display()

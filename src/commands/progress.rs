@@ -1,91 +1,53 @@
 //! Apply progress on screen: spinners on a terminal, one plain line per event otherwise.
 
-use crate::output::{errln, outln};
+use crate::output::{Printer, Stream, errln, outln};
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use serde_json::json;
-
 use crate::apply::Reporter;
 use crate::aws::AwsError;
-use crate::cli::{ApplyArgs, LogFormat};
 use crate::plan::{Action, Change};
 use crate::stack::Address;
 
+/// The text reporter: apply's changes as spinners, or as plain lines (with the time, for
+/// `--timestamps`) where the printer says no spinners.
 pub struct Progress {
-    /// `None` when output is not a terminal: plain lines then.
+    /// `None` when there are no spinners: plain lines then.
     bars: Option<MultiProgress>,
     running: Mutex<HashMap<Address, ProgressBar>>,
-    /// Events go to standard error, leaving standard output to a JSON answer.
-    to_stderr: bool,
-    log: LogStyle,
-}
-
-/// How events are written when they are not drawn as spinners.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LogStyle {
-    /// One JSON object per line (`--log-format json`).
-    pub json: bool,
-    /// Text lines start with the time (`--timestamps`).
-    pub timestamps: bool,
-}
-
-impl LogStyle {
-    pub fn from_args(args: &ApplyArgs) -> Self {
-        LogStyle {
-            json: args.log_format == LogFormat::Json,
-            timestamps: args.timestamps,
-        }
-    }
+    /// Where the lines go: standard error leaves standard output to a JSON answer.
+    stream: Stream,
+    pub(super) printer: Printer,
 }
 
 impl Progress {
-    pub fn new(log: LogStyle) -> Self {
-        Self::with_target(false, log)
-    }
-
-    /// For commands whose standard output is JSON.
-    pub fn on_stderr() -> Self {
-        Self::with_target(true, LogStyle::default())
-    }
-
-    fn with_target(to_stderr: bool, log: LogStyle) -> Self {
-        let terminal = if to_stderr {
-            std::io::stderr().is_terminal()
-        } else {
-            std::io::stdout().is_terminal()
-        } && std::env::var_os("NO_COLOR").is_none()
-            && !log.json
-            && !log.timestamps;
-        let target = || {
-            if to_stderr {
-                ProgressDrawTarget::stderr()
-            } else {
-                ProgressDrawTarget::stdout()
-            }
+    pub fn new(printer: Printer, stream: Stream) -> Self {
+        let target = || match stream {
+            Stream::Stdout => ProgressDrawTarget::stdout(),
+            Stream::Stderr => ProgressDrawTarget::stderr(),
         };
         Progress {
-            bars: terminal.then(|| MultiProgress::with_draw_target(target())),
+            bars: printer
+                .spinners(stream)
+                .then(|| MultiProgress::with_draw_target(target())),
             running: Mutex::new(HashMap::new()),
-            to_stderr,
-            log,
+            stream,
+            printer,
         }
     }
 
     fn plain(&self, text: &str) {
-        let text = if self.log.timestamps {
+        let text = if self.printer.timestamps {
             format!("{} {text}", now())
         } else {
             text.to_string()
         };
-        if self.to_stderr {
-            errln!("{text}");
-        } else {
-            outln!("{text}");
+        match self.stream {
+            Stream::Stdout => outln!("{text}"),
+            Stream::Stderr => errln!("{text}"),
         }
     }
 
@@ -135,13 +97,6 @@ fn done(action: Action) -> &'static str {
 
 impl Reporter for Progress {
     fn started(&self, change: &Change) {
-        if self.log.json {
-            return emit(json!({
-                "event": "started",
-                "address": change.address.to_string(),
-                "action": change.action,
-            }));
-        }
         let text = format!("{}: {}", change.address, doing(change.action));
         match &self.bars {
             Some(bars) => {
@@ -162,13 +117,6 @@ impl Reporter for Progress {
     }
 
     fn progress(&self, address: &Address, message: &str) {
-        if self.log.json {
-            return emit(json!({
-                "event": "progress",
-                "address": address.to_string(),
-                "message": message,
-            }));
-        }
         let running = self.running.lock().expect("progress lock");
         match running.get(address) {
             Some(bar) => bar.set_message(format!("{address}: {message}")),
@@ -180,14 +128,6 @@ impl Reporter for Progress {
     }
 
     fn finished(&self, change: &Change, elapsed: Duration) {
-        if self.log.json {
-            return emit(json!({
-                "event": "finished",
-                "address": change.address.to_string(),
-                "action": change.action,
-                "elapsed_seconds": elapsed.as_secs_f64(),
-            }));
-        }
         self.done(
             &change.address,
             format!(
@@ -200,14 +140,6 @@ impl Reporter for Progress {
     }
 
     fn failed(&self, change: &Change, error: &AwsError) {
-        if self.log.json {
-            return emit(json!({
-                "event": "failed",
-                "address": change.address.to_string(),
-                "action": change.action,
-                "error": error.to_string(),
-            }));
-        }
         self.done(
             &change.address,
             format!("{}: failed: {error}", change.address),
@@ -215,13 +147,6 @@ impl Reporter for Progress {
     }
 
     fn skipped(&self, change: &Change, because: &Address) {
-        if self.log.json {
-            return emit(json!({
-                "event": "skipped",
-                "address": change.address.to_string(),
-                "because": because.to_string(),
-            }));
-        }
         self.line(format!(
             "{}: skipped, because {because} failed",
             change.address
@@ -229,17 +154,8 @@ impl Reporter for Progress {
     }
 }
 
-/// Writes one event of `--log-format json` on standard output, with the time.
-pub fn emit(mut event: serde_json::Value) {
-    crate::redact::json(&mut event);
-    if let Some(object) = event.as_object_mut() {
-        object.insert("time".to_string(), json!(now()));
-    }
-    outln!("{event}");
-}
-
 /// Now, RFC 3339 in UTC.
-fn now() -> String {
+pub(super) fn now() -> String {
     aws_smithy_types::DateTime::from(std::time::SystemTime::now())
         .fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_default()
@@ -260,10 +176,9 @@ pub struct JobProgress {
 const REPEAT_EVERY: Duration = Duration::from_secs(30);
 
 impl JobProgress {
-    pub fn new(label: impl Into<String>) -> Self {
+    pub fn new(label: impl Into<String>, printer: Printer) -> Self {
         let label = label.into();
-        let terminal = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        let bar = terminal.then(|| {
+        let bar = printer.color(Stream::Stderr).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template("{spinner} {msg} ({elapsed})")

@@ -1,14 +1,14 @@
 //! `stackctl unlock`: remove a lock left by an apply that died, after saying whose it is.
 
-use crate::output::outln;
+use crate::output::{Printer, outln};
 use miette::Result;
 
 use super::{ExitStatus, can_confirm, clients_in, confirm, load_stack};
 use crate::cli::{AwsArgs, UnlockArgs};
 use crate::lock;
 
-pub async fn run(args: &UnlockArgs, aws: &AwsArgs) -> Result<ExitStatus> {
-    can_confirm(args.yes)?;
+pub async fn run(args: &UnlockArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
+    can_confirm(args.yes, printer)?;
     let (stack, region) = match &args.stack {
         Some(stack) => {
             // The stack file, when there is a readable one, still says the region.
@@ -39,7 +39,7 @@ pub async fn run(args: &UnlockArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         held.holder,
         lock::time(held.acquired_at)
     );
-    if !confirm("Remove the lock?", args.yes).await? {
+    if !confirm("Remove the lock?", args.yes, printer).await? {
         outln!("Left the lock in place.");
         return Ok(ExitStatus::Failure);
     }

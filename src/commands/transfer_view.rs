@@ -1,0 +1,170 @@
+//! The results of export-table, exports and import-table: each is text (`Display`) and the
+//! JSON of `--output json` (`Serialize`), and the command prints one or the other.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::transfer::export::ExportInfo;
+use crate::transfer::import::ImportInfo;
+
+/// An export started with `--no-wait`.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct ExportStarted<'a> {
+    pub info: &'a ExportInfo,
+    /// The table as `exports` takes it: the stack file's name, or the physical one.
+    #[serde(skip)]
+    pub logical: &'a str,
+}
+
+impl fmt::Display for ExportStarted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Export started: {}", self.info.arn)?;
+        writeln!(f, "  see how it goes: stackctl exports {}", self.logical)
+    }
+}
+
+/// An export waited on to its end; the text says nothing of one that did not complete (the
+/// command's error does).
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct ExportDone<'a> {
+    pub info: &'a ExportInfo,
+    /// The stack file's name of the table, for the import hint; `--table-name` has none.
+    #[serde(skip)]
+    pub logical: Option<&'a str>,
+}
+
+impl fmt::Display for ExportDone<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let info = self.info;
+        if !info.completed() {
+            return Ok(());
+        }
+        writeln!(f, "Export complete: {}", info.table)?;
+        writeln!(f, "  arn:      {}", info.arn)?;
+        if let Some(items) = info.item_count {
+            writeln!(f, "  items:    {items}")?;
+        }
+        if let Some(bytes) = info.billed_size_bytes {
+            writeln!(f, "  billed:   {}", size(bytes))?;
+        }
+        match &info.manifest {
+            Some(manifest) => {
+                writeln!(f, "  manifest: {manifest}")?;
+                if let Some(logical) = self.logical {
+                    writeln!(
+                        f,
+                        "  import:   stackctl import-table {logical} --from {manifest}"
+                    )?;
+                }
+            }
+            None => writeln!(f, "  location: {}", info.location)?,
+        }
+        Ok(())
+    }
+}
+
+/// A table's exports, newest first.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct ExportList<'a> {
+    pub exports: &'a [ExportInfo],
+    /// The table's name in AWS.
+    #[serde(skip)]
+    pub table: &'a str,
+}
+
+impl fmt::Display for ExportList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.exports.is_empty() {
+            return writeln!(f, "No exports of {}.", self.table);
+        }
+        for e in self.exports {
+            writeln!(
+                f,
+                "{:<11} {:<20} {:<18} {}",
+                e.status,
+                e.started.as_deref().unwrap_or("-"),
+                e.kind,
+                e.manifest.as_deref().unwrap_or(&e.location)
+            )?;
+            writeln!(f, "            {}", e.arn)?;
+            if let (Some(code), Some(message)) = (&e.failure_code, &e.failure_message) {
+                writeln!(f, "            {code}: {message}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An import, and the settings applied after it (`point_in_time_recovery`, `ttl_attribute`,
+/// ...). Without a wait (`resume_hint`), the text says how to finish.
+#[derive(Serialize)]
+pub struct ImportReport<'a> {
+    pub import: &'a ImportInfo,
+    pub settings: Vec<String>,
+    /// `stackctl import-table T --resume ARN`, for an import not waited on.
+    #[serde(skip)]
+    pub resume_hint: Option<&'a str>,
+}
+
+impl fmt::Display for ImportReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(hint) = self.resume_hint {
+            return writeln!(
+                f,
+                "  when it completes, finish the table's settings: {hint}\n  (the table is not the stack's until then)"
+            );
+        }
+        let info = self.import;
+        if !info.completed() {
+            return Ok(());
+        }
+        writeln!(f, "Import complete: {}", info.table)?;
+        writeln!(f, "  arn:      {}", info.arn)?;
+        // AWS names the source in DescribeImport; moto 5.2.5 does not.
+        if !info.source.is_empty() {
+            writeln!(f, "  source:   {}", info.source)?;
+        }
+        writeln!(
+            f,
+            "  items:    {} processed, {} imported, {} errors",
+            info.processed_items, info.imported_items, info.errors
+        )?;
+        if let Some(bytes) = info.processed_size_bytes {
+            writeln!(f, "  size:     {}", size(bytes))?;
+        }
+        if !self.settings.is_empty() {
+            writeln!(f, "  then set: {}", self.settings.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// A size in bytes as people read it: `512 bytes`, `1.5 MiB (1572864 bytes)`.
+fn size(bytes: i64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {} ({bytes} bytes)", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size(512), "512 bytes");
+        assert_eq!(size(1536 * 1024), "1.5 MiB (1572864 bytes)");
+    }
+}

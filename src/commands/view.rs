@@ -1,0 +1,212 @@
+//! How an apply (or destroy) is shown: one view, text or JSON, chosen once from the printer,
+//! and the run's result, which is both text (`Display`) and the `complete` event (`Serialize`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::ExitStatus;
+use super::events::JsonView;
+use super::progress::Progress;
+use super::refusal::{self, RefusalKind};
+use crate::apply::{Outcome, Reporter};
+use crate::output::{Printer, Stream, out, outln};
+use crate::plan::Plan;
+use crate::plan::render::{self, Intent, Style};
+
+/// Everything an apply shows; the engine reports to it as a [`Reporter`].
+pub trait ApplyView: Reporter {
+    /// The plan, before anything is asked or done.
+    fn plan(&self, plan: &Plan, intent: Intent);
+    /// Just before the first change starts.
+    fn starting(&self) {}
+    /// The end of a run that started (or had nothing to do).
+    fn complete(&self, result: &ApplyResult);
+    /// The command stopped before changing anything; `message` is also its error, or (for
+    /// [`RefusalKind::Cancelled`]) its last line.
+    fn refused(&self, _refusal: RefusalKind, _message: &str) {}
+    /// Clears what is drawn (spinners).
+    fn finish(&self) {}
+}
+
+/// The view the printer's format asks for.
+pub fn apply_view(printer: Printer) -> Box<dyn ApplyView> {
+    if printer.json() {
+        Box::new(JsonView)
+    } else {
+        Box::new(Progress::new(printer, Stream::Stdout))
+    }
+}
+
+/// Tells `view` when `result` is a refusal, then returns it.
+pub fn refusal_shown(
+    view: &dyn ApplyView,
+    result: miette::Result<ExitStatus>,
+) -> miette::Result<ExitStatus> {
+    if let Err(report) = &result
+        && let Some(kind) = refusal::kind_of(report)
+    {
+        view.refused(kind, &report.to_string());
+    }
+    result
+}
+
+impl ApplyView for Progress {
+    fn plan(&self, plan: &Plan, intent: Intent) {
+        let style = Style {
+            color: self.printer.color(Stream::Stdout),
+        };
+        out!("{}", render::text(plan, style, intent));
+    }
+
+    fn starting(&self) {
+        outln!();
+    }
+
+    fn complete(&self, result: &ApplyResult) {
+        out!("{result}");
+    }
+
+    fn refused(&self, refusal: RefusalKind, message: &str) {
+        // Other refusals are the command's error, printed on standard error.
+        if refusal == RefusalKind::Cancelled {
+            outln!("{message}");
+        }
+    }
+
+    fn finish(&self) {
+        Progress::finish(self);
+    }
+}
+
+/// What an apply did: the `complete` event of `--log-format json`, and in text the closing
+/// lines of a run that succeeded.
+#[derive(Debug, Serialize)]
+pub struct ApplyResult {
+    /// `apply` or `destroy`.
+    #[serde(skip)]
+    pub command: &'static str,
+    /// Nothing failed, was skipped, or was interrupted.
+    pub succeeded: bool,
+    /// The addresses of the changes made.
+    pub done: Vec<String>,
+    pub failed: Vec<FailedChange>,
+    /// Not started because something they need failed.
+    pub skipped: Vec<String>,
+    /// Not started because the user interrupted.
+    pub not_started: Vec<String>,
+    pub interrupted: bool,
+    /// How long the changes took, in seconds.
+    pub elapsed_seconds: f64,
+    pub outputs: ResultOutputs,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FailedChange {
+    pub address: String,
+    pub error: String,
+}
+
+/// The outputs shown after an apply.
+#[derive(Debug, Serialize)]
+pub struct ResultOutputs {
+    /// The API's URL, when the stack has an API.
+    #[serde(rename = "api.url")]
+    pub api_url: Option<String>,
+}
+
+impl ApplyResult {
+    pub fn new(
+        command: &'static str,
+        outcome: &Outcome,
+        outputs: &BTreeMap<String, String>,
+        elapsed: Duration,
+    ) -> Self {
+        let addresses = |list: &[crate::stack::Address]| -> Vec<String> {
+            list.iter().map(ToString::to_string).collect()
+        };
+        ApplyResult {
+            command,
+            succeeded: outcome.succeeded(),
+            done: addresses(&outcome.done),
+            failed: outcome
+                .failed
+                .iter()
+                .map(|(address, error)| FailedChange {
+                    address: address.to_string(),
+                    error: error.clone(),
+                })
+                .collect(),
+            skipped: addresses(&outcome.skipped),
+            not_started: addresses(&outcome.not_started),
+            interrupted: outcome.interrupted,
+            elapsed_seconds: elapsed.as_secs_f64(),
+            outputs: ResultOutputs {
+                api_url: outputs.get("api.url").cloned(),
+            },
+        }
+    }
+
+    #[cfg(test)]
+    pub fn sample() -> Self {
+        ApplyResult::new(
+            "apply",
+            &Outcome::default(),
+            &BTreeMap::new(),
+            Duration::ZERO,
+        )
+    }
+}
+
+impl fmt::Display for ApplyResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.succeeded {
+            return Ok(());
+        }
+        if !self.done.is_empty() {
+            writeln!(
+                f,
+                "\n{} complete: {} change{} in {:.1}s.",
+                capitalized(self.command),
+                self.done.len(),
+                if self.done.len() == 1 { "" } else { "s" },
+                self.elapsed_seconds
+            )?;
+        }
+        if let Some(url) = &self.outputs.api_url {
+            writeln!(f, "\nOutputs:\n  api.url = {url}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `apply` -> `Apply`.
+pub fn capitalized(command: &str) -> String {
+    let mut chars = command.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_result_reads_as_the_closing_lines_of_an_apply() {
+        let mut result = ApplyResult::sample();
+        assert_eq!(result.to_string(), "");
+        result.done = vec!["function.get-order".to_string()];
+        result.elapsed_seconds = 2.04;
+        result.outputs.api_url = Some("https://x.example/".to_string());
+        assert_eq!(
+            result.to_string(),
+            "\nApply complete: 1 change in 2.0s.\n\nOutputs:\n  api.url = https://x.example/\n"
+        );
+        result.succeeded = false;
+        assert_eq!(result.to_string(), "");
+    }
+}
