@@ -1,16 +1,19 @@
 //! `stackctl apply`: plan, check that the plan may run, confirm, carry it out, report.
 
-use crate::output::{Printer, errln};
+use crate::output::{Printer, Stream, errln};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use miette::{IntoDiagnostic, Result};
 
+use super::events::JsonView;
 use super::interrupt;
 use super::plan::LockRead;
+use super::progress::Progress;
+use super::refusal;
 use super::refusal::{Refusal, RefusalKind};
-use super::view::{ApplyResult, ApplyView, apply_view, capitalized, refusal_shown};
+use super::view::{ApplyResult, ApplyView, capitalized};
 use super::{
     ExitStatus, build_packages, can_confirm, clients, confirm, hashes, load_stack, release,
     show_target, stack_file_sha256, take_lock,
@@ -27,30 +30,48 @@ use crate::plan::{Plan, render};
 use crate::stack::Stack;
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
-    let view = apply_view(printer);
-    refusal_shown(&*view, apply(args, aws, printer, &*view).await)
+    with_view(printer, async |view| {
+        can_confirm(args.yes, printer)?;
+        let (stack, packages, clients) = load(args, aws).await?;
+        let run = Run {
+            clients: &clients,
+            stack: &stack,
+            packages: &packages,
+            args,
+            question: Some("Apply these changes?"),
+            saved: None,
+            command: "apply",
+            printer,
+            view,
+        };
+        run.plan_and_apply(async |_| Ok(())).await
+    })
+    .await
 }
 
-async fn apply(
-    args: &ApplyArgs,
-    aws: &AwsArgs,
+/// The view the printer's format asks for.
+fn apply_view(printer: Printer) -> Box<dyn ApplyView> {
+    if printer.json() {
+        Box::new(JsonView)
+    } else {
+        Box::new(Progress::new(printer, Stream::Stdout))
+    }
+}
+
+/// Runs `command` with the view the printer asks for, and tells the view when the command
+/// ends in a refusal.
+pub(super) async fn with_view(
     printer: Printer,
-    view: &dyn ApplyView,
-) -> Result<ExitStatus> {
-    can_confirm(args.yes, printer)?;
-    let (stack, packages, clients) = load(args, aws).await?;
-    let run = Run {
-        clients: &clients,
-        stack: &stack,
-        packages: &packages,
-        args,
-        question: Some("Apply these changes?"),
-        saved: None,
-        command: "apply",
-        printer,
-        view,
-    };
-    run.plan_and_apply(async |_| Ok(())).await
+    command: impl AsyncFnOnce(&dyn ApplyView) -> miette::Result<ExitStatus>,
+) -> miette::Result<ExitStatus> {
+    let view = apply_view(printer);
+    let result = command(&*view).await;
+    if let Err(report) = &result
+        && let Some(kind) = refusal::kind_of(report)
+    {
+        view.refused(kind, &report.to_string());
+    }
+    result
 }
 
 /// The stack file, its functions' packages (built before any AWS call), and clients.
@@ -205,8 +226,10 @@ pub async fn run_saved(
     aws: &AwsArgs,
     printer: Printer,
 ) -> Result<ExitStatus> {
-    let view = apply_view(printer);
-    refusal_shown(&*view, apply_saved(file, args, aws, printer, &*view).await)
+    with_view(printer, async |view| {
+        apply_saved(file, args, aws, printer, view).await
+    })
+    .await
 }
 
 async fn apply_saved(

@@ -2,54 +2,46 @@
 
 use miette::Result;
 
-use super::apply::Run;
-use super::view::{ApplyView, apply_view, refusal_shown};
+use super::apply::{Run, with_view};
 use super::{ExitStatus, can_confirm, clients, load_stack};
 use crate::cli::{ApplyArgs, AwsArgs};
 use crate::output::Printer;
 use crate::stack::Stack;
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
-    let view = apply_view(printer);
-    refusal_shown(&*view, destroy(args, aws, printer, &*view).await)
-}
-
-async fn destroy(
-    args: &ApplyArgs,
-    aws: &AwsArgs,
-    printer: Printer,
-    view: &dyn ApplyView,
-) -> Result<ExitStatus> {
-    can_confirm(args.yes, printer)?;
-    let declared = load_stack(&args.file)?;
-    let empty = Stack {
-        tables: Vec::new(),
-        functions: Vec::new(),
-        api: None,
-        routes: Vec::new(),
-        ..declared
-    };
-    let packages = Default::default();
-    let clients = clients(aws, &empty).await?;
-    let question = format!("Destroy every resource of stack {}?", empty.name);
-    let run = Run {
-        clients: &clients,
-        stack: &empty,
-        packages: &packages,
-        args,
-        question: Some(&question),
-        saved: None,
-        command: "destroy",
-        printer,
-        view,
-    };
-    run.plan_and_apply(async |plan| {
-        for change in &mut plan.changes {
-            change.reason = change
-                .destroys_data
-                .then(|| "the table and its items are deleted".to_string());
-        }
-        Ok(())
+    with_view(printer, async |view| {
+        can_confirm(args.yes, printer)?;
+        let declared = load_stack(&args.file)?;
+        let empty = Stack {
+            tables: Vec::new(),
+            functions: Vec::new(),
+            api: None,
+            routes: Vec::new(),
+            ..declared
+        };
+        let packages = Default::default();
+        let clients = clients(aws, &empty).await?;
+        let question = format!("Destroy every resource of stack {}?", empty.name);
+        let run = Run {
+            clients: &clients,
+            stack: &empty,
+            packages: &packages,
+            args,
+            question: Some(&question),
+            saved: None,
+            command: "destroy",
+            printer,
+            view,
+        };
+        run.plan_and_apply(async |plan| {
+            for change in &mut plan.changes {
+                change.reason = change
+                    .destroys_data
+                    .then(|| "the table and its items are deleted".to_string());
+            }
+            Ok(())
+        })
+        .await
     })
     .await
 }

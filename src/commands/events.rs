@@ -203,17 +203,12 @@ mod tests {
     #[test]
     fn every_event_is_documented_with_its_fields() {
         let result = ApplyResult::sample();
-        let plan = Plan {
-            stack: "shop".to_string(),
-            region: "us-east-1".to_string(),
-            changes: Vec::new(),
-            blockers: Vec::new(),
-            known: BTreeMap::new(),
-            secrets: BTreeMap::new(),
-            lock: None,
-            drift: Vec::new(),
-            account: None,
-        };
+        let dir = tempfile::tempdir().unwrap();
+        let stack =
+            crate::stack::parse("stack.toml", "[stack]\nname = \"shop\"\n", dir.path(), None)
+                .unwrap();
+        let live = crate::live::LiveState::default();
+        let plan = crate::plan::build(&stack, &live, &BTreeMap::new(), "us-east-1");
         let documented = documented();
         let samples = samples(&plan, &result);
         assert_eq!(documented.len(), samples.len(), "{documented:?}");

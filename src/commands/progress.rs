@@ -1,6 +1,10 @@
 //! Apply progress on screen: spinners on a terminal, one plain line per event otherwise.
 
-use crate::output::{Printer, Stream, errln, outln};
+use super::refusal::RefusalKind;
+use super::view::{ApplyResult, ApplyView};
+use crate::output::{Printer, Stream, errln, out, outln};
+use crate::plan::Plan;
+use crate::plan::render::{self, Intent, Style};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -20,7 +24,7 @@ pub struct Progress {
     running: Mutex<HashMap<Address, ProgressBar>>,
     /// Where the lines go: standard error leaves standard output to a JSON answer.
     stream: Stream,
-    pub(super) printer: Printer,
+    printer: Printer,
 }
 
 impl Progress {
@@ -72,6 +76,34 @@ impl Progress {
             bar.finish_and_clear();
         }
         self.line(text);
+    }
+}
+
+impl ApplyView for Progress {
+    fn plan(&self, plan: &Plan, intent: Intent) {
+        let style = Style {
+            color: self.printer.color(Stream::Stdout),
+        };
+        out!("{}", render::text(plan, style, intent));
+    }
+
+    fn starting(&self) {
+        outln!();
+    }
+
+    fn complete(&self, result: &ApplyResult) {
+        out!("{result}");
+    }
+
+    fn refused(&self, refusal: RefusalKind, message: &str) {
+        // Other refusals are the command's error, printed on standard error.
+        if refusal == RefusalKind::Cancelled {
+            outln!("{message}");
+        }
+    }
+
+    fn finish(&self) {
+        Progress::finish(self);
     }
 }
 

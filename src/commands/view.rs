@@ -1,5 +1,5 @@
-//! How an apply (or destroy) is shown: one view, text or JSON, chosen once from the printer,
-//! and the run's result, which is both text (`Display`) and the `complete` event (`Serialize`).
+//! How an apply (or destroy) is shown: one view, text (`progress.rs`) or JSON (`events.rs`),
+//! chosen once from the printer (`apply.rs`), and the run's result, which is both text (`Display`) and the `complete` event (`Serialize`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,14 +7,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::ExitStatus;
-use super::events::JsonView;
-use super::progress::Progress;
-use super::refusal::{self, RefusalKind};
+use super::refusal::RefusalKind;
 use crate::apply::{Outcome, Reporter};
-use crate::output::{Printer, Stream, out, outln};
 use crate::plan::Plan;
-use crate::plan::render::{self, Intent, Style};
+use crate::plan::render::Intent;
 
 /// Everything an apply shows; the engine reports to it as a [`Reporter`].
 pub trait ApplyView: Reporter {
@@ -29,56 +25,6 @@ pub trait ApplyView: Reporter {
     fn refused(&self, _refusal: RefusalKind, _message: &str) {}
     /// Clears what is drawn (spinners).
     fn finish(&self) {}
-}
-
-/// The view the printer's format asks for.
-pub fn apply_view(printer: Printer) -> Box<dyn ApplyView> {
-    if printer.json() {
-        Box::new(JsonView)
-    } else {
-        Box::new(Progress::new(printer, Stream::Stdout))
-    }
-}
-
-/// Tells `view` when `result` is a refusal, then returns it.
-pub fn refusal_shown(
-    view: &dyn ApplyView,
-    result: miette::Result<ExitStatus>,
-) -> miette::Result<ExitStatus> {
-    if let Err(report) = &result
-        && let Some(kind) = refusal::kind_of(report)
-    {
-        view.refused(kind, &report.to_string());
-    }
-    result
-}
-
-impl ApplyView for Progress {
-    fn plan(&self, plan: &Plan, intent: Intent) {
-        let style = Style {
-            color: self.printer.color(Stream::Stdout),
-        };
-        out!("{}", render::text(plan, style, intent));
-    }
-
-    fn starting(&self) {
-        outln!();
-    }
-
-    fn complete(&self, result: &ApplyResult) {
-        out!("{result}");
-    }
-
-    fn refused(&self, refusal: RefusalKind, message: &str) {
-        // Other refusals are the command's error, printed on standard error.
-        if refusal == RefusalKind::Cancelled {
-            outln!("{message}");
-        }
-    }
-
-    fn finish(&self) {
-        Progress::finish(self);
-    }
 }
 
 /// What an apply did: the `complete` event of `--log-format json`, and in text the closing
