@@ -97,3 +97,25 @@ pub fn kind_of(report: &miette::Report) -> Option<RefusalKind> {
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_says_which_it_is_in_the_words_users_read() {
+        let refusal = Refusal::Blocked {
+            command: "destroy",
+            count: 2,
+        };
+        assert_eq!(
+            refusal.to_string(),
+            "refusing to destroy: the plan has 2 errors"
+        );
+        let report = miette::Report::new(refusal);
+        assert_eq!(kind_of(&report), Some(RefusalKind::Blocked));
+        assert_eq!(kind_of(&miette::miette!("AccessDenied")), None);
+        let json = serde_json::to_value(RefusalKind::StalePlan).unwrap();
+        assert_eq!(json, "stale_plan");
+    }
+}

@@ -296,6 +296,13 @@ fn deleting_a_table_needs_allow_data_loss() {
         "{}",
         refused.stderr
     );
+    // With --log-format json, the last event says which refusal it was.
+    let refused = project.run(&["apply", "--yes", "--log-format", "json"]);
+    refused.code(1);
+    let last: serde_json::Value =
+        serde_json::from_str(refused.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "refused", "{}", refused.stdout);
+    assert_eq!(last["refusal"], "data_loss", "{}", refused.stdout);
     let items = project
         .block_on(ddb.scan().table_name("shop-orders").send())
         .unwrap();
