@@ -3,8 +3,16 @@
 
 #![allow(dead_code)]
 
+pub mod output;
 pub mod proxy;
+mod resources;
 pub mod stub;
+
+// Each test binary uses its own share of these.
+#[allow(unused_imports)]
+pub use output::{assert_has, assert_lacks};
+#[allow(unused_imports)]
+pub use resources::{change, create_table};
 
 use std::fmt::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -414,15 +422,8 @@ impl Project {
 
     /// The action the JSON plan gives `address`, and the names of the attributes it changes.
     pub fn planned(&self, address: &str) -> (String, Vec<String>) {
-        let run = self.run(&["plan", "--output", "json"]);
-        run.success();
-        let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-        let change = plan["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["address"] == address)
-            .unwrap_or_else(|| panic!("{address} in {plan}"));
+        let plan = self.plan_json(&[]);
+        let change = change(&plan, address);
         let names = change["changed"]
             .as_array()
             .unwrap()
