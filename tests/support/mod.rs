@@ -231,6 +231,28 @@ pub fn lock_request(request: &str) -> bool {
     .contains(&request)
 }
 
+/// Stack "shop": a table, a function that names it, and a route to the function on an HTTP API.
+pub const SHOP: &str = r#"
+[stack]
+name = "shop"
+
+[tables.orders]
+partition_key = { name = "pk", type = "string" }
+deletion_protection = false
+
+[functions.get-order]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/get-order"
+memory = 256
+environment = { TABLE = "${tables.orders.name}" }
+
+[api]
+
+[routes]
+"GET /orders/{id}" = "get-order"
+"#;
+
 /// A stack with `tables` tables (each with an index), `functions` functions and `routes`
 /// routes spread over them.
 pub fn generated_stack(name: &str, tables: usize, functions: usize, routes: usize) -> String {

@@ -82,6 +82,36 @@ impl Project {
         self.block_on(request.send()).unwrap();
     }
 
+    /// Writes stack `stack`'s lock as another apply holding it would: taken two minutes ago, its
+    /// lease running out in `expires_in` seconds (negative: a holder that died that long ago),
+    /// with `more` attributes (the holder's `host` and `pid`).
+    pub fn hold_lock(
+        &self,
+        stack: &str,
+        holder: &str,
+        expires_in: i64,
+        more: &[(&str, AttributeValue)],
+    ) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let lock = [
+            ("stack", AttributeValue::S(stack.into())),
+            ("holder", AttributeValue::S(holder.into())),
+            ("token", AttributeValue::S("theirs".into())),
+            ("acquired_at", AttributeValue::N((now - 120).to_string())),
+            (
+                "expires_at",
+                AttributeValue::N((now + expires_in).to_string()),
+            ),
+        ];
+        self.put_item(
+            "stackctl-locks",
+            lock.into_iter().chain(more.iter().cloned()),
+        );
+    }
+
     /// Lambda function `name`, if it exists.
     pub fn function(
         &self,
