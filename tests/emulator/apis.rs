@@ -37,18 +37,13 @@ fn http() -> String {
 }
 
 fn rest_api(project: &Project) -> (String, String) {
-    let apis = project
-        .block_on(
-            aws_sdk_apigateway::Client::new(&project.sdk_config())
-                .get_rest_apis()
-                .send(),
-        )
-        .unwrap();
-    assert_eq!(apis.items().len(), 1, "exactly one REST API");
-    let id = apis.items()[0].id().unwrap().to_string();
+    let apis = project.rest_apis();
+    assert_eq!(apis.len(), 1, "exactly one REST API");
+    let id = apis[0].id().unwrap().to_string();
     let stages = project
         .block_on(
-            aws_sdk_apigateway::Client::new(&project.sdk_config())
+            project
+                .rest_apigateway()
                 .get_stages()
                 .rest_api_id(&id)
                 .send(),
@@ -61,7 +56,8 @@ fn rest_api(project: &Project) -> (String, String) {
 fn resource_tree(project: &Project, id: &str) -> Vec<String> {
     let resources = project
         .block_on(
-            aws_sdk_apigateway::Client::new(&project.sdk_config())
+            project
+                .rest_apigateway()
                 .get_resources()
                 .rest_api_id(id)
                 .embed("methods")
@@ -145,14 +141,7 @@ fn switching_between_http_and_rest_replaces_the_api() {
     project.apply_converges();
     let http_apis = project.http_apis();
     assert_eq!(http_apis.len(), 1);
-    let rest_apis = project
-        .block_on(
-            aws_sdk_apigateway::Client::new(&project.sdk_config())
-                .get_rest_apis()
-                .send(),
-        )
-        .unwrap();
-    assert!(rest_apis.items().is_empty(), "the REST API is gone");
+    assert!(project.rest_apis().is_empty(), "the REST API is gone");
     // The invoke permissions name the new API.
     let policy = project
         .block_on(project.lambda().get_policy().function_name("web-a").send())
@@ -284,7 +273,7 @@ fn routes_with_authorizers_converge_on_both_api_types() {
     let project = Project::new(&cognito);
     project.apply_converges();
     let (id, _) = rest_api(&project);
-    let v1 = aws_sdk_apigateway::Client::new(&project.sdk_config());
+    let v1 = project.rest_apigateway();
     let resources = project
         .block_on(v1.get_resources().rest_api_id(&id).embed("methods").send())
         .unwrap();
@@ -305,7 +294,7 @@ fn stage_access_logs_converge() {
     let project = Project::new(&with(rest()));
     project.apply_converges();
     let (id, _) = rest_api(&project);
-    let v1 = aws_sdk_apigateway::Client::new(&project.sdk_config());
+    let v1 = project.rest_apigateway();
     let stage = project
         .block_on(v1.get_stage().rest_api_id(&id).stage_name("prod").send())
         .unwrap();
@@ -345,7 +334,7 @@ fn a_rest_api_answers_cors_preflights_on_every_routed_resource() {
             "/orders/{id} [\"GET\", \"OPTIONS\"]",
         ]
     );
-    let v1 = aws_sdk_apigateway::Client::new(&project.sdk_config());
+    let v1 = project.rest_apigateway();
     let resources = project
         .block_on(v1.get_resources().rest_api_id(&id).send())
         .unwrap();

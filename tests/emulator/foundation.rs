@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::support::output::assert_output_snapshot;
-use crate::support::{self, Project, change};
+use crate::support::{self, Project, change, strings};
 
 const SHOP: &str = r#"
 [stack]
@@ -139,12 +139,7 @@ fn json_plan_is_machine_readable() {
     let function = change(&plan, "function.get-order");
     assert_eq!(function["action"], "create");
     assert_eq!(function["after"]["memory"], 256);
-    let unknown: Vec<&str> = function["after_unknown"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let unknown = strings(&function["after_unknown"]);
     assert_eq!(unknown, ["environment.ORDERS_ARN", "role"]);
     assert_eq!(
         function["depends_on"],

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::support::output::assert_output_snapshot;
 use crate::support::proxy::ProxyConfig;
-use crate::support::{Project, change, writes};
+use crate::support::{Project, change, strings, writes};
 
 const APP: &str = r#"
 [stack]
@@ -32,17 +32,7 @@ tags = { team = "payments" }
 
 fn project() -> Project {
     let project = Project::new(APP);
-    project
-        .block_on(
-            project
-                .ssm()
-                .put_parameter()
-                .name("/app/stripe")
-                .value("sk_live_from_ssm")
-                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-                .send(),
-        )
-        .unwrap();
+    project.put_secure_parameter("/app/stripe", "sk_live_from_ssm");
     project
 }
 
@@ -75,15 +65,7 @@ fn every_setting_is_applied_and_secrets_are_never_shown() {
             .and_then(|c| c.reserved_concurrent_executions()),
         Some(5)
     );
-    let groups = project
-        .block_on(
-            aws_sdk_cloudwatchlogs::Client::new(&project.sdk_config())
-                .describe_log_groups()
-                .log_group_name_prefix("/aws/lambda/app-worker")
-                .send(),
-        )
-        .unwrap();
-    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(14));
+    assert_eq!(retention(&project), Some(14));
 
     // A changed secret is a change, still not shown.
     project.set_stack(&APP.replace("hunter2-plain", "hunter3-plain"));
@@ -124,12 +106,7 @@ fn the_managed_role_grants_exactly_the_declared_table_access() {
         table["Resource"],
         serde_json::json!([arn, format!("{arn}/index/*")])
     );
-    let actions: Vec<&str> = table["Action"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
+    let actions = strings(&table["Action"]);
     assert!(
         actions.contains(&"dynamodb:PutItem") && actions.contains(&"dynamodb:Query"),
         "{actions:?}"
@@ -415,13 +392,7 @@ fn a_managed_role_a_function_still_uses_is_not_deleted() {
     assert!(project.role_exists("app-worker"), "the role is still there");
 
     // Another function takes the role over while its own function goes: still refused.
-    let other = APP
-        .replace("[functions.worker]", "[functions.other]")
-        .replace(
-            "tables = { orders = \"read-write\" }",
-            &format!("role = \"{arn}\""),
-        );
-    project.set_stack(&other);
+    project.set_stack(&pinned.replace("[functions.worker]", "[functions.other]"));
     let plan = project.run(&["plan"]);
     plan.code(1);
     assert_output_snapshot!("role_taken_over_plan", &plan.stdout);

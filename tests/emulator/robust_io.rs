@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::support::output::assert_output_snapshot;
-use crate::support::proxy::ProxyConfig;
-use crate::support::{Project, SHOP as STACK, assert_has, command};
+use crate::support::proxy::{Before, ProxyConfig};
+use crate::support::{Project, SHOP as STACK, assert_has, command, interrupt};
 
 /// Runs `args` with standard output (and standard error too when `stderr_too`) closed by
 /// the reader before stackctl writes anything, as `stackctl plan | true` does.
@@ -73,15 +73,6 @@ fn an_apply_whose_reader_goes_away_finishes_and_releases_its_lock() {
     let unlock = project.run(&["unlock", "--yes"]);
     unlock.success().stdout_has(&["Stack shop is not locked."]);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
-}
-
-/// Sends SIGINT (Ctrl-C) to process `pid`.
-fn interrupt(pid: u32) {
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
 }
 
 /// Collects a child's output as it comes, so that a test can wait for a line.
@@ -220,6 +211,14 @@ fn interrupt_from_proxy(target: &AtomicU32) -> bool {
     true
 }
 
+/// Project STACK through a proxy that calls `hook` before the first request of `operation`.
+fn interrupted_by(operation: &'static str, hook: Before) -> Project {
+    Project::new(STACK).through_proxy(ProxyConfig {
+        quotas: false,
+        ..ProxyConfig::before(operation, hook)
+    })
+}
+
 /// Presses Ctrl-C on the apply while its lock request is on its way to AWS.
 fn interrupt_taking(_endpoint: &str, _body: &[u8]) -> bool {
     interrupt_from_proxy(&TAKING)
@@ -227,10 +226,7 @@ fn interrupt_taking(_endpoint: &str, _body: &[u8]) -> bool {
 
 #[test]
 fn ctrl_c_while_the_lock_is_taken_leaves_no_lock() {
-    let project = Project::new(STACK).through_proxy(ProxyConfig {
-        quotas: false,
-        ..ProxyConfig::before("dynamodb:UpdateItem", interrupt_taking)
-    });
+    let project = interrupted_by("dynamodb:UpdateItem", interrupt_taking);
     let child = project.spawn(&["apply", "--yes"], &[]);
     TAKING.store(child.id(), Ordering::SeqCst);
     let out = child.wait_with_output().unwrap();
@@ -362,13 +358,10 @@ fn interrupt_destroying(_endpoint: &str, _body: &[u8]) -> bool {
 
 #[test]
 fn destroy_messages_name_destroy_and_the_data_loss_flag_as_given() {
-    let project = Project::new(STACK).through_proxy(ProxyConfig {
-        quotas: false,
-        ..ProxyConfig::before(
-            "lambda:DELETE /2015-03-31/functions/*",
-            interrupt_destroying,
-        )
-    });
+    let project = interrupted_by(
+        "lambda:DELETE /2015-03-31/functions/*",
+        interrupt_destroying,
+    );
     project.apply_converges();
 
     let run = project.run(&["destroy", "--yes"]);

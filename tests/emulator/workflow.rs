@@ -162,12 +162,18 @@ fn a_saved_plan_reads_again_only_what_it_changes() {
     assert_eq!(writes(&requests), ["lambda:AddPermission"]);
 }
 
-#[test]
-fn a_saved_plan_makes_the_lock_table_again_if_it_was_deleted_since() {
+/// STACK applied, then memory 512 in the stack file and its plan saved as plan.json.
+fn a_saved_memory_change() -> Project {
     let project = Project::new(STACK);
     project.apply_converges();
     project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
     project.run(&["plan", "--out", "plan.json"]).success();
+    project
+}
+
+#[test]
+fn a_saved_plan_makes_the_lock_table_again_if_it_was_deleted_since() {
+    let project = a_saved_memory_change();
     // The plan saw the lock table, so apply does not look for it before taking the lock.
     project
         .block_on(
@@ -186,10 +192,7 @@ fn a_saved_plan_makes_the_lock_table_again_if_it_was_deleted_since() {
 
 #[test]
 fn a_stale_plan_is_refused_before_any_change() {
-    let project = Project::new(STACK);
-    project.apply_converges();
-    project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
-    project.run(&["plan", "--out", "plan.json"]).success();
+    let project = a_saved_memory_change();
 
     // Someone changes the function between plan and apply.
     set_memory(&project, "shop-get-order", 1024);

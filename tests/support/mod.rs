@@ -12,7 +12,7 @@ pub mod stub;
 #[allow(unused_imports)]
 pub use output::{assert_has, assert_lacks};
 #[allow(unused_imports)]
-pub use resources::{change, create_table};
+pub use resources::{change, create_table, strings};
 
 use std::fmt::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -122,6 +122,15 @@ pub fn command(dir: &Path, endpoint: Option<&str>, args: &[&str], env: &[(&str, 
         cmd.env("AWS_ENDPOINT_URL", endpoint);
     }
     cmd
+}
+
+/// Sends SIGINT (Ctrl-C) to process `pid`.
+pub fn interrupt(pid: u32) {
+    let sent = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
 }
 
 /// The moto_server of the pinned version, installed by the project's script when missing.
@@ -418,6 +427,11 @@ impl Project {
 
     pub fn apigateway(&self) -> aws_sdk_apigatewayv2::Client {
         aws_sdk_apigatewayv2::Client::new(&self.sdk_config())
+    }
+
+    /// API Gateway v1: REST APIs.
+    pub fn rest_apigateway(&self) -> aws_sdk_apigateway::Client {
+        aws_sdk_apigateway::Client::new(&self.sdk_config())
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {

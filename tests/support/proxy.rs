@@ -60,6 +60,14 @@ impl ProxyConfig {
         }
     }
 
+    /// `latency` added to every request, and AWS's quotas.
+    pub fn with_latency(latency: Duration) -> Self {
+        ProxyConfig {
+            latency,
+            ..ProxyConfig::default()
+        }
+    }
+
     /// No added latency, and `hook` called before the first request of `operation` (as
     /// counted: `dynamodb:CreateTable`) until it answers that it acted.
     pub fn before(operation: &'static str, hook: Before) -> Self {

@@ -53,6 +53,15 @@ pub fn change<'a>(plan: &'a serde_json::Value, address: &str) -> &'a serde_json:
         .unwrap_or_else(|| panic!("{address} in {plan}"))
 }
 
+/// The strings of JSON array `array`.
+#[track_caller]
+pub fn strings(array: &serde_json::Value) -> Vec<&str> {
+    let array = array
+        .as_array()
+        .unwrap_or_else(|| panic!("an array: {array}"));
+    array.iter().map(|v| v.as_str().unwrap()).collect()
+}
+
 impl Project {
     /// `plan --output json` with `args` after it, which succeeds, parsed.
     #[track_caller]
@@ -112,6 +121,17 @@ impl Project {
         );
     }
 
+    /// Puts SSM parameter `name`, a SecureString of `value`.
+    pub fn put_secure_parameter(&self, name: &str, value: &str) {
+        let put = self
+            .ssm()
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString);
+        self.block_on(put.send()).unwrap();
+    }
+
     /// Lambda function `name`, if it exists.
     pub fn function(
         &self,
@@ -133,6 +153,12 @@ impl Project {
     pub fn role_exists(&self, name: &str) -> bool {
         self.block_on(self.iam().get_role().role_name(name).send())
             .is_ok()
+    }
+
+    /// The REST APIs (API Gateway v1) of the account.
+    pub fn rest_apis(&self) -> Vec<aws_sdk_apigateway::types::RestApi> {
+        let out = self.block_on(self.rest_apigateway().get_rest_apis().send());
+        out.unwrap().items().to_vec()
     }
 
     /// The HTTP APIs (API Gateway v2) of the account.
