@@ -100,12 +100,7 @@ fn usage_errors_exit_1_not_2() {
         None,
         &["plan", "--detailed-exitcode", "--bogus"],
     );
-    run.code(1);
-    assert!(
-        run.stderr.contains("unexpected argument '--bogus'"),
-        "{}",
-        run.stderr
-    );
+    run.code(1).stderr_has(&["unexpected argument '--bogus'"]);
     stackctl(fixtures(), None, &["plan", "--output", "yaml"]).code(1);
     stackctl(fixtures(), None, &["--help"]).code(0);
 }
@@ -163,13 +158,8 @@ fn environment_overlays_name_only_what_the_base_declares() {
         None,
         &["validate", "-f", "../../../stack.toml", "--env", "qa"],
     );
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("no environment \"qa\" in the stack file"),
-        "{}",
-        run.stderr
-    );
+    run.code(1)
+        .stderr_has(&["no environment \"qa\" in the stack file"]);
 }
 
 #[test]
@@ -207,13 +197,8 @@ fn special_files_never_hang_or_fill_memory() {
     let dir = tempfile::tempdir().unwrap();
     // A stack file that never ends is read only up to the limit.
     let run = validate_within_30s(dir.path(), &["validate", "-f", "/dev/zero"]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("cannot read /dev/zero: it is larger than 4 MB"),
-        "{}",
-        run.stderr
-    );
+    run.code(1)
+        .stderr_has(&["cannot read /dev/zero: it is larger than 4 MB"]);
 
     // A named pipe in a code folder is refused, never opened.
     std::fs::create_dir(dir.path().join("code")).unwrap();
@@ -221,35 +206,26 @@ fn special_files_never_hang_or_fill_memory() {
     let fifo = dir.path().join("code/events");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
     assert!(made.unwrap().success());
-    std::fs::write(
-        dir.path().join("stack.toml"),
-        "[stack]\nname = \"shop\"\n\n[functions.f]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"code\"\n",
-    )
-    .unwrap();
-    let run = validate_within_30s(dir.path(), &["validate"]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("events is not a regular file or folder"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("exclude"), "{}", run.stderr);
-
-    // The pipe as the code itself: not "does not exist".
-    std::fs::write(
-        dir.path().join("stack.toml"),
-        "[stack]\nname = \"shop\"\n\n[functions.f]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"code/events\"\n",
-    )
-    .unwrap();
-    let run = validate_within_30s(dir.path(), &["validate"]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("code \"code/events\" is not a regular file or folder"),
-        "{}",
-        run.stderr
-    );
+    // The pipe in the code folder, then as the code itself: not "does not exist".
+    let cases: [(&str, &[&str]); 2] = [
+        (
+            "code",
+            &["events is not a regular file or folder", "exclude"],
+        ),
+        (
+            "code/events",
+            &["code \"code/events\" is not a regular file or folder"],
+        ),
+    ];
+    for (code, expected) in cases {
+        std::fs::write(
+            dir.path().join("stack.toml"),
+            format!("[stack]\nname = \"shop\"\n\n[functions.f]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"{code}\"\n"),
+        )
+        .unwrap();
+        let run = validate_within_30s(dir.path(), &["validate"]);
+        run.code(1).stderr_has(expected);
+    }
 }
 
 #[test]
@@ -302,11 +278,7 @@ fn every_environment_s_names_must_fit_aws() {
             "{args:?}: {}",
             run.stderr
         );
-        assert!(
-            run.stderr.contains(&format!("\"shop-{long}\"")),
-            "{}",
-            run.stderr
-        );
+        run.stderr_has(&[&format!("\"shop-{long}\"")]);
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::support::output::assert_output_snapshot;
 use crate::support::stub::{AwsErrorAnswer, Stub};
 use crate::support::{Project, REGION, Run, stackctl_with};
 
@@ -73,38 +74,35 @@ fn access_denied_names_the_action() {
     ));
 }
 
+/// What the user sees when every request gets `answer` and two attempts are allowed; exit
+/// code 1 after exactly two attempts.
+fn failure_after_two_attempts(answer: AwsErrorAnswer) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let stub = Stub::start(answer);
+    let run = exports(dir.path(), &stub.endpoint, &[("AWS_MAX_ATTEMPTS", "2")]);
+    run.code(1);
+    assert_eq!(stub.access_keys.lock().unwrap().len(), 2, "two attempts");
+    run.stderr
+}
+
 #[test]
 fn throttling_past_the_retry_budget_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let stub = Stub::start(AwsErrorAnswer {
+    let stderr = failure_after_two_attempts(AwsErrorAnswer {
         status: 400,
         code: "ThrottlingException",
         message: "Rate exceeded",
     });
-    let run = exports(dir.path(), &stub.endpoint, &[("AWS_MAX_ATTEMPTS", "2")]);
-    run.code(1);
-    assert_eq!(stub.access_keys.lock().unwrap().len(), 2, "two attempts");
-    insta::assert_snapshot!(run.stderr);
+    insta::assert_snapshot!(stderr);
 }
 
 #[test]
 fn server_errors_past_the_retry_budget_say_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let stub = Stub::start(AwsErrorAnswer {
+    let stderr = failure_after_two_attempts(AwsErrorAnswer {
         status: 500,
         code: "InternalServerError",
         message: "boom",
     });
-    let run = exports(dir.path(), &stub.endpoint, &[("AWS_MAX_ATTEMPTS", "2")]);
-    run.code(1);
-    assert_eq!(stub.access_keys.lock().unwrap().len(), 2, "two attempts");
-    assert!(
-        run.stderr
-            .contains("AWS failed it 2 times (InternalServerError: boom)")
-            && run.stderr.contains("run the command again later"),
-        "{}",
-        run.stderr
-    );
+    assert_output_snapshot!("server_errors_past_the_retry_budget", stderr);
 }
 
 /// With no keys and no profile, the chain's last provider (EC2 instance metadata, here a
@@ -124,13 +122,7 @@ fn no_credentials_anywhere_is_said_plainly_whatever_the_last_provider_says() {
         ],
     );
     run.code(1);
-    assert!(
-        run.stderr
-            .contains("no AWS credentials found (looked in the environment")
-            && run.stderr.contains("pass --profile NAME"),
-        "{}",
-        run.stderr
-    );
+    assert_output_snapshot!("no_credentials_anywhere", &run.stderr);
 }
 
 #[test]
@@ -190,13 +182,7 @@ fn an_explicit_profile_wins_over_keys_in_the_environment() {
     );
     run.code(1);
     assert_eq!(*stub.access_keys.lock().unwrap(), ["PRODKEY"]);
-    assert!(
-        run.stderr
-            .contains("the credentials of profile prod have expired")
-            && run.stderr.contains("aws sso login --profile prod"),
-        "{}",
-        run.stderr
-    );
+    assert_output_snapshot!("expired_profile_credentials", &run.stderr);
     // Without --profile, the environment's keys are used, as everywhere in AWS.
     exports(dir.path(), &stub.endpoint, &env_of(&vars)).code(1);
     assert_eq!(stub.access_keys.lock().unwrap()[1], "ENVKEY");
@@ -225,12 +211,7 @@ fn an_unknown_profile_is_an_error_that_lists_the_known_ones() {
     env.push(("AWS_PROFILE", "prd"));
     let run = exports(dir.path(), CLOSED, &env);
     run.code(1);
-    assert!(
-        run.stderr.contains("AWS_PROFILE names profile prd")
-            && run.stderr.contains("did you mean prod?"),
-        "{}",
-        run.stderr
-    );
+    assert_output_snapshot!("unknown_aws_profile", &run.stderr);
 }
 
 /// Flags, and environment variables.

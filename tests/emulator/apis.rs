@@ -1,7 +1,8 @@
 //! HTTP and REST APIs from one route syntax: stages that always serve the latest routes,
 //! switching type, CORS and throttling, and small writes for small changes.
 
-use crate::support::{Project, lock_request, writes};
+use crate::support::output::assert_output_snapshot;
+use crate::support::{Project, change, lock_request, writes};
 
 const API: &str = r#"
 [stack]
@@ -36,18 +37,13 @@ fn http() -> String {
 }
 
 fn rest_api(project: &Project) -> (String, String) {
-    let apis = project
-        .block_on(
-            aws_sdk_apigateway::Client::new(&project.sdk_config())
-                .get_rest_apis()
-                .send(),
-        )
-        .unwrap();
-    assert_eq!(apis.items().len(), 1, "exactly one REST API");
-    let id = apis.items()[0].id().unwrap().to_string();
+    let apis = project.rest_apis();
+    assert_eq!(apis.len(), 1, "exactly one REST API");
+    let id = apis[0].id().unwrap().to_string();
     let stages = project
         .block_on(
-            aws_sdk_apigateway::Client::new(&project.sdk_config())
+            project
+                .rest_apigateway()
                 .get_stages()
                 .rest_api_id(&id)
                 .send(),
@@ -60,7 +56,8 @@ fn rest_api(project: &Project) -> (String, String) {
 fn resource_tree(project: &Project, id: &str) -> Vec<String> {
     let resources = project
         .block_on(
-            aws_sdk_apigateway::Client::new(&project.sdk_config())
+            project
+                .rest_apigateway()
                 .get_resources()
                 .rest_api_id(id)
                 .embed("methods")
@@ -89,11 +86,7 @@ fn resource_tree(project: &Project, id: &str) -> Vec<String> {
 fn a_rest_api_serves_every_route_change_through_a_new_deployment() {
     let project = Project::new(&rest());
     let run = project.apply_converges();
-    assert!(
-        run.stdout.contains("api.deployment: created"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has(&["api.deployment: created"]);
     let (id, first) = rest_api(&project);
     assert_eq!(
         resource_tree(&project, &id),
@@ -109,18 +102,7 @@ fn a_rest_api_serves_every_route_change_through_a_new_deployment() {
     // A route's function changes: the stage must serve a new deployment.
     project.set_stack(&rest().replace("\"POST /orders\" = \"b\"", "\"POST /orders\" = \"a\""));
     let plan = project.run(&["plan"]);
-    assert!(
-        plan.stdout
-            .contains("~ route[POST /orders] will be updated in place"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("+ api.deployment (prod) will be created"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("rest_route_change_plan", &plan.stdout);
     project.apply_converges();
     let (_, second) = rest_api(&project);
     assert_ne!(first, second, "the stage points at the new deployment");
@@ -150,53 +132,21 @@ fn switching_between_http_and_rest_replaces_the_api() {
     project.apply_converges();
     project.set_stack(&rest());
     let plan = project.run(&["plan"]);
-    assert!(
-        plan.stdout.contains("environment: { URL = \"https://"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout.contains("-> { URL = (known after apply) }"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout.contains("-/+ api (web) will be replaced"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("protocol: \"HTTP\" -> \"REST\"  (forces replacement)"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("http_to_rest_plan", &plan.stdout);
     project.apply_converges();
-    let http_apis = project
-        .block_on(project.apigateway().get_apis().send())
-        .unwrap();
-    assert!(http_apis.items().is_empty(), "the HTTP API is gone");
+    assert!(project.http_apis().is_empty(), "the HTTP API is gone");
     rest_api(&project);
 
     project.set_stack(&http());
     project.apply_converges();
-    let http_apis = project
-        .block_on(project.apigateway().get_apis().send())
-        .unwrap();
-    assert_eq!(http_apis.items().len(), 1);
-    let rest_apis = project
-        .block_on(
-            aws_sdk_apigateway::Client::new(&project.sdk_config())
-                .get_rest_apis()
-                .send(),
-        )
-        .unwrap();
-    assert!(rest_apis.items().is_empty(), "the REST API is gone");
+    let http_apis = project.http_apis();
+    assert_eq!(http_apis.len(), 1);
+    assert!(project.rest_apis().is_empty(), "the REST API is gone");
     // The invoke permissions name the new API.
     let policy = project
         .block_on(project.lambda().get_policy().function_name("web-a").send())
         .unwrap();
-    let api_id = http_apis.items()[0].api_id().unwrap();
+    let api_id = http_apis[0].api_id().unwrap();
     assert!(
         policy.policy().unwrap().contains(api_id),
         "{}",
@@ -212,10 +162,7 @@ fn http_cors_and_throttling_change_in_place() {
     );
     let project = Project::new(&with);
     project.apply_converges();
-    let apis = project
-        .block_on(project.apigateway().get_apis().send())
-        .unwrap();
-    let api = &apis.items()[0];
+    let api = &project.http_apis()[0];
     let cors = api.cors_configuration().unwrap();
     assert_eq!(cors.allow_origins(), ["https://shop.example"]);
     assert_eq!(cors.max_age(), Some(600));
@@ -235,11 +182,7 @@ fn http_cors_and_throttling_change_in_place() {
     // checked at creation above, and the change in place is left to AWS itself.
     project.set_stack(&with.replace("max_age = 600", "max_age = 60"));
     let plan = project.run(&["plan"]);
-    assert!(
-        plan.stdout.contains("~ api (web) will be updated in place"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("http_cors_change_plan", &plan.stdout);
     project.apply_converges();
     let without_cors = with.replace(
         "cors = { allow_origins = [\"https://shop.example\"], allow_methods = [\"GET\", \"POST\"], allow_headers = [\"content-type\"], max_age = 600 }\n",
@@ -303,10 +246,7 @@ fn routes_with_authorizers_converge_on_both_api_types() {
     );
     let project = Project::new(&jwt);
     project.apply_converges();
-    let apis = project
-        .block_on(project.apigateway().get_apis().send())
-        .unwrap();
-    let api_id = apis.items()[0].api_id().unwrap().to_string();
+    let api_id = project.http_apis()[0].api_id().unwrap().to_string();
     let routes = project
         .block_on(project.apigateway().get_routes().api_id(&api_id).send())
         .unwrap();
@@ -321,7 +261,7 @@ fn routes_with_authorizers_converge_on_both_api_types() {
     // The authorizer comes off the route, then goes.
     project.set_stack(&http());
     let plan = project.run(&["plan"]);
-    assert!(plan.stdout.contains("authorizer.users:"), "{}", plan.stdout);
+    assert_output_snapshot!("jwt_authorizer_removal_plan", &plan.stdout);
     project.apply_converges();
 
     let cognito = rest()
@@ -333,7 +273,7 @@ fn routes_with_authorizers_converge_on_both_api_types() {
     let project = Project::new(&cognito);
     project.apply_converges();
     let (id, _) = rest_api(&project);
-    let v1 = aws_sdk_apigateway::Client::new(&project.sdk_config());
+    let v1 = project.rest_apigateway();
     let resources = project
         .block_on(v1.get_resources().rest_api_id(&id).embed("methods").send())
         .unwrap();
@@ -354,7 +294,7 @@ fn stage_access_logs_converge() {
     let project = Project::new(&with(rest()));
     project.apply_converges();
     let (id, _) = rest_api(&project);
-    let v1 = aws_sdk_apigateway::Client::new(&project.sdk_config());
+    let v1 = project.rest_apigateway();
     let stage = project
         .block_on(v1.get_stage().rest_api_id(&id).stage_name("prod").send())
         .unwrap();
@@ -394,7 +334,7 @@ fn a_rest_api_answers_cors_preflights_on_every_routed_resource() {
             "/orders/{id} [\"GET\", \"OPTIONS\"]",
         ]
     );
-    let v1 = aws_sdk_apigateway::Client::new(&project.sdk_config());
+    let v1 = project.rest_apigateway();
     let resources = project
         .block_on(v1.get_resources().rest_api_id(&id).send())
         .unwrap();
@@ -426,17 +366,7 @@ fn a_rest_api_answers_cors_preflights_on_every_routed_resource() {
     // Another max age: the preflights change with a new deployment.
     project.set_stack(&with("60"));
     let plan = project.run(&["plan"]);
-    assert!(
-        plan.stdout.contains("~ api (web) will be updated in place"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("+ api.deployment (prod) will be created"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("rest_cors_change_plan", &plan.stdout);
     project.apply_converges();
 
     // CORS off, and a route gone: no OPTIONS and no empty resource is left.
@@ -463,16 +393,9 @@ fn lambda_authorizers_converge_on_both_api_types() {
             )
             .replace("\"POST /orders\" = \"b\"", "\"POST /orders\" = { function = \"b\", authorizer = \"custom\" }");
         let project = Project::new(&stack);
-        let plan = project.run(&["plan", "--output", "json"]);
-        let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
-        let api = plan["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["address"] == "api")
-            .unwrap();
+        let plan = project.plan_json(&[]);
         assert_eq!(
-            api["depends_on"],
+            change(&plan, "api")["depends_on"],
             serde_json::json!(["function.authz"]),
             "{kind}"
         );

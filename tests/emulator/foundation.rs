@@ -1,6 +1,9 @@
 //! The foundation: plan, apply, destroy, ownership and safety across every resource kind.
 
-use crate::support::{self, Project};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::support::output::assert_output_snapshot;
+use crate::support::{self, Project, change, strings};
 
 const SHOP: &str = r#"
 [stack]
@@ -46,16 +49,7 @@ fn plan_on_an_empty_account_shows_every_resource() {
 fn apply_creates_the_stack_and_the_next_plan_is_empty() {
     let project = Project::new(SHOP);
     let run = project.apply_converges();
-    assert!(
-        run.stdout.contains("Apply complete: 8 changes"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout.contains("api.url = https://") && run.stdout.contains("/prod"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has(&["Apply complete: 8 changes", "api.url = https://", "/prod"]);
     let again = project.run(&["plan"]);
     again.success();
     assert_eq!(
@@ -84,10 +78,7 @@ fn apply_creates_the_stack_and_the_next_plan_is_empty() {
     );
     assert!(tags.contains(&("team".into(), "core".into())), "{tags:?}");
 
-    let lambda = project.lambda();
-    let function = project
-        .block_on(lambda.get_function().function_name("shop-get-order").send())
-        .unwrap();
+    let function = project.function("shop-get-order").unwrap();
     let config = function.configuration().unwrap();
     assert_eq!(config.memory_size(), Some(256));
     let env = config.environment().unwrap().variables().unwrap();
@@ -103,10 +94,7 @@ fn apply_creates_the_stack_and_the_next_plan_is_empty() {
             .ends_with(":role/stackctl/shop/shop-get-order")
     );
 
-    let apis = project
-        .block_on(project.apigateway().get_apis().send())
-        .unwrap();
-    let api = &apis.items()[0];
+    let api = &project.http_apis()[0];
     let routes = project
         .block_on(
             project
@@ -124,7 +112,13 @@ fn apply_creates_the_stack_and_the_next_plan_is_empty() {
     keys.sort();
     assert_eq!(keys, ["GET /orders/{id}", "POST /orders"]);
     let policy = project
-        .block_on(lambda.get_policy().function_name("shop-get-order").send())
+        .block_on(
+            project
+                .lambda()
+                .get_policy()
+                .function_name("shop-get-order")
+                .send(),
+        )
         .unwrap();
     assert!(
         policy
@@ -138,26 +132,14 @@ fn apply_creates_the_stack_and_the_next_plan_is_empty() {
 #[test]
 fn json_plan_is_machine_readable() {
     let project = Project::new(SHOP);
-    let run = project.run(&["plan", "--output", "json"]);
-    run.success();
-    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("valid JSON");
+    let plan = project.plan_json(&[]);
     assert_eq!(plan["format_version"], "1");
     assert_eq!(plan["has_changes"], true);
     assert_eq!(plan["summary"]["create"], 8);
-    let function = plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["address"] == "function.get-order")
-        .unwrap();
+    let function = change(&plan, "function.get-order");
     assert_eq!(function["action"], "create");
     assert_eq!(function["after"]["memory"], 256);
-    let unknown: Vec<&str> = function["after_unknown"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let unknown = strings(&function["after_unknown"]);
     assert_eq!(unknown, ["environment.ORDERS_ARN", "role"]);
     assert_eq!(
         function["depends_on"],
@@ -186,10 +168,7 @@ fn one_attribute_of_each_kind_changes_in_place() {
     insta::assert_snapshot!(plan.stdout);
     project.apply_converges();
 
-    let lambda = project.lambda();
-    let config = project
-        .block_on(lambda.get_function().function_name("shop-get-order").send())
-        .unwrap();
+    let config = project.function("shop-get-order").unwrap();
     assert_eq!(config.configuration().unwrap().memory_size(), Some(512));
     assert_eq!(project.pitr_status("shop-orders"), "ENABLED");
 }
@@ -207,48 +186,13 @@ fn removing_resources_from_the_file_deletes_them() {
     project.set_stack(&without);
     let plan = project.run(&["plan"]);
     plan.success();
-    assert!(
-        plan.stdout
-            .contains("- role.create-order (shop-create-order) will be deleted"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("- function.create-order (shop-create-order) will be deleted"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("- route[POST /orders] will be deleted"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("Plan: 0 to create, 0 to update, 0 to replace, 3 to delete."),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("removed_resources_plan", &plan.stdout);
     project.apply_converges();
 
-    let gone = project.block_on(
-        project
-            .lambda()
-            .get_function()
-            .function_name("shop-create-order")
-            .send(),
-    );
-    assert!(gone.is_err(), "the function is deleted");
-    let role = project.block_on(
-        project
-            .iam()
-            .get_role()
-            .role_name("shop-create-order")
-            .send(),
-    );
-    assert!(role.is_err(), "its managed role is deleted");
+    let gone = project.function("shop-create-order");
+    assert!(gone.is_none(), "the function is deleted");
+    let role = project.role_exists("shop-create-order");
+    assert!(!role, "its managed role is deleted");
 }
 
 #[test]
@@ -256,21 +200,13 @@ fn deleting_a_table_needs_allow_data_loss() {
     let project = Project::new(SHOP);
     project.apply_converges();
     let ddb = project.dynamodb();
-    project
-        .block_on(
-            ddb.put_item()
-                .table_name("shop-orders")
-                .item(
-                    "pk",
-                    aws_sdk_dynamodb::types::AttributeValue::S("order#1".into()),
-                )
-                .item(
-                    "sk",
-                    aws_sdk_dynamodb::types::AttributeValue::S("order".into()),
-                )
-                .send(),
-        )
-        .unwrap();
+    project.put_item(
+        "shop-orders",
+        [
+            ("pk", AttributeValue::S("order#1".into())),
+            ("sk", AttributeValue::S("order".into())),
+        ],
+    );
     // The table goes, and the function that referred to it stops referring to it.
     let without = SHOP
         .replace(
@@ -284,18 +220,7 @@ fn deleting_a_table_needs_allow_data_loss() {
     project.set_stack(&without);
     let refused = project.run(&["apply", "--yes"]);
     refused.code(1);
-    assert!(
-        refused
-            .stderr
-            .contains("refusing to apply: this plan deletes the data of table.orders"),
-        "{}",
-        refused.stderr
-    );
-    assert!(
-        refused.stderr.contains("--allow-data-loss"),
-        "{}",
-        refused.stderr
-    );
+    assert_output_snapshot!("data_loss_refused", &refused.stderr);
     // With --log-format json, the last event says which refusal it was.
     let refused = project.run(&["apply", "--yes", "--log-format", "json"]);
     refused.code(1);
@@ -307,15 +232,7 @@ fn deleting_a_table_needs_allow_data_loss() {
         .block_on(ddb.scan().table_name("shop-orders").send())
         .unwrap();
     assert_eq!(items.count(), 1, "nothing was changed");
-    let config = project
-        .block_on(
-            project
-                .lambda()
-                .get_function()
-                .function_name("shop-get-order")
-                .send(),
-        )
-        .unwrap();
+    let config = project.function("shop-get-order").unwrap();
     assert!(
         config.configuration().unwrap().environment().is_some(),
         "not even the function"
@@ -342,18 +259,7 @@ fn a_key_change_is_a_replacement_that_destroys_data() {
     ));
     let plan = project.run(&["plan"]);
     plan.success();
-    assert!(
-        plan.stdout
-            .contains("-/+ table.orders (shop-orders) will be replaced - DESTROYS DATA"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("sort_key: \"sk (string)\" -> \"created (number)\"  (forces replacement)"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("key_change_plan", &plan.stdout);
     project.run(&["apply", "--yes"]).code(1);
     project
         .run(&["apply", "--yes", "--allow-data-loss"])
@@ -368,21 +274,9 @@ fn deletion_protection_is_never_turned_off_silently() {
     project.apply_converges();
     let run = project.run(&["destroy", "--yes", "--allow-data-loss"]);
     run.code(1);
-    assert!(
-        run.stdout
-            .contains("table shop-orders has deletion protection on, so it cannot be deleted"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
-    let still = project.block_on(
-        project
-            .lambda()
-            .get_function()
-            .function_name("shop-get-order")
-            .send(),
-    );
-    assert!(still.is_ok(), "destroy refused as a whole");
+    assert_output_snapshot!("protected_table_destroy", run.shown());
+    let still = project.function("shop-get-order");
+    assert!(still.is_some(), "destroy refused as a whole");
 }
 
 #[test]
@@ -392,19 +286,11 @@ fn destroy_removes_everything_the_stack_owns() {
     let run = project.run(&["destroy", "--yes", "--allow-data-loss"]);
     run.success();
     // The routes go with their API.
-    assert!(
-        run.stdout.contains("Destroy complete: 6 changes"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("- table.orders (shop-orders) will be deleted - DESTROYS DATA"),
-        "{}",
-        run.stdout
-    );
-    let plan = project.run(&["plan", "--output", "json"]);
-    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    run.stdout_has(&[
+        "Destroy complete: 6 changes",
+        "- table.orders (shop-orders) will be deleted - DESTROYS DATA",
+    ]);
+    let plan = project.plan_json(&[]);
     assert_eq!(plan["summary"]["create"], 8, "everything is gone");
     let roles = project
         .block_on(
@@ -424,53 +310,23 @@ fn apply_without_a_terminal_needs_yes() {
     // Refused before any request: no plan read, no lock table made.
     for command in ["apply", "destroy", "unlock"] {
         let (run, requests) = project.requests(&[command]);
-        run.code(1);
-        assert!(run.stderr.contains("pass --yes"), "{}", run.stderr);
+        run.code(1).stderr_has(&["pass --yes"]);
         assert!(requests.is_empty(), "{command}: {requests:?}");
     }
-    let plan: serde_json::Value =
-        serde_json::from_str(&project.run(&["plan", "--output", "json"]).stdout).unwrap();
+    let plan = project.plan_json(&[]);
     assert_eq!(plan["summary"]["create"], 8, "nothing was created");
 }
 
 #[test]
 fn a_table_the_stack_does_not_own_is_never_touched() {
     let project = Project::new(SHOP);
-    let ddb = project.dynamodb();
-    let key = aws_sdk_dynamodb::types::KeySchemaElement::builder()
-        .attribute_name("id")
-        .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
-        .build()
-        .unwrap();
-    let attr = aws_sdk_dynamodb::types::AttributeDefinition::builder()
-        .attribute_name("id")
-        .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
-        .build()
-        .unwrap();
-    project
-        .block_on(
-            ddb.create_table()
-                .table_name("shop-orders")
-                .key_schema(key)
-                .attribute_definitions(attr)
-                .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
-                .send(),
-        )
-        .unwrap();
+    project.create_table("shop-orders", "id", None);
     let plan = project.run(&["plan"]);
     plan.code(1);
-    assert!(
-        plan.stdout
-            .contains("table shop-orders exists but is managed by no stackctl stack"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("unowned_table_plan", &plan.stdout);
     let apply = project.run(&["apply", "--yes"]);
     apply.code(1);
-    let functions = project
-        .block_on(project.lambda().list_functions().send())
-        .unwrap();
-    assert!(functions.functions().is_empty(), "apply refused as a whole");
+    assert!(project.functions().is_empty(), "apply refused as a whole");
 }
 
 #[test]
@@ -493,19 +349,7 @@ fn code_hashes_are_stable_and_exact() {
     std::fs::write(&index, changed).unwrap();
     let plan = project.run(&["plan", "--detailed-exitcode"]);
     plan.code(2);
-    assert!(
-        plan.stdout
-            .contains("~ function.get-order (shop-get-order) will be updated in place"),
-        "{}",
-        plan.stdout
-    );
-    assert!(plan.stdout.contains("code_sha256: \""), "{}", plan.stdout);
-    assert!(
-        plan.stdout
-            .contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete."),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("code_change_plan", &plan.stdout);
     project.apply_converges();
 }
 
@@ -525,17 +369,9 @@ fn a_second_api_left_by_an_interrupted_apply_is_removed() {
         )
         .unwrap();
     let plan = project.run(&["plan"]);
-    assert!(
-        plan.stdout
-            .contains("# a second API tagged for this stack (left by an interrupted apply)"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("second_api_plan", &plan.stdout);
     project.apply_converges();
-    let apis = project
-        .block_on(project.apigateway().get_apis().send())
-        .unwrap();
-    assert_eq!(apis.items().len(), 1);
+    assert_eq!(project.http_apis().len(), 1);
 }
 
 #[test]
@@ -553,12 +389,7 @@ fn a_role_of_the_same_name_outside_the_stack_is_never_taken_over() {
         .unwrap();
     let plan = project.run(&["plan"]);
     plan.code(1);
-    assert!(
-        plan.stdout
-            .contains("role shop-get-order exists but is managed by no stackctl stack"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("unowned_role_plan", &plan.stdout);
 }
 
 #[test]

@@ -3,7 +3,9 @@
 
 use std::io::Write;
 
-use crate::support::{Project, writes};
+use crate::support::output::assert_output_snapshot;
+use crate::support::proxy::ProxyConfig;
+use crate::support::{Project, change, strings, writes};
 
 const APP: &str = r#"
 [stack]
@@ -30,17 +32,7 @@ tags = { team = "payments" }
 
 fn project() -> Project {
     let project = Project::new(APP);
-    project
-        .block_on(
-            project
-                .ssm()
-                .put_parameter()
-                .name("/app/stripe")
-                .value("sk_live_from_ssm")
-                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-                .send(),
-        )
-        .unwrap();
+    project.put_secure_parameter("/app/stripe", "sk_live_from_ssm");
     project
 }
 
@@ -49,33 +41,14 @@ fn every_setting_is_applied_and_secrets_are_never_shown() {
     let project = project();
     let plan = project.run(&["plan"]);
     plan.success();
-    for secret in ["hunter2-plain", "sk_live_from_ssm"] {
-        assert!(!plan.stdout.contains(secret), "{}", plan.stdout);
-    }
-    assert!(
-        plan.stdout.contains("API_KEY = (sensitive)"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout.contains("STRIPE = (sensitive)"),
-        "{}",
-        plan.stdout
-    );
+    plan.stdout_lacks(&["hunter2-plain", "sk_live_from_ssm"]);
+    assert_output_snapshot!("secrets_plan", &plan.stdout);
     let json = project.run(&["plan", "--output", "json"]);
     assert!(!json.stdout.contains("hunter2-plain") && !json.stdout.contains("sk_live_from_ssm"));
     let apply = project.apply_converges();
     assert!(!apply.stdout.contains("hunter2-plain") && !apply.stdout.contains("sk_live_from_ssm"));
 
-    let function = project
-        .block_on(
-            project
-                .lambda()
-                .get_function()
-                .function_name("app-worker")
-                .send(),
-        )
-        .unwrap();
+    let function = project.function("app-worker").unwrap();
     let config = function.configuration().unwrap();
     assert_eq!(config.memory_size(), Some(256));
     assert_eq!(config.timeout(), Some(30));
@@ -92,15 +65,7 @@ fn every_setting_is_applied_and_secrets_are_never_shown() {
             .and_then(|c| c.reserved_concurrent_executions()),
         Some(5)
     );
-    let groups = project
-        .block_on(
-            aws_sdk_cloudwatchlogs::Client::new(&project.sdk_config())
-                .describe_log_groups()
-                .log_group_name_prefix("/aws/lambda/app-worker")
-                .send(),
-        )
-        .unwrap();
-    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(14));
+    assert_eq!(retention(&project), Some(14));
 
     // A changed secret is a change, still not shown.
     project.set_stack(&APP.replace("hunter2-plain", "hunter3-plain"));
@@ -141,12 +106,7 @@ fn the_managed_role_grants_exactly_the_declared_table_access() {
         table["Resource"],
         serde_json::json!([arn, format!("{arn}/index/*")])
     );
-    let actions: Vec<&str> = table["Action"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
+    let actions = strings(&table["Action"]);
     assert!(
         actions.contains(&"dynamodb:PutItem") && actions.contains(&"dynamodb:Query"),
         "{actions:?}"
@@ -155,12 +115,7 @@ fn the_managed_role_grants_exactly_the_declared_table_access() {
     // Read only: the write actions go.
     project.set_stack(&APP.replace("orders = \"read-write\"", "orders = \"read\""));
     let plan = project.run(&["plan"]);
-    assert!(
-        plan.stdout
-            .contains("~ role.worker (app-worker) will be updated in place"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("read_only_role_plan", &plan.stdout);
     project.apply_converges();
 
     // Removing the function removes its role.
@@ -168,11 +123,7 @@ fn the_managed_role_grants_exactly_the_declared_table_access() {
         "[stack]\nname = \"app\"\n\n[tables.orders]\npartition_key = { name = \"pk\", type = \"string\" }\ndeletion_protection = false\n",
     );
     project.apply_converges();
-    assert!(
-        project
-            .block_on(iam.get_role().role_name("app-worker").send())
-            .is_err()
-    );
+    assert!(!project.role_exists("app-worker"));
 }
 
 #[test]
@@ -219,15 +170,8 @@ fn each_setting_changes_alone() {
     for (from, to, attr) in steps {
         stack = stack.replacen(from, to, 1);
         project.set_stack(&stack);
-        let plan = project.run(&["plan", "--output", "json"]);
-        let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
-        let change = plan["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["address"] == "function.worker")
-            .unwrap();
-        let changed: Vec<&str> = change["changed"]
+        let plan = project.plan_json(&[]);
+        let changed: Vec<&str> = change(&plan, "function.worker")["changed"]
             .as_array()
             .unwrap()
             .iter()
@@ -249,15 +193,7 @@ fn the_architecture_is_set_at_creation() {
             .replace(", STRIPE = { ssm = \"/app/stripe\" }", ""),
     );
     project.apply_converges();
-    let function = project
-        .block_on(
-            project
-                .lambda()
-                .get_function()
-                .function_name("app-worker")
-                .send(),
-        )
-        .unwrap();
+    let function = project.function("app-worker").unwrap();
     assert_eq!(
         function.configuration().unwrap().architectures()[0].as_str(),
         "arm64"
@@ -320,11 +256,7 @@ fn a_link_out_of_the_code_folder_is_refused_before_any_request() {
     .unwrap();
     let (run, requests) = project.requests(&["plan"]);
     run.code(1);
-    assert!(
-        run.stderr.contains("points outside the code folder"),
-        "{}",
-        run.stderr
-    );
+    assert_output_snapshot!("link_out_of_the_code_folder", &run.stderr);
     assert!(requests.is_empty(), "{requests:?}");
 }
 
@@ -367,12 +299,7 @@ fn an_oversized_package_needs_an_artifact_bucket() {
     write_big_zip(&project, "heavy.zip", 51 * 1024 * 1024);
     let (run, requests) = project.requests(&["plan"]);
     run.code(1);
-    assert!(
-        run.stderr.contains("over Lambda's 52428800-byte limit"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("artifact_bucket"), "{}", run.stderr);
+    assert_output_snapshot!("oversized_package", &run.stderr);
     assert!(
         requests.is_empty(),
         "refused before any request: {requests:?}"
@@ -430,11 +357,7 @@ fn a_layer_change_is_applied() {
         &format!("memory = 256\nlayers = [\"{arn}\"]"),
     ));
     let plan = project.run(&["plan"]);
-    assert!(
-        plan.stdout.contains(&format!("layers: [] -> [\"{arn}\"]")),
-        "{}",
-        plan.stdout
-    );
+    plan.stdout_has(&[&format!("layers: [] -> [\"{arn}\"]")]);
     project.apply_converges();
 }
 
@@ -450,9 +373,8 @@ fn small_zip() -> Vec<u8> {
 fn a_managed_role_a_function_still_uses_is_not_deleted() {
     let project = project();
     project.apply_converges();
-    let iam = project.iam();
     let role = project
-        .block_on(iam.get_role().role_name("app-worker").send())
+        .block_on(project.iam().get_role().role_name("app-worker").send())
         .unwrap();
     let arn = role.role().unwrap().arn().to_string();
 
@@ -464,49 +386,16 @@ fn a_managed_role_a_function_still_uses_is_not_deleted() {
     project.set_stack(&pinned);
     let plan = project.run(&["plan"]);
     plan.code(1);
-    assert!(
-        plan.stdout.contains(
-            "role app-worker would be deleted, but function.worker still uses it as execution role"
-        ),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("first give function.worker another role than app-worker"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("pinned_role_plan", &plan.stdout);
     let apply = project.run(&["apply", "--yes"]);
-    apply.code(1);
-    assert!(
-        apply.stderr.contains("refusing to apply"),
-        "{}",
-        apply.stderr
-    );
-    assert!(
-        project
-            .block_on(iam.get_role().role_name("app-worker").send())
-            .is_ok(),
-        "the role is still there"
-    );
+    apply.code(1).stderr_has(&["refusing to apply"]);
+    assert!(project.role_exists("app-worker"), "the role is still there");
 
     // Another function takes the role over while its own function goes: still refused.
-    let other = APP
-        .replace("[functions.worker]", "[functions.other]")
-        .replace(
-            "tables = { orders = \"read-write\" }",
-            &format!("role = \"{arn}\""),
-        );
-    project.set_stack(&other);
+    project.set_stack(&pinned.replace("[functions.worker]", "[functions.other]"));
     let plan = project.run(&["plan"]);
     plan.code(1);
-    assert!(
-        plan.stdout
-            .contains("role app-worker would be deleted, but function.other still uses it"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("role_taken_over_plan", &plan.stdout);
 }
 
 /// Makes role race-worker under stackctl's path for stack "race", untagged, just before
@@ -534,20 +423,10 @@ fn a_role_made_by_someone_else_before_create_role_is_left_untouched() {
     let project = Project::new(
         "[stack]\nname = \"race\"\n\n[functions.worker]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"functions/worker\"\n",
     )
-    .through_proxy(crate::support::proxy::ProxyConfig {
-        latency: std::time::Duration::ZERO,
-        before: Some(("iam:CreateRole", untagged_role_first)),
-        ..Default::default()
-    });
+    .through_proxy(ProxyConfig::before("iam:CreateRole", untagged_role_first));
     let apply = project.run(&["apply", "--yes"]);
     apply.code(1);
-    assert!(
-        apply
-            .stderr
-            .contains("role race-worker exists but is managed by no stackctl stack"),
-        "{}",
-        apply.stderr
-    );
+    assert_output_snapshot!("role_made_before_create_role", &apply.stderr);
     let policies = project
         .block_on(
             project
@@ -558,10 +437,8 @@ fn a_role_made_by_someone_else_before_create_role_is_left_untouched() {
         )
         .unwrap();
     assert!(policies.policy_names().is_empty(), "no policy written");
-    let functions = project
-        .block_on(project.lambda().list_functions().send())
-        .unwrap();
-    assert!(functions.functions().is_empty(), "{functions:?}");
+    let functions = project.functions();
+    assert!(functions.is_empty(), "{functions:?}");
 }
 
 /// A role under the stack's IAM path is the stack's only with its tag: one without it, or
@@ -591,24 +468,15 @@ fn a_role_under_the_stack_path_without_its_tag_is_not_the_stack_s() {
     }
     let plan = project.run(&["plan"]);
     plan.code(1);
-    assert!(
-        plan.stdout
-            .contains("role race-worker exists but is managed by no stackctl stack"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("untagged_role_under_the_stack_path_plan", &plan.stdout);
     // race-gone is declared nowhere: not the stack's, so not deleted either.
-    assert!(!plan.stdout.contains("race-gone"), "{}", plan.stdout);
+    plan.stdout_lacks(&["race-gone"]);
     project.run(&["apply", "--yes"]).code(1);
     let policies = project
         .block_on(iam.list_role_policies().role_name("race-worker").send())
         .unwrap();
     assert!(policies.policy_names().is_empty(), "no policy written");
-    assert!(
-        project
-            .block_on(iam.get_role().role_name("race-gone").send())
-            .is_ok()
-    );
+    assert!(project.role_exists("race-gone"));
 }
 
 /// A saved plan whose function name was taken since by another stack's function is refused
@@ -654,13 +522,7 @@ fn a_saved_plan_whose_function_name_was_taken_since_names_the_owner_first() {
         .unwrap();
     let apply = project.run(&["apply", "plan.json"]);
     apply.code(1);
-    assert!(
-        apply.stderr.contains(
-            "plan is stale: function.f: function race-f exists but is managed by stack \"other\""
-        ),
-        "{}",
-        apply.stderr
-    );
+    assert_output_snapshot!("function_name_taken_since_the_plan", &apply.stderr);
 }
 
 fn retention(project: &Project) -> Option<i32> {
@@ -696,8 +558,7 @@ fn a_log_retention_the_stack_file_never_declared_is_never_shown_nor_changed() {
         .unwrap();
 
     let plan = project.run(&["plan"]);
-    plan.success();
-    assert!(!plan.stdout.contains("log_retention"), "{}", plan.stdout);
+    plan.success().stdout_lacks(&["log_retention"]);
     project.apply_converges();
     assert_eq!(retention(&project), Some(30), "undeclared: left as it was");
 
@@ -705,11 +566,7 @@ fn a_log_retention_the_stack_file_never_declared_is_never_shown_nor_changed() {
     project.set_stack(APP);
     let plan = project.run(&["plan"]);
     plan.success();
-    assert!(
-        plan.stdout.contains("log_retention_days: 30 -> 14"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("declared_log_retention_plan", &plan.stdout);
     project.apply_converges();
     assert_eq!(retention(&project), Some(14));
 

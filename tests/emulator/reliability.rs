@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::support::proxy::{Faults, ProxyConfig};
-use crate::support::{Project, generated_stack};
+use crate::support::{Project, assert_has, generated_stack, interrupt};
 
 #[test]
 fn apply_converges_under_throttling_500s_and_dropped_connections() {
@@ -78,37 +78,27 @@ fn lost_answers_leave_no_second_resource() {
         Some(&1),
         "{counts:?}"
     );
-    let apis = project
-        .block_on(project.apigateway().get_apis().send())
-        .unwrap();
-    assert_eq!(apis.items().len(), 1);
+    assert_eq!(project.http_apis().len(), 1);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 }
 
 /// Kills an apply (SIGKILL) once the proxy has seen `after` of its requests, then applies
 /// again: it converges, with one API, every declared resource, and the table's items.
 fn killed_then_converges(after: u64) {
-    let project = Project::new(&generated_stack("crash", 2, 6, 12)).through_proxy(ProxyConfig {
-        latency: Duration::from_millis(25),
-        quotas: true,
-        ..ProxyConfig::default()
-    });
+    let project = Project::new(&generated_stack("crash", 2, 6, 12))
+        .through_proxy(ProxyConfig::with_latency(Duration::from_millis(25)));
     let proxy = project.proxy.as_ref().unwrap();
     // The tables first, with an item to keep.
     let tables_only = generated_stack("crash", 2, 0, 0).replace("[api]\n", "");
     project.set_stack(&tables_only);
     project.apply_converges();
-    project
-        .block_on(
-            project
-                .dynamodb()
-                .put_item()
-                .table_name("crash-t0")
-                .item("pk", AttributeValue::S("keep".into()))
-                .item("sk", AttributeValue::N("1".into()))
-                .send(),
-        )
-        .unwrap();
+    project.put_item(
+        "crash-t0",
+        [
+            ("pk", AttributeValue::S("keep".into())),
+            ("sk", AttributeValue::N("1".into())),
+        ],
+    );
 
     project.set_stack(&generated_stack("crash", 2, 6, 12));
     let start = proxy.stats.total();
@@ -126,14 +116,12 @@ fn killed_then_converges(after: u64) {
     // Its lock outlives it by its lease, then the next apply takes it over.
     std::thread::sleep(Duration::from_millis(2100));
     project.apply_converges();
-    let apis = project
-        .block_on(project.apigateway().get_apis().send())
-        .unwrap();
-    assert_eq!(apis.items().len(), 1, "killed after {after} requests");
-    let functions = project
-        .block_on(project.lambda().list_functions().send())
-        .unwrap();
-    assert_eq!(functions.functions().len(), 6);
+    assert_eq!(
+        project.http_apis().len(),
+        1,
+        "killed after {after} requests"
+    );
+    assert_eq!(project.functions().len(), 6);
     let item = project
         .block_on(
             project
@@ -176,11 +164,8 @@ fn an_apply_killed_near_its_end_converges() {
 
 #[test]
 fn client_side_limits_keep_apply_within_the_quotas() {
-    let project = Project::new(&generated_stack("paced", 2, 20, 40)).through_proxy(ProxyConfig {
-        latency: Duration::from_millis(5),
-        quotas: true,
-        ..ProxyConfig::default()
-    });
+    let project = Project::new(&generated_stack("paced", 2, 20, 40))
+        .through_proxy(ProxyConfig::with_latency(Duration::from_millis(5)));
     project.apply_converges();
     let proxy = project.proxy.as_ref().unwrap();
     let counts = proxy.stats.counts();
@@ -202,11 +187,8 @@ fn client_side_limits_keep_apply_within_the_quotas() {
 
 #[test]
 fn ctrl_c_stops_new_changes_and_says_what_was_done() {
-    let project = Project::new(&generated_stack("stop", 1, 8, 16)).through_proxy(ProxyConfig {
-        latency: Duration::from_millis(25),
-        quotas: true,
-        ..ProxyConfig::default()
-    });
+    let project = Project::new(&generated_stack("stop", 1, 8, 16))
+        .through_proxy(ProxyConfig::with_latency(Duration::from_millis(25)));
     let proxy = project.proxy.as_ref().unwrap();
     // The lock table exists already; the interrupt comes once changes are being made.
     project.set_stack(&generated_stack("stop", 1, 0, 0).replace("[api]\n", ""));
@@ -222,26 +204,22 @@ fn ctrl_c_stops_new_changes_and_says_what_was_done() {
             .unwrap_or(0)
             >= 2
     });
-    let interrupted = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
+    interrupt(child.id());
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(
-        stderr.contains("apply did not finish: ") && stderr.contains("not started (interrupted)"),
-        "{stdout}\n{stderr}"
+    assert_has(
+        &stderr,
+        &[
+            "apply did not finish: ",
+            "not started (interrupted)",
+            "run stackctl apply again to finish",
+        ],
     );
     assert!(
         stdout.contains(": created ("),
         "in-flight changes finished: {stdout}"
-    );
-    assert!(
-        stderr.contains("run stackctl apply again to finish"),
-        "{stderr}"
     );
 
     // The lock was released on the way out: the next apply needs no wait, and converges.
@@ -250,26 +228,17 @@ fn ctrl_c_stops_new_changes_and_says_what_was_done() {
 
 #[test]
 fn ctrl_c_before_any_change_stops_at_once() {
-    let project = Project::new(&generated_stack("early", 1, 4, 4)).through_proxy(ProxyConfig {
-        latency: Duration::from_millis(100),
-        quotas: true,
-        ..ProxyConfig::default()
-    });
+    let project = Project::new(&generated_stack("early", 1, 4, 4))
+        .through_proxy(ProxyConfig::with_latency(Duration::from_millis(100)));
     let proxy = project.proxy.as_ref().unwrap();
     let child = project.spawn(&["apply", "--yes"], &[]);
     wait_until(|| proxy.stats.total() >= 2);
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    interrupt(child.id());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("nothing was changed"), "{stderr}");
-    let functions = project
-        .block_on(project.lambda().list_functions().send())
-        .unwrap();
-    assert!(functions.functions().is_empty());
+    assert_has(&stderr, &["nothing was changed"]);
+    assert!(project.functions().is_empty());
 }
 
 /// Polls `done` until it holds; a minute at most.

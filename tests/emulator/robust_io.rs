@@ -9,28 +9,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::support::proxy::ProxyConfig;
-use crate::support::{Project, command};
-
-const STACK: &str = r#"
-[stack]
-name = "shop"
-
-[tables.orders]
-partition_key = { name = "pk", type = "string" }
-deletion_protection = false
-
-[functions.get-order]
-runtime = "nodejs20.x"
-handler = "index.handler"
-code = "functions/get-order"
-environment = { TABLE = "${tables.orders.name}" }
-
-[api]
-
-[routes]
-"GET /orders/{id}" = "get-order"
-"#;
+use crate::support::output::assert_output_snapshot;
+use crate::support::proxy::{Before, ProxyConfig};
+use crate::support::{Project, SHOP as STACK, assert_has, command, interrupt};
 
 /// Runs `args` with standard output (and standard error too when `stderr_too`) closed by
 /// the reader before stackctl writes anything, as `stackctl plan | true` does.
@@ -90,22 +71,8 @@ fn an_apply_whose_reader_goes_away_finishes_and_releases_its_lock() {
     let out = child.wait_with_output().unwrap();
     assert_no_panic(&out, 0);
     let unlock = project.run(&["unlock", "--yes"]);
-    unlock.success();
-    assert!(
-        unlock.stdout.contains("Stack shop is not locked."),
-        "{}",
-        unlock.stdout
-    );
+    unlock.success().stdout_has(&["Stack shop is not locked."]);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
-}
-
-/// Sends SIGINT (Ctrl-C) to process `pid`.
-fn interrupt(pid: u32) {
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
 }
 
 /// Collects a child's output as it comes, so that a test can wait for a line.
@@ -222,16 +189,9 @@ fn ctrl_c_at_the_prompt_exits_at_once_and_releases_the_lock() {
     let code = exits_within(&mut child, Duration::from_secs(10));
     let stdout = stdout.rest();
     assert_eq!(code, 1, "{stdout}\n{}", stderr.rest());
-    assert!(
-        stdout.contains("Apply cancelled; nothing was changed."),
-        "{stdout}"
-    );
+    assert_has(&stdout, &["Apply cancelled; nothing was changed."]);
     let unlock = project.run(&["unlock", "--yes"]);
-    assert!(
-        unlock.stdout.contains("Stack shop is not locked."),
-        "{}",
-        unlock.stdout
-    );
+    unlock.stdout_has(&["Stack shop is not locked."]);
     project.run(&["plan", "--detailed-exitcode"]).code(2);
 }
 
@@ -251,6 +211,14 @@ fn interrupt_from_proxy(target: &AtomicU32) -> bool {
     true
 }
 
+/// Project STACK through a proxy that calls `hook` before the first request of `operation`.
+fn interrupted_by(operation: &'static str, hook: Before) -> Project {
+    Project::new(STACK).through_proxy(ProxyConfig {
+        quotas: false,
+        ..ProxyConfig::before(operation, hook)
+    })
+}
+
 /// Presses Ctrl-C on the apply while its lock request is on its way to AWS.
 fn interrupt_taking(_endpoint: &str, _body: &[u8]) -> bool {
     interrupt_from_proxy(&TAKING)
@@ -258,46 +226,28 @@ fn interrupt_taking(_endpoint: &str, _body: &[u8]) -> bool {
 
 #[test]
 fn ctrl_c_while_the_lock_is_taken_leaves_no_lock() {
-    let project = Project::new(STACK).through_proxy(ProxyConfig {
-        latency: Duration::ZERO,
-        quotas: false,
-        before: Some(("dynamodb:UpdateItem", interrupt_taking)),
-        ..ProxyConfig::default()
-    });
+    let project = interrupted_by("dynamodb:UpdateItem", interrupt_taking);
     let child = project.spawn(&["apply", "--yes"], &[]);
     TAKING.store(child.id(), Ordering::SeqCst);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("interrupted while taking the lock of stack shop; nothing was changed"),
-        "{stderr}"
+    assert_has(
+        &stderr,
+        &["interrupted while taking the lock of stack shop; nothing was changed"],
     );
     assert_eq!(project.lock_holder("shop"), None, "released");
     project.run(&["plan", "--detailed-exitcode"]).code(2);
 }
 
-/// Writes `stack`'s lock as a holder on `host` with process `pid` would, its lease running
+/// Writes stack shop's lock as a holder on `host` with process `pid` would, its lease running
 /// for 5 more minutes.
 fn put_lock(project: &Project, holder: &str, host: Option<&str>, pid: u32) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let mut put = project
-        .dynamodb()
-        .put_item()
-        .table_name("stackctl-locks")
-        .item("stack", AttributeValue::S("shop".into()))
-        .item("holder", AttributeValue::S(holder.into()))
-        .item("token", AttributeValue::S("theirs".into()))
-        .item("acquired_at", AttributeValue::N((now - 120).to_string()))
-        .item("expires_at", AttributeValue::N((now + 300).to_string()))
-        .item("pid", AttributeValue::N(pid.to_string()));
+    let mut process = vec![("pid", AttributeValue::N(pid.to_string()))];
     if let Some(host) = host {
-        put = put.item("host", AttributeValue::S(host.into()));
+        process.push(("host", AttributeValue::S(host.into())));
     }
-    project.block_on(put.send()).unwrap();
+    project.hold_lock("shop", holder, 300, &process);
 }
 
 /// The ID of a process of this machine that has ended.
@@ -323,27 +273,15 @@ fn a_lock_whose_holder_on_this_machine_is_gone_is_taken_over_at_once() {
 
     put_lock(&project, "killed-job", Some(&this_host()), dead_pid());
     let unlock = project.run(&["unlock", "--yes"]);
-    assert!(
-        unlock
-            .stdout
-            .contains("(its process on this machine no longer exists)"),
-        "{}",
-        unlock.stdout
-    );
+    unlock.stdout_has(&["(its process on this machine no longer exists)"]);
 
     put_lock(&project, "killed-job", Some(&this_host()), dead_pid());
     // No wait: its lease has minutes to run, and the apply waits for no one.
     let run = project.run(&["apply", "--yes"]);
-    run.success();
-    assert!(
-        run.stderr
-            .contains("Took over the lock of stack shop, held by killed-job since")
-            && run
-                .stderr
-                .contains("(its process on this machine no longer exists)"),
-        "{}",
-        run.stderr
-    );
+    run.success().stderr_has(&[
+        "Took over the lock of stack shop, held by killed-job since",
+        "(its process on this machine no longer exists)",
+    ]);
     assert_eq!(project.lock_holder("shop"), None);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 
@@ -356,44 +294,27 @@ fn a_lock_whose_holder_on_this_machine_is_gone_is_taken_over_at_once() {
         std::process::id(),
     );
     let run = project.run(&["apply", "--yes"]);
-    run.code(1);
-    assert!(
-        run.stderr.contains("stack shop is locked by running-job"),
-        "{}",
-        run.stderr
-    );
+    run.code(1)
+        .stderr_has(&["stack shop is locked by running-job"]);
     put_lock(&project, "elsewhere", Some("another-host"), dead_pid());
     let run = project.run(&["apply", "--yes"]);
-    run.code(1);
-    assert!(
-        run.stderr.contains("stack shop is locked by elsewhere"),
-        "{}",
-        run.stderr
-    );
+    run.code(1)
+        .stderr_has(&["stack shop is locked by elsewhere"]);
 }
 
 #[test]
 fn a_lock_wait_shows_whom_it_waits_for_and_says_when_it_timed_out() {
     let project = Project::new(STACK);
     project.apply_converges();
-    project.set_stack(&STACK.replace("runtime", "memory = 512\nruntime"));
+    project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
     put_lock(&project, "ci-job-41", None, 1);
     let run = project.run(&["apply", "--yes", "--lock-timeout", "2s"]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("Waiting for the lock of stack shop: held by ci-job-41 since"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("timed out after waiting 2 s for the lock of stack shop")
-            && run.stderr.contains("a larger --lock-")
-            && !run.stderr.contains("10m"),
-        "{}",
-        run.stderr
-    );
+    run.code(1).stderr_has(&[
+        "Waiting for the lock of stack shop: held by ci-job-41 since",
+        "timed out after waiting 2 s for the lock of stack shop",
+        "a larger --lock-",
+    ]);
+    assert!(!run.stderr.contains("10m"), "{}", run.stderr);
 
     // Ctrl-C while waiting stops the wait at once, and leaves the holder's lock alone.
     let mut child = project.spawn(&["apply", "--yes", "--lock-timeout", "10m"], &[]);
@@ -403,11 +324,11 @@ fn a_lock_wait_shows_whom_it_waits_for_and_says_when_it_timed_out() {
     let code = exits_within(&mut child, Duration::from_secs(10));
     let stderr = stderr.rest();
     assert_eq!(code, 1, "{stderr}");
-    assert!(
-        stderr.contains(
-            "interrupted while waiting for the lock of stack shop, held by ci-job-41; nothing was changed"
-        ),
-        "{stderr}"
+    assert_has(
+        &stderr,
+        &[
+            "interrupted while waiting for the lock of stack shop, held by ci-job-41; nothing was changed",
+        ],
     );
     assert_eq!(project.lock_holder("shop").as_deref(), Some("ci-job-41"));
 }
@@ -417,39 +338,14 @@ fn a_plan_blocked_by_a_taken_name_says_so() {
     let project = Project::new(
         "[stack]\nname = \"shop\"\n\n[tables.orders]\npartition_key = { name = \"pk\", type = \"string\" }\n",
     );
-    let ddb = project.dynamodb();
-    project
-        .block_on(
-            ddb.create_table()
-                .table_name("shop-orders")
-                .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
-                .key_schema(
-                    aws_sdk_dynamodb::types::KeySchemaElement::builder()
-                        .attribute_name("pk")
-                        .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
-                        .build()
-                        .unwrap(),
-                )
-                .attribute_definitions(
-                    aws_sdk_dynamodb::types::AttributeDefinition::builder()
-                        .attribute_name("pk")
-                        .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
-                        .build()
-                        .unwrap(),
-                )
-                .send(),
-        )
-        .unwrap();
+    project.create_table("shop-orders", "pk", None);
     for args in [&["plan"][..], &["apply", "--yes"]] {
         let run = project.run(args);
-        run.code(1);
-        assert!(
-            run.stdout.contains(
-                "Stack shop in us-east-1: blocked, nothing can be applied until the error below is fixed."
-            ) && !run.stdout.contains("No changes"),
-            "{}",
-            run.stdout
-        );
+        run.code(1)
+            .stdout_has(&[
+                "Stack shop in us-east-1: blocked, nothing can be applied until the error below is fixed.",
+            ])
+            .stdout_lacks(&["No changes"]);
     }
 }
 
@@ -462,32 +358,15 @@ fn interrupt_destroying(_endpoint: &str, _body: &[u8]) -> bool {
 
 #[test]
 fn destroy_messages_name_destroy_and_the_data_loss_flag_as_given() {
-    let project = Project::new(STACK).through_proxy(ProxyConfig {
-        latency: Duration::ZERO,
-        quotas: false,
-        before: Some((
-            "lambda:DELETE /2015-03-31/functions/*",
-            interrupt_destroying,
-        )),
-        ..ProxyConfig::default()
-    });
+    let project = interrupted_by(
+        "lambda:DELETE /2015-03-31/functions/*",
+        interrupt_destroying,
+    );
     project.apply_converges();
 
     let run = project.run(&["destroy", "--yes"]);
     run.code(1);
-    assert!(
-        run.stdout.contains(
-            "this plan deletes table data (table.orders); destroy needs --allow-data-loss."
-        ),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stderr
-            .contains("refusing to destroy: this plan deletes the data of table.orders"),
-        "{}",
-        run.stderr
-    );
+    assert_output_snapshot!("destroy_without_allow_data_loss", run.shown());
 
     // Interrupted halfway: finishing it is a destroy, not an apply (which would make it again).
     let child = project.spawn(&["destroy", "--yes", "--allow-data-loss"], &[]);
@@ -509,16 +388,10 @@ fn destroy_messages_name_destroy_and_the_data_loss_flag_as_given() {
         "{stderr}"
     );
     let run = project.run(&["destroy", "--yes", "--allow-data-loss"]);
-    run.success();
-    assert!(run.stdout.contains("Destroy complete: "), "{}", run.stdout);
+    run.success().stdout_has(&["Destroy complete: "]);
     let run = project.run(&["destroy", "--yes"]);
-    run.success();
-    assert!(
-        run.stdout
-            .contains("Nothing to destroy: stack shop in us-east-1 owns no resources."),
-        "{}",
-        run.stdout
-    );
+    run.success()
+        .stdout_has(&["Nothing to destroy: stack shop in us-east-1 owns no resources."]);
     let tables = project
         .block_on(project.dynamodb().list_tables().send())
         .unwrap();

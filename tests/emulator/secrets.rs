@@ -2,6 +2,7 @@
 //! an SSM SecureString, a live value applied as secret that leaves the stack file, the lines
 //! around a stack file error) never appears in any command's output or written file.
 
+use crate::support::output::assert_output_snapshot;
 use crate::support::{Project, Run, stackctl_with};
 
 fn canary(n: u32) -> String {
@@ -79,17 +80,7 @@ fn a_canary_secret_is_never_printed_by_any_command() {
         r#"API_KEY = {{ secret = true, value = "{declared}" }}, STRIPE = {{ ssm = "/vault/stripe" }}, DSN = "postgres://app:${{ssm:/vault/stripe}}@db""#
     );
     let project = Project::new(&stack(&declared, 128, &environment));
-    project
-        .block_on(
-            project
-                .ssm()
-                .put_parameter()
-                .name("/vault/stripe")
-                .value(&from_ssm)
-                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-                .send(),
-        )
-        .unwrap();
+    project.put_secure_parameter("/vault/stripe", &from_ssm);
     let mut seen = Seen {
         project: &project,
         canaries: vec![declared.clone(), from_ssm.clone()],
@@ -99,12 +90,7 @@ fn a_canary_secret_is_never_printed_by_any_command() {
     seen.run(&["validate"]).success();
     let plan = seen.run(&["plan"]);
     plan.success();
-    assert!(
-        plan.stdout.contains("API_KEY = (sensitive)"),
-        "{}",
-        plan.stdout
-    );
-    assert!(plan.stdout.contains("DSN = (sensitive)"), "{}", plan.stdout);
+    assert_output_snapshot!("secrets_plan", &plan.stdout);
     seen.run(&["plan", "--output", "json"]).success();
     seen.run(&["plan", "--out", "plan.json"]).success();
     seen.file("plan.json");
@@ -127,25 +113,13 @@ fn a_canary_secret_is_never_printed_by_any_command() {
     );
     project.set_stack(&stack(&declared, 384, &plain));
     let plan = seen.run(&["plan"]);
-    assert!(
-        plan.stdout.contains("{ API_KEY = (sensitive), DSN")
-            && plan.stdout.contains("{ API_KEY = \"now-plain\", DSN"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("a_secret_made_plain_plan", &plan.stdout);
 
     // The secrets leave the stack file: their live values were applied as secret.
     project.set_stack(&stack(&declared, 384, r#"OTHER = "x""#));
     let plan = seen.run(&["plan"]);
-    assert!(
-        plan.stdout.contains("API_KEY = (sensitive)")
-            && plan.stdout.contains("STRIPE = (sensitive)")
-            && plan.stdout.contains("DSN = (sensitive)")
-            && plan.stdout.contains("PLAIN = \"hello\"")
-            && !plan.stdout.contains("changed outside stackctl"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("secrets_removed_plan", &plan.stdout);
+    plan.stdout_lacks(&["changed outside stackctl"]);
     seen.run(&["plan", "--output", "json"]).success();
     seen.run(&["plan", "--out", "removed.json"]).success();
     seen.file("removed.json");
@@ -167,16 +141,14 @@ fn a_canary_secret_is_never_printed_by_any_command() {
     ));
     for command in [&["validate"][..], &["plan"], &["apply", "--yes"]] {
         let run = seen.run(command);
-        run.code(1);
-        assert!(run.stderr.contains("stack.toml:9:10"), "{}", run.stderr);
-        assert!(run.stderr.contains("value = \"****"), "{}", run.stderr);
+        run.code(1)
+            .stderr_has(&["stack.toml:9:10", "value = \"****"]);
     }
     project.set_stack(
         &stack(&declared, 384, &environment).replace("[functions.spare]", "[functions.spare"),
     );
     let run = seen.run(&["validate"]);
-    run.code(1);
-    assert!(run.stderr.contains("invalid TOML"), "{}", run.stderr);
+    run.code(1).stderr_has(&["invalid TOML"]);
 
     project.set_stack(&stack(&declared, 384, &environment));
     seen.run(&["destroy", "--yes", "--allow-data-loss"])

@@ -3,7 +3,9 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::support::Project;
+use crate::support::output::assert_output_snapshot;
+use crate::support::proxy::ProxyConfig;
+use crate::support::{Project, create_table, run_alone};
 
 const FULL: &str = r#"
 [stack]
@@ -36,20 +38,16 @@ projection = "keys-only"
 "#;
 
 fn put_order(project: &Project, id: &str) {
-    project
-        .block_on(
-            project
-                .dynamodb()
-                .put_item()
-                .table_name("shop-orders")
-                .item("pk", AttributeValue::S(id.into()))
-                .item("sk", AttributeValue::S("order".into()))
-                .item("customer", AttributeValue::S("ada".into()))
-                .item("created", AttributeValue::N("1".into()))
-                .item("status", AttributeValue::S("new".into()))
-                .send(),
-        )
-        .unwrap();
+    project.put_item(
+        "shop-orders",
+        [
+            ("pk", AttributeValue::S(id.into())),
+            ("sk", AttributeValue::S("order".into())),
+            ("customer", AttributeValue::S("ada".into())),
+            ("created", AttributeValue::N("1".into())),
+            ("status", AttributeValue::S("new".into())),
+        ],
+    );
 }
 
 fn item_count(project: &Project) -> i32 {
@@ -240,28 +238,12 @@ fn several_index_changes_run_one_at_a_time() {
     project.set_stack(&two_more);
     let plan = project.run(&["plan"]);
     plan.success();
-    assert!(
-        plan.stdout
-            .contains("# 2 index creations or deletions run one at a time"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("two_index_creations_plan", &plan.stdout);
     let apply = project.run(&["apply", "--yes"]);
-    apply.success();
-    assert!(
-        apply
-            .stdout
-            .contains("table.orders: index by-state: creating"),
-        "{}",
-        apply.stdout
-    );
-    assert!(
-        apply
-            .stdout
-            .contains("table.orders: index by-total: creating"),
-        "{}",
-        apply.stdout
-    );
+    apply.success().stdout_has(&[
+        "table.orders: index by-state: creating",
+        "table.orders: index by-total: creating",
+    ]);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
     let described = project
         .block_on(
@@ -295,17 +277,7 @@ fn an_index_key_change_rebuilds_the_index_not_the_table() {
     ));
     let plan = project.run(&["plan"]);
     plan.success();
-    assert!(
-        plan.stdout
-            .contains("~ table.orders (shop-orders) will be updated in place"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout.contains("# index by-customer is deleted and created again because its key or projection changes; the table and its items stay"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("index_key_change_plan", &plan.stdout);
     project.apply_converges();
     assert_eq!(item_count(&project), 1, "the table kept its items");
 }
@@ -317,26 +289,10 @@ fn a_local_index_change_replaces_the_table_only_when_allowed() {
     put_order(&project, "order#1");
     project.set_stack(&FULL.replace("projection = \"keys-only\"", "projection = \"all\""));
     let plan = project.run(&["plan"]);
-    assert!(
-        plan.stdout
-            .contains("-/+ table.orders (shop-orders) will be replaced - DESTROYS DATA"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout.contains("(forces replacement)"),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("local_index_change_plan", &plan.stdout);
     let refused = project.run(&["apply", "--yes"]);
     refused.code(1);
-    assert!(
-        refused
-            .stderr
-            .contains("this plan deletes the data of table.orders"),
-        "{}",
-        refused.stderr
-    );
+    refused.stderr_has(&["this plan deletes the data of table.orders"]);
     assert_eq!(item_count(&project), 1, "refused before any change");
     project
         .run(&["apply", "--yes", "--allow-data-loss"])
@@ -414,11 +370,7 @@ fn a_table_owned_by_another_stack_is_named_in_the_error() {
     project.set_stack("[stack]\nname = \"shop\"\n\n[tables.orders-x]\npartition_key = { name = \"id\", type = \"string\" }\n");
     let plan = project.run(&["plan"]);
     plan.code(1);
-    assert!(
-        plan.stdout.contains("Error: table.orders-x: table shop-orders-x exists but is managed by stack \"shop-orders\""),
-        "{}",
-        plan.stdout
-    );
+    assert_output_snapshot!("owned_by_another_stack_plan", &plan.stdout);
 }
 
 const RACE: &str = r#"
@@ -433,35 +385,7 @@ point_in_time_recovery = true
 
 /// Another team's table `race-orders` (another key), tagged for `owner` when given.
 fn foreign_table(endpoint: &str, owner: Option<&str>) {
-    let config = crate::support::run_alone(crate::support::sdk_config_at(endpoint));
-    let mut request = aws_sdk_dynamodb::Client::new(&config)
-        .create_table()
-        .table_name("race-orders")
-        .key_schema(
-            aws_sdk_dynamodb::types::KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            aws_sdk_dynamodb::types::AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest);
-    if let Some(owner) = owner {
-        request = request.tags(
-            aws_sdk_dynamodb::types::Tag::builder()
-                .key("stackctl:stack")
-                .value(owner)
-                .build()
-                .unwrap(),
-        );
-    }
-    crate::support::run_alone(request.send()).unwrap();
+    run_alone(create_table(endpoint, "race-orders", "id", owner));
 }
 
 /// Creates the foreign table just before stackctl's CreateTable of race-orders (not the lock
@@ -506,30 +430,15 @@ fn untouched(project: &Project) {
 #[test]
 fn a_table_made_by_someone_else_while_apply_waits_is_left_untouched() {
     for (before, owner) in [
-        (
-            untagged_first as fn(&str, &[u8]) -> bool,
-            "no stackctl stack",
-        ),
-        (tagged_first, "stack \"other\""),
+        (untagged_first as fn(&str, &[u8]) -> bool, "untagged"),
+        (tagged_first, "tagged"),
     ] {
-        let project = Project::new(RACE).through_proxy(crate::support::proxy::ProxyConfig {
-            latency: std::time::Duration::ZERO,
-            before: Some(("dynamodb:CreateTable", before)),
-            ..Default::default()
-        });
+        let project =
+            Project::new(RACE).through_proxy(ProxyConfig::before("dynamodb:CreateTable", before));
         project.run(&["plan"]).code(0);
         let apply = project.run(&["apply", "--yes"]);
-        apply.code(1);
-        let expected = format!("table race-orders exists but is managed by {owner}");
-        assert!(apply.stderr.contains(&expected), "{}", apply.stderr);
-        assert!(
-            apply
-                .stderr
-                .contains("taken by a resource it does not own (above): rename it"),
-            "{}",
-            apply.stderr
-        );
-        assert!(!apply.stdout.contains("Apply complete"), "{}", apply.stdout);
+        apply.code(1).stdout_lacks(&["Apply complete"]);
+        assert_output_snapshot!(format!("taken_while_apply_waits_{owner}"), &apply.stderr);
         untouched(&project);
     }
 }
@@ -541,13 +450,7 @@ fn a_saved_plan_whose_table_name_was_taken_since_is_refused_naming_the_owner() {
     foreign_table(&project.moto.endpoint, None);
     let apply = project.run(&["apply", "plan.json"]);
     apply.code(1);
-    assert!(
-        apply.stderr.contains(
-            "plan is stale: table.orders: table race-orders exists but is managed by no stackctl stack"
-        ),
-        "{}",
-        apply.stderr
-    );
+    assert_output_snapshot!("taken_since_the_plan", &apply.stderr);
     untouched(&project);
 }
 

@@ -6,7 +6,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 
-use crate::support::Project;
+use crate::support::output::assert_output_snapshot;
+use crate::support::proxy::ProxyConfig;
+use crate::support::{Project, Run, strings};
 
 const BUCKET: &str = "exports";
 
@@ -98,6 +100,21 @@ fn put_object(project: &Project, key: &str, body: &str) {
         .unwrap();
 }
 
+/// Runs `args` (which must fail before any request of `kind`: `Export`, `Import`), and gives
+/// the command with what it said on standard error.
+#[track_caller]
+fn refused(project: &Project, args: &[&str], kind: &str) -> String {
+    let (run, requests) = project.requests(args);
+    run.code(1);
+    assert!(!requests.iter().any(|r| r.contains(kind)), "{requests:?}");
+    shown(args, &run)
+}
+
+/// The command, then its standard error: one entry of a snapshot of several refusals.
+fn shown(args: &[&str], run: &Run) -> String {
+    format!("$ stackctl {}\n{}", args.join(" "), run.stderr)
+}
+
 fn json(stdout: &str) -> serde_json::Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
@@ -117,23 +134,20 @@ fn table_tags(project: &Project, table: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-#[test]
-fn export_then_import_into_a_fresh_stack_gives_every_item_back() {
+/// Stack "shop" applied, `count` items in its table, and bucket exports.
+fn shop_with_items(count: usize) -> Project {
     let project = Project::new(&stack("shop"));
     project.apply_converges();
-    put_items(&project, "shop-orders", 25);
+    put_items(&project, "shop-orders", count);
     create_bucket(&project, BUCKET, None);
+    project
+}
 
-    let run = project.run(&[
-        "export-table",
-        "orders",
-        "--bucket",
-        BUCKET,
-        "--output",
-        "json",
-    ]);
-    run.success();
-    let export = json(&run.stdout);
+#[test]
+fn export_then_import_into_a_fresh_stack_gives_every_item_back() {
+    let project = shop_with_items(25);
+
+    let export = export_json(&project, &[]);
     assert_eq!(export["status"], "COMPLETED");
     assert_eq!(export["table"], "shop-orders");
     assert_eq!(export["item_count"], 25);
@@ -155,18 +169,7 @@ fn export_then_import_into_a_fresh_stack_gives_every_item_back() {
         "text",
     ]);
     run.success();
-    assert!(
-        run.stdout.contains("Export complete: shop-orders"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("items:    25"), "{}", run.stdout);
-    assert!(
-        run.stdout
-            .contains("stackctl import-table orders --from s3://exports/text/AWSDynamoDB/"),
-        "{}",
-        run.stdout
-    );
+    assert_output_snapshot!("export_complete", &run.stdout);
 
     // The same declaration under another stack name: a new, empty stack.
     project.set_stack(&stack("copy"));
@@ -190,12 +193,7 @@ fn export_then_import_into_a_fresh_stack_gives_every_item_back() {
     assert_eq!(report["import"]["status"], "COMPLETED");
     assert_eq!(report["import"]["imported_items"], 25);
     assert_eq!(report["import"]["errors"], 0);
-    let settings: Vec<&str> = report["settings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap())
-        .collect();
+    let settings = strings(&report["settings"]);
     for setting in ["point_in_time_recovery", "stream", "ttl_attribute"] {
         assert!(settings.contains(&setting), "{settings:?}");
     }
@@ -214,27 +212,15 @@ fn export_then_import_into_a_fresh_stack_gives_every_item_back() {
 
 #[test]
 fn incremental_exports_and_the_export_list() {
-    let project = Project::new(&stack("shop"));
-    project.apply_converges();
-    put_items(&project, "shop-orders", 3);
-    create_bucket(&project, BUCKET, None);
+    let project = shop_with_items(3);
 
     project
         .run(&["export-table", "orders", "--bucket", BUCKET])
         .success();
-    let run = project.run(&[
-        "export-table",
-        "orders",
-        "--bucket",
-        BUCKET,
-        "--incremental",
-        "--from",
-        "2026-01-01T00:00:00Z",
-        "--output",
-        "json",
-    ]);
-    run.success();
-    let export = json(&run.stdout);
+    let export = export_json(
+        &project,
+        &["--incremental", "--from", "2026-01-01T00:00:00Z"],
+    );
     assert_eq!(export["type"], "INCREMENTAL_EXPORT");
     assert_eq!(export["status"], "COMPLETED");
 
@@ -254,13 +240,8 @@ fn incremental_exports_and_the_export_list() {
         assert_eq!(export["location"], "s3://exports/shop-orders");
     }
     let run = project.run(&["exports", "orders"]);
-    run.success();
-    assert!(run.stdout.contains("COMPLETED"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("s3://exports/shop-orders"),
-        "{}",
-        run.stdout
-    );
+    run.success()
+        .stdout_has(&["COMPLETED", "s3://exports/shop-orders"]);
 
     // --from without --incremental is a usage error.
     project
@@ -274,56 +255,32 @@ fn export_refuses_before_starting_without_pitr_or_bucket() {
     project.apply_converges();
     create_bucket(&project, BUCKET, None);
 
-    let (run, requests) = project.requests(&["export-table", "orders", "--bucket", BUCKET]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("point-in-time recovery is off for table shop-orders"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("point_in_time_recovery = true under [tables.orders]"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        !requests.iter().any(|r| r.contains("Export")),
-        "{requests:?}"
+    let mut refusals = refused(
+        &project,
+        &["export-table", "orders", "--bucket", BUCKET],
+        "Export",
     );
 
     project.set_stack(&stack("shop"));
     project.apply_converges();
-    let (run, requests) = project.requests(&["export-table", "orders", "--bucket", "no-such"]);
-    run.code(1);
-    assert!(
-        run.stderr.contains("S3 bucket no-such does not exist"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        !requests.iter().any(|r| r.contains("Export")),
-        "{requests:?}"
+    refusals += &refused(
+        &project,
+        &["export-table", "orders", "--bucket", "no-such"],
+        "Export",
     );
 
     create_bucket(&project, "west", Some("us-west-2"));
-    let run = project.run(&["export-table", "orders", "--bucket", "west"]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("S3 bucket west is in us-west-2, the table in us-east-1"),
-        "{}",
-        run.stderr
+    refusals += &refused(
+        &project,
+        &["export-table", "orders", "--bucket", "west"],
+        "Export",
     );
-
-    let run = project.run(&["export-table", "order", "--bucket", BUCKET]);
-    run.code(1);
-    assert!(
-        run.stderr.contains("did you mean orders?"),
-        "{}",
-        run.stderr
+    refusals += &refused(
+        &project,
+        &["export-table", "order", "--bucket", BUCKET],
+        "Export",
     );
+    assert_output_snapshot!("export_refusals", refusals);
 }
 
 #[test]
@@ -332,48 +289,52 @@ fn import_refuses_an_existing_table_and_local_indexes() {
     project.apply_converges();
     create_bucket(&project, BUCKET, None);
 
-    let (run, requests) =
-        project.requests(&["import-table", "orders", "--from", "s3://exports/any"]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("table shop-orders already exists (managed by stack \"shop\")"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        !requests.iter().any(|r| r.contains("Import")),
-        "{requests:?}"
-    );
+    let import = ["import-table", "orders", "--from", "s3://exports/any"];
+    let mut refusals = refused(&project, &import, "Import");
 
     project.set_stack(&format!(
         "{}\n[[tables.orders.local_indexes]]\nname = \"by-paid\"\nsort_key = {{ name = \"paid\", type = \"string\" }}\n",
         stack("other")
     ));
-    let run = project.run(&["import-table", "orders", "--from", "s3://exports/any"]);
+    let run = project.run(&import);
     run.code(1);
-    assert!(
-        run.stderr.contains("ImportTable cannot create"),
-        "{}",
-        run.stderr
-    );
+    refusals += &shown(&import, &run);
 
     project.set_stack(&stack("other"));
-    let run = project.run(&["import-table", "orders", "--from", "s3://exports/nothing"]);
+    let nothing = ["import-table", "orders", "--from", "s3://exports/nothing"];
+    let run = project.run(&nothing);
     run.code(1);
-    assert!(
-        run.stderr
-            .contains("found no data to import under s3://exports/nothing"),
-        "{}",
-        run.stderr
-    );
+    refusals += &shown(&nothing, &run);
+    assert_output_snapshot!("import_refusals", refusals);
 }
 
 fn through_proxy(project: Project) -> Project {
-    project.through_proxy(crate::support::proxy::ProxyConfig {
-        latency: std::time::Duration::ZERO,
-        ..Default::default()
-    })
+    project.through_proxy(ProxyConfig::immediate())
+}
+
+/// `export-table orders --bucket exports` with `args`, which succeeds: the JSON report.
+fn export_json(project: &Project, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["export-table", "orders", "--bucket", BUCKET];
+    all.extend(args);
+    all.extend(["--output", "json"]);
+    let run = project.run(&all);
+    run.success();
+    json(&run.stdout)
+}
+
+/// Starts importing s3://exports/seed/ into table `orders` without waiting: the JSON report.
+fn start_import(project: &Project) -> serde_json::Value {
+    let run = project.run(&[
+        "import-table",
+        "orders",
+        "--from",
+        "s3://exports/seed",
+        "--no-wait",
+        "--output",
+        "json",
+    ]);
+    run.success();
+    json(&run.stdout)
 }
 
 /// Four items under s3://exports/seed/.
@@ -396,29 +357,15 @@ fn import_plain_files_without_waiting_then_resume() {
     create_bucket(&project, BUCKET, None);
     put_seed(&project);
 
-    let run = project.run(&[
-        "import-table",
-        "orders",
-        "--from",
-        "s3://exports/seed",
-        "--no-wait",
-        "--output",
-        "json",
-    ]);
-    run.success();
-    let started = json(&run.stdout);
+    let started = start_import(&project);
     let arn = started["import"]["arn"].as_str().unwrap().to_string();
     assert_eq!(started["import"]["source"], "s3://exports/seed/");
     // Not the stack's until it is finished.
     assert!(!table_tags(&project, "shop-orders").contains_key("stackctl:stack"));
 
     let run = project.run(&["import-table", "orders", "--resume", &arn]);
-    run.success();
-    assert!(
-        run.stdout.contains("4 processed, 4 imported, 0 errors"),
-        "{}",
-        run.stdout
-    );
+    run.success()
+        .stdout_has(&["4 processed, 4 imported, 0 errors"]);
     assert_eq!(items(&project, "shop-orders").len(), 4);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 
@@ -428,13 +375,8 @@ fn import_plain_files_without_waiting_then_resume() {
         .success();
     project.set_stack(&stack("other"));
     let run = project.run(&["import-table", "orders", "--resume", &arn]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("loads table shop-orders, not other-orders"),
-        "{}",
-        run.stderr
-    );
+    run.code(1)
+        .stderr_has(&["loads table shop-orders, not other-orders"]);
 }
 
 #[test]
@@ -446,8 +388,7 @@ fn a_failed_import_exits_non_zero_with_the_reason() {
     put_object(&project, "bad/items.json", lines);
 
     let run = project.run(&["import-table", "orders", "--from", "s3://exports/bad/"]);
-    run.code(1);
-    assert!(run.stderr.contains("ended FAILED: "), "{}", run.stderr);
+    run.code(1).stderr_has(&["ended FAILED: "]);
     // The table is not adopted: nothing was tagged as the stack's.
     assert!(!table_tags(&project, "shop-orders").contains_key("stackctl:stack"));
 }
@@ -466,17 +407,7 @@ fn resume_refuses_an_import_or_a_table_of_another_stack() {
     let project = through_proxy(Project::new(&theirs));
     create_bucket(&project, BUCKET, None);
     put_seed(&project);
-    let run = project.run(&[
-        "import-table",
-        "orders",
-        "--from",
-        "s3://exports/seed",
-        "--no-wait",
-        "--output",
-        "json",
-    ]);
-    run.success();
-    let arn = json(&run.stdout)["import"]["arn"]
+    let arn = start_import(&project)["import"]["arn"]
         .as_str()
         .unwrap()
         .to_string();
@@ -484,18 +415,10 @@ fn resume_refuses_an_import_or_a_table_of_another_stack() {
     // Their import, untagged: not ours to finish.
     project.set_stack(&ours);
     let run = project.run(&["import-table", "a-orders", "--resume", &arn]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("was not started by stackctl for stack shop, and table"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("import-table left it untouched"),
-        "{}",
-        run.stderr
-    );
+    run.code(1).stderr_has(&[
+        "was not started by stackctl for stack shop, and table",
+        "import-table left it untouched",
+    ]);
     assert!(!table_tags(&project, "shop-a-orders").contains_key("stackctl:stack"));
     assert_ne!(project.pitr_status("shop-a-orders"), "ENABLED");
 
@@ -506,13 +429,8 @@ fn resume_refuses_an_import_or_a_table_of_another_stack() {
         .success();
     project.set_stack(&ours);
     let run = project.run(&["import-table", "a-orders", "--resume", &arn]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("table shop-a-orders is managed by stack \"shop-a\""),
-        "{}",
-        run.stderr
-    );
+    run.code(1)
+        .stderr_has(&["table shop-a-orders is managed by stack \"shop-a\""]);
     assert_eq!(
         table_tags(&project, "shop-a-orders")["stackctl:stack"],
         "shop-a"

@@ -2,29 +2,11 @@
 
 use std::time::Duration;
 
+use crate::support::output::assert_output_snapshot;
 use crate::support::proxy::ProxyConfig;
-use crate::support::{Project, generated_stack, writes};
+use crate::support::{Project, change, generated_stack, writes};
 
-const STACK: &str = r#"
-[stack]
-name = "shop"
-
-[tables.orders]
-partition_key = { name = "pk", type = "string" }
-deletion_protection = false
-
-[functions.get-order]
-runtime = "nodejs20.x"
-handler = "index.handler"
-code = "functions/get-order"
-memory = 256
-environment = { TABLE = "${tables.orders.name}" }
-
-[api]
-
-[routes]
-"GET /orders/{id}" = "get-order"
-"#;
+use crate::support::SHOP as STACK;
 
 /// Checks `json` against docs/plan-schema.json.
 #[track_caller]
@@ -82,27 +64,17 @@ fn the_json_plan_follows_its_schema() {
 fn a_saved_plan_is_applied_exactly_and_only_once() {
     let project = Project::new(STACK);
     let run = project.run(&["plan", "--out", "plan.json"]);
-    run.success();
-    assert!(
-        run.stdout
-            .contains("apply exactly it with: stackctl apply plan.json"),
-        "{}",
-        run.stdout
-    );
+    run.success()
+        .stdout_has(&["apply exactly it with: stackctl apply plan.json"]);
 
     // No --yes: the saved plan was the review.
     let run = project.run(&["apply", "plan.json"]);
-    run.success();
-    assert!(run.stdout.contains("Apply complete"), "{}", run.stdout);
+    run.success().stdout_has(&["Apply complete"]);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 
     let (run, requests) = project.requests(&["apply", "plan.json"]);
     run.code(1);
-    assert!(
-        run.stderr.contains("plan is stale: ") && run.stderr.contains("exists now"),
-        "{}",
-        run.stderr
-    );
+    assert_output_snapshot!("saved_plan_applied_again", &run.stderr);
     assert_eq!(writes(&requests), Vec::<&String>::new());
 }
 
@@ -131,8 +103,7 @@ fn a_saved_plan_reads_again_only_what_it_changes() {
     // ARNs, and the new function's ARN is made from it. The new function is let invoked
     // before the route points at it, and the old one's permission goes after.
     let (run, requests) = project.requests(&["apply", "plan.json"]);
-    run.success();
-    assert!(run.stdout.contains("1 change"), "{}", run.stdout);
+    run.success().stdout_has(&["1 change"]);
     let mut sorted = requests.clone();
     sorted.sort();
     assert_eq!(
@@ -167,13 +138,7 @@ fn a_saved_plan_reads_again_only_what_it_changes() {
     project.set_stack(&stack);
     let (run, requests) = project.requests(&["apply", "back.json"]);
     run.code(1);
-    assert!(
-        run.stderr.contains(
-            "plan is stale: route[GET /items/r7] changed since the plan was made (function)"
-        ),
-        "{}",
-        run.stderr
-    );
+    assert_output_snapshot!("route_changed_since_the_plan", &run.stderr);
     assert_eq!(writes(&requests), Vec::<&String>::new());
 
     // The function a saved plan points a route at is not read again: if it is gone, the
@@ -190,28 +155,25 @@ fn a_saved_plan_reads_again_only_what_it_changes() {
         )
         .unwrap();
     let (run, requests) = project.requests(&["apply", "gone.json"]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("error: route[GET /items/r7]: lambda:AddPermission"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("make a new plan with `stackctl plan --out FILE`"),
-        "{}",
-        run.stderr
-    );
+    run.code(1).stderr_has(&[
+        "error: route[GET /items/r7]: lambda:AddPermission",
+        "make a new plan with `stackctl plan --out FILE`",
+    ]);
     assert_eq!(writes(&requests), ["lambda:AddPermission"]);
 }
 
-#[test]
-fn a_saved_plan_makes_the_lock_table_again_if_it_was_deleted_since() {
+/// STACK applied, then memory 512 in the stack file and its plan saved as plan.json.
+fn a_saved_memory_change() -> Project {
     let project = Project::new(STACK);
     project.apply_converges();
     project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
     project.run(&["plan", "--out", "plan.json"]).success();
+    project
+}
+
+#[test]
+fn a_saved_plan_makes_the_lock_table_again_if_it_was_deleted_since() {
+    let project = a_saved_memory_change();
     // The plan saw the lock table, so apply does not look for it before taking the lock.
     project
         .block_on(
@@ -223,66 +185,36 @@ fn a_saved_plan_makes_the_lock_table_again_if_it_was_deleted_since() {
         )
         .unwrap();
     let run = project.run(&["apply", "plan.json"]);
-    run.success();
-    assert!(
-        run.stderr
-            .contains("Creating the lock table stackctl-locks"),
-        "{}",
-        run.stderr
-    );
+    run.success()
+        .stderr_has(&["Creating the lock table stackctl-locks"]);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 }
 
 #[test]
 fn a_stale_plan_is_refused_before_any_change() {
-    let project = Project::new(STACK);
-    project.apply_converges();
-    project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
-    project.run(&["plan", "--out", "plan.json"]).success();
+    let project = a_saved_memory_change();
 
     // Someone changes the function between plan and apply.
     set_memory(&project, "shop-get-order", 1024);
     let (run, requests) = project.requests(&["apply", "plan.json"]);
     run.code(1);
-    assert!(
-        run.stderr
-            .contains("plan is stale: function.get-order changed since the plan was made (memory)"),
-        "{}",
-        run.stderr
-    );
     assert_eq!(writes(&requests), Vec::<&String>::new());
+    let mut refusals = format!("$ stackctl apply plan.json\n{}", run.stderr);
 
     // A plan made from another version of the stack file.
     set_memory(&project, "shop-get-order", 256);
     project.set_stack(&STACK.replace("memory = 256", "memory = 384"));
-    let run = project.run(&["apply", "plan.json"]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("stack.toml differs from the stack.toml the plan was made from"),
-        "{}",
-        run.stderr
-    );
+    let refused = |args: &[&str]| {
+        let run = project.run(args);
+        run.code(1);
+        format!("$ stackctl {}\n{}", args.join(" "), run.stderr)
+    };
+    refusals += &refused(&["apply", "plan.json"]);
 
     // Made for another region, or another environment.
     project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
-    let run = project.run(&["apply", "plan.json", "--region", "us-west-2"]);
-    run.code(1);
-    assert!(
-        run.stderr.contains(
-            "plan is stale: it was made for region us-east-1, this apply targets us-west-2"
-        ),
-        "{}",
-        run.stderr
-    );
-    let run = project.run(&["apply", "plan.json", "--env", "staging"]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("it was made for environment (none), this apply is for staging"),
-        "{}",
-        run.stderr
-    );
+    refusals += &refused(&["apply", "plan.json", "--region", "us-west-2"]);
+    refusals += &refused(&["apply", "plan.json", "--env", "staging"]);
 
     // Back to the version it was made from: it applies.
     project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
@@ -291,13 +223,8 @@ fn a_stale_plan_is_refused_before_any_change() {
 
     // Not a plan at all.
     project.write("bad.json", "{\"format_version\": \"9\"}");
-    let run = project.run(&["apply", "bad.json"]);
-    run.code(1);
-    assert!(
-        run.stderr.contains("its format_version is 9"),
-        "{}",
-        run.stderr
-    );
+    refusals += &refused(&["apply", "bad.json"]);
+    assert_output_snapshot!("stale_plans_refused", refusals);
 }
 
 fn memory(project: &Project, function: &str) -> i32 {
@@ -344,16 +271,9 @@ write_capacity = 5
     assert_eq!(memory(&project, "shop-staging-get-order"), 128);
 
     // prod (default suffix "-prod") is planned from nothing, with its own table settings.
-    let run = project.run(&["plan", "--env", "prod", "--output", "json"]);
-    run.success();
-    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let plan = project.plan_json(&["--env", "prod"]);
     assert_eq!(plan["stack"], "shop-prod");
-    let table = plan["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["address"] == "table.orders")
-        .unwrap();
+    let table = change(&plan, "table.orders");
     assert_eq!(table["action"], "create");
     assert_eq!(table["physical_name"], "shop-prod-orders");
     assert_eq!(table["after"]["billing"], "provisioned");
@@ -364,75 +284,27 @@ write_capacity = 5
         .success();
     project.run(&["plan", "--detailed-exitcode"]).code(0);
     assert_eq!(memory(&project, "shop-get-order"), 256);
-    let gone = project.block_on(
-        project
-            .lambda()
-            .get_function()
-            .function_name("shop-staging-get-order")
-            .send(),
-    );
-    assert!(gone.is_err());
-}
-
-/// Writes a lock as another apply would hold it, its lease running out in `expires_in` seconds
-/// (negative: a holder that died that long ago).
-fn hold_lock(project: &Project, holder: &str, expires_in: i64) {
-    use aws_sdk_dynamodb::types::AttributeValue;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    project
-        .block_on(
-            project
-                .dynamodb()
-                .put_item()
-                .table_name("stackctl-locks")
-                .item("stack", AttributeValue::S("shop".into()))
-                .item("holder", AttributeValue::S(holder.into()))
-                .item("token", AttributeValue::S("theirs".into()))
-                .item("acquired_at", AttributeValue::N((now - 120).to_string()))
-                .item(
-                    "expires_at",
-                    AttributeValue::N((now + expires_in).to_string()),
-                )
-                .send(),
-        )
-        .unwrap();
+    assert!(project.function("shop-staging-get-order").is_none());
 }
 
 #[test]
 fn a_held_lock_stops_another_apply_before_any_change_or_makes_it_wait() {
     let project = Project::new(STACK);
-    let run = project.run(&["plan", "--output", "json"]);
-    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let plan = project.plan_json(&[]);
     assert_eq!(plan["lock"]["table"], "stackctl-locks");
     assert_eq!(plan["lock"]["exists"], false);
     let run = project.run(&["plan"]);
-    assert!(
-        run.stdout
-            .contains("apply first creates the DynamoDB table stackctl-locks"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has(&["apply first creates the DynamoDB table stackctl-locks"]);
     project.apply_converges();
     assert_eq!(project.lock_holder("shop"), None, "released after apply");
 
     project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
-    hold_lock(&project, "ci-job-41", 300);
+    project.hold_lock("shop", "ci-job-41", 300, &[]);
     let (run, requests) = project.requests(&["apply", "--yes"]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("stack shop is locked by ci-job-41 since"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("stackctl unlock shop"),
-        "{}",
-        run.stderr
-    );
+    run.code(1).stderr_has(&[
+        "stack shop is locked by ci-job-41 since",
+        "stackctl unlock shop",
+    ]);
     assert!(writes(&requests).is_empty(), "{requests:?}");
     assert!(
         requests.contains(&"dynamodb:UpdateItem".to_string()),
@@ -459,13 +331,8 @@ fn a_held_lock_stops_another_apply_before_any_change_or_makes_it_wait() {
                 .unwrap();
         });
         let run = project.run(&["apply", "--yes", "--lock-timeout", "30s"]);
-        run.success();
-        assert!(
-            run.stderr
-                .contains("Waiting for the lock of stack shop: held by ci-job-41"),
-            "{}",
-            run.stderr
-        );
+        run.success()
+            .stderr_has(&["Waiting for the lock of stack shop: held by ci-job-41"]);
     });
     assert_eq!(memory(&project, "shop-get-order"), 512);
     assert_eq!(project.lock_holder("shop"), None);
@@ -478,42 +345,23 @@ fn a_lock_whose_holder_died_expires_and_unlock_clears_one() {
     project.set_stack(&STACK.replace("memory = 256", "memory = 512"));
 
     // A holder that died a minute ago stopped renewing: its lease ran out.
-    hold_lock(&project, "killed-job", -60);
+    project.hold_lock("shop", "killed-job", -60, &[]);
     let run = project.run(&["apply", "--yes"]);
-    run.success();
-    assert!(
-        run.stderr
-            .contains("Took over the expired lock of stack shop, held by killed-job"),
-        "{}",
-        run.stderr
-    );
+    run.success()
+        .stderr_has(&["Took over the expired lock of stack shop, held by killed-job"]);
 
-    hold_lock(&project, "ci-job-41", 300);
+    project.hold_lock("shop", "ci-job-41", 300, &[]);
     let run = project.run(&["unlock"]);
-    run.code(1);
-    assert!(
-        run.stderr.contains("without confirmation"),
-        "{}",
-        run.stderr
-    );
+    run.code(1).stderr_has(&["without confirmation"]);
     assert_eq!(project.lock_holder("shop").as_deref(), Some("ci-job-41"));
     let run = project.run(&["unlock", "--yes"]);
-    run.success();
-    assert!(
-        run.stdout
-            .contains("Stack shop is locked by ci-job-41 since")
-            && run.stdout.contains("Removed the lock held by ci-job-41"),
-        "{}",
-        run.stdout
-    );
+    run.success().stdout_has(&[
+        "Stack shop is locked by ci-job-41 since",
+        "Removed the lock held by ci-job-41",
+    ]);
     assert_eq!(project.lock_holder("shop"), None);
     let run = project.run(&["unlock", "shop", "--yes"]);
-    run.success();
-    assert!(
-        run.stdout.contains("Stack shop is not locked."),
-        "{}",
-        run.stdout
-    );
+    run.success().stdout_has(&["Stack shop is not locked."]);
 }
 
 #[test]
@@ -540,10 +388,7 @@ fn concurrent_applies_do_not_interleave() {
     assert!(runs.iter().any(|r| r.code == 0));
     project.run(&["plan", "--detailed-exitcode"]).code(0);
     // One API, not one per apply: the later applies planned again under the lock.
-    let apis = project
-        .block_on(project.apigateway().get_apis().send())
-        .unwrap();
-    assert_eq!(apis.items().len(), 1);
+    assert_eq!(project.http_apis().len(), 1);
 }
 
 #[test]
@@ -573,30 +418,12 @@ fn drift_is_told_apart_from_stack_file_changes() {
         .unwrap();
     let run = project.run(&["plan"]);
     run.success();
-    assert!(
-        run.stdout
-            .contains("memory: 512 (live) -> 256 (stack file)  (changed outside stackctl)"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("Drift: table.orders was changed outside stackctl: point_in_time_recovery"),
-        "{}",
-        run.stdout
-    );
+    assert_output_snapshot!("drift_plan", &run.stdout);
 
     let run = project.run(&["plan", "--refresh-only", "--detailed-exitcode"]);
     run.code(2);
-    assert!(
-        run.stdout
-            .contains("memory: 512 (live); the stack file says 256"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("Nothing is proposed"), "{}", run.stdout);
-    let run = project.run(&["plan", "--refresh-only", "--output", "json"]);
-    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_output_snapshot!("drift_refresh_only_plan", &run.stdout);
+    let plan = project.plan_json(&["--refresh-only"]);
     assert_eq!(plan["has_changes"], false);
     assert_eq!(plan["changes"], serde_json::json!([]));
     assert_eq!(
@@ -617,12 +444,8 @@ fn drift_is_told_apart_from_stack_file_changes() {
         "deletion_protection = false\npoint_in_time_recovery = true",
     ));
     let run = project.run(&["plan"]);
-    assert!(
-        run.stdout.contains("memory: 256 -> 384\n"),
-        "{}",
-        run.stdout
-    );
-    assert!(!run.stdout.contains("Drift"), "{}", run.stdout);
+    run.stdout_has(&["memory: 256 -> 384\n"])
+        .stdout_lacks(&["Drift"]);
     project
         .run(&["plan", "--refresh-only", "--detailed-exitcode"])
         .code(0);
@@ -728,22 +551,10 @@ fn plan_trusts_recorded_permissions_and_apply_repairs_a_lost_one() {
 
     let run = project.run(&["plan", "--refresh-only", "--detailed-exitcode"]);
     run.code(2);
-    assert!(
-        run.stdout.contains("route[GET /orders/{id}]")
-            && run
-                .stdout
-                .contains("invoke_permission: false (live); the stack file says true"),
-        "{}",
-        run.stdout
-    );
+    assert_output_snapshot!("lost_permission_refresh_only_plan", &run.stdout);
     // Apply reads everything, and grants it again.
     let run = project.run(&["apply", "--yes"]);
-    run.success();
-    assert!(
-        run.stdout.contains("(changed outside stackctl)"),
-        "{}",
-        run.stdout
-    );
+    run.success().stdout_has(&["(changed outside stackctl)"]);
     project
         .run(&["plan", "--refresh-only", "--detailed-exitcode"])
         .code(0);

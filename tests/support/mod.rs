@@ -3,8 +3,16 @@
 
 #![allow(dead_code)]
 
+pub mod output;
 pub mod proxy;
+mod resources;
 pub mod stub;
+
+// Each test binary uses its own share of these.
+#[allow(unused_imports)]
+pub use output::{assert_has, assert_lacks};
+#[allow(unused_imports)]
+pub use resources::{change, create_table, strings};
 
 use std::fmt::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -116,6 +124,15 @@ pub fn command(dir: &Path, endpoint: Option<&str>, args: &[&str], env: &[(&str, 
     cmd
 }
 
+/// Sends SIGINT (Ctrl-C) to process `pid`.
+pub fn interrupt(pid: u32) {
+    let sent = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
 /// The moto_server of the pinned version, installed by the project's script when missing.
 fn moto_server() -> &'static Path {
     static SERVER: OnceLock<PathBuf> = OnceLock::new();
@@ -222,6 +239,28 @@ pub fn lock_request(request: &str) -> bool {
     ]
     .contains(&request)
 }
+
+/// Stack "shop": a table, a function that names it, and a route to the function on an HTTP API.
+pub const SHOP: &str = r#"
+[stack]
+name = "shop"
+
+[tables.orders]
+partition_key = { name = "pk", type = "string" }
+deletion_protection = false
+
+[functions.get-order]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/get-order"
+memory = 256
+environment = { TABLE = "${tables.orders.name}" }
+
+[api]
+
+[routes]
+"GET /orders/{id}" = "get-order"
+"#;
 
 /// A stack with `tables` tables (each with an index), `functions` functions and `routes`
 /// routes spread over them.
@@ -390,6 +429,11 @@ impl Project {
         aws_sdk_apigatewayv2::Client::new(&self.sdk_config())
     }
 
+    /// API Gateway v1: REST APIs.
+    pub fn rest_apigateway(&self) -> aws_sdk_apigateway::Client {
+        aws_sdk_apigateway::Client::new(&self.sdk_config())
+    }
+
     pub fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk_config())
     }
@@ -414,15 +458,8 @@ impl Project {
 
     /// The action the JSON plan gives `address`, and the names of the attributes it changes.
     pub fn planned(&self, address: &str) -> (String, Vec<String>) {
-        let run = self.run(&["plan", "--output", "json"]);
-        run.success();
-        let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-        let change = plan["changes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["address"] == address)
-            .unwrap_or_else(|| panic!("{address} in {plan}"));
+        let plan = self.plan_json(&[]);
+        let change = change(&plan, address);
         let names = change["changed"]
             .as_array()
             .unwrap()

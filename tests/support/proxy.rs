@@ -51,6 +51,33 @@ pub struct ProxyConfig {
     pub before: Option<(&'static str, Before)>,
 }
 
+impl ProxyConfig {
+    /// No added latency: a proxy only for what it counts, or for `before`.
+    pub fn immediate() -> Self {
+        ProxyConfig {
+            latency: Duration::ZERO,
+            ..ProxyConfig::default()
+        }
+    }
+
+    /// `latency` added to every request, and AWS's quotas.
+    pub fn with_latency(latency: Duration) -> Self {
+        ProxyConfig {
+            latency,
+            ..ProxyConfig::default()
+        }
+    }
+
+    /// No added latency, and `hook` called before the first request of `operation` (as
+    /// counted: `dynamodb:CreateTable`) until it answers that it acted.
+    pub fn before(operation: &'static str, hook: Before) -> Self {
+        ProxyConfig {
+            before: Some((operation, hook)),
+            ..ProxyConfig::immediate()
+        }
+    }
+}
+
 impl Default for ProxyConfig {
     fn default() -> Self {
         ProxyConfig {
