@@ -139,6 +139,10 @@ pub struct ApplyArgs {
     /// Start each line of apply's progress with the time (text log format)
     #[arg(long)]
     pub timestamps: bool,
+    /// Read every routed function's resource policy instead of trusting the API's record of
+    /// the invoke permissions stackctl granted, and grant again any removed outside stackctl
+    #[arg(long)]
+    pub refresh: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

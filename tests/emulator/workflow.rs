@@ -521,7 +521,7 @@ fn output_without_a_terminal_is_plain_lines_or_json_events() {
 }
 
 #[test]
-fn plan_trusts_recorded_permissions_and_apply_repairs_a_lost_one() {
+fn plan_and_apply_trust_recorded_permissions_and_apply_refresh_repairs_a_lost_one() {
     let project = Project::new(STACK);
     project.apply_converges();
     let (run, requests) = project.requests(&["plan", "--detailed-exitcode"]);
@@ -552,8 +552,20 @@ fn plan_trusts_recorded_permissions_and_apply_repairs_a_lost_one() {
     let run = project.run(&["plan", "--refresh-only", "--detailed-exitcode"]);
     run.code(2);
     assert_output_snapshot!("lost_permission_refresh_only_plan", &run.stdout);
-    // Apply reads everything, and grants it again.
-    let run = project.run(&["apply", "--yes"]);
+    // Apply trusts the record as plan does: nothing to do, nothing read.
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success().stdout_has(&["No changes"]);
+    assert!(
+        !requests.iter().any(|r| r == "lambda:GetPolicy"),
+        "apply trusts the API's record: {requests:?}"
+    );
+    // A saved plan is applied as reviewed: --refresh does not go with it.
+    project.run(&["plan", "--out", "plan.json"]).success();
+    let run = project.run(&["apply", "plan.json", "--refresh"]);
+    run.code(1)
+        .stderr_has(&["--refresh cannot be used with a saved plan"]);
+    // apply --refresh reads everything, and grants it again.
+    let run = project.run(&["apply", "--yes", "--refresh"]);
     run.success().stdout_has(&["(changed outside stackctl)"]);
     project
         .run(&["plan", "--refresh-only", "--detailed-exitcode"])
