@@ -21,8 +21,8 @@ use crate::stack::{
     Stack, StreamView, TableClass, Throttle,
 };
 
-pub(crate) use api::cors_of;
 pub use api::tagged_api_named;
+pub(crate) use api::{cors_of, rest_resources};
 pub use dynamodb::{owner_of as table_owner, read_named as read_table};
 pub use iam::{canonical_json, role_owner};
 pub use scope::Scope;

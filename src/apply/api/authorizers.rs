@@ -6,14 +6,18 @@ use super::permissions::permit_authorizer;
 use super::{Context, function_arn};
 use crate::aws::AwsError;
 use crate::live::{LiveApi, authorizer_output};
+use crate::plan::Change;
 use crate::stack::{ApiSpec, AuthorizerSpec};
 
 /// A declared authorizer, as the requests that make it need it.
 pub(super) struct Wanted<'a> {
+    pub api_id: &'a str,
     pub name: &'a str,
     pub spec: &'a AuthorizerSpec,
     /// A Lambda authorizer's invocation URI ([`crate::arn::invocation_uri`] of its function).
     pub uri: Option<String>,
+    /// The live authorizer of that name, if it differs.
+    pub before: Option<&'a AuthorizerSpec>,
 }
 
 /// The requests that create and change an authorizer on one kind of API.
@@ -22,20 +26,13 @@ pub(super) trait AuthorizerRequests {
     /// Cognito and Lambda); others are left alone (the stack file's checks refuse them).
     fn serves(&self, spec: &AuthorizerSpec) -> bool;
     /// CreateAuthorizer; the new authorizer's ID.
-    async fn create(
-        &self,
-        ctx: &Context<'_>,
-        api_id: &str,
-        wanted: &Wanted<'_>,
-    ) -> Result<String, AwsError>;
-    /// UpdateAuthorizer of the live authorizer `id`, which is `before`.
+    async fn create(&self, ctx: &Context<'_>, wanted: &Wanted<'_>) -> Result<String, AwsError>;
+    /// UpdateAuthorizer of the live authorizer `id` (`wanted.before`).
     async fn update(
         &self,
         ctx: &Context<'_>,
-        api_id: &str,
-        id: &str,
         wanted: &Wanted<'_>,
-        before: &AuthorizerSpec,
+        id: &str,
     ) -> Result<(), AwsError>;
 }
 
@@ -54,18 +51,21 @@ pub(super) async fn sync_declared(
             AuthorizerSpec::Lambda { function } => Some(function_arn(ctx, function)?),
             _ => None,
         };
+        let before = live.and_then(|l| l.authorizers.get(name));
         let wanted = Wanted {
+            api_id,
             name,
             spec: declared,
             uri: (function.as_deref()).map(|arn| crate::arn::invocation_uri(ctx.region(), arn)),
+            before: before.map(|(_, spec)| spec),
         };
-        let id = match live.and_then(|l| l.authorizers.get(name)) {
-            Some((id, before)) if same(before, declared, function.as_deref()) => id.clone(),
-            Some((id, before)) => {
-                requests.update(ctx, api_id, id, &wanted, before).await?;
+        let id = match before {
+            Some((id, spec)) if same(spec, declared, function.as_deref()) => id.clone(),
+            Some((id, _)) => {
+                requests.update(ctx, &wanted, id).await?;
                 id.clone()
             }
-            None => requests.create(ctx, api_id, &wanted).await?,
+            None => requests.create(ctx, &wanted).await?,
         };
         if let Some(arn) = &function {
             permit_authorizer(ctx, arn, api_id, name).await?;
@@ -73,6 +73,12 @@ pub(super) async fn sync_declared(
         ctx.set_output(authorizer_output(name), id);
     }
     Ok(())
+}
+
+/// Whether any authorizer of the API changes (`authorizer.NAME` attributes).
+pub(super) fn authorizers_changed(change: &Change) -> bool {
+    let mut attributes = change.attributes.iter();
+    attributes.any(|c| c.name.starts_with("authorizer."))
 }
 
 /// Whether the live authorizer is the declared one. Live reads a Lambda authorizer's function

@@ -8,43 +8,37 @@ use aws_sdk_apigatewayv2::types::{
     RouteSettings,
 };
 
-use super::authorizers::{AuthorizerRequests, Wanted, sync_declared};
+use super::authorizers::{AuthorizerRequests, Wanted, authorizers_changed, sync_declared};
 use super::http_routes::{create_route, delete_route, update_route};
-use super::{API_ID, Call, Flavour, api_url, create_tags, sync_tags};
+use super::{API_ID, Call, Flavour, RouteChange, api_url, create_tags, sync_tags};
 use crate::apply::{Context, changed, once};
 use crate::aws::{AwsError, CallResult};
 use crate::live::{LiveApi, LiveRoute, stage_url};
-use crate::plan::{ApiDesired, Change, RouteDesired};
+use crate::plan::{ApiDesired, Change};
 use crate::stack::{AccessLog, ApiSpec, ApiType, AuthorizerSpec, Cors, Throttle};
 
 /// The HTTP API flavour.
-pub(super) struct Http;
+pub(super) struct Http<'c> {
+    pub ctx: &'c Context<'c>,
+}
 
-impl Flavour for Http {
-    fn arn(&self, region: &str, api_id: &str) -> String {
-        crate::arn::http_api(region, api_id)
+impl Flavour for Http<'_> {
+    fn arn(&self, api_id: &str) -> String {
+        crate::arn::http_api(self.ctx.region(), api_id)
     }
 
-    fn create<'a>(&'a self, ctx: &'a Context<'_>, d: &'a ApiDesired) -> Call<'a> {
-        Box::pin(create_api(ctx, d))
+    fn create<'a>(&'a self, d: &'a ApiDesired) -> Call<'a> {
+        Box::pin(create_api(self.ctx, d))
     }
 
-    fn update<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        change: &'a Change,
-        d: &'a ApiDesired,
-        live: &'a LiveApi,
-    ) -> Call<'a> {
-        Box::pin(update_api(ctx, change, d, live))
+    fn update<'a>(&'a self, change: &'a Change, d: &'a ApiDesired, live: &'a LiveApi) -> Call<'a> {
+        Box::pin(update_api(self.ctx, change, d, live))
     }
 
-    fn delete<'a>(&'a self, ctx: &'a Context<'_>, api_id: &'a str) -> Call<'a> {
-        Box::pin(async move {
-            ctx.clients
-                .apigatewayv2
-                .delete_api()
-                .api_id(api_id)
+    fn delete<'a>(&'a self, api_id: &'a str) -> Call<'a> {
+        let request = self.ctx.clients.apigatewayv2.delete_api().api_id(api_id);
+        Box::pin(async {
+            request
                 .send()
                 .await
                 .absent_ok("apigateway:DeleteApi")
@@ -52,65 +46,33 @@ impl Flavour for Http {
         })
     }
 
-    fn put_route<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        change: &'a Change,
-        d: &'a RouteDesired,
-        live: Option<(&'a str, &'a LiveRoute)>,
-    ) -> Call<'a> {
-        match live {
+    fn put_route<'a>(&'a self, route: RouteChange<'a>) -> Call<'a> {
+        let (ctx, d) = (self.ctx, route.desired);
+        match route.live {
             None => Box::pin(create_route(ctx, d)),
-            Some((api_id, route)) => Box::pin(update_route(ctx, change, d, api_id, route)),
+            Some((api_id, live)) => Box::pin(update_route(ctx, route.change, d, api_id, live)),
         }
     }
 
-    fn delete_route<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        api_id: &'a str,
-        live: &'a LiveRoute,
-    ) -> Call<'a> {
-        Box::pin(delete_route(ctx, api_id, live))
+    fn delete_route<'a>(&'a self, api_id: &'a str, live: &'a LiveRoute) -> Call<'a> {
+        Box::pin(delete_route(self.ctx, api_id, live))
     }
 
-    fn sync_authorizers<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        api_id: &'a str,
-        spec: &'a ApiSpec,
-        live: Option<&'a LiveApi>,
-    ) -> Call<'a> {
-        Box::pin(async move {
-            sync_declared(&HttpAuthorizers, ctx, api_id, spec, live).await?;
-            match live {
-                Some(live) => delete_undeclared_authorizers(ctx, spec, live).await,
-                None => Ok(()),
-            }
-        })
-    }
+    tag_requests!(apigatewayv2);
+}
 
-    fn tag<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        arn: &'a str,
-        tags: HashMap<String, String>,
-    ) -> Call<'a> {
-        let request = ctx.clients.apigatewayv2.tag_resource();
-        let request = request.resource_arn(arn).set_tags(Some(tags));
-        Box::pin(async { request.send().await.map(drop).op("apigateway:TagResource") })
-    }
-
-    fn untag<'a>(&'a self, ctx: &'a Context<'_>, arn: &'a str, keys: Vec<String>) -> Call<'a> {
-        let request = ctx.clients.apigatewayv2.untag_resource();
-        let request = request.resource_arn(arn).set_tag_keys(Some(keys));
-        Box::pin(async {
-            request
-                .send()
-                .await
-                .map(drop)
-                .op("apigateway:UntagResource")
-        })
+/// The API's authorizers: the declared ones created or updated, and (on a live API) the
+/// others deleted.
+async fn sync_authorizers(
+    ctx: &Context<'_>,
+    api_id: &str,
+    spec: &ApiSpec,
+    live: Option<&LiveApi>,
+) -> Result<(), AwsError> {
+    sync_declared(&HttpAuthorizers, ctx, api_id, spec, live).await?;
+    match live {
+        Some(live) => delete_undeclared_authorizers(ctx, spec, live).await,
+        None => Ok(()),
     }
 }
 
@@ -145,7 +107,7 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     // Known before the stage exists, so that a failure below still leaves the API findable
     // (it is tagged) and the next apply adds the stage.
     ctx.set_output(API_ID.to_string(), id.clone());
-    Http.sync_authorizers(ctx, &id, &d.spec, None).await?;
+    sync_authorizers(ctx, &id, &d.spec, None).await?;
     create_stage(ctx, &id, &d.spec).await?;
     ctx.set_output(api_url().to_string(), stage_url(&endpoint, &d.spec.stage));
     Ok(())
@@ -200,13 +162,8 @@ async fn update_api(
     if changed(change, "stage") {
         replace_stage(ctx, &d.spec, live).await?;
     }
-    if change
-        .attributes
-        .iter()
-        .any(|c| c.name.starts_with("authorizer."))
-    {
-        Http.sync_authorizers(ctx, &live.id, &d.spec, Some(live))
-            .await?;
+    if authorizers_changed(change) {
+        sync_authorizers(ctx, &live.id, &d.spec, Some(live)).await?;
     }
     if live.stages.contains(&d.spec.stage) {
         update_stage(ctx, change, &d.spec, &live.id).await?;
@@ -215,7 +172,7 @@ async fn update_api(
         update_cors(ctx, d.spec.cors.as_ref(), &live.id).await?;
     }
     if changed(change, "tags") {
-        sync_tags(&Http, ctx, &live.id, &live.tags, &d.spec.tags).await?;
+        sync_tags(&Http { ctx }, &live.id, &live.tags, &d.spec.tags).await?;
     }
     ctx.set_output(api_url().to_string(), live.url(&d.spec.stage));
     Ok(())
@@ -302,21 +259,13 @@ struct HttpAuthorizers;
 
 impl AuthorizerRequests for HttpAuthorizers {
     fn serves(&self, spec: &AuthorizerSpec) -> bool {
-        matches!(
-            spec,
-            AuthorizerSpec::Jwt { .. } | AuthorizerSpec::Lambda { .. }
-        )
+        !matches!(spec, AuthorizerSpec::Cognito { .. })
     }
 
-    async fn create(
-        &self,
-        ctx: &Context<'_>,
-        api_id: &str,
-        wanted: &Wanted<'_>,
-    ) -> Result<String, AwsError> {
+    async fn create(&self, ctx: &Context<'_>, wanted: &Wanted<'_>) -> Result<String, AwsError> {
         let request = ctx.clients.apigatewayv2.create_authorizer();
         let request = request
-            .api_id(api_id)
+            .api_id(wanted.api_id)
             .name(wanted.name)
             .identity_source("$request.header.Authorization");
         let request = match (wanted.spec, &wanted.uri) {
@@ -336,13 +285,11 @@ impl AuthorizerRequests for HttpAuthorizers {
     async fn update(
         &self,
         ctx: &Context<'_>,
-        api_id: &str,
-        id: &str,
         wanted: &Wanted<'_>,
-        _before: &AuthorizerSpec,
+        id: &str,
     ) -> Result<(), AwsError> {
         let request = ctx.clients.apigatewayv2.update_authorizer();
-        let request = request.api_id(api_id).authorizer_id(id);
+        let request = request.api_id(wanted.api_id).authorizer_id(id);
         let request = match (wanted.spec, &wanted.uri) {
             (AuthorizerSpec::Jwt { issuer, audience }, _) => {
                 request.jwt_configuration(jwt(issuer, audience))

@@ -4,6 +4,30 @@
 //! the one dispatch on the API's type, tag syncing, the values other changes provide, and
 //! (in `authorizers.rs` and `permissions.rs`) authorizers and Lambda invoke permissions.
 
+/// A flavour's TagResource and UntagResource (see [`Flavour::tag`]) on `ctx.clients.$client`:
+/// the requests are the same in both SDKs, in types of their own.
+macro_rules! tag_requests {
+    ($client:ident) => {
+        fn tag<'a>(&'a self, arn: &'a str, tags: HashMap<String, String>) -> Call<'a> {
+            let request = self.ctx.clients.$client.tag_resource();
+            let request = request.resource_arn(arn).set_tags(Some(tags));
+            Box::pin(async { request.send().await.map(drop).op("apigateway:TagResource") })
+        }
+
+        fn untag<'a>(&'a self, arn: &'a str, keys: Vec<String>) -> Call<'a> {
+            let request = self.ctx.clients.$client.untag_resource();
+            let request = request.resource_arn(arn).set_tag_keys(Some(keys));
+            Box::pin(async {
+                request
+                    .send()
+                    .await
+                    .map(drop)
+                    .op("apigateway:UntagResource")
+            })
+        }
+    };
+}
+
 mod authorizers;
 mod deploy;
 mod http;
@@ -27,68 +51,46 @@ pub(crate) use tree::ResourceTrees;
 /// A request (or several) to API Gateway, as a flavour's method returns it.
 type Call<'a> = LocalBoxFuture<'a, Result<(), AwsError>>;
 
-/// What differs between the kinds of API: the requests that carry out each change.
-trait Flavour: Sync {
+/// What differs between the kinds of API: the requests that carry out each change, in the
+/// apply's context. Authorizers are synced by `authorizers.rs` with the flavour's
+/// [`authorizers::AuthorizerRequests`].
+trait Flavour {
     /// The API's ARN, which its tags are set on.
-    fn arn(&self, region: &str, api_id: &str) -> String;
+    fn arn(&self, api_id: &str) -> String;
     /// Creates the API with its stack tag, its authorizers and (HTTP) its stage.
-    fn create<'a>(&'a self, ctx: &'a Context<'_>, d: &'a ApiDesired) -> Call<'a>;
+    fn create<'a>(&'a self, d: &'a ApiDesired) -> Call<'a>;
     /// Changes what differs in `change` on the live API.
-    fn update<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        change: &'a Change,
-        d: &'a ApiDesired,
-        live: &'a LiveApi,
-    ) -> Call<'a>;
-    fn delete<'a>(&'a self, ctx: &'a Context<'_>, api_id: &'a str) -> Call<'a>;
-    /// Creates the route (`live` is `None`) or changes it (`live`: its API's ID and the
-    /// route as read), its function let invoked first.
-    fn put_route<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        change: &'a Change,
-        d: &'a RouteDesired,
-        live: Option<(&'a str, &'a LiveRoute)>,
-    ) -> Call<'a>;
+    fn update<'a>(&'a self, change: &'a Change, d: &'a ApiDesired, live: &'a LiveApi) -> Call<'a>;
+    fn delete<'a>(&'a self, api_id: &'a str) -> Call<'a>;
+    /// Creates or changes the route, its function let invoked first.
+    fn put_route<'a>(&'a self, route: RouteChange<'a>) -> Call<'a>;
     /// Deletes the route and its function's invoke permission.
-    fn delete_route<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        api_id: &'a str,
-        live: &'a LiveRoute,
-    ) -> Call<'a>;
-    /// Creates and updates the declared authorizers (and learns their IDs); `live`: the API
-    /// as read, `None` for a new API.
-    fn sync_authorizers<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        api_id: &'a str,
-        spec: &'a ApiSpec,
-        live: Option<&'a LiveApi>,
-    ) -> Call<'a>;
+    fn delete_route<'a>(&'a self, api_id: &'a str, live: &'a LiveRoute) -> Call<'a>;
     /// After the API and all its routes changed: a REST API deploys its stage (an HTTP API's
     /// stage deploys itself).
-    fn finish<'a>(&'a self, ctx: &'a Context<'_>, spec: &'a ApiSpec) -> Call<'a> {
-        let _ = (ctx, spec);
+    fn finish<'a>(&'a self, spec: &'a ApiSpec) -> Call<'a> {
+        let _ = spec;
         Box::pin(async { Ok(()) })
     }
     /// TagResource: adds or overwrites these tags.
-    fn tag<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        arn: &'a str,
-        tags: HashMap<String, String>,
-    ) -> Call<'a>;
+    fn tag<'a>(&'a self, arn: &'a str, tags: HashMap<String, String>) -> Call<'a>;
     /// UntagResource: removes these tag keys.
-    fn untag<'a>(&'a self, ctx: &'a Context<'_>, arn: &'a str, keys: Vec<String>) -> Call<'a>;
+    fn untag<'a>(&'a self, arn: &'a str, keys: Vec<String>) -> Call<'a>;
+}
+
+/// A route to create or change, as the plan gives it.
+struct RouteChange<'a> {
+    change: &'a Change,
+    desired: &'a RouteDesired,
+    /// The live route and its API's ID; `None` for a new route.
+    live: Option<(&'a str, &'a LiveRoute)>,
 }
 
 /// The one dispatch on the API's type.
-fn flavour(api_type: ApiType) -> &'static dyn Flavour {
+fn flavour<'c>(ctx: &'c Context<'c>, api_type: ApiType) -> Box<dyn Flavour + 'c> {
     match api_type {
-        ApiType::Http => &http::Http,
-        ApiType::Rest => &rest::Rest,
+        ApiType::Http => Box::new(http::Http { ctx }),
+        ApiType::Rest => Box::new(rest::Rest { ctx }),
     }
 }
 
@@ -110,14 +112,14 @@ pub async fn apply_api(ctx: &Context<'_>, change: &Change) -> Result<(), AwsErro
         _ => None,
     };
     match (change.action, desired, live) {
-        (Action::Create, Some(d), _) => flavour(d.spec.api_type).create(ctx, d).await,
-        (Action::Update, Some(d), Some(l)) => flavour(type_of(l)).update(ctx, change, d, l).await,
+        (Action::Create, Some(d), _) => flavour(ctx, d.spec.api_type).create(d).await,
+        (Action::Update, Some(d), Some(l)) => flavour(ctx, type_of(l)).update(change, d, l).await,
         // The type may change: the old API goes the way of its own type.
         (Action::Replace, Some(d), Some(l)) => {
-            flavour(type_of(l)).delete(ctx, &l.id).await?;
-            flavour(d.spec.api_type).create(ctx, d).await
+            flavour(ctx, type_of(l)).delete(&l.id).await?;
+            flavour(ctx, d.spec.api_type).create(d).await
         }
-        (Action::Delete, _, Some(l)) => flavour(type_of(l)).delete(ctx, &l.id).await,
+        (Action::Delete, _, Some(l)) => flavour(ctx, type_of(l)).delete(&l.id).await,
         _ => Ok(()),
     }
 }
@@ -136,21 +138,31 @@ pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsEr
         _ => (false, None),
     };
     let rest = desired.map_or(rest, |d| d.rest);
-    let flavour = flavour(if rest { ApiType::Rest } else { ApiType::Http });
-    match (change.action, desired, live) {
-        (Action::Create, Some(d), _) => flavour.put_route(ctx, change, d, None).await,
-        (Action::Update, Some(d), Some(l)) => flavour.put_route(ctx, change, d, Some(l)).await,
-        (Action::Delete, _, Some((api_id, route))) => {
-            flavour.delete_route(ctx, api_id, route).await
+    let flavour = flavour(ctx, if rest { ApiType::Rest } else { ApiType::Http });
+    let live = match (change.action, live) {
+        (Action::Create, _) => None,
+        (Action::Update, Some(l)) => Some(l),
+        (Action::Delete, Some((api_id, route))) => {
+            return flavour.delete_route(api_id, route).await;
         }
-        _ => Ok(()),
-    }
+        _ => return Ok(()),
+    };
+    let Some(desired) = desired else {
+        return Ok(());
+    };
+    flavour
+        .put_route(RouteChange {
+            change,
+            desired,
+            live,
+        })
+        .await
 }
 
 /// The deployment of a REST API (HTTP API stages deploy themselves).
 pub async fn apply_deployment(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
     match &change.desired {
-        Some(Desired::Deployment(spec)) => flavour(spec.api_type).finish(ctx, spec).await,
+        Some(Desired::Deployment(spec)) => flavour(ctx, spec.api_type).finish(spec).await,
         _ => Ok(()),
     }
 }
@@ -162,33 +174,31 @@ pub async fn record_permissions(ctx: &Context<'_>, desired: &ApiDesired) {
     let Some(id) = ctx.resolve(&API_ID) else {
         return;
     };
-    let flavour = flavour(desired.spec.api_type);
-    let arn = flavour.arn(ctx.region(), &id);
+    let flavour = flavour(ctx, desired.spec.api_type);
+    let arn = flavour.arn(&id);
     let tags = HashMap::from([(
         crate::marks::PERMISSIONS_TAG.to_string(),
         desired.permissions_record.clone(),
     )]);
-    let _ = flavour.tag(ctx, &arn, tags).await;
+    let _ = flavour.tag(&arn, tags).await;
 }
 
 /// Makes the API's own tags those of the stack file: removes the keys it no longer gives,
 /// then sets the others (stackctl's tags are not among `live`'s).
 async fn sync_tags(
     flavour: &dyn Flavour,
-    ctx: &Context<'_>,
     api_id: &str,
     live: &BTreeMap<String, String>,
     wanted: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let arn = flavour.arn(ctx.region(), api_id);
+    let arn = flavour.arn(api_id);
     let removed = removed_tags(live, wanted);
     if !removed.is_empty() {
-        flavour.untag(ctx, &arn, removed).await?;
+        flavour.untag(&arn, removed).await?;
     }
     if !wanted.is_empty() {
-        flavour
-            .tag(ctx, &arn, wanted.clone().into_iter().collect())
-            .await?;
+        let tags = wanted.clone().into_iter().collect();
+        flavour.tag(&arn, tags).await?;
     }
     Ok(())
 }

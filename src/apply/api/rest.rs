@@ -8,12 +8,13 @@ use aws_sdk_apigateway::types::{
     AuthorizerType, EndpointConfiguration, EndpointType, IntegrationType, Op,
 };
 
-use super::authorizers::{AuthorizerRequests, Wanted, sync_declared};
+use super::authorizers::{AuthorizerRequests, Wanted, authorizers_changed, sync_declared};
 use super::deploy::{deploy, patch};
 use super::permissions::{permit, revoke, revoke_route};
 use super::tree::resource_for;
 use super::{
-    API_ID, Call, Flavour, api_url, authorizer_id, create_tags, function_arn, known, sync_tags,
+    API_ID, Call, Flavour, RouteChange, api_url, authorizer_id, create_tags, function_arn, known,
+    sync_tags,
 };
 use crate::apply::{Context, changed, once};
 use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
@@ -22,124 +23,79 @@ use crate::plan::{ApiDesired, Change, RouteDesired};
 use crate::stack::{ApiSpec, ApiType, AuthorizerSpec};
 
 /// The REST API flavour.
-pub(super) struct Rest;
+pub(super) struct Rest<'c> {
+    pub ctx: &'c Context<'c>,
+}
 
-impl Flavour for Rest {
-    fn arn(&self, region: &str, api_id: &str) -> String {
-        crate::arn::rest_api(region, api_id)
+impl Flavour for Rest<'_> {
+    fn arn(&self, api_id: &str) -> String {
+        crate::arn::rest_api(self.ctx.region(), api_id)
     }
 
-    fn create<'a>(&'a self, ctx: &'a Context<'_>, d: &'a ApiDesired) -> Call<'a> {
-        Box::pin(create_api(ctx, d))
+    fn create<'a>(&'a self, d: &'a ApiDesired) -> Call<'a> {
+        Box::pin(create_api(self.ctx, d))
     }
 
     /// Settings that live on the stage are applied with the deployment that follows.
-    fn update<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        change: &'a Change,
-        d: &'a ApiDesired,
-        live: &'a LiveApi,
-    ) -> Call<'a> {
+    fn update<'a>(&'a self, change: &'a Change, d: &'a ApiDesired, live: &'a LiveApi) -> Call<'a> {
         Box::pin(async move {
-            if change
-                .attributes
-                .iter()
-                .any(|c| c.name.starts_with("authorizer."))
-            {
-                Rest.sync_authorizers(ctx, &live.id, &d.spec, Some(live))
-                    .await?;
+            if authorizers_changed(change) {
+                let spec = &d.spec;
+                sync_declared(&RestAuthorizers, self.ctx, &live.id, spec, Some(live)).await?;
             }
             if changed(change, "tags") {
-                sync_tags(&Rest, ctx, &live.id, &live.tags, &d.spec.tags).await?;
+                sync_tags(self, &live.id, &live.tags, &d.spec.tags).await?;
             }
             let url = stage_url(&live.endpoint, &d.spec.stage);
-            ctx.set_output(api_url().to_string(), url);
+            self.ctx.set_output(api_url().to_string(), url);
             Ok(())
         })
     }
 
-    fn delete<'a>(&'a self, ctx: &'a Context<'_>, api_id: &'a str) -> Call<'a> {
-        let request = ctx.clients.apigateway.delete_rest_api().rest_api_id(api_id);
+    fn delete<'a>(&'a self, api_id: &'a str) -> Call<'a> {
+        let request = self.ctx.clients.apigateway.delete_rest_api();
+        let request = request.rest_api_id(api_id);
         Box::pin(async {
-            let deleted = request.send().await;
-            deleted.absent_ok("apigateway:DeleteRestApi").map(drop)
+            request
+                .send()
+                .await
+                .absent_ok("apigateway:DeleteRestApi")
+                .map(drop)
         })
     }
 
-    fn put_route<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        change: &'a Change,
-        d: &'a RouteDesired,
-        live: Option<(&'a str, &'a LiveRoute)>,
-    ) -> Call<'a> {
+    fn put_route<'a>(&'a self, route: RouteChange<'a>) -> Call<'a> {
+        let (ctx, d) = (self.ctx, route.desired);
         Box::pin(async move {
-            match live {
+            match route.live {
                 None => put_route(ctx, &known(ctx, &API_ID)?, d, None, true).await,
-                Some((api_id, route)) => {
+                Some((api_id, live)) => {
+                    let change = route.change;
                     let grant = changed(change, "function") || changed(change, "invoke_permission");
-                    put_route(ctx, api_id, d, Some(route), grant).await
+                    put_route(ctx, api_id, d, Some(live), grant).await
                 }
             }
         })
     }
 
-    fn delete_route<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        api_id: &'a str,
-        live: &'a LiveRoute,
-    ) -> Call<'a> {
-        Box::pin(async move {
-            let method = live.key.split_once(' ').map_or("ANY", |(m, _)| m);
-            let request = ctx.clients.apigateway.delete_method();
-            let request = request
-                .rest_api_id(api_id)
-                .resource_id(&live.id)
-                .http_method(method);
-            request.send().await.absent_ok("apigateway:DeleteMethod")?;
-            revoke_route(ctx, live).await
-        })
-    }
-
-    /// Unused authorizers are deleted with the deployment, once no method uses them any more.
-    fn sync_authorizers<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        api_id: &'a str,
-        spec: &'a ApiSpec,
-        live: Option<&'a LiveApi>,
-    ) -> Call<'a> {
-        Box::pin(sync_declared(&RestAuthorizers, ctx, api_id, spec, live))
-    }
-
-    fn finish<'a>(&'a self, ctx: &'a Context<'_>, spec: &'a ApiSpec) -> Call<'a> {
-        Box::pin(deploy(ctx, spec))
-    }
-
-    fn tag<'a>(
-        &'a self,
-        ctx: &'a Context<'_>,
-        arn: &'a str,
-        tags: HashMap<String, String>,
-    ) -> Call<'a> {
-        let request = ctx.clients.apigateway.tag_resource();
-        let request = request.resource_arn(arn).set_tags(Some(tags));
-        Box::pin(async { request.send().await.map(drop).op("apigateway:TagResource") })
-    }
-
-    fn untag<'a>(&'a self, ctx: &'a Context<'_>, arn: &'a str, keys: Vec<String>) -> Call<'a> {
-        let request = ctx.clients.apigateway.untag_resource();
-        let request = request.resource_arn(arn).set_tag_keys(Some(keys));
+    fn delete_route<'a>(&'a self, api_id: &'a str, live: &'a LiveRoute) -> Call<'a> {
+        let method = live.key.split_once(' ').map_or("ANY", |(m, _)| m);
+        let request = self.ctx.clients.apigateway.delete_method();
+        let request = request
+            .rest_api_id(api_id)
+            .resource_id(&live.id)
+            .http_method(method);
         Box::pin(async {
-            request
-                .send()
-                .await
-                .map(drop)
-                .op("apigateway:UntagResource")
+            request.send().await.absent_ok("apigateway:DeleteMethod")?;
+            revoke_route(self.ctx, live).await
         })
     }
+
+    fn finish<'a>(&'a self, spec: &'a ApiSpec) -> Call<'a> {
+        Box::pin(deploy(self.ctx, spec))
+    }
+
+    tag_requests!(apigateway);
 }
 
 async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
@@ -177,7 +133,7 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     }
     let endpoint = crate::arn::execute_api_endpoint(ctx.region(), &id);
     ctx.set_output(api_url().to_string(), stage_url(&endpoint, &d.spec.stage));
-    Rest.sync_authorizers(ctx, &id, &d.spec, None).await
+    sync_declared(&RestAuthorizers, ctx, &id, &d.spec, None).await
 }
 
 /// The requests of a REST API's Cognito and Lambda (TOKEN) authorizers.
@@ -185,23 +141,15 @@ struct RestAuthorizers;
 
 impl AuthorizerRequests for RestAuthorizers {
     fn serves(&self, spec: &AuthorizerSpec) -> bool {
-        matches!(
-            spec,
-            AuthorizerSpec::Cognito { .. } | AuthorizerSpec::Lambda { .. }
-        )
+        !matches!(spec, AuthorizerSpec::Jwt { .. })
     }
 
     /// A Lambda authorizer is a TOKEN authorizer that calls a function of the stack with the
     /// Authorization header.
-    async fn create(
-        &self,
-        ctx: &Context<'_>,
-        api_id: &str,
-        wanted: &Wanted<'_>,
-    ) -> Result<String, AwsError> {
+    async fn create(&self, ctx: &Context<'_>, wanted: &Wanted<'_>) -> Result<String, AwsError> {
         let request = ctx.clients.apigateway.create_authorizer();
         let request = request
-            .rest_api_id(api_id)
+            .rest_api_id(wanted.api_id)
             .name(wanted.name)
             .identity_source("method.request.header.Authorization");
         let request = match (wanted.spec, &wanted.uri) {
@@ -221,17 +169,15 @@ impl AuthorizerRequests for RestAuthorizers {
     async fn update(
         &self,
         ctx: &Context<'_>,
-        api_id: &str,
-        id: &str,
         wanted: &Wanted<'_>,
-        before: &AuthorizerSpec,
+        id: &str,
     ) -> Result<(), AwsError> {
         let mut request = ctx.clients.apigateway.update_authorizer();
-        request = request.rest_api_id(api_id).authorizer_id(id);
-        match (wanted.spec, before) {
+        request = request.rest_api_id(wanted.api_id).authorizer_id(id);
+        match (wanted.spec, wanted.before) {
             (
                 AuthorizerSpec::Cognito { user_pools },
-                AuthorizerSpec::Cognito { user_pools: before },
+                Some(AuthorizerSpec::Cognito { user_pools: before }),
             ) => {
                 let pool = |op, arn: &String| patch(op, &format!("/providerARNs/{arn}"), None);
                 for arn in user_pools.iter().filter(|a| !before.contains(a)) {

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use super::Context;
-use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
-use crate::live::cors_of;
+use crate::aws::{AwsError, ErrorKind, classify, describe};
+use crate::live::{cors_of, rest_resources};
 use crate::plan::{Live, Plan};
 use crate::stack::Cors;
 
@@ -122,20 +122,8 @@ pub(super) struct Resource {
 
 /// Every resource of the API, with its methods (GetResources, 500 a page).
 pub(super) async fn resources(ctx: &Context<'_>, api_id: &str) -> Result<Vec<Resource>, AwsError> {
-    let items: Vec<_> = ctx
-        .clients
-        .apigateway
-        .get_resources()
-        .rest_api_id(api_id)
-        .embed("methods")
-        .limit(500)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .op("apigateway:GetResources")?;
-    Ok(items
+    let all = rest_resources(ctx.clients, api_id).await?;
+    Ok(all
         .iter()
         .map(|r| {
             let cors = r

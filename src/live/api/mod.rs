@@ -12,7 +12,7 @@ use crate::aws::{AwsError, Clients};
 use crate::marks::{PERMISSIONS_TAG, STACK_TAG};
 use crate::stack::{ApiType, AuthorizerSpec};
 
-pub(crate) use rest::cors_of;
+pub(crate) use rest::{cors_of, resources as rest_resources};
 pub(super) use {http::read_apis as read_http_apis, rest::read_apis as read_rest_apis};
 
 /// Authorizers by name, each with its ID.

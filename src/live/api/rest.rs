@@ -50,20 +50,23 @@ async fn read_api(clients: &Clients, api: &RestApi) -> Result<LiveApi, AwsError>
 
 /// The REST APIs tagged for the stack, in one paginated call.
 pub(super) async fn tagged(clients: &Clients, stack: &str) -> Result<Vec<RestApi>, AwsError> {
-    let all: Vec<RestApi> = clients
+    let pages = clients
         .apigateway
         .get_rest_apis()
         .limit(PAGE)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .op("apigateway:GetRestApis")?;
-    Ok(all
-        .into_iter()
-        .filter(|api| owned(api.tags(), stack))
-        .collect())
+        .into_paginator();
+    let all: Result<Vec<RestApi>, _> = pages.items().send().collect().await;
+    let mut all = all.op("apigateway:GetRestApis")?;
+    all.retain(|api| owned(api.tags(), stack));
+    Ok(all)
+}
+
+/// Every resource of the API with its methods embedded (GetResources, 500 a page).
+pub(crate) async fn resources(clients: &Clients, api_id: &str) -> Result<Vec<Resource>, AwsError> {
+    let request = clients.apigateway.get_resources().rest_api_id(api_id);
+    let pages = request.embed("methods").limit(PAGE).into_paginator();
+    let all: Result<Vec<Resource>, _> = pages.items().send().collect().await;
+    all.op("apigateway:GetResources")
 }
 
 /// Routes of one resource: one per method with a Lambda proxy integration.
@@ -135,18 +138,7 @@ type Resources = (
 );
 
 async fn read_resources(clients: &Clients, api_id: &str) -> Result<Resources, AwsError> {
-    let items: Vec<Resource> = clients
-        .apigateway
-        .get_resources()
-        .rest_api_id(api_id)
-        .embed("methods")
-        .limit(PAGE)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .op("apigateway:GetResources")?;
+    let items = resources(clients, api_id).await?;
     let mut resources = Vec::new();
     let mut cors_found: Vec<(String, Cors)> = Vec::new();
     for r in &items {
