@@ -142,3 +142,107 @@ pub(super) async fn resources(ctx: &Context<'_>, api_id: &str) -> Result<Vec<Res
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use aws_sdk_apigateway::Client;
+    use aws_sdk_apigateway::config::{BehaviorVersion, Credentials, Region};
+    use aws_sdk_apigateway::error::ErrorMetadata;
+    use aws_sdk_apigateway::operation::create_resource::{
+        CreateResourceError, CreateResourceOutput,
+    };
+    use aws_sdk_apigateway::operation::get_resources::GetResourcesOutput;
+    use aws_sdk_apigateway::types::Resource as SdkResource;
+    use aws_sdk_apigateway::types::error::ConflictException;
+    use aws_smithy_mocks::{
+        MockResponseInterceptor, RuleMode, create_mock_http_client, mock, mock_client,
+    };
+
+    use super::*;
+    use crate::apply::{Context, Reporter};
+    use crate::aws::Clients;
+    use crate::plan::Change;
+    use crate::stack::Address;
+
+    struct Quiet;
+
+    impl Reporter for Quiet {
+        fn started(&self, _: &Change) {}
+        fn progress(&self, _: &Address, _: &str) {}
+        fn finished(&self, _: &Change, _: std::time::Duration) {}
+        fn failed(&self, _: &Change, _: &AwsError) {}
+        fn skipped(&self, _: &Change, _: &Address) {}
+    }
+
+    fn resource(id: &str, path: &str) -> SdkResource {
+        SdkResource::builder().id(id).path(path).build()
+    }
+
+    fn created(id: &str) -> CreateResourceOutput {
+        CreateResourceOutput::builder().id(id).build()
+    }
+
+    /// An API Gateway client answering from mock rules (`mock_client!` would need the SDK's
+    /// test-util feature, and its dependencies, for the same few settings).
+    fn mock_apigateway(rules: &[&aws_smithy_mocks::Rule]) -> Client {
+        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+        for rule in rules {
+            interceptor = interceptor.with_rule(rule);
+        }
+        let config = aws_sdk_apigateway::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .http_client(create_mock_http_client())
+            .interceptor(interceptor)
+            .build();
+        Client::from_conf(config)
+    }
+
+    #[tokio::test]
+    async fn a_part_the_tree_does_not_know_is_read_once_then_routes_go_on_without_reads() {
+        // `/items` exists (made by an apply cut short), but the tree knows only the root.
+        let taken = mock!(Client::create_resource)
+            .match_requests(|r| r.path_part() == Some("items"))
+            .then_error(|| {
+                CreateResourceError::ConflictException(
+                    ConflictException::builder()
+                        .message("Another resource with the same parent already has this name")
+                        .meta(ErrorMetadata::builder().code("ConflictException").build())
+                        .build(),
+                )
+            });
+        let read = mock!(Client::get_resources).then_output(|| {
+            GetResourcesOutput::builder()
+                .items(resource("root", "/"))
+                .items(resource("items", "/items"))
+                .build()
+        });
+        let x = mock!(Client::create_resource)
+            .match_requests(|r| r.path_part() == Some("x") && r.parent_id() == Some("items"))
+            .then_output(|| created("x-id"));
+        let y = mock!(Client::create_resource)
+            .match_requests(|r| r.path_part() == Some("y") && r.parent_id() == Some("items"))
+            .then_output(|| created("y-id"));
+        let mut clients = Clients::with_dynamodb(mock_client!(aws_sdk_dynamodb, []));
+        clients.apigateway = mock_apigateway(&[&taken, &read, &x, &y]);
+        let packages = BTreeMap::new();
+        let ctx = Context::for_tests(&clients, &packages, &Quiet);
+        ctx.rest_resources
+            .seed_root("api", "root".to_string())
+            .await;
+
+        assert_eq!(resource_for(&ctx, "api", "/items/x").await.unwrap(), "x-id");
+        assert_eq!(resource_for(&ctx, "api", "/items/y").await.unwrap(), "y-id");
+        assert_eq!(resource_for(&ctx, "api", "/items").await.unwrap(), "items");
+        assert_eq!(taken.num_calls(), 1);
+        assert_eq!(
+            read.num_calls(),
+            1,
+            "the tree is read once, after the conflict"
+        );
+        assert_eq!((x.num_calls(), y.num_calls()), (1, 1));
+    }
+}
