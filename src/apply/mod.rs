@@ -2,12 +2,11 @@
 //! waiting on the real status fields AWS reports. A failure skips what depends on it and lets
 //! the rest finish, so that a re-run has less to do and converges.
 
-mod apigateway;
+mod api;
 pub(crate) mod dynamodb;
 mod iam;
 mod lambda;
 mod once;
-mod restapi;
 mod table_steps;
 mod wait;
 
@@ -69,8 +68,8 @@ pub(crate) struct Context<'a> {
     outputs: Mutex<BTreeMap<String, String>>,
     /// Set when the user interrupts: waits stop, and the change is reported as interrupted.
     interrupted: AtomicBool,
-    /// Held while creating REST API resources, which routes with a common prefix share.
-    pub rest_resources: tokio::sync::Mutex<()>,
+    /// The resource trees of REST APIs, seeded from the plan's live state.
+    pub rest_resources: api::ResourceTrees,
 }
 
 impl<'a> Context<'a> {
@@ -86,7 +85,7 @@ impl<'a> Context<'a> {
             reporter,
             outputs: Mutex::new(BTreeMap::new()),
             interrupted: AtomicBool::new(false),
-            rest_resources: tokio::sync::Mutex::new(()),
+            rest_resources: api::ResourceTrees::default(),
         }
     }
 
@@ -144,7 +143,7 @@ pub async fn apply(
                 .collect(),
         ),
         interrupted: AtomicBool::new(false),
-        rest_resources: tokio::sync::Mutex::new(()),
+        rest_resources: api::ResourceTrees::seeded(plan),
     };
     let nodes: Vec<&Change> = plan
         .changes
@@ -212,7 +211,7 @@ async fn record_permissions(ctx: &Context<'_>, plan: &Plan) {
         _ => None,
     });
     if let (true, Some(desired)) = (changed, desired) {
-        apigateway::record_permissions(ctx, desired).await;
+        api::record_permissions(ctx, desired).await;
     }
 }
 
@@ -291,9 +290,9 @@ async fn run(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
         Address::Role(_) => iam::apply(ctx, change).await,
         Address::Table(_) => dynamodb::apply(ctx, change).await,
         Address::Function(_) => lambda::apply(ctx, change).await,
-        Address::Api => apigateway::apply_api(ctx, change).await,
-        Address::Route(_) => apigateway::apply_route(ctx, change).await,
-        Address::Deployment => apigateway::apply_deployment(ctx, change).await,
+        Address::Api => api::apply_api(ctx, change).await,
+        Address::Route(_) => api::apply_route(ctx, change).await,
+        Address::Deployment => api::apply_deployment(ctx, change).await,
     }
 }
 

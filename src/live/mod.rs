@@ -3,11 +3,10 @@
 //! Ownership comes from tags (`stackctl:stack = NAME`) for tables, functions and APIs, and from
 //! the IAM path `/stackctl/NAME/` for roles. There is no state file.
 
-mod apigateway;
+mod api;
 mod dynamodb;
 mod iam;
 mod lambda;
-mod restapi;
 mod scope;
 mod ssm;
 mod tagging;
@@ -22,11 +21,11 @@ use crate::stack::{
     Stack, StreamView, TableClass, Throttle,
 };
 
+pub use api::tagged_api_named;
+pub(crate) use api::{cors_of, rest_resources};
 pub use dynamodb::{owner_of as table_owner, read_named as read_table};
 pub use iam::{canonical_json, role_owner};
-pub(crate) use restapi::cors_of;
 pub use scope::Scope;
-pub use {apigateway::tagged as tagged_http_apis, restapi::tagged as tagged_rest_apis};
 
 /// Everything stackctl found in AWS that is owned by the stack, or that is in its way.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -293,13 +292,13 @@ pub async fn read(
             if !reads_type(ApiType::Http) {
                 return Ok(Vec::new());
             }
-            apigateway::read_apis(clients, &stack.name, reads(|s| s.api_settings)).await
+            api::read_http_apis(clients, &stack.name, reads(|s| s.api_settings)).await
         };
         let rest = async {
             if !reads_type(ApiType::Rest) {
                 return Ok(Vec::new());
             }
-            restapi::read_apis(clients, &stack.name).await
+            api::read_rest_apis(clients, &stack.name).await
         };
         let (mut apis, rest) = tokio::try_join!(http, rest)?;
         apis.extend(rest);

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use futures::future::try_join_all;
 
-use super::{LiveApi, LiveResource, LiveRoute, user_tags};
+use aws_sdk_apigateway::types::{Method, Resource, RestApi};
+
+use super::{Authorizers, api_base, lambda_authorizer, names_by_id, owned};
 use crate::aws::{AwsError, CallResult, Clients};
-use crate::marks::STACK_TAG;
+use crate::live::{LiveApi, LiveResource, LiveRoute};
 use crate::stack::{AccessLog, AuthorizerSpec, Cors, Throttle};
 
 /// API Gateway's largest page size.
@@ -16,70 +18,55 @@ const PAGE: i32 = 500;
 pub async fn read_apis(clients: &Clients, stack: &str) -> Result<Vec<LiveApi>, AwsError> {
     let mut found = tagged(clients, stack).await?;
     found.sort_by_key(|a| a.created_date().map(|d| (d.secs(), d.subsec_nanos())));
-    let reads = found.into_iter().map(|api| async move {
-        let id = api.id().unwrap_or_default().to_string();
-        let ((resources, cors), stages, authorizers) = tokio::try_join!(
-            read_resources(clients, &id),
-            read_stages(clients, &id),
-            read_authorizers(clients, &id)
-        )?;
-        let tags = api.tags().cloned().unwrap_or_default();
-        let names: BTreeMap<String, String> = authorizers
-            .iter()
-            .map(|(name, (id, _))| (id.clone(), name.clone()))
-            .collect();
-        let routes = resources
-            .iter()
-            .flat_map(|(r, integrations)| routes_of(r, integrations, &names))
-            .collect();
-        Ok::<_, AwsError>(LiveApi {
-            name: api.name().unwrap_or_default().to_string(),
-            endpoint: crate::arn::execute_api_endpoint(&clients.region, &id),
-            protocol: "REST".to_string(),
-            tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            permissions_record: tags.get(crate::marks::PERMISSIONS_TAG).cloned(),
-            stages: stages.iter().map(|s| s.name.clone()).collect(),
-            deployment_id: stages.first().and_then(|s| s.deployment_id.clone()),
-            throttle: stages.first().and_then(|s| s.throttle),
-            access_log: stages.first().and_then(|s| s.access_log.clone()),
-            cors,
-            authorizers,
-            routes,
-            resources: resources.into_iter().map(|(r, _)| r).collect(),
-            id,
-        })
-    });
-    try_join_all(reads).await
+    try_join_all(found.iter().map(|api| read_api(clients, api))).await
+}
+
+async fn read_api(clients: &Clients, api: &RestApi) -> Result<LiveApi, AwsError> {
+    let id = api.id().unwrap_or_default().to_string();
+    let ((resources, cors), stages, authorizers) = tokio::try_join!(
+        read_resources(clients, &id),
+        read_stages(clients, &id),
+        read_authorizers(clients, &id)
+    )?;
+    let names = names_by_id(&authorizers);
+    let routes = resources
+        .iter()
+        .flat_map(|(r, integrations)| routes_of(r, integrations, &names))
+        .collect();
+    let endpoint = crate::arn::execute_api_endpoint(&clients.region, &id);
+    let first = stages.first();
+    Ok(LiveApi {
+        stages: stages.iter().map(|s| s.name.clone()).collect(),
+        deployment_id: first.and_then(|s| s.deployment_id.clone()),
+        throttle: first.and_then(|s| s.throttle),
+        access_log: first.and_then(|s| s.access_log.clone()),
+        cors,
+        authorizers,
+        routes,
+        resources: resources.into_iter().map(|(r, _)| r).collect(),
+        ..api_base(id, api.name(), endpoint, "REST".to_string(), api.tags())
+    })
 }
 
 /// The REST APIs tagged for the stack, in one paginated call.
-pub async fn tagged(
-    clients: &Clients,
-    stack: &str,
-) -> Result<Vec<aws_sdk_apigateway::types::RestApi>, AwsError> {
-    let client = &clients.apigateway;
-    let mut found = Vec::new();
-    let mut position: Option<String> = None;
-    loop {
-        let page = client
-            .get_rest_apis()
-            .limit(PAGE)
-            .set_position(position.take())
-            .send()
-            .await
-            .op("apigateway:GetRestApis")?;
-        for api in page.items() {
-            let tags = api.tags().cloned().unwrap_or_default();
-            if tags.get(STACK_TAG).map(String::as_str) == Some(stack) {
-                found.push(api.clone());
-            }
-        }
-        match page.position() {
-            Some(next) if !next.is_empty() => position = Some(next.to_string()),
-            _ => break,
-        }
-    }
-    Ok(found)
+pub(super) async fn tagged(clients: &Clients, stack: &str) -> Result<Vec<RestApi>, AwsError> {
+    let pages = clients
+        .apigateway
+        .get_rest_apis()
+        .limit(PAGE)
+        .into_paginator();
+    let all: Result<Vec<RestApi>, _> = pages.items().send().collect().await;
+    let mut all = all.op("apigateway:GetRestApis")?;
+    all.retain(|api| owned(api.tags(), stack));
+    Ok(all)
+}
+
+/// Every resource of the API with its methods embedded (GetResources, 500 a page).
+pub(crate) async fn resources(clients: &Clients, api_id: &str) -> Result<Vec<Resource>, AwsError> {
+    let request = clients.apigateway.get_resources().rest_api_id(api_id);
+    let pages = request.embed("methods").limit(PAGE).into_paginator();
+    let all: Result<Vec<Resource>, _> = pages.items().send().collect().await;
+    all.op("apigateway:GetResources")
 }
 
 /// Routes of one resource: one per method with a Lambda proxy integration.
@@ -115,10 +102,8 @@ struct MethodInfo {
     scopes: Vec<String>,
 }
 
-async fn read_authorizers(
-    clients: &Clients,
-    api_id: &str,
-) -> Result<BTreeMap<String, (String, AuthorizerSpec)>, AwsError> {
+/// Cognito and Lambda (TOKEN) authorizers by name.
+async fn read_authorizers(clients: &Clients, api_id: &str) -> Result<Authorizers, AwsError> {
     let out = clients
         .apigateway
         .get_authorizers()
@@ -135,9 +120,7 @@ async fn read_authorizers(
                 (Some("COGNITO_USER_POOLS"), _) => AuthorizerSpec::Cognito {
                     user_pools: a.provider_arns().to_vec(),
                 },
-                (_, Some(uri)) => AuthorizerSpec::Lambda {
-                    function: crate::arn::function_name_of(uri),
-                },
+                (_, Some(uri)) => lambda_authorizer(uri),
                 _ => return None,
             };
             Some((
@@ -155,67 +138,15 @@ type Resources = (
 );
 
 async fn read_resources(clients: &Clients, api_id: &str) -> Result<Resources, AwsError> {
+    let items = resources(clients, api_id).await?;
     let mut resources = Vec::new();
     let mut cors_found: Vec<(String, Cors)> = Vec::new();
-    let mut position: Option<String> = None;
-    loop {
-        let page = clients
-            .apigateway
-            .get_resources()
-            .rest_api_id(api_id)
-            .embed("methods")
-            .limit(PAGE)
-            .set_position(position.take())
-            .send()
-            .await
-            .op("apigateway:GetResources")?;
-        for r in page.items() {
-            let mut methods = Vec::new();
-            let mut integrations = BTreeMap::new();
-            for (verb, method) in r.resource_methods().into_iter().flatten() {
-                if verb == "OPTIONS"
-                    && let Some(cors) = cors_of(method)
-                {
-                    cors_found.push((r.path().unwrap_or_default().to_string(), cors));
-                    continue;
-                }
-                methods.push(verb.clone());
-                let integration = method.method_integration();
-                let is_lambda = integration
-                    .and_then(|i| i.r#type())
-                    .is_some_and(|t| t.as_str() == "AWS_PROXY");
-                if let (true, Some(uri)) = (is_lambda, integration.and_then(|i| i.uri())) {
-                    let authorized = method.authorization_type().is_some_and(|t| t != "NONE");
-                    integrations.insert(
-                        verb.clone(),
-                        MethodInfo {
-                            uri: uri.to_string(),
-                            authorizer_id: method
-                                .authorizer_id()
-                                .filter(|_| authorized)
-                                .map(str::to_string),
-                            scopes: if authorized {
-                                method.authorization_scopes().to_vec()
-                            } else {
-                                Vec::new()
-                            },
-                        },
-                    );
-                }
-            }
-            methods.sort();
-            let resource = LiveResource {
-                id: r.id().unwrap_or_default().to_string(),
-                path: r.path().unwrap_or_default().to_string(),
-                parent_id: r.parent_id().map(str::to_string),
-                methods,
-            };
-            resources.push((resource, integrations));
+    for r in &items {
+        let (resource, integrations, cors) = resource_of(r);
+        if let Some(cors) = cors {
+            cors_found.push((resource.path.clone(), cors));
         }
-        match page.position() {
-            Some(next) if !next.is_empty() => position = Some(next.to_string()),
-            _ => break,
-        }
+        resources.push((resource, integrations));
     }
     resources.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     // The API has CORS when every resource with routes answers OPTIONS the same way.
@@ -232,6 +163,58 @@ async fn read_resources(clients: &Clients, api_id: &str) -> Result<Resources, Aw
             .cloned(),
     };
     Ok((resources, cors))
+}
+
+/// A resource with its methods (a CORS OPTIONS answer aside), what each Lambda-backed one says
+/// of its route, and the CORS answer.
+fn resource_of(r: &Resource) -> (LiveResource, BTreeMap<String, MethodInfo>, Option<Cors>) {
+    let mut methods = Vec::new();
+    let mut integrations = BTreeMap::new();
+    let mut cors = None;
+    for (verb, method) in r.resource_methods().into_iter().flatten() {
+        if verb == "OPTIONS"
+            && let Some(answer) = cors_of(method)
+        {
+            cors = Some(answer);
+            continue;
+        }
+        methods.push(verb.clone());
+        if let Some(info) = method_info(method) {
+            integrations.insert(verb.clone(), info);
+        }
+    }
+    methods.sort();
+    let resource = LiveResource {
+        id: r.id().unwrap_or_default().to_string(),
+        path: r.path().unwrap_or_default().to_string(),
+        parent_id: r.parent_id().map(str::to_string),
+        methods,
+    };
+    (resource, integrations, cors)
+}
+
+/// What a method with a Lambda proxy integration says of its route.
+fn method_info(method: &Method) -> Option<MethodInfo> {
+    let integration = method.method_integration()?;
+    if integration
+        .r#type()
+        .is_none_or(|t| t.as_str() != "AWS_PROXY")
+    {
+        return None;
+    }
+    let authorized = method.authorization_type().is_some_and(|t| t != "NONE");
+    Some(MethodInfo {
+        uri: integration.uri()?.to_string(),
+        authorizer_id: method
+            .authorizer_id()
+            .filter(|_| authorized)
+            .map(str::to_string),
+        scopes: if authorized {
+            method.authorization_scopes().to_vec()
+        } else {
+            Vec::new()
+        },
+    })
 }
 
 struct Stage {
@@ -279,7 +262,7 @@ async fn read_stages(clients: &Clients, api_id: &str) -> Result<Vec<Stage>, AwsE
 }
 
 /// The CORS settings an OPTIONS mock method answers with, if it is such a method.
-pub(crate) fn cors_of(method: &aws_sdk_apigateway::types::Method) -> Option<Cors> {
+pub(crate) fn cors_of(method: &Method) -> Option<Cors> {
     let integration = method.method_integration()?;
     if integration.r#type()?.as_str() != "MOCK" {
         return None;

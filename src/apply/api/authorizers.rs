@@ -1,0 +1,94 @@
+//! Declared authorizers, for both kinds of API: which to keep, update or create, the invoke
+//! permission of a Lambda authorizer, and the ID routes refer to. Only the requests differ
+//! between the kinds ([`AuthorizerRequests`]).
+
+use super::permissions::permit_authorizer;
+use super::{Context, function_arn};
+use crate::aws::AwsError;
+use crate::live::{LiveApi, authorizer_output};
+use crate::plan::Change;
+use crate::stack::{ApiSpec, AuthorizerSpec};
+
+/// A declared authorizer, as the requests that make it need it.
+pub(super) struct Wanted<'a> {
+    pub api_id: &'a str,
+    pub name: &'a str,
+    pub spec: &'a AuthorizerSpec,
+    /// A Lambda authorizer's invocation URI ([`crate::arn::invocation_uri`] of its function).
+    pub uri: Option<String>,
+    /// The live authorizer of that name, if it differs.
+    pub before: Option<&'a AuthorizerSpec>,
+}
+
+/// The requests that create and change an authorizer on one kind of API.
+pub(super) trait AuthorizerRequests {
+    /// Whether this kind of API has authorizers of this type (HTTP: JWT and Lambda; REST:
+    /// Cognito and Lambda); others are left alone (the stack file's checks refuse them).
+    fn serves(&self, spec: &AuthorizerSpec) -> bool;
+    /// CreateAuthorizer; the new authorizer's ID.
+    async fn create(&self, ctx: &Context<'_>, wanted: &Wanted<'_>) -> Result<String, AwsError>;
+    /// UpdateAuthorizer of the live authorizer `id` (`wanted.before`).
+    async fn update(
+        &self,
+        ctx: &Context<'_>,
+        wanted: &Wanted<'_>,
+        id: &str,
+    ) -> Result<(), AwsError>;
+}
+
+/// Creates the declared authorizers the API lacks and updates those that differ; a Lambda
+/// authorizer's function is let invoked by the API's authorizers. Each one's ID becomes known
+/// to the routes (`api.authorizers.NAME.id`).
+pub(super) async fn sync_declared(
+    requests: &impl AuthorizerRequests,
+    ctx: &Context<'_>,
+    api_id: &str,
+    spec: &ApiSpec,
+    live: Option<&LiveApi>,
+) -> Result<(), AwsError> {
+    for (name, declared) in spec.authorizers.iter().filter(|(_, s)| requests.serves(s)) {
+        let function = match declared {
+            AuthorizerSpec::Lambda { function } => Some(function_arn(ctx, function)?),
+            _ => None,
+        };
+        let before = live.and_then(|l| l.authorizers.get(name));
+        let wanted = Wanted {
+            api_id,
+            name,
+            spec: declared,
+            uri: (function.as_deref()).map(|arn| crate::arn::invocation_uri(ctx.region(), arn)),
+            before: before.map(|(_, spec)| spec),
+        };
+        let id = match before {
+            Some((id, spec)) if same(spec, declared, function.as_deref()) => id.clone(),
+            Some((id, _)) => {
+                requests.update(ctx, &wanted, id).await?;
+                id.clone()
+            }
+            None => requests.create(ctx, &wanted).await?,
+        };
+        if let Some(arn) = &function {
+            permit_authorizer(ctx, arn, api_id, name).await?;
+        }
+        ctx.set_output(authorizer_output(name), id);
+    }
+    Ok(())
+}
+
+/// Whether any authorizer of the API changes (`authorizer.NAME` attributes).
+pub(super) fn authorizers_changed(change: &Change) -> bool {
+    let mut attributes = change.attributes.iter();
+    attributes.any(|c| c.name.starts_with("authorizer."))
+}
+
+/// Whether the live authorizer is the declared one. Live reads a Lambda authorizer's function
+/// by its physical name, the last part of `function_arn`.
+fn same(before: &AuthorizerSpec, declared: &AuthorizerSpec, function_arn: Option<&str>) -> bool {
+    match (before, function_arn) {
+        (AuthorizerSpec::Lambda { function }, Some(arn)) => {
+            arn.rsplit(':').next() == Some(function.as_str())
+        }
+        (_, Some(_)) => false,
+        (_, None) => before == declared,
+    }
+}

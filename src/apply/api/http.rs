@@ -1,0 +1,350 @@
+//! The HTTP API (API Gateway v2): the API, its stage and its authorizers; its routes are in
+//! `http_routes.rs`.
+
+use std::collections::HashMap;
+
+use aws_sdk_apigatewayv2::types::{
+    AccessLogSettings, AuthorizationType, AuthorizerType, JwtConfiguration, ProtocolType,
+    RouteSettings,
+};
+
+use super::authorizers::{AuthorizerRequests, Wanted, authorizers_changed, sync_declared};
+use super::http_routes::{create_route, delete_route, update_route};
+use super::{API_ID, Call, Flavour, RouteChange, api_url, create_tags, sync_tags};
+use crate::apply::{Context, changed, once};
+use crate::aws::{AwsError, CallResult};
+use crate::live::{LiveApi, LiveRoute, stage_url};
+use crate::plan::{ApiDesired, Change};
+use crate::stack::{AccessLog, ApiSpec, ApiType, AuthorizerSpec, Cors, Throttle};
+
+/// The HTTP API flavour.
+pub(super) struct Http<'c> {
+    pub ctx: &'c Context<'c>,
+}
+
+impl Flavour for Http<'_> {
+    fn arn(&self, api_id: &str) -> String {
+        crate::arn::http_api(self.ctx.region(), api_id)
+    }
+
+    fn create<'a>(&'a self, d: &'a ApiDesired) -> Call<'a> {
+        Box::pin(create_api(self.ctx, d))
+    }
+
+    fn update<'a>(&'a self, change: &'a Change, d: &'a ApiDesired, live: &'a LiveApi) -> Call<'a> {
+        Box::pin(update_api(self.ctx, change, d, live))
+    }
+
+    fn delete<'a>(&'a self, api_id: &'a str) -> Call<'a> {
+        let request = self.ctx.clients.apigatewayv2.delete_api().api_id(api_id);
+        Box::pin(async {
+            request
+                .send()
+                .await
+                .absent_ok("apigateway:DeleteApi")
+                .map(drop)
+        })
+    }
+
+    fn put_route<'a>(&'a self, route: RouteChange<'a>) -> Call<'a> {
+        let (ctx, d) = (self.ctx, route.desired);
+        match route.live {
+            None => Box::pin(create_route(ctx, d)),
+            Some((api_id, live)) => Box::pin(update_route(ctx, route.change, d, api_id, live)),
+        }
+    }
+
+    fn delete_route<'a>(&'a self, api_id: &'a str, live: &'a LiveRoute) -> Call<'a> {
+        Box::pin(delete_route(self.ctx, api_id, live))
+    }
+
+    tag_requests!(apigatewayv2);
+}
+
+/// The API's authorizers: the declared ones created or updated, and (on a live API) the
+/// others deleted.
+async fn sync_authorizers(
+    ctx: &Context<'_>,
+    api_id: &str,
+    spec: &ApiSpec,
+    live: Option<&LiveApi>,
+) -> Result<(), AwsError> {
+    sync_declared(&HttpAuthorizers, ctx, api_id, spec, live).await?;
+    match live {
+        Some(live) => delete_undeclared_authorizers(ctx, spec, live).await,
+        None => Ok(()),
+    }
+}
+
+async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
+    let tags = create_tags(d);
+    let create = || async {
+        let api = ctx
+            .clients
+            .apigatewayv2
+            .create_api()
+            .name(&d.name)
+            .protocol_type(ProtocolType::Http)
+            .set_cors_configuration(d.spec.cors.as_ref().map(cors))
+            .set_tags(Some(tags.clone()))
+            .customize()
+            .config_override(
+                aws_sdk_apigatewayv2::config::Builder::default().retry_config(once::one_attempt()),
+            )
+            .send()
+            .await?;
+        Ok((
+            api.api_id().unwrap_or_default().to_string(),
+            api.api_endpoint().unwrap_or_default().to_string(),
+        ))
+    };
+    let made = || async {
+        let found =
+            crate::live::tagged_api_named(ctx.clients, &d.stack, &d.name, ApiType::Http).await?;
+        Ok(found.map(|api| (api.id, api.endpoint)))
+    };
+    let (id, endpoint) = once::create("apigateway:CreateApi", create, made).await?;
+    // Known before the stage exists, so that a failure below still leaves the API findable
+    // (it is tagged) and the next apply adds the stage.
+    ctx.set_output(API_ID.to_string(), id.clone());
+    sync_authorizers(ctx, &id, &d.spec, None).await?;
+    create_stage(ctx, &id, &d.spec).await?;
+    ctx.set_output(api_url().to_string(), stage_url(&endpoint, &d.spec.stage));
+    Ok(())
+}
+
+fn cors(c: &Cors) -> aws_sdk_apigatewayv2::types::Cors {
+    aws_sdk_apigatewayv2::types::Cors::builder()
+        .set_allow_origins(Some(c.allow_origins.clone()))
+        .set_allow_methods(Some(c.allow_methods.clone()))
+        .set_allow_headers(Some(c.allow_headers.clone()))
+        .set_max_age(c.max_age)
+        .build()
+}
+
+fn access_log(log: &AccessLog) -> AccessLogSettings {
+    AccessLogSettings::builder()
+        .destination_arn(&log.destination)
+        .format(&log.format)
+        .build()
+}
+
+fn route_settings(throttle: Option<Throttle>) -> Option<RouteSettings> {
+    throttle.map(|t| {
+        RouteSettings::builder()
+            .throttling_rate_limit(t.rate)
+            .throttling_burst_limit(t.burst)
+            .build()
+    })
+}
+
+async fn create_stage(ctx: &Context<'_>, api_id: &str, spec: &ApiSpec) -> Result<(), AwsError> {
+    ctx.clients
+        .apigatewayv2
+        .create_stage()
+        .api_id(api_id)
+        .stage_name(&spec.stage)
+        .auto_deploy(true)
+        .set_default_route_settings(route_settings(spec.throttle))
+        .set_access_log_settings(spec.access_log.as_ref().map(access_log))
+        .send()
+        .await
+        .op("apigateway:CreateStage")?;
+    Ok(())
+}
+
+async fn update_api(
+    ctx: &Context<'_>,
+    change: &Change,
+    d: &ApiDesired,
+    live: &LiveApi,
+) -> Result<(), AwsError> {
+    if changed(change, "stage") {
+        replace_stage(ctx, &d.spec, live).await?;
+    }
+    if authorizers_changed(change) {
+        sync_authorizers(ctx, &live.id, &d.spec, Some(live)).await?;
+    }
+    if live.stages.contains(&d.spec.stage) {
+        update_stage(ctx, change, &d.spec, &live.id).await?;
+    }
+    if changed(change, "cors") {
+        update_cors(ctx, d.spec.cors.as_ref(), &live.id).await?;
+    }
+    if changed(change, "tags") {
+        sync_tags(&Http { ctx }, &live.id, &live.tags, &d.spec.tags).await?;
+    }
+    ctx.set_output(api_url().to_string(), live.url(&d.spec.stage));
+    Ok(())
+}
+
+/// Creates the declared stage if missing and deletes the others.
+async fn replace_stage(ctx: &Context<'_>, spec: &ApiSpec, live: &LiveApi) -> Result<(), AwsError> {
+    if !live.stages.contains(&spec.stage) {
+        create_stage(ctx, &live.id, spec).await?;
+    }
+    for old in live.stages.iter().filter(|s| **s != spec.stage) {
+        ctx.clients
+            .apigatewayv2
+            .delete_stage()
+            .api_id(&live.id)
+            .stage_name(old)
+            .send()
+            .await
+            .op("apigateway:DeleteStage")?;
+    }
+    Ok(())
+}
+
+/// The stage-wide throttle and the access log of a stage that exists.
+async fn update_stage(
+    ctx: &Context<'_>,
+    change: &Change,
+    spec: &ApiSpec,
+    api_id: &str,
+) -> Result<(), AwsError> {
+    let update = || {
+        ctx.clients
+            .apigatewayv2
+            .update_stage()
+            .api_id(api_id)
+            .stage_name(&spec.stage)
+    };
+    if changed(change, "throttle") {
+        // No stage-wide limits: API Gateway's account defaults apply.
+        let settings =
+            route_settings(spec.throttle).unwrap_or_else(|| RouteSettings::builder().build());
+        let request = update().default_route_settings(settings);
+        request.send().await.op("apigateway:UpdateStage")?;
+    }
+    if changed(change, "access_log") {
+        // No settings at all turns the access log off.
+        let settings = spec
+            .access_log
+            .as_ref()
+            .map_or_else(|| AccessLogSettings::builder().build(), access_log);
+        let request = update().access_log_settings(settings);
+        request.send().await.op("apigateway:UpdateStage")?;
+    }
+    Ok(())
+}
+
+async fn update_cors(
+    ctx: &Context<'_>,
+    wanted: Option<&Cors>,
+    api_id: &str,
+) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigatewayv2;
+    match wanted {
+        Some(c) => {
+            let request = client
+                .update_api()
+                .api_id(api_id)
+                .cors_configuration(cors(c));
+            request.send().await.map(drop).op("apigateway:UpdateApi")
+        }
+        None => {
+            let request = client.delete_cors_configuration().api_id(api_id);
+            request
+                .send()
+                .await
+                .map(drop)
+                .op("apigateway:DeleteCorsConfiguration")
+        }
+    }
+}
+
+/// The requests of an HTTP API's JWT and Lambda (REQUEST) authorizers.
+struct HttpAuthorizers;
+
+impl AuthorizerRequests for HttpAuthorizers {
+    fn serves(&self, spec: &AuthorizerSpec) -> bool {
+        !matches!(spec, AuthorizerSpec::Cognito { .. })
+    }
+
+    async fn create(&self, ctx: &Context<'_>, wanted: &Wanted<'_>) -> Result<String, AwsError> {
+        let request = ctx.clients.apigatewayv2.create_authorizer();
+        let request = request
+            .api_id(wanted.api_id)
+            .name(wanted.name)
+            .identity_source("$request.header.Authorization");
+        let request = match (wanted.spec, &wanted.uri) {
+            (AuthorizerSpec::Jwt { issuer, audience }, _) => request
+                .authorizer_type(AuthorizerType::Jwt)
+                .jwt_configuration(jwt(issuer, audience)),
+            (_, uri) => request
+                .authorizer_type(AuthorizerType::Request)
+                .set_authorizer_uri(uri.clone())
+                .authorizer_payload_format_version("2.0")
+                .enable_simple_responses(true),
+        };
+        let created = request.send().await.op("apigateway:CreateAuthorizer")?;
+        Ok(created.authorizer_id().unwrap_or_default().to_string())
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context<'_>,
+        wanted: &Wanted<'_>,
+        id: &str,
+    ) -> Result<(), AwsError> {
+        let request = ctx.clients.apigatewayv2.update_authorizer();
+        let request = request.api_id(wanted.api_id).authorizer_id(id);
+        let request = match (wanted.spec, &wanted.uri) {
+            (AuthorizerSpec::Jwt { issuer, audience }, _) => {
+                request.jwt_configuration(jwt(issuer, audience))
+            }
+            (_, uri) => request
+                .authorizer_type(AuthorizerType::Request)
+                .set_authorizer_uri(uri.clone()),
+        };
+        request
+            .send()
+            .await
+            .map(drop)
+            .op("apigateway:UpdateAuthorizer")
+    }
+}
+
+fn jwt(issuer: &str, audience: &[String]) -> JwtConfiguration {
+    JwtConfiguration::builder()
+        .issuer(issuer)
+        .set_audience(Some(audience.to_vec()))
+        .build()
+}
+
+/// Deletes the live authorizers the stack file no longer declares, first taking them off the
+/// routes that still use them.
+async fn delete_undeclared_authorizers(
+    ctx: &Context<'_>,
+    spec: &ApiSpec,
+    live: &LiveApi,
+) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigatewayv2;
+    let undeclared = live
+        .authorizers
+        .iter()
+        .filter(|(n, _)| !spec.authorizers.contains_key(*n));
+    for (name, (id, _)) in undeclared {
+        let users = live
+            .routes
+            .iter()
+            .filter(|r| r.authorizer.as_ref() == Some(name));
+        for route in users {
+            client
+                .update_route()
+                .api_id(&live.id)
+                .route_id(&route.id)
+                .authorization_type(AuthorizationType::None)
+                .send()
+                .await
+                .op("apigateway:UpdateRoute")?;
+        }
+        let request = client
+            .delete_authorizer()
+            .api_id(&live.id)
+            .authorizer_id(id);
+        request.send().await.op("apigateway:DeleteAuthorizer")?;
+    }
+    Ok(())
+}

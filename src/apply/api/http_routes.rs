@@ -1,0 +1,128 @@
+//! An HTTP API's routes: each with its own Lambda proxy integration and its own invoke
+//! permission, so one route's change touches nothing else.
+
+use aws_sdk_apigatewayv2::types::{AuthorizationType, IntegrationType};
+
+use super::permissions::{permit, revoke, revoke_route};
+use super::{API_ID, authorizer_id, function_arn, known};
+use crate::apply::{Context, changed};
+use crate::aws::{AwsError, CallResult};
+use crate::live::LiveRoute;
+use crate::plan::{Change, RouteDesired};
+
+pub(super) async fn create_route(ctx: &Context<'_>, d: &RouteDesired) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigatewayv2;
+    let api_id = known(ctx, &API_ID)?;
+    let function_arn = function_arn(ctx, &d.logical_function)?;
+    let (kind, authorizer) = authorization(ctx, d)?;
+    // The function may be invoked before the route exists: no request meets a route whose
+    // function refuses it, and a function that is gone fails the route before it is made.
+    permit(ctx, &function_arn, &api_id, d).await?;
+    let integration = client
+        .create_integration()
+        .api_id(&api_id)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_uri(&function_arn)
+        .payload_format_version("2.0")
+        .send()
+        .await
+        .op("apigateway:CreateIntegration")?;
+    let integration_id = integration.integration_id().unwrap_or_default();
+    client
+        .create_route()
+        .api_id(&api_id)
+        .route_key(&d.key)
+        .target(format!("integrations/{integration_id}"))
+        .authorization_type(kind)
+        .set_authorizer_id(authorizer)
+        .set_authorization_scopes((!d.scopes.is_empty()).then(|| d.scopes.clone()))
+        .send()
+        .await
+        .op("apigateway:CreateRoute")?;
+    Ok(())
+}
+
+/// The route's authorization type and authorizer ID.
+fn authorization(
+    ctx: &Context<'_>,
+    d: &RouteDesired,
+) -> Result<(AuthorizationType, Option<String>), AwsError> {
+    let Some(name) = &d.authorizer else {
+        return Ok((AuthorizationType::None, None));
+    };
+    let kind = match d.authorizer_kind.as_deref() {
+        Some("CUSTOM") => AuthorizationType::Custom,
+        _ => AuthorizationType::Jwt,
+    };
+    Ok((kind, Some(authorizer_id(ctx, name)?)))
+}
+
+pub(super) async fn update_route(
+    ctx: &Context<'_>,
+    change: &Change,
+    d: &RouteDesired,
+    api_id: &str,
+    live: &LiveRoute,
+) -> Result<(), AwsError> {
+    let function_arn = function_arn(ctx, &d.logical_function)?;
+    let moved = changed(change, "function");
+    // As for a new route: the function may be invoked before the route points at it.
+    if moved || changed(change, "invoke_permission") {
+        permit(ctx, &function_arn, api_id, d).await?;
+    }
+    if moved {
+        let Some(integration_id) = &live.integration_id else {
+            // A route with no integration: replace it whole.
+            delete_route(ctx, api_id, live).await?;
+            return create_route(ctx, d).await;
+        };
+        ctx.clients
+            .apigatewayv2
+            .update_integration()
+            .api_id(api_id)
+            .integration_id(integration_id)
+            .integration_uri(&function_arn)
+            .send()
+            .await
+            .op("apigateway:UpdateIntegration")?;
+        if let Some(old) = &live.function_arn {
+            revoke(ctx, old, &d.statement_id).await?;
+        }
+    }
+    if changed(change, "authorizer") || changed(change, "scopes") {
+        let (kind, authorizer) = authorization(ctx, d)?;
+        ctx.clients
+            .apigatewayv2
+            .update_route()
+            .api_id(api_id)
+            .route_id(&live.id)
+            .authorization_type(kind)
+            .set_authorizer_id(authorizer)
+            .set_authorization_scopes(Some(d.scopes.clone()))
+            .send()
+            .await
+            .op("apigateway:UpdateRoute")?;
+    }
+    Ok(())
+}
+
+pub(super) async fn delete_route(
+    ctx: &Context<'_>,
+    api_id: &str,
+    live: &LiveRoute,
+) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigatewayv2;
+    let request = client.delete_route().api_id(api_id).route_id(&live.id);
+    request.send().await.absent_ok("apigateway:DeleteRoute")?;
+    if let Some(integration_id) = &live.integration_id {
+        let request = client
+            .delete_integration()
+            .api_id(api_id)
+            .integration_id(integration_id);
+        request
+            .send()
+            .await
+            .absent_ok("apigateway:DeleteIntegration")?;
+    }
+    revoke_route(ctx, live).await
+}

@@ -1,0 +1,260 @@
+//! The API and its routes, one concept with a flavour per kind of API: HTTP APIs (API
+//! Gateway v2, `http.rs` and `http_routes.rs`) and REST APIs (v1, `rest.rs`, with its resource tree in `tree.rs`
+//! and its deployment in `deploy.rs`). What both do the same way is written once here:
+//! the one dispatch on the API's type, tag syncing, the values other changes provide, and
+//! (in `authorizers.rs` and `permissions.rs`) authorizers and Lambda invoke permissions.
+
+/// A flavour's TagResource and UntagResource (see [`Flavour::tag`]) on `ctx.clients.$client`:
+/// the requests are the same in both SDKs, in types of their own.
+macro_rules! tag_requests {
+    ($client:ident) => {
+        fn tag<'a>(&'a self, arn: &'a str, tags: HashMap<String, String>) -> Call<'a> {
+            let request = self.ctx.clients.$client.tag_resource();
+            let request = request.resource_arn(arn).set_tags(Some(tags));
+            Box::pin(async { request.send().await.map(drop).op("apigateway:TagResource") })
+        }
+
+        fn untag<'a>(&'a self, arn: &'a str, keys: Vec<String>) -> Call<'a> {
+            let request = self.ctx.clients.$client.untag_resource();
+            let request = request.resource_arn(arn).set_tag_keys(Some(keys));
+            Box::pin(async {
+                request
+                    .send()
+                    .await
+                    .map(drop)
+                    .op("apigateway:UntagResource")
+            })
+        }
+    };
+}
+
+mod authorizers;
+mod deploy;
+mod http;
+mod http_routes;
+mod permissions;
+mod rest;
+mod tree;
+
+use std::collections::{BTreeMap, HashMap};
+
+use futures::future::LocalBoxFuture;
+
+use super::{Context, removed_tags};
+use crate::aws::{AwsError, ErrorKind};
+use crate::live::{LiveApi, LiveRoute, authorizer_output};
+use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
+use crate::stack::{ApiSpec, ApiType, RefAttr, RefTarget, Reference};
+
+pub(crate) use tree::ResourceTrees;
+
+/// A request (or several) to API Gateway, as a flavour's method returns it.
+type Call<'a> = LocalBoxFuture<'a, Result<(), AwsError>>;
+
+/// What differs between the kinds of API: the requests that carry out each change, in the
+/// apply's context. Authorizers are synced by `authorizers.rs` with the flavour's
+/// [`authorizers::AuthorizerRequests`].
+trait Flavour {
+    /// The API's ARN, which its tags are set on.
+    fn arn(&self, api_id: &str) -> String;
+    /// Creates the API with its stack tag, its authorizers and (HTTP) its stage.
+    fn create<'a>(&'a self, d: &'a ApiDesired) -> Call<'a>;
+    /// Changes what differs in `change` on the live API.
+    fn update<'a>(&'a self, change: &'a Change, d: &'a ApiDesired, live: &'a LiveApi) -> Call<'a>;
+    fn delete<'a>(&'a self, api_id: &'a str) -> Call<'a>;
+    /// Creates or changes the route, its function let invoked first.
+    fn put_route<'a>(&'a self, route: RouteChange<'a>) -> Call<'a>;
+    /// Deletes the route and its function's invoke permission.
+    fn delete_route<'a>(&'a self, api_id: &'a str, live: &'a LiveRoute) -> Call<'a>;
+    /// After the API and all its routes changed: a REST API deploys its stage (an HTTP API's
+    /// stage deploys itself).
+    fn finish<'a>(&'a self, spec: &'a ApiSpec) -> Call<'a> {
+        let _ = spec;
+        Box::pin(async { Ok(()) })
+    }
+    /// TagResource: adds or overwrites these tags.
+    fn tag<'a>(&'a self, arn: &'a str, tags: HashMap<String, String>) -> Call<'a>;
+    /// UntagResource: removes these tag keys.
+    fn untag<'a>(&'a self, arn: &'a str, keys: Vec<String>) -> Call<'a>;
+}
+
+/// A route to create or change, as the plan gives it.
+struct RouteChange<'a> {
+    change: &'a Change,
+    desired: &'a RouteDesired,
+    /// The live route and its API's ID; `None` for a new route.
+    live: Option<(&'a str, &'a LiveRoute)>,
+}
+
+/// The one dispatch on the API's type.
+fn flavour<'c>(ctx: &'c Context<'c>, api_type: ApiType) -> Box<dyn Flavour + 'c> {
+    match api_type {
+        ApiType::Http => Box::new(http::Http { ctx }),
+        ApiType::Rest => Box::new(rest::Rest { ctx }),
+    }
+}
+
+fn type_of(live: &LiveApi) -> ApiType {
+    if live.is_rest() {
+        ApiType::Rest
+    } else {
+        ApiType::Http
+    }
+}
+
+pub async fn apply_api(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
+    let desired = match &change.desired {
+        Some(Desired::Api(d)) => Some(d),
+        _ => None,
+    };
+    let live = match &change.live {
+        Some(Live::Api(a)) => Some(a),
+        _ => None,
+    };
+    match (change.action, desired, live) {
+        (Action::Create, Some(d), _) => flavour(ctx, d.spec.api_type).create(d).await,
+        (Action::Update, Some(d), Some(l)) => flavour(ctx, type_of(l)).update(change, d, l).await,
+        // The type may change: the old API goes the way of its own type.
+        (Action::Replace, Some(d), Some(l)) => {
+            flavour(ctx, type_of(l)).delete(&l.id).await?;
+            flavour(ctx, d.spec.api_type).create(d).await
+        }
+        (Action::Delete, _, Some(l)) => flavour(ctx, type_of(l)).delete(&l.id).await,
+        _ => Ok(()),
+    }
+}
+
+pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
+    let desired = match &change.desired {
+        Some(Desired::Route(d)) => Some(d),
+        _ => None,
+    };
+    let (rest, live) = match &change.live {
+        Some(Live::Route {
+            api_id,
+            rest,
+            route,
+        }) => (*rest, Some((api_id.as_str(), route))),
+        _ => (false, None),
+    };
+    let rest = desired.map_or(rest, |d| d.rest);
+    let flavour = flavour(ctx, if rest { ApiType::Rest } else { ApiType::Http });
+    let live = match (change.action, live) {
+        (Action::Create, _) => None,
+        (Action::Update, Some(l)) => Some(l),
+        (Action::Delete, Some((api_id, route))) => {
+            return flavour.delete_route(api_id, route).await;
+        }
+        _ => return Ok(()),
+    };
+    let Some(desired) = desired else {
+        return Ok(());
+    };
+    flavour
+        .put_route(RouteChange {
+            change,
+            desired,
+            live,
+        })
+        .await
+}
+
+/// The deployment of a REST API (HTTP API stages deploy themselves).
+pub async fn apply_deployment(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
+    match &change.desired {
+        Some(Desired::Deployment(spec)) => flavour(ctx, spec.api_type).finish(spec).await,
+        _ => Ok(()),
+    }
+}
+
+/// After an apply that left every route with its invoke permission, records that on the API
+/// (see `marks::permissions_record`), so that plans need not read every function's policy.
+/// Best effort: without the record, the next plan reads the policies.
+pub async fn record_permissions(ctx: &Context<'_>, desired: &ApiDesired) {
+    let Some(id) = ctx.resolve(&API_ID) else {
+        return;
+    };
+    let flavour = flavour(ctx, desired.spec.api_type);
+    let arn = flavour.arn(&id);
+    let tags = HashMap::from([(
+        crate::marks::PERMISSIONS_TAG.to_string(),
+        desired.permissions_record.clone(),
+    )]);
+    let _ = flavour.tag(&arn, tags).await;
+}
+
+/// Makes the API's own tags those of the stack file: removes the keys it no longer gives,
+/// then sets the others (stackctl's tags are not among `live`'s).
+async fn sync_tags(
+    flavour: &dyn Flavour,
+    api_id: &str,
+    live: &BTreeMap<String, String>,
+    wanted: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let arn = flavour.arn(api_id);
+    let removed = removed_tags(live, wanted);
+    if !removed.is_empty() {
+        flavour.untag(&arn, removed).await?;
+    }
+    if !wanted.is_empty() {
+        let tags = wanted.clone().into_iter().collect();
+        flavour.tag(&arn, tags).await?;
+    }
+    Ok(())
+}
+
+/// The tags a new API is created with: the stack file's and the stack tag.
+fn create_tags(d: &ApiDesired) -> HashMap<String, String> {
+    let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
+    tags.insert(crate::marks::STACK_TAG.to_string(), d.stack.clone());
+    tags
+}
+
+/// The API's ID, among the values changes learn (known before apply for an API that exists).
+const API_ID: Reference = Reference {
+    target: RefTarget::Api,
+    attr: RefAttr::Id,
+};
+
+/// The invoke URL of the API's stage, among the values changes learn.
+fn api_url() -> Reference {
+    Reference {
+        target: RefTarget::Api,
+        attr: RefAttr::Url,
+    }
+}
+
+/// A value another change provides: the API's ID, a function's ARN.
+fn known(ctx: &Context<'_>, reference: &Reference) -> Result<String, AwsError> {
+    ctx.resolve(reference).ok_or_else(|| {
+        route_error(format!(
+            "{reference} is not known (did the change that provides it fail?)"
+        ))
+    })
+}
+
+/// The ARN of a function of the stack, by logical name.
+fn function_arn(ctx: &Context<'_>, logical: &str) -> Result<String, AwsError> {
+    known(
+        ctx,
+        &Reference {
+            target: RefTarget::Function(logical.to_string()),
+            attr: RefAttr::Arn,
+        },
+    )
+}
+
+/// The ID of an authorizer of the API, learned when it was created or updated.
+fn authorizer_id(ctx: &Context<'_>, name: &str) -> Result<String, AwsError> {
+    ctx.output(&authorizer_output(name))
+        .ok_or_else(|| route_error(format!("the ID of authorizer {name} is not known")))
+}
+
+fn route_error(message: String) -> AwsError {
+    AwsError::Call {
+        operation: "route".to_string(),
+        message,
+        kind: ErrorKind::Other,
+        help: None,
+    }
+}

@@ -1,0 +1,307 @@
+//! REST APIs (API Gateway v1): a resource tree with methods and Lambda proxy integrations,
+//! served through deployments (`deploy.rs`). Any change is followed by a new deployment that
+//! the stage points at, so that a change can never miss the stage.
+
+use std::collections::HashMap;
+
+use aws_sdk_apigateway::types::{
+    AuthorizerType, EndpointConfiguration, EndpointType, IntegrationType, Op,
+};
+
+use super::authorizers::{AuthorizerRequests, Wanted, authorizers_changed, sync_declared};
+use super::deploy::{deploy, patch};
+use super::permissions::{permit, revoke, revoke_route};
+use super::tree::resource_for;
+use super::{
+    API_ID, Call, Flavour, RouteChange, api_url, authorizer_id, create_tags, function_arn, known,
+    sync_tags,
+};
+use crate::apply::{Context, changed, once};
+use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
+use crate::live::{LiveApi, LiveRoute, stage_url};
+use crate::plan::{ApiDesired, Change, RouteDesired};
+use crate::stack::{ApiSpec, ApiType, AuthorizerSpec};
+
+/// The REST API flavour.
+pub(super) struct Rest<'c> {
+    pub ctx: &'c Context<'c>,
+}
+
+impl Flavour for Rest<'_> {
+    fn arn(&self, api_id: &str) -> String {
+        crate::arn::rest_api(self.ctx.region(), api_id)
+    }
+
+    fn create<'a>(&'a self, d: &'a ApiDesired) -> Call<'a> {
+        Box::pin(create_api(self.ctx, d))
+    }
+
+    /// Settings that live on the stage are applied with the deployment that follows.
+    fn update<'a>(&'a self, change: &'a Change, d: &'a ApiDesired, live: &'a LiveApi) -> Call<'a> {
+        Box::pin(async move {
+            if authorizers_changed(change) {
+                let spec = &d.spec;
+                sync_declared(&RestAuthorizers, self.ctx, &live.id, spec, Some(live)).await?;
+            }
+            if changed(change, "tags") {
+                sync_tags(self, &live.id, &live.tags, &d.spec.tags).await?;
+            }
+            let url = stage_url(&live.endpoint, &d.spec.stage);
+            self.ctx.set_output(api_url().to_string(), url);
+            Ok(())
+        })
+    }
+
+    fn delete<'a>(&'a self, api_id: &'a str) -> Call<'a> {
+        let request = self.ctx.clients.apigateway.delete_rest_api();
+        let request = request.rest_api_id(api_id);
+        Box::pin(async {
+            request
+                .send()
+                .await
+                .absent_ok("apigateway:DeleteRestApi")
+                .map(drop)
+        })
+    }
+
+    fn put_route<'a>(&'a self, route: RouteChange<'a>) -> Call<'a> {
+        let (ctx, d) = (self.ctx, route.desired);
+        Box::pin(async move {
+            match route.live {
+                None => put_route(ctx, &known(ctx, &API_ID)?, d, None, true).await,
+                Some((api_id, live)) => {
+                    let change = route.change;
+                    let grant = changed(change, "function") || changed(change, "invoke_permission");
+                    put_route(ctx, api_id, d, Some(live), grant).await
+                }
+            }
+        })
+    }
+
+    fn delete_route<'a>(&'a self, api_id: &'a str, live: &'a LiveRoute) -> Call<'a> {
+        let method = live.key.split_once(' ').map_or("ANY", |(m, _)| m);
+        let request = self.ctx.clients.apigateway.delete_method();
+        let request = request
+            .rest_api_id(api_id)
+            .resource_id(&live.id)
+            .http_method(method);
+        Box::pin(async {
+            request.send().await.absent_ok("apigateway:DeleteMethod")?;
+            revoke_route(self.ctx, live).await
+        })
+    }
+
+    fn finish<'a>(&'a self, spec: &'a ApiSpec) -> Call<'a> {
+        Box::pin(deploy(self.ctx, spec))
+    }
+
+    tag_requests!(apigateway);
+}
+
+async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
+    let tags = create_tags(d);
+    let create = || async {
+        let api = ctx
+            .clients
+            .apigateway
+            .create_rest_api()
+            .name(&d.name)
+            .endpoint_configuration(
+                EndpointConfiguration::builder()
+                    .types(EndpointType::Regional)
+                    .build(),
+            )
+            .set_tags(Some(tags.clone()))
+            .customize()
+            .config_override(
+                aws_sdk_apigateway::config::Builder::default().retry_config(once::one_attempt()),
+            )
+            .send()
+            .await?;
+        let root = api.root_resource_id().map(str::to_string);
+        Ok((api.id().unwrap_or_default().to_string(), root))
+    };
+    let made = || async {
+        let found = crate::live::tagged_api_named(ctx.clients, &d.stack, &d.name, ApiType::Rest);
+        Ok(found.await?.map(|api| (api.id, api.root_resource_id)))
+    };
+    let (id, root) = once::create("apigateway:CreateRestApi", create, made).await?;
+    ctx.set_output(API_ID.to_string(), id.clone());
+    if let Some(root) = root {
+        // The new API's tree is its root: its routes need not read it.
+        ctx.rest_resources.seed_root(&id, root).await;
+    }
+    let endpoint = crate::arn::execute_api_endpoint(ctx.region(), &id);
+    ctx.set_output(api_url().to_string(), stage_url(&endpoint, &d.spec.stage));
+    sync_declared(&RestAuthorizers, ctx, &id, &d.spec, None).await
+}
+
+/// The requests of a REST API's Cognito and Lambda (TOKEN) authorizers.
+struct RestAuthorizers;
+
+impl AuthorizerRequests for RestAuthorizers {
+    fn serves(&self, spec: &AuthorizerSpec) -> bool {
+        !matches!(spec, AuthorizerSpec::Jwt { .. })
+    }
+
+    /// A Lambda authorizer is a TOKEN authorizer that calls a function of the stack with the
+    /// Authorization header.
+    async fn create(&self, ctx: &Context<'_>, wanted: &Wanted<'_>) -> Result<String, AwsError> {
+        let request = ctx.clients.apigateway.create_authorizer();
+        let request = request
+            .rest_api_id(wanted.api_id)
+            .name(wanted.name)
+            .identity_source("method.request.header.Authorization");
+        let request = match (wanted.spec, &wanted.uri) {
+            (AuthorizerSpec::Cognito { user_pools }, _) => request
+                .r#type(AuthorizerType::CognitoUserPools)
+                .set_provider_arns(Some(user_pools.clone())),
+            (_, uri) => request
+                .r#type(AuthorizerType::Token)
+                .set_authorizer_uri(uri.clone()),
+        };
+        let created = request.send().await.op("apigateway:CreateAuthorizer")?;
+        Ok(created.id().unwrap_or_default().to_string())
+    }
+
+    /// A Cognito authorizer's user pools are added and removed one by one; an authorizer of
+    /// another type is left as it is.
+    async fn update(
+        &self,
+        ctx: &Context<'_>,
+        wanted: &Wanted<'_>,
+        id: &str,
+    ) -> Result<(), AwsError> {
+        let mut request = ctx.clients.apigateway.update_authorizer();
+        request = request.rest_api_id(wanted.api_id).authorizer_id(id);
+        match (wanted.spec, wanted.before) {
+            (
+                AuthorizerSpec::Cognito { user_pools },
+                Some(AuthorizerSpec::Cognito { user_pools: before }),
+            ) => {
+                let pool = |op, arn: &String| patch(op, &format!("/providerARNs/{arn}"), None);
+                for arn in user_pools.iter().filter(|a| !before.contains(a)) {
+                    request = request.patch_operations(pool(Op::Add, arn));
+                }
+                for arn in before.iter().filter(|a| !user_pools.contains(a)) {
+                    request = request.patch_operations(pool(Op::Remove, arn));
+                }
+            }
+            (AuthorizerSpec::Cognito { .. }, _) => return Ok(()),
+            _ => {
+                let uri = wanted.uri.clone();
+                request = request.patch_operations(patch(Op::Replace, "/authorizerUri", uri));
+            }
+        }
+        request
+            .send()
+            .await
+            .map(drop)
+            .op("apigateway:UpdateAuthorizer")
+    }
+}
+
+/// Creates the route's resource path where missing, and (re)writes its method and its Lambda
+/// proxy integration. PutMethod and PutIntegration replace what is there. With `grant`, the
+/// function is let invoked first: before the route reaches it, and a function that is gone
+/// fails the route before anything is written.
+async fn put_route(
+    ctx: &Context<'_>,
+    api_id: &str,
+    d: &RouteDesired,
+    live: Option<&LiveRoute>,
+    grant: bool,
+) -> Result<(), AwsError> {
+    let function = function_arn(ctx, &d.logical_function)?;
+    if grant {
+        permit(ctx, &function, api_id, d).await?;
+    }
+    let (method, path) = d.key.split_once(' ').unwrap_or(("ANY", "/"));
+    let resource_id = match live {
+        Some(route) => route.id.clone(),
+        None => resource_for(ctx, api_id, path).await?,
+    };
+    let at = Method {
+        api_id,
+        resource_id: &resource_id,
+        method,
+    };
+    // A method's authorization is set when it is put: to change it, the method is put again.
+    let reauthorize = live.is_some_and(|l| l.authorizer != d.authorizer || l.scopes != d.scopes);
+    if reauthorize {
+        let request = ctx.clients.apigateway.delete_method();
+        let request = request
+            .rest_api_id(api_id)
+            .resource_id(&resource_id)
+            .http_method(method);
+        request.send().await.op("apigateway:DeleteMethod")?;
+    }
+    if live.is_none() || reauthorize {
+        put_method(ctx, &at, d).await?;
+    }
+    put_integration(ctx, &at, &function).await?;
+    if let Some(old) = live
+        .and_then(|r| r.function_arn.as_deref())
+        .filter(|old| *old != function)
+    {
+        revoke(ctx, old, &d.statement_id).await?;
+    }
+    Ok(())
+}
+
+/// A method of a resource of a REST API.
+struct Method<'a> {
+    api_id: &'a str,
+    resource_id: &'a str,
+    method: &'a str,
+}
+
+/// PutMethod with the route's authorization; a method that exists already is left as it is.
+async fn put_method(ctx: &Context<'_>, at: &Method<'_>, d: &RouteDesired) -> Result<(), AwsError> {
+    let (kind, authorizer) = match &d.authorizer {
+        None => ("NONE", None),
+        Some(name) => (
+            d.authorizer_kind.as_deref().unwrap_or("COGNITO_USER_POOLS"),
+            Some(authorizer_id(ctx, name)?),
+        ),
+    };
+    let put = ctx
+        .clients
+        .apigateway
+        .put_method()
+        .rest_api_id(at.api_id)
+        .resource_id(at.resource_id)
+        .http_method(at.method)
+        .authorization_type(kind)
+        .set_authorizer_id(authorizer)
+        .set_authorization_scopes((!d.scopes.is_empty()).then(|| d.scopes.clone()))
+        .send()
+        .await;
+    match put {
+        Err(e) if classify(&e) == ErrorKind::Conflict => Ok(()),
+        Err(e) => Err(describe("apigateway:PutMethod", e)),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// PutIntegration: the method invokes the function through a Lambda proxy integration.
+async fn put_integration(
+    ctx: &Context<'_>,
+    at: &Method<'_>,
+    function_arn: &str,
+) -> Result<(), AwsError> {
+    let uri = crate::arn::invocation_uri(ctx.region(), function_arn);
+    ctx.clients
+        .apigateway
+        .put_integration()
+        .rest_api_id(at.api_id)
+        .resource_id(at.resource_id)
+        .http_method(at.method)
+        .r#type(IntegrationType::AwsProxy)
+        .integration_http_method("POST")
+        .uri(uri)
+        .send()
+        .await
+        .op("apigateway:PutIntegration")?;
+    Ok(())
+}
