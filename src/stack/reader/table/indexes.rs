@@ -1,33 +1,16 @@
-//! `[tables.NAME]`: keys, billing, stream, class, and global and local indexes.
+//! `[[tables.NAME.global_indexes]]` and `[[tables.NAME.local_indexes]]`.
 
 use std::ops::Range;
 
-use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{Key, Reader, Value, entry, limits};
 use crate::stack::diagnostic::Problem;
-use crate::stack::{
-    Billing, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, StreamView, TableClass,
-    TableSpec,
-};
+use crate::stack::reader::limits;
+use crate::stack::reader::typed::{Key, Reader, Value, entry};
+use crate::stack::{Billing, GlobalIndexSpec, LocalIndexSpec, Projection};
 
-const TABLE_KEYS: &[&str] = &[
-    "partition_key",
-    "sort_key",
-    "billing",
-    "read_capacity",
-    "write_capacity",
-    "ttl_attribute",
-    "stream",
-    "point_in_time_recovery",
-    "deletion_protection",
-    "table_class",
-    "global_indexes",
-    "local_indexes",
-    "tags",
-];
-const KEY_KEYS: &[&str] = &["name", "type"];
+use super::keys::KeySite;
+
 const GLOBAL_INDEX_KEYS: &[&str] = &[
     "name",
     "partition_key",
@@ -36,250 +19,17 @@ const GLOBAL_INDEX_KEYS: &[&str] = &[
     "read_capacity",
     "write_capacity",
 ];
+
 const LOCAL_INDEX_KEYS: &[&str] = &["name", "sort_key", "projection"];
+
 /// DynamoDB's limits per table.
 const MAX_GLOBAL_INDEXES: usize = 20;
+
 const MAX_LOCAL_INDEXES: usize = 5;
+
 const MAX_PROJECTED_ATTRIBUTES: usize = 100;
 
-/// A key attribute and where it is declared, to find attributes declared with two types.
-type KeySite = (KeySpec, Range<usize>);
-
 impl Reader<'_> {
-    pub(super) fn table(&mut self, key: &Key<'_>, value: &Value<'_>) -> Option<TableSpec> {
-        let what = format!("[tables.{}]", key.get_ref());
-        let t = self.as_table(value, &what)?;
-        self.unknown_keys(t, TABLE_KEYS, &format!("in {what}"));
-        let mut sites: Vec<KeySite> = Vec::new();
-        let partition_key = match entry(t, "partition_key") {
-            Some((_, v)) => self.key_spec(v, "partition_key", &mut sites),
-            None => {
-                self.problem(
-                    Problem::new(
-                        format!("{what} has no partition_key"),
-                        key.span(),
-                        "this table",
-                    )
-                    .help("add partition_key = { name = \"pk\", type = \"string\" }"),
-                );
-                None
-            }
-        };
-        let sort_key =
-            entry(t, "sort_key").and_then(|(_, v)| self.key_spec(v, "sort_key", &mut sites));
-        if let (Some(pk), Some(sk)) = (&partition_key, &sort_key)
-            && pk.name == sk.name
-            && let Some((_, v)) = entry(t, "sort_key")
-        {
-            self.problem(
-                Problem::new(
-                    format!("sort_key uses the partition key's attribute {:?}", sk.name),
-                    v.span(),
-                    "same attribute as the partition key",
-                )
-                .help("the sort key must be a different attribute"),
-            );
-        }
-        let billing = self.billing(t, key, &what);
-        let ttl_attribute = entry(t, "ttl_attribute")
-            .and_then(|(_, v)| self.string(v, "ttl_attribute"))
-            .and_then(|a| self.attribute_name(a, "ttl_attribute"));
-        let stream = entry(t, "stream").and_then(|(_, v)| self.stream(v));
-        let table_class = match entry(t, "table_class") {
-            None => Some(TableClass::Standard),
-            Some((_, v)) => self.table_class(v),
-        };
-        let pitr = self.opt_bool(t, "point_in_time_recovery").unwrap_or(false);
-        let deletion_protection = self.opt_bool(t, "deletion_protection").unwrap_or(true);
-        let global_indexes = self.global_indexes(t, billing, &mut sites);
-        let local_indexes = self.local_indexes(t, key, sort_key.is_some(), &mut sites);
-        self.check_index_names(t);
-        self.check_projected_total(t);
-        self.check_key_types(&sites);
-        let tags = self.tags(t);
-        Some(TableSpec {
-            logical: key.get_ref().to_string(),
-            partition_key: partition_key?,
-            sort_key,
-            billing: billing?,
-            ttl_attribute,
-            stream,
-            point_in_time_recovery: pitr,
-            deletion_protection,
-            table_class: table_class?,
-            global_indexes: global_indexes?,
-            local_indexes: local_indexes?,
-            tags,
-        })
-    }
-
-    fn billing(&mut self, t: &DeTable<'_>, key: &Key<'_>, what: &str) -> Option<Billing> {
-        let mode = match entry(t, "billing") {
-            Some((_, v)) => {
-                let mode = self.string(v, "billing")?;
-                match mode.get_ref().as_str() {
-                    "on-demand" | "provisioned" => Some(mode),
-                    other => {
-                        self.problem(
-                            Problem::new(
-                                format!("unknown billing mode {other:?}"),
-                                mode.span(),
-                                "not a billing mode",
-                            )
-                            .help("use billing = \"on-demand\" or billing = \"provisioned\""),
-                        );
-                        return None;
-                    }
-                }
-            }
-            None => None,
-        };
-        let read = entry(t, "read_capacity")
-            .map(|(k, v)| (k.span(), self.int(v, "read_capacity", 1..=40_000)));
-        let write = entry(t, "write_capacity")
-            .map(|(k, v)| (k.span(), self.int(v, "write_capacity", 1..=40_000)));
-        let provisioned = mode.as_ref().is_some_and(|m| m.get_ref() == "provisioned");
-        if provisioned {
-            let missing: Vec<&str> = [("read_capacity", &read), ("write_capacity", &write)]
-                .iter()
-                .filter(|(_, v)| v.is_none())
-                .map(|(n, _)| *n)
-                .collect();
-            if !missing.is_empty() {
-                let span = mode.as_ref().map_or(key.span(), Spanned::span);
-                self.problem(
-                    Problem::new(
-                        format!("{what} is provisioned but has no {}", missing.join(" or ")),
-                        span,
-                        "provisioned billing",
-                    )
-                    .help("add read_capacity = 5 and write_capacity = 5, or use billing = \"on-demand\""),
-                );
-                return None;
-            }
-            Some(Billing::Provisioned {
-                read_capacity: read?.1?,
-                write_capacity: write?.1?,
-            })
-        } else {
-            for (name, found) in [("read_capacity", &read), ("write_capacity", &write)] {
-                if let Some((span, _)) = found {
-                    self.problem(
-                        Problem::new(
-                            format!("{name} is set but {what} is billed on demand"),
-                            span.clone(),
-                            "only for provisioned tables",
-                        )
-                        .help("add billing = \"provisioned\", or remove the capacity"),
-                    );
-                }
-            }
-            Some(Billing::OnDemand)
-        }
-    }
-
-    fn key_spec(
-        &mut self,
-        value: &Value<'_>,
-        what: &str,
-        sites: &mut Vec<KeySite>,
-    ) -> Option<KeySpec> {
-        let t = self.as_table(value, what)?;
-        self.unknown_keys(t, KEY_KEYS, &format!("in {what}"));
-        let name = match entry(t, "name") {
-            Some((_, v)) => self
-                .string(v, &format!("{what} name"))
-                .and_then(|n| self.attribute_name(n, &format!("{what} name")))
-                .map(|n| Spanned::new(v.span(), n)),
-            None => {
-                self.problem(
-                    Problem::new(format!("{what} has no name"), value.span(), "here").help(
-                        format!("write {what} = {{ name = \"pk\", type = \"string\" }}"),
-                    ),
-                );
-                None
-            }
-        };
-        let key_type = match entry(t, "type") {
-            Some((_, v)) => {
-                let s = self.string(v, &format!("{what} type"))?;
-                match s.get_ref().as_str() {
-                    "string" => Some(KeyType::String),
-                    "number" => Some(KeyType::Number),
-                    "binary" => Some(KeyType::Binary),
-                    other => {
-                        self.problem(
-                            Problem::new(
-                                format!("unknown key type {other:?}"),
-                                s.span(),
-                                "not a key type",
-                            )
-                            .help("use \"string\", \"number\" or \"binary\""),
-                        );
-                        None
-                    }
-                }
-            }
-            None => {
-                self.problem(
-                    Problem::new(format!("{what} has no type"), value.span(), "here")
-                        .help("add type = \"string\", \"number\" or \"binary\""),
-                );
-                None
-            }
-        };
-        let spec = KeySpec {
-            name: name?.into_inner(),
-            key_type: key_type?,
-        };
-        sites.push((spec.clone(), value.span()));
-        Some(spec)
-    }
-
-    fn stream(&mut self, value: &Value<'_>) -> Option<StreamView> {
-        let s = self.string(value, "stream")?;
-        let found = StreamView::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s.get_ref());
-        if found.is_none() {
-            let names: Vec<String> = StreamView::ALL
-                .iter()
-                .map(|v| format!("{:?}", v.as_str()))
-                .collect();
-            self.problem(
-                Problem::new(
-                    format!("unknown stream view {:?}", s.get_ref()),
-                    s.span(),
-                    "not a stream view",
-                )
-                .help(format!(
-                    "use one of {}; leave stream out for no stream",
-                    names.join(", ")
-                )),
-            );
-        }
-        found
-    }
-
-    fn table_class(&mut self, value: &Value<'_>) -> Option<TableClass> {
-        let s = self.string(value, "table_class")?;
-        match s.get_ref().as_str() {
-            "standard" => Some(TableClass::Standard),
-            "standard-infrequent-access" => Some(TableClass::StandardInfrequentAccess),
-            other => {
-                self.problem(
-                    Problem::new(
-                        format!("unknown table class {other:?}"),
-                        s.span(),
-                        "not a table class",
-                    )
-                    .help("use \"standard\" or \"standard-infrequent-access\""),
-                );
-                None
-            }
-        }
-    }
-
     /// The entries of `[[tables.NAME.<key>]]`, each a table.
     fn index_entries<'a, 'i>(
         &mut self,
@@ -316,7 +66,7 @@ impl Reader<'_> {
         items.iter().collect()
     }
 
-    fn global_indexes(
+    pub(super) fn global_indexes(
         &mut self,
         t: &DeTable<'_>,
         billing: Option<Billing>,
@@ -413,7 +163,7 @@ impl Reader<'_> {
         })
     }
 
-    fn local_indexes(
+    pub(super) fn local_indexes(
         &mut self,
         t: &DeTable<'_>,
         table_key: &Key<'_>,
@@ -521,33 +271,9 @@ impl Reader<'_> {
         }
     }
 
-    /// A DynamoDB attribute name: 1 to 255 bytes ([`limits::MAX_ATTRIBUTE_NAME`]).
-    fn attribute_name(&mut self, name: Spanned<String>, what: &str) -> Option<String> {
-        let len = name.get_ref().len();
-        if (1..=limits::MAX_ATTRIBUTE_NAME).contains(&len) {
-            return Some(name.into_inner());
-        }
-        let (message, label) = if len == 0 {
-            (format!("{what} is empty"), "empty")
-        } else {
-            (
-                format!(
-                    "{what} has {len} bytes, more than DynamoDB's {}",
-                    limits::MAX_ATTRIBUTE_NAME
-                ),
-                "too long",
-            )
-        };
-        self.problem(
-            Problem::new(message, name.span(), label)
-                .help("DynamoDB attribute names have 1 to 255 bytes"),
-        );
-        None
-    }
-
     /// DynamoDB counts the attributes that `include` projections name across all of a table's
     /// indexes: at most [`limits::MAX_PROJECTED_TOTAL`].
-    fn check_projected_total(&mut self, t: &DeTable<'_>) {
+    pub(super) fn check_projected_total(&mut self, t: &DeTable<'_>) {
         let mut total = 0;
         let mut last = None;
         for key in ["global_indexes", "local_indexes"] {
@@ -585,7 +311,7 @@ impl Reader<'_> {
     }
 
     /// Index names are unique across a table's global and local indexes.
-    fn check_index_names(&mut self, t: &DeTable<'_>) {
+    pub(super) fn check_index_names(&mut self, t: &DeTable<'_>) {
         let mut seen: Vec<(String, Range<usize>)> = Vec::new();
         for key in ["global_indexes", "local_indexes"] {
             let Some((_, value)) = entry(t, key) else {
@@ -620,30 +346,6 @@ impl Reader<'_> {
                 } else {
                     seen.push((name.to_string(), span));
                 }
-            }
-        }
-    }
-
-    /// DynamoDB defines each key attribute once, with one type.
-    fn check_key_types(&mut self, sites: &[KeySite]) {
-        for (i, (key, span)) in sites.iter().enumerate() {
-            if let Some((first, first_span)) = sites[..i]
-                .iter()
-                .find(|(k, _)| k.name == key.name && k.key_type != key.key_type)
-            {
-                let problem = Problem::new(
-                    format!(
-                        "attribute {:?} is declared as {} here but as {} before",
-                        key.name,
-                        key.key_type.as_str(),
-                        first.key_type.as_str()
-                    ),
-                    span.clone(),
-                    format!("{} here", key.key_type.as_str()),
-                )
-                .also(first_span.clone(), format!("{} here", first.key_type.as_str()))
-                .help("an attribute has one type wherever it is used as a key; use the same type, or another attribute");
-                self.problem(problem);
             }
         }
     }
