@@ -212,6 +212,55 @@ impl<'s> Reader<'s> {
         }
     }
 
+    /// `key` of `t` read by `read`: `Some(None)` when absent, `None` when it has a problem.
+    pub(super) fn optional<T>(
+        &mut self,
+        t: &DeTable<'_>,
+        key: &str,
+        read: impl FnOnce(&mut Self, &Value<'_>) -> Option<T>,
+    ) -> Option<Option<T>> {
+        match entry(t, key) {
+            None => Some(None),
+            Some((_, value)) => read(self, value).map(Some),
+        }
+    }
+
+    /// The value of `key` in `t`; when there is none, the problem `missing` makes is reported.
+    pub(super) fn required<'a, 'i>(
+        &mut self,
+        t: &'a DeTable<'i>,
+        key: &str,
+        missing: impl FnOnce() -> Problem,
+    ) -> Option<&'a Value<'i>> {
+        match entry(t, key) {
+            Some((_, value)) => Some(value),
+            None => {
+                self.problem(missing());
+                None
+            }
+        }
+    }
+
+    /// The choice `text` names among `choices`; otherwise "unknown `what` ..." at the text,
+    /// with `label` under it and `help`.
+    pub(super) fn one_of<T: Copy>(
+        &mut self,
+        text: &Spanned<String>,
+        choices: &[(&str, T)],
+        what: &str,
+        label: &str,
+        help: &str,
+    ) -> Option<T> {
+        let name = text.get_ref().as_str();
+        if let Some((_, choice)) = choices.iter().find(|(n, _)| *n == name) {
+            return Some(*choice);
+        }
+        self.problem(
+            Problem::new(format!("unknown {what} {name:?}"), text.span(), label).help(help),
+        );
+        None
+    }
+
     pub(super) fn required_string(
         &mut self,
         t: &DeTable<'_>,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use toml::Spanned;
-use toml::de::DeValue;
+use toml::de::{DeTable, DeValue};
 
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
@@ -62,79 +62,14 @@ impl Reader<'_> {
         declared: &Declared,
     ) -> Option<AuthorizerSpec> {
         let t = self.as_table(value, "an authorizer")?;
-        let kind = match entry(t, "type") {
-            Some((_, v)) => self.string(v, "authorizer type")?,
-            None => {
-                self.problem(
-                    Problem::new("an authorizer has no type", value.span(), "here")
-                        .help("use type = \"jwt\" (HTTP APIs) or type = \"cognito\" (REST APIs)"),
-                );
-                return None;
-            }
-        };
-        let list = |r: &mut Self, key: &str| -> Option<Vec<String>> {
-            let Some((_, v)) = entry(t, key) else {
-                r.problem(
-                    Problem::new(format!("the authorizer has no {key}"), value.span(), "here")
-                        .help(format!("add {key} = [\"...\"]")),
-                );
-                return None;
-            };
-            match v.get_ref() {
-                DeValue::Array(items) if !items.is_empty() => items
-                    .iter()
-                    .map(|i| r.string(i, key).map(Spanned::into_inner))
-                    .collect(),
-                _ => {
-                    r.problem(
-                        Problem::new(
-                            format!("{key} must be a non-empty list of strings"),
-                            v.span(),
-                            "here",
-                        )
-                        .help(format!("write {key} = [\"...\"]")),
-                    );
-                    None
-                }
-            }
-        };
+        let kind = self.required(t, "type", || {
+            Problem::new("an authorizer has no type", value.span(), "here")
+                .help("use type = \"jwt\" (HTTP APIs) or type = \"cognito\" (REST APIs)")
+        })?;
+        let kind = self.string(kind, "authorizer type")?;
         match (kind.get_ref().as_str(), api) {
-            ("jwt", ApiType::Http) => {
-                self.unknown_keys(t, JWT_KEYS, "in a jwt authorizer");
-                let issuer = match entry(t, "issuer") {
-                    Some((_, v)) => self.string(v, "issuer").map(Spanned::into_inner),
-                    None => {
-                        self.problem(
-                            Problem::new("the authorizer has no issuer", value.span(), "here")
-                                .help("add issuer = \"https://cognito-idp.REGION.amazonaws.com/POOL_ID\""),
-                        );
-                        None
-                    }
-                };
-                let audience = list(self, "audience");
-                Some(AuthorizerSpec::Jwt {
-                    issuer: issuer?,
-                    audience: audience?,
-                })
-            }
-            ("cognito", ApiType::Rest) => {
-                self.unknown_keys(t, COGNITO_KEYS, "in a cognito authorizer");
-                let user_pools = list(self, "user_pools")?;
-                if let Some(bad) = user_pools.iter().find(|p| !limits::is_user_pool_arn(p))
-                    && let Some((_, v)) = entry(t, "user_pools")
-                {
-                    self.problem(
-                        Problem::new(
-                            format!("{bad:?} is not a Cognito user pool ARN"),
-                            v.span(),
-                            "here",
-                        )
-                        .help("write arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL_ID"),
-                    );
-                    return None;
-                }
-                Some(AuthorizerSpec::Cognito { user_pools })
-            }
+            ("jwt", ApiType::Http) => self.jwt_authorizer(t, value),
+            ("cognito", ApiType::Rest) => self.cognito_authorizer(t, value),
             ("jwt", ApiType::Rest) | ("cognito", ApiType::Http) => {
                 let fits = if api == ApiType::Http {
                     "jwt"
@@ -155,32 +90,7 @@ impl Reader<'_> {
                 );
                 None
             }
-            ("lambda", _) => {
-                self.unknown_keys(t, LAMBDA_KEYS, "in a lambda authorizer");
-                let Some((_, v)) = entry(t, "function") else {
-                    self.problem(
-                        Problem::new("the authorizer has no function", value.span(), "here")
-                            .help("add function = \"NAME\", a function of this stack"),
-                    );
-                    return None;
-                };
-                let function = self.string(v, "function")?;
-                if let Some(problem) = declared.check(
-                    &RefTarget::Function(function.get_ref().clone()),
-                    function.span(),
-                ) {
-                    self.problem(problem);
-                    return None;
-                }
-                self.references.push(RefSite {
-                    from: Address::Api,
-                    to: Address::Function(function.get_ref().clone()),
-                    span: function.span(),
-                });
-                Some(AuthorizerSpec::Lambda {
-                    function: function.into_inner(),
-                })
-            }
+            ("lambda", _) => self.lambda_authorizer(t, value, declared),
             (other, _) => {
                 self.problem(
                     Problem::new(
@@ -189,6 +99,103 @@ impl Reader<'_> {
                         "not supported",
                     )
                     .help("use type = \"jwt\" (HTTP APIs), \"cognito\" (REST APIs) or \"lambda\""),
+                );
+                None
+            }
+        }
+    }
+
+    /// `type = "jwt"` (HTTP APIs): an issuer and its audiences.
+    fn jwt_authorizer(&mut self, t: &DeTable<'_>, value: &Value<'_>) -> Option<AuthorizerSpec> {
+        self.unknown_keys(t, JWT_KEYS, "in a jwt authorizer");
+        let issuer = self
+            .required(t, "issuer", || {
+                Problem::new("the authorizer has no issuer", value.span(), "here")
+                    .help("add issuer = \"https://cognito-idp.REGION.amazonaws.com/POOL_ID\"")
+            })
+            .and_then(|v| self.string(v, "issuer"))
+            .map(Spanned::into_inner);
+        let audience = self.authorizer_list(t, value, "audience");
+        Some(AuthorizerSpec::Jwt {
+            issuer: issuer?,
+            audience: audience?,
+        })
+    }
+
+    /// `type = "cognito"` (REST APIs): the user pools, by ARN.
+    fn cognito_authorizer(&mut self, t: &DeTable<'_>, value: &Value<'_>) -> Option<AuthorizerSpec> {
+        self.unknown_keys(t, COGNITO_KEYS, "in a cognito authorizer");
+        let user_pools = self.authorizer_list(t, value, "user_pools")?;
+        if let Some(bad) = user_pools.iter().find(|p| !limits::is_user_pool_arn(p))
+            && let Some((_, v)) = entry(t, "user_pools")
+        {
+            self.problem(
+                Problem::new(
+                    format!("{bad:?} is not a Cognito user pool ARN"),
+                    v.span(),
+                    "here",
+                )
+                .help("write arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL_ID"),
+            );
+            return None;
+        }
+        Some(AuthorizerSpec::Cognito { user_pools })
+    }
+
+    /// `type = "lambda"`: a function of this stack, which the API then depends on.
+    fn lambda_authorizer(
+        &mut self,
+        t: &DeTable<'_>,
+        value: &Value<'_>,
+        declared: &Declared,
+    ) -> Option<AuthorizerSpec> {
+        self.unknown_keys(t, LAMBDA_KEYS, "in a lambda authorizer");
+        let function = self.required(t, "function", || {
+            Problem::new("the authorizer has no function", value.span(), "here")
+                .help("add function = \"NAME\", a function of this stack")
+        })?;
+        let function = self.string(function, "function")?;
+        if let Some(problem) = declared.check(
+            &RefTarget::Function(function.get_ref().clone()),
+            function.span(),
+        ) {
+            self.problem(problem);
+            return None;
+        }
+        self.references.push(RefSite {
+            from: Address::Api,
+            to: Address::Function(function.get_ref().clone()),
+            span: function.span(),
+        });
+        Some(AuthorizerSpec::Lambda {
+            function: function.into_inner(),
+        })
+    }
+
+    /// A required, non-empty list of strings of an authorizer (`value`).
+    fn authorizer_list(
+        &mut self,
+        t: &DeTable<'_>,
+        value: &Value<'_>,
+        key: &str,
+    ) -> Option<Vec<String>> {
+        let v = self.required(t, key, || {
+            Problem::new(format!("the authorizer has no {key}"), value.span(), "here")
+                .help(format!("add {key} = [\"...\"]"))
+        })?;
+        match v.get_ref() {
+            DeValue::Array(items) if !items.is_empty() => items
+                .iter()
+                .map(|i| self.string(i, key).map(Spanned::into_inner))
+                .collect(),
+            _ => {
+                self.problem(
+                    Problem::new(
+                        format!("{key} must be a non-empty list of strings"),
+                        v.span(),
+                        "here",
+                    )
+                    .help(format!("write {key} = [\"...\"]")),
                 );
                 None
             }

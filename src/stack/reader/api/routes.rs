@@ -60,55 +60,9 @@ impl Reader<'_> {
                 continue;
             }
             seen.push((shape, route_key.span(), normalized.clone()));
-            let mut authorizer = None;
-            let mut scopes = Vec::new();
-            let function = match value.get_ref() {
-                DeValue::String(name) => Some(Spanned::new(value.span(), name.to_string())),
-                DeValue::Table(t) => {
-                    self.unknown_keys(t, ROUTE_KEYS, "in a route");
-                    authorizer = self.route_authorizer(t, api);
-                    scopes = self.route_scopes(t, authorizer.is_some());
-                    self.check_scopes_fit(t, api, authorizer.as_deref(), &scopes);
-                    match entry(t, "function") {
-                        Some((_, v)) => self.string(v, "function"),
-                        None => {
-                            self.problem(
-                                Problem::new("route has no function", value.span(), "here")
-                                    .help("write { function = \"NAME\" }"),
-                            );
-                            None
-                        }
-                    }
-                }
-                other => {
-                    self.problem(
-                        Problem::new(
-                            format!(
-                                "expected a function name or a table, found {}",
-                                other.type_str()
-                            ),
-                            value.span(),
-                            "here",
-                        )
-                        .help("write \"GET /orders\" = \"function-name\""),
-                    );
-                    None
-                }
-            };
-            let Some(function) = function else { continue };
-            if let Some(problem) = declared.check(
-                &RefTarget::Function(function.get_ref().clone()),
-                function.span(),
-            ) {
-                self.problem(problem);
-                continue;
+            if let Some(route) = self.route(normalized, value, api, declared) {
+                routes.push(route);
             }
-            routes.push(RouteSpec {
-                key: normalized,
-                function: function.into_inner(),
-                authorizer,
-                scopes,
-            });
         }
         if declared.api_type == Some(ApiType::Rest) {
             let keys: Vec<(String, Range<usize>)> =
@@ -118,6 +72,60 @@ impl Reader<'_> {
             }
         }
         routes
+    }
+
+    /// What a route key maps to: a function's name, or a table with the function, an
+    /// authorizer and scopes.
+    fn route(
+        &mut self,
+        key: String,
+        value: &Value<'_>,
+        api: Option<&ApiSpec>,
+        declared: &Declared,
+    ) -> Option<RouteSpec> {
+        let mut authorizer = None;
+        let mut scopes = Vec::new();
+        let function = match value.get_ref() {
+            DeValue::String(name) => Some(Spanned::new(value.span(), name.to_string())),
+            DeValue::Table(t) => {
+                self.unknown_keys(t, ROUTE_KEYS, "in a route");
+                authorizer = self.route_authorizer(t, api);
+                scopes = self.route_scopes(t, authorizer.is_some());
+                self.check_scopes_fit(t, api, authorizer.as_deref(), &scopes);
+                self.required(t, "function", || {
+                    Problem::new("route has no function", value.span(), "here")
+                        .help("write { function = \"NAME\" }")
+                })
+                .and_then(|v| self.string(v, "function"))
+            }
+            other => {
+                self.problem(
+                    Problem::new(
+                        format!(
+                            "expected a function name or a table, found {}",
+                            other.type_str()
+                        ),
+                        value.span(),
+                        "here",
+                    )
+                    .help("write \"GET /orders\" = \"function-name\""),
+                );
+                None
+            }
+        }?;
+        if let Some(problem) = declared.check(
+            &RefTarget::Function(function.get_ref().clone()),
+            function.span(),
+        ) {
+            self.problem(problem);
+            return None;
+        }
+        Some(RouteSpec {
+            key,
+            function: function.into_inner(),
+            authorizer,
+            scopes,
+        })
     }
 
     /// A route's `authorizer`, which must name one in `[api] authorizers`.

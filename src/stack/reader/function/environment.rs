@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::stack::EnvValue;
@@ -12,6 +13,8 @@ use crate::stack::reader::typed::{Reader, Value, entry};
 use crate::stack::reference::{self, Segment, Template};
 
 const SECRET_KEYS: &[&str] = &["secret", "value", "ssm"];
+const ENV_VALUE_HELP: &str =
+    "write a string, { secret = true, value = \"...\" }, or { ssm = \"/parameter/name\" }";
 
 impl Reader<'_> {
     pub(super) fn environment(
@@ -110,17 +113,10 @@ impl Reader<'_> {
         function: &str,
         declared: &Declared,
     ) -> Option<EnvValue> {
-        let help =
-            "write a string, { secret = true, value = \"...\" }, or { ssm = \"/parameter/name\" }";
         let t = match value.get_ref() {
             DeValue::String(_) => {
                 let text = self.string(value, "an environment value")?;
-                let template = self.template(&text, value, function, declared)?;
-                let sensitive = template.has_secret();
-                return Some(EnvValue {
-                    value: template,
-                    sensitive,
-                });
+                return self.templated(&text, value, false, function, declared);
             }
             DeValue::Table(t) => t,
             other => {
@@ -133,30 +129,14 @@ impl Reader<'_> {
                         value.span(),
                         "here",
                     )
-                    .help(help),
+                    .help(ENV_VALUE_HELP),
                 );
                 return None;
             }
         };
         self.unknown_keys(t, SECRET_KEYS, "in an environment value");
         match (entry(t, "ssm"), entry(t, "value")) {
-            (Some((_, name)), None) => {
-                let name = self.string(name, "ssm")?;
-                let reference = reference::interpret(&format!("ssm:{}", name.get_ref())).ok();
-                let Some(reference) = reference else {
-                    self.problem(
-                        Problem::new("invalid SSM parameter name", name.span(), "here")
-                            .help("use letters, digits and / _ . -, like \"/shop/stripe-key\""),
-                    );
-                    return None;
-                };
-                Some(EnvValue {
-                    value: Template {
-                        segments: vec![Segment::Ref(reference)],
-                    },
-                    sensitive: true,
-                })
-            }
+            (Some((_, name)), None) => self.ssm_value(name),
             (None, Some((_, inner))) => {
                 let secret = match entry(t, "secret").map(|(_, v)| v.get_ref()) {
                     Some(DeValue::Boolean(b)) => *b,
@@ -164,26 +144,58 @@ impl Reader<'_> {
                     Some(_) => {
                         self.problem(
                             Problem::new("secret must be true or false", value.span(), "here")
-                                .help(help),
+                                .help(ENV_VALUE_HELP),
                         );
                         return None;
                     }
                 };
                 let text = self.string(inner, "an environment value")?;
-                let template = self.template(&text, inner, function, declared)?;
-                let sensitive = secret || template.has_secret();
-                Some(EnvValue {
-                    value: template,
-                    sensitive,
-                })
+                self.templated(&text, inner, secret, function, declared)
             }
             _ => {
                 self.problem(
-                    Problem::new("give either value or ssm", value.span(), "here").help(help),
+                    Problem::new("give either value or ssm", value.span(), "here")
+                        .help(ENV_VALUE_HELP),
                 );
                 None
             }
         }
+    }
+
+    /// A string value with its references; sensitive when `secret` or when it refers to a
+    /// secret.
+    fn templated(
+        &mut self,
+        text: &Spanned<String>,
+        value: &Value<'_>,
+        secret: bool,
+        function: &str,
+        declared: &Declared,
+    ) -> Option<EnvValue> {
+        let template = self.template(text, value, function, declared)?;
+        let sensitive = secret || template.has_secret();
+        Some(EnvValue {
+            value: template,
+            sensitive,
+        })
+    }
+
+    /// `{ ssm = "/parameter/name" }`: read at apply, always sensitive.
+    fn ssm_value(&mut self, name: &Value<'_>) -> Option<EnvValue> {
+        let name = self.string(name, "ssm")?;
+        let Ok(reference) = reference::interpret(&format!("ssm:{}", name.get_ref())) else {
+            self.problem(
+                Problem::new("invalid SSM parameter name", name.span(), "here")
+                    .help("use letters, digits and / _ . -, like \"/shop/stripe-key\""),
+            );
+            return None;
+        };
+        Some(EnvValue {
+            value: Template {
+                segments: vec![Segment::Ref(reference)],
+            },
+            sensitive: true,
+        })
     }
 
     /// The environment's size once references resolve, where their lengths are known offline:
