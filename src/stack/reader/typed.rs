@@ -137,11 +137,7 @@ impl<'s> Reader<'s> {
                 } else {
                     (format!("{what} = {n} is too small"), "too small")
                 };
-                self.problem(Problem::new(message, value.span(), label).help(format!(
-                    "{what} must be between {} and {}",
-                    range.start(),
-                    range.end()
-                )));
+                self.out_of_range(value, what, &range, message, label);
                 None
             }
             None => {
@@ -178,6 +174,18 @@ impl<'s> Reader<'s> {
         } else {
             (format!("{what} is too large"), "too large")
         };
+        self.out_of_range(value, what, range, message, label);
+    }
+
+    /// A number outside `range`, said with `message` and `label`.
+    fn out_of_range(
+        &mut self,
+        value: &Value<'_>,
+        what: &str,
+        range: &std::ops::RangeInclusive<i64>,
+        message: String,
+        label: &str,
+    ) {
         self.problem(Problem::new(message, value.span(), label).help(format!(
             "{what} must be between {} and {}",
             range.start(),
@@ -261,6 +269,7 @@ impl<'s> Reader<'s> {
         None
     }
 
+    /// The string `key` of `t`, which `owner` (`what`) must have; `example` shows it written.
     pub(super) fn required_string(
         &mut self,
         t: &DeTable<'_>,
@@ -269,20 +278,15 @@ impl<'s> Reader<'s> {
         key: &str,
         example: &str,
     ) -> Option<Spanned<String>> {
-        match entry(t, key) {
-            Some((_, v)) => self.string(v, key),
-            None => {
-                self.problem(
-                    Problem::new(
-                        format!("{what} has no {key}"),
-                        owner.span(),
-                        "declared here",
-                    )
-                    .help(format!("add {example}")),
-                );
-                None
-            }
-        }
+        let value = self.required(t, key, || {
+            Problem::new(
+                format!("{what} has no {key}"),
+                owner.span(),
+                "declared here",
+            )
+            .help(format!("add {example}"))
+        })?;
+        self.string(value, key)
     }
 
     pub(super) fn unknown_keys(&mut self, t: &DeTable<'_>, allowed: &[&str], place: &str) {

@@ -1,7 +1,6 @@
 //! The API's settings: CORS, stage throttling and access logs.
 
 use toml::Spanned;
-use toml::de::DeValue;
 
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::typed::{Reader, Value, entry};
@@ -18,15 +17,11 @@ impl Reader<'_> {
         let t = self.as_table(value, "access_log")?;
         self.unknown_keys(t, ACCESS_LOG_KEYS, "in access_log");
         let help = "write access_log = { destination = \"arn:aws:logs:REGION:ACCOUNT:log-group:NAME\", format = \"$context.requestId $context.status\" }";
-        let field = |r: &mut Self, key: &str| match entry(t, key) {
-            Some((_, v)) => r.string(v, key),
-            None => {
-                r.problem(
-                    Problem::new(format!("access_log has no {key}"), value.span(), "here")
-                        .help(help),
-                );
-                None
-            }
+        let field = |r: &mut Self, key: &str| {
+            let v = r.required(t, key, || {
+                Problem::new(format!("access_log has no {key}"), value.span(), "here").help(help)
+            })?;
+            r.string(v, key)
         };
         let destination = field(self, "destination");
         let format = field(self, "format");
@@ -53,25 +48,13 @@ impl Reader<'_> {
     pub(super) fn cors(&mut self, value: &Value<'_>) -> Option<Cors> {
         let t = self.as_table(value, "cors")?;
         self.unknown_keys(t, CORS_KEYS, "in cors");
-        let list = |r: &mut Self, key: &str| -> Option<Vec<String>> {
-            let Some((_, v)) = entry(t, key) else {
-                return Some(Vec::new());
-            };
-            let DeValue::Array(items) = v.get_ref() else {
-                r.problem(
-                    Problem::new(
-                        format!("{key} must be a list of strings"),
-                        v.span(),
-                        "expected a list",
-                    )
-                    .help(format!("write {key} = [\"...\"]")),
-                );
-                return None;
-            };
-            items
-                .iter()
-                .map(|i| r.string(i, key).map(Spanned::into_inner))
-                .collect()
+        let list = |r: &mut Self, key: &str| {
+            let list = r.string_list(t, key, &format!("write {key} = [\"...\"]"))?;
+            Some(
+                list.into_iter()
+                    .map(Spanned::into_inner)
+                    .collect::<Vec<_>>(),
+            )
         };
         let allow_origins = list(self, "allow_origins");
         let allow_methods = list(self, "allow_methods");

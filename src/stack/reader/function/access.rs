@@ -45,22 +45,19 @@ impl Reader<'_> {
                 ok = false;
                 continue;
             };
-            let level = match level_text.get_ref().as_str() {
-                "read" => TableAccess::Read,
-                "write" => TableAccess::Write,
-                "read-write" => TableAccess::ReadWrite,
-                other => {
-                    self.problem(
-                        Problem::new(
-                            format!("unknown access {other:?}"),
-                            level_text.span(),
-                            "not an access level",
-                        )
-                        .help("use \"read\", \"write\" or \"read-write\""),
-                    );
-                    ok = false;
-                    continue;
-                }
+            let Some(level) = self.one_of(
+                &level_text,
+                &[
+                    ("read", TableAccess::Read),
+                    ("write", TableAccess::Write),
+                    ("read-write", TableAccess::ReadWrite),
+                ],
+                "access",
+                "not an access level",
+                "use \"read\", \"write\" or \"read-write\"",
+            ) else {
+                ok = false;
+                continue;
             };
             self.references.push(RefSite {
                 from: Address::Function(function.to_string()),

@@ -156,21 +156,16 @@ impl Reader<'_> {
             return Some(Architecture::X86_64);
         };
         let s = self.string(value, "architecture")?;
-        match s.get_ref().as_str() {
-            "x86_64" => Some(Architecture::X86_64),
-            "arm64" => Some(Architecture::Arm64),
-            other => {
-                self.problem(
-                    Problem::new(
-                        format!("unknown architecture {other:?}"),
-                        s.span(),
-                        "not an architecture",
-                    )
-                    .help("use \"x86_64\" or \"arm64\""),
-                );
-                None
-            }
-        }
+        self.one_of(
+            &s,
+            &[
+                ("x86_64", Architecture::X86_64),
+                ("arm64", Architecture::Arm64),
+            ],
+            "architecture",
+            "not an architecture",
+            "use \"x86_64\" or \"arm64\"",
+        )
     }
 
     fn retention(&mut self, t: &DeTable<'_>) -> Option<i32> {

@@ -92,20 +92,16 @@ impl Reader<'_> {
         let t = self.as_table(value, "a global index")?;
         self.unknown_keys(t, GLOBAL_INDEX_KEYS, "in a global index");
         let name = self.index_name(t, value);
-        let partition_key = match entry(t, "partition_key") {
-            Some((_, v)) => self.key_spec(v, "partition_key", sites),
-            None => {
-                self.problem(
-                    Problem::new(
-                        "a global index has no partition_key",
-                        value.span(),
-                        "this index",
-                    )
-                    .help("add partition_key = { name = \"customer\", type = \"string\" }"),
-                );
-                None
-            }
-        };
+        let partition_key = self
+            .required(t, "partition_key", || {
+                Problem::new(
+                    "a global index has no partition_key",
+                    value.span(),
+                    "this index",
+                )
+                .help("add partition_key = { name = \"customer\", type = \"string\" }")
+            })
+            .and_then(|v| self.key_spec(v, "partition_key", sites));
         let sort_key = entry(t, "sort_key").and_then(|(_, v)| self.key_spec(v, "sort_key", sites));
         if let (Some(pk), Some(sk), Some((_, v))) =
             (&partition_key, &sort_key, entry(t, "sort_key"))
@@ -125,10 +121,7 @@ impl Reader<'_> {
             );
         }
         let projection = self.projection(t);
-        let read = entry(t, "read_capacity")
-            .map(|(k, v)| (k.span(), self.int(v, "read_capacity", 1..=40_000)));
-        let write = entry(t, "write_capacity")
-            .map(|(k, v)| (k.span(), self.int(v, "write_capacity", 1..=40_000)));
+        let (read, write) = self.capacities(t);
         let capacity = match billing {
             Some(Billing::Provisioned {
                 read_capacity,
@@ -139,18 +132,11 @@ impl Reader<'_> {
                 Some((read?, write?))
             }
             _ => {
-                for (name, found) in [("read_capacity", &read), ("write_capacity", &write)] {
-                    if let Some((span, _)) = found {
-                        self.problem(
-                            Problem::new(
-                                format!("{name} is set on an index of a table billed on demand"),
-                                span.clone(),
-                                "only for provisioned tables",
-                            )
-                            .help("remove it: on-demand indexes scale with the table"),
-                        );
-                    }
-                }
+                self.capacity_on_demand(
+                    (&read, &write),
+                    |name| format!("{name} is set on an index of a table billed on demand"),
+                    "remove it: on-demand indexes scale with the table",
+                );
                 None
             }
         };
@@ -191,16 +177,12 @@ impl Reader<'_> {
             };
             self.unknown_keys(t, LOCAL_INDEX_KEYS, "in a local index");
             let name = self.index_name(t, value);
-            let sort_key = match entry(t, "sort_key") {
-                Some((_, v)) => self.key_spec(v, "sort_key", sites),
-                None => {
-                    self.problem(
-                        Problem::new("a local index has no sort_key", value.span(), "this index")
-                            .help("add sort_key = { name = \"status\", type = \"string\" }; a local index shares the table's partition key"),
-                    );
-                    None
-                }
-            };
+            let sort_key = self
+                .required(t, "sort_key", || {
+                    Problem::new("a local index has no sort_key", value.span(), "this index")
+                        .help("add sort_key = { name = \"status\", type = \"string\" }; a local index shares the table's partition key")
+                })
+                .and_then(|v| self.key_spec(v, "sort_key", sites));
             let projection = self.projection(t);
             match (name, sort_key, projection) {
                 (Some(name), Some(sort_key), Some(projection)) => out.push(LocalIndexSpec {

@@ -23,39 +23,31 @@ impl Reader<'_> {
     ) -> Option<KeySpec> {
         let t = self.as_table(value, what)?;
         self.unknown_keys(t, KEY_KEYS, &format!("in {what}"));
-        let name = match entry(t, "name") {
-            Some((_, v)) => self
-                .string(v, &format!("{what} name"))
-                .and_then(|n| self.attribute_name(n, &format!("{what} name")))
-                .map(|n| Spanned::new(v.span(), n)),
-            None => {
-                self.problem(
-                    Problem::new(format!("{what} has no name"), value.span(), "here").help(
-                        format!("write {what} = {{ name = \"pk\", type = \"string\" }}"),
-                    ),
-                );
-                None
-            }
-        };
+        let name = self
+            .required(t, "name", || {
+                Problem::new(format!("{what} has no name"), value.span(), "here").help(format!(
+                    "write {what} = {{ name = \"pk\", type = \"string\" }}"
+                ))
+            })
+            .and_then(|v| {
+                let name = self.string(v, &format!("{what} name"))?;
+                let name = self.attribute_name(name, &format!("{what} name"))?;
+                Some(Spanned::new(v.span(), name))
+            });
         let key_type = match entry(t, "type") {
             Some((_, v)) => {
                 let s = self.string(v, &format!("{what} type"))?;
-                match s.get_ref().as_str() {
-                    "string" => Some(KeyType::String),
-                    "number" => Some(KeyType::Number),
-                    "binary" => Some(KeyType::Binary),
-                    other => {
-                        self.problem(
-                            Problem::new(
-                                format!("unknown key type {other:?}"),
-                                s.span(),
-                                "not a key type",
-                            )
-                            .help("use \"string\", \"number\" or \"binary\""),
-                        );
-                        None
-                    }
-                }
+                self.one_of(
+                    &s,
+                    &[
+                        ("string", KeyType::String),
+                        ("number", KeyType::Number),
+                        ("binary", KeyType::Binary),
+                    ],
+                    "key type",
+                    "not a key type",
+                    "use \"string\", \"number\" or \"binary\"",
+                )
             }
             None => {
                 self.problem(

@@ -1,5 +1,6 @@
 //! `[tables.NAME]`: billing, stream and class here; keys and indexes in their own files.
 
+mod capacity;
 mod indexes;
 mod keys;
 
@@ -34,20 +35,16 @@ impl Reader<'_> {
         let t = self.as_table(value, &what)?;
         self.unknown_keys(t, TABLE_KEYS, &format!("in {what}"));
         let mut sites: Vec<KeySite> = Vec::new();
-        let partition_key = match entry(t, "partition_key") {
-            Some((_, v)) => self.key_spec(v, "partition_key", &mut sites),
-            None => {
-                self.problem(
-                    Problem::new(
-                        format!("{what} has no partition_key"),
-                        key.span(),
-                        "this table",
-                    )
-                    .help("add partition_key = { name = \"pk\", type = \"string\" }"),
-                );
-                None
-            }
-        };
+        let partition_key = self
+            .required(t, "partition_key", || {
+                Problem::new(
+                    format!("{what} has no partition_key"),
+                    key.span(),
+                    "this table",
+                )
+                .help("add partition_key = { name = \"pk\", type = \"string\" }")
+            })
+            .and_then(|v| self.key_spec(v, "partition_key", &mut sites));
         let sort_key =
             entry(t, "sort_key").and_then(|(_, v)| self.key_spec(v, "sort_key", &mut sites));
         if let (Some(pk), Some(sk)) = (&partition_key, &sort_key)
@@ -100,27 +97,18 @@ impl Reader<'_> {
         let mode = match entry(t, "billing") {
             Some((_, v)) => {
                 let mode = self.string(v, "billing")?;
-                match mode.get_ref().as_str() {
-                    "on-demand" | "provisioned" => Some(mode),
-                    other => {
-                        self.problem(
-                            Problem::new(
-                                format!("unknown billing mode {other:?}"),
-                                mode.span(),
-                                "not a billing mode",
-                            )
-                            .help("use billing = \"on-demand\" or billing = \"provisioned\""),
-                        );
-                        return None;
-                    }
-                }
+                self.one_of(
+                    &mode,
+                    &[("on-demand", ()), ("provisioned", ())],
+                    "billing mode",
+                    "not a billing mode",
+                    "use billing = \"on-demand\" or billing = \"provisioned\"",
+                )?;
+                Some(mode)
             }
             None => None,
         };
-        let read = entry(t, "read_capacity")
-            .map(|(k, v)| (k.span(), self.int(v, "read_capacity", 1..=40_000)));
-        let write = entry(t, "write_capacity")
-            .map(|(k, v)| (k.span(), self.int(v, "write_capacity", 1..=40_000)));
+        let (read, write) = self.capacities(t);
         let provisioned = mode.as_ref().is_some_and(|m| m.get_ref() == "provisioned");
         if provisioned {
             let missing: Vec<&str> = [("read_capacity", &read), ("write_capacity", &write)]
@@ -145,18 +133,11 @@ impl Reader<'_> {
                 write_capacity: write?.1?,
             })
         } else {
-            for (name, found) in [("read_capacity", &read), ("write_capacity", &write)] {
-                if let Some((span, _)) = found {
-                    self.problem(
-                        Problem::new(
-                            format!("{name} is set but {what} is billed on demand"),
-                            span.clone(),
-                            "only for provisioned tables",
-                        )
-                        .help("add billing = \"provisioned\", or remove the capacity"),
-                    );
-                }
-            }
+            self.capacity_on_demand(
+                (&read, &write),
+                |name| format!("{name} is set but {what} is billed on demand"),
+                "add billing = \"provisioned\", or remove the capacity",
+            );
             Some(Billing::OnDemand)
         }
     }
@@ -188,20 +169,18 @@ impl Reader<'_> {
 
     fn table_class(&mut self, value: &Value<'_>) -> Option<TableClass> {
         let s = self.string(value, "table_class")?;
-        match s.get_ref().as_str() {
-            "standard" => Some(TableClass::Standard),
-            "standard-infrequent-access" => Some(TableClass::StandardInfrequentAccess),
-            other => {
-                self.problem(
-                    Problem::new(
-                        format!("unknown table class {other:?}"),
-                        s.span(),
-                        "not a table class",
-                    )
-                    .help("use \"standard\" or \"standard-infrequent-access\""),
-                );
-                None
-            }
-        }
+        self.one_of(
+            &s,
+            &[
+                ("standard", TableClass::Standard),
+                (
+                    "standard-infrequent-access",
+                    TableClass::StandardInfrequentAccess,
+                ),
+            ],
+            "table class",
+            "not a table class",
+            "use \"standard\" or \"standard-infrequent-access\"",
+        )
     }
 }
