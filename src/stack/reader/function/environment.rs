@@ -31,43 +31,8 @@ impl Reader<'_> {
         let mut ok = true;
         for (key, value) in env.iter() {
             let name = key.get_ref();
-            if !is_env_name(name) {
-                self.problem(
-                    Problem::new(
-                        format!("invalid environment variable name {name:?}"),
-                        key.span(),
-                        "not a variable name",
-                    )
-                    .help("use letters, digits and '_', starting with a letter"),
-                );
-                ok = false;
-                continue;
-            }
-            if name.starts_with("AWS_") || limits::RESERVED_VARIABLES.contains(&name.as_ref()) {
-                self.problem(
-                    Problem::new(
-                        format!("{name} is reserved by Lambda"),
-                        key.span(),
-                        "reserved name",
-                    )
-                    .help(if name.starts_with("AWS_") {
-                        "Lambda sets AWS_* variables itself; choose another name"
-                    } else {
-                        "Lambda sets LAMBDA_TASK_ROOT and LAMBDA_RUNTIME_DIR itself; choose another name"
-                    }),
-                );
-                ok = false;
-                continue;
-            }
-            if name.len() < 2 {
-                self.problem(
-                    Problem::new(
-                        format!("environment variable name {name:?} has one character"),
-                        key.span(),
-                        "too short for Lambda",
-                    )
-                    .help("Lambda takes names of at least two characters ([a-zA-Z][a-zA-Z0-9_]+); use a longer name"),
-                );
+            if let Some((message, label, help)) = env_name_problem(name) {
+                self.problem(Problem::new(message, key.span(), label).help(help));
                 ok = false;
                 continue;
             }
@@ -266,6 +231,40 @@ impl Reader<'_> {
             );
         }
     }
+}
+
+/// What is wrong with `name` as a Lambda environment variable, if anything: the message, the
+/// label under the name and the help.
+fn env_name_problem(name: &str) -> Option<(String, &'static str, &'static str)> {
+    if !is_env_name(name) {
+        return Some((
+            format!("invalid environment variable name {name:?}"),
+            "not a variable name",
+            "use letters, digits and '_', starting with a letter",
+        ));
+    }
+    if name.starts_with("AWS_") {
+        return Some((
+            format!("{name} is reserved by Lambda"),
+            "reserved name",
+            "Lambda sets AWS_* variables itself; choose another name",
+        ));
+    }
+    if limits::RESERVED_VARIABLES.contains(&name) {
+        return Some((
+            format!("{name} is reserved by Lambda"),
+            "reserved name",
+            "Lambda sets LAMBDA_TASK_ROOT and LAMBDA_RUNTIME_DIR itself; choose another name",
+        ));
+    }
+    if name.len() < 2 {
+        return Some((
+            format!("environment variable name {name:?} has one character"),
+            "too short for Lambda",
+            "Lambda takes names of at least two characters ([a-zA-Z][a-zA-Z0-9_]+); use a longer name",
+        ));
+    }
+    None
 }
 
 fn is_env_name(name: &str) -> bool {
