@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::holder::this_host;
+use super::holder::{now, this_host, token};
 use super::info::{KEY, LockError, LockInfo, generation_of};
 use super::item::{UpdateResult, is_condition_failure, item};
 use super::lease::{Lease, Lock, start_renewal};
@@ -103,4 +103,20 @@ async fn take(clients: &Clients, info: &LockInfo, gone: Option<&LockInfo>) -> Up
         None => request.condition_expression("attribute_not_exists(holder) OR expires_at < :now"),
     };
     request.send().await
+}
+
+impl LockInfo {
+    /// The lock this process asks for now.
+    fn ours(stack: &str, holder: &str, lease: Lease) -> LockInfo {
+        let acquired_at = now();
+        LockInfo {
+            stack: stack.to_string(),
+            holder: holder.to_string(),
+            acquired_at,
+            expires_at: acquired_at + lease.duration.as_secs(),
+            host: Some(this_host()),
+            pid: Some(std::process::id()),
+            token: token(stack, holder),
+        }
+    }
 }

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::holder::{now, process_alive, this_host, token};
-use super::lease::Lease;
+use super::holder::{now, process_alive, this_host};
 use crate::aws::AwsError;
 
 /// The lock item's key attribute: the stack's name.
@@ -102,22 +101,6 @@ pub(super) fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Opti
 
 pub(super) fn generation_of(item: Option<&HashMap<String, AttributeValue>>) -> Generation {
     Generation(item.and_then(|i| number(i, "generation")).unwrap_or(0))
-}
-
-impl LockInfo {
-    /// The lock this process asks for now.
-    pub(super) fn ours(stack: &str, holder: &str, lease: Lease) -> LockInfo {
-        let acquired_at = now();
-        LockInfo {
-            stack: stack.to_string(),
-            holder: holder.to_string(),
-            acquired_at,
-            expires_at: acquired_at + lease.duration.as_secs(),
-            host: Some(this_host()),
-            pid: Some(std::process::id()),
-            token: token(stack, holder),
-        }
-    }
 }
 
 /// Seconds since the epoch as RFC 3339.
