@@ -5,9 +5,9 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
 use super::typed::entry;
-use crate::stack::ApiType;
 use crate::stack::diagnostic::Problem;
 use crate::stack::reference::RefTarget;
+use crate::stack::spec::ApiType;
 
 /// The logical names the file declares, to check references and routes against.
 pub(super) struct Declared {

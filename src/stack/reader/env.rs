@@ -154,7 +154,7 @@ impl Reader<'_> {
             if base.contains(&key.get_ref().as_ref()) {
                 continue;
             }
-            let help = match crate::stack::closest(key.get_ref(), base.iter().copied()) {
+            let help = match crate::suggest::closest(key.get_ref(), base.iter().copied()) {
                 Some(name) => format!("did you mean {name:?}?"),
                 None => format!(
                     "an environment changes what the base file declares; declare [{section}] {:?} there first",

@@ -26,8 +26,8 @@ use std::path::Path;
 
 use toml::de::DeTable;
 
-use super::Stack;
 use super::diagnostic::Problem;
+use super::spec::Stack;
 use typed::Reader;
 
 /// Everything read from the file: the stack when it could be built, the problems, and where

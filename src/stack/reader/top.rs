@@ -11,7 +11,7 @@ use super::limits;
 use super::names::{is_logical_name, is_stack_name, long_names};
 use super::typed::{Key, Reader, Value, entry};
 use crate::stack::diagnostic::Problem;
-use crate::stack::{ApiType, Stack};
+use crate::stack::spec::{ApiType, Stack};
 
 const TOP_KEYS: &[&str] = &["stack", "tables", "functions", "api", "routes", "env"];
 

@@ -295,7 +295,7 @@ impl<'s> Reader<'s> {
             if allowed.contains(&name.as_ref()) {
                 continue;
             }
-            let suggestion = crate::stack::closest(name, allowed.iter().copied());
+            let suggestion = crate::suggest::closest(name, allowed.iter().copied());
             let help = match suggestion {
                 Some(s) => format!("did you mean {s:?}?"),
                 None => format!("known keys {place}: {}", allowed.join(", ")),

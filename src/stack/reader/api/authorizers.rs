@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::stack::address::Address;
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::limits;
 use crate::stack::reader::typed::{Reader, RefSite, Value, entry};
 use crate::stack::reference::RefTarget;
-use crate::stack::{Address, ApiType, AuthorizerSpec};
+use crate::stack::spec::{ApiType, AuthorizerSpec};
 
 const JWT_KEYS: &[&str] = &["type", "issuer", "audience"];
 

@@ -13,7 +13,7 @@ use toml::de::DeTable;
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::typed::{Reader, Value, entry};
-use crate::stack::{AccessLog, ApiSpec, ApiType, Cors};
+use crate::stack::spec::{AccessLog, ApiSpec, ApiType, Cors};
 
 const API_KEYS: &[&str] = &[
     "type",

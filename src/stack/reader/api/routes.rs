@@ -10,7 +10,7 @@ use crate::stack::reader::declared::Declared;
 use crate::stack::reader::paths;
 use crate::stack::reader::typed::{Key, Reader, Value, entry};
 use crate::stack::reference::RefTarget;
-use crate::stack::{ApiSpec, ApiType, AuthorizerSpec, RouteSpec};
+use crate::stack::spec::{ApiSpec, ApiType, AuthorizerSpec, RouteSpec};
 
 const ROUTE_KEYS: &[&str] = &["function", "authorizer", "scopes"];
 

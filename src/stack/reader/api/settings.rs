@@ -4,7 +4,7 @@ use toml::Spanned;
 
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::typed::{Reader, Value, entry};
-use crate::stack::{AccessLog, Cors, Throttle};
+use crate::stack::spec::{AccessLog, Cors, Throttle};
 
 const ACCESS_LOG_KEYS: &[&str] = &["destination", "format"];
 

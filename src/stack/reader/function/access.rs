@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 
 use toml::de::DeTable;
 
-use crate::stack::TableAccess;
 use crate::stack::address::Address;
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::typed::{Reader, RefSite, entry};
 use crate::stack::reference::RefTarget;
+use crate::stack::spec::TableAccess;
 
 impl Reader<'_> {
     /// `tables = { orders = "read" }`: what the managed role may do with which table.

@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::stack::EnvValue;
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::limits;
 use crate::stack::reader::typed::{Reader, Value, entry};
 use crate::stack::reference::{self, Segment, Template};
+use crate::stack::spec::EnvValue;
 
 const SECRET_KEYS: &[&str] = &["secret", "value", "ssm"];
 const ENV_VALUE_HELP: &str =
@@ -173,12 +173,12 @@ impl Reader<'_> {
         doc: &DeTable<'_>,
         stack: &str,
         region: Option<&str>,
-        functions: &[crate::stack::FunctionSpec],
+        functions: &[crate::stack::spec::FunctionSpec],
     ) {
-        use crate::stack::{RefAttr, RefTarget};
+        use crate::stack::reference::{RefAttr, RefTarget};
         let physical = |logical: &str| crate::marks::physical_name(stack, logical);
         let account = "000000000000";
-        let lookup = |r: &crate::stack::Reference| -> Option<String> {
+        let lookup = |r: &crate::stack::reference::Reference| -> Option<String> {
             Some(match (&r.target, r.attr, region) {
                 (RefTarget::Table(t) | RefTarget::Function(t), RefAttr::Name, _) => physical(t),
                 (RefTarget::Table(t), RefAttr::Arn, Some(region)) => format!(

@@ -16,7 +16,7 @@ use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::limits;
 use crate::stack::reader::typed::{Key, Reader, Value, entry};
-use crate::stack::{Architecture, FunctionSpec};
+use crate::stack::spec::{Architecture, FunctionSpec};
 
 const FUNCTION_KEYS: &[&str] = &[
     "runtime",
@@ -119,14 +119,14 @@ impl Reader<'_> {
         if limits::RUNTIMES.contains(&runtime.get_ref().as_str()) {
             return Some(runtime.into_inner());
         }
-        let help = match crate::stack::closest(runtime.get_ref(), limits::RUNTIMES.iter().copied())
-        {
-            Some(close) => format!(
-                "did you mean {close:?}? Lambda's runtimes: {}",
-                limits::RUNTIMES.join(", ")
-            ),
-            None => format!("Lambda's runtimes: {}", limits::RUNTIMES.join(", ")),
-        };
+        let help =
+            match crate::suggest::closest(runtime.get_ref(), limits::RUNTIMES.iter().copied()) {
+                Some(close) => format!(
+                    "did you mean {close:?}? Lambda's runtimes: {}",
+                    limits::RUNTIMES.join(", ")
+                ),
+                None => format!("Lambda's runtimes: {}", limits::RUNTIMES.join(", ")),
+            };
         self.problem(
             Problem::new(
                 format!("Lambda has no runtime {:?}", runtime.get_ref()),

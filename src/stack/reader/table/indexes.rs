@@ -7,7 +7,7 @@ use toml::de::{DeTable, DeValue};
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::limits;
 use crate::stack::reader::typed::{Key, Reader, Value, entry};
-use crate::stack::{Billing, GlobalIndexSpec, LocalIndexSpec, Projection};
+use crate::stack::spec::{Billing, GlobalIndexSpec, LocalIndexSpec, Projection};
 
 use super::keys::KeySite;
 

@@ -7,7 +7,7 @@ use toml::Spanned;
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::limits;
 use crate::stack::reader::typed::{Reader, Value, entry};
-use crate::stack::{KeySpec, KeyType};
+use crate::stack::spec::{KeySpec, KeyType};
 
 const KEY_KEYS: &[&str] = &["name", "type"];
 

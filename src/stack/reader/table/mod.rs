@@ -11,7 +11,7 @@ use toml::de::DeTable;
 
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::typed::{Key, Reader, Value, entry};
-use crate::stack::{Billing, StreamView, TableClass, TableSpec};
+use crate::stack::spec::{Billing, StreamView, TableClass, TableSpec};
 
 const TABLE_KEYS: &[&str] = &[
     "partition_key",
