@@ -166,21 +166,7 @@ fn zip_dir(root: &Path, exclude: &[String]) -> Result<(Vec<u8>, u64), PackageErr
         path: root.to_path_buf(),
         source,
     })?;
-    let mut globs = globset::GlobSetBuilder::new();
-    for pattern in exclude {
-        let glob = globset::GlobBuilder::new(pattern)
-            .literal_separator(true)
-            .build()
-            .map_err(|source| PackageError::Pattern {
-                pattern: pattern.clone(),
-                source,
-            })?;
-        globs.add(glob);
-    }
-    let excluded = globs.build().map_err(|source| PackageError::Pattern {
-        pattern: exclude.join(", "),
-        source,
-    })?;
+    let excluded = exclusions(exclude)?;
     let mut files = Vec::new();
     collect(
         &canonical_root,
@@ -195,9 +181,35 @@ fn zip_dir(root: &Path, exclude: &[String]) -> Result<(Vec<u8>, u64), PackageErr
         let file_name = f.name.rsplit('/').next().unwrap_or(&f.name);
         !excluded.is_match(&f.name) && !excluded.is_match(file_name)
     });
-    // Everything is checked from metadata before any file is read.
+    check_files(root, &files)?;
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    write_zip(root, files)
+}
+
+/// The `exclude` patterns as one glob set; `*` stops at '/'.
+fn exclusions(exclude: &[String]) -> Result<globset::GlobSet, PackageError> {
+    let mut globs = globset::GlobSetBuilder::new();
+    for pattern in exclude {
+        let glob = globset::GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()
+            .map_err(|source| PackageError::Pattern {
+                pattern: pattern.clone(),
+                source,
+            })?;
+        globs.add(glob);
+    }
+    globs.build().map_err(|source| PackageError::Pattern {
+        pattern: exclude.join(", "),
+        source,
+    })
+}
+
+/// Everything is checked from metadata before any file is read: no special file, no name
+/// that is not UTF-8, at most [`MAX_UNZIPPED`] bytes in all.
+fn check_files(root: &Path, files: &[File]) -> Result<(), PackageError> {
     let mut unzipped = 0u64;
-    for file in &files {
+    for file in files {
         if file.special {
             return Err(PackageError::SpecialFile {
                 path: file.path.clone(),
@@ -216,9 +228,13 @@ fn zip_dir(root: &Path, exclude: &[String]) -> Result<(Vec<u8>, u64), PackageErr
             size: unzipped,
         });
     }
-    files.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut unzipped = 0u64;
+    Ok(())
+}
 
+/// Zips `files` in their order, with fixed timestamps so that the same files give the same
+/// bytes; returns the zip and the bytes read (unzipped).
+fn write_zip(root: &Path, files: Vec<File>) -> Result<(Vec<u8>, u64), PackageError> {
+    let mut unzipped = 0u64;
     let zip_err = |source| PackageError::Zip {
         path: root.to_path_buf(),
         source,
@@ -337,222 +353,4 @@ fn is_executable(_meta: &std::fs::Metadata) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn same_files_same_hash_whatever_the_timestamps() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("b.js"), "b").unwrap();
-        std::fs::create_dir(dir.path().join("lib")).unwrap();
-        std::fs::write(dir.path().join("lib/a.js"), "a").unwrap();
-        let first = build(dir.path(), &[]).unwrap();
-        let touched =
-            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
-        let file = std::fs::File::options()
-            .write(true)
-            .open(dir.path().join("b.js"))
-            .unwrap();
-        file.set_modified(touched).unwrap();
-        assert_eq!(build(dir.path(), &[]).unwrap().sha256, first.sha256);
-        std::fs::write(dir.path().join("b.js"), "c").unwrap();
-        assert_ne!(build(dir.path(), &[]).unwrap().sha256, first.sha256);
-    }
-
-    #[test]
-    fn excluded_files_are_left_out() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("index.js"), "code").unwrap();
-        std::fs::write(dir.path().join("index.test.js"), "test").unwrap();
-        std::fs::create_dir_all(dir.path().join("node_modules/.cache/x")).unwrap();
-        std::fs::write(dir.path().join("node_modules/.cache/x/big"), "cache").unwrap();
-        std::fs::write(dir.path().join("node_modules/keep.js"), "dep").unwrap();
-        let exclude = [
-            "*.test.js".to_string(),
-            "node_modules/.cache/**".to_string(),
-        ];
-        let package = build(dir.path(), &exclude).unwrap();
-        let mut archive = zip::ZipArchive::new(Cursor::new(package.bytes.as_slice())).unwrap();
-        let mut names: Vec<String> = (0..archive.len())
-            .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
-            .collect();
-        names.sort();
-        assert_eq!(names, ["index.js", "node_modules/keep.js"]);
-        assert_eq!(package.unzipped_size, 7);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn links_inside_the_folder_are_followed() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("real.js"), "x").unwrap();
-        std::os::unix::fs::symlink(dir.path().join("real.js"), dir.path().join("alias.js"))
-            .unwrap();
-        let package = build(dir.path(), &[]).unwrap();
-        let archive = zip::ZipArchive::new(Cursor::new(package.bytes.as_slice())).unwrap();
-        assert_eq!(archive.len(), 2);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_link_back_to_a_folder_that_holds_it_is_refused_not_followed_forever() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("lib")).unwrap();
-        std::os::unix::fs::symlink(dir.path().join("lib"), dir.path().join("lib/again")).unwrap();
-        assert!(matches!(
-            build(dir.path(), &[]),
-            Err(PackageError::LinkLoop { .. })
-        ));
-        std::os::unix::fs::symlink(dir.path(), dir.path().join("root")).unwrap();
-        assert!(build(dir.path(), &["again".to_string()]).is_err());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn links_outside_the_folder_are_refused() {
-        let outside = tempfile::tempdir().unwrap();
-        std::fs::write(outside.path().join("secret"), "x").unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("link")).unwrap();
-        assert!(matches!(
-            build(dir.path(), &[]),
-            Err(PackageError::EscapingLink { .. })
-        ));
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn special_files_are_refused_unread_unless_excluded() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("index.js"), "x").unwrap();
-        let fifo = dir.path().join("events.fifo");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(made.success());
-        // Reading the pipe would block forever: the error proves it was never opened.
-        assert!(matches!(
-            build(dir.path(), &[]),
-            Err(PackageError::SpecialFile { path }) if path == fifo
-        ));
-        assert!(matches!(
-            build(&fifo, &[]),
-            Err(PackageError::SpecialFile { .. })
-        ));
-        let package = build(dir.path(), &["*.fifo".to_string()]).unwrap();
-        assert_eq!(package.unzipped_size, 1);
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn names_that_are_not_utf8_are_refused_not_renamed() {
-        use std::os::unix::ffi::OsStrExt;
-        let dir = tempfile::tempdir().unwrap();
-        let odd = std::ffi::OsStr::from_bytes(b"caf\xe9");
-        std::fs::create_dir(dir.path().join(odd)).unwrap();
-        std::fs::write(dir.path().join(odd).join("a.js"), "x").unwrap();
-        assert!(matches!(
-            build(dir.path(), &[]),
-            Err(PackageError::NotUtf8 { .. })
-        ));
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn sizes_are_checked_before_anything_is_read() {
-        let dir = tempfile::tempdir().unwrap();
-        // A sparse file: 300 MB by its metadata, nothing on disk.
-        let big = std::fs::File::create(dir.path().join("big.bin")).unwrap();
-        big.set_len(MAX_UNZIPPED + 1).unwrap();
-        assert!(matches!(
-            build(dir.path(), &[]),
-            Err(PackageError::TooLargeUnzipped { size, .. }) if size == MAX_UNZIPPED + 1
-        ));
-        let zip = dir.path().join("big.bin");
-        assert!(matches!(
-            build(&zip, &[]),
-            Err(PackageError::TooLargeArchive { .. })
-        ));
-    }
-
-    /// Random code folders (nested folders, names with spaces, dots, non-ASCII and non-UTF-8
-    /// bytes, named pipes, empty and executable files, links) always give a package with
-    /// exactly the files and names on disk, or a named error, and never block: nothing but
-    /// regular files is opened.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn random_code_folders_package_exactly_or_fail_by_name() {
-        use std::ffi::OsStr;
-        use std::os::unix::ffi::OsStrExt;
-        const NAMES: &[&[u8]] = &[
-            b"index.js",
-            b"a b.txt",
-            b".hidden",
-            b"caf\xc3\xa9.js",
-            b"caf\xe9",
-            b"lib",
-            b"x..y",
-            b"\xff\xfe",
-        ];
-        let cases: u64 = std::env::var("STACKCTL_FUZZ_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(200);
-        for seed in 0..cases {
-            let mut rng = fastrand::Rng::with_seed(seed);
-            let dir = tempfile::tempdir().unwrap();
-            let mut folders = vec![dir.path().to_path_buf()];
-            let (mut bad_name, mut special, mut link) = (false, false, false);
-            for _ in 0..rng.usize(1..8) {
-                let parent = folders[rng.usize(..folders.len())].clone();
-                let name = NAMES[rng.usize(..NAMES.len())];
-                let path = parent.join(OsStr::from_bytes(name));
-                if std::fs::symlink_metadata(&path).is_ok() {
-                    continue;
-                }
-                match rng.u8(..10) {
-                    0..=5 => std::fs::write(&path, vec![b'x'; rng.usize(..64)]).unwrap(),
-                    6 | 7 => {
-                        std::fs::create_dir(&path).unwrap();
-                        folders.push(path.clone());
-                        continue;
-                    }
-                    8 => {
-                        let made = std::process::Command::new("mkfifo").arg(&path).status();
-                        assert!(made.unwrap().success());
-                        special = true;
-                    }
-                    _ => {
-                        std::os::unix::fs::symlink(dir.path().join("lib"), &path).unwrap();
-                        link = true;
-                    }
-                }
-                let relative = path.strip_prefix(dir.path()).unwrap();
-                bad_name |= relative.to_str().is_none();
-            }
-            match build(dir.path(), &[]) {
-                Ok(package) => {
-                    assert!(!special, "seed {seed}: a named pipe was packaged");
-                    let archive =
-                        zip::ZipArchive::new(Cursor::new(package.bytes.as_slice())).unwrap();
-                    for name in archive.file_names() {
-                        let name = name.unwrap();
-                        let on_disk = dir.path().join(name.as_ref());
-                        assert!(
-                            std::fs::symlink_metadata(&on_disk).is_ok(),
-                            "seed {seed}: {name} is not a name on disk"
-                        );
-                    }
-                }
-                Err(PackageError::SpecialFile { .. }) => assert!(special, "seed {seed}"),
-                Err(PackageError::NotUtf8 { .. }) => assert!(bad_name, "seed {seed}"),
-                // A link to a folder that is not there, or to one that holds the link.
-                Err(PackageError::Read { .. } | PackageError::LinkLoop { .. }) => {
-                    assert!(link, "seed {seed}")
-                }
-                Err(other) => panic!("seed {seed}: {other}"),
-            }
-        }
-    }
-}
+mod tests;

@@ -3,7 +3,8 @@
 
 use toml::de::{DeTable, DeValue};
 
-use super::{Key, Reader, Value, entry};
+use super::names::long_names;
+use super::typed::{Key, Reader, Value, entry};
 use crate::stack::diagnostic::Problem;
 
 const ENV_KEYS: &[&str] = &[
@@ -153,7 +154,7 @@ impl Reader<'_> {
             if base.contains(&key.get_ref().as_ref()) {
                 continue;
             }
-            let help = match crate::stack::closest(key.get_ref(), base.iter().copied()) {
+            let help = match crate::suggest::closest(key.get_ref(), base.iter().copied()) {
                 Some(name) => format!("did you mean {name:?}?"),
                 None => format!(
                     "an environment changes what the base file declares; declare [{section}] {:?} there first",
@@ -205,11 +206,11 @@ impl Reader<'_> {
     /// reported at the resource, with the environment's suffix (or name) as related. A name
     /// too long in the base is reported by the base.
     fn check_env_names(&mut self, doc: &DeTable<'_>, base: &str, env: &MadeStack) {
-        let too_long_in_base: Vec<_> = super::long_names(doc, base)
+        let too_long_in_base: Vec<_> = long_names(doc, base)
             .into_iter()
             .map(|(span, ..)| span)
             .collect();
-        for (span, physical, limit, what) in super::long_names(doc, &env.name) {
+        for (span, physical, limit, what) in long_names(doc, &env.name) {
             if too_long_in_base.contains(&span) {
                 continue;
             }

@@ -12,8 +12,8 @@
 
 use std::ops::Range;
 
-use crate::stack::ApiType;
 use crate::stack::diagnostic::Problem;
+use crate::stack::spec::ApiType;
 
 /// Checks one path (`/orders/{id}`) on its own; the reason when the API cannot take it.
 pub(super) fn check_path(path: &str, api: Option<ApiType>) -> Result<(), String> {

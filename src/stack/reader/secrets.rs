@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
 
-use super::{Value, entry};
+use super::typed::{Value, entry};
 
 /// The stack file text with the characters of every secret value (`{ secret = true, value =
 /// "..." }` in a function's environment, in the base file or an `[env.NAME]` overlay) replaced

@@ -1,0 +1,390 @@
+//! What the stack file declares, checked: the desired state that plans compare with live AWS.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::reference::{RefAttr, RefTarget, Reference, Template};
+
+/// A parsed and validated stack file.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub name: String,
+    pub region: Option<String>,
+    /// The S3 bucket for function packages too large to upload directly.
+    pub artifact_bucket: Option<String>,
+    pub tables: Vec<TableSpec>,
+    pub functions: Vec<FunctionSpec>,
+    pub api: Option<ApiSpec>,
+    pub routes: Vec<RouteSpec>,
+}
+
+impl Stack {
+    /// The physical name of a resource declared as `logical` (see [`crate::marks::physical_name`]).
+    pub fn physical_name(&self, logical: &str) -> String {
+        crate::marks::physical_name(&self.name, logical)
+    }
+
+    pub fn function(&self, logical: &str) -> Option<&FunctionSpec> {
+        self.functions.iter().find(|f| f.logical == logical)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyType {
+    String,
+    Number,
+    Binary,
+}
+
+impl KeyType {
+    /// DynamoDB's attribute type letter.
+    pub fn code(self) -> &'static str {
+        match self {
+            KeyType::String => "S",
+            KeyType::Number => "N",
+            KeyType::Binary => "B",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "S" => Some(KeyType::String),
+            "N" => Some(KeyType::Number),
+            "B" => Some(KeyType::Binary),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::String => "string",
+            KeyType::Number => "number",
+            KeyType::Binary => "binary",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub key_type: KeyType,
+}
+
+impl std::fmt::Display for KeySpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.name, self.key_type.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "kebab-case")]
+pub enum Billing {
+    OnDemand,
+    Provisioned {
+        read_capacity: i64,
+        write_capacity: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableSpec {
+    pub logical: String,
+    pub partition_key: KeySpec,
+    pub sort_key: Option<KeySpec>,
+    pub billing: Billing,
+    pub ttl_attribute: Option<String>,
+    pub stream: Option<StreamView>,
+    pub point_in_time_recovery: bool,
+    pub deletion_protection: bool,
+    pub table_class: TableClass,
+    pub global_indexes: Vec<GlobalIndexSpec>,
+    pub local_indexes: Vec<LocalIndexSpec>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl TableSpec {
+    /// Every key attribute of the table and its indexes, once each (DynamoDB's
+    /// AttributeDefinitions). The reader has checked that no attribute has two types.
+    pub fn key_attributes(&self) -> Vec<&KeySpec> {
+        let mut keys: Vec<&KeySpec> = Vec::new();
+        let all = std::iter::once(&self.partition_key)
+            .chain(self.sort_key.as_ref())
+            .chain(
+                self.global_indexes
+                    .iter()
+                    .flat_map(|i| std::iter::once(&i.partition_key).chain(i.sort_key.as_ref())),
+            )
+            .chain(self.local_indexes.iter().map(|i| &i.sort_key));
+        for key in all {
+            if !keys.iter().any(|k| k.name == key.name) {
+                keys.push(key);
+            }
+        }
+        keys
+    }
+}
+
+/// What a DynamoDB stream carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StreamView {
+    KeysOnly,
+    NewImage,
+    OldImage,
+    NewAndOldImages,
+}
+
+impl StreamView {
+    pub const ALL: [StreamView; 4] = [
+        StreamView::KeysOnly,
+        StreamView::NewImage,
+        StreamView::OldImage,
+        StreamView::NewAndOldImages,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamView::KeysOnly => "keys-only",
+            StreamView::NewImage => "new-image",
+            StreamView::OldImage => "old-image",
+            StreamView::NewAndOldImages => "new-and-old-images",
+        }
+    }
+
+    /// DynamoDB's StreamViewType.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            StreamView::KeysOnly => "KEYS_ONLY",
+            StreamView::NewImage => "NEW_IMAGE",
+            StreamView::OldImage => "OLD_IMAGE",
+            StreamView::NewAndOldImages => "NEW_AND_OLD_IMAGES",
+        }
+    }
+
+    pub fn from_aws(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.aws_name() == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TableClass {
+    #[default]
+    Standard,
+    StandardInfrequentAccess,
+}
+
+impl TableClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableClass::Standard => "standard",
+            TableClass::StandardInfrequentAccess => "standard-infrequent-access",
+        }
+    }
+
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            TableClass::Standard => "STANDARD",
+            TableClass::StandardInfrequentAccess => "STANDARD_INFREQUENT_ACCESS",
+        }
+    }
+
+    /// DynamoDB omits the class of STANDARD tables, so absent means standard.
+    pub fn from_aws(name: Option<&str>) -> Self {
+        match name {
+            Some("STANDARD_INFREQUENT_ACCESS") => TableClass::StandardInfrequentAccess,
+            _ => TableClass::Standard,
+        }
+    }
+}
+
+/// Which attributes an index copies from the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Projection {
+    All,
+    KeysOnly,
+    Include(Vec<String>),
+}
+
+impl std::fmt::Display for Projection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Projection::All => write!(f, "all"),
+            Projection::KeysOnly => write!(f, "keys-only"),
+            Projection::Include(attrs) => write!(f, "include {}", attrs.join(", ")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GlobalIndexSpec {
+    pub name: String,
+    pub partition_key: KeySpec,
+    pub sort_key: Option<KeySpec>,
+    pub projection: Projection,
+    /// Read and write capacity, for provisioned tables only (defaults to the table's).
+    pub capacity: Option<(i64, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalIndexSpec {
+    pub name: String,
+    pub sort_key: KeySpec,
+    pub projection: Projection,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionSpec {
+    pub logical: String,
+    pub runtime: String,
+    pub handler: String,
+    /// A directory (zipped by stackctl) or a `.zip` / `.jar` file, resolved against the stack
+    /// file's folder.
+    pub code: PathBuf,
+    /// Glob patterns of files left out of a zipped directory.
+    pub exclude: Vec<String>,
+    pub memory: i32,
+    pub timeout: i32,
+    pub architecture: Architecture,
+    pub description: String,
+    pub layers: Vec<String>,
+    pub reserved_concurrency: Option<i32>,
+    pub log_retention_days: Option<i32>,
+    pub environment: BTreeMap<String, EnvValue>,
+    /// An existing role's ARN; when absent stackctl manages a role for the function.
+    pub role: Option<String>,
+    /// Tables the managed role may use, by logical name.
+    pub tables: BTreeMap<String, TableAccess>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl FunctionSpec {
+    /// Every reference the function makes: environment values and table access.
+    pub fn references(&self) -> impl Iterator<Item = Reference> + '_ {
+        self.environment
+            .values()
+            .flat_map(|v| v.value.references().cloned())
+            .chain(self.tables.keys().map(|t| Reference {
+                target: RefTarget::Table(t.clone()),
+                attr: RefAttr::Arn,
+            }))
+    }
+}
+
+/// An environment variable's value; a sensitive one is never shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvValue {
+    pub value: Template,
+    pub sensitive: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Architecture {
+    #[default]
+    #[serde(rename = "x86_64")]
+    X86_64,
+    #[serde(rename = "arm64")]
+    Arm64,
+}
+
+impl Architecture {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+}
+
+/// What a function may do with a table (and its indexes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TableAccess {
+    Read,
+    Write,
+    ReadWrite,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiType {
+    /// API Gateway HTTP API (v2).
+    Http,
+    /// API Gateway REST API (v1).
+    Rest,
+}
+
+impl ApiType {
+    /// The protocol as the plan shows it, and as API Gateway v2 names HTTP APIs.
+    pub fn protocol(self) -> &'static str {
+        match self {
+            ApiType::Http => "HTTP",
+            ApiType::Rest => "REST",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiSpec {
+    pub api_type: ApiType,
+    pub stage: String,
+    pub cors: Option<Cors>,
+    pub throttle: Option<Throttle>,
+    pub authorizers: BTreeMap<String, AuthorizerSpec>,
+    pub access_log: Option<AccessLog>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Where a stage writes its access log, and in what format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLog {
+    /// A CloudWatch Logs log group ARN.
+    pub destination: String,
+    pub format: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cors {
+    pub allow_origins: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub max_age: Option<i32>,
+}
+
+/// Stage-wide request limits.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Throttle {
+    pub rate: f64,
+    pub burst: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteSpec {
+    /// `METHOD /path`, as API Gateway writes a route key.
+    pub key: String,
+    pub function: String,
+    /// The name of an authorizer in `[api]`, and the scopes it must grant.
+    pub authorizer: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+/// Who may call routes that name the authorizer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum AuthorizerSpec {
+    /// JWTs from an OpenID issuer (HTTP APIs).
+    Jwt {
+        issuer: String,
+        audience: Vec<String>,
+    },
+    /// Cognito user pool tokens (REST APIs).
+    Cognito { user_pools: Vec<String> },
+    /// A function of the stack decides (both API types); by logical name in the stack file,
+    /// by physical name when read from AWS.
+    Lambda { function: String },
+}
