@@ -2,23 +2,15 @@
 
 use aws_sdk_iam::types::Tag;
 
-use super::{Context, changed, role_output};
+use super::{Context, role_output};
 use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, invalid_request};
 use crate::live::LiveRole;
 use crate::marks::POLICY_NAME;
 use crate::marks::STACK_TAG;
-use crate::plan::{Action, Change, Desired, Live, RoleDesired};
+use crate::plan::{Action, Change, Desired, Live, RoleAttr, RoleDesired};
 
 pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
-    let desired = match &change.desired {
-        Some(Desired::Role(d)) => Some(d),
-        _ => None,
-    };
-    let live = match &change.live {
-        Some(Live::Role(r)) => Some(r),
-        _ => None,
-    };
-    match (change.action, desired, live) {
+    match change.parts(Desired::role, Live::role) {
         (Action::Create, Some(d), _) => create(ctx, d).await,
         (Action::Update, Some(d), Some(l)) => update(ctx, change, d, l).await,
         (Action::Delete, _, Some(l)) => delete(ctx, &l.name).await,
@@ -98,7 +90,7 @@ async fn update(
     live: &LiveRole,
 ) -> Result<(), AwsError> {
     let iam = &ctx.clients.iam;
-    if changed(change, "trusted_services") {
+    if change.changed(RoleAttr::TrustedServices) {
         iam.update_assume_role_policy()
             .role_name(&d.name)
             .policy_document(trust_policy(&d.trusted_services))
@@ -106,7 +98,7 @@ async fn update(
             .await
             .op("iam:UpdateAssumeRolePolicy")?;
     }
-    if changed(change, "permissions") {
+    if change.changed(RoleAttr::Permissions) {
         put_policy(ctx, d).await?;
     }
     ctx.set_output(role_output(&d.name), live.arn.clone());

@@ -23,7 +23,7 @@ use crate::lock::{Generation, Lock};
 use crate::package::Package;
 use crate::plan::json::Origin;
 use crate::plan::saved::{self, SavedPlan};
-use crate::plan::{Plan, json, render};
+use crate::plan::{Mode, Plan, json, render};
 use crate::stack::Stack;
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
@@ -37,6 +37,7 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         question: Some("Apply these changes?"),
         saved: None,
         command: "apply",
+        mode: Mode::Apply,
     };
     run.plan_and_apply(async |_| Ok(())).await
 }
@@ -64,6 +65,8 @@ pub struct Run<'a> {
     pub saved: Option<Saved<'a>>,
     /// `apply` or `destroy`: what the messages call this run, and what to run again.
     pub command: &'static str,
+    /// What the plan is made for (`destroy` deletes everything).
+    pub mode: Mode,
 }
 
 /// What applying a saved plan knows before it reads anything.
@@ -100,6 +103,7 @@ impl Run<'_> {
         let code = hashes(self.packages);
         let make = || {
             super::plan::make_with(
+                self.mode,
                 self.clients,
                 self.stack,
                 &code,
@@ -163,6 +167,7 @@ impl Run<'_> {
         let _guard = interrupt::guard();
         let result = async {
             let mut plan = super::plan::make_with(
+                self.mode,
                 self.clients,
                 self.stack,
                 &hashes(self.packages),
@@ -232,6 +237,7 @@ pub async fn run_saved(file: &Path, args: &ApplyArgs, aws: &AwsArgs) -> Result<E
             lock_table: saved.lock.as_ref().is_some_and(|l| l.exists),
         }),
         command: "apply",
+        mode: Mode::Apply,
     };
     run.plan_and_apply(async |plan| check_saved(&saved, origin, plan, &clients).await)
         .await

@@ -1,10 +1,11 @@
-//! `stackctl destroy`: the plan of a stack that declares nothing, applied.
+//! `stackctl destroy`: the plan in destroy mode (every owned resource deleted), applied.
 
 use miette::Result;
 
 use super::apply::Run;
 use super::{ExitStatus, can_confirm, clients, load_stack};
 use crate::cli::{ApplyArgs, AwsArgs};
+use crate::plan::Mode;
 use crate::stack::Stack;
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
@@ -28,14 +29,7 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         question: Some(&question),
         saved: None,
         command: "destroy",
+        mode: Mode::Destroy,
     };
-    run.plan_and_apply(async |plan| {
-        for change in &mut plan.changes {
-            change.reason = change
-                .destroys_data
-                .then(|| "the table and its items are deleted".to_string());
-        }
-        Ok(())
-    })
-    .await
+    run.plan_and_apply(async |_| Ok(())).await
 }

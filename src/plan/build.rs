@@ -7,6 +7,49 @@ use super::{Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_
 use crate::live::LiveState;
 use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
 
+/// What a plan is made for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// The stack file as it is: create, update and delete until live matches it.
+    #[default]
+    Apply,
+    /// `destroy`: every resource the stack owns is deleted, whatever the file declares.
+    Destroy,
+}
+
+/// The plan for `mode`: [`build`], or [`build_destroy`].
+pub fn build_for(
+    mode: Mode,
+    stack: &Stack,
+    live: &LiveState,
+    code_sha256: &BTreeMap<String, String>,
+    region: &str,
+) -> Plan {
+    match mode {
+        Mode::Apply => build(stack, live, code_sha256, region),
+        Mode::Destroy => build_destroy(stack, live, region),
+    }
+}
+
+/// Every resource of `stack` that `live` holds, deleted: the plan of a stack that declares
+/// nothing. A delete says why only where data is lost (the file is not the reason here).
+pub fn build_destroy(stack: &Stack, live: &LiveState, region: &str) -> Plan {
+    let nothing = Stack {
+        tables: Vec::new(),
+        functions: Vec::new(),
+        api: None,
+        routes: Vec::new(),
+        ..stack.clone()
+    };
+    let mut plan = build(&nothing, live, &BTreeMap::new(), region);
+    for change in &mut plan.changes {
+        change.reason = change
+            .destroys_data
+            .then(|| "the table and its items are deleted".to_string());
+    }
+    plan
+}
+
 /// `code_sha256` maps each function's logical name to its package hash.
 pub fn build(
     stack: &Stack,

@@ -4,6 +4,7 @@
 //! Apply is driven by a [`Plan`] alone.
 
 mod api;
+pub mod attr;
 mod build;
 pub mod drift;
 mod function;
@@ -13,6 +14,7 @@ pub mod render;
 mod role;
 pub mod saved;
 mod table;
+pub mod table_steps;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -24,8 +26,14 @@ use serde::{Deserialize, Serialize};
 use crate::live::{LiveApi, LiveFunction, LiveRole, LiveRoute, LiveTable};
 use crate::stack::{Address, ApiSpec, FunctionSpec, TableSpec, Template};
 
-pub use build::build;
+pub use attr::AttrName;
+pub use build::{Mode, build_for};
+#[cfg(test)]
+pub use build::{build, build_destroy};
+pub use function::FunctionAttr;
+pub use role::RoleAttr;
 pub use role::document as policy_document;
+pub use table::TableAttr;
 pub use table::plan as plan_table;
 pub use value::{Attrs, SENSITIVE, Value};
 
@@ -112,6 +120,9 @@ pub struct TableDesired {
     /// The fingerprint of what apply makes live, for the `stackctl:applied` tag.
     #[serde(default)]
     pub applied: String,
+    /// An in-place update's requests, in the order apply sends them (empty otherwise).
+    #[serde(skip)]
+    pub steps: Vec<table_steps::Step>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -307,7 +318,79 @@ impl Plan {
     }
 }
 
+impl AttrChange {
+    /// Whether this is the attribute `name`.
+    pub fn is(&self, name: impl AttrName) -> bool {
+        self.name == name.as_str()
+    }
+}
+
+impl Desired {
+    pub fn role(&self) -> Option<&RoleDesired> {
+        match self {
+            Desired::Role(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn table(&self) -> Option<&TableDesired> {
+        match self {
+            Desired::Table(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn function(&self) -> Option<&FunctionDesired> {
+        match self {
+            Desired::Function(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+impl Live {
+    pub fn role(&self) -> Option<&LiveRole> {
+        match self {
+            Live::Role(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn table(&self) -> Option<&LiveTable> {
+        match self {
+            Live::Table(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn function(&self) -> Option<&LiveFunction> {
+        match self {
+            Live::Function(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
 impl Change {
+    /// Whether the attribute `name` differs between live and desired.
+    pub fn changed(&self, name: impl AttrName) -> bool {
+        self.attributes.iter().any(|c| c.is(name))
+    }
+
+    /// What an applier of one kind works from: the action, and the desired and live forms of
+    /// that kind (`change.parts(Desired::table, Live::table)`); `None` where the change has none.
+    pub fn parts<'c, D, L>(
+        &'c self,
+        desired: impl Fn(&'c Desired) -> Option<&'c D>,
+        live: impl Fn(&'c Live) -> Option<&'c L>,
+    ) -> (Action, Option<&'c D>, Option<&'c L>) {
+        (
+            self.action,
+            self.desired.as_ref().and_then(desired),
+            self.live.as_ref().and_then(live),
+        )
+    }
+
     /// A declared resource: created when `live` is `None`, else updated where attributes differ.
     pub(crate) fn declared(
         address: Address,

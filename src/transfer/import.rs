@@ -2,17 +2,17 @@
 //! declared table from it, and making the new table what the stack file says.
 
 use aws_sdk_dynamodb::types::{
-    BillingMode, ImportStatus, ImportTableDescription, InputCompressionType, InputFormat,
-    S3BucketSource, TableCreationParameters,
+    ImportStatus, ImportTableDescription, InputCompressionType, InputFormat, S3BucketSource,
+    TableCreationParameters,
 };
 use serde::{Deserialize, Serialize};
 
 use super::{S3Url, TransferError, check_bucket, format_time};
-use crate::apply::dynamodb::{attribute_definitions, global_index, key_schema, tags, throughput};
 use crate::aws::poll::{self, Pace, Poll};
-use crate::aws::{AwsError, CallResult, Clients, ErrorKind, classify, describe, invalid_request};
-use crate::plan::{Action, Change, plan_table};
-use crate::stack::{Billing, Stack, TableSpec};
+use crate::aws::{AwsError, CallResult, Clients, ErrorKind, describe, invalid_request};
+use crate::live::LiveTable;
+use crate::stack::{Stack, TableSpec};
+use crate::table_shapes::{TableShape, tags};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataFormat {
@@ -312,25 +312,16 @@ pub async fn start(
     bucket_owner: Option<&str>,
 ) -> Result<ImportInfo, TransferError> {
     let op = "dynamodb:ImportTable";
-    let mut table = TableCreationParameters::builder()
+    let shape = TableShape::of(spec)?;
+    let table = TableCreationParameters::builder()
         .table_name(stack.physical_name(&spec.logical))
-        .set_key_schema(Some(key_schema(
-            &spec.partition_key,
-            spec.sort_key.as_ref(),
-        )?))
-        .set_attribute_definitions(Some(attribute_definitions(spec)?));
-    table = match spec.billing {
-        Billing::OnDemand => table.billing_mode(BillingMode::PayPerRequest),
-        Billing::Provisioned {
-            read_capacity,
-            write_capacity,
-        } => table
-            .billing_mode(BillingMode::Provisioned)
-            .provisioned_throughput(throughput(read_capacity, write_capacity)?),
-    };
-    for index in &spec.global_indexes {
-        table = table.global_secondary_indexes(global_index(index)?);
-    }
+        .set_key_schema(Some(shape.key_schema))
+        .set_attribute_definitions(Some(shape.attribute_definitions))
+        .billing_mode(shape.billing_mode)
+        .set_provisioned_throughput(shape.throughput)
+        .set_global_secondary_indexes(
+            (!shape.global_indexes.is_empty()).then_some(shape.global_indexes),
+        );
     let bucket_source = S3BucketSource::builder()
         .s3_bucket(&source.bucket)
         .s3_key_prefix(&source.key_prefix)
@@ -491,55 +482,35 @@ fn check_owner(
 }
 
 /// Makes the table `import` made the stack's: tags it as owned (when it is the stack's by
-/// [`check_owner`]), then plans the settings ImportTable cannot set (TTL, point-in-time
-/// recovery, stream, deletion protection, table class). The change is an in-place update or
-/// nothing; anything else is refused, never applied.
+/// [`check_owner`]), and returns it as read then, for the caller to plan the settings
+/// ImportTable cannot set (TTL, point-in-time recovery, stream, deletion protection, table
+/// class).
 pub async fn adopt(
     clients: &Clients,
     stack: &Stack,
     spec: &TableSpec,
     import: &ImportInfo,
-) -> Result<Change, TransferError> {
+) -> Result<LiveTable, TransferError> {
     let name = stack.physical_name(&spec.logical);
     let Some((live, owner)) = crate::live::read_table(clients, &name).await? else {
         return Err(TransferError::NoTable { table: name });
     };
     check_owner(stack, import, owner)?;
-    match clients
+    let tagged = clients
         .dynamodb
         .tag_resource()
         .resource_arn(&live.arn)
         .set_tags(Some(tags(&stack.name, &spec.tags)?))
         .send()
         .await
-    {
-        Ok(_) => {}
-        Err(e) if classify(&e) == ErrorKind::NotFound => {
-            return Err(TransferError::NoTable { table: name });
-        }
-        Err(e) => return Err(describe("dynamodb:TagResource", e).into()),
+        .absent_ok("dynamodb:TagResource")?;
+    if tagged.is_none() {
+        return Err(TransferError::NoTable { table: name });
     }
-    let live = crate::live::read_table(clients, &name)
+    crate::live::read_table(clients, &name)
         .await?
         .map(|(table, _)| table)
-        .ok_or(TransferError::NoTable {
-            table: name.clone(),
-        })?;
-    let change = plan_table(stack, spec, Some(&live));
-    match change.action {
-        Action::NoOp | Action::Update => Ok(change),
-        _ => Err(TransferError::ImportedTableDiffers {
-            table: name,
-            what: change.reason.clone().unwrap_or_else(|| {
-                change
-                    .attributes
-                    .iter()
-                    .map(|c| c.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }),
-        }),
-    }
+        .ok_or(TransferError::NoTable { table: name })
 }
 
 #[cfg(test)]
