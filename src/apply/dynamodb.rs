@@ -197,35 +197,34 @@ async fn update_tags(
 }
 
 async fn delete(ctx: &Context<'_>, address: &Address, name: &str) -> Result<(), AwsError> {
-    match ctx
+    let deleted = ctx
         .clients
         .dynamodb
         .delete_table()
         .table_name(name)
         .send()
         .await
-    {
-        Ok(_) => {}
-        Err(e) if classify(&e) == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(describe("dynamodb:DeleteTable", e)),
+        .absent_ok("dynamodb:DeleteTable")?;
+    if deleted.is_none() {
+        return Ok(());
     }
     wait::until(ctx, address, "table deletion", TABLE_TIMEOUT, || async {
-        match ctx
+        let out = ctx
             .clients
             .dynamodb
             .describe_table()
             .table_name(name)
             .send()
             .await
-        {
-            Ok(out) => Ok(Status::Pending(
+            .absent_ok("dynamodb:DescribeTable")?;
+        Ok(match out {
+            Some(out) => Status::Pending(
                 out.table()
                     .and_then(|t| t.table_status())
                     .map_or("DELETING".to_string(), |s| s.as_str().to_string()),
-            )),
-            Err(e) if classify(&e) == ErrorKind::NotFound => Ok(Status::Ready(())),
-            Err(e) => Err(describe("dynamodb:DescribeTable", e)),
-        }
+            ),
+            None => Status::Ready(()),
+        })
     })
     .await
 }

@@ -3,7 +3,7 @@
 use aws_sdk_iam::types::Tag;
 
 use super::{Context, role_output};
-use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, invalid_request};
+use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, invalid_request, other};
 use crate::live::LiveRole;
 use crate::marks::POLICY_NAME;
 use crate::marks::STACK_TAG;
@@ -108,15 +108,13 @@ async fn update(
 async fn put_policy(ctx: &Context<'_>, d: &RoleDesired) -> Result<(), AwsError> {
     let document =
         crate::plan::policy_document(&d.statements, |r| ctx.resolve(r)).ok_or_else(|| {
-            AwsError::Call {
-                operation: "iam:PutRolePolicy".to_string(),
-                message: format!(
+            other(
+                "iam:PutRolePolicy",
+                format!(
                     "the policy of role {} names a table whose ARN is not known",
                     d.name
                 ),
-                kind: ErrorKind::Other,
-                help: None,
-            }
+            )
         })?;
     ctx.clients
         .iam
@@ -134,15 +132,14 @@ async fn put_policy(ctx: &Context<'_>, d: &RoleDesired) -> Result<(), AwsError> 
 /// that still has any.
 async fn delete(ctx: &Context<'_>, name: &str) -> Result<(), AwsError> {
     let iam = &ctx.clients.iam;
-    let attached = match iam
+    let Some(attached) = iam
         .list_attached_role_policies()
         .role_name(name)
         .send()
         .await
-    {
-        Ok(out) => out,
-        Err(e) if classify(&e) == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(describe("iam:ListAttachedRolePolicies", e)),
+        .absent_ok("iam:ListAttachedRolePolicies")?
+    else {
+        return Ok(());
     };
     for policy in attached.attached_policies() {
         if let Some(arn) = policy.policy_arn() {

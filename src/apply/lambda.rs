@@ -10,7 +10,7 @@ use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 
 use super::wait::{self, Status};
 use super::{Context, removed_tags, role_output};
-use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
+use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, other};
 use crate::live::LiveFunction;
 use crate::marks::APPLIED_TAG;
 use crate::marks::STACK_TAG;
@@ -28,15 +28,6 @@ pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
         (Action::Update, Some(d), Some(l)) => update(ctx, change, d, l).await,
         (Action::Delete, _, Some(l)) => delete(ctx, &l.name).await,
         _ => Ok(()),
-    }
-}
-
-fn other(operation: &str, message: String) -> AwsError {
-    AwsError::Call {
-        operation: operation.to_string(),
-        message,
-        kind: ErrorKind::Other,
-        help: None,
     }
 }
 

@@ -34,7 +34,7 @@ pub use scope::Scope;
 pub use {apigateway::tagged as tagged_http_apis, restapi::tagged as tagged_rest_apis};
 
 /// Everything stackctl found in AWS that is owned by the stack, or that is in its way.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct LiveState {
     /// Owned tables by physical name.
     pub tables: BTreeMap<String, LiveTable>,
@@ -50,25 +50,20 @@ pub struct LiveState {
     /// stack does not own.
     pub conflicts: Vec<Conflict>,
     /// Values of the SSM parameters the stack file refers to. Never serialized.
-    #[serde(skip)]
     pub secrets: BTreeMap<String, String>,
     /// Resources (kind, physical name) tagged for the stack that no longer exist.
-    #[serde(default)]
     pub missing: Vec<(String, String)>,
     /// Statement IDs in the resource policies of the functions live routes invoke, by
     /// function name (read, or taken from the API's permissions record).
-    #[serde(default)]
     pub invoke_permissions: BTreeMap<String, BTreeSet<String>>,
     /// The account the ARNs read name, when any was read.
-    #[serde(default)]
     pub account: Option<String>,
     /// A scoped read: ARNs of the functions its changes refer to without changing them, by
     /// physical name, made from the account and region (see [`Scope::referred`]).
-    #[serde(default)]
     pub referred_arns: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LiveTable {
     pub name: String,
     pub arn: String,
@@ -89,17 +84,16 @@ pub struct LiveTable {
     /// The table's tags without stackctl's own.
     pub tags: BTreeMap<String, String>,
     /// The `stackctl:applied` tag: what stackctl last applied (see `marks::APPLIED_TAG`).
-    #[serde(default)]
     pub applied: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LiveGlobalIndex {
     pub spec: GlobalIndexSpec,
     pub status: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LiveFunction {
     pub name: String,
     pub arn: String,
@@ -118,11 +112,10 @@ pub struct LiveFunction {
     pub code_sha256: String,
     pub tags: BTreeMap<String, String>,
     /// The `stackctl:applied` tag: what stackctl last applied (see `marks::APPLIED_TAG`).
-    #[serde(default)]
     pub applied: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LiveRole {
     pub name: String,
     pub arn: String,

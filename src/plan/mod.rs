@@ -48,7 +48,7 @@ pub enum Action {
 }
 
 /// One attribute that differs between live and desired.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AttrChange {
     pub name: String,
     pub before: Option<Value>,
@@ -61,7 +61,7 @@ pub struct AttrChange {
 }
 
 /// What one resource needs, with everything apply needs to carry it out.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Change {
     pub address: Address,
     pub physical_name: String,
@@ -75,7 +75,6 @@ pub struct Change {
     pub before: Option<Attrs>,
     pub after: Option<Attrs>,
     /// Attributes that differ; for a create every attribute, for a delete none.
-    #[serde(rename = "changes")]
     pub attributes: Vec<AttrChange>,
     /// Changes that must finish before this one starts.
     pub depends_on: Vec<Address>,
@@ -84,8 +83,7 @@ pub struct Change {
 }
 
 /// The desired form of one resource, resolved from the stack file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[derive(Debug, Clone)]
 pub enum Desired {
     Role(RoleDesired),
     Table(TableDesired),
@@ -95,7 +93,7 @@ pub enum Desired {
     Deployment(ApiSpec),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct RoleDesired {
     pub name: String,
     pub path: String,
@@ -105,27 +103,25 @@ pub struct RoleDesired {
     pub stack: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PolicyStatement {
     pub sid: String,
     pub actions: Vec<String>,
     pub resources: Vec<Template>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct TableDesired {
     pub name: String,
     pub stack: String,
     pub spec: TableSpec,
     /// The fingerprint of what apply makes live, for the `stackctl:applied` tag.
-    #[serde(default)]
     pub applied: String,
     /// An in-place update's requests, in the order apply sends them (empty otherwise).
-    #[serde(skip)]
     pub steps: Vec<table_steps::Step>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct FunctionDesired {
     pub name: String,
     pub stack: String,
@@ -135,12 +131,10 @@ pub struct FunctionDesired {
     /// Where packages too large for a direct upload go.
     pub artifact_bucket: Option<String>,
     /// The fingerprint of what apply makes live, for the `stackctl:applied` tag.
-    #[serde(default)]
     pub applied: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone)]
 pub enum RoleSource {
     /// A role ARN given in the stack file.
     Arn(String),
@@ -148,17 +142,16 @@ pub enum RoleSource {
     Managed { name: String, arn: Option<String> },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ApiDesired {
     pub name: String,
     pub stack: String,
     pub spec: ApiSpec,
     /// For the API's `stackctl:permissions` tag once its routes are applied.
-    #[serde(default)]
     pub permissions_record: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct RouteDesired {
     pub key: String,
     /// The logical name of the function the route invokes.
@@ -176,8 +169,7 @@ pub struct RouteDesired {
 }
 
 /// The live form of one resource, as read before the plan was made.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[derive(Debug, Clone)]
 pub enum Live {
     Role(LiveRole),
     Table(LiveTable),
@@ -191,14 +183,14 @@ pub enum Live {
 }
 
 /// Something that stops the plan from being applied as it is.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Blocker {
     pub address: Address,
     pub message: String,
     pub help: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Plan {
     pub stack: String,
     pub region: String,
@@ -207,22 +199,18 @@ pub struct Plan {
     /// Values of references that are known before apply (`tables.orders.arn` -> ARN).
     pub known: BTreeMap<String, String>,
     /// Values of SSM parameters (`ssm:/name`), read at plan time. Never serialized.
-    #[serde(skip)]
     pub secrets: BTreeMap<String, String>,
     /// The table apply keeps its lock in, when the command looked.
-    #[serde(default)]
     pub lock: Option<LockStatus>,
     /// Changes made outside stackctl, and owned resources that are gone.
-    #[serde(default)]
     pub drift: Vec<Drift>,
     /// The account live state was read from: named by an ARN read, else filled in by the
     /// command (see `commands::show_target`).
-    #[serde(skip)]
     pub account: Option<String>,
 }
 
 /// One resource changed outside stackctl since it last applied it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Drift {
     pub address: String,
     /// Attributes whose live values differ from what stackctl applied.
@@ -242,7 +230,7 @@ pub struct LockStatus {
     pub generation: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub create: usize,
     pub update: usize,

@@ -9,7 +9,7 @@ use serde::Serialize;
 pub use super::source::{Compression, DataFormat, Source, SourceHints, resolve_source};
 use super::{S3Url, TransferError, format_time};
 use crate::aws::poll::{self, Pace, Poll};
-use crate::aws::{AwsError, CallResult, Clients, ErrorKind, invalid_request};
+use crate::aws::{AwsError, CallResult, Clients, ErrorKind, invalid_request, other};
 use crate::live::LiveTable;
 use crate::stack::{Stack, TableSpec};
 use crate::table_shapes::{TableShape, tags};
@@ -146,15 +146,7 @@ pub async fn start(
             client_token: Some(token.clone()),
             ..ImportInfo::from_description(d)
         })
-        .ok_or_else(|| {
-            AwsError::Call {
-                operation: op.to_string(),
-                message: "the answer holds no import description".to_string(),
-                kind: ErrorKind::Other,
-                help: None,
-            }
-            .into()
-        })
+        .ok_or_else(|| other(op, "the answer holds no import description").into())
 }
 
 pub async fn describe_import(clients: &Clients, arn: &str) -> Result<ImportInfo, AwsError> {
