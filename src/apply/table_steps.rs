@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{
 use crate::aws::{AwsError, invalid_request};
 use crate::plan::table_steps::Step;
 use crate::stack::{Billing, GlobalIndexSpec, KeySpec};
-use crate::table_shapes::{attribute_definitions, key_schema, projection, stream_spec, throughput};
+use crate::table_shapes::{attribute_definitions, global_index, stream_spec, throughput};
 
 /// A request as it goes to DynamoDB.
 #[derive(Debug, Clone)]
@@ -104,16 +104,13 @@ fn create_index(
     keys: &[KeySpec],
 ) -> Result<UpdateBuilder, AwsError> {
     let op = "dynamodb:UpdateTable";
-    let mut create = CreateGlobalSecondaryIndexAction::builder()
-        .index_name(&index.name)
-        .set_key_schema(Some(key_schema(
-            &index.partition_key,
-            index.sort_key.as_ref(),
-        )?))
-        .projection(projection(&index.projection));
-    if let Some((read, write)) = index.capacity {
-        create = create.provisioned_throughput(throughput(read, write)?);
-    }
+    // The index as CreateTable would take it, as an UpdateTable action.
+    let index = global_index(index)?;
+    let create = CreateGlobalSecondaryIndexAction::builder()
+        .index_name(index.index_name())
+        .set_key_schema(Some(index.key_schema().to_vec()))
+        .set_projection(index.projection().cloned())
+        .set_provisioned_throughput(index.provisioned_throughput().cloned());
     let create = create.build().map_err(|e| invalid_request(op, e))?;
     let definitions = attribute_definitions(keys, op)?;
     Ok(update
