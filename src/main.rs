@@ -15,6 +15,7 @@ mod plan;
 mod redact;
 mod stack;
 mod suggest;
+mod table_shapes;
 mod transfer;
 
 use crate::output::{Printer, Stream, errln};

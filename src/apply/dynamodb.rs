@@ -2,45 +2,32 @@
 //! each waiting for the table and its indexes to be ACTIVE before the next: DynamoDB allows one
 //! index creation or deletion per update, and most updates only on an ACTIVE table.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::update_continuous_backups::UpdateContinuousBackupsInput;
 use aws_sdk_dynamodb::operation::update_time_to_live::UpdateTimeToLiveInput;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, ContinuousBackupsStatus, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType as DynamoKeyType, LocalSecondaryIndex, PointInTimeRecoveryStatus,
-    Projection as DynamoProjection, ProjectionType, ProvisionedThroughput, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TableClass as DynamoTableClass, Tag, TimeToLiveStatus,
+    ContinuousBackupsStatus, LocalSecondaryIndex, PointInTimeRecoveryStatus,
+    TableClass as DynamoTableClass, Tag, TimeToLiveStatus,
 };
 
-use super::table_steps::{self, Request, Step};
+use super::table_steps::{Request, StepRequest};
 use super::wait::{self, Status};
-use super::{Context, changed, removed_tags};
+use super::{Context, removed_tags};
 use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, invalid_request};
 use crate::live::LiveTable;
 use crate::marks::APPLIED_TAG;
-use crate::marks::STACK_TAG;
-use crate::plan::{Action, Change, Desired, Live, TableDesired};
-use crate::stack::{
-    Address, Billing, GlobalIndexSpec, KeySpec, Projection, RefAttr, RefTarget, Reference,
-    TableSpec,
-};
+use crate::plan::table_steps::Step;
+use crate::plan::{Action, Change, Desired, Live, TableAttr, TableDesired};
+use crate::stack::{Address, RefAttr, RefTarget, Reference, TableSpec};
+use crate::table_shapes::{TableShape, key_schema, projection, stream_spec, tag, tags};
 
 /// New indexes backfill from the table's items: that can take long on large tables.
 const TABLE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 const SETTING_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
-    let desired = match &change.desired {
-        Some(Desired::Table(d)) => Some(d),
-        _ => None,
-    };
-    let live = match &change.live {
-        Some(Live::Table(t)) => Some(t),
-        _ => None,
-    };
-    match (change.action, desired, live) {
+    match change.parts(Desired::table, Live::table) {
         (Action::Create, Some(d), _) => create(ctx, &change.address, d).await,
         (Action::Update, Some(d), Some(l)) => update(ctx, change, d, l).await,
         (Action::Replace, Some(d), Some(l)) => {
@@ -55,33 +42,24 @@ pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
 async fn create(ctx: &Context<'_>, address: &Address, d: &TableDesired) -> Result<(), AwsError> {
     let op = "dynamodb:CreateTable";
     let spec = &d.spec;
+    let shape = TableShape::of(spec)?;
     let mut request = ctx
         .clients
         .dynamodb
         .create_table()
         .table_name(&d.name)
-        .set_key_schema(Some(key_schema(
-            &spec.partition_key,
-            spec.sort_key.as_ref(),
-        )?))
-        .set_attribute_definitions(Some(attribute_definitions(spec)?))
+        .set_key_schema(Some(shape.key_schema))
+        .set_attribute_definitions(Some(shape.attribute_definitions))
+        .billing_mode(shape.billing_mode)
+        .set_provisioned_throughput(shape.throughput)
         .deletion_protection_enabled(spec.deletion_protection)
         .table_class(DynamoTableClass::from(spec.table_class.aws_name()))
         .set_tags(Some(desired_tags(d)?));
-    request = match spec.billing {
-        Billing::OnDemand => request.billing_mode(BillingMode::PayPerRequest),
-        Billing::Provisioned {
-            read_capacity,
-            write_capacity,
-        } => request
-            .billing_mode(BillingMode::Provisioned)
-            .provisioned_throughput(throughput(read_capacity, write_capacity)?),
-    };
     if let Some(view) = spec.stream {
         request = request.stream_specification(stream_spec(Some(view))?);
     }
-    for index in &spec.global_indexes {
-        request = request.global_secondary_indexes(global_index(index)?);
+    for index in shape.global_indexes {
+        request = request.global_secondary_indexes(index);
     }
     for index in &spec.local_indexes {
         let lsi = LocalSecondaryIndex::builder()
@@ -142,8 +120,8 @@ fn table_arn_key(spec: &TableSpec) -> String {
     .to_string()
 }
 
-/// Applies an in-place update as a sequence of requests (see [`table_steps`]), each waiting
-/// for the table to settle before the next.
+/// Applies an in-place update as the sequence of requests the plan computed (see
+/// [`crate::plan::table_steps`]), each waiting for the table to settle before the next.
 async fn update(
     ctx: &Context<'_>,
     change: &Change,
@@ -151,12 +129,12 @@ async fn update(
     live: &LiveTable,
 ) -> Result<(), AwsError> {
     let address = &change.address;
-    for step in table_steps::plan(live, &d.spec) {
+    for step in &d.steps {
         ctx.reporter.progress(address, &step.describe());
         send(ctx, address, &d.name, step.request(&d.name)?).await?;
     }
     // The user's tags when they changed, and the fingerprint of what is now applied.
-    update_tags(ctx, live, d, changed(change, "tags")).await
+    update_tags(ctx, live, d, change.changed(TableAttr::Tags)).await
 }
 
 /// Sends one request of a table update and waits until AWS has carried it out.
@@ -219,35 +197,34 @@ async fn update_tags(
 }
 
 async fn delete(ctx: &Context<'_>, address: &Address, name: &str) -> Result<(), AwsError> {
-    match ctx
+    let deleted = ctx
         .clients
         .dynamodb
         .delete_table()
         .table_name(name)
         .send()
         .await
-    {
-        Ok(_) => {}
-        Err(e) if classify(&e) == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(describe("dynamodb:DeleteTable", e)),
+        .absent_ok("dynamodb:DeleteTable")?;
+    if deleted.is_none() {
+        return Ok(());
     }
     wait::until(ctx, address, "table deletion", TABLE_TIMEOUT, || async {
-        match ctx
+        let out = ctx
             .clients
             .dynamodb
             .describe_table()
             .table_name(name)
             .send()
             .await
-        {
-            Ok(out) => Ok(Status::Pending(
+            .absent_ok("dynamodb:DescribeTable")?;
+        Ok(match out {
+            Some(out) => Status::Pending(
                 out.table()
                     .and_then(|t| t.table_status())
                     .map_or("DELETING".to_string(), |s| s.as_str().to_string()),
-            )),
-            Err(e) if classify(&e) == ErrorKind::NotFound => Ok(Status::Ready(())),
-            Err(e) => Err(describe("dynamodb:DescribeTable", e)),
-        }
+            ),
+            None => Status::Ready(()),
+        })
     })
     .await
 }
@@ -450,117 +427,13 @@ async fn send_pitr(
     .await
 }
 
-/// A global index as CreateTable and ImportTable take it.
-pub(crate) fn global_index(index: &GlobalIndexSpec) -> Result<GlobalSecondaryIndex, AwsError> {
-    let mut gsi = GlobalSecondaryIndex::builder()
-        .index_name(&index.name)
-        .set_key_schema(Some(key_schema(
-            &index.partition_key,
-            index.sort_key.as_ref(),
-        )?))
-        .projection(projection(&index.projection));
-    if let Some((read, write)) = index.capacity {
-        gsi = gsi.provisioned_throughput(throughput(read, write)?);
-    }
-    gsi.build()
-        .map_err(|e| invalid_request("dynamodb:CreateTable", e))
-}
-
-pub(crate) fn key_schema(
-    partition: &KeySpec,
-    sort: Option<&KeySpec>,
-) -> Result<Vec<KeySchemaElement>, AwsError> {
-    let element = |key: &KeySpec, kind: DynamoKeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(&key.name)
-            .key_type(kind)
-            .build()
-            .map_err(|e| invalid_request("dynamodb:CreateTable", e))
-    };
-    let mut schema = vec![element(partition, DynamoKeyType::Hash)?];
-    if let Some(sort) = sort {
-        schema.push(element(sort, DynamoKeyType::Range)?);
-    }
-    Ok(schema)
-}
-
-/// Every key attribute of the table and its indexes, as DynamoDB wants them declared.
-pub(crate) fn attribute_definitions(
-    spec: &TableSpec,
-) -> Result<Vec<AttributeDefinition>, AwsError> {
-    spec.key_attributes()
-        .into_iter()
-        .map(|key| {
-            AttributeDefinition::builder()
-                .attribute_name(&key.name)
-                .attribute_type(ScalarAttributeType::from(key.key_type.code()))
-                .build()
-                .map_err(|e| invalid_request("dynamodb:CreateTable", e))
-        })
-        .collect()
-}
-
-pub(crate) fn projection(p: &Projection) -> DynamoProjection {
-    match p {
-        Projection::All => DynamoProjection::builder()
-            .projection_type(ProjectionType::All)
-            .build(),
-        Projection::KeysOnly => DynamoProjection::builder()
-            .projection_type(ProjectionType::KeysOnly)
-            .build(),
-        Projection::Include(attrs) => DynamoProjection::builder()
-            .projection_type(ProjectionType::Include)
-            .set_non_key_attributes(Some(attrs.clone()))
-            .build(),
-    }
-}
-
-pub(crate) fn stream_spec(
-    view: Option<crate::stack::StreamView>,
-) -> Result<StreamSpecification, AwsError> {
-    let mut spec = StreamSpecification::builder().stream_enabled(view.is_some());
-    if let Some(view) = view {
-        spec = spec.stream_view_type(StreamViewType::from(view.aws_name()));
-    }
-    spec.build()
-        .map_err(|e| invalid_request("dynamodb:UpdateTable", e))
-}
-
-pub(crate) fn throughput(read: i64, write: i64) -> Result<ProvisionedThroughput, AwsError> {
-    ProvisionedThroughput::builder()
-        .read_capacity_units(read)
-        .write_capacity_units(write)
-        .build()
-        .map_err(|e| invalid_request("dynamodb:UpdateTable", e))
-}
-
-/// The user's tags plus the stack tag.
 /// The stack's tag, the user's, and the fingerprint of what apply makes live.
 fn desired_tags(d: &TableDesired) -> Result<Vec<Tag>, AwsError> {
     let mut all = tags(&d.stack, &d.spec.tags)?;
     if !d.applied.is_empty() {
-        all.push(
-            Tag::builder()
-                .key(APPLIED_TAG)
-                .value(&d.applied)
-                .build()
-                .map_err(|e| invalid_request("dynamodb:TagResource", e))?,
-        );
+        all.push(tag(APPLIED_TAG, &d.applied)?);
     }
     Ok(all)
-}
-
-pub(crate) fn tags(stack: &str, user: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
-    std::iter::once((STACK_TAG, stack))
-        .chain(user.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| invalid_request("dynamodb:TagResource", e))
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -568,6 +441,7 @@ mod tests {
     //! Real AWS takes minutes where the emulator is instant: these tests feed the waits the
     //! statuses AWS reports on the way.
 
+    use std::collections::BTreeMap;
     use std::sync::Mutex;
 
     use aws_sdk_dynamodb::Client;

@@ -2,23 +2,15 @@
 
 use aws_sdk_iam::types::Tag;
 
-use super::{Context, changed, role_output};
-use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, invalid_request};
+use super::{Context, role_output};
+use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, invalid_request, other};
 use crate::live::LiveRole;
 use crate::marks::POLICY_NAME;
 use crate::marks::STACK_TAG;
-use crate::plan::{Action, Change, Desired, Live, RoleDesired};
+use crate::plan::{Action, Change, Desired, Live, RoleAttr, RoleDesired};
 
 pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
-    let desired = match &change.desired {
-        Some(Desired::Role(d)) => Some(d),
-        _ => None,
-    };
-    let live = match &change.live {
-        Some(Live::Role(r)) => Some(r),
-        _ => None,
-    };
-    match (change.action, desired, live) {
+    match change.parts(Desired::role, Live::role) {
         (Action::Create, Some(d), _) => create(ctx, d).await,
         (Action::Update, Some(d), Some(l)) => update(ctx, change, d, l).await,
         (Action::Delete, _, Some(l)) => delete(ctx, &l.name).await,
@@ -98,7 +90,7 @@ async fn update(
     live: &LiveRole,
 ) -> Result<(), AwsError> {
     let iam = &ctx.clients.iam;
-    if changed(change, "trusted_services") {
+    if change.changed(RoleAttr::TrustedServices) {
         iam.update_assume_role_policy()
             .role_name(&d.name)
             .policy_document(trust_policy(&d.trusted_services))
@@ -106,7 +98,7 @@ async fn update(
             .await
             .op("iam:UpdateAssumeRolePolicy")?;
     }
-    if changed(change, "permissions") {
+    if change.changed(RoleAttr::Permissions) {
         put_policy(ctx, d).await?;
     }
     ctx.set_output(role_output(&d.name), live.arn.clone());
@@ -116,15 +108,13 @@ async fn update(
 async fn put_policy(ctx: &Context<'_>, d: &RoleDesired) -> Result<(), AwsError> {
     let document =
         crate::plan::policy_document(&d.statements, |r| ctx.resolve(r)).ok_or_else(|| {
-            AwsError::Call {
-                operation: "iam:PutRolePolicy".to_string(),
-                message: format!(
+            other(
+                "iam:PutRolePolicy",
+                format!(
                     "the policy of role {} names a table whose ARN is not known",
                     d.name
                 ),
-                kind: ErrorKind::Other,
-                help: None,
-            }
+            )
         })?;
     ctx.clients
         .iam
@@ -142,15 +132,14 @@ async fn put_policy(ctx: &Context<'_>, d: &RoleDesired) -> Result<(), AwsError> 
 /// that still has any.
 async fn delete(ctx: &Context<'_>, name: &str) -> Result<(), AwsError> {
     let iam = &ctx.clients.iam;
-    let attached = match iam
+    let Some(attached) = iam
         .list_attached_role_policies()
         .role_name(name)
         .send()
         .await
-    {
-        Ok(out) => out,
-        Err(e) if classify(&e) == ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(describe("iam:ListAttachedRolePolicies", e)),
+        .absent_ok("iam:ListAttachedRolePolicies")?
+    else {
+        return Ok(());
     };
     for policy in attached.attached_policies() {
         if let Some(arn) = policy.policy_arn() {

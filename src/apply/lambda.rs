@@ -9,13 +9,13 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 
 use super::wait::{self, Status};
-use super::{Context, changed, removed_tags, role_output};
-use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
+use super::{Context, removed_tags, role_output};
+use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, other};
 use crate::live::LiveFunction;
 use crate::marks::APPLIED_TAG;
 use crate::marks::STACK_TAG;
 use crate::package::Package;
-use crate::plan::{Action, Change, Desired, FunctionDesired, Live, RoleSource};
+use crate::plan::{Action, Change, Desired, FunctionAttr, FunctionDesired, Live, RoleSource};
 use crate::stack::{Address, RefAttr, RefTarget, Reference};
 
 const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -23,28 +23,11 @@ const FUNCTION_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const ROLE_PROPAGATION: Duration = Duration::from_secs(90);
 
 pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
-    let desired = match &change.desired {
-        Some(Desired::Function(d)) => Some(d),
-        _ => None,
-    };
-    let live = match &change.live {
-        Some(Live::Function(f)) => Some(f),
-        _ => None,
-    };
-    match (change.action, desired, live) {
+    match change.parts(Desired::function, Live::function) {
         (Action::Create, Some(d), _) => create(ctx, &change.address, d).await,
         (Action::Update, Some(d), Some(l)) => update(ctx, change, d, l).await,
         (Action::Delete, _, Some(l)) => delete(ctx, &l.name).await,
         _ => Ok(()),
-    }
-}
-
-fn other(operation: &str, message: String) -> AwsError {
-    AwsError::Call {
-        operation: operation.to_string(),
-        message,
-        kind: ErrorKind::Other,
-        help: None,
     }
 }
 
@@ -234,89 +217,123 @@ async fn adopt(ctx: &Context<'_>, d: &FunctionDesired) -> Result<String, AwsErro
         .to_string())
 }
 
+/// Sends only what changed: code, then configuration, then concurrency, log retention and
+/// tags, each waiting for the function to settle before the next.
 async fn update(
     ctx: &Context<'_>,
     change: &Change,
     d: &FunctionDesired,
     live: &LiveFunction,
 ) -> Result<(), AwsError> {
-    let lambda = &ctx.clients.lambda;
     // The architecture is part of the code: it changes with UpdateFunctionCode.
-    if changed(change, "code_sha256") || changed(change, "architecture") {
-        let request = lambda
-            .update_function_code()
-            .function_name(&d.name)
-            .architectures(architecture(d));
-        let request = match code_source(ctx, d).await? {
-            CodeSource::Inline(blob) => request.zip_file(blob),
-            CodeSource::S3 { bucket, key } => request.s3_bucket(bucket).s3_key(key),
-        };
-        request.send().await.op("lambda:UpdateFunctionCode")?;
-        wait_updated(ctx, &change.address, &d.name).await?;
+    if change.changed(FunctionAttr::CodeSha256) || change.changed(FunctionAttr::Architecture) {
+        update_code(ctx, &change.address, d).await?;
     }
-    let config_fields = [
-        "runtime",
-        "handler",
-        "memory",
-        "timeout",
-        "role",
-        "environment",
-        "description",
-        "layers",
-    ];
-    if config_fields.iter().any(|f| changed(change, f)) {
-        let mut request = lambda
-            .update_function_configuration()
-            .function_name(&d.name);
-        if changed(change, "runtime") {
-            request = request.runtime(Runtime::from(d.spec.runtime.as_str()));
-        }
-        if changed(change, "handler") {
-            request = request.handler(&d.spec.handler);
-        }
-        if changed(change, "memory") {
-            request = request.memory_size(d.spec.memory);
-        }
-        if changed(change, "timeout") {
-            request = request.timeout(d.spec.timeout);
-        }
-        if changed(change, "role") {
-            request = request.role(role_arn(ctx, d)?);
-        }
-        if changed(change, "environment") {
-            request = request.environment(environment(ctx, d)?);
-        }
-        if changed(change, "description") {
-            request = request.description(&d.spec.description);
-        }
-        if changed(change, "layers") {
-            request = request.set_layers(Some(d.spec.layers.clone()));
-        }
-        request
-            .send()
-            .await
-            .op("lambda:UpdateFunctionConfiguration")?;
-        wait_updated(ctx, &change.address, &d.name).await?;
+    if CONFIGURATION.iter().any(|f| change.changed(*f)) {
+        update_configuration(ctx, change, d).await?;
     }
-    if changed(change, "reserved_concurrency") {
+    if change.changed(FunctionAttr::ReservedConcurrency) {
         set_concurrency(ctx, &d.name, d.spec.reserved_concurrency).await?;
     }
-    if changed(change, "log_retention_days") {
+    if change.changed(FunctionAttr::LogRetentionDays) {
         set_retention(ctx, &d.name, d.spec.log_retention_days).await?;
     }
-    if changed(change, "tags") {
-        let removed = removed_tags(&live.tags, &d.spec.tags);
-        if !removed.is_empty() {
-            lambda
-                .untag_resource()
-                .resource(&live.arn)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .op("lambda:UntagResource")?;
-        }
+    update_tags(ctx, d, live, change.changed(FunctionAttr::Tags)).await
+}
+
+/// What UpdateFunctionConfiguration sets.
+const CONFIGURATION: [FunctionAttr; 8] = [
+    FunctionAttr::Runtime,
+    FunctionAttr::Handler,
+    FunctionAttr::Memory,
+    FunctionAttr::Timeout,
+    FunctionAttr::Role,
+    FunctionAttr::Environment,
+    FunctionAttr::Description,
+    FunctionAttr::Layers,
+];
+
+async fn update_code(
+    ctx: &Context<'_>,
+    address: &Address,
+    d: &FunctionDesired,
+) -> Result<(), AwsError> {
+    let request = ctx
+        .clients
+        .lambda
+        .update_function_code()
+        .function_name(&d.name)
+        .architectures(architecture(d));
+    let request = match code_source(ctx, d).await? {
+        CodeSource::Inline(blob) => request.zip_file(blob),
+        CodeSource::S3 { bucket, key } => request.s3_bucket(bucket).s3_key(key),
+    };
+    request.send().await.op("lambda:UpdateFunctionCode")?;
+    wait_updated(ctx, address, &d.name).await
+}
+
+/// One UpdateFunctionConfiguration with the fields that changed.
+async fn update_configuration(
+    ctx: &Context<'_>,
+    change: &Change,
+    d: &FunctionDesired,
+) -> Result<(), AwsError> {
+    let changed = |attr| change.changed(attr);
+    let mut request = ctx
+        .clients
+        .lambda
+        .update_function_configuration()
+        .function_name(&d.name);
+    if changed(FunctionAttr::Runtime) {
+        request = request.runtime(Runtime::from(d.spec.runtime.as_str()));
     }
-    // The user's tags, and the fingerprint of what is now applied.
+    if changed(FunctionAttr::Handler) {
+        request = request.handler(&d.spec.handler);
+    }
+    if changed(FunctionAttr::Memory) {
+        request = request.memory_size(d.spec.memory);
+    }
+    if changed(FunctionAttr::Timeout) {
+        request = request.timeout(d.spec.timeout);
+    }
+    if changed(FunctionAttr::Role) {
+        request = request.role(role_arn(ctx, d)?);
+    }
+    if changed(FunctionAttr::Environment) {
+        request = request.environment(environment(ctx, d)?);
+    }
+    if changed(FunctionAttr::Description) {
+        request = request.description(&d.spec.description);
+    }
+    if changed(FunctionAttr::Layers) {
+        request = request.set_layers(Some(d.spec.layers.clone()));
+    }
+    request
+        .send()
+        .await
+        .op("lambda:UpdateFunctionConfiguration")?;
+    wait_updated(ctx, &change.address, &d.name).await
+}
+
+/// The user's tags when they changed (those removed first), and the fingerprint of what is
+/// now applied.
+async fn update_tags(
+    ctx: &Context<'_>,
+    d: &FunctionDesired,
+    live: &LiveFunction,
+    user_tags_changed: bool,
+) -> Result<(), AwsError> {
+    let lambda = &ctx.clients.lambda;
+    let removed = removed_tags(&live.tags, &d.spec.tags);
+    if user_tags_changed && !removed.is_empty() {
+        lambda
+            .untag_resource()
+            .resource(&live.arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .op("lambda:UntagResource")?;
+    }
     lambda
         .tag_resource()
         .resource(&live.arn)

@@ -312,7 +312,8 @@ pub(crate) fn removed_tags(
         .collect()
 }
 
-/// Whether `name` changed in `change`.
+/// Whether `name` changed in `change`: the string form, for the API kinds until they name
+/// their attributes with `plan::attr::attr_names!` and ask [`Change::changed`].
 pub(crate) fn changed(change: &Change, name: &str) -> bool {
     change.attributes.iter().any(|c| c.name == name)
 }

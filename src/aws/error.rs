@@ -366,6 +366,17 @@ fn one_line(err: &CredentialsError) -> String {
     DisplayChain(err).to_string().replace('\n', " ")
 }
 
+/// A failure around an SDK call that AWS did not report (an answer without what it must hold, a
+/// value not known when it is needed), named after `operation`.
+pub fn other(operation: &str, message: impl Into<String>) -> AwsError {
+    AwsError::Call {
+        operation: operation.to_string(),
+        message: message.into(),
+        kind: ErrorKind::Other,
+        help: None,
+    }
+}
+
 /// A request stackctl could not even build (a required field missing): a bug or bad input.
 pub fn invalid_request(operation: &str, err: impl std::fmt::Display) -> AwsError {
     AwsError::Call {

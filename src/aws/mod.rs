@@ -16,7 +16,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
 pub use call::CallResult;
-pub use error::{AwsError, ErrorKind, classify, describe, invalid_request};
+pub use error::{AwsError, ErrorKind, classify, describe, invalid_request, other};
 pub use target::TargetError;
 
 /// Unsets every empty `AWS_*` environment variable: CI systems set variables that expand to

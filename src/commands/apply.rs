@@ -26,7 +26,7 @@ use crate::lock::{Generation, Lock};
 use crate::package::Package;
 use crate::plan::json::Origin;
 use crate::plan::saved::{self, SavedPlan};
-use crate::plan::{Plan, render};
+use crate::plan::{Mode, Plan, render};
 use crate::stack::Stack;
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
@@ -41,6 +41,7 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs, printer: Printer) -> Result<Ex
             question: Some("Apply these changes?"),
             saved: None,
             command: "apply",
+            mode: Mode::Apply,
             printer,
             view,
         };
@@ -97,6 +98,8 @@ pub struct Run<'a> {
     pub saved: Option<Saved<'a>>,
     /// `apply` or `destroy`: what the messages call this run, and what to run again.
     pub command: &'static str,
+    /// What the plan is made for (`destroy` deletes everything).
+    pub mode: Mode,
     pub printer: Printer,
     /// Shows the plan, the progress and the result.
     pub view: &'a dyn ApplyView,
@@ -137,6 +140,7 @@ impl Run<'_> {
         let code = hashes(self.packages);
         let make = || {
             super::plan::make_with(
+                self.mode,
                 self.clients,
                 self.stack,
                 &code,
@@ -206,6 +210,7 @@ impl Run<'_> {
         let _guard = interrupt::guard();
         let result = async {
             let mut plan = super::plan::make_with(
+                self.mode,
                 self.clients,
                 self.stack,
                 &hashes(self.packages),
@@ -282,6 +287,7 @@ async fn apply_saved(
             lock_table: saved.lock.as_ref().is_some_and(|l| l.exists),
         }),
         command: "apply",
+        mode: Mode::Apply,
         printer,
         view,
     };

@@ -1,4 +1,4 @@
-//! `stackctl destroy`: the plan of a stack that declares nothing, applied.
+//! `stackctl destroy`: the plan in destroy mode (every owned resource deleted), applied.
 
 use miette::Result;
 
@@ -6,6 +6,7 @@ use super::apply::{Run, with_view};
 use super::{ExitStatus, can_confirm, clients, load_stack};
 use crate::cli::{ApplyArgs, AwsArgs};
 use crate::output::Printer;
+use crate::plan::Mode;
 use crate::stack::Stack;
 
 pub async fn run(args: &ApplyArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
@@ -30,18 +31,11 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs, printer: Printer) -> Result<Ex
             question: Some(&question),
             saved: None,
             command: "destroy",
+            mode: Mode::Destroy,
             printer,
             view,
         };
-        run.plan_and_apply(async |plan| {
-            for change in &mut plan.changes {
-                change.reason = change
-                    .destroys_data
-                    .then(|| "the table and its items are deleted".to_string());
-            }
-            Ok(())
-        })
-        .await
+        run.plan_and_apply(async |_| Ok(())).await
     })
     .await
 }

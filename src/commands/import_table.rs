@@ -12,9 +12,11 @@ use super::{ExitStatus, clients, declared_table, load_stack, print_result, until
 use crate::apply;
 use crate::aws::Clients;
 use crate::cli::{AwsArgs, CompressionArg, ImportFormatArg, ImportTableArgs};
+use crate::live::LiveTable;
 use crate::output::{Format, Printer, Stream};
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Change, Plan};
 use crate::stack::{Stack, TableSpec};
+use crate::transfer::TransferError;
 use crate::transfer::import::{self, Compression, DataFormat, ImportInfo, SourceHints};
 
 pub async fn run(args: &ImportTableArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
@@ -167,7 +169,8 @@ async fn finish(
 ) -> Result<Vec<String>> {
     // Ctrl-C now stops the settings' apply, which says what it did.
     let _guard = super::interrupt::guard();
-    let change = import::adopt(clients, stack, spec, started).await?;
+    let live = import::adopt(clients, stack, spec, started).await?;
+    let change = settings_change(stack, spec, &live)?;
     if change.action == Action::NoOp {
         return Ok(Vec::new());
     }
@@ -207,4 +210,25 @@ async fn finish(
         );
     }
     Ok(settings)
+}
+
+/// The settings ImportTable could not set, as an in-place update of the imported table or
+/// nothing; anything else is refused, never applied.
+fn settings_change(stack: &Stack, spec: &TableSpec, live: &LiveTable) -> Result<Change> {
+    let change = crate::plan::plan_table(stack, spec, Some(live));
+    match change.action {
+        Action::NoOp | Action::Update => Ok(change),
+        _ => Err(TransferError::ImportedTableDiffers {
+            table: live.name.clone(),
+            what: change.reason.clone().unwrap_or_else(|| {
+                change
+                    .attributes
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+        }
+        .into()),
+    }
 }

@@ -14,7 +14,7 @@ use crate::aws::Clients;
 use crate::cli::{AwsArgs, PlanArgs};
 use crate::live::{Refresh, Scope};
 use crate::plan::json::Origin;
-use crate::plan::{self, LockStatus, Plan, json, render};
+use crate::plan::{self, LockStatus, Mode, Plan, json, render};
 use crate::{live, lock, stack::Stack};
 
 pub async fn run(args: &PlanArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
@@ -110,7 +110,7 @@ pub async fn make(
         Refresh::Trusting => LockRead::Alongside,
         Refresh::Full => LockRead::Before,
     };
-    let plan = make_with(&clients, stack, code, refresh, None, lock).await?;
+    let plan = make_with(Mode::Apply, &clients, stack, code, refresh, None, lock).await?;
     Ok((clients, plan))
 }
 
@@ -131,6 +131,7 @@ pub enum LockRead {
 /// the lock is held). With a scope, only its resources are read, and the plan changes only
 /// those the scope names.
 pub async fn make_with(
+    mode: Mode,
     clients: &Clients,
     stack: &Stack,
     code: &std::collections::BTreeMap<String, String>,
@@ -149,7 +150,7 @@ pub async fn make_with(
         LockRead::Before => (seen.await?, read.await?),
         LockRead::Held => (None, read.await?),
     };
-    let mut plan = plan::build(stack, &live, code, &clients.region);
+    let mut plan = plan::build_for(mode, stack, &live, code, &clients.region);
     crate::redact::remember(plan.secret_values());
     if let Some(scope) = scope {
         plan.keep_only(&scope.changed);

@@ -100,42 +100,92 @@ async fn read_table(clients: &Clients, name: &str) -> Result<Option<LiveTable>, 
 }
 
 fn live_table(table: &TableDescription, ttl_attribute: Option<String>, pitr: bool) -> LiveTable {
-    let key = |schema: &[KeySchemaElement], kind: DynamoKeyType| {
-        let name = schema
-            .iter()
-            .find(|k| *k.key_type() == kind)?
-            .attribute_name()
-            .to_string();
-        let key_type = table
-            .attribute_definitions()
-            .iter()
-            .find(|a| a.attribute_name() == name)
-            .and_then(|a| KeyType::from_code(a.attribute_type().as_str()))
-            .unwrap_or(KeyType::String);
-        Some(KeySpec { name, key_type })
-    };
-    let no_key = || KeySpec {
+    let billing_summary = table.billing_mode_summary();
+    let billing = billing_of(table);
+    let stream = table
+        .stream_specification()
+        .filter(|s| s.stream_enabled())
+        .and_then(|s| s.stream_view_type())
+        .and_then(|v| StreamView::from_aws(v.as_str()));
+    LiveTable {
+        name: table.table_name().unwrap_or_default().to_string(),
+        arn: table.table_arn().unwrap_or_default().to_string(),
+        status: table
+            .table_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        partition_key: key(table, table.key_schema(), DynamoKeyType::Hash).unwrap_or_else(no_key),
+        sort_key: key(table, table.key_schema(), DynamoKeyType::Range),
+        billing,
+        ttl_attribute,
+        stream,
+        point_in_time_recovery: pitr,
+        deletion_protection: table.deletion_protection_enabled().unwrap_or(false),
+        table_class: TableClass::from_aws(
+            table
+                .table_class_summary()
+                .and_then(|c| c.table_class())
+                .map(|c| c.as_str()),
+        ),
+        global_indexes: global_indexes(table, billing == Billing::OnDemand),
+        local_indexes: local_indexes(table),
+        last_switch_to_on_demand: billing_summary
+            .and_then(|b| b.last_update_to_pay_per_request_date_time())
+            .map(|t| t.secs()),
+        tags: BTreeMap::new(),
+        applied: None,
+    }
+}
+
+/// The key of `kind` in `schema`, typed as the table's AttributeDefinitions declare it.
+fn key(
+    table: &TableDescription,
+    schema: &[KeySchemaElement],
+    kind: DynamoKeyType,
+) -> Option<KeySpec> {
+    let name = schema
+        .iter()
+        .find(|k| *k.key_type() == kind)?
+        .attribute_name()
+        .to_string();
+    let key_type = table
+        .attribute_definitions()
+        .iter()
+        .find(|a| a.attribute_name() == name)
+        .and_then(|a| KeyType::from_code(a.attribute_type().as_str()))
+        .unwrap_or(KeyType::String);
+    Some(KeySpec { name, key_type })
+}
+
+fn no_key() -> KeySpec {
+    KeySpec {
         name: String::new(),
         key_type: KeyType::String,
-    };
-    let billing_summary = table.billing_mode_summary();
-    let on_demand = billing_summary
+    }
+}
+
+fn billing_of(table: &TableDescription) -> Billing {
+    let on_demand = table
+        .billing_mode_summary()
         .and_then(|b| b.billing_mode())
         .is_some_and(|m| *m == BillingMode::PayPerRequest);
-    let billing = if on_demand {
-        Billing::OnDemand
-    } else {
-        let throughput = table.provisioned_throughput();
-        Billing::Provisioned {
-            read_capacity: throughput
-                .and_then(|t| t.read_capacity_units())
-                .unwrap_or(0),
-            write_capacity: throughput
-                .and_then(|t| t.write_capacity_units())
-                .unwrap_or(0),
-        }
-    };
-    let global_indexes = table
+    if on_demand {
+        return Billing::OnDemand;
+    }
+    let throughput = table.provisioned_throughput();
+    Billing::Provisioned {
+        read_capacity: throughput
+            .and_then(|t| t.read_capacity_units())
+            .unwrap_or(0),
+        write_capacity: throughput
+            .and_then(|t| t.write_capacity_units())
+            .unwrap_or(0),
+    }
+}
+
+/// Global indexes, with their capacity on a provisioned table.
+fn global_indexes(table: &TableDescription, on_demand: bool) -> Vec<LiveGlobalIndex> {
+    table
         .global_secondary_indexes()
         .iter()
         .map(|g| {
@@ -149,8 +199,9 @@ fn live_table(table: &TableDescription, ttl_attribute: Option<String>, pitr: boo
             LiveGlobalIndex {
                 spec: GlobalIndexSpec {
                     name: g.index_name().unwrap_or_default().to_string(),
-                    partition_key: key(g.key_schema(), DynamoKeyType::Hash).unwrap_or_else(no_key),
-                    sort_key: key(g.key_schema(), DynamoKeyType::Range),
+                    partition_key: key(table, g.key_schema(), DynamoKeyType::Hash)
+                        .unwrap_or_else(no_key),
+                    sort_key: key(table, g.key_schema(), DynamoKeyType::Range),
                     projection: projection(g.projection()),
                     capacity,
                 },
@@ -159,49 +210,19 @@ fn live_table(table: &TableDescription, ttl_attribute: Option<String>, pitr: boo
                     .map_or("ACTIVE".to_string(), |s| s.as_str().to_string()),
             }
         })
-        .collect();
-    let local_indexes = table
+        .collect()
+}
+
+fn local_indexes(table: &TableDescription) -> Vec<LocalIndexSpec> {
+    table
         .local_secondary_indexes()
         .iter()
         .map(|l| LocalIndexSpec {
             name: l.index_name().unwrap_or_default().to_string(),
-            sort_key: key(l.key_schema(), DynamoKeyType::Range).unwrap_or_else(no_key),
+            sort_key: key(table, l.key_schema(), DynamoKeyType::Range).unwrap_or_else(no_key),
             projection: projection(l.projection()),
         })
-        .collect();
-    let stream = table
-        .stream_specification()
-        .filter(|s| s.stream_enabled())
-        .and_then(|s| s.stream_view_type())
-        .and_then(|v| StreamView::from_aws(v.as_str()));
-    LiveTable {
-        name: table.table_name().unwrap_or_default().to_string(),
-        arn: table.table_arn().unwrap_or_default().to_string(),
-        status: table
-            .table_status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
-        partition_key: key(table.key_schema(), DynamoKeyType::Hash).unwrap_or_else(no_key),
-        sort_key: key(table.key_schema(), DynamoKeyType::Range),
-        billing,
-        ttl_attribute,
-        stream,
-        point_in_time_recovery: pitr,
-        deletion_protection: table.deletion_protection_enabled().unwrap_or(false),
-        table_class: TableClass::from_aws(
-            table
-                .table_class_summary()
-                .and_then(|c| c.table_class())
-                .map(|c| c.as_str()),
-        ),
-        global_indexes,
-        local_indexes,
-        last_switch_to_on_demand: billing_summary
-            .and_then(|b| b.last_update_to_pay_per_request_date_time())
-            .map(|t| t.secs()),
-        tags: BTreeMap::new(),
-        applied: None,
-    }
+        .collect()
 }
 
 fn projection(p: Option<&aws_sdk_dynamodb::types::Projection>) -> Projection {

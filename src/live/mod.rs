@@ -7,6 +7,7 @@ mod api;
 mod dynamodb;
 mod iam;
 mod lambda;
+mod read;
 mod scope;
 mod ssm;
 mod tagging;
@@ -25,10 +26,14 @@ pub use api::tagged_api_named;
 pub(crate) use api::{cors_of, rest_resources};
 pub use dynamodb::{owner_of as table_owner, read_named as read_table};
 pub use iam::{canonical_json, role_owner};
+use read::{
+    Found, Wanted, account_and_referred, missing, read_invoke_permissions,
+    read_tables_and_functions,
+};
 pub use scope::Scope;
 
 /// Everything stackctl found in AWS that is owned by the stack, or that is in its way.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct LiveState {
     /// Owned tables by physical name.
     pub tables: BTreeMap<String, LiveTable>,
@@ -44,25 +49,20 @@ pub struct LiveState {
     /// stack does not own.
     pub conflicts: Vec<Conflict>,
     /// Values of the SSM parameters the stack file refers to. Never serialized.
-    #[serde(skip)]
     pub secrets: BTreeMap<String, String>,
     /// Resources (kind, physical name) tagged for the stack that no longer exist.
-    #[serde(default)]
     pub missing: Vec<(String, String)>,
     /// Statement IDs in the resource policies of the functions live routes invoke, by
     /// function name (read, or taken from the API's permissions record).
-    #[serde(default)]
     pub invoke_permissions: BTreeMap<String, BTreeSet<String>>,
     /// The account the ARNs read name, when any was read.
-    #[serde(default)]
     pub account: Option<String>,
     /// A scoped read: ARNs of the functions its changes refer to without changing them, by
     /// physical name, made from the account and region (see [`Scope::referred`]).
-    #[serde(default)]
     pub referred_arns: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LiveTable {
     pub name: String,
     pub arn: String,
@@ -83,17 +83,16 @@ pub struct LiveTable {
     /// The table's tags without stackctl's own.
     pub tags: BTreeMap<String, String>,
     /// The `stackctl:applied` tag: what stackctl last applied (see `marks::APPLIED_TAG`).
-    #[serde(default)]
     pub applied: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LiveGlobalIndex {
     pub spec: GlobalIndexSpec,
     pub status: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LiveFunction {
     pub name: String,
     pub arn: String,
@@ -112,11 +111,10 @@ pub struct LiveFunction {
     pub code_sha256: String,
     pub tags: BTreeMap<String, String>,
     /// The `stackctl:applied` tag: what stackctl last applied (see `marks::APPLIED_TAG`).
-    #[serde(default)]
     pub applied: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LiveRole {
     pub name: String,
     pub arn: String,
@@ -233,84 +231,13 @@ pub async fn read(
     refresh: Refresh,
     scope: Option<&Scope>,
 ) -> Result<LiveState, AwsError> {
-    let physical = |names: Vec<&String>| -> Vec<String> {
-        names.into_iter().map(|n| stack.physical_name(n)).collect()
-    };
-    let wanted_tables = physical(match scope {
-        Some(scope) => scope.tables.iter().collect(),
-        None => stack.tables.iter().map(|t| &t.logical).collect(),
-    });
-    let wanted_functions = physical(match scope {
-        Some(scope) => scope.functions.iter().collect(),
-        None => stack.functions.iter().map(|f| &f.logical).collect(),
-    });
-    let wanted_roles = physical(
-        stack
-            .functions
-            .iter()
-            .filter(|f| f.role.is_none())
-            .map(|f| &f.logical)
-            .collect(),
-    );
+    let wanted = Wanted::of(stack, scope);
     let reads = |wanted: fn(&Scope) -> bool| scope.is_none_or(wanted);
-
-    // What the stack file names is read at once. The tagging index adds what the stack owns
-    // but no longer declares (not needed in a scope, which names what it reads); the APIs
-    // decide whose resource policies are read.
-    let declared = async {
-        tokio::try_join!(
-            dynamodb::read_tables(clients, &wanted_tables),
-            lambda::get_functions(clients, &wanted_functions),
-        )
-    };
-    let undeclared = async {
-        if scope.is_some() {
-            return Ok((Owned::default(), Vec::new(), Vec::new()));
-        }
-        let owned = tagging::owned(clients, &stack.name).await?;
-        let tables = owned.tables.keys().filter(|n| !wanted_tables.contains(n));
-        let functions = owned
-            .functions
-            .keys()
-            .filter(|n| !wanted_functions.contains(n));
-        let (tables, functions) = tokio::try_join!(
-            dynamodb::read_tables(clients, tables),
-            lambda::get_functions(clients, functions),
-        )?;
-        Ok::<_, AwsError>((owned, tables, functions))
-    };
-    let apis = async {
-        if !reads(|s| s.api) {
-            return Ok(Vec::new());
-        }
-        // An API of the other type would be replaced: only a change to the API itself
-        // needs to look for one.
-        let declared = stack.api.as_ref().map(|a| a.api_type);
-        let reads_type =
-            |t: ApiType| scope.is_none_or(|s| s.api_replaceable) || declared.is_none_or(|d| d == t);
-        let http = async {
-            if !reads_type(ApiType::Http) {
-                return Ok(Vec::new());
-            }
-            api::read_http_apis(clients, &stack.name, reads(|s| s.api_settings)).await
-        };
-        let rest = async {
-            if !reads_type(ApiType::Rest) {
-                return Ok(Vec::new());
-            }
-            api::read_rest_apis(clients, &stack.name).await
-        };
-        let (mut apis, rest) = tokio::try_join!(http, rest)?;
-        apis.extend(rest);
-        // Stable: among APIs with as many routes, the oldest stays first.
-        apis.sort_by_key(|api| std::cmp::Reverse(api.routes.len()));
-        Ok::<_, AwsError>(apis)
-    };
     let roles = async {
         if !reads(|s| s.roles) {
             return Ok((BTreeMap::new(), Vec::new()));
         }
-        iam::read_roles(clients, &stack.name, &wanted_roles).await
+        iam::read_roles(clients, &stack.name, &wanted.roles).await
     };
     let secrets = async {
         if !reads(|s| s.secrets) {
@@ -324,100 +251,33 @@ pub async fn read(
         }
         lambda::log_retention(clients, &stack.name).await
     };
-    let (
-        (mut tables, mut functions),
-        (owned, more_tables, more_functions),
-        apis,
-        (roles, role_conflicts),
+    let (found, apis, (roles, role_conflicts), secrets, retention) = tokio::try_join!(
+        read_tables_and_functions(clients, stack, scope, &wanted),
+        read_apis(clients, stack, scope),
+        roles,
         secrets,
-        retention,
-    ) = tokio::try_join!(declared, undeclared, apis, roles, secrets, retention)?;
-    tables.extend(more_tables);
-    functions.extend(more_functions);
-
-    // The routes whose invoke permissions count, and the functions they invoke now.
-    let in_scope = |key: &str| scope.is_none_or(|s| s.routes.contains(key));
-    let live_routed: BTreeSet<String> = apis
-        .iter()
-        .flat_map(|api| api.routes.iter())
-        .filter(|r| in_scope(&r.key))
-        .filter_map(LiveRoute::function_name)
-        .map(str::to_string)
-        .collect();
-
+        retention
+    )?;
+    let Found {
+        owned,
+        tables,
+        functions,
+    } = found;
     let (tables, table_conflicts) = dynamodb::claim(clients, tables, &owned, &stack.name).await?;
     let (functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
-    // The API's record of the permissions stackctl granted, when it describes the live routes.
-    let recorded = match apis.as_slice() {
-        [api] if refresh == Refresh::Trusting => {
-            let routes = || {
-                api.routes
-                    .iter()
-                    .filter_map(|r| Some((r.key.clone(), r.function_name()?.to_string())))
-            };
-            (api.permissions_record.as_deref() == Some(&crate::marks::permissions_record(routes())))
-                .then(|| crate::marks::recorded_permissions(routes()))
-        }
-        _ => None,
-    };
-    // Only the functions live routes invoke: a route's invoke permission is part of its plan.
-    // A full read asks the stack's functions only; a scoped one did not read the functions
-    // its routes invoke now, and asks them all.
-    let asked = live_routed
-        .iter()
-        .filter(|name| scope.is_some() || functions.contains_key(*name));
-    let invoke_permissions = lambda::read_permissions(clients, asked, recorded.as_ref()).await?;
-
-    let account = tables
+    let invoke_permissions =
+        read_invoke_permissions(clients, &apis, &functions, refresh, scope).await?;
+    let arns = tables
         .values()
         .map(|t| &t.arn)
         .chain(functions.values().map(|f| &f.arn))
-        .chain(roles.values().map(|r| &r.arn))
-        // The functions the stack's API invokes are the stack's, in its account.
-        .chain(
-            apis.iter()
-                .flat_map(|api| &api.routes)
-                .filter_map(|r| r.function_arn.as_ref()),
-        )
-        .find_map(|arn| account_of(arn));
-    let referred: Vec<String> = scope
-        .into_iter()
-        .flat_map(|s| s.referred.difference(&s.functions))
-        .map(|name| stack.physical_name(name))
-        .collect();
-    let account = match account {
-        None if !referred.is_empty() => Some(clients.account().await?),
-        account => account,
-    };
-    let referred_arns = match &account {
-        Some(account) => referred
-            .into_iter()
-            .map(|name| {
-                let arn = crate::arn::function(&clients.region, account, &name);
-                (name, arn)
-            })
-            .collect(),
-        None => BTreeMap::new(),
-    };
+        .chain(roles.values().map(|r| &r.arn));
+    let (account, referred_arns) = account_and_referred(clients, stack, scope, arns, &apis).await?;
 
     let mut conflicts = table_conflicts;
     conflicts.extend(function_conflicts);
     conflicts.extend(role_conflicts);
-    // The tagging index named them, but they are gone: deleted outside stackctl (or the
-    // index has not caught up with a delete yet).
-    let missing = owned
-        .tables
-        .keys()
-        .filter(|name| !tables.contains_key(*name))
-        .map(|name| ("table".to_string(), name.clone()))
-        .chain(
-            owned
-                .functions
-                .keys()
-                .filter(|name| !functions.contains_key(*name))
-                .map(|name| ("function".to_string(), name.clone())),
-        )
-        .collect();
+    let missing = missing(&owned, &tables, &functions);
     Ok(LiveState {
         tables,
         functions,
@@ -430,6 +290,40 @@ pub async fn read(
         account,
         referred_arns,
     })
+}
+
+/// The APIs tagged for the stack, the one with the most routes first.
+async fn read_apis(
+    clients: &Clients,
+    stack: &Stack,
+    scope: Option<&Scope>,
+) -> Result<Vec<LiveApi>, AwsError> {
+    let reads = |wanted: fn(&Scope) -> bool| scope.is_none_or(wanted);
+    if !reads(|s| s.api) {
+        return Ok(Vec::new());
+    }
+    // An API of the other type would be replaced: only a change to the API itself
+    // needs to look for one.
+    let declared = stack.api.as_ref().map(|a| a.api_type);
+    let reads_type =
+        |t: ApiType| scope.is_none_or(|s| s.api_replaceable) || declared.is_none_or(|d| d == t);
+    let http = async {
+        if !reads_type(ApiType::Http) {
+            return Ok(Vec::new());
+        }
+        api::read_http_apis(clients, &stack.name, reads(|s| s.api_settings)).await
+    };
+    let rest = async {
+        if !reads_type(ApiType::Rest) {
+            return Ok(Vec::new());
+        }
+        api::read_rest_apis(clients, &stack.name).await
+    };
+    let (mut apis, rest) = tokio::try_join!(http, rest)?;
+    apis.extend(rest);
+    // Stable: among APIs with as many routes, the oldest stays first.
+    apis.sort_by_key(|api| std::cmp::Reverse(api.routes.len()));
+    Ok(apis)
 }
 
 /// The account an ARN names (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).

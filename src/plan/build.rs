@@ -7,6 +7,49 @@ use super::{Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_
 use crate::live::LiveState;
 use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
 
+/// What a plan is made for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// The stack file as it is: create, update and delete until live matches it.
+    #[default]
+    Apply,
+    /// `destroy`: every resource the stack owns is deleted, whatever the file declares.
+    Destroy,
+}
+
+/// The plan for `mode`: [`build`], or [`build_destroy`].
+pub fn build_for(
+    mode: Mode,
+    stack: &Stack,
+    live: &LiveState,
+    code_sha256: &BTreeMap<String, String>,
+    region: &str,
+) -> Plan {
+    match mode {
+        Mode::Apply => build(stack, live, code_sha256, region),
+        Mode::Destroy => build_destroy(stack, live, region),
+    }
+}
+
+/// Every resource of `stack` that `live` holds, deleted: the plan of a stack that declares
+/// nothing. A delete says why only where data is lost (the file is not the reason here).
+pub fn build_destroy(stack: &Stack, live: &LiveState, region: &str) -> Plan {
+    let nothing = Stack {
+        tables: Vec::new(),
+        functions: Vec::new(),
+        api: None,
+        routes: Vec::new(),
+        ..stack.clone()
+    };
+    let mut plan = build(&nothing, live, &BTreeMap::new(), region);
+    for change in &mut plan.changes {
+        change.reason = change
+            .destroys_data
+            .then(|| "the table and its items are deleted".to_string());
+    }
+    plan
+}
+
 /// `code_sha256` maps each function's logical name to its package hash.
 pub fn build(
     stack: &Stack,
@@ -14,23 +57,7 @@ pub fn build(
     code_sha256: &BTreeMap<String, String>,
     region: &str,
 ) -> Plan {
-    let mut changes = Vec::new();
-    let mut blockers = Vec::new();
-
-    for spec in &stack.tables {
-        let name = stack.physical_name(&spec.logical);
-        changes.push(table::plan(stack, spec, live.tables.get(&name)));
-    }
-    for (name, table) in &live.tables {
-        if !stack
-            .tables
-            .iter()
-            .any(|t| stack.physical_name(&t.logical) == *name)
-        {
-            changes.push(table::plan_delete(logical_of(stack, name), table));
-        }
-    }
-
+    let mut changes = plan_tables(stack, live);
     let known = known_values(stack, live, &changes);
     let secrets: BTreeMap<String, String> = live
         .secrets
@@ -41,70 +68,10 @@ pub fn build(
         let key = r.to_string();
         known.get(&key).or_else(|| secrets.get(&key)).cloned()
     };
-
-    for spec in &stack.functions {
-        let role = match &spec.role {
-            Some(arn) => RoleSource::Arn(arn.clone()),
-            None => {
-                let name = role::role_name(stack, &spec.logical);
-                let live_role = live.roles.get(&name);
-                changes.push(role::plan(stack, spec, live_role, &resolve, region));
-                RoleSource::Managed {
-                    name,
-                    arn: live_role.map(|r| r.arn.clone()),
-                }
-            }
-        };
-        let name = stack.physical_name(&spec.logical);
-        let sha = code_sha256.get(&spec.logical).map_or("", String::as_str);
-        let inputs = function::Inputs {
-            code_sha256: sha,
-            role,
-            resolve: &resolve,
-        };
-        changes.push(function::plan(
-            stack,
-            spec,
-            live.functions.get(&name),
-            inputs,
-        ));
-    }
-    for (name, f) in &live.functions {
-        if stack.function(logical_of(stack, name)).is_none() {
-            changes.push(function::plan_delete(logical_of(stack, name), f));
-        }
-    }
-    for (name, r) in &live.roles {
-        let logical = logical_of(stack, name);
-        let reason = match stack.function(logical) {
-            None => "its function is no longer in the stack file",
-            Some(f) if f.role.is_some() => "its function has a role of its own (`role`)",
-            Some(_) => continue,
-        };
-        changes.push(role::plan_delete(logical, r, reason));
-    }
-
+    plan_functions(stack, live, code_sha256, region, &resolve, &mut changes);
     plan_api(stack, live, &mut changes);
 
-    for conflict in &live.conflicts {
-        let logical = logical_of(stack, &conflict.name).to_string();
-        let address = match conflict.kind.as_str() {
-            "table" => Address::Table(logical),
-            "role" => Address::Role(logical),
-            _ => Address::Function(logical),
-        };
-        let owner = crate::marks::managed_by(conflict.owner.as_deref());
-        blockers.push(Blocker {
-            address,
-            message: match &conflict.note {
-                Some(note) if conflict.owner.as_deref() == Some(stack.name.as_str()) => {
-                    format!("{} {} exists but is not the stack's: {note}", conflict.kind, conflict.name)
-                }
-                _ => format!("{} {} exists but is managed by {owner}", conflict.kind, conflict.name),
-            },
-            help: "stackctl never takes over a resource it does not own: rename the resource in the stack file, or remove the existing one".to_string(),
-        });
-    }
+    let mut blockers = conflict_blockers(stack, live);
     changes.retain(|c| {
         !live
             .conflicts
@@ -127,6 +94,104 @@ pub fn build(
         drift,
         account: live.account.clone(),
     }
+}
+
+/// Every declared table, and every owned one no longer declared.
+fn plan_tables(stack: &Stack, live: &LiveState) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for spec in &stack.tables {
+        let name = stack.physical_name(&spec.logical);
+        changes.push(table::plan(stack, spec, live.tables.get(&name)));
+    }
+    for (name, table) in &live.tables {
+        if !stack
+            .tables
+            .iter()
+            .any(|t| stack.physical_name(&t.logical) == *name)
+        {
+            changes.push(table::plan_delete(logical_of(stack, name), table));
+        }
+    }
+    changes
+}
+
+/// Every declared function with its managed role, and the owned functions and roles no
+/// longer needed.
+fn plan_functions(
+    stack: &Stack,
+    live: &LiveState,
+    code_sha256: &BTreeMap<String, String>,
+    region: &str,
+    resolve: &dyn Fn(&Reference) -> Option<String>,
+    changes: &mut Vec<Change>,
+) {
+    for spec in &stack.functions {
+        let role = match &spec.role {
+            Some(arn) => RoleSource::Arn(arn.clone()),
+            None => {
+                let name = role::role_name(stack, &spec.logical);
+                let live_role = live.roles.get(&name);
+                changes.push(role::plan(stack, spec, live_role, resolve, region));
+                RoleSource::Managed {
+                    name,
+                    arn: live_role.map(|r| r.arn.clone()),
+                }
+            }
+        };
+        let name = stack.physical_name(&spec.logical);
+        let sha = code_sha256.get(&spec.logical).map_or("", String::as_str);
+        let inputs = function::Inputs {
+            code_sha256: sha,
+            role,
+            resolve,
+        };
+        changes.push(function::plan(
+            stack,
+            spec,
+            live.functions.get(&name),
+            inputs,
+        ));
+    }
+    for (name, f) in &live.functions {
+        if stack.function(logical_of(stack, name)).is_none() {
+            changes.push(function::plan_delete(logical_of(stack, name), f));
+        }
+    }
+    for (name, r) in &live.roles {
+        let logical = logical_of(stack, name);
+        let reason = match stack.function(logical) {
+            None => "its function is no longer in the stack file",
+            Some(f) if f.role.is_some() => "its function has a role of its own (`role`)",
+            Some(_) => continue,
+        };
+        changes.push(role::plan_delete(logical, r, reason));
+    }
+}
+
+/// Declared names taken by resources the stack does not own.
+fn conflict_blockers(stack: &Stack, live: &LiveState) -> Vec<Blocker> {
+    live.conflicts
+        .iter()
+        .map(|conflict| {
+            let logical = logical_of(stack, &conflict.name).to_string();
+            let address = match conflict.kind.as_str() {
+                "table" => Address::Table(logical),
+                "role" => Address::Role(logical),
+                _ => Address::Function(logical),
+            };
+            let owner = crate::marks::managed_by(conflict.owner.as_deref());
+            Blocker {
+                address,
+                message: match &conflict.note {
+                    Some(note) if conflict.owner.as_deref() == Some(stack.name.as_str()) => {
+                        format!("{} {} exists but is not the stack's: {note}", conflict.kind, conflict.name)
+                    }
+                    _ => format!("{} {} exists but is managed by {owner}", conflict.kind, conflict.name),
+                },
+                help: "stackctl never takes over a resource it does not own: rename the resource in the stack file, or remove the existing one".to_string(),
+            }
+        })
+        .collect()
 }
 
 fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
@@ -264,85 +329,102 @@ fn order(changes: &mut [Change], stack: &Stack) {
     changes.sort_by(|a, b| {
         (a.action == Action::Delete, &a.address).cmp(&(b.action == Action::Delete, &b.address))
     });
-    let active: BTreeSet<(Address, Action)> = changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .map(|c| (c.address.clone(), c.action))
-        .collect();
-    let pending = |address: &Address| {
-        active
+    let active = Active(
+        changes
             .iter()
-            .any(|(a, action)| a == address && *action != Action::Delete)
-    };
-    // `with_deletes`: count deletes of that kind too.
-    let of_kind = |kind: &str, with_deletes: bool| -> Vec<Address> {
-        active
-            .iter()
-            .filter(|(a, action)| a.kind() == kind && (with_deletes || *action != Action::Delete))
-            .map(|(a, _)| a.clone())
-            .collect()
-    };
+            .filter(|c| c.action != Action::NoOp)
+            .map(|c| (c.address.clone(), c.action))
+            .collect(),
+    );
     for change in changes.iter_mut() {
-        let mut deps: Vec<Address> = match (&change.action, &change.address) {
-            (Action::NoOp, _) => Vec::new(),
-            // Deletes wait for whatever may still point at the resource.
-            (Action::Delete, Address::Table(_)) => {
-                [of_kind("function", false), of_kind("role", false)].concat()
-            }
-            (Action::Delete, Address::Function(_)) => [
-                of_kind("route", true),
-                of_kind("function", false),
-                of_kind("api", false),
-            ]
-            .concat(),
-            // Every function that changes may be moving off the role.
-            (Action::Delete, Address::Role(_)) => of_kind("function", true),
-            (Action::Delete, Address::Api) => of_kind("route", true),
-            (Action::Delete, Address::Route(_) | Address::Deployment) => Vec::new(),
-            (_, Address::Function(f)) => {
-                let mut deps = vec![Address::Role(f.clone())];
-                if let Some(spec) = stack.function(f) {
-                    deps.extend(spec.references().filter_map(|r| r.target.address()));
-                }
-                deps.into_iter().filter(&pending).collect()
-            }
-            // A managed role's policy names the tables its function uses.
-            (_, Address::Role(f)) => stack
-                .function(f)
-                .into_iter()
-                .flat_map(|spec| spec.tables.keys().map(|t| Address::Table(t.clone())))
-                .filter(&pending)
-                .collect(),
-            (_, Address::Route(_)) => {
-                let function = match &change.desired {
-                    Some(super::Desired::Route(r)) => Address::Function(r.logical_function.clone()),
-                    _ => Address::Api,
-                };
-                [Address::Api, function]
-                    .into_iter()
-                    .filter(&pending)
-                    .collect()
-            }
-            (_, Address::Table(_)) => Vec::new(),
-            // A Lambda authorizer needs its function.
-            (_, Address::Api) => stack
-                .api
-                .iter()
-                .flat_map(|api| api.authorizers.values())
-                .filter_map(|a| match a {
-                    crate::stack::AuthorizerSpec::Lambda { function } => {
-                        Some(Address::Function(function.clone()))
-                    }
-                    _ => None,
-                })
-                .filter(&pending)
-                .collect(),
-            (_, Address::Deployment) => [vec![Address::Api], of_kind("route", true)].concat(),
-        };
+        let mut deps = depends_on(change, stack, &active);
         deps.retain(|d| *d != change.address);
         deps.sort();
         deps.dedup();
         change.depends_on = deps;
+    }
+}
+
+/// The changes that do something, by address.
+struct Active(BTreeSet<(Address, Action)>);
+
+impl Active {
+    /// Whether `address` is created, updated or replaced.
+    fn pending(&self, address: &Address) -> bool {
+        self.0
+            .iter()
+            .any(|(a, action)| a == address && *action != Action::Delete)
+    }
+
+    /// The addresses of `kind` that change; `with_deletes`: count deletes of that kind too.
+    fn of_kind(&self, kind: &str, with_deletes: bool) -> Vec<Address> {
+        self.0
+            .iter()
+            .filter(|(a, action)| a.kind() == kind && (with_deletes || *action != Action::Delete))
+            .map(|(a, _)| a.clone())
+            .collect()
+    }
+}
+
+/// What `change` must wait for.
+fn depends_on(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
+    let pending = |address: &Address| active.pending(address);
+    let of_kind = |kind: &str, with_deletes: bool| active.of_kind(kind, with_deletes);
+    match (&change.action, &change.address) {
+        (Action::NoOp, _) => Vec::new(),
+        // Deletes wait for whatever may still point at the resource.
+        (Action::Delete, Address::Table(_)) => {
+            [of_kind("function", false), of_kind("role", false)].concat()
+        }
+        (Action::Delete, Address::Function(_)) => [
+            of_kind("route", true),
+            of_kind("function", false),
+            of_kind("api", false),
+        ]
+        .concat(),
+        // Every function that changes may be moving off the role.
+        (Action::Delete, Address::Role(_)) => of_kind("function", true),
+        (Action::Delete, Address::Api) => of_kind("route", true),
+        (Action::Delete, Address::Route(_) | Address::Deployment) => Vec::new(),
+        (_, Address::Function(f)) => {
+            let mut deps = vec![Address::Role(f.clone())];
+            if let Some(spec) = stack.function(f) {
+                deps.extend(spec.references().filter_map(|r| r.target.address()));
+            }
+            deps.into_iter().filter(pending).collect()
+        }
+        // A managed role's policy names the tables its function uses.
+        (_, Address::Role(f)) => stack
+            .function(f)
+            .into_iter()
+            .flat_map(|spec| spec.tables.keys().map(|t| Address::Table(t.clone())))
+            .filter(pending)
+            .collect(),
+        (_, Address::Route(_)) => {
+            let function = match &change.desired {
+                Some(super::Desired::Route(r)) => Address::Function(r.logical_function.clone()),
+                _ => Address::Api,
+            };
+            [Address::Api, function]
+                .into_iter()
+                .filter(pending)
+                .collect()
+        }
+        (_, Address::Table(_)) => Vec::new(),
+        // A Lambda authorizer needs its function.
+        (_, Address::Api) => stack
+            .api
+            .iter()
+            .flat_map(|api| api.authorizers.values())
+            .filter_map(|a| match a {
+                crate::stack::AuthorizerSpec::Lambda { function } => {
+                    Some(Address::Function(function.clone()))
+                }
+                _ => None,
+            })
+            .filter(pending)
+            .collect(),
+        (_, Address::Deployment) => [vec![Address::Api], of_kind("route", true)].concat(),
     }
 }
 

@@ -3,10 +3,31 @@
 
 use std::collections::BTreeMap;
 
+use super::attr::attr_names;
 use super::drift::{self, AppliedSecrets};
-use super::{Attrs, Change, Desired, FunctionDesired, Live, RoleSource, Value};
+use super::{AttrName, Attrs, Change, Desired, FunctionDesired, Live, RoleSource, Value};
 use crate::live::LiveFunction;
 use crate::stack::{Address, FunctionSpec, Reference, Stack};
+
+attr_names! {
+    /// The attributes of a function.
+    pub enum FunctionAttr {
+        Name = "name",
+        Runtime = "runtime",
+        Handler = "handler",
+        Memory = "memory",
+        Timeout = "timeout",
+        Architecture = "architecture",
+        Description = "description",
+        Layers = "layers",
+        ReservedConcurrency = "reserved_concurrency",
+        LogRetentionDays = "log_retention_days",
+        Role = "role",
+        Environment = "environment",
+        CodeSha256 = "code_sha256",
+        Tags = "tags",
+    }
+}
 
 pub struct Inputs<'a> {
     pub code_sha256: &'a str,
@@ -73,7 +94,7 @@ pub fn plan(
 /// among them: it lives and dies with the function, and undeclared means unreserved.)
 fn unmanaged_left_out(mut live: Attrs, spec: &FunctionSpec) -> Attrs {
     if spec.log_retention_days.is_none() {
-        live.remove("log_retention_days");
+        live.remove(FunctionAttr::LogRetentionDays.as_str());
     }
     live
 }
@@ -107,27 +128,42 @@ fn desired_attrs(name: &str, spec: &FunctionSpec, inputs: &Inputs<'_>) -> Attrs 
         RoleSource::Managed { arn: None, .. } => Value::Unknown,
     };
     let mut a = Attrs::new();
-    a.insert("name".into(), Value::str(name));
-    a.insert("runtime".into(), Value::str(&spec.runtime));
-    a.insert("handler".into(), Value::str(&spec.handler));
-    a.insert("memory".into(), Value::Int(spec.memory.into()));
-    a.insert("timeout".into(), Value::Int(spec.timeout.into()));
+    a.insert(FunctionAttr::Name.into(), Value::str(name));
+    a.insert(FunctionAttr::Runtime.into(), Value::str(&spec.runtime));
+    a.insert(FunctionAttr::Handler.into(), Value::str(&spec.handler));
+    a.insert(FunctionAttr::Memory.into(), Value::Int(spec.memory.into()));
     a.insert(
-        "architecture".into(),
+        FunctionAttr::Timeout.into(),
+        Value::Int(spec.timeout.into()),
+    );
+    a.insert(
+        FunctionAttr::Architecture.into(),
         Value::str(spec.architecture.as_str()),
     );
-    a.insert("description".into(), Value::str(&spec.description));
-    a.insert("layers".into(), Value::list(&spec.layers));
+    a.insert(
+        FunctionAttr::Description.into(),
+        Value::str(&spec.description),
+    );
+    a.insert(FunctionAttr::Layers.into(), Value::list(&spec.layers));
     if let Some(n) = spec.reserved_concurrency {
-        a.insert("reserved_concurrency".into(), Value::Int(n.into()));
+        a.insert(
+            FunctionAttr::ReservedConcurrency.into(),
+            Value::Int(n.into()),
+        );
     }
     if let Some(days) = spec.log_retention_days {
-        a.insert("log_retention_days".into(), Value::Int(days.into()));
+        a.insert(
+            FunctionAttr::LogRetentionDays.into(),
+            Value::Int(days.into()),
+        );
     }
-    a.insert("role".into(), role);
-    a.insert("environment".into(), Value::Map(environment));
-    a.insert("code_sha256".into(), Value::str(inputs.code_sha256));
-    a.insert("tags".into(), Value::map(&spec.tags));
+    a.insert(FunctionAttr::Role.into(), role);
+    a.insert(FunctionAttr::Environment.into(), Value::Map(environment));
+    a.insert(
+        FunctionAttr::CodeSha256.into(),
+        Value::str(inputs.code_sha256),
+    );
+    a.insert(FunctionAttr::Tags.into(), Value::map(&spec.tags));
     a
 }
 
@@ -138,24 +174,42 @@ fn live_attrs(live: &LiveFunction, sensitive: &dyn Fn(&str) -> bool) -> Attrs {
         .map(|(k, v)| (k.clone(), hide_if(sensitive(k), Value::str(v))))
         .collect();
     let mut a = Attrs::new();
-    a.insert("name".into(), Value::str(&live.name));
-    a.insert("runtime".into(), Value::str(&live.runtime));
-    a.insert("handler".into(), Value::str(&live.handler));
-    a.insert("memory".into(), Value::Int(live.memory.into()));
-    a.insert("timeout".into(), Value::Int(live.timeout.into()));
-    a.insert("architecture".into(), Value::str(&live.architecture));
-    a.insert("description".into(), Value::str(&live.description));
-    a.insert("layers".into(), Value::list(&live.layers));
+    a.insert(FunctionAttr::Name.into(), Value::str(&live.name));
+    a.insert(FunctionAttr::Runtime.into(), Value::str(&live.runtime));
+    a.insert(FunctionAttr::Handler.into(), Value::str(&live.handler));
+    a.insert(FunctionAttr::Memory.into(), Value::Int(live.memory.into()));
+    a.insert(
+        FunctionAttr::Timeout.into(),
+        Value::Int(live.timeout.into()),
+    );
+    a.insert(
+        FunctionAttr::Architecture.into(),
+        Value::str(&live.architecture),
+    );
+    a.insert(
+        FunctionAttr::Description.into(),
+        Value::str(&live.description),
+    );
+    a.insert(FunctionAttr::Layers.into(), Value::list(&live.layers));
     if let Some(n) = live.reserved_concurrency {
-        a.insert("reserved_concurrency".into(), Value::Int(n.into()));
+        a.insert(
+            FunctionAttr::ReservedConcurrency.into(),
+            Value::Int(n.into()),
+        );
     }
     if let Some(days) = live.log_retention_days {
-        a.insert("log_retention_days".into(), Value::Int(days.into()));
+        a.insert(
+            FunctionAttr::LogRetentionDays.into(),
+            Value::Int(days.into()),
+        );
     }
-    a.insert("role".into(), Value::str(&live.role));
-    a.insert("environment".into(), Value::Map(environment));
-    a.insert("code_sha256".into(), Value::str(&live.code_sha256));
-    a.insert("tags".into(), Value::map(&live.tags));
+    a.insert(FunctionAttr::Role.into(), Value::str(&live.role));
+    a.insert(FunctionAttr::Environment.into(), Value::Map(environment));
+    a.insert(
+        FunctionAttr::CodeSha256.into(),
+        Value::str(&live.code_sha256),
+    );
+    a.insert(FunctionAttr::Tags.into(), Value::map(&live.tags));
     a
 }
 

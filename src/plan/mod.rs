@@ -4,6 +4,7 @@
 //! Apply is driven by a [`Plan`] alone.
 
 mod api;
+pub mod attr;
 mod build;
 pub mod drift;
 mod function;
@@ -13,6 +14,7 @@ pub mod render;
 mod role;
 pub mod saved;
 mod table;
+pub mod table_steps;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -24,8 +26,14 @@ use serde::{Deserialize, Serialize};
 use crate::live::{LiveApi, LiveFunction, LiveRole, LiveRoute, LiveTable};
 use crate::stack::{Address, ApiSpec, FunctionSpec, TableSpec, Template};
 
-pub use build::build;
+pub use attr::AttrName;
+pub use build::{Mode, build_for};
+#[cfg(test)]
+pub use build::{build, build_destroy};
+pub use function::FunctionAttr;
+pub use role::RoleAttr;
 pub use role::document as policy_document;
+pub use table::TableAttr;
 pub use table::plan as plan_table;
 pub use value::{Attrs, SENSITIVE, Value};
 
@@ -40,7 +48,7 @@ pub enum Action {
 }
 
 /// One attribute that differs between live and desired.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AttrChange {
     pub name: String,
     pub before: Option<Value>,
@@ -53,7 +61,7 @@ pub struct AttrChange {
 }
 
 /// What one resource needs, with everything apply needs to carry it out.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Change {
     pub address: Address,
     pub physical_name: String,
@@ -67,7 +75,6 @@ pub struct Change {
     pub before: Option<Attrs>,
     pub after: Option<Attrs>,
     /// Attributes that differ; for a create every attribute, for a delete none.
-    #[serde(rename = "changes")]
     pub attributes: Vec<AttrChange>,
     /// Changes that must finish before this one starts.
     pub depends_on: Vec<Address>,
@@ -76,8 +83,7 @@ pub struct Change {
 }
 
 /// The desired form of one resource, resolved from the stack file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[derive(Debug, Clone)]
 pub enum Desired {
     Role(RoleDesired),
     Table(TableDesired),
@@ -87,7 +93,7 @@ pub enum Desired {
     Deployment(ApiSpec),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct RoleDesired {
     pub name: String,
     pub path: String,
@@ -97,24 +103,25 @@ pub struct RoleDesired {
     pub stack: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PolicyStatement {
     pub sid: String,
     pub actions: Vec<String>,
     pub resources: Vec<Template>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct TableDesired {
     pub name: String,
     pub stack: String,
     pub spec: TableSpec,
     /// The fingerprint of what apply makes live, for the `stackctl:applied` tag.
-    #[serde(default)]
     pub applied: String,
+    /// An in-place update's requests, in the order apply sends them (empty otherwise).
+    pub steps: Vec<table_steps::Step>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct FunctionDesired {
     pub name: String,
     pub stack: String,
@@ -124,12 +131,10 @@ pub struct FunctionDesired {
     /// Where packages too large for a direct upload go.
     pub artifact_bucket: Option<String>,
     /// The fingerprint of what apply makes live, for the `stackctl:applied` tag.
-    #[serde(default)]
     pub applied: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone)]
 pub enum RoleSource {
     /// A role ARN given in the stack file.
     Arn(String),
@@ -137,17 +142,16 @@ pub enum RoleSource {
     Managed { name: String, arn: Option<String> },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ApiDesired {
     pub name: String,
     pub stack: String,
     pub spec: ApiSpec,
     /// For the API's `stackctl:permissions` tag once its routes are applied.
-    #[serde(default)]
     pub permissions_record: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct RouteDesired {
     pub key: String,
     /// The logical name of the function the route invokes.
@@ -165,8 +169,7 @@ pub struct RouteDesired {
 }
 
 /// The live form of one resource, as read before the plan was made.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[derive(Debug, Clone)]
 pub enum Live {
     Role(LiveRole),
     Table(LiveTable),
@@ -180,14 +183,14 @@ pub enum Live {
 }
 
 /// Something that stops the plan from being applied as it is.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Blocker {
     pub address: Address,
     pub message: String,
     pub help: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Plan {
     pub stack: String,
     pub region: String,
@@ -196,22 +199,18 @@ pub struct Plan {
     /// Values of references that are known before apply (`tables.orders.arn` -> ARN).
     pub known: BTreeMap<String, String>,
     /// Values of SSM parameters (`ssm:/name`), read at plan time. Never serialized.
-    #[serde(skip)]
     pub secrets: BTreeMap<String, String>,
     /// The table apply keeps its lock in, when the command looked.
-    #[serde(default)]
     pub lock: Option<LockStatus>,
     /// Changes made outside stackctl, and owned resources that are gone.
-    #[serde(default)]
     pub drift: Vec<Drift>,
     /// The account live state was read from: named by an ARN read, else filled in by the
     /// command (see `commands::show_target`).
-    #[serde(skip)]
     pub account: Option<String>,
 }
 
 /// One resource changed outside stackctl since it last applied it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Drift {
     pub address: String,
     /// Attributes whose live values differ from what stackctl applied.
@@ -231,7 +230,7 @@ pub struct LockStatus {
     pub generation: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub create: usize,
     pub update: usize,
@@ -307,7 +306,79 @@ impl Plan {
     }
 }
 
+impl AttrChange {
+    /// Whether this is the attribute `name`.
+    pub fn is(&self, name: impl AttrName) -> bool {
+        self.name == name.as_str()
+    }
+}
+
+impl Desired {
+    pub fn role(&self) -> Option<&RoleDesired> {
+        match self {
+            Desired::Role(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn table(&self) -> Option<&TableDesired> {
+        match self {
+            Desired::Table(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn function(&self) -> Option<&FunctionDesired> {
+        match self {
+            Desired::Function(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+impl Live {
+    pub fn role(&self) -> Option<&LiveRole> {
+        match self {
+            Live::Role(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn table(&self) -> Option<&LiveTable> {
+        match self {
+            Live::Table(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn function(&self) -> Option<&LiveFunction> {
+        match self {
+            Live::Function(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
 impl Change {
+    /// Whether the attribute `name` differs between live and desired.
+    pub fn changed(&self, name: impl AttrName) -> bool {
+        self.attributes.iter().any(|c| c.is(name))
+    }
+
+    /// What an applier of one kind works from: the action, and the desired and live forms of
+    /// that kind (`change.parts(Desired::table, Live::table)`); `None` where the change has none.
+    pub fn parts<'c, D, L>(
+        &'c self,
+        desired: impl Fn(&'c Desired) -> Option<&'c D>,
+        live: impl Fn(&'c Live) -> Option<&'c L>,
+    ) -> (Action, Option<&'c D>, Option<&'c L>) {
+        (
+            self.action,
+            self.desired.as_ref().and_then(desired),
+            self.live.as_ref().and_then(live),
+        )
+    }
+
     /// A declared resource: created when `live` is `None`, else updated where attributes differ.
     pub(crate) fn declared(
         address: Address,

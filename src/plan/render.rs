@@ -60,6 +60,34 @@ fn blocked(plan: &Plan) -> String {
 
 pub fn text(plan: &Plan, style: Style, intent: Intent) -> String {
     let mut out = String::new();
+    changes_text(&mut out, plan, style, intent);
+    data_loss_line(&mut out, plan, style, intent);
+    drift_lines(&mut out, plan, style);
+    if let Some(lock) = &plan.lock
+        && !lock.exists
+        && plan.has_changes()
+    {
+        let _ = writeln!(
+            out,
+            "Note: apply first creates the DynamoDB table {} for its locks (once per account and region).",
+            lock.table
+        );
+    }
+    for blocker in &plan.blockers {
+        let _ = writeln!(
+            out,
+            "{} {}: {}\n  help: {}",
+            style.paint("1;31", "Error:"),
+            blocker.address,
+            blocker.message,
+            blocker.help
+        );
+    }
+    out
+}
+
+/// The changes and their summary, or why there are none.
+fn changes_text(out: &mut String, plan: &Plan, style: Style, intent: Intent) {
     let shown: Vec<&Change> = plan
         .changes
         .iter()
@@ -89,7 +117,7 @@ pub fn text(plan: &Plan, style: Style, intent: Intent) -> String {
     } else {
         let _ = writeln!(out, "Stack {} in {}:\n", plan.stack, plan.region);
         for change in shown {
-            change_text(&mut out, change, style);
+            change_text(out, change, style);
         }
         let s = plan.summary();
         let _ = writeln!(
@@ -101,43 +129,26 @@ pub fn text(plan: &Plan, style: Style, intent: Intent) -> String {
             let _ = writeln!(out, "The plan is {}", blocked(plan));
         }
     }
+}
+
+/// The warning that the plan deletes table data, and what allows it.
+fn data_loss_line(out: &mut String, plan: &Plan, style: Style, intent: Intent) {
     let losses: Vec<&Change> = plan.data_loss().collect();
-    if !losses.is_empty() {
-        let names: Vec<String> = losses.iter().map(|c| c.address.to_string()).collect();
-        let consent = if intent.data_loss_allowed {
-            "--allow-data-loss allows it".to_string()
-        } else {
-            format!("{} needs --allow-data-loss", intent.command)
-        };
-        let _ = writeln!(
-            out,
-            "{} this plan deletes table data ({}); {consent}.",
-            style.paint("1;31", "Warning:"),
-            names.join(", ")
-        );
+    if losses.is_empty() {
+        return;
     }
-    drift_lines(&mut out, plan, style);
-    if let Some(lock) = &plan.lock
-        && !lock.exists
-        && plan.has_changes()
-    {
-        let _ = writeln!(
-            out,
-            "Note: apply first creates the DynamoDB table {} for its locks (once per account and region).",
-            lock.table
-        );
-    }
-    for blocker in &plan.blockers {
-        let _ = writeln!(
-            out,
-            "{} {}: {}\n  help: {}",
-            style.paint("1;31", "Error:"),
-            blocker.address,
-            blocker.message,
-            blocker.help
-        );
-    }
-    out
+    let names: Vec<String> = losses.iter().map(|c| c.address.to_string()).collect();
+    let consent = if intent.data_loss_allowed {
+        "--allow-data-loss allows it".to_string()
+    } else {
+        format!("{} needs --allow-data-loss", intent.command)
+    };
+    let _ = writeln!(
+        out,
+        "{} this plan deletes table data ({}); {consent}.",
+        style.paint("1;31", "Warning:"),
+        names.join(", ")
+    );
 }
 
 fn change_text(out: &mut String, change: &Change, style: Style) {

@@ -1,11 +1,22 @@
 //! How a managed function role is diffed.
 
+use super::attr::attr_names;
 use super::{Attrs, Change, Desired, Live, PolicyStatement, RoleDesired, Value};
 use crate::live::{LiveRole, canonical_json};
 use crate::marks::role_path;
 use crate::stack::{
     Address, FunctionSpec, RefAttr, RefTarget, Reference, Stack, TableAccess, Template,
 };
+
+attr_names! {
+    /// The attributes of a managed role.
+    pub enum RoleAttr {
+        Name = "name",
+        TrustedServices = "trusted_services",
+        /// The inline policy, one line per statement.
+        Permissions = "permissions",
+    }
+}
 
 pub const LAMBDA_SERVICE: &str = "lambda.amazonaws.com";
 
@@ -119,14 +130,14 @@ pub fn plan(
         stack: stack.name.clone(),
     };
     let mut after = Attrs::new();
-    after.insert("name".into(), Value::str(&desired.name));
+    after.insert(RoleAttr::Name.into(), Value::str(&desired.name));
     after.insert(
-        "trusted_services".into(),
+        RoleAttr::TrustedServices.into(),
         Value::list(&desired.trusted_services),
     );
     let permissions =
         document(&desired.statements, resolve).map_or(Value::Unknown, |d| permissions(Some(&d)));
-    after.insert("permissions".into(), permissions);
+    after.insert(RoleAttr::Permissions.into(), permissions);
     Change::declared(
         Address::Role(spec.logical.clone()),
         desired.name.clone(),
@@ -149,12 +160,15 @@ pub fn plan_delete(function: &str, live: &LiveRole, reason: &str) -> Change {
 
 fn live_attrs(live: &LiveRole) -> Attrs {
     let mut a = Attrs::new();
-    a.insert("name".into(), Value::str(&live.name));
+    a.insert(RoleAttr::Name.into(), Value::str(&live.name));
     a.insert(
-        "trusted_services".into(),
+        RoleAttr::TrustedServices.into(),
         Value::list(&live.trusted_services),
     );
-    a.insert("permissions".into(), permissions(live.policy.as_deref()));
+    a.insert(
+        RoleAttr::Permissions.into(),
+        permissions(live.policy.as_deref()),
+    );
     a
 }
 

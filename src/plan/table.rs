@@ -3,11 +3,32 @@
 
 use std::collections::BTreeMap;
 
-use super::{Action, AttrChange, Attrs, Change, Desired, Live, TableDesired, Value, drift};
+use super::attr::attr_names;
+use super::table_steps::{self, Step};
+use super::{Action, AttrName, Attrs, Change, Desired, Live, TableDesired, Value, drift};
 use crate::live::LiveTable;
 use crate::stack::{
     Address, Billing, GlobalIndexSpec, LocalIndexSpec, Stack, StreamView, TableClass, TableSpec,
 };
+
+attr_names! {
+    /// The attributes of a table (besides one per index, `global_index.NAME` and
+    /// `local_index.NAME`).
+    pub enum TableAttr {
+        Name = "name",
+        PartitionKey = "partition_key",
+        SortKey = "sort_key",
+        Billing = "billing",
+        ReadCapacity = "read_capacity",
+        WriteCapacity = "write_capacity",
+        TtlAttribute = "ttl_attribute",
+        Stream = "stream",
+        PointInTimeRecovery = "point_in_time_recovery",
+        DeletionProtection = "deletion_protection",
+        TableClass = "table_class",
+        Tags = "tags",
+    }
+}
 
 const GLOBAL_INDEX: &str = "global_index.";
 const LOCAL_INDEX: &str = "local_index.";
@@ -16,7 +37,9 @@ const BILLING_SWITCH_WINDOW_SECS: i64 = 24 * 60 * 60;
 
 /// DynamoDB cannot change keys or local indexes in place: the table must be created again.
 fn forces_replacement(attr: &str) -> bool {
-    attr == "partition_key" || attr == "sort_key" || attr.starts_with(LOCAL_INDEX)
+    attr == TableAttr::PartitionKey.as_str()
+        || attr == TableAttr::SortKey.as_str()
+        || attr.starts_with(LOCAL_INDEX)
 }
 
 pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change {
@@ -27,6 +50,7 @@ pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change
         stack: stack.name.clone(),
         spec: spec.clone(),
         applied: drift::fingerprint(&after),
+        steps: Vec::new(),
     });
     let address = Address::Table(spec.logical.clone());
     let mut change = Change::declared(
@@ -56,8 +80,10 @@ pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change
     }
     if change.action == Action::Update
         && let Some(live) = live
+        && let Some(Desired::Table(desired)) = &mut change.desired
     {
-        change.notes = update_notes(&change.attributes, live);
+        desired.steps = table_steps::plan(live, spec);
+        change.notes = update_notes(&desired.steps, live);
     }
     change
 }
@@ -74,31 +100,36 @@ pub fn plan_delete(logical: &str, live: &LiveTable) -> Change {
     change
 }
 
-/// How an in-place update will run, and the AWS limits it may meet.
-fn update_notes(changes: &[AttrChange], live: &LiveTable) -> Vec<String> {
+/// How an in-place update will run (the `steps` apply sends), and the AWS limits it may meet.
+fn update_notes(steps: &[Step], live: &LiveTable) -> Vec<String> {
     let mut notes = Vec::new();
-    let index_steps: usize = changes
+    let created = |name: &String| {
+        steps
+            .iter()
+            .any(|s| matches!(s, Step::CreateIndex { index, .. } if index.name == *name))
+    };
+    for step in steps {
+        if let Step::DeleteIndex(index) = step
+            && created(index)
+        {
+            notes.push(format!(
+                "index {index} is deleted and created again because its key or projection changes; the table and its items stay, queries on {index} fail until it is rebuilt"
+            ));
+        }
+    }
+    let index_steps = steps
         .iter()
-        .filter(|c| c.name.starts_with(GLOBAL_INDEX))
-        .map(|c| match (&c.before, &c.after) {
-            (Some(before), Some(after)) if index_rebuilt(before, after) => {
-                let index = &c.name[GLOBAL_INDEX.len()..];
-                notes.push(format!(
-                    "index {index} is deleted and created again because its key or projection changes; the table and its items stay, queries on {index} fail until it is rebuilt"
-                ));
-                2
-            }
-            (Some(_), Some(_)) => 0,
-            _ => 1,
-        })
-        .sum();
+        .filter(|s| matches!(s, Step::DeleteIndex(_) | Step::CreateIndex { .. }))
+        .count();
     if index_steps > 1 {
         notes.push(format!(
             "{index_steps} index creations or deletions run one at a time, each after the table is ACTIVE again (DynamoDB allows one per update)"
         ));
     }
-    let billing_changes = changes.iter().any(|c| c.name == "billing");
-    if billing_changes && let Some(switched) = live.last_switch_to_on_demand {
+    let switches = steps
+        .iter()
+        .any(|s| matches!(s, Step::SwitchBilling { .. }));
+    if switches && let Some(switched) = live.last_switch_to_on_demand {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
@@ -109,20 +140,22 @@ fn update_notes(changes: &[AttrChange], live: &LiveTable) -> Vec<String> {
             ));
         }
     }
-    if changes
+    let ttl_steps = steps
         .iter()
-        .any(|c| c.name == "ttl_attribute" && c.before.is_some() && c.after.is_some())
-    {
+        .filter(|s| matches!(s, Step::Ttl { .. }))
+        .count();
+    if ttl_steps > 1 {
         notes.push(
             "changing the TTL attribute disables TTL and enables it again; DynamoDB allows one TTL change per hour, so the second step may be refused until then (apply again to finish)"
                 .to_string(),
         );
     }
     // UpdateTable cannot change a stream's view type: it is disabled, then enabled again.
-    if changes
+    let stream_steps = steps
         .iter()
-        .any(|c| c.name == "stream" && c.before.is_some() && c.after.is_some())
-    {
+        .filter(|s| matches!(s, Step::Stream(_)))
+        .count();
+    if stream_steps > 1 {
         notes.push(
             "changing the stream's view type disables the stream and enables a new one (a new stream ARN; readers of the old stream must move to it, and records written in between are not captured)"
                 .to_string(),
@@ -131,25 +164,15 @@ fn update_notes(changes: &[AttrChange], live: &LiveTable) -> Vec<String> {
     notes
 }
 
-/// A global index whose key or projection changes is deleted and created again.
-fn index_rebuilt(before: &Value, after: &Value) -> bool {
-    let (Value::Map(b), Value::Map(a)) = (before, after) else {
-        return true;
-    };
-    ["partition_key", "sort_key", "projection"]
-        .iter()
-        .any(|k| b.get(*k) != a.get(*k))
-}
-
 fn desired_attrs(name: &str, spec: &TableSpec) -> Attrs {
     let mut a = Attrs::new();
-    a.insert("name".into(), Value::str(name));
+    a.insert(TableAttr::Name.into(), Value::str(name));
     a.insert(
-        "partition_key".into(),
+        TableAttr::PartitionKey.into(),
         Value::str(spec.partition_key.to_string()),
     );
     if let Some(sk) = &spec.sort_key {
-        a.insert("sort_key".into(), Value::str(sk.to_string()));
+        a.insert(TableAttr::SortKey.into(), Value::str(sk.to_string()));
     }
     settings_attrs(
         &mut a,
@@ -174,13 +197,13 @@ fn desired_attrs(name: &str, spec: &TableSpec) -> Attrs {
 
 pub fn live_attrs(live: &LiveTable) -> Attrs {
     let mut a = Attrs::new();
-    a.insert("name".into(), Value::str(&live.name));
+    a.insert(TableAttr::Name.into(), Value::str(&live.name));
     a.insert(
-        "partition_key".into(),
+        TableAttr::PartitionKey.into(),
         Value::str(live.partition_key.to_string()),
     );
     if let Some(sk) = &live.sort_key {
-        a.insert("sort_key".into(), Value::str(sk.to_string()));
+        a.insert(TableAttr::SortKey.into(), Value::str(sk.to_string()));
     }
     settings_attrs(
         &mut a,
@@ -220,33 +243,36 @@ struct Settings<'a> {
 fn settings_attrs(a: &mut Attrs, s: Settings<'_>) {
     match s.billing {
         Billing::OnDemand => {
-            a.insert("billing".into(), Value::str("on-demand"));
+            a.insert(TableAttr::Billing.into(), Value::str("on-demand"));
         }
         Billing::Provisioned {
             read_capacity,
             write_capacity,
         } => {
-            a.insert("billing".into(), Value::str("provisioned"));
-            a.insert("read_capacity".into(), Value::Int(read_capacity));
-            a.insert("write_capacity".into(), Value::Int(write_capacity));
+            a.insert(TableAttr::Billing.into(), Value::str("provisioned"));
+            a.insert(TableAttr::ReadCapacity.into(), Value::Int(read_capacity));
+            a.insert(TableAttr::WriteCapacity.into(), Value::Int(write_capacity));
         }
     }
     if let Some(ttl) = s.ttl_attribute {
-        a.insert("ttl_attribute".into(), Value::str(ttl));
+        a.insert(TableAttr::TtlAttribute.into(), Value::str(ttl));
     }
     if let Some(stream) = s.stream {
-        a.insert("stream".into(), Value::str(stream.as_str()));
+        a.insert(TableAttr::Stream.into(), Value::str(stream.as_str()));
     }
     a.insert(
-        "point_in_time_recovery".into(),
+        TableAttr::PointInTimeRecovery.into(),
         Value::Bool(s.point_in_time_recovery),
     );
     a.insert(
-        "deletion_protection".into(),
+        TableAttr::DeletionProtection.into(),
         Value::Bool(s.deletion_protection),
     );
-    a.insert("table_class".into(), Value::str(s.table_class.as_str()));
-    a.insert("tags".into(), Value::map(s.tags));
+    a.insert(
+        TableAttr::TableClass.into(),
+        Value::str(s.table_class.as_str()),
+    );
+    a.insert(TableAttr::Tags.into(), Value::map(s.tags));
 }
 
 fn global_index(index: &GlobalIndexSpec) -> Value {

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{S3Url, TransferError, check_bucket, format_time};
 use crate::aws::poll::{self, Pace, Poll};
-use crate::aws::{AwsError, CallResult, Clients, ErrorKind, classify, describe};
+use crate::aws::{AwsError, CallResult, Clients, ErrorKind, classify, describe, other};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
@@ -203,11 +203,11 @@ pub async fn start(
             ),
     };
     let out = call.send().await.op("dynamodb:ExportTableToPointInTime")?;
-    let description = out.export_description().ok_or_else(|| AwsError::Call {
-        operation: "dynamodb:ExportTableToPointInTime".to_string(),
-        message: "the answer holds no export description".to_string(),
-        kind: ErrorKind::Other,
-        help: None,
+    let description = out.export_description().ok_or_else(|| {
+        other(
+            "dynamodb:ExportTableToPointInTime",
+            "the answer holds no export description",
+        )
     })?;
     Ok(Started {
         info: ExportInfo::from_description(description),

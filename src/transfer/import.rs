@@ -1,65 +1,18 @@
-//! ImportTable: finding the data (an export's folder or a plain prefix), creating the
-//! declared table from it, and making the new table what the stack file says.
+//! ImportTable: creating the declared table from the data `source` found, and making the new table what the stack file says.
 
 use aws_sdk_dynamodb::types::{
-    BillingMode, ImportStatus, ImportTableDescription, InputCompressionType, InputFormat,
-    S3BucketSource, TableCreationParameters,
+    ImportStatus, ImportTableDescription, InputCompressionType, InputFormat, S3BucketSource,
+    TableCreationParameters,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{S3Url, TransferError, check_bucket, format_time};
-use crate::apply::dynamodb::{attribute_definitions, global_index, key_schema, tags, throughput};
+pub use super::source::{Compression, DataFormat, Source, SourceHints, resolve_source};
+use super::{S3Url, TransferError, format_time};
 use crate::aws::poll::{self, Pace, Poll};
-use crate::aws::{AwsError, CallResult, Clients, ErrorKind, classify, describe, invalid_request};
-use crate::plan::{Action, Change, plan_table};
-use crate::stack::{Billing, Stack, TableSpec};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataFormat {
-    DynamodbJson,
-    Ion,
-    Csv,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    Gzip,
-    Zstd,
-    None,
-}
-
-/// Where the data is and how it is written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Source {
-    pub bucket: String,
-    /// Every object under it is imported.
-    pub key_prefix: String,
-    pub format: DataFormat,
-    pub compression: Compression,
-    /// The export folder, when the data is an export.
-    pub export: Option<String>,
-}
-
-impl Source {
-    pub fn url(&self) -> String {
-        S3Url::new(&self.bucket, &self.key_prefix).to_string()
-    }
-}
-
-/// What the caller said about the data; an export's manifest says it for itself.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SourceHints {
-    pub format: Option<DataFormat>,
-    pub compression: Option<Compression>,
-}
-
-/// The fields of an export's `manifest-summary.json` that matter here.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ManifestSummary {
-    output_format: Option<String>,
-    export_type: Option<String>,
-}
+use crate::aws::{AwsError, CallResult, Clients, ErrorKind, invalid_request, other};
+use crate::live::LiveTable;
+use crate::stack::{Stack, TableSpec};
+use crate::table_shapes::{TableShape, tags};
 
 /// One import as stackctl reports it.
 #[derive(Debug, Clone, Serialize)]
@@ -142,167 +95,6 @@ pub async fn check_target(
     Ok(())
 }
 
-/// Finds the data under `url`: an export (its manifest, its folder, or the prefix export-table
-/// wrote one export under) or a plain prefix of data files.
-pub async fn resolve_source(
-    clients: &Clients,
-    url: &S3Url,
-    hints: SourceHints,
-    bucket_owner: Option<&str>,
-) -> Result<Source, TransferError> {
-    check_bucket(clients, &url.bucket, bucket_owner).await?;
-    let folder = match url.folder().strip_suffix("manifest-summary.json") {
-        Some(parent) => S3Url::new(&url.bucket, parent),
-        None => S3Url::new(&url.bucket, url.folder()),
-    };
-    if let Some(source) = export_source(clients, &folder, bucket_owner).await? {
-        return Ok(source);
-    }
-    // The prefix export-table wrote to (or its AWSDynamoDB folder), with one export under it.
-    let exports = match folder.folder().strip_suffix("AWSDynamoDB") {
-        Some(parent) if parent.is_empty() || parent.ends_with('/') => {
-            super::export::export_folders(clients, &folder.bucket, parent).await?
-        }
-        _ => super::export::export_folders(clients, &folder.bucket, folder.folder()).await?,
-    };
-    match exports.len() {
-        0 => {}
-        1 => {
-            let only = S3Url::new(
-                &folder.bucket,
-                exports.first().expect("one folder").as_str(),
-            );
-            if let Some(source) = export_source(clients, &only, bucket_owner).await? {
-                return Ok(source);
-            }
-        }
-        count => {
-            return Err(TransferError::SeveralExports {
-                url: url.to_string(),
-                count,
-                choices: exports
-                    .iter()
-                    .map(|f| format!("  {}", S3Url::new(&folder.bucket, f.as_str())))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            });
-        }
-    }
-    let prefix = if folder.folder().is_empty() {
-        String::new()
-    } else {
-        format!("{}/", folder.folder())
-    };
-    let Some(first) = first_key(clients, &folder.bucket, &prefix, bucket_owner).await? else {
-        return Err(TransferError::NoData {
-            url: url.to_string(),
-        });
-    };
-    Ok(Source {
-        bucket: folder.bucket.clone(),
-        key_prefix: prefix,
-        format: hints.format.unwrap_or(DataFormat::DynamodbJson),
-        compression: hints.compression.unwrap_or_else(|| compression_of(&first)),
-        export: None,
-    })
-}
-
-/// An export folder: its manifest says the format; without one (emulators write none), a
-/// `data/` folder of gzip DynamoDB JSON is one too.
-async fn export_source(
-    clients: &Clients,
-    folder: &S3Url,
-    bucket_owner: Option<&str>,
-) -> Result<Option<Source>, TransferError> {
-    let manifest_url = folder.child("manifest-summary.json");
-    let data = folder.child("data/");
-    let source = |format| Source {
-        bucket: folder.bucket.clone(),
-        key_prefix: data.key.clone(),
-        format,
-        compression: Compression::Gzip,
-        export: Some(folder.to_string()),
-    };
-    let got = clients
-        .s3
-        .get_object()
-        .bucket(&folder.bucket)
-        .key(&manifest_url.key)
-        .set_expected_bucket_owner(bucket_owner.map(str::to_string))
-        .send()
-        .await;
-    match got {
-        Ok(object) => {
-            let bytes = object
-                .body
-                .collect()
-                .await
-                .map_err(|e| invalid_request("s3:GetObject", e))?
-                .into_bytes();
-            let manifest: ManifestSummary =
-                serde_json::from_slice(&bytes).map_err(|e| TransferError::BadManifest {
-                    url: manifest_url.to_string(),
-                    reason: e.to_string(),
-                })?;
-            if manifest.export_type.as_deref() == Some("INCREMENTAL_EXPORT") {
-                return Err(TransferError::IncrementalSource {
-                    url: folder.to_string(),
-                });
-            }
-            let format = match manifest.output_format.as_deref() {
-                None | Some("DYNAMODB_JSON") => DataFormat::DynamodbJson,
-                Some("ION") => DataFormat::Ion,
-                Some(other) => {
-                    return Err(TransferError::BadManifest {
-                        url: manifest_url.to_string(),
-                        reason: format!("unknown outputFormat {other}"),
-                    });
-                }
-            };
-            Ok(Some(source(format)))
-        }
-        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
-            Ok(first_key(clients, &folder.bucket, &data.key, bucket_owner)
-                .await?
-                .map(|_| source(DataFormat::DynamodbJson)))
-        }
-        Err(e) => Err(describe("s3:GetObject", e).into()),
-    }
-}
-
-async fn first_key(
-    clients: &Clients,
-    bucket: &str,
-    prefix: &str,
-    bucket_owner: Option<&str>,
-) -> Result<Option<String>, AwsError> {
-    let out = clients
-        .s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .max_keys(1)
-        .set_expected_bucket_owner(bucket_owner.map(str::to_string))
-        .send()
-        .await
-        .op("s3:ListObjectsV2")?;
-    Ok(out
-        .contents()
-        .first()
-        .and_then(|o| o.key())
-        .map(str::to_string))
-}
-
-fn compression_of(key: &str) -> Compression {
-    if key.ends_with(".gz") {
-        Compression::Gzip
-    } else if key.ends_with(".zst") || key.ends_with(".zstd") {
-        Compression::Zstd
-    } else {
-        Compression::None
-    }
-}
-
 /// Starts ImportTable for the declared table: keys, global indexes, billing and capacity.
 pub async fn start(
     clients: &Clients,
@@ -312,25 +104,16 @@ pub async fn start(
     bucket_owner: Option<&str>,
 ) -> Result<ImportInfo, TransferError> {
     let op = "dynamodb:ImportTable";
-    let mut table = TableCreationParameters::builder()
+    let shape = TableShape::of(spec)?;
+    let table = TableCreationParameters::builder()
         .table_name(stack.physical_name(&spec.logical))
-        .set_key_schema(Some(key_schema(
-            &spec.partition_key,
-            spec.sort_key.as_ref(),
-        )?))
-        .set_attribute_definitions(Some(attribute_definitions(spec)?));
-    table = match spec.billing {
-        Billing::OnDemand => table.billing_mode(BillingMode::PayPerRequest),
-        Billing::Provisioned {
-            read_capacity,
-            write_capacity,
-        } => table
-            .billing_mode(BillingMode::Provisioned)
-            .provisioned_throughput(throughput(read_capacity, write_capacity)?),
-    };
-    for index in &spec.global_indexes {
-        table = table.global_secondary_indexes(global_index(index)?);
-    }
+        .set_key_schema(Some(shape.key_schema))
+        .set_attribute_definitions(Some(shape.attribute_definitions))
+        .billing_mode(shape.billing_mode)
+        .set_provisioned_throughput(shape.throughput)
+        .set_global_secondary_indexes(
+            (!shape.global_indexes.is_empty()).then_some(shape.global_indexes),
+        );
     let bucket_source = S3BucketSource::builder()
         .s3_bucket(&source.bucket)
         .s3_key_prefix(&source.key_prefix)
@@ -363,15 +146,7 @@ pub async fn start(
             client_token: Some(token.clone()),
             ..ImportInfo::from_description(d)
         })
-        .ok_or_else(|| {
-            AwsError::Call {
-                operation: op.to_string(),
-                message: "the answer holds no import description".to_string(),
-                kind: ErrorKind::Other,
-                help: None,
-            }
-            .into()
-        })
+        .ok_or_else(|| other(op, "the answer holds no import description").into())
 }
 
 pub async fn describe_import(clients: &Clients, arn: &str) -> Result<ImportInfo, AwsError> {
@@ -491,55 +266,35 @@ fn check_owner(
 }
 
 /// Makes the table `import` made the stack's: tags it as owned (when it is the stack's by
-/// [`check_owner`]), then plans the settings ImportTable cannot set (TTL, point-in-time
-/// recovery, stream, deletion protection, table class). The change is an in-place update or
-/// nothing; anything else is refused, never applied.
+/// [`check_owner`]), and returns it as read then, for the caller to plan the settings
+/// ImportTable cannot set (TTL, point-in-time recovery, stream, deletion protection, table
+/// class).
 pub async fn adopt(
     clients: &Clients,
     stack: &Stack,
     spec: &TableSpec,
     import: &ImportInfo,
-) -> Result<Change, TransferError> {
+) -> Result<LiveTable, TransferError> {
     let name = stack.physical_name(&spec.logical);
     let Some((live, owner)) = crate::live::read_table(clients, &name).await? else {
         return Err(TransferError::NoTable { table: name });
     };
     check_owner(stack, import, owner)?;
-    match clients
+    let tagged = clients
         .dynamodb
         .tag_resource()
         .resource_arn(&live.arn)
         .set_tags(Some(tags(&stack.name, &spec.tags)?))
         .send()
         .await
-    {
-        Ok(_) => {}
-        Err(e) if classify(&e) == ErrorKind::NotFound => {
-            return Err(TransferError::NoTable { table: name });
-        }
-        Err(e) => return Err(describe("dynamodb:TagResource", e).into()),
+        .absent_ok("dynamodb:TagResource")?;
+    if tagged.is_none() {
+        return Err(TransferError::NoTable { table: name });
     }
-    let live = crate::live::read_table(clients, &name)
+    crate::live::read_table(clients, &name)
         .await?
         .map(|(table, _)| table)
-        .ok_or(TransferError::NoTable {
-            table: name.clone(),
-        })?;
-    let change = plan_table(stack, spec, Some(&live));
-    match change.action {
-        Action::NoOp | Action::Update => Ok(change),
-        _ => Err(TransferError::ImportedTableDiffers {
-            table: name,
-            what: change.reason.clone().unwrap_or_else(|| {
-                change
-                    .attributes
-                    .iter()
-                    .map(|c| c.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }),
-        }),
-    }
+        .ok_or(TransferError::NoTable { table: name })
 }
 
 #[cfg(test)]
@@ -599,12 +354,5 @@ mod tests {
         assert_eq!((info.processed_items, info.imported_items), (200, 198));
         assert_eq!(info.table, "shop-orders");
         assert!(info.log_group.is_some());
-    }
-
-    #[test]
-    fn compression_comes_from_the_file_names() {
-        assert_eq!(compression_of("seed/part-0001.json.gz"), Compression::Gzip);
-        assert_eq!(compression_of("seed/part.zst"), Compression::Zstd);
-        assert_eq!(compression_of("seed/part.csv"), Compression::None);
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod import;
+mod source;
 
 use std::fmt;
 use std::str::FromStr;

@@ -9,7 +9,10 @@ use aws_sdk_dynamodb::types::{BillingMode, ProvisionedThroughput};
 
 use super::*;
 use crate::live::LiveGlobalIndex;
+use crate::live::LiveTable;
+use crate::plan::table_steps::plan;
 use crate::stack::{KeyType, LocalIndexSpec, Projection};
+use crate::stack::{StreamView, TableClass, TableSpec};
 
 #[derive(Debug, Clone, PartialEq)]
 struct AwsIndex {

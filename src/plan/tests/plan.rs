@@ -227,3 +227,31 @@ fn every_example_stack_applied_plans_no_changes() {
         );
     }
 }
+
+#[test]
+fn destroy_deletes_everything_the_stack_owns_and_says_why_only_where_data_is_lost() {
+    let stack = stack(SHOP);
+    let plan = crate::plan::build_destroy(&stack, &applied(&stack), super::REGION);
+
+    assert!(!plan.changes.is_empty());
+    for change in &plan.changes {
+        assert_eq!(
+            change.action,
+            crate::plan::Action::Delete,
+            "{}",
+            change.address
+        );
+        let reason = change
+            .destroys_data
+            .then_some("the table and its items are deleted");
+        assert_eq!(change.reason.as_deref(), reason, "{}", change.address);
+    }
+    let tables = plan.changes.iter().filter(|c| c.destroys_data).count();
+    assert_eq!(tables, 2, "both tables, and their items, go");
+    let blocked: Vec<String> = plan
+        .blockers
+        .iter()
+        .map(|b| b.address.to_string())
+        .collect();
+    assert_eq!(blocked, ["table.orders"], "deletion protection still holds");
+}

@@ -1,0 +1,194 @@
+//! The parts of [`super::read`] that read tables, functions and what follows from them:
+//! which names the stack wants, invoke permissions, the account, resources gone missing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
+
+use super::{
+    LiveApi, LiveFunction, LiveRoute, LiveTable, Owned, Refresh, Scope, account_of, dynamodb,
+    lambda, tagging,
+};
+use crate::aws::{AwsError, Clients};
+use crate::stack::Stack;
+
+/// The physical names the stack file (or a scope) names, read whether owned or not.
+pub(super) struct Wanted {
+    pub tables: Vec<String>,
+    pub functions: Vec<String>,
+    /// Managed roles of the stack's functions.
+    pub roles: Vec<String>,
+}
+
+impl Wanted {
+    pub fn of(stack: &Stack, scope: Option<&Scope>) -> Wanted {
+        let physical = |names: Vec<&String>| -> Vec<String> {
+            names.into_iter().map(|n| stack.physical_name(n)).collect()
+        };
+        Wanted {
+            tables: physical(match scope {
+                Some(scope) => scope.tables.iter().collect(),
+                None => stack.tables.iter().map(|t| &t.logical).collect(),
+            }),
+            functions: physical(match scope {
+                Some(scope) => scope.functions.iter().collect(),
+                None => stack.functions.iter().map(|f| &f.logical).collect(),
+            }),
+            roles: physical(
+                stack
+                    .functions
+                    .iter()
+                    .filter(|f| f.role.is_none())
+                    .map(|f| &f.logical)
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Tables and functions as read, before ownership is settled.
+pub(super) struct Found {
+    pub owned: Owned,
+    pub tables: Vec<LiveTable>,
+    pub functions: Vec<(String, GetFunctionOutput)>,
+}
+
+/// What the stack file names is read at once. The tagging index adds what the stack owns but
+/// no longer declares (not needed in a scope, which names what it reads).
+pub(super) async fn read_tables_and_functions(
+    clients: &Clients,
+    stack: &Stack,
+    scope: Option<&Scope>,
+    wanted: &Wanted,
+) -> Result<Found, AwsError> {
+    let declared = async {
+        tokio::try_join!(
+            dynamodb::read_tables(clients, &wanted.tables),
+            lambda::get_functions(clients, &wanted.functions),
+        )
+    };
+    let undeclared = async {
+        if scope.is_some() {
+            return Ok((Owned::default(), Vec::new(), Vec::new()));
+        }
+        let owned = tagging::owned(clients, &stack.name).await?;
+        let tables = owned.tables.keys().filter(|n| !wanted.tables.contains(n));
+        let functions = owned
+            .functions
+            .keys()
+            .filter(|n| !wanted.functions.contains(n));
+        let (tables, functions) = tokio::try_join!(
+            dynamodb::read_tables(clients, tables),
+            lambda::get_functions(clients, functions),
+        )?;
+        Ok::<_, AwsError>((owned, tables, functions))
+    };
+    let ((mut tables, mut functions), (owned, more_tables, more_functions)) =
+        tokio::try_join!(declared, undeclared)?;
+    tables.extend(more_tables);
+    functions.extend(more_functions);
+    Ok(Found {
+        owned,
+        tables,
+        functions,
+    })
+}
+
+/// Statement IDs of the invoke permissions of the functions live routes invoke now (a route's
+/// invoke permission is part of its plan), or the API's record of them when it describes the
+/// live routes and the read trusts it.
+pub(super) async fn read_invoke_permissions(
+    clients: &Clients,
+    apis: &[LiveApi],
+    functions: &BTreeMap<String, LiveFunction>,
+    refresh: Refresh,
+    scope: Option<&Scope>,
+) -> Result<BTreeMap<String, BTreeSet<String>>, AwsError> {
+    let in_scope = |key: &str| scope.is_none_or(|s| s.routes.contains(key));
+    let live_routed: BTreeSet<String> = apis
+        .iter()
+        .flat_map(|api| api.routes.iter())
+        .filter(|r| in_scope(&r.key))
+        .filter_map(LiveRoute::function_name)
+        .map(str::to_string)
+        .collect();
+    let recorded = match apis {
+        [api] if refresh == Refresh::Trusting => {
+            let routes = || {
+                api.routes
+                    .iter()
+                    .filter_map(|r| Some((r.key.clone(), r.function_name()?.to_string())))
+            };
+            (api.permissions_record.as_deref() == Some(&crate::marks::permissions_record(routes())))
+                .then(|| crate::marks::recorded_permissions(routes()))
+        }
+        _ => None,
+    };
+    // A full read asks the stack's functions only; a scoped one did not read the functions
+    // its routes invoke now, and asks them all.
+    let asked = live_routed
+        .iter()
+        .filter(|name| scope.is_some() || functions.contains_key(*name));
+    lambda::read_permissions(clients, asked, recorded.as_ref()).await
+}
+
+/// The account the ARNs read name (asked of STS only when none was read and a scope needs
+/// it), and the ARNs of the functions a scope's changes refer to, made from it.
+pub(super) async fn account_and_referred<'a>(
+    clients: &Clients,
+    stack: &Stack,
+    scope: Option<&Scope>,
+    arns: impl Iterator<Item = &'a String>,
+    apis: &'a [LiveApi],
+) -> Result<(Option<String>, BTreeMap<String, String>), AwsError> {
+    let account = arns
+        // The functions the stack's API invokes are the stack's, in its account.
+        .chain(
+            apis.iter()
+                .flat_map(|api| &api.routes)
+                .filter_map(|r| r.function_arn.as_ref()),
+        )
+        .find_map(|arn| account_of(arn));
+    let referred: Vec<String> = scope
+        .into_iter()
+        .flat_map(|s| s.referred.difference(&s.functions))
+        .map(|name| stack.physical_name(name))
+        .collect();
+    let account = match account {
+        None if !referred.is_empty() => Some(clients.account().await?),
+        account => account,
+    };
+    let referred_arns = match &account {
+        Some(account) => referred
+            .into_iter()
+            .map(|name| {
+                let arn = crate::arn::function(&clients.region, account, &name);
+                (name, arn)
+            })
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    Ok((account, referred_arns))
+}
+
+/// The tagging index named them, but they are gone: deleted outside stackctl (or the index
+/// has not caught up with a delete yet).
+pub(super) fn missing(
+    owned: &Owned,
+    tables: &BTreeMap<String, LiveTable>,
+    functions: &BTreeMap<String, LiveFunction>,
+) -> Vec<(String, String)> {
+    owned
+        .tables
+        .keys()
+        .filter(|name| !tables.contains_key(*name))
+        .map(|name| ("table".to_string(), name.clone()))
+        .chain(
+            owned
+                .functions
+                .keys()
+                .filter(|name| !functions.contains_key(*name))
+                .map(|name| ("function".to_string(), name.clone())),
+        )
+        .collect()
+}
