@@ -57,9 +57,19 @@ pub fn artifact_key(stack: &str, logical: &str, sha256_hex: &str) -> String {
     format!("stackctl/{stack}/{logical}/{sha256_hex}.zip")
 }
 
-/// The statement ID of the invoke permission a route adds to its function: derived from the
-/// route key, so re-runs find it instead of piling up statements.
-pub fn statement_id(route_key: &str) -> String {
+/// The statement ID of the one invoke permission a function holds for the stack's API, whatever
+/// the number of its routes: API Gateway may invoke it for any route of that API (source
+/// `arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/*`). One statement per function keeps a
+/// function behind many routes far below Lambda's 20 KB resource-policy limit (about 60
+/// per-route statements fill it: PolicyLengthExceededException,
+/// <https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>), and halves the
+/// Lambda writes of making an API.
+pub const ROUTES_STATEMENT_ID: &str = "stackctl-api-routes";
+
+/// The statement ID of the per-route invoke permission stackctl granted before
+/// [`ROUTES_STATEMENT_ID`] (derived from the route key). Apply removes such statements where it
+/// finds them.
+pub fn route_statement_id(route_key: &str) -> String {
     format!("stackctl-route-{}", sha256_hex(route_key, 8))
 }
 
@@ -68,32 +78,29 @@ pub fn authorizer_statement_id(authorizer: &str) -> String {
     format!("stackctl-authorizer-{authorizer}")
 }
 
-/// What [`PERMISSIONS_TAG`] holds: a hash of the (statement, function) pairs of `routes`
-/// (route key, function name). Apply writes it for the stack file's routes once all of them
-/// are applied. A plan that finds it matching the live routes knows that each of their
-/// functions holds its invoke permission, without reading every routed function's policy
-/// (GetPolicy is held to 15 a second), even when the stack file has changed since.
+/// What [`PERMISSIONS_TAG`] holds: a hash of the functions `routes` (route key, function name)
+/// invoke. Apply writes it for the stack file's routes once all of them are applied. A plan
+/// that finds it matching the live routes knows that each of their functions holds the API's
+/// invoke permission ([`ROUTES_STATEMENT_ID`]), without reading every routed function's
+/// policy (GetPolicy is held to 15 a second), even when the stack file has changed since.
+/// Records of per-route statements (version 1) never match: the next plan reads the policies.
 pub fn permissions_record(routes: impl IntoIterator<Item = (String, String)>) -> String {
-    let mut pairs: Vec<String> = routes
-        .into_iter()
-        .map(|(key, function)| format!("{}={function}", statement_id(&key)))
-        .collect();
-    pairs.sort();
-    format!("1.{}", sha256_hex(pairs.join(","), 8))
+    let functions: BTreeSet<String> = routes.into_iter().map(|(_, function)| function).collect();
+    let functions: Vec<String> = functions.into_iter().collect();
+    format!(
+        "2.{}",
+        sha256_hex(format!("{ROUTES_STATEMENT_ID}:{}", functions.join(",")), 8)
+    )
 }
 
 /// The statement IDs each function's policy holds while the record of `routes` is current.
 pub fn recorded_permissions(
     routes: impl IntoIterator<Item = (String, String)>,
 ) -> BTreeMap<String, BTreeSet<String>> {
-    let mut by_function: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (key, function) in routes {
-        by_function
-            .entry(function)
-            .or_default()
-            .insert(statement_id(&key));
-    }
-    by_function
+    routes
+        .into_iter()
+        .map(|(_, function)| (function, BTreeSet::from([ROUTES_STATEMENT_ID.to_string()])))
+        .collect()
 }
 
 /// The ClientToken of an import stackctl starts: a prefix that names the stack and the table
@@ -141,9 +148,9 @@ mod tests {
 
     #[test]
     fn statement_ids_are_stable_and_short() {
-        let id = statement_id("GET /orders");
-        assert_eq!(id, statement_id("GET /orders"));
-        assert_ne!(id, statement_id("POST /orders"));
+        let id = route_statement_id("GET /orders");
+        assert_eq!(id, route_statement_id("GET /orders"));
+        assert_ne!(id, route_statement_id("POST /orders"));
         assert!(id.starts_with("stackctl-route-") && id.len() == 15 + 16);
         assert_eq!(authorizer_statement_id("jwt"), "stackctl-authorizer-jwt");
     }
@@ -166,9 +173,15 @@ mod tests {
             permissions_record(routes("shop-b")),
             permissions_record(routes("shop-a"))
         );
+        // One statement per function, however many routes invoke it.
         let recorded = recorded_permissions(routes("shop-a"));
         assert_eq!(recorded.len(), 1);
-        assert_eq!(recorded["shop-a"].len(), 2);
+        assert_eq!(
+            recorded["shop-a"],
+            BTreeSet::from([ROUTES_STATEMENT_ID.to_string()])
+        );
+        // A record of per-route statements (version 1) is never current.
+        assert!(permissions_record(routes("shop-a")).starts_with("2."));
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub(crate) struct Context<'a> {
     interrupted: AtomicBool,
     /// The resource trees of REST APIs, seeded from the plan's live state.
     pub rest_resources: api::ResourceTrees,
+    /// The functions granted the API's invoke permission during this apply.
+    pub invoke_grants: api::Grants,
 }
 
 impl<'a> Context<'a> {
@@ -86,6 +88,7 @@ impl<'a> Context<'a> {
             outputs: Mutex::new(BTreeMap::new()),
             interrupted: AtomicBool::new(false),
             rest_resources: api::ResourceTrees::default(),
+            invoke_grants: api::Grants::default(),
         }
     }
 
@@ -144,6 +147,7 @@ pub async fn apply(
         ),
         interrupted: AtomicBool::new(false),
         rest_resources: api::ResourceTrees::seeded(plan),
+        invoke_grants: api::Grants::default(),
     };
     let nodes: Vec<&Change> = plan
         .changes

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
 use crate::live::{LiveApi, LiveRoute};
-use crate::marks::{permissions_record, statement_id};
+use crate::marks::{ROUTES_STATEMENT_ID, permissions_record, route_statement_id};
 use crate::stack::{
     AccessLog, Address, ApiSpec, ApiType, AuthorizerSpec, Cors, RouteSpec, Stack, Throttle,
 };
@@ -96,7 +96,8 @@ pub fn plan_delete(live: &LiveApi, reason: &str) -> Change {
     )
 }
 
-/// `permissions`: the statement IDs in the policies of the functions live routes invoke.
+/// `permissions`: the statement IDs in the policies of the functions live routes invoke (none
+/// when the API is new or replaced).
 pub fn plan_route(
     stack: &Stack,
     spec: &RouteSpec,
@@ -107,7 +108,9 @@ pub fn plan_route(
         key: spec.key.clone(),
         logical_function: spec.function.clone(),
         function: stack.physical_name(&spec.function),
-        statement_id: statement_id(&spec.key),
+        grant: !permissions
+            .get(&stack.physical_name(&spec.function))
+            .is_some_and(|held| held.contains(ROUTES_STATEMENT_ID)),
         rest: stack
             .api
             .as_ref()
@@ -134,42 +137,88 @@ pub fn plan_route(
         spec.key.clone(),
         after,
         Desired::Route(desired),
-        live.map(|(api, route)| (live_route_attrs(route, permissions), live_route(api, route))),
+        live.map(|(api, route)| {
+            (
+                live_route_attrs(route, permissions),
+                live_route(stack, api, route, permissions),
+            )
+        }),
     );
-    // A route that differs only by its missing invoke permission lost it outside stackctl,
-    // which granted it when it made the route.
+    let per_route = live.is_some_and(|(_, route)| has_per_route_statement(route, permissions));
     if let [only] = change.attributes.as_mut_slice()
         && change.action == Action::Update
         && only.name == "invoke_permission"
     {
-        only.drift = true;
+        if per_route {
+            change.notes.push(format!(
+                "its function's invoke permission becomes the one statement {ROUTES_STATEMENT_ID} for every route of the API, replacing the route's own"
+            ));
+        } else {
+            // A route that differs only by its missing invoke permission lost it outside
+            // stackctl, which granted it when it made the route.
+            only.drift = true;
+        }
     }
     change
 }
 
-pub fn plan_route_delete(api: &LiveApi, route: &LiveRoute, permissions: &Permissions) -> Change {
+pub fn plan_route_delete(
+    stack: &Stack,
+    api: &LiveApi,
+    route: &LiveRoute,
+    permissions: &Permissions,
+) -> Change {
     Change::delete(
         Address::Route(route.key.clone()),
         route.key.clone(),
         "no longer in the stack file",
         live_route_attrs(route, permissions),
-        live_route(api, route),
+        live_route(stack, api, route, permissions),
     )
 }
 
-fn live_route(api: &LiveApi, route: &LiveRoute) -> Live {
+/// The route as read, and the statements to remove from its function's policy once the route
+/// no longer invokes it (moved or deleted) or holds the API's statement instead: its per-route
+/// statement where one is left, and the API's statement when no route of the stack file
+/// invokes that function any more.
+fn live_route(stack: &Stack, api: &LiveApi, route: &LiveRoute, permissions: &Permissions) -> Live {
+    let function = route.function_name().unwrap_or_default();
+    let held = permissions.get(function);
+    let still_routed = stack
+        .routes
+        .iter()
+        .any(|r| stack.physical_name(&r.function) == function);
+    let mut revoke = Vec::new();
+    if has_per_route_statement(route, permissions) {
+        revoke.push(route_statement_id(&route.key));
+    }
+    if !still_routed && held.is_some_and(|h| h.contains(ROUTES_STATEMENT_ID)) {
+        revoke.push(ROUTES_STATEMENT_ID.to_string());
+    }
     Live::Route {
         api_id: api.id.clone(),
         rest: api.is_rest(),
         route: route.clone(),
+        revoke,
     }
 }
 
+/// The route's function still holds the per-route statement of earlier versions.
+fn has_per_route_statement(route: &LiveRoute, permissions: &Permissions) -> bool {
+    let function = route.function_name().unwrap_or_default();
+    permissions
+        .get(function)
+        .is_some_and(|p| p.contains(&route_statement_id(&route.key)))
+}
+
+/// `invoke_permission` is true when the route's function holds the API's statement, and no
+/// per-route statement of the route is left to remove.
 fn live_route_attrs(route: &LiveRoute, permissions: &Permissions) -> Attrs {
     let name = route.function_name().unwrap_or_default().to_string();
     let permitted = permissions
         .get(&name)
-        .is_some_and(|p| p.contains(&statement_id(&route.key)));
+        .is_some_and(|p| p.contains(ROUTES_STATEMENT_ID))
+        && !has_per_route_statement(route, permissions);
     let mut a = Attrs::new();
     a.insert("function".into(), Value::str(name));
     a.insert("invoke_permission".into(), Value::Bool(permitted));

@@ -216,6 +216,7 @@ fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
             "a second API tagged for this stack (left by an interrupted apply)",
         ));
     }
+    let none = BTreeMap::new();
     for route in &stack.routes {
         let live_route = primary.and_then(|api| {
             api.routes
@@ -223,12 +224,18 @@ fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
                 .find(|r| r.key == route.key)
                 .map(|r| (api, r))
         });
-        changes.push(api::plan_route(stack, route, live_route, permissions));
+        // On a new API (or one replaced) no function holds its invoke permission yet.
+        let held = if primary.is_some() {
+            permissions
+        } else {
+            &none
+        };
+        changes.push(api::plan_route(stack, route, live_route, held));
     }
     if let Some(api) = primary {
         for route in &api.routes {
             if !stack.routes.iter().any(|r| r.key == route.key) {
-                changes.push(api::plan_route_delete(api, route, permissions));
+                changes.push(api::plan_route_delete(stack, api, route, permissions));
             }
         }
     }

@@ -158,8 +158,9 @@ pub struct RouteDesired {
     pub logical_function: String,
     /// Its physical name.
     pub function: String,
-    /// The statement ID of the invoke permission on the function.
-    pub statement_id: String,
+    /// The function does not hold the API's invoke permission yet (as read, or the API is new):
+    /// the route grants it before it points at the function.
+    pub grant: bool,
     /// The route belongs to a REST API (a resource and method) rather than an HTTP API.
     pub rest: bool,
     pub authorizer: Option<String>,
@@ -179,6 +180,9 @@ pub enum Live {
         api_id: String,
         rest: bool,
         route: LiveRoute,
+        /// Statement IDs to remove from the live route's function once the change is made
+        /// (see `api::live_route`).
+        revoke: Vec<String>,
     },
 }
 

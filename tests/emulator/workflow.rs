@@ -80,12 +80,13 @@ fn a_saved_plan_is_applied_exactly_and_only_once() {
 
 #[test]
 fn a_saved_plan_reads_again_only_what_it_changes() {
-    let stack = generated_stack("scoped", 3, 6, 12);
+    // 14 functions, 12 routes: GET /items/r7 is f7's only route, and f13 has none.
+    let stack = generated_stack("scoped", 3, 14, 12);
     let project = Project::new(&stack);
     project.apply_converges();
     let moved = stack.replacen(
-        "\"GET /items/r7\" = \"f1\"",
-        "\"GET /items/r7\" = \"f2\"",
+        "\"GET /items/r7\" = \"f7\"",
+        "\"GET /items/r7\" = \"f13\"",
         1,
     );
     assert_ne!(moved, stack);
@@ -101,7 +102,8 @@ fn a_saved_plan_reads_again_only_what_it_changes() {
     // Under the lock, only the API's routes are read again: the API's permissions record
     // still stands for the functions' policies, the account comes from the routes' function
     // ARNs, and the new function's ARN is made from it. The new function is let invoked
-    // before the route points at it, and the old one's permission goes after.
+    // before the route points at it, and the old one, which no route invokes any more, loses
+    // the API's permission after.
     let (run, requests) = project.requests(&["apply", "plan.json"]);
     run.success().stdout_has(&["1 change"]);
     let mut sorted = requests.clone();
@@ -130,7 +132,7 @@ fn a_saved_plan_reads_again_only_what_it_changes() {
     project.set_stack(&stack);
     project.run(&["plan", "--out", "back.json"]).success();
     project.set_stack(&moved.replacen(
-        "\"GET /items/r7\" = \"f2\"",
+        "\"GET /items/r7\" = \"f13\"",
         "\"GET /items/r7\" = \"f3\"",
         1,
     ));
@@ -150,7 +152,7 @@ fn a_saved_plan_reads_again_only_what_it_changes() {
             project
                 .lambda()
                 .delete_function()
-                .function_name("scoped-f2")
+                .function_name("scoped-f13")
                 .send(),
         )
         .unwrap();
@@ -538,7 +540,7 @@ fn plan_and_apply_trust_recorded_permissions_and_apply_refresh_repairs_a_lost_on
         .unwrap();
     let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
     let sid = policy["Statement"][0]["Sid"].as_str().unwrap().to_string();
-    assert!(sid.starts_with("stackctl-route-"), "{sid}");
+    assert_eq!(sid, "stackctl-api-routes", "one statement per function");
     project
         .block_on(
             lambda
@@ -578,4 +580,109 @@ fn plan_and_apply_trust_recorded_permissions_and_apply_refresh_repairs_a_lost_on
             .unwrap()
             .contains(&sid)
     );
+}
+
+/// The statement IDs in function `name`'s resource policy, in order.
+fn statement_ids(project: &Project, name: &str) -> Vec<String> {
+    let policy = project
+        .block_on(project.lambda().get_policy().function_name(name).send())
+        .unwrap();
+    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    statements
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn per_route_invoke_permissions_of_earlier_versions_become_one_per_function() {
+    use sha2::Digest;
+    let stack = format!("{STACK}\"POST /orders\" = \"get-order\"\n");
+    let project = Project::new(&stack);
+    project.apply_converges();
+    assert_eq!(
+        statement_ids(&project, "shop-get-order"),
+        ["stackctl-api-routes"]
+    );
+
+    // What an earlier stackctl left: one statement per route, and a record of those.
+    let api = project.http_apis().remove(0);
+    let api_id = api.api_id().unwrap();
+    let lambda = project.lambda();
+    let remove = lambda
+        .remove_permission()
+        .function_name("shop-get-order")
+        .statement_id("stackctl-api-routes");
+    project.block_on(remove.send()).unwrap();
+    for key in ["GET /orders/{id}", "POST /orders"] {
+        let hash = sha2::Sha256::digest(key.as_bytes());
+        let sid: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let add = lambda
+            .add_permission()
+            .function_name("shop-get-order")
+            .statement_id(format!("stackctl-route-{sid}"))
+            .action("lambda:InvokeFunction")
+            .principal("apigateway.amazonaws.com")
+            .source_arn(format!(
+                "arn:aws:execute-api:us-east-1:123456789012:{api_id}/*/*/orders"
+            ));
+        project.block_on(add.send()).unwrap();
+    }
+    let tag = project
+        .apigateway()
+        .tag_resource()
+        .resource_arn(format!("arn:aws:apigateway:us-east-1::/apis/{api_id}"));
+    let tag = tag.tags("stackctl:permissions", "1.0123456789abcdef");
+    project.block_on(tag.send()).unwrap();
+
+    // The old record is not trusted: the policies are read, and each route moves over.
+    let run = project.run(&["plan", "--detailed-exitcode"]);
+    run.code(2)
+        .stdout_has(&["becomes the one statement stackctl-api-routes for every route of the API"]);
+    assert!(
+        !run.stdout.contains("changed outside stackctl"),
+        "{}",
+        run.stdout
+    );
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    let count = |op: &str| requests.iter().filter(|r| *r == op).count();
+    assert_eq!(count("lambda:AddPermission"), 1, "{requests:?}");
+    assert_eq!(count("lambda:RemovePermission"), 2, "{requests:?}");
+    assert_eq!(
+        statement_ids(&project, "shop-get-order"),
+        ["stackctl-api-routes"]
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn a_function_behind_a_hundred_routes_holds_one_small_policy() {
+    let mut stack = STACK.to_string();
+    for r in 0..100 {
+        stack.push_str(&format!("\"GET /items/r{r}\" = \"get-order\"\n"));
+    }
+    let project = Project::new(&stack);
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    let adds = requests.iter().filter(|r| *r == "lambda:AddPermission");
+    assert_eq!(adds.count(), 1, "one grant for 101 routes");
+    let policy = project
+        .block_on(
+            project
+                .lambda()
+                .get_policy()
+                .function_name("shop-get-order")
+                .send(),
+        )
+        .unwrap();
+    // Lambda refuses a resource policy over 20 KB (PolicyLengthExceededException).
+    let size = policy.policy().unwrap().len();
+    assert!(size < 2_000, "{size} bytes");
+    assert_eq!(
+        statement_ids(&project, "shop-get-order"),
+        ["stackctl-api-routes"]
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
 }

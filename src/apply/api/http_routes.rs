@@ -1,9 +1,9 @@
-//! An HTTP API's routes: each with its own Lambda proxy integration and its own invoke
-//! permission, so one route's change touches nothing else.
+//! An HTTP API's routes: each with its own Lambda proxy integration, so one route's change
+//! touches nothing else; its function holds the API's invoke permission (`permissions.rs`).
 
 use aws_sdk_apigatewayv2::types::{AuthorizationType, IntegrationType};
 
-use super::permissions::{permit, revoke, revoke_route};
+use super::permissions::permit_routes;
 use super::{API_ID, authorizer_id, function_arn, known};
 use crate::apply::{Context, changed};
 use crate::aws::{AwsError, CallResult};
@@ -17,7 +17,9 @@ pub(super) async fn create_route(ctx: &Context<'_>, d: &RouteDesired) -> Result<
     let (kind, authorizer) = authorization(ctx, d)?;
     // The function may be invoked before the route exists: no request meets a route whose
     // function refuses it, and a function that is gone fails the route before it is made.
-    permit(ctx, &function_arn, &api_id, d).await?;
+    if d.grant {
+        permit_routes(ctx, &function_arn, &api_id).await?;
+    }
     let integration = client
         .create_integration()
         .api_id(&api_id)
@@ -67,8 +69,8 @@ pub(super) async fn update_route(
     let function_arn = function_arn(ctx, &d.logical_function)?;
     let moved = changed(change, "function");
     // As for a new route: the function may be invoked before the route points at it.
-    if moved || changed(change, "invoke_permission") {
-        permit(ctx, &function_arn, api_id, d).await?;
+    if d.grant {
+        permit_routes(ctx, &function_arn, api_id).await?;
     }
     if moved {
         let Some(integration_id) = &live.integration_id else {
@@ -85,9 +87,6 @@ pub(super) async fn update_route(
             .send()
             .await
             .op("apigateway:UpdateIntegration")?;
-        if let Some(old) = &live.function_arn {
-            revoke(ctx, old, &d.statement_id).await?;
-        }
     }
     if changed(change, "authorizer") || changed(change, "scopes") {
         let (kind, authorizer) = authorization(ctx, d)?;
@@ -124,5 +123,5 @@ pub(super) async fn delete_route(
             .await
             .absent_ok("apigateway:DeleteIntegration")?;
     }
-    revoke_route(ctx, live).await
+    Ok(())
 }

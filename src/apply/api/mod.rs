@@ -46,6 +46,7 @@ use crate::live::{LiveApi, LiveRoute, authorizer_output};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
 use crate::stack::{ApiSpec, ApiType, RefAttr, RefTarget, Reference};
 
+pub(crate) use permissions::Grants;
 pub(crate) use tree::ResourceTrees;
 
 /// A request (or several) to API Gateway, as a flavour's method returns it.
@@ -129,34 +130,44 @@ pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsEr
         Some(Desired::Route(d)) => Some(d),
         _ => None,
     };
-    let (rest, live) = match &change.live {
+    let (rest, live, revoke) = match &change.live {
         Some(Live::Route {
             api_id,
             rest,
             route,
-        }) => (*rest, Some((api_id.as_str(), route))),
-        _ => (false, None),
+            revoke,
+        }) => (*rest, Some((api_id.as_str(), route)), revoke.as_slice()),
+        _ => (false, None, &[][..]),
     };
     let rest = desired.map_or(rest, |d| d.rest);
     let flavour = flavour(ctx, if rest { ApiType::Rest } else { ApiType::Http });
-    let live = match (change.action, live) {
-        (Action::Create, _) => None,
-        (Action::Update, Some(l)) => Some(l),
-        (Action::Delete, Some((api_id, route))) => {
-            return flavour.delete_route(api_id, route).await;
+    match (change.action, live, desired) {
+        (Action::Delete, Some((api_id, route)), _) => flavour.delete_route(api_id, route).await?,
+        (Action::Create, _, Some(desired)) => {
+            let live = None;
+            flavour
+                .put_route(RouteChange {
+                    change,
+                    desired,
+                    live,
+                })
+                .await?
+        }
+        (Action::Update, Some(live), Some(desired)) => {
+            let live = Some(live);
+            flavour
+                .put_route(RouteChange {
+                    change,
+                    desired,
+                    live,
+                })
+                .await?
         }
         _ => return Ok(()),
-    };
-    let Some(desired) = desired else {
-        return Ok(());
-    };
-    flavour
-        .put_route(RouteChange {
-            change,
-            desired,
-            live,
-        })
-        .await
+    }
+    // What the route's function no longer needs, once nothing reaches it through the route.
+    let old_function = live.and_then(|(_, route)| route.function_arn.as_deref());
+    permissions::revoke_all(ctx, old_function, revoke).await
 }
 
 /// The deployment of a REST API (HTTP API stages deploy themselves).

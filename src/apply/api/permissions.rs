@@ -1,22 +1,39 @@
-//! The Lambda invoke permissions of both kinds of API: a route's function may be invoked by
-//! API Gateway for exactly that API and route, a Lambda authorizer's by the API's authorizers.
+//! The Lambda invoke permissions of both kinds of API: a routed function holds one statement
+//! that lets API Gateway invoke it for any route of the API ([`ROUTES_STATEMENT_ID`]), granted
+//! once per apply however many of its routes change; a Lambda authorizer's lets the API's
+//! authorizers call it.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
 
 use super::Context;
 use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
-use crate::plan::RouteDesired;
+use crate::marks::ROUTES_STATEMENT_ID;
 
-/// Lets API Gateway invoke the function for exactly this API and route. A statement of the
-/// same ID (left by an API that was replaced) is replaced, so that it names this API.
-pub(super) async fn permit(
+/// The functions granted the API's invoke permission during this apply, by function ARN: the
+/// routes of one function share one AddPermission (Lambda's writes are held to 15 a second).
+#[derive(Default)]
+pub struct Grants(Mutex<BTreeMap<String, Arc<OnceCell<()>>>>);
+
+/// Lets API Gateway invoke the function for every route of this API, once per apply; a
+/// failed grant is tried again by the next route that needs it.
+pub(super) async fn permit_routes(
     ctx: &Context<'_>,
     function_arn: &str,
     api_id: &str,
-    d: &RouteDesired,
 ) -> Result<(), AwsError> {
-    let (method, path) = d.key.split_once(' ').unwrap_or(("ANY", "/"));
-    let method = if method == "ANY" { "*" } else { method };
-    let source = format!("{api_id}/*/{method}{path}");
-    allow_invoke(ctx, function_arn, &d.statement_id, &source).await
+    let cell = {
+        let mut grants = ctx.invoke_grants.0.lock().expect("grants lock");
+        grants.entry(function_arn.to_string()).or_default().clone()
+    };
+    cell.get_or_try_init(|| async {
+        let source = format!("{api_id}/*");
+        allow_invoke(ctx, function_arn, ROUTES_STATEMENT_ID, &source).await
+    })
+    .await
+    .map(drop)
 }
 
 /// Lets API Gateway call a Lambda authorizer of this API.
@@ -37,9 +54,8 @@ pub(super) async fn permit_authorizer(
 }
 
 /// Adds an invoke permission for API Gateway with the source [`crate::arn::execute_api`] of
-/// `source`.
-/// A statement of the same ID (left by an API that was replaced) is replaced, so that it names
-/// this API.
+/// `source`. A statement of the same ID is kept when it names this source already, and
+/// replaced when it names another (left by an API that was replaced): one GetPolicy, only then.
 async fn allow_invoke(
     ctx: &Context<'_>,
     function_arn: &str,
@@ -62,11 +78,34 @@ async fn allow_invoke(
     match add().await {
         Ok(_) => Ok(()),
         Err(e) if classify(&e) == ErrorKind::Conflict => {
+            if names_source(ctx, function_arn, statement_id, &source_arn).await? {
+                return Ok(());
+            }
             revoke(ctx, function_arn, statement_id).await?;
             add().await.map(drop).op("lambda:AddPermission")
         }
         Err(e) => Err(describe("lambda:AddPermission", e)),
     }
+}
+
+/// Whether the function's statement `statement_id` lets exactly `source_arn` invoke it.
+async fn names_source(
+    ctx: &Context<'_>,
+    function_arn: &str,
+    statement_id: &str,
+    source_arn: &str,
+) -> Result<bool, AwsError> {
+    let request = ctx.clients.lambda.get_policy().function_name(function_arn);
+    let Some(out) = request.send().await.absent_ok("lambda:GetPolicy")? else {
+        return Ok(false);
+    };
+    let policy: serde_json::Value =
+        serde_json::from_str(out.policy().unwrap_or("{}")).unwrap_or_default();
+    let statements = policy["Statement"].as_array().cloned().unwrap_or_default();
+    Ok(statements.iter().any(|s| {
+        s["Sid"] == statement_id
+            && s["Condition"]["ArnLike"]["AWS:SourceArn"].as_str() == Some(source_arn)
+    }))
 }
 
 /// Removes the statement from the function's policy; one already gone is fine.
@@ -86,13 +125,18 @@ pub(super) async fn revoke(
         .map(drop)
 }
 
-/// Removes the invoke permission of a route that goes, if it invoked a function.
-pub(super) async fn revoke_route(
+/// Removes `statements` from the policy of the function a route invoked, once the route no
+/// longer needs them (the plan's list: see `plan::api`).
+pub(super) async fn revoke_all(
     ctx: &Context<'_>,
-    live: &crate::live::LiveRoute,
+    function_arn: Option<&str>,
+    statements: &[String],
 ) -> Result<(), AwsError> {
-    match &live.function_arn {
-        Some(function) => revoke(ctx, function, &crate::marks::statement_id(&live.key)).await,
-        None => Ok(()),
+    let Some(function_arn) = function_arn else {
+        return Ok(());
+    };
+    for statement in statements {
+        revoke(ctx, function_arn, statement).await?;
     }
+    Ok(())
 }

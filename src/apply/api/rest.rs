@@ -10,7 +10,7 @@ use aws_sdk_apigateway::types::{
 
 use super::authorizers::{AuthorizerRequests, Wanted, authorizers_changed, sync_declared};
 use super::deploy::{deploy, patch};
-use super::permissions::{permit, revoke, revoke_route};
+use super::permissions::permit_routes;
 use super::tree::resource_for;
 use super::{
     API_ID, Call, Flavour, RouteChange, api_url, authorizer_id, create_tags, function_arn, known,
@@ -68,12 +68,8 @@ impl Flavour for Rest<'_> {
         let (ctx, d) = (self.ctx, route.desired);
         Box::pin(async move {
             match route.live {
-                None => put_route(ctx, &known(ctx, &API_ID)?, d, None, true).await,
-                Some((api_id, live)) => {
-                    let change = route.change;
-                    let grant = changed(change, "function") || changed(change, "invoke_permission");
-                    put_route(ctx, api_id, d, Some(live), grant).await
-                }
+                None => put_route(ctx, &known(ctx, &API_ID)?, d, None).await,
+                Some((api_id, live)) => put_route(ctx, api_id, d, Some(live)).await,
             }
         })
     }
@@ -87,7 +83,7 @@ impl Flavour for Rest<'_> {
             .http_method(method);
         Box::pin(async {
             request.send().await.absent_ok("apigateway:DeleteMethod")?;
-            revoke_route(self.ctx, live).await
+            Ok(())
         })
     }
 
@@ -202,19 +198,18 @@ impl AuthorizerRequests for RestAuthorizers {
 }
 
 /// Creates the route's resource path where missing, and (re)writes its method and its Lambda
-/// proxy integration. PutMethod and PutIntegration replace what is there. With `grant`, the
-/// function is let invoked first: before the route reaches it, and a function that is gone
+/// proxy integration. PutMethod and PutIntegration replace what is there. Where the plan says
+/// the function lacks the API's invoke permission, it is let invoked first: before the route reaches it, and a function that is gone
 /// fails the route before anything is written.
 async fn put_route(
     ctx: &Context<'_>,
     api_id: &str,
     d: &RouteDesired,
     live: Option<&LiveRoute>,
-    grant: bool,
 ) -> Result<(), AwsError> {
     let function = function_arn(ctx, &d.logical_function)?;
-    if grant {
-        permit(ctx, &function, api_id, d).await?;
+    if d.grant {
+        permit_routes(ctx, &function, api_id).await?;
     }
     let (method, path) = d.key.split_once(' ').unwrap_or(("ANY", "/"));
     let resource_id = match live {
@@ -239,14 +234,7 @@ async fn put_route(
     if live.is_none() || reauthorize {
         put_method(ctx, &at, d).await?;
     }
-    put_integration(ctx, &at, &function).await?;
-    if let Some(old) = live
-        .and_then(|r| r.function_arn.as_deref())
-        .filter(|old| *old != function)
-    {
-        revoke(ctx, old, &d.statement_id).await?;
-    }
-    Ok(())
+    put_integration(ctx, &at, &function).await
 }
 
 /// A method of a resource of a REST API.
