@@ -114,6 +114,11 @@ pub struct ApplyPlanArgs {
     /// holds (no confirmation asked: the plan was the review)
     #[arg(value_name = "PLAN_FILE")]
     pub plan: Option<PathBuf>,
+    /// Read every routed function's resource policy instead of trusting the API's record of
+    /// the invoke permissions stackctl granted, and grant again any removed outside stackctl
+    /// (not with a saved plan: it is applied as reviewed)
+    #[arg(long, conflicts_with = "plan")]
+    pub refresh: bool,
     #[command(flatten)]
     pub apply: ApplyArgs,
 }
@@ -139,10 +144,6 @@ pub struct ApplyArgs {
     /// Start each line of apply's progress with the time (text log format)
     #[arg(long)]
     pub timestamps: bool,
-    /// Read every routed function's resource policy instead of trusting the API's record of
-    /// the invoke permissions stackctl granted, and grant again any removed outside stackctl
-    #[arg(long)]
-    pub refresh: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

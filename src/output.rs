@@ -32,7 +32,8 @@ pub struct Printer {
     stdout_terminal: bool,
     stderr_terminal: bool,
     stdin_terminal: bool,
-    /// `NO_COLOR` is set: no colour and no spinners, even on a terminal.
+    /// `NO_COLOR` is set and not empty, or `TERM=dumb`: no colour and no spinners, even on a
+    /// terminal.
     no_color: bool,
     /// The command's format: its `--output`, or apply's `--log-format`.
     pub format: Format,
@@ -47,7 +48,9 @@ impl Printer {
             stdout_terminal: std::io::stdout().is_terminal(),
             stderr_terminal: std::io::stderr().is_terminal(),
             stdin_terminal: std::io::stdin().is_terminal(),
-            no_color: std::env::var_os("NO_COLOR").is_some(),
+            // no-color.org: present and not empty; a dumb terminal has no colour either.
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+                || std::env::var_os("TERM").is_some_and(|t| t == "dumb"),
             format: Format::Text,
             timestamps: false,
         }

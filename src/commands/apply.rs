@@ -29,7 +29,13 @@ use crate::plan::saved::{self, SavedPlan};
 use crate::plan::{Mode, Plan, render};
 use crate::stack::Stack;
 
-pub async fn run(args: &ApplyArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
+/// `refresh`: read every routed function's policy instead of trusting the API's record.
+pub async fn run(
+    args: &ApplyArgs,
+    refresh: bool,
+    aws: &AwsArgs,
+    printer: Printer,
+) -> Result<ExitStatus> {
     with_view(printer, async |view| {
         can_confirm(args.yes, printer)?;
         let (stack, packages, clients) = load(args, aws).await?;
@@ -42,6 +48,7 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs, printer: Printer) -> Result<Ex
             saved: None,
             command: "apply",
             mode: Mode::Apply,
+            refresh,
             printer,
             view,
         };
@@ -100,6 +107,9 @@ pub struct Run<'a> {
     pub command: &'static str,
     /// What the plan is made for (`destroy` deletes everything).
     pub mode: Mode,
+    /// Read every routed function's policy (`apply --refresh`) instead of trusting the API's
+    /// record of the invoke permissions granted.
+    pub refresh: bool,
     pub printer: Printer,
     /// Shows the plan, the progress and the result.
     pub view: &'a dyn ApplyView,
@@ -144,7 +154,7 @@ impl Run<'_> {
                 self.clients,
                 self.stack,
                 &code,
-                if self.args.refresh {
+                if self.refresh {
                     Refresh::Full
                 } else {
                     Refresh::Trusting
@@ -249,12 +259,6 @@ async fn apply_saved(
     printer: Printer,
     view: &dyn ApplyView,
 ) -> Result<ExitStatus> {
-    if args.refresh {
-        miette::bail!(
-            help = "apply the plan as it was reviewed; to repair what changed outside stackctl, run `stackctl apply --refresh` without a plan file",
-            "--refresh cannot be used with a saved plan: it applies exactly what the plan changes"
-        );
-    }
     // Far above any saved plan; what keeps a pipe or device from eating memory.
     let text = crate::stack::read_capped(file, 64 * 1024 * 1024)
         .and_then(|b| String::from_utf8(b).map_err(std::io::Error::other))
@@ -265,6 +269,14 @@ async fn apply_saved(
         reason,
     };
     let saved = SavedPlan::parse(&text).map_err(unusable)?;
+    if !saved.blockers.is_empty() {
+        let count = saved.blockers.len();
+        return Err(Refusal::Blocked {
+            command: "apply",
+            count,
+        }
+        .into());
+    }
     let Some(origin) = &saved.origin else {
         return Err(Refusal::NoOrigin {
             file: file.display().to_string(),
@@ -288,6 +300,7 @@ async fn apply_saved(
         }),
         command: "apply",
         mode: Mode::Apply,
+        refresh: false,
         printer,
         view,
     };

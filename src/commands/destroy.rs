@@ -32,6 +32,7 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs, printer: Printer) -> Result<Ex
             saved: None,
             command: "destroy",
             mode: Mode::Destroy,
+            refresh: false,
             printer,
             view,
         };

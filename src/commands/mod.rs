@@ -94,7 +94,7 @@ async fn dispatch(cli: Cli, printer: Printer) -> Result<ExitStatus> {
         Command::Plan(args) => plan::run(&args, aws, printer).await,
         Command::Apply(args) => match &args.plan {
             Some(file) => apply::run_saved(file, &args.apply, aws, printer).await,
-            None => apply::run(&args.apply, aws, printer).await,
+            None => apply::run(&args.apply, args.refresh, aws, printer).await,
         },
         Command::Destroy(args) => destroy::run(&args, aws, printer).await,
         Command::Unlock(args) => unlock::run(&args, aws, printer).await,

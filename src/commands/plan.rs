@@ -1,6 +1,6 @@
 //! `stackctl plan`: read the file and live AWS, print what apply would do.
 
-use crate::output::{Format, Printer, Stream, out, outln};
+use crate::output::{Format, Printer, Stream, errln, out, outln};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -38,8 +38,13 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs, printer: Printer) -> Result<Exi
         ),
         Format::Json => outln!("{}", json::render(&plan)),
     }
-    if let Some(out) = &args.out {
-        save(&plan, args, out, printer).await?;
+    match &args.out {
+        // A blocked plan cannot be applied: saving it would only invite `apply FILE`.
+        Some(out) if !plan.blockers.is_empty() => {
+            errln!("The plan is blocked: it was not saved to {}", out.display());
+        }
+        Some(out) => save(&plan, args, out, printer).await?,
+        None => {}
     }
     Ok(if !plan.blockers.is_empty() {
         ExitStatus::Failure

@@ -90,6 +90,7 @@ pub fn kind_of(report: &miette::Report) -> Option<RefusalKind> {
         crate::lock::LockError::Held(..) | crate::lock::LockError::TimedOut { .. } => {
             Some(RefusalKind::LockHeld)
         }
+        crate::lock::LockError::Interrupted(..) => Some(RefusalKind::Interrupted),
         _ => None,
     }
 }

@@ -281,5 +281,16 @@ pub fn drift_text(plan: &Plan, style: Style) -> String {
         out,
         "\nNothing is proposed (--refresh-only). `stackctl plan` shows how apply would undo it."
     );
+    let lost_permission = plan
+        .changes
+        .iter()
+        .flat_map(|c| &c.attributes)
+        .any(|a| a.drift && a.name == "invoke_permission");
+    if lost_permission {
+        let _ = writeln!(
+            out,
+            "Plan and apply trust the API's record of invoke permissions: `stackctl apply --refresh` grants a lost one again."
+        );
+    }
     out
 }

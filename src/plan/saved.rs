@@ -20,6 +20,10 @@ pub struct SavedPlan {
     /// Whether the lock table existed when the plan was made.
     #[serde(default)]
     pub lock: Option<super::LockStatus>,
+    /// What blocked the plan when it was made (`plan --out` saves no blocked plan; a file
+    /// written otherwise is refused).
+    #[serde(default)]
+    pub blockers: Vec<Json>,
 }
 
 #[derive(Debug, Deserialize)]

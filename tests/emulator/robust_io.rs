@@ -347,6 +347,20 @@ fn a_plan_blocked_by_a_taken_name_says_so() {
             ])
             .stdout_lacks(&["No changes"]);
     }
+    // A blocked plan is not saved; a saved plan that records blockers is refused.
+    let run = project.run(&["plan", "--out", "plan.json"]);
+    run.code(1)
+        .stderr_has(&["The plan is blocked: it was not saved to plan.json"]);
+    assert!(!project.path("plan.json").exists());
+    let saved = serde_json::json!({
+        "format_version": "1", "stack": "shop", "region": "us-east-1", "changes": [],
+        "blockers": [{ "address": "table.orders", "message": "taken" }],
+    });
+    std::fs::write(project.path("blocked.json"), saved.to_string()).unwrap();
+    let (run, requests) = project.requests(&["apply", "blocked.json"]);
+    run.code(1)
+        .stderr_has(&["refusing to apply: the plan has 1 error"]);
+    assert!(requests.is_empty(), "{requests:?}");
 }
 
 /// The destroy of the test below, to interrupt from the proxy.

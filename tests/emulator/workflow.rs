@@ -565,7 +565,7 @@ fn plan_and_apply_trust_recorded_permissions_and_apply_refresh_repairs_a_lost_on
     project.run(&["plan", "--out", "plan.json"]).success();
     let run = project.run(&["apply", "plan.json", "--refresh"]);
     run.code(1)
-        .stderr_has(&["--refresh cannot be used with a saved plan"]);
+        .stderr_has(&["the argument '[PLAN_FILE]' cannot be used with '--refresh'"]);
     // apply --refresh reads everything, and grants it again.
     let run = project.run(&["apply", "--yes", "--refresh"]);
     run.success().stdout_has(&["(changed outside stackctl)"]);
