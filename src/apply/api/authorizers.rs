@@ -7,7 +7,7 @@ use super::{Context, function_arn};
 use crate::aws::AwsError;
 use crate::live::{LiveApi, authorizer_output};
 use crate::plan::Change;
-use crate::stack::{ApiSpec, AuthorizerSpec};
+use crate::stack::{ApiSpec, ApiType, AuthorizerSpec};
 
 /// A declared authorizer, as the requests that make it need it.
 pub(super) struct Wanted<'a> {
@@ -22,9 +22,6 @@ pub(super) struct Wanted<'a> {
 
 /// The requests that create and change an authorizer on one kind of API.
 pub(super) trait AuthorizerRequests {
-    /// Whether this kind of API has authorizers of this type (HTTP: JWT and Lambda; REST:
-    /// Cognito and Lambda); others are left alone (the stack file's checks refuse them).
-    fn serves(&self, spec: &AuthorizerSpec) -> bool;
     /// CreateAuthorizer; the new authorizer's ID.
     async fn create(&self, ctx: &Context<'_>, wanted: &Wanted<'_>) -> Result<String, AwsError>;
     /// UpdateAuthorizer of the live authorizer `id` (`wanted.before`).
@@ -46,7 +43,11 @@ pub(super) async fn sync_declared(
     spec: &ApiSpec,
     live: Option<&LiveApi>,
 ) -> Result<(), AwsError> {
-    for (name, declared) in spec.authorizers.iter().filter(|(_, s)| requests.serves(s)) {
+    let served = spec
+        .authorizers
+        .iter()
+        .filter(|(_, s)| serves(spec.api_type, s));
+    for (name, declared) in served {
         let function = match declared {
             AuthorizerSpec::Lambda { function } => Some(function_arn(ctx, function)?),
             _ => None,
@@ -73,6 +74,16 @@ pub(super) async fn sync_declared(
         ctx.set_output(authorizer_output(name), id);
     }
     Ok(())
+}
+
+/// Whether this kind of API has authorizers of this type (HTTP: JWT and Lambda; REST: Cognito
+/// and Lambda); others are left alone (the stack file's checks refuse them).
+fn serves(api_type: ApiType, spec: &AuthorizerSpec) -> bool {
+    match spec {
+        AuthorizerSpec::Jwt { .. } => api_type == ApiType::Http,
+        AuthorizerSpec::Cognito { .. } => api_type == ApiType::Rest,
+        AuthorizerSpec::Lambda { .. } => true,
+    }
 }
 
 /// Whether any authorizer of the API changes (`authorizer.NAME` attributes).
