@@ -31,17 +31,6 @@ impl Flavour for Http<'_> {
         Box::pin(update_api(self.ctx, change, d, live))
     }
 
-    fn delete<'a>(&'a self, api_id: &'a str) -> Call<'a> {
-        let request = self.ctx.clients.apigatewayv2.delete_api().api_id(api_id);
-        Box::pin(async {
-            request
-                .send()
-                .await
-                .absent_ok("apigateway:DeleteApi")
-                .map(drop)
-        })
-    }
-
     fn put_route<'a>(&'a self, route: RouteChange<'a>) -> Call<'a> {
         let (ctx, d) = (self.ctx, route.desired);
         match route.live {
@@ -54,7 +43,7 @@ impl Flavour for Http<'_> {
         Box::pin(delete_route(self.ctx, api_id, live))
     }
 
-    tag_requests!(apigatewayv2, http_api);
+    api_requests!(apigatewayv2, http_api, delete_api(api_id) as "apigateway:DeleteApi");
 }
 
 /// The API's authorizers: the declared ones created or updated, and (on a live API) the

@@ -4,12 +4,18 @@
 //! the one dispatch on the API's type, tag syncing, the values other changes provide, and
 //! (in `authorizers.rs` and `permissions.rs`) authorizers and Lambda invoke permissions.
 
-/// A flavour's ARN (`crate::arn::$arn`), TagResource and UntagResource (see [`Flavour::tag`])
-/// on `ctx.clients.$client`: the requests are the same in both SDKs, in types of their own.
-macro_rules! tag_requests {
-    ($client:ident, $arn:ident) => {
+/// A flavour's methods whose requests are the same in both SDKs, in types of their own, on
+/// `ctx.clients.$client`: the API's ARN (`crate::arn::$arn`), its delete (`$delete`, the ID as
+/// `$id`, sent as `$op`; an API that is gone already is deleted), TagResource and UntagResource.
+macro_rules! api_requests {
+    ($client:ident, $arn:ident, $delete:ident($id:ident) as $op:literal) => {
         fn arn(&self, api_id: &str) -> String {
             crate::arn::$arn(self.ctx.region(), api_id)
+        }
+
+        fn delete<'a>(&'a self, api_id: &'a str) -> Call<'a> {
+            let request = self.ctx.clients.$client.$delete().$id(api_id);
+            Box::pin(async { request.send().await.absent_ok($op).map(drop) })
         }
 
         fn tag<'a>(&'a self, arn: &'a str, tags: HashMap<String, String>) -> Call<'a> {

@@ -48,18 +48,6 @@ impl Flavour for Rest<'_> {
         })
     }
 
-    fn delete<'a>(&'a self, api_id: &'a str) -> Call<'a> {
-        let request = self.ctx.clients.apigateway.delete_rest_api();
-        let request = request.rest_api_id(api_id);
-        Box::pin(async {
-            request
-                .send()
-                .await
-                .absent_ok("apigateway:DeleteRestApi")
-                .map(drop)
-        })
-    }
-
     fn put_route<'a>(&'a self, route: RouteChange<'a>) -> Call<'a> {
         let (ctx, d) = (self.ctx, route.desired);
         Box::pin(async move {
@@ -91,7 +79,7 @@ impl Flavour for Rest<'_> {
         Box::pin(deploy(self.ctx, spec))
     }
 
-    tag_requests!(apigateway, rest_api);
+    api_requests!(apigateway, rest_api, delete_rest_api(rest_api_id) as "apigateway:DeleteRestApi");
 }
 
 async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
