@@ -20,17 +20,12 @@ pub(super) struct Wanted<'a> {
     pub before: Option<&'a AuthorizerSpec>,
 }
 
-/// The requests that create and change an authorizer on one kind of API.
+/// The requests that create and change an authorizer on one kind of API (each flavour's).
 pub(super) trait AuthorizerRequests {
     /// CreateAuthorizer; the new authorizer's ID.
-    async fn create(&self, ctx: &Context<'_>, wanted: &Wanted<'_>) -> Result<String, AwsError>;
+    async fn create(&self, wanted: &Wanted<'_>) -> Result<String, AwsError>;
     /// UpdateAuthorizer of the live authorizer `id` (`wanted.before`).
-    async fn update(
-        &self,
-        ctx: &Context<'_>,
-        wanted: &Wanted<'_>,
-        id: &str,
-    ) -> Result<(), AwsError>;
+    async fn update(&self, wanted: &Wanted<'_>, id: &str) -> Result<(), AwsError>;
 }
 
 /// Creates the declared authorizers the API lacks and updates those that differ; a Lambda
@@ -63,10 +58,10 @@ pub(super) async fn sync_declared(
         let id = match before {
             Some((id, spec)) if same(spec, declared, function.as_deref()) => id.clone(),
             Some((id, _)) => {
-                requests.update(ctx, &wanted, id).await?;
+                requests.update(&wanted, id).await?;
                 id.clone()
             }
-            None => requests.create(ctx, &wanted).await?,
+            None => requests.create(&wanted).await?,
         };
         if let Some(arn) = &function {
             permit_authorizer(ctx, arn, api_id, name).await?;

@@ -54,7 +54,7 @@ async fn sync_authorizers(
     spec: &ApiSpec,
     live: Option<&LiveApi>,
 ) -> Result<(), AwsError> {
-    sync_declared(&HttpAuthorizers, ctx, api_id, spec, live).await?;
+    sync_declared(&Http { ctx }, ctx, api_id, spec, live).await?;
     match live {
         Some(live) => delete_undeclared_authorizers(ctx, spec, live).await,
         None => Ok(()),
@@ -235,11 +235,9 @@ async fn update_cors(
 }
 
 /// The requests of an HTTP API's JWT and Lambda (REQUEST) authorizers.
-struct HttpAuthorizers;
-
-impl AuthorizerRequests for HttpAuthorizers {
-    async fn create(&self, ctx: &Context<'_>, wanted: &Wanted<'_>) -> Result<String, AwsError> {
-        let request = ctx.clients.apigatewayv2.create_authorizer();
+impl AuthorizerRequests for Http<'_> {
+    async fn create(&self, wanted: &Wanted<'_>) -> Result<String, AwsError> {
+        let request = self.ctx.clients.apigatewayv2.create_authorizer();
         let request = request
             .api_id(wanted.api_id)
             .name(wanted.name)
@@ -258,13 +256,8 @@ impl AuthorizerRequests for HttpAuthorizers {
         Ok(created.authorizer_id().unwrap_or_default().to_string())
     }
 
-    async fn update(
-        &self,
-        ctx: &Context<'_>,
-        wanted: &Wanted<'_>,
-        id: &str,
-    ) -> Result<(), AwsError> {
-        let request = ctx.clients.apigatewayv2.update_authorizer();
+    async fn update(&self, wanted: &Wanted<'_>, id: &str) -> Result<(), AwsError> {
+        let request = self.ctx.clients.apigatewayv2.update_authorizer();
         let request = request.api_id(wanted.api_id).authorizer_id(id);
         let request = match (wanted.spec, &wanted.uri) {
             (AuthorizerSpec::Jwt { issuer, audience }, _) => {

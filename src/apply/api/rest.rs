@@ -37,7 +37,7 @@ impl Flavour for Rest<'_> {
         Box::pin(async move {
             if authorizers_changed(change) {
                 let spec = &d.spec;
-                sync_declared(&RestAuthorizers, self.ctx, &live.id, spec, Some(live)).await?;
+                sync_declared(self, self.ctx, &live.id, spec, Some(live)).await?;
             }
             if changed(change, "tags") {
                 sync_tags(self, &live.id, &live.tags, &d.spec.tags).await?;
@@ -117,17 +117,15 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
         api_url().to_string(),
         stage_url(&api.endpoint, &d.spec.stage),
     );
-    sync_declared(&RestAuthorizers, ctx, &api.id, &d.spec, None).await
+    sync_declared(&Rest { ctx }, ctx, &api.id, &d.spec, None).await
 }
 
 /// The requests of a REST API's Cognito and Lambda (TOKEN) authorizers.
-struct RestAuthorizers;
-
-impl AuthorizerRequests for RestAuthorizers {
+impl AuthorizerRequests for Rest<'_> {
     /// A Lambda authorizer is a TOKEN authorizer that calls a function of the stack with the
     /// Authorization header.
-    async fn create(&self, ctx: &Context<'_>, wanted: &Wanted<'_>) -> Result<String, AwsError> {
-        let request = ctx.clients.apigateway.create_authorizer();
+    async fn create(&self, wanted: &Wanted<'_>) -> Result<String, AwsError> {
+        let request = self.ctx.clients.apigateway.create_authorizer();
         let request = request
             .rest_api_id(wanted.api_id)
             .name(wanted.name)
@@ -146,13 +144,8 @@ impl AuthorizerRequests for RestAuthorizers {
 
     /// A Cognito authorizer's user pools are added and removed one by one; an authorizer of
     /// another type is left as it is.
-    async fn update(
-        &self,
-        ctx: &Context<'_>,
-        wanted: &Wanted<'_>,
-        id: &str,
-    ) -> Result<(), AwsError> {
-        let mut request = ctx.clients.apigateway.update_authorizer();
+    async fn update(&self, wanted: &Wanted<'_>, id: &str) -> Result<(), AwsError> {
+        let mut request = self.ctx.clients.apigateway.update_authorizer();
         request = request.rest_api_id(wanted.api_id).authorizer_id(id);
         match (wanted.spec, wanted.before) {
             (
