@@ -451,7 +451,7 @@ mod tests {
         GlobalSecondaryIndexDescription, IndexStatus, TableDescription, TableStatus,
         TimeToLiveDescription,
     };
-    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_mocks::mock;
 
     use super::*;
     use crate::apply::Reporter;
@@ -479,9 +479,8 @@ mod tests {
 
     impl Fixture {
         fn new(rules: &[&aws_smithy_mocks::Rule]) -> Self {
-            let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, rules);
             Fixture {
-                clients: Clients::with_dynamodb(client),
+                clients: Clients::answering(rules),
                 packages: BTreeMap::new(),
                 recorder: Recorder::default(),
             }

@@ -377,7 +377,7 @@ mod tests {
 
     use aws_sdk_dynamodb::Client;
     use aws_sdk_dynamodb::operation::describe_export::DescribeExportOutput;
-    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_mocks::mock;
 
     use super::*;
 
@@ -432,11 +432,7 @@ mod tests {
             .times(4)
             .output(|| described(ExportStatus::Completed))
             .build();
-        let clients = Clients::with_dynamodb(mock_client!(
-            aws_sdk_dynamodb,
-            RuleMode::MatchAny,
-            [&describe]
-        ));
+        let clients = Clients::answering(&[&describe]);
         let mut statuses = Vec::new();
         let start = tokio::time::Instant::now();
 
@@ -469,11 +465,7 @@ mod tests {
             .output(|| described(ExportStatus::InProgress))
             .output(|| described(ExportStatus::Failed))
             .build();
-        let clients = Clients::with_dynamodb(mock_client!(
-            aws_sdk_dynamodb,
-            RuleMode::MatchAny,
-            [&describe]
-        ));
+        let clients = Clients::answering(&[&describe]);
 
         let info = wait(&clients, &started(), |_| {}).await.unwrap();
 
