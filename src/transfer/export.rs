@@ -68,6 +68,16 @@ pub struct ExportInfo {
 }
 
 impl ExportInfo {
+    /// How the export ended, as the command's error says it: `export ARN ended STATUS: CODE:
+    /// message`.
+    pub fn ended(&self) -> String {
+        let failure = super::failure(
+            self.failure_code.as_deref(),
+            self.failure_message.as_deref(),
+        );
+        format!("export {} ended {}{failure}", self.arn, self.status)
+    }
+
     pub fn completed(&self) -> bool {
         self.status == ExportStatus::Completed.as_str()
     }

@@ -40,6 +40,16 @@ pub struct ImportInfo {
 }
 
 impl ImportInfo {
+    /// How the import ended, as the command's error says it: `import ARN ended STATUS: CODE:
+    /// message`.
+    pub fn ended(&self) -> String {
+        let failure = super::failure(
+            self.failure_code.as_deref(),
+            self.failure_message.as_deref(),
+        );
+        format!("import {} ended {}{failure}", self.arn, self.status)
+    }
+
     pub fn completed(&self) -> bool {
         self.status == ImportStatus::Completed.as_str()
     }
