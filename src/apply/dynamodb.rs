@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use aws_sdk_dynamodb::operation::describe_table::builders::DescribeTableFluentBuilder;
 use aws_sdk_dynamodb::operation::update_continuous_backups::UpdateContinuousBackupsInput;
 use aws_sdk_dynamodb::operation::update_time_to_live::UpdateTimeToLiveInput;
 use aws_sdk_dynamodb::types::{
@@ -209,11 +210,7 @@ async fn delete(ctx: &Context<'_>, address: &Address, name: &str) -> Result<(), 
         return Ok(());
     }
     wait::until(ctx, address, "table deletion", TABLE_TIMEOUT, || async {
-        let out = ctx
-            .clients
-            .dynamodb
-            .describe_table()
-            .table_name(name)
+        let out = describe_table(ctx, name)
             .send()
             .await
             .absent_ok("dynamodb:DescribeTable")?;
@@ -229,6 +226,11 @@ async fn delete(ctx: &Context<'_>, address: &Address, name: &str) -> Result<(), 
     .await
 }
 
+/// DescribeTable of the table `name`: the request both waits poll with.
+fn describe_table(ctx: &Context<'_>, name: &str) -> DescribeTableFluentBuilder {
+    ctx.clients.dynamodb.describe_table().table_name(name)
+}
+
 /// Waits until the table is ACTIVE and every index on it is ACTIVE (a deleted index is gone);
 /// returns the table's ARN.
 async fn wait_settled(
@@ -238,11 +240,7 @@ async fn wait_settled(
 ) -> Result<String, AwsError> {
     let arn = std::sync::Mutex::new(String::new());
     wait::until(ctx, address, "table", TABLE_TIMEOUT, || async {
-        let out = ctx
-            .clients
-            .dynamodb
-            .describe_table()
-            .table_name(name)
+        let out = describe_table(ctx, name)
             .send()
             .await
             .op("dynamodb:DescribeTable")?;
@@ -351,11 +349,7 @@ async fn send_ttl(
         let status = out
             .time_to_live_description()
             .and_then(|d| d.time_to_live_status());
-        Ok(match status {
-            Some(s) if *s == want => Status::Ready(()),
-            Some(s) => Status::Pending(s.as_str().to_string()),
-            None => Status::Pending("unknown".to_string()),
-        })
+        Ok(reached(status, &want))
     })
     .await
 }
@@ -375,7 +369,6 @@ async fn send_pitr(
     address: &Address,
     input: UpdateContinuousBackupsInput,
 ) -> Result<(), AwsError> {
-    let op = "dynamodb:UpdateContinuousBackups";
     let table = input.table_name.as_deref().unwrap_or_default();
     let enabled = input
         .point_in_time_recovery_specification
@@ -390,7 +383,7 @@ async fn send_pitr(
         )
         .send()
         .await
-        .op(op)?;
+        .op("dynamodb:UpdateContinuousBackups")?;
     let want = if enabled {
         PointInTimeRecoveryStatus::Enabled
     } else {
@@ -415,16 +408,22 @@ async fn send_pitr(
             let pitr = description
                 .and_then(|d| d.point_in_time_recovery_description())
                 .and_then(|d| d.point_in_time_recovery_status());
-            Ok(match (backups, pitr) {
-                (Some(ContinuousBackupsStatus::Enabled), Some(s)) if *s == want => {
-                    Status::Ready(())
-                }
-                (_, Some(s)) => Status::Pending(s.as_str().to_string()),
-                _ => Status::Pending("unknown".to_string()),
+            Ok(match backups {
+                Some(ContinuousBackupsStatus::Enabled) => reached(pitr, &want),
+                _ => Status::Pending(pitr.map_or("unknown", |s| s.as_str()).to_string()),
             })
         },
     )
     .await
+}
+
+/// Whether a table setting's `status` (as a Describe call answers it) is the wanted one.
+fn reached<S: AsRef<str> + PartialEq>(status: Option<&S>, want: &S) -> Status<()> {
+    match status {
+        Some(s) if s == want => Status::Ready(()),
+        Some(s) => Status::Pending(s.as_ref().to_string()),
+        None => Status::Pending("unknown".to_string()),
+    }
 }
 
 /// The stack's tag, the user's, and the fingerprint of what apply makes live.
@@ -452,7 +451,7 @@ mod tests {
         GlobalSecondaryIndexDescription, IndexStatus, TableDescription, TableStatus,
         TimeToLiveDescription,
     };
-    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_mocks::mock;
 
     use super::*;
     use crate::apply::Reporter;
@@ -480,9 +479,8 @@ mod tests {
 
     impl Fixture {
         fn new(rules: &[&aws_smithy_mocks::Rule]) -> Self {
-            let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, rules);
             Fixture {
-                clients: Clients::with_dynamodb(client),
+                clients: Clients::answering(rules),
                 packages: BTreeMap::new(),
                 recorder: Recorder::default(),
             }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 
@@ -194,14 +195,7 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Re
 /// The ARN of the function `d` names, which exists already: ours when it carries the stack's
 /// tag. Whatever differs from `d` in it shows in the next plan.
 async fn adopt(ctx: &Context<'_>, d: &FunctionDesired) -> Result<String, AwsError> {
-    let out = ctx
-        .clients
-        .lambda
-        .get_function()
-        .function_name(&d.name)
-        .send()
-        .await
-        .op("lambda:GetFunction")?;
+    let out = get_function(ctx, &d.name).await?;
     let owner = out.tags().and_then(|t| t.get(STACK_TAG)).cloned();
     if owner.as_ref() != Some(&d.stack) {
         return Err(AwsError::NotOwned {
@@ -424,17 +418,16 @@ async fn delete(ctx: &Context<'_>, name: &str) -> Result<(), AwsError> {
         .map(|_| ())
 }
 
+/// GetFunction: the function's configuration and tags.
+async fn get_function(ctx: &Context<'_>, name: &str) -> Result<GetFunctionOutput, AwsError> {
+    let request = ctx.clients.lambda.get_function().function_name(name);
+    request.send().await.op("lambda:GetFunction")
+}
+
 /// Waits until the function is Active and its last update Successful.
 async fn wait_updated(ctx: &Context<'_>, address: &Address, name: &str) -> Result<(), AwsError> {
     wait::until(ctx, address, "function state", FUNCTION_TIMEOUT, || async {
-        let out = ctx
-            .clients
-            .lambda
-            .get_function()
-            .function_name(name)
-            .send()
-            .await
-            .op("lambda:GetFunction")?;
+        let out = get_function(ctx, name).await?;
         let Some(config) = out.configuration() else {
             return Ok(Status::Pending("unknown".to_string()));
         };

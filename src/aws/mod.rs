@@ -208,6 +208,14 @@ impl Clients {
         Ok(me.account().unwrap_or_default().to_string())
     }
 
+    /// Clients for unit tests whose DynamoDB client answers from these mock rules (in any
+    /// order: `RuleMode::MatchAny`), the others unusable.
+    #[cfg(test)]
+    pub fn answering(rules: &[&aws_smithy_mocks::Rule]) -> Self {
+        use aws_smithy_mocks::{RuleMode, mock_client};
+        Self::with_dynamodb(mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, rules))
+    }
+
     /// Clients for unit tests: `dynamodb` as given (a mock), the others unusable.
     #[cfg(test)]
     pub fn with_dynamodb(dynamodb: aws_sdk_dynamodb::Client) -> Self {

@@ -48,15 +48,7 @@ pub async fn run(args: &ExportTableArgs, aws: &AwsArgs, printer: Printer) -> Res
     };
     print_result(printer, &result);
     if info.failed() || !info.completed() {
-        miette::bail!(
-            "export {} ended {}{}",
-            info.arn,
-            info.status,
-            crate::transfer::failure(
-                info.failure_code.as_deref(),
-                info.failure_message.as_deref()
-            )
-        );
+        miette::bail!("{}", info.ended());
     }
     Ok(ExitStatus::Success)
 }

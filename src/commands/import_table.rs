@@ -129,13 +129,8 @@ fn check_ended(info: &ImportInfo) -> Result<()> {
                 "AWS does not keep the table of a failed import; if {} was left behind anyway, delete it before importing again",
                 info.table
             ),
-            "import {} ended {}{}",
-            info.arn,
-            info.status,
-            crate::transfer::failure(
-                info.failure_code.as_deref(),
-                info.failure_message.as_deref()
-            )
+            "{}",
+            info.ended()
         );
     }
     if !info.clean() {

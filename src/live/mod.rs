@@ -22,7 +22,7 @@ use crate::stack::{
     Stack, StreamView, TableClass, Throttle,
 };
 
-pub use api::tagged_api_named;
+pub use api::{TaggedApi, tagged_api_named};
 pub(crate) use api::{cors_of, rest_resources};
 pub use dynamodb::{owner_of as table_owner, read_named as read_table};
 pub use iam::{canonical_json, role_owner};

@@ -16,7 +16,7 @@ pub mod saved;
 mod table;
 pub mod table_steps;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod value;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -68,6 +68,16 @@ pub struct ExportInfo {
 }
 
 impl ExportInfo {
+    /// How the export ended, as the command's error says it: `export ARN ended STATUS: CODE:
+    /// message`.
+    pub fn ended(&self) -> String {
+        let failure = super::failure(
+            self.failure_code.as_deref(),
+            self.failure_message.as_deref(),
+        );
+        format!("export {} ended {}{failure}", self.arn, self.status)
+    }
+
     pub fn completed(&self) -> bool {
         self.status == ExportStatus::Completed.as_str()
     }
@@ -377,7 +387,7 @@ mod tests {
 
     use aws_sdk_dynamodb::Client;
     use aws_sdk_dynamodb::operation::describe_export::DescribeExportOutput;
-    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_mocks::mock;
 
     use super::*;
 
@@ -432,11 +442,7 @@ mod tests {
             .times(4)
             .output(|| described(ExportStatus::Completed))
             .build();
-        let clients = Clients::with_dynamodb(mock_client!(
-            aws_sdk_dynamodb,
-            RuleMode::MatchAny,
-            [&describe]
-        ));
+        let clients = Clients::answering(&[&describe]);
         let mut statuses = Vec::new();
         let start = tokio::time::Instant::now();
 
@@ -469,11 +475,7 @@ mod tests {
             .output(|| described(ExportStatus::InProgress))
             .output(|| described(ExportStatus::Failed))
             .build();
-        let clients = Clients::with_dynamodb(mock_client!(
-            aws_sdk_dynamodb,
-            RuleMode::MatchAny,
-            [&describe]
-        ));
+        let clients = Clients::answering(&[&describe]);
 
         let info = wait(&clients, &started(), |_| {}).await.unwrap();
 

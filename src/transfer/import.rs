@@ -40,6 +40,16 @@ pub struct ImportInfo {
 }
 
 impl ImportInfo {
+    /// How the import ended, as the command's error says it: `import ARN ended STATUS: CODE:
+    /// message`.
+    pub fn ended(&self) -> String {
+        let failure = super::failure(
+            self.failure_code.as_deref(),
+            self.failure_message.as_deref(),
+        );
+        format!("import {} ended {}{failure}", self.arn, self.status)
+    }
+
     pub fn completed(&self) -> bool {
         self.status == ImportStatus::Completed.as_str()
     }
@@ -301,7 +311,7 @@ pub async fn adopt(
 mod tests {
     use aws_sdk_dynamodb::Client;
     use aws_sdk_dynamodb::operation::describe_import::DescribeImportOutput;
-    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_mocks::mock;
 
     use super::*;
 
@@ -334,11 +344,7 @@ mod tests {
             .output(|| described(ImportStatus::InProgress, 100, 0))
             .output(|| described(ImportStatus::Completed, 200, 2))
             .build();
-        let clients = Clients::with_dynamodb(mock_client!(
-            aws_sdk_dynamodb,
-            RuleMode::MatchAny,
-            [&describe]
-        ));
+        let clients = Clients::answering(&[&describe]);
         let mut statuses = Vec::new();
 
         let info = wait(&clients, "arn", |s| statuses.push(s.to_string()))

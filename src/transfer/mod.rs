@@ -226,7 +226,7 @@ pub fn table_of(arn: Option<&str>) -> String {
 }
 
 /// `: CODE: message` from what AWS said about a failed job, or nothing.
-pub fn failure(code: Option<&str>, message: Option<&str>) -> String {
+fn failure(code: Option<&str>, message: Option<&str>) -> String {
     [code, message]
         .into_iter()
         .flatten()

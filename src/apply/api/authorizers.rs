@@ -7,7 +7,7 @@ use super::{Context, function_arn};
 use crate::aws::AwsError;
 use crate::live::{LiveApi, authorizer_output};
 use crate::plan::Change;
-use crate::stack::{ApiSpec, AuthorizerSpec};
+use crate::stack::{ApiSpec, ApiType, AuthorizerSpec};
 
 /// A declared authorizer, as the requests that make it need it.
 pub(super) struct Wanted<'a> {
@@ -20,20 +20,12 @@ pub(super) struct Wanted<'a> {
     pub before: Option<&'a AuthorizerSpec>,
 }
 
-/// The requests that create and change an authorizer on one kind of API.
+/// The requests that create and change an authorizer on one kind of API (each flavour's).
 pub(super) trait AuthorizerRequests {
-    /// Whether this kind of API has authorizers of this type (HTTP: JWT and Lambda; REST:
-    /// Cognito and Lambda); others are left alone (the stack file's checks refuse them).
-    fn serves(&self, spec: &AuthorizerSpec) -> bool;
     /// CreateAuthorizer; the new authorizer's ID.
-    async fn create(&self, ctx: &Context<'_>, wanted: &Wanted<'_>) -> Result<String, AwsError>;
+    async fn create(&self, wanted: &Wanted<'_>) -> Result<String, AwsError>;
     /// UpdateAuthorizer of the live authorizer `id` (`wanted.before`).
-    async fn update(
-        &self,
-        ctx: &Context<'_>,
-        wanted: &Wanted<'_>,
-        id: &str,
-    ) -> Result<(), AwsError>;
+    async fn update(&self, wanted: &Wanted<'_>, id: &str) -> Result<(), AwsError>;
 }
 
 /// Creates the declared authorizers the API lacks and updates those that differ; a Lambda
@@ -46,7 +38,11 @@ pub(super) async fn sync_declared(
     spec: &ApiSpec,
     live: Option<&LiveApi>,
 ) -> Result<(), AwsError> {
-    for (name, declared) in spec.authorizers.iter().filter(|(_, s)| requests.serves(s)) {
+    let served = spec
+        .authorizers
+        .iter()
+        .filter(|(_, s)| serves(spec.api_type, s));
+    for (name, declared) in served {
         let function = match declared {
             AuthorizerSpec::Lambda { function } => Some(function_arn(ctx, function)?),
             _ => None,
@@ -62,10 +58,10 @@ pub(super) async fn sync_declared(
         let id = match before {
             Some((id, spec)) if same(spec, declared, function.as_deref()) => id.clone(),
             Some((id, _)) => {
-                requests.update(ctx, &wanted, id).await?;
+                requests.update(&wanted, id).await?;
                 id.clone()
             }
-            None => requests.create(ctx, &wanted).await?,
+            None => requests.create(&wanted).await?,
         };
         if let Some(arn) = &function {
             permit_authorizer(ctx, arn, api_id, name).await?;
@@ -73,6 +69,16 @@ pub(super) async fn sync_declared(
         ctx.set_output(authorizer_output(name), id);
     }
     Ok(())
+}
+
+/// Whether this kind of API has authorizers of this type (HTTP: JWT and Lambda; REST: Cognito
+/// and Lambda); others are left alone (the stack file's checks refuse them).
+fn serves(api_type: ApiType, spec: &AuthorizerSpec) -> bool {
+    match spec {
+        AuthorizerSpec::Jwt { .. } => api_type == ApiType::Http,
+        AuthorizerSpec::Cognito { .. } => api_type == ApiType::Rest,
+        AuthorizerSpec::Lambda { .. } => true,
+    }
 }
 
 /// Whether any authorizer of the API changes (`authorizer.NAME` attributes).

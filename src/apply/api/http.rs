@@ -10,12 +10,12 @@ use aws_sdk_apigatewayv2::types::{
 
 use super::authorizers::{AuthorizerRequests, Wanted, authorizers_changed, sync_declared};
 use super::http_routes::{create_route, delete_route, update_route};
-use super::{API_ID, Call, Flavour, RouteChange, api_url, create_tags, sync_tags};
+use super::{Call, Flavour, RouteChange, api_url, create_once, sync_tags};
 use crate::apply::{Context, changed, once};
 use crate::aws::{AwsError, CallResult};
-use crate::live::{LiveApi, LiveRoute, stage_url};
+use crate::live::{LiveApi, LiveRoute, TaggedApi, stage_url};
 use crate::plan::{ApiDesired, Change};
-use crate::stack::{AccessLog, ApiSpec, ApiType, AuthorizerSpec, Cors, Throttle};
+use crate::stack::{AccessLog, ApiSpec, AuthorizerSpec, Cors, Throttle};
 
 /// The HTTP API flavour.
 pub(super) struct Http<'c> {
@@ -23,27 +23,12 @@ pub(super) struct Http<'c> {
 }
 
 impl Flavour for Http<'_> {
-    fn arn(&self, api_id: &str) -> String {
-        crate::arn::http_api(self.ctx.region(), api_id)
-    }
-
     fn create<'a>(&'a self, d: &'a ApiDesired) -> Call<'a> {
         Box::pin(create_api(self.ctx, d))
     }
 
     fn update<'a>(&'a self, change: &'a Change, d: &'a ApiDesired, live: &'a LiveApi) -> Call<'a> {
         Box::pin(update_api(self.ctx, change, d, live))
-    }
-
-    fn delete<'a>(&'a self, api_id: &'a str) -> Call<'a> {
-        let request = self.ctx.clients.apigatewayv2.delete_api().api_id(api_id);
-        Box::pin(async {
-            request
-                .send()
-                .await
-                .absent_ok("apigateway:DeleteApi")
-                .map(drop)
-        })
     }
 
     fn put_route<'a>(&'a self, route: RouteChange<'a>) -> Call<'a> {
@@ -58,7 +43,7 @@ impl Flavour for Http<'_> {
         Box::pin(delete_route(self.ctx, api_id, live))
     }
 
-    tag_requests!(apigatewayv2);
+    api_requests!(apigatewayv2, http_api, delete_api(api_id) as "apigateway:DeleteApi");
 }
 
 /// The API's authorizers: the declared ones created or updated, and (on a live API) the
@@ -69,7 +54,7 @@ async fn sync_authorizers(
     spec: &ApiSpec,
     live: Option<&LiveApi>,
 ) -> Result<(), AwsError> {
-    sync_declared(&HttpAuthorizers, ctx, api_id, spec, live).await?;
+    sync_declared(&Http { ctx }, ctx, api_id, spec, live).await?;
     match live {
         Some(live) => delete_undeclared_authorizers(ctx, spec, live).await,
         None => Ok(()),
@@ -77,39 +62,34 @@ async fn sync_authorizers(
 }
 
 async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
-    let tags = create_tags(d);
-    let create = || async {
+    let create = |tags| async move {
         let api = ctx
             .clients
             .apigatewayv2
             .create_api()
+            .set_tags(Some(tags))
             .name(&d.name)
             .protocol_type(ProtocolType::Http)
             .set_cors_configuration(d.spec.cors.as_ref().map(cors))
-            .set_tags(Some(tags.clone()))
             .customize()
             .config_override(
                 aws_sdk_apigatewayv2::config::Builder::default().retry_config(once::one_attempt()),
             )
             .send()
             .await?;
-        Ok((
-            api.api_id().unwrap_or_default().to_string(),
-            api.api_endpoint().unwrap_or_default().to_string(),
-        ))
+        Ok(TaggedApi {
+            id: api.api_id().unwrap_or_default().to_string(),
+            endpoint: api.api_endpoint().unwrap_or_default().to_string(),
+            root_resource_id: None,
+        })
     };
-    let made = || async {
-        let found =
-            crate::live::tagged_api_named(ctx.clients, &d.stack, &d.name, ApiType::Http).await?;
-        Ok(found.map(|api| (api.id, api.endpoint)))
-    };
-    let (id, endpoint) = once::create("apigateway:CreateApi", create, made).await?;
     // Known before the stage exists, so that a failure below still leaves the API findable
     // (it is tagged) and the next apply adds the stage.
-    ctx.set_output(API_ID.to_string(), id.clone());
-    sync_authorizers(ctx, &id, &d.spec, None).await?;
-    create_stage(ctx, &id, &d.spec).await?;
-    ctx.set_output(api_url().to_string(), stage_url(&endpoint, &d.spec.stage));
+    let api = create_once(ctx, d, "apigateway:CreateApi", create).await?;
+    sync_authorizers(ctx, &api.id, &d.spec, None).await?;
+    create_stage(ctx, &api.id, &d.spec).await?;
+    let url = stage_url(&api.endpoint, &d.spec.stage);
+    ctx.set_output(api_url().to_string(), url);
     Ok(())
 }
 
@@ -255,15 +235,9 @@ async fn update_cors(
 }
 
 /// The requests of an HTTP API's JWT and Lambda (REQUEST) authorizers.
-struct HttpAuthorizers;
-
-impl AuthorizerRequests for HttpAuthorizers {
-    fn serves(&self, spec: &AuthorizerSpec) -> bool {
-        !matches!(spec, AuthorizerSpec::Cognito { .. })
-    }
-
-    async fn create(&self, ctx: &Context<'_>, wanted: &Wanted<'_>) -> Result<String, AwsError> {
-        let request = ctx.clients.apigatewayv2.create_authorizer();
+impl AuthorizerRequests for Http<'_> {
+    async fn create(&self, wanted: &Wanted<'_>) -> Result<String, AwsError> {
+        let request = self.ctx.clients.apigatewayv2.create_authorizer();
         let request = request
             .api_id(wanted.api_id)
             .name(wanted.name)
@@ -282,13 +256,8 @@ impl AuthorizerRequests for HttpAuthorizers {
         Ok(created.authorizer_id().unwrap_or_default().to_string())
     }
 
-    async fn update(
-        &self,
-        ctx: &Context<'_>,
-        wanted: &Wanted<'_>,
-        id: &str,
-    ) -> Result<(), AwsError> {
-        let request = ctx.clients.apigatewayv2.update_authorizer();
+    async fn update(&self, wanted: &Wanted<'_>, id: &str) -> Result<(), AwsError> {
+        let request = self.ctx.clients.apigatewayv2.update_authorizer();
         let request = request.api_id(wanted.api_id).authorizer_id(id);
         let request = match (wanted.spec, &wanted.uri) {
             (AuthorizerSpec::Jwt { issuer, audience }, _) => {

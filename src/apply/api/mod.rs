@@ -4,10 +4,20 @@
 //! the one dispatch on the API's type, tag syncing, the values other changes provide, and
 //! (in `authorizers.rs` and `permissions.rs`) authorizers and Lambda invoke permissions.
 
-/// A flavour's TagResource and UntagResource (see [`Flavour::tag`]) on `ctx.clients.$client`:
-/// the requests are the same in both SDKs, in types of their own.
-macro_rules! tag_requests {
-    ($client:ident) => {
+/// A flavour's methods whose requests are the same in both SDKs, in types of their own, on
+/// `ctx.clients.$client`: the API's ARN (`crate::arn::$arn`), its delete (`$delete`, the ID as
+/// `$id`, sent as `$op`; an API that is gone already is deleted), TagResource and UntagResource.
+macro_rules! api_requests {
+    ($client:ident, $arn:ident, $delete:ident($id:ident) as $op:literal) => {
+        fn arn(&self, api_id: &str) -> String {
+            crate::arn::$arn(self.ctx.region(), api_id)
+        }
+
+        fn delete<'a>(&'a self, api_id: &'a str) -> Call<'a> {
+            let request = self.ctx.clients.$client.$delete().$id(api_id);
+            Box::pin(async { request.send().await.absent_ok($op).map(drop) })
+        }
+
         fn tag<'a>(&'a self, arn: &'a str, tags: HashMap<String, String>) -> Call<'a> {
             let request = self.ctx.clients.$client.tag_resource();
             let request = request.resource_arn(arn).set_tags(Some(tags));
@@ -37,12 +47,17 @@ mod rest;
 mod tree;
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use futures::future::LocalBoxFuture;
 
-use super::{Context, removed_tags};
+use super::{Context, once, removed_tags};
 use crate::aws::{AwsError, ErrorKind};
-use crate::live::{LiveApi, LiveRoute, authorizer_output};
+use crate::live::{LiveApi, LiveRoute, TaggedApi, authorizer_output};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
 use crate::stack::{ApiSpec, ApiType, RefAttr, RefTarget, Reference};
 
@@ -215,6 +230,27 @@ async fn sync_tags(
 }
 
 /// The tags a new API is created with: the stack file's and the stack tag.
+/// Sends the flavour's CreateApi or CreateRestApi `operation` once (see [`once::create`]),
+/// with the API's tags and the stack's: after a lost answer, the API is looked for by its
+/// stack tag and name. The new API's ID is known to the changes from then on.
+async fn create_once<E, Sent>(
+    ctx: &Context<'_>,
+    d: &ApiDesired,
+    operation: &str,
+    create: impl Fn(HashMap<String, String>) -> Sent,
+) -> Result<TaggedApi, AwsError>
+where
+    Sent: Future<Output = Result<TaggedApi, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let tags = create_tags(d);
+    let (stack, api_type) = (&d.stack, d.spec.api_type);
+    let made = || crate::live::tagged_api_named(ctx.clients, stack, &d.name, api_type);
+    let api = once::create(operation, || create(tags.clone()), made).await?;
+    ctx.set_output(API_ID.to_string(), api.id.clone());
+    Ok(api)
+}
+
 fn create_tags(d: &ApiDesired) -> HashMap<String, String> {
     let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
     tags.insert(crate::marks::STACK_TAG.to_string(), d.stack.clone());

@@ -13,14 +13,14 @@ use super::deploy::{deploy, patch};
 use super::permissions::permit_routes;
 use super::tree::resource_for;
 use super::{
-    API_ID, Call, Flavour, RouteChange, api_url, authorizer_id, create_tags, function_arn, known,
+    API_ID, Call, Flavour, RouteChange, api_url, authorizer_id, create_once, function_arn, known,
     sync_tags,
 };
 use crate::apply::{Context, changed, once};
 use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
-use crate::live::{LiveApi, LiveRoute, stage_url};
+use crate::live::{LiveApi, LiveRoute, TaggedApi, stage_url};
 use crate::plan::{ApiDesired, Change, RouteDesired};
-use crate::stack::{ApiSpec, ApiType, AuthorizerSpec};
+use crate::stack::{ApiSpec, AuthorizerSpec};
 
 /// The REST API flavour.
 pub(super) struct Rest<'c> {
@@ -28,10 +28,6 @@ pub(super) struct Rest<'c> {
 }
 
 impl Flavour for Rest<'_> {
-    fn arn(&self, api_id: &str) -> String {
-        crate::arn::rest_api(self.ctx.region(), api_id)
-    }
-
     fn create<'a>(&'a self, d: &'a ApiDesired) -> Call<'a> {
         Box::pin(create_api(self.ctx, d))
     }
@@ -41,7 +37,7 @@ impl Flavour for Rest<'_> {
         Box::pin(async move {
             if authorizers_changed(change) {
                 let spec = &d.spec;
-                sync_declared(&RestAuthorizers, self.ctx, &live.id, spec, Some(live)).await?;
+                sync_declared(self, self.ctx, &live.id, spec, Some(live)).await?;
             }
             if changed(change, "tags") {
                 sync_tags(self, &live.id, &live.tags, &d.spec.tags).await?;
@@ -49,18 +45,6 @@ impl Flavour for Rest<'_> {
             let url = stage_url(&live.endpoint, &d.spec.stage);
             self.ctx.set_output(api_url().to_string(), url);
             Ok(())
-        })
-    }
-
-    fn delete<'a>(&'a self, api_id: &'a str) -> Call<'a> {
-        let request = self.ctx.clients.apigateway.delete_rest_api();
-        let request = request.rest_api_id(api_id);
-        Box::pin(async {
-            request
-                .send()
-                .await
-                .absent_ok("apigateway:DeleteRestApi")
-                .map(drop)
         })
     }
 
@@ -91,59 +75,53 @@ impl Flavour for Rest<'_> {
         Box::pin(deploy(self.ctx, spec))
     }
 
-    tag_requests!(apigateway);
+    api_requests!(apigateway, rest_api, delete_rest_api(rest_api_id) as "apigateway:DeleteRestApi");
 }
 
 async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
-    let tags = create_tags(d);
-    let create = || async {
+    let create = |tags| async move {
         let api = ctx
             .clients
             .apigateway
             .create_rest_api()
             .name(&d.name)
+            .set_tags(Some(tags))
             .endpoint_configuration(
                 EndpointConfiguration::builder()
                     .types(EndpointType::Regional)
                     .build(),
             )
-            .set_tags(Some(tags.clone()))
             .customize()
             .config_override(
                 aws_sdk_apigateway::config::Builder::default().retry_config(once::one_attempt()),
             )
             .send()
             .await?;
-        let root = api.root_resource_id().map(str::to_string);
-        Ok((api.id().unwrap_or_default().to_string(), root))
+        let id = api.id().unwrap_or_default().to_string();
+        Ok(TaggedApi {
+            endpoint: crate::arn::execute_api_endpoint(ctx.region(), &id),
+            id,
+            root_resource_id: api.root_resource_id().map(str::to_string),
+        })
     };
-    let made = || async {
-        let found = crate::live::tagged_api_named(ctx.clients, &d.stack, &d.name, ApiType::Rest);
-        Ok(found.await?.map(|api| (api.id, api.root_resource_id)))
-    };
-    let (id, root) = once::create("apigateway:CreateRestApi", create, made).await?;
-    ctx.set_output(API_ID.to_string(), id.clone());
-    if let Some(root) = root {
+    let api = create_once(ctx, d, "apigateway:CreateRestApi", create).await?;
+    if let Some(root) = api.root_resource_id {
         // The new API's tree is its root: its routes need not read it.
-        ctx.rest_resources.seed_root(&id, root).await;
+        ctx.rest_resources.seed_root(&api.id, root).await;
     }
-    let endpoint = crate::arn::execute_api_endpoint(ctx.region(), &id);
-    ctx.set_output(api_url().to_string(), stage_url(&endpoint, &d.spec.stage));
-    sync_declared(&RestAuthorizers, ctx, &id, &d.spec, None).await
+    ctx.set_output(
+        api_url().to_string(),
+        stage_url(&api.endpoint, &d.spec.stage),
+    );
+    sync_declared(&Rest { ctx }, ctx, &api.id, &d.spec, None).await
 }
 
 /// The requests of a REST API's Cognito and Lambda (TOKEN) authorizers.
-struct RestAuthorizers;
-
-impl AuthorizerRequests for RestAuthorizers {
-    fn serves(&self, spec: &AuthorizerSpec) -> bool {
-        !matches!(spec, AuthorizerSpec::Jwt { .. })
-    }
-
+impl AuthorizerRequests for Rest<'_> {
     /// A Lambda authorizer is a TOKEN authorizer that calls a function of the stack with the
     /// Authorization header.
-    async fn create(&self, ctx: &Context<'_>, wanted: &Wanted<'_>) -> Result<String, AwsError> {
-        let request = ctx.clients.apigateway.create_authorizer();
+    async fn create(&self, wanted: &Wanted<'_>) -> Result<String, AwsError> {
+        let request = self.ctx.clients.apigateway.create_authorizer();
         let request = request
             .rest_api_id(wanted.api_id)
             .name(wanted.name)
@@ -162,13 +140,8 @@ impl AuthorizerRequests for RestAuthorizers {
 
     /// A Cognito authorizer's user pools are added and removed one by one; an authorizer of
     /// another type is left as it is.
-    async fn update(
-        &self,
-        ctx: &Context<'_>,
-        wanted: &Wanted<'_>,
-        id: &str,
-    ) -> Result<(), AwsError> {
-        let mut request = ctx.clients.apigateway.update_authorizer();
+    async fn update(&self, wanted: &Wanted<'_>, id: &str) -> Result<(), AwsError> {
+        let mut request = self.ctx.clients.apigateway.update_authorizer();
         request = request.rest_api_id(wanted.api_id).authorizer_id(id);
         match (wanted.spec, wanted.before) {
             (

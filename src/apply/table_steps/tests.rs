@@ -8,7 +8,6 @@ use aws_sdk_dynamodb::operation::update_table::UpdateTableInput;
 use aws_sdk_dynamodb::types::{BillingMode, ProvisionedThroughput};
 
 use super::*;
-use crate::live::LiveGlobalIndex;
 use crate::live::LiveTable;
 use crate::plan::table_steps::plan;
 use crate::stack::{KeyType, LocalIndexSpec, Projection};
@@ -387,31 +386,8 @@ fn base() -> (LiveTable, TableSpec) {
         }],
         tags: BTreeMap::new(),
     };
-    let live = LiveTable {
-        name: "shop-orders".to_string(),
-        arn: "arn:aws:dynamodb:us-east-1:123456789012:table/shop-orders".to_string(),
-        status: "ACTIVE".to_string(),
-        partition_key: spec.partition_key.clone(),
-        sort_key: spec.sort_key.clone(),
-        billing: spec.billing,
-        ttl_attribute: None,
-        stream: None,
-        point_in_time_recovery: false,
-        deletion_protection: true,
-        table_class: TableClass::Standard,
-        global_indexes: spec
-            .global_indexes
-            .iter()
-            .map(|i| LiveGlobalIndex {
-                spec: i.clone(),
-                status: "ACTIVE".to_string(),
-            })
-            .collect(),
-        local_indexes: spec.local_indexes.clone(),
-        last_switch_to_on_demand: None,
-        tags: BTreeMap::new(),
-        applied: None,
-    };
+    // As stackctl applies the spec.
+    let live = crate::plan::tests::live::table("shop-orders", &spec);
     (live, spec)
 }
 

@@ -76,6 +76,18 @@ async fn read_api(clients: &Clients, api: &Api, settings: bool) -> Result<LiveAp
     })
 }
 
+/// Every item of a v2 list request (`$request`, without its paging; sent as `$op`), page after
+/// page with [`pages`].
+macro_rules! all_pages {
+    ($request:expr, $op:literal) => {
+        pages(|token| async move {
+            let request = $request.set_next_token(token).max_results(PAGE);
+            let page = request.send().await.op($op)?;
+            Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
+        })
+    };
+}
+
 /// Every item of a paginated v2 list (the v2 SDK has no paginators): `page(token)` sends one
 /// request and answers its items and the next page's token.
 async fn pages<T, Page, Sent>(mut page: Page) -> Result<Vec<T>, AwsError>
@@ -98,11 +110,7 @@ where
 /// The HTTP APIs tagged for the stack, in one paginated call.
 pub(super) async fn tagged(clients: &Clients, stack: &str) -> Result<Vec<Api>, AwsError> {
     let client = &clients.apigatewayv2;
-    let all = pages(|token| async move {
-        let request = client.get_apis().set_next_token(token).max_results(PAGE);
-        let page = request.send().await.op("apigateway:GetApis")?;
-        Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
-    });
+    let all = all_pages!(client.get_apis(), "apigateway:GetApis");
     let mut all = all.await?;
     all.retain(|api| owned(api.tags(), stack));
     Ok(all)
@@ -111,15 +119,7 @@ pub(super) async fn tagged(clients: &Clients, stack: &str) -> Result<Vec<Api>, A
 /// Stage names, and the stage-wide throttle and access log (of the first stage with them).
 async fn read_stages(clients: &Clients, api_id: &str) -> Result<StageInfo, AwsError> {
     let client = &clients.apigatewayv2;
-    let all = pages(|token| async move {
-        let request = client.get_stages().api_id(api_id).set_next_token(token);
-        let page = request
-            .max_results(PAGE)
-            .send()
-            .await
-            .op("apigateway:GetStages")?;
-        Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
-    });
+    let all = all_pages!(client.get_stages().api_id(api_id), "apigateway:GetStages");
     let mut stages = Vec::new();
     let mut throttle = None;
     let mut access_log = None;
@@ -256,18 +256,10 @@ fn named(
 /// Routes with the function each one's integration invokes, and its authorizer's ID.
 async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, AwsError> {
     let client = &clients.apigatewayv2;
-    let integrations = pages(|token| async move {
-        let request = client
-            .get_integrations()
-            .api_id(api_id)
-            .set_next_token(token);
-        let page = request
-            .max_results(PAGE)
-            .send()
-            .await
-            .op("apigateway:GetIntegrations")?;
-        Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
-    });
+    let integrations = all_pages!(
+        client.get_integrations().api_id(api_id),
+        "apigateway:GetIntegrations"
+    );
     let integrations: BTreeMap<String, String> = integrations
         .await?
         .iter()
@@ -279,15 +271,7 @@ async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, 
             ))
         })
         .collect();
-    let routes = pages(|token| async move {
-        let request = client.get_routes().api_id(api_id).set_next_token(token);
-        let page = request
-            .max_results(PAGE)
-            .send()
-            .await
-            .op("apigateway:GetRoutes")?;
-        Ok((page.items().to_vec(), page.next_token().map(str::to_string)))
-    });
+    let routes = all_pages!(client.get_routes().api_id(api_id), "apigateway:GetRoutes");
     Ok(routes
         .await?
         .iter()

@@ -10,7 +10,7 @@
 
 mod api;
 mod function;
-mod live;
+pub(crate) mod live;
 mod plan;
 mod table;
 
