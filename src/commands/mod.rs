@@ -1,6 +1,7 @@
 //! One file per command: glue between the stack file, live state, plan, apply and the terminal.
 
 mod apply;
+mod apply_saved;
 mod destroy;
 mod events;
 mod export_table;
@@ -93,7 +94,7 @@ async fn dispatch(cli: Cli, printer: Printer) -> Result<ExitStatus> {
         Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&args, aws, printer).await,
         Command::Apply(args) => match &args.plan {
-            Some(file) => apply::run_saved(file, &args.apply, aws, printer).await,
+            Some(file) => apply_saved::run(file, &args.apply, aws, printer).await,
             None => apply::run(&args.apply, args.refresh, aws, printer).await,
         },
         Command::Destroy(args) => destroy::run(&args, aws, printer).await,

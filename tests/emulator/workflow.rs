@@ -584,10 +584,7 @@ fn plan_and_apply_trust_recorded_permissions_and_apply_refresh_repairs_a_lost_on
 
 /// The statement IDs in function `name`'s resource policy, in order.
 fn statement_ids(project: &Project, name: &str) -> Vec<String> {
-    let policy = project
-        .block_on(project.lambda().get_policy().function_name(name).send())
-        .unwrap();
-    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&project.policy(name)).unwrap();
     let statements = policy["Statement"].as_array().unwrap();
     statements
         .iter()
@@ -668,17 +665,8 @@ fn a_function_behind_a_hundred_routes_holds_one_small_policy() {
     run.success();
     let adds = requests.iter().filter(|r| *r == "lambda:AddPermission");
     assert_eq!(adds.count(), 1, "one grant for 101 routes");
-    let policy = project
-        .block_on(
-            project
-                .lambda()
-                .get_policy()
-                .function_name("shop-get-order")
-                .send(),
-        )
-        .unwrap();
     // Lambda refuses a resource policy over 20 KB (PolicyLengthExceededException).
-    let size = policy.policy().unwrap().len();
+    let size = project.policy("shop-get-order").len();
     assert!(size < 2_000, "{size} bytes");
     assert_eq!(
         statement_ids(&project, "shop-get-order"),

@@ -141,6 +141,12 @@ impl Project {
             .ok()
     }
 
+    /// Lambda function `name`'s resource policy (JSON text).
+    pub fn policy(&self, name: &str) -> String {
+        let out = self.block_on(self.lambda().get_policy().function_name(name).send());
+        out.unwrap().policy().unwrap_or_default().to_string()
+    }
+
     /// The functions of the account.
     pub fn functions(&self) -> Vec<aws_sdk_lambda::types::FunctionConfiguration> {
         let out = self

@@ -156,29 +156,24 @@ pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsEr
     };
     let rest = desired.map_or(rest, |d| d.rest);
     let flavour = flavour(ctx, if rest { ApiType::Rest } else { ApiType::Http });
-    match (change.action, live, desired) {
-        (Action::Delete, Some((api_id, route)), _) => flavour.delete_route(api_id, route).await?,
-        (Action::Create, _, Some(desired)) => {
-            let live = None;
-            flavour
-                .put_route(RouteChange {
-                    change,
-                    desired,
-                    live,
-                })
-                .await?
+    // For a put: the live route to change, or none for a new one.
+    let put = match (change.action, live) {
+        (Action::Delete, Some((api_id, route))) => {
+            flavour.delete_route(api_id, route).await?;
+            None
         }
-        (Action::Update, Some(live), Some(desired)) => {
-            let live = Some(live);
-            flavour
-                .put_route(RouteChange {
-                    change,
-                    desired,
-                    live,
-                })
-                .await?
-        }
+        (Action::Create, _) => Some(None),
+        (Action::Update, Some(live)) => Some(Some(live)),
         _ => return Ok(()),
+    };
+    if let (Some(live), Some(desired)) = (put, desired) {
+        flavour
+            .put_route(RouteChange {
+                change,
+                desired,
+                live,
+            })
+            .await?;
     }
     // What the route's function no longer needs, once nothing reaches it through the route.
     let old_function = live.and_then(|(_, route)| route.function_arn.as_deref());
