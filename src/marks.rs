@@ -20,6 +20,11 @@ pub const APPLIED_TAG: &str = "stackctl:applied";
 /// The tag on the API that records the invoke permissions stackctl granted its routes'
 /// functions (see [`permissions_record`]).
 pub const PERMISSIONS_TAG: &str = "stackctl:permissions";
+/// On a function whose reserved concurrency stackctl set: the number it set. A plan reads
+/// reserved concurrency (GetFunctionConcurrency, Lambda's 15 control-plane requests a second)
+/// only of functions the stack file gives one or that carry this tag, so that removing
+/// `reserved_concurrency` from the stack file is still seen without a read per function.
+pub const CONCURRENCY_TAG: &str = "stackctl:concurrency";
 
 /// The name of the inline policy stackctl writes on the roles it manages.
 pub const POLICY_NAME: &str = "stackctl";

@@ -13,8 +13,8 @@ use super::wait::{self, Status};
 use super::{Context, removed_tags, role_output};
 use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, other};
 use crate::live::LiveFunction;
-use crate::marks::APPLIED_TAG;
 use crate::marks::STACK_TAG;
+use crate::marks::{APPLIED_TAG, CONCURRENCY_TAG};
 use crate::package::Package;
 use crate::plan::{Action, Change, Desired, FunctionAttr, FunctionDesired, Live, RoleSource};
 use crate::stack::{Address, RefAttr, RefTarget, Reference};
@@ -228,6 +228,11 @@ async fn update(
     }
     if change.changed(FunctionAttr::ReservedConcurrency) {
         set_concurrency(ctx, &d.name, d.spec.reserved_concurrency).await?;
+        if d.spec.reserved_concurrency.is_none() {
+            let untag = ctx.clients.lambda.untag_resource().resource(&live.arn);
+            let untag = untag.tag_keys(CONCURRENCY_TAG).send().await;
+            untag.op("lambda:UntagResource")?;
+        }
     }
     if change.changed(FunctionAttr::LogRetentionDays) {
         set_retention(ctx, &d.name, d.spec.log_retention_days).await?;
@@ -338,11 +343,15 @@ async fn update_tags(
     Ok(())
 }
 
-/// The user's tags and the fingerprint of what apply makes live.
+/// The user's tags, the fingerprint of what apply makes live and the reserved concurrency
+/// stackctl sets ([`CONCURRENCY_TAG`]).
 fn desired_tags(d: &FunctionDesired) -> HashMap<String, String> {
     let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
     if !d.applied.is_empty() {
         tags.insert(APPLIED_TAG.to_string(), d.applied.clone());
+    }
+    if let Some(n) = d.spec.reserved_concurrency {
+        tags.insert(CONCURRENCY_TAG.to_string(), n.to_string());
     }
     tags
 }

@@ -7,45 +7,130 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::future::try_join_all;
 
-use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
+use aws_sdk_lambda::types::FunctionConfiguration;
 
 use super::{Conflict, LiveFunction, user_tags};
 use crate::aws::{AwsError, CallResult, Clients, ErrorKind, classify, describe};
-use crate::marks::APPLIED_TAG;
 use crate::marks::STACK_TAG;
+use crate::marks::{APPLIED_TAG, CONCURRENCY_TAG};
+
+/// A function as read: its configuration, all its tags and its reserved concurrency (`None`
+/// when it has none, or when it was not read: see [`list_functions`]).
+pub struct FoundFunction {
+    pub name: String,
+    pub config: FunctionConfiguration,
+    pub tags: BTreeMap<String, String>,
+    pub reserved: Option<i32>,
+}
 
 /// GetFunction for each of these names (absent ones left out): configuration, tags and
 /// reserved concurrency in one call, at a far higher quota (100/s) than the other reads.
 pub async fn get_functions(
     clients: &Clients,
     names: impl IntoIterator<Item = &String>,
-) -> Result<Vec<(String, GetFunctionOutput)>, AwsError> {
-    let reads = names.into_iter().map(|name| async move {
-        match clients
-            .lambda
-            .get_function()
-            .function_name(name.as_str())
-            .send()
-            .await
-        {
-            Ok(out) => Ok(Some((name.clone(), out))),
-            Err(e) if classify(&e) == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(describe("lambda:GetFunction", e)),
+) -> Result<Vec<FoundFunction>, AwsError> {
+    let reads = names.into_iter().map(|name| get_function(clients, name));
+    Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+}
+
+async fn get_function(clients: &Clients, name: &str) -> Result<Option<FoundFunction>, AwsError> {
+    let request = clients.lambda.get_function().function_name(name);
+    let Some(out) = request.send().await.absent_ok("lambda:GetFunction")? else {
+        return Ok(None);
+    };
+    Ok(out.configuration().map(|config| FoundFunction {
+        name: name.to_string(),
+        config: config.clone(),
+        tags: out
+            .tags()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        reserved: out
+            .concurrency()
+            .and_then(|c| c.reserved_concurrent_executions()),
+    }))
+}
+
+/// Every function of the account by name, from ListFunctions (50 a page): one request for
+/// what would be one GetFunction per function.
+pub async fn list_all(
+    clients: &Clients,
+) -> Result<BTreeMap<String, FunctionConfiguration>, AwsError> {
+    let mut all = BTreeMap::new();
+    let mut pages = clients.lambda.list_functions().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for config in page.op("lambda:ListFunctions")?.functions() {
+            if let Some(name) = config.function_name() {
+                all.insert(name.to_string(), config.clone());
+            }
         }
+    }
+    Ok(all)
+}
+
+/// The functions of these names, from the account's list (`listed`) and the tagging index's
+/// tags of the stack's functions (`owned`): no request per function, except GetFunction for
+/// one the index does not list (someone else's, or one the index has not caught up with), and
+/// GetFunctionConcurrency where the stack file declares reserved concurrency (`declared`) or
+/// stackctl recorded that it set one ([`CONCURRENCY_TAG`]). Reserved concurrency set outside
+/// stackctl on another function is seen by a full read only (`plan --refresh-only`).
+pub async fn list_functions(
+    clients: &Clients,
+    names: impl IntoIterator<Item = &String>,
+    listed: &BTreeMap<String, FunctionConfiguration>,
+    owned: &BTreeMap<String, BTreeMap<String, String>>,
+    declared: &BTreeSet<String>,
+) -> Result<Vec<FoundFunction>, AwsError> {
+    let reads = names.into_iter().map(|name| async move {
+        let (Some(config), Some(tags)) = (listed.get(name), owned.get(name)) else {
+            return match listed.contains_key(name) {
+                true => get_function(clients, name).await,
+                false => Ok(None),
+            };
+        };
+        let reserved = match declared.contains(name) || tags.contains_key(CONCURRENCY_TAG) {
+            true => reserved_concurrency(clients, name).await?,
+            false => None,
+        };
+        Ok(Some(FoundFunction {
+            name: name.clone(),
+            config: config.clone(),
+            tags: tags.clone(),
+            reserved,
+        }))
     });
     Ok(try_join_all(reads).await?.into_iter().flatten().collect())
 }
 
+async fn reserved_concurrency(clients: &Clients, name: &str) -> Result<Option<i32>, AwsError> {
+    let request = clients
+        .lambda
+        .get_function_concurrency()
+        .function_name(name);
+    let out = request
+        .send()
+        .await
+        .absent_ok("lambda:GetFunctionConcurrency")?;
+    Ok(out.and_then(|o| o.reserved_concurrent_executions()))
+}
+
 /// Sorts read functions into the stack's (by their own tags) and the ones in its way.
 pub fn claim(
-    found: Vec<(String, GetFunctionOutput)>,
+    found: Vec<FoundFunction>,
     retention: &BTreeMap<String, Option<i32>>,
     stack: &str,
 ) -> (BTreeMap<String, LiveFunction>, Vec<Conflict>) {
     let mut functions = BTreeMap::new();
     let mut conflicts = Vec::new();
-    for (name, out) in found {
-        let tags = out.tags().cloned().unwrap_or_default();
+    for found in found {
+        let FoundFunction {
+            name,
+            config,
+            tags,
+            reserved,
+        } = found;
         let owner = tags.get(STACK_TAG).cloned();
         if owner.as_deref() != Some(stack) {
             conflicts.push(Conflict {
@@ -56,49 +141,52 @@ pub fn claim(
             });
             continue;
         }
-        let Some(config) = out.configuration() else {
-            continue;
-        };
-        let live = LiveFunction {
-            name: name.clone(),
-            arn: config.function_arn().unwrap_or_default().to_string(),
-            runtime: config
-                .runtime()
-                .map(|r| r.as_str().to_string())
-                .unwrap_or_default(),
-            handler: config.handler().unwrap_or_default().to_string(),
-            memory: config.memory_size().unwrap_or(128),
-            timeout: config.timeout().unwrap_or(3),
-            architecture: config
-                .architectures()
-                .first()
-                .map_or("x86_64".to_string(), |a| a.as_str().to_string()),
-            description: config.description().unwrap_or_default().to_string(),
-            layers: config
-                .layers()
-                .iter()
-                .filter_map(|l| l.arn().map(str::to_string))
-                .collect(),
-            reserved_concurrency: out
-                .concurrency()
-                .and_then(|c| c.reserved_concurrent_executions()),
-            log_retention_days: retention
-                .get(&format!("/aws/lambda/{name}"))
-                .copied()
-                .flatten(),
-            role: config.role().unwrap_or_default().to_string(),
-            environment: config
-                .environment()
-                .and_then(|e| e.variables())
-                .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default(),
-            code_sha256: config.code_sha256().unwrap_or_default().to_string(),
-            tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            applied: tags.get(APPLIED_TAG).cloned(),
-        };
+        let retention = retention.get(&format!("/aws/lambda/{name}")).copied();
+        let live = live_function(&name, &config, &tags, reserved, retention.flatten());
         functions.insert(name, live);
     }
     (functions, conflicts)
+}
+
+fn live_function(
+    name: &str,
+    config: &FunctionConfiguration,
+    tags: &BTreeMap<String, String>,
+    reserved_concurrency: Option<i32>,
+    log_retention_days: Option<i32>,
+) -> LiveFunction {
+    LiveFunction {
+        name: name.to_string(),
+        arn: config.function_arn().unwrap_or_default().to_string(),
+        runtime: config
+            .runtime()
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_default(),
+        handler: config.handler().unwrap_or_default().to_string(),
+        memory: config.memory_size().unwrap_or(128),
+        timeout: config.timeout().unwrap_or(3),
+        architecture: config
+            .architectures()
+            .first()
+            .map_or("x86_64".to_string(), |a| a.as_str().to_string()),
+        description: config.description().unwrap_or_default().to_string(),
+        layers: config
+            .layers()
+            .iter()
+            .filter_map(|l| l.arn().map(str::to_string))
+            .collect(),
+        reserved_concurrency,
+        log_retention_days,
+        role: config.role().unwrap_or_default().to_string(),
+        environment: config
+            .environment()
+            .and_then(|e| e.variables())
+            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        code_sha256: config.code_sha256().unwrap_or_default().to_string(),
+        tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        applied: tags.get(APPLIED_TAG).cloned(),
+    }
 }
 
 /// The statement IDs in the resource policies of the functions routes invoke (`routed`), by

@@ -252,7 +252,7 @@ pub async fn read(
         lambda::log_retention(clients, &stack.name).await
     };
     let (found, apis, (roles, role_conflicts), secrets, retention) = tokio::try_join!(
-        read_tables_and_functions(clients, stack, scope, &wanted),
+        read_tables_and_functions(clients, stack, scope, refresh, &wanted),
         read_apis(clients, stack, scope),
         roles,
         secrets,

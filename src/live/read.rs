@@ -3,14 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
-
 use super::{
     LiveApi, LiveFunction, LiveRoute, LiveTable, Owned, Refresh, Scope, account_of, dynamodb,
     lambda, tagging,
 };
 use crate::aws::{AwsError, Clients};
 use crate::stack::Stack;
+use lambda::FoundFunction;
 
 /// The physical names the stack file (or a scope) names, read whether owned or not.
 pub(super) struct Wanted {
@@ -50,17 +49,23 @@ impl Wanted {
 pub(super) struct Found {
     pub owned: Owned,
     pub tables: Vec<LiveTable>,
-    pub functions: Vec<(String, GetFunctionOutput)>,
+    pub functions: Vec<FoundFunction>,
 }
 
 /// What the stack file names is read at once. The tagging index adds what the stack owns but
-/// no longer declares (not needed in a scope, which names what it reads).
+/// no longer declares (not needed in a scope, which names what it reads). A trusting read takes
+/// functions from ListFunctions and the index ([`lambda::list_functions`]); a full or scoped one
+/// asks GetFunction of each.
 pub(super) async fn read_tables_and_functions(
     clients: &Clients,
     stack: &Stack,
     scope: Option<&Scope>,
+    refresh: Refresh,
     wanted: &Wanted,
 ) -> Result<Found, AwsError> {
+    if scope.is_none() && refresh == Refresh::Trusting {
+        return read_listing(clients, stack, wanted).await;
+    }
     let declared = async {
         tokio::try_join!(
             dynamodb::read_tables(clients, &wanted.tables),
@@ -87,6 +92,45 @@ pub(super) async fn read_tables_and_functions(
         tokio::try_join!(declared, undeclared)?;
     tables.extend(more_tables);
     functions.extend(more_functions);
+    Ok(Found {
+        owned,
+        tables,
+        functions,
+    })
+}
+
+/// The trusting read: tables as always, functions from one listing and the tagging index.
+async fn read_listing(
+    clients: &Clients,
+    stack: &Stack,
+    wanted: &Wanted,
+) -> Result<Found, AwsError> {
+    let tables = async {
+        let declared = dynamodb::read_tables(clients, &wanted.tables);
+        let undeclared = async {
+            let owned = tagging::owned(clients, &stack.name).await?;
+            let tables = owned.tables.keys().filter(|n| !wanted.tables.contains(n));
+            let tables = dynamodb::read_tables(clients, tables).await?;
+            Ok::<_, AwsError>((owned, tables))
+        };
+        let (mut declared, (owned, undeclared)) = tokio::try_join!(declared, undeclared)?;
+        declared.extend(undeclared);
+        Ok::<_, AwsError>((owned, declared))
+    };
+    let ((owned, tables), listed) = tokio::try_join!(tables, lambda::list_all(clients))?;
+    let declared: BTreeSet<String> = stack
+        .functions
+        .iter()
+        .filter(|f| f.reserved_concurrency.is_some())
+        .map(|f| stack.physical_name(&f.logical))
+        .collect();
+    let names: BTreeSet<&String> = wanted
+        .functions
+        .iter()
+        .chain(owned.functions.keys())
+        .collect();
+    let functions =
+        lambda::list_functions(clients, names, &listed, &owned.functions, &declared).await?;
     Ok(Found {
         owned,
         tables,

@@ -576,3 +576,24 @@ fn a_log_retention_the_stack_file_never_declared_is_never_shown_nor_changed() {
     project.apply_converges();
     assert_eq!(retention(&project), Some(14));
 }
+
+#[test]
+fn a_plan_lists_the_functions_instead_of_reading_each() {
+    let stack = crate::support::generated_stack("listed", 1, 6, 6);
+    let project = Project::new(&stack);
+    project.apply_converges();
+    let count = |requests: &[String], op: &str| requests.iter().filter(|r| *r == op).count();
+    let (run, requests) = project.requests(&["plan", "--detailed-exitcode"]);
+    run.code(0);
+    assert_eq!(count(&requests, "lambda:ListFunctions"), 1, "{requests:?}");
+    assert_eq!(count(&requests, "lambda:GetFunction"), 0, "{requests:?}");
+    assert_eq!(
+        count(&requests, "lambda:GetFunctionConcurrency"),
+        0,
+        "{requests:?}"
+    );
+    // A full read asks each function, and finds the same.
+    let (run, requests) = project.requests(&["plan", "--refresh-only", "--detailed-exitcode"]);
+    run.code(0);
+    assert_eq!(count(&requests, "lambda:GetFunction"), 6, "{requests:?}");
+}
