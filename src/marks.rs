@@ -71,6 +71,10 @@ pub fn artifact_key(stack: &str, logical: &str, sha256_hex: &str) -> String {
 /// Lambda writes of making an API.
 pub const ROUTES_STATEMENT_ID: &str = "stackctl-api-routes";
 
+/// How a read policy's [`ROUTES_STATEMENT_ID`] statement is recorded when it names another API
+/// than the stack's (left by an API that was replaced or deleted): the grant replaces it.
+pub const ROUTES_STATEMENT_ELSEWHERE: &str = "stackctl-api-routes (another API)";
+
 /// The statement ID of the per-route invoke permission stackctl granted before
 /// [`ROUTES_STATEMENT_ID`] (derived from the route key). Apply removes such statements where it
 /// finds them.

@@ -10,9 +10,9 @@ use futures::future::try_join_all;
 use aws_sdk_lambda::types::FunctionConfiguration;
 
 use super::{Conflict, LiveFunction, user_tags};
-use crate::aws::{AwsError, CallResult, Clients, ErrorKind, classify, describe};
+use crate::aws::{AwsError, CallResult, Clients};
 use crate::marks::STACK_TAG;
-use crate::marks::{APPLIED_TAG, CONCURRENCY_TAG};
+use crate::marks::{APPLIED_TAG, CONCURRENCY_TAG, ROUTES_STATEMENT_ELSEWHERE, ROUTES_STATEMENT_ID};
 
 /// A function as read: its configuration, all its tags and its reserved concurrency (`None`
 /// when it has none, or when it was not read: see [`list_functions`]).
@@ -195,6 +195,7 @@ fn live_function(
 pub async fn read_permissions(
     clients: &Clients,
     routed: impl IntoIterator<Item = &String>,
+    api_id: Option<&str>,
     recorded: Option<&BTreeMap<String, BTreeSet<String>>>,
 ) -> Result<BTreeMap<String, BTreeSet<String>>, AwsError> {
     if let Some(recorded) = recorded {
@@ -209,7 +210,10 @@ pub async fn read_permissions(
             .collect());
     }
     let reads = routed.into_iter().map(|name| async move {
-        Ok::<_, AwsError>((name.clone(), policy_statements(clients, name).await?))
+        Ok::<_, AwsError>((
+            name.clone(),
+            policy_statements(clients, name, api_id).await?,
+        ))
     });
     Ok(try_join_all(reads).await?.into_iter().collect())
 }
@@ -238,20 +242,31 @@ pub async fn log_retention(
 }
 
 /// The statement IDs of a function's resource policy (none when it has no policy).
-async fn policy_statements(clients: &Clients, name: &str) -> Result<BTreeSet<String>, AwsError> {
-    let out = match clients.lambda.get_policy().function_name(name).send().await {
-        Ok(out) => out,
-        Err(e) if classify(&e) == ErrorKind::NotFound => return Ok(BTreeSet::new()),
-        Err(e) => return Err(describe("lambda:GetPolicy", e)),
+/// The statement IDs of the function's policy. The API's invoke permission counts only when
+/// it names `api_id` (`.../API_ID/*`); naming another API, it is
+/// [`crate::marks::ROUTES_STATEMENT_ELSEWHERE`].
+async fn policy_statements(
+    clients: &Clients,
+    name: &str,
+    api_id: Option<&str>,
+) -> Result<BTreeSet<String>, AwsError> {
+    let request = clients.lambda.get_policy().function_name(name);
+    let Some(out) = request.send().await.absent_ok("lambda:GetPolicy")? else {
+        return Ok(BTreeSet::new());
     };
     let policy: serde_json::Value = out
         .policy()
         .and_then(|p| serde_json::from_str(p).ok())
         .unwrap_or_default();
-    Ok(policy["Statement"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["Sid"].as_str().map(str::to_string))
+    let names_api = |s: &serde_json::Value| {
+        let source = s["Condition"]["ArnLike"]["AWS:SourceArn"].as_str();
+        api_id.is_some_and(|id| source.is_some_and(|a| a.ends_with(&format!(":{id}/*"))))
+    };
+    let statements = policy["Statement"].as_array().into_iter().flatten();
+    Ok(statements
+        .filter_map(|s| match s["Sid"].as_str()? {
+            ROUTES_STATEMENT_ID if !names_api(s) => Some(ROUTES_STATEMENT_ELSEWHERE.to_string()),
+            sid => Some(sid.to_string()),
+        })
         .collect())
 }

@@ -173,7 +173,9 @@ pub(super) async fn read_invoke_permissions(
     let asked = live_routed
         .iter()
         .filter(|name| scope.is_some() || functions.contains_key(*name));
-    lambda::read_permissions(clients, asked, recorded.as_ref()).await
+    // The API the plan keeps (the one with the most routes): see `live::read_apis`.
+    let api_id = apis.first().map(|api| api.id.as_str());
+    lambda::read_permissions(clients, asked, api_id, recorded.as_ref()).await
 }
 
 /// The account the ARNs read name (asked of STS only when none was read and a scope needs

@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
 use crate::live::{LiveApi, LiveRoute};
-use crate::marks::{ROUTES_STATEMENT_ID, permissions_record, route_statement_id};
+use crate::marks::{
+    ROUTES_STATEMENT_ELSEWHERE, ROUTES_STATEMENT_ID, permissions_record, route_statement_id,
+};
 use crate::stack::{
     AccessLog, Address, ApiSpec, ApiType, AuthorizerSpec, Cors, RouteSpec, Stack, Throttle,
 };
@@ -30,7 +32,7 @@ pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
         desired.name.clone(),
         after,
         Desired::Api(desired),
-        live.map(|l| (live_attrs(l), Live::Api(l.clone()))),
+        live.map(|l| (live_attrs(l), live_api(stack, l))),
     );
     // HTTP and REST APIs are different kinds of resource: switching is a replacement.
     let update = change.action == Action::Update;
@@ -86,31 +88,61 @@ pub fn plan_deployment(
     Some(change)
 }
 
-pub fn plan_delete(live: &LiveApi, reason: &str) -> Change {
+pub fn plan_delete(stack: &Stack, live: &LiveApi, reason: &str) -> Change {
     Change::delete(
         Address::Api,
         format!("{}, id {}", live.name, live.id),
         reason,
         live_attrs(live),
-        Live::Api(live.clone()),
+        live_api(stack, live),
     )
 }
 
-/// `permissions`: the statement IDs in the policies of the functions live routes invoke (none
-/// when the API is new or replaced).
+/// The API as read, and the functions its routes invoke that no route of the stack file does:
+/// when the API goes (deleted, or replaced by one of the other type), they lose its invoke
+/// permission. The others keep the statement, which the new API's routes take over.
+fn live_api(stack: &Stack, live: &LiveApi) -> Live {
+    let routed: BTreeSet<String> = stack
+        .routes
+        .iter()
+        .map(|r| stack.physical_name(&r.function))
+        .collect();
+    let revoke: BTreeSet<String> = live
+        .routes
+        .iter()
+        .filter(|r| r.function_name().is_some_and(|f| !routed.contains(f)))
+        .filter_map(|r| r.function_arn.clone())
+        .collect();
+    Live::Api {
+        api: live.clone(),
+        revoke: revoke.into_iter().collect(),
+    }
+}
+
+/// `permissions`: the statement IDs in the policies of the functions live routes invoke;
+/// `api_kept`: the live API stays (it is not new, nor replaced by one of the other type).
 pub fn plan_route(
     stack: &Stack,
     spec: &RouteSpec,
     live: Option<(&LiveApi, &LiveRoute)>,
     permissions: &Permissions,
+    api_kept: bool,
 ) -> Change {
+    let function = stack.physical_name(&spec.function);
+    // On a new or replaced API no function holds its invoke permission yet; one that holds the
+    // statement holds it for the API that goes, and the grant replaces it.
+    let held = permissions
+        .get(&function)
+        .is_some_and(|held| held.contains(ROUTES_STATEMENT_ID));
     let desired = RouteDesired {
         key: spec.key.clone(),
         logical_function: spec.function.clone(),
         function: stack.physical_name(&spec.function),
-        grant: !permissions
-            .get(&stack.physical_name(&spec.function))
-            .is_some_and(|held| held.contains(ROUTES_STATEMENT_ID)),
+        grant: !(api_kept && held),
+        replace: (!api_kept && held)
+            || permissions
+                .get(&function)
+                .is_some_and(|held| held.contains(ROUTES_STATEMENT_ELSEWHERE)),
         rest: stack
             .api
             .as_ref()

@@ -202,7 +202,7 @@ fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
     };
     let Some(spec) = &stack.api else {
         for api in &live.apis {
-            changes.push(api::plan_delete(api, "no [api] in the stack file"));
+            changes.push(api::plan_delete(stack, api, "no [api] in the stack file"));
         }
         return;
     };
@@ -212,11 +212,11 @@ fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
     changes.push(api_change);
     for extra in extras {
         changes.push(api::plan_delete(
+            stack,
             extra,
             "a second API tagged for this stack (left by an interrupted apply)",
         ));
     }
-    let none = BTreeMap::new();
     for route in &stack.routes {
         let live_route = primary.and_then(|api| {
             api.routes
@@ -224,13 +224,8 @@ fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
                 .find(|r| r.key == route.key)
                 .map(|r| (api, r))
         });
-        // On a new API (or one replaced) no function holds its invoke permission yet.
-        let held = if primary.is_some() {
-            permissions
-        } else {
-            &none
-        };
-        changes.push(api::plan_route(stack, route, live_route, held));
+        let kept = primary.is_some();
+        changes.push(api::plan_route(stack, route, live_route, permissions, kept));
     }
     if let Some(api) = primary {
         for route in &api.routes {
@@ -243,6 +238,11 @@ fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
         .iter()
         .filter(|c| {
             matches!(c.address, Address::Api | Address::Route(_)) && c.action != Action::NoOp
+        })
+        // A function's invoke permission is Lambda's, not part of what a stage serves.
+        .filter(|c| {
+            c.action != Action::Update
+                || !c.attributes.iter().all(|a| a.name == "invoke_permission")
         })
         .collect();
     if let Some(deployment) = api::plan_deployment(spec, primary, &changed) {

@@ -161,6 +161,9 @@ pub struct RouteDesired {
     /// The function does not hold the API's invoke permission yet (as read, or the API is new):
     /// the route grants it before it points at the function.
     pub grant: bool,
+    /// The function holds a statement of the same ID for an API that goes (replaced by one of
+    /// the other type): the grant removes it first.
+    pub replace: bool,
     /// The route belongs to a REST API (a resource and method) rather than an HTTP API.
     pub rest: bool,
     pub authorizer: Option<String>,
@@ -175,7 +178,12 @@ pub enum Live {
     Role(LiveRole),
     Table(LiveTable),
     Function(LiveFunction),
-    Api(LiveApi),
+    Api {
+        api: LiveApi,
+        /// Functions (ARNs) to remove the API's invoke permission from once the API is deleted
+        /// or replaced: those its routes invoke that no route of the stack file invokes.
+        revoke: Vec<String>,
+    },
     Route {
         api_id: String,
         rest: bool,

@@ -135,7 +135,14 @@ fn switching_between_http_and_rest_replaces_the_api() {
     assert_output_snapshot!("http_to_rest_plan", &plan.stdout);
     project.apply_converges();
     assert!(project.http_apis().is_empty(), "the HTTP API is gone");
-    rest_api(&project);
+    let (rest_id, _) = rest_api(&project);
+    // Each function holds one statement for the API, naming the new one.
+    for function in ["web-a", "web-b"] {
+        assert_eq!(
+            routes_statements(&project, function),
+            [format!("{rest_id}/*")]
+        );
+    }
 
     project.set_stack(&http());
     project.apply_converges();
@@ -143,15 +150,39 @@ fn switching_between_http_and_rest_replaces_the_api() {
     assert_eq!(http_apis.len(), 1);
     assert!(project.rest_apis().is_empty(), "the REST API is gone");
     // The invoke permissions name the new API.
-    let policy = project
-        .block_on(project.lambda().get_policy().function_name("web-a").send())
-        .unwrap();
     let api_id = http_apis[0].api_id().unwrap();
-    assert!(
-        policy.policy().unwrap().contains(api_id),
-        "{}",
-        policy.policy().unwrap()
-    );
+    for function in ["web-a", "web-b"] {
+        assert_eq!(
+            routes_statements(&project, function),
+            [format!("{api_id}/*")]
+        );
+    }
+
+    // Without an API, no function keeps a permission for it.
+    let without = &API[..API.find("[api]").unwrap()];
+    project.set_stack(without);
+    project.apply_converges();
+    for function in ["web-a", "web-b"] {
+        assert!(routes_statements(&project, function).is_empty());
+    }
+}
+
+/// The sources (`API_ID/*`) of the `stackctl-api-routes` statements of a function's policy.
+fn routes_statements(project: &Project, function: &str) -> Vec<String> {
+    let policy = project.block_on(project.lambda().get_policy().function_name(function).send());
+    let Ok(policy) = policy else {
+        return Vec::new();
+    };
+    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    statements
+        .iter()
+        .filter(|s| s["Sid"] == "stackctl-api-routes")
+        .map(|s| {
+            let source = s["Condition"]["ArnLike"]["AWS:SourceArn"].as_str().unwrap();
+            source.rsplit(':').next().unwrap().to_string()
+        })
+        .collect()
 }
 
 #[test]

@@ -572,14 +572,30 @@ fn plan_and_apply_trust_recorded_permissions_and_apply_refresh_repairs_a_lost_on
     project
         .run(&["plan", "--refresh-only", "--detailed-exitcode"])
         .code(0);
-    assert!(
-        project
-            .block_on(lambda.get_policy().function_name("shop-get-order").send())
-            .unwrap()
-            .policy()
-            .unwrap()
-            .contains(&sid)
-    );
+    assert!(project.policy("shop-get-order").contains(&sid));
+
+    // The statement is there but names another API: a full read sees it, and repairs it.
+    let remove = lambda
+        .remove_permission()
+        .function_name("shop-get-order")
+        .statement_id(&sid);
+    project.block_on(remove.send()).unwrap();
+    let add = lambda
+        .add_permission()
+        .function_name("shop-get-order")
+        .statement_id(&sid)
+        .action("lambda:InvokeFunction")
+        .principal("apigateway.amazonaws.com")
+        .source_arn("arn:aws:execute-api:us-east-1:123456789012:another/*");
+    project.block_on(add.send()).unwrap();
+    let run = project.run(&["plan", "--refresh-only", "--detailed-exitcode"]);
+    run.code(2);
+    project.run(&["apply", "--yes", "--refresh"]).success();
+    assert_eq!(statement_ids(&project, "shop-get-order"), [sid.as_str()]);
+    assert!(!project.policy("shop-get-order").contains("another/*"));
+    project
+        .run(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .code(0);
 }
 
 /// The statement IDs in function `name`'s resource policy, in order.

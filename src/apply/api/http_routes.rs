@@ -18,7 +18,7 @@ pub(super) async fn create_route(ctx: &Context<'_>, d: &RouteDesired) -> Result<
     // The function may be invoked before the route exists: no request meets a route whose
     // function refuses it, and a function that is gone fails the route before it is made.
     if d.grant {
-        permit_routes(ctx, &function_arn, &api_id).await?;
+        permit_routes(ctx, &function_arn, &api_id, d.replace).await?;
     }
     let integration = client
         .create_integration()
@@ -70,7 +70,7 @@ pub(super) async fn update_route(
     let moved = changed(change, "function");
     // As for a new route: the function may be invoked before the route points at it.
     if d.grant {
-        permit_routes(ctx, &function_arn, api_id).await?;
+        permit_routes(ctx, &function_arn, api_id, d.replace).await?;
     }
     if moved {
         let Some(integration_id) = &live.integration_id else {

@@ -123,9 +123,9 @@ pub async fn apply_api(ctx: &Context<'_>, change: &Change) -> Result<(), AwsErro
         Some(Desired::Api(d)) => Some(d),
         _ => None,
     };
-    let live = match &change.live {
-        Some(Live::Api(a)) => Some(a),
-        _ => None,
+    let (live, revoke) = match &change.live {
+        Some(Live::Api { api, revoke }) => (Some(api), revoke.as_slice()),
+        _ => (None, &[][..]),
     };
     match (change.action, desired, live) {
         (Action::Create, Some(d), _) => flavour(ctx, d.spec.api_type).create(d).await,
@@ -133,11 +133,24 @@ pub async fn apply_api(ctx: &Context<'_>, change: &Change) -> Result<(), AwsErro
         // The type may change: the old API goes the way of its own type.
         (Action::Replace, Some(d), Some(l)) => {
             flavour(ctx, type_of(l)).delete(&l.id).await?;
+            revoke_routes(ctx, revoke).await?;
             flavour(ctx, d.spec.api_type).create(d).await
         }
-        (Action::Delete, _, Some(l)) => flavour(ctx, type_of(l)).delete(&l.id).await,
+        (Action::Delete, _, Some(l)) => {
+            flavour(ctx, type_of(l)).delete(&l.id).await?;
+            revoke_routes(ctx, revoke).await
+        }
         _ => Ok(()),
     }
+}
+
+/// Removes the API's invoke permission from functions (ARNs) its routes invoked.
+async fn revoke_routes(ctx: &Context<'_>, functions: &[String]) -> Result<(), AwsError> {
+    let statement = [crate::marks::ROUTES_STATEMENT_ID.to_string()];
+    for function in functions {
+        permissions::revoke_all(ctx, Some(function), &statement).await?;
+    }
+    Ok(())
 }
 
 pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {

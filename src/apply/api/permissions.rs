@@ -18,17 +18,23 @@ use crate::marks::ROUTES_STATEMENT_ID;
 pub struct Grants(Mutex<BTreeMap<String, Arc<OnceCell<()>>>>);
 
 /// Lets API Gateway invoke the function for every route of this API, once per apply; a
-/// failed grant is tried again by the next route that needs it.
+/// failed grant is tried again by the next route that needs it. With `replace`, the statement
+/// the function holds for an API that goes is removed first (AWS would answer the add with
+/// ResourceConflictException; the emulator would keep both).
 pub(super) async fn permit_routes(
     ctx: &Context<'_>,
     function_arn: &str,
     api_id: &str,
+    replace: bool,
 ) -> Result<(), AwsError> {
     let cell = {
         let mut grants = ctx.invoke_grants.0.lock().expect("grants lock");
         grants.entry(function_arn.to_string()).or_default().clone()
     };
     cell.get_or_try_init(|| async {
+        if replace {
+            revoke(ctx, function_arn, ROUTES_STATEMENT_ID).await?;
+        }
         let source = format!("{api_id}/*");
         allow_invoke(ctx, function_arn, ROUTES_STATEMENT_ID, &source).await
     })

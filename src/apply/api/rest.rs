@@ -182,7 +182,7 @@ async fn put_route(
 ) -> Result<(), AwsError> {
     let function = function_arn(ctx, &d.logical_function)?;
     if d.grant {
-        permit_routes(ctx, &function, api_id).await?;
+        permit_routes(ctx, &function, api_id, d.replace).await?;
     }
     let (method, path) = d.key.split_once(' ').unwrap_or(("ANY", "/"));
     let resource_id = match live {

@@ -23,7 +23,7 @@ impl ResourceTrees {
             .changes
             .iter()
             .filter_map(|c| match &c.live {
-                Some(Live::Api(api)) if api.is_rest() => Some(api),
+                Some(Live::Api { api, .. }) if api.is_rest() => Some(api),
                 _ => None,
             })
             .map(|api| {
