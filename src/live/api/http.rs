@@ -178,9 +178,11 @@ type ListAuthorizers = Result<
     SdkError<aws_sdk_apigatewayv2::operation::get_authorizers::GetAuthorizersError>,
 >;
 
-/// GetAuthorizers, in two attempts: a 5xx is answered by the fallback, which is good enough
-/// for one plan on AWS too. Throttling and lost connections are another matter: a call whose
-/// last attempt met one is made again, after a pause, until it is answered or fails otherwise.
+/// GetAuthorizers, in two attempts 50 ms apart at most: a 5xx is answered by the fallback,
+/// which is good enough for one plan on AWS too (and the emulator answers every call with one:
+/// the SDK's usual pause of up to a second was most of a no-op plan there). Throttling and lost
+/// connections are another matter: a call whose last attempt met one is made again, after a
+/// pause, until it is answered or fails otherwise.
 async fn list_authorizers(clients: &Clients, api_id: &str) -> ListAuthorizers {
     let list = || {
         clients
@@ -190,8 +192,12 @@ async fn list_authorizers(clients: &Clients, api_id: &str) -> ListAuthorizers {
             .max_results(PAGE)
             .customize()
             .config_override(
-                aws_sdk_apigatewayv2::config::Builder::default()
-                    .retry_config(clients.retry_config().with_max_attempts(2)),
+                aws_sdk_apigatewayv2::config::Builder::default().retry_config(
+                    clients
+                        .retry_config()
+                        .with_max_attempts(2)
+                        .with_initial_backoff(std::time::Duration::from_millis(50)),
+                ),
             )
             .send()
     };
