@@ -254,9 +254,7 @@ fn a_one_route_change_writes_only_that_route() {
 fn outputs_show_the_invoke_url() {
     let project = Project::new(&rest());
     project.apply_converges();
-    let run = project.run(&["outputs", "--output", "json"]);
-    run.success();
-    let outputs: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let outputs = project.outputs_json();
     let url = outputs["api.url"].as_str().unwrap();
     assert!(
         url.starts_with("https://") && url.ends_with(".execute-api.us-east-1.amazonaws.com/prod"),
@@ -455,9 +453,7 @@ fn a_stack_in_china_uses_its_partition() {
     let stack = rest().replace("name = \"web\"", "name = \"web\"\nregion = \"cn-north-1\"");
     let project = Project::new(&stack);
     project.apply_converges();
-    let run = project.run(&["outputs", "--output", "json"]);
-    run.success();
-    let outputs: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let outputs = project.outputs_json();
     let url = outputs["api.url"].as_str().unwrap();
     assert!(
         url.ends_with(".execute-api.cn-north-1.amazonaws.com.cn/prod"),

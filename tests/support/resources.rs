@@ -73,6 +73,13 @@ impl Project {
         serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"))
     }
 
+    /// `stackctl outputs --output json`, parsed.
+    pub fn outputs_json(&self) -> serde_json::Value {
+        let run = self.run(&["outputs", "--output", "json"]);
+        run.success();
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"))
+    }
+
     /// Creates a table as another team would: see [`create_table`].
     pub fn create_table(&self, name: &str, key: &str, owner: Option<&str>) {
         self.block_on(create_table(&self.moto.endpoint, name, key, owner));
