@@ -36,7 +36,17 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs, printer: Printer) -> Result<Exi
             "{}",
             render::text(&plan, style(printer), render::Intent::PLAN)
         ),
-        Format::Json => outln!("{}", json::render(&plan)),
+        Format::Json => {
+            outln!("{}", json::render(&plan));
+            // The JSON on stdout goes to a file or a tool: say on stderr why the exit is 1.
+            for blocker in &plan.blockers {
+                errln!(
+                    "The plan is blocked: {}: {}",
+                    blocker.address,
+                    blocker.message
+                );
+            }
+        }
     }
     match &args.out {
         // A blocked plan cannot be applied: saving it would only invite `apply FILE`.

@@ -8,7 +8,6 @@ use crate::cli::{AwsArgs, UnlockArgs};
 use crate::lock;
 
 pub async fn run(args: &UnlockArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
-    can_confirm(args.yes, printer)?;
     let (stack, region) = match &args.stack {
         Some(stack) => {
             // The stack file, when there is a readable one, still says the region.
@@ -39,6 +38,8 @@ pub async fn run(args: &UnlockArgs, aws: &AwsArgs, printer: Printer) -> Result<E
         held.holder,
         lock::time(held.acquired_at)
     );
+    // Only a lock to remove needs an answer (or --yes): an unlocked stack is just reported.
+    can_confirm(args.yes, printer)?;
     if !confirm("Remove the lock?", args.yes, printer).await? {
         outln!("Left the lock in place.");
         return Ok(ExitStatus::Failure);

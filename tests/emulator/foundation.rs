@@ -298,11 +298,14 @@ fn destroy_removes_everything_the_stack_owns() {
 fn apply_without_a_terminal_needs_yes() {
     let project = Project::new(SHOP);
     // Refused before any request: no plan read, no lock table made.
-    for command in ["apply", "destroy", "unlock"] {
+    for command in ["apply", "destroy"] {
         let (run, requests) = project.requests(&[command]);
         run.code(1).stderr_has(&["pass --yes"]);
         assert!(requests.is_empty(), "{command}: {requests:?}");
     }
+    // Only a lock to remove needs an answer: an unlocked stack is reported as such.
+    let unlock = project.run(&["unlock"]);
+    unlock.success().stdout_has(&["Stack shop is not locked."]);
     let plan = project.plan_json(&[]);
     assert_eq!(plan["summary"]["create"], 8, "nothing was created");
 }
@@ -314,6 +317,11 @@ fn a_table_the_stack_does_not_own_is_never_touched() {
     let plan = project.run(&["plan"]);
     plan.code(1);
     assert_output_snapshot!("unowned_table_plan", &plan.stdout);
+    // In JSON the blocker is in the document, and stderr says why the exit is 1.
+    let json = project.run(&["plan", "--output", "json"]);
+    json.code(1).stderr_has(&[
+        "The plan is blocked: table.orders: table shop-orders exists but is managed by no stackctl stack",
+    ]);
     let apply = project.run(&["apply", "--yes"]);
     apply.code(1);
     assert!(project.functions().is_empty(), "apply refused as a whole");
