@@ -162,8 +162,20 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Re
                 let message = aws_smithy_types::error::metadata::ProvideErrorMetadata::message(&e)
                     .unwrap_or_default()
                     .to_string();
-                // A role created moments ago is not yet visible to Lambda.
-                if message.contains("cannot be assumed") && start.elapsed() < ROLE_PROPAGATION {
+                let unassumable = message.contains("cannot be assumed");
+                // A role this apply created moments ago is not yet visible to Lambda; a role
+                // the stack file names is the user's, and waiting would not fix its trust.
+                if unassumable && matches!(d.role, RoleSource::Arn(_)) {
+                    return Err(other(
+                        "lambda:CreateFunction",
+                        format!(
+                            "{message} The stack file names the role {role}: its trust policy \
+                             must let lambda.amazonaws.com call sts:AssumeRole (or remove `role` \
+                             and let stackctl manage one)."
+                        ),
+                    ));
+                }
+                if unassumable && start.elapsed() < ROLE_PROPAGATION {
                     ctx.reporter
                         .progress(address, "waiting for the new role to reach Lambda");
                     tokio::time::sleep(delay).await;

@@ -597,3 +597,30 @@ fn a_plan_lists_the_functions_instead_of_reading_each() {
     run.code(0);
     assert_eq!(count(&requests, "lambda:GetFunction"), 6, "{requests:?}");
 }
+
+#[test]
+fn a_named_role_lambda_cannot_assume_fails_at_once_with_what_to_do() {
+    let project = Project::new(
+        r#"
+[stack]
+name = "app"
+
+[functions.worker]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/worker"
+role = "arn:aws:iam::123456789012:role/not-there"
+"#,
+    );
+    // Not the managed role's wait for IAM to reach Lambda (up to 90 s): the user's role is
+    // reported on the first answer.
+    let started = std::time::Instant::now();
+    let apply = project.run(&["apply", "--yes"]);
+    apply.code(1).stderr_has(&[
+        "cannot be assumed by Lambda",
+        "The stack file names the role arn:aws:iam::123456789012:role/not-there",
+        "sts:AssumeRole",
+    ]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(project.functions().is_empty());
+}
