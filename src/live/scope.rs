@@ -63,6 +63,8 @@ impl Scope {
                 // The role's policy names the tables its function uses.
                 if let Some(spec) = stack.function(function) {
                     self.tables.extend(spec.tables.keys().cloned());
+                    // ... and the WebSocket API whose connections it manages.
+                    self.websocket |= spec.manage_connections;
                 }
             }
             Address::Function(name) => {

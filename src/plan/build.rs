@@ -314,46 +314,8 @@ fn known_values(
             known.insert(crate::live::authorizer_output(name), id.clone());
         }
     }
-    known_websocket(stack, live, region, &mut known);
+    websocket::known(stack, live, region, &mut known);
     known
-}
-
-/// The WebSocket API's ID, URLs and execute-api ARN (the resource of `websocket = "manage"`),
-/// once it exists.
-fn known_websocket(
-    stack: &Stack,
-    live: &LiveState,
-    region: &str,
-    known: &mut BTreeMap<String, String>,
-) {
-    let (Some(spec), Some(api)) = (&stack.websocket, live.websockets.first()) else {
-        return;
-    };
-    let mut put = |attr: RefAttr, value: String| {
-        let reference = Reference {
-            target: RefTarget::Websocket,
-            attr,
-        };
-        known.insert(reference.to_string(), value);
-    };
-    put(RefAttr::Id, api.id.clone());
-    put(
-        RefAttr::Url,
-        crate::arn::websocket_url(region, &api.id, &spec.stage),
-    );
-    put(
-        RefAttr::CallbackUrl,
-        crate::arn::websocket_callback_url(region, &api.id, &spec.stage),
-    );
-    if let Some(account) = &live.account {
-        put(
-            RefAttr::Arn,
-            crate::arn::execute_api(region, account, &api.id),
-        );
-    }
-    if let Some(auth) = &api.authorizer {
-        known.insert("websocket.authorizer.id".to_string(), auth.id.clone());
-    }
 }
 
 fn deletion_protection_blockers(changes: &[Change]) -> Vec<Blocker> {

@@ -10,7 +10,10 @@ use crate::live::{LiveState, LiveWebsocket, LiveWebsocketRoute};
 use crate::marks::{
     WEBSOCKET_STATEMENT_ELSEWHERE, WEBSOCKET_STATEMENT_ID, websocket_permissions_record,
 };
-use crate::stack::{AccessLog, Address, Stack, Throttle, WebsocketRouteSpec, WebsocketSpec};
+use crate::stack::{
+    AccessLog, Address, RefAttr, RefTarget, Reference, Stack, Throttle, WebsocketRouteSpec,
+    WebsocketSpec,
+};
 
 attr_names! {
     /// The attributes of a WebSocket API.
@@ -39,6 +42,44 @@ attr_names! {
 
 /// Statement IDs by function name.
 type Permissions = BTreeMap<String, BTreeSet<String>>;
+
+/// The WebSocket API's ID, URLs and execute-api ARN (the resource of `websocket = "manage"`),
+/// once it exists.
+pub(super) fn known(
+    stack: &Stack,
+    live: &LiveState,
+    region: &str,
+    known: &mut BTreeMap<String, String>,
+) {
+    let (Some(spec), Some(api)) = (&stack.websocket, live.websockets.first()) else {
+        return;
+    };
+    let mut put = |attr: RefAttr, value: String| {
+        let reference = Reference {
+            target: RefTarget::Websocket,
+            attr,
+        };
+        known.insert(reference.to_string(), value);
+    };
+    put(RefAttr::Id, api.id.clone());
+    put(
+        RefAttr::Url,
+        crate::arn::websocket_url(region, &api.id, &spec.stage),
+    );
+    put(
+        RefAttr::CallbackUrl,
+        crate::arn::websocket_callback_url(region, &api.id, &spec.stage),
+    );
+    if let Some(account) = &live.account {
+        put(
+            RefAttr::Arn,
+            crate::arn::execute_api(region, account, &api.id),
+        );
+    }
+    if let Some(auth) = &api.authorizer {
+        known.insert("websocket.authorizer.id".to_string(), auth.id.clone());
+    }
+}
 
 /// The WebSocket API, its routes and the deletes of what the file no longer declares.
 pub fn plan_all(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
