@@ -59,6 +59,22 @@ pub fn execute_api_endpoint(region: &str, id: &str) -> String {
     format!("https://{id}.execute-api.{region}.{}", dns_suffix(region))
 }
 
+/// The URL WebSocket clients connect to: `wss://ID.execute-api.REGION.SUFFIX/STAGE`
+/// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api.html>).
+pub fn websocket_url(region: &str, id: &str, stage: &str) -> String {
+    format!(
+        "wss://{id}.execute-api.{region}.{}/{stage}",
+        dns_suffix(region)
+    )
+}
+
+/// The URL a WebSocket API's back end posts to and drops connections through (the
+/// @connections API): `https://ID.execute-api.REGION.SUFFIX/STAGE`
+/// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html>).
+pub fn websocket_callback_url(region: &str, id: &str, stage: &str) -> String {
+    format!("{}/{stage}", execute_api_endpoint(region, id))
+}
+
 /// The URI through which API Gateway invokes a function (an integration's URI).
 pub fn invocation_uri(region: &str, function_arn: &str) -> String {
     format!(

@@ -112,6 +112,51 @@ pub fn recorded_permissions(
         .collect()
 }
 
+/// The statement ID of the one invoke permission a function holds for the stack's WebSocket
+/// API, whatever the number of its routes (source `arn:PARTITION:execute-api:REGION:ACCOUNT:
+/// API_ID/*`): as [`ROUTES_STATEMENT_ID`], for the other API a stack may have, so that a
+/// function routed by both holds one statement for each.
+pub const WEBSOCKET_STATEMENT_ID: &str = "stackctl-websocket-routes";
+
+/// How a read policy's [`WEBSOCKET_STATEMENT_ID`] statement is recorded when it names another
+/// API than the stack's WebSocket API (left by one that was deleted): the grant replaces it.
+pub const WEBSOCKET_STATEMENT_ELSEWHERE: &str = "stackctl-websocket-routes (another API)";
+
+/// The statement ID of the invoke permission the WebSocket API's `$connect` authorizer adds to
+/// its function (source `API_ID/authorizers/*`).
+pub const WEBSOCKET_AUTHORIZER_STATEMENT_ID: &str = "stackctl-websocket-authorizer";
+
+/// The name of the Lambda REQUEST authorizer stackctl makes for a WebSocket API's `$connect`.
+pub const WEBSOCKET_AUTHORIZER: &str = "connect";
+
+/// What the WebSocket API's [`PERMISSIONS_TAG`] holds: as [`permissions_record`], for
+/// [`WEBSOCKET_STATEMENT_ID`]. `routes` are (route key, function name).
+pub fn websocket_permissions_record(routes: impl IntoIterator<Item = (String, String)>) -> String {
+    let functions: BTreeSet<String> = routes.into_iter().map(|(_, function)| function).collect();
+    let functions: Vec<String> = functions.into_iter().collect();
+    format!(
+        "ws1.{}",
+        sha256_hex(
+            format!("{WEBSOCKET_STATEMENT_ID}:{}", functions.join(",")),
+            8
+        )
+    )
+}
+
+/// The statement IDs each function's policy holds while the WebSocket API's record of
+/// `routes` is current.
+pub fn recorded_websocket_permissions(
+    routes: impl IntoIterator<Item = (String, String)>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    routes
+        .into_iter()
+        .map(|(_, function)| {
+            let held = BTreeSet::from([WEBSOCKET_STATEMENT_ID.to_string()]);
+            (function, held)
+        })
+        .collect()
+}
+
 /// The ClientToken of an import stackctl starts: a prefix that names the stack and the table
 /// (so that `--resume` can tell this stack's imports from others'), and `unique` (a token
 /// sent again within 8 hours returns the earlier import instead of starting one). At most 36

@@ -121,6 +121,23 @@ fn api_mistakes() {
 }
 
 #[test]
+fn websocket_mistakes() {
+    insta::assert_snapshot!(errors_of("websocket.toml"));
+}
+
+#[test]
+fn a_websocket_route_written_twice() {
+    insta::assert_snapshot!(errors_of("websocket_duplicate.toml"));
+}
+
+/// A function that manages the connections of the API whose authorizer it is would need the
+/// API before its role, and the API needs the function: a cycle.
+#[test]
+fn websocket_authorizer_managing_connections_is_a_cycle() {
+    insta::assert_snapshot!(errors_of("websocket_cycle.toml"));
+}
+
+#[test]
 fn a_rest_api_without_routes_cannot_be_deployed() {
     insta::assert_snapshot!(errors_of("rest_without_routes.toml"));
 }
@@ -132,6 +149,10 @@ fn the_example_stacks_are_valid() {
         (
             "rest-api.toml",
             "stack shop-rest, 1 table, 2 functions, 2 routes.",
+        ),
+        (
+            "chat.toml",
+            "stack chat, 1 table, 4 functions, 0 routes, a WebSocket API with 4 routes.",
         ),
         (
             "analytics-tables.toml",

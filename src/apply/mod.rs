@@ -9,6 +9,7 @@ mod lambda;
 mod once;
 mod table_steps;
 mod wait;
+mod websocket;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -72,6 +73,8 @@ pub(crate) struct Context<'a> {
     pub rest_resources: api::ResourceTrees,
     /// The functions granted the API's invoke permission during this apply.
     pub invoke_grants: api::Grants,
+    /// The functions granted the WebSocket API's invoke permission during this apply.
+    pub websocket_grants: websocket::Grants,
 }
 
 impl<'a> Context<'a> {
@@ -89,6 +92,7 @@ impl<'a> Context<'a> {
             interrupted: AtomicBool::new(false),
             rest_resources: api::ResourceTrees::default(),
             invoke_grants: api::Grants::default(),
+            websocket_grants: websocket::Grants::default(),
         }
     }
 
@@ -109,6 +113,16 @@ impl<'a> Context<'a> {
 
     pub fn region(&self) -> &str {
         &self.clients.region
+    }
+
+    /// The account an ARN among the learned values names (a function's or a role's), if any.
+    pub fn known_account(&self) -> Option<String> {
+        let outputs = self.outputs.lock().expect("outputs lock");
+        outputs
+            .iter()
+            .filter(|(key, _)| key.ends_with(".arn") && !key.starts_with("websocket."))
+            .find_map(|(_, arn)| crate::arn::account_of(arn).filter(|a| !a.is_empty()))
+            .map(str::to_string)
     }
 
     pub fn interrupted(&self) -> bool {
@@ -148,6 +162,7 @@ pub async fn apply(
         interrupted: AtomicBool::new(false),
         rest_resources: api::ResourceTrees::seeded(plan),
         invoke_grants: api::Grants::default(),
+        websocket_grants: websocket::Grants::default(),
     };
     let nodes: Vec<&Change> = plan
         .changes
@@ -216,6 +231,17 @@ async fn record_permissions(ctx: &Context<'_>, plan: &Plan) {
     });
     if let (true, Some(desired)) = (changed, desired) {
         api::record_permissions(ctx, desired).await;
+    }
+    let changed = plan.changes.iter().any(|c| {
+        c.action != Action::NoOp
+            && matches!(c.address, Address::WebsocketRoute(_) | Address::Websocket)
+    });
+    let desired = plan.changes.iter().find_map(|c| match &c.desired {
+        Some(crate::plan::Desired::Websocket(d)) => Some(d),
+        _ => None,
+    });
+    if let (true, Some(desired)) = (changed, desired) {
+        websocket::record_permissions(ctx, desired).await;
     }
 }
 
@@ -297,6 +323,8 @@ async fn run(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
         Address::Api => api::apply_api(ctx, change).await,
         Address::Route(_) => api::apply_route(ctx, change).await,
         Address::Deployment => api::apply_deployment(ctx, change).await,
+        Address::Websocket => websocket::apply_websocket(ctx, change).await,
+        Address::WebsocketRoute(_) => websocket::apply_route(ctx, change).await,
     }
 }
 

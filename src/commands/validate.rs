@@ -11,8 +11,16 @@ pub fn run(args: &FileArgs) -> Result<ExitStatus> {
     let file = &args.file;
     build_packages(&stack)?;
     let routes = stack.routes.len();
+    let websocket = match &stack.websocket {
+        Some(w) => format!(
+            ", a WebSocket API with {} route{}",
+            w.routes.len(),
+            plural(w.routes.len())
+        ),
+        None => String::new(),
+    };
     outln!(
-        "{} is valid: stack {}, {} table{}, {} function{}, {} route{}.",
+        "{} is valid: stack {}, {} table{}, {} function{}, {} route{}{websocket}.",
         file.display(),
         stack.name,
         stack.tables.len(),

@@ -61,6 +61,11 @@ pub struct ResultOutputs {
     /// The API's URL, when the stack has an API.
     #[serde(rename = "api.url")]
     pub api_url: Option<String>,
+    /// The WebSocket API's `wss://` URL and callback URL, when the stack has one.
+    #[serde(rename = "websocket.url")]
+    pub websocket_url: Option<String>,
+    #[serde(rename = "websocket.callback_url")]
+    pub websocket_callback_url: Option<String>,
 }
 
 impl ApplyResult {
@@ -91,6 +96,8 @@ impl ApplyResult {
             elapsed_seconds: elapsed.as_secs_f64(),
             outputs: ResultOutputs {
                 api_url: outputs.get("api.url").cloned(),
+                websocket_url: outputs.get("websocket.url").cloned(),
+                websocket_callback_url: outputs.get("websocket.callback_url").cloned(),
             },
         }
     }
@@ -121,8 +128,22 @@ impl fmt::Display for ApplyResult {
                 self.elapsed_seconds
             )?;
         }
-        if let Some(url) = &self.outputs.api_url {
-            writeln!(f, "\nOutputs:\n  api.url = {url}")?;
+        let o = &self.outputs;
+        let shown = [
+            ("api.url", &o.api_url),
+            ("websocket.url", &o.websocket_url),
+            ("websocket.callback_url", &o.websocket_callback_url),
+        ];
+        let shown: Vec<(&str, &String)> = shown
+            .into_iter()
+            .filter_map(|(key, value)| Some((key, value.as_ref()?)))
+            .collect();
+        if !shown.is_empty() {
+            let width = shown.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+            writeln!(f, "\nOutputs:")?;
+            for (key, value) in shown {
+                writeln!(f, "  {key:<width$} = {value}")?;
+            }
         }
         Ok(())
     }
@@ -152,6 +173,11 @@ mod tests {
             result.to_string(),
             "\nApply complete: 1 change in 2.0s.\n\nOutputs:\n  api.url = https://x.example/\n"
         );
+        result.outputs.websocket_url = Some("wss://y.example/prod".to_string());
+        result.outputs.websocket_callback_url = Some("https://y.example/prod".to_string());
+        assert!(result.to_string().ends_with(
+            "\nOutputs:\n  api.url                = https://x.example/\n  websocket.url          = wss://y.example/prod\n  websocket.callback_url = https://y.example/prod\n"
+        ));
         result.succeeded = false;
         assert_eq!(result.to_string(), "");
     }

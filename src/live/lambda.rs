@@ -198,6 +198,29 @@ pub async fn read_permissions(
     api_id: Option<&str>,
     recorded: Option<&BTreeMap<String, BTreeSet<String>>>,
 ) -> Result<BTreeMap<String, BTreeSet<String>>, AwsError> {
+    let statement = RoutesStatement {
+        id: ROUTES_STATEMENT_ID,
+        elsewhere: ROUTES_STATEMENT_ELSEWHERE,
+        api_id,
+    };
+    read_statements(clients, routed, &statement, recorded).await
+}
+
+/// The statement stackctl grants the functions of an API's routes: its ID, how it is recorded
+/// when it names another API than `api_id`, and that API.
+pub struct RoutesStatement<'a> {
+    pub id: &'static str,
+    pub elsewhere: &'static str,
+    pub api_id: Option<&'a str>,
+}
+
+/// [`read_permissions`] for the routes `statement` is granted to.
+pub async fn read_statements(
+    clients: &Clients,
+    routed: impl IntoIterator<Item = &String>,
+    statement: &RoutesStatement<'_>,
+    recorded: Option<&BTreeMap<String, BTreeSet<String>>>,
+) -> Result<BTreeMap<String, BTreeSet<String>>, AwsError> {
     if let Some(recorded) = recorded {
         return Ok(routed
             .into_iter()
@@ -212,7 +235,7 @@ pub async fn read_permissions(
     let reads = routed.into_iter().map(|name| async move {
         Ok::<_, AwsError>((
             name.clone(),
-            policy_statements(clients, name, api_id).await?,
+            policy_statements(clients, name, statement).await?,
         ))
     });
     Ok(try_join_all(reads).await?.into_iter().collect())
@@ -241,14 +264,13 @@ pub async fn log_retention(
     Ok(groups)
 }
 
-/// The statement IDs of a function's resource policy (none when it has no policy).
-/// The statement IDs of the function's policy. The API's invoke permission counts only when
-/// it names `api_id` (`.../API_ID/*`); naming another API, it is
-/// [`crate::marks::ROUTES_STATEMENT_ELSEWHERE`].
+/// The statement IDs of the function's policy (none when it has no policy). The routes'
+/// statement counts only when it names `statement.api_id` (`.../API_ID/*`); naming another API,
+/// it is recorded as `statement.elsewhere`.
 async fn policy_statements(
     clients: &Clients,
     name: &str,
-    api_id: Option<&str>,
+    statement: &RoutesStatement<'_>,
 ) -> Result<BTreeSet<String>, AwsError> {
     let request = clients.lambda.get_policy().function_name(name);
     let Some(out) = request.send().await.absent_ok("lambda:GetPolicy")? else {
@@ -260,12 +282,13 @@ async fn policy_statements(
         .unwrap_or_default();
     let names_api = |s: &serde_json::Value| {
         let source = s["Condition"]["ArnLike"]["AWS:SourceArn"].as_str();
+        let api_id = statement.api_id;
         api_id.is_some_and(|id| source.is_some_and(|a| a.ends_with(&format!(":{id}/*"))))
     };
     let statements = policy["Statement"].as_array().into_iter().flatten();
     Ok(statements
         .filter_map(|s| match s["Sid"].as_str()? {
-            ROUTES_STATEMENT_ID if !names_api(s) => Some(ROUTES_STATEMENT_ELSEWHERE.to_string()),
+            sid if sid == statement.id && !names_api(s) => Some(statement.elsewhere.to_string()),
             sid => Some(sid.to_string()),
         })
         .collect())

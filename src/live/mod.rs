@@ -11,6 +11,7 @@ mod read;
 mod scope;
 mod ssm;
 mod tagging;
+mod websocket;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,6 +32,7 @@ use read::{
     read_tables_and_functions,
 };
 pub use scope::Scope;
+pub use websocket::tagged_websocket_named;
 
 /// Everything stackctl found in AWS that is owned by the stack, or that is in its way.
 #[derive(Debug, Clone, Default)]
@@ -55,6 +57,12 @@ pub struct LiveState {
     /// Statement IDs in the resource policies of the functions live routes invoke, by
     /// function name (read, or taken from the API's permissions record).
     pub invoke_permissions: BTreeMap<String, BTreeSet<String>>,
+    /// WebSocket APIs tagged for the stack, the one with the most routes first (more than one:
+    /// as for `apis`, the extras are planned for deletion).
+    pub websockets: Vec<LiveWebsocket>,
+    /// Statement IDs in the resource policies of the functions live WebSocket routes invoke,
+    /// by function name (read, or taken from the WebSocket API's permissions record).
+    pub websocket_permissions: BTreeMap<String, BTreeSet<String>>,
     /// The account the ARNs read name, when any was read.
     pub account: Option<String>,
     /// A scoped read: ARNs of the functions its changes refer to without changing them, by
@@ -197,6 +205,52 @@ impl LiveRoute {
     }
 }
 
+/// A WebSocket API as read: the API, its stage, its `$connect` authorizer and its routes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveWebsocket {
+    pub id: String,
+    pub name: String,
+    pub route_selection: String,
+    /// The API's tags without stackctl's own.
+    pub tags: BTreeMap<String, String>,
+    /// The `stackctl:permissions` tag (see `marks::websocket_permissions_record`).
+    pub permissions_record: Option<String>,
+    pub stages: Vec<String>,
+    pub throttle: Option<Throttle>,
+    pub access_log: Option<AccessLog>,
+    pub authorizer: Option<LiveWebsocketAuthorizer>,
+    pub routes: Vec<LiveWebsocketRoute>,
+}
+
+/// A Lambda REQUEST authorizer of a WebSocket API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveWebsocketAuthorizer {
+    pub id: String,
+    /// The physical name of the function it calls.
+    pub function: String,
+    pub identity_source: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveWebsocketRoute {
+    pub id: String,
+    pub key: String,
+    pub integration_id: Option<String>,
+    /// The function ARN the route's integration invokes.
+    pub function_arn: Option<String>,
+    /// A two-way route: its route response selection expression is set (`$default`).
+    pub respond: bool,
+    /// The authorizer's ID, when the route is authorized (CUSTOM).
+    pub authorizer_id: Option<String>,
+}
+
+impl LiveWebsocketRoute {
+    /// The name of the function the route invokes (the last part of its ARN).
+    pub fn function_name(&self) -> Option<&str> {
+        self.function_arn.as_deref()?.rsplit(':').next()
+    }
+}
+
 /// The output key of an authorizer's ID.
 pub fn authorizer_output(name: &str) -> String {
     format!("api.authorizers.{name}.id")
@@ -251,9 +305,16 @@ pub async fn read(
         }
         lambda::log_retention(clients, &stack.name).await
     };
-    let (found, apis, (roles, role_conflicts), secrets, retention) = tokio::try_join!(
+    let websockets = async {
+        if !reads(|s| s.websocket) {
+            return Ok(Vec::new());
+        }
+        websocket::read(clients, &stack.name).await
+    };
+    let (found, apis, websockets, (roles, role_conflicts), secrets, retention) = tokio::try_join!(
         read_tables_and_functions(clients, stack, scope, refresh, &wanted),
         read_apis(clients, stack, scope),
+        Box::pin(websockets),
         roles,
         secrets,
         retention
@@ -265,14 +326,23 @@ pub async fn read(
     } = found;
     let (tables, table_conflicts) = dynamodb::claim(clients, tables, &owned, &stack.name).await?;
     let (functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
-    let invoke_permissions =
-        read_invoke_permissions(clients, &apis, &functions, refresh, scope).await?;
+    let (invoke_permissions, websocket_permissions) = tokio::try_join!(
+        read_invoke_permissions(clients, &apis, &functions, refresh, scope),
+        Box::pin(websocket::read_permissions(
+            clients,
+            &websockets,
+            &functions,
+            refresh,
+            scope
+        )),
+    )?;
     let arns = tables
         .values()
         .map(|t| &t.arn)
         .chain(functions.values().map(|f| &f.arn))
         .chain(roles.values().map(|r| &r.arn));
-    let (account, referred_arns) = account_and_referred(clients, stack, scope, arns, &apis).await?;
+    let (account, referred_arns) =
+        account_and_referred(clients, stack, scope, arns, &apis, &websockets).await?;
 
     let mut conflicts = table_conflicts;
     conflicts.extend(function_conflicts);
@@ -287,6 +357,8 @@ pub async fn read(
         secrets,
         missing,
         invoke_permissions,
+        websockets,
+        websocket_permissions,
         account,
         referred_arns,
     })

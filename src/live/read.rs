@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    LiveApi, LiveFunction, LiveRoute, LiveTable, Owned, Refresh, Scope, account_of, dynamodb,
-    lambda, tagging,
+    LiveApi, LiveFunction, LiveRoute, LiveTable, LiveWebsocket, Owned, Refresh, Scope, account_of,
+    dynamodb, lambda, tagging,
 };
 use crate::aws::{AwsError, Clients};
 use crate::stack::Stack;
@@ -186,11 +186,18 @@ pub(super) async fn account_and_referred<'a>(
     scope: Option<&Scope>,
     arns: impl Iterator<Item = &'a String>,
     apis: &'a [LiveApi],
+    websockets: &'a [LiveWebsocket],
 ) -> Result<(Option<String>, BTreeMap<String, String>), AwsError> {
     let account = arns
-        // The functions the stack's API invokes are the stack's, in its account.
+        // The functions the stack's APIs invoke are the stack's, in its account.
         .chain(
             apis.iter()
+                .flat_map(|api| &api.routes)
+                .filter_map(|r| r.function_arn.as_ref()),
+        )
+        .chain(
+            websockets
+                .iter()
                 .flat_map(|api| &api.routes)
                 .filter_map(|r| r.function_arn.as_ref()),
         )

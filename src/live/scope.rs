@@ -31,6 +31,10 @@ pub struct Scope {
     /// Keys of the routes whose invoke permissions count (from the API's record, or the
     /// policies of the functions they invoke now).
     pub routes: BTreeSet<String>,
+    /// Read the stack's WebSocket API, with its stage, authorizer and routes.
+    pub websocket: bool,
+    /// Keys of the WebSocket routes whose invoke permissions count.
+    pub websocket_routes: BTreeSet<String>,
     /// Logical names of functions whose ARNs the changes need but whose state they do not
     /// (a route's function): their ARNs are made from the account, not read.
     pub referred: BTreeSet<String>,
@@ -59,6 +63,8 @@ impl Scope {
                 // The role's policy names the tables its function uses.
                 if let Some(spec) = stack.function(function) {
                     self.tables.extend(spec.tables.keys().cloned());
+                    // ... and the WebSocket API whose connections it manages.
+                    self.websocket |= spec.manage_connections;
                 }
             }
             Address::Function(name) => {
@@ -79,6 +85,7 @@ impl Scope {
                             self.functions.insert(function.clone());
                         }
                         RefTarget::Api => self.api = true,
+                        RefTarget::Websocket => self.websocket = true,
                         RefTarget::Ssm(_) => self.secrets = true,
                     }
                 }
@@ -96,6 +103,23 @@ impl Scope {
                     self.referred.insert(route.function.clone());
                     // The ID of an authorizer no live route uses yet.
                     self.api_settings |= route.authorizer.is_some();
+                }
+            }
+            Address::Websocket => {
+                self.websocket = true;
+                let websocket = stack.websocket.as_ref();
+                let authorizer = websocket.and_then(|w| w.authorizer.as_ref());
+                self.functions
+                    .extend(authorizer.map(|a| a.function.clone()));
+                // A managed role whose function may manage connections names the API.
+                self.roles |= stack.functions.iter().any(|f| f.manage_connections);
+            }
+            Address::WebsocketRoute(key) => {
+                self.websocket = true;
+                self.websocket_routes.insert(key.clone());
+                let routes = stack.websocket.iter().flat_map(|w| &w.routes);
+                if let Some(route) = routes.clone().find(|r| r.key == *key) {
+                    self.referred.insert(route.function.clone());
                 }
             }
         }

@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, role, table};
+use super::{
+    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, role, table, websocket,
+};
 use crate::live::LiveState;
 use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
 
@@ -39,6 +41,7 @@ pub fn build_destroy(stack: &Stack, live: &LiveState, region: &str) -> Plan {
         functions: Vec::new(),
         api: None,
         routes: Vec::new(),
+        websocket: None,
         ..stack.clone()
     };
     let mut plan = build(&nothing, live, &BTreeMap::new(), region);
@@ -58,7 +61,7 @@ pub fn build(
     region: &str,
 ) -> Plan {
     let mut changes = plan_tables(stack, live);
-    let known = known_values(stack, live, &changes);
+    let known = known_values(stack, live, &changes, region);
     let secrets: BTreeMap<String, String> = live
         .secrets
         .iter()
@@ -70,6 +73,7 @@ pub fn build(
     };
     plan_functions(stack, live, code_sha256, region, &resolve, &mut changes);
     plan_api(stack, live, &mut changes);
+    websocket::plan_all(stack, live, &mut changes);
 
     let mut blockers = conflict_blockers(stack, live);
     changes.retain(|c| {
@@ -256,6 +260,7 @@ fn known_values(
     stack: &Stack,
     live: &LiveState,
     table_changes: &[Change],
+    region: &str,
 ) -> BTreeMap<String, String> {
     let mut known = BTreeMap::new();
     let mut put = |target: RefTarget, attr: RefAttr, value: String| {
@@ -309,6 +314,7 @@ fn known_values(
             known.insert(crate::live::authorizer_output(name), id.clone());
         }
     }
+    websocket::known(stack, live, region, &mut known);
     known
 }
 
@@ -385,14 +391,19 @@ fn depends_on(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
         }
         (Action::Delete, Address::Function(_)) => [
             of_kind("route", true),
+            of_kind("websocket_route", true),
             of_kind("function", false),
             of_kind("api", false),
+            of_kind("websocket", false),
         ]
         .concat(),
         // Every function that changes may be moving off the role.
         (Action::Delete, Address::Role(_)) => of_kind("function", true),
         (Action::Delete, Address::Api) => of_kind("route", true),
-        (Action::Delete, Address::Route(_) | Address::Deployment) => Vec::new(),
+        (Action::Delete, Address::Websocket) => of_kind("websocket_route", true),
+        (Action::Delete, Address::Route(_) | Address::Deployment | Address::WebsocketRoute(_)) => {
+            Vec::new()
+        }
         (_, Address::Function(f)) => {
             let mut deps = vec![Address::Role(f.clone())];
             if let Some(spec) = stack.function(f) {
@@ -400,11 +411,15 @@ fn depends_on(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
             }
             deps.into_iter().filter(pending).collect()
         }
-        // A managed role's policy names the tables its function uses.
+        // A managed role's policy names the tables its function uses, and the WebSocket API
+        // whose connections it manages.
         (_, Address::Role(f)) => stack
             .function(f)
             .into_iter()
-            .flat_map(|spec| spec.tables.keys().map(|t| Address::Table(t.clone())))
+            .flat_map(|spec| {
+                let tables = spec.tables.keys().map(|t| Address::Table(t.clone()));
+                tables.chain(spec.manage_connections.then_some(Address::Websocket))
+            })
             .filter(pending)
             .collect(),
         (_, Address::Route(_)) => {
@@ -432,6 +447,26 @@ fn depends_on(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
             .filter(pending)
             .collect(),
         (_, Address::Deployment) => [vec![Address::Api], of_kind("route", true)].concat(),
+        // The `$connect` authorizer needs its function.
+        (_, Address::Websocket) => stack
+            .websocket
+            .iter()
+            .filter_map(|w| w.authorizer.as_ref())
+            .map(|a| Address::Function(a.function.clone()))
+            .filter(pending)
+            .collect(),
+        (_, Address::WebsocketRoute(_)) => {
+            let function = match &change.desired {
+                Some(super::Desired::WebsocketRoute(r)) => {
+                    Address::Function(r.logical_function.clone())
+                }
+                _ => Address::Websocket,
+            };
+            [Address::Websocket, function]
+                .into_iter()
+                .filter(pending)
+                .collect()
+        }
     }
 }
 

@@ -18,13 +18,16 @@ pub mod table_steps;
 #[cfg(test)]
 pub(crate) mod tests;
 mod value;
+mod websocket;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::live::{LiveApi, LiveFunction, LiveRole, LiveRoute, LiveTable};
-use crate::stack::{Address, ApiSpec, FunctionSpec, TableSpec, Template};
+use crate::live::{
+    LiveApi, LiveFunction, LiveRole, LiveRoute, LiveTable, LiveWebsocket, LiveWebsocketRoute,
+};
+use crate::stack::{Address, ApiSpec, FunctionSpec, TableSpec, Template, WebsocketSpec};
 
 pub use attr::AttrName;
 pub use build::{Mode, build_for};
@@ -36,6 +39,7 @@ pub use role::document as policy_document;
 pub use table::TableAttr;
 pub use table::plan as plan_table;
 pub use value::{Attrs, SENSITIVE, Value};
+pub use websocket::{WebsocketAttr, WebsocketRouteAttr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -91,6 +95,8 @@ pub enum Desired {
     Api(ApiDesired),
     Route(RouteDesired),
     Deployment(ApiSpec),
+    Websocket(WebsocketDesired),
+    WebsocketRoute(WebsocketRouteDesired),
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +178,32 @@ pub struct RouteDesired {
     pub scopes: Vec<String>,
 }
 
+#[derive(Debug, Clone)]
+pub struct WebsocketDesired {
+    pub name: String,
+    pub stack: String,
+    pub spec: WebsocketSpec,
+    /// For the API's `stackctl:permissions` tag once its routes are applied.
+    pub permissions_record: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebsocketRouteDesired {
+    pub key: String,
+    /// The logical name of the function the route invokes.
+    pub logical_function: String,
+    /// The function does not hold the WebSocket API's invoke permission yet: the route grants
+    /// it before it points at the function.
+    pub grant: bool,
+    /// The function holds the statement for another API (one that was deleted): the grant
+    /// removes it first.
+    pub replace: bool,
+    /// A two-way route: a `$default` route response.
+    pub respond: bool,
+    /// `$connect` with the API's authorizer.
+    pub authorized: bool,
+}
+
 /// The live form of one resource, as read before the plan was made.
 #[derive(Debug, Clone)]
 pub enum Live {
@@ -190,6 +222,18 @@ pub enum Live {
         route: LiveRoute,
         /// Statement IDs to remove from the live route's function once the change is made
         /// (see `api::live_route`).
+        revoke: Vec<String>,
+    },
+    Websocket {
+        api: LiveWebsocket,
+        /// Functions (ARNs) to remove the WebSocket API's invoke permission from once it is
+        /// deleted: those its routes invoke that no WebSocket route of the stack file invokes.
+        revoke: Vec<String>,
+    },
+    WebsocketRoute {
+        api_id: String,
+        route: LiveWebsocketRoute,
+        /// Statement IDs to remove from the live route's function once the change is made.
         revoke: Vec<String>,
     },
 }

@@ -86,7 +86,29 @@ fn statements(stack: &Stack, spec: &FunctionSpec, region: &str) -> Vec<PolicySta
             ],
         });
     }
+    if let (true, Some(websocket)) = (spec.manage_connections, &stack.websocket) {
+        statements.push(manage_connections(&websocket.stage));
+    }
     statements
+}
+
+/// `websocket = "manage"`: post to (POST) and drop (DELETE) the connections of the stack's
+/// WebSocket API at its stage, and nothing else
+/// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-control-access-iam.html>).
+fn manage_connections(stage: &str) -> PolicyStatement {
+    let api = Reference {
+        target: RefTarget::Websocket,
+        attr: RefAttr::Arn,
+    };
+    PolicyStatement {
+        sid: "WebsocketConnections".to_string(),
+        actions: vec!["execute-api:ManageConnections".to_string()],
+        resources: ["POST", "DELETE"]
+            .map(|method| {
+                Template::reference(api.clone(), &format!("/{stage}/{method}/@connections/*"))
+            })
+            .to_vec(),
+    }
 }
 
 /// The policy document as canonical JSON, once every resource it names is known.

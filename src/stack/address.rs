@@ -17,6 +17,11 @@ pub enum Address {
     Route(String),
     /// A new deployment of a REST API, made after its routes change, that its stage serves.
     Deployment,
+    /// The stack's WebSocket API, with its stage and authorizer.
+    Websocket,
+    /// A route of the WebSocket API, by its key (`$connect`, `sendMessage`).
+    #[serde(rename = "websocket_route")]
+    WebsocketRoute(String),
 }
 
 impl Address {
@@ -28,6 +33,8 @@ impl Address {
             Address::Api => "api",
             Address::Route(_) => "route",
             Address::Deployment => "deployment",
+            Address::Websocket => "websocket",
+            Address::WebsocketRoute(_) => "websocket_route",
         }
     }
 }
@@ -41,6 +48,8 @@ impl fmt::Display for Address {
             Address::Api => write!(f, "api"),
             Address::Route(key) => write!(f, "route[{key}]"),
             Address::Deployment => write!(f, "api.deployment"),
+            Address::Websocket => write!(f, "websocket"),
+            Address::WebsocketRoute(key) => write!(f, "websocket.route[{key}]"),
         }
     }
 }
@@ -55,6 +64,13 @@ impl std::str::FromStr for Address {
             Ok(Address::Api)
         } else if text == "api.deployment" {
             Ok(Address::Deployment)
+        } else if text == "websocket" {
+            Ok(Address::Websocket)
+        } else if let Some(key) = text
+            .strip_prefix("websocket.route[")
+            .and_then(|k| k.strip_suffix(']'))
+        {
+            Ok(Address::WebsocketRoute(key.to_string()))
         } else if let Some(key) = text
             .strip_prefix("route[")
             .and_then(|k| k.strip_suffix(']'))
@@ -85,6 +101,8 @@ mod tests {
             Address::Api,
             Address::Route("GET /orders/{id}".into()),
             Address::Deployment,
+            Address::Websocket,
+            Address::WebsocketRoute("sendMessage".into()),
         ] {
             assert_eq!(address.to_string().parse::<Address>(), Ok(address));
         }

@@ -21,7 +21,7 @@ pub use reference::{RefAttr, RefTarget, Reference, Template};
 pub use spec::{
     AccessLog, ApiSpec, ApiType, AuthorizerSpec, Billing, Cors, FunctionSpec, GlobalIndexSpec,
     KeySpec, KeyType, LocalIndexSpec, Projection, RouteSpec, Stack, StreamView, TableAccess,
-    TableClass, TableSpec, Throttle,
+    TableClass, TableSpec, Throttle, WebsocketRouteSpec, WebsocketSpec,
 };
 
 pub use crate::suggest::closest;

@@ -14,6 +14,8 @@ pub enum RefTarget {
     Table(String),
     Function(String),
     Api,
+    /// The stack's WebSocket API.
+    Websocket,
     /// An SSM parameter, by name; its value is secret.
     Ssm(String),
 }
@@ -25,6 +27,7 @@ impl RefTarget {
             RefTarget::Table(name) => Some(Address::Table(name.clone())),
             RefTarget::Function(name) => Some(Address::Function(name.clone())),
             RefTarget::Api => Some(Address::Api),
+            RefTarget::Websocket => Some(Address::Websocket),
             RefTarget::Ssm(_) => None,
         }
     }
@@ -37,6 +40,8 @@ pub enum RefAttr {
     Arn,
     Id,
     Url,
+    /// A WebSocket API's `https://` URL that functions post to (the @connections API).
+    CallbackUrl,
     Value,
 }
 
@@ -47,6 +52,7 @@ impl RefAttr {
             RefAttr::Arn => "arn",
             RefAttr::Id => "id",
             RefAttr::Url => "url",
+            RefAttr::CallbackUrl => "callback_url",
             RefAttr::Value => "value",
         }
     }
@@ -64,6 +70,7 @@ impl fmt::Display for Reference {
             RefTarget::Table(name) => write!(f, "tables.{name}.{}", self.attr.as_str()),
             RefTarget::Function(name) => write!(f, "functions.{name}.{}", self.attr.as_str()),
             RefTarget::Api => write!(f, "api.{}", self.attr.as_str()),
+            RefTarget::Websocket => write!(f, "websocket.{}", self.attr.as_str()),
             RefTarget::Ssm(name) => write!(f, "ssm:{name}"),
         }
     }
@@ -236,11 +243,17 @@ pub fn interpret(text: &str) -> Result<Reference, &'static str> {
             target: RefTarget::Api,
             attr: attr(a, &[RefAttr::Id, RefAttr::Url])?,
         }),
+        // `websocket.arn` (the execute-api ARN of the API) is stackctl's own, for the policy
+        // of `websocket = "manage"`: not written in stack files.
+        ["websocket", a] => Ok(Reference {
+            target: RefTarget::Websocket,
+            attr: attr(a, &[RefAttr::Id, RefAttr::Url, RefAttr::CallbackUrl])?,
+        }),
         _ => Err("unknown reference form"),
     }
 }
 
-pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${api.id}, ${api.url} or ${ssm:/parameter/name}";
+pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${api.id}, ${api.url}, ${websocket.id}, ${websocket.url}, ${websocket.callback_url} or ${ssm:/parameter/name}";
 
 #[cfg(test)]
 mod tests {

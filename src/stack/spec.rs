@@ -18,6 +18,8 @@ pub struct Stack {
     pub functions: Vec<FunctionSpec>,
     pub api: Option<ApiSpec>,
     pub routes: Vec<RouteSpec>,
+    /// `[websocket]` with its routes: a WebSocket API beside the HTTP or REST API.
+    pub websocket: Option<WebsocketSpec>,
 }
 
 impl Stack {
@@ -261,6 +263,9 @@ pub struct FunctionSpec {
     /// Tables the managed role may use, by logical name.
     pub tables: BTreeMap<String, TableAccess>,
     pub tags: BTreeMap<String, String>,
+    /// `websocket = "manage"`: the managed role may post to and drop the connections of the
+    /// stack's WebSocket API.
+    pub manage_connections: bool,
 }
 
 impl FunctionSpec {
@@ -271,6 +276,10 @@ impl FunctionSpec {
             .flat_map(|v| v.value.references().cloned())
             .chain(self.tables.keys().map(|t| Reference {
                 target: RefTarget::Table(t.clone()),
+                attr: RefAttr::Arn,
+            }))
+            .chain(self.manage_connections.then_some(Reference {
+                target: RefTarget::Websocket,
                 attr: RefAttr::Arn,
             }))
     }
@@ -387,4 +396,36 @@ pub enum AuthorizerSpec {
     /// A function of the stack decides (both API types); by logical name in the stack file,
     /// by physical name when read from AWS.
     Lambda { function: String },
+}
+
+/// `[websocket]`: a WebSocket API (API Gateway v2, protocol WEBSOCKET) with its stage and routes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebsocketSpec {
+    pub stage: String,
+    /// The route selection expression, `$request.body.FIELD`.
+    pub route_selection: String,
+    /// The Lambda REQUEST authorizer of the `$connect` route.
+    pub authorizer: Option<WebsocketAuthorizer>,
+    pub throttle: Option<Throttle>,
+    pub access_log: Option<AccessLog>,
+    pub tags: BTreeMap<String, String>,
+    pub routes: Vec<WebsocketRouteSpec>,
+}
+
+/// A Lambda REQUEST authorizer on `$connect`: the function (logical name) and where the
+/// identity is read (`route.request.querystring.token`, `route.request.header.Auth`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebsocketAuthorizer {
+    pub function: String,
+    pub identity_source: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebsocketRouteSpec {
+    /// `$connect`, `$disconnect`, `$default` or a custom key.
+    pub key: String,
+    /// The logical name of the function the route invokes.
+    pub function: String,
+    /// A two-way route: the function's return value goes back to the client.
+    pub respond: bool,
 }

@@ -61,7 +61,7 @@ use crate::live::{LiveApi, LiveRoute, TaggedApi, authorizer_output};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
 use crate::stack::{ApiSpec, ApiType, RefAttr, RefTarget, Reference};
 
-pub(crate) use permissions::Grants;
+pub(crate) use permissions::{Grants, allow_invoke, revoke};
 pub(crate) use tree::ResourceTrees;
 
 /// A request (or several) to API Gateway, as a flavour's method returns it.

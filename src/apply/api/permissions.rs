@@ -62,7 +62,7 @@ pub(super) async fn permit_authorizer(
 /// Adds an invoke permission for API Gateway with the source [`crate::arn::execute_api`] of
 /// `source`. A statement of the same ID is kept when it names this source already, and
 /// replaced when it names another (left by an API that was replaced): one GetPolicy, only then.
-async fn allow_invoke(
+pub(crate) async fn allow_invoke(
     ctx: &Context<'_>,
     function_arn: &str,
     statement_id: &str,
@@ -115,7 +115,7 @@ async fn names_source(
 }
 
 /// Removes the statement from the function's policy; one already gone is fine.
-pub(super) async fn revoke(
+pub(crate) async fn revoke(
     ctx: &Context<'_>,
     function_arn: &str,
     statement_id: &str,

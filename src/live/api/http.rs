@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use aws_sdk_apigatewayv2::error::SdkError;
-use aws_sdk_apigatewayv2::types::{Api, JwtConfiguration};
+use aws_sdk_apigatewayv2::types::{Api, JwtConfiguration, ProtocolType};
 use futures::future::try_join_all;
 
 use super::{Authorizers, api_base, lambda_authorizer, names_by_id, owned};
@@ -13,7 +13,7 @@ use crate::live::{LiveApi, LiveRoute};
 use crate::stack::{AccessLog, AuthorizerSpec, Cors, Throttle};
 
 /// API Gateway v2's largest page size.
-const PAGE: &str = "500";
+pub(in crate::live) const PAGE: &str = "500";
 
 /// `settings`: read the stages and every authorizer too; without, only the authorizers routes
 /// use are read, and the API's stages, throttle and access log are left empty.
@@ -87,10 +87,11 @@ macro_rules! all_pages {
         })
     };
 }
+pub(in crate::live) use all_pages;
 
 /// Every item of a paginated v2 list (the v2 SDK has no paginators): `page(token)` sends one
 /// request and answers its items and the next page's token.
-async fn pages<T, Page, Sent>(mut page: Page) -> Result<Vec<T>, AwsError>
+pub(in crate::live) async fn pages<T, Page, Sent>(mut page: Page) -> Result<Vec<T>, AwsError>
 where
     Page: FnMut(Option<String>) -> Sent,
     Sent: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
@@ -109,15 +110,27 @@ where
 
 /// The HTTP APIs tagged for the stack, in one paginated call.
 pub(super) async fn tagged(clients: &Clients, stack: &str) -> Result<Vec<Api>, AwsError> {
+    tagged_of(clients, stack, &ProtocolType::Http).await
+}
+
+/// The v2 APIs of `protocol` (HTTP or WEBSOCKET) tagged for the stack, in one paginated call.
+pub(in crate::live) async fn tagged_of(
+    clients: &Clients,
+    stack: &str,
+    protocol: &ProtocolType,
+) -> Result<Vec<Api>, AwsError> {
     let client = &clients.apigatewayv2;
     let all = all_pages!(client.get_apis(), "apigateway:GetApis");
     let mut all = all.await?;
-    all.retain(|api| owned(api.tags(), stack));
+    all.retain(|api| owned(api.tags(), stack) && api.protocol_type() == Some(protocol));
     Ok(all)
 }
 
 /// Stage names, and the stage-wide throttle and access log (of the first stage with them).
-async fn read_stages(clients: &Clients, api_id: &str) -> Result<StageInfo, AwsError> {
+pub(in crate::live) async fn read_stages(
+    clients: &Clients,
+    api_id: &str,
+) -> Result<StageInfo, AwsError> {
     let client = &clients.apigatewayv2;
     let all = all_pages!(client.get_stages().api_id(api_id), "apigateway:GetStages");
     let mut stages = Vec::new();
@@ -145,11 +158,11 @@ async fn read_stages(clients: &Clients, api_id: &str) -> Result<StageInfo, AwsEr
     Ok((stages, throttle, access_log))
 }
 
-type StageInfo = (Vec<String>, Option<Throttle>, Option<AccessLog>);
+pub(in crate::live) type StageInfo = (Vec<String>, Option<Throttle>, Option<AccessLog>);
 
 /// JWT and Lambda authorizers by name. `used`: the IDs routes refer to, read one by one
 /// where the emulator cannot list them (see [`emulator_workaround_read_used_authorizers`]).
-async fn read_authorizers(
+pub(in crate::live) async fn read_authorizers(
     clients: &Clients,
     api_id: &str,
     used: &[String],
@@ -173,7 +186,7 @@ async fn read_authorizers(
     }
 }
 
-type ListAuthorizers = Result<
+pub(in crate::live) type ListAuthorizers = Result<
     aws_sdk_apigatewayv2::operation::get_authorizers::GetAuthorizersOutput,
     SdkError<aws_sdk_apigatewayv2::operation::get_authorizers::GetAuthorizersError>,
 >;
@@ -183,7 +196,7 @@ type ListAuthorizers = Result<
 /// the SDK's usual pause of up to a second was most of a no-op plan there). Throttling and lost
 /// connections are another matter: a call whose last attempt met one is made again, after a
 /// pause, until it is answered or fails otherwise.
-async fn list_authorizers(clients: &Clients, api_id: &str) -> ListAuthorizers {
+pub(in crate::live) async fn list_authorizers(clients: &Clients, api_id: &str) -> ListAuthorizers {
     let list = || {
         clients
             .apigatewayv2
@@ -259,14 +272,17 @@ fn named(
     (name.unwrap_or_default().to_string(), (id, spec))
 }
 
-/// Routes with the function each one's integration invokes, and its authorizer's ID.
-async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, AwsError> {
+/// The function ARN each integration of the API invokes, by integration ID.
+pub(in crate::live) async fn read_integrations(
+    clients: &Clients,
+    api_id: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
     let client = &clients.apigatewayv2;
     let integrations = all_pages!(
         client.get_integrations().api_id(api_id),
         "apigateway:GetIntegrations"
     );
-    let integrations: BTreeMap<String, String> = integrations
+    Ok(integrations
         .await?
         .iter()
         .filter_map(|i| {
@@ -276,7 +292,13 @@ async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, 
                 crate::arn::function_arn_of(uri),
             ))
         })
-        .collect();
+        .collect())
+}
+
+/// Routes with the function each one's integration invokes, and its authorizer's ID.
+async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, AwsError> {
+    let client = &clients.apigatewayv2;
+    let integrations = read_integrations(clients, api_id).await?;
     let routes = all_pages!(client.get_routes().api_id(api_id), "apigateway:GetRoutes");
     Ok(routes
         .await?

@@ -2,7 +2,7 @@
 //! REST APIs (v1, `rest.rs`). What both read the same way is here: which APIs are the
 //! stack's, their tags, and authorizer names.
 
-mod http;
+pub(in crate::live) mod http;
 mod rest;
 
 use std::collections::{BTreeMap, HashMap};

@@ -14,6 +14,8 @@ pub(super) struct Declared {
     pub(super) tables: Vec<String>,
     pub(super) functions: Vec<String>,
     pub(super) api: bool,
+    /// Whether `[websocket]` is written.
+    pub(super) websocket: bool,
     /// `[api] type` as written (HTTP when absent), for the rules that differ by API type.
     pub(super) api_type: Option<ApiType>,
     /// Where `[api] cors` is written.
@@ -40,6 +42,7 @@ impl Declared {
             tables: names("tables"),
             functions: names("functions"),
             api: entry(doc, "api").is_some(),
+            websocket: entry(doc, "websocket").is_some(),
             api_type,
             cors: api.and_then(|t| entry(t, "cors")).map(|(k, _)| k.span()),
         }
@@ -58,6 +61,16 @@ impl Declared {
                         "no [api] declared",
                     )
                     .help("declare [api], or remove the reference")
+                });
+            }
+            RefTarget::Websocket => {
+                return (!self.websocket).then(|| {
+                    Problem::new(
+                        "reference to the WebSocket API, but there is no [websocket]",
+                        span,
+                        "no [websocket] declared",
+                    )
+                    .help("declare [websocket] with its routes, or remove the reference")
                 });
             }
         };

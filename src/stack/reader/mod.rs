@@ -2,8 +2,8 @@
 //!
 //! The file is parsed into a span-carrying TOML tree first, so that a problem anywhere can point
 //! at its text, and reading goes on after a problem so that all of them are reported at once.
-//! One file or folder per section of the stack file (`table`, `function`, `api`, `env`
-//! overlays); `typed` holds the reader's state and typed accessors, `top` the file as a whole.
+//! One file or folder per section of the stack file (`table`, `function`, `api`,
+//! `websocket`, `env` overlays); `typed` holds the reader's state and typed accessors, `top` the file as a whole.
 
 mod api;
 mod declared;
@@ -17,6 +17,7 @@ mod table;
 mod tags;
 mod top;
 mod typed;
+mod websocket;
 
 pub use limits::{MAX_TRANSFER_BUCKET, is_account_id, is_bucket_name};
 pub use secrets::masked as mask_secrets;

@@ -13,7 +13,15 @@ use super::typed::{Key, Reader, Value, entry};
 use crate::stack::diagnostic::Problem;
 use crate::stack::spec::{ApiType, Stack};
 
-const TOP_KEYS: &[&str] = &["stack", "tables", "functions", "api", "routes", "env"];
+const TOP_KEYS: &[&str] = &[
+    "stack",
+    "tables",
+    "functions",
+    "api",
+    "routes",
+    "websocket",
+    "env",
+];
 
 const STACK_KEYS: &[&str] = &["name", "region", "artifact_bucket"];
 
@@ -45,6 +53,7 @@ impl Reader<'_> {
             Some((key, value)) => self.routes(key, value, api.as_ref(), &declared),
             None => Vec::new(),
         };
+        let websocket = entry(doc, "websocket").and_then(|(_, v)| self.websocket(v, &declared));
         let no_routes_written = entry(doc, "routes")
             .is_none_or(|(_, v)| matches!(v.get_ref(), DeValue::Table(t) if t.is_empty()));
         if let (Some(api), Some((key, _))) = (&api, entry(doc, "api"))
@@ -79,6 +88,7 @@ impl Reader<'_> {
             functions,
             api,
             routes,
+            websocket,
         })
     }
 

@@ -75,7 +75,7 @@ impl Reader<'_> {
     }
 
     /// A stage name API Gateway takes, or `$default`.
-    fn stage_name(&mut self, s: Spanned<String>) -> Option<String> {
+    pub(in crate::stack::reader) fn stage_name(&mut self, s: Spanned<String>) -> Option<String> {
         let name = s.get_ref();
         let valid = name == "$default"
             || (!name.is_empty()

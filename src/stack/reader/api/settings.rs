@@ -13,7 +13,7 @@ const CORS_KEYS: &[&str] = &["allow_origins", "allow_methods", "allow_headers", 
 const THROTTLE_KEYS: &[&str] = &["rate", "burst"];
 
 impl Reader<'_> {
-    pub(super) fn access_log(&mut self, value: &Value<'_>) -> Option<AccessLog> {
+    pub(in crate::stack::reader) fn access_log(&mut self, value: &Value<'_>) -> Option<AccessLog> {
         let t = self.as_table(value, "access_log")?;
         self.unknown_keys(t, ACCESS_LOG_KEYS, "in access_log");
         let help = "write access_log = { destination = \"arn:aws:logs:REGION:ACCOUNT:log-group:NAME\", format = \"$context.requestId $context.status\" }";
@@ -76,7 +76,7 @@ impl Reader<'_> {
         })
     }
 
-    pub(super) fn throttle(&mut self, value: &Value<'_>) -> Option<Throttle> {
+    pub(in crate::stack::reader) fn throttle(&mut self, value: &Value<'_>) -> Option<Throttle> {
         let t = self.as_table(value, "throttle")?;
         self.unknown_keys(t, THROTTLE_KEYS, "in throttle");
         let rate = self.opt_int(t, "rate", 0..=1_000_000);

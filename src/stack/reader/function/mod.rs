@@ -12,10 +12,12 @@ use std::path::Path;
 use toml::Spanned;
 use toml::de::DeTable;
 
+use crate::stack::address::Address;
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::limits;
-use crate::stack::reader::typed::{Key, Reader, Value, entry};
+use crate::stack::reader::typed::{Key, Reader, RefSite, Value, entry};
+use crate::stack::reference::RefTarget;
 use crate::stack::spec::{Architecture, FunctionSpec};
 
 const FUNCTION_KEYS: &[&str] = &[
@@ -34,6 +36,7 @@ const FUNCTION_KEYS: &[&str] = &[
     "role",
     "tables",
     "tags",
+    "websocket",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -94,6 +97,7 @@ impl Reader<'_> {
             });
         let tables = self.table_access(t, &logical, declared, role.is_some());
         let tags = self.tags(t);
+        let manage_connections = self.manage_connections(t, &logical, declared, role.is_some());
         Some(FunctionSpec {
             logical,
             runtime: runtime?,
@@ -111,7 +115,47 @@ impl Reader<'_> {
             role,
             tables: tables?,
             tags,
+            manage_connections: manage_connections?,
         })
+    }
+
+    /// `websocket = "manage"`: the managed role may post to and drop connections of the
+    /// stack's WebSocket API, so the function's role waits for the API (a reference).
+    fn manage_connections(
+        &mut self,
+        t: &DeTable<'_>,
+        function: &str,
+        declared: &Declared,
+        has_role: bool,
+    ) -> Option<bool> {
+        let Some((key, value)) = entry(t, "websocket") else {
+            return Some(false);
+        };
+        let text = self.string(value, "websocket")?;
+        self.one_of(
+            &text,
+            &[("manage", ())],
+            "websocket access",
+            "not a websocket access",
+            "write websocket = \"manage\": the function may post to and drop the API's connections",
+        )?;
+        if has_role {
+            self.problem(
+                Problem::new("websocket is set but the function has its own role", key.span(), "only for managed roles")
+                    .help("grant execute-api:ManageConnections in your role's policy, or remove role so that stackctl manages one"),
+            );
+            return None;
+        }
+        if let Some(problem) = declared.check(&RefTarget::Websocket, text.span()) {
+            self.problem(problem);
+            return None;
+        }
+        self.references.push(RefSite {
+            from: Address::Function(function.to_string()),
+            to: Address::Websocket,
+            span: text.span(),
+        });
+        Some(true)
     }
 
     /// A runtime Lambda accepts ([`limits::RUNTIMES`]).

@@ -1,0 +1,275 @@
+//! The WebSocket API (API Gateway v2, protocol WEBSOCKET): the API, its auto-deployed stage
+//! and its `$connect` authorizer here (`authorizer.rs`), its routes in `routes.rs`. Lambda
+//! invoke permissions and tag requests are those of the other APIs (`apply/api`), with a
+//! statement of the WebSocket API's own ([`crate::marks::WEBSOCKET_STATEMENT_ID`]).
+
+mod authorizer;
+mod routes;
+
+use std::collections::HashMap;
+
+use aws_sdk_apigatewayv2::types::{AccessLogSettings, ProtocolType, RouteSettings};
+
+use super::{Context, once, removed_tags};
+use crate::aws::{AwsError, CallResult, ErrorKind};
+use crate::live::LiveWebsocket;
+use crate::marks::{PERMISSIONS_TAG, STACK_TAG, WEBSOCKET_STATEMENT_ID};
+use crate::plan::{Action, Change, Desired, Live, WebsocketAttr, WebsocketDesired};
+use crate::stack::{AccessLog, RefAttr, RefTarget, Reference, Throttle, WebsocketSpec};
+
+pub(crate) use routes::{Grants, apply_route};
+
+pub async fn apply_websocket(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
+    let desired = match &change.desired {
+        Some(Desired::Websocket(d)) => Some(d),
+        _ => None,
+    };
+    let (live, revoke) = match &change.live {
+        Some(Live::Websocket { api, revoke }) => (Some(api), revoke.as_slice()),
+        _ => (None, &[][..]),
+    };
+    match (change.action, desired, live) {
+        (Action::Create, Some(d), _) => create(ctx, d).await,
+        (Action::Update, Some(d), Some(l)) => update(ctx, change, d, l).await,
+        (Action::Delete, _, Some(l)) => delete(ctx, l, revoke).await,
+        _ => Ok(()),
+    }
+}
+
+async fn create(ctx: &Context<'_>, d: &WebsocketDesired) -> Result<(), AwsError> {
+    let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
+    tags.insert(STACK_TAG.to_string(), d.stack.clone());
+    let create = || async {
+        let api = ctx
+            .clients
+            .apigatewayv2
+            .create_api()
+            .name(&d.name)
+            .protocol_type(ProtocolType::Websocket)
+            .route_selection_expression(&d.spec.route_selection)
+            .set_tags(Some(tags.clone()))
+            .customize()
+            .config_override(
+                aws_sdk_apigatewayv2::config::Builder::default().retry_config(once::one_attempt()),
+            )
+            .send()
+            .await?;
+        Ok(api.api_id().unwrap_or_default().to_string())
+    };
+    let made = || crate::live::tagged_websocket_named(ctx.clients, &d.stack, &d.name);
+    let id = once::create("apigateway:CreateApi", create, made).await?;
+    // Known before the stage exists, so that the routes and roles can go on.
+    set_outputs(ctx, &id, &d.spec).await?;
+    authorizer::sync(ctx, &id, &d.spec, None).await?;
+    create_stage(ctx, &id, &d.spec).await
+}
+
+async fn update(
+    ctx: &Context<'_>,
+    change: &Change,
+    d: &WebsocketDesired,
+    live: &LiveWebsocket,
+) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigatewayv2;
+    set_outputs(ctx, &live.id, &d.spec).await?;
+    if change.changed(WebsocketAttr::RouteSelection) {
+        let request = client.update_api().api_id(&live.id);
+        let request = request.route_selection_expression(&d.spec.route_selection);
+        request.send().await.op("apigateway:UpdateApi")?;
+    }
+    if change.changed(WebsocketAttr::Authorizer) {
+        authorizer::sync(ctx, &live.id, &d.spec, Some(live)).await?;
+    }
+    if change.changed(WebsocketAttr::Stage) {
+        replace_stage(ctx, &d.spec, live).await?;
+    } else {
+        update_stage(ctx, change, &d.spec, &live.id).await?;
+    }
+    if change.changed(WebsocketAttr::Tags) {
+        sync_tags(ctx, &live.id, &live.tags, &d.spec.tags).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the API (its routes, integrations, stage and authorizer go with it), then the
+/// invoke permissions it leaves on functions: the routes' (`revoke`) and the authorizer's.
+async fn delete(
+    ctx: &Context<'_>,
+    live: &LiveWebsocket,
+    revoke: &[String],
+) -> Result<(), AwsError> {
+    let request = ctx.clients.apigatewayv2.delete_api().api_id(&live.id);
+    request.send().await.absent_ok("apigateway:DeleteApi")?;
+    for function in revoke {
+        crate::apply::api::revoke(ctx, function, WEBSOCKET_STATEMENT_ID).await?;
+    }
+    if let Some(auth) = &live.authorizer {
+        authorizer::revoke(ctx, &auth.function).await?;
+    }
+    Ok(())
+}
+
+/// The values other changes learn: the API's ID, its URLs and its execute-api ARN (the account
+/// from a function's ARN when one is known, else from STS).
+async fn set_outputs(ctx: &Context<'_>, id: &str, spec: &WebsocketSpec) -> Result<(), AwsError> {
+    let region = ctx.region().to_string();
+    ctx.set_output(output(RefAttr::Id), id);
+    let url = crate::arn::websocket_url(&region, id, &spec.stage);
+    ctx.set_output(output(RefAttr::Url), url);
+    let callback = crate::arn::websocket_callback_url(&region, id, &spec.stage);
+    ctx.set_output(output(RefAttr::CallbackUrl), callback);
+    if ctx.output(&output(RefAttr::Arn)).is_none() {
+        let account = match ctx.known_account() {
+            Some(account) => account,
+            None => ctx.clients.account().await?,
+        };
+        let arn = crate::arn::execute_api(&region, &account, id);
+        ctx.set_output(output(RefAttr::Arn), arn);
+    }
+    Ok(())
+}
+
+/// The output key of one of the WebSocket API's values (`websocket.url`).
+fn output(attr: RefAttr) -> String {
+    Reference {
+        target: RefTarget::Websocket,
+        attr,
+    }
+    .to_string()
+}
+
+/// The API's ID, as the changes learn it.
+fn api_id(ctx: &Context<'_>) -> Result<String, AwsError> {
+    ctx.output(&output(RefAttr::Id))
+        .ok_or_else(|| AwsError::Call {
+            operation: "websocket route".to_string(),
+            message: "websocket.id is not known (did the change that provides it fail?)"
+                .to_string(),
+            kind: ErrorKind::Other,
+            help: None,
+        })
+}
+
+fn route_settings(throttle: Option<Throttle>) -> RouteSettings {
+    let settings = RouteSettings::builder();
+    match throttle {
+        Some(t) => settings
+            .throttling_rate_limit(t.rate)
+            .throttling_burst_limit(t.burst)
+            .build(),
+        // No stage-wide limits: API Gateway's account defaults apply.
+        None => settings.build(),
+    }
+}
+
+fn access_log(log: Option<&AccessLog>) -> AccessLogSettings {
+    match log {
+        Some(log) => AccessLogSettings::builder()
+            .destination_arn(&log.destination)
+            .format(&log.format)
+            .build(),
+        // No settings at all turns the access log off.
+        None => AccessLogSettings::builder().build(),
+    }
+}
+
+/// The stage, deployed by API Gateway after every change (AutoDeploy): no CreateDeployment.
+async fn create_stage(
+    ctx: &Context<'_>,
+    api_id: &str,
+    spec: &WebsocketSpec,
+) -> Result<(), AwsError> {
+    ctx.clients
+        .apigatewayv2
+        .create_stage()
+        .api_id(api_id)
+        .stage_name(&spec.stage)
+        .auto_deploy(true)
+        .set_default_route_settings(spec.throttle.map(|t| route_settings(Some(t))))
+        .set_access_log_settings(spec.access_log.as_ref().map(|l| access_log(Some(l))))
+        .send()
+        .await
+        .op("apigateway:CreateStage")?;
+    Ok(())
+}
+
+/// Creates the declared stage and deletes the others.
+async fn replace_stage(
+    ctx: &Context<'_>,
+    spec: &WebsocketSpec,
+    live: &LiveWebsocket,
+) -> Result<(), AwsError> {
+    if !live.stages.contains(&spec.stage) {
+        create_stage(ctx, &live.id, spec).await?;
+    }
+    for old in live.stages.iter().filter(|s| **s != spec.stage) {
+        let request = ctx.clients.apigatewayv2.delete_stage();
+        let request = request.api_id(&live.id).stage_name(old);
+        request.send().await.absent_ok("apigateway:DeleteStage")?;
+    }
+    Ok(())
+}
+
+/// The stage-wide throttle and the access log, where they changed.
+async fn update_stage(
+    ctx: &Context<'_>,
+    change: &Change,
+    spec: &WebsocketSpec,
+    api_id: &str,
+) -> Result<(), AwsError> {
+    let throttle = change.changed(WebsocketAttr::Throttle);
+    let log = change.changed(WebsocketAttr::AccessLog);
+    if !throttle && !log {
+        return Ok(());
+    }
+    let request = ctx.clients.apigatewayv2.update_stage();
+    let request = request
+        .api_id(api_id)
+        .stage_name(&spec.stage)
+        .set_default_route_settings(throttle.then(|| route_settings(spec.throttle)))
+        .set_access_log_settings(log.then(|| access_log(spec.access_log.as_ref())));
+    request.send().await.op("apigateway:UpdateStage")?;
+    Ok(())
+}
+
+/// Makes the API's own tags those of the stack file (stackctl's are not among `live`'s).
+async fn sync_tags(
+    ctx: &Context<'_>,
+    api_id: &str,
+    live: &std::collections::BTreeMap<String, String>,
+    wanted: &std::collections::BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigatewayv2;
+    let arn = crate::arn::http_api(ctx.region(), api_id);
+    let removed = removed_tags(live, wanted);
+    if !removed.is_empty() {
+        let request = client.untag_resource().resource_arn(&arn);
+        let request = request.set_tag_keys(Some(removed));
+        request.send().await.op("apigateway:UntagResource")?;
+    }
+    if !wanted.is_empty() {
+        let tags = wanted.clone().into_iter().collect();
+        let request = client
+            .tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(tags));
+        request.send().await.op("apigateway:TagResource")?;
+    }
+    Ok(())
+}
+
+/// After an apply that left every WebSocket route with its invoke permission, records that on
+/// the API (see `marks::websocket_permissions_record`). Best effort: without the record, the
+/// next plan reads the policies.
+pub async fn record_permissions(ctx: &Context<'_>, desired: &WebsocketDesired) {
+    let Ok(id) = api_id(ctx) else {
+        return;
+    };
+    let arn = crate::arn::http_api(ctx.region(), &id);
+    let tags = HashMap::from([(
+        PERMISSIONS_TAG.to_string(),
+        desired.permissions_record.clone(),
+    )]);
+    let request = ctx.clients.apigatewayv2.tag_resource().resource_arn(arn);
+    let _ = request.set_tags(Some(tags)).send().await;
+}
