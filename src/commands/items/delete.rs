@@ -65,18 +65,23 @@ fn keys_of_file(target: &Target, args: &DeleteArgs) -> Result<Vec<Item>> {
         let item = match item_from_json(&line.json, None) {
             Ok(item) => keys::key_of(&target.spec, &item),
             Err(v) => {
-                problems.push(format!("{}: {v}", line.at));
+                problems.push((line.number, format!("{}: {v}", line.at)));
                 continue;
             }
         };
         let violations = keys::key_violations(&target.spec, &item);
-        problems.extend(violations.iter().map(|v| format!("{}: {v}", line.at)));
+        problems.extend(
+            violations
+                .iter()
+                .map(|v| (line.number, format!("{}: {v}", line.at))),
+        );
         if violations.is_empty() {
             keys.push(item);
         }
     }
     if !problems.is_empty() {
-        for problem in &problems {
+        problems.sort_by_key(|(line, _)| *line);
+        for (_, problem) in &problems {
             errln!("{problem}");
         }
         miette::bail!(

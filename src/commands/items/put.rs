@@ -22,10 +22,11 @@ const SHOWN: usize = 50;
 pub async fn run(args: &PutArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
     let target = Target::read(&args.table)?;
     let (lines, mut problems) = lines::read(args.items_file.as_deref(), args.item.as_deref())?;
+    let total = lines.len() + problems.len();
     let (mut items, mut by_rule) = checked(&target, lines, &mut problems);
     if !problems.is_empty() {
         *by_rule.entry("not JSON").or_default() += problems.len() - by_rule.values().sum::<usize>();
-        return refuse(&target, &problems, &by_rule, items.len() + problems.len());
+        return refuse(&target, &mut problems, &by_rule, total);
     }
     if target.spec.items.is_none() {
         errln!(
@@ -91,7 +92,7 @@ pub async fn run(args: &PutArgs, aws: &AwsArgs, printer: Printer) -> Result<Exit
 fn checked(
     target: &Target,
     lines: Vec<lines::Line>,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<(usize, String)>,
 ) -> (Vec<Item>, BTreeMap<&'static str, usize>) {
     let schema = target.spec.items.as_ref();
     let mut by_rule: BTreeMap<&'static str, usize> = BTreeMap::new();
@@ -102,7 +103,7 @@ fn checked(
             Ok(item) => item,
             Err(v) => {
                 *by_rule.entry(v.rule.as_str()).or_default() += 1;
-                problems.push(format!("{}: {v}", line.at));
+                problems.push((line.number, format!("{}: {v}", line.at)));
                 continue;
             }
         };
@@ -128,7 +129,7 @@ fn checked(
         }
         for v in &violations {
             *by_rule.entry(v.rule.as_str()).or_default() += 1;
-            problems.push(format!("{}: {v}", line.at));
+            problems.push((line.number, format!("{}: {v}", line.at)));
         }
         if violations.is_empty() {
             items.push(item);
@@ -139,11 +140,12 @@ fn checked(
 
 fn refuse(
     target: &Target,
-    problems: &[String],
+    problems: &mut [(usize, String)],
     by_rule: &BTreeMap<&str, usize>,
     total: usize,
 ) -> Result<ExitStatus> {
-    for problem in problems.iter().take(SHOWN) {
+    problems.sort_by_key(|(line, _)| *line);
+    for (_, problem) in problems.iter().take(SHOWN) {
         errln!("{problem}");
     }
     if problems.len() > SHOWN {
