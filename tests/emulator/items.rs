@@ -50,7 +50,7 @@ fn generated(i: usize) -> serde_json::Value {
         "customer": format!("c{}", i % 50), "total": i, "tags": ["a", format!("t{}", i % 3)],
         "lines": [{"sku": format!("s{i}"), "qty": 1 + i % 4}], "expires_at": 1_900_000_000 + i,
     });
-    if i % 3 != 0 {
+    if !i.is_multiple_of(3) {
         item["status"] = json!("paid");
     }
     item

@@ -4,6 +4,9 @@ use std::path::Path;
 
 use miette::{IntoDiagnostic, Result, WrapErr};
 
+/// A line that is not JSON: its number and what is wrong.
+pub type Problem = (usize, String);
+
 /// One line's value and where it is (`items.jsonl:17`).
 pub struct Line {
     /// The line's number (1 for the argument), to order messages.
@@ -15,10 +18,7 @@ pub struct Line {
 /// The values of a JSON Lines file (empty lines skipped), or of one value given on the
 /// command line (`at` = "the argument"); lines that are not JSON are problems, all of them,
 /// each with its line's number.
-pub fn read(
-    file: Option<&Path>,
-    argument: Option<&str>,
-) -> Result<(Vec<Line>, Vec<(usize, String)>)> {
+pub fn read(file: Option<&Path>, argument: Option<&str>) -> Result<(Vec<Line>, Vec<Problem>)> {
     let (name, text) = match (file, argument) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path)
