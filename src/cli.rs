@@ -9,6 +9,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::transfer::{S3Url, parse_account, parse_bucket, parse_time};
 
+mod items;
+pub use items::*;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "stackctl",
@@ -57,6 +60,8 @@ pub enum Command {
     Exports(ExportsArgs),
     /// Create a declared table from data in S3 (an export, or DynamoDB JSON / Ion / CSV files)
     ImportTable(ImportTableArgs),
+    /// Put, get, query, scan, delete and check a table's items, with its schema
+    Items(ItemsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -271,6 +276,10 @@ pub struct ImportTableArgs {
     /// Print the import's ARN and return; finish later with --resume ARN
     #[arg(long)]
     pub no_wait: bool,
+    /// Read the data first and check every item against the table's schema; refuse before
+    /// ImportTable when any item breaks it (DynamoDB JSON data only)
+    #[arg(long, conflicts_with = "resume")]
+    pub validate: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,

@@ -336,3 +336,10 @@ fn bucket_and_account_flags_aws_would_refuse_are_usage_errors() {
 fn layers_from_another_region_and_http_access_logs_without_request_ids() {
     insta::assert_snapshot!(errors_of("region_bound.toml"));
 }
+
+/// An item schema that disagrees with its table's keys, index keys or TTL points at both
+/// lines; rules that do not fit their type, bad defaults and unknown types at their text.
+#[test]
+fn item_schema_mistakes() {
+    insta::assert_snapshot!(errors_of("items.toml"));
+}

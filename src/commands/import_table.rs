@@ -69,12 +69,60 @@ async fn start_or_resume(
     };
     import::check_target(clients, stack, spec).await?;
     let source = import::resolve_source(clients, from, hints(args), owner).await?;
+    if args.validate {
+        validate(clients, &source, spec, owner, printer).await?;
+    }
     let info = import::start(clients, stack, spec, &source, owner).await?;
     if !printer.json() {
         outln!("Import started: {}", info.arn);
         outln!("  from {}", source.url());
     }
     Ok(info)
+}
+
+/// `--validate`: reads the data and refuses it when any item breaks the table's schema.
+async fn validate(
+    clients: &Clients,
+    source: &import::Source,
+    spec: &TableSpec,
+    owner: Option<&str>,
+    printer: Printer,
+) -> Result<()> {
+    let Some(schema) = &spec.items else {
+        miette::bail!(
+            help = format!(
+                "declare what its items look like under [tables.{}.items]",
+                spec.logical
+            ),
+            "--validate: table {} declares no item schema",
+            spec.logical
+        );
+    };
+    let check = crate::transfer::validate::check_data(clients, source, spec, schema, owner).await?;
+    if check.broken > 0 {
+        let counts: Vec<String> = check
+            .by_rule
+            .iter()
+            .map(|(r, n)| format!("{r}: {n}"))
+            .collect();
+        return Err(TransferError::InvalidData {
+            url: source.url(),
+            logical: spec.logical.clone(),
+            items: check.items,
+            broken: check.broken,
+            counts: counts.join(", "),
+            first: check.first.join("\n"),
+        }
+        .into());
+    }
+    if !printer.json() {
+        outln!(
+            "Validated {} items in {} files: every one follows the schema.",
+            check.items,
+            check.files
+        );
+    }
+    Ok(())
 }
 
 /// What the flags say of the source's format and compression.

@@ -8,6 +8,7 @@ mod export_table;
 mod exports;
 mod import_table;
 mod interrupt;
+mod items;
 mod outputs;
 mod plan;
 mod progress;
@@ -85,6 +86,7 @@ fn format_of(command: &Command) -> (Format, bool) {
         Command::ExportTable(args) => (output(args.output), false),
         Command::Exports(args) => (output(args.output), false),
         Command::ImportTable(args) => (output(args.output), false),
+        Command::Items(_) => (Format::Text, false),
     }
 }
 
@@ -103,6 +105,7 @@ async fn dispatch(cli: Cli, printer: Printer) -> Result<ExitStatus> {
         Command::ExportTable(args) => export_table::run(&args, aws, printer).await,
         Command::Exports(args) => exports::run(&args, aws, printer).await,
         Command::ImportTable(args) => import_table::run(&args, aws, printer).await,
+        Command::Items(args) => items::run(&args, aws, printer).await,
     }
 }
 

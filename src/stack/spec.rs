@@ -106,6 +106,10 @@ pub struct TableSpec {
     pub global_indexes: Vec<GlobalIndexSpec>,
     pub local_indexes: Vec<LocalIndexSpec>,
     pub tags: BTreeMap<String, String>,
+    /// `[tables.NAME.items]`: what the table's items look like. Stack-file data only: it never
+    /// changes the table, and a saved plan does not carry it.
+    #[serde(skip)]
+    pub items: Option<crate::schema::ItemSchema>,
 }
 
 impl TableSpec {

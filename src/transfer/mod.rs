@@ -4,6 +4,7 @@
 pub mod export;
 pub mod import;
 mod source;
+pub mod validate;
 
 use std::fmt;
 use std::str::FromStr;
@@ -122,6 +123,23 @@ pub enum TransferError {
         "nothing was changed; the data stays. Run stackctl plan to see the difference"
     ))]
     ImportedTableDiffers { table: String, what: String },
+
+    #[error("--validate reads DynamoDB JSON data, plain or gzip; {url} is not")]
+    #[diagnostic(help("import without --validate, or export the data as DynamoDB JSON"))]
+    CannotValidate { url: String },
+
+    #[error(
+        "{broken} of {items} items in {url} break the schema of table {logical} ({counts}); ImportTable was not started"
+    )]
+    #[diagnostic(help("the first problems:\n{first}"))]
+    InvalidData {
+        url: String,
+        logical: String,
+        items: usize,
+        broken: usize,
+        counts: String,
+        first: String,
+    },
 }
 
 fn owner_text(owner: &Option<String>) -> String {

@@ -8,6 +8,7 @@ mod apis;
 mod foundation;
 mod functions;
 mod generated;
+mod items;
 mod reliability;
 mod robust_io;
 mod secrets;

@@ -385,6 +385,7 @@ fn base() -> (LiveTable, TableSpec) {
             projection: Projection::KeysOnly,
         }],
         tags: BTreeMap::new(),
+        items: None,
     };
     // As stackctl applies the spec.
     let live = crate::plan::tests::live::table("shop-orders", &spec);

@@ -2,6 +2,7 @@
 
 mod capacity;
 mod indexes;
+mod items;
 mod keys;
 
 use keys::KeySite;
@@ -27,6 +28,7 @@ const TABLE_KEYS: &[&str] = &[
     "global_indexes",
     "local_indexes",
     "tags",
+    "items",
 ];
 
 impl Reader<'_> {
@@ -47,6 +49,7 @@ impl Reader<'_> {
             .and_then(|v| self.key_spec(v, "partition_key", &mut sites));
         let sort_key =
             entry(t, "sort_key").and_then(|(_, v)| self.key_spec(v, "sort_key", &mut sites));
+        let table_keys = sites.len();
         if let (Some(pk), Some(sk)) = (&partition_key, &sort_key)
             && pk.name == sk.name
             && let Some((_, v)) = entry(t, "sort_key")
@@ -77,6 +80,13 @@ impl Reader<'_> {
         self.check_projected_total(t);
         self.check_key_types(&sites);
         let tags = self.tags(t);
+        let ttl_site = entry(t, "ttl_attribute").map(|(_, v)| v.span());
+        let keys = items::TableKeys {
+            sites: &sites,
+            table_keys,
+            ttl: ttl_attribute.clone().zip(ttl_site),
+        };
+        let items = self.item_schema(t, key.get_ref(), &keys);
         Some(TableSpec {
             logical: key.get_ref().to_string(),
             partition_key: partition_key?,
@@ -90,6 +100,7 @@ impl Reader<'_> {
             global_indexes: global_indexes?,
             local_indexes: local_indexes?,
             tags,
+            items,
         })
     }
 

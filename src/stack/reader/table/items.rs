@@ -1,0 +1,473 @@
+//! `[tables.NAME.items]`: the table's item schema (see `crate::schema`), read with spans, and
+//! checked against the table: every key of the table and its indexes declared with its key
+//! type, the TTL attribute a timestamp in epoch seconds.
+
+use std::ops::Range;
+
+use toml::de::{DeTable, DeValue};
+
+use super::keys::KeySite;
+use crate::schema::{Auto, Field, FieldSpec, FieldType, ItemSchema, Pattern, TimestampFormat};
+use crate::stack::diagnostic::Problem;
+use crate::stack::reader::typed::{Reader, Value, entry};
+use crate::stack::spec::KeyType;
+
+const FIELD_KEYS: &[&str] = &[
+    "type", "required", "default", "enum", "pattern", "min", "max", "integer", "items", "fields",
+    "format", "auto",
+];
+
+/// A declared attribute and the span of its declaration.
+pub(super) type FieldSite = (String, Range<usize>);
+
+/// What the schema is checked against: the table's keys and indexes' keys (table keys first,
+/// `table_keys` of them), and its TTL attribute with where it is written.
+pub(super) struct TableKeys<'a> {
+    pub sites: &'a [KeySite],
+    pub table_keys: usize,
+    pub ttl: Option<(String, Range<usize>)>,
+}
+
+impl Reader<'_> {
+    /// Reads `items` of `[tables.NAME]`, checked against `keys`; `None` when absent or wrong.
+    pub(super) fn item_schema(
+        &mut self,
+        t: &DeTable<'_>,
+        table: &str,
+        keys: &TableKeys<'_>,
+    ) -> Option<ItemSchema> {
+        let (_, value) = entry(t, "items")?;
+        let what = format!("[tables.{table}.items]");
+        let fields_table = self.as_table(value, &what)?;
+        let mut schema = ItemSchema {
+            strict: self.opt_bool(fields_table, "strict").unwrap_or(false),
+            fields: Vec::new(),
+        };
+        let mut sites = Vec::new();
+        for (key, field) in fields_table.iter() {
+            let name = key.get_ref().to_string();
+            if name == "strict" {
+                continue;
+            }
+            if let Some(spec) = self.field_spec(field, &name, schema.strict) {
+                sites.push((name.clone(), key.span().start..field.span().end));
+                schema.fields.push(Field { name, spec });
+            }
+        }
+        self.check_against_table(&mut schema, &sites, value.span(), &what, keys);
+        Some(schema)
+    }
+
+    fn field_spec(&mut self, value: &Value<'_>, path: &str, strict: bool) -> Option<FieldSpec> {
+        let what = format!("attribute {path}");
+        let t = self.as_table(value, &what)?;
+        self.unknown_keys(t, FIELD_KEYS, &format!("in the declaration of {path}"));
+        let kind = self.field_type(t, value, &what)?;
+        let mut spec = FieldSpec {
+            kind,
+            required: self.opt_bool(t, "required").unwrap_or(false),
+            integer: self.opt_bool(t, "integer").unwrap_or(false),
+            ..FieldSpec::default()
+        };
+        self.only_for(t, "integer", kind, &[FieldType::Number]);
+        self.field_rules(t, &mut spec, path);
+        self.field_nested(t, &mut spec, path, strict);
+        self.field_timestamp(t, &mut spec);
+        self.field_default(t, &mut spec, path, strict);
+        Some(spec)
+    }
+
+    fn field_type(&mut self, t: &DeTable<'_>, value: &Value<'_>, what: &str) -> Option<FieldType> {
+        let names: Vec<String> = FieldType::ALL
+            .iter()
+            .map(|k| format!("{:?}", k.as_str()))
+            .collect();
+        let Some(v) = entry(t, "type").map(|(_, v)| v) else {
+            self.problem(
+                Problem::new(format!("{what} has no type"), value.span(), "here")
+                    .help(format!("add type = one of {}", names.join(", "))),
+            );
+            return None;
+        };
+        let text = self.string(v, "type")?;
+        let choices: Vec<(&str, FieldType)> =
+            FieldType::ALL.iter().map(|k| (k.as_str(), *k)).collect();
+        self.one_of(
+            &text,
+            &choices,
+            "attribute type",
+            "not an attribute type",
+            &format!("use one of {}", names.join(", ")),
+        )
+    }
+
+    /// A rule `key` written for a type it does not apply to is a problem at the rule.
+    fn only_for(
+        &mut self,
+        t: &DeTable<'_>,
+        key: &str,
+        kind: FieldType,
+        types: &[FieldType],
+    ) -> bool {
+        let Some((k, _)) = entry(t, key) else {
+            return false;
+        };
+        if types.contains(&kind) {
+            return true;
+        }
+        let names: Vec<&str> = types.iter().map(|k| k.as_str()).collect();
+        self.problem(
+            Problem::new(
+                format!("{key} does not apply to a {}", kind.as_str()),
+                k.span(),
+                "not for this type",
+            )
+            .help(format!("{key} applies to: {}", names.join(", "))),
+        );
+        false
+    }
+
+    /// `pattern`, `enum`, `min` and `max`.
+    fn field_rules(&mut self, t: &DeTable<'_>, spec: &mut FieldSpec, path: &str) {
+        let kind = spec.kind;
+        if self.only_for(t, "pattern", kind, &[FieldType::String])
+            && let Some(text) = entry(t, "pattern").and_then(|(_, v)| self.string(v, "pattern"))
+        {
+            match regex::Regex::new(text.get_ref()) {
+                Ok(re) => spec.pattern = Some(Pattern(re)),
+                Err(e) => self.problem(
+                    Problem::new(
+                        format!("pattern of {path} is not a regular expression"),
+                        text.span(),
+                        "invalid",
+                    )
+                    .help(
+                        e.to_string()
+                            .lines()
+                            .last()
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string(),
+                    ),
+                ),
+            }
+        }
+        if self.only_for(t, "enum", kind, &[FieldType::String, FieldType::Number]) {
+            spec.allowed = self.enum_values(t, kind);
+        }
+        let sized: Vec<FieldType> = FieldType::ALL
+            .into_iter()
+            .filter(|k| k.has_size())
+            .collect();
+        for bound in ["min", "max"] {
+            if self.only_for(t, bound, kind, &sized) {
+                let n = entry(t, bound).and_then(|(_, v)| self.number(v, bound));
+                *(if bound == "min" {
+                    &mut spec.min
+                } else {
+                    &mut spec.max
+                }) = n;
+            }
+        }
+        if let (Some(min), Some(max), Some((_, v))) = (spec.min, spec.max, entry(t, "max"))
+            && min > max
+        {
+            self.problem(
+                Problem::new(
+                    format!("max of {path} is below its min"),
+                    v.span(),
+                    "below min",
+                )
+                .help("make max at least min"),
+            );
+        }
+    }
+
+    fn enum_values(&mut self, t: &DeTable<'_>, kind: FieldType) -> Vec<serde_json::Value> {
+        let Some((_, value)) = entry(t, "enum") else {
+            return Vec::new();
+        };
+        let want = if kind == FieldType::Number {
+            "numbers"
+        } else {
+            "strings"
+        };
+        let fits = |v: &DeValue<'_>| match kind {
+            FieldType::Number => matches!(v, DeValue::Integer(_) | DeValue::Float(_)),
+            _ => matches!(v, DeValue::String(_)),
+        };
+        match value.get_ref() {
+            DeValue::Array(items)
+                if !items.is_empty() && items.iter().all(|i| fits(i.get_ref())) =>
+            {
+                items.iter().map(|i| to_json(i.get_ref())).collect()
+            }
+            _ => {
+                self.problem(
+                    Problem::new(
+                        format!("enum must be a list of {want}"),
+                        value.span(),
+                        "expected a list",
+                    )
+                    .help(format!("write enum = [...] with the {want} allowed")),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// `items` of a list and `fields` of a map, read as declarations themselves.
+    fn field_nested(&mut self, t: &DeTable<'_>, spec: &mut FieldSpec, path: &str, strict: bool) {
+        if self.only_for(t, "items", spec.kind, &[FieldType::List])
+            && let Some((_, v)) = entry(t, "items")
+        {
+            spec.items = self
+                .field_spec(v, &format!("{path}[]"), strict)
+                .map(Box::new);
+        }
+        if self.only_for(t, "fields", spec.kind, &[FieldType::Map])
+            && let Some((_, v)) = entry(t, "fields")
+            && let Some(fields) = self.as_table(v, "fields")
+        {
+            let mut read = Vec::new();
+            for (key, field) in fields.iter() {
+                let name = key.get_ref().to_string();
+                if let Some(inner) = self.field_spec(field, &format!("{path}.{name}"), strict) {
+                    read.push(Field { name, spec: inner });
+                }
+            }
+            spec.fields = Some(read);
+        }
+    }
+
+    fn field_timestamp(&mut self, t: &DeTable<'_>, spec: &mut FieldSpec) {
+        let timestamp = [FieldType::Timestamp];
+        if self.only_for(t, "format", spec.kind, &timestamp)
+            && let Some(text) = entry(t, "format").and_then(|(_, v)| self.string(v, "format"))
+        {
+            let choices: Vec<(&str, TimestampFormat)> = TimestampFormat::ALL
+                .iter()
+                .map(|f| (f.as_str(), *f))
+                .collect();
+            spec.format = self
+                .one_of(
+                    &text,
+                    &choices,
+                    "timestamp format",
+                    "not a format",
+                    "use \"iso8601\", \"epoch-seconds\" or \"epoch-millis\"",
+                )
+                .unwrap_or_default();
+        }
+        if self.only_for(t, "auto", spec.kind, &timestamp)
+            && let Some(text) = entry(t, "auto").and_then(|(_, v)| self.string(v, "auto"))
+        {
+            spec.auto = self.one_of(
+                &text,
+                &[("create", Auto::Create), ("update", Auto::Update)],
+                "auto",
+                "not create or update",
+                "use auto = \"create\" (set when the item is put new) or auto = \"update\" (set on every write)",
+            );
+        }
+    }
+
+    /// A default must itself follow the declaration it belongs to.
+    fn field_default(&mut self, t: &DeTable<'_>, spec: &mut FieldSpec, path: &str, strict: bool) {
+        let Some((_, value)) = entry(t, "default") else {
+            return;
+        };
+        let json = to_json(value.get_ref());
+        let problems: Vec<String> = match crate::schema::value_from_json(&json, Some(spec), path) {
+            Err(v) => vec![v.to_string()],
+            Ok(av) => ItemSchema {
+                strict,
+                fields: Vec::new(),
+            }
+            .check_value(spec, &av, path)
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        };
+        if problems.is_empty() {
+            spec.default = Some(json);
+        } else {
+            self.problem(
+                Problem::new(
+                    format!(
+                        "the default of {path} breaks its own declaration: {}",
+                        problems.join("; ")
+                    ),
+                    value.span(),
+                    "invalid default",
+                )
+                .help("give a default that the declaration allows"),
+            );
+        }
+    }
+
+    fn number(&mut self, value: &Value<'_>, what: &str) -> Option<f64> {
+        let parsed = match value.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+                .ok()
+                .map(|n| n as f64),
+            DeValue::Float(f) => f.as_str().replace('_', "").parse().ok(),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.problem(
+                Problem::new(
+                    format!(
+                        "{what} must be a number, found {}",
+                        value.get_ref().type_str()
+                    ),
+                    value.span(),
+                    "expected a number",
+                )
+                .help("write a number, without quotes"),
+            );
+        }
+        parsed
+    }
+}
+
+impl Reader<'_> {
+    /// Every key attribute declared with its key type (table keys made required), and the
+    /// TTL attribute a timestamp in epoch seconds; a problem points at both lines.
+    fn check_against_table(
+        &mut self,
+        schema: &mut ItemSchema,
+        sites: &[FieldSite],
+        items_span: Range<usize>,
+        what: &str,
+        keys: &TableKeys<'_>,
+    ) {
+        for (i, (key, key_span)) in keys.sites.iter().enumerate() {
+            let Some(field) = schema.fields.iter_mut().find(|f| f.name == key.name) else {
+                self.problem(
+                    Problem::new(
+                        format!("key attribute {:?} is not declared in {what}", key.name),
+                        key_span.clone(),
+                        "key attribute",
+                    )
+                    .also(items_span.clone(), "item schema")
+                    .help(format!(
+                        "declare {} = {{ type = \"{}\" }} in {what}",
+                        key.name,
+                        key.key_type.as_str()
+                    )),
+                );
+                continue;
+            };
+            if i < keys.table_keys {
+                field.spec.required = true;
+            }
+            if !key_fits(key.key_type, &field.spec) {
+                let site = sites
+                    .iter()
+                    .find(|(n, _)| *n == key.name)
+                    .map_or(items_span.clone(), |(_, s)| s.clone());
+                self.problem(
+                    Problem::new(
+                        format!(
+                            "attribute {:?} is declared {} in {what}, but it is a {} key",
+                            key.name,
+                            field.spec.kind.as_str(),
+                            key.key_type.as_str()
+                        ),
+                        site,
+                        format!("{} here", field.spec.kind.as_str()),
+                    )
+                    .also(
+                        key_span.clone(),
+                        format!("{} key here", key.key_type.as_str()),
+                    )
+                    .help(format!(
+                        "declare it type = \"{}\", as the key is",
+                        key.key_type.as_str()
+                    )),
+                );
+            }
+        }
+        if let Some((ttl, ttl_span)) = &keys.ttl {
+            self.check_ttl(schema, sites, items_span, what, ttl, ttl_span);
+        }
+    }
+
+    fn check_ttl(
+        &mut self,
+        schema: &ItemSchema,
+        sites: &[FieldSite],
+        items_span: Range<usize>,
+        what: &str,
+        ttl: &str,
+        ttl_span: &Range<usize>,
+    ) {
+        let help = format!(
+            "declare {ttl} = {{ type = \"timestamp\", format = \"epoch-seconds\" }}: DynamoDB's TTL reads whole seconds since 1970"
+        );
+        let (span, found) = match (schema.field(ttl), sites.iter().find(|(n, _)| n == ttl)) {
+            (Some(spec), Some((_, span))) => {
+                if spec.kind == FieldType::Timestamp && spec.format == TimestampFormat::EpochSeconds
+                {
+                    return;
+                }
+                (span.clone(), format!("declared {}", describe(spec)))
+            }
+            _ => (items_span, format!("not declared in {what}")),
+        };
+        self.problem(
+            Problem::new(
+                format!("the TTL attribute {ttl:?} is {found}"),
+                span,
+                "not epoch seconds",
+            )
+            .also(ttl_span.clone(), "TTL attribute")
+            .help(help),
+        );
+    }
+}
+
+fn describe(spec: &FieldSpec) -> String {
+    match spec.kind {
+        FieldType::Timestamp => format!("a timestamp in {}", spec.format.as_str()),
+        kind => format!("a {}", kind.as_str()),
+    }
+}
+
+/// A key of `key_type` can hold the declared attribute's values.
+fn key_fits(key_type: KeyType, spec: &FieldSpec) -> bool {
+    match (key_type, spec.kind) {
+        (KeyType::String, FieldType::String)
+        | (KeyType::Number, FieldType::Number)
+        | (KeyType::Binary, FieldType::Binary) => true,
+        (KeyType::String, FieldType::Timestamp) => spec.format == TimestampFormat::Iso8601,
+        (KeyType::Number, FieldType::Timestamp) => spec.format != TimestampFormat::Iso8601,
+        _ => false,
+    }
+}
+
+/// A TOML value as plain JSON (see `crate::schema`).
+fn to_json(value: &DeValue<'_>) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        DeValue::String(s) => Value::String(s.to_string()),
+        DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+            .map_or(Value::Null, Value::from),
+        DeValue::Float(f) => f
+            .as_str()
+            .replace('_', "")
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(Value::Null, Value::Number),
+        DeValue::Boolean(b) => Value::Bool(*b),
+        DeValue::Datetime(d) => Value::String(d.to_string()),
+        DeValue::Array(items) => Value::Array(items.iter().map(|i| to_json(i.get_ref())).collect()),
+        DeValue::Table(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.get_ref().to_string(), to_json(v.get_ref())))
+                .collect(),
+        ),
+    }
+}
