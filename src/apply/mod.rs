@@ -72,6 +72,8 @@ pub(crate) struct Context<'a> {
     pub rest_resources: api::ResourceTrees,
     /// The functions granted the API's invoke permission during this apply.
     pub invoke_grants: api::Grants,
+    /// The API's whole-route-set write, when many of its routes change.
+    pub whole_api: api::WholeApi,
 }
 
 impl<'a> Context<'a> {
@@ -89,6 +91,7 @@ impl<'a> Context<'a> {
             interrupted: AtomicBool::new(false),
             rest_resources: api::ResourceTrees::default(),
             invoke_grants: api::Grants::default(),
+            whole_api: api::WholeApi::default(),
         }
     }
 
@@ -148,6 +151,7 @@ pub async fn apply(
         interrupted: AtomicBool::new(false),
         rest_resources: api::ResourceTrees::seeded(plan),
         invoke_grants: api::Grants::default(),
+        whole_api: api::WholeApi::of(plan),
     };
     let nodes: Vec<&Change> = plan
         .changes
@@ -239,7 +243,7 @@ fn start_ready<'a>(
             if state[i] != State::Pending {
                 continue;
             }
-            match dependency_state(nodes, state, &nodes[i].depends_on) {
+            match dependency_state(nodes, state, &ctx.whole_api.depends_on(nodes[i])) {
                 Deps::Blocked(because) => {
                     state[i] = State::Skipped;
                     ctx.reporter.skipped(nodes[i], &because);

@@ -13,4 +13,5 @@ mod robust_io;
 mod secrets;
 mod tables;
 mod transfer;
+mod whole_api;
 mod workflow;

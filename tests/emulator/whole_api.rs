@@ -1,0 +1,133 @@
+//! Whole-API writes: an API whose routes change by the dozen is written in one import
+//! (ReimportApi, PutRestApi), read back and repaired where the emulator ignored part of it;
+//! then changed route by route, and by many routes again. Every apply is followed by a plan
+//! with no changes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::support::Project;
+use crate::support::proxy::ProxyConfig;
+
+/// A stack of 4 functions and `routes` routes over them, with an ANY route, CORS, tags and an
+/// authorizer (JWT on an HTTP API, Cognito on a REST API) that some routes require, with scopes.
+fn stack(api_type: &str, routes: usize) -> String {
+    let authorizer = match api_type {
+        "http" => {
+            "{ type = \"jwt\", issuer = \"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc\", audience = [\"client-id\"] }"
+        }
+        _ => {
+            "{ type = \"cognito\", user_pools = [\"arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc\"] }"
+        }
+    };
+    let mut s = format!(
+        "[stack]\nname = \"whole\"\n\n[api]\ntype = \"{api_type}\"\nstage = \"prod\"\ncors = {{ allow_origins = [\"https://shop.example\"], allow_methods = [\"GET\", \"POST\"], max_age = 600 }}\nauthorizers.users = {authorizer}\ntags = {{ team = \"core\" }}\n\n"
+    );
+    for f in 0..4 {
+        let _ = write!(
+            s,
+            "[functions.f{f}]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"functions/shared\"\n\n"
+        );
+    }
+    s.push_str("[routes]\n\"ANY /admin/{proxy+}\" = { function = \"f0\", authorizer = \"users\", scopes = [\"admin\"] }\n");
+    for r in 1..routes {
+        let f = r % 4;
+        if r % 10 == 3 {
+            let _ = writeln!(
+                s,
+                "\"POST /items/r{r}/{{id}}\" = {{ function = \"f{f}\", authorizer = \"users\" }}"
+            );
+        } else {
+            let _ = writeln!(s, "\"GET /items/r{r}\" = \"f{f}\"");
+        }
+    }
+    s
+}
+
+/// Applies through the proxy; the API Gateway requests it made, by operation.
+fn apply_counting(project: &Project) -> BTreeMap<String, u64> {
+    let proxy = project.proxy.as_ref().unwrap();
+    proxy.stats.reset();
+    project.apply_converges();
+    let counts = proxy.stats.counts();
+    proxy.stats.reset();
+    counts
+        .into_iter()
+        .filter(|(op, _)| op.starts_with("apigateway:"))
+        .collect()
+}
+
+fn count(counts: &BTreeMap<String, u64>, op: &str) -> u64 {
+    counts.get(op).copied().unwrap_or(0)
+}
+
+#[test]
+fn an_http_api_is_imported_whole_then_changed_route_by_route_and_by_many() {
+    let project = Project::new(&stack("http", 40)).through_proxy(ProxyConfig::immediate());
+    let created = apply_counting(&project);
+    eprintln!("{created:#?}");
+    assert_eq!(count(&created, "apigateway:ReimportApi"), 1, "{created:#?}");
+    assert!(
+        count(&created, "apigateway:POST /v2/apis/*/routes") <= 1
+            && count(&created, "apigateway:POST /v2/apis/*/integrations") <= 1,
+        "the import made the routes (the emulator's ANY route aside): {created:#?}"
+    );
+
+    // One route moved: granular, no import.
+    project.set_stack(
+        &stack("http", 40).replace("\"GET /items/r5\" = \"f1\"", "\"GET /items/r5\" = \"f2\""),
+    );
+    let one = apply_counting(&project);
+    eprintln!("{one:#?}");
+    assert_eq!(count(&one, "apigateway:ReimportApi"), 0, "{one:#?}");
+
+    // Many: ten routes gone, ten new.
+    let mut many = stack("http", 30);
+    for r in 40..50 {
+        let _ = writeln!(many, "\"DELETE /items/r{r}\" = \"f{}\"", r % 4);
+    }
+    project.set_stack(&many);
+    let changed = apply_counting(&project);
+    eprintln!("{changed:#?}");
+    assert_eq!(count(&changed, "apigateway:ReimportApi"), 1, "{changed:#?}");
+}
+
+#[test]
+fn a_rest_api_is_put_whole_then_changed_route_by_route_and_by_many() {
+    let project = Project::new(&stack("rest", 40)).through_proxy(ProxyConfig::immediate());
+    let created = apply_counting(&project);
+    eprintln!("{created:#?}");
+    assert_eq!(count(&created, "apigateway:PutRestApi"), 1, "{created:#?}");
+
+    project.set_stack(
+        &stack("rest", 40).replace("\"GET /items/r5\" = \"f1\"", "\"GET /items/r5\" = \"f2\""),
+    );
+    let one = apply_counting(&project);
+    eprintln!("{one:#?}");
+    assert_eq!(count(&one, "apigateway:PutRestApi"), 0, "{one:#?}");
+
+    // Many, with CORS: an overwrite would lose the preflight answers of all 40 paths (160
+    // requests to write again), so the routes are written one by one.
+    let mut many = stack("rest", 30);
+    for r in 40..50 {
+        let _ = writeln!(many, "\"DELETE /items/r{r}\" = \"f{}\"", r % 4);
+    }
+    project.set_stack(&many);
+    let changed = apply_counting(&project);
+    eprintln!("{changed:#?}");
+    assert_eq!(count(&changed, "apigateway:PutRestApi"), 0, "{changed:#?}");
+
+    // Without CORS, many routes changed: one PutRestApi.
+    let no_cors = |s: String| {
+        s.lines()
+            .filter(|l| !l.starts_with("cors ="))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    project.set_stack(&no_cors(many.clone()));
+    apply_counting(&project);
+    project.set_stack(&no_cors(stack("rest", 40)));
+    let back = apply_counting(&project);
+    eprintln!("{back:#?}");
+    assert_eq!(count(&back, "apigateway:PutRestApi"), 1, "{back:#?}");
+}
