@@ -177,3 +177,25 @@ fn a_rest_api_is_put_whole_then_changed_route_by_route_and_by_many() {
     assert_eq!(count(&back, "apigateway:PutRestApi"), 1, "{back:#?}");
     assert_eq!(count(&back, "apigateway:CreateResource"), 0, "{back:#?}");
 }
+
+/// The requests of an apply from empty of the scale stack's smaller sibling (5 tables, 10
+/// functions, 30 routes) through the quota-keeping proxy, by service; `STACKCTL_BIN` compares
+/// another build.
+#[test]
+#[ignore = "prints request counts, for the README and reports"]
+fn requests_of_an_apply_from_empty() {
+    let project = Project::new(&crate::support::generated_stack("scale", 5, 10, 30)).through_proxy(
+        ProxyConfig::with_latency(std::time::Duration::from_millis(30)),
+    );
+    let started = std::time::Instant::now();
+    project.run(&["apply", "--yes"]).success();
+    let elapsed = started.elapsed();
+    let counts = project.proxy.as_ref().unwrap().stats.counts();
+    let total: u64 = counts.values().sum();
+    let apigateway: u64 = counts
+        .iter()
+        .filter(|(op, _)| op.starts_with("apigateway:"))
+        .map(|(_, n)| n)
+        .sum();
+    eprintln!("{counts:#?}\ntotal {total}, API Gateway {apigateway}, {elapsed:?}");
+}
