@@ -75,6 +75,8 @@ pub(crate) struct Context<'a> {
     pub invoke_grants: api::Grants,
     /// The functions granted the WebSocket API's invoke permission during this apply.
     pub websocket_grants: websocket::Grants,
+    /// The API's whole-route-set write, when many of its routes change.
+    pub whole_api: api::WholeApi,
 }
 
 impl<'a> Context<'a> {
@@ -93,6 +95,7 @@ impl<'a> Context<'a> {
             rest_resources: api::ResourceTrees::default(),
             invoke_grants: api::Grants::default(),
             websocket_grants: websocket::Grants::default(),
+            whole_api: api::WholeApi::default(),
         }
     }
 
@@ -163,6 +166,7 @@ pub async fn apply(
         rest_resources: api::ResourceTrees::seeded(plan),
         invoke_grants: api::Grants::default(),
         websocket_grants: websocket::Grants::default(),
+        whole_api: api::WholeApi::of(plan),
     };
     let nodes: Vec<&Change> = plan
         .changes
@@ -265,7 +269,7 @@ fn start_ready<'a>(
             if state[i] != State::Pending {
                 continue;
             }
-            match dependency_state(nodes, state, &nodes[i].depends_on) {
+            match dependency_state(nodes, state, &ctx.whole_api.depends_on(nodes[i])) {
                 Deps::Blocked(because) => {
                     state[i] = State::Skipped;
                     ctx.reporter.skipped(nodes[i], &because);

@@ -60,6 +60,8 @@ pub struct Limits {
     create_deployment: Bucket,
     create_rest_api: Bucket,
     delete_rest_api: Bucket,
+    /// PutRestApi (a whole-API write): 1 a second.
+    put_rest_api: Bucket,
     resources: Bucket,
     get_resources: Bucket,
     /// Lambda: GetFunction 100/s (AWS allows bursts: 50 saved up here); GetPolicy 15/s; every
@@ -76,6 +78,7 @@ impl Default for Limits {
             create_deployment: Bucket::new(1.0 / 5.0, 1.0),
             create_rest_api: Bucket::new(1.0 / 3.0, 1.0),
             delete_rest_api: Bucket::new(1.0 / 30.0, 1.0),
+            put_rest_api: Bucket::new(0.9, 1.0),
             resources: Bucket::new(4.5, 5.0),
             get_resources: Bucket::new(2.4, 2.0),
             get_function: Bucket::new(95.0, 50.0),
@@ -106,6 +109,7 @@ impl Limits {
                 let specific = match (method, segments.as_slice()) {
                     ("POST", ["restapis"]) => Some(&self.create_rest_api),
                     ("DELETE", ["restapis", _]) => Some(&self.delete_rest_api),
+                    ("PUT", ["restapis", _]) => Some(&self.put_rest_api),
                     ("POST", ["restapis", _, "deployments"]) => Some(&self.create_deployment),
                     ("POST" | "DELETE", ["restapis", _, "resources", _]) => Some(&self.resources),
                     ("GET", ["restapis", _, "resources"]) => Some(&self.get_resources),

@@ -364,6 +364,22 @@ pub async fn read(
     })
 }
 
+/// The stack's API of type `api_type` with the ID `id`, read as a full plan reads it (stages
+/// and authorizers included): apply's read-back after a whole-API write. `None` when no API
+/// of the stack has that ID.
+pub async fn read_api(
+    clients: &Clients,
+    stack: &str,
+    api_type: ApiType,
+    id: &str,
+) -> Result<Option<LiveApi>, AwsError> {
+    let apis = match api_type {
+        ApiType::Http => api::read_http_apis(clients, stack, true).await?,
+        ApiType::Rest => api::read_rest_apis(clients, stack).await?,
+    };
+    Ok(apis.into_iter().find(|api| api.id == id))
+}
+
 /// The APIs tagged for the stack, the one with the most routes first.
 async fn read_apis(
     clients: &Clients,

@@ -15,4 +15,5 @@ mod secrets;
 mod tables;
 mod transfer;
 mod websockets;
+mod whole_api;
 mod workflow;

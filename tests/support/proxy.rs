@@ -533,6 +533,8 @@ impl Request {
             ("apigateway", "POST", "/restapis/*/resources/*") => "CreateResource",
             ("apigateway", "DELETE", "/restapis/*/resources/*") => "DeleteResource",
             ("apigateway", "GET", "/restapis/*/resources") => "GetResources",
+            ("apigateway", "PUT", "/restapis/*") => "PutRestApi",
+            ("apigateway", "PUT", "/v2/apis/*") => "ReimportApi",
             _ => return format!("{}:{} {template}", self.service, self.method),
         };
         format!("{}:{name}", self.service)
@@ -607,6 +609,7 @@ impl Quotas {
                         Some(("apigateway:Resource", 5.0, 5.0))
                     }
                     "apigateway:GetResources" => Some(("apigateway:GetResources", 2.5, 5.0)),
+                    "apigateway:PutRestApi" => Some(("apigateway:PutRestApi", 1.0, 1.0)),
                     _ => None,
                 });
                 l

@@ -71,6 +71,28 @@ pub(super) async fn sync_declared(
     Ok(())
 }
 
+/// After a whole-API write: whether the API has every declared authorizer as declared, as
+/// read back; their IDs become known to the routes. `false`: [`sync_declared`] repairs them.
+pub(super) fn learn(ctx: &Context<'_>, spec: &ApiSpec, live: &LiveApi) -> Result<bool, AwsError> {
+    let served = spec
+        .authorizers
+        .iter()
+        .filter(|(_, s)| serves(spec.api_type, s));
+    for (name, declared) in served {
+        let function = match declared {
+            AuthorizerSpec::Lambda { function } => Some(function_arn(ctx, function)?),
+            _ => None,
+        };
+        match live.authorizers.get(name) {
+            Some((id, before)) if same(before, declared, function.as_deref()) => {
+                ctx.set_output(authorizer_output(name), id.clone());
+            }
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
 /// Whether this kind of API has authorizers of this type (HTTP: JWT and Lambda; REST: Cognito
 /// and Lambda); others are left alone (the stack file's checks refuse them).
 fn serves(api_type: ApiType, spec: &AuthorizerSpec) -> bool {

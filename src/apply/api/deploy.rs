@@ -74,16 +74,7 @@ async fn put_cors(
     cors: &Cors,
 ) -> Result<(), AwsError> {
     let client = &ctx.clients.apigateway;
-    let mut headers = vec![("Allow-Origin", cors.allow_origins.join(","))];
-    if !cors.allow_methods.is_empty() {
-        headers.push(("Allow-Methods", cors.allow_methods.join(",")));
-    }
-    if !cors.allow_headers.is_empty() {
-        headers.push(("Allow-Headers", cors.allow_headers.join(",")));
-    }
-    if let Some(age) = cors.max_age {
-        headers.push(("Max-Age", age.to_string()));
-    }
+    let headers = cors_headers(cors);
     let name = |h: &str| format!("method.response.header.Access-Control-{h}");
     client
         .put_method()
@@ -132,6 +123,21 @@ async fn put_cors(
         .await
         .op("apigateway:PutIntegrationResponse")?;
     Ok(())
+}
+
+/// The preflight answer's `Access-Control-*` headers (without the prefix) and their values.
+pub(super) fn cors_headers(cors: &Cors) -> Vec<(&'static str, String)> {
+    let mut headers = vec![("Allow-Origin", cors.allow_origins.join(","))];
+    if !cors.allow_methods.is_empty() {
+        headers.push(("Allow-Methods", cors.allow_methods.join(",")));
+    }
+    if !cors.allow_headers.is_empty() {
+        headers.push(("Allow-Headers", cors.allow_headers.join(",")));
+    }
+    if let Some(age) = cors.max_age {
+        headers.push(("Max-Age", age.to_string()));
+    }
+    headers
 }
 
 /// Throttling and the access log live on the stage: set them after each deployment.

@@ -9,7 +9,7 @@ use aws_sdk_apigatewayv2::types::{
 };
 
 use super::authorizers::{AuthorizerRequests, Wanted, authorizers_changed, sync_declared};
-use super::http_routes::{create_route, delete_route, update_route};
+use super::http_routes::{RouteEdit, create_route, delete_route, update_route};
 use super::{Call, Flavour, RouteChange, api_url, create_once, sync_tags};
 use crate::apply::{Context, changed, once};
 use crate::aws::{AwsError, CallResult};
@@ -35,7 +35,10 @@ impl Flavour for Http<'_> {
         let (ctx, d) = (self.ctx, route.desired);
         match route.live {
             None => Box::pin(create_route(ctx, d)),
-            Some((api_id, live)) => Box::pin(update_route(ctx, route.change, d, api_id, live)),
+            Some((api_id, live)) => {
+                let edit = RouteEdit::of(route.change);
+                Box::pin(update_route(ctx, edit, d, api_id, live))
+            }
         }
     }
 
@@ -118,7 +121,11 @@ fn route_settings(throttle: Option<Throttle>) -> Option<RouteSettings> {
     })
 }
 
-async fn create_stage(ctx: &Context<'_>, api_id: &str, spec: &ApiSpec) -> Result<(), AwsError> {
+pub(super) async fn create_stage(
+    ctx: &Context<'_>,
+    api_id: &str,
+    spec: &ApiSpec,
+) -> Result<(), AwsError> {
     ctx.clients
         .apigatewayv2
         .create_stage()
@@ -209,7 +216,7 @@ async fn update_stage(
     Ok(())
 }
 
-async fn update_cors(
+pub(super) async fn update_cors(
     ctx: &Context<'_>,
     wanted: Option<&Cors>,
     api_id: &str,

@@ -59,15 +59,33 @@ fn authorization(
     Ok((kind, Some(authorizer_id(ctx, name)?)))
 }
 
+/// What differs on a live route.
+pub(super) struct RouteEdit {
+    /// It invokes another function.
+    pub moved: bool,
+    /// Its authorizer or scopes.
+    pub reauthorize: bool,
+}
+
+impl RouteEdit {
+    /// What the plan's change says differs.
+    pub fn of(change: &Change) -> RouteEdit {
+        RouteEdit {
+            moved: changed(change, "function"),
+            reauthorize: changed(change, "authorizer") || changed(change, "scopes"),
+        }
+    }
+}
+
 pub(super) async fn update_route(
     ctx: &Context<'_>,
-    change: &Change,
+    edit: RouteEdit,
     d: &RouteDesired,
     api_id: &str,
     live: &LiveRoute,
 ) -> Result<(), AwsError> {
     let function_arn = function_arn(ctx, &d.logical_function)?;
-    let moved = changed(change, "function");
+    let moved = edit.moved;
     // As for a new route: the function may be invoked before the route points at it.
     if d.grant {
         permit_routes(ctx, &function_arn, api_id, d.replace).await?;
@@ -88,7 +106,7 @@ pub(super) async fn update_route(
             .await
             .op("apigateway:UpdateIntegration")?;
     }
-    if changed(change, "authorizer") || changed(change, "scopes") {
+    if edit.reauthorize {
         let (kind, authorizer) = authorization(ctx, d)?;
         ctx.clients
             .apigatewayv2

@@ -42,9 +42,12 @@ mod authorizers;
 mod deploy;
 mod http;
 mod http_routes;
+mod openapi;
 mod permissions;
+mod repair;
 mod rest;
 mod tree;
+mod whole;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -63,6 +66,7 @@ use crate::stack::{ApiSpec, ApiType, RefAttr, RefTarget, Reference};
 
 pub(crate) use permissions::{Grants, allow_invoke, revoke};
 pub(crate) use tree::ResourceTrees;
+pub(crate) use whole::WholeApi;
 
 /// A request (or several) to API Gateway, as a flavour's method returns it.
 type Call<'a> = LocalBoxFuture<'a, Result<(), AwsError>>;
@@ -167,30 +171,44 @@ pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsEr
         }) => (*rest, Some((api_id.as_str(), route)), revoke.as_slice()),
         _ => (false, None, &[][..]),
     };
-    let rest = desired.map_or(rest, |d| d.rest);
-    let flavour = flavour(ctx, if rest { ApiType::Rest } else { ApiType::Http });
-    // For a put: the live route to change, or none for a new one.
-    let put = match (change.action, live) {
-        (Action::Delete, Some((api_id, route))) => {
-            flavour.delete_route(api_id, route).await?;
-            None
-        }
-        (Action::Create, _) => Some(None),
-        (Action::Update, Some(live)) => Some(Some(live)),
-        _ => return Ok(()),
-    };
-    if let (Some(live), Some(desired)) = (put, desired) {
-        flavour
-            .put_route(RouteChange {
-                change,
-                desired,
-                live,
-            })
-            .await?;
+    if ctx.whole_api.carries(&change.address) {
+        // Written with the API's other routes (`whole.rs`).
+        whole::write(ctx).await?;
+    } else {
+        let rest = desired.map_or(rest, |d| d.rest);
+        let flavour = flavour(ctx, if rest { ApiType::Rest } else { ApiType::Http });
+        write_route(flavour.as_ref(), change, desired, live).await?;
     }
     // What the route's function no longer needs, once nothing reaches it through the route.
     let old_function = live.and_then(|(_, route)| route.function_arn.as_deref());
     permissions::revoke_all(ctx, old_function, revoke).await
+}
+
+/// The route's own requests: its delete, or its put (a new route, or the live one changed).
+async fn write_route(
+    flavour: &dyn Flavour,
+    change: &Change,
+    desired: Option<&RouteDesired>,
+    live: Option<(&str, &LiveRoute)>,
+) -> Result<(), AwsError> {
+    let put = match (change.action, live) {
+        (Action::Delete, Some((api_id, route))) => {
+            return flavour.delete_route(api_id, route).await;
+        }
+        (Action::Create, _) => None,
+        (Action::Update, Some(live)) => Some(live),
+        _ => return Ok(()),
+    };
+    let Some(desired) = desired else {
+        return Ok(());
+    };
+    flavour
+        .put_route(RouteChange {
+            change,
+            desired,
+            live: put,
+        })
+        .await
 }
 
 /// The deployment of a REST API (HTTP API stages deploy themselves).

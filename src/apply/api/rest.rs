@@ -174,7 +174,7 @@ impl AuthorizerRequests for Rest<'_> {
 /// proxy integration. PutMethod and PutIntegration replace what is there. Where the plan says
 /// the function lacks the API's invoke permission, it is let invoked first: before the route reaches it, and a function that is gone
 /// fails the route before anything is written.
-async fn put_route(
+pub(super) async fn put_route(
     ctx: &Context<'_>,
     api_id: &str,
     d: &RouteDesired,

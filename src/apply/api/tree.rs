@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::Context;
 use crate::aws::{AwsError, ErrorKind, classify, describe};
-use crate::live::{cors_of, rest_resources};
+use crate::live::{LiveApi, cors_of, rest_resources};
 use crate::plan::{Live, Plan};
 use crate::stack::Cors;
 
@@ -32,6 +32,12 @@ impl ResourceTrees {
             })
             .collect();
         ResourceTrees(tokio::sync::Mutex::new(trees))
+    }
+
+    /// The tree of `api` as read (after an import made its resources anew).
+    pub async fn replace(&self, api: &LiveApi) {
+        let tree = api.resources.iter().map(|r| (r.path.clone(), r.id.clone()));
+        self.0.lock().await.insert(api.id.clone(), tree.collect());
     }
 
     /// A new API's tree: its root resource alone.
