@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::wait::{self, Status};
 use super::{Context, removed_tags, role_output};
@@ -158,32 +159,13 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Re
             // This call's own answer was lost and the SDK sent it again, or an interrupted
             // apply made it: take it up if it is ours.
             Err(e) if classify(&e) == ErrorKind::Conflict => break adopt(ctx, d).await?,
-            Err(e) => {
-                let message = aws_smithy_types::error::metadata::ProvideErrorMetadata::message(&e)
-                    .unwrap_or_default()
-                    .to_string();
-                let unassumable = message.contains("cannot be assumed");
-                // A role this apply created moments ago is not yet visible to Lambda; a role
-                // the stack file names is the user's, and waiting would not fix its trust.
-                if unassumable && matches!(d.role, RoleSource::Arn(_)) {
-                    return Err(other(
-                        "lambda:CreateFunction",
-                        format!(
-                            "{message} The stack file names the role {role}: its trust policy \
-                             must let lambda.amazonaws.com call sts:AssumeRole (or remove `role` \
-                             and let stackctl manage one)."
-                        ),
-                    ));
-                }
-                if unassumable && start.elapsed() < ROLE_PROPAGATION {
-                    ctx.reporter
-                        .progress(address, "waiting for the new role to reach Lambda");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(10));
-                    continue;
-                }
-                return Err(describe("lambda:CreateFunction", e));
+            Err(e) if role_unseen(d, &role, &e, start.elapsed())? => {
+                ctx.reporter
+                    .progress(address, "waiting for the new role to reach Lambda");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
             }
+            Err(e) => return Err(describe("lambda:CreateFunction", e)),
         }
     };
     wait_updated(ctx, address, &d.name).await?;
@@ -202,6 +184,33 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Re
         arn,
     );
     Ok(())
+}
+
+/// Whether CreateFunction's error `e` says that Lambda cannot assume a role this apply created
+/// moments ago (IAM is eventually consistent: wait while `waited` is under ROLE_PROPAGATION).
+/// A role the stack file names is the user's, and waiting would not fix its trust policy: that
+/// is an error at once, saying what the policy needs.
+fn role_unseen<E: ProvideErrorMetadata>(
+    d: &FunctionDesired,
+    role: &str,
+    e: &E,
+    waited: Duration,
+) -> Result<bool, AwsError> {
+    let message = e.message().unwrap_or_default();
+    if !message.contains("cannot be assumed") {
+        return Ok(false);
+    }
+    if matches!(d.role, RoleSource::Arn(_)) {
+        return Err(other(
+            "lambda:CreateFunction",
+            format!(
+                "{message} The stack file names the role {role}: its trust policy must let \
+                 lambda.amazonaws.com call sts:AssumeRole (or remove `role` and let stackctl \
+                 manage one)."
+            ),
+        ));
+    }
+    Ok(waited < ROLE_PROPAGATION)
 }
 
 /// The ARN of the function `d` names, which exists already: ours when it carries the stack's

@@ -381,15 +381,19 @@ impl Active {
 
 /// What `change` must wait for.
 fn depends_on(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
-    let pending = |address: &Address| active.pending(address);
+    match change.action {
+        Action::NoOp => Vec::new(),
+        Action::Delete => delete_waits_for(&change.address, active),
+        _ => put_needs(change, stack, active),
+    }
+}
+
+/// What a delete of `address` waits for: whatever may still point at the resource.
+fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
     let of_kind = |kind: &str, with_deletes: bool| active.of_kind(kind, with_deletes);
-    match (&change.action, &change.address) {
-        (Action::NoOp, _) => Vec::new(),
-        // Deletes wait for whatever may still point at the resource.
-        (Action::Delete, Address::Table(_)) => {
-            [of_kind("function", false), of_kind("role", false)].concat()
-        }
-        (Action::Delete, Address::Function(_)) => [
+    match address {
+        Address::Table(_) => [of_kind("function", false), of_kind("role", false)].concat(),
+        Address::Function(_) => [
             of_kind("route", true),
             of_kind("websocket_route", true),
             of_kind("function", false),
@@ -398,76 +402,83 @@ fn depends_on(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
         ]
         .concat(),
         // Every function that changes may be moving off the role.
-        (Action::Delete, Address::Role(_)) => of_kind("function", true),
-        (Action::Delete, Address::Api) => of_kind("route", true),
-        (Action::Delete, Address::Websocket) => of_kind("websocket_route", true),
-        (Action::Delete, Address::Route(_) | Address::Deployment | Address::WebsocketRoute(_)) => {
-            Vec::new()
-        }
-        (_, Address::Function(f)) => {
+        Address::Role(_) => of_kind("function", true),
+        Address::Api => of_kind("route", true),
+        Address::Websocket => of_kind("websocket_route", true),
+        Address::Route(_) | Address::Deployment | Address::WebsocketRoute(_) => Vec::new(),
+    }
+}
+
+/// What a create, update or replace of `change` needs done first.
+fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
+    let pending = |address: &Address| active.pending(address);
+    let needs: Vec<Address> = match &change.address {
+        Address::Function(f) => {
             let mut deps = vec![Address::Role(f.clone())];
             if let Some(spec) = stack.function(f) {
                 deps.extend(spec.references().filter_map(|r| r.target.address()));
             }
-            deps.into_iter().filter(pending).collect()
+            deps
         }
         // A managed role's policy names the tables its function uses, and the WebSocket API
         // whose connections it manages.
-        (_, Address::Role(f)) => stack
+        Address::Role(f) => stack
             .function(f)
             .into_iter()
             .flat_map(|spec| {
                 let tables = spec.tables.keys().map(|t| Address::Table(t.clone()));
                 tables.chain(spec.manage_connections.then_some(Address::Websocket))
             })
-            .filter(pending)
             .collect(),
-        (_, Address::Route(_)) => {
-            let function = match &change.desired {
-                Some(super::Desired::Route(r)) => Address::Function(r.logical_function.clone()),
-                _ => Address::Api,
-            };
-            [Address::Api, function]
-                .into_iter()
-                .filter(pending)
-                .collect()
+        Address::Route(_) | Address::WebsocketRoute(_) => route_needs(change),
+        Address::Table(_) => Vec::new(),
+        Address::Api | Address::Websocket => authorizer_functions(stack, &change.address),
+        Address::Deployment => {
+            return [vec![Address::Api], active.of_kind("route", true)].concat();
         }
-        (_, Address::Table(_)) => Vec::new(),
-        // A Lambda authorizer needs its function.
-        (_, Address::Api) => stack
+    };
+    needs.into_iter().filter(pending).collect()
+}
+
+/// A route needs its API and the function it invokes.
+fn route_needs(change: &Change) -> Vec<Address> {
+    match &change.desired {
+        Some(super::Desired::Route(r)) => {
+            vec![Address::Api, Address::Function(r.logical_function.clone())]
+        }
+        Some(super::Desired::WebsocketRoute(r)) => vec![
+            Address::Websocket,
+            Address::Function(r.logical_function.clone()),
+        ],
+        _ if matches!(change.address, Address::WebsocketRoute(_)) => vec![Address::Websocket],
+        _ => vec![Address::Api],
+    }
+}
+
+/// The functions of the Lambda authorizers of the API (`Address::Api`) or of the WebSocket
+/// API's `$connect` route (`Address::Websocket`): an authorizer needs its function.
+fn authorizer_functions(stack: &Stack, api: &Address) -> Vec<Address> {
+    let functions: Vec<&String> = match api {
+        Address::Websocket => stack
+            .websocket
+            .iter()
+            .filter_map(|w| w.authorizer.as_ref())
+            .map(|a| &a.function)
+            .collect(),
+        _ => stack
             .api
             .iter()
             .flat_map(|api| api.authorizers.values())
             .filter_map(|a| match a {
-                crate::stack::AuthorizerSpec::Lambda { function } => {
-                    Some(Address::Function(function.clone()))
-                }
+                crate::stack::AuthorizerSpec::Lambda { function } => Some(function),
                 _ => None,
             })
-            .filter(pending)
             .collect(),
-        (_, Address::Deployment) => [vec![Address::Api], of_kind("route", true)].concat(),
-        // The `$connect` authorizer needs its function.
-        (_, Address::Websocket) => stack
-            .websocket
-            .iter()
-            .filter_map(|w| w.authorizer.as_ref())
-            .map(|a| Address::Function(a.function.clone()))
-            .filter(pending)
-            .collect(),
-        (_, Address::WebsocketRoute(_)) => {
-            let function = match &change.desired {
-                Some(super::Desired::WebsocketRoute(r)) => {
-                    Address::Function(r.logical_function.clone())
-                }
-                _ => Address::Websocket,
-            };
-            [Address::Websocket, function]
-                .into_iter()
-                .filter(pending)
-                .collect()
-        }
-    }
+    };
+    functions
+        .into_iter()
+        .map(|f| Address::Function(f.clone()))
+        .collect()
 }
 
 /// The logical name of a physical name `STACK-LOGICAL`.

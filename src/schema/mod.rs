@@ -8,11 +8,13 @@
 mod check;
 mod fill;
 mod value;
+mod violation;
 
-pub use check::{Rule, Violation, type_name};
+pub use check::type_name;
 pub use value::{
     Item, from_dynamodb_json, item_from_json, item_to_json, value_from_json, value_to_json,
 };
+pub use violation::{Rule, Violation};
 
 /// A table's item schema.
 #[derive(Debug, Clone, PartialEq, Default)]

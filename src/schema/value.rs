@@ -16,7 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Map, Value};
 
-use super::check::{Rule, Violation};
+use super::violation::{Rule, Violation};
 use super::{Field, FieldSpec, FieldType, ItemSchema, find};
 
 /// One item: attribute name to value.

@@ -35,7 +35,7 @@ pub(super) async fn sync(
             target: RefTarget::Function(declared.function.clone()),
             attr: RefAttr::Arn,
         })
-        .ok_or_else(|| super::routes::unknown(&format!("functions.{}.arn", declared.function)))?;
+        .ok_or_else(|| super::unknown(&format!("functions.{}.arn", declared.function)))?;
     let uri = crate::arn::invocation_uri(ctx.region(), &function_arn);
     let client = &ctx.clients.apigatewayv2;
     let function = function_arn.rsplit(':').next().unwrap_or_default();

@@ -273,3 +273,13 @@ pub async fn record_permissions(ctx: &Context<'_>, desired: &WebsocketDesired) {
     let request = ctx.clients.apigatewayv2.tag_resource().resource_arn(arn);
     let _ = request.set_tags(Some(tags)).send().await;
 }
+
+/// A value another change provides is not known.
+fn unknown(what: &str) -> AwsError {
+    AwsError::Call {
+        operation: "websocket".to_string(),
+        message: format!("{what} is not known (did the change that provides it fail?)"),
+        kind: ErrorKind::Other,
+        help: None,
+    }
+}

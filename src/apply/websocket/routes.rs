@@ -11,9 +11,9 @@ use aws_sdk_apigatewayv2::types::{AuthorizationType, IntegrationType};
 use tokio::sync::OnceCell;
 
 use super::authorizer::AUTHORIZER_ID;
-use super::{Context, api_id};
+use super::{Context, api_id, unknown};
 use crate::apply::api::{allow_invoke, revoke};
-use crate::aws::{AwsError, CallResult, ErrorKind};
+use crate::aws::{AwsError, CallResult};
 use crate::live::LiveWebsocketRoute;
 use crate::marks::WEBSOCKET_STATEMENT_ID;
 use crate::plan::{Action, Change, Desired, Live, WebsocketRouteAttr, WebsocketRouteDesired};
@@ -192,14 +192,4 @@ fn function_arn(ctx: &Context<'_>, d: &WebsocketRouteDesired) -> Result<String, 
     };
     ctx.resolve(&reference)
         .ok_or_else(|| unknown(&reference.to_string()))
-}
-
-/// A value another change provides is not known.
-pub(super) fn unknown(what: &str) -> AwsError {
-    AwsError::Call {
-        operation: "websocket".to_string(),
-        message: format!("{what} is not known (did the change that provides it fail?)"),
-        kind: ErrorKind::Other,
-        help: None,
-    }
 }
