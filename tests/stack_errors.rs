@@ -315,3 +315,8 @@ fn bucket_and_account_flags_aws_would_refuse_are_usage_errors() {
 fn layers_from_another_region_and_http_access_logs_without_request_ids() {
     insta::assert_snapshot!(errors_of("region_bound.toml"));
 }
+
+#[test]
+fn autoscaling_mistakes() {
+    insta::assert_snapshot!(errors_of("autoscaling.toml"));
+}

@@ -12,6 +12,8 @@ mod outputs;
 mod plan;
 mod progress;
 mod refusal;
+mod status;
+mod status_view;
 mod transfer_view;
 mod unlock;
 mod validate;
@@ -85,6 +87,7 @@ fn format_of(command: &Command) -> (Format, bool) {
         Command::ExportTable(args) => (output(args.output), false),
         Command::Exports(args) => (output(args.output), false),
         Command::ImportTable(args) => (output(args.output), false),
+        Command::Status(args) => (output(args.output), false),
     }
 }
 
@@ -103,6 +106,7 @@ async fn dispatch(cli: Cli, printer: Printer) -> Result<ExitStatus> {
         Command::ExportTable(args) => export_table::run(&args, aws, printer).await,
         Command::Exports(args) => exports::run(&args, aws, printer).await,
         Command::ImportTable(args) => import_table::run(&args, aws, printer).await,
+        Command::Status(args) => status::run(&args, aws, printer).await,
     }
 }
 

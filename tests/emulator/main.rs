@@ -10,6 +10,7 @@ mod functions;
 mod generated;
 mod reliability;
 mod robust_io;
+mod scaling;
 mod secrets;
 mod tables;
 mod transfer;
