@@ -62,7 +62,55 @@ pub enum Command {
     ImportTable(ImportTableArgs),
     /// Put, get, query, scan, delete and check a table's items, with its schema
     Items(ItemsArgs),
+    /// Show the stack's health: CloudWatch metrics of its tables, functions and API
+    Status(StatusArgs),
 }
+
+// ---- status (issue 21) ----
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// How far back to show: 30m, 1h, 2d (at most 15 days, CloudWatch's 1-minute retention)
+    #[arg(long, default_value = "1h", value_parser = parse_since, value_name = "DURATION")]
+    pub since: Duration,
+    /// One datapoint per period: a whole number of minutes (1m, 5m, 1h)
+    #[arg(long, default_value = "5m", value_parser = parse_period, value_name = "DURATION")]
+    pub period: Duration,
+    /// Output format: json gives every series (timestamps and values)
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Refresh every period until Ctrl-C
+    #[arg(long)]
+    pub watch: bool,
+}
+
+fn parse_since(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration ({e}): use 30m, 1h or 2d"))?;
+    if d.is_zero() || d > Duration::from_secs(15 * 24 * 3600) {
+        return Err(format!(
+            "'{s}' is out of range: use more than 0 and at most 15d"
+        ));
+    }
+    Ok(d)
+}
+
+/// CloudWatch's standard-resolution metrics take periods of whole minutes (GetMetricData:
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricStat.html>).
+fn parse_period(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration ({e}): use 1m, 5m or 1h"))?;
+    if d.as_secs() < 60 || d.as_secs() % 60 != 0 || d.subsec_nanos() != 0 {
+        return Err(format!(
+            "'{s}' is not a whole number of minutes: use 1m, 5m or 1h"
+        ));
+    }
+    Ok(d)
+}
+
+// ---- end status ----
 
 #[derive(Debug, Args)]
 pub struct OutputsArgs {

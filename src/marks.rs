@@ -29,6 +29,13 @@ pub const CONCURRENCY_TAG: &str = "stackctl:concurrency";
 /// The name of the inline policy stackctl writes on the roles it manages.
 pub const POLICY_NAME: &str = "stackctl";
 
+/// The name of stackctl's target-tracking policy on a table's or index's `dimension` (`read`
+/// or `write`) capacity: `stackctl-read-utilization`. stackctl knows its own policy on a
+/// scalable target by this name and leaves others alone.
+pub fn scaling_policy_name(dimension: &str) -> String {
+    format!("stackctl-{dimension}-utilization")
+}
+
 /// The DynamoDB table, one per account and region, that holds the apply locks of every stack.
 pub const LOCK_TABLE: &str = "stackctl-locks";
 

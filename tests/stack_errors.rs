@@ -343,3 +343,8 @@ fn layers_from_another_region_and_http_access_logs_without_request_ids() {
 fn item_schema_mistakes() {
     insta::assert_snapshot!(errors_of("items.toml"));
 }
+
+#[test]
+fn autoscaling_mistakes() {
+    insta::assert_snapshot!(errors_of("autoscaling.toml"));
+}

@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::types::{
     TableClass as DynamoTableClass, Tag, TimeToLiveStatus,
 };
 
+use super::autoscaling;
 use super::table_steps::{Request, StepRequest};
 use super::wait::{self, Status};
 use super::{Context, removed_tags};
@@ -28,14 +29,27 @@ const TABLE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 const SETTING_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
+    let address = &change.address;
+    // Auto scaling follows the table: set once it exists, removed once it is gone.
     match change.parts(Desired::table, Live::table) {
-        (Action::Create, Some(d), _) => create(ctx, &change.address, d).await,
-        (Action::Update, Some(d), Some(l)) => update(ctx, change, d, l).await,
-        (Action::Replace, Some(d), Some(l)) => {
-            delete(ctx, &change.address, &l.name).await?;
-            create(ctx, &change.address, d).await
+        (Action::Create, Some(d), _) => {
+            create(ctx, address, d).await?;
+            autoscaling::sync(ctx, address, d, None).await
         }
-        (Action::Delete, _, Some(l)) => delete(ctx, &change.address, &l.name).await,
+        (Action::Update, Some(d), Some(l)) => {
+            update(ctx, change, d, l).await?;
+            autoscaling::sync(ctx, address, d, Some(l)).await
+        }
+        (Action::Replace, Some(d), Some(l)) => {
+            delete(ctx, address, &l.name).await?;
+            autoscaling::deregister_all(ctx, address, l).await?;
+            create(ctx, address, d).await?;
+            autoscaling::sync(ctx, address, d, None).await
+        }
+        (Action::Delete, _, Some(l)) => {
+            delete(ctx, address, &l.name).await?;
+            autoscaling::deregister_all(ctx, address, l).await
+        }
         _ => Ok(()),
     }
 }

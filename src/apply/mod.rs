@@ -3,6 +3,7 @@
 //! the rest finish, so that a re-run has less to do and converges.
 
 mod api;
+mod autoscaling;
 pub(crate) mod dynamodb;
 mod iam;
 mod lambda;

@@ -81,7 +81,9 @@ where
         "ResourceNotFoundException"
         | "NotFoundException"
         | "NoSuchEntity"
-        | "NoSuchEntityException" => ErrorKind::NotFound,
+        | "NoSuchEntityException"
+        // Application Auto Scaling's (a scalable target that is not registered).
+        | "ObjectNotFoundException" => ErrorKind::NotFound,
         "ResourceInUseException"
         | "ResourceConflictException"
         | "ConflictException"

@@ -95,6 +95,9 @@ pub struct Clients {
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// Application Auto Scaling: tables' and indexes' scalable targets and policies.
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 /// Builds one service's client from the shared configuration, with the request log if asked.
@@ -189,6 +192,8 @@ impl Clients {
             ssm: client!(aws_sdk_ssm, config, log),
             sts: client!(aws_sdk_sts, config, log),
             logs: client!(aws_sdk_cloudwatchlogs, config, log),
+            autoscaling: client!(aws_sdk_applicationautoscaling, config, log),
+            cloudwatch: client!(aws_sdk_cloudwatch, config, log),
         }
     }
 
@@ -235,6 +240,8 @@ impl Clients {
             ssm: aws_sdk_ssm::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            autoscaling: aws_sdk_applicationautoscaling::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
         }
     }
 }

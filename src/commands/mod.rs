@@ -13,6 +13,8 @@ mod outputs;
 mod plan;
 mod progress;
 mod refusal;
+mod status;
+mod status_view;
 mod transfer_view;
 mod unlock;
 mod validate;
@@ -87,6 +89,7 @@ fn format_of(command: &Command) -> (Format, bool) {
         Command::Exports(args) => (output(args.output), false),
         Command::ImportTable(args) => (output(args.output), false),
         Command::Items(_) => (Format::Text, false),
+        Command::Status(args) => (output(args.output), false),
     }
 }
 
@@ -106,6 +109,7 @@ async fn dispatch(cli: Cli, printer: Printer) -> Result<ExitStatus> {
         Command::Exports(args) => exports::run(&args, aws, printer).await,
         Command::ImportTable(args) => import_table::run(&args, aws, printer).await,
         Command::Items(args) => items::run(&args, aws, printer).await,
+        Command::Status(args) => status::run(&args, aws, printer).await,
     }
 }
 

@@ -134,6 +134,7 @@ fn live_table(table: &TableDescription, ttl_attribute: Option<String>, pitr: boo
             .map(|t| t.secs()),
         tags: BTreeMap::new(),
         applied: None,
+        autoscaling: Default::default(),
     }
 }
 
@@ -164,7 +165,7 @@ fn no_key() -> KeySpec {
     }
 }
 
-fn billing_of(table: &TableDescription) -> Billing {
+pub(super) fn billing_of(table: &TableDescription) -> Billing {
     let on_demand = table
         .billing_mode_summary()
         .and_then(|b| b.billing_mode())
@@ -204,10 +205,12 @@ fn global_indexes(table: &TableDescription, on_demand: bool) -> Vec<LiveGlobalIn
                     sort_key: key(table, g.key_schema(), DynamoKeyType::Range),
                     projection: projection(g.projection()),
                     capacity,
+                    autoscaling: Default::default(),
                 },
                 status: g
                     .index_status()
                     .map_or("ACTIVE".to_string(), |s| s.as_str().to_string()),
+                autoscaling: Default::default(),
             }
         })
         .collect()

@@ -4,12 +4,15 @@
 //! the IAM path `/stackctl/NAME/` for roles. There is no state file.
 
 mod api;
+pub mod autoscaling;
 mod dynamodb;
 mod iam;
 mod lambda;
+pub mod metrics;
 mod read;
 mod scope;
 mod ssm;
+pub mod status;
 mod tagging;
 mod websocket;
 
@@ -25,6 +28,7 @@ use crate::stack::{
 
 pub use api::{TaggedApi, tagged_api_named};
 pub(crate) use api::{cors_of, rest_resources};
+pub use autoscaling::{LiveAutoscaling, LiveScaling};
 pub use dynamodb::{owner_of as table_owner, read_named as read_table};
 pub use iam::{canonical_json, role_owner};
 use read::{
@@ -92,12 +96,16 @@ pub struct LiveTable {
     pub tags: BTreeMap<String, String>,
     /// The `stackctl:applied` tag: what stackctl last applied (see `marks::APPLIED_TAG`).
     pub applied: Option<String>,
+    /// The table's scalable targets and stackctl's policies on them.
+    pub autoscaling: LiveAutoscaling,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveGlobalIndex {
+    /// The index as read; its `autoscaling` is always empty (see [`Self::autoscaling`]).
     pub spec: GlobalIndexSpec,
     pub status: String,
+    pub autoscaling: LiveAutoscaling,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -324,9 +332,10 @@ pub async fn read(
         tables,
         functions,
     } = found;
-    let (tables, table_conflicts) = dynamodb::claim(clients, tables, &owned, &stack.name).await?;
+    let (mut tables, table_conflicts) =
+        dynamodb::claim(clients, tables, &owned, &stack.name).await?;
     let (functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
-    let (invoke_permissions, websocket_permissions) = tokio::try_join!(
+    let (invoke_permissions, websocket_permissions, ()) = tokio::try_join!(
         read_invoke_permissions(clients, &apis, &functions, refresh, scope),
         Box::pin(websocket::read_permissions(
             clients,
@@ -335,6 +344,7 @@ pub async fn read(
             refresh,
             scope
         )),
+        autoscaling::read(clients, &mut tables),
     )?;
     let arns = tables
         .values()

@@ -5,6 +5,7 @@
 
 mod api;
 pub mod attr;
+mod autoscaling;
 mod build;
 pub mod drift;
 mod function;

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::attr::attr_names;
+use super::autoscaling;
 use super::table_steps::{self, Step};
 use super::{Action, AttrName, Attrs, Change, Desired, Live, TableDesired, Value, drift};
 use crate::live::LiveTable;
@@ -43,6 +44,7 @@ fn forces_replacement(attr: &str) -> bool {
 }
 
 pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change {
+    let spec = &autoscaling::settle(spec, live);
     let name = stack.physical_name(&spec.logical);
     let after = desired_attrs(&name, spec);
     let desired = Desired::Table(TableDesired {
@@ -53,13 +55,12 @@ pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change
         steps: Vec::new(),
     });
     let address = Address::Table(spec.logical.clone());
-    let mut change = Change::declared(
-        address,
-        name,
-        after,
-        desired,
-        live.map(|l| (live_attrs(l), Live::Table(l.clone()))),
-    );
+    let before = live.map(|l| {
+        let mut before = live_attrs(l);
+        autoscaling::trim_cooldowns(&mut before, &after);
+        (before, Live::Table(l.clone()))
+    });
+    let mut change = Change::declared(address, name, after, desired, before);
     drift::mark(&mut change, live.and_then(|l| l.applied.as_deref()));
     for attr in &mut change.attributes {
         attr.forces_replacement = change.action == Action::Update && forces_replacement(&attr.name);
@@ -186,8 +187,13 @@ fn desired_attrs(name: &str, spec: &TableSpec) -> Attrs {
             tags: &spec.tags,
         },
     );
+    autoscaling::desired_attrs(&mut a, &spec.autoscaling);
     for index in &spec.global_indexes {
-        a.insert(format!("{GLOBAL_INDEX}{}", index.name), global_index(index));
+        let mut value = global_index(index);
+        if let Value::Map(m) = &mut value {
+            autoscaling::desired_attrs(m, &index.autoscaling);
+        }
+        a.insert(format!("{GLOBAL_INDEX}{}", index.name), value);
     }
     for index in &spec.local_indexes {
         a.insert(format!("{LOCAL_INDEX}{}", index.name), local_index(index));
@@ -217,11 +223,13 @@ pub fn live_attrs(live: &LiveTable) -> Attrs {
             tags: &live.tags,
         },
     );
+    autoscaling::live_attrs(&mut a, &live.autoscaling);
     for index in &live.global_indexes {
-        a.insert(
-            format!("{GLOBAL_INDEX}{}", index.spec.name),
-            global_index(&index.spec),
-        );
+        let mut value = global_index(&index.spec);
+        if let Value::Map(m) = &mut value {
+            autoscaling::live_attrs(m, &index.autoscaling);
+        }
+        a.insert(format!("{GLOBAL_INDEX}{}", index.spec.name), value);
     }
     for index in &live.local_indexes {
         a.insert(format!("{LOCAL_INDEX}{}", index.name), local_index(index));

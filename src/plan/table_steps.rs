@@ -37,7 +37,7 @@ pub enum Step {
     /// The index, with capacity on a provisioned table; `keys` are the key attributes of the
     /// table and its indexes once the index exists (AttributeDefinitions).
     CreateIndex {
-        index: GlobalIndexSpec,
+        index: Box<GlobalIndexSpec>,
         keys: Vec<KeySpec>,
     },
     Stream(Option<StreamView>),
@@ -130,7 +130,7 @@ impl TableModel {
                 }
             }
             Step::CreateIndex { index, .. } => {
-                self.indexes.insert(index.name.clone(), index.clone());
+                self.indexes.insert(index.name.clone(), (**index).clone());
             }
             Step::Stream(view) => self.stream = *view,
             Step::TableClass(class) => self.table_class = *class,
@@ -270,7 +270,10 @@ fn capacity_and_creates(state: &TableModel, want: &TableModel) -> Vec<Step> {
             let index = with_capacity(index, state.billing);
             state.indexes.insert(name.clone(), index.clone());
             let keys = state.key_attributes();
-            steps.push(Step::CreateIndex { index, keys });
+            steps.push(Step::CreateIndex {
+                index: Box::new(index),
+                keys,
+            });
         }
     }
     steps

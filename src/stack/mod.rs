@@ -19,9 +19,9 @@ pub use diagnostic::StackFileError;
 pub use reader::{MAX_TRANSFER_BUCKET, is_account_id, is_bucket_name};
 pub use reference::{RefAttr, RefTarget, Reference, Template};
 pub use spec::{
-    AccessLog, ApiSpec, ApiType, AuthorizerSpec, Billing, Cors, FunctionSpec, GlobalIndexSpec,
-    KeySpec, KeyType, LocalIndexSpec, Projection, RouteSpec, Stack, StreamView, TableAccess,
-    TableClass, TableSpec, Throttle, WebsocketRouteSpec, WebsocketSpec,
+    AccessLog, ApiSpec, ApiType, AuthorizerSpec, Autoscaling, Billing, CapacityScaling, Cors,
+    FunctionSpec, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, RouteSpec, Stack,
+    StreamView, TableAccess, TableClass, TableSpec, Throttle, WebsocketRouteSpec, WebsocketSpec,
 };
 
 pub use crate::suggest::closest;

@@ -110,6 +110,32 @@ pub struct TableSpec {
     /// changes the table, and a saved plan does not carry it.
     #[serde(skip)]
     pub items: Option<crate::schema::ItemSchema>,
+    /// Auto scaling of the table's capacity (provisioned tables only); the capacity in
+    /// `billing` is then the one a new table starts with, the minimum.
+    #[serde(default)]
+    pub autoscaling: CapacityScaling,
+}
+
+/// Application Auto Scaling of one capacity dimension: a scalable target (`min`..=`max`
+/// capacity units) with a target-tracking policy keeping utilisation near `target` percent.
+/// Source: <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/AutoScaling.html>.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Autoscaling {
+    pub min: i64,
+    pub max: i64,
+    /// Target utilisation, in percent of the provisioned capacity.
+    pub target: i64,
+    /// Seconds after a scale-in before the next; `None` leaves AWS's default.
+    pub scale_in_cooldown: Option<i64>,
+    /// Seconds after a scale-out before the next; `None` leaves AWS's default.
+    pub scale_out_cooldown: Option<i64>,
+}
+
+/// Auto scaling of read and of write capacity, each optional.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityScaling {
+    pub read: Option<Autoscaling>,
+    pub write: Option<Autoscaling>,
 }
 
 impl TableSpec {
@@ -235,6 +261,9 @@ pub struct GlobalIndexSpec {
     pub projection: Projection,
     /// Read and write capacity, for provisioned tables only (defaults to the table's).
     pub capacity: Option<(i64, i64)>,
+    /// Auto scaling of the index's capacity (defaults to the table's).
+    #[serde(default)]
+    pub autoscaling: CapacityScaling,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

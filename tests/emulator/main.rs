@@ -11,6 +11,7 @@ mod generated;
 mod items;
 mod reliability;
 mod robust_io;
+mod scaling;
 mod secrets;
 mod tables;
 mod transfer;

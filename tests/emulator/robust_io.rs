@@ -140,37 +140,11 @@ fn exits_within(child: &mut Child, within: Duration) -> i32 {
     }
 }
 
-/// A pseudo-terminal: its controller side (kept open, nothing typed) and the side the child
-/// reads as its standard input, a terminal.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn terminal() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
-    use std::os::fd::FromRawFd;
-    let (mut controller, mut child) = (0, 0);
-    // SAFETY: openpty writes two descriptors, which are ours from here.
-    let made = unsafe {
-        libc::openpty(
-            &mut controller,
-            &mut child,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(made, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: both were just opened and belong to nothing else.
-    unsafe {
-        (
-            std::os::fd::OwnedFd::from_raw_fd(controller),
-            std::os::fd::OwnedFd::from_raw_fd(child),
-        )
-    }
-}
-
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[test]
 fn ctrl_c_at_the_prompt_exits_at_once_and_releases_the_lock() {
     let project = Project::new(STACK);
-    let (_controller, input) = terminal();
+    let (_controller, input) = crate::support::pseudo_terminal();
     let mut child = command(
         project.dir.path(),
         Some(project.endpoint()),

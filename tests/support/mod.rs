@@ -480,3 +480,50 @@ impl Project {
         aws_sdk_s3::Client::from_conf(config)
     }
 }
+
+/// A pseudo-terminal: its controller side, and the side a child takes as its terminal.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn pseudo_terminal() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let (mut controller, mut child) = (0, 0);
+    // SAFETY: openpty writes two descriptors, which are ours from here.
+    let made = unsafe {
+        libc::openpty(
+            &mut controller,
+            &mut child,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(made, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both were just opened and belong to nothing else.
+    unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(controller),
+            std::os::fd::OwnedFd::from_raw_fd(child),
+        )
+    }
+}
+
+/// Runs stackctl with its standard output on a pseudo-terminal (colour allowed, as a user's
+/// terminal), and returns what it wrote there once it exits.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn on_a_terminal(project: &Project, args: &[&str]) -> String {
+    use std::io::Read;
+    let (controller, terminal) = pseudo_terminal();
+    let mut child = command(project.dir.path(), Some(project.endpoint()), args, &[])
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm")
+        .stdout(Stdio::from(terminal))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("stackctl starts");
+    let mut reader = std::fs::File::from(controller);
+    let mut screen = Vec::new();
+    // Linux answers EIO on the controller once the last writer has closed the terminal.
+    let _ = reader.read_to_end(&mut screen);
+    let status = child.wait().expect("stackctl exits");
+    assert!(status.success(), "{}", String::from_utf8_lossy(&screen));
+    String::from_utf8_lossy(&screen).into_owned()
+}

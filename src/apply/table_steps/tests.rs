@@ -354,6 +354,7 @@ fn index(name: &str, key: &str) -> GlobalIndexSpec {
         sort_key: None,
         projection: Projection::All,
         capacity: None,
+        autoscaling: Default::default(),
     }
 }
 
@@ -386,6 +387,7 @@ fn base() -> (LiveTable, TableSpec) {
         }],
         tags: BTreeMap::new(),
         items: None,
+        autoscaling: Default::default(),
     };
     // As stackctl applies the spec.
     let live = crate::plan::tests::live::table("shop-orders", &spec);

@@ -106,14 +106,19 @@ pub fn table(name: &str, spec: &TableSpec) -> LiveTable {
             .global_indexes
             .iter()
             .map(|i| LiveGlobalIndex {
-                spec: i.clone(),
+                spec: crate::stack::GlobalIndexSpec {
+                    autoscaling: Default::default(),
+                    ..i.clone()
+                },
                 status: "ACTIVE".to_string(),
+                autoscaling: (&i.autoscaling).into(),
             })
             .collect(),
         local_indexes: spec.local_indexes.clone(),
         last_switch_to_on_demand: None,
         tags: spec.tags.clone(),
         applied: None,
+        autoscaling: (&spec.autoscaling).into(),
     }
 }
 

@@ -150,6 +150,13 @@ pub(super) fn is_user_pool_arn(arn: &str) -> bool {
             .is_some_and(|id| !id.is_empty() && !id.contains(char::is_whitespace))
 }
 
+/// Provisioned capacity units of a table or index: 1 to 40,000 (the default per-table quota).
+/// Source: <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html>.
+pub(super) const MAX_CAPACITY_UNITS: i64 = 40_000;
+/// DynamoDB auto scaling's target utilisation: 20 to 90 percent.
+/// Source: <https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/AutoScaling.html>.
+pub(super) const AUTOSCALING_TARGET: std::ops::RangeInclusive<i64> = 20..=90;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,9 @@ use toml::de::{DeTable, DeValue};
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::limits;
 use crate::stack::reader::typed::{Key, Reader, Value, entry};
-use crate::stack::spec::{Billing, GlobalIndexSpec, LocalIndexSpec, Projection};
+use crate::stack::spec::{Billing, CapacityScaling, GlobalIndexSpec, LocalIndexSpec, Projection};
 
+use super::capacity::{self, Capacity};
 use super::keys::KeySite;
 
 const GLOBAL_INDEX_KEYS: &[&str] = &[
@@ -69,7 +70,7 @@ impl Reader<'_> {
     pub(super) fn global_indexes(
         &mut self,
         t: &DeTable<'_>,
-        billing: Option<Billing>,
+        billing: Option<(Billing, CapacityScaling)>,
         sites: &mut Vec<KeySite>,
     ) -> Option<Vec<GlobalIndexSpec>> {
         let mut out = Vec::new();
@@ -86,7 +87,7 @@ impl Reader<'_> {
     fn global_index(
         &mut self,
         value: &Value<'_>,
-        billing: Option<Billing>,
+        billing: Option<(Billing, CapacityScaling)>,
         sites: &mut Vec<KeySite>,
     ) -> Option<GlobalIndexSpec> {
         let t = self.as_table(value, "a global index")?;
@@ -122,22 +123,37 @@ impl Reader<'_> {
         }
         let projection = self.projection(t);
         let (read, write) = self.capacities(t);
-        let capacity = match billing {
-            Some(Billing::Provisioned {
-                read_capacity,
-                write_capacity,
-            }) => {
-                let read = read.map_or(Some(read_capacity), |(_, r)| r);
-                let write = write.map_or(Some(write_capacity), |(_, w)| w);
-                Some((read?, write?))
+        // An index without its own capacity takes the table's, auto scaling included.
+        let (capacity, autoscaling) = match billing {
+            Some((
+                Billing::Provisioned {
+                    read_capacity,
+                    write_capacity,
+                },
+                table,
+            )) => {
+                let read = read.map_or(Some(Capacity::Fixed(read_capacity)), |(_, r)| r);
+                let write = write.map_or(Some(Capacity::Fixed(write_capacity)), |(_, w)| w);
+                let (read, write) = (read?, write?);
+                let mut scaling = capacity::scaling_of(Some(read), Some(write));
+                let (own_read, own_write) = (entry(t, "read_capacity"), entry(t, "write_capacity"));
+                if own_read.is_none() {
+                    scaling.read = table.read;
+                }
+                if own_write.is_none() {
+                    scaling.write = table.write;
+                }
+                (Some((read.units(), write.units())), scaling)
             }
-            _ => {
+            // The table's billing has a problem of its own: nothing to check against.
+            None => (None, CapacityScaling::default()),
+            Some((Billing::OnDemand, _)) => {
                 self.capacity_on_demand(
                     (&read, &write),
                     |name| format!("{name} is set on an index of a table billed on demand"),
                     "remove it: on-demand indexes scale with the table",
                 );
-                None
+                (None, CapacityScaling::default())
             }
         };
         Some(GlobalIndexSpec {
@@ -146,6 +162,7 @@ impl Reader<'_> {
             sort_key,
             projection: projection?,
             capacity,
+            autoscaling,
         })
     }
 

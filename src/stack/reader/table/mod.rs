@@ -12,7 +12,7 @@ use toml::de::DeTable;
 
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::typed::{Key, Reader, Value, entry};
-use crate::stack::spec::{Billing, StreamView, TableClass, TableSpec};
+use crate::stack::spec::{Billing, CapacityScaling, StreamView, TableClass, TableSpec};
 
 const TABLE_KEYS: &[&str] = &[
     "partition_key",
@@ -63,7 +63,8 @@ impl Reader<'_> {
                 .help("the sort key must be a different attribute"),
             );
         }
-        let billing = self.billing(t, key, &what);
+        let provisioning = self.billing(t, key, &what);
+        let billing = provisioning.map(|(b, _)| b);
         let ttl_attribute = entry(t, "ttl_attribute")
             .and_then(|(_, v)| self.string(v, "ttl_attribute"))
             .and_then(|a| self.attribute_name(a, "ttl_attribute"));
@@ -74,7 +75,7 @@ impl Reader<'_> {
         };
         let pitr = self.opt_bool(t, "point_in_time_recovery").unwrap_or(false);
         let deletion_protection = self.opt_bool(t, "deletion_protection").unwrap_or(true);
-        let global_indexes = self.global_indexes(t, billing, &mut sites);
+        let global_indexes = self.global_indexes(t, provisioning, &mut sites);
         let local_indexes = self.local_indexes(t, key, sort_key.is_some(), &mut sites);
         self.check_index_names(t);
         self.check_projected_total(t);
@@ -101,10 +102,17 @@ impl Reader<'_> {
             local_indexes: local_indexes?,
             tags,
             items,
+            autoscaling: provisioning.map(|(_, s)| s).unwrap_or_default(),
         })
     }
 
-    fn billing(&mut self, t: &DeTable<'_>, key: &Key<'_>, what: &str) -> Option<Billing> {
+    /// The billing mode, with the capacity's auto scaling on a provisioned table.
+    fn billing(
+        &mut self,
+        t: &DeTable<'_>,
+        key: &Key<'_>,
+        what: &str,
+    ) -> Option<(Billing, CapacityScaling)> {
         let mode = match entry(t, "billing") {
             Some((_, v)) => {
                 let mode = self.string(v, "billing")?;
@@ -139,17 +147,19 @@ impl Reader<'_> {
                 );
                 return None;
             }
-            Some(Billing::Provisioned {
-                read_capacity: read?.1?,
-                write_capacity: write?.1?,
-            })
+            let (read, write) = (read?.1?, write?.1?);
+            let billing = Billing::Provisioned {
+                read_capacity: read.units(),
+                write_capacity: write.units(),
+            };
+            Some((billing, capacity::scaling_of(Some(read), Some(write))))
         } else {
             self.capacity_on_demand(
                 (&read, &write),
                 |name| format!("{name} is set but {what} is billed on demand"),
                 "add billing = \"provisioned\", or remove the capacity",
             );
-            Some(Billing::OnDemand)
+            Some((Billing::OnDemand, CapacityScaling::default()))
         }
     }
 

@@ -1,0 +1,372 @@
+//! `status`'s rows, derived from the raw CloudWatch series, and their text: aligned columns,
+//! on a terminal a sparkline per metric and colour where a threshold is crossed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::time::{Duration, SystemTime};
+
+use super::status::{CONSUMED_WARNING, ERROR_RATE_WARNING, Report, Resource, Row};
+use crate::live::metrics::Series;
+
+const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A derived series: timestamp (seconds) to value.
+type Points = BTreeMap<i64, f64>;
+
+fn points(s: &Series) -> Points {
+    s.timestamps
+        .iter()
+        .copied()
+        .zip(s.values.iter().copied())
+        .collect()
+}
+
+/// The sum, timestamp by timestamp, of every series (a timestamp missing from one counts 0).
+fn sum(all: &[&Series]) -> Points {
+    let mut out = Points::new();
+    for s in all {
+        for (t, v) in points(s) {
+            *out.entry(t).or_default() += v;
+        }
+    }
+    out
+}
+
+fn scaled(p: Points, factor: f64) -> Points {
+    p.into_iter().map(|(t, v)| (t, v * factor)).collect()
+}
+
+/// `top / bottom` where both have a datapoint and `bottom` is not 0.
+fn ratio(top: &Points, bottom: &Points) -> Points {
+    bottom
+        .iter()
+        .filter(|(_, b)| **b > 0.0)
+        .map(|(t, b)| (*t, top.get(t).copied().unwrap_or(0.0) / b))
+        .collect()
+}
+
+fn max(p: &Points) -> Option<f64> {
+    p.values().copied().reduce(f64::max)
+}
+
+fn mean(p: &Points) -> Option<f64> {
+    (!p.is_empty()).then(|| p.values().sum::<f64>() / p.len() as f64)
+}
+
+fn total(p: &Points) -> f64 {
+    // An empty f64 sum is -0.0, which would print as "-0.00".
+    p.values().sum::<f64>() + 0.0
+}
+
+fn row(name: &'static str, unit: &'static str, p: Points, summary: String, warning: bool) -> Row {
+    let at = |t: i64| {
+        humantime::format_rfc3339_seconds(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(t.max(0) as u64),
+        )
+        .to_string()
+    };
+    Row {
+        name,
+        unit,
+        timestamps: p.keys().map(|t| at(*t)).collect(),
+        values: p.values().copied().collect(),
+        summary,
+        warning,
+    }
+}
+
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn no_data(p: &Points) -> bool {
+    p.is_empty()
+}
+
+/// Consumed read and write (per second, against provisioned), throttled requests, system
+/// errors and average successful request latency. `got`: the table's queries in
+/// `status::table_queries` order; `period` in seconds.
+pub fn table_rows(got: &[&Series], period: f64, provisioned: Option<(f64, f64)>) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (i, name, capacity) in [
+        (0, "consumed read", provisioned.map(|p| p.0)),
+        (1, "consumed write", provisioned.map(|p| p.1)),
+    ] {
+        let p = scaled(sum(&got[i..=i]), 1.0 / period);
+        let peak = max(&p).unwrap_or(0.0);
+        let mut summary = format!(
+            "avg {}/s  max {}/s",
+            num(mean(&p).unwrap_or(0.0)),
+            num(peak)
+        );
+        let mut warning = false;
+        if let Some(c) = capacity.filter(|c| *c > 0.0) {
+            let _ = write!(summary, "  ({:.0}% of {})", 100.0 * peak / c, num(c));
+            warning = peak > CONSUMED_WARNING * c;
+        }
+        rows.push(row(name, "units/s", p, summary, warning));
+    }
+    let throttled = sum(&got[2..4]);
+    let n = total(&throttled);
+    rows.push(row(
+        "throttled",
+        "requests",
+        throttled,
+        format!("total {}", num(n)),
+        n > 0.0,
+    ));
+    let ops = &got[4..];
+    let pick = |k: usize| -> Vec<&Series> { ops.iter().skip(k).step_by(3).copied().collect() };
+    let errors = sum(&pick(0));
+    let n = total(&errors);
+    rows.push(row(
+        "system errors",
+        "requests",
+        errors,
+        format!("total {}", num(n)),
+        n > 0.0,
+    ));
+    let latency = ratio(&sum(&pick(1)), &sum(&pick(2)));
+    let summary = latency_summary(&latency);
+    rows.push(row("latency", "ms", latency, summary, false));
+    rows
+}
+
+fn latency_summary(p: &Points) -> String {
+    if no_data(p) {
+        return "no data".to_string();
+    }
+    format!(
+        "avg {} ms  max {} ms",
+        num(mean(p).unwrap_or(0.0)),
+        num(max(p).unwrap_or(0.0))
+    )
+}
+
+/// Invocations, errors and error rate, throttles, average and maximum duration, concurrent
+/// executions against reserved concurrency (`got` in `status::function_queries` order).
+pub fn function_rows(got: &[&Series], reserved: Option<i32>) -> Vec<Row> {
+    let invocations = points(got[0]);
+    let errors = points(got[1]);
+    let (calls, failed) = (total(&invocations), total(&errors));
+    let rate = if calls > 0.0 { failed / calls } else { 0.0 };
+    let throttles = points(got[2]);
+    let throttled = total(&throttles);
+    let concurrent = points(got[5]);
+    let peak = max(&concurrent).unwrap_or(0.0);
+    let concurrency = match reserved {
+        Some(r) => format!("max {}  of {r} reserved", num(peak)),
+        None => format!("max {}", num(peak)),
+    };
+    let near_reserved = reserved.is_some_and(|r| r > 0 && peak >= f64::from(r));
+    vec![
+        row(
+            "invocations",
+            "count",
+            invocations,
+            format!("total {}", num(calls)),
+            false,
+        ),
+        row(
+            "errors",
+            "count",
+            errors,
+            format!("total {}  rate {:.2}%", num(failed), 100.0 * rate),
+            rate > ERROR_RATE_WARNING,
+        ),
+        row(
+            "throttles",
+            "count",
+            throttles,
+            format!("total {}", num(throttled)),
+            throttled > 0.0,
+        ),
+        {
+            let avg = points(got[3]);
+            let summary = latency_summary(&avg);
+            row("duration avg", "ms", avg, summary, false)
+        },
+        {
+            let peak = points(got[4]);
+            let summary =
+                max(&peak).map_or("no data".to_string(), |m| format!("max {} ms", num(m)));
+            row("duration max", "ms", peak, summary, false)
+        },
+        row(
+            "concurrent",
+            "executions",
+            concurrent,
+            concurrency,
+            near_reserved,
+        ),
+    ]
+}
+
+/// Requests, 4xx, 5xx, average latency and integration latency of the API's stage.
+pub fn api_rows(got: &[&Series]) -> Vec<Row> {
+    let count = points(got[0]);
+    let requests = total(&count);
+    let (client, server) = (points(got[1]), points(got[2]));
+    let (c, s) = (total(&client), total(&server));
+    let share = |n: f64| {
+        if requests > 0.0 {
+            100.0 * n / requests
+        } else {
+            0.0
+        }
+    };
+    let latency = points(got[3]);
+    let integration = points(got[4]);
+    vec![
+        row(
+            "requests",
+            "count",
+            count,
+            format!("total {}", num(requests)),
+            false,
+        ),
+        row(
+            "4xx",
+            "count",
+            client,
+            format!("total {}  ({:.2}%)", num(c), share(c)),
+            false,
+        ),
+        row(
+            "5xx",
+            "count",
+            server,
+            format!("total {}  ({:.2}%)", num(s), share(s)),
+            share(s) > 100.0 * ERROR_RATE_WARNING,
+        ),
+        {
+            let summary = latency_summary(&latency);
+            row("latency", "ms", latency, summary, false)
+        },
+        {
+            let summary = latency_summary(&integration);
+            row("integration latency", "ms", integration, summary, false)
+        },
+    ]
+}
+
+/// The report as text: a heading, then each resource with its facts and one line per metric.
+/// `terminal`: sparklines and colour.
+pub fn text(report: &Report, terminal: bool) -> String {
+    let mut out = format!(
+        "Stack {} in {}: {} to {}, {} s periods\n",
+        report.stack, report.region, report.start, report.end, report.period_seconds
+    );
+    let width = label_width(report);
+    let spark = spark_width(report);
+    for (kind, resources) in [
+        ("table", &report.tables),
+        ("function", &report.functions),
+        ("api stage", &report.apis),
+    ] {
+        for resource in resources {
+            resource_text(&mut out, kind, resource, width, terminal.then_some(spark));
+        }
+    }
+    out
+}
+
+fn label_width(report: &Report) -> usize {
+    all_rows(report).map(|r| r.name.len()).max().unwrap_or(0)
+}
+
+fn spark_width(report: &Report) -> usize {
+    all_rows(report)
+        .map(|r| r.values.len())
+        .max()
+        .unwrap_or(0)
+        .max(1)
+}
+
+fn all_rows(report: &Report) -> impl Iterator<Item = &Row> {
+    report
+        .tables
+        .iter()
+        .chain(&report.functions)
+        .chain(&report.apis)
+        .flat_map(|r| &r.metrics)
+}
+
+fn resource_text(out: &mut String, kind: &str, r: &Resource, width: usize, spark: Option<usize>) {
+    let _ = write!(out, "\n{kind} {} ({})", r.name, r.physical_name);
+    if !r.exists {
+        out.push_str(": not deployed\n");
+        return;
+    }
+    if !r.facts.is_empty() {
+        let _ = write!(out, ": {}", r.facts.join(", "));
+    }
+    out.push('\n');
+    for m in &r.metrics {
+        let _ = write!(out, "  {:<width$}  ", m.name);
+        if let Some(cells) = spark {
+            let _ = write!(out, "{:<cells$}  ", sparkline(&m.values));
+        }
+        let summary = if m.warning {
+            warn(&m.summary, spark.is_some())
+        } else {
+            m.summary.clone()
+        };
+        let _ = writeln!(out, "{summary}");
+    }
+}
+
+/// On a terminal, red; elsewhere the words `(!)` say it.
+fn warn(text: &str, terminal: bool) -> String {
+    if terminal {
+        format!("\x1b[31m{text}\x1b[0m")
+    } else {
+        format!("{text}  (!)")
+    }
+}
+
+/// One block character per value, scaled from 0 to the series' maximum.
+pub fn sparkline(values: &[f64]) -> String {
+    let top = values.iter().copied().fold(0.0_f64, f64::max);
+    values
+        .iter()
+        .map(|v| {
+            if top <= 0.0 {
+                BLOCKS[0]
+            } else {
+                let level = ((v / top) * (BLOCKS.len() - 1) as f64).round() as usize;
+                BLOCKS[level.min(BLOCKS.len() - 1)]
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sparkline_scales_from_zero_to_the_maximum() {
+        assert_eq!(sparkline(&[0.0, 1.0, 2.0, 4.0]), "▁▃▅█");
+        assert_eq!(sparkline(&[0.0, 0.0]), "▁▁");
+        assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn latency_is_the_sum_over_the_sample_count_across_operations() {
+        let s = |ts: &[i64], vs: &[f64]| Series {
+            timestamps: ts.to_vec(),
+            values: vs.to_vec(),
+        };
+        let get_sum = s(&[60], &[30.0]);
+        let get_count = s(&[60], &[3.0]);
+        let put_sum = s(&[60], &[10.0]);
+        let put_count = s(&[60], &[2.0]);
+        let p = ratio(&sum(&[&get_sum, &put_sum]), &sum(&[&get_count, &put_count]));
+        assert_eq!(p.get(&60), Some(&8.0));
+    }
+}
