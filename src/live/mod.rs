@@ -251,9 +251,11 @@ pub async fn read(
         }
         lambda::log_retention(clients, &stack.name).await
     };
-    let (found, apis, (roles, role_conflicts), secrets, retention) = tokio::try_join!(
-        read_tables_and_functions(clients, stack, scope, refresh, &wanted),
+    // The API's reads come first: theirs is the longest chain (the API list, then its routes,
+    // integrations, stages and authorizers), so they should not queue behind the tables'.
+    let (apis, found, (roles, role_conflicts), secrets, retention) = tokio::try_join!(
         read_apis(clients, stack, scope),
+        read_tables_and_functions(clients, stack, scope, refresh, &wanted),
         roles,
         secrets,
         retention
