@@ -136,15 +136,7 @@ fn measure(size: Size, hold_here: bool) -> (Measured, Project) {
         );
     }
     // Terraform's refresh of the same stack, in the same state, through the same proxy.
-    let resources = project.block_on(terraform::inventory(&project.moto.endpoint, "scale"));
-    proxy.stats.reset();
-    let wall = project.block_on(terraform::refresh(&proxy.endpoint, &resources));
-    trace(proxy, size, "terraform pattern");
-    let terraform = row("Terraform pattern, refresh", wall, proxy);
-    let mut by_type = BTreeMap::new();
-    for resource in &resources {
-        *by_type.entry(resource.kind()).or_default() += 1;
-    }
+    let (terraform, by_type) = terraform_refresh(&project, size);
 
     step("apply, no changes", &["apply", "--yes"]);
     project.set_stack(&stack.replacen(
@@ -168,6 +160,21 @@ fn measure(size: Size, hold_here: bool) -> (Measured, Project) {
         resources: by_type,
     };
     (measured, project)
+}
+
+/// The Terraform pattern's refresh of the project's stack through its proxy: what the proxy
+/// saw, and the Terraform resources by type.
+fn terraform_refresh(project: &Project, size: Size) -> (Row, BTreeMap<&'static str, usize>) {
+    let proxy = project.proxy.as_ref().expect("a proxy");
+    let resources = project.block_on(terraform::inventory(&project.moto.endpoint, "scale"));
+    proxy.stats.reset();
+    let wall = project.block_on(terraform::refresh(&proxy.endpoint, &resources));
+    trace(proxy, size, "terraform pattern");
+    let mut by_type = BTreeMap::new();
+    for resource in &resources {
+        *by_type.entry(resource.kind()).or_default() += 1;
+    }
+    (row("Terraform pattern, refresh", wall, proxy), by_type)
 }
 
 /// What the proxy counted since its last reset, as a row.
