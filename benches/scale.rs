@@ -1,35 +1,91 @@
 //! The scale benchmark: a large stack (50 tables with an index each, 100 functions, 300
-//! routes) through a proxy that adds 30 ms to every request and enforces AWS's control-plane
-//! quotas. Prints a Markdown table: wall time, requests, writes and throttles per step.
+//! routes), and a tenth and a third of it, through a proxy that adds 30 ms to every request
+//! and enforces AWS's control-plane quotas. For each size: wall time, requests, writes and
+//! throttles per step, and the Terraform pattern's refresh of the same stack in the same run
+//! (`scale/terraform.rs`); printed as Markdown tables (`scale/report.rs`).
 //!
 //! `cargo bench --bench scale` (a release build), or with `STACKCTL_BIN=path/to/stackctl` to
-//! measure a build made elsewhere. `SCALE=small` runs a tenth of the stack.
+//! measure a build made elsewhere. `SCALE=small` runs only the tenth, `SCALE=whole` only the
+//! whole stack.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+
+#[path = "scale/report.rs"]
+mod report;
+#[path = "scale/terraform.rs"]
+mod terraform;
 
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use report::{Measured, Row, Size};
 use support::proxy::ProxyConfig;
 use support::{Project, Run, generated_stack};
 
-struct Row {
-    step: &'static str,
-    wall: Duration,
-    requests: u64,
-    writes: u64,
-    lock: u64,
-    throttled: u64,
-}
+const SIZES: [Size; 3] = [
+    Size {
+        name: "a tenth",
+        tables: 5,
+        functions: 10,
+        routes: 30,
+    },
+    Size {
+        name: "a third",
+        tables: 17,
+        functions: 33,
+        routes: 100,
+    },
+    Size {
+        name: "whole",
+        tables: 50,
+        functions: 100,
+        routes: 300,
+    },
+];
 
 fn main() {
     // `cargo bench` passes --bench; nothing else to parse.
-    let small = std::env::var("SCALE").as_deref() == Ok("small");
-    let (tables, functions, routes) = if small { (5, 10, 30) } else { (50, 100, 300) };
-    let stack = generated_stack("scale", tables, functions, routes);
+    let sizes = match std::env::var("SCALE").as_deref() {
+        Ok("small") => &SIZES[..1],
+        Ok("whole") => &SIZES[2..],
+        _ => &SIZES[..],
+    };
+    let mut all = Vec::new();
+    let mut largest = None;
+    for (i, size) in sizes.iter().enumerate() {
+        let last = i + 1 == sizes.len();
+        // One emulator at a time.
+        drop(largest.take());
+        let (measured, project) = measure(*size, last);
+        all.push(measured);
+        largest = Some(project);
+    }
+    report::print(&all);
+    let project = largest.expect("a size");
+    let (validate, rss) = validate(&project);
+    println!(
+        "\nvalidate of the largest stack (no AWS): {:.0} ms (median of five)",
+        validate.as_secs_f64() * 1000.0
+    );
+    if let [low, .., high] = rss[..] {
+        let mb = |kb: u64| kb as f64 / 1024.0;
+        println!(
+            "validate: {:.1} MB maximum resident set (median of {} runs; {:.1} to {:.1})",
+            mb(rss[rss.len() / 2]),
+            rss.len(),
+            mb(low),
+            mb(high)
+        );
+    }
+}
+
+/// Every step on a stack of `size`, in an emulator of its own; `hold` (the last size) may
+/// wait for BENCH_HOLD's no-op plans.
+fn measure(size: Size, hold_here: bool) -> (Measured, Project) {
+    let stack = generated_stack("scale", size.tables, size.functions, size.routes);
     let project = Project::new(&stack).through_proxy(ProxyConfig {
         latency: Duration::from_millis(30),
         quotas: true,
@@ -54,27 +110,8 @@ fn main() {
             "{name}: a throttling error reached the user:\n{}",
             run.stderr
         );
-        if let Some(dir) = std::env::var_os("BENCH_TRACE") {
-            let file = std::path::Path::new(&dir).join(format!("{}.txt", name.replace(' ', "_")));
-            std::fs::write(file, proxy.stats.trace().join("\n") + "\n").expect("trace file");
-        }
-        let counts = proxy.stats.counts();
-        rows.push(Row {
-            step: name,
-            wall,
-            requests: counts.values().sum(),
-            writes: counts
-                .iter()
-                .filter(|(op, _)| write(op))
-                .map(|(_, n)| n)
-                .sum(),
-            lock: counts
-                .iter()
-                .filter(|(op, _)| lock(op))
-                .map(|(_, n)| n)
-                .sum(),
-            throttled: proxy.stats.throttled_by_quota.load(Ordering::Relaxed),
-        });
+        trace(proxy, size, name);
+        rows.push(row(name, wall, proxy));
         run
     };
 
@@ -82,7 +119,7 @@ fn main() {
     project.run(&["plan"]);
     step("plan, empty account", &["plan"]);
     step("apply, from empty", &["apply", "--yes"]);
-    if let Some(dir) = std::env::var_os("BENCH_HOLD") {
+    if hold_here && let Some(dir) = std::env::var_os("BENCH_HOLD") {
         hold(std::path::Path::new(&dir), &mut step);
     }
     // Three times: the emulator's own pace varies from run to run.
@@ -91,8 +128,16 @@ fn main() {
         "plan, no changes (2 of 3)",
         "plan, no changes (3 of 3)",
     ] {
-        step(name, &["plan", "--detailed-exitcode"]);
+        let run = step(name, &["plan", "--detailed-exitcode"]);
+        assert_eq!(
+            run.code, 0,
+            "{name}: the plan is not empty:\n{}",
+            run.stdout
+        );
     }
+    // Terraform's refresh of the same stack, in the same state, through the same proxy.
+    let (terraform, by_type) = terraform_refresh(&project, size);
+
     step("apply, no changes", &["apply", "--yes"]);
     project.set_stack(&stack.replacen(
         "\"GET /items/r7\" = \"f7\"",
@@ -108,42 +153,57 @@ fn main() {
         &["plan", "--out", "plan.json", "--detailed-exitcode"],
     );
     step("apply plan.json (that route)", &["apply", "plan.json"]);
+    let measured = Measured {
+        size,
+        rows,
+        terraform,
+        resources: by_type,
+    };
+    (measured, project)
+}
 
-    let (validate, rss) = validate(&project);
-    println!(
-        "\nstackctl at scale: {tables} tables (one index each), {functions} functions, {routes} routes"
-    );
-    println!("through a proxy adding 30 ms per request and enforcing AWS's control-plane quotas\n");
-    println!("| step | wall time | requests | writes | lock requests | throttled by quota |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    println!(
-        "| validate (no AWS) | {:.0} ms | 0 | 0 | 0 | 0 |",
-        validate.as_secs_f64() * 1000.0
-    );
-    for r in &rows {
-        println!(
-            "| {} | {:.2} s | {} | {} | {} | {} |",
-            r.step,
-            r.wall.as_secs_f64(),
-            r.requests,
-            r.writes,
-            r.lock,
-            r.throttled
-        );
+/// The Terraform pattern's refresh of the project's stack through its proxy: what the proxy
+/// saw, and the Terraform resources by type.
+fn terraform_refresh(project: &Project, size: Size) -> (Row, BTreeMap<&'static str, usize>) {
+    let proxy = project.proxy.as_ref().expect("a proxy");
+    let resources = project.block_on(terraform::inventory(&project.moto.endpoint, "scale"));
+    proxy.stats.reset();
+    let wall = project.block_on(terraform::refresh(&proxy.endpoint, &resources));
+    trace(proxy, size, "terraform pattern");
+    let mut by_type = BTreeMap::new();
+    for resource in &resources {
+        *by_type.entry(resource.kind()).or_default() += 1;
     }
-    if let [low, .., high] = rss[..] {
-        let mb = |kb: u64| kb as f64 / 1024.0;
-        println!(
-            "\nvalidate: {:.1} MB maximum resident set (median of {} runs; {:.1} to {:.1})",
-            mb(rss[rss.len() / 2]),
-            rss.len(),
-            mb(low),
-            mb(high)
-        );
+    (row("Terraform pattern, refresh", wall, proxy), by_type)
+}
+
+/// What the proxy counted since its last reset, as a row.
+fn row(step: &'static str, wall: Duration, proxy: &support::proxy::Proxy) -> Row {
+    let counts = proxy.stats.counts();
+    let sum = |keep: fn(&str) -> bool| -> u64 {
+        counts
+            .iter()
+            .filter(|(op, _)| keep(op))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    Row {
+        step,
+        wall,
+        requests: counts.values().sum(),
+        writes: sum(write),
+        lock: sum(lock),
+        throttled: proxy.stats.throttled_by_quota.load(Ordering::Relaxed),
     }
-    let by_op = proxy.stats.counts();
-    let top: BTreeMap<&String, &u64> = by_op.iter().collect();
-    println!("\nrequests of the last step by operation: {top:?}");
+}
+
+/// With BENCH_TRACE=DIR, the step's requests (start, end, operation) go to a file in DIR.
+fn trace(proxy: &support::proxy::Proxy, size: Size, step: &str) {
+    if let Some(dir) = std::env::var_os("BENCH_TRACE") {
+        let name = format!("{}-{}.txt", size.tables, step.replace([' ', ','], "_"));
+        let file = std::path::Path::new(&dir).join(name);
+        std::fs::write(file, proxy.stats.trace().join("\n") + "\n").expect("trace file");
+    }
 }
 
 /// For working on the no-op plan: runs it each time DIR/go appears (with the STACKCTL_BIN

@@ -319,9 +319,11 @@ pub async fn read(
         }
         websocket::read(clients, &stack.name).await
     };
-    let (found, apis, websockets, (roles, role_conflicts), secrets, retention) = tokio::try_join!(
-        read_tables_and_functions(clients, stack, scope, refresh, &wanted),
+    // The API's reads come first: theirs is the longest chain (the API list, then its routes,
+    // integrations, stages and authorizers), so they should not queue behind the tables'.
+    let (apis, found, websockets, (roles, role_conflicts), secrets, retention) = tokio::try_join!(
         read_apis(clients, stack, scope),
+        read_tables_and_functions(clients, stack, scope, refresh, &wanted),
         Box::pin(websockets),
         roles,
         secrets,

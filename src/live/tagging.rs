@@ -6,6 +6,14 @@ use super::Owned;
 use crate::aws::{AwsError, CallResult, Clients};
 use crate::marks::STACK_TAG;
 
+/// The tagging API's largest pages: 100 resources and 500 tags; a page ends at whichever comes
+/// first (source: the GetResources API reference). The emulator ends a page at 100 tags when
+/// TagsPerPage is left out (49 resources of two tags: four pages for this stack's 150
+/// resources instead of two).
+const RESOURCES_PER_PAGE: i32 = 100;
+const TAGS_PER_PAGE: i32 = 500;
+
+/// The stack's tables and functions, with their tags.
 pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
     let mut owned = Owned::default();
     let mut pages = clients
@@ -14,7 +22,8 @@ pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
         .tag_filters(TagFilter::builder().key(STACK_TAG).values(stack).build())
         .resource_type_filters("dynamodb:table")
         .resource_type_filters("lambda:function")
-        .resources_per_page(100)
+        .resources_per_page(RESOURCES_PER_PAGE)
+        .tags_per_page(TAGS_PER_PAGE)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {

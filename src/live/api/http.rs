@@ -27,6 +27,10 @@ pub async fn read_apis(
     try_join_all(found.iter().map(|api| read_api(clients, api, settings))).await
 }
 
+/// The API's stages, routes, integrations and authorizer list are read at once: none needs
+/// another's answer. Only where the list fails (the emulator's 500, see
+/// [`emulator_workaround_read_used_authorizers`]) are the authorizers the routes use read
+/// after the routes, one by one.
 async fn read_api(clients: &Clients, api: &Api, settings: bool) -> Result<LiveApi, AwsError> {
     let id = api.api_id().unwrap_or_default().to_string();
     let stages = async {
@@ -35,13 +39,21 @@ async fn read_api(clients: &Clients, api: &Api, settings: bool) -> Result<LiveAp
         }
         read_stages(clients, &id).await
     };
-    let ((stages, throttle, access_log), mut routes) =
-        tokio::try_join!(stages, read_routes(clients, &id))?;
+    // Without settings, the authorizers are read only when a route uses one.
+    let listed = async {
+        if !settings {
+            return Ok(None);
+        }
+        listed_authorizers(clients, &id).await.map(Some)
+    };
+    let ((stages, throttle, access_log), mut routes, listed) =
+        tokio::try_join!(stages, read_routes(clients, &id), listed)?;
     let used: Vec<String> = routes.iter().filter_map(|r| r.authorizer.clone()).collect();
-    let authorizers = if settings || !used.is_empty() {
-        read_authorizers(clients, &id, &used).await?
-    } else {
-        BTreeMap::new()
+    let authorizers = match listed {
+        Some(Some(listed)) => listed,
+        Some(None) => emulator_workaround_read_used_authorizers(clients, &id, &used).await?,
+        None if used.is_empty() => BTreeMap::new(),
+        None => read_authorizers(clients, &id, &used).await?,
     };
     // Routes were read with authorizer IDs; the plan speaks of names.
     let names = names_by_id(&authorizers);
@@ -167,20 +179,33 @@ pub(in crate::live) async fn read_authorizers(
     api_id: &str,
     used: &[String],
 ) -> Result<Authorizers, AwsError> {
+    match listed_authorizers(clients, api_id).await? {
+        Some(authorizers) => Ok(authorizers),
+        None => emulator_workaround_read_used_authorizers(clients, api_id, used).await,
+    }
+}
+
+/// Every JWT and Lambda authorizer by name (GetAuthorizers), or `None` where the list answers
+/// a 5xx (the emulator always does: see [`emulator_workaround_read_used_authorizers`]).
+async fn listed_authorizers(
+    clients: &Clients,
+    api_id: &str,
+) -> Result<Option<Authorizers>, AwsError> {
     match list_authorizers(clients, api_id).await {
-        Ok(out) => Ok(out
-            .items()
-            .iter()
-            .filter_map(|a| {
-                let spec = authorizer_spec(a.jwt_configuration(), a.authorizer_uri())?;
-                Some(named(a.authorizer_id(), a.name(), spec))
-            })
-            .collect()),
+        Ok(out) => Ok(Some(
+            out.items()
+                .iter()
+                .filter_map(|a| {
+                    let spec = authorizer_spec(a.jwt_configuration(), a.authorizer_uri())?;
+                    Some(named(a.authorizer_id(), a.name(), spec))
+                })
+                .collect(),
+        )),
         Err(e)
             if e.raw_response()
                 .is_some_and(|r| r.status().is_server_error()) =>
         {
-            emulator_workaround_read_used_authorizers(clients, api_id, used).await
+            Ok(None)
         }
         Err(e) => Err(describe("apigateway:GetAuthorizers", e)),
     }
@@ -295,16 +320,13 @@ pub(in crate::live) async fn read_integrations(
         .collect())
 }
 
-/// Routes with the function each one's integration invokes, and its authorizer's ID.
+/// Routes with the function each one's integration invokes, and its authorizer's ID: the
+/// routes and the integrations are listed at once.
 async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveRoute>, AwsError> {
     let client = &clients.apigatewayv2;
-    let integrations = read_integrations(clients, api_id).await?;
     let routes = all_pages!(client.get_routes().api_id(api_id), "apigateway:GetRoutes");
-    Ok(routes
-        .await?
-        .iter()
-        .map(|r| route(r, &integrations))
-        .collect())
+    let (integrations, routes) = tokio::try_join!(read_integrations(clients, api_id), routes)?;
+    Ok(routes.iter().map(|r| route(r, &integrations)).collect())
 }
 
 fn route(
