@@ -40,17 +40,14 @@ pub struct ItemsTable {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["item", "items_file"])))]
 pub struct PutArgs {
     #[command(flatten)]
     pub table: ItemsTable,
     /// One item as a JSON object
-    #[arg(
-        value_name = "ITEM_JSON",
-        required_unless_present = "items_file",
-        conflicts_with = "items_file"
-    )]
+    #[arg(value_name = "ITEM_JSON", conflicts_with = "items_file")]
     pub item: Option<String>,
-    /// A JSON Lines file: one item (a JSON object) per line
+    /// A JSON Lines file: one item (a JSON object) per line; `-` reads standard input
     #[arg(long = "items", visible_alias = "from", value_name = "FILE")]
     pub items_file: Option<PathBuf>,
     /// Check and report only; write nothing
@@ -129,7 +126,8 @@ pub struct DeleteArgs {
         conflicts_with = "keys_file"
     )]
     pub key: Option<String>,
-    /// A JSON Lines file of primary keys (or whole items: only their keys are used)
+    /// A JSON Lines file of primary keys (or whole items: only their keys are used); `-`
+    /// reads standard input
     #[arg(long = "keys", value_name = "FILE")]
     pub keys_file: Option<PathBuf>,
     /// Do not ask for confirmation (needed when not on a terminal)

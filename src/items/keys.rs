@@ -58,7 +58,8 @@ pub fn key_schema(spec: &TableSpec, index: Option<&str>) -> Result<KeySchema, It
 }
 
 /// `name=value,name=value` against `keys`: every part names a key attribute. A value may hold
-/// commas: a part that does not start with a key's `name=` continues the one before.
+/// commas: a part without `=` continues the one before; a part `name=...` whose name is no
+/// key attribute is an error (a misspelt name must not become part of a value).
 pub fn parse_key(
     text: &str,
     keys: &KeySchema,
@@ -68,11 +69,12 @@ pub fn parse_key(
         .collect();
     let mut parts: Vec<(&KeySpec, String)> = Vec::new();
     for part in text.split(',') {
-        let named = part
-            .split_once('=')
-            .and_then(|(n, v)| all.iter().find(|k| k.name == n.trim()).map(|k| (*k, v)));
+        let named = part.split_once('=').map(|(n, v)| (n.trim(), v));
         match (named, parts.last_mut()) {
-            (Some((key, value)), _) => {
+            (Some((name, value)), _) => {
+                let Some(key) = all.iter().find(|k| k.name == name) else {
+                    return Err(not_a_key(part, &all));
+                };
                 if parts.iter().any(|(k, _)| k.name == key.name) {
                     return Err(ItemsError::usage(
                         format!("--key names {} twice", key.name),
@@ -95,20 +97,31 @@ pub fn parse_key(
 }
 
 fn not_a_key(part: &str, keys: &[&KeySpec]) -> ItemsError {
-    let names: Vec<String> = keys.iter().map(|k| format!("{}=...", k.name)).collect();
+    let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+    let written: Vec<String> = names.iter().map(|n| format!("{n}=...")).collect();
     ItemsError::usage(
-        format!("--key {part:?} does not name a key attribute"),
-        format!("write --key {}", names.join(",")),
+        format!(
+            "--key {part:?} does not name a key attribute (the key attributes here: {})",
+            names.join(", ")
+        ),
+        format!(
+            "write --key {} (a value cannot hold `,NAME=`)",
+            written.join(",")
+        ),
     )
 }
 
 /// A key value from the command line, as the key's declared type.
 pub fn key_value(key: &KeySpec, text: &str) -> Result<AttributeValue, ItemsError> {
+    if text.is_empty() {
+        return Err(ItemsError::usage(
+            format!("--key {}= has an empty value", key.name),
+            "DynamoDB key values are never empty: give the value after =",
+        ));
+    }
     match key.key_type {
         KeyType::String => Ok(AttributeValue::S(text.to_string())),
-        KeyType::Number if text.trim().parse::<f64>().is_ok_and(f64::is_finite) => {
-            Ok(AttributeValue::N(text.trim().to_string()))
-        }
+        KeyType::Number if number(text.trim()) => Ok(AttributeValue::N(text.trim().to_string())),
         KeyType::Number => Err(ItemsError::usage(
             format!("{} is a number key; {text:?} is not a number", key.name),
             "write the number without quotes, like 42 or 1.5",
@@ -123,6 +136,15 @@ pub fn key_value(key: &KeySpec, text: &str) -> Result<AttributeValue, ItemsError
                 )
             }),
     }
+}
+
+/// A number DynamoDB takes: decimal, in its range.
+fn number(text: &str) -> bool {
+    text.parse::<f64>().is_ok_and(f64::is_finite)
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-.eE".contains(c))
+        && crate::schema::number_problem(text).is_none()
 }
 
 /// The full primary key of one item (GetItem, DeleteItem): the partition key and, when the
@@ -233,7 +255,15 @@ fn sort_condition(
                     syntax,
                 )
             })?;
-            format!("{n} BETWEEN {} AND {}", value(low)?, value(high)?)
+            let (low, high) = (key_value(sort, low.trim())?, key_value(sort, high.trim())?);
+            if above(&low, &high) {
+                return Err(ItemsError::usage(
+                    format!("--sort {condition:?}: the lower bound is above the upper one"),
+                    "write between LOW and HIGH (DynamoDB refuses a lower bound above the upper)",
+                ));
+            }
+            let (low, high) = (expr.value(":k", low), expr.value(":k", high));
+            format!("{n} BETWEEN {low} AND {high}")
         }
         other => {
             return Err(ItemsError::usage(
@@ -244,6 +274,40 @@ fn sort_condition(
     };
     expr.text.push_str(&format!(" AND {clause}"));
     Ok(())
+}
+
+/// Whether `a` sorts after `b` as DynamoDB compares key values: numbers by value, strings
+/// by their UTF-8 bytes, binary by bytes.
+fn above(a: &AttributeValue, b: &AttributeValue) -> bool {
+    match (a, b) {
+        (AttributeValue::N(a), AttributeValue::N(b)) => {
+            a.parse::<f64>().ok() > b.parse::<f64>().ok()
+        }
+        (AttributeValue::S(a), AttributeValue::S(b)) => a.as_bytes() > b.as_bytes(),
+        (AttributeValue::B(a), AttributeValue::B(b)) => a.as_ref() > b.as_ref(),
+        _ => false,
+    }
+}
+
+/// DynamoDB's longest partition key value, in bytes (quotas: "Partition key value").
+const MAX_PARTITION_KEY_BYTES: usize = 2048;
+/// DynamoDB's longest sort key value, in bytes (quotas: "Sort key value").
+const MAX_SORT_KEY_BYTES: usize = 1024;
+
+/// The longest value the key attribute `name` may hold: a sort key's of any index is the
+/// tighter limit.
+fn max_key_bytes(spec: &TableSpec, name: &str) -> usize {
+    let sort = spec.sort_key.iter().any(|k| k.name == name)
+        || spec
+            .global_indexes
+            .iter()
+            .any(|g| g.sort_key.as_ref().is_some_and(|k| k.name == name))
+        || spec.local_indexes.iter().any(|l| l.sort_key.name == name);
+    if sort {
+        MAX_SORT_KEY_BYTES
+    } else {
+        MAX_PARTITION_KEY_BYTES
+    }
 }
 
 /// What DynamoDB itself requires of an item, schema or not: the table's keys present, and
@@ -271,15 +335,28 @@ pub fn key_violations(spec: &TableSpec, item: &Item) -> Vec<Violation> {
                     crate::schema::type_name(value)
                 ),
             )),
-            Some(AttributeValue::S(s)) if s.is_empty() => out.push(Violation::new(
-                &key.name,
-                Rule::Min,
-                "a key cannot be an empty string",
-            )),
-            Some(_) => {}
+            Some(value) => out.extend(key_value_violation(spec, &key.name, value)),
         }
     }
     out
+}
+
+/// An empty or too long key value.
+fn key_value_violation(spec: &TableSpec, name: &str, value: &AttributeValue) -> Option<Violation> {
+    let bytes = match value {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::B(b) => b.as_ref().len(),
+        _ => return None,
+    };
+    let max = max_key_bytes(spec, name);
+    let why = if bytes == 0 {
+        "a key cannot be empty (DynamoDB refuses empty key values)".to_string()
+    } else if bytes > max {
+        format!("a key value of {bytes} bytes; DynamoDB takes up to {max} for this key")
+    } else {
+        return None;
+    };
+    Some(Violation::new(name, Rule::Limit, why))
 }
 
 fn key_type_matches(key_type: KeyType, value: &AttributeValue) -> bool {
@@ -365,8 +442,38 @@ mod tests {
         );
         assert_eq!(
             err(key_condition(&keys(KeyType::String), "id=a", None)),
-            "--key \"id=a\" does not name a key attribute"
+            "--key \"id=a\" does not name a key attribute (the key attributes here: pk, sk)"
         );
+        assert_eq!(
+            err(key_condition(
+                &keys(KeyType::String),
+                "pk=ORDER#2,sk=v0,zz=1",
+                None
+            )),
+            "--key \"zz=1\" does not name a key attribute (the key attributes here: pk, sk)"
+        );
+        assert_eq!(
+            err(key_condition(&keys(KeyType::String), "pk=", None)),
+            "--key pk= has an empty value"
+        );
+        assert_eq!(
+            err(key_condition(
+                &keys(KeyType::Number),
+                "pk=a",
+                Some("between 20 and 10")
+            )),
+            "--sort \"between 20 and 10\": the lower bound is above the upper one"
+        );
+        assert_eq!(
+            err(key_condition(
+                &keys(KeyType::Number),
+                "pk=a",
+                Some("= 1e200")
+            )),
+            "sk is a number key; \"1e200\" is not a number"
+        );
+        let e = key_condition(&keys(KeyType::Number), "pk=a", Some("between 9 and 10")).unwrap();
+        assert_eq!(e.values[":k2"], AttributeValue::N("10".into()));
         assert_eq!(
             err(key_condition(
                 &keys(KeyType::String),

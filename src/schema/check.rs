@@ -175,10 +175,16 @@ fn timestamp_violation(
     let bad = |why: String| Some(Violation::new(path, Rule::Format, why));
     match (format, value) {
         (TimestampFormat::Iso8601, AttributeValue::S(s)) => {
-            DateTime::from_str(s, Format::DateTime).err().and_then(|_| {
-                bad(format!(
-                    "{s:?} is not an ISO 8601 timestamp like 2026-11-24T10:00:00Z"
-                ))
+            if DateTime::from_str(s, Format::DateTime).is_ok() {
+                return None;
+            }
+            bad(match in_utc(s) {
+                Some(utc) => format!(
+                    "{s:?} has a UTC offset: write timestamps in UTC with Z ({utc}), so that string order is time order"
+                ),
+                None => {
+                    format!("{s:?} is not an ISO 8601 timestamp in UTC like 2026-11-24T10:00:00Z")
+                }
             })
         }
         (format, AttributeValue::N(n)) => {
@@ -196,6 +202,23 @@ fn timestamp_violation(
         }
         _ => None,
     }
+}
+
+/// An RFC 3339 timestamp with an offset (`...+02:00`) as the same time in UTC with Z.
+fn in_utc(text: &str) -> Option<String> {
+    let split = text.len().checked_sub(6)?;
+    let (local, offset) = (text.get(..split)?, text.get(split..)?);
+    let sign = match offset.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (hours, minutes) = offset[1..].split_once(':')?;
+    let seconds = sign * (hours.parse::<i64>().ok()? * 3600 + minutes.parse::<i64>().ok()? * 60);
+    let local = DateTime::from_str(&format!("{local}Z"), Format::DateTime).ok()?;
+    DateTime::from_fractional_secs(local.secs() - seconds, local.subsec_nanos() as f64 / 1e9)
+        .fmt(Format::DateTime)
+        .ok()
 }
 
 fn unit(format: TimestampFormat) -> &'static str {
@@ -370,7 +393,7 @@ mod tests {
 
     fn violations(json: serde_json::Value) -> Vec<String> {
         let schema = orders();
-        let item = item_from_json(&json, Some(&schema)).unwrap();
+        let item = item_from_json(&json, Some(&schema)).0;
         schema
             .check(&item)
             .iter()
@@ -400,8 +423,14 @@ mod tests {
                 "lines[1].qty: -1.5 is below min 1",
                 "lines[1].qty: -1.5 is not a whole number",
                 "expires_at: 1.5 is not a whole number of seconds since 1970 (0 to 253402300799)",
-                "created_at: \"yesterday\" is not an ISO 8601 timestamp like 2026-11-24T10:00:00Z",
+                "created_at: \"yesterday\" is not an ISO 8601 timestamp in UTC like 2026-11-24T10:00:00Z",
                 "extra: is not declared in the schema (strict)",
+            ]
+        );
+        assert_eq!(
+            violations(json!({"pk": "ORDER#1", "created_at": "2026-11-24T10:00:00.5+02:00"})),
+            [
+                "created_at: \"2026-11-24T10:00:00.5+02:00\" has a UTC offset: write timestamps in UTC with Z (2026-11-24T08:00:00.5Z), so that string order is time order"
             ]
         );
         assert_eq!(

@@ -63,15 +63,19 @@ fn fill(fields: &[Field], item: &mut Item, path: &str) {
     }
 }
 
-/// `now` as a timestamp attribute written in `format`.
+/// `now` as a timestamp attribute written in `format`. ISO 8601 is always UTC with three
+/// fractional digits (`2026-12-07T19:49:09.040Z`): one length, so that string order is time
+/// order.
 pub fn now_stamp(format: TimestampFormat, now: SystemTime) -> AttributeValue {
     let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     match format {
-        TimestampFormat::Iso8601 => AttributeValue::S(
-            DateTime::from(now)
+        TimestampFormat::Iso8601 => {
+            let seconds = DateTime::from_secs(since.as_secs() as i64)
                 .fmt(Format::DateTime)
-                .unwrap_or_default(),
-        ),
+                .unwrap_or_default();
+            let whole = seconds.trim_end_matches('Z');
+            AttributeValue::S(format!("{whole}.{:03}Z", since.subsec_millis()))
+        }
         TimestampFormat::EpochSeconds => AttributeValue::N(since.as_secs().to_string()),
         TimestampFormat::EpochMillis => AttributeValue::N(since.as_millis().to_string()),
     }
@@ -131,6 +135,16 @@ mod tests {
             item["created_at"],
             AttributeValue::S("2027-01-15T08:00:00.123Z".into())
         );
+        for (millis, stamp) in [
+            (1_800_000_000_000, "2027-01-15T08:00:00.000Z"),
+            (1_800_000_000_040, "2027-01-15T08:00:00.040Z"),
+        ] {
+            let now = UNIX_EPOCH + Duration::from_millis(millis);
+            assert_eq!(
+                now_stamp(TimestampFormat::Iso8601, now),
+                AttributeValue::S(stamp.into())
+            );
+        }
         assert_eq!(
             item["updated_at"],
             AttributeValue::N("1800000000123".into())

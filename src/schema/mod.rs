@@ -7,12 +7,14 @@
 
 mod check;
 mod fill;
+mod limits;
 mod value;
 mod violation;
 
 pub use check::type_name;
+pub use limits::{dynamodb_violations, number_problem};
 pub use value::{
-    Item, from_dynamodb_json, item_from_json, item_to_json, value_from_json, value_to_json,
+    Item, item_from_dynamodb_json, item_from_json, item_to_json, value_from_json, value_to_json,
 };
 pub use violation::{Rule, Violation};
 

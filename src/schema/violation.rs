@@ -18,6 +18,8 @@ pub enum Rule {
     Undeclared,
     /// Two items of one write with the same key.
     DuplicateKey,
+    /// What DynamoDB refuses in any item: a number's range, a key's length, the item's size.
+    Limit,
 }
 
 impl Rule {
@@ -33,6 +35,7 @@ impl Rule {
             Rule::Format => "format",
             Rule::Undeclared => "strict",
             Rule::DuplicateKey => "duplicate key",
+            Rule::Limit => "DynamoDB limit",
         }
     }
 }

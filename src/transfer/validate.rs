@@ -10,8 +10,13 @@ use super::TransferError;
 use super::source::{Compression, DataFormat, Source};
 use crate::aws::{AwsError, CallResult, Clients, invalid_request};
 use crate::items::keys;
-use crate::schema::{Item, ItemSchema, Rule, Violation, from_dynamodb_json};
+use crate::schema::{
+    Item, ItemSchema, Rule, Violation, dynamodb_violations, item_from_dynamodb_json,
+};
 use crate::stack::TableSpec;
+
+/// The first two bytes of every gzip file (RFC 1952, section 2.3.1).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Violations listed in the refusal; past this, only counted.
 const SHOWN: usize = 10;
@@ -63,6 +68,14 @@ pub async fn check_data(
             .into_bytes();
         let url = format!("s3://{}/{key}", source.bucket);
         let reader: Box<dyn Read> = match source.compression {
+            Compression::Gzip if !bytes.starts_with(&GZIP_MAGIC) => {
+                return Err(TransferError::Aws(invalid_request(
+                    op,
+                    format!(
+                        "{url} is not gzip-compressed, but the import reads it as gzip: name data files .gz only when gzip-compressed, or pass --compression none (accepted: gzip, zstd or none; --validate reads gzip and none)"
+                    ),
+                )));
+            }
             Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(&bytes[..])),
             _ => Box::new(&bytes[..]),
         };
@@ -83,14 +96,10 @@ impl DataCheck {
         self.items += 1;
         let violations = match parse_item(line) {
             Err(v) => vec![v],
-            Ok(item) => {
-                let mut found = keys::key_violations(spec, &item);
-                let more: Vec<Violation> = schema
-                    .check(&item)
-                    .into_iter()
-                    .filter(|v| !found.iter().any(|k| k.path == v.path))
-                    .collect();
-                found.extend(more);
+            Ok((item, mut found)) => {
+                add(&mut found, dynamodb_violations(&item));
+                add(&mut found, keys::key_violations(spec, &item));
+                add(&mut found, schema.check(&item));
                 found
                     .into_iter()
                     .map(|v| Violation {
@@ -113,17 +122,25 @@ impl DataCheck {
     }
 }
 
-/// One line of DynamoDB JSON data: `{"Item": {"pk": {"S": "..."}, ...}}`.
-fn parse_item(line: &str) -> Result<Item, Violation> {
+/// Adds the violations `more` at paths `found` has none at (a value that could not be read is
+/// also missing: one problem, not two).
+fn add(found: &mut Vec<Violation>, more: Vec<Violation>) {
+    for v in more {
+        if !found.iter().any(|f| f.path == v.path) {
+            found.push(v);
+        }
+    }
+}
+
+/// One line of DynamoDB JSON data: `{"Item": {"pk": {"S": "..."}, ...}}`, with the problems
+/// of its values.
+fn parse_item(line: &str) -> Result<(Item, Vec<Violation>), Violation> {
     let bad = |why: String| Violation::new("", Rule::Type, why);
     let json: Value = serde_json::from_str(line).map_err(|e| bad(format!("not JSON: {e}")))?;
     let Some(Value::Object(attributes)) = json.get("Item") else {
         return Err(bad("not DynamoDB JSON: expected {\"Item\": {...}}".into()));
     };
-    attributes
-        .iter()
-        .map(|(name, value)| Ok((name.clone(), from_dynamodb_json(value, name)?)))
-        .collect()
+    Ok(item_from_dynamodb_json(attributes))
 }
 
 /// Every object under the source's prefix, as ImportTable reads them.

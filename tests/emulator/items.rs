@@ -2,12 +2,13 @@
 //! file's item schema, through the real binary.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use crate::support::proxy::ProxyConfig;
-use crate::support::{Project, assert_has};
+use crate::support::{Project, assert_has, run_alone, sdk_config_at};
 
 fn stack(name: &str) -> String {
     format!(
@@ -100,6 +101,10 @@ fn ten_thousand_items_put_from_a_file_come_back_and_are_queried() {
     bad[3].as_object_mut().unwrap().remove("customer");
     bad[4]["pk"] = json!("ORDER#0");
     bad[4]["sk"] = json!("v0");
+    // One item with three problems: each is reported (a conversion error hides none).
+    bad[2]["customer"] = json!(7);
+    bad[2]["total"] = json!({"$xyz": 1});
+    bad[2]["lines"][0]["qty"] = json!({"$n": "1e200"});
     project.write("bad.jsonl", &(jsonl(bad) + "{not json\n"));
     proxy.stats.reset();
     let run = project.run(&["items", "put", "orders", "--items", "bad.jsonl"]);
@@ -111,8 +116,11 @@ fn ten_thousand_items_put_from_a_file_come_back_and_are_queried() {
             "bad.jsonl:4: customer: is required",
             "bad.jsonl:5: key pk=ORDER#0,sk=v0 is also the key of bad.jsonl:1",
             "bad.jsonl:6: not JSON: key must be a string",
-            "4 problems in 6 items for table orders (duplicate key: 1, min: 1, not JSON: 1,",
-            "nothing was written",
+            "bad.jsonl:3: customer: expected a string (a key), found a number",
+            "bad.jsonl:3: total: \"$xyz\" is not an explicit form: use $ss, $ns, $bs, $b, $n",
+            "bad.jsonl:3: lines[0].qty: 1e200 is outside DynamoDB's number range",
+            "7 problems in 5 of 6 items for table orders (DynamoDB limit: 1, duplicate key: 1,",
+            "required: 1, type: 2); nothing was written",
         ],
     );
     assert_eq!(proxy.stats.total(), 0, "{:?}", proxy.stats.counts());
@@ -301,7 +309,7 @@ fn check_finds_items_that_break_the_schema_and_import_validate_refuses_them() {
         &["Checked 30 items of shop-orders: every one follows the schema."],
     );
 
-    // Scan in segments (moto answers each segment with every item: the set is compared).
+    // Scan in segments: each item in one segment (moto splits them by partition key, as AWS).
     let proxy = project.proxy.as_ref().unwrap();
     proxy.stats.reset();
     let run = project.run(&[
@@ -314,11 +322,12 @@ fn check_finds_items_that_break_the_schema_and_import_validate_refuses_them() {
         "total < 10",
     ]);
     run.success();
-    let keys: BTreeSet<String> = lines(&run.stdout)
+    let printed = lines(&run.stdout);
+    let keys: BTreeSet<String> = printed
         .iter()
         .map(|i| format!("{}/{}", i["pk"], i["sk"]))
         .collect();
-    assert_eq!(keys.len(), 10);
+    assert_eq!((keys.len(), printed.len()), (10, 10));
     let segments: BTreeSet<(i64, i64)> = proxy
         .stats
         .bodies("dynamodb:Scan")
@@ -436,4 +445,78 @@ fn check_finds_items_that_break_the_schema_and_import_validate_refuses_them() {
             "total: -5 is below min 0",
         ],
     );
+}
+
+static BATCHES: AtomicUsize = AtomicUsize::new(0);
+
+/// Deletes the table just before the fifth BatchWriteItem: that call fails.
+fn delete_table_at_fifth_batch(endpoint: &str, _body: &[u8]) -> bool {
+    if BATCHES.fetch_add(1, Ordering::SeqCst) < 4 {
+        return false;
+    }
+    run_alone(async {
+        let config = sdk_config_at(endpoint).await;
+        aws_sdk_dynamodb::Client::new(&config)
+            .delete_table()
+            .table_name("shop-orders")
+            .send()
+            .await
+            .unwrap();
+    });
+    true
+}
+
+#[test]
+fn a_write_that_fails_midway_says_what_was_written_and_what_was_not() {
+    let project = Project::new(&stack("shop")).through_proxy(ProxyConfig::before(
+        "dynamodb:BatchWriteItem",
+        delete_table_at_fifth_batch,
+    ));
+    project.apply_converges();
+    project.write("orders.jsonl", &jsonl((0..1000).map(generated)));
+    let run = project.run(&[
+        "items",
+        "put",
+        "orders",
+        "--items",
+        "orders.jsonl",
+        "--parallel",
+        "1",
+    ]);
+    run.code(1);
+    let said = run.stderr.replace('│', " ");
+    let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_has(
+        &said,
+        &[
+            "table shop-orders (table orders of the stack file) does not exist in AWS",
+            "create it with stackctl apply",
+            "100 of 1000 items were written to shop-orders before the error",
+            "not written: 900 items (orders.jsonl:101, orders.jsonl:102,",
+            "and 890 more)",
+        ],
+    );
+    let counts = project.proxy.as_ref().unwrap().stats.counts();
+    assert_eq!(counts.get("dynamodb:BatchWriteItem"), Some(&5));
+
+    // Items and keys given wrong, before any request.
+    for (args, said) in [
+        (
+            vec!["get", "orders", "--key", "pk=ORDER#2,sk=v0,zz=1"],
+            "--key \"zz=1\" does not name a key attribute (the key attributes here: pk, sk)",
+        ),
+        (
+            vec!["get", "ordrs", "--key", "pk=a,sk=b"],
+            "did you mean orders?",
+        ),
+        (vec!["put", "orders"], "--items <FILE>"),
+        (
+            vec!["query", "orders", "--key", "pk="],
+            "--key pk= has an empty value",
+        ),
+    ] {
+        let run = project.run(&[&["items"], &args[..]].concat());
+        assert_ne!(run.code, 0);
+        assert_has(&run.stderr, &[said]);
+    }
 }

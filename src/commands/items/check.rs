@@ -35,7 +35,7 @@ pub async fn run(args: &CheckArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     let (mut scanned, mut broken) = (0usize, 0usize);
     let mut by_rule: BTreeMap<&'static str, usize> = BTreeMap::new();
     while let Some(page) = pages.next().await {
-        for item in page? {
+        for item in page.map_err(|e| target.explain(e))? {
             scanned += 1;
             let violations = schema.check(&item);
             if violations.is_empty() {

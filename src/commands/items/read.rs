@@ -16,7 +16,10 @@ pub async fn get(args: &GetArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     let target = Target::read(&args.table)?;
     let key = keys::primary_key(&target.spec, &args.key)?;
     let clients = target.clients(aws).await?;
-    match read::get(&clients, &target.physical, key).await? {
+    match read::get(&clients, &target.physical, key)
+        .await
+        .map_err(|e| target.explain(e))?
+    {
         Some(item) => {
             let mut view = ItemsView::new(args.output, &target.spec);
             view.item(&item);
@@ -45,7 +48,12 @@ pub async fn query(args: &QueryArgs, aws: &AwsArgs) -> Result<ExitStatus> {
             &args.key,
             args.sort.as_deref(),
         )?),
-        filter: args.read.filter.as_deref().map(filter::parse).transpose()?,
+        filter: args
+            .read
+            .filter
+            .as_deref()
+            .map(|f| filter::parse(f, target.spec.items.as_ref()))
+            .transpose()?,
     };
     stream(&target, &request, 1, &args.read, aws).await
 }
@@ -60,7 +68,12 @@ pub async fn scan(args: &ScanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         table: target.physical.clone(),
         index,
         key_condition: None,
-        filter: args.read.filter.as_deref().map(filter::parse).transpose()?,
+        filter: args
+            .read
+            .filter
+            .as_deref()
+            .map(|f| filter::parse(f, target.spec.items.as_ref()))
+            .transpose()?,
     };
     stream(&target, &request, args.segments, &args.read, aws).await
 }
@@ -78,7 +91,7 @@ async fn stream(
     let mut pages = read::pages(&clients, request, segments);
     let limit = args.limit.unwrap_or(usize::MAX);
     'pages: while let Some(page) = pages.next().await {
-        for item in page? {
+        for item in page.map_err(|e| target.explain(e))? {
             if view.count >= limit {
                 break 'pages;
             }

@@ -57,8 +57,8 @@ impl ItemsView {
         let columns: Vec<&String> = self.keys.iter().chain(others).collect();
         let cell = |row: &serde_json::Map<String, Value>, c: &String| match row.get(c) {
             None => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(v) => v.to_string(),
+            Some(Value::String(s)) => escaped(s),
+            Some(v) => escaped(&v.to_string()),
         };
         let cells: Vec<Vec<String>> = self
             .rows
@@ -85,9 +85,35 @@ impl ItemsView {
                 .collect();
             padded.join("  ").trim_end().to_string()
         };
-        outln!("{}", line(columns.iter().map(|c| c.as_str()).collect()));
+        let header: Vec<String> = columns.iter().map(|c| escaped(c)).collect();
+        outln!("{}", line(header.iter().map(String::as_str).collect()));
         for row in &cells {
             outln!("{}", line(row.iter().map(String::as_str).collect()));
         }
+    }
+}
+
+/// `text` with control characters (newlines, tabs, ESC) written as escapes (`\n`, `\u{1b}`),
+/// so that a value cannot break the table's lines or drive the terminal.
+fn escaped(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(
+            super::escaped("a\nb\u{1b}[31m\tc é"),
+            "a\\nb\\u{1b}[31m\\tc é"
+        );
     }
 }

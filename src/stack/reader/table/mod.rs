@@ -2,6 +2,7 @@
 
 mod capacity;
 mod indexes;
+mod item_keys;
 mod items;
 mod keys;
 
