@@ -31,7 +31,7 @@ pub(super) async fn read(clients: &Clients, stack: &str) -> Result<Vec<LiveWebso
 
 async fn read_api(clients: &Clients, api: &Api) -> Result<LiveWebsocket, AwsError> {
     let id = api.api_id().unwrap_or_default().to_string();
-    let ((stages, throttle, access_log), routes) =
+    let ((stages, throttle, access_log), (routes, unused_integrations)) =
         tokio::try_join!(read_stages(clients, &id), read_routes(clients, &id))?;
     let used = routes.iter().find_map(|r| r.authorizer_id.clone());
     let authorizer = read_authorizer(clients, &id, used.as_deref()).await?;
@@ -49,16 +49,30 @@ async fn read_api(clients: &Clients, api: &Api) -> Result<LiveWebsocket, AwsErro
         access_log,
         authorizer,
         routes,
+        unused_integrations,
         id,
     })
 }
 
-/// Routes with the function each one's integration invokes.
-async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveWebsocketRoute>, AwsError> {
+/// Routes with the function each one's integration invokes, and the IDs of the integrations no
+/// route targets.
+async fn read_routes(
+    clients: &Clients,
+    api_id: &str,
+) -> Result<(Vec<LiveWebsocketRoute>, Vec<String>), AwsError> {
     let client = &clients.apigatewayv2;
     let routes = all_pages!(client.get_routes().api_id(api_id), "apigateway:GetRoutes");
     let (integrations, routes) = tokio::try_join!(read_integrations(clients, api_id), routes)?;
-    Ok(routes.iter().map(|r| route(r, &integrations)).collect())
+    let routes: Vec<LiveWebsocketRoute> = routes.iter().map(|r| route(r, &integrations)).collect();
+    let targeted: BTreeSet<&str> = routes
+        .iter()
+        .filter_map(|r| r.integration_id.as_deref())
+        .collect();
+    let unused = integrations
+        .into_keys()
+        .filter(|id| !targeted.contains(id.as_str()))
+        .collect();
+    Ok((routes, unused))
 }
 
 /// A route as the plan knows it. Whether it is two-way is read from its route response

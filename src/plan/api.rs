@@ -340,10 +340,13 @@ fn live_attrs(live: &LiveApi, permissions: Option<&Permissions>) -> Attrs {
     a.insert("name".into(), Value::str(&live.name));
     a.insert("protocol".into(), Value::str(&live.protocol));
     let stage = match live.stages.as_slice() {
-        [one] => Value::str(one),
-        many => Value::list(many),
+        [] => None,
+        [one] => Some(Value::str(one)),
+        many => Some(Value::list(many)),
     };
-    a.insert("stage".into(), stage);
+    if let Some(stage) = stage {
+        a.insert("stage".into(), stage);
+    }
     settings_attrs(&mut a, live.cors.as_ref(), live.throttle);
     access_log_attr(&mut a, live.access_log.as_ref());
     for (name, (_, spec)) in &live.authorizers {

@@ -28,6 +28,8 @@ attr_names! {
         Authorizer = "authorizer",
         /// Whether the authorizer's function lets the API's authorizers invoke it.
         AuthorizerPermission = "authorizer.invoke_permission",
+        /// Lambda integrations of the API that no route targets: deleted.
+        UnusedIntegrations = "unused_integrations",
         Tags = "tags",
     }
 }
@@ -216,10 +218,17 @@ fn live_attrs(live: &LiveWebsocket, permissions: Option<&Permissions>) -> Attrs 
         Value::str(&live.route_selection),
     );
     let stage = match live.stages.as_slice() {
-        [one] => Value::str(one),
-        many => Value::list(many),
+        [] => None,
+        [one] => Some(Value::str(one)),
+        many => Some(Value::list(many)),
     };
-    a.insert(WebsocketAttr::Stage.into(), stage);
+    if let Some(stage) = stage {
+        a.insert(WebsocketAttr::Stage.into(), stage);
+    }
+    if !live.unused_integrations.is_empty() {
+        let unused = Value::list(&live.unused_integrations);
+        a.insert(WebsocketAttr::UnusedIntegrations.into(), unused);
+    }
     settings(&mut a, live.throttle, live.access_log.as_ref());
     if let Some(auth) = &live.authorizer {
         a.insert(

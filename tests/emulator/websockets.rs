@@ -486,6 +486,45 @@ fn the_connect_authorizer_is_added_and_removed_and_destroy_removes_the_api() {
     assert!(gone.is_err(), "the authorizer is deleted");
     assert!(no_policy(&project, "chat-auth"));
 
+    // The stage and a route deleted by hand: made again, and the route's old integration goes.
+    let client = project.apigateway();
+    let delete = client.delete_stage().api_id(&id).stage_name("live").send();
+    project.block_on(delete).unwrap();
+    let out = project
+        .block_on(client.get_routes().api_id(&id).send())
+        .unwrap();
+    let disconnect = out
+        .items()
+        .iter()
+        .find(|r| r.route_key() == Some("$disconnect"))
+        .unwrap();
+    let delete = client
+        .delete_route()
+        .api_id(&id)
+        .route_id(disconnect.route_id().unwrap());
+    project.block_on(delete.send()).unwrap();
+    let orphan = disconnect
+        .target()
+        .unwrap()
+        .trim_start_matches("integrations/");
+    project.run(&["plan"]).success().stdout_has(&[
+        "stage:               (none) -> \"live\"",
+        &format!("unused_integrations: [\"{orphan}\"] -> (none)"),
+        "+ websocket.route[$disconnect] will be created",
+    ]);
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    assert_eq!(
+        writes(&requests),
+        vec![
+            "apigatewayv2:CreateStage",
+            "apigatewayv2:DeleteIntegration",
+            "apigatewayv2:CreateIntegration",
+            "apigatewayv2:CreateRoute"
+        ]
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+
     project.run(&["destroy", "--yes"]).success();
     assert!(project.http_apis().is_empty());
     assert!(project.functions().is_empty());

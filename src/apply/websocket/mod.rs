@@ -90,6 +90,13 @@ async fn update(
     if change.changed(WebsocketAttr::Tags) {
         sync_tags(ctx, &live.id, &live.tags, &d.spec.tags).await?;
     }
+    if change.changed(WebsocketAttr::UnusedIntegrations) {
+        for id in &live.unused_integrations {
+            let request = client.delete_integration().api_id(&live.id);
+            let request = request.integration_id(id).send();
+            request.await.absent_ok("apigateway:DeleteIntegration")?;
+        }
+    }
     Ok(())
 }
 
