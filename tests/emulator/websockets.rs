@@ -373,6 +373,18 @@ fn the_connect_authorizer_is_added_and_removed_and_destroy_removes_the_api() {
         "~ websocket.route[$connect] will be updated",
     ]);
     project.apply_converges();
+    // Outputs are what a stack file may refer to: not the authorizer's ID or the API's ARN.
+    let outputs = project.outputs_json();
+    let keys: Vec<&String> = outputs.as_object().unwrap().keys().collect();
+    let keys: Vec<&str> = keys
+        .iter()
+        .map(|k| k.as_str())
+        .filter(|k| k.starts_with("websocket"))
+        .collect();
+    assert_eq!(
+        keys,
+        ["websocket.callback_url", "websocket.id", "websocket.url"]
+    );
     let connect = routes(&project, &id).remove(0);
     assert_eq!(connect, route("$connect", "chat-a", false, "CUSTOM"));
     let out = project
