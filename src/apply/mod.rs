@@ -74,8 +74,8 @@ pub(crate) struct Context<'a> {
     pub rest_resources: api::ResourceTrees,
     /// The functions granted the API's invoke permission during this apply.
     pub invoke_grants: api::Grants,
-    /// The functions granted the WebSocket API's invoke permission during this apply.
-    pub websocket_grants: websocket::Grants,
+    /// What the WebSocket API's changes of this apply share.
+    pub websocket: websocket::Shared,
     /// The API's whole-route-set write, when many of its routes change.
     pub whole_api: api::WholeApi,
 }
@@ -95,7 +95,7 @@ impl<'a> Context<'a> {
             interrupted: AtomicBool::new(false),
             rest_resources: api::ResourceTrees::default(),
             invoke_grants: api::Grants::default(),
-            websocket_grants: websocket::Grants::default(),
+            websocket: websocket::Shared::default(),
             whole_api: api::WholeApi::default(),
         }
     }
@@ -166,7 +166,7 @@ pub async fn apply(
         interrupted: AtomicBool::new(false),
         rest_resources: api::ResourceTrees::seeded(plan),
         invoke_grants: api::Grants::default(),
-        websocket_grants: websocket::Grants::default(),
+        websocket: websocket::Shared::default(),
         whole_api: api::WholeApi::of(plan),
     };
     let nodes: Vec<&Change> = plan
@@ -241,12 +241,12 @@ async fn record_permissions(ctx: &Context<'_>, plan: &Plan) {
         c.action != Action::NoOp
             && matches!(c.address, Address::WebsocketRoute(_) | Address::Websocket)
     });
-    let desired = plan.changes.iter().find_map(|c| match &c.desired {
-        Some(crate::plan::Desired::Websocket(d)) => Some(d),
+    let websocket = plan.changes.iter().find_map(|c| match &c.desired {
+        Some(crate::plan::Desired::Websocket(d)) => Some((d, &c.live)),
         _ => None,
     });
-    if let (true, Some(desired)) = (changed, desired) {
-        websocket::record_permissions(ctx, desired).await;
+    if let (true, Some((desired, live))) = (changed, websocket) {
+        websocket::record_permissions(ctx, desired, live.as_ref()).await;
     }
 }
 

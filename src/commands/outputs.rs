@@ -16,14 +16,21 @@ pub async fn run(args: &OutputsArgs, aws: &AwsArgs, printer: Printer) -> Result<
         crate::live::Refresh::Trusting,
     )
     .await?;
+    // What a stack file may refer to (`${api.url}`); the values stackctl keeps for itself
+    // (an authorizer's ID, the WebSocket API's execute-api ARN) are not outputs.
+    let outputs: std::collections::BTreeMap<&String, &String> = plan
+        .known
+        .iter()
+        .filter(|(key, _)| crate::stack::Reference::parse(key).is_some())
+        .collect();
     match printer.format {
         Format::Json => outln!(
             "{}",
-            serde_json::to_string_pretty(&plan.known).expect("strings always serialize")
+            serde_json::to_string_pretty(&outputs).expect("strings always serialize")
         ),
         Format::Text => {
-            let width = plan.known.keys().map(String::len).max().unwrap_or(0);
-            for (key, value) in &plan.known {
+            let width = outputs.keys().map(|k| k.len()).max().unwrap_or(0);
+            for (key, value) in &outputs {
                 outln!("{key:<width$} = {value}");
             }
         }

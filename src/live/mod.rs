@@ -228,6 +228,10 @@ pub struct LiveWebsocket {
     pub access_log: Option<AccessLog>,
     pub authorizer: Option<LiveWebsocketAuthorizer>,
     pub routes: Vec<LiveWebsocketRoute>,
+    /// Lambda integrations no route targets (left by a route deleted outside stackctl or by an
+    /// interrupted apply), by ID.
+    #[serde(default)]
+    pub unused_integrations: Vec<String>,
 }
 
 /// A Lambda REQUEST authorizer of a WebSocket API.

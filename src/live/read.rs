@@ -8,7 +8,7 @@ use super::{
     dynamodb, lambda, tagging,
 };
 use crate::aws::{AwsError, Clients};
-use crate::stack::Stack;
+use crate::stack::{AuthorizerSpec, Stack};
 use lambda::FoundFunction;
 
 /// The physical names the stack file (or a scope) names, read whether owned or not.
@@ -138,9 +138,10 @@ async fn read_listing(
     })
 }
 
-/// Statement IDs of the invoke permissions of the functions live routes invoke now (a route's
-/// invoke permission is part of its plan), or the API's record of them when it describes the
-/// live routes and the read trusts it.
+/// Statement IDs of the invoke permissions of the functions live routes and Lambda authorizers
+/// invoke now (a route's invoke permission is part of its plan, an authorizer's of the API's),
+/// or the API's record of them when it describes the live routes and the read trusts it (an
+/// apply that left every route with its permission granted the authorizers theirs too).
 pub(super) async fn read_invoke_permissions(
     clients: &Clients,
     apis: &[LiveApi],
@@ -149,13 +150,15 @@ pub(super) async fn read_invoke_permissions(
     scope: Option<&Scope>,
 ) -> Result<BTreeMap<String, BTreeSet<String>>, AwsError> {
     let in_scope = |key: &str| scope.is_none_or(|s| s.routes.contains(key));
-    let live_routed: BTreeSet<String> = apis
+    let mut live_routed: BTreeSet<String> = apis
         .iter()
         .flat_map(|api| api.routes.iter())
         .filter(|r| in_scope(&r.key))
         .filter_map(LiveRoute::function_name)
         .map(str::to_string)
         .collect();
+    let authorizers = apis.first().map(lambda_authorizers).unwrap_or_default();
+    live_routed.extend(authorizers.iter().map(|(_, function)| function.clone()));
     let recorded = match apis {
         [api] if refresh == Refresh::Trusting => {
             let routes = || {
@@ -164,7 +167,17 @@ pub(super) async fn read_invoke_permissions(
                     .filter_map(|r| Some((r.key.clone(), r.function_name()?.to_string())))
             };
             (api.permissions_record.as_deref() == Some(&crate::marks::permissions_record(routes())))
-                .then(|| crate::marks::recorded_permissions(routes()))
+                .then(|| {
+                    let mut recorded = crate::marks::recorded_permissions(routes());
+                    for (name, function) in &authorizers {
+                        let statement = crate::marks::authorizer_statement_id(name);
+                        recorded
+                            .entry(function.clone())
+                            .or_default()
+                            .insert(statement);
+                    }
+                    recorded
+                })
         }
         _ => None,
     };
@@ -176,6 +189,17 @@ pub(super) async fn read_invoke_permissions(
     // The API the plan keeps (the one with the most routes): see `live::read_apis`.
     let api_id = apis.first().map(|api| api.id.as_str());
     lambda::read_permissions(clients, asked, api_id, recorded.as_ref()).await
+}
+
+/// The API's Lambda authorizers: (authorizer name, function name).
+fn lambda_authorizers(api: &LiveApi) -> Vec<(String, String)> {
+    let authorizers = api.authorizers.iter();
+    authorizers
+        .filter_map(|(name, (_, spec))| match spec {
+            AuthorizerSpec::Lambda { function } => Some((name.clone(), function.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The account the ARNs read name (asked of STS only when none was read and a scope needs

@@ -16,8 +16,8 @@ use super::{
 };
 use crate::aws::{AwsError, CallResult, Clients, describe};
 use crate::marks::{
-    PERMISSIONS_TAG, WEBSOCKET_STATEMENT_ELSEWHERE, WEBSOCKET_STATEMENT_ID,
-    recorded_websocket_permissions, websocket_permissions_record,
+    PERMISSIONS_TAG, WEBSOCKET_AUTHORIZER_STATEMENT_ID, WEBSOCKET_STATEMENT_ELSEWHERE,
+    WEBSOCKET_STATEMENT_ID, recorded_websocket_permissions, websocket_permissions_record,
 };
 
 /// The WebSocket APIs tagged for the stack, the one with the most routes first, then the oldest.
@@ -31,7 +31,7 @@ pub(super) async fn read(clients: &Clients, stack: &str) -> Result<Vec<LiveWebso
 
 async fn read_api(clients: &Clients, api: &Api) -> Result<LiveWebsocket, AwsError> {
     let id = api.api_id().unwrap_or_default().to_string();
-    let ((stages, throttle, access_log), routes) =
+    let ((stages, throttle, access_log), (routes, unused_integrations)) =
         tokio::try_join!(read_stages(clients, &id), read_routes(clients, &id))?;
     let used = routes.iter().find_map(|r| r.authorizer_id.clone());
     let authorizer = read_authorizer(clients, &id, used.as_deref()).await?;
@@ -49,16 +49,30 @@ async fn read_api(clients: &Clients, api: &Api) -> Result<LiveWebsocket, AwsErro
         access_log,
         authorizer,
         routes,
+        unused_integrations,
         id,
     })
 }
 
-/// Routes with the function each one's integration invokes.
-async fn read_routes(clients: &Clients, api_id: &str) -> Result<Vec<LiveWebsocketRoute>, AwsError> {
+/// Routes with the function each one's integration invokes, and the IDs of the integrations no
+/// route targets.
+async fn read_routes(
+    clients: &Clients,
+    api_id: &str,
+) -> Result<(Vec<LiveWebsocketRoute>, Vec<String>), AwsError> {
     let client = &clients.apigatewayv2;
     let routes = all_pages!(client.get_routes().api_id(api_id), "apigateway:GetRoutes");
     let (integrations, routes) = tokio::try_join!(read_integrations(clients, api_id), routes)?;
-    Ok(routes.iter().map(|r| route(r, &integrations)).collect())
+    let routes: Vec<LiveWebsocketRoute> = routes.iter().map(|r| route(r, &integrations)).collect();
+    let targeted: BTreeSet<&str> = routes
+        .iter()
+        .filter_map(|r| r.integration_id.as_deref())
+        .collect();
+    let unused = integrations
+        .into_keys()
+        .filter(|id| !targeted.contains(id.as_str()))
+        .collect();
+    Ok((routes, unused))
 }
 
 /// A route as the plan knows it. Whether it is two-way is read from its route response
@@ -128,9 +142,9 @@ fn authorizer(a: &Authorizer) -> Option<LiveWebsocketAuthorizer> {
     })
 }
 
-/// Statement IDs of the policies of the functions live WebSocket routes invoke, or the API's
-/// record of them when it describes the live routes and the read trusts it (see
-/// `read::read_invoke_permissions`, the same for the HTTP or REST API).
+/// Statement IDs of the policies of the functions live WebSocket routes and the `$connect`
+/// authorizer invoke, or the API's record of them when it describes the live routes and the
+/// read trusts it (see `read::read_invoke_permissions`, the same for the HTTP or REST API).
 pub(super) async fn read_permissions(
     clients: &Clients,
     apis: &[LiveWebsocket],
@@ -139,13 +153,18 @@ pub(super) async fn read_permissions(
     scope: Option<&Scope>,
 ) -> Result<BTreeMap<String, BTreeSet<String>>, AwsError> {
     let in_scope = |key: &str| scope.is_none_or(|s| s.websocket_routes.contains(key));
-    let routed: BTreeSet<String> = apis
+    let mut routed: BTreeSet<String> = apis
         .iter()
         .flat_map(|api| api.routes.iter())
         .filter(|r| in_scope(&r.key))
         .filter_map(LiveWebsocketRoute::function_name)
         .map(str::to_string)
         .collect();
+    let authorizer = apis.first().and_then(|api| api.authorizer.as_ref());
+    let authorizer = authorizer
+        .map(|a| a.function.clone())
+        .filter(|f| !f.is_empty());
+    routed.extend(authorizer.clone());
     let routes = |api: &LiveWebsocket| {
         let routes = api.routes.iter();
         let routes = routes.filter_map(|r| Some((r.key.clone(), r.function_name()?.to_string())));
@@ -154,7 +173,15 @@ pub(super) async fn read_permissions(
     let recorded = match apis {
         [api] if refresh == Refresh::Trusting => (api.permissions_record.as_deref()
             == Some(&websocket_permissions_record(routes(api))))
-        .then(|| recorded_websocket_permissions(routes(api))),
+        .then(|| {
+            // An apply that left every route with its permission granted the authorizer's.
+            let mut recorded = recorded_websocket_permissions(routes(api));
+            if let Some(function) = &authorizer {
+                let held = recorded.entry(function.clone()).or_default();
+                held.insert(WEBSOCKET_AUTHORIZER_STATEMENT_ID.to_string());
+            }
+            recorded
+        }),
         _ => None,
     };
     let asked = routed

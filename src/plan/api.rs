@@ -14,7 +14,14 @@ use crate::stack::{
 /// Statement IDs by function name.
 type Permissions = BTreeMap<String, BTreeSet<String>>;
 
-pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
+/// `permissions`: the statement IDs in the policies of the functions live routes and Lambda
+/// authorizers invoke.
+pub fn plan(
+    stack: &Stack,
+    spec: &ApiSpec,
+    live: Option<&LiveApi>,
+    permissions: &Permissions,
+) -> Change {
     let desired = ApiDesired {
         name: stack.name.clone(),
         stack: stack.name.clone(),
@@ -32,8 +39,9 @@ pub fn plan(stack: &Stack, spec: &ApiSpec, live: Option<&LiveApi>) -> Change {
         desired.name.clone(),
         after,
         Desired::Api(desired),
-        live.map(|l| (live_attrs(l), live_api(stack, l))),
+        live.map(|l| (live_attrs(l, Some(permissions)), live_api(stack, l))),
     );
+    mark_lost_authorizer_permissions(&mut change);
     // HTTP and REST APIs are different kinds of resource: switching is a replacement.
     let update = change.action == Action::Update;
     if let Some(protocol) = change
@@ -88,12 +96,24 @@ pub fn plan_deployment(
     Some(change)
 }
 
+/// A Lambda authorizer whose function lost its invoke permission while the authorizer stayed
+/// as it is lost it outside stackctl, which granted it with the authorizer: drift.
+fn mark_lost_authorizer_permissions(change: &mut Change) {
+    let changed: BTreeSet<String> = change.attributes.iter().map(|a| a.name.clone()).collect();
+    for attr in &mut change.attributes {
+        let Some(authorizer) = attr.name.strip_suffix(".invoke_permission") else {
+            continue;
+        };
+        attr.drift = !changed.contains(authorizer) && attr.before == Some(Value::Bool(false));
+    }
+}
+
 pub fn plan_delete(stack: &Stack, live: &LiveApi, reason: &str) -> Change {
     Change::delete(
         Address::Api,
         format!("{}, id {}", live.name, live.id),
         reason,
-        live_attrs(live),
+        live_attrs(live, None),
         live_api(stack, live),
     )
 }
@@ -301,20 +321,32 @@ fn desired_attrs(d: &ApiDesired) -> Attrs {
             format!("authorizer.{name}"),
             authorizer_attr(spec, &physical),
         );
+        if let AuthorizerSpec::Lambda { .. } = spec {
+            a.insert(permission_attr(name), Value::Bool(true));
+        }
     }
     a.insert("tags".into(), Value::map(&d.spec.tags));
     a
 }
 
-fn live_attrs(live: &LiveApi) -> Attrs {
+/// The attribute of whether a Lambda authorizer's function lets the API's authorizers invoke it.
+fn permission_attr(authorizer: &str) -> String {
+    format!("authorizer.{authorizer}.invoke_permission")
+}
+
+/// `permissions`: the statement IDs of the functions' policies, where read (not for a delete).
+fn live_attrs(live: &LiveApi, permissions: Option<&Permissions>) -> Attrs {
     let mut a = Attrs::new();
     a.insert("name".into(), Value::str(&live.name));
     a.insert("protocol".into(), Value::str(&live.protocol));
     let stage = match live.stages.as_slice() {
-        [one] => Value::str(one),
-        many => Value::list(many),
+        [] => None,
+        [one] => Some(Value::str(one)),
+        many => Some(Value::list(many)),
     };
-    a.insert("stage".into(), stage);
+    if let Some(stage) = stage {
+        a.insert("stage".into(), stage);
+    }
     settings_attrs(&mut a, live.cors.as_ref(), live.throttle);
     access_log_attr(&mut a, live.access_log.as_ref());
     for (name, (_, spec)) in &live.authorizers {
@@ -322,6 +354,12 @@ fn live_attrs(live: &LiveApi) -> Attrs {
             format!("authorizer.{name}"),
             authorizer_attr(spec, &str::to_string),
         );
+        if let (AuthorizerSpec::Lambda { function }, Some(permissions)) = (spec, permissions) {
+            let statement = crate::marks::authorizer_statement_id(name);
+            let held = permissions.get(function);
+            let held = held.is_some_and(|h| h.contains(&statement));
+            a.insert(permission_attr(name), Value::Bool(held));
+        }
     }
     a.insert("tags".into(), Value::map(&live.tags));
     a

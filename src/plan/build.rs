@@ -210,7 +210,7 @@ fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
         }
         return;
     };
-    let api_change = api::plan(stack, spec, primary);
+    let api_change = api::plan(stack, spec, primary, permissions);
     // Routes on an API that is replaced are created anew on the new one.
     let primary = primary.filter(|_| api_change.action != Action::Replace);
     changes.push(api_change);
@@ -246,7 +246,10 @@ fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
         // A function's invoke permission is Lambda's, not part of what a stage serves.
         .filter(|c| {
             c.action != Action::Update
-                || !c.attributes.iter().all(|a| a.name == "invoke_permission")
+                || !c
+                    .attributes
+                    .iter()
+                    .all(|a| a.name.ends_with("invoke_permission"))
         })
         .collect();
     if let Some(deployment) = api::plan_deployment(spec, primary, &changed) {

@@ -285,7 +285,7 @@ pub fn drift_text(plan: &Plan, style: Style) -> String {
         .changes
         .iter()
         .flat_map(|c| &c.attributes)
-        .any(|a| a.drift && a.name == "invoke_permission");
+        .any(|a| a.drift && a.name.ends_with("invoke_permission"));
     if lost_permission {
         let _ = writeln!(
             out,

@@ -8,7 +8,8 @@ use super::attr::attr_names;
 use super::{Action, Attrs, Change, Desired, Live, Value, WebsocketDesired, WebsocketRouteDesired};
 use crate::live::{LiveState, LiveWebsocket, LiveWebsocketRoute};
 use crate::marks::{
-    WEBSOCKET_STATEMENT_ELSEWHERE, WEBSOCKET_STATEMENT_ID, websocket_permissions_record,
+    WEBSOCKET_AUTHORIZER_STATEMENT_ID, WEBSOCKET_STATEMENT_ELSEWHERE, WEBSOCKET_STATEMENT_ID,
+    websocket_permissions_record,
 };
 use crate::stack::{
     AccessLog, Address, RefAttr, RefTarget, Reference, Stack, Throttle, WebsocketRouteSpec,
@@ -25,6 +26,10 @@ attr_names! {
         AccessLog = "access_log",
         /// The `$connect` authorizer: its function and identity sources.
         Authorizer = "authorizer",
+        /// Whether the authorizer's function lets the API's authorizers invoke it.
+        AuthorizerPermission = "authorizer.invoke_permission",
+        /// Lambda integrations of the API that no route targets: deleted.
+        UnusedIntegrations = "unused_integrations",
         Tags = "tags",
     }
 }
@@ -93,7 +98,7 @@ pub fn plan_all(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
         }
         return;
     };
-    changes.push(plan(stack, spec, primary));
+    changes.push(plan(stack, spec, primary, &live.websocket_permissions));
     for extra in extras {
         let reason = "a second WebSocket API tagged for this stack (left by an interrupted apply)";
         changes.push(plan_delete(stack, extra, reason));
@@ -121,7 +126,12 @@ pub fn plan_all(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
     }
 }
 
-fn plan(stack: &Stack, spec: &WebsocketSpec, live: Option<&LiveWebsocket>) -> Change {
+fn plan(
+    stack: &Stack,
+    spec: &WebsocketSpec,
+    live: Option<&LiveWebsocket>,
+    permissions: &Permissions,
+) -> Change {
     let desired = WebsocketDesired {
         name: stack.name.clone(),
         stack: stack.name.clone(),
@@ -146,15 +156,26 @@ fn plan(stack: &Stack, spec: &WebsocketSpec, live: Option<&LiveWebsocket>) -> Ch
             WebsocketAttr::Authorizer.into(),
             authorizer(&function, &a.identity_source),
         );
+        let permission = WebsocketAttr::AuthorizerPermission.into();
+        after.insert(permission, Value::Bool(true));
     }
     after.insert(WebsocketAttr::Tags.into(), Value::map(&spec.tags));
-    Change::declared(
+    let mut change = Change::declared(
         Address::Websocket,
         desired.name.clone(),
         after,
         Desired::Websocket(desired),
-        live.map(|l| (live_attrs(l), live_api(stack, l))),
-    )
+        live.map(|l| (live_attrs(l, Some(permissions)), live_api(stack, l))),
+    );
+    // The authorizer's function lost its invoke permission outside stackctl, which granted it
+    // with the authorizer.
+    let authorizer_kept = !change.changed(WebsocketAttr::Authorizer);
+    for attr in &mut change.attributes {
+        if attr.is(WebsocketAttr::AuthorizerPermission) && authorizer_kept {
+            attr.drift = attr.before == Some(Value::Bool(false));
+        }
+    }
+    change
 }
 
 fn plan_delete(stack: &Stack, live: &LiveWebsocket, reason: &str) -> Change {
@@ -162,7 +183,7 @@ fn plan_delete(stack: &Stack, live: &LiveWebsocket, reason: &str) -> Change {
         Address::Websocket,
         format!("{}, id {}", live.name, live.id),
         reason,
-        live_attrs(live),
+        live_attrs(live, None),
         live_api(stack, live),
     )
 }
@@ -188,7 +209,8 @@ fn live_api(stack: &Stack, live: &LiveWebsocket) -> Live {
     }
 }
 
-fn live_attrs(live: &LiveWebsocket) -> Attrs {
+/// `permissions`: the statement IDs of the functions' policies, where read (not for a delete).
+fn live_attrs(live: &LiveWebsocket, permissions: Option<&Permissions>) -> Attrs {
     let mut a = Attrs::new();
     a.insert(WebsocketAttr::Name.into(), Value::str(&live.name));
     a.insert(
@@ -196,16 +218,31 @@ fn live_attrs(live: &LiveWebsocket) -> Attrs {
         Value::str(&live.route_selection),
     );
     let stage = match live.stages.as_slice() {
-        [one] => Value::str(one),
-        many => Value::list(many),
+        [] => None,
+        [one] => Some(Value::str(one)),
+        many => Some(Value::list(many)),
     };
-    a.insert(WebsocketAttr::Stage.into(), stage);
+    if let Some(stage) = stage {
+        a.insert(WebsocketAttr::Stage.into(), stage);
+    }
+    if !live.unused_integrations.is_empty() {
+        let unused = Value::list(&live.unused_integrations);
+        a.insert(WebsocketAttr::UnusedIntegrations.into(), unused);
+    }
     settings(&mut a, live.throttle, live.access_log.as_ref());
     if let Some(auth) = &live.authorizer {
         a.insert(
             WebsocketAttr::Authorizer.into(),
             authorizer(&auth.function, &auth.identity_source),
         );
+        if let Some(permissions) = permissions {
+            let held = permissions.get(&auth.function);
+            let held = held.is_some_and(|h| h.contains(WEBSOCKET_AUTHORIZER_STATEMENT_ID));
+            a.insert(
+                WebsocketAttr::AuthorizerPermission.into(),
+                Value::Bool(held),
+            );
+        }
     }
     a.insert(WebsocketAttr::Tags.into(), Value::map(&live.tags));
     a
@@ -278,12 +315,6 @@ fn plan_route(
             (attrs, live_route(stack, api, r, permissions))
         }),
     );
-    if change.action == Action::Update && change.changed(WebsocketRouteAttr::Respond) {
-        change.notes.push(
-            "whether the route answers changes: the route and its integration are made again"
-                .to_string(),
-        );
-    }
     // A route that differs only by its missing invoke permission lost it outside stackctl,
     // which granted it when it made the route.
     if let [only] = change.attributes.as_mut_slice()

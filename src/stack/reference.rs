@@ -64,6 +64,13 @@ pub struct Reference {
     pub attr: RefAttr,
 }
 
+impl Reference {
+    /// The reference a stack file may write as `${text}` (`api.url`), if `text` is one.
+    pub fn parse(text: &str) -> Option<Reference> {
+        interpret(text).ok()
+    }
+}
+
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.target {

@@ -443,6 +443,38 @@ fn lambda_authorizers_converge_on_both_api_types() {
             "{kind}: {}",
             policy.policy().unwrap()
         );
+
+        // Its invoke permission removed by hand: drift, granted again by apply --refresh
+        // (a REST API serves no new deployment for it).
+        let remove = project
+            .lambda()
+            .remove_permission()
+            .function_name("web-authz");
+        let remove = remove.statement_id("stackctl-authorizer-custom").send();
+        project.block_on(remove).unwrap();
+        let run = project.run(&["plan", "--refresh-only", "--detailed-exitcode"]);
+        run.code(2).stdout_has(&[
+            "authorizer.custom.invoke_permission: false (live); the stack file says true",
+        ]);
+        let (run, requests) = project.requests(&["apply", "--yes", "--refresh"]);
+        run.success();
+        let tag = match kind {
+            "http" => "apigatewayv2:TagResource",
+            _ => "api gateway:TagResource",
+        };
+        assert_eq!(
+            writes(&requests),
+            vec!["lambda:AddPermission", tag],
+            "{kind}"
+        );
+        assert!(
+            project
+                .policy("web-authz")
+                .contains("stackctl-authorizer-custom")
+        );
+        project
+            .run(&["plan", "--refresh-only", "--detailed-exitcode"])
+            .code(0);
     }
 }
 

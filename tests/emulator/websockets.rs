@@ -246,7 +246,8 @@ fn http_and_websocket_apis_converge_and_a_route_change_writes_only_that_route() 
     let a_policy = role_policy(&project, "chat-a").to_string();
     assert!(!a_policy.contains("execute-api"), "{a_policy}");
 
-    // A route added: its integration, the route, and the permissions record.
+    // A route added: its integration and the route (its function holds the API's statement,
+    // so the permissions record stays).
     let added = chat(false).replace("\"sendMessage\" =", "\"typing\" = \"a\"\n\"sendMessage\" =");
     project.set_stack(&added);
     let (plan, _) = project.requests(&["plan"]);
@@ -258,11 +259,7 @@ fn http_and_websocket_apis_converge_and_a_route_change_writes_only_that_route() 
     run.success();
     assert_eq!(
         writes(&requests),
-        vec![
-            "apigatewayv2:CreateIntegration",
-            "apigatewayv2:CreateRoute",
-            "apigatewayv2:TagResource"
-        ]
+        vec!["apigatewayv2:CreateIntegration", "apigatewayv2:CreateRoute"]
     );
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 
@@ -302,11 +299,41 @@ fn http_and_websocket_apis_converge_and_a_route_change_writes_only_that_route() 
     project.run(&["plan", "--detailed-exitcode"]).code(0);
     assert!(no_policy(&project, "chat-auth"));
 
-    // A two-way route made one-way: made again without its route response.
+    // A two-way route made one-way and back, in place: the route keeps its ID.
+    let route_id = |project: &Project| {
+        let out = project.block_on(project.apigateway().get_routes().api_id(&id).send());
+        let out = out.unwrap();
+        let found = out
+            .items()
+            .iter()
+            .find(|r| r.route_key() == Some("sendMessage"));
+        found.unwrap().route_id().unwrap().to_string()
+    };
+    let before = route_id(&project);
     let one_way = chat(false).replace("{ function = \"b\", respond = true }", "\"b\"");
     project.set_stack(&one_way);
-    project.apply_converges();
+    project.run(&["plan"]).success().stdout_has(&[
+        "~ websocket.route[sendMessage] will be updated in place",
+        "respond: true -> false",
+    ]);
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    assert_eq!(writes(&requests), vec!["apigatewayv2:UpdateRoute"]);
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
     assert!(routes(&project, &id).contains(&route("sendMessage", "chat-b", false, "NONE")));
+    project.set_stack(&chat(false));
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    assert_eq!(
+        writes(&requests),
+        vec![
+            "apigatewayv2:CreateRouteResponse",
+            "apigatewayv2:UpdateRoute"
+        ]
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert!(routes(&project, &id).contains(&route("sendMessage", "chat-b", true, "NONE")));
+    assert_eq!(route_id(&project), before);
 
     // [websocket] removed: the API and its invoke permissions go; the HTTP API stays.
     let without = one_way
@@ -346,6 +373,18 @@ fn the_connect_authorizer_is_added_and_removed_and_destroy_removes_the_api() {
         "~ websocket.route[$connect] will be updated",
     ]);
     project.apply_converges();
+    // Outputs are what a stack file may refer to: not the authorizer's ID or the API's ARN.
+    let outputs = project.outputs_json();
+    let keys: Vec<&String> = outputs.as_object().unwrap().keys().collect();
+    let keys: Vec<&str> = keys
+        .iter()
+        .map(|k| k.as_str())
+        .filter(|k| k.starts_with("websocket"))
+        .collect();
+    assert_eq!(
+        keys,
+        ["websocket.callback_url", "websocket.id", "websocket.url"]
+    );
     let connect = routes(&project, &id).remove(0);
     assert_eq!(connect, route("$connect", "chat-a", false, "CUSTOM"));
     let out = project
@@ -379,16 +418,71 @@ fn the_connect_authorizer_is_added_and_removed_and_destroy_removes_the_api() {
             .unwrap()
             .contains(":function:chat-auth/invocations")
     );
+    let authorizer_statement = (
+        "stackctl-websocket-authorizer".to_string(),
+        format!("arn:aws:execute-api:us-east-1:123456789012:{id}/authorizers/*"),
+    );
     assert_eq!(
         statements(&project, "chat-auth"),
-        vec![(
-            "stackctl-websocket-authorizer".to_string(),
-            format!("arn:aws:execute-api:us-east-1:123456789012:{id}/authorizers/*")
-        )]
+        vec![authorizer_statement.clone()]
     );
 
+    // Its invoke permission removed by hand: drift, granted again by apply --refresh.
+    let remove = project
+        .lambda()
+        .remove_permission()
+        .function_name("chat-auth");
+    let remove = remove.statement_id("stackctl-websocket-authorizer").send();
+    project.block_on(remove).unwrap();
+    let run = project.run(&["plan", "--refresh-only", "--detailed-exitcode"]);
+    run.code(2).stdout_has(&[
+        "~ websocket\n",
+        "authorizer.invoke_permission: false (live); the stack file says true",
+        "`stackctl apply --refresh` grants a lost one again",
+    ]);
+    let (run, requests) = project.requests(&["apply", "--yes", "--refresh"]);
+    run.success().stdout_has(&["(changed outside stackctl)"]);
+    assert_eq!(writes(&requests), vec!["lambda:AddPermission"]);
+    assert_eq!(
+        statements(&project, "chat-auth"),
+        vec![authorizer_statement.clone()]
+    );
+    project
+        .run(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .code(0);
+
+    // Moved to another function: granted first, then pointed at it, then the old one revoked;
+    // the route keeps the authorizer's ID.
+    let moved = chat(true).replace("function = \"auth\"", "function = \"a\"");
+    project.set_stack(&moved);
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    assert_eq!(
+        writes(&requests),
+        vec![
+            "lambda:AddPermission",
+            "apigatewayv2:UpdateAuthorizer",
+            "lambda:RemovePermission"
+        ]
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert!(statements(&project, "chat-a").contains(&authorizer_statement));
+    assert!(no_policy(&project, "chat-auth"));
+
+    // Removed: taken off `$connect` once, deleted, and its function's permission revoked.
     project.set_stack(&chat(false));
-    project.apply_converges();
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    assert_eq!(
+        writes(&requests),
+        vec![
+            "apigatewayv2:UpdateRoute",
+            "apigatewayv2:DeleteAuthorizer",
+            "lambda:RemovePermission"
+        ]
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert!(!statements(&project, "chat-a").contains(&authorizer_statement));
     assert_eq!(
         routes(&project, &id).remove(0),
         route("$connect", "chat-a", false, "NONE")
@@ -403,6 +497,45 @@ fn the_connect_authorizer_is_added_and_removed_and_destroy_removes_the_api() {
     );
     assert!(gone.is_err(), "the authorizer is deleted");
     assert!(no_policy(&project, "chat-auth"));
+
+    // The stage and a route deleted by hand: made again, and the route's old integration goes.
+    let client = project.apigateway();
+    let delete = client.delete_stage().api_id(&id).stage_name("live").send();
+    project.block_on(delete).unwrap();
+    let out = project
+        .block_on(client.get_routes().api_id(&id).send())
+        .unwrap();
+    let disconnect = out
+        .items()
+        .iter()
+        .find(|r| r.route_key() == Some("$disconnect"))
+        .unwrap();
+    let delete = client
+        .delete_route()
+        .api_id(&id)
+        .route_id(disconnect.route_id().unwrap());
+    project.block_on(delete.send()).unwrap();
+    let orphan = disconnect
+        .target()
+        .unwrap()
+        .trim_start_matches("integrations/");
+    project.run(&["plan"]).success().stdout_has(&[
+        "stage:               (none) -> \"live\"",
+        &format!("unused_integrations: [\"{orphan}\"] -> (none)"),
+        "+ websocket.route[$disconnect] will be created",
+    ]);
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    assert_eq!(
+        writes(&requests),
+        vec![
+            "apigatewayv2:CreateStage",
+            "apigatewayv2:DeleteIntegration",
+            "apigatewayv2:CreateIntegration",
+            "apigatewayv2:CreateRoute"
+        ]
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
 
     project.run(&["destroy", "--yes"]).success();
     assert!(project.http_apis().is_empty());

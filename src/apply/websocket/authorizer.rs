@@ -39,6 +39,15 @@ pub(super) async fn sync(
     let uri = crate::arn::invocation_uri(ctx.region(), &function_arn);
     let client = &ctx.clients.apigatewayv2;
     let function = function_arn.rsplit(':').next().unwrap_or_default();
+    // The function may be invoked before the authorizer points at it (as for HTTP routes).
+    let source = format!("{api_id}/authorizers/*");
+    allow_invoke(
+        ctx,
+        &function_arn,
+        WEBSOCKET_AUTHORIZER_STATEMENT_ID,
+        &source,
+    )
+    .await?;
     let id = match before {
         Some(b) if b.function == function && b.identity_source == declared.identity_source => {
             b.id.clone()
@@ -53,6 +62,7 @@ pub(super) async fn sync(
                 .authorizer_uri(&uri)
                 .set_identity_source(Some(declared.identity_source.clone()));
             request.send().await.op("apigateway:UpdateAuthorizer")?;
+            // The old function, once nothing points at it any more.
             if b.function != function {
                 revoke(ctx, &b.function).await?;
             }
@@ -69,14 +79,6 @@ pub(super) async fn sync(
             created.authorizer_id().unwrap_or_default().to_string()
         }
     };
-    let source = format!("{api_id}/authorizers/*");
-    allow_invoke(
-        ctx,
-        &function_arn,
-        WEBSOCKET_AUTHORIZER_STATEMENT_ID,
-        &source,
-    )
-    .await?;
     ctx.set_output(AUTHORIZER_ID, id);
     Ok(())
 }
@@ -92,6 +94,7 @@ async fn delete(ctx: &Context<'_>, live: &LiveWebsocket, id: &str) -> Result<(),
         let request = client.update_route().api_id(&live.id).route_id(&route.id);
         let request = request.authorization_type(AuthorizationType::None);
         request.send().await.op("apigateway:UpdateRoute")?;
+        ctx.websocket.detached(&route.id);
     }
     let request = client
         .delete_authorizer()

@@ -17,7 +17,7 @@ use crate::marks::{PERMISSIONS_TAG, STACK_TAG, WEBSOCKET_STATEMENT_ID};
 use crate::plan::{Action, Change, Desired, Live, WebsocketAttr, WebsocketDesired};
 use crate::stack::{AccessLog, RefAttr, RefTarget, Reference, Throttle, WebsocketSpec};
 
-pub(crate) use routes::{Grants, apply_route};
+pub(crate) use routes::{Shared, apply_route};
 
 pub async fn apply_websocket(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
     let desired = match &change.desired {
@@ -77,7 +77,9 @@ async fn update(
         let request = request.route_selection_expression(&d.spec.route_selection);
         request.send().await.op("apigateway:UpdateApi")?;
     }
-    if change.changed(WebsocketAttr::Authorizer) {
+    if change.changed(WebsocketAttr::Authorizer)
+        || change.changed(WebsocketAttr::AuthorizerPermission)
+    {
         authorizer::sync(ctx, &live.id, &d.spec, Some(live)).await?;
     }
     if change.changed(WebsocketAttr::Stage) {
@@ -87,6 +89,13 @@ async fn update(
     }
     if change.changed(WebsocketAttr::Tags) {
         sync_tags(ctx, &live.id, &live.tags, &d.spec.tags).await?;
+    }
+    if change.changed(WebsocketAttr::UnusedIntegrations) {
+        for id in &live.unused_integrations {
+            let request = client.delete_integration().api_id(&live.id);
+            let request = request.integration_id(id).send();
+            request.await.absent_ok("apigateway:DeleteIntegration")?;
+        }
     }
     Ok(())
 }
@@ -259,9 +268,20 @@ async fn sync_tags(
 }
 
 /// After an apply that left every WebSocket route with its invoke permission, records that on
-/// the API (see `marks::websocket_permissions_record`). Best effort: without the record, the
-/// next plan reads the policies.
-pub async fn record_permissions(ctx: &Context<'_>, desired: &WebsocketDesired) {
+/// the API (see `marks::websocket_permissions_record`), unless the `live` API holds that record
+/// already. Best effort: without the record, the next plan reads the policies.
+pub async fn record_permissions(
+    ctx: &Context<'_>,
+    desired: &WebsocketDesired,
+    live: Option<&Live>,
+) {
+    let recorded = match live {
+        Some(Live::Websocket { api, .. }) => api.permissions_record.as_deref(),
+        _ => None,
+    };
+    if recorded == Some(desired.permissions_record.as_str()) {
+        return;
+    }
     let Ok(id) = api_id(ctx) else {
         return;
     };

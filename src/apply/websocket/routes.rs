@@ -3,8 +3,10 @@
 //! integration has no integration response: API Gateway passes the function's output on,
 //! <https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-integration-responses.html>).
 //! Each routed function holds the WebSocket API's invoke permission, granted once per apply.
+//! A change to a live route is made in place: UpdateIntegration for its function, one
+//! UpdateRoute for its authorization and whether it answers, and its route response.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_apigatewayv2::types::{AuthorizationType, IntegrationType};
@@ -13,7 +15,7 @@ use tokio::sync::OnceCell;
 use super::authorizer::AUTHORIZER_ID;
 use super::{Context, api_id, unknown};
 use crate::apply::api::{allow_invoke, revoke};
-use crate::aws::{AwsError, CallResult};
+use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
 use crate::live::LiveWebsocketRoute;
 use crate::marks::WEBSOCKET_STATEMENT_ID;
 use crate::plan::{Action, Change, Desired, Live, WebsocketRouteAttr, WebsocketRouteDesired};
@@ -23,9 +25,27 @@ use crate::stack::{RefAttr, RefTarget, Reference};
 /// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-response.html>).
 const RESPONSE_KEY: &str = "$default";
 
-/// The functions granted the WebSocket API's invoke permission during this apply, by ARN.
+/// What the WebSocket changes of one apply share: the functions granted the API's invoke
+/// permission (by ARN), and the routes the API's change took off the authorizer it deleted (by
+/// route ID), which their own changes need not update again.
 #[derive(Default)]
-pub struct Grants(Mutex<BTreeMap<String, Arc<OnceCell<()>>>>);
+pub struct Shared {
+    grants: Mutex<BTreeMap<String, Arc<OnceCell<()>>>>,
+    detached: Mutex<BTreeSet<String>>,
+}
+
+impl Shared {
+    /// Notes that the route no longer uses an authorizer.
+    pub(super) fn detached(&self, route_id: &str) {
+        let mut detached = self.detached.lock().expect("detached lock");
+        detached.insert(route_id.to_string());
+    }
+
+    fn was_detached(&self, route_id: &str) -> bool {
+        let detached = self.detached.lock().expect("detached lock");
+        detached.contains(route_id)
+    }
+}
 
 pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
     let desired = match &change.desired {
@@ -65,7 +85,7 @@ async fn permit(ctx: &Context<'_>, d: &WebsocketRouteDesired, arn: &str) -> Resu
     }
     let api_id = api_id(ctx)?;
     let cell = {
-        let mut grants = ctx.websocket_grants.0.lock().expect("grants lock");
+        let mut grants = ctx.websocket.grants.lock().expect("grants lock");
         grants.entry(arn.to_string()).or_default().clone()
     };
     cell.get_or_try_init(|| async {
@@ -124,28 +144,120 @@ async fn update(
     let client = &ctx.clients.apigatewayv2;
     let function_arn = function_arn(ctx, d)?;
     permit(ctx, d, &function_arn).await?;
-    // A route that starts or stops answering is made again: its route response goes with it.
-    let remake = change.changed(WebsocketRouteAttr::Respond) || live.integration_id.is_none();
-    if remake {
+    // A route without an integration (made outside stackctl) is made again.
+    let Some(integration_id) = &live.integration_id else {
         delete(ctx, api_id, live).await?;
         return create(ctx, d).await;
-    }
-    if let (true, Some(integration_id)) = (
-        change.changed(WebsocketRouteAttr::Function),
-        &live.integration_id,
-    ) {
+    };
+    if change.changed(WebsocketRouteAttr::Function) {
         let uri = crate::arn::invocation_uri(ctx.region(), &function_arn);
         let request = client.update_integration().api_id(api_id);
         let request = request.integration_id(integration_id).integration_uri(uri);
         request.send().await.op("apigateway:UpdateIntegration")?;
     }
+    let respond = change.changed(WebsocketRouteAttr::Respond);
+    // Answering starts with the route response in place, and stops before it goes.
+    if respond && d.respond {
+        create_route_response(ctx, api_id, &live.id).await?;
+    }
+    update_route(ctx, change, d, api_id, live).await?;
+    if respond && !d.respond {
+        delete_route_responses(ctx, api_id, &live.id).await?;
+    }
+    Ok(())
+}
+
+/// One UpdateRoute for what changed of the route's authorization and of whether it answers
+/// (its route response selection expression: `$default`, or empty for none); none when
+/// nothing it sets changes.
+async fn update_route(
+    ctx: &Context<'_>,
+    change: &Change,
+    d: &WebsocketRouteDesired,
+    api_id: &str,
+    live: &LiveWebsocketRoute,
+) -> Result<(), AwsError> {
+    let mut request = ctx.clients.apigatewayv2.update_route();
+    let mut sends = false;
     if change.changed(WebsocketRouteAttr::Authorizer) {
         let (kind, authorizer) = authorization(ctx, d)?;
-        let request = client.update_route().api_id(api_id).route_id(&live.id);
-        let request = request
-            .authorization_type(kind)
-            .set_authorizer_id(authorizer);
-        request.send().await.op("apigateway:UpdateRoute")?;
+        // An authorizer moved to another function keeps its ID; one deleted was taken off
+        // its routes by the API's change.
+        let done = match &authorizer {
+            Some(id) => live.authorizer_id.as_ref() == Some(id),
+            None => live.authorizer_id.is_none() || ctx.websocket.was_detached(&live.id),
+        };
+        if !done {
+            request = request
+                .authorization_type(kind)
+                .set_authorizer_id(authorizer);
+            sends = true;
+        }
+    }
+    if change.changed(WebsocketRouteAttr::Respond) {
+        let expression = if d.respond { RESPONSE_KEY } else { "" };
+        request = request.route_response_selection_expression(expression);
+        sends = true;
+    }
+    if !sends {
+        return Ok(());
+    }
+    let request = request.api_id(api_id).route_id(&live.id);
+    request.send().await.op("apigateway:UpdateRoute")?;
+    Ok(())
+}
+
+/// The `$default` route response of a two-way route; one already there is kept.
+async fn create_route_response(
+    ctx: &Context<'_>,
+    api_id: &str,
+    route_id: &str,
+) -> Result<(), AwsError> {
+    let request = ctx.clients.apigatewayv2.create_route_response();
+    let request = request.api_id(api_id).route_id(route_id);
+    match request.route_response_key(RESPONSE_KEY).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if classify(&e) == ErrorKind::Conflict => Ok(()),
+        Err(e) => Err(describe("apigateway:CreateRouteResponse", e)),
+    }
+}
+
+/// Deletes the route responses of a route that no longer answers. Where they cannot be
+/// listed (moto 5.2.5 answers GetRouteResponses with a 500: README, "Where moto 5.2.5 differs
+/// from AWS") they stay: with an empty selection expression the route sends none.
+async fn delete_route_responses(
+    ctx: &Context<'_>,
+    api_id: &str,
+    route_id: &str,
+) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigatewayv2;
+    let request = client
+        .get_route_responses()
+        .api_id(api_id)
+        .route_id(route_id);
+    let listed = match request.send().await {
+        Ok(out) => out,
+        Err(e)
+            if e.raw_response()
+                .is_some_and(|r| r.status().is_server_error()) =>
+        {
+            return Ok(());
+        }
+        Err(e) => return Err(describe("apigateway:GetRouteResponses", e)),
+    };
+    for response in listed.items() {
+        let Some(id) = response.route_response_id() else {
+            continue;
+        };
+        let request = client
+            .delete_route_response()
+            .api_id(api_id)
+            .route_id(route_id);
+        let request = request.route_response_id(id);
+        request
+            .send()
+            .await
+            .absent_ok("apigateway:DeleteRouteResponse")?;
     }
     Ok(())
 }

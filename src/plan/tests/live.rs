@@ -36,6 +36,14 @@ pub fn applied(stack: &Stack) -> LiveState {
     if let Some(spec) = &stack.api {
         live.apis.push(api(stack, spec));
         live.invoke_permissions = recorded_permissions(routed(stack));
+        // A Lambda authorizer's function holds its statement.
+        for (name, authorizer) in &spec.authorizers {
+            if let AuthorizerSpec::Lambda { function } = authorizer {
+                let held = live.invoke_permissions.entry(stack.physical_name(function));
+                held.or_default()
+                    .insert(crate::marks::authorizer_statement_id(name));
+            }
+        }
     }
     live.secrets = ssm_parameters(stack);
     settle(stack, &mut live);

@@ -21,7 +21,7 @@ const WEBSOCKET_KEYS: &[&str] = &[
     "routes",
 ];
 
-const ROUTE_KEYS: &[&str] = &["function", "respond"];
+const ROUTE_KEYS: &[&str] = &["function", "respond", "custom"];
 
 const AUTHORIZER_KEYS: &[&str] = &["function", "identity_source"];
 
@@ -200,12 +200,22 @@ impl Reader<'_> {
         value: &Value<'_>,
         declared: &Declared,
     ) -> Option<WebsocketRouteSpec> {
-        let key_ok = self.websocket_route_key(key);
+        let custom = match value.get_ref() {
+            DeValue::Table(t) => self.opt_bool(t, "custom").unwrap_or(false),
+            _ => false,
+        };
+        let key_ok = self.websocket_route_key(key, custom);
         let mut respond = false;
         let function = match value.get_ref() {
             DeValue::String(name) => Some(Spanned::new(value.span(), name.to_string())),
             DeValue::Table(t) => {
-                self.unknown_keys(t, ROUTE_KEYS, "in a websocket route");
+                self.websocket_route_authorizer(t);
+                // Said by the check above.
+                let known = match entry(t, "authorizer") {
+                    Some(_) => &["function", "respond", "custom", "authorizer"][..],
+                    None => ROUTE_KEYS,
+                };
+                self.unknown_keys(t, known, "in a websocket route");
                 respond = self.opt_bool(t, "respond").unwrap_or(false);
                 if let (true, "$disconnect", Some((k, _))) =
                     (respond, key.get_ref().as_ref(), entry(t, "respond"))
@@ -249,9 +259,40 @@ impl Reader<'_> {
         })
     }
 
-    /// `$connect`, `$disconnect`, `$default`, or a custom key of letters, digits and `_-.`.
-    fn websocket_route_key(&mut self, key: &Key<'_>) -> Option<()> {
+    /// A route's own `authorizer`: WebSocket APIs check a client once, on `$connect`, with the
+    /// authorizer of `[websocket]`.
+    fn websocket_route_authorizer(&mut self, t: &DeTable<'_>) {
+        let Some((k, _)) = entry(t, "authorizer") else {
+            return;
+        };
+        self.problem(
+            Problem::new(
+                "a WebSocket route has no authorizer of its own",
+                k.span(),
+                "not a route key",
+            )
+            .help("API Gateway checks a WebSocket client once, when it connects: declare the authorizer in [websocket], as authorizer = { function = \"NAME\", identity_source = [\"route.request.querystring.token\"] }, and it checks $connect"),
+        );
+    }
+
+    /// `$connect`, `$disconnect`, `$default`, or a custom key of letters, digits and `_-.`;
+    /// `connect`, `disconnect` and `default` only with `custom = true` (they look like a
+    /// forgotten `$`).
+    fn websocket_route_key(&mut self, key: &Key<'_>, custom: bool) -> Option<()> {
         let text = key.get_ref();
+        if let (false, Some(predefined)) = (custom, PREDEFINED.iter().find(|p| p[1..] == **text)) {
+            self.problem(
+                Problem::new(
+                    format!("route key {text:?} looks like {predefined:?} without its '$'"),
+                    key.span(),
+                    format!("did you mean \"{predefined}\"?"),
+                )
+                .help(format!(
+                    "write \"{predefined}\" for the route API Gateway calls itself; to route the messages that name {text:?}, write \"{text}\" = {{ function = \"NAME\", custom = true }}"
+                )),
+            );
+            return None;
+        }
         let custom = !text.starts_with('$')
             && (1..=MAX_ROUTE_KEY).contains(&text.len())
             && text
