@@ -298,41 +298,19 @@ pub async fn read(
     scope: Option<&Scope>,
 ) -> Result<LiveState, AwsError> {
     let wanted = Wanted::of(stack, scope);
-    let reads = |wanted: fn(&Scope) -> bool| scope.is_none_or(wanted);
-    let roles = async {
-        if !reads(|s| s.roles) {
-            return Ok((BTreeMap::new(), Vec::new()));
-        }
-        iam::read_roles(clients, &stack.name, &wanted.roles).await
-    };
-    let secrets = async {
-        if !reads(|s| s.secrets) {
-            return Ok(BTreeMap::new());
-        }
-        ssm::read_parameters(clients, stack).await
-    };
-    let retention = async {
-        if !reads(|s| s.log_groups) {
-            return Ok(BTreeMap::new());
-        }
-        lambda::log_retention(clients, &stack.name).await
-    };
-    let websockets = async {
-        if !reads(|s| s.websocket) {
-            return Ok(Vec::new());
-        }
-        websocket::read(clients, &stack.name).await
-    };
     // The API's reads come first: theirs is the longest chain (the API list, then its routes,
     // integrations, stages and authorizers), so they should not queue behind the tables'.
-    let (apis, found, websockets, (roles, role_conflicts), secrets, retention) = tokio::try_join!(
+    let (apis, found, beside) = tokio::try_join!(
         read_apis(clients, stack, scope),
         read_tables_and_functions(clients, stack, scope, refresh, &wanted),
-        Box::pin(websockets),
-        roles,
-        secrets,
-        retention
+        Box::pin(read_beside(clients, stack, scope, &wanted)),
     )?;
+    let Beside {
+        roles: (roles, role_conflicts),
+        secrets,
+        retention,
+        websockets,
+    } = beside;
     let Found {
         owned,
         tables,
@@ -377,6 +355,59 @@ pub async fn read(
         websocket_permissions,
         account,
         referred_arns,
+    })
+}
+
+/// What a stack has beside its tables, functions and API, each read only where `scope` asks
+/// for it.
+struct Beside {
+    /// Managed roles by function, and roles the stack may not take.
+    roles: (BTreeMap<String, LiveRole>, Vec<Conflict>),
+    /// SSM parameter values by name.
+    secrets: BTreeMap<String, String>,
+    /// Log retention in days by function name (`None`: kept forever).
+    retention: BTreeMap<String, Option<i32>>,
+    websockets: Vec<LiveWebsocket>,
+}
+
+async fn read_beside(
+    clients: &Clients,
+    stack: &Stack,
+    scope: Option<&Scope>,
+    wanted: &Wanted,
+) -> Result<Beside, AwsError> {
+    let reads = |wanted: fn(&Scope) -> bool| scope.is_none_or(wanted);
+    let roles = async {
+        if !reads(|s| s.roles) {
+            return Ok((BTreeMap::new(), Vec::new()));
+        }
+        iam::read_roles(clients, &stack.name, &wanted.roles).await
+    };
+    let secrets = async {
+        if !reads(|s| s.secrets) {
+            return Ok(BTreeMap::new());
+        }
+        ssm::read_parameters(clients, stack).await
+    };
+    let retention = async {
+        if !reads(|s| s.log_groups) {
+            return Ok(BTreeMap::new());
+        }
+        lambda::log_retention(clients, &stack.name).await
+    };
+    let websockets = async {
+        if !reads(|s| s.websocket) {
+            return Ok(Vec::new());
+        }
+        websocket::read(clients, &stack.name).await
+    };
+    let (roles, secrets, retention, websockets) =
+        tokio::try_join!(roles, secrets, retention, Box::pin(websockets))?;
+    Ok(Beside {
+        roles,
+        secrets,
+        retention,
+        websockets,
     })
 }
 

@@ -405,42 +405,40 @@ pub fn from_dynamodb_json(value: &Value, path: &str) -> Result<AttributeValue, V
                 .map(|s| base64(s, path).map(Blob::new).map_err(|v| vec![v]))
                 .collect::<Result<_, _>>()?,
         )),
-        ("L", Value::Array(items)) => {
-            let mut out = Vec::new();
-            let list: Vec<AttributeValue> = items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, v)| {
-                    from_dynamodb_json(v, &format!("{path}[{i}]"))
-                        .map_err(|v| out.extend(v))
-                        .ok()
-                })
-                .collect();
-            if out.is_empty() {
-                Ok(AttributeValue::L(list))
-            } else {
-                Err(out)
-            }
-        }
-        ("M", Value::Object(m)) => {
-            let mut out = Vec::new();
-            let map: Item = m
-                .iter()
-                .filter_map(|(k, v)| {
-                    from_dynamodb_json(v, &join(path, k))
-                        .map_err(|v| out.extend(v))
-                        .ok()
-                        .map(|v| (k.clone(), v))
-                })
-                .collect();
-            if out.is_empty() {
-                Ok(AttributeValue::M(map))
-            } else {
-                Err(out)
-            }
-        }
+        ("L", Value::Array(items)) => dynamodb_list(items, path).map(AttributeValue::L),
+        ("M", Value::Object(m)) => dynamodb_map(m, path).map(AttributeValue::M),
         _ => Err(bad()),
     }
+}
+
+/// The elements of a DynamoDB JSON list (`{"L": [...]}`), or every violation within.
+fn dynamodb_list(items: &[Value], path: &str) -> Result<Vec<AttributeValue>, Vec<Violation>> {
+    let mut out = Vec::new();
+    let list: Vec<AttributeValue> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| {
+            from_dynamodb_json(v, &format!("{path}[{i}]"))
+                .map_err(|v| out.extend(v))
+                .ok()
+        })
+        .collect();
+    if out.is_empty() { Ok(list) } else { Err(out) }
+}
+
+/// The attributes of a DynamoDB JSON map (`{"M": {...}}`), or every violation within.
+fn dynamodb_map(m: &serde_json::Map<String, Value>, path: &str) -> Result<Item, Vec<Violation>> {
+    let mut out = Vec::new();
+    let map: Item = m
+        .iter()
+        .filter_map(|(k, v)| {
+            from_dynamodb_json(v, &join(path, k))
+                .map_err(|v| out.extend(v))
+                .ok()
+                .map(|v| (k.clone(), v))
+        })
+        .collect();
+    if out.is_empty() { Ok(map) } else { Err(out) }
 }
 
 /// `path.name`, or `name` at the top.
