@@ -1,7 +1,7 @@
 //! Issue 21: capacity auto scaling of tables and indexes, and `stackctl status` on metrics
 //! the tests seed with PutMetricData (moto emits none of its own).
 
-use aws_sdk_applicationautoscaling::types::ServiceNamespace;
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 
 use crate::support::{Project, assert_has, change, on_a_terminal};
@@ -219,6 +219,122 @@ fn autoscaling_is_applied_kept_inside_its_range_and_removed() {
         .run(&["destroy", "--yes", "--allow-data-loss"])
         .success();
     assert_eq!(project.targets(), vec![]);
+}
+
+/// `(scale-in, scale-out)` cooldowns of stackctl's write policy on the table.
+fn write_cooldowns(project: &Project) -> (Option<i32>, Option<i32>) {
+    let out = project
+        .block_on(
+            project
+                .autoscaling()
+                .describe_scaling_policies()
+                .service_namespace(ServiceNamespace::Dynamodb)
+                .resource_id("table/shop-orders")
+                .send(),
+        )
+        .unwrap();
+    let policy = out
+        .scaling_policies()
+        .iter()
+        .find(|p| p.policy_name() == "stackctl-write-utilization")
+        .and_then(|p| p.target_tracking_scaling_policy_configuration())
+        .unwrap();
+    (policy.scale_in_cooldown(), policy.scale_out_cooldown())
+}
+
+#[test]
+fn saved_plans_drift_and_cooldowns_hold_while_auto_scaling_moves_capacity() {
+    let project = Project::new(SCALED);
+    project.apply_converges();
+
+    // A saved plan still holds when auto scaling moved the capacity inside [min, max]...
+    let tagged = SCALED.replace(
+        "deletion_protection = false",
+        "deletion_protection = false\ntags = { team = \"shop\" }",
+    );
+    project.set_stack(&tagged);
+    project.run(&["plan", "--out", "plan.json"]).success();
+    project.set_read_capacity(37);
+    project.run(&["apply", "plan.json"]).success();
+    // ...and not when it was moved outside.
+    let retagged = tagged.replace("\"shop\" }", "\"store\" }");
+    project.set_stack(&retagged);
+    project.run(&["plan", "--out", "plan.json"]).success();
+    project.set_read_capacity(80);
+    let stale = project.run(&["apply", "plan.json"]);
+    stale.code(1);
+    assert_has(
+        &stale.stderr,
+        &["table.orders changed since the plan was made (read_capacity)"],
+    );
+    project.apply_converges();
+
+    // A scalable target deregistered by hand is drift, next to other drift on the table.
+    project
+        .block_on(
+            project
+                .autoscaling()
+                .deregister_scalable_target()
+                .service_namespace(ServiceNamespace::Dynamodb)
+                .resource_id("table/shop-orders")
+                .scalable_dimension(ScalableDimension::DynamoDbTableReadCapacityUnits)
+                .send(),
+        )
+        .unwrap();
+    project
+        .block_on(
+            project
+                .dynamodb()
+                .update_continuous_backups()
+                .table_name("shop-orders")
+                .point_in_time_recovery_specification(
+                    aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                        .point_in_time_recovery_enabled(true)
+                        .build()
+                        .unwrap(),
+                )
+                .send(),
+        )
+        .unwrap();
+    project
+        .run(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .code(2);
+    let plan = project.plan_json(&["--refresh-only"]);
+    assert_eq!(
+        plan["drift"],
+        serde_json::json!([{
+            "address": "table.orders",
+            "attributes": ["point_in_time_recovery", "read_autoscaling"],
+        }])
+    );
+    project.apply_converges();
+    assert_eq!(project.targets().len(), 4);
+
+    // Cooldowns left out of the file are AWS's default, 0: removing them is a change the plan
+    // shows (not drift) and the apply makes; a later change finds no drift.
+    assert_eq!(write_cooldowns(&project), (Some(60), Some(30)));
+    let plain = retagged.replace(", scale_in_cooldown = 60, scale_out_cooldown = 30", "");
+    project.set_stack(&plain);
+    let plan = project.plan_json(&[]);
+    let orders = change(&plan, "table.orders");
+    let names: Vec<&str> = orders["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["global_index.by-customer", "write_autoscaling"],
+        "{orders:#}"
+    );
+    assert!(plan.get("drift").is_none(), "{plan:#}");
+    project.apply_converges();
+    assert_eq!(write_cooldowns(&project), (Some(0), Some(0)));
+    project.set_stack(&plain.replace("target = 60", "target = 50"));
+    let plan = project.plan_json(&[]);
+    assert!(plan.get("drift").is_none(), "{plan:#}");
+    project.apply_converges();
 }
 
 const WATCHED: &str = r#"
