@@ -77,6 +77,7 @@ pub struct Row {
 }
 
 pub async fn run(args: &StatusArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
+    args.check().map_err(|e| miette::miette!("{e}"))?;
     let stack = load_stack(&args.file)?;
     let clients = clients(aws, &stack).await?;
     let _guard = args.watch.then(interrupt::guard);
@@ -213,7 +214,7 @@ fn query(
     }
 }
 
-const TABLE_QUERIES: usize = 4 + 3 * 8;
+const TABLE_QUERIES: usize = 4 + 4 * 8;
 
 fn table_queries(name: &str) -> Vec<MetricQuery> {
     let ns = "AWS/DynamoDB";
@@ -231,28 +232,38 @@ fn table_queries(name: &str) -> Vec<MetricQuery> {
             d
         };
         q.push(query(ns, "SystemErrors", dims(), "Sum"));
-        q.push(query(ns, "SuccessfulRequestLatency", dims(), "Sum"));
-        q.push(query(ns, "SuccessfulRequestLatency", dims(), "SampleCount"));
+        q.extend(averaged(ns, "SuccessfulRequestLatency", dims()));
     }
     q
 }
 
-const FUNCTION_QUERIES: usize = 6;
+/// What an averaged metric needs: Sum and SampleCount (the window's average is their totals'
+/// ratio, not the mean of the periods' averages) and Maximum.
+fn averaged(
+    namespace: &'static str,
+    metric: &'static str,
+    dimensions: Vec<(&'static str, String)>,
+) -> [MetricQuery; 3] {
+    ["Sum", "SampleCount", "Maximum"].map(|stat| query(namespace, metric, dimensions.clone(), stat))
+}
+
+const FUNCTION_QUERIES: usize = 7;
 
 fn function_queries(name: &str) -> Vec<MetricQuery> {
     let ns = "AWS/Lambda";
     let f = || vec![("FunctionName", name.to_string())];
-    vec![
+    [
         query(ns, "Invocations", f(), "Sum"),
         query(ns, "Errors", f(), "Sum"),
         query(ns, "Throttles", f(), "Sum"),
-        query(ns, "Duration", f(), "Average"),
-        query(ns, "Duration", f(), "Maximum"),
         query(ns, "ConcurrentExecutions", f(), "Maximum"),
     ]
+    .into_iter()
+    .chain(averaged(ns, "Duration", f()))
+    .collect()
 }
 
-const API_QUERIES: usize = 5;
+const API_QUERIES: usize = 9;
 
 /// HTTP APIs report by `ApiId` with metrics `4xx`/`5xx`, REST APIs by `ApiName` with
 /// `4XXError`/`5XXError` (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html>,
@@ -274,13 +285,15 @@ fn api_queries(api: &ApiFacts) -> Vec<MetricQuery> {
             "5XXError",
         ),
     };
-    vec![
+    [
         query(ns, "Count", dims.clone(), "Sum"),
         query(ns, client, dims.clone(), "Sum"),
         query(ns, server, dims.clone(), "Sum"),
-        query(ns, "Latency", dims.clone(), "Average"),
-        query(ns, "IntegrationLatency", dims, "Average"),
     ]
+    .into_iter()
+    .chain(averaged(ns, "Latency", dims.clone()))
+    .chain(averaged(ns, "IntegrationLatency", dims))
+    .collect()
 }
 
 fn table_resource(t: &TableFacts, got: &[&Series], period: f64) -> Resource {

@@ -83,10 +83,6 @@ fn num(v: f64) -> String {
     }
 }
 
-fn no_data(p: &Points) -> bool {
-    p.is_empty()
-}
-
 /// Consumed read and write (per second, against provisioned), throttled requests, system
 /// errors and average successful request latency. `got`: the table's queries in
 /// `status::table_queries` order; `period` in seconds.
@@ -120,7 +116,7 @@ pub fn table_rows(got: &[&Series], period: f64, provisioned: Option<(f64, f64)>)
         n > 0.0,
     ));
     let ops = &got[4..];
-    let pick = |k: usize| -> Vec<&Series> { ops.iter().skip(k).step_by(3).copied().collect() };
+    let pick = |k: usize| -> Vec<&Series> { ops.iter().skip(k).step_by(4).copied().collect() };
     let errors = sum(&pick(0));
     let n = total(&errors);
     rows.push(row(
@@ -130,21 +126,29 @@ pub fn table_rows(got: &[&Series], period: f64, provisioned: Option<(f64, f64)>)
         format!("total {}", num(n)),
         n > 0.0,
     ));
-    let latency = ratio(&sum(&pick(1)), &sum(&pick(2)));
-    let summary = latency_summary(&latency);
-    rows.push(row("latency", "ms", latency, summary, false));
+    rows.push(averaged("latency", &pick(1), &pick(2), &pick(3)));
     rows
 }
 
-fn latency_summary(p: &Points) -> String {
-    if no_data(p) {
-        return "no data".to_string();
-    }
-    format!(
-        "avg {} ms  max {} ms",
-        num(mean(p).unwrap_or(0.0)),
-        num(max(p).unwrap_or(0.0))
-    )
+/// An averaged metric in milliseconds, summed over its dimension sets (DynamoDB's
+/// operations): per period Sum / SampleCount; over the window the total Sum over the total
+/// SampleCount (periods weigh by their samples) and the largest Maximum.
+fn averaged(name: &'static str, sums: &[&Series], counts: &[&Series], maxima: &[&Series]) -> Row {
+    let (sums, counts) = (sum(sums), sum(counts));
+    let samples = total(&counts);
+    let peak = maxima
+        .iter()
+        .flat_map(|m| m.values.iter().copied())
+        .reduce(f64::max);
+    let summary = match peak {
+        Some(peak) if samples > 0.0 => format!(
+            "avg {} ms  max {} ms",
+            num(total(&sums) / samples),
+            num(peak)
+        ),
+        _ => "no data".to_string(),
+    };
+    row(name, "ms", ratio(&sums, &counts), summary, false)
 }
 
 /// Invocations, errors and error rate, throttles, average and maximum duration, concurrent
@@ -156,7 +160,7 @@ pub fn function_rows(got: &[&Series], reserved: Option<i32>) -> Vec<Row> {
     let rate = if calls > 0.0 { failed / calls } else { 0.0 };
     let throttles = points(got[2]);
     let throttled = total(&throttles);
-    let concurrent = points(got[5]);
+    let concurrent = points(got[3]);
     let peak = max(&concurrent).unwrap_or(0.0);
     let concurrency = match reserved {
         Some(r) => format!("max {}  of {r} reserved", num(peak)),
@@ -185,13 +189,9 @@ pub fn function_rows(got: &[&Series], reserved: Option<i32>) -> Vec<Row> {
             format!("total {}", num(throttled)),
             throttled > 0.0,
         ),
+        averaged("duration avg", &got[4..5], &got[5..6], &got[6..7]),
         {
-            let avg = points(got[3]);
-            let summary = latency_summary(&avg);
-            row("duration avg", "ms", avg, summary, false)
-        },
-        {
-            let peak = points(got[4]);
+            let peak = points(got[6]);
             let summary =
                 max(&peak).map_or("no data".to_string(), |m| format!("max {} ms", num(m)));
             row("duration max", "ms", peak, summary, false)
@@ -219,8 +219,6 @@ pub fn api_rows(got: &[&Series]) -> Vec<Row> {
             0.0
         }
     };
-    let latency = points(got[3]);
-    let integration = points(got[4]);
     vec![
         row(
             "requests",
@@ -243,14 +241,8 @@ pub fn api_rows(got: &[&Series]) -> Vec<Row> {
             format!("total {}  ({:.2}%)", num(s), share(s)),
             share(s) > 100.0 * ERROR_RATE_WARNING,
         ),
-        {
-            let summary = latency_summary(&latency);
-            row("latency", "ms", latency, summary, false)
-        },
-        {
-            let summary = latency_summary(&integration);
-            row("integration latency", "ms", integration, summary, false)
-        },
+        averaged("latency", &got[3..4], &got[4..5], &got[5..6]),
+        averaged("integration latency", &got[6..7], &got[7..8], &got[8..9]),
     ]
 }
 
@@ -354,6 +346,24 @@ mod tests {
         assert_eq!(sparkline(&[0.0, 1.0, 2.0, 4.0]), "▁▃▅█");
         assert_eq!(sparkline(&[0.0, 0.0]), "▁▁");
         assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn a_window_average_weighs_periods_by_their_samples_and_max_is_the_largest_maximum() {
+        let s = |ts: &[i64], vs: &[f64]| Series {
+            timestamps: ts.to_vec(),
+            values: vs.to_vec(),
+        };
+        // One sample of 120 ms, then three averaging 20 ms (10, 20, 30).
+        let sums = s(&[60, 360], &[120.0, 60.0]);
+        let counts = s(&[60, 360], &[1.0, 3.0]);
+        let maxima = s(&[60, 360], &[120.0, 30.0]);
+        let r = averaged("duration avg", &[&sums], &[&counts], &[&maxima]);
+        assert_eq!(r.values, [120.0, 20.0]);
+        assert_eq!(r.summary, "avg 45 ms  max 120 ms");
+        let none = Series::default();
+        let r = averaged("latency", &[&none], &[&none], &[&none]);
+        assert_eq!(r.summary, "no data");
     }
 
     #[test]

@@ -427,9 +427,15 @@ fn status_shows_every_resource_s_metrics_in_text_json_and_on_a_terminal() {
             ("AWS/Lambda", "Invocations", &function, 100.0, 7),
             ("AWS/Lambda", "Errors", &function, 5.0, 7),
             ("AWS/Lambda", "Duration", &function, 120.0, 7),
+            ("AWS/Lambda", "Duration", &function, 10.0, 17),
+            ("AWS/Lambda", "Duration", &function, 20.0, 17),
+            ("AWS/Lambda", "Duration", &function, 30.0, 17),
             ("AWS/Lambda", "ConcurrentExecutions", &function, 4.0, 7),
             ("AWS/ApiGateway", "Count", &stage, 100.0, 7),
             ("AWS/ApiGateway", "5xx", &stage, 2.0, 7),
+            ("AWS/ApiGateway", "Latency", &stage, 50.0, 7),
+            ("AWS/ApiGateway", "Latency", &stage, 150.0, 7),
+            ("AWS/ApiGateway", "Latency", &stage, 10.0, 17),
         ],
     );
     let (run, requests) = project.requests(&["status", "--since", "30m", "--period", "5m"]);
@@ -451,7 +457,11 @@ fn status_shows_every_resource_s_metrics_in_text_json_and_on_a_terminal() {
             "table orders (shop-orders): provisioned 5 read / 5 write, read scales 5..50 at target 70%, items 0, 0 bytes, PITR off\n",
             &line("consumed read", "avg 3.50/s  max 5/s  (100% of 5)  (!)"),
             &line("throttled", "total 3  (!)"),
-            &line("latency", "avg 6 ms  max 6 ms"),
+            // Averages are totals over sample counts, maxima the largest Maximum.
+            &line("latency", "avg 6 ms  max 8 ms"),
+            &line("duration avg", "avg 45 ms  max 120 ms"),
+            &line("latency", "avg 70 ms  max 150 ms"),
+            &line("integration latency", "no data"),
             "function get-order (shop-get-order): reserved concurrency 10\n",
             &line("errors", "total 5  rate 5.00%  (!)"),
             &line("concurrent", "max 4  of 10 reserved"),
@@ -499,4 +509,26 @@ fn status_flags_are_checked_before_any_request() {
     let bad = project.run(&["status", "--since", "soon"]);
     bad.code(1);
     assert_has(&bad.stderr, &["'soon' is not a duration"]);
+    for short in ["500ms", "1ns", "59s"] {
+        let bad = project.run(&["status", "--since", short]);
+        bad.code(1);
+        assert_has(
+            &bad.stderr,
+            &[&format!(
+                "'{short}' is out of range: use at least 1m and at most 15d"
+            )],
+        );
+    }
+    let bad = project.run(&["status", "--since", "30m", "--period", "1h"]);
+    bad.code(1);
+    assert_has(
+        &bad.stderr,
+        &["--period 1h is longer than --since 30m: use a period of at most the window"],
+    );
+    let bad = project.run(&["status", "--since", "15d", "--period", "16d"]);
+    bad.code(1);
+    assert_has(
+        &bad.stderr,
+        &["--period 16days is longer than --since 15days"],
+    );
 }
