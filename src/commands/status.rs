@@ -43,6 +43,9 @@ pub struct Report {
     pub start: String,
     pub end: String,
     pub period_seconds: u64,
+    /// Start and end, seconds since the epoch: the time axis of the sparklines.
+    #[serde(skip)]
+    pub window_seconds: (i64, i64),
     pub tables: Vec<Resource>,
     pub functions: Vec<Resource>,
     pub apis: Vec<Resource>,
@@ -69,6 +72,9 @@ pub struct Row {
     pub unit: &'static str,
     /// RFC 3339, oldest first.
     pub timestamps: Vec<String>,
+    /// The timestamps in seconds since the epoch.
+    #[serde(skip)]
+    pub seconds: Vec<i64>,
     pub values: Vec<f64>,
     pub summary: String,
     /// The value crossed its threshold (throttles > 0, error rate > 1%, consumed > 80% of
@@ -113,7 +119,16 @@ fn show(report: &Report, printer: Printer, watch: bool) {
         // Back to the top left, screen cleared: the report refreshes in place.
         out!("\x1b[H\x1b[2J");
     }
-    out!("{}", status_view::text(report, terminal));
+    out!("{}", status_view::text(report, terminal.then(columns)));
+}
+
+/// The terminal's width in columns: its size, else `COLUMNS`, else 80.
+fn columns() -> usize {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(w, _)| usize::from(w.0))
+        .filter(|w| *w > 0)
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+        .unwrap_or(80)
 }
 
 /// The metric queries of the whole stack, and which belong to which resource.
@@ -189,11 +204,17 @@ impl Queries {
             start: rfc3339(window.start()),
             end: rfc3339(window.end),
             period_seconds: window.period.as_secs(),
+            window_seconds: (epoch_seconds(window.start()), epoch_seconds(window.end)),
             tables,
             functions,
             apis,
         }
     }
+}
+
+fn epoch_seconds(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn rfc3339(t: SystemTime) -> String {

@@ -9,6 +9,8 @@ use super::status::{CONSUMED_WARNING, ERROR_RATE_WARNING, Report, Resource, Row}
 use crate::live::metrics::Series;
 
 const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// A period without a datapoint.
+const GAP: char = '·';
 
 /// A derived series: timestamp (seconds) to value.
 type Points = BTreeMap<i64, f64>;
@@ -69,6 +71,7 @@ fn row(name: &'static str, unit: &'static str, p: Points, summary: String, warni
         name,
         unit,
         timestamps: p.keys().map(|t| at(*t)).collect(),
+        seconds: p.keys().copied().collect(),
         values: p.values().copied().collect(),
         summary,
         warning,
@@ -247,21 +250,21 @@ pub fn api_rows(got: &[&Series]) -> Vec<Row> {
 }
 
 /// The report as text: a heading, then each resource with its facts and one line per metric.
-/// `terminal`: sparklines and colour.
-pub fn text(report: &Report, terminal: bool) -> String {
+/// `columns`: on a terminal, its width: sparklines fitted to it, and colour.
+pub fn text(report: &Report, columns: Option<usize>) -> String {
     let mut out = format!(
         "Stack {} in {}: {} to {}, {} s periods\n",
         report.stack, report.region, report.start, report.end, report.period_seconds
     );
     let width = label_width(report);
-    let spark = spark_width(report);
+    let axis = columns.map(|c| Axis::of(report, c.saturating_sub(width)));
     for (kind, resources) in [
         ("table", &report.tables),
         ("function", &report.functions),
         ("api stage", &report.apis),
     ] {
         for resource in resources {
-            resource_text(&mut out, kind, resource, width, terminal.then_some(spark));
+            resource_text(&mut out, kind, resource, width, axis.as_ref());
         }
     }
     out
@@ -271,12 +274,42 @@ fn label_width(report: &Report) -> usize {
     all_rows(report).map(|r| r.name.len()).max().unwrap_or(0)
 }
 
-fn spark_width(report: &Report) -> usize {
-    all_rows(report)
-        .map(|r| r.values.len())
-        .max()
-        .unwrap_or(0)
-        .max(1)
+/// The sparklines' time axis: one slot per period of the window, `cells` characters wide.
+struct Axis {
+    start: i64,
+    period: i64,
+    slots: usize,
+    cells: usize,
+}
+
+impl Axis {
+    /// Fitted to `room` columns besides the label: what the longest summary and the margins
+    /// leave, at least 8 cells (a line may then wrap), at most one a period.
+    fn of(report: &Report, room: usize) -> Axis {
+        let (start, end) = report.window_seconds;
+        let period = (report.period_seconds as i64).max(1);
+        let slots = ((end - start + period - 1) / period).max(1) as usize;
+        let summary = all_rows(report).map(|r| r.summary.len()).max().unwrap_or(0);
+        let cells = room.saturating_sub(summary + 6).clamp(8, 1000).min(slots);
+        Axis {
+            start,
+            period,
+            slots,
+            cells,
+        }
+    }
+
+    /// Each cell's value: the largest of its periods' datapoints, `None` where none has one.
+    fn cells(&self, row: &Row) -> Vec<Option<f64>> {
+        let mut cells = vec![None; self.cells];
+        for (t, v) in row.seconds.iter().zip(&row.values) {
+            let slot = ((t - self.start).max(0) / self.period) as usize;
+            let cell = slot.min(self.slots - 1) * self.cells / self.slots;
+            let c: &mut Option<f64> = &mut cells[cell];
+            *c = Some(c.map_or(*v, |old| old.max(*v)));
+        }
+        cells
+    }
 }
 
 fn all_rows(report: &Report) -> impl Iterator<Item = &Row> {
@@ -288,7 +321,7 @@ fn all_rows(report: &Report) -> impl Iterator<Item = &Row> {
         .flat_map(|r| &r.metrics)
 }
 
-fn resource_text(out: &mut String, kind: &str, r: &Resource, width: usize, spark: Option<usize>) {
+fn resource_text(out: &mut String, kind: &str, r: &Resource, width: usize, axis: Option<&Axis>) {
     let _ = write!(out, "\n{kind} {} ({})", r.name, r.physical_name);
     if !r.exists {
         out.push_str(": not deployed\n");
@@ -300,11 +333,11 @@ fn resource_text(out: &mut String, kind: &str, r: &Resource, width: usize, spark
     out.push('\n');
     for m in &r.metrics {
         let _ = write!(out, "  {:<width$}  ", m.name);
-        if let Some(cells) = spark {
-            let _ = write!(out, "{:<cells$}  ", sparkline(&m.values));
+        if let Some(axis) = axis {
+            let _ = write!(out, "{}  ", sparkline(&axis.cells(m)));
         }
         let summary = if m.warning {
-            warn(&m.summary, spark.is_some())
+            warn(&m.summary, axis.is_some())
         } else {
             m.summary.clone()
         };
@@ -321,15 +354,15 @@ fn warn(text: &str, terminal: bool) -> String {
     }
 }
 
-/// One block character per value, scaled from 0 to the series' maximum.
-pub fn sparkline(values: &[f64]) -> String {
-    let top = values.iter().copied().fold(0.0_f64, f64::max);
-    values
+/// One block character per cell, scaled from 0 to the largest; a cell without data is `·`.
+pub fn sparkline(cells: &[Option<f64>]) -> String {
+    let top = cells.iter().flatten().copied().fold(0.0_f64, f64::max);
+    cells
         .iter()
-        .map(|v| {
-            if top <= 0.0 {
-                BLOCKS[0]
-            } else {
+        .map(|cell| match cell {
+            None => GAP,
+            Some(_) if top <= 0.0 => BLOCKS[0],
+            Some(v) => {
                 let level = ((v / top) * (BLOCKS.len() - 1) as f64).round() as usize;
                 BLOCKS[level.min(BLOCKS.len() - 1)]
             }
@@ -343,9 +376,39 @@ mod tests {
 
     #[test]
     fn a_sparkline_scales_from_zero_to_the_maximum() {
-        assert_eq!(sparkline(&[0.0, 1.0, 2.0, 4.0]), "▁▃▅█");
-        assert_eq!(sparkline(&[0.0, 0.0]), "▁▁");
+        assert_eq!(
+            sparkline(&[Some(0.0), Some(1.0), None, Some(2.0), Some(4.0)]),
+            "▁▃·▅█"
+        );
+        assert_eq!(sparkline(&[Some(0.0), Some(0.0)]), "▁▁");
         assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn a_long_window_is_fitted_to_the_terminal_keeping_its_time_axis() {
+        // 300 one-minute periods, datapoints in the first and the last, on 80 columns.
+        let axis = Axis {
+            start: 0,
+            period: 60,
+            slots: 300,
+            cells: 30,
+        };
+        let r = row(
+            "x",
+            "count",
+            Points::from([(0, 1.0), (60, 3.0), (299 * 60, 2.0)]),
+            String::new(),
+            false,
+        );
+        let cells = axis.cells(&r);
+        assert_eq!(cells.len(), 30);
+        assert_eq!(
+            cells[0],
+            Some(3.0),
+            "a cell shows the largest of its periods"
+        );
+        assert_eq!(cells[29], Some(2.0));
+        assert!(cells[1..29].iter().all(Option::is_none));
     }
 
     #[test]

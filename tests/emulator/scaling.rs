@@ -486,15 +486,32 @@ fn status_shows_every_resource_s_metrics_in_text_json_and_on_a_terminal() {
     );
 
     let screen = on_a_terminal(&project, &["status", "--since", "30m"]);
-    // A sparkline per metric (the periods with data), and red where a threshold is crossed.
+    // A sparkline per metric on the window's time axis (one cell a period, `·` where there is
+    // no datapoint), and red where a threshold is crossed.
     assert_has(
         &screen,
         &[
-            "  consumed read        ▄█  \u{1b}[31mavg 3.50/s  max 5/s  (100% of 5)\u{1b}[0m",
-            "  throttled            █   \u{1b}[31mtotal 3\u{1b}[0m",
-            "  concurrent           █   max 4  of 10 reserved",
+            "  consumed read        ···▄·█  \u{1b}[31mavg 3.50/s  max 5/s  (100% of 5)\u{1b}[0m",
+            "  throttled            ·····█  \u{1b}[31mtotal 3\u{1b}[0m",
+            "  concurrent           ····█·  max 4  of 10 reserved",
         ],
     );
+    // 300 periods fit an 80-column terminal (a pseudo-terminal of unknown size counts 80).
+    let screen = on_a_terminal(&project, &["status", "--since", "5h", "--period", "1m"]);
+    let wide: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .filter(|l| {
+            l.replace("\u{1b}[31m", "")
+                .replace("\u{1b}[0m", "")
+                .trim_end()
+                .chars()
+                .count()
+                > 80
+        })
+        .collect();
+    assert!(wide.is_empty(), "{screen}");
+    assert_has(&screen, &["  consumed read        ·"]);
 }
 
 #[test]
