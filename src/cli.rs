@@ -72,7 +72,8 @@ pub enum Command {
 pub struct StatusArgs {
     #[command(flatten)]
     pub file: FileArgs,
-    /// How far back to show: 30m, 1h, 2d (at most 15 days, CloudWatch's 1-minute retention)
+    /// How far back to show: 30m, 1h, 2d (at least 1m, at most 15 days, CloudWatch's 1-minute
+    /// retention)
     #[arg(long, default_value = "1h", value_parser = parse_since, value_name = "DURATION")]
     pub since: Duration,
     /// One datapoint per period: a whole number of minutes (1m, 5m, 1h)
@@ -86,12 +87,33 @@ pub struct StatusArgs {
     pub watch: bool,
 }
 
+impl StatusArgs {
+    /// Checks `--period` against `--since`: a window holds at least one whole period
+    /// (GetMetricData refuses a StartTime that is not before EndTime, and a period longer than
+    /// the window would show nothing).
+    ///
+    /// # Errors
+    /// A message naming both flags and what to use.
+    pub fn check(&self) -> Result<(), String> {
+        if self.period > self.since {
+            return Err(format!(
+                "--period {} is longer than --since {}: use a period of at most the window",
+                humantime::format_duration(self.period),
+                humantime::format_duration(self.since)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// CloudWatch keeps 1-minute datapoints 15 days; a window under a minute holds none. Parts
+/// add up, as humantime reads them: `1h 30m` and `30m30m` are 90 and 60 minutes.
 fn parse_since(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s)
         .map_err(|e| format!("'{s}' is not a duration ({e}): use 30m, 1h or 2d"))?;
-    if d.is_zero() || d > Duration::from_secs(15 * 24 * 3600) {
+    if d < Duration::from_secs(60) || d > Duration::from_secs(15 * 24 * 3600) {
         return Err(format!(
-            "'{s}' is out of range: use more than 0 and at most 15d"
+            "'{s}' is out of range: use at least 1m and at most 15d"
         ));
     }
     Ok(d)

@@ -150,20 +150,17 @@ async fn sync_one(
     Ok(())
 }
 
-/// Whether stackctl's live policy already tracks `desired`'s target with its cooldowns (those
-/// the stack file leaves out are AWS's to choose). The emulator keeps the old alarms of a
-/// policy put again, and AWS replaces them: either way, a policy is put only when it differs.
+/// Whether stackctl's live policy already tracks `desired`'s target with its cooldowns (one
+/// the stack file leaves out is AWS's default for DynamoDB, 0 seconds: see
+/// `plan::autoscaling`). The emulator keeps the old alarms of a policy put again, and AWS
+/// replaces them: either way, a policy is put only when it differs.
 fn policy_matches(live: Option<&LiveScaling>, desired: &Autoscaling) -> bool {
     let Some(policy) = live.and_then(|l| l.policy.as_ref()) else {
         return false;
     };
     policy.target == desired.target as f64
-        && desired
-            .scale_in_cooldown
-            .is_none_or(|c| policy.scale_in_cooldown == Some(c))
-        && desired
-            .scale_out_cooldown
-            .is_none_or(|c| policy.scale_out_cooldown == Some(c))
+        && policy.scale_in_cooldown.unwrap_or(0) == desired.scale_in_cooldown.unwrap_or(0)
+        && policy.scale_out_cooldown.unwrap_or(0) == desired.scale_out_cooldown.unwrap_or(0)
 }
 
 async fn put_policy(
@@ -184,8 +181,9 @@ async fn put_policy(
     let config = TargetTrackingScalingPolicyConfiguration::builder()
         .target_value(desired.target as f64)
         .predefined_metric_specification(predefined)
-        .set_scale_in_cooldown(desired.scale_in_cooldown.map(to_i32))
-        .set_scale_out_cooldown(desired.scale_out_cooldown.map(to_i32))
+        // Sent even when left out of the file: the default stays 0, whatever the live had.
+        .scale_in_cooldown(to_i32(desired.scale_in_cooldown.unwrap_or(0)))
+        .scale_out_cooldown(to_i32(desired.scale_out_cooldown.unwrap_or(0)))
         .build()
         .map_err(|e| invalid_request(op, e))?;
     ctx.clients

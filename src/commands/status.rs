@@ -43,6 +43,9 @@ pub struct Report {
     pub start: String,
     pub end: String,
     pub period_seconds: u64,
+    /// Start and end, seconds since the epoch: the time axis of the sparklines.
+    #[serde(skip)]
+    pub window_seconds: (i64, i64),
     pub tables: Vec<Resource>,
     pub functions: Vec<Resource>,
     pub apis: Vec<Resource>,
@@ -69,6 +72,9 @@ pub struct Row {
     pub unit: &'static str,
     /// RFC 3339, oldest first.
     pub timestamps: Vec<String>,
+    /// The timestamps in seconds since the epoch.
+    #[serde(skip)]
+    pub seconds: Vec<i64>,
     pub values: Vec<f64>,
     pub summary: String,
     /// The value crossed its threshold (throttles > 0, error rate > 1%, consumed > 80% of
@@ -77,6 +83,7 @@ pub struct Row {
 }
 
 pub async fn run(args: &StatusArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
+    args.check().map_err(|e| miette::miette!("{e}"))?;
     let stack = load_stack(&args.file)?;
     let clients = clients(aws, &stack).await?;
     let _guard = args.watch.then(interrupt::guard);
@@ -112,7 +119,16 @@ fn show(report: &Report, printer: Printer, watch: bool) {
         // Back to the top left, screen cleared: the report refreshes in place.
         out!("\x1b[H\x1b[2J");
     }
-    out!("{}", status_view::text(report, terminal));
+    out!("{}", status_view::text(report, terminal.then(columns)));
+}
+
+/// The terminal's width in columns: its size, else `COLUMNS`, else 80.
+fn columns() -> usize {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(w, _)| usize::from(w.0))
+        .filter(|w| *w > 0)
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+        .unwrap_or(80)
 }
 
 /// The metric queries of the whole stack, and which belong to which resource.
@@ -188,11 +204,17 @@ impl Queries {
             start: rfc3339(window.start()),
             end: rfc3339(window.end),
             period_seconds: window.period.as_secs(),
+            window_seconds: (epoch_seconds(window.start()), epoch_seconds(window.end)),
             tables,
             functions,
             apis,
         }
     }
+}
+
+fn epoch_seconds(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -213,7 +235,7 @@ fn query(
     }
 }
 
-const TABLE_QUERIES: usize = 4 + 3 * 8;
+const TABLE_QUERIES: usize = 4 + 4 * 8;
 
 fn table_queries(name: &str) -> Vec<MetricQuery> {
     let ns = "AWS/DynamoDB";
@@ -231,28 +253,38 @@ fn table_queries(name: &str) -> Vec<MetricQuery> {
             d
         };
         q.push(query(ns, "SystemErrors", dims(), "Sum"));
-        q.push(query(ns, "SuccessfulRequestLatency", dims(), "Sum"));
-        q.push(query(ns, "SuccessfulRequestLatency", dims(), "SampleCount"));
+        q.extend(averaged(ns, "SuccessfulRequestLatency", dims()));
     }
     q
 }
 
-const FUNCTION_QUERIES: usize = 6;
+/// What an averaged metric needs: Sum and SampleCount (the window's average is their totals'
+/// ratio, not the mean of the periods' averages) and Maximum.
+fn averaged(
+    namespace: &'static str,
+    metric: &'static str,
+    dimensions: Vec<(&'static str, String)>,
+) -> [MetricQuery; 3] {
+    ["Sum", "SampleCount", "Maximum"].map(|stat| query(namespace, metric, dimensions.clone(), stat))
+}
+
+const FUNCTION_QUERIES: usize = 7;
 
 fn function_queries(name: &str) -> Vec<MetricQuery> {
     let ns = "AWS/Lambda";
     let f = || vec![("FunctionName", name.to_string())];
-    vec![
+    [
         query(ns, "Invocations", f(), "Sum"),
         query(ns, "Errors", f(), "Sum"),
         query(ns, "Throttles", f(), "Sum"),
-        query(ns, "Duration", f(), "Average"),
-        query(ns, "Duration", f(), "Maximum"),
         query(ns, "ConcurrentExecutions", f(), "Maximum"),
     ]
+    .into_iter()
+    .chain(averaged(ns, "Duration", f()))
+    .collect()
 }
 
-const API_QUERIES: usize = 5;
+const API_QUERIES: usize = 9;
 
 /// HTTP APIs report by `ApiId` with metrics `4xx`/`5xx`, REST APIs by `ApiName` with
 /// `4XXError`/`5XXError` (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html>,
@@ -274,13 +306,15 @@ fn api_queries(api: &ApiFacts) -> Vec<MetricQuery> {
             "5XXError",
         ),
     };
-    vec![
+    [
         query(ns, "Count", dims.clone(), "Sum"),
         query(ns, client, dims.clone(), "Sum"),
         query(ns, server, dims.clone(), "Sum"),
-        query(ns, "Latency", dims.clone(), "Average"),
-        query(ns, "IntegrationLatency", dims, "Average"),
     ]
+    .into_iter()
+    .chain(averaged(ns, "Latency", dims.clone()))
+    .chain(averaged(ns, "IntegrationLatency", dims))
+    .collect()
 }
 
 fn table_resource(t: &TableFacts, got: &[&Series], period: f64) -> Resource {

@@ -9,6 +9,8 @@ use super::status::{CONSUMED_WARNING, ERROR_RATE_WARNING, Report, Resource, Row}
 use crate::live::metrics::Series;
 
 const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// A period without a datapoint.
+const GAP: char = '·';
 
 /// A derived series: timestamp (seconds) to value.
 type Points = BTreeMap<i64, f64>;
@@ -69,6 +71,7 @@ fn row(name: &'static str, unit: &'static str, p: Points, summary: String, warni
         name,
         unit,
         timestamps: p.keys().map(|t| at(*t)).collect(),
+        seconds: p.keys().copied().collect(),
         values: p.values().copied().collect(),
         summary,
         warning,
@@ -81,10 +84,6 @@ fn num(v: f64) -> String {
     } else {
         format!("{v:.2}")
     }
-}
-
-fn no_data(p: &Points) -> bool {
-    p.is_empty()
 }
 
 /// Consumed read and write (per second, against provisioned), throttled requests, system
@@ -120,7 +119,7 @@ pub fn table_rows(got: &[&Series], period: f64, provisioned: Option<(f64, f64)>)
         n > 0.0,
     ));
     let ops = &got[4..];
-    let pick = |k: usize| -> Vec<&Series> { ops.iter().skip(k).step_by(3).copied().collect() };
+    let pick = |k: usize| -> Vec<&Series> { ops.iter().skip(k).step_by(4).copied().collect() };
     let errors = sum(&pick(0));
     let n = total(&errors);
     rows.push(row(
@@ -130,21 +129,29 @@ pub fn table_rows(got: &[&Series], period: f64, provisioned: Option<(f64, f64)>)
         format!("total {}", num(n)),
         n > 0.0,
     ));
-    let latency = ratio(&sum(&pick(1)), &sum(&pick(2)));
-    let summary = latency_summary(&latency);
-    rows.push(row("latency", "ms", latency, summary, false));
+    rows.push(averaged("latency", &pick(1), &pick(2), &pick(3)));
     rows
 }
 
-fn latency_summary(p: &Points) -> String {
-    if no_data(p) {
-        return "no data".to_string();
-    }
-    format!(
-        "avg {} ms  max {} ms",
-        num(mean(p).unwrap_or(0.0)),
-        num(max(p).unwrap_or(0.0))
-    )
+/// An averaged metric in milliseconds, summed over its dimension sets (DynamoDB's
+/// operations): per period Sum / SampleCount; over the window the total Sum over the total
+/// SampleCount (periods weigh by their samples) and the largest Maximum.
+fn averaged(name: &'static str, sums: &[&Series], counts: &[&Series], maxima: &[&Series]) -> Row {
+    let (sums, counts) = (sum(sums), sum(counts));
+    let samples = total(&counts);
+    let peak = maxima
+        .iter()
+        .flat_map(|m| m.values.iter().copied())
+        .reduce(f64::max);
+    let summary = match peak {
+        Some(peak) if samples > 0.0 => format!(
+            "avg {} ms  max {} ms",
+            num(total(&sums) / samples),
+            num(peak)
+        ),
+        _ => "no data".to_string(),
+    };
+    row(name, "ms", ratio(&sums, &counts), summary, false)
 }
 
 /// Invocations, errors and error rate, throttles, average and maximum duration, concurrent
@@ -156,7 +163,7 @@ pub fn function_rows(got: &[&Series], reserved: Option<i32>) -> Vec<Row> {
     let rate = if calls > 0.0 { failed / calls } else { 0.0 };
     let throttles = points(got[2]);
     let throttled = total(&throttles);
-    let concurrent = points(got[5]);
+    let concurrent = points(got[3]);
     let peak = max(&concurrent).unwrap_or(0.0);
     let concurrency = match reserved {
         Some(r) => format!("max {}  of {r} reserved", num(peak)),
@@ -185,13 +192,9 @@ pub fn function_rows(got: &[&Series], reserved: Option<i32>) -> Vec<Row> {
             format!("total {}", num(throttled)),
             throttled > 0.0,
         ),
+        averaged("duration avg", &got[4..5], &got[5..6], &got[6..7]),
         {
-            let avg = points(got[3]);
-            let summary = latency_summary(&avg);
-            row("duration avg", "ms", avg, summary, false)
-        },
-        {
-            let peak = points(got[4]);
+            let peak = points(got[6]);
             let summary =
                 max(&peak).map_or("no data".to_string(), |m| format!("max {} ms", num(m)));
             row("duration max", "ms", peak, summary, false)
@@ -219,8 +222,6 @@ pub fn api_rows(got: &[&Series]) -> Vec<Row> {
             0.0
         }
     };
-    let latency = points(got[3]);
-    let integration = points(got[4]);
     vec![
         row(
             "requests",
@@ -243,33 +244,27 @@ pub fn api_rows(got: &[&Series]) -> Vec<Row> {
             format!("total {}  ({:.2}%)", num(s), share(s)),
             share(s) > 100.0 * ERROR_RATE_WARNING,
         ),
-        {
-            let summary = latency_summary(&latency);
-            row("latency", "ms", latency, summary, false)
-        },
-        {
-            let summary = latency_summary(&integration);
-            row("integration latency", "ms", integration, summary, false)
-        },
+        averaged("latency", &got[3..4], &got[4..5], &got[5..6]),
+        averaged("integration latency", &got[6..7], &got[7..8], &got[8..9]),
     ]
 }
 
 /// The report as text: a heading, then each resource with its facts and one line per metric.
-/// `terminal`: sparklines and colour.
-pub fn text(report: &Report, terminal: bool) -> String {
+/// `columns`: on a terminal, its width: sparklines fitted to it, and colour.
+pub fn text(report: &Report, columns: Option<usize>) -> String {
     let mut out = format!(
         "Stack {} in {}: {} to {}, {} s periods\n",
         report.stack, report.region, report.start, report.end, report.period_seconds
     );
     let width = label_width(report);
-    let spark = spark_width(report);
+    let axis = columns.map(|c| Axis::of(report, c.saturating_sub(width)));
     for (kind, resources) in [
         ("table", &report.tables),
         ("function", &report.functions),
         ("api stage", &report.apis),
     ] {
         for resource in resources {
-            resource_text(&mut out, kind, resource, width, terminal.then_some(spark));
+            resource_text(&mut out, kind, resource, width, axis.as_ref());
         }
     }
     out
@@ -279,12 +274,42 @@ fn label_width(report: &Report) -> usize {
     all_rows(report).map(|r| r.name.len()).max().unwrap_or(0)
 }
 
-fn spark_width(report: &Report) -> usize {
-    all_rows(report)
-        .map(|r| r.values.len())
-        .max()
-        .unwrap_or(0)
-        .max(1)
+/// The sparklines' time axis: one slot per period of the window, `cells` characters wide.
+struct Axis {
+    start: i64,
+    period: i64,
+    slots: usize,
+    cells: usize,
+}
+
+impl Axis {
+    /// Fitted to `room` columns besides the label: what the longest summary and the margins
+    /// leave, at least 8 cells (a line may then wrap), at most one a period.
+    fn of(report: &Report, room: usize) -> Axis {
+        let (start, end) = report.window_seconds;
+        let period = (report.period_seconds as i64).max(1);
+        let slots = ((end - start + period - 1) / period).max(1) as usize;
+        let summary = all_rows(report).map(|r| r.summary.len()).max().unwrap_or(0);
+        let cells = room.saturating_sub(summary + 6).clamp(8, 1000).min(slots);
+        Axis {
+            start,
+            period,
+            slots,
+            cells,
+        }
+    }
+
+    /// Each cell's value: the largest of its periods' datapoints, `None` where none has one.
+    fn cells(&self, row: &Row) -> Vec<Option<f64>> {
+        let mut cells = vec![None; self.cells];
+        for (t, v) in row.seconds.iter().zip(&row.values) {
+            let slot = ((t - self.start).max(0) / self.period) as usize;
+            let cell = slot.min(self.slots - 1) * self.cells / self.slots;
+            let c: &mut Option<f64> = &mut cells[cell];
+            *c = Some(c.map_or(*v, |old| old.max(*v)));
+        }
+        cells
+    }
 }
 
 fn all_rows(report: &Report) -> impl Iterator<Item = &Row> {
@@ -296,7 +321,7 @@ fn all_rows(report: &Report) -> impl Iterator<Item = &Row> {
         .flat_map(|r| &r.metrics)
 }
 
-fn resource_text(out: &mut String, kind: &str, r: &Resource, width: usize, spark: Option<usize>) {
+fn resource_text(out: &mut String, kind: &str, r: &Resource, width: usize, axis: Option<&Axis>) {
     let _ = write!(out, "\n{kind} {} ({})", r.name, r.physical_name);
     if !r.exists {
         out.push_str(": not deployed\n");
@@ -308,11 +333,11 @@ fn resource_text(out: &mut String, kind: &str, r: &Resource, width: usize, spark
     out.push('\n');
     for m in &r.metrics {
         let _ = write!(out, "  {:<width$}  ", m.name);
-        if let Some(cells) = spark {
-            let _ = write!(out, "{:<cells$}  ", sparkline(&m.values));
+        if let Some(axis) = axis {
+            let _ = write!(out, "{}  ", sparkline(&axis.cells(m)));
         }
         let summary = if m.warning {
-            warn(&m.summary, spark.is_some())
+            warn(&m.summary, axis.is_some())
         } else {
             m.summary.clone()
         };
@@ -329,15 +354,15 @@ fn warn(text: &str, terminal: bool) -> String {
     }
 }
 
-/// One block character per value, scaled from 0 to the series' maximum.
-pub fn sparkline(values: &[f64]) -> String {
-    let top = values.iter().copied().fold(0.0_f64, f64::max);
-    values
+/// One block character per cell, scaled from 0 to the largest; a cell without data is `·`.
+pub fn sparkline(cells: &[Option<f64>]) -> String {
+    let top = cells.iter().flatten().copied().fold(0.0_f64, f64::max);
+    cells
         .iter()
-        .map(|v| {
-            if top <= 0.0 {
-                BLOCKS[0]
-            } else {
+        .map(|cell| match cell {
+            None => GAP,
+            Some(_) if top <= 0.0 => BLOCKS[0],
+            Some(v) => {
                 let level = ((v / top) * (BLOCKS.len() - 1) as f64).round() as usize;
                 BLOCKS[level.min(BLOCKS.len() - 1)]
             }
@@ -351,9 +376,57 @@ mod tests {
 
     #[test]
     fn a_sparkline_scales_from_zero_to_the_maximum() {
-        assert_eq!(sparkline(&[0.0, 1.0, 2.0, 4.0]), "▁▃▅█");
-        assert_eq!(sparkline(&[0.0, 0.0]), "▁▁");
+        assert_eq!(
+            sparkline(&[Some(0.0), Some(1.0), None, Some(2.0), Some(4.0)]),
+            "▁▃·▅█"
+        );
+        assert_eq!(sparkline(&[Some(0.0), Some(0.0)]), "▁▁");
         assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn a_long_window_is_fitted_to_the_terminal_keeping_its_time_axis() {
+        // 300 one-minute periods, datapoints in the first and the last, on 80 columns.
+        let axis = Axis {
+            start: 0,
+            period: 60,
+            slots: 300,
+            cells: 30,
+        };
+        let r = row(
+            "x",
+            "count",
+            Points::from([(0, 1.0), (60, 3.0), (299 * 60, 2.0)]),
+            String::new(),
+            false,
+        );
+        let cells = axis.cells(&r);
+        assert_eq!(cells.len(), 30);
+        assert_eq!(
+            cells[0],
+            Some(3.0),
+            "a cell shows the largest of its periods"
+        );
+        assert_eq!(cells[29], Some(2.0));
+        assert!(cells[1..29].iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn a_window_average_weighs_periods_by_their_samples_and_max_is_the_largest_maximum() {
+        let s = |ts: &[i64], vs: &[f64]| Series {
+            timestamps: ts.to_vec(),
+            values: vs.to_vec(),
+        };
+        // One sample of 120 ms, then three averaging 20 ms (10, 20, 30).
+        let sums = s(&[60, 360], &[120.0, 60.0]);
+        let counts = s(&[60, 360], &[1.0, 3.0]);
+        let maxima = s(&[60, 360], &[120.0, 30.0]);
+        let r = averaged("duration avg", &[&sums], &[&counts], &[&maxima]);
+        assert_eq!(r.values, [120.0, 20.0]);
+        assert_eq!(r.summary, "avg 45 ms  max 120 ms");
+        let none = Series::default();
+        let r = averaged("latency", &[&none], &[&none], &[&none]);
+        assert_eq!(r.summary, "no data");
     }
 
     #[test]

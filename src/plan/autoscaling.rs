@@ -6,10 +6,17 @@
 //! `[min, max]`, so a live capacity there is what the stack file asks for: the plan wants the
 //! live value itself, and shows neither a change nor drift. A capacity outside the range (set
 //! by hand, or before auto scaling was declared) is brought to the nearest bound.
+//!
+//! A cooldown the stack file leaves out means AWS's default for DynamoDB, 0 seconds (a live
+//! cooldown of 60 is then a change back to 0, shown and applied); cooldowns of 0 are left
+//! out of both sides, so an explicit 0 and none are the same. Source:
+//! <https://docs.aws.amazon.com/autoscaling/application/userguide/target-tracking-scaling-policy-overview.html#target-tracking-cooldown>.
 
 use std::collections::BTreeMap;
 
-use super::{Attrs, Value};
+use serde_json::Value as Json;
+
+use super::Value;
 use crate::live::autoscaling::Dimension;
 use crate::live::{LiveAutoscaling, LiveScaling, LiveTable};
 use crate::stack::{Autoscaling, Billing, CapacityScaling, TableSpec};
@@ -80,14 +87,7 @@ pub fn desired_attrs(attrs: &mut BTreeMap<String, Value>, spec: &CapacityScaling
             m.insert("min".to_string(), Value::Int(s.min));
             m.insert("max".to_string(), Value::Int(s.max));
             m.insert("target".to_string(), Value::Int(s.target));
-            for (key, value) in COOLDOWNS
-                .iter()
-                .zip([s.scale_in_cooldown, s.scale_out_cooldown])
-            {
-                if let Some(seconds) = value {
-                    m.insert(key.to_string(), Value::Int(seconds));
-                }
-            }
+            cooldowns(&mut m, [s.scale_in_cooldown, s.scale_out_cooldown]);
             attrs.insert(attr_name(dimension), Value::Map(m));
         }
     }
@@ -114,44 +114,93 @@ fn live_map(s: &LiveScaling) -> BTreeMap<String, Value> {
             Value::Str(policy.target.to_string())
         };
         m.insert("target".to_string(), target);
-        for (key, value) in COOLDOWNS
-            .iter()
-            .zip([policy.scale_in_cooldown, policy.scale_out_cooldown])
-        {
-            if let Some(seconds) = value {
-                m.insert(key.to_string(), Value::Int(seconds));
-            }
-        }
+        cooldowns(
+            &mut m,
+            [policy.scale_in_cooldown, policy.scale_out_cooldown],
+        );
     }
     m
 }
 
-/// Leaves out of the live auto scaling (the table's and each index's) the cooldowns the stack
-/// file does not declare: AWS's default is not a change.
-pub fn trim_cooldowns(live: &mut Attrs, desired: &Attrs) {
-    for (name, value) in live.iter_mut() {
-        let Some(wanted) = desired.get(name) else {
-            continue;
-        };
-        if name.ends_with("_autoscaling") {
-            trim(value, wanted);
-        } else if let (Value::Map(live_index), Value::Map(wanted_index)) = (value, wanted) {
-            for dimension in Dimension::BOTH {
-                let key = attr_name(dimension);
-                if let (Some(l), Some(w)) = (live_index.get_mut(&key), wanted_index.get(&key)) {
-                    trim(l, w);
-                }
-            }
+/// Adds the scale-in and scale-out cooldowns other than AWS's default, 0 seconds.
+fn cooldowns(m: &mut BTreeMap<String, Value>, seconds: [Option<i64>; 2]) {
+    for (key, value) in COOLDOWNS.iter().zip(seconds) {
+        if let Some(seconds) = value.filter(|s| *s != 0) {
+            m.insert(key.to_string(), Value::Int(seconds));
         }
     }
 }
 
-fn trim(live: &mut Value, wanted: &Value) {
-    if let (Value::Map(live), Value::Map(wanted)) = (live, wanted) {
-        for key in COOLDOWNS {
-            if !wanted.contains_key(key) {
-                live.remove(key);
-            }
+/// Leaves out of a saved change's `before` and `after` (JSON, as `plan --out` writes them:
+/// the table's attributes, and each `global_index.NAME` map) the capacity of every
+/// auto-scaled dimension whose live value lies inside the declared `[min, max]`. Auto
+/// scaling moves it there at any time and apply keeps it where it finds it, so a saved plan
+/// does not go stale when it moves; a capacity outside the range still counts.
+pub fn mask_scaled_capacity(before: &mut Json, after: &mut Json) {
+    mask_one(before, after);
+    let (Some(before), Some(after)) = (before.as_object_mut(), after.as_object_mut()) else {
+        return;
+    };
+    for (name, after_index) in after.iter_mut() {
+        if name.starts_with("global_index.")
+            && let Some(before_index) = before.get_mut(name)
+        {
+            mask_one(before_index, after_index);
         }
+    }
+}
+
+fn mask_one(before: &mut Json, after: &mut Json) {
+    let (Some(before), Some(after)) = (before.as_object_mut(), after.as_object_mut()) else {
+        return;
+    };
+    for dimension in Dimension::BOTH {
+        let capacity = format!("{}_capacity", dimension.as_str());
+        let Some(range) = after.get(&attr_name(dimension)) else {
+            continue;
+        };
+        let (Some(min), Some(max)) = (range["min"].as_i64(), range["max"].as_i64()) else {
+            continue;
+        };
+        let live = before.get(&capacity).and_then(Json::as_i64);
+        if live.is_some_and(|c| (min..=max).contains(&c))
+            && after.get(&capacity).and_then(Json::as_i64) == live
+        {
+            before.remove(&capacity);
+            after.remove(&capacity);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_saved_plan_ignores_capacity_auto_scaling_may_set_and_only_that() {
+        let scaling = json!({ "min": 5, "max": 50, "target": 70 });
+        let table = |read: i64, write: i64| {
+            json!({
+                "read_capacity": read, "write_capacity": write, "read_autoscaling": scaling,
+                "global_index.by-customer": {
+                    "read_capacity": read, "read_autoscaling": scaling
+                },
+            })
+        };
+        let (mut before, mut after) = (table(37, 7), table(37, 9));
+        mask_scaled_capacity(&mut before, &mut after);
+        let masked = json!({
+            "write_capacity": 7, "read_autoscaling": scaling,
+            "global_index.by-customer": { "read_autoscaling": scaling },
+        });
+        assert_eq!(before, masked);
+        assert_eq!(after["write_capacity"], 9, "a fixed capacity still counts");
+        // Outside [min, max] the plan changes it: that counts too.
+        let (mut before, mut after) = (table(80, 7), table(50, 7));
+        mask_scaled_capacity(&mut before, &mut after);
+        assert_eq!(before["read_capacity"], 80);
+        assert_eq!(after["global_index.by-customer"]["read_capacity"], 50);
     }
 }

@@ -90,7 +90,11 @@ fn secret_mark(name: &str) -> String {
 
 /// The attributes of `live` whose values differ from what `recorded` says stackctl applied;
 /// `None` when the fingerprint does not fit (an older stackctl, another attribute set).
-pub fn drifted(live: &Attrs, recorded: &str) -> Option<Vec<String>> {
+/// When the live attribute set is not the recorded one, `expected` (the
+/// attributes the stack file asks for now) may be: then an attribute stackctl applied that is
+/// gone from `live` (a scalable target deregistered by hand, say), and one in `live` it never
+/// applied, have drifted too, next to the values that differ.
+fn drifted(live: &Attrs, expected: Option<&Attrs>, recorded: &str) -> Option<Vec<String>> {
     // A fourth part, the secret marks, says nothing about drift.
     let mut parts = recorded.split('.');
     let (Some(VERSION), Some(names), Some(hashes), _, None) = (
@@ -102,18 +106,28 @@ pub fn drifted(live: &Attrs, recorded: &str) -> Option<Vec<String>> {
     ) else {
         return None;
     };
-    let live_names: Vec<&str> = live.keys().map(String::as_str).collect();
-    if short(&live_names.join(",")) != names || hashes.len() != 4 * live.len() {
-        return None;
-    }
-    let drifted = live
-        .iter()
+    let fits = |attrs: &Attrs| {
+        let listed: Vec<&str> = attrs.keys().map(String::as_str).collect();
+        short(&listed.join(",")) == names && hashes.len() == 4 * attrs.len()
+    };
+    let applied = if fits(live) {
+        live
+    } else {
+        expected.filter(|e| fits(e))?
+    };
+    let mut drifted: Vec<String> = applied
+        .keys()
         .zip(hashes.as_bytes().chunks(4))
-        .filter(|((name, value), recorded)| {
-            *recorded != UNKNOWN.as_bytes() && value_hash(name, value).as_bytes() != *recorded
+        .filter(|(name, recorded)| {
+            *recorded != UNKNOWN.as_bytes()
+                && live
+                    .get(*name)
+                    .is_none_or(|value| value_hash(name, value).as_bytes() != *recorded)
         })
-        .map(|((name, _), _)| name.clone())
+        .map(|(name, _)| name.clone())
         .collect();
+    drifted.extend(live.keys().filter(|n| !applied.contains_key(*n)).cloned());
+    drifted.sort();
     Some(drifted)
 }
 
@@ -133,7 +147,7 @@ pub fn mark_against(
     let (Some(before), Some(recorded)) = (as_applied, recorded) else {
         return Vec::new();
     };
-    let Some(drifted) = drifted(before, recorded) else {
+    let Some(drifted) = drifted(before, change.after.as_ref(), recorded) else {
         return Vec::new();
     };
     for attr in &mut change.attributes {
@@ -208,19 +222,22 @@ mod tests {
     fn a_changed_value_is_drift_and_an_unknown_one_never() {
         let recorded = fingerprint(&attrs(256));
         assert!(recorded.len() < 256);
-        assert_eq!(drifted(&attrs(256), &recorded), Some(vec![]));
+        assert_eq!(drifted(&attrs(256), None, &recorded), Some(vec![]));
         let mut live = attrs(512);
         live.insert(
             "role".to_string(),
             Value::Str("arn:aws:iam::1:role/x".into()),
         );
-        assert_eq!(drifted(&live, &recorded), Some(vec!["memory".to_string()]));
+        assert_eq!(
+            drifted(&live, None, &recorded),
+            Some(vec!["memory".to_string()])
+        );
     }
 
     #[test]
     fn a_function_fingerprint_records_its_secret_variables() {
         let recorded = fingerprint_with_secrets(&attrs(256), ["API_KEY"]);
-        assert_eq!(drifted(&attrs(256), &recorded), Some(vec![]));
+        assert_eq!(drifted(&attrs(256), None, &recorded), Some(vec![]));
         let secrets = AppliedSecrets::read(Some(&recorded));
         assert!(secrets.hides("API_KEY", false));
         assert!(!secrets.hides("PLAIN", false));
@@ -237,11 +254,38 @@ mod tests {
     }
 
     #[test]
+    fn an_attribute_gone_or_new_is_drift_when_the_file_asks_for_what_was_applied() {
+        let mut applied = attrs(256);
+        applied.insert("read_autoscaling".to_string(), Value::Int(1));
+        let recorded = fingerprint(&applied);
+        let mut live = attrs(512);
+        assert_eq!(drifted(&live, None, &recorded), None);
+        assert_eq!(
+            drifted(&live, Some(&applied), &recorded),
+            Some(vec!["memory".to_string(), "read_autoscaling".to_string()])
+        );
+        live.insert("stream".to_string(), Value::Str("keys-only".into()));
+        applied.remove("memory");
+        let recorded = fingerprint(&applied);
+        applied.insert("memory".to_string(), Value::Int(256));
+        assert_eq!(drifted(&live, Some(&applied), &recorded), None);
+        applied.remove("memory");
+        assert_eq!(
+            drifted(&live, Some(&applied), &recorded),
+            Some(vec![
+                "memory".to_string(),
+                "read_autoscaling".to_string(),
+                "stream".to_string()
+            ])
+        );
+    }
+
+    #[test]
     fn a_fingerprint_of_other_attributes_says_nothing() {
         let recorded = fingerprint(&attrs(256));
         let mut live = attrs(256);
         live.insert("timeout".to_string(), Value::Int(3));
-        assert_eq!(drifted(&live, &recorded), None);
-        assert_eq!(drifted(&live, "garbage"), None);
+        assert_eq!(drifted(&live, None, &recorded), None);
+        assert_eq!(drifted(&live, None, "garbage"), None);
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+use super::autoscaling::mask_scaled_capacity;
 use super::json::{FORMAT_VERSION, Origin, to_json};
 use super::{Action, Plan};
 use crate::stack::Address;
@@ -77,39 +78,46 @@ pub fn stale(saved: &SavedPlan, plan: &Plan) -> Vec<String> {
             .any(|b| b.address.to_string() == address)
     };
     for change in saved.touched().filter(|c| !blocked(&c.address)) {
-        let Some(now) = fresh
+        match fresh
             .iter()
             .find(|c| c["address"] == change.address.as_str())
-        else {
-            reasons.push(format!("{} is no longer in the plan", change.address));
-            continue;
-        };
-        if change.before.is_null() && !now["before"].is_null() {
-            reasons.push(format!(
-                "{} exists now (was this plan applied already?)",
-                change.address
-            ));
-        } else if now["before"] != change.before {
-            let attrs = differing(&change.before, &now["before"]);
-            reasons.push(if attrs.is_empty() {
-                format!("{} changed since the plan was made", change.address)
-            } else {
-                format!(
-                    "{} changed since the plan was made ({})",
-                    change.address,
-                    attrs.join(", ")
-                )
-            });
-        } else if now["action"] != serde_json::to_value(change.action).unwrap_or_default()
-            || now["after"] != change.after
         {
-            reasons.push(format!(
-                "{} would now be changed differently",
-                change.address
-            ));
+            None => reasons.push(format!("{} is no longer in the plan", change.address)),
+            Some(now) => reasons.extend(differs(change, now)),
         }
     }
     reasons
+}
+
+/// Why the change made now (`now`, as JSON) is not the saved `change`, if it is not. The
+/// capacity auto scaling may set is left out of both ([`mask_scaled_capacity`]).
+fn differs(change: &SavedChange, now: &Json) -> Option<String> {
+    let (mut before, mut after) = (change.before.clone(), change.after.clone());
+    mask_scaled_capacity(&mut before, &mut after);
+    let (mut now_before, mut now_after) = (now["before"].clone(), now["after"].clone());
+    mask_scaled_capacity(&mut now_before, &mut now_after);
+    let address = &change.address;
+    if before.is_null() && !now_before.is_null() {
+        Some(format!(
+            "{address} exists now (was this plan applied already?)"
+        ))
+    } else if now_before != before {
+        let attrs = differing(&before, &now_before);
+        Some(if attrs.is_empty() {
+            format!("{address} changed since the plan was made")
+        } else {
+            format!(
+                "{address} changed since the plan was made ({})",
+                attrs.join(", ")
+            )
+        })
+    } else if now["action"] != serde_json::to_value(change.action).unwrap_or_default()
+        || now_after != after
+    {
+        Some(format!("{address} would now be changed differently"))
+    } else {
+        None
+    }
 }
 
 fn fresh_changes(plan: &Plan) -> Vec<Json> {

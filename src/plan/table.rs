@@ -55,11 +55,7 @@ pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change
         steps: Vec::new(),
     });
     let address = Address::Table(spec.logical.clone());
-    let before = live.map(|l| {
-        let mut before = live_attrs(l);
-        autoscaling::trim_cooldowns(&mut before, &after);
-        (before, Live::Table(l.clone()))
-    });
+    let before = live.map(|l| (live_attrs(l), Live::Table(l.clone())));
     let mut change = Change::declared(address, name, after, desired, before);
     drift::mark(&mut change, live.and_then(|l| l.applied.as_deref()));
     for attr in &mut change.attributes {

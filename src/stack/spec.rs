@@ -125,9 +125,9 @@ pub struct Autoscaling {
     pub max: i64,
     /// Target utilisation, in percent of the provisioned capacity.
     pub target: i64,
-    /// Seconds after a scale-in before the next; `None` leaves AWS's default.
+    /// Seconds after a scale-in before the next; `None` is AWS's default for DynamoDB, 0.
     pub scale_in_cooldown: Option<i64>,
-    /// Seconds after a scale-out before the next; `None` leaves AWS's default.
+    /// Seconds after a scale-out before the next; `None` is AWS's default for DynamoDB, 0.
     pub scale_out_cooldown: Option<i64>,
 }
 

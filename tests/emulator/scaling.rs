@@ -1,7 +1,7 @@
 //! Issue 21: capacity auto scaling of tables and indexes, and `stackctl status` on metrics
 //! the tests seed with PutMetricData (moto emits none of its own).
 
-use aws_sdk_applicationautoscaling::types::ServiceNamespace;
+use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 
 use crate::support::{Project, assert_has, change, on_a_terminal};
@@ -221,6 +221,122 @@ fn autoscaling_is_applied_kept_inside_its_range_and_removed() {
     assert_eq!(project.targets(), vec![]);
 }
 
+/// `(scale-in, scale-out)` cooldowns of stackctl's write policy on the table.
+fn write_cooldowns(project: &Project) -> (Option<i32>, Option<i32>) {
+    let out = project
+        .block_on(
+            project
+                .autoscaling()
+                .describe_scaling_policies()
+                .service_namespace(ServiceNamespace::Dynamodb)
+                .resource_id("table/shop-orders")
+                .send(),
+        )
+        .unwrap();
+    let policy = out
+        .scaling_policies()
+        .iter()
+        .find(|p| p.policy_name() == "stackctl-write-utilization")
+        .and_then(|p| p.target_tracking_scaling_policy_configuration())
+        .unwrap();
+    (policy.scale_in_cooldown(), policy.scale_out_cooldown())
+}
+
+#[test]
+fn saved_plans_drift_and_cooldowns_hold_while_auto_scaling_moves_capacity() {
+    let project = Project::new(SCALED);
+    project.apply_converges();
+
+    // A saved plan still holds when auto scaling moved the capacity inside [min, max]...
+    let tagged = SCALED.replace(
+        "deletion_protection = false",
+        "deletion_protection = false\ntags = { team = \"shop\" }",
+    );
+    project.set_stack(&tagged);
+    project.run(&["plan", "--out", "plan.json"]).success();
+    project.set_read_capacity(37);
+    project.run(&["apply", "plan.json"]).success();
+    // ...and not when it was moved outside.
+    let retagged = tagged.replace("\"shop\" }", "\"store\" }");
+    project.set_stack(&retagged);
+    project.run(&["plan", "--out", "plan.json"]).success();
+    project.set_read_capacity(80);
+    let stale = project.run(&["apply", "plan.json"]);
+    stale.code(1);
+    assert_has(
+        &stale.stderr,
+        &["table.orders changed since the plan was made (read_capacity)"],
+    );
+    project.apply_converges();
+
+    // A scalable target deregistered by hand is drift, next to other drift on the table.
+    project
+        .block_on(
+            project
+                .autoscaling()
+                .deregister_scalable_target()
+                .service_namespace(ServiceNamespace::Dynamodb)
+                .resource_id("table/shop-orders")
+                .scalable_dimension(ScalableDimension::DynamoDbTableReadCapacityUnits)
+                .send(),
+        )
+        .unwrap();
+    project
+        .block_on(
+            project
+                .dynamodb()
+                .update_continuous_backups()
+                .table_name("shop-orders")
+                .point_in_time_recovery_specification(
+                    aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                        .point_in_time_recovery_enabled(true)
+                        .build()
+                        .unwrap(),
+                )
+                .send(),
+        )
+        .unwrap();
+    project
+        .run(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .code(2);
+    let plan = project.plan_json(&["--refresh-only"]);
+    assert_eq!(
+        plan["drift"],
+        serde_json::json!([{
+            "address": "table.orders",
+            "attributes": ["point_in_time_recovery", "read_autoscaling"],
+        }])
+    );
+    project.apply_converges();
+    assert_eq!(project.targets().len(), 4);
+
+    // Cooldowns left out of the file are AWS's default, 0: removing them is a change the plan
+    // shows (not drift) and the apply makes; a later change finds no drift.
+    assert_eq!(write_cooldowns(&project), (Some(60), Some(30)));
+    let plain = retagged.replace(", scale_in_cooldown = 60, scale_out_cooldown = 30", "");
+    project.set_stack(&plain);
+    let plan = project.plan_json(&[]);
+    let orders = change(&plan, "table.orders");
+    let names: Vec<&str> = orders["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["global_index.by-customer", "write_autoscaling"],
+        "{orders:#}"
+    );
+    assert!(plan.get("drift").is_none(), "{plan:#}");
+    project.apply_converges();
+    assert_eq!(write_cooldowns(&project), (Some(0), Some(0)));
+    project.set_stack(&plain.replace("target = 60", "target = 50"));
+    let plan = project.plan_json(&[]);
+    assert!(plan.get("drift").is_none(), "{plan:#}");
+    project.apply_converges();
+}
+
 const WATCHED: &str = r#"
 [stack]
 name = "shop"
@@ -311,9 +427,15 @@ fn status_shows_every_resource_s_metrics_in_text_json_and_on_a_terminal() {
             ("AWS/Lambda", "Invocations", &function, 100.0, 7),
             ("AWS/Lambda", "Errors", &function, 5.0, 7),
             ("AWS/Lambda", "Duration", &function, 120.0, 7),
+            ("AWS/Lambda", "Duration", &function, 10.0, 17),
+            ("AWS/Lambda", "Duration", &function, 20.0, 17),
+            ("AWS/Lambda", "Duration", &function, 30.0, 17),
             ("AWS/Lambda", "ConcurrentExecutions", &function, 4.0, 7),
             ("AWS/ApiGateway", "Count", &stage, 100.0, 7),
             ("AWS/ApiGateway", "5xx", &stage, 2.0, 7),
+            ("AWS/ApiGateway", "Latency", &stage, 50.0, 7),
+            ("AWS/ApiGateway", "Latency", &stage, 150.0, 7),
+            ("AWS/ApiGateway", "Latency", &stage, 10.0, 17),
         ],
     );
     let (run, requests) = project.requests(&["status", "--since", "30m", "--period", "5m"]);
@@ -335,7 +457,11 @@ fn status_shows_every_resource_s_metrics_in_text_json_and_on_a_terminal() {
             "table orders (shop-orders): provisioned 5 read / 5 write, read scales 5..50 at target 70%, items 0, 0 bytes, PITR off\n",
             &line("consumed read", "avg 3.50/s  max 5/s  (100% of 5)  (!)"),
             &line("throttled", "total 3  (!)"),
-            &line("latency", "avg 6 ms  max 6 ms"),
+            // Averages are totals over sample counts, maxima the largest Maximum.
+            &line("latency", "avg 6 ms  max 8 ms"),
+            &line("duration avg", "avg 45 ms  max 120 ms"),
+            &line("latency", "avg 70 ms  max 150 ms"),
+            &line("integration latency", "no data"),
             "function get-order (shop-get-order): reserved concurrency 10\n",
             &line("errors", "total 5  rate 5.00%  (!)"),
             &line("concurrent", "max 4  of 10 reserved"),
@@ -360,15 +486,32 @@ fn status_shows_every_resource_s_metrics_in_text_json_and_on_a_terminal() {
     );
 
     let screen = on_a_terminal(&project, &["status", "--since", "30m"]);
-    // A sparkline per metric (the periods with data), and red where a threshold is crossed.
+    // A sparkline per metric on the window's time axis (one cell a period, `·` where there is
+    // no datapoint), and red where a threshold is crossed.
     assert_has(
         &screen,
         &[
-            "  consumed read        ▄█  \u{1b}[31mavg 3.50/s  max 5/s  (100% of 5)\u{1b}[0m",
-            "  throttled            █   \u{1b}[31mtotal 3\u{1b}[0m",
-            "  concurrent           █   max 4  of 10 reserved",
+            "  consumed read        ···▄·█  \u{1b}[31mavg 3.50/s  max 5/s  (100% of 5)\u{1b}[0m",
+            "  throttled            ·····█  \u{1b}[31mtotal 3\u{1b}[0m",
+            "  concurrent           ····█·  max 4  of 10 reserved",
         ],
     );
+    // 300 periods fit an 80-column terminal (a pseudo-terminal of unknown size counts 80).
+    let screen = on_a_terminal(&project, &["status", "--since", "5h", "--period", "1m"]);
+    let wide: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .filter(|l| {
+            l.replace("\u{1b}[31m", "")
+                .replace("\u{1b}[0m", "")
+                .trim_end()
+                .chars()
+                .count()
+                > 80
+        })
+        .collect();
+    assert!(wide.is_empty(), "{screen}");
+    assert_has(&screen, &["  consumed read        ·"]);
 }
 
 #[test]
@@ -383,4 +526,26 @@ fn status_flags_are_checked_before_any_request() {
     let bad = project.run(&["status", "--since", "soon"]);
     bad.code(1);
     assert_has(&bad.stderr, &["'soon' is not a duration"]);
+    for short in ["500ms", "1ns", "59s"] {
+        let bad = project.run(&["status", "--since", short]);
+        bad.code(1);
+        assert_has(
+            &bad.stderr,
+            &[&format!(
+                "'{short}' is out of range: use at least 1m and at most 15d"
+            )],
+        );
+    }
+    let bad = project.run(&["status", "--since", "30m", "--period", "1h"]);
+    bad.code(1);
+    assert_has(
+        &bad.stderr,
+        &["--period 1h is longer than --since 30m: use a period of at most the window"],
+    );
+    let bad = project.run(&["status", "--since", "15d", "--period", "16d"]);
+    bad.code(1);
+    assert_has(
+        &bad.stderr,
+        &["--period 16days is longer than --since 15days"],
+    );
 }
