@@ -6,9 +6,8 @@
 use std::time::{Duration, SystemTime};
 
 use miette::Result;
-use serde::Serialize;
 
-use super::status_view;
+use super::status_view::{self, Report, Resource};
 use super::{ExitStatus, clients, interrupt, load_stack};
 use crate::cli::{AwsArgs, StatusArgs};
 use crate::live::metrics::{self, MetricQuery, Series, Window};
@@ -28,59 +27,6 @@ const OPERATIONS: &[&str] = &[
     "BatchGetItem",
     "BatchWriteItem",
 ];
-
-/// Consumed capacity above this share of the provisioned is shown as a warning.
-pub const CONSUMED_WARNING: f64 = 0.8;
-/// A function error rate above this is shown as a warning.
-pub const ERROR_RATE_WARNING: f64 = 0.01;
-
-/// Everything `status` shows; `--output json` prints it as it is.
-#[derive(Debug, Serialize)]
-pub struct Report {
-    pub stack: String,
-    pub region: String,
-    /// RFC 3339.
-    pub start: String,
-    pub end: String,
-    pub period_seconds: u64,
-    /// Start and end, seconds since the epoch: the time axis of the sparklines.
-    #[serde(skip)]
-    pub window_seconds: (i64, i64),
-    pub tables: Vec<Resource>,
-    pub functions: Vec<Resource>,
-    pub apis: Vec<Resource>,
-}
-
-/// One table, function or API stage: what describes it, and its metrics.
-#[derive(Debug, Serialize)]
-pub struct Resource {
-    /// The name in the stack file (the API: its stage).
-    pub name: String,
-    /// The name in AWS.
-    pub physical_name: String,
-    /// `false`: not deployed; no metrics are read.
-    pub exists: bool,
-    /// Facts shown next to the name (`provisioned 5 read / 5 write`, `items 12`).
-    pub facts: Vec<String>,
-    pub metrics: Vec<Row>,
-}
-
-/// One derived metric: its series over the window and the line that sums it up.
-#[derive(Debug, Serialize)]
-pub struct Row {
-    pub name: &'static str,
-    pub unit: &'static str,
-    /// RFC 3339, oldest first.
-    pub timestamps: Vec<String>,
-    /// The timestamps in seconds since the epoch.
-    #[serde(skip)]
-    pub seconds: Vec<i64>,
-    pub values: Vec<f64>,
-    pub summary: String,
-    /// The value crossed its threshold (throttles > 0, error rate > 1%, consumed > 80% of
-    /// provisioned).
-    pub warning: bool,
-}
 
 pub async fn run(args: &StatusArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
     args.check().map_err(|e| miette::miette!("{e}"))?;

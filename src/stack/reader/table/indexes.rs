@@ -122,9 +122,27 @@ impl Reader<'_> {
             );
         }
         let projection = self.projection(t);
+        let (capacity, autoscaling) = self.index_capacity(t, billing)?;
+        Some(GlobalIndexSpec {
+            name: name?,
+            partition_key: partition_key?,
+            sort_key,
+            projection: projection?,
+            capacity,
+            autoscaling,
+        })
+    }
+
+    /// An index's capacity (read and write units) and auto scaling: its own, or where it sets
+    /// none the table's, auto scaling included; none on a table billed on demand (where
+    /// setting any is a problem) or whose billing has a problem of its own.
+    fn index_capacity(
+        &mut self,
+        t: &DeTable<'_>,
+        billing: Option<(Billing, CapacityScaling)>,
+    ) -> Option<(Option<(i64, i64)>, CapacityScaling)> {
         let (read, write) = self.capacities(t);
-        // An index without its own capacity takes the table's, auto scaling included.
-        let (capacity, autoscaling) = match billing {
+        Some(match billing {
             Some((
                 Billing::Provisioned {
                     read_capacity,
@@ -155,14 +173,6 @@ impl Reader<'_> {
                 );
                 (None, CapacityScaling::default())
             }
-        };
-        Some(GlobalIndexSpec {
-            name: name?,
-            partition_key: partition_key?,
-            sort_key,
-            projection: projection?,
-            capacity,
-            autoscaling,
         })
     }
 
