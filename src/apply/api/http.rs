@@ -126,14 +126,34 @@ pub(super) async fn create_stage(
     api_id: &str,
     spec: &ApiSpec,
 ) -> Result<(), AwsError> {
+    create_auto_deployed_stage(
+        ctx,
+        api_id,
+        &spec.stage,
+        spec.throttle,
+        spec.access_log.as_ref(),
+    )
+    .await
+}
+
+/// CreateStage of an API Gateway v2 API (HTTP or WebSocket) with AutoDeploy, so that no
+/// CreateDeployment follows a change, its stage-wide throttle (requests per second, burst)
+/// and its access log.
+pub(crate) async fn create_auto_deployed_stage(
+    ctx: &Context<'_>,
+    api_id: &str,
+    stage: &str,
+    throttle: Option<Throttle>,
+    log: Option<&AccessLog>,
+) -> Result<(), AwsError> {
     ctx.clients
         .apigatewayv2
         .create_stage()
         .api_id(api_id)
-        .stage_name(&spec.stage)
+        .stage_name(stage)
         .auto_deploy(true)
-        .set_default_route_settings(route_settings(spec.throttle))
-        .set_access_log_settings(spec.access_log.as_ref().map(access_log))
+        .set_default_route_settings(route_settings(throttle))
+        .set_access_log_settings(log.map(access_log))
         .send()
         .await
         .op("apigateway:CreateStage")?;

@@ -64,6 +64,7 @@ use crate::live::{LiveApi, LiveRoute, TaggedApi, authorizer_output};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
 use crate::stack::{ApiSpec, ApiType, RefAttr, RefTarget, Reference};
 
+pub(crate) use http::create_auto_deployed_stage;
 pub(crate) use permissions::{Grants, allow_invoke, revoke};
 pub(crate) use tree::ResourceTrees;
 pub(crate) use whole::WholeApi;

@@ -188,18 +188,9 @@ async fn create_stage(
     api_id: &str,
     spec: &WebsocketSpec,
 ) -> Result<(), AwsError> {
-    ctx.clients
-        .apigatewayv2
-        .create_stage()
-        .api_id(api_id)
-        .stage_name(&spec.stage)
-        .auto_deploy(true)
-        .set_default_route_settings(spec.throttle.map(|t| route_settings(Some(t))))
-        .set_access_log_settings(spec.access_log.as_ref().map(|l| access_log(Some(l))))
-        .send()
+    let log = spec.access_log.as_ref();
+    crate::apply::api::create_auto_deployed_stage(ctx, api_id, &spec.stage, spec.throttle, log)
         .await
-        .op("apigateway:CreateStage")?;
-    Ok(())
 }
 
 /// Creates the declared stage and deletes the others.
