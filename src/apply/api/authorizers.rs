@@ -38,15 +38,7 @@ pub(super) async fn sync_declared(
     spec: &ApiSpec,
     live: Option<&LiveApi>,
 ) -> Result<(), AwsError> {
-    let served = spec
-        .authorizers
-        .iter()
-        .filter(|(_, s)| serves(spec.api_type, s));
-    for (name, declared) in served {
-        let function = match declared {
-            AuthorizerSpec::Lambda { function } => Some(function_arn(ctx, function)?),
-            _ => None,
-        };
+    for (name, declared, function) in served(ctx, spec)? {
         let before = live.and_then(|l| l.authorizers.get(name));
         let wanted = Wanted {
             api_id,
@@ -74,15 +66,7 @@ pub(super) async fn sync_declared(
 /// After a whole-API write: whether the API has every declared authorizer as declared, as
 /// read back; their IDs become known to the routes. `false`: [`sync_declared`] repairs them.
 pub(super) fn learn(ctx: &Context<'_>, spec: &ApiSpec, live: &LiveApi) -> Result<bool, AwsError> {
-    let served = spec
-        .authorizers
-        .iter()
-        .filter(|(_, s)| serves(spec.api_type, s));
-    for (name, declared) in served {
-        let function = match declared {
-            AuthorizerSpec::Lambda { function } => Some(function_arn(ctx, function)?),
-            _ => None,
-        };
+    for (name, declared, function) in served(ctx, spec)? {
         match live.authorizers.get(name) {
             Some((id, before)) if same(before, declared, function.as_deref()) => {
                 ctx.set_output(authorizer_output(name), id.clone());
@@ -91,6 +75,25 @@ pub(super) fn learn(ctx: &Context<'_>, spec: &ApiSpec, live: &LiveApi) -> Result
         }
     }
     Ok(true)
+}
+
+/// A declared authorizer by name, with its function's ARN (Lambda authorizers).
+type Served<'s> = (&'s String, &'s AuthorizerSpec, Option<String>);
+
+/// The declared authorizers this kind of API has, each with its function's ARN (Lambda
+/// authorizers).
+fn served<'s>(ctx: &Context<'_>, spec: &'s ApiSpec) -> Result<Vec<Served<'s>>, AwsError> {
+    let served = spec.authorizers.iter();
+    let served = served.filter(|(_, s)| serves(spec.api_type, s));
+    served
+        .map(|(name, declared)| {
+            let function = match declared {
+                AuthorizerSpec::Lambda { function } => Some(function_arn(ctx, function)?),
+                _ => None,
+            };
+            Ok((name, declared, function))
+        })
+        .collect()
 }
 
 /// Whether this kind of API has authorizers of this type (HTTP: JWT and Lambda; REST: Cognito

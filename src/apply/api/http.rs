@@ -1,21 +1,21 @@
 //! The HTTP API (API Gateway v2): the API, its stage and its authorizers; its routes are in
-//! `http_routes.rs`.
+//! `http_routes.rs`, the requests it shares with WebSocket APIs in `v2.rs`.
 
 use std::collections::HashMap;
 
 use aws_sdk_apigatewayv2::types::{
-    AccessLogSettings, AuthorizationType, AuthorizerType, JwtConfiguration, ProtocolType,
-    RouteSettings,
+    AuthorizationType, AuthorizerType, JwtConfiguration, ProtocolType,
 };
 
 use super::authorizers::{AuthorizerRequests, Wanted, authorizers_changed, sync_declared};
 use super::http_routes::{RouteEdit, create_route, delete_route, update_route};
+use super::v2::{self, Stage, StageEdit};
 use super::{Call, Flavour, RouteChange, api_url, create_once, sync_tags};
 use crate::apply::{Context, changed, once};
 use crate::aws::{AwsError, CallResult};
 use crate::live::{LiveApi, LiveRoute, TaggedApi, stage_url};
 use crate::plan::{ApiDesired, Change};
-use crate::stack::{AccessLog, ApiSpec, AuthorizerSpec, Cors, Throttle};
+use crate::stack::{ApiSpec, AuthorizerSpec, Cors};
 
 /// The HTTP API flavour.
 pub(super) struct Http<'c> {
@@ -90,7 +90,7 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     // (it is tagged) and the next apply adds the stage.
     let api = create_once(ctx, d, "apigateway:CreateApi", create).await?;
     sync_authorizers(ctx, &api.id, &d.spec, None).await?;
-    create_stage(ctx, &api.id, &d.spec).await?;
+    v2::create_stage(ctx, &api.id, stage(&d.spec)).await?;
     let url = stage_url(&api.endpoint, &d.spec.stage);
     ctx.set_output(api_url().to_string(), url);
     Ok(())
@@ -105,59 +105,13 @@ fn cors(c: &Cors) -> aws_sdk_apigatewayv2::types::Cors {
         .build()
 }
 
-fn access_log(log: &AccessLog) -> AccessLogSettings {
-    AccessLogSettings::builder()
-        .destination_arn(&log.destination)
-        .format(&log.format)
-        .build()
-}
-
-fn route_settings(throttle: Option<Throttle>) -> Option<RouteSettings> {
-    throttle.map(|t| {
-        RouteSettings::builder()
-            .throttling_rate_limit(t.rate)
-            .throttling_burst_limit(t.burst)
-            .build()
-    })
-}
-
-pub(super) async fn create_stage(
-    ctx: &Context<'_>,
-    api_id: &str,
-    spec: &ApiSpec,
-) -> Result<(), AwsError> {
-    create_auto_deployed_stage(
-        ctx,
-        api_id,
-        &spec.stage,
-        spec.throttle,
-        spec.access_log.as_ref(),
-    )
-    .await
-}
-
-/// CreateStage of an API Gateway v2 API (HTTP or WebSocket) with AutoDeploy, so that no
-/// CreateDeployment follows a change, its stage-wide throttle (requests per second, burst)
-/// and its access log.
-pub(crate) async fn create_auto_deployed_stage(
-    ctx: &Context<'_>,
-    api_id: &str,
-    stage: &str,
-    throttle: Option<Throttle>,
-    log: Option<&AccessLog>,
-) -> Result<(), AwsError> {
-    ctx.clients
-        .apigatewayv2
-        .create_stage()
-        .api_id(api_id)
-        .stage_name(stage)
-        .auto_deploy(true)
-        .set_default_route_settings(route_settings(throttle))
-        .set_access_log_settings(log.map(access_log))
-        .send()
-        .await
-        .op("apigateway:CreateStage")?;
-    Ok(())
+/// The API's stage as declared.
+pub(super) fn stage(spec: &ApiSpec) -> Stage<'_> {
+    Stage {
+        name: &spec.stage,
+        throttle: spec.throttle,
+        access_log: spec.access_log.as_ref(),
+    }
 }
 
 async fn update_api(
@@ -167,13 +121,17 @@ async fn update_api(
     live: &LiveApi,
 ) -> Result<(), AwsError> {
     if changed(change, "stage") {
-        replace_stage(ctx, &d.spec, live).await?;
+        v2::replace_stage(ctx, &live.id, &live.stages, stage(&d.spec)).await?;
     }
     if authorizers_changed(change) {
         sync_authorizers(ctx, &live.id, &d.spec, Some(live)).await?;
     }
     if live.stages.contains(&d.spec.stage) {
-        update_stage(ctx, change, &d.spec, &live.id).await?;
+        let edit = StageEdit {
+            throttle: changed(change, "throttle"),
+            access_log: changed(change, "access_log"),
+        };
+        v2::update_stage(ctx, &live.id, stage(&d.spec), edit).await?;
     }
     if changed(change, "cors") {
         update_cors(ctx, d.spec.cors.as_ref(), &live.id).await?;
@@ -182,57 +140,6 @@ async fn update_api(
         sync_tags(&Http { ctx }, &live.id, &live.tags, &d.spec.tags).await?;
     }
     ctx.set_output(api_url().to_string(), live.url(&d.spec.stage));
-    Ok(())
-}
-
-/// Creates the declared stage if missing and deletes the others.
-async fn replace_stage(ctx: &Context<'_>, spec: &ApiSpec, live: &LiveApi) -> Result<(), AwsError> {
-    if !live.stages.contains(&spec.stage) {
-        create_stage(ctx, &live.id, spec).await?;
-    }
-    for old in live.stages.iter().filter(|s| **s != spec.stage) {
-        ctx.clients
-            .apigatewayv2
-            .delete_stage()
-            .api_id(&live.id)
-            .stage_name(old)
-            .send()
-            .await
-            .op("apigateway:DeleteStage")?;
-    }
-    Ok(())
-}
-
-/// The stage-wide throttle and the access log of a stage that exists.
-async fn update_stage(
-    ctx: &Context<'_>,
-    change: &Change,
-    spec: &ApiSpec,
-    api_id: &str,
-) -> Result<(), AwsError> {
-    let update = || {
-        ctx.clients
-            .apigatewayv2
-            .update_stage()
-            .api_id(api_id)
-            .stage_name(&spec.stage)
-    };
-    if changed(change, "throttle") {
-        // No stage-wide limits: API Gateway's account defaults apply.
-        let settings =
-            route_settings(spec.throttle).unwrap_or_else(|| RouteSettings::builder().build());
-        let request = update().default_route_settings(settings);
-        request.send().await.op("apigateway:UpdateStage")?;
-    }
-    if changed(change, "access_log") {
-        // No settings at all turns the access log off.
-        let settings = spec
-            .access_log
-            .as_ref()
-            .map_or_else(|| AccessLogSettings::builder().build(), access_log);
-        let request = update().access_log_settings(settings);
-        request.send().await.op("apigateway:UpdateStage")?;
-    }
     Ok(())
 }
 

@@ -1,9 +1,10 @@
 //! An HTTP API's routes: each with its own Lambda proxy integration, so one route's change
 //! touches nothing else; its function holds the API's invoke permission (`permissions.rs`).
 
-use aws_sdk_apigatewayv2::types::{AuthorizationType, IntegrationType};
+use aws_sdk_apigatewayv2::types::AuthorizationType;
 
 use super::permissions::permit_routes;
+use super::v2;
 use super::{API_ID, authorizer_id, function_arn, known};
 use crate::apply::{Context, changed};
 use crate::aws::{AwsError, CallResult};
@@ -11,32 +12,17 @@ use crate::live::LiveRoute;
 use crate::plan::{Change, RouteDesired};
 
 pub(super) async fn create_route(ctx: &Context<'_>, d: &RouteDesired) -> Result<(), AwsError> {
-    let client = &ctx.clients.apigatewayv2;
     let api_id = known(ctx, &API_ID)?;
     let function_arn = function_arn(ctx, &d.logical_function)?;
-    let (kind, authorizer) = authorization(ctx, d)?;
+    let auth = authorization(ctx, d)?;
     // The function may be invoked before the route exists: no request meets a route whose
     // function refuses it, and a function that is gone fails the route before it is made.
     if d.grant {
         permit_routes(ctx, &function_arn, &api_id, d.replace).await?;
     }
-    let integration = client
-        .create_integration()
-        .api_id(&api_id)
-        .integration_type(IntegrationType::AwsProxy)
-        .integration_uri(&function_arn)
-        .payload_format_version("2.0")
-        .send()
-        .await
-        .op("apigateway:CreateIntegration")?;
-    let integration_id = integration.integration_id().unwrap_or_default();
-    client
-        .create_route()
-        .api_id(&api_id)
-        .route_key(&d.key)
-        .target(format!("integrations/{integration_id}"))
-        .authorization_type(kind)
-        .set_authorizer_id(authorizer)
+    let integration_id = v2::create_integration(ctx, &api_id, &function_arn, Some("2.0")).await?;
+    let key = &d.key;
+    v2::create_route(ctx, &api_id, key, &integration_id, auth)
         .set_authorization_scopes((!d.scopes.is_empty()).then(|| d.scopes.clone()))
         .send()
         .await
@@ -96,15 +82,7 @@ pub(super) async fn update_route(
             delete_route(ctx, api_id, live).await?;
             return create_route(ctx, d).await;
         };
-        ctx.clients
-            .apigatewayv2
-            .update_integration()
-            .api_id(api_id)
-            .integration_id(integration_id)
-            .integration_uri(&function_arn)
-            .send()
-            .await
-            .op("apigateway:UpdateIntegration")?;
+        v2::update_integration(ctx, api_id, integration_id, &function_arn).await?;
     }
     if edit.reauthorize {
         let (kind, authorizer) = authorization(ctx, d)?;
@@ -128,18 +106,6 @@ pub(super) async fn delete_route(
     api_id: &str,
     live: &LiveRoute,
 ) -> Result<(), AwsError> {
-    let client = &ctx.clients.apigatewayv2;
-    let request = client.delete_route().api_id(api_id).route_id(&live.id);
-    request.send().await.absent_ok("apigateway:DeleteRoute")?;
-    if let Some(integration_id) = &live.integration_id {
-        let request = client
-            .delete_integration()
-            .api_id(api_id)
-            .integration_id(integration_id);
-        request
-            .send()
-            .await
-            .absent_ok("apigateway:DeleteIntegration")?;
-    }
-    Ok(())
+    let integration = live.integration_id.as_deref();
+    v2::delete_route(ctx, api_id, &live.id, integration).await
 }

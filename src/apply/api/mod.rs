@@ -47,6 +47,7 @@ mod permissions;
 mod repair;
 mod rest;
 mod tree;
+pub(crate) mod v2;
 mod whole;
 
 use std::collections::{BTreeMap, HashMap};
@@ -64,7 +65,6 @@ use crate::live::{LiveApi, LiveRoute, TaggedApi, authorizer_output};
 use crate::plan::{Action, ApiDesired, Change, Desired, Live, RouteDesired};
 use crate::stack::{ApiSpec, ApiType, RefAttr, RefTarget, Reference};
 
-pub(crate) use http::create_auto_deployed_stage;
 pub(crate) use permissions::{Grants, allow_invoke, revoke};
 pub(crate) use tree::ResourceTrees;
 pub(crate) use whole::WholeApi;

@@ -8,7 +8,7 @@
 //! repaired.
 
 use super::authorizers::{learn, sync_declared};
-use super::http::{Http, create_stage, update_cors};
+use super::http::{Http, stage, update_cors};
 use super::http_routes::{RouteEdit, create_route, delete_route, update_route};
 use super::rest::{Rest, put_route};
 use super::{Context, Flavour, function_arn, route_error, sync_tags};
@@ -47,7 +47,7 @@ async fn repair_http(
     let spec = &api.spec;
     let http = Http { ctx };
     if !live.stages.contains(&spec.stage) {
-        create_stage(ctx, &live.id, spec).await?;
+        super::v2::create_stage(ctx, &live.id, stage(spec)).await?;
     }
     if live.cors != spec.cors {
         update_cors(ctx, spec.cors.as_ref(), &live.id).await?;
@@ -58,15 +58,10 @@ async fn repair_http(
     if !learn(ctx, spec, live)? {
         sync_declared(&http, ctx, &live.id, spec, Some(live)).await?;
     }
-    for route in routes {
-        match live.routes.iter().find(|l| l.key == route.key) {
+    for (route, found) in to_write(ctx, routes, live)? {
+        match found {
             None => create_route(ctx, route).await?,
-            Some(found) => {
-                let edit = differences(ctx, route, found)?;
-                if edit.moved || edit.reauthorize {
-                    update_route(ctx, edit, route, &live.id, found).await?;
-                }
-            }
+            Some((found, edit)) => update_route(ctx, edit, route, &live.id, found).await?,
         }
     }
     for extra in undeclared(live, routes) {
@@ -91,16 +86,8 @@ async fn repair_rest(
     if !learn(ctx, spec, live)? {
         sync_declared(&rest, ctx, &live.id, spec, Some(live)).await?;
     }
-    for route in routes {
-        match live.routes.iter().find(|l| l.key == route.key) {
-            None => put_route(ctx, &live.id, route, None).await?,
-            Some(found) => {
-                let edit = differences(ctx, route, found)?;
-                if edit.moved || edit.reauthorize {
-                    put_route(ctx, &live.id, route, Some(found)).await?;
-                }
-            }
-        }
+    for (route, found) in to_write(ctx, routes, live)? {
+        put_route(ctx, &live.id, route, found.map(|(found, _)| found)).await?;
     }
     for extra in undeclared(live, routes) {
         rest.delete_route(&live.id, extra).await?;
@@ -108,6 +95,31 @@ async fn repair_rest(
     // CORS preflights and the stage follow with the deployment (`deploy.rs`).
     Ok(())
 }
+
+/// The declared routes to write: those the API lacks, and those whose live route differs
+/// (with what differs).
+fn to_write<'r, 'l>(
+    ctx: &Context<'_>,
+    routes: &[&'r RouteDesired],
+    live: &'l LiveApi,
+) -> Result<Vec<ToWrite<'r, 'l>>, AwsError> {
+    let mut write = Vec::new();
+    for route in routes {
+        match live.routes.iter().find(|l| l.key == route.key) {
+            None => write.push((*route, None)),
+            Some(found) => {
+                let edit = differences(ctx, route, found)?;
+                if edit.moved || edit.reauthorize {
+                    write.push((*route, Some((found, edit))));
+                }
+            }
+        }
+    }
+    Ok(write)
+}
+
+/// A declared route to write, and the live one with what differs (none: a new route).
+type ToWrite<'r, 'l> = (&'r RouteDesired, Option<(&'l LiveRoute, RouteEdit)>);
 
 /// What differs between a declared route and the live one of the same key.
 fn differences(

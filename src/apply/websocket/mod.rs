@@ -8,14 +8,15 @@ mod routes;
 
 use std::collections::HashMap;
 
-use aws_sdk_apigatewayv2::types::{AccessLogSettings, ProtocolType, RouteSettings};
+use aws_sdk_apigatewayv2::types::ProtocolType;
 
-use super::{Context, once, removed_tags};
+use super::api::v2::{self, Stage, StageEdit};
+use super::{Context, once};
 use crate::aws::{AwsError, CallResult, ErrorKind};
 use crate::live::LiveWebsocket;
 use crate::marks::{PERMISSIONS_TAG, STACK_TAG, WEBSOCKET_STATEMENT_ID};
 use crate::plan::{Action, Change, Desired, Live, WebsocketAttr, WebsocketDesired};
-use crate::stack::{AccessLog, RefAttr, RefTarget, Reference, Throttle, WebsocketSpec};
+use crate::stack::{RefAttr, RefTarget, Reference, WebsocketSpec};
 
 pub(crate) use routes::{Shared, apply_route};
 
@@ -61,7 +62,7 @@ async fn create(ctx: &Context<'_>, d: &WebsocketDesired) -> Result<(), AwsError>
     // Known before the stage exists, so that the routes and roles can go on.
     set_outputs(ctx, &id, &d.spec).await?;
     authorizer::sync(ctx, &id, &d.spec, None).await?;
-    create_stage(ctx, &id, &d.spec).await
+    v2::create_stage(ctx, &id, stage(&d.spec)).await
 }
 
 async fn update(
@@ -83,18 +84,20 @@ async fn update(
         authorizer::sync(ctx, &live.id, &d.spec, Some(live)).await?;
     }
     if change.changed(WebsocketAttr::Stage) {
-        replace_stage(ctx, &d.spec, live).await?;
+        v2::replace_stage(ctx, &live.id, &live.stages, stage(&d.spec)).await?;
     } else {
-        update_stage(ctx, change, &d.spec, &live.id).await?;
+        let edit = StageEdit {
+            throttle: change.changed(WebsocketAttr::Throttle),
+            access_log: change.changed(WebsocketAttr::AccessLog),
+        };
+        v2::update_stage(ctx, &live.id, stage(&d.spec), edit).await?;
     }
     if change.changed(WebsocketAttr::Tags) {
-        sync_tags(ctx, &live.id, &live.tags, &d.spec.tags).await?;
+        v2::sync_tags(ctx, &live.id, &live.tags, &d.spec.tags).await?;
     }
     if change.changed(WebsocketAttr::UnusedIntegrations) {
         for id in &live.unused_integrations {
-            let request = client.delete_integration().api_id(&live.id);
-            let request = request.integration_id(id).send();
-            request.await.absent_ok("apigateway:DeleteIntegration")?;
+            v2::delete_integration(ctx, &live.id, id).await?;
         }
     }
     Ok(())
@@ -159,103 +162,13 @@ fn api_id(ctx: &Context<'_>) -> Result<String, AwsError> {
         })
 }
 
-fn route_settings(throttle: Option<Throttle>) -> RouteSettings {
-    let settings = RouteSettings::builder();
-    match throttle {
-        Some(t) => settings
-            .throttling_rate_limit(t.rate)
-            .throttling_burst_limit(t.burst)
-            .build(),
-        // No stage-wide limits: API Gateway's account defaults apply.
-        None => settings.build(),
+/// The API's stage as declared.
+fn stage(spec: &WebsocketSpec) -> Stage<'_> {
+    Stage {
+        name: &spec.stage,
+        throttle: spec.throttle,
+        access_log: spec.access_log.as_ref(),
     }
-}
-
-fn access_log(log: Option<&AccessLog>) -> AccessLogSettings {
-    match log {
-        Some(log) => AccessLogSettings::builder()
-            .destination_arn(&log.destination)
-            .format(&log.format)
-            .build(),
-        // No settings at all turns the access log off.
-        None => AccessLogSettings::builder().build(),
-    }
-}
-
-/// The stage, deployed by API Gateway after every change (AutoDeploy): no CreateDeployment.
-async fn create_stage(
-    ctx: &Context<'_>,
-    api_id: &str,
-    spec: &WebsocketSpec,
-) -> Result<(), AwsError> {
-    let log = spec.access_log.as_ref();
-    crate::apply::api::create_auto_deployed_stage(ctx, api_id, &spec.stage, spec.throttle, log)
-        .await
-}
-
-/// Creates the declared stage and deletes the others.
-async fn replace_stage(
-    ctx: &Context<'_>,
-    spec: &WebsocketSpec,
-    live: &LiveWebsocket,
-) -> Result<(), AwsError> {
-    if !live.stages.contains(&spec.stage) {
-        create_stage(ctx, &live.id, spec).await?;
-    }
-    for old in live.stages.iter().filter(|s| **s != spec.stage) {
-        let request = ctx.clients.apigatewayv2.delete_stage();
-        let request = request.api_id(&live.id).stage_name(old);
-        request.send().await.absent_ok("apigateway:DeleteStage")?;
-    }
-    Ok(())
-}
-
-/// The stage-wide throttle and the access log, where they changed.
-async fn update_stage(
-    ctx: &Context<'_>,
-    change: &Change,
-    spec: &WebsocketSpec,
-    api_id: &str,
-) -> Result<(), AwsError> {
-    let throttle = change.changed(WebsocketAttr::Throttle);
-    let log = change.changed(WebsocketAttr::AccessLog);
-    if !throttle && !log {
-        return Ok(());
-    }
-    let request = ctx.clients.apigatewayv2.update_stage();
-    let request = request
-        .api_id(api_id)
-        .stage_name(&spec.stage)
-        .set_default_route_settings(throttle.then(|| route_settings(spec.throttle)))
-        .set_access_log_settings(log.then(|| access_log(spec.access_log.as_ref())));
-    request.send().await.op("apigateway:UpdateStage")?;
-    Ok(())
-}
-
-/// Makes the API's own tags those of the stack file (stackctl's are not among `live`'s).
-async fn sync_tags(
-    ctx: &Context<'_>,
-    api_id: &str,
-    live: &std::collections::BTreeMap<String, String>,
-    wanted: &std::collections::BTreeMap<String, String>,
-) -> Result<(), AwsError> {
-    let client = &ctx.clients.apigatewayv2;
-    let arn = crate::arn::http_api(ctx.region(), api_id);
-    let removed = removed_tags(live, wanted);
-    if !removed.is_empty() {
-        let request = client.untag_resource().resource_arn(&arn);
-        let request = request.set_tag_keys(Some(removed));
-        request.send().await.op("apigateway:UntagResource")?;
-    }
-    if !wanted.is_empty() {
-        let tags = wanted.clone().into_iter().collect();
-        let request = client
-            .tag_resource()
-            .resource_arn(&arn)
-            .set_tags(Some(tags));
-        request.send().await.op("apigateway:TagResource")?;
-    }
-    Ok(())
 }
 
 /// After an apply that left every WebSocket route with its invoke permission, records that on
@@ -276,13 +189,11 @@ pub async fn record_permissions(
     let Ok(id) = api_id(ctx) else {
         return;
     };
-    let arn = crate::arn::http_api(ctx.region(), &id);
     let tags = HashMap::from([(
         PERMISSIONS_TAG.to_string(),
         desired.permissions_record.clone(),
     )]);
-    let request = ctx.clients.apigatewayv2.tag_resource().resource_arn(arn);
-    let _ = request.set_tags(Some(tags)).send().await;
+    let _ = v2::tag(ctx, &id, tags).await;
 }
 
 /// A value another change provides is not known.

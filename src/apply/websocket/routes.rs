@@ -9,12 +9,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_apigatewayv2::types::{AuthorizationType, IntegrationType};
+use aws_sdk_apigatewayv2::types::AuthorizationType;
 use tokio::sync::OnceCell;
 
 use super::authorizer::AUTHORIZER_ID;
 use super::{Context, api_id, unknown};
-use crate::apply::api::{allow_invoke, revoke};
+use crate::apply::api::{allow_invoke, revoke, v2};
 use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
 use crate::live::LiveWebsocketRoute;
 use crate::marks::WEBSOCKET_STATEMENT_ID;
@@ -62,8 +62,15 @@ pub async fn apply_route(ctx: &Context<'_>, change: &Change) -> Result<(), AwsEr
     };
     match (change.action, desired, live) {
         (Action::Create, Some(d), _) => create(ctx, d).await?,
-        (Action::Update, Some(d), Some((api_id, route))) => {
-            update(ctx, change, d, api_id, route).await?
+        (Action::Update, Some(d), Some((api_id, live))) => {
+            let edit = Edit {
+                ctx,
+                change,
+                d,
+                api_id,
+                live,
+            };
+            edit.run().await?
         }
         (Action::Delete, _, Some((api_id, route))) => delete(ctx, api_id, route).await?,
         _ => return Ok(()),
@@ -99,112 +106,94 @@ async fn permit(ctx: &Context<'_>, d: &WebsocketRouteDesired, arn: &str) -> Resu
 }
 
 async fn create(ctx: &Context<'_>, d: &WebsocketRouteDesired) -> Result<(), AwsError> {
-    let client = &ctx.clients.apigatewayv2;
     let api_id = api_id(ctx)?;
     let function_arn = function_arn(ctx, d)?;
-    let (kind, authorizer) = authorization(ctx, d)?;
+    let auth = authorization(ctx, d)?;
     // The function may be invoked before the route exists (as for HTTP routes).
     permit(ctx, d, &function_arn).await?;
-    let integration = client
-        .create_integration()
-        .api_id(&api_id)
-        .integration_type(IntegrationType::AwsProxy)
-        .integration_uri(crate::arn::invocation_uri(ctx.region(), &function_arn))
-        .send()
-        .await
-        .op("apigateway:CreateIntegration")?;
-    let integration_id = integration.integration_id().unwrap_or_default();
-    let route = client
-        .create_route()
-        .api_id(&api_id)
-        .route_key(&d.key)
-        .target(format!("integrations/{integration_id}"))
-        .authorization_type(kind)
-        .set_authorizer_id(authorizer)
+    let uri = crate::arn::invocation_uri(ctx.region(), &function_arn);
+    let integration_id = v2::create_integration(ctx, &api_id, &uri, None).await?;
+    let key = &d.key;
+    let route = v2::create_route(ctx, &api_id, key, &integration_id, auth)
         .set_route_response_selection_expression(d.respond.then(|| RESPONSE_KEY.to_string()))
         .send()
         .await
         .op("apigateway:CreateRoute")?;
     if d.respond {
-        let route_id = route.route_id().unwrap_or_default();
-        let request = client.create_route_response().api_id(&api_id);
-        let request = request.route_id(route_id).route_response_key(RESPONSE_KEY);
-        request.send().await.op("apigateway:CreateRouteResponse")?;
+        create_route_response(ctx, &api_id, route.route_id().unwrap_or_default()).await?;
     }
     Ok(())
 }
 
-async fn update(
-    ctx: &Context<'_>,
-    change: &Change,
-    d: &WebsocketRouteDesired,
-    api_id: &str,
-    live: &LiveWebsocketRoute,
-) -> Result<(), AwsError> {
-    let client = &ctx.clients.apigatewayv2;
-    let function_arn = function_arn(ctx, d)?;
-    permit(ctx, d, &function_arn).await?;
-    // A route without an integration (made outside stackctl) is made again.
-    let Some(integration_id) = &live.integration_id else {
-        delete(ctx, api_id, live).await?;
-        return create(ctx, d).await;
-    };
-    if change.changed(WebsocketRouteAttr::Function) {
-        let uri = crate::arn::invocation_uri(ctx.region(), &function_arn);
-        let request = client.update_integration().api_id(api_id);
-        let request = request.integration_id(integration_id).integration_uri(uri);
-        request.send().await.op("apigateway:UpdateIntegration")?;
-    }
-    let respond = change.changed(WebsocketRouteAttr::Respond);
-    // Answering starts with the route response in place, and stops before it goes.
-    if respond && d.respond {
-        create_route_response(ctx, api_id, &live.id).await?;
-    }
-    update_route(ctx, change, d, api_id, live).await?;
-    if respond && !d.respond {
-        delete_route_responses(ctx, api_id, &live.id).await?;
-    }
-    Ok(())
+/// A live route to change, as the plan gives it.
+struct Edit<'a, 'c> {
+    ctx: &'a Context<'c>,
+    change: &'a Change,
+    d: &'a WebsocketRouteDesired,
+    api_id: &'a str,
+    live: &'a LiveWebsocketRoute,
 }
 
-/// One UpdateRoute for what changed of the route's authorization and of whether it answers
-/// (its route response selection expression: `$default`, or empty for none); none when
-/// nothing it sets changes.
-async fn update_route(
-    ctx: &Context<'_>,
-    change: &Change,
-    d: &WebsocketRouteDesired,
-    api_id: &str,
-    live: &LiveWebsocketRoute,
-) -> Result<(), AwsError> {
-    let mut request = ctx.clients.apigatewayv2.update_route();
-    let mut sends = false;
-    if change.changed(WebsocketRouteAttr::Authorizer) {
-        let (kind, authorizer) = authorization(ctx, d)?;
-        // An authorizer moved to another function keeps its ID; one deleted was taken off
-        // its routes by the API's change.
-        let done = match &authorizer {
-            Some(id) => live.authorizer_id.as_ref() == Some(id),
-            None => live.authorizer_id.is_none() || ctx.websocket.was_detached(&live.id),
+impl Edit<'_, '_> {
+    async fn run(&self) -> Result<(), AwsError> {
+        let (ctx, d, api_id, live) = (self.ctx, self.d, self.api_id, self.live);
+        let function_arn = function_arn(ctx, d)?;
+        permit(ctx, d, &function_arn).await?;
+        // A route without an integration (made outside stackctl) is made again.
+        let Some(integration_id) = &live.integration_id else {
+            delete(ctx, api_id, live).await?;
+            return create(ctx, d).await;
         };
-        if !done {
-            request = request
-                .authorization_type(kind)
-                .set_authorizer_id(authorizer);
+        if self.change.changed(WebsocketRouteAttr::Function) {
+            let uri = crate::arn::invocation_uri(ctx.region(), &function_arn);
+            v2::update_integration(ctx, api_id, integration_id, &uri).await?;
+        }
+        let respond = self.change.changed(WebsocketRouteAttr::Respond);
+        // Answering starts with the route response in place, and stops before it goes.
+        if respond && d.respond {
+            create_route_response(ctx, api_id, &live.id).await?;
+        }
+        self.update_route().await?;
+        if respond && !d.respond {
+            delete_route_responses(ctx, api_id, &live.id).await?;
+        }
+        Ok(())
+    }
+
+    /// One UpdateRoute for what changed of the route's authorization and of whether it
+    /// answers (its route response selection expression: `$default`, or empty for none);
+    /// none when nothing it sets changes.
+    async fn update_route(&self) -> Result<(), AwsError> {
+        let (ctx, d, live) = (self.ctx, self.d, self.live);
+        let mut request = ctx.clients.apigatewayv2.update_route();
+        let mut sends = false;
+        if self.change.changed(WebsocketRouteAttr::Authorizer) {
+            let (kind, authorizer) = authorization(ctx, d)?;
+            // An authorizer moved to another function keeps its ID; one deleted was taken off
+            // its routes by the API's change.
+            let done = match &authorizer {
+                Some(id) => live.authorizer_id.as_ref() == Some(id),
+                None => live.authorizer_id.is_none() || ctx.websocket.was_detached(&live.id),
+            };
+            if !done {
+                request = request
+                    .authorization_type(kind)
+                    .set_authorizer_id(authorizer);
+                sends = true;
+            }
+        }
+        if self.change.changed(WebsocketRouteAttr::Respond) {
+            let expression = if d.respond { RESPONSE_KEY } else { "" };
+            request = request.route_response_selection_expression(expression);
             sends = true;
         }
+        if !sends {
+            return Ok(());
+        }
+        let request = request.api_id(self.api_id).route_id(&live.id);
+        request.send().await.op("apigateway:UpdateRoute")?;
+        Ok(())
     }
-    if change.changed(WebsocketRouteAttr::Respond) {
-        let expression = if d.respond { RESPONSE_KEY } else { "" };
-        request = request.route_response_selection_expression(expression);
-        sends = true;
-    }
-    if !sends {
-        return Ok(());
-    }
-    let request = request.api_id(api_id).route_id(&live.id);
-    request.send().await.op("apigateway:UpdateRoute")?;
-    Ok(())
 }
 
 /// The `$default` route response of a two-way route; one already there is kept.
@@ -268,18 +257,8 @@ async fn delete(
     api_id: &str,
     live: &LiveWebsocketRoute,
 ) -> Result<(), AwsError> {
-    let client = &ctx.clients.apigatewayv2;
-    let request = client.delete_route().api_id(api_id).route_id(&live.id);
-    request.send().await.absent_ok("apigateway:DeleteRoute")?;
-    if let Some(integration_id) = &live.integration_id {
-        let request = client.delete_integration().api_id(api_id);
-        let request = request.integration_id(integration_id);
-        request
-            .send()
-            .await
-            .absent_ok("apigateway:DeleteIntegration")?;
-    }
-    Ok(())
+    let integration = live.integration_id.as_deref();
+    v2::delete_route(ctx, api_id, &live.id, integration).await
 }
 
 /// `$connect` with the API's authorizer is CUSTOM; every other route is open (API Gateway

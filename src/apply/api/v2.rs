@@ -1,0 +1,224 @@
+//! The requests HTTP and WebSocket APIs share (both API Gateway v2, the same SDK): the
+//! auto-deployed stage with its throttle and access log, a route's Lambda proxy integration,
+//! a route's delete, and the API's tags.
+//! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-stages.html>
+
+use std::collections::BTreeMap;
+
+use aws_sdk_apigatewayv2::operation::create_route::builders::CreateRouteFluentBuilder;
+use aws_sdk_apigatewayv2::types::{
+    AccessLogSettings, AuthorizationType, IntegrationType, RouteSettings,
+};
+
+use super::http::Http;
+use crate::apply::Context;
+use crate::aws::{AwsError, CallResult};
+use crate::stack::{AccessLog, Throttle};
+
+/// A stage as declared: its name, its stage-wide throttle (requests per second, burst) and
+/// its access log.
+#[derive(Clone, Copy)]
+pub(crate) struct Stage<'a> {
+    pub name: &'a str,
+    pub throttle: Option<Throttle>,
+    pub access_log: Option<&'a AccessLog>,
+}
+
+/// What changed of a live stage that stays.
+#[derive(Clone, Copy)]
+pub(crate) struct StageEdit {
+    pub throttle: bool,
+    pub access_log: bool,
+}
+
+/// The stage-wide limits; with no throttle, none (API Gateway's account defaults apply).
+fn route_settings(throttle: Option<Throttle>) -> RouteSettings {
+    let settings = RouteSettings::builder();
+    match throttle {
+        Some(t) => settings
+            .throttling_rate_limit(t.rate)
+            .throttling_burst_limit(t.burst)
+            .build(),
+        None => settings.build(),
+    }
+}
+
+/// The access log; with none, settings without a destination, which turn it off.
+fn access_log(log: Option<&AccessLog>) -> AccessLogSettings {
+    match log {
+        Some(log) => AccessLogSettings::builder()
+            .destination_arn(&log.destination)
+            .format(&log.format)
+            .build(),
+        None => AccessLogSettings::builder().build(),
+    }
+}
+
+/// CreateStage with AutoDeploy, so that no CreateDeployment follows a change, with the
+/// stage's throttle and access log (left unset where not declared).
+pub(crate) async fn create_stage(
+    ctx: &Context<'_>,
+    api_id: &str,
+    stage: Stage<'_>,
+) -> Result<(), AwsError> {
+    ctx.clients
+        .apigatewayv2
+        .create_stage()
+        .api_id(api_id)
+        .stage_name(stage.name)
+        .auto_deploy(true)
+        .set_default_route_settings(stage.throttle.map(|t| route_settings(Some(t))))
+        .set_access_log_settings(stage.access_log.map(|log| access_log(Some(log))))
+        .send()
+        .await
+        .op("apigateway:CreateStage")?;
+    Ok(())
+}
+
+/// Creates the declared stage where `live` (the API's stage names) lacks it, and deletes the
+/// others (a stage that is gone already is deleted).
+pub(crate) async fn replace_stage(
+    ctx: &Context<'_>,
+    api_id: &str,
+    live: &[String],
+    stage: Stage<'_>,
+) -> Result<(), AwsError> {
+    if !live.iter().any(|s| s == stage.name) {
+        create_stage(ctx, api_id, stage).await?;
+    }
+    for old in live.iter().filter(|s| *s != stage.name) {
+        let request = ctx.clients.apigatewayv2.delete_stage();
+        let request = request.api_id(api_id).stage_name(old);
+        request.send().await.absent_ok("apigateway:DeleteStage")?;
+    }
+    Ok(())
+}
+
+/// One UpdateStage for the throttle and the access log, where they changed; none when neither
+/// did.
+pub(crate) async fn update_stage(
+    ctx: &Context<'_>,
+    api_id: &str,
+    stage: Stage<'_>,
+    edit: StageEdit,
+) -> Result<(), AwsError> {
+    if !edit.throttle && !edit.access_log {
+        return Ok(());
+    }
+    let request = ctx.clients.apigatewayv2.update_stage();
+    let request = request
+        .api_id(api_id)
+        .stage_name(stage.name)
+        .set_default_route_settings(edit.throttle.then(|| route_settings(stage.throttle)))
+        .set_access_log_settings(edit.access_log.then(|| access_log(stage.access_log)));
+    request.send().await.op("apigateway:UpdateStage")?;
+    Ok(())
+}
+
+/// CreateIntegration of a Lambda proxy integration invoking `uri` (a function's ARN for an
+/// HTTP API, its invocation URI for a WebSocket API); `payload_format`: HTTP APIs' "2.0".
+/// Answers the integration's ID.
+pub(crate) async fn create_integration(
+    ctx: &Context<'_>,
+    api_id: &str,
+    uri: &str,
+    payload_format: Option<&str>,
+) -> Result<String, AwsError> {
+    let integration = ctx
+        .clients
+        .apigatewayv2
+        .create_integration()
+        .api_id(api_id)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_uri(uri)
+        .set_payload_format_version(payload_format.map(str::to_string))
+        .send()
+        .await
+        .op("apigateway:CreateIntegration")?;
+    Ok(integration.integration_id().unwrap_or_default().to_string())
+}
+
+/// CreateRoute's request for a route invoking the integration, with its authorization type
+/// and authorizer ID; the caller sets what its kind of API adds, and sends it.
+pub(crate) fn create_route(
+    ctx: &Context<'_>,
+    api_id: &str,
+    key: &str,
+    integration_id: &str,
+    (kind, authorizer): (AuthorizationType, Option<String>),
+) -> CreateRouteFluentBuilder {
+    ctx.clients
+        .apigatewayv2
+        .create_route()
+        .api_id(api_id)
+        .route_key(key)
+        .target(format!("integrations/{integration_id}"))
+        .authorization_type(kind)
+        .set_authorizer_id(authorizer)
+}
+
+/// Points a route's integration at another function (`uri` as for [`create_integration`]).
+pub(crate) async fn update_integration(
+    ctx: &Context<'_>,
+    api_id: &str,
+    integration_id: &str,
+    uri: &str,
+) -> Result<(), AwsError> {
+    let request = ctx.clients.apigatewayv2.update_integration().api_id(api_id);
+    let request = request.integration_id(integration_id).integration_uri(uri);
+    request.send().await.op("apigateway:UpdateIntegration")?;
+    Ok(())
+}
+
+/// Deletes the route (its route responses go with it) and then its integration; either one
+/// that is gone already is deleted.
+pub(crate) async fn delete_route(
+    ctx: &Context<'_>,
+    api_id: &str,
+    route_id: &str,
+    integration_id: Option<&str>,
+) -> Result<(), AwsError> {
+    let client = &ctx.clients.apigatewayv2;
+    let request = client.delete_route().api_id(api_id).route_id(route_id);
+    request.send().await.absent_ok("apigateway:DeleteRoute")?;
+    if let Some(integration_id) = integration_id {
+        delete_integration(ctx, api_id, integration_id).await?;
+    }
+    Ok(())
+}
+
+/// Deletes an integration (one that is gone already is deleted).
+pub(crate) async fn delete_integration(
+    ctx: &Context<'_>,
+    api_id: &str,
+    integration_id: &str,
+) -> Result<(), AwsError> {
+    let request = ctx.clients.apigatewayv2.delete_integration().api_id(api_id);
+    let request = request.integration_id(integration_id);
+    request
+        .send()
+        .await
+        .absent_ok("apigateway:DeleteIntegration")?;
+    Ok(())
+}
+
+/// Makes a v2 API's own tags those of the stack file (stackctl's are not among `live`'s).
+pub(crate) async fn sync_tags(
+    ctx: &Context<'_>,
+    api_id: &str,
+    live: &BTreeMap<String, String>,
+    wanted: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    super::sync_tags(&Http { ctx }, api_id, live, wanted).await
+}
+
+/// TagResource on a v2 API: adds or overwrites these tags.
+pub(crate) async fn tag(
+    ctx: &Context<'_>,
+    api_id: &str,
+    tags: std::collections::HashMap<String, String>,
+) -> Result<(), AwsError> {
+    use super::Flavour;
+    let http = Http { ctx };
+    http.tag(&http.arn(api_id), tags).await
+}
