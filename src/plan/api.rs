@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::gateway::{self, LiveGateway};
 use super::{Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
 use crate::live::{LiveApi, LiveRoute};
 use crate::marks::{
@@ -109,33 +110,46 @@ fn mark_lost_authorizer_permissions(change: &mut Change) {
 }
 
 pub fn plan_delete(stack: &Stack, live: &LiveApi, reason: &str) -> Change {
-    Change::delete(
-        Address::Api,
-        format!("{}, id {}", live.name, live.id),
-        reason,
-        live_attrs(live, None),
-        live_api(stack, live),
-    )
+    gateway::plan_delete(stack, routed(stack), live, reason)
 }
 
-/// The API as read, and the functions its routes invoke that no route of the stack file does:
-/// when the API goes (deleted, or replaced by one of the other type), they lose its invoke
-/// permission. The others keep the statement, which the new API's routes take over.
+/// The API as read, and the functions it leaves with its invoke permission when it goes.
 fn live_api(stack: &Stack, live: &LiveApi) -> Live {
-    let routed: BTreeSet<String> = stack
-        .routes
-        .iter()
-        .map(|r| stack.physical_name(&r.function))
-        .collect();
-    let revoke: BTreeSet<String> = live
-        .routes
-        .iter()
-        .filter(|r| r.function_name().is_some_and(|f| !routed.contains(f)))
-        .filter_map(|r| r.function_arn.clone())
-        .collect();
-    Live::Api {
-        api: live.clone(),
-        revoke: revoke.into_iter().collect(),
+    gateway::live_api(stack, routed(stack), live)
+}
+
+/// The functions (logical names) the stack file's routes invoke.
+fn routed(stack: &Stack) -> impl Iterator<Item = &String> {
+    stack.routes.iter().map(|r| &r.function)
+}
+
+impl LiveGateway for LiveApi {
+    const ADDRESS: Address = Address::Api;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn route_functions(&self) -> Vec<(Option<&str>, Option<&String>)> {
+        let routes = self.routes.iter();
+        routes
+            .map(|r| (r.function_name(), r.function_arn.as_ref()))
+            .collect()
+    }
+
+    fn attrs(&self) -> Attrs {
+        live_attrs(self, None)
+    }
+
+    fn live(&self, revoke: Vec<String>) -> Live {
+        Live::Api {
+            api: self.clone(),
+            revoke,
+        }
     }
 }
 
@@ -339,12 +353,7 @@ fn live_attrs(live: &LiveApi, permissions: Option<&Permissions>) -> Attrs {
     let mut a = Attrs::new();
     a.insert("name".into(), Value::str(&live.name));
     a.insert("protocol".into(), Value::str(&live.protocol));
-    let stage = match live.stages.as_slice() {
-        [] => None,
-        [one] => Some(Value::str(one)),
-        many => Some(Value::list(many)),
-    };
-    if let Some(stage) = stage {
+    if let Some(stage) = gateway::stages(&live.stages) {
         a.insert("stage".into(), stage);
     }
     settings_attrs(&mut a, live.cors.as_ref(), live.throttle);
@@ -367,10 +376,7 @@ fn live_attrs(live: &LiveApi, permissions: Option<&Permissions>) -> Attrs {
 
 fn access_log_attr(a: &mut Attrs, log: Option<&AccessLog>) {
     if let Some(log) = log {
-        let mut m = std::collections::BTreeMap::new();
-        m.insert("destination".to_string(), Value::str(&log.destination));
-        m.insert("format".to_string(), Value::str(&log.format));
-        a.insert("access_log".into(), Value::Map(m));
+        a.insert("access_log".into(), gateway::access_log(log));
     }
 }
 
@@ -395,9 +401,6 @@ fn settings_attrs(a: &mut Attrs, cors: Option<&Cors>, throttle: Option<Throttle>
         a.insert("cors".into(), Value::Map(m));
     }
     if let Some(t) = throttle {
-        let mut m = std::collections::BTreeMap::new();
-        m.insert("rate".to_string(), Value::Int(t.rate as i64));
-        m.insert("burst".to_string(), Value::Int(t.burst.into()));
-        a.insert("throttle".into(), Value::Map(m));
+        a.insert("throttle".into(), gateway::throttle(t));
     }
 }

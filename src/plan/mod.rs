@@ -9,6 +9,7 @@ mod autoscaling;
 mod build;
 pub mod drift;
 mod function;
+mod gateway;
 mod in_use;
 pub mod json;
 pub mod render;

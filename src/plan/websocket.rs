@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::attr::attr_names;
+use super::gateway::{self, LiveGateway};
 use super::{Action, Attrs, Change, Desired, Live, Value, WebsocketDesired, WebsocketRouteDesired};
 use crate::live::{LiveState, LiveWebsocket, LiveWebsocketRoute};
 use crate::marks::{
@@ -179,33 +180,47 @@ fn plan(
 }
 
 fn plan_delete(stack: &Stack, live: &LiveWebsocket, reason: &str) -> Change {
-    Change::delete(
-        Address::Websocket,
-        format!("{}, id {}", live.name, live.id),
-        reason,
-        live_attrs(live, None),
-        live_api(stack, live),
-    )
+    gateway::plan_delete(stack, routed(stack), live, reason)
 }
 
-/// The API as read, and the functions its routes invoke that no WebSocket route of the stack
-/// file does: they lose its invoke permission when it goes.
+/// The API as read, and the functions it leaves with its invoke permission when it goes.
 fn live_api(stack: &Stack, live: &LiveWebsocket) -> Live {
-    let routed: BTreeSet<String> = stack
-        .websocket
-        .iter()
-        .flat_map(|w| &w.routes)
-        .map(|r| stack.physical_name(&r.function))
-        .collect();
-    let revoke: BTreeSet<String> = live
-        .routes
-        .iter()
-        .filter(|r| r.function_name().is_some_and(|f| !routed.contains(f)))
-        .filter_map(|r| r.function_arn.clone())
-        .collect();
-    Live::Websocket {
-        api: live.clone(),
-        revoke: revoke.into_iter().collect(),
+    gateway::live_api(stack, routed(stack), live)
+}
+
+/// The functions (logical names) the stack file's WebSocket routes invoke.
+fn routed(stack: &Stack) -> impl Iterator<Item = &String> {
+    let routes = stack.websocket.iter().flat_map(|w| &w.routes);
+    routes.map(|r| &r.function)
+}
+
+impl LiveGateway for LiveWebsocket {
+    const ADDRESS: Address = Address::Websocket;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn route_functions(&self) -> Vec<(Option<&str>, Option<&String>)> {
+        let routes = self.routes.iter();
+        routes
+            .map(|r| (r.function_name(), r.function_arn.as_ref()))
+            .collect()
+    }
+
+    fn attrs(&self) -> Attrs {
+        live_attrs(self, None)
+    }
+
+    fn live(&self, revoke: Vec<String>) -> Live {
+        Live::Websocket {
+            api: self.clone(),
+            revoke,
+        }
     }
 }
 
@@ -217,12 +232,7 @@ fn live_attrs(live: &LiveWebsocket, permissions: Option<&Permissions>) -> Attrs 
         WebsocketAttr::RouteSelection.into(),
         Value::str(&live.route_selection),
     );
-    let stage = match live.stages.as_slice() {
-        [] => None,
-        [one] => Some(Value::str(one)),
-        many => Some(Value::list(many)),
-    };
-    if let Some(stage) = stage {
+    if let Some(stage) = gateway::stages(&live.stages) {
         a.insert(WebsocketAttr::Stage.into(), stage);
     }
     if !live.unused_integrations.is_empty() {
@@ -257,16 +267,10 @@ fn authorizer(function: &str, identity_source: &[String]) -> Value {
 
 fn settings(a: &mut Attrs, throttle: Option<Throttle>, log: Option<&AccessLog>) {
     if let Some(t) = throttle {
-        let mut m = BTreeMap::new();
-        m.insert("rate".to_string(), Value::Int(t.rate as i64));
-        m.insert("burst".to_string(), Value::Int(t.burst.into()));
-        a.insert(WebsocketAttr::Throttle.into(), Value::Map(m));
+        a.insert(WebsocketAttr::Throttle.into(), gateway::throttle(t));
     }
     if let Some(log) = log {
-        let mut m = BTreeMap::new();
-        m.insert("destination".to_string(), Value::str(&log.destination));
-        m.insert("format".to_string(), Value::str(&log.format));
-        a.insert(WebsocketAttr::AccessLog.into(), Value::Map(m));
+        a.insert(WebsocketAttr::AccessLog.into(), gateway::access_log(log));
     }
 }
 
