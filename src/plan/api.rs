@@ -123,35 +123,7 @@ fn routed(stack: &Stack) -> impl Iterator<Item = &String> {
     stack.routes.iter().map(|r| &r.function)
 }
 
-impl LiveGateway for LiveApi {
-    const ADDRESS: Address = Address::Api;
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn route_functions(&self) -> Vec<(Option<&str>, Option<&String>)> {
-        let routes = self.routes.iter();
-        routes
-            .map(|r| (r.function_name(), r.function_arn.as_ref()))
-            .collect()
-    }
-
-    fn attrs(&self) -> Attrs {
-        live_attrs(self, None)
-    }
-
-    fn live(&self, revoke: Vec<String>) -> Live {
-        Live::Api {
-            api: self.clone(),
-            revoke,
-        }
-    }
-}
+gateway::live_gateway!(LiveApi, Address::Api, Api);
 
 /// `permissions`: the statement IDs in the policies of the functions live routes invoke;
 /// `api_kept`: the live API stays (it is not new, nor replaced by one of the other type).

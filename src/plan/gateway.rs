@@ -21,6 +21,43 @@ pub(super) trait LiveGateway: Clone {
     fn live(&self, revoke: Vec<String>) -> Live;
 }
 
+/// Implements [`LiveGateway`] for a live API type `$api` with routes, `$address` and the
+/// `Live::$live` variant; its attributes are the module's `live_attrs(api, None)`.
+macro_rules! live_gateway {
+    ($api:ty, $address:expr, $live:ident) => {
+        impl LiveGateway for $api {
+            const ADDRESS: Address = $address;
+
+            fn name(&self) -> &str {
+                &self.name
+            }
+
+            fn id(&self) -> &str {
+                &self.id
+            }
+
+            fn route_functions(&self) -> Vec<(Option<&str>, Option<&String>)> {
+                let routes = self.routes.iter();
+                routes
+                    .map(|r| (r.function_name(), r.function_arn.as_ref()))
+                    .collect()
+            }
+
+            fn attrs(&self) -> Attrs {
+                live_attrs(self, None)
+            }
+
+            fn live(&self, revoke: Vec<String>) -> Live {
+                Live::$live {
+                    api: self.clone(),
+                    revoke,
+                }
+            }
+        }
+    };
+}
+pub(super) use live_gateway;
+
 /// The delete of a live API (`routed`: the functions, by logical name, that the stack file's
 /// routes of this kind invoke).
 pub(super) fn plan_delete<'s, A: LiveGateway>(

@@ -194,35 +194,7 @@ fn routed(stack: &Stack) -> impl Iterator<Item = &String> {
     routes.map(|r| &r.function)
 }
 
-impl LiveGateway for LiveWebsocket {
-    const ADDRESS: Address = Address::Websocket;
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn id(&self) -> &str {
-        &self.id
-    }
-
-    fn route_functions(&self) -> Vec<(Option<&str>, Option<&String>)> {
-        let routes = self.routes.iter();
-        routes
-            .map(|r| (r.function_name(), r.function_arn.as_ref()))
-            .collect()
-    }
-
-    fn attrs(&self) -> Attrs {
-        live_attrs(self, None)
-    }
-
-    fn live(&self, revoke: Vec<String>) -> Live {
-        Live::Websocket {
-            api: self.clone(),
-            revoke,
-        }
-    }
-}
+gateway::live_gateway!(LiveWebsocket, Address::Websocket, Websocket);
 
 /// `permissions`: the statement IDs of the functions' policies, where read (not for a delete).
 fn live_attrs(live: &LiveWebsocket, permissions: Option<&Permissions>) -> Attrs {
