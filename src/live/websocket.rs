@@ -1,15 +1,13 @@
 //! Live WebSocket APIs (API Gateway v2, protocol WEBSOCKET): tagged APIs with their stage,
 //! `$connect` authorizer and routes, and the invoke permissions of the routes' functions.
-//! Listing, paging and stages are read as for HTTP APIs (`api/http.rs`).
+//! Listing, paging, stages and routes are read as for HTTP APIs (`api/v2.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_apigatewayv2::types::{Api, Authorizer, ProtocolType, Route};
 use futures::future::try_join_all;
 
-use super::api::http::{
-    PAGE, all_pages, list_authorizers, pages, read_integrations, read_stages, tagged_of,
-};
+use super::api::v2::{self, Integrations, list_authorizers, read_stages, tagged_of};
 use super::{
     LiveFunction, LiveWebsocket, LiveWebsocketAuthorizer, LiveWebsocketRoute, Refresh, Scope,
     lambda, user_tags,
@@ -60,9 +58,7 @@ async fn read_routes(
     clients: &Clients,
     api_id: &str,
 ) -> Result<(Vec<LiveWebsocketRoute>, Vec<String>), AwsError> {
-    let client = &clients.apigatewayv2;
-    let routes = all_pages!(client.get_routes().api_id(api_id), "apigateway:GetRoutes");
-    let (integrations, routes) = tokio::try_join!(read_integrations(clients, api_id), routes)?;
+    let (routes, integrations) = v2::read_routes(clients, api_id).await?;
     let routes: Vec<LiveWebsocketRoute> = routes.iter().map(|r| route(r, &integrations)).collect();
     let targeted: BTreeSet<&str> = routes
         .iter()
@@ -78,14 +74,8 @@ async fn read_routes(
 /// A route as the plan knows it. Whether it is two-way is read from its route response
 /// selection expression, which GetRoutes returns, rather than from GetRouteResponses (a call
 /// per route).
-fn route(r: &Route, integrations: &BTreeMap<String, String>) -> LiveWebsocketRoute {
-    let integration_id = r
-        .target()
-        .and_then(|t| t.strip_prefix("integrations/"))
-        .map(str::to_string);
-    let function_arn = integration_id
-        .as_ref()
-        .and_then(|id| integrations.get(id).cloned());
+fn route(r: &Route, integrations: &Integrations) -> LiveWebsocketRoute {
+    let (integration_id, function_arn) = v2::target(r, integrations);
     let authorized = r
         .authorization_type()
         .is_some_and(|t| t.as_str() == "CUSTOM");

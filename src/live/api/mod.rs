@@ -1,9 +1,11 @@
 //! Live APIs, one concept with a reader per kind: HTTP APIs (API Gateway v2, `http.rs`) and
 //! REST APIs (v1, `rest.rs`). What both read the same way is here: which APIs are the
-//! stack's, their tags, and authorizer names.
+//! stack's, their tags, and authorizer names; what HTTP and WebSocket APIs read alike (both
+//! v2) is in `v2.rs`.
 
 pub(in crate::live) mod http;
 mod rest;
+pub(in crate::live) mod v2;
 
 use std::collections::{BTreeMap, HashMap};
 
