@@ -2,9 +2,10 @@
 
 use std::ops::Range;
 
+use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::typed::entry;
+use super::typed::{Reader, Value, entry};
 use crate::stack::diagnostic::Problem;
 use crate::stack::reference::RefTarget;
 use crate::stack::spec::ApiType;
@@ -89,5 +90,35 @@ impl Declared {
             )
             .help(help),
         )
+    }
+}
+
+impl Reader<'_> {
+    /// A route's function as written (HTTP, REST and WebSocket routes alike): a function's
+    /// name, or a table that `table` reads (its other keys too) for it; a function the file
+    /// does not declare is a problem. `help`: how to write the route, for any other value.
+    pub(super) fn route_function(
+        &mut self,
+        value: &Value<'_>,
+        declared: &Declared,
+        help: &str,
+        table: impl FnOnce(&mut Self, &DeTable<'_>) -> Option<Spanned<String>>,
+    ) -> Option<Spanned<String>> {
+        let function = match value.get_ref() {
+            DeValue::String(name) => Spanned::new(value.span(), name.to_string()),
+            DeValue::Table(t) => table(self, t)?,
+            other => {
+                let found = other.type_str();
+                let message = format!("expected a function name or a table, found {found}");
+                self.problem(Problem::new(message, value.span(), "here").help(help));
+                return None;
+            }
+        };
+        let target = RefTarget::Function(function.get_ref().clone());
+        if let Some(problem) = declared.check(&target, function.span()) {
+            self.problem(problem);
+            return None;
+        }
+        Some(function)
     }
 }

@@ -206,51 +206,31 @@ impl Reader<'_> {
         };
         let key_ok = self.websocket_route_key(key, custom);
         let mut respond = false;
-        let function = match value.get_ref() {
-            DeValue::String(name) => Some(Spanned::new(value.span(), name.to_string())),
-            DeValue::Table(t) => {
-                self.websocket_route_authorizer(t);
-                // Said by the check above.
-                let known = match entry(t, "authorizer") {
-                    Some(_) => &["function", "respond", "custom", "authorizer"][..],
-                    None => ROUTE_KEYS,
-                };
-                self.unknown_keys(t, known, "in a websocket route");
-                respond = self.opt_bool(t, "respond").unwrap_or(false);
-                if let (true, "$disconnect", Some((k, _))) =
-                    (respond, key.get_ref().as_ref(), entry(t, "respond"))
-                {
-                    self.problem(
-                        Problem::new("$disconnect cannot respond", k.span(), "the connection is closed")
-                            .help("remove respond: API Gateway calls $disconnect after the connection is gone"),
-                    );
-                    return None;
-                }
-                self.required(t, "function", || {
-                    Problem::new("route has no function", value.span(), "here")
-                        .help("write { function = \"NAME\", respond = true }")
-                })
-                .and_then(|v| self.string(v, "function"))
-            }
-            other => {
-                self.problem(
-                    Problem::new(
-                        format!("expected a function name or a table, found {}", other.type_str()),
-                        value.span(),
-                        "here",
-                    )
-                    .help("write \"sendMessage\" = \"FUNCTION\" or \"sendMessage\" = { function = \"FUNCTION\", respond = true }"),
+        let help = "write \"sendMessage\" = \"FUNCTION\" or \"sendMessage\" = { function = \"FUNCTION\", respond = true }";
+        let function = self.route_function(value, declared, help, |this, t| {
+            this.websocket_route_authorizer(t);
+            // Said by the check above.
+            let known = match entry(t, "authorizer") {
+                Some(_) => &["function", "respond", "custom", "authorizer"][..],
+                None => ROUTE_KEYS,
+            };
+            this.unknown_keys(t, known, "in a websocket route");
+            respond = this.opt_bool(t, "respond").unwrap_or(false);
+            if let (true, "$disconnect", Some((k, _))) =
+                (respond, key.get_ref().as_ref(), entry(t, "respond"))
+            {
+                this.problem(
+                    Problem::new("$disconnect cannot respond", k.span(), "the connection is closed")
+                        .help("remove respond: API Gateway calls $disconnect after the connection is gone"),
                 );
-                None
+                return None;
             }
-        }?;
-        if let Some(problem) = declared.check(
-            &RefTarget::Function(function.get_ref().clone()),
-            function.span(),
-        ) {
-            self.problem(problem);
-            return None;
-        }
+            this.required(t, "function", || {
+                Problem::new("route has no function", value.span(), "here")
+                    .help("write { function = \"NAME\", respond = true }")
+            })
+            .and_then(|v| this.string(v, "function"))
+        })?;
         key_ok?;
         Some(WebsocketRouteSpec {
             key: key.get_ref().to_string(),

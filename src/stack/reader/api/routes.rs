@@ -9,7 +9,6 @@ use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::paths;
 use crate::stack::reader::typed::{Key, Reader, Value, entry};
-use crate::stack::reference::RefTarget;
 use crate::stack::spec::{ApiSpec, ApiType, AuthorizerSpec, RouteSpec};
 
 const ROUTE_KEYS: &[&str] = &["function", "authorizer", "scopes"];
@@ -85,41 +84,18 @@ impl Reader<'_> {
     ) -> Option<RouteSpec> {
         let mut authorizer = None;
         let mut scopes = Vec::new();
-        let function = match value.get_ref() {
-            DeValue::String(name) => Some(Spanned::new(value.span(), name.to_string())),
-            DeValue::Table(t) => {
-                self.unknown_keys(t, ROUTE_KEYS, "in a route");
-                authorizer = self.route_authorizer(t, api);
-                scopes = self.route_scopes(t, authorizer.is_some());
-                self.check_scopes_fit(t, api, authorizer.as_deref(), &scopes);
-                self.required(t, "function", || {
-                    Problem::new("route has no function", value.span(), "here")
-                        .help("write { function = \"NAME\" }")
-                })
-                .and_then(|v| self.string(v, "function"))
-            }
-            other => {
-                self.problem(
-                    Problem::new(
-                        format!(
-                            "expected a function name or a table, found {}",
-                            other.type_str()
-                        ),
-                        value.span(),
-                        "here",
-                    )
-                    .help("write \"GET /orders\" = \"function-name\""),
-                );
-                None
-            }
-        }?;
-        if let Some(problem) = declared.check(
-            &RefTarget::Function(function.get_ref().clone()),
-            function.span(),
-        ) {
-            self.problem(problem);
-            return None;
-        }
+        let help = "write \"GET /orders\" = \"function-name\"";
+        let function = self.route_function(value, declared, help, |this, t| {
+            this.unknown_keys(t, ROUTE_KEYS, "in a route");
+            authorizer = this.route_authorizer(t, api);
+            scopes = this.route_scopes(t, authorizer.is_some());
+            this.check_scopes_fit(t, api, authorizer.as_deref(), &scopes);
+            this.required(t, "function", || {
+                Problem::new("route has no function", value.span(), "here")
+                    .help("write { function = \"NAME\" }")
+            })
+            .and_then(|v| this.string(v, "function"))
+        })?;
         Some(RouteSpec {
             key,
             function: function.into_inner(),
