@@ -7,15 +7,15 @@
 //! API's methods' authorization. There is no test for which one it is: each difference found is
 //! repaired.
 
-use super::authorizers::{learn, sync_declared};
+use super::authorizers::{AuthorizerRequests, learn, sync_declared};
 use super::http::{Http, stage, update_cors};
-use super::http_routes::{RouteEdit, create_route, delete_route, update_route};
+use super::http_routes::{RouteEdit, create_route, update_route};
 use super::rest::{Rest, put_route};
 use super::{Context, Flavour, function_arn, route_error, sync_tags};
 use crate::aws::AwsError;
 use crate::live::{LiveApi, LiveRoute};
 use crate::plan::{ApiDesired, RouteDesired};
-use crate::stack::ApiType;
+use crate::stack::{ApiSpec, ApiType};
 
 /// Reads the API `api_id` back and makes it what `api` and `routes` (every declared route)
 /// declare.
@@ -32,68 +32,84 @@ pub(super) async fn repair(
             "API {api_id} was not found after its import (is it still tagged for the stack?)"
         ))
     })?;
+    let repair = Repair {
+        ctx,
+        spec: &api.spec,
+        routes,
+        live: &live,
+    };
     match api_type {
-        ApiType::Http => repair_http(ctx, api, routes, &live).await,
-        ApiType::Rest => repair_rest(ctx, api, routes, &live).await,
+        ApiType::Http => repair.http().await,
+        ApiType::Rest => repair.rest().await,
     }
 }
 
-async fn repair_http(
-    ctx: &Context<'_>,
-    api: &ApiDesired,
-    routes: &[&RouteDesired],
-    live: &LiveApi,
-) -> Result<(), AwsError> {
-    let spec = &api.spec;
-    let http = Http { ctx };
-    if !live.stages.contains(&spec.stage) {
-        super::v2::create_stage(ctx, &live.id, stage(spec)).await?;
-    }
-    if live.cors != spec.cors {
-        update_cors(ctx, spec.cors.as_ref(), &live.id).await?;
-    }
-    if live.tags != spec.tags {
-        sync_tags(&http, &live.id, &live.tags, &spec.tags).await?;
-    }
-    if !learn(ctx, spec, live)? {
-        sync_declared(&http, ctx, &live.id, spec, Some(live)).await?;
-    }
-    for (route, found) in to_write(ctx, routes, live)? {
-        match found {
-            None => create_route(ctx, route).await?,
-            Some((found, edit)) => update_route(ctx, edit, route, &live.id, found).await?,
+/// What an API read back after its import is repaired to: its declaration and every declared
+/// route.
+struct Repair<'a, 'c> {
+    ctx: &'a Context<'c>,
+    spec: &'a ApiSpec,
+    routes: &'a [&'a RouteDesired],
+    live: &'a LiveApi,
+}
+
+impl Repair<'_, '_> {
+    async fn http(&self) -> Result<(), AwsError> {
+        let (ctx, spec, live) = (self.ctx, self.spec, self.live);
+        let http = Http { ctx };
+        if !live.stages.contains(&spec.stage) {
+            super::v2::create_stage(ctx, &live.id, stage(spec)).await?;
         }
+        if live.cors != spec.cors {
+            update_cors(ctx, spec.cors.as_ref(), &live.id).await?;
+        }
+        self.tags_and_authorizers(&http).await?;
+        for (route, found) in to_write(ctx, self.routes, live)? {
+            match found {
+                None => create_route(ctx, route).await?,
+                Some((found, edit)) => update_route(ctx, edit, route, &live.id, found).await?,
+            }
+        }
+        self.delete_undeclared(&http).await
     }
-    for extra in undeclared(live, routes) {
-        delete_route(ctx, &live.id, extra).await?;
-    }
-    Ok(())
-}
 
-async fn repair_rest(
-    ctx: &Context<'_>,
-    api: &ApiDesired,
-    routes: &[&RouteDesired],
-    live: &LiveApi,
-) -> Result<(), AwsError> {
-    let spec = &api.spec;
-    let rest = Rest { ctx };
-    // The import made the resources anew: the tree apply knew is gone.
-    ctx.rest_resources.replace(live).await;
-    if live.tags != spec.tags {
-        sync_tags(&rest, &live.id, &live.tags, &spec.tags).await?;
+    async fn rest(&self) -> Result<(), AwsError> {
+        let (ctx, live) = (self.ctx, self.live);
+        let rest = Rest { ctx };
+        // The import made the resources anew: the tree apply knew is gone.
+        ctx.rest_resources.replace(live).await;
+        self.tags_and_authorizers(&rest).await?;
+        for (route, found) in to_write(ctx, self.routes, live)? {
+            put_route(ctx, &live.id, route, found.map(|(found, _)| found)).await?;
+        }
+        // CORS preflights and the stage follow with the deployment (`deploy.rs`).
+        self.delete_undeclared(&rest).await
     }
-    if !learn(ctx, spec, live)? {
-        sync_declared(&rest, ctx, &live.id, spec, Some(live)).await?;
+
+    /// The API's tags, and its authorizers where the import did not carry them as declared.
+    async fn tags_and_authorizers(
+        &self,
+        flavour: &(impl Flavour + AuthorizerRequests),
+    ) -> Result<(), AwsError> {
+        let (ctx, spec, live) = (self.ctx, self.spec, self.live);
+        if live.tags != spec.tags {
+            sync_tags(flavour, &live.id, &live.tags, &spec.tags).await?;
+        }
+        if !learn(ctx, spec, live)? {
+            sync_declared(flavour, ctx, &live.id, spec, Some(live)).await?;
+        }
+        Ok(())
     }
-    for (route, found) in to_write(ctx, routes, live)? {
-        put_route(ctx, &live.id, route, found.map(|(found, _)| found)).await?;
+
+    /// Deletes the live routes no declared route has the key of.
+    async fn delete_undeclared(&self, flavour: &dyn Flavour) -> Result<(), AwsError> {
+        let declared = |key: &str| self.routes.iter().any(|r| r.key == key);
+        let live = self.live;
+        for extra in live.routes.iter().filter(|l| !declared(&l.key)) {
+            flavour.delete_route(&live.id, extra).await?;
+        }
+        Ok(())
     }
-    for extra in undeclared(live, routes) {
-        rest.delete_route(&live.id, extra).await?;
-    }
-    // CORS preflights and the stage follow with the deployment (`deploy.rs`).
-    Ok(())
 }
 
 /// The declared routes to write: those the API lacks, and those whose live route differs
@@ -132,10 +148,4 @@ fn differences(
         moved: live.function_arn.as_deref() != Some(function.as_str()),
         reauthorize: live.authorizer != route.authorizer || live.scopes != route.scopes,
     })
-}
-
-/// Live routes no declared route has the key of.
-fn undeclared<'l>(live: &'l LiveApi, routes: &[&RouteDesired]) -> Vec<&'l LiveRoute> {
-    let declared = |key: &str| routes.iter().any(|r| r.key == key);
-    live.routes.iter().filter(|l| !declared(&l.key)).collect()
 }
