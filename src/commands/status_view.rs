@@ -113,6 +113,12 @@ fn total(p: &Points) -> f64 {
     p.values().sum::<f64>() + 0.0
 }
 
+/// A row of requests counted, summed up by their total: a warning when there are any.
+fn counted(name: &'static str, p: Points) -> Row {
+    let n = total(&p);
+    row(name, "requests", p, format!("total {}", num(n)), n > 0.0)
+}
+
 fn row(name: &'static str, unit: &'static str, p: Points, summary: String, warning: bool) -> Row {
     let at = |t: i64| {
         humantime::format_rfc3339_seconds(
@@ -163,25 +169,11 @@ pub fn table_rows(got: &[&Series], period: f64, provisioned: Option<(f64, f64)>)
         rows.push(row(name, "units/s", p, summary, warning));
     }
     let throttled = sum(&got[2..4]);
-    let n = total(&throttled);
-    rows.push(row(
-        "throttled",
-        "requests",
-        throttled,
-        format!("total {}", num(n)),
-        n > 0.0,
-    ));
+    rows.push(counted("throttled", throttled));
     let ops = &got[4..];
     let pick = |k: usize| -> Vec<&Series> { ops.iter().skip(k).step_by(4).copied().collect() };
     let errors = sum(&pick(0));
-    let n = total(&errors);
-    rows.push(row(
-        "system errors",
-        "requests",
-        errors,
-        format!("total {}", num(n)),
-        n > 0.0,
-    ));
+    rows.push(counted("system errors", errors));
     rows.push(averaged("latency", &pick(1), &pick(2), &pick(3)));
     rows
 }

@@ -9,7 +9,7 @@ use super::view::ItemsView;
 use crate::cli::{AwsArgs, GetArgs, QueryArgs, ReadArgs, ScanArgs};
 use crate::commands::ExitStatus;
 use crate::items::read::{self, ReadRequest};
-use crate::items::{filter, keys};
+use crate::items::{Expression, filter, keys};
 use crate::output::errln;
 
 pub async fn get(args: &GetArgs, aws: &AwsArgs) -> Result<ExitStatus> {
@@ -48,12 +48,7 @@ pub async fn query(args: &QueryArgs, aws: &AwsArgs) -> Result<ExitStatus> {
             &args.key,
             args.sort.as_deref(),
         )?),
-        filter: args
-            .read
-            .filter
-            .as_deref()
-            .map(|f| filter::parse(f, target.spec.items.as_ref()))
-            .transpose()?,
+        filter: read_filter(&args.read, &target)?,
     };
     stream(&target, &request, 1, &args.read, aws).await
 }
@@ -68,12 +63,7 @@ pub async fn scan(args: &ScanArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         table: target.physical.clone(),
         index,
         key_condition: None,
-        filter: args
-            .read
-            .filter
-            .as_deref()
-            .map(|f| filter::parse(f, target.spec.items.as_ref()))
-            .transpose()?,
+        filter: read_filter(&args.read, &target)?,
     };
     stream(&target, &request, args.segments, &args.read, aws).await
 }
@@ -100,4 +90,11 @@ async fn stream(
     }
     view.finish();
     Ok(ExitStatus::Success)
+}
+
+/// `--filter`, checked against the table's item schema.
+fn read_filter(read: &ReadArgs, target: &Target) -> Result<Option<Expression>> {
+    let filter = read.filter.as_deref();
+    let filter = filter.map(|f| filter::parse(f, target.spec.items.as_ref()));
+    Ok(filter.transpose()?)
 }
