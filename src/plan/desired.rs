@@ -1,0 +1,145 @@
+//! The desired form of each resource, resolved from the stack file: what apply makes live.
+
+use super::table_steps;
+use crate::stack::{ApiSpec, FunctionSpec, TableSpec, Template, WebsocketSpec};
+
+/// The desired form of one resource, resolved from the stack file.
+#[derive(Debug, Clone)]
+pub enum Desired {
+    Role(RoleDesired),
+    Table(TableDesired),
+    Function(FunctionDesired),
+    Api(ApiDesired),
+    Route(RouteDesired),
+    Deployment(ApiSpec),
+    Websocket(WebsocketDesired),
+    WebsocketRoute(WebsocketRouteDesired),
+}
+
+#[derive(Debug, Clone)]
+pub struct RoleDesired {
+    pub name: String,
+    pub path: String,
+    pub trusted_services: Vec<String>,
+    /// The inline policy; resources may refer to tables not created yet.
+    pub statements: Vec<PolicyStatement>,
+    pub stack: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyStatement {
+    pub sid: String,
+    pub actions: Vec<String>,
+    pub resources: Vec<Template>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TableDesired {
+    pub name: String,
+    pub stack: String,
+    pub spec: TableSpec,
+    /// The fingerprint of what apply makes live, for the `stackctl:applied` tag.
+    pub applied: String,
+    /// An in-place update's requests, in the order apply sends them (empty otherwise).
+    pub steps: Vec<table_steps::Step>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FunctionDesired {
+    pub name: String,
+    pub stack: String,
+    pub spec: FunctionSpec,
+    pub code_sha256: String,
+    pub role: RoleSource,
+    /// Where packages too large for a direct upload go.
+    pub artifact_bucket: Option<String>,
+    /// The fingerprint of what apply makes live, for the `stackctl:applied` tag.
+    pub applied: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum RoleSource {
+    /// A role ARN given in the stack file.
+    Arn(String),
+    /// The role stackctl manages, by role name; its ARN is known once it exists.
+    Managed { name: String, arn: Option<String> },
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiDesired {
+    pub name: String,
+    pub stack: String,
+    pub spec: ApiSpec,
+    /// For the API's `stackctl:permissions` tag once its routes are applied.
+    pub permissions_record: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteDesired {
+    pub key: String,
+    /// The logical name of the function the route invokes.
+    pub logical_function: String,
+    /// Its physical name.
+    pub function: String,
+    /// The function does not hold the API's invoke permission yet (as read, or the API is new):
+    /// the route grants it before it points at the function.
+    pub grant: bool,
+    /// The function holds a statement of the same ID for an API that goes (replaced by one of
+    /// the other type): the grant removes it first.
+    pub replace: bool,
+    /// The route belongs to a REST API (a resource and method) rather than an HTTP API.
+    pub rest: bool,
+    pub authorizer: Option<String>,
+    /// How API Gateway calls the authorizer: JWT, COGNITO_USER_POOLS or CUSTOM (Lambda).
+    pub authorizer_kind: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebsocketDesired {
+    pub name: String,
+    pub stack: String,
+    pub spec: WebsocketSpec,
+    /// For the API's `stackctl:permissions` tag once its routes are applied.
+    pub permissions_record: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebsocketRouteDesired {
+    pub key: String,
+    /// The logical name of the function the route invokes.
+    pub logical_function: String,
+    /// The function does not hold the WebSocket API's invoke permission yet: the route grants
+    /// it before it points at the function.
+    pub grant: bool,
+    /// The function holds the statement for another API (one that was deleted): the grant
+    /// removes it first.
+    pub replace: bool,
+    /// A two-way route: a `$default` route response.
+    pub respond: bool,
+    /// `$connect` with the API's authorizer.
+    pub authorized: bool,
+}
+
+impl Desired {
+    pub fn role(&self) -> Option<&RoleDesired> {
+        match self {
+            Desired::Role(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn table(&self) -> Option<&TableDesired> {
+        match self {
+            Desired::Table(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn function(&self) -> Option<&FunctionDesired> {
+        match self {
+            Desired::Function(d) => Some(d),
+            _ => None,
+        }
+    }
+}
