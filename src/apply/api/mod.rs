@@ -256,7 +256,26 @@ async fn sync_tags(
     Ok(())
 }
 
-/// The tags a new API is created with: the stack file's and the stack tag.
+/// Makes a v2 API's own tags those of the stack file (stackctl's are not among `live`'s).
+pub(crate) async fn v2_sync_tags(
+    ctx: &Context<'_>,
+    api_id: &str,
+    live: &BTreeMap<String, String>,
+    wanted: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    sync_tags(&http::Http { ctx }, api_id, live, wanted).await
+}
+
+/// TagResource on a v2 API: adds or overwrites these tags.
+pub(crate) async fn v2_tag(
+    ctx: &Context<'_>,
+    api_id: &str,
+    tags: HashMap<String, String>,
+) -> Result<(), AwsError> {
+    let http = http::Http { ctx };
+    http.tag(&http.arn(api_id), tags).await
+}
+
 /// Sends the flavour's CreateApi or CreateRestApi `operation` once (see [`once::create`]),
 /// with the API's tags and the stack's: after a lost answer, the API is looked for by its
 /// stack tag and name. The new API's ID is known to the changes from then on.
@@ -278,6 +297,7 @@ where
     Ok(api)
 }
 
+/// The tags a new API is created with: the stack file's and the stack tag.
 fn create_tags(d: &ApiDesired) -> HashMap<String, String> {
     let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
     tags.insert(crate::marks::STACK_TAG.to_string(), d.stack.clone());

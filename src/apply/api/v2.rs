@@ -1,16 +1,13 @@
 //! The requests HTTP and WebSocket APIs share (both API Gateway v2, the same SDK): the
 //! auto-deployed stage with its throttle and access log, a route's Lambda proxy integration,
-//! a route's delete, and the API's tags.
+//! a route's delete (the API's tags: `v2_sync_tags` and `v2_tag` in `mod.rs`).
 //! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-stages.html>
-
-use std::collections::BTreeMap;
 
 use aws_sdk_apigatewayv2::operation::create_route::builders::CreateRouteFluentBuilder;
 use aws_sdk_apigatewayv2::types::{
     AccessLogSettings, AuthorizationType, IntegrationType, RouteSettings,
 };
 
-use super::http::Http;
 use crate::apply::Context;
 use crate::aws::{AwsError, CallResult};
 use crate::stack::{AccessLog, Throttle};
@@ -200,25 +197,4 @@ pub(crate) async fn delete_integration(
         .await
         .absent_ok("apigateway:DeleteIntegration")?;
     Ok(())
-}
-
-/// Makes a v2 API's own tags those of the stack file (stackctl's are not among `live`'s).
-pub(crate) async fn sync_tags(
-    ctx: &Context<'_>,
-    api_id: &str,
-    live: &BTreeMap<String, String>,
-    wanted: &BTreeMap<String, String>,
-) -> Result<(), AwsError> {
-    super::sync_tags(&Http { ctx }, api_id, live, wanted).await
-}
-
-/// TagResource on a v2 API: adds or overwrites these tags.
-pub(crate) async fn tag(
-    ctx: &Context<'_>,
-    api_id: &str,
-    tags: std::collections::HashMap<String, String>,
-) -> Result<(), AwsError> {
-    use super::Flavour;
-    let http = Http { ctx };
-    http.tag(&http.arn(api_id), tags).await
 }

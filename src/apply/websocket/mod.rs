@@ -93,7 +93,7 @@ async fn update(
         v2::update_stage(ctx, &live.id, stage(&d.spec), edit).await?;
     }
     if change.changed(WebsocketAttr::Tags) {
-        v2::sync_tags(ctx, &live.id, &live.tags, &d.spec.tags).await?;
+        super::api::v2_sync_tags(ctx, &live.id, &live.tags, &d.spec.tags).await?;
     }
     if change.changed(WebsocketAttr::UnusedIntegrations) {
         for id in &live.unused_integrations {
@@ -193,7 +193,7 @@ pub async fn record_permissions(
         PERMISSIONS_TAG.to_string(),
         desired.permissions_record.clone(),
     )]);
-    let _ = v2::tag(ctx, &id, tags).await;
+    let _ = super::api::v2_tag(ctx, &id, tags).await;
 }
 
 /// A value another change provides is not known.
