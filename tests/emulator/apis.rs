@@ -169,19 +169,11 @@ fn switching_between_http_and_rest_replaces_the_api() {
 
 /// The sources (`API_ID/*`) of the `stackctl-api-routes` statements of a function's policy.
 fn routes_statements(project: &Project, function: &str) -> Vec<String> {
-    let policy = project.block_on(project.lambda().get_policy().function_name(function).send());
-    let Ok(policy) = policy else {
-        return Vec::new();
-    };
-    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
-    let statements = policy["Statement"].as_array().unwrap();
+    let statements = project.statements_if_any(function).unwrap_or_default();
     statements
-        .iter()
-        .filter(|s| s["Sid"] == "stackctl-api-routes")
-        .map(|s| {
-            let source = s["Condition"]["ArnLike"]["AWS:SourceArn"].as_str().unwrap();
-            source.rsplit(':').next().unwrap().to_string()
-        })
+        .into_iter()
+        .filter(|(sid, _)| sid == "stackctl-api-routes")
+        .map(|(_, source)| source.rsplit(':').next().unwrap().to_string())
         .collect()
 }
 

@@ -2,6 +2,8 @@
 //! route only; the `$connect` authorizer comes and goes; `websocket = "manage"` grants exactly
 //! ManageConnections on the API's connections; removing `[websocket]` and `destroy` clean up.
 
+use aws_sdk_apigatewayv2::operation::get_authorizer::GetAuthorizerOutput;
+
 use crate::support::{Project, writes};
 
 const CHAT: &str = r#"
@@ -106,21 +108,19 @@ fn route(key: &str, function: &str, respond: bool, auth: &str) -> (String, Strin
 
 /// The statement IDs of a function's policy, with the source each names.
 fn statements(project: &Project, function: &str) -> Vec<(String, String)> {
-    let policy: serde_json::Value = serde_json::from_str(&project.policy(function)).unwrap();
-    let mut out: Vec<(String, String)> = policy["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let source = s["Condition"]["ArnLike"]["AWS:SourceArn"].as_str();
-            (
-                s["Sid"].as_str().unwrap().to_string(),
-                source.unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    project.statements_if_any(function).expect("a policy")
+}
+
+/// GetAuthorizer of the API's authorizer `authorizer_id`; `None` where it fails.
+fn get_authorizer(
+    project: &Project,
+    api_id: &str,
+    authorizer_id: &str,
+) -> Option<GetAuthorizerOutput> {
+    let request = project.apigateway().get_authorizer().api_id(api_id);
+    project
+        .block_on(request.authorizer_id(authorizer_id).send())
+        .ok()
 }
 
 /// The managed role's inline policy as JSON.
@@ -255,10 +255,8 @@ fn http_and_websocket_apis_converge_and_a_route_change_writes_only_that_route() 
         "+ websocket.route[typing] will be created",
         "Plan: 1 to create, 0 to update",
     ]);
-    let (run, requests) = project.requests(&["apply", "--yes"]);
-    run.success();
     assert_eq!(
-        writes(&requests),
+        project.apply_writes(),
         vec!["apigatewayv2:CreateIntegration", "apigatewayv2:CreateRoute"]
     );
     project.run(&["plan", "--detailed-exitcode"]).code(0);
@@ -271,10 +269,8 @@ fn http_and_websocket_apis_converge_and_a_route_change_writes_only_that_route() 
         "function:",
         "\"chat-a\" -> \"chat-auth\"",
     ]);
-    let (run, requests) = project.requests(&["apply", "--yes"]);
-    run.success();
     assert_eq!(
-        writes(&requests),
+        project.apply_writes(),
         vec![
             "lambda:AddPermission",
             "apigatewayv2:UpdateIntegration",
@@ -285,10 +281,8 @@ fn http_and_websocket_apis_converge_and_a_route_change_writes_only_that_route() 
 
     // A route removed: the route and its integration; the function's grant goes with its last route.
     project.set_stack(&chat(false));
-    let (run, requests) = project.requests(&["apply", "--yes"]);
-    run.success();
     assert_eq!(
-        writes(&requests),
+        project.apply_writes(),
         vec![
             "apigatewayv2:DeleteRoute",
             "apigatewayv2:DeleteIntegration",
@@ -316,16 +310,12 @@ fn http_and_websocket_apis_converge_and_a_route_change_writes_only_that_route() 
         "~ websocket.route[sendMessage] will be updated in place",
         "respond: true -> false",
     ]);
-    let (run, requests) = project.requests(&["apply", "--yes"]);
-    run.success();
-    assert_eq!(writes(&requests), vec!["apigatewayv2:UpdateRoute"]);
+    assert_eq!(project.apply_writes(), vec!["apigatewayv2:UpdateRoute"]);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
     assert!(routes(&project, &id).contains(&route("sendMessage", "chat-b", false, "NONE")));
     project.set_stack(&chat(false));
-    let (run, requests) = project.requests(&["apply", "--yes"]);
-    run.success();
     assert_eq!(
-        writes(&requests),
+        project.apply_writes(),
         vec![
             "apigatewayv2:CreateRouteResponse",
             "apigatewayv2:UpdateRoute"
@@ -397,16 +387,7 @@ fn the_connect_authorizer_is_added_and_removed_and_destroy_removes_the_api() {
         .and_then(|r| r.authorizer_id())
         .unwrap()
         .to_string();
-    let authorizer = project
-        .block_on(
-            project
-                .apigateway()
-                .get_authorizer()
-                .api_id(&id)
-                .authorizer_id(&authorizer_id)
-                .send(),
-        )
-        .unwrap();
+    let authorizer = get_authorizer(&project, &id, &authorizer_id).unwrap();
     assert_eq!(authorizer.authorizer_type().unwrap().as_str(), "REQUEST");
     assert_eq!(
         authorizer.identity_source(),
@@ -455,10 +436,8 @@ fn the_connect_authorizer_is_added_and_removed_and_destroy_removes_the_api() {
     // the route keeps the authorizer's ID.
     let moved = chat(true).replace("function = \"auth\"", "function = \"a\"");
     project.set_stack(&moved);
-    let (run, requests) = project.requests(&["apply", "--yes"]);
-    run.success();
     assert_eq!(
-        writes(&requests),
+        project.apply_writes(),
         vec![
             "lambda:AddPermission",
             "apigatewayv2:UpdateAuthorizer",
@@ -471,10 +450,8 @@ fn the_connect_authorizer_is_added_and_removed_and_destroy_removes_the_api() {
 
     // Removed: taken off `$connect` once, deleted, and its function's permission revoked.
     project.set_stack(&chat(false));
-    let (run, requests) = project.requests(&["apply", "--yes"]);
-    run.success();
     assert_eq!(
-        writes(&requests),
+        project.apply_writes(),
         vec![
             "apigatewayv2:UpdateRoute",
             "apigatewayv2:DeleteAuthorizer",
@@ -487,15 +464,8 @@ fn the_connect_authorizer_is_added_and_removed_and_destroy_removes_the_api() {
         routes(&project, &id).remove(0),
         route("$connect", "chat-a", false, "NONE")
     );
-    let gone = project.block_on(
-        project
-            .apigateway()
-            .get_authorizer()
-            .api_id(&id)
-            .authorizer_id(&authorizer_id)
-            .send(),
-    );
-    assert!(gone.is_err(), "the authorizer is deleted");
+    let gone = get_authorizer(&project, &id, &authorizer_id);
+    assert!(gone.is_none(), "the authorizer is deleted");
     assert!(no_policy(&project, "chat-auth"));
 
     // The stage and a route deleted by hand: made again, and the route's old integration goes.
@@ -524,10 +494,8 @@ fn the_connect_authorizer_is_added_and_removed_and_destroy_removes_the_api() {
         &format!("unused_integrations: [\"{orphan}\"] -> (none)"),
         "+ websocket.route[$disconnect] will be created",
     ]);
-    let (run, requests) = project.requests(&["apply", "--yes"]);
-    run.success();
     assert_eq!(
-        writes(&requests),
+        project.apply_writes(),
         vec![
             "apigatewayv2:CreateStage",
             "apigatewayv2:DeleteIntegration",

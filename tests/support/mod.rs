@@ -384,6 +384,14 @@ impl Project {
         (run, requests)
     }
 
+    /// Applies (which must succeed) with the request log on: the writes it sent, in order
+    /// (see [`writes`]).
+    pub fn apply_writes(&self) -> Vec<String> {
+        let (run, requests) = self.requests(&["apply", "--yes"]);
+        run.success();
+        writes(&requests).into_iter().cloned().collect()
+    }
+
     /// Applies and checks that the following plan shows no changes.
     pub fn apply_converges(&self) -> Run {
         let run = self.run(&["apply", "--yes"]);

@@ -154,6 +154,25 @@ impl Project {
         out.unwrap().policy().unwrap_or_default().to_string()
     }
 
+    /// The statements of a function's resource policy, each as its ID and the source ARN its
+    /// condition names (empty where none), sorted; `None` where the function has no policy.
+    pub fn statements_if_any(&self, function: &str) -> Option<Vec<(String, String)>> {
+        let policy = self.block_on(self.lambda().get_policy().function_name(function).send());
+        let policy: serde_json::Value = serde_json::from_str(policy.ok()?.policy()?).unwrap();
+        let mut out: Vec<(String, String)> = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let source = s["Condition"]["ArnLike"]["AWS:SourceArn"].as_str();
+                let sid = s["Sid"].as_str().unwrap().to_string();
+                (sid, source.unwrap_or_default().to_string())
+            })
+            .collect();
+        out.sort();
+        Some(out)
+    }
+
     /// The functions of the account.
     pub fn functions(&self) -> Vec<aws_sdk_lambda::types::FunctionConfiguration> {
         let out = self
