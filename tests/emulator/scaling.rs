@@ -29,24 +29,15 @@ impl Project {
 
     /// `(resource, dimension, min, max)` of every DynamoDB scalable target, sorted.
     fn targets(&self) -> Vec<(String, String, i32, i32)> {
-        let out = self
-            .block_on(
-                self.autoscaling()
-                    .describe_scalable_targets()
-                    .service_namespace(ServiceNamespace::Dynamodb)
-                    .send(),
-            )
-            .unwrap();
-        let mut all: Vec<_> = out
-            .scalable_targets()
-            .iter()
+        let request = self.autoscaling().describe_scalable_targets();
+        let request = request.service_namespace(ServiceNamespace::Dynamodb);
+        let out = self.block_on(request.send()).unwrap();
+        let targets = out.scalable_targets().iter();
+        let mut all: Vec<_> = targets
             .map(|t| {
-                (
-                    t.resource_id().to_string(),
-                    t.scalable_dimension().as_str().to_string(),
-                    t.min_capacity(),
-                    t.max_capacity(),
-                )
+                let dimension = t.scalable_dimension().as_str().to_string();
+                let (min, max) = (t.min_capacity(), t.max_capacity());
+                (t.resource_id().to_string(), dimension, min, max)
             })
             .collect();
         all.sort();
@@ -55,21 +46,14 @@ impl Project {
 
     /// `(resource, policy name, target)` of every DynamoDB scaling policy, sorted.
     fn policies(&self) -> Vec<(String, String, f64)> {
-        let out = self
-            .block_on(
-                self.autoscaling()
-                    .describe_scaling_policies()
-                    .service_namespace(ServiceNamespace::Dynamodb)
-                    .send(),
-            )
-            .unwrap();
-        let mut all: Vec<_> = out
-            .scaling_policies()
-            .iter()
+        let request = self.autoscaling().describe_scaling_policies();
+        let request = request.service_namespace(ServiceNamespace::Dynamodb);
+        let out = self.block_on(request.send()).unwrap();
+        let policies = out.scaling_policies().iter();
+        let mut all: Vec<_> = policies
             .map(|p| {
-                let target = p
-                    .target_tracking_scaling_policy_configuration()
-                    .map_or(0.0, |c| c.target_value());
+                let config = p.target_tracking_scaling_policy_configuration();
+                let target = config.map_or(0.0, |c| c.target_value());
                 (
                     p.resource_id().to_string(),
                     p.policy_name().to_string(),
@@ -281,21 +265,7 @@ fn saved_plans_drift_and_cooldowns_hold_while_auto_scaling_moves_capacity() {
                 .send(),
         )
         .unwrap();
-    project
-        .block_on(
-            project
-                .dynamodb()
-                .update_continuous_backups()
-                .table_name("shop-orders")
-                .point_in_time_recovery_specification(
-                    aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
-                        .point_in_time_recovery_enabled(true)
-                        .build()
-                        .unwrap(),
-                )
-                .send(),
-        )
-        .unwrap();
+    project.set_pitr("shop-orders", true);
     project
         .run(&["plan", "--refresh-only", "--detailed-exitcode"])
         .code(2);

@@ -403,21 +403,7 @@ fn drift_is_told_apart_from_stack_file_changes() {
 
     // Changed in the console: the function's memory, the table's point-in-time recovery.
     set_memory(&project, "shop-get-order", 512);
-    project
-        .block_on(
-            project
-                .dynamodb()
-                .update_continuous_backups()
-                .table_name("shop-orders")
-                .point_in_time_recovery_specification(
-                    aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
-                        .point_in_time_recovery_enabled(false)
-                        .build()
-                        .unwrap(),
-                )
-                .send(),
-        )
-        .unwrap();
+    project.set_pitr("shop-orders", false);
     let run = project.run(&["plan"]);
     run.success();
     assert_output_snapshot!("drift_plan", &run.stdout);

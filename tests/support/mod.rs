@@ -447,6 +447,21 @@ impl Project {
     }
 
     /// The point-in-time recovery status of a table, as DynamoDB reports it.
+    /// Turns point-in-time recovery of a table on or off behind stackctl's back (as in the
+    /// console).
+    pub fn set_pitr(&self, table: &str, enabled: bool) {
+        let pitr = aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+            .point_in_time_recovery_enabled(enabled)
+            .build()
+            .unwrap();
+        let request = self
+            .dynamodb()
+            .update_continuous_backups()
+            .table_name(table);
+        let request = request.point_in_time_recovery_specification(pitr);
+        self.block_on(request.send()).unwrap();
+    }
+
     pub fn pitr_status(&self, table: &str) -> String {
         let backups = self
             .block_on(
