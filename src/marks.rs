@@ -101,22 +101,39 @@ pub fn authorizer_statement_id(authorizer: &str) -> String {
 /// policy (GetPolicy is held to 15 a second), even when the stack file has changed since.
 /// Records of per-route statements (version 1) never match: the next plan reads the policies.
 pub fn permissions_record(routes: impl IntoIterator<Item = (String, String)>) -> String {
+    record("2", ROUTES_STATEMENT_ID, routes)
+}
+
+/// A permissions record of version `version`: a hash of the statement ID and the functions
+/// `routes` (route key, function name) invoke.
+fn record(
+    version: &str,
+    statement: &str,
+    routes: impl IntoIterator<Item = (String, String)>,
+) -> String {
     let functions: BTreeSet<String> = routes.into_iter().map(|(_, function)| function).collect();
     let functions: Vec<String> = functions.into_iter().collect();
-    format!(
-        "2.{}",
-        sha256_hex(format!("{ROUTES_STATEMENT_ID}:{}", functions.join(",")), 8)
-    )
+    let hash = sha256_hex(format!("{statement}:{}", functions.join(",")), 8);
+    format!("{version}.{hash}")
+}
+
+/// Each function `routes` (route key, function name) invoke, holding `statement`.
+fn recorded(
+    statement: &str,
+    routes: impl IntoIterator<Item = (String, String)>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let held = |function| (function, BTreeSet::from([statement.to_string()]));
+    routes
+        .into_iter()
+        .map(|(_, function)| held(function))
+        .collect()
 }
 
 /// The statement IDs each function's policy holds while the record of `routes` is current.
 pub fn recorded_permissions(
     routes: impl IntoIterator<Item = (String, String)>,
 ) -> BTreeMap<String, BTreeSet<String>> {
-    routes
-        .into_iter()
-        .map(|(_, function)| (function, BTreeSet::from([ROUTES_STATEMENT_ID.to_string()])))
-        .collect()
+    recorded(ROUTES_STATEMENT_ID, routes)
 }
 
 /// The statement ID of the one invoke permission a function holds for the stack's WebSocket
@@ -139,15 +156,7 @@ pub const WEBSOCKET_AUTHORIZER: &str = "connect";
 /// What the WebSocket API's [`PERMISSIONS_TAG`] holds: as [`permissions_record`], for
 /// [`WEBSOCKET_STATEMENT_ID`]. `routes` are (route key, function name).
 pub fn websocket_permissions_record(routes: impl IntoIterator<Item = (String, String)>) -> String {
-    let functions: BTreeSet<String> = routes.into_iter().map(|(_, function)| function).collect();
-    let functions: Vec<String> = functions.into_iter().collect();
-    format!(
-        "ws1.{}",
-        sha256_hex(
-            format!("{WEBSOCKET_STATEMENT_ID}:{}", functions.join(",")),
-            8
-        )
-    )
+    record("ws1", WEBSOCKET_STATEMENT_ID, routes)
 }
 
 /// The statement IDs each function's policy holds while the WebSocket API's record of
@@ -155,13 +164,7 @@ pub fn websocket_permissions_record(routes: impl IntoIterator<Item = (String, St
 pub fn recorded_websocket_permissions(
     routes: impl IntoIterator<Item = (String, String)>,
 ) -> BTreeMap<String, BTreeSet<String>> {
-    routes
-        .into_iter()
-        .map(|(_, function)| {
-            let held = BTreeSet::from([WEBSOCKET_STATEMENT_ID.to_string()]);
-            (function, held)
-        })
-        .collect()
+    recorded(WEBSOCKET_STATEMENT_ID, routes)
 }
 
 /// The ClientToken of an import stackctl starts: a prefix that names the stack and the table

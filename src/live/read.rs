@@ -162,33 +162,58 @@ pub(super) async fn read_invoke_permissions(
     let recorded = match apis {
         [api] if refresh == Refresh::Trusting => {
             let routes = || {
-                api.routes
-                    .iter()
-                    .filter_map(|r| Some((r.key.clone(), r.function_name()?.to_string())))
+                let routes = api.routes.iter();
+                routes.filter_map(|r| Some((r.key.clone(), r.function_name()?.to_string())))
             };
-            (api.permissions_record.as_deref() == Some(&crate::marks::permissions_record(routes())))
-                .then(|| {
-                    let mut recorded = crate::marks::recorded_permissions(routes());
-                    for (name, function) in &authorizers {
-                        let statement = crate::marks::authorizer_statement_id(name);
-                        recorded
-                            .entry(function.clone())
-                            .or_default()
-                            .insert(statement);
-                    }
-                    recorded
-                })
+            let record = crate::marks::permissions_record(routes());
+            let statements = authorizers.iter().map(|(name, function)| {
+                let statement = crate::marks::authorizer_statement_id(name);
+                (statement, function.clone())
+            });
+            let matches = api.permissions_record.as_deref() == Some(record.as_str());
+            let recorded = || crate::marks::recorded_permissions(routes());
+            vouched(matches, recorded, statements)
         }
         _ => None,
     };
-    // A full read asks the stack's functions only; a scoped one did not read the functions
-    // its routes invoke now, and asks them all.
-    let asked = live_routed
-        .iter()
-        .filter(|name| scope.is_some() || functions.contains_key(*name));
+    let asked = asked(&live_routed, functions, scope);
     // The API the plan keeps (the one with the most routes): see `live::read_apis`.
     let api_id = apis.first().map(|api| api.id.as_str());
     lambda::read_permissions(clients, asked, api_id, recorded.as_ref()).await
+}
+
+/// Statement IDs by function name.
+type Statements = BTreeMap<String, BTreeSet<String>>;
+
+/// What the permissions record of the one live API vouches for, where it `matches` the live
+/// routes (and the read trusts it): the statements the routes' functions hold (`recorded`),
+/// with each authorizer's (statement ID, function name) added, since an apply that left every
+/// route with its permission granted the authorizers theirs too. `None` where it does not.
+pub(super) fn vouched(
+    matches: bool,
+    recorded: impl FnOnce() -> Statements,
+    authorizers: impl Iterator<Item = (String, String)>,
+) -> Option<Statements> {
+    if !matches {
+        return None;
+    }
+    let mut recorded = recorded();
+    for (statement, function) in authorizers {
+        recorded.entry(function).or_default().insert(statement);
+    }
+    Some(recorded)
+}
+
+/// The functions (of those `routed`) whose policies are read: a full read asks the stack's
+/// functions only; a scoped one did not read the functions its routes invoke now, and asks
+/// them all.
+pub(super) fn asked<'a>(
+    routed: &'a BTreeSet<String>,
+    functions: &'a BTreeMap<String, LiveFunction>,
+    scope: Option<&'a Scope>,
+) -> impl Iterator<Item = &'a String> {
+    let routed = routed.iter();
+    routed.filter(move |name| scope.is_some() || functions.contains_key(*name))
 }
 
 /// The API's Lambda authorizers: (authorizer name, function name).

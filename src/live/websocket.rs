@@ -142,14 +142,13 @@ pub(super) async fn read_permissions(
     refresh: Refresh,
     scope: Option<&Scope>,
 ) -> Result<BTreeMap<String, BTreeSet<String>>, AwsError> {
-    let in_scope = |key: &str| scope.is_none_or(|s| s.websocket_routes.contains(key));
-    let mut routed: BTreeSet<String> = apis
-        .iter()
-        .flat_map(|api| api.routes.iter())
-        .filter(|r| in_scope(&r.key))
-        .filter_map(LiveWebsocketRoute::function_name)
-        .map(str::to_string)
-        .collect();
+    let in_scope =
+        |r: &&LiveWebsocketRoute| scope.is_none_or(|s| s.websocket_routes.contains(&r.key));
+    let live_routes = apis.iter().flat_map(|api| api.routes.iter());
+    let functions_routed = live_routes
+        .filter(in_scope)
+        .filter_map(|r| r.function_name());
+    let mut routed: BTreeSet<String> = functions_routed.map(str::to_string).collect();
     let authorizer = apis.first().and_then(|api| api.authorizer.as_ref());
     let authorizer = authorizer
         .map(|a| a.function.clone())
@@ -161,22 +160,17 @@ pub(super) async fn read_permissions(
         routes.collect::<Vec<_>>()
     };
     let recorded = match apis {
-        [api] if refresh == Refresh::Trusting => (api.permissions_record.as_deref()
-            == Some(&websocket_permissions_record(routes(api))))
-        .then(|| {
-            // An apply that left every route with its permission granted the authorizer's.
-            let mut recorded = recorded_websocket_permissions(routes(api));
-            if let Some(function) = &authorizer {
-                let held = recorded.entry(function.clone()).or_default();
-                held.insert(WEBSOCKET_AUTHORIZER_STATEMENT_ID.to_string());
-            }
-            recorded
-        }),
+        [api] if refresh == Refresh::Trusting => {
+            let record = websocket_permissions_record(routes(api));
+            let matches = api.permissions_record.as_deref() == Some(record.as_str());
+            let recorded = || recorded_websocket_permissions(routes(api));
+            let statement = WEBSOCKET_AUTHORIZER_STATEMENT_ID.to_string();
+            let statements = authorizer.iter().map(|f| (statement.clone(), f.clone()));
+            super::read::vouched(matches, recorded, statements)
+        }
         _ => None,
     };
-    let asked = routed
-        .iter()
-        .filter(|name| scope.is_some() || functions.contains_key(*name));
+    let asked = super::read::asked(&routed, functions, scope);
     let statement = lambda::RoutesStatement {
         id: WEBSOCKET_STATEMENT_ID,
         elsewhere: WEBSOCKET_STATEMENT_ELSEWHERE,
