@@ -200,44 +200,18 @@ fn policy_of(policy: &ScalingPolicy) -> Option<LivePolicy> {
     })
 }
 
-/// Every scalable target of the DynamoDB namespace.
+/// Every scalable target of the DynamoDB namespace, page after page.
 async fn targets(clients: &Clients) -> Result<Vec<ScalableTarget>, AwsError> {
-    let mut all = Vec::new();
-    let mut next = None;
-    loop {
-        let page = clients
-            .autoscaling
-            .describe_scalable_targets()
-            .service_namespace(ServiceNamespace::Dynamodb)
-            .set_next_token(next)
-            .send()
-            .await
-            .op("application-autoscaling:DescribeScalableTargets")?;
-        all.extend(page.scalable_targets().iter().cloned());
-        next = page.next_token().map(str::to_string);
-        if next.is_none() {
-            return Ok(all);
-        }
-    }
+    let request = clients.autoscaling.describe_scalable_targets();
+    let request = request.service_namespace(ServiceNamespace::Dynamodb);
+    let items = request.into_paginator().items().send().try_collect().await;
+    items.op("application-autoscaling:DescribeScalableTargets")
 }
 
-/// Every scaling policy of the DynamoDB namespace.
+/// Every scaling policy of the DynamoDB namespace, page after page.
 async fn policies(clients: &Clients) -> Result<Vec<ScalingPolicy>, AwsError> {
-    let mut all = Vec::new();
-    let mut next = None;
-    loop {
-        let page = clients
-            .autoscaling
-            .describe_scaling_policies()
-            .service_namespace(ServiceNamespace::Dynamodb)
-            .set_next_token(next)
-            .send()
-            .await
-            .op("application-autoscaling:DescribeScalingPolicies")?;
-        all.extend(page.scaling_policies().iter().cloned());
-        next = page.next_token().map(str::to_string);
-        if next.is_none() {
-            return Ok(all);
-        }
-    }
+    let request = clients.autoscaling.describe_scaling_policies();
+    let request = request.service_namespace(ServiceNamespace::Dynamodb);
+    let items = request.into_paginator().items().send().try_collect().await;
+    items.op("application-autoscaling:DescribeScalingPolicies")
 }
