@@ -144,30 +144,22 @@ pub(super) fn cors_headers(cors: &Cors) -> Vec<(&'static str, String)> {
 async fn stage_settings(ctx: &Context<'_>, api_id: &str, spec: &ApiSpec) -> Result<(), AwsError> {
     let client = &ctx.clients.apigateway;
     let mut ops = Vec::new();
+    let replace = |path: &str, value: String| patch(Op::Replace, path, Some(value));
     if let Some(throttle) = spec.throttle {
-        ops.push(patch(
-            Op::Replace,
+        ops.push(replace(
             "/*/*/throttling/rateLimit",
-            Some(throttle.rate.to_string()),
+            throttle.rate.to_string(),
         ));
-        ops.push(patch(
-            Op::Replace,
+        ops.push(replace(
             "/*/*/throttling/burstLimit",
-            Some(throttle.burst.to_string()),
+            throttle.burst.to_string(),
         ));
     }
     match &spec.access_log {
         Some(log) => {
-            ops.push(patch(
-                Op::Replace,
-                "/accessLogSettings/destinationArn",
-                Some(log.destination.clone()),
-            ));
-            ops.push(patch(
-                Op::Replace,
-                "/accessLogSettings/format",
-                Some(log.format.clone()),
-            ));
+            let destination = log.destination.clone();
+            ops.push(replace("/accessLogSettings/destinationArn", destination));
+            ops.push(replace("/accessLogSettings/format", log.format.clone()));
         }
         None => {
             let stage = client
