@@ -106,17 +106,17 @@ impl Queries {
         window: Window,
     ) -> Report {
         let mut next = series.iter();
-        let mut take = |n: usize| -> Vec<&Series> { next.by_ref().take(n).collect() };
+        // A resource that does not exist was asked nothing.
+        let mut take = |asked: bool, n: usize| -> Vec<&Series> {
+            let n = if asked { n } else { 0 };
+            next.by_ref().take(n).collect()
+        };
         let period = window.period.as_secs_f64();
         let tables = facts
             .tables
             .iter()
             .map(|t| {
-                let got = if t.billing.is_some() {
-                    take(TABLE_QUERIES)
-                } else {
-                    Vec::new()
-                };
+                let got = take(t.billing.is_some(), TABLE_QUERIES);
                 table_resource(t, &got, period)
             })
             .collect();
@@ -124,11 +124,7 @@ impl Queries {
             .functions
             .iter()
             .map(|f| {
-                let got = if f.exists {
-                    take(FUNCTION_QUERIES)
-                } else {
-                    Vec::new()
-                };
+                let got = take(f.exists, FUNCTION_QUERIES);
                 function_resource(f, &got)
             })
             .collect();
@@ -136,11 +132,7 @@ impl Queries {
             .api
             .iter()
             .map(|a| {
-                let got = if a.id.is_some() {
-                    take(API_QUERIES)
-                } else {
-                    Vec::new()
-                };
+                let got = take(a.id.is_some(), API_QUERIES);
                 api_resource(a, &got)
             })
             .collect();

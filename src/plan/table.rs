@@ -9,7 +9,8 @@ use super::table_steps::{self, Step};
 use super::{Action, AttrName, Attrs, Change, Desired, Live, TableDesired, Value, drift};
 use crate::live::LiveTable;
 use crate::stack::{
-    Address, Billing, GlobalIndexSpec, LocalIndexSpec, Stack, StreamView, TableClass, TableSpec,
+    Address, Billing, GlobalIndexSpec, KeySpec, LocalIndexSpec, Stack, StreamView, TableClass,
+    TableSpec,
 };
 
 attr_names! {
@@ -161,16 +162,20 @@ fn update_notes(steps: &[Step], live: &LiveTable) -> Vec<String> {
     notes
 }
 
-fn desired_attrs(name: &str, spec: &TableSpec) -> Attrs {
+/// The table's name and keys, which no update changes.
+fn key_attrs(name: &str, partition_key: &KeySpec, sort_key: Option<&KeySpec>) -> Attrs {
     let mut a = Attrs::new();
     a.insert(TableAttr::Name.into(), Value::str(name));
-    a.insert(
-        TableAttr::PartitionKey.into(),
-        Value::str(spec.partition_key.to_string()),
-    );
-    if let Some(sk) = &spec.sort_key {
+    let partition_key = Value::str(partition_key.to_string());
+    a.insert(TableAttr::PartitionKey.into(), partition_key);
+    if let Some(sk) = sort_key {
         a.insert(TableAttr::SortKey.into(), Value::str(sk.to_string()));
     }
+    a
+}
+
+fn desired_attrs(name: &str, spec: &TableSpec) -> Attrs {
+    let mut a = key_attrs(name, &spec.partition_key, spec.sort_key.as_ref());
     settings_attrs(
         &mut a,
         Settings {
@@ -198,15 +203,7 @@ fn desired_attrs(name: &str, spec: &TableSpec) -> Attrs {
 }
 
 pub fn live_attrs(live: &LiveTable) -> Attrs {
-    let mut a = Attrs::new();
-    a.insert(TableAttr::Name.into(), Value::str(&live.name));
-    a.insert(
-        TableAttr::PartitionKey.into(),
-        Value::str(live.partition_key.to_string()),
-    );
-    if let Some(sk) = &live.sort_key {
-        a.insert(TableAttr::SortKey.into(), Value::str(sk.to_string()));
-    }
+    let mut a = key_attrs(&live.name, &live.partition_key, live.sort_key.as_ref());
     settings_attrs(
         &mut a,
         Settings {
