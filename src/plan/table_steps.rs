@@ -20,7 +20,9 @@
 use std::collections::BTreeMap;
 
 use crate::live::LiveTable;
-use crate::stack::{Billing, GlobalIndexSpec, KeySpec, StreamView, TableClass, TableSpec};
+use crate::stack::{
+    Billing, GlobalIndexSpec, KeySpec, LocalIndexSpec, StreamView, TableClass, TableSpec,
+};
 
 /// One request of an in-place table update.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,13 +67,17 @@ pub struct TableModel {
     pub table_class: TableClass,
 }
 
+/// The table's key attributes and its local indexes' sort keys.
+fn keys(partition: &KeySpec, sort: &Option<KeySpec>, local: &[LocalIndexSpec]) -> Vec<KeySpec> {
+    let local = local.iter().map(|i| i.sort_key.clone());
+    let keys = std::iter::once(partition.clone()).chain(sort.clone());
+    keys.chain(local).collect()
+}
+
 impl TableModel {
     pub fn live(live: &LiveTable) -> Self {
         TableModel {
-            keys: std::iter::once(live.partition_key.clone())
-                .chain(live.sort_key.clone())
-                .chain(live.local_indexes.iter().map(|i| i.sort_key.clone()))
-                .collect(),
+            keys: keys(&live.partition_key, &live.sort_key, &live.local_indexes),
             billing: live.billing,
             indexes: live
                 .global_indexes
@@ -88,10 +94,7 @@ impl TableModel {
 
     pub fn desired(spec: &TableSpec) -> Self {
         TableModel {
-            keys: std::iter::once(spec.partition_key.clone())
-                .chain(spec.sort_key.clone())
-                .chain(spec.local_indexes.iter().map(|i| i.sort_key.clone()))
-                .collect(),
+            keys: keys(&spec.partition_key, &spec.sort_key, &spec.local_indexes),
             billing: spec.billing,
             indexes: spec
                 .global_indexes
