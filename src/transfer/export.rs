@@ -71,11 +71,11 @@ impl ExportInfo {
     /// How the export ended, as the command's error says it: `export ARN ended STATUS: CODE:
     /// message`.
     pub fn ended(&self) -> String {
-        let failure = super::failure(
+        let (code, message) = (
             self.failure_code.as_deref(),
             self.failure_message.as_deref(),
         );
-        format!("export {} ended {}{failure}", self.arn, self.status)
+        super::ended("export", &self.arn, &self.status, code, message)
     }
 
     pub fn completed(&self) -> bool {

@@ -43,11 +43,11 @@ impl ImportInfo {
     /// How the import ended, as the command's error says it: `import ARN ended STATUS: CODE:
     /// message`.
     pub fn ended(&self) -> String {
-        let failure = super::failure(
+        let (code, message) = (
             self.failure_code.as_deref(),
             self.failure_message.as_deref(),
         );
-        format!("import {} ended {}{failure}", self.arn, self.status)
+        super::ended("import", &self.arn, &self.status, code, message)
     }
 
     pub fn completed(&self) -> bool {

@@ -243,13 +243,15 @@ pub fn table_of(arn: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// `: CODE: message` from what AWS said about a failed job, or nothing.
-fn failure(code: Option<&str>, message: Option<&str>) -> String {
-    [code, message]
+/// How an export or import (`job`) ended, as the command's error says it: `JOB ARN ended
+/// STATUS: CODE: message` (the code and message where AWS gave them).
+fn ended(job: &str, arn: &str, status: &str, code: Option<&str>, message: Option<&str>) -> String {
+    let failure: String = [code, message]
         .into_iter()
         .flatten()
         .map(|part| format!(": {part}"))
-        .collect()
+        .collect();
+    format!("{job} {arn} ended {status}{failure}")
 }
 
 pub fn format_time(t: &DateTime) -> String {
