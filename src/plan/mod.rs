@@ -19,6 +19,7 @@ pub mod table_steps;
 #[cfg(test)]
 pub(crate) mod tests;
 mod value;
+mod versions;
 mod websocket;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,6 +41,7 @@ pub use role::document as policy_document;
 pub use table::TableAttr;
 pub use table::plan as plan_table;
 pub use value::{Attrs, SENSITIVE, Value};
+pub use versions::{AliasTarget, resolve_aliases};
 pub use websocket::{WebsocketAttr, WebsocketRouteAttr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -299,6 +299,12 @@ pub struct FunctionSpec {
     /// `websocket = "manage"`: the managed role may post to and drop the connections of the
     /// stack's WebSocket API.
     pub manage_connections: bool,
+    /// `tracing`: X-Ray TracingConfig; `None` leaves AWS's default, PassThrough.
+    #[serde(default)]
+    pub tracing: Option<Tracing>,
+    /// `publish = true` with its aliases: versions and aliases of the function.
+    #[serde(default)]
+    pub versions: Option<Versioning>,
 }
 
 impl FunctionSpec {
@@ -316,6 +322,66 @@ impl FunctionSpec {
                 attr: RefAttr::Arn,
             }))
     }
+}
+
+/// A function's X-Ray tracing mode (Lambda's TracingConfig `Mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tracing {
+    /// Lambda samples requests and sends traces to X-Ray (the role needs X-Ray write access).
+    Active,
+    /// Lambda traces only requests that arrive with a sampled trace header (AWS's default).
+    Passthrough,
+}
+
+impl Tracing {
+    /// The stack file's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tracing::Active => "active",
+            Tracing::Passthrough => "passthrough",
+        }
+    }
+
+    /// Lambda's TracingConfig mode.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Tracing::Active => "Active",
+            Tracing::Passthrough => "PassThrough",
+        }
+    }
+}
+
+/// `publish = true`: a version is published whenever the function's code or configuration
+/// changes, and `aliases` point at versions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Versioning {
+    /// Aliases by name (Lambda alias names: 1 to 128 of `a-zA-Z0-9-_`, not only digits).
+    pub aliases: BTreeMap<String, AliasSpec>,
+}
+
+/// Where an alias points: one version, or (weighted) `weight` of the requests to `version` and
+/// the rest to the version of the alias `of` (Lambda's AdditionalVersionWeights).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AliasSpec {
+    pub version: AliasVersion,
+    pub weighted: Option<Weighted>,
+}
+
+/// An alias's version: the newest published one, or a pinned number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AliasVersion {
+    Latest,
+    Number(i64),
+}
+
+/// Weighted routing: `weight` (0 to 1) of the requests go to the alias's `version`, the rest to
+/// the version of the alias `of` (an unweighted alias of the same function).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Weighted {
+    pub weight: f64,
+    pub of: String,
 }
 
 /// An environment variable's value; a sensitive one is never shown.

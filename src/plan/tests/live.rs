@@ -152,6 +152,12 @@ pub fn function(stack: &Stack, spec: &FunctionSpec) -> LiveFunction {
         code_sha256: code_hash(&spec.logical),
         tags: spec.tags.clone(),
         applied: None,
+        tracing: spec
+            .tracing
+            .map_or("PassThrough", |t| t.aws_name())
+            .to_string(),
+        publishes: false,
+        versions: None,
         name,
     }
 }
