@@ -348,3 +348,10 @@ fn item_schema_mistakes() {
 fn autoscaling_mistakes() {
     insta::assert_snapshot!(errors_of("autoscaling.toml"));
 }
+
+/// Aliases without `publish`, a weight outside 0 to 1, `of` naming no alias (with a
+/// suggestion), a weight without `of`, alias names Lambda refuses, unknown tracing modes.
+#[test]
+fn version_and_alias_mistakes() {
+    insta::assert_snapshot!(errors_of("versions.toml"));
+}
