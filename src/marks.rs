@@ -30,6 +30,11 @@ pub const CONCURRENCY_TAG: &str = "stackctl:concurrency";
 /// publish or that carry this tag, so that aliases left behind by a removed `publish` are seen.
 pub const VERSIONS_TAG: &str = "stackctl:versions";
 
+/// The output that holds the URL of the API's stage `stage`: `api.stages.NAME.url`.
+pub fn stage_url_output(stage: &str) -> String {
+    format!("api.stages.{stage}.url")
+}
+
 /// The name of the inline policy stackctl writes on the roles it manages.
 pub const POLICY_NAME: &str = "stackctl";
 

@@ -355,3 +355,10 @@ fn autoscaling_mistakes() {
 fn version_and_alias_mistakes() {
     insta::assert_snapshot!(errors_of("versions.toml"));
 }
+
+/// `stage` beside `stages`; on an HTTP API, tracing and execution logging (REST-only);
+/// stage variable names and values API Gateway refuses; unknown logging levels.
+#[test]
+fn stage_mistakes() {
+    insta::assert_snapshot!(errors_of("stages.toml"));
+}

@@ -182,6 +182,10 @@ pub struct LiveApi {
     pub cors: Option<Cors>,
     pub throttle: Option<Throttle>,
     pub access_log: Option<AccessLog>,
+    /// Every stage with its settings as read, in name order (empty where stages were not
+    /// read).
+    #[serde(default)]
+    pub stage_settings: Vec<crate::stack::StageSpec>,
     /// Authorizers by name, with their IDs.
     pub authorizers: BTreeMap<String, (String, AuthorizerSpec)>,
     pub routes: Vec<LiveRoute>,

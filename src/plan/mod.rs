@@ -14,6 +14,7 @@ pub mod json;
 pub mod render;
 mod role;
 pub mod saved;
+mod stages;
 mod table;
 pub mod table_steps;
 #[cfg(test)]

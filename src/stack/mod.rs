@@ -25,7 +25,7 @@ pub use spec::{
 };
 #[cfg(test)]
 pub use spec::{AliasSpec, Weighted};
-pub use spec::{AliasVersion, Tracing, Versioning};
+pub use spec::{AliasVersion, LogLevel, StageLogging, StageSpec, Tracing, Versioning};
 
 pub use crate::suggest::closest;
 

@@ -440,12 +440,87 @@ impl ApiType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiSpec {
     pub api_type: ApiType,
-    pub stage: String,
+    /// The stages, never empty: `[api] stage = "prod"` (with `[api]`'s throttle and access
+    /// log) is one, `stages.NAME` declares several (in name order). The first one's URL is
+    /// `api.url`.
+    pub stages: Vec<StageSpec>,
     pub cors: Option<Cors>,
-    pub throttle: Option<Throttle>,
     pub authorizers: BTreeMap<String, AuthorizerSpec>,
-    pub access_log: Option<AccessLog>,
     pub tags: BTreeMap<String, String>,
+}
+
+impl ApiSpec {
+    /// The first stage: the one `api.url` names.
+    pub fn first_stage(&self) -> &StageSpec {
+        &self.stages[0]
+    }
+
+    pub fn stage_names(&self) -> impl Iterator<Item = &str> {
+        self.stages.iter().map(|s| s.name.as_str())
+    }
+}
+
+/// A stage of the API and its settings. Tracing and execution logging are REST-only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageSpec {
+    /// Letters, digits, `-` and `_`, or `$default` (HTTP APIs).
+    pub name: String,
+    /// Stage variables (`${stageVariables.NAME}` in integrations).
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    pub throttle: Option<Throttle>,
+    pub access_log: Option<AccessLog>,
+    /// X-Ray tracing of the stage's requests (REST: `tracingEnabled`).
+    #[serde(default)]
+    pub tracing: bool,
+    /// Execution logging and detailed metrics for every method (REST: method settings `*/*`;
+    /// HTTP: detailed metrics only).
+    #[serde(default)]
+    pub logging: Option<StageLogging>,
+}
+
+impl StageSpec {
+    /// A stage with a throttle and an access log only (a WebSocket API's).
+    pub fn plain(name: &str, throttle: Option<Throttle>, access_log: Option<AccessLog>) -> Self {
+        StageSpec {
+            name: name.to_string(),
+            variables: BTreeMap::new(),
+            throttle,
+            access_log,
+            tracing: false,
+            logging: None,
+        }
+    }
+}
+
+/// `logging = { level, data_trace, metrics }`: CloudWatch execution logs and detailed metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageLogging {
+    /// `OFF`, `ERROR` or `INFO` (API Gateway's loggingLevel).
+    pub level: LogLevel,
+    /// Full request and response logs (`dataTraceEnabled`).
+    pub data_trace: bool,
+    /// Detailed CloudWatch metrics per method (`metricsEnabled`).
+    pub metrics: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Off,
+    Error,
+    Info,
+}
+
+impl LogLevel {
+    /// API Gateway's loggingLevel.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            LogLevel::Off => "OFF",
+            LogLevel::Error => "ERROR",
+            LogLevel::Info => "INFO",
+        }
+    }
 }
 
 /// Where a stage writes its access log, and in what format.

@@ -102,7 +102,8 @@ fn versions_are_published_on_change_only_and_aliases_follow() {
     let plan = project.run(&["plan"]);
     plan.success();
     assert!(
-        plan.stdout.contains("version:     1 -> (known after apply)"),
+        plan.stdout
+            .contains("version:     1 -> (known after apply)"),
         "{}",
         plan.stdout
     );
@@ -138,4 +139,143 @@ fn versions_are_published_on_change_only_and_aliases_follow() {
     project.set_stack(&unpublished);
     project.apply_converges();
     assert!(aliases(&project, "ver-get-order").is_empty());
+}
+
+const REST_STAGES: &str = r#"
+[stack]
+name = "stg"
+
+[functions.get-order]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/get-order"
+
+[api]
+type = "rest"
+stages.v1 = { variables = { alias = "stable" }, throttle = { rate = 50, burst = 100 } }
+stages.v2 = { variables = { alias = "live", color = "blue" }, tracing = true, throttle = { rate = 10, burst = 20 }, logging = { level = "error", metrics = true } }
+
+[routes]
+"GET /orders/{id}" = "get-order"
+"#;
+
+/// REST stages: one deployment each with its variables, tracing and method settings; every
+/// stage's URL in the outputs; changes in place; a stage removed is deleted.
+#[test]
+fn rest_stages_carry_variables_tracing_and_logging() {
+    let project = Project::new(REST_STAGES);
+    project.apply_converges();
+    let v1 = project.rest_apigateway();
+    let apis = project.block_on(v1.get_rest_apis().send()).unwrap();
+    let id = apis.items()[0].id().unwrap().to_string();
+    let stage = |name: &str| {
+        project
+            .block_on(v1.get_stage().rest_api_id(&id).stage_name(name).send())
+            .unwrap()
+    };
+    let first = stage("v1");
+    assert_eq!(first.variables().unwrap()["alias"], "stable");
+    assert!(!first.tracing_enabled());
+    let second = stage("v2");
+    assert_eq!(second.variables().unwrap()["alias"], "live");
+    assert_eq!(second.variables().unwrap()["color"], "blue");
+    assert!(second.tracing_enabled());
+    let all = &second.method_settings().unwrap()["*/*"];
+    assert_eq!(all.logging_level(), Some("ERROR"));
+    assert!(all.metrics_enabled() && !all.data_trace_enabled());
+    assert_eq!(all.throttling_rate_limit(), 10.0);
+
+    let outputs = project.run(&["outputs", "--output", "json"]);
+    outputs.success();
+    let outputs: serde_json::Value = serde_json::from_str(&outputs.stdout).unwrap();
+    let url = |stage: &str| format!("https://{id}.execute-api.us-east-1.amazonaws.com/{stage}");
+    assert_eq!(outputs["api.url"], url("v1"));
+    assert_eq!(outputs["api.stages.v1.url"], url("v1"));
+    assert_eq!(outputs["api.stages.v2.url"], url("v2"));
+
+    // In place: a variable changes, one goes, tracing goes; v1 is removed.
+    let changed = REST_STAGES
+        .replace("stages.v1 = { variables = { alias = \"stable\" }, throttle = { rate = 50, burst = 100 } }\n", "")
+        .replace("alias = \"live\", color = \"blue\" }, tracing = true,", "alias = \"canary\" },");
+    project.set_stack(&changed);
+    let (action, attributes) = project.planned("api");
+    // v2 becomes the first stage: its throttle is the API's.
+    let expected = ["stage", "stages", "throttle"].map(String::from).to_vec();
+    assert_eq!((action.as_str(), attributes), ("update", expected));
+    project.apply_converges();
+    let second = stage("v2");
+    assert_eq!(
+        second.variables().unwrap().clone(),
+        std::collections::HashMap::from([("alias".to_string(), "canary".to_string())])
+    );
+    assert!(!second.tracing_enabled());
+    let stages = project
+        .block_on(v1.get_stages().rest_api_id(&id).send())
+        .unwrap();
+    let names: Vec<&str> = stages
+        .item()
+        .iter()
+        .filter_map(|s| s.stage_name())
+        .collect();
+    assert_eq!(names, ["v2"]);
+}
+
+const HTTP_STAGES: &str = r#"
+[stack]
+name = "hst"
+
+[functions.get-order]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/get-order"
+
+[api]
+stages.v1 = { variables = { alias = "stable" }, throttle = { rate = 50, burst = 100 } }
+stages.v2 = { variables = { alias = "live" }, logging = { metrics = true } }
+
+[routes]
+"GET /orders/{id}" = "get-order"
+"#;
+
+/// HTTP stages: variables, throttle and detailed metrics at creation (moto answers UpdateStage
+/// with a 500: changes are checked by the plan only).
+#[test]
+fn http_stages_carry_variables_and_metrics() {
+    let project = Project::new(HTTP_STAGES);
+    project.apply_converges();
+    let v2 = project.apigateway();
+    let apis = project.block_on(v2.get_apis().send()).unwrap();
+    let id = apis.items()[0].api_id().unwrap().to_string();
+    let stages = project
+        .block_on(v2.get_stages().api_id(&id).send())
+        .unwrap();
+    let by_name = |name: &str| {
+        stages
+            .items()
+            .iter()
+            .find(|s| s.stage_name() == Some(name))
+            .unwrap()
+            .clone()
+    };
+    let first = by_name("v1");
+    assert_eq!(first.stage_variables().unwrap()["alias"], "stable");
+    assert_eq!(
+        first
+            .default_route_settings()
+            .unwrap()
+            .throttling_burst_limit(),
+        Some(100)
+    );
+    let second = by_name("v2");
+    assert_eq!(second.stage_variables().unwrap()["alias"], "live");
+    let settings = second.default_route_settings().unwrap();
+    assert_eq!(settings.detailed_metrics_enabled(), Some(true));
+
+    let changed = HTTP_STAGES.replace("alias = \"live\"", "alias = \"canary\"");
+    project.set_stack(&changed);
+    let (action, attributes) = project.planned("api");
+    assert_eq!(
+        (action.as_str(), attributes),
+        ("update", vec!["stages".to_string()])
+    );
 }

@@ -15,7 +15,7 @@ use crate::apply::{Context, changed, once};
 use crate::aws::{AwsError, CallResult};
 use crate::live::{LiveApi, LiveRoute, TaggedApi, stage_url};
 use crate::plan::{ApiDesired, Change};
-use crate::stack::{AccessLog, ApiSpec, AuthorizerSpec, Cors, Throttle};
+use crate::stack::{AccessLog, ApiSpec, AuthorizerSpec, Cors, StageSpec};
 
 /// The HTTP API flavour.
 pub(super) struct Http<'c> {
@@ -90,8 +90,10 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     // (it is tagged) and the next apply adds the stage.
     let api = create_once(ctx, d, "apigateway:CreateApi", create).await?;
     sync_authorizers(ctx, &api.id, &d.spec, None).await?;
-    create_stage(ctx, &api.id, &d.spec).await?;
-    let url = stage_url(&api.endpoint, &d.spec.stage);
+    for stage in &d.spec.stages {
+        create_auto_deployed_stage(ctx, &api.id, stage).await?;
+    }
+    let url = stage_url(&api.endpoint, &d.spec.first_stage().name);
     ctx.set_output(api_url().to_string(), url);
     Ok(())
 }
@@ -112,48 +114,38 @@ fn access_log(log: &AccessLog) -> AccessLogSettings {
         .build()
 }
 
-fn route_settings(throttle: Option<Throttle>) -> Option<RouteSettings> {
-    throttle.map(|t| {
-        RouteSettings::builder()
-            .throttling_rate_limit(t.rate)
-            .throttling_burst_limit(t.burst)
-            .build()
-    })
-}
-
-pub(super) async fn create_stage(
-    ctx: &Context<'_>,
-    api_id: &str,
-    spec: &ApiSpec,
-) -> Result<(), AwsError> {
-    create_auto_deployed_stage(
-        ctx,
-        api_id,
-        &spec.stage,
-        spec.throttle,
-        spec.access_log.as_ref(),
-    )
-    .await
+/// A stage's default route settings: its throttle and detailed metrics, if any.
+fn route_settings(stage: &StageSpec) -> Option<RouteSettings> {
+    let metrics = stage.logging.is_some_and(|l| l.metrics);
+    if stage.throttle.is_none() && !metrics {
+        return None;
+    }
+    let t = stage.throttle;
+    let settings = RouteSettings::builder()
+        .set_throttling_rate_limit(t.map(|t| t.rate))
+        .set_throttling_burst_limit(t.map(|t| t.burst))
+        .set_detailed_metrics_enabled(metrics.then_some(true));
+    Some(settings.build())
 }
 
 /// CreateStage of an API Gateway v2 API (HTTP or WebSocket) with AutoDeploy, so that no
-/// CreateDeployment follows a change, its stage-wide throttle (requests per second, burst)
-/// and its access log.
+/// CreateDeployment follows a change, with its variables, stage-wide throttle (requests per
+/// second, burst), detailed metrics and access log.
 pub(crate) async fn create_auto_deployed_stage(
     ctx: &Context<'_>,
     api_id: &str,
-    stage: &str,
-    throttle: Option<Throttle>,
-    log: Option<&AccessLog>,
+    stage: &StageSpec,
 ) -> Result<(), AwsError> {
+    let variables = (!stage.variables.is_empty()).then(|| stage.variables.clone().into_iter());
     ctx.clients
         .apigatewayv2
         .create_stage()
         .api_id(api_id)
-        .stage_name(stage)
+        .stage_name(&stage.name)
         .auto_deploy(true)
-        .set_default_route_settings(route_settings(throttle))
-        .set_access_log_settings(log.map(access_log))
+        .set_default_route_settings(route_settings(stage))
+        .set_access_log_settings(stage.access_log.as_ref().map(access_log))
+        .set_stage_variables(variables.map(Iterator::collect))
         .send()
         .await
         .op("apigateway:CreateStage")?;
@@ -166,14 +158,9 @@ async fn update_api(
     d: &ApiDesired,
     live: &LiveApi,
 ) -> Result<(), AwsError> {
-    if changed(change, "stage") {
-        replace_stage(ctx, &d.spec, live).await?;
-    }
+    sync_stages(ctx, &d.spec, live).await?;
     if authorizers_changed(change) {
         sync_authorizers(ctx, &live.id, &d.spec, Some(live)).await?;
-    }
-    if live.stages.contains(&d.spec.stage) {
-        update_stage(ctx, change, &d.spec, &live.id).await?;
     }
     if changed(change, "cors") {
         update_cors(ctx, d.spec.cors.as_ref(), &live.id).await?;
@@ -181,16 +168,32 @@ async fn update_api(
     if changed(change, "tags") {
         sync_tags(&Http { ctx }, &live.id, &live.tags, &d.spec.tags).await?;
     }
-    ctx.set_output(api_url().to_string(), live.url(&d.spec.stage));
+    ctx.set_output(api_url().to_string(), live.url(&d.spec.first_stage().name));
     Ok(())
 }
 
-/// Creates the declared stage if missing and deletes the others.
-async fn replace_stage(ctx: &Context<'_>, spec: &ApiSpec, live: &LiveApi) -> Result<(), AwsError> {
-    if !live.stages.contains(&spec.stage) {
-        create_stage(ctx, &live.id, spec).await?;
+/// Creates the declared stages that are missing, updates those whose settings differ, and
+/// deletes the others.
+pub(super) async fn sync_stages(
+    ctx: &Context<'_>,
+    spec: &ApiSpec,
+    live: &LiveApi,
+) -> Result<(), AwsError> {
+    for stage in &spec.stages {
+        if !live.stages.contains(&stage.name) {
+            create_auto_deployed_stage(ctx, &live.id, stage).await?;
+            continue;
+        }
+        let read = live.stage_settings.iter().find(|s| s.name == stage.name);
+        if let Some(read) = read.filter(|r| *r != stage) {
+            update_stage(ctx, &live.id, stage, read).await?;
+        }
     }
-    for old in live.stages.iter().filter(|s| **s != spec.stage) {
+    for old in live
+        .stages
+        .iter()
+        .filter(|s| !spec.stage_names().any(|n| n == *s))
+    {
         ctx.clients
             .apigatewayv2
             .delete_stage()
@@ -203,36 +206,33 @@ async fn replace_stage(ctx: &Context<'_>, spec: &ApiSpec, live: &LiveApi) -> Res
     Ok(())
 }
 
-/// The stage-wide throttle and the access log of a stage that exists.
+/// One UpdateStage of a stage whose settings differ from what was `read`: its default route
+/// settings (no settings at all: API Gateway's account defaults), access log (none turns it
+/// off) and variables (one no longer declared is set empty, which removes it).
 async fn update_stage(
     ctx: &Context<'_>,
-    change: &Change,
-    spec: &ApiSpec,
     api_id: &str,
+    stage: &StageSpec,
+    read: &StageSpec,
 ) -> Result<(), AwsError> {
-    let update = || {
-        ctx.clients
-            .apigatewayv2
-            .update_stage()
-            .api_id(api_id)
-            .stage_name(&spec.stage)
-    };
-    if changed(change, "throttle") {
-        // No stage-wide limits: API Gateway's account defaults apply.
-        let settings =
-            route_settings(spec.throttle).unwrap_or_else(|| RouteSettings::builder().build());
-        let request = update().default_route_settings(settings);
-        request.send().await.op("apigateway:UpdateStage")?;
-    }
-    if changed(change, "access_log") {
-        // No settings at all turns the access log off.
-        let settings = spec
-            .access_log
-            .as_ref()
-            .map_or_else(|| AccessLogSettings::builder().build(), access_log);
-        let request = update().access_log_settings(settings);
-        request.send().await.op("apigateway:UpdateStage")?;
-    }
+    let routes = route_settings(stage).unwrap_or_else(|| RouteSettings::builder().build());
+    let log = (stage.access_log.as_ref())
+        .map_or_else(|| AccessLogSettings::builder().build(), access_log);
+    let mut variables: HashMap<String, String> = read
+        .variables
+        .keys()
+        .map(|k| (k.clone(), String::new()))
+        .collect();
+    variables.extend(stage.variables.clone());
+    let request = ctx.clients.apigatewayv2.update_stage().api_id(api_id);
+    request
+        .stage_name(&stage.name)
+        .default_route_settings(routes)
+        .access_log_settings(log)
+        .set_stage_variables(Some(variables))
+        .send()
+        .await
+        .op("apigateway:UpdateStage")?;
     Ok(())
 }
 

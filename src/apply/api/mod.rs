@@ -46,6 +46,7 @@ mod openapi;
 mod permissions;
 mod repair;
 mod rest;
+mod stage;
 mod tree;
 mod whole;
 

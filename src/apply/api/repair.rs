@@ -8,7 +8,7 @@
 //! repaired.
 
 use super::authorizers::{learn, sync_declared};
-use super::http::{Http, create_stage, update_cors};
+use super::http::{Http, update_cors};
 use super::http_routes::{RouteEdit, create_route, delete_route, update_route};
 use super::rest::{Rest, put_route};
 use super::{Context, Flavour, function_arn, route_error, sync_tags};
@@ -46,9 +46,7 @@ async fn repair_http(
 ) -> Result<(), AwsError> {
     let spec = &api.spec;
     let http = Http { ctx };
-    if !live.stages.contains(&spec.stage) {
-        create_stage(ctx, &live.id, spec).await?;
-    }
+    super::http::sync_stages(ctx, spec, live).await?;
     if live.cors != spec.cors {
         update_cors(ctx, spec.cors.as_ref(), &live.id).await?;
     }

@@ -42,7 +42,7 @@ impl Flavour for Rest<'_> {
             if changed(change, "tags") {
                 sync_tags(self, &live.id, &live.tags, &d.spec.tags).await?;
             }
-            let url = stage_url(&live.endpoint, &d.spec.stage);
+            let url = stage_url(&live.endpoint, &d.spec.first_stage().name);
             self.ctx.set_output(api_url().to_string(), url);
             Ok(())
         })
@@ -111,7 +111,7 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     }
     ctx.set_output(
         api_url().to_string(),
-        stage_url(&api.endpoint, &d.spec.stage),
+        stage_url(&api.endpoint, &d.spec.first_stage().name),
     );
     sync_declared(&Rest { ctx }, ctx, &api.id, &d.spec, None).await
 }

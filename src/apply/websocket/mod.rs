@@ -188,9 +188,8 @@ async fn create_stage(
     api_id: &str,
     spec: &WebsocketSpec,
 ) -> Result<(), AwsError> {
-    let log = spec.access_log.as_ref();
-    crate::apply::api::create_auto_deployed_stage(ctx, api_id, &spec.stage, spec.throttle, log)
-        .await
+    let stage = crate::stack::StageSpec::plain(&spec.stage, spec.throttle, spec.access_log.clone());
+    crate::apply::api::create_auto_deployed_stage(ctx, api_id, &stage).await
 }
 
 /// Creates the declared stage and deletes the others.

@@ -10,7 +10,7 @@ use futures::future::try_join_all;
 use super::{Authorizers, api_base, lambda_authorizer, names_by_id, owned};
 use crate::aws::{AwsError, CallResult, Clients, ErrorKind, classify, describe};
 use crate::live::{LiveApi, LiveRoute};
-use crate::stack::{AccessLog, AuthorizerSpec, Cors, Throttle};
+use crate::stack::{AccessLog, AuthorizerSpec, Cors, LogLevel, StageLogging, StageSpec, Throttle};
 
 /// API Gateway v2's largest page size.
 pub(in crate::live) const PAGE: &str = "500";
@@ -35,9 +35,9 @@ async fn read_api(clients: &Clients, api: &Api, settings: bool) -> Result<LiveAp
     let id = api.api_id().unwrap_or_default().to_string();
     let stages = async {
         if !settings {
-            return Ok((Vec::new(), None, None));
+            return Ok(Vec::new());
         }
-        read_stages(clients, &id).await
+        read_stage_settings(clients, &id).await
     };
     // Without settings, the authorizers are read only when a route uses one.
     let listed = async {
@@ -46,8 +46,9 @@ async fn read_api(clients: &Clients, api: &Api, settings: bool) -> Result<LiveAp
         }
         listed_authorizers(clients, &id).await.map(Some)
     };
-    let ((stages, throttle, access_log), mut routes, listed) =
+    let (stage_settings, mut routes, listed) =
         tokio::try_join!(stages, read_routes(clients, &id), listed)?;
+    let (stages, throttle, access_log) = stage_info(&stage_settings);
     let used: Vec<String> = routes.iter().filter_map(|r| r.authorizer.clone()).collect();
     let authorizers = match listed {
         Some(Some(listed)) => listed,
@@ -73,6 +74,7 @@ async fn read_api(clients: &Clients, api: &Api, settings: bool) -> Result<LiveAp
     let protocol = api.protocol_type().map(|p| p.as_str().to_string());
     Ok(LiveApi {
         stages,
+        stage_settings,
         cors,
         throttle,
         access_log,
@@ -143,31 +145,55 @@ pub(in crate::live) async fn read_stages(
     clients: &Clients,
     api_id: &str,
 ) -> Result<StageInfo, AwsError> {
+    Ok(stage_info(&read_stage_settings(clients, api_id).await?))
+}
+
+/// Every stage with its variables, stage-wide throttle, detailed metrics and access log.
+async fn read_stage_settings(clients: &Clients, api_id: &str) -> Result<Vec<StageSpec>, AwsError> {
     let client = &clients.apigatewayv2;
     let all = all_pages!(client.get_stages().api_id(api_id), "apigateway:GetStages");
-    let mut stages = Vec::new();
-    let mut throttle = None;
-    let mut access_log = None;
-    for stage in all.await? {
-        stages.push(stage.stage_name().unwrap_or_default().to_string());
-        if let Some(settings) = stage.default_route_settings()
-            && let (Some(rate), Some(burst)) = (
-                settings.throttling_rate_limit(),
-                settings.throttling_burst_limit(),
-            )
-        {
-            throttle.get_or_insert(Throttle { rate, burst });
-        }
-        if let Some(log) = stage.access_log_settings()
-            && let (Some(destination), Some(format)) = (log.destination_arn(), log.format())
-        {
-            access_log.get_or_insert(AccessLog {
-                destination: destination.to_string(),
-                format: format.to_string(),
-            });
-        }
+    let mut stages: Vec<StageSpec> = all.await?.iter().map(stage_settings).collect();
+    stages.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(stages)
+}
+
+fn stage_settings(stage: &aws_sdk_apigatewayv2::types::Stage) -> StageSpec {
+    let settings = stage.default_route_settings();
+    let throttle = settings.and_then(|s| {
+        let (rate, burst) = (s.throttling_rate_limit()?, s.throttling_burst_limit()?);
+        Some(Throttle { rate, burst })
+    });
+    let metrics = settings.and_then(|s| s.detailed_metrics_enabled()) == Some(true);
+    let access_log = stage.access_log_settings().and_then(|log| {
+        Some(AccessLog {
+            destination: log.destination_arn()?.to_string(),
+            format: log.format()?.to_string(),
+        })
+    });
+    StageSpec {
+        name: stage.stage_name().unwrap_or_default().to_string(),
+        variables: stage
+            .stage_variables()
+            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        throttle,
+        access_log,
+        tracing: false,
+        logging: metrics.then_some(StageLogging {
+            level: LogLevel::Off,
+            data_trace: false,
+            metrics: true,
+        }),
     }
-    Ok((stages, throttle, access_log))
+}
+
+/// Stage names, and the throttle and access log of the first stage with them.
+fn stage_info(stages: &[StageSpec]) -> StageInfo {
+    (
+        stages.iter().map(|s| s.name.clone()).collect(),
+        stages.iter().find_map(|s| s.throttle),
+        stages.iter().find_map(|s| s.access_log.clone()),
+    )
 }
 
 pub(in crate::live) type StageInfo = (Vec<String>, Option<Throttle>, Option<AccessLog>);
