@@ -362,3 +362,10 @@ fn version_and_alias_mistakes() {
 fn stage_mistakes() {
     insta::assert_snapshot!(errors_of("stages.toml"));
 }
+
+/// A route's alias the function does not declare, and a stage variable that names an
+/// undeclared alias or is missing on a stage.
+#[test]
+fn route_alias_mistakes() {
+    insta::assert_snapshot!(errors_of("route_aliases.toml"));
+}

@@ -238,9 +238,18 @@ pub struct LiveRoute {
 }
 
 impl LiveRoute {
-    /// The name of the function the route invokes (the last part of its ARN).
+    /// The name of the function the route invokes (without the alias of a qualified ARN).
     pub fn function_name(&self) -> Option<&str> {
-        self.function_arn.as_deref()?.rsplit(':').next()
+        let arn = self.function_arn.as_deref()?;
+        crate::arn::function_name_in(arn).or_else(|| arn.rsplit(':').next())
+    }
+
+    /// The alias the route invokes (a qualified ARN's last part: a name or
+    /// `${stageVariables.NAME}`), if any.
+    pub fn alias(&self) -> Option<&str> {
+        let arn = self.function_arn.as_deref()?;
+        let (_, qualifier) = arn.split(":function:").nth(1)?.split_once(':')?;
+        Some(qualifier)
     }
 }
 

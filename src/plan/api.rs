@@ -159,7 +159,8 @@ pub fn plan_route(
         key: spec.key.clone(),
         logical_function: spec.function.clone(),
         function: stack.physical_name(&spec.function),
-        grant: !(api_kept && held),
+        // An alias's permission is not read: granting it again keeps it as it is.
+        grant: spec.alias.is_some() || !(api_kept && held),
         replace: (!api_kept && held)
             || permissions
                 .get(&function)
@@ -180,9 +181,14 @@ pub fn plan_route(
             })
             .map(str::to_string),
         scopes: spec.scopes.clone(),
+        alias: spec.alias.clone(),
+        aliases: spec.reachable_aliases(stack.api.as_ref()),
     };
     let mut after = Attrs::new();
     after.insert("function".into(), Value::str(&desired.function));
+    if let Some(alias) = &spec.alias {
+        after.insert("alias".into(), Value::str(alias));
+    }
     after.insert("invoke_permission".into(), Value::Bool(true));
     auth_attrs(&mut after, spec.authorizer.as_deref(), &spec.scopes);
     let mut change = Change::declared(
@@ -274,6 +280,11 @@ fn live_route_attrs(route: &LiveRoute, permissions: &Permissions) -> Attrs {
         && !has_per_route_statement(route, permissions);
     let mut a = Attrs::new();
     a.insert("function".into(), Value::str(name));
+    // An alias's permission is not read (see `plan_route`).
+    let permitted = permitted || route.alias().is_some();
+    if let Some(alias) = route.alias() {
+        a.insert("alias".into(), Value::str(alias));
+    }
     a.insert("invoke_permission".into(), Value::Bool(permitted));
     auth_attrs(&mut a, route.authorizer.as_deref(), &route.scopes);
     a

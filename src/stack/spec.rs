@@ -554,6 +554,33 @@ pub struct RouteSpec {
     /// The name of an authorizer in `[api]`, and the scopes it must grant.
     pub authorizer: Option<String>,
     pub scopes: Vec<String>,
+    /// The function's alias the route invokes: a name, or `${stageVariables.NAME}` (each
+    /// stage's variable names one).
+    #[serde(default)]
+    pub alias: Option<String>,
+}
+
+impl RouteSpec {
+    /// The stage variable that names the route's alias (`${stageVariables.NAME}`), if it is one.
+    pub fn alias_variable(&self) -> Option<&str> {
+        let alias = self.alias.as_deref()?;
+        alias.strip_prefix("${stageVariables.")?.strip_suffix('}')
+    }
+
+    /// The aliases the route can reach: its alias, or each stage's value of its variable.
+    pub fn reachable_aliases(&self, api: Option<&ApiSpec>) -> Vec<String> {
+        let Some(variable) = self.alias_variable() else {
+            return self.alias.iter().cloned().collect();
+        };
+        let mut all: Vec<String> = api
+            .into_iter()
+            .flat_map(|a| &a.stages)
+            .filter_map(|s| s.variables.get(variable).cloned())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
 }
 
 /// Who may call routes that name the authorizer.

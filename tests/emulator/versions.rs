@@ -279,3 +279,99 @@ fn http_stages_carry_variables_and_metrics() {
         ("update", vec!["stages".to_string()])
     );
 }
+
+const ROUTED: &str = r#"
+[stack]
+name = "rtd"
+
+[functions.get-order]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/get-order"
+publish = true
+aliases.live = "latest"
+aliases.stable = 1
+
+[functions.list-orders]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/list-orders"
+publish = true
+aliases.live = "latest"
+
+[api]
+type = "rest"
+stages.v1 = { variables = { alias = "stable" } }
+stages.v2 = { variables = { alias = "live" } }
+
+[routes]
+"GET /orders/{id}" = { function = "get-order", alias = "${stageVariables.alias}" }
+"GET /orders" = { function = "list-orders", alias = "live" }
+"#;
+
+/// Routes to a fixed alias and to a stage variable's alias: the integration URIs name them,
+/// every reachable alias may be invoked by the API, and the plan is clean after apply.
+#[test]
+fn routes_invoke_aliases_fixed_or_from_stage_variables() {
+    let project = Project::new(ROUTED);
+    project.apply_converges();
+    let v1 = project.rest_apigateway();
+    let apis = project.block_on(v1.get_rest_apis().send()).unwrap();
+    let id = apis.items()[0].id().unwrap().to_string();
+    let resources = project
+        .block_on(v1.get_resources().rest_api_id(&id).send())
+        .unwrap();
+    let uri = |path: &str| {
+        let resource = resources
+            .items()
+            .iter()
+            .find(|r| r.path() == Some(path))
+            .unwrap();
+        let request = v1.get_integration().rest_api_id(&id);
+        let request = request
+            .resource_id(resource.id().unwrap())
+            .http_method("GET");
+        project
+            .block_on(request.send())
+            .unwrap()
+            .uri()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        uri("/orders/{id}")
+            .ends_with(":function:rtd-get-order:${stageVariables.alias}/invocations"),
+        "{}",
+        uri("/orders/{id}")
+    );
+    assert!(uri("/orders").ends_with(":function:rtd-list-orders:live/invocations"));
+    for function in [
+        "rtd-get-order:stable",
+        "rtd-get-order:live",
+        "rtd-list-orders:live",
+    ] {
+        let policy = project.policy(function);
+        assert!(
+            policy.contains("stackctl-api-routes"),
+            "{function}: {policy}"
+        );
+        assert!(policy.contains(&format!("{id}/*")), "{function}: {policy}");
+    }
+
+    // Pointing the route at the function itself is one change, in place.
+    project.set_stack(&ROUTED.replace(
+        r#"{ function = "list-orders", alias = "live" }"#,
+        r#"{ function = "list-orders" }"#,
+    ));
+    let (action, attributes) = project.planned("route[GET /orders]");
+    assert_eq!(
+        (action.as_str(), attributes),
+        ("update", vec!["alias".to_string()])
+    );
+    project.apply_converges();
+    assert!(uri("/orders").ends_with(":function:rtd-list-orders/invocations"));
+
+    // Removal cleans up: the API and the functions with their versions and aliases.
+    project.run(&["destroy", "--yes"]).success();
+    assert!(project.function("rtd-get-order").is_none());
+}

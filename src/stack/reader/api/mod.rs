@@ -1,6 +1,7 @@
 //! `[api]` and `[routes]`: the API and its stage here, its authorizers, settings (CORS,
 //! throttling, access logs) and routes in their own files.
 
+mod aliases;
 mod authorizers;
 mod routes;
 mod settings;

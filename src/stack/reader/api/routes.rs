@@ -12,7 +12,7 @@ use crate::stack::reader::typed::{Key, Reader, Value, entry};
 use crate::stack::reference::RefTarget;
 use crate::stack::spec::{ApiSpec, ApiType, AuthorizerSpec, RouteSpec};
 
-const ROUTE_KEYS: &[&str] = &["function", "authorizer", "scopes"];
+const ROUTE_KEYS: &[&str] = &["function", "authorizer", "scopes", "alias"];
 
 const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
@@ -85,6 +85,7 @@ impl Reader<'_> {
     ) -> Option<RouteSpec> {
         let mut authorizer = None;
         let mut scopes = Vec::new();
+        let mut alias = None;
         let function = match value.get_ref() {
             DeValue::String(name) => Some(Spanned::new(value.span(), name.to_string())),
             DeValue::Table(t) => {
@@ -92,6 +93,7 @@ impl Reader<'_> {
                 authorizer = self.route_authorizer(t, api);
                 scopes = self.route_scopes(t, authorizer.is_some());
                 self.check_scopes_fit(t, api, authorizer.as_deref(), &scopes);
+                alias = entry(t, "alias").and_then(|(_, v)| self.string(v, "alias"));
                 self.required(t, "function", || {
                     Problem::new("route has no function", value.span(), "here")
                         .help("write { function = \"NAME\" }")
@@ -125,6 +127,7 @@ impl Reader<'_> {
             function: function.into_inner(),
             authorizer,
             scopes,
+            alias: alias.map(Spanned::into_inner),
         })
     }
 
