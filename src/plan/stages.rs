@@ -25,7 +25,7 @@ pub fn add_attr(a: &mut Attrs, stages: &[StageSpec]) {
     a.insert("stages".into(), Value::Map(each));
 }
 
-fn stage_attrs(stage: &StageSpec) -> BTreeMap<String, Value> {
+fn stage_attrs(stage: &StageSpec) -> Attrs {
     let mut a = Attrs::new();
     settings_attrs(&mut a, None, stage.throttle);
     access_log_attr(&mut a, stage.access_log.as_ref());
@@ -38,7 +38,7 @@ fn stage_attrs(stage: &StageSpec) -> BTreeMap<String, Value> {
     if let Some(logging) = logging(stage) {
         a.insert("logging".into(), logging);
     }
-    a.into_iter().collect()
+    a
 }
 
 /// Logging that does something: a level other than off, data traces or detailed metrics.

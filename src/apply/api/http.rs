@@ -158,7 +158,12 @@ async fn update_api(
     d: &ApiDesired,
     live: &LiveApi,
 ) -> Result<(), AwsError> {
-    sync_stages(ctx, &d.spec, live).await?;
+    if ["stage", "stages", "throttle", "access_log"]
+        .iter()
+        .any(|a| changed(change, a))
+    {
+        sync_stages(ctx, &d.spec, live).await?;
+    }
     if authorizers_changed(change) {
         sync_authorizers(ctx, &live.id, &d.spec, Some(live)).await?;
     }

@@ -101,22 +101,8 @@ impl Reader<'_> {
             );
             ok = false;
         }
-        if let (false, Some((k, _)), Some(true)) = (rest, entry(t, "tracing"), tracing) {
-            self.problem(
-                Problem::new("an HTTP API's stage cannot trace requests in X-Ray", k.span(), "REST only")
-                    .help("API Gateway traces REST API stages only; remove tracing, or use type = \"rest\""),
-            );
-            ok = false;
-        }
-        let logs = logging
-            .flatten()
-            .is_some_and(|l| l.level != LogLevel::Off || l.data_trace);
-        if let (false, Some((k, _)), true) = (rest, entry(t, "logging"), logs) {
-            self.problem(
-                Problem::new("an HTTP API's stage has no execution logs", k.span(), "REST only")
-                    .help("HTTP APIs take metrics = true only (detailed metrics); write logging = { level = \"off\", metrics = true }, or use an access_log"),
-            );
-            ok = false;
+        if !rest {
+            ok &= self.check_http_stage(t, tracing, logging.flatten());
         }
         let access_log = access_log?.or_else(|| defaults.access_log.clone());
         if let Some(log) = &access_log
@@ -142,6 +128,33 @@ impl Reader<'_> {
             logging: logging?,
         };
         ok.then_some(stage)
+    }
+
+    /// What an HTTP API's stage cannot have: X-Ray tracing and execution logs (API Gateway v2
+    /// has neither). Whether it has none.
+    fn check_http_stage(
+        &mut self,
+        t: &DeTable<'_>,
+        tracing: Option<bool>,
+        logging: Option<StageLogging>,
+    ) -> bool {
+        let mut ok = true;
+        if let (Some((k, _)), Some(true)) = (entry(t, "tracing"), tracing) {
+            self.problem(
+                Problem::new("an HTTP API's stage cannot trace requests in X-Ray", k.span(), "REST only")
+                    .help("API Gateway traces REST API stages only; remove tracing, or use type = \"rest\""),
+            );
+            ok = false;
+        }
+        let logs = logging.is_some_and(|l| l.level != LogLevel::Off || l.data_trace);
+        if let (Some((k, _)), true) = (entry(t, "logging"), logs) {
+            self.problem(
+                Problem::new("an HTTP API's stage has no execution logs", k.span(), "REST only")
+                    .help("HTTP APIs take metrics = true only (detailed metrics); write logging = { level = \"off\", metrics = true }, or use an access_log"),
+            );
+            ok = false;
+        }
+        ok
     }
 
     /// `variables = { NAME = "value" }`: names of `A-Za-z0-9_`, values of at most 512
