@@ -90,9 +90,19 @@ fn versions_are_published_on_change_only_and_aliases_follow() {
     assert!(document.contains("xray:PutTraceSegments"), "{document}");
     assert!(document.contains("xray:PutTelemetryRecords"), "{document}");
 
-    // Applying again publishes nothing.
-    project.run(&["apply", "--yes"]).success();
+    // Applying again publishes nothing, and costs one listing of versions and one of aliases.
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
     assert_eq!(versions(&project, "ver-get-order"), ["1"]);
+    let mut lambda: Vec<&String> = requests
+        .iter()
+        .filter(|r| r.contains("Versions") || r.contains("Alias") || r.contains("Publish"))
+        .collect();
+    lambda.sort();
+    assert_eq!(
+        lambda,
+        ["lambda:ListAliases", "lambda:ListVersionsByFunction"]
+    );
 
     // Changed code: version 2, shown as new in the plan; live moves, canary weighs 10% on it.
     project.write(
