@@ -281,6 +281,12 @@ fn http_stages_carry_variables_and_metrics() {
     let settings = second.default_route_settings().unwrap();
     assert_eq!(settings.detailed_metrics_enabled(), Some(true));
 
+    let outputs = project.run(&["outputs", "--output", "json"]);
+    let outputs: serde_json::Value = serde_json::from_str(&outputs.stdout).unwrap();
+    let url = |stage: &str| format!("https://{id}.execute-api.us-east-1.amazonaws.com/{stage}");
+    assert_eq!(outputs["api.url"], url("v1"));
+    assert_eq!(outputs["api.stages.v2.url"], url("v2"));
+
     let changed = HTTP_STAGES.replace("alias = \"live\"", "alias = \"canary\"");
     project.set_stack(&changed);
     let (action, attributes) = project.planned("api");

@@ -95,6 +95,10 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     }
     let url = stage_url(&api.endpoint, &d.spec.first_stage().name);
     ctx.set_output(api_url().to_string(), url);
+    for stage in d.spec.stage_names() {
+        let url = stage_url(&api.endpoint, stage);
+        ctx.set_output(crate::marks::stage_url_output(stage), url);
+    }
     Ok(())
 }
 
@@ -174,6 +178,9 @@ async fn update_api(
         sync_tags(&Http { ctx }, &live.id, &live.tags, &d.spec.tags).await?;
     }
     ctx.set_output(api_url().to_string(), live.url(&d.spec.first_stage().name));
+    for stage in d.spec.stage_names() {
+        ctx.set_output(crate::marks::stage_url_output(stage), live.url(stage));
+    }
     Ok(())
 }
 
