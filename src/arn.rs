@@ -114,6 +114,14 @@ pub fn function_name_of(uri: &str) -> String {
         .to_string()
 }
 
+/// A function ARN without its version or alias (`...:function:NAME`).
+pub fn unqualified(arn: &str) -> String {
+    match (arn.split_once(":function:"), function_name_in(arn)) {
+        (Some((head, _)), Some(name)) => format!("{head}:function:{name}"),
+        _ => arn.to_string(),
+    }
+}
+
 /// The function name in a function ARN, when it is one (`...:function:NAME[:QUALIFIER]`).
 pub fn function_name_in(arn: &str) -> Option<&str> {
     let name = arn.split(":function:").nth(1)?;

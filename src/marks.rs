@@ -25,6 +25,15 @@ pub const PERMISSIONS_TAG: &str = "stackctl:permissions";
 /// only of functions the stack file gives one or that carry this tag, so that removing
 /// `reserved_concurrency` from the stack file is still seen without a read per function.
 pub const CONCURRENCY_TAG: &str = "stackctl:concurrency";
+/// On a function whose versions stackctl publishes (`publish = true`): a plan reads versions
+/// and aliases (ListVersionsByFunction, ListAliases) only of functions the stack file lets
+/// publish or that carry this tag, so that aliases left behind by a removed `publish` are seen.
+pub const VERSIONS_TAG: &str = "stackctl:versions";
+
+/// The output that holds the URL of the API's stage `stage`: `api.stages.NAME.url`.
+pub fn stage_url_output(stage: &str) -> String {
+    format!("api.stages.{stage}.url")
+}
 
 /// The name of the inline policy stackctl writes on the roles it manages.
 pub const POLICY_NAME: &str = "stackctl";

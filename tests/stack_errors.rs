@@ -348,3 +348,24 @@ fn item_schema_mistakes() {
 fn autoscaling_mistakes() {
     insta::assert_snapshot!(errors_of("autoscaling.toml"));
 }
+
+/// Aliases without `publish`, a weight outside 0 to 1, `of` naming no alias (with a
+/// suggestion), a weight without `of`, alias names Lambda refuses, unknown tracing modes.
+#[test]
+fn version_and_alias_mistakes() {
+    insta::assert_snapshot!(errors_of("versions.toml"));
+}
+
+/// `stage` beside `stages`; on an HTTP API, tracing and execution logging (REST-only);
+/// stage variable names and values API Gateway refuses; unknown logging levels.
+#[test]
+fn stage_mistakes() {
+    insta::assert_snapshot!(errors_of("stages.toml"));
+}
+
+/// A route's alias the function does not declare, and a stage variable that names an
+/// undeclared alias or is missing on a stage.
+#[test]
+fn route_alias_mistakes() {
+    insta::assert_snapshot!(errors_of("route_aliases.toml"));
+}

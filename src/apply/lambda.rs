@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
+use aws_sdk_lambda::types::{
+    Architecture, Environment, FunctionCode, Runtime, TracingConfig, TracingMode,
+};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::wait::{self, Status};
@@ -15,7 +17,7 @@ use super::{Context, removed_tags, role_output};
 use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, other};
 use crate::live::LiveFunction;
 use crate::marks::STACK_TAG;
-use crate::marks::{APPLIED_TAG, CONCURRENCY_TAG};
+use crate::marks::{APPLIED_TAG, CONCURRENCY_TAG, VERSIONS_TAG};
 use crate::package::Package;
 use crate::plan::{Action, Change, Desired, FunctionAttr, FunctionDesired, Live, RoleSource};
 use crate::stack::{Address, RefAttr, RefTarget, Reference};
@@ -26,8 +28,14 @@ const ROLE_PROPAGATION: Duration = Duration::from_secs(90);
 
 pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
     match change.parts(Desired::function, Live::function) {
-        (Action::Create, Some(d), _) => create(ctx, &change.address, d).await,
-        (Action::Update, Some(d), Some(l)) => update(ctx, change, d, l).await,
+        (Action::Create, Some(d), _) => {
+            create(ctx, &change.address, d).await?;
+            super::versions::apply(ctx, change, d, None).await
+        }
+        (Action::Update, Some(d), Some(l)) => {
+            update(ctx, change, d, l).await?;
+            super::versions::apply(ctx, change, d, Some(l)).await
+        }
         (Action::Delete, _, Some(l)) => delete(ctx, &l.name).await,
         _ => Ok(()),
     }
@@ -152,6 +160,7 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Re
             .set_layers(Some(d.spec.layers.clone()))
             .environment(env.clone())
             .set_tags(Some(tags.clone()))
+            .set_tracing_config(d.spec.tracing.map(tracing_config))
             .send()
             .await;
         match result {
@@ -261,8 +270,15 @@ async fn update(
     update_tags(ctx, d, live, change.changed(FunctionAttr::Tags)).await
 }
 
+fn tracing_config(mode: crate::stack::Tracing) -> TracingConfig {
+    TracingConfig::builder()
+        .mode(TracingMode::from(mode.aws_name()))
+        .build()
+}
+
 /// What UpdateFunctionConfiguration sets.
-const CONFIGURATION: [FunctionAttr; 8] = [
+const CONFIGURATION: [FunctionAttr; 9] = [
+    FunctionAttr::Tracing,
     FunctionAttr::Runtime,
     FunctionAttr::Handler,
     FunctionAttr::Memory,
@@ -328,6 +344,10 @@ async fn update_configuration(
     if changed(FunctionAttr::Layers) {
         request = request.set_layers(Some(d.spec.layers.clone()));
     }
+    if changed(FunctionAttr::Tracing) {
+        let mode = d.spec.tracing.unwrap_or(crate::stack::Tracing::Passthrough);
+        request = request.tracing_config(tracing_config(mode));
+    }
     request
         .send()
         .await
@@ -344,8 +364,11 @@ async fn update_tags(
     user_tags_changed: bool,
 ) -> Result<(), AwsError> {
     let lambda = &ctx.clients.lambda;
-    let removed = removed_tags(&live.tags, &d.spec.tags);
-    if user_tags_changed && !removed.is_empty() {
+    let mut removed = removed_tags(&live.tags, &d.spec.tags);
+    if live.publishes && d.spec.versions.is_none() {
+        removed.push(VERSIONS_TAG.to_string());
+    }
+    if (user_tags_changed || live.publishes) && !removed.is_empty() {
         lambda
             .untag_resource()
             .resource(&live.arn)
@@ -373,6 +396,9 @@ fn desired_tags(d: &FunctionDesired) -> HashMap<String, String> {
     }
     if let Some(n) = d.spec.reserved_concurrency {
         tags.insert(CONCURRENCY_TAG.to_string(), n.to_string());
+    }
+    if d.spec.versions.is_some() {
+        tags.insert(VERSIONS_TAG.to_string(), "1".to_string());
     }
     tags
 }

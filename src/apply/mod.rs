@@ -9,6 +9,7 @@ mod iam;
 mod lambda;
 mod once;
 mod table_steps;
+mod versions;
 mod wait;
 mod websocket;
 

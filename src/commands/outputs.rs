@@ -21,7 +21,9 @@ pub async fn run(args: &OutputsArgs, aws: &AwsArgs, printer: Printer) -> Result<
     let outputs: std::collections::BTreeMap<&String, &String> = plan
         .known
         .iter()
-        .filter(|(key, _)| crate::stack::Reference::parse(key).is_some())
+        .filter(|(key, _)| {
+            crate::stack::Reference::parse(key).is_some() || key.starts_with("api.stages.")
+        })
         .collect();
     match printer.format {
         Format::Json => outln!(

@@ -12,7 +12,9 @@ use aws_sdk_lambda::types::FunctionConfiguration;
 use super::{Conflict, LiveFunction, user_tags};
 use crate::aws::{AwsError, CallResult, Clients};
 use crate::marks::STACK_TAG;
-use crate::marks::{APPLIED_TAG, CONCURRENCY_TAG, ROUTES_STATEMENT_ELSEWHERE, ROUTES_STATEMENT_ID};
+use crate::marks::{
+    APPLIED_TAG, CONCURRENCY_TAG, ROUTES_STATEMENT_ELSEWHERE, ROUTES_STATEMENT_ID, VERSIONS_TAG,
+};
 
 /// A function as read: its configuration, all its tags and its reserved concurrency (`None`
 /// when it has none, or when it was not read: see [`list_functions`]).
@@ -148,7 +150,7 @@ pub fn claim(
     (functions, conflicts)
 }
 
-fn live_function(
+pub(super) fn live_function(
     name: &str,
     config: &FunctionConfiguration,
     tags: &BTreeMap<String, String>,
@@ -186,6 +188,12 @@ fn live_function(
         code_sha256: config.code_sha256().unwrap_or_default().to_string(),
         tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
         applied: tags.get(APPLIED_TAG).cloned(),
+        tracing: config
+            .tracing_config()
+            .and_then(|t| t.mode())
+            .map_or("PassThrough".to_string(), |m| m.as_str().to_string()),
+        publishes: tags.contains_key(VERSIONS_TAG),
+        versions: None,
     }
 }
 

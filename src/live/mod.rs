@@ -14,6 +14,7 @@ mod scope;
 mod ssm;
 pub mod status;
 mod tagging;
+mod versions;
 mod websocket;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -128,6 +129,32 @@ pub struct LiveFunction {
     pub tags: BTreeMap<String, String>,
     /// The `stackctl:applied` tag: what stackctl last applied (see `marks::APPLIED_TAG`).
     pub applied: Option<String>,
+    /// X-Ray tracing mode as Lambda names it: `Active` or `PassThrough` (the default).
+    pub tracing: String,
+    /// Whether the function carries `marks::VERSIONS_TAG` (stackctl publishes its versions).
+    pub publishes: bool,
+    /// Published versions and aliases, read only for functions that publish (see
+    /// `versions::read`).
+    pub versions: Option<LiveVersions>,
+}
+
+/// A function's published versions and its aliases.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveVersions {
+    /// The newest published version's number, if any.
+    pub latest: Option<i64>,
+    /// Whether `$LATEST` is what the newest version published: same code and configuration.
+    pub latest_current: bool,
+    /// Aliases by name.
+    pub aliases: BTreeMap<String, LiveAlias>,
+}
+
+/// Where an alias points: its version, and other versions with their shares of the requests
+/// (Lambda's AdditionalVersionWeights, 0 to 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveAlias {
+    pub version: String,
+    pub weights: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -155,6 +182,10 @@ pub struct LiveApi {
     pub cors: Option<Cors>,
     pub throttle: Option<Throttle>,
     pub access_log: Option<AccessLog>,
+    /// Every stage with its settings as read, in name order (empty where stages were not
+    /// read).
+    #[serde(default)]
+    pub stage_settings: Vec<crate::stack::StageSpec>,
     /// Authorizers by name, with their IDs.
     pub authorizers: BTreeMap<String, (String, AuthorizerSpec)>,
     pub routes: Vec<LiveRoute>,
@@ -207,9 +238,18 @@ pub struct LiveRoute {
 }
 
 impl LiveRoute {
-    /// The name of the function the route invokes (the last part of its ARN).
+    /// The name of the function the route invokes (without the alias of a qualified ARN).
     pub fn function_name(&self) -> Option<&str> {
-        self.function_arn.as_deref()?.rsplit(':').next()
+        let arn = self.function_arn.as_deref()?;
+        crate::arn::function_name_in(arn).or_else(|| arn.rsplit(':').next())
+    }
+
+    /// The alias the route invokes (a qualified ARN's last part: a name or
+    /// `${stageVariables.NAME}`), if any.
+    pub fn alias(&self) -> Option<&str> {
+        let arn = self.function_arn.as_deref()?;
+        let (_, qualifier) = arn.split(":function:").nth(1)?.split_once(':')?;
+        Some(qualifier)
     }
 }
 
@@ -318,7 +358,8 @@ pub async fn read(
     } = found;
     let (mut tables, table_conflicts) =
         dynamodb::claim(clients, tables, &owned, &stack.name).await?;
-    let (functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
+    let (mut functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
+    versions::read(clients, stack, &mut functions).await?;
     let (invoke_permissions, websocket_permissions, ()) = tokio::try_join!(
         read_invoke_permissions(clients, &apis, &functions, refresh, scope),
         Box::pin(websocket::read_permissions(

@@ -75,7 +75,7 @@ pub async fn read(clients: &Clients, stack: &Stack) -> Result<StackFacts, AwsErr
         Ok(Some(ApiFacts {
             id: found.map(|a| a.id),
             name: stack.name.clone(),
-            stage: spec.stage.clone(),
+            stage: spec.first_stage().name.clone(),
             api_type: spec.api_type,
         }))
     };

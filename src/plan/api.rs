@@ -70,28 +70,29 @@ pub fn plan_deployment(
     if spec.api_type != ApiType::Rest {
         return None;
     }
-    let undeployed =
-        live.is_none_or(|l| l.deployment_id.is_none() || !l.stages.contains(&spec.stage));
+    let undeployed = live.is_none_or(|l| {
+        l.deployment_id.is_none() || spec.stage_names().any(|s| !l.stages.iter().any(|n| n == s))
+    });
+    let stages = spec.stage_names().collect::<Vec<_>>().join(", ");
     if changed.is_empty() && !undeployed {
         return None;
     }
     let mut after = Attrs::new();
-    after.insert("stage".into(), Value::str(&spec.stage));
+    after.insert("stage".into(), stage_value(spec));
     let mut change = Change::declared(
         Address::Deployment,
-        spec.stage.clone(),
+        stages.clone(),
         after,
         Desired::Deployment(spec.clone()),
         None,
     );
     let what: Vec<String> = changed.iter().map(|c| c.address.to_string()).collect();
     change.reason = Some(if what.is_empty() {
-        format!("stage {} serves no deployment yet", spec.stage)
+        format!("stage {stages} serves no deployment yet")
     } else {
         format!(
-            "{} changed: stage {} will serve a new deployment",
+            "{} changed: stage {stages} will serve a new deployment",
             what.join(", "),
-            spec.stage
         )
     });
     Some(change)
@@ -144,7 +145,8 @@ pub fn plan_route(
         key: spec.key.clone(),
         logical_function: spec.function.clone(),
         function: stack.physical_name(&spec.function),
-        grant: !(api_kept && held),
+        // An alias's permission is not read: granting it again keeps it as it is.
+        grant: spec.alias.is_some() || !(api_kept && held),
         replace: (!api_kept && held)
             || permissions
                 .get(&function)
@@ -165,9 +167,14 @@ pub fn plan_route(
             })
             .map(str::to_string),
         scopes: spec.scopes.clone(),
+        alias: spec.alias.clone(),
+        aliases: spec.reachable_aliases(stack.api.as_ref()),
     };
     let mut after = Attrs::new();
     after.insert("function".into(), Value::str(&desired.function));
+    if let Some(alias) = &spec.alias {
+        after.insert("alias".into(), Value::str(alias));
+    }
     after.insert("invoke_permission".into(), Value::Bool(true));
     auth_attrs(&mut after, spec.authorizer.as_deref(), &spec.scopes);
     let mut change = Change::declared(
@@ -259,6 +266,11 @@ fn live_route_attrs(route: &LiveRoute, permissions: &Permissions) -> Attrs {
         && !has_per_route_statement(route, permissions);
     let mut a = Attrs::new();
     a.insert("function".into(), Value::str(name));
+    // An alias's permission is not read (see `plan_route`).
+    let permitted = permitted || route.alias().is_some();
+    if let Some(alias) = route.alias() {
+        a.insert("alias".into(), Value::str(alias));
+    }
     a.insert("invoke_permission".into(), Value::Bool(permitted));
     auth_attrs(&mut a, route.authorizer.as_deref(), &route.scopes);
     a
@@ -298,9 +310,11 @@ fn desired_attrs(d: &ApiDesired) -> Attrs {
     let mut a = Attrs::new();
     a.insert("name".into(), Value::str(&d.name));
     a.insert("protocol".into(), Value::str(d.spec.api_type.protocol()));
-    a.insert("stage".into(), Value::str(&d.spec.stage));
-    settings_attrs(&mut a, d.spec.cors.as_ref(), d.spec.throttle);
-    access_log_attr(&mut a, d.spec.access_log.as_ref());
+    a.insert("stage".into(), stage_value(&d.spec));
+    let first = d.spec.first_stage();
+    settings_attrs(&mut a, d.spec.cors.as_ref(), first.throttle);
+    access_log_attr(&mut a, first.access_log.as_ref());
+    super::stages::add_attr(&mut a, &d.spec.stages);
     for (name, spec) in &d.spec.authorizers {
         let physical = |logical: &str| format!("{}-{logical}", d.stack);
         a.insert(
@@ -330,6 +344,7 @@ fn live_attrs(live: &LiveApi, permissions: Option<&Permissions>) -> Attrs {
     }
     settings_attrs(&mut a, live.cors.as_ref(), live.throttle);
     access_log_attr(&mut a, live.access_log.as_ref());
+    super::stages::add_attr(&mut a, &live.stage_settings);
     for (name, (_, spec)) in &live.authorizers {
         a.insert(
             format!("authorizer.{name}"),
@@ -346,13 +361,21 @@ fn live_attrs(live: &LiveApi, permissions: Option<&Permissions>) -> Attrs {
     a
 }
 
-fn access_log_attr(a: &mut Attrs, log: Option<&AccessLog>) {
+/// The stage's name, or the list of stages' names.
+fn stage_value(spec: &ApiSpec) -> Value {
+    match spec.stages.as_slice() {
+        [one] => Value::str(&one.name),
+        many => Value::List(many.iter().map(|s| Value::str(&s.name)).collect()),
+    }
+}
+
+pub(super) fn access_log_attr(a: &mut Attrs, log: Option<&AccessLog>) {
     if let Some(log) = log {
         a.insert("access_log".into(), gateway::access_log(log));
     }
 }
 
-fn settings_attrs(a: &mut Attrs, cors: Option<&Cors>, throttle: Option<Throttle>) {
+pub(super) fn settings_attrs(a: &mut Attrs, cors: Option<&Cors>, throttle: Option<Throttle>) {
     if let Some(cors) = cors {
         let mut m = std::collections::BTreeMap::new();
         m.insert(

@@ -312,7 +312,14 @@ fn known_values(
     });
     if let (Some(spec), Some(api)) = (&stack.api, kept_api) {
         put(RefTarget::Api, RefAttr::Id, api.id.clone());
-        put(RefTarget::Api, RefAttr::Url, api.url(&spec.stage));
+        put(
+            RefTarget::Api,
+            RefAttr::Url,
+            api.url(&spec.first_stage().name),
+        );
+        for stage in spec.stage_names() {
+            known.insert(crate::marks::stage_url_output(stage), api.url(stage));
+        }
         for (name, (id, _)) in &api.authorizers {
             known.insert(crate::live::authorizer_output(name), id.clone());
         }

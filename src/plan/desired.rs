@@ -93,6 +93,10 @@ pub struct RouteDesired {
     /// How API Gateway calls the authorizer: JWT, COGNITO_USER_POOLS or CUSTOM (Lambda).
     pub authorizer_kind: Option<String>,
     pub scopes: Vec<String>,
+    /// The alias the integration invokes (a name, or `${stageVariables.NAME}`).
+    pub alias: Option<String>,
+    /// The aliases the route can reach: each is granted the API's invoke permission.
+    pub aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

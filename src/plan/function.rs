@@ -26,6 +26,12 @@ attr_names! {
         Environment = "environment",
         CodeSha256 = "code_sha256",
         Tags = "tags",
+        /// X-Ray tracing: `active` or `passthrough`; shown when declared or active.
+        Tracing = "tracing",
+        /// The newest published version (functions with `publish = true`).
+        Version = "version",
+        /// Aliases by name, each `VERSION` or `VERSION, P% to OTHER`.
+        Aliases = "aliases",
     }
 }
 
@@ -42,8 +48,20 @@ pub fn plan(
     inputs: Inputs<'_>,
 ) -> Change {
     let name = stack.physical_name(&spec.logical);
-    let after = desired_attrs(&name, spec, &inputs);
     let declared_secret = |key: &str| spec.environment.get(key).is_some_and(|v| v.sensitive);
+    let recorded = live.and_then(|l| l.applied.as_deref());
+    let applied = AppliedSecrets::read(recorded);
+    // A live value stays hidden while it is declared secret, and after it was applied so.
+    let sensitive =
+        |key: &str| declared_secret(key) || applied.hides(key, spec.environment.contains_key(key));
+    let managed = |l: &LiveFunction, attrs: Attrs| {
+        let mut attrs = unmanaged_left_out(attrs, spec);
+        super::versions::add_live(&mut attrs, spec, l);
+        attrs
+    };
+    let before = live.map(|l| managed(l, live_attrs(l, &sensitive)));
+    let mut after = desired_attrs(&name, spec, &inputs);
+    super::versions::add_desired(&mut after, before.as_ref(), spec, live);
     let secrets = spec
         .environment
         .keys()
@@ -58,28 +76,18 @@ pub fn plan(
         artifact_bucket: stack.artifact_bucket.clone(),
         applied: drift::fingerprint_with_secrets(&after, secrets),
     });
-    let recorded = live.and_then(|l| l.applied.as_deref());
-    let applied = AppliedSecrets::read(recorded);
-    // A live value stays hidden while it is declared secret, and after it was applied so.
-    let sensitive =
-        |key: &str| declared_secret(key) || applied.hides(key, spec.environment.contains_key(key));
-    let managed = |attrs: Attrs| unmanaged_left_out(attrs, spec);
     let mut change = Change::declared(
         Address::Function(spec.logical.clone()),
         name,
         after,
         desired,
-        live.map(|l| {
-            (
-                managed(live_attrs(l, &sensitive)),
-                Live::Function(l.clone()),
-            )
-        }),
+        live.zip(before)
+            .map(|(l, b)| (b, Live::Function(l.clone()))),
     );
     // The fingerprint hashed exactly the values applied as secret as hidden.
     let as_applied = match (&applied, live) {
         (AppliedSecrets::Marked(_), Some(l)) => {
-            Some(managed(live_attrs(l, &|k| applied.hides(k, true))))
+            Some(managed(l, live_attrs(l, &|k| applied.hides(k, true))))
         }
         _ => change.before.clone(),
     };

@@ -16,11 +16,13 @@ pub mod json;
 pub mod render;
 mod role;
 pub mod saved;
+mod stages;
 mod table;
 pub mod table_steps;
 #[cfg(test)]
 pub(crate) mod tests;
 mod value;
+mod versions;
 mod websocket;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,6 +48,7 @@ pub use role::document as policy_document;
 pub use table::TableAttr;
 pub use table::plan as plan_table;
 pub use value::{Attrs, SENSITIVE, Value};
+pub use versions::{AliasTarget, resolve_aliases};
 pub use websocket::{WebsocketAttr, WebsocketRouteAttr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -5,7 +5,7 @@ use super::{Attrs, Change, Desired, Live, PolicyStatement, RoleDesired, Value};
 use crate::live::{LiveRole, canonical_json};
 use crate::marks::role_path;
 use crate::stack::{
-    Address, FunctionSpec, RefAttr, RefTarget, Reference, Stack, TableAccess, Template,
+    Address, FunctionSpec, RefAttr, RefTarget, Reference, Stack, TableAccess, Template, Tracing,
 };
 
 attr_names! {
@@ -89,7 +89,24 @@ fn statements(stack: &Stack, spec: &FunctionSpec, region: &str) -> Vec<PolicySta
     if let (true, Some(websocket)) = (spec.manage_connections, &stack.websocket) {
         statements.push(manage_connections(&websocket.stage));
     }
+    if spec.tracing == Some(Tracing::Active) {
+        statements.push(xray_write());
+    }
     statements
+}
+
+/// `tracing = "active"`: send trace segments and telemetry to X-Ray, what the managed policy
+/// AWSXRayDaemonWriteAccess grants Lambda's tracing; these actions take no resource ARN
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html>).
+fn xray_write() -> PolicyStatement {
+    PolicyStatement {
+        sid: "XRay".to_string(),
+        actions: vec![
+            "xray:PutTelemetryRecords".to_string(),
+            "xray:PutTraceSegments".to_string(),
+        ],
+        resources: vec![Template::text("*")],
+    }
 }
 
 /// `websocket = "manage"`: post to (POST) and drop (DELETE) the connections of the stack's

@@ -23,6 +23,9 @@ pub use spec::{
     FunctionSpec, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, RouteSpec, Stack,
     StreamView, TableAccess, TableClass, TableSpec, Throttle, WebsocketRouteSpec, WebsocketSpec,
 };
+#[cfg(test)]
+pub use spec::{AliasSpec, Weighted};
+pub use spec::{AliasVersion, LogLevel, StageLogging, StageSpec, Tracing, Versioning};
 
 pub use crate::suggest::closest;
 

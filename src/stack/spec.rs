@@ -299,6 +299,12 @@ pub struct FunctionSpec {
     /// `websocket = "manage"`: the managed role may post to and drop the connections of the
     /// stack's WebSocket API.
     pub manage_connections: bool,
+    /// `tracing`: X-Ray TracingConfig; `None` leaves AWS's default, PassThrough.
+    #[serde(default)]
+    pub tracing: Option<Tracing>,
+    /// `publish = true` with its aliases: versions and aliases of the function.
+    #[serde(default)]
+    pub versions: Option<Versioning>,
 }
 
 impl FunctionSpec {
@@ -316,6 +322,66 @@ impl FunctionSpec {
                 attr: RefAttr::Arn,
             }))
     }
+}
+
+/// A function's X-Ray tracing mode (Lambda's TracingConfig `Mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tracing {
+    /// Lambda samples requests and sends traces to X-Ray (the role needs X-Ray write access).
+    Active,
+    /// Lambda traces only requests that arrive with a sampled trace header (AWS's default).
+    Passthrough,
+}
+
+impl Tracing {
+    /// The stack file's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tracing::Active => "active",
+            Tracing::Passthrough => "passthrough",
+        }
+    }
+
+    /// Lambda's TracingConfig mode.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Tracing::Active => "Active",
+            Tracing::Passthrough => "PassThrough",
+        }
+    }
+}
+
+/// `publish = true`: a version is published whenever the function's code or configuration
+/// changes, and `aliases` point at versions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Versioning {
+    /// Aliases by name (Lambda alias names: 1 to 128 of `a-zA-Z0-9-_`, not only digits).
+    pub aliases: BTreeMap<String, AliasSpec>,
+}
+
+/// Where an alias points: one version, or (weighted) `weight` of the requests to `version` and
+/// the rest to the version of the alias `of` (Lambda's AdditionalVersionWeights).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AliasSpec {
+    pub version: AliasVersion,
+    pub weighted: Option<Weighted>,
+}
+
+/// An alias's version: the newest published one, or a pinned number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AliasVersion {
+    Latest,
+    Number(i64),
+}
+
+/// Weighted routing: `weight` (0 to 1) of the requests go to the alias's `version`, the rest to
+/// the version of the alias `of` (an unweighted alias of the same function).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Weighted {
+    pub weight: f64,
+    pub of: String,
 }
 
 /// An environment variable's value; a sensitive one is never shown.
@@ -374,12 +440,87 @@ impl ApiType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiSpec {
     pub api_type: ApiType,
-    pub stage: String,
+    /// The stages, never empty: `[api] stage = "prod"` (with `[api]`'s throttle and access
+    /// log) is one, `stages.NAME` declares several (in name order). The first one's URL is
+    /// `api.url`.
+    pub stages: Vec<StageSpec>,
     pub cors: Option<Cors>,
-    pub throttle: Option<Throttle>,
     pub authorizers: BTreeMap<String, AuthorizerSpec>,
-    pub access_log: Option<AccessLog>,
     pub tags: BTreeMap<String, String>,
+}
+
+impl ApiSpec {
+    /// The first stage: the one `api.url` names.
+    pub fn first_stage(&self) -> &StageSpec {
+        &self.stages[0]
+    }
+
+    pub fn stage_names(&self) -> impl Iterator<Item = &str> {
+        self.stages.iter().map(|s| s.name.as_str())
+    }
+}
+
+/// A stage of the API and its settings. Tracing and execution logging are REST-only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageSpec {
+    /// Letters, digits, `-` and `_`, or `$default` (HTTP APIs).
+    pub name: String,
+    /// Stage variables (`${stageVariables.NAME}` in integrations).
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    pub throttle: Option<Throttle>,
+    pub access_log: Option<AccessLog>,
+    /// X-Ray tracing of the stage's requests (REST: `tracingEnabled`).
+    #[serde(default)]
+    pub tracing: bool,
+    /// Execution logging and detailed metrics for every method (REST: method settings `*/*`;
+    /// HTTP: detailed metrics only).
+    #[serde(default)]
+    pub logging: Option<StageLogging>,
+}
+
+impl StageSpec {
+    /// A stage with a throttle and an access log only (a WebSocket API's).
+    pub fn plain(name: &str, throttle: Option<Throttle>, access_log: Option<AccessLog>) -> Self {
+        StageSpec {
+            name: name.to_string(),
+            variables: BTreeMap::new(),
+            throttle,
+            access_log,
+            tracing: false,
+            logging: None,
+        }
+    }
+}
+
+/// `logging = { level, data_trace, metrics }`: CloudWatch execution logs and detailed metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageLogging {
+    /// `OFF`, `ERROR` or `INFO` (API Gateway's loggingLevel).
+    pub level: LogLevel,
+    /// Full request and response logs (`dataTraceEnabled`).
+    pub data_trace: bool,
+    /// Detailed CloudWatch metrics per method (`metricsEnabled`).
+    pub metrics: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Off,
+    Error,
+    Info,
+}
+
+impl LogLevel {
+    /// API Gateway's loggingLevel.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            LogLevel::Off => "OFF",
+            LogLevel::Error => "ERROR",
+            LogLevel::Info => "INFO",
+        }
+    }
 }
 
 /// Where a stage writes its access log, and in what format.
@@ -413,6 +554,33 @@ pub struct RouteSpec {
     /// The name of an authorizer in `[api]`, and the scopes it must grant.
     pub authorizer: Option<String>,
     pub scopes: Vec<String>,
+    /// The function's alias the route invokes: a name, or `${stageVariables.NAME}` (each
+    /// stage's variable names one).
+    #[serde(default)]
+    pub alias: Option<String>,
+}
+
+impl RouteSpec {
+    /// The stage variable that names the route's alias (`${stageVariables.NAME}`), if it is one.
+    pub fn alias_variable(&self) -> Option<&str> {
+        let alias = self.alias.as_deref()?;
+        alias.strip_prefix("${stageVariables.")?.strip_suffix('}')
+    }
+
+    /// The aliases the route can reach: its alias, or each stage's value of its variable.
+    pub fn reachable_aliases(&self, api: Option<&ApiSpec>) -> Vec<String> {
+        let Some(variable) = self.alias_variable() else {
+            return self.alias.iter().cloned().collect();
+        };
+        let mut all: Vec<String> = api
+            .into_iter()
+            .flat_map(|a| &a.stages)
+            .filter_map(|s| s.variables.get(variable).cloned())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
 }
 
 /// Who may call routes that name the authorizer.

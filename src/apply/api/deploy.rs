@@ -19,25 +19,37 @@ pub(super) fn patch(op: Op, path: &str, value: Option<String>) -> PatchOperation
         .build()
 }
 
-/// Removes resources left without methods or children, makes a new deployment for the stage,
-/// and applies the stage's settings.
+/// Removes resources left without methods or children, makes a new deployment for each stage
+/// (with its variables and tracing), applies each stage's settings, and deletes the stages the
+/// stack file no longer declares.
 pub async fn deploy(ctx: &Context<'_>, spec: &ApiSpec) -> Result<(), AwsError> {
     let api_id = known(ctx, &API_ID)?;
     sync_cors(ctx, &api_id, spec).await?;
     prune(ctx, &api_id).await?;
     delete_unused_authorizers(ctx, &api_id, spec).await?;
     let client = &ctx.clients.apigateway;
-    client
-        .create_deployment()
-        .rest_api_id(&api_id)
-        .stage_name(&spec.stage)
-        .description("stackctl apply")
-        .send()
-        .await
-        .op("apigateway:CreateDeployment")?;
-    stage_settings(ctx, &api_id, spec).await?;
+    for stage in &spec.stages {
+        let variables = (!stage.variables.is_empty()).then(|| stage.variables.clone());
+        client
+            .create_deployment()
+            .rest_api_id(&api_id)
+            .stage_name(&stage.name)
+            .description("stackctl apply")
+            .set_variables(variables.map(|v| v.into_iter().collect()))
+            .set_tracing_enabled(stage.tracing.then_some(true))
+            .send()
+            .await
+            .op("apigateway:CreateDeployment")?;
+        super::stage::settings(ctx, &api_id, stage).await?;
+    }
+    super::stage::delete_undeclared(ctx, &api_id, spec).await?;
     let endpoint = crate::arn::execute_api_endpoint(ctx.region(), &api_id);
-    ctx.set_output(api_url().to_string(), stage_url(&endpoint, &spec.stage));
+    let url = stage_url(&endpoint, &spec.first_stage().name);
+    ctx.set_output(api_url().to_string(), url);
+    for stage in spec.stage_names() {
+        let url = stage_url(&endpoint, stage);
+        ctx.set_output(crate::marks::stage_url_output(stage), url);
+    }
     Ok(())
 }
 
@@ -138,58 +150,6 @@ pub(super) fn cors_headers(cors: &Cors) -> Vec<(&'static str, String)> {
         headers.push(("Max-Age", age.to_string()));
     }
     headers
-}
-
-/// Throttling and the access log live on the stage: set them after each deployment.
-async fn stage_settings(ctx: &Context<'_>, api_id: &str, spec: &ApiSpec) -> Result<(), AwsError> {
-    let client = &ctx.clients.apigateway;
-    let mut ops = Vec::new();
-    let replace = |path: &str, value: String| patch(Op::Replace, path, Some(value));
-    if let Some(throttle) = spec.throttle {
-        ops.push(replace(
-            "/*/*/throttling/rateLimit",
-            throttle.rate.to_string(),
-        ));
-        ops.push(replace(
-            "/*/*/throttling/burstLimit",
-            throttle.burst.to_string(),
-        ));
-    }
-    match &spec.access_log {
-        Some(log) => {
-            let destination = log.destination.clone();
-            ops.push(replace("/accessLogSettings/destinationArn", destination));
-            ops.push(replace("/accessLogSettings/format", log.format.clone()));
-        }
-        None => {
-            let stage = client
-                .get_stage()
-                .rest_api_id(api_id)
-                .stage_name(&spec.stage)
-                .send()
-                .await
-                .op("apigateway:GetStage")?;
-            if stage
-                .access_log_settings()
-                .and_then(|l| l.destination_arn())
-                .is_some()
-            {
-                ops.push(patch(Op::Remove, "/accessLogSettings", None));
-            }
-        }
-    }
-    if ops.is_empty() {
-        return Ok(());
-    }
-    client
-        .update_stage()
-        .rest_api_id(api_id)
-        .stage_name(&spec.stage)
-        .set_patch_operations(Some(ops))
-        .send()
-        .await
-        .op("apigateway:UpdateStage")?;
-    Ok(())
 }
 
 /// Deletes authorizers the stack file no longer declares; their methods changed before.

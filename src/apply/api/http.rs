@@ -9,7 +9,7 @@ use aws_sdk_apigatewayv2::types::{
 
 use super::authorizers::{AuthorizerRequests, Wanted, authorizers_changed, sync_declared};
 use super::http_routes::{RouteEdit, create_route, delete_route, update_route};
-use super::v2::{self, Stage, StageEdit};
+use super::v2;
 use super::{Call, Flavour, RouteChange, api_url, create_once, sync_tags};
 use crate::apply::{Context, changed, once};
 use crate::aws::{AwsError, CallResult};
@@ -90,9 +90,15 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     // (it is tagged) and the next apply adds the stage.
     let api = create_once(ctx, d, "apigateway:CreateApi", create).await?;
     sync_authorizers(ctx, &api.id, &d.spec, None).await?;
-    v2::create_stage(ctx, &api.id, stage(&d.spec)).await?;
-    let url = stage_url(&api.endpoint, &d.spec.stage);
+    for stage in &d.spec.stages {
+        v2::create_stage(ctx, &api.id, stage).await?;
+    }
+    let url = stage_url(&api.endpoint, &d.spec.first_stage().name);
     ctx.set_output(api_url().to_string(), url);
+    for stage in d.spec.stage_names() {
+        let url = stage_url(&api.endpoint, stage);
+        ctx.set_output(crate::marks::stage_url_output(stage), url);
+    }
     Ok(())
 }
 
@@ -105,33 +111,21 @@ fn cors(c: &Cors) -> aws_sdk_apigatewayv2::types::Cors {
         .build()
 }
 
-/// The API's stage as declared.
-pub(super) fn stage(spec: &ApiSpec) -> Stage<'_> {
-    Stage {
-        name: &spec.stage,
-        throttle: spec.throttle,
-        access_log: spec.access_log.as_ref(),
-    }
-}
-
 async fn update_api(
     ctx: &Context<'_>,
     change: &Change,
     d: &ApiDesired,
     live: &LiveApi,
 ) -> Result<(), AwsError> {
-    if changed(change, "stage") {
-        v2::replace_stage(ctx, &live.id, &live.stages, stage(&d.spec)).await?;
+    if ["stage", "stages", "throttle", "access_log"]
+        .iter()
+        .any(|a| changed(change, a))
+    {
+        let (stages, read) = (&live.stages, &live.stage_settings);
+        v2::sync_stages(ctx, &live.id, &d.spec.stages, stages, read).await?;
     }
     if authorizers_changed(change) {
         sync_authorizers(ctx, &live.id, &d.spec, Some(live)).await?;
-    }
-    if live.stages.contains(&d.spec.stage) {
-        let edit = StageEdit {
-            throttle: changed(change, "throttle"),
-            access_log: changed(change, "access_log"),
-        };
-        v2::update_stage(ctx, &live.id, stage(&d.spec), edit).await?;
     }
     if changed(change, "cors") {
         update_cors(ctx, d.spec.cors.as_ref(), &live.id).await?;
@@ -139,7 +133,10 @@ async fn update_api(
     if changed(change, "tags") {
         sync_tags(&Http { ctx }, &live.id, &live.tags, &d.spec.tags).await?;
     }
-    ctx.set_output(api_url().to_string(), live.url(&d.spec.stage));
+    ctx.set_output(api_url().to_string(), live.url(&d.spec.first_stage().name));
+    for stage in d.spec.stage_names() {
+        ctx.set_output(crate::marks::stage_url_output(stage), live.url(stage));
+    }
     Ok(())
 }
 

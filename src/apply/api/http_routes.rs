@@ -5,7 +5,7 @@ use aws_sdk_apigatewayv2::types::AuthorizationType;
 
 use super::permissions::permit_routes;
 use super::v2;
-use super::{API_ID, authorizer_id, function_arn, known};
+use super::{API_ID, authorizer_id, known, route_arns};
 use crate::apply::{Context, changed};
 use crate::aws::{AwsError, CallResult};
 use crate::live::LiveRoute;
@@ -13,12 +13,14 @@ use crate::plan::{Change, RouteDesired};
 
 pub(super) async fn create_route(ctx: &Context<'_>, d: &RouteDesired) -> Result<(), AwsError> {
     let api_id = known(ctx, &API_ID)?;
-    let function_arn = function_arn(ctx, &d.logical_function)?;
+    let (function_arn, grants) = route_arns(ctx, d)?;
     let auth = authorization(ctx, d)?;
     // The function may be invoked before the route exists: no request meets a route whose
     // function refuses it, and a function that is gone fails the route before it is made.
     if d.grant {
-        permit_routes(ctx, &function_arn, &api_id, d.replace).await?;
+        for arn in &grants {
+            permit_routes(ctx, arn, &api_id, d.replace).await?;
+        }
     }
     let integration_id = v2::create_integration(ctx, &api_id, &function_arn, Some("2.0")).await?;
     let key = &d.key;
@@ -57,7 +59,7 @@ impl RouteEdit {
     /// What the plan's change says differs.
     pub fn of(change: &Change) -> RouteEdit {
         RouteEdit {
-            moved: changed(change, "function"),
+            moved: changed(change, "function") || changed(change, "alias"),
             reauthorize: changed(change, "authorizer") || changed(change, "scopes"),
         }
     }
@@ -70,11 +72,13 @@ pub(super) async fn update_route(
     api_id: &str,
     live: &LiveRoute,
 ) -> Result<(), AwsError> {
-    let function_arn = function_arn(ctx, &d.logical_function)?;
+    let (function_arn, grants) = route_arns(ctx, d)?;
     let moved = edit.moved;
     // As for a new route: the function may be invoked before the route points at it.
     if d.grant {
-        permit_routes(ctx, &function_arn, api_id, d.replace).await?;
+        for arn in &grants {
+            permit_routes(ctx, arn, api_id, d.replace).await?;
+        }
     }
     if moved {
         let Some(integration_id) = &live.integration_id else {

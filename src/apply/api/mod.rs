@@ -46,6 +46,7 @@ mod openapi;
 mod permissions;
 mod repair;
 mod rest;
+mod stage;
 mod tree;
 pub(crate) mod v2;
 mod whole;
@@ -336,6 +337,18 @@ fn function_arn(ctx: &Context<'_>, logical: &str) -> Result<String, AwsError> {
             attr: RefAttr::Arn,
         },
     )
+}
+
+/// The ARN a route's integration invokes (the function's, qualified by the route's alias) and
+/// the ARNs that get the API's invoke permission: each alias the route can reach, else the
+/// function (Lambda's AddPermission `Qualifier`: a permission on an alias covers that alias).
+fn route_arns(ctx: &Context<'_>, d: &RouteDesired) -> Result<(String, Vec<String>), AwsError> {
+    let base = function_arn(ctx, &d.logical_function)?;
+    let Some(alias) = &d.alias else {
+        return Ok((base.clone(), vec![base]));
+    };
+    let grants = d.aliases.iter().map(|a| format!("{base}:{a}")).collect();
+    Ok((format!("{base}:{alias}"), grants))
 }
 
 /// The ID of an authorizer of the API, learned when it was created or updated.

@@ -120,6 +120,11 @@ pub(crate) async fn revoke(
     function_arn: &str,
     statement_id: &str,
 ) -> Result<(), AwsError> {
+    // A route to `${stageVariables.NAME}` names no alias: its function's own policy is meant.
+    let function_arn = match function_arn.contains("${") {
+        true => crate::arn::unqualified(function_arn),
+        false => function_arn.to_string(),
+    };
     ctx.clients
         .lambda
         .remove_permission()

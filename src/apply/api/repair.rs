@@ -8,7 +8,7 @@
 //! repaired.
 
 use super::authorizers::{AuthorizerRequests, learn, sync_declared};
-use super::http::{Http, stage, update_cors};
+use super::http::{Http, update_cors};
 use super::http_routes::{RouteEdit, create_route, update_route};
 use super::rest::{Rest, put_route};
 use super::{Context, Flavour, function_arn, route_error, sync_tags};
@@ -57,9 +57,8 @@ impl Repair<'_, '_> {
     async fn http(&self) -> Result<(), AwsError> {
         let (ctx, spec, live) = (self.ctx, self.spec, self.live);
         let http = Http { ctx };
-        if !live.stages.contains(&spec.stage) {
-            super::v2::create_stage(ctx, &live.id, stage(spec)).await?;
-        }
+        let (stages, read) = (&live.stages, &live.stage_settings);
+        super::v2::sync_stages(ctx, &live.id, &spec.stages, stages, read).await?;
         if live.cors != spec.cors {
             update_cors(ctx, spec.cors.as_ref(), &live.id).await?;
         }

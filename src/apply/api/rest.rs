@@ -13,8 +13,7 @@ use super::deploy::{deploy, patch};
 use super::permissions::permit_routes;
 use super::tree::resource_for;
 use super::{
-    API_ID, Call, Flavour, RouteChange, api_url, authorizer_id, create_once, function_arn, known,
-    sync_tags,
+    API_ID, Call, Flavour, RouteChange, api_url, authorizer_id, create_once, known, sync_tags,
 };
 use crate::apply::{Context, changed, once};
 use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
@@ -42,7 +41,7 @@ impl Flavour for Rest<'_> {
             if changed(change, "tags") {
                 sync_tags(self, &live.id, &live.tags, &d.spec.tags).await?;
             }
-            let url = stage_url(&live.endpoint, &d.spec.stage);
+            let url = stage_url(&live.endpoint, &d.spec.first_stage().name);
             self.ctx.set_output(api_url().to_string(), url);
             Ok(())
         })
@@ -111,7 +110,7 @@ async fn create_api(ctx: &Context<'_>, d: &ApiDesired) -> Result<(), AwsError> {
     }
     ctx.set_output(
         api_url().to_string(),
-        stage_url(&api.endpoint, &d.spec.stage),
+        stage_url(&api.endpoint, &d.spec.first_stage().name),
     );
     sync_declared(&Rest { ctx }, ctx, &api.id, &d.spec, None).await
 }
@@ -180,9 +179,11 @@ pub(super) async fn put_route(
     d: &RouteDesired,
     live: Option<&LiveRoute>,
 ) -> Result<(), AwsError> {
-    let function = function_arn(ctx, &d.logical_function)?;
+    let (function, grants) = super::route_arns(ctx, d)?;
     if d.grant {
-        permit_routes(ctx, &function, api_id, d.replace).await?;
+        for arn in &grants {
+            permit_routes(ctx, arn, api_id, d.replace).await?;
+        }
     }
     let (method, path) = d.key.split_once(' ').unwrap_or(("ANY", "/"));
     let resource_id = match live {

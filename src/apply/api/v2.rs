@@ -3,6 +3,8 @@
 //! a route's delete (the API's tags: `v2_sync_tags` and `v2_tag` in `mod.rs`).
 //! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-stages.html>
 
+use std::collections::HashMap;
+
 use aws_sdk_apigatewayv2::operation::create_route::builders::CreateRouteFluentBuilder;
 use aws_sdk_apigatewayv2::types::{
     AccessLogSettings, AuthorizationType, IntegrationType, RouteSettings,
@@ -10,16 +12,7 @@ use aws_sdk_apigatewayv2::types::{
 
 use crate::apply::Context;
 use crate::aws::{AwsError, CallResult};
-use crate::stack::{AccessLog, Throttle};
-
-/// A stage as declared: its name, its stage-wide throttle (requests per second, burst) and
-/// its access log.
-#[derive(Clone, Copy)]
-pub(crate) struct Stage<'a> {
-    pub name: &'a str,
-    pub throttle: Option<Throttle>,
-    pub access_log: Option<&'a AccessLog>,
-}
+use crate::stack::{AccessLog, StageSpec};
 
 /// What changed of a live stage that stays.
 #[derive(Clone, Copy)]
@@ -28,16 +21,21 @@ pub(crate) struct StageEdit {
     pub access_log: bool,
 }
 
-/// The stage-wide limits; with no throttle, none (API Gateway's account defaults apply).
-fn route_settings(throttle: Option<Throttle>) -> RouteSettings {
-    let settings = RouteSettings::builder();
-    match throttle {
-        Some(t) => settings
-            .throttling_rate_limit(t.rate)
-            .throttling_burst_limit(t.burst)
-            .build(),
-        None => settings.build(),
-    }
+/// The stage's default route settings: its throttle (requests per second, burst) and detailed
+/// metrics; with neither, none at all (API Gateway's account defaults apply).
+fn route_settings(stage: &StageSpec) -> RouteSettings {
+    let metrics = stage.logging.is_some_and(|l| l.metrics);
+    let t = stage.throttle;
+    RouteSettings::builder()
+        .set_throttling_rate_limit(t.map(|t| t.rate))
+        .set_throttling_burst_limit(t.map(|t| t.burst))
+        .set_detailed_metrics_enabled(metrics.then_some(true))
+        .build()
+}
+
+/// Whether the stage declares any default route setting.
+fn has_route_settings(stage: &StageSpec) -> bool {
+    stage.throttle.is_some() || stage.logging.is_some_and(|l| l.metrics)
 }
 
 /// The access log; with none, settings without a destination, which turn it off.
@@ -52,20 +50,22 @@ fn access_log(log: Option<&AccessLog>) -> AccessLogSettings {
 }
 
 /// CreateStage with AutoDeploy, so that no CreateDeployment follows a change, with the
-/// stage's throttle and access log (left unset where not declared).
+/// stage's variables, default route settings and access log (left unset where not declared).
 pub(crate) async fn create_stage(
     ctx: &Context<'_>,
     api_id: &str,
-    stage: Stage<'_>,
+    stage: &StageSpec,
 ) -> Result<(), AwsError> {
+    let variables = (!stage.variables.is_empty()).then(|| stage.variables.clone().into_iter());
     ctx.clients
         .apigatewayv2
         .create_stage()
         .api_id(api_id)
-        .stage_name(stage.name)
+        .stage_name(&stage.name)
         .auto_deploy(true)
-        .set_default_route_settings(stage.throttle.map(|t| route_settings(Some(t))))
-        .set_access_log_settings(stage.access_log.map(|log| access_log(Some(log))))
+        .set_default_route_settings(has_route_settings(stage).then(|| route_settings(stage)))
+        .set_access_log_settings(stage.access_log.as_ref().map(|log| access_log(Some(log))))
+        .set_stage_variables(variables.map(Iterator::collect))
         .send()
         .await
         .op("apigateway:CreateStage")?;
@@ -78,12 +78,23 @@ pub(crate) async fn replace_stage(
     ctx: &Context<'_>,
     api_id: &str,
     live: &[String],
-    stage: Stage<'_>,
+    stage: &StageSpec,
 ) -> Result<(), AwsError> {
-    if !live.iter().any(|s| s == stage.name) {
+    if !live.contains(&stage.name) {
         create_stage(ctx, api_id, stage).await?;
     }
-    for old in live.iter().filter(|s| *s != stage.name) {
+    let keep = [stage.name.clone()];
+    delete_stages_but(ctx, api_id, live, &keep).await
+}
+
+/// Deletes the `live` stages whose names are not in `keep` (a stage gone already is deleted).
+pub(crate) async fn delete_stages_but(
+    ctx: &Context<'_>,
+    api_id: &str,
+    live: &[String],
+    keep: &[String],
+) -> Result<(), AwsError> {
+    for old in live.iter().filter(|s| !keep.contains(s)) {
         let request = ctx.clients.apigatewayv2.delete_stage();
         let request = request.api_id(api_id).stage_name(old);
         request.send().await.absent_ok("apigateway:DeleteStage")?;
@@ -96,19 +107,70 @@ pub(crate) async fn replace_stage(
 pub(crate) async fn update_stage(
     ctx: &Context<'_>,
     api_id: &str,
-    stage: Stage<'_>,
+    stage: &StageSpec,
     edit: StageEdit,
 ) -> Result<(), AwsError> {
     if !edit.throttle && !edit.access_log {
         return Ok(());
     }
+    let log = stage.access_log.as_ref();
     let request = ctx.clients.apigatewayv2.update_stage();
     let request = request
         .api_id(api_id)
-        .stage_name(stage.name)
-        .set_default_route_settings(edit.throttle.then(|| route_settings(stage.throttle)))
-        .set_access_log_settings(edit.access_log.then(|| access_log(stage.access_log)));
+        .stage_name(&stage.name)
+        .set_default_route_settings(edit.throttle.then(|| route_settings(stage)))
+        .set_access_log_settings(edit.access_log.then(|| access_log(log)));
     request.send().await.op("apigateway:UpdateStage")?;
+    Ok(())
+}
+
+/// Creates the declared stages that are missing, updates those whose settings differ from
+/// what was read (`read`), and deletes the others.
+pub(crate) async fn sync_stages(
+    ctx: &Context<'_>,
+    api_id: &str,
+    wanted: &[StageSpec],
+    live: &[String],
+    read: &[StageSpec],
+) -> Result<(), AwsError> {
+    for stage in wanted {
+        if !live.contains(&stage.name) {
+            create_stage(ctx, api_id, stage).await?;
+            continue;
+        }
+        let found = read.iter().find(|s| s.name == stage.name);
+        if let Some(found) = found.filter(|r| *r != stage) {
+            update_stage_to(ctx, api_id, stage, found).await?;
+        }
+    }
+    let keep: Vec<String> = wanted.iter().map(|s| s.name.clone()).collect();
+    delete_stages_but(ctx, api_id, live, &keep).await
+}
+
+/// One UpdateStage of a stage whose settings differ from what was `read`: its default route
+/// settings (no settings at all: API Gateway's account defaults), access log (none turns it
+/// off) and variables (one no longer declared is set empty, which removes it).
+async fn update_stage_to(
+    ctx: &Context<'_>,
+    api_id: &str,
+    stage: &StageSpec,
+    read: &StageSpec,
+) -> Result<(), AwsError> {
+    let mut variables: HashMap<String, String> = read
+        .variables
+        .keys()
+        .map(|k| (k.clone(), String::new()))
+        .collect();
+    variables.extend(stage.variables.clone());
+    let request = ctx.clients.apigatewayv2.update_stage().api_id(api_id);
+    request
+        .stage_name(&stage.name)
+        .default_route_settings(route_settings(stage))
+        .access_log_settings(access_log(stage.access_log.as_ref()))
+        .set_stage_variables(Some(variables))
+        .send()
+        .await
+        .op("apigateway:UpdateStage")?;
     Ok(())
 }
 

@@ -228,7 +228,7 @@ fn learn_function_arns(ctx: &Context<'_>, group: &Group) {
     for (route, live_arn) in &group.routes {
         let reference = function_reference(&route.logical_function);
         if let (None, Some(arn)) = (ctx.resolve(&reference), live_arn) {
-            ctx.set_output(reference.to_string(), arn.clone());
+            ctx.set_output(reference.to_string(), crate::arn::unqualified(arn));
         }
     }
 }
@@ -246,9 +246,10 @@ fn function_reference(logical: &str) -> Reference {
 async fn grant(ctx: &Context<'_>, group: &Group, api_id: &str) -> Result<(), AwsError> {
     let mut wanted: Vec<(String, bool)> = Vec::new();
     for (route, _) in group.routes.iter().filter(|(r, _)| r.grant) {
-        let arn = known(ctx, &function_reference(&route.logical_function))?;
-        if !wanted.iter().any(|(a, _)| *a == arn) {
-            wanted.push((arn, route.replace));
+        for arn in super::route_arns(ctx, route)?.1 {
+            if !wanted.iter().any(|(a, _)| *a == arn) {
+                wanted.push((arn, route.replace));
+            }
         }
     }
     let grants = wanted
@@ -283,7 +284,7 @@ fn document<'g>(ctx: &'g Context<'_>, group: &'g Group) -> Result<ApiDocument<'g
         .map(|(r, _)| {
             Ok(DocumentRoute {
                 key: &r.key,
-                function_arn: known(ctx, &function_reference(&r.logical_function))?,
+                function_arn: super::route_arns(ctx, r)?.0,
                 authorizer: r.authorizer.as_deref(),
                 scopes: &r.scopes,
             })

@@ -10,13 +10,13 @@ use std::collections::HashMap;
 
 use aws_sdk_apigatewayv2::types::ProtocolType;
 
-use super::api::v2::{self, Stage, StageEdit};
+use super::api::v2::{self, StageEdit};
 use super::{Context, once};
 use crate::aws::{AwsError, CallResult, ErrorKind};
 use crate::live::LiveWebsocket;
 use crate::marks::{PERMISSIONS_TAG, STACK_TAG, WEBSOCKET_STATEMENT_ID};
 use crate::plan::{Action, Change, Desired, Live, WebsocketAttr, WebsocketDesired};
-use crate::stack::{RefAttr, RefTarget, Reference, WebsocketSpec};
+use crate::stack::{RefAttr, RefTarget, Reference, StageSpec, WebsocketSpec};
 
 pub(crate) use routes::{Shared, apply_route};
 
@@ -62,7 +62,7 @@ async fn create(ctx: &Context<'_>, d: &WebsocketDesired) -> Result<(), AwsError>
     // Known before the stage exists, so that the routes and roles can go on.
     set_outputs(ctx, &id, &d.spec).await?;
     authorizer::sync(ctx, &id, &d.spec, None).await?;
-    v2::create_stage(ctx, &id, stage(&d.spec)).await
+    v2::create_stage(ctx, &id, &stage(&d.spec)).await
 }
 
 async fn update(
@@ -84,13 +84,13 @@ async fn update(
         authorizer::sync(ctx, &live.id, &d.spec, Some(live)).await?;
     }
     if change.changed(WebsocketAttr::Stage) {
-        v2::replace_stage(ctx, &live.id, &live.stages, stage(&d.spec)).await?;
+        v2::replace_stage(ctx, &live.id, &live.stages, &stage(&d.spec)).await?;
     } else {
         let edit = StageEdit {
             throttle: change.changed(WebsocketAttr::Throttle),
             access_log: change.changed(WebsocketAttr::AccessLog),
         };
-        v2::update_stage(ctx, &live.id, stage(&d.spec), edit).await?;
+        v2::update_stage(ctx, &live.id, &stage(&d.spec), edit).await?;
     }
     if change.changed(WebsocketAttr::Tags) {
         super::api::v2_sync_tags(ctx, &live.id, &live.tags, &d.spec.tags).await?;
@@ -163,12 +163,8 @@ fn api_id(ctx: &Context<'_>) -> Result<String, AwsError> {
 }
 
 /// The API's stage as declared.
-fn stage(spec: &WebsocketSpec) -> Stage<'_> {
-    Stage {
-        name: &spec.stage,
-        throttle: spec.throttle,
-        access_log: spec.access_log.as_ref(),
-    }
+fn stage(spec: &WebsocketSpec) -> StageSpec {
+    StageSpec::plain(&spec.stage, spec.throttle, spec.access_log.clone())
 }
 
 /// After an apply that left every WebSocket route with its invoke permission, records that on

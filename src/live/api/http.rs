@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_apigatewayv2::types::{Api, JwtConfiguration, ProtocolType, Route};
 use futures::future::try_join_all;
 
-use super::v2::{self, Integrations, list_authorizers, read_stages, tagged_of};
+use super::v2::{self, Integrations, list_authorizers, read_stage_settings, stage_info, tagged_of};
 use super::{Authorizers, api_base, lambda_authorizer, names_by_id};
 use crate::aws::{AwsError, CallResult, Clients, describe};
 use crate::live::{LiveApi, LiveRoute};
@@ -31,9 +31,9 @@ async fn read_api(clients: &Clients, api: &Api, settings: bool) -> Result<LiveAp
     let id = api.api_id().unwrap_or_default().to_string();
     let stages = async {
         if !settings {
-            return Ok((Vec::new(), None, None));
+            return Ok(Vec::new());
         }
-        read_stages(clients, &id).await
+        read_stage_settings(clients, &id).await
     };
     // Without settings, the authorizers are read only when a route uses one.
     let listed = async {
@@ -42,8 +42,9 @@ async fn read_api(clients: &Clients, api: &Api, settings: bool) -> Result<LiveAp
         }
         listed_authorizers(clients, &id).await.map(Some)
     };
-    let ((stages, throttle, access_log), mut routes, listed) =
+    let (stage_settings, mut routes, listed) =
         tokio::try_join!(stages, read_routes(clients, &id), listed)?;
+    let (stages, throttle, access_log) = stage_info(&stage_settings);
     let used: Vec<String> = routes.iter().filter_map(|r| r.authorizer.clone()).collect();
     let authorizers = match listed {
         Some(Some(listed)) => listed,
@@ -69,6 +70,7 @@ async fn read_api(clients: &Clients, api: &Api, settings: bool) -> Result<LiveAp
     let protocol = api.protocol_type().map(|p| p.as_str().to_string());
     Ok(LiveApi {
         stages,
+        stage_settings,
         cors,
         throttle,
         access_log,

@@ -100,6 +100,7 @@ fn api_base(
         tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
         permissions_record: tags.get(PERMISSIONS_TAG).cloned(),
         stages: Vec::new(),
+        stage_settings: Vec::new(),
         cors: None,
         throttle: None,
         access_log: None,

@@ -10,7 +10,7 @@ use aws_sdk_apigateway::types::{Method, Resource, RestApi};
 use super::{Authorizers, api_base, lambda_authorizer, names_by_id, owned};
 use crate::aws::{AwsError, CallResult, Clients};
 use crate::live::{LiveApi, LiveResource, LiveRoute};
-use crate::stack::{AccessLog, AuthorizerSpec, Cors, Throttle};
+use crate::stack::{AccessLog, AuthorizerSpec, Cors, LogLevel, StageLogging, StageSpec, Throttle};
 
 /// API Gateway's largest page size.
 const PAGE: i32 = 500;
@@ -36,10 +36,11 @@ async fn read_api(clients: &Clients, api: &RestApi) -> Result<LiveApi, AwsError>
     let endpoint = crate::arn::execute_api_endpoint(&clients.region, &id);
     let first = stages.first();
     Ok(LiveApi {
-        stages: stages.iter().map(|s| s.name.clone()).collect(),
+        stages: stages.iter().map(|s| s.settings.name.clone()).collect(),
         deployment_id: first.and_then(|s| s.deployment_id.clone()),
-        throttle: first.and_then(|s| s.throttle),
-        access_log: first.and_then(|s| s.access_log.clone()),
+        throttle: first.and_then(|s| s.settings.throttle),
+        access_log: first.and_then(|s| s.settings.access_log.clone()),
+        stage_settings: stages.iter().map(|s| s.settings.clone()).collect(),
         cors,
         authorizers,
         routes,
@@ -218,13 +219,12 @@ fn method_info(method: &Method) -> Option<MethodInfo> {
 }
 
 struct Stage {
-    name: String,
     deployment_id: Option<String>,
-    throttle: Option<Throttle>,
-    access_log: Option<AccessLog>,
+    settings: StageSpec,
 }
 
-/// Each stage's name, deployment, stage-wide throttle and access log.
+/// Each stage's deployment and settings: variables, tracing, and the method settings of
+/// `*/*` (stage-wide throttle, execution logging, detailed metrics), and the access log.
 async fn read_stages(clients: &Clients, api_id: &str) -> Result<Vec<Stage>, AwsError> {
     let out = clients
         .apigateway
@@ -233,32 +233,51 @@ async fn read_stages(clients: &Clients, api_id: &str) -> Result<Vec<Stage>, AwsE
         .send()
         .await
         .op("apigateway:GetStages")?;
-    Ok(out
-        .item()
-        .iter()
-        .map(|s| {
-            let throttle = s
-                .method_settings()
-                .and_then(|m| m.get("*/*"))
-                .and_then(|m| {
-                    let rate = m.throttling_rate_limit();
-                    let burst = m.throttling_burst_limit();
-                    (rate > 0.0 || burst > 0).then_some(Throttle { rate, burst })
-                });
-            let access_log = s.access_log_settings().and_then(|l| {
-                Some(AccessLog {
-                    destination: l.destination_arn()?.to_string(),
-                    format: l.format()?.to_string(),
-                })
-            });
-            Stage {
-                name: s.stage_name().unwrap_or_default().to_string(),
-                deployment_id: s.deployment_id().map(str::to_string),
-                throttle,
-                access_log,
-            }
+    let mut stages: Vec<Stage> = out.item().iter().map(stage).collect();
+    stages.sort_by(|a, b| a.settings.name.cmp(&b.settings.name));
+    Ok(stages)
+}
+
+fn stage(s: &aws_sdk_apigateway::types::Stage) -> Stage {
+    let all = s.method_settings().and_then(|m| m.get("*/*"));
+    let throttle = all.and_then(|m| {
+        let rate = m.throttling_rate_limit();
+        let burst = m.throttling_burst_limit();
+        (rate > 0.0 || burst > 0).then_some(Throttle { rate, burst })
+    });
+    let logging = all.and_then(|m| {
+        let level = match m.logging_level().unwrap_or("OFF") {
+            "ERROR" => LogLevel::Error,
+            "INFO" => LogLevel::Info,
+            _ => LogLevel::Off,
+        };
+        let (data_trace, metrics) = (m.data_trace_enabled(), m.metrics_enabled());
+        (level != LogLevel::Off || data_trace || metrics).then_some(StageLogging {
+            level,
+            data_trace,
+            metrics,
         })
-        .collect())
+    });
+    let access_log = s.access_log_settings().and_then(|l| {
+        Some(AccessLog {
+            destination: l.destination_arn()?.to_string(),
+            format: l.format()?.to_string(),
+        })
+    });
+    let variables = s
+        .variables()
+        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())));
+    Stage {
+        deployment_id: s.deployment_id().map(str::to_string),
+        settings: StageSpec {
+            name: s.stage_name().unwrap_or_default().to_string(),
+            variables: variables.map(Iterator::collect).unwrap_or_default(),
+            throttle,
+            access_log,
+            tracing: s.tracing_enabled(),
+            logging,
+        },
+    }
 }
 
 /// The CORS settings an OPTIONS mock method answers with, if it is such a method.

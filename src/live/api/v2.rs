@@ -10,7 +10,7 @@ use aws_sdk_apigatewayv2::types::{Api, ProtocolType, Route};
 
 use super::owned;
 use crate::aws::{AwsError, CallResult, Clients, ErrorKind, classify};
-use crate::stack::{AccessLog, Throttle};
+use crate::stack::{AccessLog, LogLevel, StageLogging, StageSpec, Throttle};
 
 /// API Gateway v2's largest page size.
 const PAGE: &str = "500";
@@ -64,31 +64,58 @@ pub(in crate::live) async fn read_stages(
     clients: &Clients,
     api_id: &str,
 ) -> Result<StageInfo, AwsError> {
+    Ok(stage_info(&read_stage_settings(clients, api_id).await?))
+}
+
+/// Every stage with its variables, stage-wide throttle, detailed metrics and access log.
+pub(in crate::live) async fn read_stage_settings(
+    clients: &Clients,
+    api_id: &str,
+) -> Result<Vec<StageSpec>, AwsError> {
     let client = &clients.apigatewayv2;
     let all = all_pages!(client.get_stages().api_id(api_id), "apigateway:GetStages");
-    let mut stages = Vec::new();
-    let mut throttle = None;
-    let mut access_log = None;
-    for stage in all.await? {
-        stages.push(stage.stage_name().unwrap_or_default().to_string());
-        if let Some(settings) = stage.default_route_settings()
-            && let (Some(rate), Some(burst)) = (
-                settings.throttling_rate_limit(),
-                settings.throttling_burst_limit(),
-            )
-        {
-            throttle.get_or_insert(Throttle { rate, burst });
-        }
-        if let Some(log) = stage.access_log_settings()
-            && let (Some(destination), Some(format)) = (log.destination_arn(), log.format())
-        {
-            access_log.get_or_insert(AccessLog {
-                destination: destination.to_string(),
-                format: format.to_string(),
-            });
-        }
+    let mut stages: Vec<StageSpec> = all.await?.iter().map(stage_settings).collect();
+    stages.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(stages)
+}
+
+fn stage_settings(stage: &aws_sdk_apigatewayv2::types::Stage) -> StageSpec {
+    let settings = stage.default_route_settings();
+    let throttle = settings.and_then(|s| {
+        let (rate, burst) = (s.throttling_rate_limit()?, s.throttling_burst_limit()?);
+        Some(Throttle { rate, burst })
+    });
+    let metrics = settings.and_then(|s| s.detailed_metrics_enabled()) == Some(true);
+    let access_log = stage.access_log_settings().and_then(|log| {
+        Some(AccessLog {
+            destination: log.destination_arn()?.to_string(),
+            format: log.format()?.to_string(),
+        })
+    });
+    StageSpec {
+        name: stage.stage_name().unwrap_or_default().to_string(),
+        variables: stage
+            .stage_variables()
+            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        throttle,
+        access_log,
+        tracing: false,
+        logging: metrics.then_some(StageLogging {
+            level: LogLevel::Off,
+            data_trace: false,
+            metrics: true,
+        }),
     }
-    Ok((stages, throttle, access_log))
+}
+
+/// Stage names, and the throttle and access log of the first stage with them.
+pub(in crate::live) fn stage_info(stages: &[StageSpec]) -> StageInfo {
+    (
+        stages.iter().map(|s| s.name.clone()).collect(),
+        stages.iter().find_map(|s| s.throttle),
+        stages.iter().find_map(|s| s.access_log.clone()),
+    )
 }
 
 pub(in crate::live) type StageInfo = (Vec<String>, Option<Throttle>, Option<AccessLog>);

@@ -152,6 +152,12 @@ pub fn function(stack: &Stack, spec: &FunctionSpec) -> LiveFunction {
         code_sha256: code_hash(&spec.logical),
         tags: spec.tags.clone(),
         applied: None,
+        tracing: spec
+            .tracing
+            .map_or("PassThrough", |t| t.aws_name())
+            .to_string(),
+        publishes: false,
+        versions: None,
         name,
     }
 }
@@ -210,10 +216,11 @@ pub fn api(stack: &Stack, spec: &ApiSpec) -> LiveApi {
         protocol: spec.api_type.protocol().to_string(),
         tags: spec.tags.clone(),
         permissions_record: Some(permissions_record(routed(stack))),
-        stages: vec![spec.stage.clone()],
+        stages: spec.stage_names().map(str::to_string).collect(),
+        stage_settings: spec.stages.clone(),
         cors: spec.cors.clone(),
-        throttle: spec.throttle,
-        access_log: spec.access_log.clone(),
+        throttle: spec.first_stage().throttle,
+        access_log: spec.first_stage().access_log.clone(),
         authorizers,
         routes,
         resources: Vec::new(),

@@ -1,9 +1,11 @@
 //! `[api]` and `[routes]`: the API and its stage here, its authorizers, settings (CORS,
 //! throttling, access logs) and routes in their own files.
 
+mod aliases;
 mod authorizers;
 mod routes;
 mod settings;
+mod stages;
 
 use std::collections::BTreeMap;
 
@@ -18,6 +20,7 @@ use crate::stack::spec::{AccessLog, ApiSpec, ApiType, Cors};
 const API_KEYS: &[&str] = &[
     "type",
     "stage",
+    "stages",
     "cors",
     "throttle",
     "authorizers",
@@ -42,10 +45,6 @@ impl Reader<'_> {
                 )
             }
         };
-        let stage = match entry(t, "stage") {
-            None => Some("$default".to_string()),
-            Some((_, v)) => self.string(v, "stage").and_then(|s| self.stage_name(s)),
-        };
         let cors = self.optional(t, "cors", Self::cors);
         let throttle = self.optional(t, "throttle", Self::throttle);
         let authorizers = match (entry(t, "authorizers"), api_type) {
@@ -55,21 +54,23 @@ impl Reader<'_> {
         };
         let access_log = self.optional(t, "access_log", Self::access_log);
         let tags = self.tags(t);
-        let stage = stage?;
-        let rest_ok = api_type != Some(ApiType::Rest)
-            || self.check_rest_api(t, &stage, cors.as_ref().and_then(Option::as_ref));
         let log_ok =
             self.check_access_log_format(t, api_type, access_log.as_ref().and_then(Option::as_ref));
+        let defaults = stages::StageDefaults {
+            throttle: throttle.flatten(),
+            access_log: access_log.flatten(),
+        };
+        let stages = self.stages(t, api_type, defaults)?;
+        let rest_ok = api_type != Some(ApiType::Rest)
+            || self.check_rest_api(t, &stages[0].name, cors.as_ref().and_then(Option::as_ref));
         if !rest_ok || !log_ok {
             return None;
         }
         Some(ApiSpec {
             api_type: api_type?,
-            stage,
+            stages,
             cors: cors?,
-            throttle: throttle?,
             authorizers: authorizers?,
-            access_log: access_log?,
             tags,
         })
     }

@@ -11,7 +11,7 @@ use crate::stack::reader::paths;
 use crate::stack::reader::typed::{Key, Reader, Value, entry};
 use crate::stack::spec::{ApiSpec, ApiType, AuthorizerSpec, RouteSpec};
 
-const ROUTE_KEYS: &[&str] = &["function", "authorizer", "scopes"];
+const ROUTE_KEYS: &[&str] = &["function", "authorizer", "scopes", "alias"];
 
 const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
@@ -84,12 +84,14 @@ impl Reader<'_> {
     ) -> Option<RouteSpec> {
         let mut authorizer = None;
         let mut scopes = Vec::new();
+        let mut alias = None;
         let help = "write \"GET /orders\" = \"function-name\"";
         let function = self.route_function(value, declared, help, |this, t| {
             this.unknown_keys(t, ROUTE_KEYS, "in a route");
             authorizer = this.route_authorizer(t, api);
             scopes = this.route_scopes(t, authorizer.is_some());
             this.check_scopes_fit(t, api, authorizer.as_deref(), &scopes);
+            alias = entry(t, "alias").and_then(|(_, v)| this.string(v, "alias"));
             this.required(t, "function", || {
                 Problem::new("route has no function", value.span(), "here")
                     .help("write { function = \"NAME\" }")
@@ -101,6 +103,7 @@ impl Reader<'_> {
             function: function.into_inner(),
             authorizer,
             scopes,
+            alias: alias.map(Spanned::into_inner),
         })
     }
 

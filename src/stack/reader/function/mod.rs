@@ -6,6 +6,7 @@ mod code;
 mod environment;
 mod layers;
 mod template;
+mod versions;
 
 use std::path::Path;
 
@@ -37,6 +38,9 @@ const FUNCTION_KEYS: &[&str] = &[
     "tables",
     "tags",
     "websocket",
+    "tracing",
+    "publish",
+    "aliases",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -98,6 +102,8 @@ impl Reader<'_> {
         let tables = self.table_access(t, &logical, declared, role.is_some());
         let tags = self.tags(t);
         let manage_connections = self.manage_connections(t, &logical, declared, role.is_some());
+        let tracing = self.tracing(t);
+        let versions = self.versioning(t);
         Some(FunctionSpec {
             logical,
             runtime: runtime?,
@@ -116,6 +122,8 @@ impl Reader<'_> {
             tables: tables?,
             tags,
             manage_connections: manage_connections?,
+            tracing: tracing?,
+            versions: versions?,
         })
     }
 

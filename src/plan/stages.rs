@@ -1,0 +1,56 @@
+//! The API's `stages` attribute: each stage's variables and settings, shown when the API has
+//! more than one stage or a stage sets more than the stage-wide throttle and access log (those
+//! of the first stage are the API's `throttle` and `access_log`, as with one stage).
+
+use std::collections::BTreeMap;
+
+use super::api::{access_log_attr, settings_attrs};
+use super::{Attrs, Value};
+use crate::stack::StageSpec;
+
+/// Adds `stages` to `a` when `stages` say more than the API's `stage`, `throttle` and
+/// `access_log` attributes do.
+pub fn add_attr(a: &mut Attrs, stages: &[StageSpec]) {
+    let extended = stages.len() > 1
+        || stages
+            .iter()
+            .any(|s| !s.variables.is_empty() || s.tracing || logging(s).is_some());
+    if !extended {
+        return;
+    }
+    let each = stages
+        .iter()
+        .map(|s| (s.name.clone(), Value::Map(stage_attrs(s))))
+        .collect();
+    a.insert("stages".into(), Value::Map(each));
+}
+
+fn stage_attrs(stage: &StageSpec) -> Attrs {
+    let mut a = Attrs::new();
+    settings_attrs(&mut a, None, stage.throttle);
+    access_log_attr(&mut a, stage.access_log.as_ref());
+    if !stage.variables.is_empty() {
+        a.insert("variables".into(), Value::map(&stage.variables));
+    }
+    if stage.tracing {
+        a.insert("tracing".into(), Value::Bool(true));
+    }
+    if let Some(logging) = logging(stage) {
+        a.insert("logging".into(), logging);
+    }
+    a
+}
+
+/// Logging that does something: a level other than off, data traces or detailed metrics.
+fn logging(stage: &StageSpec) -> Option<Value> {
+    let l = stage.logging?;
+    let level = l.level.aws_name().to_ascii_lowercase();
+    if level == "off" && !l.data_trace && !l.metrics {
+        return None;
+    }
+    let mut m = BTreeMap::new();
+    m.insert("level".to_string(), Value::Str(level));
+    m.insert("data_trace".to_string(), Value::Bool(l.data_trace));
+    m.insert("metrics".to_string(), Value::Bool(l.metrics));
+    Some(Value::Map(m))
+}
