@@ -18,6 +18,7 @@ mod table;
 pub mod table_steps;
 #[cfg(test)]
 pub(crate) mod tests;
+mod usage_plan;
 mod value;
 mod websocket;
 
@@ -39,6 +40,7 @@ pub use role::RoleAttr;
 pub use role::document as policy_document;
 pub use table::TableAttr;
 pub use table::plan as plan_table;
+pub use usage_plan::{ApiKeyDesired, UsagePlanDesired, key_id_output, plan_id_output};
 pub use value::{Attrs, SENSITIVE, Value};
 pub use websocket::{WebsocketAttr, WebsocketRouteAttr};
 
@@ -98,6 +100,8 @@ pub enum Desired {
     Deployment(ApiSpec),
     Websocket(WebsocketDesired),
     WebsocketRoute(WebsocketRouteDesired),
+    UsagePlan(UsagePlanDesired),
+    ApiKey(ApiKeyDesired),
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +181,8 @@ pub struct RouteDesired {
     /// How API Gateway calls the authorizer: JWT, COGNITO_USER_POOLS or CUSTOM (Lambda).
     pub authorizer_kind: Option<String>,
     pub scopes: Vec<String>,
+    /// REST APIs: the method requires an API key.
+    pub api_key: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -236,6 +242,12 @@ pub enum Live {
         route: LiveWebsocketRoute,
         /// Statement IDs to remove from the live route's function once the change is made.
         revoke: Vec<String>,
+    },
+    UsagePlan(crate::live::LiveUsagePlan),
+    ApiKey {
+        key: crate::live::LiveApiKey,
+        /// The usage plans the key is in, by name in `[api.usage_plans]`.
+        plans: Vec<String>,
     },
 }
 

@@ -19,9 +19,10 @@ pub use diagnostic::StackFileError;
 pub use reader::{MAX_TRANSFER_BUCKET, is_account_id, is_bucket_name};
 pub use reference::{RefAttr, RefTarget, Reference, Template};
 pub use spec::{
-    AccessLog, ApiSpec, ApiType, AuthorizerSpec, Autoscaling, Billing, CapacityScaling, Cors,
-    FunctionSpec, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, RouteSpec, Stack,
-    StreamView, TableAccess, TableClass, TableSpec, Throttle, WebsocketRouteSpec, WebsocketSpec,
+    AccessLog, ApiKeySpec, ApiSpec, ApiType, AuthorizerSpec, Autoscaling, Billing, CapacityScaling,
+    Cors, FunctionSpec, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, Quota,
+    QuotaPeriod, RouteSpec, Stack, StreamView, TableAccess, TableClass, TableSpec, Throttle,
+    UsagePlanSpec, WebsocketRouteSpec, WebsocketSpec,
 };
 
 pub use crate::suggest::closest;

@@ -15,6 +15,7 @@ mod scaling;
 mod secrets;
 mod tables;
 mod transfer;
+mod usage_plans;
 mod websockets;
 mod whole_api;
 mod workflow;

@@ -286,6 +286,7 @@ fn document<'g>(ctx: &'g Context<'_>, group: &'g Group) -> Result<ApiDocument<'g
                 function_arn: known(ctx, &function_reference(&r.logical_function))?,
                 authorizer: r.authorizer.as_deref(),
                 scopes: &r.scopes,
+                api_key: r.api_key,
             })
         })
         .collect::<Result<Vec<_>, AwsError>>()?;

@@ -353,5 +353,6 @@ fn route(
         key: r.route_key().unwrap_or_default().to_string(),
         integration_id,
         function_arn,
+        api_key: false,
     }
 }

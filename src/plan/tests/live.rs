@@ -200,6 +200,7 @@ pub fn api(stack: &Stack, spec: &ApiSpec) -> LiveApi {
             function_arn: Some(function_arn(&stack.physical_name(&r.function))),
             authorizer: r.authorizer.clone(),
             scopes: r.scopes.clone(),
+            api_key: r.api_key,
         })
         .collect();
     let rest = spec.api_type == crate::stack::ApiType::Rest;

@@ -4,6 +4,7 @@
 mod authorizers;
 mod routes;
 mod settings;
+mod usage_plans;
 
 use std::collections::BTreeMap;
 
@@ -23,6 +24,8 @@ const API_KEYS: &[&str] = &[
     "authorizers",
     "access_log",
     "tags",
+    "usage_plans",
+    "keys",
 ];
 
 impl Reader<'_> {
@@ -56,6 +59,9 @@ impl Reader<'_> {
         let access_log = self.optional(t, "access_log", Self::access_log);
         let tags = self.tags(t);
         let stage = stage?;
+        let usage_plans = self.usage_plans(t, api_type, std::slice::from_ref(&stage));
+        let plan_names: Vec<&String> = usage_plans.iter().flat_map(|p| p.keys()).collect();
+        let keys = self.api_keys(t, api_type, &plan_names);
         let rest_ok = api_type != Some(ApiType::Rest)
             || self.check_rest_api(t, &stage, cors.as_ref().and_then(Option::as_ref));
         let log_ok =
@@ -71,6 +77,8 @@ impl Reader<'_> {
             authorizers: authorizers?,
             access_log: access_log?,
             tags,
+            usage_plans: usage_plans?,
+            keys: keys?,
         })
     }
 

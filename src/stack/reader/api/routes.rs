@@ -10,9 +10,17 @@ use crate::stack::reader::declared::Declared;
 use crate::stack::reader::paths;
 use crate::stack::reader::typed::{Key, Reader, Value, entry};
 use crate::stack::reference::RefTarget;
-use crate::stack::spec::{ApiSpec, ApiType, AuthorizerSpec, RouteSpec};
+use crate::stack::spec::{ApiSpec, ApiType, AuthorizerSpec, RouteDocs, RouteSpec};
 
-const ROUTE_KEYS: &[&str] = &["function", "authorizer", "scopes"];
+const ROUTE_KEYS: &[&str] = &[
+    "function",
+    "authorizer",
+    "scopes",
+    "api_key",
+    "summary",
+    "description",
+    "tags",
+];
 
 const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
@@ -85,6 +93,8 @@ impl Reader<'_> {
     ) -> Option<RouteSpec> {
         let mut authorizer = None;
         let mut scopes = Vec::new();
+        let mut api_key = false;
+        let mut docs = RouteDocs::default();
         let function = match value.get_ref() {
             DeValue::String(name) => Some(Spanned::new(value.span(), name.to_string())),
             DeValue::Table(t) => {
@@ -92,6 +102,8 @@ impl Reader<'_> {
                 authorizer = self.route_authorizer(t, api);
                 scopes = self.route_scopes(t, authorizer.is_some());
                 self.check_scopes_fit(t, api, authorizer.as_deref(), &scopes);
+                api_key = self.route_api_key(t, declared);
+                docs = self.route_docs(t);
                 self.required(t, "function", || {
                     Problem::new("route has no function", value.span(), "here")
                         .help("write { function = \"NAME\" }")
@@ -125,7 +137,44 @@ impl Reader<'_> {
             function: function.into_inner(),
             authorizer,
             scopes,
+            api_key,
+            docs,
         })
+    }
+
+    /// `api_key = true`: REST APIs only, which meter keys through usage plans.
+    fn route_api_key(&mut self, t: &toml::de::DeTable<'_>, declared: &Declared) -> bool {
+        let Some(wanted) = self.opt_bool(t, "api_key") else {
+            return false;
+        };
+        if wanted && declared.api_type == Some(ApiType::Http) {
+            let (key, _) = entry(t, "api_key").expect("read above");
+            self.problem(
+                Problem::new("api_key on an HTTP API route", key.span(), "HTTP API")
+                    .help("HTTP APIs have no API keys or usage plans: set type = \"rest\" in [api], or remove api_key"),
+            );
+            return false;
+        }
+        wanted
+    }
+
+    /// `summary`, `description` and `tags`: documentation for `openapi` and `portal`.
+    fn route_docs(&mut self, t: &toml::de::DeTable<'_>) -> RouteDocs {
+        let text = |r: &mut Self, key: &str| {
+            entry(t, key)
+                .and_then(|(_, v)| r.string(v, key))
+                .map(Spanned::into_inner)
+        };
+        let summary = text(self, "summary");
+        let description = text(self, "description");
+        let tags = self
+            .string_list(t, "tags", "write tags = [\"orders\"]")
+            .unwrap_or_default();
+        RouteDocs {
+            summary,
+            description,
+            tags: tags.into_iter().map(Spanned::into_inner).collect(),
+        }
     }
 
     /// A route's `authorizer`, which must name one in `[api] authorizers`.
