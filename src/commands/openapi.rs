@@ -64,7 +64,9 @@ pub(super) async fn servers(
     aws: &AwsArgs,
 ) -> Result<Servers> {
     let placeholder = || Servers::Placeholder {
-        region: stack.region.clone().unwrap_or_else(|| "REGION".to_string()),
+        region: (aws.region.clone())
+            .or_else(|| stack.region.clone())
+            .unwrap_or_else(|| "REGION".to_string()),
         stages: stages.to_vec(),
     };
     let Some(api) = stack.api.as_ref().filter(|_| live) else {

@@ -99,22 +99,18 @@ fn routes_section(h: &mut String, stack: &Stack, api: &ApiSpec) {
     );
     for route in &stack.routes {
         let (method, path) = method_and_path(&route.key);
-        let mut about = route
-            .docs
-            .summary
-            .as_deref()
-            .map(escape)
-            .unwrap_or_default();
-        if let Some(d) = &route.docs.description {
-            let _ = write!(about, "<br>{}", escape(d));
-        }
-        if !route.docs.tags.is_empty() {
-            let _ = write!(
-                about,
-                "<br><small>tags: {}</small>",
-                escape(&route.docs.tags.join(", "))
-            );
-        }
+        let docs = &route.docs;
+        let tags = (!docs.tags.is_empty())
+            .then(|| format!("<small>tags: {}</small>", escape(&docs.tags.join(", "))));
+        let about = [
+            docs.summary.as_deref().map(escape),
+            docs.description.as_deref().map(escape),
+            tags,
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("<br>");
         let params = path_parameters(path)
             .iter()
             .map(|p| format!("<code>{}</code>", escape(p)))

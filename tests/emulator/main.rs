@@ -5,6 +5,7 @@ mod support;
 
 mod account;
 mod apis;
+mod developer_docs;
 mod foundation;
 mod functions;
 mod generated;
