@@ -60,8 +60,7 @@ impl Reader<'_> {
         let tags = self.tags(t);
         let stage = stage?;
         let usage_plans = self.usage_plans(t, api_type, std::slice::from_ref(&stage));
-        let plan_names: Vec<&String> = usage_plans.iter().flat_map(|p| p.keys()).collect();
-        let keys = self.api_keys(t, api_type, &plan_names);
+        let keys = self.api_keys(t, api_type);
         let rest_ok = api_type != Some(ApiType::Rest)
             || self.check_rest_api(t, &stage, cors.as_ref().and_then(Option::as_ref));
         let log_ok =

@@ -48,13 +48,17 @@ impl Reader<'_> {
         ok.then_some(plans)
     }
 
-    /// `keys` of `[api]`, each in usage plans of `plans`.
+    /// `keys` of `[api]`, each in usage plans `[api] usage_plans` names.
     pub(super) fn api_keys(
         &mut self,
         api: &DeTable<'_>,
         api_type: Option<ApiType>,
-        plans: &[&String],
     ) -> Option<BTreeMap<String, ApiKeySpec>> {
+        // Named, however they are written: a plan with a mistake is reported on its own.
+        let plans: Vec<String> = entry(api, "usage_plans")
+            .and_then(|(_, plans)| table_of(plans))
+            .map(|t| t.iter().map(|(k, _)| k.get_ref().to_string()).collect())
+            .unwrap_or_default();
         let Some((key, value)) = entry(api, "keys") else {
             return Some(BTreeMap::new());
         };
@@ -67,7 +71,7 @@ impl Reader<'_> {
         for (name, value) in t.iter() {
             match self
                 .named(name, "keys")
-                .and_then(|_| self.api_key(value, plans))
+                .and_then(|_| self.api_key(value, &plans))
             {
                 Some(spec) => {
                     keys.insert(name.get_ref().to_string(), spec);
@@ -237,7 +241,7 @@ impl Reader<'_> {
         ok.then_some(out)
     }
 
-    fn api_key(&mut self, value: &Value<'_>, plans: &[&String]) -> Option<ApiKeySpec> {
+    fn api_key(&mut self, value: &Value<'_>, plans: &[String]) -> Option<ApiKeySpec> {
         let t = self.as_table(value, "an API key")?;
         self.unknown_keys(t, KEY_KEYS, "in an API key");
         let names: Vec<&str> = plans.iter().map(|p| p.as_str()).collect();
