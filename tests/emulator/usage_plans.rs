@@ -228,3 +228,27 @@ fn an_api_key_value_is_printed_only_when_asked() {
         api_keys(&project)[0].id().unwrap()
     );
 }
+
+#[test]
+fn a_rest_api_written_whole_keeps_its_key_requirements() {
+    // 40 routes: one PutRestApi, whose body asks for keys (security api_key); the emulator
+    // ignores it, and the read-back puts those methods again.
+    let stack = crate::whole_api::stack("rest", 40)
+        .replace(
+            "\"GET /items/r1\" = \"f1\"",
+            "\"GET /items/r1\" = { function = \"f1\", api_key = true }",
+        )
+        .replace(
+            "\"POST /items/r3/{id}\" = { function = \"f3\", authorizer = \"users\" }",
+            "\"POST /items/r3/{id}\" = { function = \"f3\", authorizer = \"users\", api_key = true }",
+        );
+    let project = Project::new(&stack);
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    let puts = requests.iter().filter(|r| *r == "api gateway:PutRestApi");
+    assert_eq!(puts.count(), 1, "{requests:#?}");
+    assert!(key_required(&project, "/items/r1", "GET"));
+    assert!(key_required(&project, "/items/r3/{id}", "POST"));
+    assert!(!key_required(&project, "/items/r2", "GET"));
+}

@@ -347,4 +347,21 @@ mod tests {
         assert!(value.get("x-amazon-apigateway-cors").is_none());
         assert!(value.get("components").is_none(), "no authorizers declared");
     }
+
+    #[test]
+    fn a_route_that_needs_a_key_asks_for_it_in_the_body() {
+        let mut doc = document(ApiType::Rest, None);
+        doc.routes[2].api_key = true;
+        let value: Value = serde_json::from_str(&doc.to_json()).unwrap();
+        assert_eq!(value["x-amazon-apigateway-api-key-source"], "HEADER");
+        assert_eq!(
+            value["components"]["securitySchemes"]["api_key"],
+            json!({ "type": "apiKey", "name": "x-api-key", "in": "header" })
+        );
+        assert_eq!(
+            value["paths"]["/orders"]["get"]["security"],
+            json!([{ "api_key": [] }])
+        );
+        assert!(value["paths"]["/orders"]["post"].get("security").is_none());
+    }
 }
