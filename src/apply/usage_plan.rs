@@ -374,3 +374,80 @@ async fn join_plans(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::plan_patch;
+    use crate::live::{LiveApiStage, LiveUsagePlan};
+    use crate::stack::{Quota, QuotaPeriod, Throttle, UsagePlanSpec};
+
+    fn throttle(rate: f64, burst: i32) -> Throttle {
+        Throttle { rate, burst }
+    }
+
+    #[test]
+    fn one_patch_holds_every_change_to_a_plan() {
+        let live = LiveUsagePlan {
+            id: "p1".into(),
+            name: "shop-basic".into(),
+            stages: vec![
+                LiveApiStage {
+                    api_id: "old".into(),
+                    stage: "prod".into(),
+                    routes: BTreeMap::new(),
+                },
+                LiveApiStage {
+                    api_id: "a1".into(),
+                    stage: "prod".into(),
+                    routes: BTreeMap::from([("GET /orders".into(), throttle(1.0, 2))]),
+                },
+            ],
+            throttle: Some(throttle(10.0, 20)),
+            quota: Some(Quota {
+                limit: 100,
+                period: QuotaPeriod::Day,
+            }),
+            key_ids: Vec::new(),
+        };
+        let spec = UsagePlanSpec {
+            stages: vec!["prod".into()],
+            throttle: Some(throttle(10.0, 40)),
+            quota: None,
+            routes: BTreeMap::from([("GET /orders/{id}".into(), throttle(5.0, 10))]),
+        };
+        let ops: Vec<(String, String, Option<String>)> = plan_patch("a1", &spec, &live)
+            .iter()
+            .map(|op| {
+                let name = op.op().unwrap().as_str().to_string();
+                (
+                    name,
+                    op.path().unwrap().to_string(),
+                    op.value().map(str::to_string),
+                )
+            })
+            .collect();
+        let expected = [
+            ("remove", "/apiStages", Some("old:prod")),
+            ("remove", "/apiStages/a1:prod/throttle/~1orders/GET", None),
+            (
+                "replace",
+                "/apiStages/a1:prod/throttle/~1orders~1{id}/GET/rateLimit",
+                Some("5"),
+            ),
+            (
+                "replace",
+                "/apiStages/a1:prod/throttle/~1orders~1{id}/GET/burstLimit",
+                Some("10"),
+            ),
+            ("replace", "/throttle/burstLimit", Some("40")),
+            ("remove", "/quota", None),
+        ];
+        let expected: Vec<(String, String, Option<String>)> = expected
+            .iter()
+            .map(|(o, p, v)| (o.to_string(), p.to_string(), v.map(str::to_string)))
+            .collect();
+        assert_eq!(ops, expected);
+    }
+}

@@ -37,6 +37,8 @@ use read::{
     read_tables_and_functions,
 };
 pub use scope::Scope;
+#[cfg(test)]
+pub use usage_plans::LiveApiStage;
 pub use usage_plans::{LiveApiKey, LiveUsagePlan, api_key_value, method_throttle_key};
 pub use websocket::tagged_websocket_named;
 
