@@ -39,7 +39,10 @@ use read::{
 pub use scope::Scope;
 #[cfg(test)]
 pub use usage_plans::LiveApiStage;
-pub use usage_plans::{LiveApiKey, LiveUsagePlan, api_key_value, method_throttle_key};
+pub use usage_plans::{
+    LiveApiKey, LiveUsagePlan, api_key_value, method_throttle_key, tagged_api_key_named,
+    tagged_usage_plan_named,
+};
 pub use websocket::tagged_websocket_named;
 
 /// Everything stackctl found in AWS that is owned by the stack, or that is in its way.

@@ -152,6 +152,29 @@ fn throttle(t: &ThrottleSettings) -> Option<Throttle> {
     .filter(|t| t.rate != 0.0 || t.burst != 0)
 }
 
+/// The ID of the stack's usage plan named `name`, if there is one: what a create whose answer
+/// was lost may have made.
+pub async fn tagged_usage_plan_named(
+    clients: &Clients,
+    stack: &str,
+    name: &str,
+) -> Result<Option<String>, AwsError> {
+    let plans = read_plans(clients, stack).await?;
+    let found = plans.iter().find(|p| p.name() == Some(name));
+    Ok(found.and_then(|p| p.id().map(str::to_string)))
+}
+
+/// The ID of the stack's API key named `name`, if there is one (as for usage plans).
+pub async fn tagged_api_key_named(
+    clients: &Clients,
+    stack: &str,
+    name: &str,
+) -> Result<Option<String>, AwsError> {
+    let keys = read_keys(clients, stack).await?;
+    let found = keys.iter().find(|k| k.name() == Some(name));
+    Ok(found.and_then(|k| k.id().map(str::to_string)))
+}
+
 /// The value of the API key `id` (GetApiKey with `includeValue`): read only when the user asks
 /// for secrets (`outputs --show-secrets`); `None` when the key is gone.
 pub async fn api_key_value(clients: &Clients, id: &str) -> Result<Option<String>, AwsError> {

@@ -99,11 +99,14 @@ fn plan_keys(
     known: &mut BTreeMap<String, String>,
 ) {
     let logical = |physical: &str| super::build::logical_of(stack, physical).to_string();
-    // Each live key's plans, by logical name.
-    let plans_of = |key: &LiveApiKey| -> Vec<String> {
+    // A live key as read, with the plans it is in by logical name, and its attributes.
+    let live_key = |key: &LiveApiKey| -> (Attrs, Live) {
         let of = live.usage_plans.iter();
         let of = of.filter(|(_, p)| p.key_ids.contains(&key.id));
-        of.map(|(physical, _)| logical(physical)).collect()
+        let plans: Vec<String> = of.map(|(physical, _)| logical(physical)).collect();
+        let attrs = key_attrs(key.enabled, &plans);
+        let key = key.clone();
+        (attrs, Live::ApiKey { key, plans })
     };
     for (name, spec) in keys {
         let physical = stack.physical_name(name);
@@ -117,33 +120,17 @@ fn plan_keys(
             stack: stack.name.clone(),
             spec: spec.clone(),
         };
-        let live_form = found.map(|f| {
-            let plans = plans_of(f);
-            let attrs = key_attrs(f.enabled, &plans);
-            (
-                attrs,
-                Live::ApiKey {
-                    key: f.clone(),
-                    plans,
-                },
-            )
-        });
         changes.push(Change::declared(
             Address::ApiKey(name.clone()),
             physical,
             key_attrs(spec.enabled, &spec.plans),
             Desired::ApiKey(desired),
-            live_form,
+            found.map(live_key),
         ));
     }
     for (physical, found) in &live.api_keys {
         if !keys.contains_key(&logical(physical)) {
-            let plans = plans_of(found);
-            let before = key_attrs(found.enabled, &plans);
-            let live = Live::ApiKey {
-                key: found.clone(),
-                plans,
-            };
+            let (before, live) = live_key(found);
             let address = Address::ApiKey(logical(physical));
             let reason = "no longer in the stack file";
             changes.push(Change::delete(

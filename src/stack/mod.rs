@@ -8,6 +8,7 @@ mod diagnostic;
 #[cfg(test)]
 mod fuzz_tests;
 mod graph;
+mod metering;
 mod reader;
 mod reference;
 mod spec;
@@ -16,13 +17,13 @@ use std::path::{Path, PathBuf};
 
 pub use address::Address;
 pub use diagnostic::StackFileError;
+pub use metering::{ApiKeySpec, Quota, QuotaPeriod, UsagePlanSpec};
 pub use reader::{MAX_TRANSFER_BUCKET, is_account_id, is_bucket_name};
 pub use reference::{RefAttr, RefTarget, Reference, Template};
 pub use spec::{
-    AccessLog, ApiKeySpec, ApiSpec, ApiType, AuthorizerSpec, Autoscaling, Billing, CapacityScaling,
-    Cors, FunctionSpec, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, Quota,
-    QuotaPeriod, RouteSpec, Stack, StreamView, TableAccess, TableClass, TableSpec, Throttle,
-    UsagePlanSpec, WebsocketRouteSpec, WebsocketSpec,
+    AccessLog, ApiSpec, ApiType, AuthorizerSpec, Autoscaling, Billing, CapacityScaling, Cors,
+    FunctionSpec, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, RouteSpec, Stack,
+    StreamView, TableAccess, TableClass, TableSpec, Throttle, WebsocketRouteSpec, WebsocketSpec,
 };
 
 pub use crate::suggest::closest;

@@ -94,6 +94,9 @@ fn key_required(project: &Project, path: &str, method: &str) -> bool {
 #[test]
 fn usage_plans_keys_and_key_requirements_are_applied_changed_and_replanned_clean() {
     let project = Project::new(&stack());
+    let planned = project.run(&["plan", "--output", "json"]);
+    planned.success();
+    crate::workflow::assert_valid_plan(&planned.stdout);
     let (run, requests) = project.requests(&["apply", "--yes"]);
     run.success();
     project.run(&["plan", "--detailed-exitcode"]).code(0);

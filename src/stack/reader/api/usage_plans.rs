@@ -9,7 +9,8 @@ use toml::de::{DeTable, DeValue};
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::names::is_logical_name;
 use crate::stack::reader::typed::{Key, Reader, Value, entry};
-use crate::stack::spec::{ApiKeySpec, ApiType, Quota, QuotaPeriod, RouteSpec, UsagePlanSpec};
+use crate::stack::spec::{ApiType, RouteSpec};
+use crate::stack::{ApiKeySpec, Quota, QuotaPeriod, UsagePlanSpec};
 
 const PLAN_KEYS: &[&str] = &["stages", "throttle", "quota", "routes"];
 
