@@ -64,6 +64,54 @@ pub enum Command {
     Items(ItemsArgs),
     /// Show the stack's health: CloudWatch metrics of its tables, functions and API
     Status(StatusArgs),
+    /// Write the API's OpenAPI 3.0 document, made from the stack file (no AWS call unless --live)
+    Openapi(OpenapiArgs),
+    /// Write a static developer portal page for the API's consumers (no AWS call unless --live)
+    Portal(PortalArgs),
+}
+
+// ---- openapi and portal (issue 20) ----
+
+#[derive(Debug, Args)]
+pub struct OpenapiArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Describe only this stage (default: every stage)
+    #[arg(long, value_name = "NAME")]
+    pub stage: Option<String>,
+    /// Document format
+    #[arg(long, value_enum, default_value_t = DocFormat::Json)]
+    pub format: DocFormat,
+    /// Write the document to FILE instead of stdout
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Read the API's stage URLs from AWS for `servers` (otherwise a URL template with the
+    /// API's ID as a variable)
+    #[arg(long)]
+    pub live: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocFormat {
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Args)]
+pub struct PortalArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// The folder to write index.html and openapi.json into
+    #[arg(
+        short = 'o',
+        long = "out",
+        value_name = "DIR",
+        default_value = "portal"
+    )]
+    pub out: PathBuf,
+    /// Read the API's stage URLs from AWS (otherwise a URL template with the API's ID)
+    #[arg(long)]
+    pub live: bool,
 }
 
 // ---- status (issue 21) ----
@@ -138,6 +186,9 @@ fn parse_period(s: &str) -> Result<Duration, String> {
 pub struct OutputsArgs {
     #[command(flatten)]
     pub file: FileArgs,
+    /// Also print secret values: the API keys' values (read from AWS only when asked)
+    #[arg(long)]
+    pub show_secrets: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,

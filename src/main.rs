@@ -10,6 +10,7 @@ mod items;
 mod live;
 mod lock;
 mod marks;
+mod openapi;
 mod output;
 mod package;
 mod plan;

@@ -143,6 +143,16 @@ fn a_rest_api_without_routes_cannot_be_deployed() {
 }
 
 #[test]
+fn usage_plan_and_api_key_mistakes() {
+    insta::assert_snapshot!(errors_of("usage_plans.toml"));
+}
+
+#[test]
+fn http_apis_have_no_api_keys() {
+    insta::assert_snapshot!(errors_of("api_key_on_http.toml"));
+}
+
+#[test]
 fn the_example_stacks_are_valid() {
     let examples = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"));
     for (file, summary) in [
@@ -157,6 +167,10 @@ fn the_example_stacks_are_valid() {
         (
             "analytics-tables.toml",
             "stack analytics, 1 table, 0 functions, 0 routes.",
+        ),
+        (
+            "metered-api.toml",
+            "stack metered, 1 table, 2 functions, 3 routes.",
         ),
     ] {
         let run = stackctl(examples, None, &["validate", "-f", file]);

@@ -9,6 +9,7 @@ mod iam;
 mod lambda;
 mod once;
 mod table_steps;
+mod usage_plan;
 mod versions;
 mod wait;
 mod websocket;
@@ -331,6 +332,8 @@ async fn run(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
         Address::Deployment => api::apply_deployment(ctx, change).await,
         Address::Websocket => websocket::apply_websocket(ctx, change).await,
         Address::WebsocketRoute(_) => websocket::apply_route(ctx, change).await,
+        Address::UsagePlan(_) => usage_plan::apply_usage_plan(ctx, change).await,
+        Address::ApiKey(_) => usage_plan::apply_api_key(ctx, change).await,
     }
 }
 

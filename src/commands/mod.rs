@@ -9,8 +9,10 @@ mod exports;
 mod import_table;
 mod interrupt;
 mod items;
+mod openapi;
 mod outputs;
 mod plan;
+mod portal;
 mod progress;
 mod refusal;
 mod status;
@@ -90,6 +92,7 @@ fn format_of(command: &Command) -> (Format, bool) {
         Command::ImportTable(args) => (output(args.output), false),
         Command::Items(_) => (Format::Text, false),
         Command::Status(args) => (output(args.output), false),
+        Command::Openapi(_) | Command::Portal(_) => (Format::Text, false),
     }
 }
 
@@ -110,6 +113,8 @@ async fn dispatch(cli: Cli, printer: Printer) -> Result<ExitStatus> {
         Command::ImportTable(args) => import_table::run(&args, aws, printer).await,
         Command::Items(args) => items::run(&args, aws, printer).await,
         Command::Status(args) => status::run(&args, aws, printer).await,
+        Command::Openapi(args) => openapi::run(&args, aws).await,
+        Command::Portal(args) => portal::run(&args, aws).await,
     }
 }
 

@@ -9,7 +9,7 @@ use crate::cli::{AwsArgs, OutputsArgs};
 pub async fn run(args: &OutputsArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
     let stack = load_stack(&args.file)?;
     let packages = build_packages(&stack)?;
-    let (_, plan) = super::plan::make(
+    let (clients, plan) = super::plan::make(
         &stack,
         &hashes(&packages),
         aws,
@@ -18,13 +18,15 @@ pub async fn run(args: &OutputsArgs, aws: &AwsArgs, printer: Printer) -> Result<
     .await?;
     // What a stack file may refer to (`${api.url}`); the values stackctl keeps for itself
     // (an authorizer's ID, the WebSocket API's execute-api ARN) are not outputs.
-    let outputs: std::collections::BTreeMap<&String, &String> = plan
+    let mut outputs: std::collections::BTreeMap<String, String> = plan
         .known
         .iter()
         .filter(|(key, _)| {
             crate::stack::Reference::parse(key).is_some() || key.starts_with("api.stages.")
         })
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    api_keys(&stack, &plan, args.show_secrets, &clients, &mut outputs).await?;
     match printer.format {
         Format::Json => outln!(
             "{}",
@@ -38,4 +40,26 @@ pub async fn run(args: &OutputsArgs, aws: &AwsArgs, printer: Printer) -> Result<
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// Each API key's ID; with `show_secrets`, its value too (GetApiKey, only then). Without it
+/// no key value is read, so none can be printed.
+async fn api_keys(
+    stack: &crate::stack::Stack,
+    plan: &crate::plan::Plan,
+    show_secrets: bool,
+    clients: &crate::aws::Clients,
+    outputs: &mut std::collections::BTreeMap<String, String>,
+) -> Result<()> {
+    let keys = stack.api.iter().flat_map(|api| api.keys.keys());
+    for name in keys {
+        let Some(id) = plan.known.get(&crate::plan::key_id_output(name)) else {
+            continue;
+        };
+        outputs.insert(crate::plan::key_id_output(name), id.clone());
+        if show_secrets && let Some(value) = crate::live::api_key_value(clients, id).await? {
+            outputs.insert(format!("api.keys.{name}.value"), value);
+        }
+    }
+    Ok(())
 }

@@ -14,6 +14,7 @@ mod scope;
 mod ssm;
 pub mod status;
 mod tagging;
+mod usage_plans;
 mod versions;
 mod websocket;
 
@@ -37,6 +38,12 @@ use read::{
     read_tables_and_functions,
 };
 pub use scope::Scope;
+#[cfg(test)]
+pub use usage_plans::LiveApiStage;
+pub use usage_plans::{
+    LiveApiKey, LiveUsagePlan, api_key_value, method_throttle_key, tagged_api_key_named,
+    tagged_usage_plan_named,
+};
 pub use websocket::tagged_websocket_named;
 
 /// Everything stackctl found in AWS that is owned by the stack, or that is in its way.
@@ -73,6 +80,10 @@ pub struct LiveState {
     /// A scoped read: ARNs of the functions its changes refer to without changing them, by
     /// physical name, made from the account and region (see [`Scope::referred`]).
     pub referred_arns: BTreeMap<String, String>,
+    /// Usage plans tagged for the stack, by physical name.
+    pub usage_plans: BTreeMap<String, LiveUsagePlan>,
+    /// API keys tagged for the stack, by physical name (never their values).
+    pub api_keys: BTreeMap<String, LiveApiKey>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -235,6 +246,9 @@ pub struct LiveRoute {
     /// The name of the route's authorizer, and the scopes it requires.
     pub authorizer: Option<String>,
     pub scopes: Vec<String>,
+    /// REST APIs: the method requires an API key.
+    #[serde(default)]
+    pub api_key: bool,
 }
 
 impl LiveRoute {
@@ -350,6 +364,7 @@ pub async fn read(
         secrets,
         retention,
         websockets,
+        usage_plans: (usage_plans, api_keys),
     } = beside;
     let Found {
         owned,
@@ -396,6 +411,8 @@ pub async fn read(
         websocket_permissions,
         account,
         referred_arns,
+        usage_plans,
+        api_keys,
     })
 }
 
@@ -409,6 +426,11 @@ struct Beside {
     /// Log retention in days by function name (`None`: kept forever).
     retention: BTreeMap<String, Option<i32>>,
     websockets: Vec<LiveWebsocket>,
+    /// Usage plans and API keys by physical name.
+    usage_plans: (
+        BTreeMap<String, LiveUsagePlan>,
+        BTreeMap<String, LiveApiKey>,
+    ),
 }
 
 async fn read_beside(
@@ -442,13 +464,25 @@ async fn read_beside(
         }
         websocket::read(clients, &stack.name).await
     };
-    let (roles, secrets, retention, websockets) =
-        tokio::try_join!(roles, secrets, retention, Box::pin(websockets))?;
+    let usage_plans = async {
+        if !reads(|s| s.usage_plans) {
+            return Ok(Default::default());
+        }
+        usage_plans::read(clients, &stack.name).await
+    };
+    let (roles, secrets, retention, websockets, usage_plans) = tokio::try_join!(
+        roles,
+        secrets,
+        retention,
+        Box::pin(websockets),
+        Box::pin(usage_plans)
+    )?;
     Ok(Beside {
         roles,
         secrets,
         retention,
         websockets,
+        usage_plans,
     })
 }
 

@@ -38,6 +38,8 @@ pub struct Scope {
     /// Logical names of functions whose ARNs the changes need but whose state they do not
     /// (a route's function): their ARNs are made from the account, not read.
     pub referred: BTreeSet<String>,
+    /// Read the stack's usage plans and API keys.
+    pub usage_plans: bool,
 }
 
 impl Scope {
@@ -113,6 +115,10 @@ impl Scope {
                     .extend(authorizer.map(|a| a.function.clone()));
                 // A managed role whose function may manage connections names the API.
                 self.roles |= stack.functions.iter().any(|f| f.manage_connections);
+            }
+            Address::UsagePlan(_) | Address::ApiKey(_) => {
+                self.api = true;
+                self.usage_plans = true;
             }
             Address::WebsocketRoute(key) => {
                 self.websocket = true;

@@ -169,6 +169,7 @@ pub fn plan_route(
         scopes: spec.scopes.clone(),
         alias: spec.alias.clone(),
         aliases: spec.reachable_aliases(stack.api.as_ref()),
+        api_key: spec.api_key,
     };
     let mut after = Attrs::new();
     after.insert("function".into(), Value::str(&desired.function));
@@ -177,6 +178,9 @@ pub fn plan_route(
     }
     after.insert("invoke_permission".into(), Value::Bool(true));
     auth_attrs(&mut after, spec.authorizer.as_deref(), &spec.scopes);
+    if spec.api_key {
+        after.insert("api_key".into(), Value::Bool(true));
+    }
     let mut change = Change::declared(
         Address::Route(spec.key.clone()),
         spec.key.clone(),
@@ -273,6 +277,9 @@ fn live_route_attrs(route: &LiveRoute, permissions: &Permissions) -> Attrs {
     }
     a.insert("invoke_permission".into(), Value::Bool(permitted));
     auth_attrs(&mut a, route.authorizer.as_deref(), &route.scopes);
+    if route.api_key {
+        a.insert("api_key".into(), Value::Bool(true));
+    }
     a
 }
 

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, role, table, websocket,
+    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, role, table,
+    usage_plan, websocket,
 };
 use crate::live::LiveState;
 use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
@@ -61,7 +62,7 @@ pub fn build(
     region: &str,
 ) -> Plan {
     let mut changes = plan_tables(stack, live);
-    let known = known_values(stack, live, &changes, region);
+    let mut known = known_values(stack, live, &changes, region);
     let secrets: BTreeMap<String, String> = live
         .secrets
         .iter()
@@ -74,6 +75,7 @@ pub fn build(
     plan_functions(stack, live, code_sha256, region, &resolve, &mut changes);
     plan_api(stack, live, &mut changes);
     websocket::plan_all(stack, live, &mut changes);
+    usage_plan::plan_all(stack, live, &mut changes, &mut known);
 
     let mut blockers = conflict_blockers(stack, live);
     changes.retain(|c| {
@@ -413,7 +415,11 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
         .concat(),
         // Every function that changes may be moving off the role.
         Address::Role(_) => of_kind("function", true),
-        Address::Api => of_kind("route", true),
+        // API Gateway refuses to delete an API whose stages a usage plan meters.
+        Address::Api => [of_kind("route", true), of_kind("usage_plan", true)].concat(),
+        // A plan loses its keys first.
+        Address::UsagePlan(_) => of_kind("api_key", true),
+        Address::ApiKey(_) => Vec::new(),
         Address::Websocket => of_kind("websocket_route", true),
         Address::Route(_) | Address::Deployment | Address::WebsocketRoute(_) => Vec::new(),
     }
@@ -446,6 +452,14 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
         Address::Deployment => {
             return [vec![Address::Api], active.of_kind("route", true)].concat();
         }
+        // A plan meters stages that are deployed; a key joins plans that exist.
+        Address::UsagePlan(_) => vec![Address::Api, Address::Deployment],
+        Address::ApiKey(name) => stack
+            .api
+            .iter()
+            .filter_map(|api| api.keys.get(name))
+            .flat_map(|key| key.plans.iter().map(|p| Address::UsagePlan(p.clone())))
+            .collect(),
     };
     needs.into_iter().filter(pending).collect()
 }
@@ -492,7 +506,7 @@ fn authorizer_functions(stack: &Stack, api: &Address) -> Vec<Address> {
 }
 
 /// The logical name of a physical name `STACK-LOGICAL`.
-fn logical_of<'a>(stack: &Stack, physical: &'a str) -> &'a str {
+pub(super) fn logical_of<'a>(stack: &Stack, physical: &'a str) -> &'a str {
     physical
         .strip_prefix(&stack.name)
         .and_then(|rest| rest.strip_prefix('-'))

@@ -1,6 +1,7 @@
 //! The desired form of each resource, resolved from the stack file: what apply makes live.
 
 use super::table_steps;
+use super::usage_plan::{ApiKeyDesired, UsagePlanDesired};
 use crate::stack::{ApiSpec, FunctionSpec, TableSpec, Template, WebsocketSpec};
 
 /// The desired form of one resource, resolved from the stack file.
@@ -14,6 +15,8 @@ pub enum Desired {
     Deployment(ApiSpec),
     Websocket(WebsocketDesired),
     WebsocketRoute(WebsocketRouteDesired),
+    UsagePlan(UsagePlanDesired),
+    ApiKey(ApiKeyDesired),
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +100,8 @@ pub struct RouteDesired {
     pub alias: Option<String>,
     /// The aliases the route can reach: each is granted the API's invoke permission.
     pub aliases: Vec<String>,
+    /// REST APIs: the method requires an API key.
+    pub api_key: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -21,6 +21,7 @@ mod table;
 pub mod table_steps;
 #[cfg(test)]
 pub(crate) mod tests;
+mod usage_plan;
 mod value;
 mod versions;
 mod websocket;
@@ -47,6 +48,7 @@ pub use role::RoleAttr;
 pub use role::document as policy_document;
 pub use table::TableAttr;
 pub use table::plan as plan_table;
+pub use usage_plan::{ApiKeyDesired, UsagePlanDesired, key_id_output, plan_id_output};
 pub use value::{Attrs, SENSITIVE, Value};
 pub use versions::{AliasTarget, resolve_aliases};
 pub use websocket::{WebsocketAttr, WebsocketRouteAttr};
@@ -127,6 +129,12 @@ pub enum Live {
         route: LiveWebsocketRoute,
         /// Statement IDs to remove from the live route's function once the change is made.
         revoke: Vec<String>,
+    },
+    UsagePlan(crate::live::LiveUsagePlan),
+    ApiKey {
+        key: crate::live::LiveApiKey,
+        /// The usage plans the key is in, by name in `[api.usage_plans]`.
+        plans: Vec<String>,
     },
 }
 

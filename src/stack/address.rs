@@ -22,6 +22,12 @@ pub enum Address {
     /// A route of the WebSocket API, by its key (`$connect`, `sendMessage`).
     #[serde(rename = "websocket_route")]
     WebsocketRoute(String),
+    /// A usage plan of the REST API, by its name in `[api.usage_plans]`.
+    #[serde(rename = "usage_plan")]
+    UsagePlan(String),
+    /// An API key of the REST API, by its name in `[api.keys]`.
+    #[serde(rename = "api_key")]
+    ApiKey(String),
 }
 
 impl Address {
@@ -35,6 +41,8 @@ impl Address {
             Address::Deployment => "deployment",
             Address::Websocket => "websocket",
             Address::WebsocketRoute(_) => "websocket_route",
+            Address::UsagePlan(_) => "usage_plan",
+            Address::ApiKey(_) => "api_key",
         }
     }
 }
@@ -50,6 +58,8 @@ impl fmt::Display for Address {
             Address::Deployment => write!(f, "api.deployment"),
             Address::Websocket => write!(f, "websocket"),
             Address::WebsocketRoute(key) => write!(f, "websocket.route[{key}]"),
+            Address::UsagePlan(name) => write!(f, "api.usage_plan.{name}"),
+            Address::ApiKey(name) => write!(f, "api.key.{name}"),
         }
     }
 }
@@ -76,6 +86,10 @@ impl std::str::FromStr for Address {
             .and_then(|k| k.strip_suffix(']'))
         {
             Ok(Address::Route(key.to_string()))
+        } else if let Some(name) = named("api.usage_plan.") {
+            Ok(Address::UsagePlan(name.to_string()))
+        } else if let Some(name) = named("api.key.") {
+            Ok(Address::ApiKey(name.to_string()))
         } else if let Some(name) = named("role.") {
             Ok(Address::Role(name.to_string()))
         } else if let Some(name) = named("table.") {
@@ -103,6 +117,8 @@ mod tests {
             Address::Deployment,
             Address::Websocket,
             Address::WebsocketRoute("sendMessage".into()),
+            Address::UsagePlan("basic".into()),
+            Address::ApiKey("partner-a".into()),
         ] {
             assert_eq!(address.to_string().parse::<Address>(), Ok(address));
         }

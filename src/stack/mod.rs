@@ -8,6 +8,7 @@ mod diagnostic;
 #[cfg(test)]
 mod fuzz_tests;
 mod graph;
+mod metering;
 mod reader;
 mod reference;
 mod spec;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub use address::Address;
 pub use diagnostic::StackFileError;
+pub use metering::{ApiKeySpec, Quota, QuotaPeriod, UsagePlanSpec};
 pub use reader::{MAX_TRANSFER_BUCKET, is_account_id, is_bucket_name};
 pub use reference::{RefAttr, RefTarget, Reference, Template};
 pub use spec::{

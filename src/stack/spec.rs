@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::metering::{ApiKeySpec, UsagePlanSpec};
 use super::reference::{RefAttr, RefTarget, Reference, Template};
 
 /// A parsed and validated stack file.
@@ -447,6 +448,10 @@ pub struct ApiSpec {
     pub cors: Option<Cors>,
     pub authorizers: BTreeMap<String, AuthorizerSpec>,
     pub tags: BTreeMap<String, String>,
+    /// `[api.usage_plans.NAME]` by name (REST APIs).
+    pub usage_plans: BTreeMap<String, UsagePlanSpec>,
+    /// `[api.keys.NAME]` by name (REST APIs).
+    pub keys: BTreeMap<String, ApiKeySpec>,
 }
 
 impl ApiSpec {
@@ -558,6 +563,10 @@ pub struct RouteSpec {
     /// stage's variable names one).
     #[serde(default)]
     pub alias: Option<String>,
+    /// REST APIs: callers must send an API key of a usage plan (`x-api-key`).
+    pub api_key: bool,
+    /// What the route does, for `stackctl openapi` and `stackctl portal`.
+    pub docs: RouteDocs,
 }
 
 impl RouteSpec {
@@ -581,6 +590,14 @@ impl RouteSpec {
         all.dedup();
         all
     }
+}
+
+/// A route's `summary`, `description` and `tags`: documentation only, never sent to AWS.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteDocs {
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
 }
 
 /// Who may call routes that name the authorizer.

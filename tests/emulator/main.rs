@@ -5,6 +5,7 @@ mod support;
 
 mod account;
 mod apis;
+mod developer_docs;
 mod foundation;
 mod functions;
 mod generated;
@@ -15,6 +16,7 @@ mod scaling;
 mod secrets;
 mod tables;
 mod transfer;
+mod usage_plans;
 mod versions;
 mod websockets;
 mod whole_api;

@@ -8,6 +8,7 @@ use super::tree::resources;
 use super::{API_ID, Context, api_url, known};
 use crate::aws::{AwsError, CallResult};
 use crate::live::stage_url;
+use crate::openapi::cors_headers;
 use crate::stack::{ApiSpec, Cors};
 
 /// A PatchOperation of an UpdateAuthorizer or UpdateStage request.
@@ -135,21 +136,6 @@ async fn put_cors(
         .await
         .op("apigateway:PutIntegrationResponse")?;
     Ok(())
-}
-
-/// The preflight answer's `Access-Control-*` headers (without the prefix) and their values.
-pub(super) fn cors_headers(cors: &Cors) -> Vec<(&'static str, String)> {
-    let mut headers = vec![("Allow-Origin", cors.allow_origins.join(","))];
-    if !cors.allow_methods.is_empty() {
-        headers.push(("Allow-Methods", cors.allow_methods.join(",")));
-    }
-    if !cors.allow_headers.is_empty() {
-        headers.push(("Allow-Headers", cors.allow_headers.join(",")));
-    }
-    if let Some(age) = cors.max_age {
-        headers.push(("Max-Age", age.to_string()));
-    }
-    headers
 }
 
 /// Deletes authorizers the stack file no longer declares; their methods changed before.

@@ -7,11 +7,9 @@
 //! (`x-amazon-apigateway-integration`, `-any-method`, `-authorizer`, `-authtype`, `-cors`), in
 //! the API Gateway developer guide.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
-use super::deploy::cors_headers;
+use crate::openapi::cors_headers;
 use crate::stack::{ApiType, AuthorizerSpec, Cors};
 
 /// How the API and its routes are described: what the document is built from.
@@ -36,7 +34,12 @@ pub(super) struct DocumentRoute<'a> {
     pub function_arn: String,
     pub authorizer: Option<&'a str>,
     pub scopes: &'a [String],
+    /// REST APIs: callers must send a usage plan's API key.
+    pub api_key: bool,
 }
+
+/// The security scheme of routes that need an API key (`x-api-key`, counted by usage plans).
+const API_KEY_SCHEME: &str = "api_key";
 
 /// The method name API Gateway reads for ANY (OpenAPI has no such method).
 const ANY_METHOD: &str = "x-amazon-apigateway-any-method";
@@ -51,7 +54,16 @@ impl ApiDocument<'_> {
             json!({ "title": self.title, "version": "stackctl" }),
         );
         root.insert("paths".into(), Value::Object(self.paths()));
-        let schemes = self.security_schemes();
+        let mut schemes = self.security_schemes();
+        if self.routes.iter().any(|r| r.api_key) {
+            // API Gateway reads a method's key requirement from this scheme, and the key
+            // from the x-api-key header (`x-amazon-apigateway-api-key-source`).
+            root.insert("x-amazon-apigateway-api-key-source".into(), json!("HEADER"));
+            schemes.insert(
+                API_KEY_SCHEME.into(),
+                json!({ "type": "apiKey", "name": "x-api-key", "in": "header" }),
+            );
+        }
         if !schemes.is_empty() {
             root.insert(
                 "components".into(),
@@ -67,18 +79,17 @@ impl ApiDocument<'_> {
     /// Paths (sorted), each with its methods (sorted). Path-level `parameters` are left out:
     /// API Gateway reads path parameters from the path itself.
     fn paths(&self) -> serde_json::Map<String, Value> {
-        let mut paths: BTreeMap<&str, BTreeMap<String, Value>> = BTreeMap::new();
-        for route in &self.routes {
-            let (method, path) = route.key.split_once(' ').unwrap_or(("ANY", route.key));
-            let method = match method {
-                "ANY" => ANY_METHOD.to_string(),
-                other => other.to_ascii_lowercase(),
-            };
-            paths
-                .entry(path)
-                .or_default()
-                .insert(method, self.operation(route));
-        }
+        let mut paths = crate::openapi::paths(
+            &self.routes,
+            |r| r.key,
+            |route| {
+                let method = match crate::openapi::method_and_path(route.key).0 {
+                    "ANY" => ANY_METHOD.to_string(),
+                    other => other.to_ascii_lowercase(),
+                };
+                vec![(method, self.operation(route))]
+            },
+        );
         let preflights = self.cors.filter(|_| self.rest_preflights);
         if let (ApiType::Rest, Some(cors)) = (self.api_type, preflights) {
             for methods in paths.values_mut() {
@@ -111,8 +122,15 @@ impl ApiDocument<'_> {
             "responses".into(),
             json!({ "default": { "description": "the function's answer" } }),
         );
+        let mut security = serde_json::Map::new();
         if let Some(name) = route.authorizer {
-            operation.insert("security".into(), json!([{ name: route.scopes }]));
+            security.insert(name.to_string(), json!(route.scopes));
+        }
+        if route.api_key {
+            security.insert(API_KEY_SCHEME.to_string(), json!([]));
+        }
+        if !security.is_empty() {
+            operation.insert("security".into(), json!([security]));
         }
         operation.insert("x-amazon-apigateway-integration".into(), integration);
         Value::Object(operation)
@@ -242,18 +260,21 @@ mod tests {
                     function_arn: "arn:aws:lambda:us-east-1:1:function:shop-create".into(),
                     authorizer: None,
                     scopes: &[],
+                    api_key: false,
                 },
                 DocumentRoute {
                     key: "ANY /admin/{proxy+}",
                     function_arn: "arn:aws:lambda:us-east-1:1:function:shop-admin".into(),
                     authorizer: Some("users"),
                     scopes: &[],
+                    api_key: false,
                 },
                 DocumentRoute {
                     key: "GET /orders",
                     function_arn: "arn:aws:lambda:us-east-1:1:function:shop-list".into(),
                     authorizer: None,
                     scopes: &[],
+                    api_key: false,
                 },
             ],
         }
@@ -325,5 +346,22 @@ mod tests {
         );
         assert!(value.get("x-amazon-apigateway-cors").is_none());
         assert!(value.get("components").is_none(), "no authorizers declared");
+    }
+
+    #[test]
+    fn a_route_that_needs_a_key_asks_for_it_in_the_body() {
+        let mut doc = document(ApiType::Rest, None);
+        doc.routes[2].api_key = true;
+        let value: Value = serde_json::from_str(&doc.to_json()).unwrap();
+        assert_eq!(value["x-amazon-apigateway-api-key-source"], "HEADER");
+        assert_eq!(
+            value["components"]["securitySchemes"]["api_key"],
+            json!({ "type": "apiKey", "name": "x-api-key", "in": "header" })
+        );
+        assert_eq!(
+            value["paths"]["/orders"]["get"]["security"],
+            json!([{ "api_key": [] }])
+        );
+        assert!(value["paths"]["/orders"]["post"].get("security").is_none());
     }
 }

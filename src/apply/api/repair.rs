@@ -145,6 +145,8 @@ fn differences(
     let function = function_arn(ctx, &route.logical_function)?;
     Ok(RouteEdit {
         moved: live.function_arn.as_deref() != Some(function.as_str()),
-        reauthorize: live.authorizer != route.authorizer || live.scopes != route.scopes,
+        reauthorize: live.authorizer != route.authorizer
+            || live.scopes != route.scopes
+            || live.api_key != route.api_key,
     })
 }

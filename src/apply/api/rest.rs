@@ -196,7 +196,10 @@ pub(super) async fn put_route(
         method,
     };
     // A method's authorization is set when it is put: to change it, the method is put again.
-    let reauthorize = live.is_some_and(|l| l.authorizer != d.authorizer || l.scopes != d.scopes);
+    // API Gateway's UpdateMethod could change it in place; the emulator answers it with 500.
+    let reauthorize = live.is_some_and(|l| {
+        l.authorizer != d.authorizer || l.scopes != d.scopes || l.api_key != d.api_key
+    });
     if reauthorize {
         let request = ctx.clients.apigateway.delete_method();
         let request = request
@@ -237,6 +240,7 @@ async fn put_method(ctx: &Context<'_>, at: &Method<'_>, d: &RouteDesired) -> Res
         .authorization_type(kind)
         .set_authorizer_id(authorizer)
         .set_authorization_scopes((!d.scopes.is_empty()).then(|| d.scopes.clone()))
+        .api_key_required(d.api_key)
         .send()
         .await;
     match put {

@@ -287,6 +287,7 @@ fn document<'g>(ctx: &'g Context<'_>, group: &'g Group) -> Result<ApiDocument<'g
                 function_arn: super::route_arns(ctx, r)?.0,
                 authorizer: r.authorizer.as_deref(),
                 scopes: &r.scopes,
+                api_key: r.api_key,
             })
         })
         .collect::<Result<Vec<_>, AwsError>>()?;

@@ -193,5 +193,6 @@ fn route(r: &Route, integrations: &Integrations) -> LiveRoute {
         key: r.route_key().unwrap_or_default().to_string(),
         integration_id,
         function_arn,
+        api_key: false,
     }
 }

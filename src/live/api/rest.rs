@@ -91,6 +91,7 @@ fn routes_of(
                     .as_ref()
                     .and_then(|id| authorizer_names.get(id).cloned()),
                 scopes: info.scopes.clone(),
+                api_key: info.api_key,
             })
         })
         .collect()
@@ -101,6 +102,7 @@ struct MethodInfo {
     uri: String,
     authorizer_id: Option<String>,
     scopes: Vec<String>,
+    api_key: bool,
 }
 
 /// Cognito and Lambda (TOKEN) authorizers by name.
@@ -215,6 +217,7 @@ fn method_info(method: &Method) -> Option<MethodInfo> {
         } else {
             Vec::new()
         },
+        api_key: method.api_key_required().unwrap_or(false),
     })
 }
 

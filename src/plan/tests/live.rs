@@ -35,6 +35,7 @@ pub fn applied(stack: &Stack) -> LiveState {
     }
     if let Some(spec) = &stack.api {
         live.apis.push(api(stack, spec));
+        metering(stack, spec, &mut live);
         live.invoke_permissions = recorded_permissions(routed(stack));
         // A Lambda authorizer's function holds its statement.
         for (name, authorizer) in &spec.authorizers {
@@ -206,6 +207,7 @@ pub fn api(stack: &Stack, spec: &ApiSpec) -> LiveApi {
             function_arn: Some(function_arn(&stack.physical_name(&r.function))),
             authorizer: r.authorizer.clone(),
             scopes: r.scopes.clone(),
+            api_key: r.api_key,
         })
         .collect();
     let rest = spec.api_type == crate::stack::ApiType::Rest;
@@ -239,4 +241,34 @@ fn ssm_parameters(stack: &Stack) -> BTreeMap<String, String> {
             _ => None,
         })
         .collect()
+}
+
+/// The API's usage plans (IDs `plan-NAME`) metering its stages, and its keys (IDs `key-NAME`)
+/// in their plans.
+fn metering(stack: &Stack, spec: &ApiSpec, live: &mut LiveState) {
+    for (name, plan) in &spec.usage_plans {
+        let stages = plan.stages.iter().map(|stage| crate::live::LiveApiStage {
+            api_id: API_ID.to_string(),
+            stage: stage.clone(),
+            routes: plan.routes.clone(),
+        });
+        let key_ids = spec.keys.iter().filter(|(_, k)| k.plans.contains(name));
+        let found = crate::live::LiveUsagePlan {
+            id: format!("plan-{name}"),
+            name: stack.physical_name(name),
+            stages: stages.collect(),
+            throttle: plan.throttle,
+            quota: plan.quota,
+            key_ids: key_ids.map(|(k, _)| format!("key-{k}")).collect(),
+        };
+        live.usage_plans.insert(found.name.clone(), found);
+    }
+    for (name, key) in &spec.keys {
+        let found = crate::live::LiveApiKey {
+            id: format!("key-{name}"),
+            name: stack.physical_name(name),
+            enabled: key.enabled,
+        };
+        live.api_keys.insert(found.name.clone(), found);
+    }
 }

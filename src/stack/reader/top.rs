@@ -54,6 +54,7 @@ impl Reader<'_> {
             None => Vec::new(),
         };
         self.check_route_aliases(doc, &functions, api.as_ref());
+        self.check_usage_plan_routes(doc, &routes);
         let websocket = entry(doc, "websocket").and_then(|(_, v)| self.websocket(v, &declared));
         let no_routes_written = entry(doc, "routes")
             .is_none_or(|(_, v)| matches!(v.get_ref(), DeValue::Table(t) if t.is_empty()));

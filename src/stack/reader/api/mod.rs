@@ -6,6 +6,7 @@ mod authorizers;
 mod routes;
 mod settings;
 mod stages;
+mod usage_plans;
 
 use std::collections::BTreeMap;
 
@@ -26,6 +27,8 @@ const API_KEYS: &[&str] = &[
     "authorizers",
     "access_log",
     "tags",
+    "usage_plans",
+    "keys",
 ];
 
 impl Reader<'_> {
@@ -61,6 +64,9 @@ impl Reader<'_> {
             access_log: access_log.flatten(),
         };
         let stages = self.stages(t, api_type, defaults)?;
+        let stage_names: Vec<String> = stages.iter().map(|s| s.name.clone()).collect();
+        let usage_plans = self.usage_plans(t, api_type, &stage_names);
+        let keys = self.api_keys(t, api_type);
         let rest_ok = api_type != Some(ApiType::Rest)
             || self.check_rest_api(t, &stages[0].name, cors.as_ref().and_then(Option::as_ref));
         if !rest_ok || !log_ok {
@@ -72,6 +78,8 @@ impl Reader<'_> {
             cors: cors?,
             authorizers: authorizers?,
             tags,
+            usage_plans: usage_plans?,
+            keys: keys?,
         })
     }
 

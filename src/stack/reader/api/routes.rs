@@ -9,9 +9,18 @@ use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::paths;
 use crate::stack::reader::typed::{Key, Reader, Value, entry};
-use crate::stack::spec::{ApiSpec, ApiType, AuthorizerSpec, RouteSpec};
+use crate::stack::spec::{ApiSpec, ApiType, AuthorizerSpec, RouteDocs, RouteSpec};
 
-const ROUTE_KEYS: &[&str] = &["function", "authorizer", "scopes", "alias"];
+const ROUTE_KEYS: &[&str] = &[
+    "function",
+    "authorizer",
+    "scopes",
+    "alias",
+    "api_key",
+    "summary",
+    "description",
+    "tags",
+];
 
 const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
@@ -85,6 +94,8 @@ impl Reader<'_> {
         let mut authorizer = None;
         let mut scopes = Vec::new();
         let mut alias = None;
+        let mut api_key = false;
+        let mut docs = RouteDocs::default();
         let help = "write \"GET /orders\" = \"function-name\"";
         let function = self.route_function(value, declared, help, |this, t| {
             this.unknown_keys(t, ROUTE_KEYS, "in a route");
@@ -92,6 +103,8 @@ impl Reader<'_> {
             scopes = this.route_scopes(t, authorizer.is_some());
             this.check_scopes_fit(t, api, authorizer.as_deref(), &scopes);
             alias = entry(t, "alias").and_then(|(_, v)| this.string(v, "alias"));
+            api_key = this.route_api_key(t, declared);
+            docs = this.route_docs(t);
             this.required(t, "function", || {
                 Problem::new("route has no function", value.span(), "here")
                     .help("write { function = \"NAME\" }")
@@ -104,7 +117,44 @@ impl Reader<'_> {
             authorizer,
             scopes,
             alias: alias.map(Spanned::into_inner),
+            api_key,
+            docs,
         })
+    }
+
+    /// `api_key = true`: REST APIs only, which meter keys through usage plans.
+    fn route_api_key(&mut self, t: &toml::de::DeTable<'_>, declared: &Declared) -> bool {
+        let Some(wanted) = self.opt_bool(t, "api_key") else {
+            return false;
+        };
+        if wanted && declared.api_type == Some(ApiType::Http) {
+            let (key, _) = entry(t, "api_key").expect("read above");
+            self.problem(
+                Problem::new("api_key on an HTTP API route", key.span(), "HTTP API")
+                    .help("HTTP APIs have no API keys or usage plans: set type = \"rest\" in [api], or remove api_key"),
+            );
+            return false;
+        }
+        wanted
+    }
+
+    /// `summary`, `description` and `tags`: documentation for `openapi` and `portal`.
+    fn route_docs(&mut self, t: &toml::de::DeTable<'_>) -> RouteDocs {
+        let text = |r: &mut Self, key: &str| {
+            entry(t, key)
+                .and_then(|(_, v)| r.string(v, key))
+                .map(Spanned::into_inner)
+        };
+        let summary = text(self, "summary");
+        let description = text(self, "description");
+        let tags = self
+            .string_list(t, "tags", "write tags = [\"orders\"]")
+            .unwrap_or_default();
+        RouteDocs {
+            summary,
+            description,
+            tags: tags.into_iter().map(Spanned::into_inner).collect(),
+        }
     }
 
     /// A route's `authorizer`, which must name one in `[api] authorizers`.
