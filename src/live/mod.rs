@@ -14,6 +14,7 @@ mod scope;
 mod ssm;
 pub mod status;
 mod tagging;
+mod user_pool;
 mod websocket;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,6 +37,7 @@ use read::{
     read_tables_and_functions,
 };
 pub use scope::Scope;
+pub use user_pool::{LiveUserPool, SIGN_IN_TAG};
 pub use websocket::tagged_websocket_named;
 
 /// Everything stackctl found in AWS that is owned by the stack, or that is in its way.
@@ -72,6 +74,8 @@ pub struct LiveState {
     /// A scoped read: ARNs of the functions its changes refer to without changing them, by
     /// physical name, made from the account and region (see [`Scope::referred`]).
     pub referred_arns: BTreeMap<String, String>,
+    /// Owned Cognito user pools by physical name.
+    pub user_pools: BTreeMap<String, LiveUserPool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -310,6 +314,7 @@ pub async fn read(
         secrets,
         retention,
         websockets,
+        user_pools,
     } = beside;
     let Found {
         owned,
@@ -319,6 +324,11 @@ pub async fn read(
     let (mut tables, table_conflicts) =
         dynamodb::claim(clients, tables, &owned, &stack.name).await?;
     let (functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
+    let user_pools = match user_pools {
+        Some(pools) => pools,
+        None if owned.user_pools => user_pool::read(clients, &stack.name).await?,
+        None => BTreeMap::new(),
+    };
     let (invoke_permissions, websocket_permissions, ()) = tokio::try_join!(
         read_invoke_permissions(clients, &apis, &functions, refresh, scope),
         Box::pin(websocket::read_permissions(
@@ -355,6 +365,7 @@ pub async fn read(
         websocket_permissions,
         account,
         referred_arns,
+        user_pools,
     })
 }
 
@@ -368,6 +379,8 @@ struct Beside {
     /// Log retention in days by function name (`None`: kept forever).
     retention: BTreeMap<String, Option<i32>>,
     websockets: Vec<LiveWebsocket>,
+    /// The stack's user pools, read when it declares any or a scope asks; `None`: not read.
+    user_pools: Option<BTreeMap<String, LiveUserPool>>,
 }
 
 async fn read_beside(
@@ -401,13 +414,26 @@ async fn read_beside(
         }
         websocket::read(clients, &stack.name).await
     };
-    let (roles, secrets, retention, websockets) =
-        tokio::try_join!(roles, secrets, retention, Box::pin(websockets))?;
+    let user_pools = async {
+        let wanted = scope.map_or(!stack.user_pools.is_empty(), |s| s.user_pools);
+        if !wanted {
+            return Ok(None);
+        }
+        user_pool::read(clients, &stack.name).await.map(Some)
+    };
+    let (roles, secrets, retention, websockets, user_pools) = tokio::try_join!(
+        roles,
+        secrets,
+        retention,
+        Box::pin(websockets),
+        Box::pin(user_pools)
+    )?;
     Ok(Beside {
         roles,
         secrets,
         retention,
         websockets,
+        user_pools,
     })
 }
 
@@ -473,6 +499,8 @@ fn account_of(arn: &str) -> Option<String> {
 pub(crate) struct Owned {
     pub tables: BTreeMap<String, BTreeMap<String, String>>,
     pub functions: BTreeMap<String, BTreeMap<String, String>>,
+    /// The tagging index knows a user pool of the stack (AWS does; the emulator does not).
+    pub user_pools: bool,
 }
 
 /// The tags without stackctl's own.

@@ -22,6 +22,9 @@ pub enum Address {
     /// A route of the WebSocket API, by its key (`$connect`, `sendMessage`).
     #[serde(rename = "websocket_route")]
     WebsocketRoute(String),
+    /// A Cognito user pool, with its app clients and domain.
+    #[serde(rename = "user_pool")]
+    UserPool(String),
 }
 
 impl Address {
@@ -35,6 +38,7 @@ impl Address {
             Address::Deployment => "deployment",
             Address::Websocket => "websocket",
             Address::WebsocketRoute(_) => "websocket_route",
+            Address::UserPool(_) => "user_pool",
         }
     }
 }
@@ -50,6 +54,7 @@ impl fmt::Display for Address {
             Address::Deployment => write!(f, "api.deployment"),
             Address::Websocket => write!(f, "websocket"),
             Address::WebsocketRoute(key) => write!(f, "websocket.route[{key}]"),
+            Address::UserPool(name) => write!(f, "user_pool.{name}"),
         }
     }
 }
@@ -82,6 +87,8 @@ impl std::str::FromStr for Address {
             Ok(Address::Table(name.to_string()))
         } else if let Some(name) = named("function.") {
             Ok(Address::Function(name.to_string()))
+        } else if let Some(name) = named("user_pool.") {
+            Ok(Address::UserPool(name.to_string()))
         } else {
             Err(format!("{text:?} is not a resource address"))
         }
@@ -103,6 +110,7 @@ mod tests {
             Address::Deployment,
             Address::Websocket,
             Address::WebsocketRoute("sendMessage".into()),
+            Address::UserPool("customers".into()),
         ] {
             assert_eq!(address.to_string().parse::<Address>(), Ok(address));
         }

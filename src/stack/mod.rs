@@ -11,6 +11,7 @@ mod graph;
 mod reader;
 mod reference;
 mod spec;
+mod user_pool;
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,11 @@ pub use spec::{
     AccessLog, ApiSpec, ApiType, AuthorizerSpec, Autoscaling, Billing, CapacityScaling, Cors,
     FunctionSpec, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, RouteSpec, Stack,
     StreamView, TableAccess, TableClass, TableSpec, Throttle, WebsocketRouteSpec, WebsocketSpec,
+};
+
+pub use user_pool::{
+    CustomAttribute, Mfa, PasswordPolicy, UserPoolClientSpec, UserPoolSpec, authorizer_references,
+    issuer as user_pool_issuer, resolve_authorizer,
 };
 
 pub use crate::suggest::closest;

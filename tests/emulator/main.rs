@@ -15,6 +15,7 @@ mod scaling;
 mod secrets;
 mod tables;
 mod transfer;
+mod user_pools;
 mod websockets;
 mod whole_api;
 mod workflow;

@@ -43,6 +43,7 @@ pub(super) async fn sync_declared(
         .iter()
         .filter(|(_, s)| serves(spec.api_type, s));
     for (name, declared) in served {
+        let declared = &resolved(ctx, declared)?;
         let function = match declared {
             AuthorizerSpec::Lambda { function } => Some(function_arn(ctx, function)?),
             _ => None,
@@ -79,6 +80,7 @@ pub(super) fn learn(ctx: &Context<'_>, spec: &ApiSpec, live: &LiveApi) -> Result
         .iter()
         .filter(|(_, s)| serves(spec.api_type, s));
     for (name, declared) in served {
+        let declared = &resolved(ctx, declared)?;
         let function = match declared {
             AuthorizerSpec::Lambda { function } => Some(function_arn(ctx, function)?),
             _ => None,
@@ -91,6 +93,23 @@ pub(super) fn learn(ctx: &Context<'_>, spec: &ApiSpec, live: &LiveApi) -> Result
         }
     }
     Ok(true)
+}
+
+/// The authorizer with the values of the user pool it names (created before the API).
+///
+/// # Errors
+/// When a pool's value is not known: the pool's change failed or was skipped.
+fn resolved(ctx: &Context<'_>, spec: &AuthorizerSpec) -> Result<AuthorizerSpec, AwsError> {
+    let spec = crate::stack::resolve_authorizer(spec, |r| ctx.resolve(r));
+    match crate::stack::authorizer_references(&spec).first() {
+        None => Ok(spec),
+        Some(missing) => Err(crate::aws::other(
+            "apigateway:CreateAuthorizer",
+            format!(
+                "the authorizer needs {missing}, which is not known: the user pool was not applied"
+            ),
+        )),
+    }
 }
 
 /// Whether this kind of API has authorizers of this type (HTTP: JWT and Lambda; REST: Cognito
