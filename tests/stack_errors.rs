@@ -348,3 +348,8 @@ fn item_schema_mistakes() {
 fn autoscaling_mistakes() {
     insta::assert_snapshot!(errors_of("autoscaling.toml"));
 }
+
+#[test]
+fn user_pool_mistakes() {
+    insta::assert_snapshot!(errors_of("user_pools.toml"));
+}

@@ -15,7 +15,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 use super::Context;
 use crate::aws::{AwsError, CallResult};
 use crate::live::{LiveUserPool, SIGN_IN_TAG};
-use crate::plan::{Action, Change, Desired, Live, UserPoolAttr, UserPoolDesired};
+use crate::plan::{Action, AttrName, Change, Desired, Live, UserPoolAttr, UserPoolDesired};
 use crate::stack::{CustomAttribute, Mfa, RefAttr, RefTarget, Reference, UserPoolSpec};
 
 mod clients;
@@ -89,12 +89,16 @@ async fn update(
     }
     let settings = [
         UserPoolAttr::AutoVerify,
-        UserPoolAttr::Password,
         UserPoolAttr::Mfa,
         UserPoolAttr::DeletionProtection,
         UserPoolAttr::Tags,
     ];
-    if settings.iter().any(|a| change.changed(*a)) {
+    let password = format!("{}.", UserPoolAttr::Password.as_str());
+    let password_changed = change
+        .attributes
+        .iter()
+        .any(|a| a.name.starts_with(&password));
+    if password_changed || settings.iter().any(|a| change.changed(*a)) {
         update_pool(ctx, d, &live.id, spec.deletion_protection).await?;
         untag_removed(ctx, &live.arn, &live.tags, &spec.tags).await?;
     }

@@ -19,6 +19,7 @@ attr_names! {
         Name = "name",
         SignIn = "sign_in",
         AutoVerify = "auto_verify",
+        /// The prefix of the policy's settings (`password.min_length`).
         Password = "password",
         Mfa = "mfa",
         DeletionProtection = "deletion_protection",
@@ -170,7 +171,12 @@ fn common_attrs(
     a.insert(UserPoolAttr::Name.into(), Value::str(name));
     a.insert(UserPoolAttr::SignIn.into(), sorted(sign_in));
     a.insert(UserPoolAttr::AutoVerify.into(), sorted(auto_verify));
-    a.insert(UserPoolAttr::Password.into(), password_value(password));
+    for (field, value) in password_values(password) {
+        a.insert(
+            format!("{}.{field}", UserPoolAttr::Password.as_str()),
+            value,
+        );
+    }
     a.insert(UserPoolAttr::Mfa.into(), Value::str(mfa));
     let protection = Value::Bool(deletion_protection);
     a.insert(UserPoolAttr::DeletionProtection.into(), protection);
@@ -201,24 +207,19 @@ fn sorted(items: &[String]) -> Value {
     Value::list(&items)
 }
 
-fn password_value(p: &PasswordPolicy) -> Value {
-    let mut m = BTreeMap::new();
-    m.insert("min_length".to_string(), Value::Int(p.min_length));
-    m.insert(
-        "require_symbols".to_string(),
-        Value::Bool(p.require_symbols),
-    );
-    m.insert(
-        "require_numbers".to_string(),
-        Value::Bool(p.require_numbers),
-    );
-    let upper = Value::Bool(p.require_uppercase);
-    m.insert("require_uppercase".to_string(), upper);
-    let lower = Value::Bool(p.require_lowercase);
-    m.insert("require_lowercase".to_string(), lower);
-    let days = Value::Int(p.temporary_validity_days);
-    m.insert("temporary_validity_days".to_string(), days);
-    Value::Map(m)
+/// The password policy's settings, each its own attribute (`password.min_length`).
+fn password_values(p: &PasswordPolicy) -> [(&'static str, Value); 6] {
+    [
+        ("min_length", Value::Int(p.min_length)),
+        ("require_symbols", Value::Bool(p.require_symbols)),
+        ("require_numbers", Value::Bool(p.require_numbers)),
+        ("require_uppercase", Value::Bool(p.require_uppercase)),
+        ("require_lowercase", Value::Bool(p.require_lowercase)),
+        (
+            "temporary_validity_days",
+            Value::Int(p.temporary_validity_days),
+        ),
+    ]
 }
 
 fn attribute_value(attr: &CustomAttribute) -> Value {

@@ -27,7 +27,7 @@ pub use spec::{
 
 pub use user_pool::{
     CustomAttribute, Mfa, PasswordPolicy, UserPoolClientSpec, UserPoolSpec, authorizer_references,
-    issuer as user_pool_issuer, resolve_authorizer,
+    is_unresolved_pool_value, issuer as user_pool_issuer, resolve_authorizer,
 };
 
 pub use crate::suggest::closest;

@@ -162,6 +162,12 @@ pub fn authorizer_references(spec: &AuthorizerSpec) -> Vec<Reference> {
     texts.into_iter().filter_map(|t| reference_in(t)).collect()
 }
 
+/// Whether `text` is a user pool's value not known yet (a `${user_pools...}` the plan could
+/// not resolve: the pool is created or replaced by this apply).
+pub fn is_unresolved_pool_value(text: &str) -> bool {
+    reference_in(text).is_some()
+}
+
 /// The reference `text` is, when it is exactly one `${user_pools...}`.
 fn reference_in(text: &str) -> Option<Reference> {
     let inner = text.strip_prefix("${")?.strip_suffix('}')?;

@@ -197,7 +197,7 @@ fn a_pool_behind_a_jwt_authorizer_signs_in_changes_in_place_and_is_replaced_only
     ));
     let (action, changed) = project.planned("user_pool.customers");
     assert_eq!(action, "update");
-    assert_eq!(changed, ["attribute.tier", "password"]);
+    assert_eq!(changed, ["attribute.tier", "password.min_length"]);
     project.apply_converges();
     assert_eq!(
         pools(&project, "users-customers")[0].0,

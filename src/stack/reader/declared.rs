@@ -58,19 +58,16 @@ impl Declared {
             RefTarget::Ssm(_) => return None,
             RefTarget::UserPool(name) => {
                 let names: Vec<&String> = self.user_pools.iter().map(|(p, _)| p).collect();
-                return unknown("user pool", name, &names, span);
+                let what = format!("unknown user pool {name:?}");
+                return unknown(what, "user pool", name, &names, span);
             }
             RefTarget::UserPoolClient(pool, client) => {
                 let Some((_, clients)) = self.user_pools.iter().find(|(p, _)| p == pool) else {
                     return self.check(&RefTarget::UserPool(pool.clone()), span);
                 };
                 let names: Vec<&String> = clients.iter().collect();
-                return unknown(
-                    &format!("client of user pool {pool:?}"),
-                    client,
-                    &names,
-                    span,
-                );
+                let what = format!("unknown client {client:?} of user pool {pool:?}");
+                return unknown(what, "client", client, &names, span);
             }
             RefTarget::Api => {
                 return (!self.api).then(|| {
@@ -133,8 +130,14 @@ fn user_pools(doc: &DeTable<'_>) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-/// "unknown KIND NAME" with the declared names, unless `name` is among them.
-fn unknown(kind: &str, name: &str, names: &[&String], span: Range<usize>) -> Option<Problem> {
+/// `message` with the declared names, unless `name` (a `kind`) is among them.
+fn unknown(
+    message: String,
+    kind: &str,
+    name: &str,
+    names: &[&String],
+    span: Range<usize>,
+) -> Option<Problem> {
     if names.iter().any(|n| *n == name) {
         return None;
     }
@@ -149,12 +152,5 @@ fn unknown(kind: &str, name: &str, names: &[&String], span: Range<usize>) -> Opt
             }
         }
     };
-    Some(
-        Problem::new(
-            format!("unknown {kind} {name:?}"),
-            span,
-            format!("no such {kind}"),
-        )
-        .help(help),
-    )
+    Some(Problem::new(message, span, format!("no such {kind}")).help(help))
 }

@@ -80,7 +80,7 @@ impl Reader<'_> {
         self.unknown_keys(t, POOL_KEYS, &format!("in {what}"));
         let sign_in = self.choices(t, "sign_in", SIGN_IN, "sign-in attribute");
         let auto_verify = self.choices(t, "auto_verify", SIGN_IN, "attribute to verify");
-        let password = self.optional(t, "password", |r, v| r.password(v))?;
+        let password = self.optional(t, "password", |r, v| r.password(v));
         let mfa = match entry(t, "mfa") {
             None => Some(Mfa::Off),
             Some((_, v)) => self.string(v, "mfa").and_then(|s| {
@@ -102,7 +102,7 @@ impl Reader<'_> {
             logical: key.get_ref().to_string(),
             sign_in: sign_in?,
             auto_verify: auto_verify?,
-            password: password.unwrap_or_default(),
+            password: password?.unwrap_or_default(),
             mfa: mfa?,
             attributes: attributes?.unwrap_or_default(),
             deletion_protection,
