@@ -158,6 +158,10 @@ fn the_example_stacks_are_valid() {
             "analytics-tables.toml",
             "stack analytics, 1 table, 0 functions, 0 routes.",
         ),
+        (
+            "users.toml",
+            "stack shop-users, 0 tables, 1 function, 1 route, 1 user pool.",
+        ),
     ] {
         let run = stackctl(examples, None, &["validate", "-f", file]);
         run.success();
