@@ -48,9 +48,10 @@ pub fn build_destroy(stack: &Stack, live: &LiveState, region: &str) -> Plan {
     };
     let mut plan = build(&nothing, live, &BTreeMap::new(), region);
     for change in &mut plan.changes {
-        change.reason = change
-            .destroys_data
-            .then(|| "the table and its items are deleted".to_string());
+        change.reason = change.destroys_data.then(|| match change.address {
+            Address::UserPool(_) => "the pool and every user in it are deleted".to_string(),
+            _ => "the table and its items are deleted".to_string(),
+        });
     }
     plan
 }

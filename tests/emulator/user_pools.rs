@@ -48,11 +48,15 @@ fn http() -> String {
     )
 }
 
+/// A REST API, and a client with a secret.
 fn rest() -> String {
-    USERS.replace("TYPE", "rest").replace(
-        "AUTHORIZER",
-        r#"{ type = "cognito", user_pool = "customers", client = "web" }"#,
-    )
+    USERS
+        .replace("TYPE", "rest")
+        .replace(
+            "AUTHORIZER",
+            r#"{ type = "cognito", user_pool = "customers", client = "web" }"#,
+        )
+        .replace("\nauth_flows = [", "\ngenerate_secret = true\nauth_flows = [")
 }
 
 fn cognito(project: &Project) -> aws_sdk_cognitoidentityprovider::Client {
@@ -168,6 +172,21 @@ fn a_pool_behind_a_jwt_authorizer_signs_in_changes_in_place_and_is_replaced_only
     );
     project.apply_converges();
 
+    let (_, requests) = project.requests(&["plan"]);
+    let cognito: Vec<&String> = requests
+        .iter()
+        .filter(|r| r.starts_with("cognito identity provider:"))
+        .collect();
+    assert_eq!(
+        cognito,
+        [
+            "cognito identity provider:ListUserPools",
+            "cognito identity provider:DescribeUserPool",
+            "cognito identity provider:ListUserPoolClients",
+            "cognito identity provider:DescribeUserPoolClient",
+        ],
+        "a pool with one client is read in four requests"
+    );
     let found = pools(&project, "users-customers");
     assert_eq!(found.len(), 1, "one pool");
     let (pool_id, _) = &found[0];
@@ -198,7 +217,28 @@ fn a_pool_behind_a_jwt_authorizer_signs_in_changes_in_place_and_is_replaced_only
     let (action, changed) = project.planned("user_pool.customers");
     assert_eq!(action, "update");
     assert_eq!(changed, ["attribute.tier", "password.min_length"]);
-    project.apply_converges();
+    let json = project.run(&["plan", "--output", "json"]);
+    crate::workflow::assert_valid_plan(&json.stdout);
+    // Through a saved plan: apply reads again only what it changes (the pool).
+    project.run(&["plan", "--out", "plan.json"]).success();
+    let (run, requests) = project.requests(&["apply", "plan.json"]);
+    run.success();
+    let writes: Vec<&String> = requests
+        .iter()
+        .filter(|r| {
+            r.starts_with("cognito identity provider:")
+                && !r.contains(":Describe")
+                && !r.contains(":List")
+        })
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            "cognito identity provider:UpdateUserPool",
+            "cognito identity provider:AddCustomAttributes"
+        ]
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
     assert_eq!(
         pools(&project, "users-customers")[0].0,
         *pool_id,
@@ -239,9 +279,39 @@ fn a_pool_behind_a_jwt_authorizer_signs_in_changes_in_place_and_is_replaced_only
 #[test]
 fn a_rest_authorizer_names_the_pool_arn_and_a_removed_pool_needs_allow_data_loss() {
     let project = Project::new(&rest());
-    project.apply_converges();
+    let applied = project.apply_converges();
     let found = pools(&project, "users-customers");
-    let (_, arn) = &found[0];
+    let (pool_id, arn) = &found[0];
+    // The client's secret is Cognito's alone: never printed, in any output.
+    let client_id = project.outputs_json()["user_pools.customers.clients.web.id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let described = project
+        .block_on(
+            cognito(&project)
+                .describe_user_pool_client()
+                .user_pool_id(pool_id)
+                .client_id(&client_id)
+                .send(),
+        )
+        .unwrap();
+    let secret = described
+        .user_pool_client()
+        .unwrap()
+        .client_secret()
+        .unwrap()
+        .to_string();
+    let plan = project.run(&["plan", "--output", "json"]);
+    let outputs = project.run(&["outputs"]);
+    for text in [
+        &applied.stdout,
+        &applied.stderr,
+        &plan.stdout,
+        &outputs.stdout,
+    ] {
+        assert!(!text.contains(&secret), "the secret is printed: {text}");
+    }
     let apis = project.rest_apis();
     let id = apis[0].id().unwrap().to_string();
     let authorizers = project

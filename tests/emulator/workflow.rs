@@ -10,7 +10,7 @@ use crate::support::SHOP as STACK;
 
 /// Checks `json` against docs/plan-schema.json.
 #[track_caller]
-fn assert_valid_plan(json: &str) {
+pub(crate) fn assert_valid_plan(json: &str) {
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
