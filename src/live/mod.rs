@@ -37,6 +37,8 @@ use read::{
     read_tables_and_functions,
 };
 pub use scope::Scope;
+#[cfg(test)]
+pub use user_pool::LiveUserPoolClient;
 pub use user_pool::{LiveUserPool, SIGN_IN_TAG};
 pub use websocket::tagged_websocket_named;
 

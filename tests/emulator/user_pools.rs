@@ -56,7 +56,10 @@ fn rest() -> String {
             "AUTHORIZER",
             r#"{ type = "cognito", user_pool = "customers", client = "web" }"#,
         )
-        .replace("\nauth_flows = [", "\ngenerate_secret = true\nauth_flows = [")
+        .replace(
+            "\nauth_flows = [",
+            "\ngenerate_secret = true\nauth_flows = [",
+        )
 }
 
 fn cognito(project: &Project) -> aws_sdk_cognitoidentityprovider::Client {
