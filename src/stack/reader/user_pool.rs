@@ -251,14 +251,24 @@ impl Reader<'_> {
         let scopes = urls(self, "scopes");
         let oauth_flows = self.choices(t, "oauth_flows", OAUTH_FLOWS, "OAuth flow");
         let auth_flows = self.choices(t, "auth_flows", AUTH_FLOWS, "auth flow");
-        Some(UserPoolClientSpec {
+        let client = UserPoolClientSpec {
             callback_urls: callback_urls?,
             logout_urls: logout_urls?,
             oauth_flows: oauth_flows?,
             scopes: scopes?,
             generate_secret: self.opt_bool(t, "generate_secret").unwrap_or(false),
             auth_flows: auth_flows?,
-        })
+        };
+        match oauth_problem(&client) {
+            None => Some(client),
+            Some(help) => {
+                let span = entry(t, "oauth_flows").map_or(value.span(), |(k, _)| k.span());
+                self.problem(
+                    Problem::new("Cognito refuses these OAuth settings", span, "here").help(help),
+                );
+                None
+            }
+        }
     }
 
     /// A domain prefix: lowercase letters, digits and '-', 1 to 63 characters, not starting
@@ -271,6 +281,21 @@ impl Reader<'_> {
             && !d.ends_with('-')
             && d.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        // Cognito reserves these words in prefixes (CreateUserPoolDomain).
+        let reserved = ["aws", "amazon", "cognito"]
+            .into_iter()
+            .find(|w| d.contains(w));
+        if let (true, Some(word)) = (fits, reserved) {
+            self.problem(
+                Problem::new(
+                    format!("domain prefix {d:?} contains {word:?}"),
+                    text.span(),
+                    "reserved word",
+                )
+                .help("Cognito refuses prefixes containing aws, amazon or cognito: choose another"),
+            );
+            return None;
+        }
         if fits {
             return Some(text.into_inner());
         }
@@ -280,6 +305,30 @@ impl Reader<'_> {
         );
         None
     }
+}
+
+/// What CreateUserPoolClient refuses in OAuth settings, as help: a browser flow needs a
+/// callback URL, any flow needs scopes, and `client_credentials` needs a secret and no
+/// browser flow.
+fn oauth_problem(c: &UserPoolClientSpec) -> Option<&'static str> {
+    let has = |f: &str| c.oauth_flows.iter().any(|x| x == f);
+    let browser = has("code") || has("implicit");
+    if browser && c.callback_urls.is_empty() {
+        return Some(
+            "the code and implicit flows redirect to a callback URL: add callback_urls = [\"https://...\"]",
+        );
+    }
+    if !c.oauth_flows.is_empty() && c.scopes.is_empty() {
+        return Some(
+            "an OAuth client needs the scopes it may grant: add scopes = [\"openid\", ...]",
+        );
+    }
+    if has("client_credentials") && (browser || !c.generate_secret) {
+        return Some(
+            "client_credentials is for a server with a secret: use it alone, with generate_secret = true",
+        );
+    }
+    None
 }
 
 fn quoted(words: &[&str]) -> String {
