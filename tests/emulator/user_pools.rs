@@ -39,6 +39,11 @@ authorizers.users = AUTHORIZER
 
 [routes]
 "GET /me" = { function = "me", authorizer = "users" }
+"PUT /me" = { function = "me", authorizer = "users" }
+"GET /me/orders" = { function = "me", authorizer = "users" }
+"POST /me/orders" = { function = "me", authorizer = "users" }
+"GET /me/orders/{id}" = { function = "me", authorizer = "users" }
+"DELETE /me/orders/{id}" = { function = "me", authorizer = "users" }
 "#;
 
 fn http() -> String {
@@ -173,7 +178,12 @@ fn a_pool_behind_a_jwt_authorizer_signs_in_changes_in_place_and_is_replaced_only
         "{}",
         plan.stdout
     );
-    project.apply_converges();
+    // Six routes: the API is imported whole, its authorizer with the new pool's values.
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    let imports = requests.iter().filter(|r| *r == "apigatewayv2:ReimportApi");
+    assert_eq!(imports.count(), 1, "{requests:#?}");
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
 
     let (_, requests) = project.requests(&["plan"]);
     let cognito: Vec<&String> = requests

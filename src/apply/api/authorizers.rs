@@ -99,7 +99,10 @@ pub(super) fn learn(ctx: &Context<'_>, spec: &ApiSpec, live: &LiveApi) -> Result
 ///
 /// # Errors
 /// When a pool's value is not known: the pool's change failed or was skipped.
-fn resolved(ctx: &Context<'_>, spec: &AuthorizerSpec) -> Result<AuthorizerSpec, AwsError> {
+pub(super) fn resolved(
+    ctx: &Context<'_>,
+    spec: &AuthorizerSpec,
+) -> Result<AuthorizerSpec, AwsError> {
     let spec = crate::stack::resolve_authorizer(spec, |r| ctx.resolve(r));
     match crate::stack::authorizer_references(&spec).first() {
         None => Ok(spec),
