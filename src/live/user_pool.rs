@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_cognitoidentityprovider::types::{SchemaAttributeType, UserPoolType};
+use aws_sdk_cognitoidentityprovider::types::{
+    SchemaAttributeType, UserPoolClientType, UserPoolType,
+};
 use futures::future::try_join_all;
 
 use crate::aws::{AwsError, CallResult, Clients};
@@ -220,26 +222,29 @@ async fn read_clients(
         .flatten()
         .filter_map(|d| d.user_pool_client())
     {
-        let strings = |v: &[String]| v.to_vec();
-        let spec = UserPoolClientSpec {
-            callback_urls: strings(c.callback_urls()),
-            logout_urls: strings(c.logout_urls()),
-            oauth_flows: c
-                .allowed_o_auth_flows()
-                .iter()
-                .map(|f| f.as_str().to_string())
-                .collect(),
-            scopes: strings(c.allowed_o_auth_scopes()),
-            generate_secret: c.client_secret().is_some(),
-            auth_flows: c
-                .explicit_auth_flows()
-                .iter()
-                .map(|f| f.as_str().to_string())
-                .collect(),
+        let client = LiveUserPoolClient {
+            id: c.client_id().unwrap_or_default().to_string(),
+            spec: client_spec(c),
         };
-        let id = c.client_id().unwrap_or_default().to_string();
         out.entry(c.client_name().unwrap_or_default().to_string())
-            .or_insert(LiveUserPoolClient { id, spec });
+            .or_insert(client);
     }
     Ok(out)
+}
+
+/// A client as declared; `generate_secret` is whether it has a secret, never the secret.
+fn client_spec(c: &UserPoolClientType) -> UserPoolClientSpec {
+    let strings = |v: &[String]| v.to_vec();
+    UserPoolClientSpec {
+        callback_urls: strings(c.callback_urls()),
+        logout_urls: strings(c.logout_urls()),
+        oauth_flows: (c.allowed_o_auth_flows().iter())
+            .map(|f| f.as_str().to_string())
+            .collect(),
+        scopes: strings(c.allowed_o_auth_scopes()),
+        generate_secret: c.client_secret().is_some(),
+        auth_flows: (c.explicit_auth_flows().iter())
+            .map(|f| f.as_str().to_string())
+            .collect(),
+    }
 }

@@ -184,7 +184,14 @@ fn a_pool_behind_a_jwt_authorizer_signs_in_changes_in_place_and_is_replaced_only
     let imports = requests.iter().filter(|r| *r == "apigatewayv2:ReimportApi");
     assert_eq!(imports.count(), 1, "{requests:#?}");
     project.run(&["plan", "--detailed-exitcode"]).code(0);
+    let pool_id = signs_in_with_the_authorizer_issuer(&project);
+    changes_in_place(&project, &pool_id);
+    is_replaced_only_when_allowed(&project, &pool_id);
+}
 
+/// The pool is read in four requests, its values are outputs, and a user signs in with a
+/// token whose issuer is the authorizer's. The pool's ID.
+fn signs_in_with_the_authorizer_issuer(project: &Project) -> String {
     let (_, requests) = project.requests(&["plan"]);
     let cognito: Vec<&String> = requests
         .iter()
@@ -200,7 +207,7 @@ fn a_pool_behind_a_jwt_authorizer_signs_in_changes_in_place_and_is_replaced_only
         ],
         "a pool with one client is read in four requests"
     );
-    let found = pools(&project, "users-customers");
+    let found = pools(project, "users-customers");
     assert_eq!(found.len(), 1, "one pool");
     let (pool_id, _) = &found[0];
     let outputs = project.outputs_json();
@@ -211,18 +218,21 @@ fn a_pool_behind_a_jwt_authorizer_signs_in_changes_in_place_and_is_replaced_only
     assert_eq!(outputs["user_pools.customers.id"], pool_id.as_str());
     assert_eq!(outputs["user_pools.customers.issuer"], issuer.as_str());
     assert_eq!(
-        jwt_authorizer(&project),
+        jwt_authorizer(project),
         (issuer.clone(), vec![client_id.to_string()])
     );
-    let claims = sign_in(&project, pool_id, client_id, "ada@example.com");
+    let claims = sign_in(project, pool_id, client_id, "ada@example.com");
     assert_eq!(
         claims["iss"],
         issuer.as_str(),
         "the token's issuer is the authorizer's"
     );
     assert_eq!(claims["aud"], client_id);
+    pool_id.clone()
+}
 
-    // In place: the password policy, and a new custom attribute.
+/// The password policy and a new custom attribute change in place, through a saved plan.
+fn changes_in_place(project: &Project, pool_id: &str) {
     project.set_stack(&http().replace("min_length = 12", "min_length = 14").replace(
         "mutable = true } }",
         "mutable = true }, tier = { type = \"number\", mutable = true, min = 1, max = 3 } }",
@@ -253,12 +263,15 @@ fn a_pool_behind_a_jwt_authorizer_signs_in_changes_in_place_and_is_replaced_only
     );
     project.run(&["plan", "--detailed-exitcode"]).code(0);
     assert_eq!(
-        pools(&project, "users-customers")[0].0,
-        *pool_id,
+        pools(project, "users-customers")[0].0,
+        pool_id,
         "the same pool"
     );
+}
 
-    // Sign-in attributes only a new pool can have: refused, then done with --allow-data-loss.
+/// Sign-in attributes only a new pool can have: refused, then done with --allow-data-loss;
+/// the authorizer follows the new pool.
+fn is_replaced_only_when_allowed(project: &Project, pool_id: &str) {
     project.set_stack(&http().replace("sign_in = [\"email\"]", "sign_in = [\"email\", \"phone\"]"));
     let plan = project.run(&["plan"]);
     plan.success();
@@ -267,26 +280,45 @@ fn a_pool_behind_a_jwt_authorizer_signs_in_changes_in_place_and_is_replaced_only
     refused.code(1);
     refused.stderr_has(&["user_pool.customers"]);
     assert_eq!(
-        pools(&project, "users-customers")[0].0,
-        *pool_id,
+        pools(project, "users-customers")[0].0,
+        pool_id,
         "nothing changed"
     );
     project
         .run(&["apply", "--yes", "--allow-data-loss"])
         .success();
     project.run(&["plan", "--detailed-exitcode"]).code(0);
-    let replaced = pools(&project, "users-customers");
+    let replaced = pools(project, "users-customers");
     assert_eq!(replaced.len(), 1, "the old pool is gone");
-    assert_ne!(replaced[0].0, *pool_id, "a new pool");
+    assert_ne!(replaced[0].0, pool_id, "a new pool");
     let new_issuer = format!(
         "https://cognito-idp.us-east-1.amazonaws.com/{}",
         replaced[0].0
     );
     assert_eq!(
-        jwt_authorizer(&project).0,
+        jwt_authorizer(project).0,
         new_issuer,
         "the authorizer follows the pool"
     );
+}
+
+/// The secret Cognito generated for the client `web`.
+fn client_secret(project: &Project, pool_id: &str) -> String {
+    let client_id = project.outputs_json()["user_pools.customers.clients.web.id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let described = project
+        .block_on(
+            cognito(project)
+                .describe_user_pool_client()
+                .user_pool_id(pool_id)
+                .client_id(&client_id)
+                .send(),
+        )
+        .unwrap();
+    let client = described.user_pool_client().unwrap();
+    client.client_secret().unwrap().to_string()
 }
 
 #[test]
@@ -296,25 +328,7 @@ fn a_rest_authorizer_names_the_pool_arn_and_a_removed_pool_needs_allow_data_loss
     let found = pools(&project, "users-customers");
     let (pool_id, arn) = &found[0];
     // The client's secret is Cognito's alone: never printed, in any output.
-    let client_id = project.outputs_json()["user_pools.customers.clients.web.id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let described = project
-        .block_on(
-            cognito(&project)
-                .describe_user_pool_client()
-                .user_pool_id(pool_id)
-                .client_id(&client_id)
-                .send(),
-        )
-        .unwrap();
-    let secret = described
-        .user_pool_client()
-        .unwrap()
-        .client_secret()
-        .unwrap()
-        .to_string();
+    let secret = client_secret(&project, pool_id);
     let plan = project.run(&["plan", "--output", "json"]);
     let outputs = project.run(&["outputs"]);
     for text in [
