@@ -48,12 +48,7 @@ async fn create(ctx: &Context<'_>, d: &UserPoolDesired) -> Result<(), AwsError> 
         .cognito
         .create_user_pool()
         .pool_name(&d.name)
-        .set_username_attributes(Some(
-            spec.sign_in
-                .iter()
-                .map(|a| UsernameAttributeType::from(a.as_str()))
-                .collect(),
-        ))
+        .set_username_attributes(username_attributes(spec))
         .set_auto_verified_attributes(Some(verified(spec)))
         .policies(policies(spec))
         .deletion_protection(protection(spec.deletion_protection))
@@ -256,6 +251,13 @@ fn learn(ctx: &Context<'_>, spec: &UserPoolSpec, id: &str, arn: &str) {
     ctx.set_output(key(RefAttr::Arn), arn);
     let issuer = crate::stack::user_pool_issuer(ctx.region(), id);
     ctx.set_output(key(RefAttr::Issuer), issuer);
+}
+
+/// Sign-in attributes; none: users sign in with a user name.
+fn username_attributes(spec: &UserPoolSpec) -> Option<Vec<UsernameAttributeType>> {
+    let attributes = spec.sign_in.iter();
+    let attributes = attributes.map(|a| UsernameAttributeType::from(a.as_str()));
+    (!spec.sign_in.is_empty()).then(|| attributes.collect())
 }
 
 fn verified(spec: &UserPoolSpec) -> Vec<VerifiedAttributeType> {

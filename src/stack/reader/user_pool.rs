@@ -198,10 +198,43 @@ impl Reader<'_> {
                 self.one_of(&s, DATA_TYPES, "attribute type", "not a type", help)
             }),
         };
-        let min = self.opt_int(t, "min", 0..=2048);
-        let max = self.opt_int(t, "max", 0..=2048);
+        let data_type = data_type?;
+        // Bounds are a string's length (0 to 2048 characters) or a number's value.
+        let range = match data_type {
+            "String" => 0..=2048,
+            "Number" => -(1 << 53)..=(1 << 53),
+            _ => {
+                if let Some((key, _)) = entry(t, "min").or_else(|| entry(t, "max")) {
+                    self.problem(
+                        Problem::new(
+                            "only string and number attributes have bounds",
+                            key.span(),
+                            "no bounds here",
+                        )
+                        .help("remove min and max, or make the attribute a string or a number"),
+                    );
+                    return None;
+                }
+                0..=0
+            }
+        };
+        let min = self.opt_int(t, "min", range.clone());
+        let max = self.opt_int(t, "max", range);
+        if let (Some(lo), Some(hi), Some((key, _))) = (min, max, entry(t, "max"))
+            && lo > hi
+        {
+            self.problem(
+                Problem::new(
+                    format!("max = {hi} is below min = {lo}"),
+                    key.span(),
+                    "below min",
+                )
+                .help("make max at least min"),
+            );
+            return None;
+        }
         Some(CustomAttribute {
-            data_type: data_type?.to_string(),
+            data_type: data_type.to_string(),
             mutable: self.opt_bool(t, "mutable").unwrap_or(true),
             min,
             max,
