@@ -202,8 +202,7 @@ impl Reader<'_> {
     }
 
     /// `user_pool = "NAME"` and `client = "CLIENT"` (required when `needs_client`): a pool of
-    /// this stack, which the API then depends on. The client is `Some(None)`-like `None` inside
-    /// the pair when absent and not needed.
+    /// this stack, which the API then depends on, and the client when written.
     fn pool_of_authorizer(
         &mut self,
         t: &DeTable<'_>,
