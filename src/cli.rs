@@ -256,7 +256,7 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation (needed when not on a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Allow changes that delete table data (table deletes and replacements)
+    /// Allow changes that delete stored data (deletes and replacements of tables and user pools)
     #[arg(long)]
     pub allow_data_loss: bool,
     /// How long to wait for another apply of the stack to release its lock (0: fail at once);

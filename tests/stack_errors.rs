@@ -172,6 +172,10 @@ fn the_example_stacks_are_valid() {
             "metered-api.toml",
             "stack metered, 1 table, 2 functions, 3 routes.",
         ),
+        (
+            "users.toml",
+            "stack shop-users, 0 tables, 1 function, 1 route, 1 user pool.",
+        ),
     ] {
         let run = stackctl(examples, None, &["validate", "-f", file]);
         run.success();
@@ -382,4 +386,9 @@ fn stage_mistakes() {
 #[test]
 fn route_alias_mistakes() {
     insta::assert_snapshot!(errors_of("route_aliases.toml"));
+}
+
+#[test]
+fn user_pool_mistakes() {
+    insta::assert_snapshot!(errors_of("user_pools.toml"));
 }

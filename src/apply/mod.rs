@@ -10,6 +10,7 @@ mod lambda;
 mod once;
 mod table_steps;
 mod usage_plan;
+mod user_pool;
 mod versions;
 mod wait;
 mod websocket;
@@ -334,6 +335,7 @@ async fn run(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
         Address::WebsocketRoute(_) => websocket::apply_route(ctx, change).await,
         Address::UsagePlan(_) => usage_plan::apply_usage_plan(ctx, change).await,
         Address::ApiKey(_) => usage_plan::apply_api_key(ctx, change).await,
+        Address::UserPool(_) => user_pool::apply(ctx, change).await,
     }
 }
 

@@ -16,14 +16,14 @@ pub enum Refusal {
     #[diagnostic(help("fix the errors above; nothing was changed"))]
     Blocked { command: &'static str, count: usize },
 
-    /// The plan deletes table data and `--allow-data-loss` was not given.
+    /// The plan deletes table or user pool data and `--allow-data-loss` was not given.
     #[error("refusing to {command}: this plan deletes the data of {addresses}")]
     #[diagnostic(help(
         "re-run with --allow-data-loss if deleting the data is intended; nothing was changed"
     ))]
     DataLoss {
         command: &'static str,
-        /// The tables' addresses, comma separated.
+        /// The addresses of the tables and user pools, comma separated.
         addresses: String,
     },
 

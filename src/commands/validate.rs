@@ -19,8 +19,12 @@ pub fn run(args: &FileArgs) -> Result<ExitStatus> {
         ),
         None => String::new(),
     };
+    let pools = match stack.user_pools.len() {
+        0 => String::new(),
+        n => format!(", {n} user pool{}", plural(n)),
+    };
     outln!(
-        "{} is valid: stack {}, {} table{}, {} function{}, {} route{}{websocket}.",
+        "{} is valid: stack {}, {} table{}, {} function{}, {} route{}{websocket}{pools}.",
         file.display(),
         stack.name,
         stack.tables.len(),

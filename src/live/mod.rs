@@ -15,6 +15,7 @@ mod ssm;
 pub mod status;
 mod tagging;
 mod usage_plans;
+mod user_pool;
 mod versions;
 mod websocket;
 
@@ -44,6 +45,9 @@ pub use usage_plans::{
     LiveApiKey, LiveUsagePlan, api_key_value, method_throttle_key, tagged_api_key_named,
     tagged_usage_plan_named,
 };
+#[cfg(test)]
+pub use user_pool::LiveUserPoolClient;
+pub use user_pool::{LiveUserPool, SIGN_IN_TAG};
 pub use websocket::tagged_websocket_named;
 
 /// Everything stackctl found in AWS that is owned by the stack, or that is in its way.
@@ -84,6 +88,8 @@ pub struct LiveState {
     pub usage_plans: BTreeMap<String, LiveUsagePlan>,
     /// API keys tagged for the stack, by physical name (never their values).
     pub api_keys: BTreeMap<String, LiveApiKey>,
+    /// Owned Cognito user pools by physical name.
+    pub user_pools: BTreeMap<String, LiveUserPool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -365,6 +371,7 @@ pub async fn read(
         retention,
         websockets,
         usage_plans: (usage_plans, api_keys),
+        user_pools,
     } = beside;
     let Found {
         owned,
@@ -375,6 +382,11 @@ pub async fn read(
         dynamodb::claim(clients, tables, &owned, &stack.name).await?;
     let (mut functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
     versions::read(clients, stack, &mut functions).await?;
+    let user_pools = match user_pools {
+        Some(pools) => pools,
+        None if owned.user_pools => user_pool::read(clients, &stack.name).await?,
+        None => BTreeMap::new(),
+    };
     let (invoke_permissions, websocket_permissions, ()) = tokio::try_join!(
         read_invoke_permissions(clients, &apis, &functions, refresh, scope),
         Box::pin(websocket::read_permissions(
@@ -413,6 +425,7 @@ pub async fn read(
         referred_arns,
         usage_plans,
         api_keys,
+        user_pools,
     })
 }
 
@@ -431,6 +444,8 @@ struct Beside {
         BTreeMap<String, LiveUsagePlan>,
         BTreeMap<String, LiveApiKey>,
     ),
+    /// The stack's user pools, read when it declares any or a scope asks; `None`: not read.
+    user_pools: Option<BTreeMap<String, LiveUserPool>>,
 }
 
 async fn read_beside(
@@ -464,18 +479,26 @@ async fn read_beside(
         }
         websocket::read(clients, &stack.name).await
     };
+    let user_pools = async {
+        let wanted = scope.map_or(!stack.user_pools.is_empty(), |s| s.user_pools);
+        if !wanted {
+            return Ok(None);
+        }
+        user_pool::read(clients, &stack.name).await.map(Some)
+    };
     let usage_plans = async {
         if !reads(|s| s.usage_plans) {
             return Ok(Default::default());
         }
         usage_plans::read(clients, &stack.name).await
     };
-    let (roles, secrets, retention, websockets, usage_plans) = tokio::try_join!(
+    let (roles, secrets, retention, websockets, usage_plans, user_pools) = tokio::try_join!(
         roles,
         secrets,
         retention,
         Box::pin(websockets),
-        Box::pin(usage_plans)
+        Box::pin(usage_plans),
+        Box::pin(user_pools)
     )?;
     Ok(Beside {
         roles,
@@ -483,6 +506,7 @@ async fn read_beside(
         retention,
         websockets,
         usage_plans,
+        user_pools,
     })
 }
 
@@ -548,6 +572,8 @@ fn account_of(arn: &str) -> Option<String> {
 pub(crate) struct Owned {
     pub tables: BTreeMap<String, BTreeMap<String, String>>,
     pub functions: BTreeMap<String, BTreeMap<String, String>>,
+    /// The tagging index knows a user pool of the stack (AWS does; the emulator does not).
+    pub user_pools: bool,
 }
 
 /// The tags without stackctl's own.

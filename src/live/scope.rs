@@ -40,6 +40,8 @@ pub struct Scope {
     pub referred: BTreeSet<String>,
     /// Read the stack's usage plans and API keys.
     pub usage_plans: bool,
+    /// Read the stack's user pools (a pool changes, or a change needs a pool's values).
+    pub user_pools: bool,
 }
 
 impl Scope {
@@ -89,11 +91,17 @@ impl Scope {
                         RefTarget::Api => self.api = true,
                         RefTarget::Websocket => self.websocket = true,
                         RefTarget::Ssm(_) => self.secrets = true,
+                        RefTarget::UserPool(_) | RefTarget::UserPoolClient(..) => {
+                            self.user_pools = true;
+                        }
                     }
                 }
             }
+            Address::UserPool(_) => self.user_pools = true,
             Address::Api | Address::Deployment => {
                 self.api = true;
+                // An authorizer may name a user pool.
+                self.user_pools |= !stack.user_pools.is_empty();
                 self.api_settings = true;
                 self.api_replaceable |= *address == Address::Api;
                 self.functions.extend(authorizer_functions(stack));

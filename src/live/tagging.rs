@@ -1,4 +1,4 @@
-//! Finds tables and functions by the stack's tag in one paginated call.
+//! Finds tables, functions and user pools by the stack's tag in one paginated call.
 
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
@@ -22,6 +22,7 @@ pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
         .tag_filters(TagFilter::builder().key(STACK_TAG).values(stack).build())
         .resource_type_filters("dynamodb:table")
         .resource_type_filters("lambda:function")
+        .resource_type_filters("cognito-idp:userpool")
         .resources_per_page(RESOURCES_PER_PAGE)
         .tags_per_page(TAGS_PER_PAGE)
         .into_paginator()
@@ -41,6 +42,8 @@ pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
                 owned.tables.insert(name.to_string(), tags);
             } else if let Some(name) = crate::arn::function_name_in(arn) {
                 owned.functions.insert(name.to_string(), tags);
+            } else if arn.contains(":userpool/") {
+                owned.user_pools = true;
             }
         }
     }

@@ -302,15 +302,26 @@ fn authorizer_attr(spec: &AuthorizerSpec, physical: &dyn Fn(&str) -> String) -> 
         }
         AuthorizerSpec::Jwt { issuer, audience } => {
             m.insert("type".to_string(), Value::str("jwt"));
-            m.insert("issuer".to_string(), Value::str(issuer));
-            m.insert("audience".to_string(), Value::list(audience));
+            m.insert("issuer".to_string(), pool_value(issuer));
+            let audience = audience.iter().map(|a| pool_value(a)).collect();
+            m.insert("audience".to_string(), Value::List(audience));
         }
         AuthorizerSpec::Cognito { user_pools } => {
             m.insert("type".to_string(), Value::str("cognito"));
-            m.insert("user_pools".to_string(), Value::list(user_pools));
+            let user_pools = user_pools.iter().map(|p| pool_value(p)).collect();
+            m.insert("user_pools".to_string(), Value::List(user_pools));
         }
     }
     Value::Map(m)
+}
+
+/// A value of an authorizer: unknown when it is a user pool's that apply makes.
+fn pool_value(text: &str) -> Value {
+    if crate::stack::is_unresolved_pool_value(text) {
+        Value::Unknown
+    } else {
+        Value::str(text)
+    }
 }
 
 fn desired_attrs(d: &ApiDesired) -> Attrs {

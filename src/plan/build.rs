@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, role, table,
-    usage_plan, websocket,
+    usage_plan, user_pool, websocket,
 };
 use crate::live::LiveState;
 use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
@@ -43,13 +43,15 @@ pub fn build_destroy(stack: &Stack, live: &LiveState, region: &str) -> Plan {
         api: None,
         routes: Vec::new(),
         websocket: None,
+        user_pools: Vec::new(),
         ..stack.clone()
     };
     let mut plan = build(&nothing, live, &BTreeMap::new(), region);
     for change in &mut plan.changes {
-        change.reason = change
-            .destroys_data
-            .then(|| "the table and its items are deleted".to_string());
+        change.reason = change.destroys_data.then(|| match change.address {
+            Address::UserPool(_) => "the pool and every user in it are deleted".to_string(),
+            _ => "the table and its items are deleted".to_string(),
+        });
     }
     plan
 }
@@ -63,6 +65,7 @@ pub fn build(
 ) -> Plan {
     let mut changes = plan_tables(stack, live);
     let mut known = known_values(stack, live, &changes, region);
+    user_pool::known(stack, live, region, &mut known);
     let secrets: BTreeMap<String, String> = live
         .secrets
         .iter()
@@ -73,7 +76,9 @@ pub fn build(
         known.get(&key).or_else(|| secrets.get(&key)).cloned()
     };
     plan_functions(stack, live, code_sha256, region, &resolve, &mut changes);
-    plan_api(stack, live, &mut changes);
+    plan_user_pools(stack, live, &mut changes);
+    let with_pools = user_pool::resolved_api(stack, &resolve);
+    plan_api(with_pools.as_ref().unwrap_or(stack), live, &mut changes);
     websocket::plan_all(stack, live, &mut changes);
     usage_plan::plan_all(stack, live, &mut changes, &mut known);
 
@@ -119,6 +124,19 @@ fn plan_tables(stack: &Stack, live: &LiveState) -> Vec<Change> {
         }
     }
     changes
+}
+
+/// Every declared user pool, and every owned one no longer declared.
+fn plan_user_pools(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
+    for spec in &stack.user_pools {
+        let name = stack.physical_name(&spec.logical);
+        changes.push(user_pool::plan(stack, spec, live.user_pools.get(&name)));
+    }
+    for (name, pool) in &live.user_pools {
+        if stack.user_pool(logical_of(stack, name)).is_none() {
+            changes.push(user_pool::plan_delete(logical_of(stack, name), pool));
+        }
+    }
 }
 
 /// Every declared function with its managed role, and the owned functions and roles no
@@ -405,6 +423,8 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
     let of_kind = |kind: &str, with_deletes: bool| active.of_kind(kind, with_deletes);
     match address {
         Address::Table(_) => [of_kind("function", false), of_kind("role", false)].concat(),
+        // Functions may name the pool in their environment, and the API's authorizers.
+        Address::UserPool(_) => [of_kind("function", false), of_kind("api", false)].concat(),
         Address::Function(_) => [
             of_kind("route", true),
             of_kind("websocket_route", true),
@@ -447,7 +467,7 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
             })
             .collect(),
         Address::Route(_) | Address::WebsocketRoute(_) => route_needs(change),
-        Address::Table(_) => Vec::new(),
+        Address::Table(_) | Address::UserPool(_) => Vec::new(),
         Address::Api | Address::Websocket => authorizer_functions(stack, &change.address),
         Address::Deployment => {
             return [vec![Address::Api], active.of_kind("route", true)].concat();
@@ -499,9 +519,17 @@ fn authorizer_functions(stack: &Stack, api: &Address) -> Vec<Address> {
             })
             .collect(),
     };
+    let pools = stack
+        .api
+        .iter()
+        .filter(|_| *api == Address::Api)
+        .flat_map(|api| api.authorizers.values())
+        .flat_map(crate::stack::authorizer_references)
+        .filter_map(|r| r.target.address());
     functions
         .into_iter()
         .map(|f| Address::Function(f.clone()))
+        .chain(pools)
         .collect()
 }
 

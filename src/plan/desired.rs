@@ -2,6 +2,7 @@
 
 use super::table_steps;
 use super::usage_plan::{ApiKeyDesired, UsagePlanDesired};
+use super::user_pool::UserPoolDesired;
 use crate::stack::{ApiSpec, FunctionSpec, TableSpec, Template, WebsocketSpec};
 
 /// The desired form of one resource, resolved from the stack file.
@@ -17,6 +18,7 @@ pub enum Desired {
     WebsocketRoute(WebsocketRouteDesired),
     UsagePlan(UsagePlanDesired),
     ApiKey(ApiKeyDesired),
+    UserPool(UserPoolDesired),
 }
 
 #[derive(Debug, Clone)]

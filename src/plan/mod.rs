@@ -22,6 +22,7 @@ pub mod table_steps;
 #[cfg(test)]
 pub(crate) mod tests;
 mod usage_plan;
+mod user_pool;
 mod value;
 mod versions;
 mod websocket;
@@ -49,6 +50,7 @@ pub use role::document as policy_document;
 pub use table::TableAttr;
 pub use table::plan as plan_table;
 pub use usage_plan::{ApiKeyDesired, UsagePlanDesired, key_id_output, plan_id_output};
+pub use user_pool::{UserPoolAttr, UserPoolDesired};
 pub use value::{Attrs, SENSITIVE, Value};
 pub use versions::{AliasTarget, resolve_aliases};
 pub use websocket::{WebsocketAttr, WebsocketRouteAttr};
@@ -136,6 +138,7 @@ pub enum Live {
         /// The usage plans the key is in, by name in `[api.usage_plans]`.
         plans: Vec<String>,
     },
+    UserPool(crate::live::LiveUserPool),
 }
 
 /// Something that stops the plan from being applied as it is.

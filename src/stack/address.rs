@@ -28,6 +28,9 @@ pub enum Address {
     /// An API key of the REST API, by its name in `[api.keys]`.
     #[serde(rename = "api_key")]
     ApiKey(String),
+    /// A Cognito user pool, with its app clients and domain.
+    #[serde(rename = "user_pool")]
+    UserPool(String),
 }
 
 impl Address {
@@ -43,6 +46,7 @@ impl Address {
             Address::WebsocketRoute(_) => "websocket_route",
             Address::UsagePlan(_) => "usage_plan",
             Address::ApiKey(_) => "api_key",
+            Address::UserPool(_) => "user_pool",
         }
     }
 }
@@ -60,6 +64,7 @@ impl fmt::Display for Address {
             Address::WebsocketRoute(key) => write!(f, "websocket.route[{key}]"),
             Address::UsagePlan(name) => write!(f, "api.usage_plan.{name}"),
             Address::ApiKey(name) => write!(f, "api.key.{name}"),
+            Address::UserPool(name) => write!(f, "user_pool.{name}"),
         }
     }
 }
@@ -96,6 +101,8 @@ impl std::str::FromStr for Address {
             Ok(Address::Table(name.to_string()))
         } else if let Some(name) = named("function.") {
             Ok(Address::Function(name.to_string()))
+        } else if let Some(name) = named("user_pool.") {
+            Ok(Address::UserPool(name.to_string()))
         } else {
             Err(format!("{text:?} is not a resource address"))
         }
@@ -119,6 +126,7 @@ mod tests {
             Address::WebsocketRoute("sendMessage".into()),
             Address::UsagePlan("basic".into()),
             Address::ApiKey("partner-a".into()),
+            Address::UserPool("customers".into()),
         ] {
             assert_eq!(address.to_string().parse::<Address>(), Ok(address));
         }

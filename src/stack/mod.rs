@@ -12,6 +12,7 @@ mod metering;
 mod reader;
 mod reference;
 mod spec;
+mod user_pool;
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,11 @@ pub use spec::{
 #[cfg(test)]
 pub use spec::{AliasSpec, Weighted};
 pub use spec::{AliasVersion, LogLevel, StageLogging, StageSpec, Tracing, Versioning};
+
+pub use user_pool::{
+    CustomAttribute, Mfa, PasswordPolicy, UserPoolClientSpec, UserPoolSpec, authorizer_references,
+    is_unresolved_pool_value, issuer as user_pool_issuer, resolve_authorizer,
+};
 
 pub use crate::suggest::closest;
 

@@ -18,6 +18,12 @@ pub enum RefTarget {
     Websocket,
     /// An SSM parameter, by name; its value is secret.
     Ssm(String),
+    /// A Cognito user pool, by logical name.
+    #[serde(rename = "user_pool")]
+    UserPool(String),
+    /// An app client of a user pool: (pool, client).
+    #[serde(rename = "user_pool_client")]
+    UserPoolClient(String, String),
 }
 
 impl RefTarget {
@@ -29,6 +35,9 @@ impl RefTarget {
             RefTarget::Api => Some(Address::Api),
             RefTarget::Websocket => Some(Address::Websocket),
             RefTarget::Ssm(_) => None,
+            RefTarget::UserPool(name) | RefTarget::UserPoolClient(name, _) => {
+                Some(Address::UserPool(name.clone()))
+            }
         }
     }
 }
@@ -43,6 +52,8 @@ pub enum RefAttr {
     /// A WebSocket API's `https://` URL that functions post to (the @connections API).
     CallbackUrl,
     Value,
+    /// A user pool's token issuer URL (the `iss` claim).
+    Issuer,
 }
 
 impl RefAttr {
@@ -54,6 +65,7 @@ impl RefAttr {
             RefAttr::Url => "url",
             RefAttr::CallbackUrl => "callback_url",
             RefAttr::Value => "value",
+            RefAttr::Issuer => "issuer",
         }
     }
 }
@@ -79,6 +91,14 @@ impl fmt::Display for Reference {
             RefTarget::Api => write!(f, "api.{}", self.attr.as_str()),
             RefTarget::Websocket => write!(f, "websocket.{}", self.attr.as_str()),
             RefTarget::Ssm(name) => write!(f, "ssm:{name}"),
+            RefTarget::UserPool(name) => write!(f, "user_pools.{name}.{}", self.attr.as_str()),
+            RefTarget::UserPoolClient(pool, client) => {
+                write!(
+                    f,
+                    "user_pools.{pool}.clients.{client}.{}",
+                    self.attr.as_str()
+                )
+            }
         }
     }
 }
@@ -256,11 +276,19 @@ pub fn interpret(text: &str) -> Result<Reference, &'static str> {
             target: RefTarget::Websocket,
             attr: attr(a, &[RefAttr::Id, RefAttr::Url, RefAttr::CallbackUrl])?,
         }),
+        ["user_pools", name, a] => Ok(Reference {
+            target: RefTarget::UserPool(name.to_string()),
+            attr: attr(a, &[RefAttr::Id, RefAttr::Arn, RefAttr::Issuer])?,
+        }),
+        ["user_pools", pool, "clients", client, a] => Ok(Reference {
+            target: RefTarget::UserPoolClient(pool.to_string(), client.to_string()),
+            attr: attr(a, &[RefAttr::Id])?,
+        }),
         _ => Err("unknown reference form"),
     }
 }
 
-pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${api.id}, ${api.url}, ${websocket.id}, ${websocket.url}, ${websocket.callback_url} or ${ssm:/parameter/name}";
+pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${api.id}, ${api.url}, ${websocket.id}, ${websocket.url}, ${websocket.callback_url}, ${user_pools.NAME.id}, ${user_pools.NAME.arn}, ${user_pools.NAME.issuer}, ${user_pools.NAME.clients.CLIENT.id} or ${ssm:/parameter/name}";
 
 #[cfg(test)]
 mod tests {

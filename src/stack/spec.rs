@@ -21,6 +21,8 @@ pub struct Stack {
     pub routes: Vec<RouteSpec>,
     /// `[websocket]` with its routes: a WebSocket API beside the HTTP or REST API.
     pub websocket: Option<WebsocketSpec>,
+    /// `[user_pools.NAME]`: Cognito user pools with their clients and domains.
+    pub user_pools: Vec<super::user_pool::UserPoolSpec>,
 }
 
 impl Stack {
@@ -31,6 +33,10 @@ impl Stack {
 
     pub fn function(&self, logical: &str) -> Option<&FunctionSpec> {
         self.functions.iter().find(|f| f.logical == logical)
+    }
+
+    pub fn user_pool(&self, logical: &str) -> Option<&super::user_pool::UserPoolSpec> {
+        self.user_pools.iter().find(|p| p.logical == logical)
     }
 }
 

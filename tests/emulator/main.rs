@@ -17,6 +17,7 @@ mod secrets;
 mod tables;
 mod transfer;
 mod usage_plans;
+mod user_pools;
 mod versions;
 mod websockets;
 mod whole_api;

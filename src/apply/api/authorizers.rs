@@ -39,6 +39,7 @@ pub(super) async fn sync_declared(
     live: Option<&LiveApi>,
 ) -> Result<(), AwsError> {
     for (name, declared, function) in served(ctx, spec)? {
+        let declared = &declared;
         let before = live.and_then(|l| l.authorizers.get(name));
         let wanted = Wanted {
             api_id,
@@ -67,6 +68,7 @@ pub(super) async fn sync_declared(
 /// read back; their IDs become known to the routes. `false`: [`sync_declared`] repairs them.
 pub(super) fn learn(ctx: &Context<'_>, spec: &ApiSpec, live: &LiveApi) -> Result<bool, AwsError> {
     for (name, declared, function) in served(ctx, spec)? {
+        let declared = &declared;
         match live.authorizers.get(name) {
             Some((id, before)) if same(before, declared, function.as_deref()) => {
                 ctx.set_output(authorizer_output(name), id.clone());
@@ -77,8 +79,9 @@ pub(super) fn learn(ctx: &Context<'_>, spec: &ApiSpec, live: &LiveApi) -> Result
     Ok(true)
 }
 
-/// A declared authorizer by name, with its function's ARN (Lambda authorizers).
-type Served<'s> = (&'s String, &'s AuthorizerSpec, Option<String>);
+/// A declared authorizer by name, with the values of the user pool it names, and its
+/// function's ARN (Lambda authorizers).
+type Served<'s> = (&'s String, AuthorizerSpec, Option<String>);
 
 /// The declared authorizers this kind of API has, each with its function's ARN (Lambda
 /// authorizers).
@@ -87,13 +90,34 @@ fn served<'s>(ctx: &Context<'_>, spec: &'s ApiSpec) -> Result<Vec<Served<'s>>, A
     let served = served.filter(|(_, s)| serves(spec.api_type, s));
     served
         .map(|(name, declared)| {
-            let function = match declared {
+            let declared = resolved(ctx, declared)?;
+            let function = match &declared {
                 AuthorizerSpec::Lambda { function } => Some(function_arn(ctx, function)?),
                 _ => None,
             };
             Ok((name, declared, function))
         })
         .collect()
+}
+
+/// The authorizer with the values of the user pool it names (created before the API).
+///
+/// # Errors
+/// When a pool's value is not known: the pool's change failed or was skipped.
+pub(super) fn resolved(
+    ctx: &Context<'_>,
+    spec: &AuthorizerSpec,
+) -> Result<AuthorizerSpec, AwsError> {
+    let spec = crate::stack::resolve_authorizer(spec, |r| ctx.resolve(r));
+    match crate::stack::authorizer_references(&spec).first() {
+        None => Ok(spec),
+        Some(missing) => Err(crate::aws::other(
+            "apigateway:CreateAuthorizer",
+            format!(
+                "the authorizer needs {missing}, which is not known: the user pool was not applied"
+            ),
+        )),
+    }
 }
 
 /// Whether this kind of API has authorizers of this type (HTTP: JWT and Lambda; REST: Cognito

@@ -198,7 +198,11 @@ async fn run(ctx: &Context<'_>, group: &Group) -> Result<(), AwsError> {
     let api_id = known(ctx, &API_ID)?;
     learn_function_arns(ctx, group);
     grant(ctx, group, &api_id).await?;
-    let body = document(ctx, group)?.to_json();
+    // Authorizers that name a user pool, with the pool's values (applied before the API).
+    let authorizers = (group.api.spec.authorizers.iter())
+        .map(|(name, a)| Ok((name.clone(), super::authorizers::resolved(ctx, a)?)))
+        .collect::<Result<Vec<_>, AwsError>>()?;
+    let body = document(ctx, group, &authorizers)?.to_json();
     match group.api.spec.api_type {
         ApiType::Http => {
             let request = ctx.clients.apigatewayv2.reimport_api().api_id(&api_id);
@@ -262,11 +266,14 @@ async fn grant(ctx: &Context<'_>, group: &Group, api_id: &str) -> Result<(), Aws
     Ok(())
 }
 
-/// The OpenAPI document of the declared routes and authorizers.
-fn document<'g>(ctx: &'g Context<'_>, group: &'g Group) -> Result<ApiDocument<'g>, AwsError> {
+/// The OpenAPI document of the declared routes and `authorizers` (resolved).
+fn document<'g>(
+    ctx: &'g Context<'_>,
+    group: &'g Group,
+    authorizers: &'g [(String, AuthorizerSpec)],
+) -> Result<ApiDocument<'g>, AwsError> {
     let spec = &group.api.spec;
-    let authorizers = spec
-        .authorizers
+    let authorizers = authorizers
         .iter()
         .map(|(name, a)| {
             let function = match a {

@@ -46,6 +46,10 @@ pub fn applied(stack: &Stack) -> LiveState {
             }
         }
     }
+    for spec in &stack.user_pools {
+        let pool = user_pool(stack, spec);
+        live.user_pools.insert(pool.name.clone(), pool);
+    }
     live.secrets = ssm_parameters(stack);
     settle(stack, &mut live);
     live
@@ -270,5 +274,35 @@ fn metering(stack: &Stack, spec: &ApiSpec, live: &mut LiveState) {
             enabled: key.enabled,
         };
         live.api_keys.insert(found.name.clone(), found);
+    }
+}
+
+/// A pool as stackctl applied it; its clients have Cognito's default auth flows where the
+/// file declares none.
+pub fn user_pool(stack: &Stack, spec: &crate::stack::UserPoolSpec) -> crate::live::LiveUserPool {
+    let name = stack.physical_name(&spec.logical);
+    let id = format!("{REGION}_{}", spec.logical);
+    let clients = spec.clients.iter().map(|(n, c)| {
+        let mut spec = c.clone();
+        if spec.auth_flows.is_empty() {
+            spec.auth_flows = vec!["ALLOW_REFRESH_TOKEN_AUTH".to_string()];
+        }
+        let id = format!("{n}-client-id");
+        (n.clone(), crate::live::LiveUserPoolClient { id, spec })
+    });
+    crate::live::LiveUserPool {
+        arn: format!("arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{id}"),
+        id,
+        name,
+        sign_in: spec.sign_in.clone(),
+        auto_verify: spec.auto_verify.clone(),
+        password: spec.password.clone(),
+        mfa: spec.mfa,
+        attributes: spec.attributes.clone(),
+        deletion_protection: spec.deletion_protection,
+        clients: clients.collect(),
+        domain: spec.domain.clone(),
+        tags: spec.tags.clone(),
+        all_tags: spec.tags.clone(),
     }
 }

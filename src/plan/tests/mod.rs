@@ -14,6 +14,7 @@ pub(crate) mod live;
 mod plan;
 mod table;
 mod usage_plan;
+mod user_pool;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -21,6 +21,8 @@ pub(super) struct Declared {
     pub(super) api_type: Option<ApiType>,
     /// Where `[api] cors` is written.
     pub(super) cors: Option<Range<usize>>,
+    /// `[user_pools.NAME]` with the names of their clients.
+    pub(super) user_pools: Vec<(String, Vec<String>)>,
 }
 
 impl Declared {
@@ -46,6 +48,7 @@ impl Declared {
             websocket: entry(doc, "websocket").is_some(),
             api_type,
             cors: api.and_then(|t| entry(t, "cors")).map(|(k, _)| k.span()),
+            user_pools: user_pools(doc),
         }
     }
 
@@ -54,6 +57,19 @@ impl Declared {
             RefTarget::Table(name) => ("table", name, &self.tables),
             RefTarget::Function(name) => ("function", name, &self.functions),
             RefTarget::Ssm(_) => return None,
+            RefTarget::UserPool(name) => {
+                let names: Vec<&String> = self.user_pools.iter().map(|(p, _)| p).collect();
+                let what = format!("unknown user pool {name:?}");
+                return unknown(what, "user pool", name, &names, span);
+            }
+            RefTarget::UserPoolClient(pool, client) => {
+                let Some((_, clients)) = self.user_pools.iter().find(|(p, _)| p == pool) else {
+                    return self.check(&RefTarget::UserPool(pool.clone()), span);
+                };
+                let names: Vec<&String> = clients.iter().collect();
+                let what = format!("unknown client {client:?} of user pool {pool:?}");
+                return unknown(what, "client", client, &names, span);
+            }
             RefTarget::Api => {
                 return (!self.api).then(|| {
                     Problem::new(
@@ -121,4 +137,51 @@ impl Reader<'_> {
         }
         Some(function)
     }
+}
+
+/// `[user_pools.NAME]` and the names under each one's `clients`.
+fn user_pools(doc: &DeTable<'_>) -> Vec<(String, Vec<String>)> {
+    let Some(DeValue::Table(pools)) = entry(doc, "user_pools").map(|(_, v)| v.get_ref()) else {
+        return Vec::new();
+    };
+    pools
+        .iter()
+        .map(|(name, pool)| {
+            let clients = match pool.get_ref() {
+                DeValue::Table(t) => match entry(t, "clients").map(|(_, v)| v.get_ref()) {
+                    Some(DeValue::Table(c)) => {
+                        c.iter().map(|(k, _)| k.get_ref().to_string()).collect()
+                    }
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            (name.get_ref().to_string(), clients)
+        })
+        .collect()
+}
+
+/// `message` with the declared names, unless `name` (a `kind`) is among them.
+fn unknown(
+    message: String,
+    kind: &str,
+    name: &str,
+    names: &[&String],
+    span: Range<usize>,
+) -> Option<Problem> {
+    if names.iter().any(|n| *n == name) {
+        return None;
+    }
+    let help = match names {
+        [] => format!("the file declares no {kind}s"),
+        _ => {
+            let names: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+            let closest = crate::suggest::closest(name, names.iter().copied());
+            match closest {
+                Some(c) => format!("did you mean {c:?}? declared: {}", names.join(", ")),
+                None => format!("declared: {}", names.join(", ")),
+            }
+        }
+    };
+    Some(Problem::new(message, span, format!("no such {kind}")).help(help))
 }

@@ -17,6 +17,7 @@ mod table;
 mod tags;
 mod top;
 mod typed;
+mod user_pool;
 mod websocket;
 
 pub use limits::{MAX_TRANSFER_BUCKET, is_account_id, is_bucket_name};

@@ -21,6 +21,7 @@ const TOP_KEYS: &[&str] = &[
     "routes",
     "websocket",
     "env",
+    "user_pools",
 ];
 
 const STACK_KEYS: &[&str] = &["name", "region", "artifact_bucket"];
@@ -56,6 +57,8 @@ impl Reader<'_> {
         self.check_route_aliases(doc, &functions, api.as_ref());
         self.check_usage_plan_routes(doc, &routes);
         let websocket = entry(doc, "websocket").and_then(|(_, v)| self.websocket(v, &declared));
+        let user_pools =
+            self.named_tables(doc, "user_pools", |r, key, value| r.user_pool(key, value));
         let no_routes_written = entry(doc, "routes")
             .is_none_or(|(_, v)| matches!(v.get_ref(), DeValue::Table(t) if t.is_empty()));
         if let (Some(api), Some((key, _))) = (&api, entry(doc, "api"))
@@ -91,6 +94,7 @@ impl Reader<'_> {
             api,
             routes,
             websocket,
+            user_pools,
         })
     }
 

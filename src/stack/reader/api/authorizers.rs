@@ -10,12 +10,12 @@ use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::limits;
 use crate::stack::reader::typed::{Reader, RefSite, Value, entry};
-use crate::stack::reference::RefTarget;
+use crate::stack::reference::{RefAttr, RefTarget, Reference};
 use crate::stack::spec::{ApiType, AuthorizerSpec};
 
-const JWT_KEYS: &[&str] = &["type", "issuer", "audience"];
+const JWT_KEYS: &[&str] = &["type", "issuer", "audience", "user_pool", "client"];
 
-const COGNITO_KEYS: &[&str] = &["type", "user_pools"];
+const COGNITO_KEYS: &[&str] = &["type", "user_pools", "user_pool", "client"];
 
 const LAMBDA_KEYS: &[&str] = &["type", "function"];
 
@@ -69,8 +69,8 @@ impl Reader<'_> {
         })?;
         let kind = self.string(kind, "authorizer type")?;
         match (kind.get_ref().as_str(), api) {
-            ("jwt", ApiType::Http) => self.jwt_authorizer(t, value),
-            ("cognito", ApiType::Rest) => self.cognito_authorizer(t, value),
+            ("jwt", ApiType::Http) => self.jwt_authorizer(t, value, declared),
+            ("cognito", ApiType::Rest) => self.cognito_authorizer(t, value, declared),
             ("jwt", ApiType::Rest) | ("cognito", ApiType::Http) => {
                 let fits = if api == ApiType::Http {
                     "jwt"
@@ -107,8 +107,24 @@ impl Reader<'_> {
     }
 
     /// `type = "jwt"` (HTTP APIs): an issuer and its audiences.
-    fn jwt_authorizer(&mut self, t: &DeTable<'_>, value: &Value<'_>) -> Option<AuthorizerSpec> {
+    fn jwt_authorizer(
+        &mut self,
+        t: &DeTable<'_>,
+        value: &Value<'_>,
+        declared: &Declared,
+    ) -> Option<AuthorizerSpec> {
         self.unknown_keys(t, JWT_KEYS, "in a jwt authorizer");
+        if entry(t, "user_pool").is_some() {
+            let (pool, client) = self.pool_of_authorizer(t, value, declared, true)?;
+            let client = client?;
+            return Some(AuthorizerSpec::Jwt {
+                issuer: pool_ref(RefTarget::UserPool(pool.clone()), RefAttr::Issuer),
+                audience: vec![pool_ref(
+                    RefTarget::UserPoolClient(pool, client),
+                    RefAttr::Id,
+                )],
+            });
+        }
         let issuer = self
             .required(t, "issuer", || {
                 Problem::new("the authorizer has no issuer", value.span(), "here")
@@ -124,8 +140,20 @@ impl Reader<'_> {
     }
 
     /// `type = "cognito"` (REST APIs): the user pools, by ARN.
-    fn cognito_authorizer(&mut self, t: &DeTable<'_>, value: &Value<'_>) -> Option<AuthorizerSpec> {
+    fn cognito_authorizer(
+        &mut self,
+        t: &DeTable<'_>,
+        value: &Value<'_>,
+        declared: &Declared,
+    ) -> Option<AuthorizerSpec> {
         self.unknown_keys(t, COGNITO_KEYS, "in a cognito authorizer");
+        if entry(t, "user_pool").is_some() {
+            let (pool, _) = self.pool_of_authorizer(t, value, declared, false)?;
+            let arn = pool_ref(RefTarget::UserPool(pool), RefAttr::Arn);
+            return Some(AuthorizerSpec::Cognito {
+                user_pools: vec![arn],
+            });
+        }
         let user_pools = self.authorizer_list(t, value, "user_pools")?;
         if let Some(bad) = user_pools.iter().find(|p| !limits::is_user_pool_arn(p))
             && let Some((_, v)) = entry(t, "user_pools")
@@ -173,6 +201,49 @@ impl Reader<'_> {
         })
     }
 
+    /// `user_pool = "NAME"` and `client = "CLIENT"` (required when `needs_client`): a pool of
+    /// this stack, which the API then depends on, and the client when written.
+    fn pool_of_authorizer(
+        &mut self,
+        t: &DeTable<'_>,
+        value: &Value<'_>,
+        declared: &Declared,
+        needs_client: bool,
+    ) -> Option<(String, Option<String>)> {
+        let pool = self.string(entry(t, "user_pool")?.1, "user_pool")?;
+        let target = RefTarget::UserPool(pool.get_ref().clone());
+        if let Some(problem) = declared.check(&target, pool.span()) {
+            self.problem(problem);
+            return None;
+        }
+        let client = match entry(t, "client") {
+            Some((_, v)) => {
+                let client = self.string(v, "client")?;
+                let target =
+                    RefTarget::UserPoolClient(pool.get_ref().clone(), client.get_ref().clone());
+                if let Some(problem) = declared.check(&target, client.span()) {
+                    self.problem(problem);
+                    return None;
+                }
+                Some(client.into_inner())
+            }
+            None if needs_client => {
+                self.problem(
+                    Problem::new("the authorizer names a user pool but no client", value.span(), "here")
+                        .help("add client = \"NAME\", a client of the pool: its ID is the audience the authorizer accepts"),
+                );
+                return None;
+            }
+            None => None,
+        };
+        self.references.push(RefSite {
+            from: Address::Api,
+            to: Address::UserPool(pool.get_ref().clone()),
+            span: pool.span(),
+        });
+        Some((pool.into_inner(), client))
+    }
+
     /// A required, non-empty list of strings of an authorizer (`value`).
     fn authorizer_list(
         &mut self,
@@ -202,4 +273,10 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+/// `${REFERENCE}`: how an authorizer names a value of a user pool of this stack, resolved by
+/// the plan where it is known and by apply once the pool exists.
+fn pool_ref(target: RefTarget, attr: RefAttr) -> String {
+    format!("${{{}}}", Reference { target, attr })
 }
