@@ -9,6 +9,7 @@ mod iam;
 mod lambda;
 mod once;
 mod table_steps;
+mod topic;
 mod wait;
 mod websocket;
 
@@ -330,6 +331,8 @@ async fn run(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
         Address::Deployment => api::apply_deployment(ctx, change).await,
         Address::Websocket => websocket::apply_websocket(ctx, change).await,
         Address::WebsocketRoute(_) => websocket::apply_route(ctx, change).await,
+        Address::Topic(_) => topic::apply_topic(ctx, change).await,
+        Address::Subscription(_) => topic::apply_subscription(ctx, change).await,
     }
 }
 

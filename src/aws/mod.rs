@@ -98,6 +98,8 @@ pub struct Clients {
     /// Application Auto Scaling: tables' and indexes' scalable targets and policies.
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// SNS: the stack's topics and their subscriptions.
+    pub sns: aws_sdk_sns::Client,
 }
 
 /// Builds one service's client from the shared configuration, with the request log if asked.
@@ -194,6 +196,7 @@ impl Clients {
             logs: client!(aws_sdk_cloudwatchlogs, config, log),
             autoscaling: client!(aws_sdk_applicationautoscaling, config, log),
             cloudwatch: client!(aws_sdk_cloudwatch, config, log),
+            sns: client!(aws_sdk_sns, config, log),
         }
     }
 
@@ -242,6 +245,7 @@ impl Clients {
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
         }
     }
 }

@@ -11,6 +11,7 @@ mod lambda;
 pub mod metrics;
 mod read;
 mod scope;
+mod sns;
 mod ssm;
 pub mod status;
 mod tagging;
@@ -36,6 +37,7 @@ use read::{
     read_tables_and_functions,
 };
 pub use scope::Scope;
+pub use sns::{LiveSubscription, LiveTopic};
 pub use websocket::tagged_websocket_named;
 
 /// Everything stackctl found in AWS that is owned by the stack, or that is in its way.
@@ -72,6 +74,8 @@ pub struct LiveState {
     /// A scoped read: ARNs of the functions its changes refer to without changing them, by
     /// physical name, made from the account and region (see [`Scope::referred`]).
     pub referred_arns: BTreeMap<String, String>,
+    /// Owned SNS topics by name, with their subscriptions.
+    pub topics: BTreeMap<String, LiveTopic>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -310,6 +314,7 @@ pub async fn read(
         secrets,
         retention,
         websockets,
+        topics: (topics, topic_conflicts),
     } = beside;
     let Found {
         owned,
@@ -341,6 +346,7 @@ pub async fn read(
     let mut conflicts = table_conflicts;
     conflicts.extend(function_conflicts);
     conflicts.extend(role_conflicts);
+    conflicts.extend(topic_conflicts);
     let missing = missing(&owned, &tables, &functions);
     Ok(LiveState {
         tables,
@@ -355,6 +361,7 @@ pub async fn read(
         websocket_permissions,
         account,
         referred_arns,
+        topics,
     })
 }
 
@@ -368,6 +375,8 @@ struct Beside {
     /// Log retention in days by function name (`None`: kept forever).
     retention: BTreeMap<String, Option<i32>>,
     websockets: Vec<LiveWebsocket>,
+    /// Owned topics by name, and declared topic names the stack may not take.
+    topics: (BTreeMap<String, LiveTopic>, Vec<Conflict>),
 }
 
 async fn read_beside(
@@ -401,13 +410,30 @@ async fn read_beside(
         }
         websocket::read(clients, &stack.name).await
     };
-    let (roles, secrets, retention, websockets) =
-        tokio::try_join!(roles, secrets, retention, Box::pin(websockets))?;
+    let topics = async {
+        if !reads(|s| s.topics) {
+            return Ok((BTreeMap::new(), Vec::new()));
+        }
+        let wanted: BTreeSet<String> = stack
+            .topics
+            .iter()
+            .map(|t| t.physical_name(&stack.name))
+            .collect();
+        sns::read(clients, &stack.name, &wanted).await
+    };
+    let (roles, secrets, retention, websockets, topics) = tokio::try_join!(
+        roles,
+        secrets,
+        retention,
+        Box::pin(websockets),
+        Box::pin(topics)
+    )?;
     Ok(Beside {
         roles,
         secrets,
         retention,
         websockets,
+        topics,
     })
 }
 

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, role, table, websocket,
+    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, role, table, topic,
+    websocket,
 };
 use crate::live::LiveState;
 use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
@@ -42,6 +43,7 @@ pub fn build_destroy(stack: &Stack, live: &LiveState, region: &str) -> Plan {
         api: None,
         routes: Vec::new(),
         websocket: None,
+        topics: Vec::new(),
         ..stack.clone()
     };
     let mut plan = build(&nothing, live, &BTreeMap::new(), region);
@@ -61,6 +63,7 @@ pub fn build(
     region: &str,
 ) -> Plan {
     let mut changes = plan_tables(stack, live);
+    topic::plan_all(stack, live, &mut changes);
     let known = known_values(stack, live, &changes, region);
     let secrets: BTreeMap<String, String> = live
         .secrets
@@ -181,6 +184,7 @@ fn conflict_blockers(stack: &Stack, live: &LiveState) -> Vec<Blocker> {
             let address = match conflict.kind.as_str() {
                 "table" => Address::Table(logical),
                 "role" => Address::Role(logical),
+                "topic" => Address::Topic(logical.trim_end_matches(".fifo").to_string()),
                 _ => Address::Function(logical),
             };
             let owner = crate::marks::managed_by(conflict.owner.as_deref());
@@ -318,7 +322,37 @@ fn known_values(
         }
     }
     websocket::known(stack, live, region, &mut known);
+    topic_values(stack, live, table_changes, &mut known);
     known
+}
+
+/// Topics' names, and the ARNs of those that exist and are kept (a replaced topic gets a new
+/// name and ARN).
+fn topic_values(
+    stack: &Stack,
+    live: &LiveState,
+    changes: &[Change],
+    known: &mut BTreeMap<String, String>,
+) {
+    for spec in &stack.topics {
+        let name = spec.physical_name(&stack.name);
+        let target = RefTarget::Topic(spec.logical.clone());
+        let key = |attr| {
+            Reference {
+                target: target.clone(),
+                attr,
+            }
+            .to_string()
+        };
+        known.insert(key(RefAttr::Name), name.clone());
+        let kept = changes.iter().any(|c| {
+            c.address == Address::Topic(spec.logical.clone())
+                && matches!(c.action, Action::NoOp | Action::Update)
+        });
+        if let (Some(topic), true) = (live.topics.get(&name), kept) {
+            known.insert(key(RefAttr::Arn), topic.arn.clone());
+        }
+    }
 }
 
 fn deletion_protection_blockers(changes: &[Change]) -> Vec<Blocker> {
@@ -396,7 +430,14 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
     let of_kind = |kind: &str, with_deletes: bool| active.of_kind(kind, with_deletes);
     match address {
         Address::Table(_) => [of_kind("function", false), of_kind("role", false)].concat(),
+        Address::Topic(_) => [
+            of_kind("subscription", true),
+            of_kind("function", false),
+            of_kind("role", false),
+        ]
+        .concat(),
         Address::Function(_) => [
+            of_kind("subscription", true),
             of_kind("route", true),
             of_kind("websocket_route", true),
             of_kind("function", false),
@@ -408,7 +449,10 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
         Address::Role(_) => of_kind("function", true),
         Address::Api => of_kind("route", true),
         Address::Websocket => of_kind("websocket_route", true),
-        Address::Route(_) | Address::Deployment | Address::WebsocketRoute(_) => Vec::new(),
+        Address::Route(_)
+        | Address::Deployment
+        | Address::WebsocketRoute(_)
+        | Address::Subscription(_) => Vec::new(),
     }
 }
 
@@ -430,17 +474,36 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
             .into_iter()
             .flat_map(|spec| {
                 let tables = spec.tables.keys().map(|t| Address::Table(t.clone()));
-                tables.chain(spec.manage_connections.then_some(Address::Websocket))
+                let topics = spec.topics.keys().map(|t| Address::Topic(t.clone()));
+                let api = spec.manage_connections.then_some(Address::Websocket);
+                tables.chain(topics).chain(api)
             })
             .collect(),
         Address::Route(_) | Address::WebsocketRoute(_) => route_needs(change),
-        Address::Table(_) => Vec::new(),
+        Address::Table(_) | Address::Topic(_) => Vec::new(),
+        Address::Subscription(_) => subscription_needs(change),
         Address::Api | Address::Websocket => authorizer_functions(stack, &change.address),
         Address::Deployment => {
             return [vec![Address::Api], active.of_kind("route", true)].concat();
         }
     };
     needs.into_iter().filter(pending).collect()
+}
+
+/// A subscription needs its topic, and the function it delivers to.
+fn subscription_needs(change: &Change) -> Vec<Address> {
+    match &change.desired {
+        Some(super::Desired::Subscription(s)) => {
+            let function = match &s.spec.endpoint {
+                crate::stack::Endpoint::Function(f) => Some(Address::Function(f.clone())),
+                _ => None,
+            };
+            std::iter::once(Address::Topic(s.topic.clone()))
+                .chain(function)
+                .collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// A route needs its API and the function it invokes.

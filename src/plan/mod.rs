@@ -18,6 +18,7 @@ mod table;
 pub mod table_steps;
 #[cfg(test)]
 pub(crate) mod tests;
+mod topic;
 mod value;
 mod websocket;
 
@@ -39,6 +40,7 @@ pub use role::RoleAttr;
 pub use role::document as policy_document;
 pub use table::TableAttr;
 pub use table::plan as plan_table;
+pub use topic::{SubscriptionAttr, SubscriptionDesired, TopicAttr, TopicDesired};
 pub use value::{Attrs, SENSITIVE, Value};
 pub use websocket::{WebsocketAttr, WebsocketRouteAttr};
 
@@ -98,6 +100,8 @@ pub enum Desired {
     Deployment(ApiSpec),
     Websocket(WebsocketDesired),
     WebsocketRoute(WebsocketRouteDesired),
+    Topic(TopicDesired),
+    Subscription(SubscriptionDesired),
 }
 
 #[derive(Debug, Clone)]
@@ -237,6 +241,8 @@ pub enum Live {
         /// Statement IDs to remove from the live route's function once the change is made.
         revoke: Vec<String>,
     },
+    Topic(crate::live::LiveTopic),
+    Subscription(crate::live::LiveSubscription),
 }
 
 /// Something that stops the plan from being applied as it is.

@@ -22,6 +22,10 @@ pub enum Address {
     /// A route of the WebSocket API, by its key (`$connect`, `sendMessage`).
     #[serde(rename = "websocket_route")]
     WebsocketRoute(String),
+    /// An SNS topic, by logical name.
+    Topic(String),
+    /// A subscription of a topic: `TOPIC ENDPOINT` (`order-events function:notify`).
+    Subscription(String),
 }
 
 impl Address {
@@ -35,6 +39,8 @@ impl Address {
             Address::Deployment => "deployment",
             Address::Websocket => "websocket",
             Address::WebsocketRoute(_) => "websocket_route",
+            Address::Topic(_) => "topic",
+            Address::Subscription(_) => "subscription",
         }
     }
 }
@@ -50,6 +56,8 @@ impl fmt::Display for Address {
             Address::Deployment => write!(f, "api.deployment"),
             Address::Websocket => write!(f, "websocket"),
             Address::WebsocketRoute(key) => write!(f, "websocket.route[{key}]"),
+            Address::Topic(name) => write!(f, "topic.{name}"),
+            Address::Subscription(key) => write!(f, "subscription[{key}]"),
         }
     }
 }
@@ -76,6 +84,13 @@ impl std::str::FromStr for Address {
             .and_then(|k| k.strip_suffix(']'))
         {
             Ok(Address::Route(key.to_string()))
+        } else if let Some(key) = text
+            .strip_prefix("subscription[")
+            .and_then(|k| k.strip_suffix(']'))
+        {
+            Ok(Address::Subscription(key.to_string()))
+        } else if let Some(name) = named("topic.") {
+            Ok(Address::Topic(name.to_string()))
         } else if let Some(name) = named("role.") {
             Ok(Address::Role(name.to_string()))
         } else if let Some(name) = named("table.") {
@@ -103,6 +118,8 @@ mod tests {
             Address::Deployment,
             Address::Websocket,
             Address::WebsocketRoute("sendMessage".into()),
+            Address::Topic("order-events".into()),
+            Address::Subscription("order-events function:notify".into()),
         ] {
             assert_eq!(address.to_string().parse::<Address>(), Ok(address));
         }

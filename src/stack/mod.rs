@@ -20,8 +20,9 @@ pub use reader::{MAX_TRANSFER_BUCKET, is_account_id, is_bucket_name};
 pub use reference::{RefAttr, RefTarget, Reference, Template};
 pub use spec::{
     AccessLog, ApiSpec, ApiType, AuthorizerSpec, Autoscaling, Billing, CapacityScaling, Cors,
-    FunctionSpec, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, RouteSpec, Stack,
-    StreamView, TableAccess, TableClass, TableSpec, Throttle, WebsocketRouteSpec, WebsocketSpec,
+    Endpoint, FunctionSpec, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection,
+    RouteSpec, Stack, StreamView, SubscriptionSpec, TableAccess, TableClass, TableSpec, Throttle,
+    TopicSpec, WebsocketRouteSpec, WebsocketSpec,
 };
 
 pub use crate::suggest::closest;

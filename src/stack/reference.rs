@@ -18,6 +18,8 @@ pub enum RefTarget {
     Websocket,
     /// An SSM parameter, by name; its value is secret.
     Ssm(String),
+    /// An SNS topic, by logical name.
+    Topic(String),
 }
 
 impl RefTarget {
@@ -29,6 +31,7 @@ impl RefTarget {
             RefTarget::Api => Some(Address::Api),
             RefTarget::Websocket => Some(Address::Websocket),
             RefTarget::Ssm(_) => None,
+            RefTarget::Topic(name) => Some(Address::Topic(name.clone())),
         }
     }
 }
@@ -79,6 +82,7 @@ impl fmt::Display for Reference {
             RefTarget::Api => write!(f, "api.{}", self.attr.as_str()),
             RefTarget::Websocket => write!(f, "websocket.{}", self.attr.as_str()),
             RefTarget::Ssm(name) => write!(f, "ssm:{name}"),
+            RefTarget::Topic(name) => write!(f, "topics.{name}.{}", self.attr.as_str()),
         }
     }
 }
@@ -246,6 +250,10 @@ pub fn interpret(text: &str) -> Result<Reference, &'static str> {
             target: RefTarget::Function(name.to_string()),
             attr: attr(a, &[RefAttr::Name, RefAttr::Arn])?,
         }),
+        ["topics", name, a] => Ok(Reference {
+            target: RefTarget::Topic(name.to_string()),
+            attr: attr(a, &[RefAttr::Name, RefAttr::Arn])?,
+        }),
         ["api", a] => Ok(Reference {
             target: RefTarget::Api,
             attr: attr(a, &[RefAttr::Id, RefAttr::Url])?,
@@ -260,7 +268,7 @@ pub fn interpret(text: &str) -> Result<Reference, &'static str> {
     }
 }
 
-pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${api.id}, ${api.url}, ${websocket.id}, ${websocket.url}, ${websocket.callback_url} or ${ssm:/parameter/name}";
+pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${topics.NAME.name}, ${topics.NAME.arn}, ${api.id}, ${api.url}, ${websocket.id}, ${websocket.url}, ${websocket.callback_url} or ${ssm:/parameter/name}";
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,7 @@ mod robust_io;
 mod scaling;
 mod secrets;
 mod tables;
+mod topics;
 mod transfer;
 mod websockets;
 mod whole_api;

@@ -21,6 +21,7 @@ const TOP_KEYS: &[&str] = &[
     "routes",
     "websocket",
     "env",
+    "topics",
 ];
 
 const STACK_KEYS: &[&str] = &["name", "region", "artifact_bucket"];
@@ -47,6 +48,9 @@ impl Reader<'_> {
         let tables = self.named_tables(doc, "tables", |r, key, value| r.table(key, value));
         let functions = self.named_tables(doc, "functions", |r, key, value| {
             r.function(key, value, dir, &declared)
+        });
+        let topics = self.named_tables(doc, "topics", |r, key, value| {
+            r.topic(key, value, &declared)
         });
         let api = entry(doc, "api").and_then(|(_, v)| self.api(v, &declared));
         let routes = match entry(doc, "routes") {
@@ -89,6 +93,7 @@ impl Reader<'_> {
             api,
             routes,
             websocket,
+            topics,
         })
     }
 

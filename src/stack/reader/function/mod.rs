@@ -37,6 +37,7 @@ const FUNCTION_KEYS: &[&str] = &[
     "tables",
     "tags",
     "websocket",
+    "topics",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -96,6 +97,7 @@ impl Reader<'_> {
                 }
             });
         let tables = self.table_access(t, &logical, declared, role.is_some());
+        let topics = self.topic_access(t, &logical, declared, role.is_some());
         let tags = self.tags(t);
         let manage_connections = self.manage_connections(t, &logical, declared, role.is_some());
         Some(FunctionSpec {
@@ -116,6 +118,7 @@ impl Reader<'_> {
             tables: tables?,
             tags,
             manage_connections: manage_connections?,
+            topics: topics?,
         })
     }
 
