@@ -348,3 +348,12 @@ fn item_schema_mistakes() {
 fn autoscaling_mistakes() {
     insta::assert_snapshot!(errors_of("autoscaling.toml"));
 }
+
+/// Topics: unknown keys, a FIFO-only setting on a standard topic, a subscription with two
+/// endpoints or to an unknown function, raw delivery to an address, a FIFO topic delivering
+/// to an address, unknown topics in access, references and routes, and an HTTP API that
+/// cannot publish.
+#[test]
+fn topic_mistakes() {
+    insta::assert_snapshot!(errors_of("topics.toml"));
+}

@@ -4,6 +4,7 @@
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::api::PublishingApi;
 use super::declared::Declared;
 use super::typed::{Key, Reader, RefSite, Value, entry};
 use crate::stack::address::Address;
@@ -209,6 +210,9 @@ impl Reader<'_> {
         let function = match value.get_ref() {
             DeValue::String(name) => Some(Spanned::new(value.span(), name.to_string())),
             DeValue::Table(t) => {
+                if self.publish_route(t, PublishingApi::Websocket, declared) {
+                    return None;
+                }
                 self.websocket_route_authorizer(t);
                 // Said by the check above.
                 let known = match entry(t, "authorizer") {

@@ -2,6 +2,7 @@
 //! throttling, access logs) and routes in their own files.
 
 mod authorizers;
+mod publish;
 mod routes;
 mod settings;
 
@@ -14,6 +15,8 @@ use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::typed::{Reader, Value, entry};
 use crate::stack::spec::{AccessLog, ApiSpec, ApiType, Cors};
+
+pub(super) use publish::PublishingApi;
 
 const API_KEYS: &[&str] = &[
     "type",

@@ -5,6 +5,7 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::DeValue;
 
+use super::PublishingApi;
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::paths;
@@ -88,6 +89,10 @@ impl Reader<'_> {
         let function = match value.get_ref() {
             DeValue::String(name) => Some(Spanned::new(value.span(), name.to_string())),
             DeValue::Table(t) => {
+                let api_type = PublishingApi::Api(declared.api_type);
+                if self.publish_route(t, api_type, declared) {
+                    return None;
+                }
                 self.unknown_keys(t, ROUTE_KEYS, "in a route");
                 authorizer = self.route_authorizer(t, api);
                 scopes = self.route_scopes(t, authorizer.is_some());
