@@ -158,6 +158,10 @@ fn the_example_stacks_are_valid() {
             "analytics-tables.toml",
             "stack analytics, 1 table, 0 functions, 0 routes.",
         ),
+        (
+            "events.toml",
+            "stack events, 1 table, 2 functions, 1 route, 2 topics with 3 subscriptions.",
+        ),
     ] {
         let run = stackctl(examples, None, &["validate", "-f", file]);
         run.success();

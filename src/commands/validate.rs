@@ -19,8 +19,19 @@ pub fn run(args: &FileArgs) -> Result<ExitStatus> {
         ),
         None => String::new(),
     };
+    let topics = match stack.topics.len() {
+        0 => String::new(),
+        n => {
+            let subscriptions: usize = stack.topics.iter().map(|t| t.subscriptions.len()).sum();
+            let s = plural(subscriptions);
+            format!(
+                ", {n} topic{} with {subscriptions} subscription{s}",
+                plural(n)
+            )
+        }
+    };
     outln!(
-        "{} is valid: stack {}, {} table{}, {} function{}, {} route{}{websocket}.",
+        "{} is valid: stack {}, {} table{}, {} function{}, {} route{}{websocket}{topics}.",
         file.display(),
         stack.name,
         stack.tables.len(),

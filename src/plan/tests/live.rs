@@ -45,6 +45,7 @@ pub fn applied(stack: &Stack) -> LiveState {
             }
         }
     }
+    live.topics = super::topic::applied_topics(stack);
     live.secrets = ssm_parameters(stack);
     settle(stack, &mut live);
     live

@@ -13,6 +13,7 @@ mod function;
 pub(crate) mod live;
 mod plan;
 mod table;
+mod topic;
 
 use std::collections::BTreeMap;
 use std::path::Path;
