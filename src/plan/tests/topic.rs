@@ -189,3 +189,17 @@ fn a_removed_topic_goes_after_its_subscriptions_and_says_what_it_drops() {
     assert_eq!(unsubscribe.action, Action::Delete);
     assert_eq!(unsubscribe.reason.as_deref(), Some("its topic is deleted"));
 }
+
+#[test]
+fn a_filter_change_is_one_subscription_updated_in_place() {
+    let after = STACK.replace(r#"kind = ["refund"]"#, r#"kind = ["refund", "chargeback"]"#);
+    let plan = super::file_change(STACK, &after);
+    let updated: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| c.address.to_string())
+        .collect();
+    assert_eq!(updated, ["subscription[events email:ops@example.com]"]);
+    insta::assert_snapshot!(super::rendered(&plan));
+}
