@@ -260,7 +260,34 @@ fn topics_with_subscriptions_are_applied_changed_in_place_replaced_and_removed()
         updates,
         ["subscription[order-events email:ops@example.com]"]
     );
-    project.apply_converges();
+    // Applied as a saved plan: a scoped read (no function or table), one SNS write.
+    project.run(&["plan", "--out", "plan.json"]).success();
+    let (run, requests) = project.requests(&["apply", "plan.json"]);
+    run.success();
+    let mut sorted: Vec<&str> = requests.iter().map(String::as_str).collect();
+    sorted.sort();
+    // Two topics (tags, attributes, subscriptions) and three subscriptions read, concurrently;
+    // the lock taken and given back; the one write.
+    assert_eq!(
+        sorted,
+        [
+            "dynamodb:UpdateItem",
+            "dynamodb:UpdateItem",
+            "sns:GetSubscriptionAttributes",
+            "sns:GetSubscriptionAttributes",
+            "sns:GetSubscriptionAttributes",
+            "sns:GetTopicAttributes",
+            "sns:GetTopicAttributes",
+            "sns:ListSubscriptionsByTopic",
+            "sns:ListSubscriptionsByTopic",
+            "sns:ListTagsForResource",
+            "sns:ListTagsForResource",
+            "sns:ListTopics",
+            "sns:SetSubscriptionAttributes",
+            "sts:GetCallerIdentity",
+        ]
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
     let filters: Vec<String> = subscriptions(&project, &arn)
         .into_iter()
         .map(|s| s.2)
