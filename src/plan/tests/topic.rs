@@ -203,3 +203,21 @@ fn a_filter_change_is_one_subscription_updated_in_place() {
     assert_eq!(updated, ["subscription[events email:ops@example.com]"]);
     insta::assert_snapshot!(super::rendered(&plan));
 }
+
+#[test]
+fn an_environment_overlays_a_topic_the_base_declares() {
+    let source = format!(
+        "[stack]\nname = \"shop\"\nregion = \"{REGION}\"\n{STACK}\n[env.staging.topics.events]\ndisplay_name = \"Events (staging)\"\n"
+    );
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let staging = crate::stack::parse("stack.toml", &source, dir, Some("staging")).unwrap();
+    assert_eq!(staging.topics[0].display_name, "Events (staging)");
+    assert_eq!(
+        staging.topics[0].physical_name(&staging.name),
+        "shop-staging-events"
+    );
+    assert_eq!(staging.topics[0].subscriptions.len(), 2);
+    let unknown = source.replace("[env.staging.topics.events]", "[env.staging.topics.other]");
+    let err = crate::stack::parse("stack.toml", &unknown, dir, None).unwrap_err();
+    assert!(format!("{err:?}").contains("other"), "{err:?}");
+}

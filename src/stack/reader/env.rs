@@ -14,6 +14,7 @@ const ENV_KEYS: &[&str] = &[
     "functions",
     "api",
     "routes",
+    "topics",
 ];
 
 /// What an environment changes besides its overlay.
@@ -47,7 +48,7 @@ impl Reader<'_> {
                 }
                 None => self.default_suffix(name),
             }
-            for section in ["tables", "functions", "routes"] {
+            for section in ["tables", "functions", "routes", "topics"] {
                 self.overlaid_names(doc, overlay, section, name.get_ref());
             }
             if let Some((key, _)) = entry(overlay, "api")
@@ -311,7 +312,7 @@ impl Reader<'_> {
             merge_entry(&mut merged, key, value);
         }
         // Names the base does not declare were reported by check_envs; they are not added.
-        for section in ["tables", "functions", "routes"] {
+        for section in ["tables", "functions", "routes", "topics"] {
             let (Some((_, DeValue::Table(overlaid))), Some((_, base))) = (
                 entry(overlay, section).map(|(k, v)| (k, v.get_ref())),
                 entry(&merged, section).map(|(k, v)| (k.clone(), v.clone())),
