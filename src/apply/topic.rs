@@ -234,6 +234,13 @@ async fn set_attributes(
     desired: &SubscriptionDesired,
     live: &LiveSubscription,
 ) -> Result<(), AwsError> {
+    if change.changed(SubscriptionAttr::InvokePermission)
+        && let Endpoint::Function(f) = &desired.spec.endpoint
+    {
+        let topic_arn = resolved(ctx, RefTarget::Topic(desired.topic.clone()))?;
+        let function_arn = resolved(ctx, RefTarget::Function(f.clone()))?;
+        allow_invoke(ctx, &function_arn, &desired.topic, &topic_arn).await?;
+    }
     let Some(arn) = &live.arn else {
         // Pending confirmation: SNS takes no attribute changes until the endpoint confirms.
         return Ok(());

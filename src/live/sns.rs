@@ -40,6 +40,10 @@ pub struct LiveSubscription {
     pub raw: bool,
     /// The filter policy as canonical JSON.
     pub filter: Option<String>,
+    /// A `lambda` subscription: whether the function's policy lets SNS invoke it for this
+    /// topic (statement [`crate::marks::topic_statement_id`] naming the topic's ARN). `None`
+    /// for other protocols.
+    pub invoke_permission: Option<bool>,
 }
 
 impl LiveSubscription {
@@ -116,6 +120,7 @@ async fn read_one(
     if owner != Some(stack) {
         return Ok(Err(owner.map(str::to_string)));
     }
+    let statement = statement_id(stack, arn);
     let (attributes, subscriptions) = tokio::try_join!(
         async {
             let out = clients
@@ -127,7 +132,7 @@ async fn read_one(
                 .op("sns:GetTopicAttributes")?;
             Ok::<_, AwsError>(out.attributes.unwrap_or_default())
         },
-        read_subscriptions(clients, arn),
+        read_subscriptions(clients, arn, &statement),
     )?;
     let flag = |name: &str| attributes.get(name).is_some_and(|v| v == "true");
     Ok(Ok(LiveTopic {
@@ -141,9 +146,18 @@ async fn read_one(
     }))
 }
 
+/// The statement ID a function subscribed to the topic `arn` of `stack` holds.
+fn statement_id(stack: &str, arn: &str) -> String {
+    let name = name_of(arn);
+    let name = name.strip_suffix(".fifo").unwrap_or(name);
+    let logical = name.strip_prefix(&format!("{stack}-")).unwrap_or(name);
+    crate::marks::topic_statement_id(logical)
+}
+
 async fn read_subscriptions(
     clients: &Clients,
     topic_arn: &str,
+    statement: &str,
 ) -> Result<Vec<LiveSubscription>, AwsError> {
     let mut listed: Vec<aws_sdk_sns::types::Subscription> = Vec::new();
     let mut pages = clients
@@ -157,7 +171,7 @@ async fn read_subscriptions(
         listed.extend(page.subscriptions.unwrap_or_default());
     }
     futures::stream::iter(listed)
-        .map(|s| read_subscription(clients, s))
+        .map(|s| read_subscription(clients, s, topic_arn, statement))
         .buffer_unordered(CONCURRENCY)
         .try_filter_map(|s| async move { Ok(s) })
         .try_collect()
@@ -168,6 +182,8 @@ async fn read_subscriptions(
 async fn read_subscription(
     clients: &Clients,
     listed: aws_sdk_sns::types::Subscription,
+    topic_arn: &str,
+    statement: &str,
 ) -> Result<Option<LiveSubscription>, AwsError> {
     let arn = listed.subscription_arn.filter(|a| a.starts_with("arn:"));
     let mut subscription = LiveSubscription {
@@ -176,7 +192,12 @@ async fn read_subscription(
         endpoint: listed.endpoint.unwrap_or_default(),
         raw: false,
         filter: None,
+        invoke_permission: None,
     };
+    if subscription.protocol == "lambda" {
+        let held = invoke_permission(clients, &subscription.endpoint, statement, topic_arn);
+        subscription.invoke_permission = Some(held.await?);
+    }
     let Some(arn) = arn else {
         return Ok(Some(subscription));
     };
@@ -205,6 +226,28 @@ async fn read_subscription(
         .filter(|f| !f.trim().is_empty() && f.trim() != "{}")
         .map(|f| super::canonical_json(f));
     Ok(Some(subscription))
+}
+
+/// Whether the function's policy has `statement` letting exactly `topic_arn` invoke it (one
+/// lambda:GetPolicy; a function that is gone holds nothing).
+async fn invoke_permission(
+    clients: &Clients,
+    function_arn: &str,
+    statement: &str,
+    topic_arn: &str,
+) -> Result<bool, AwsError> {
+    let request = clients.lambda.get_policy().function_name(function_arn);
+    let Some(out) = request.send().await.absent_ok("lambda:GetPolicy")? else {
+        return Ok(false);
+    };
+    let policy: serde_json::Value = out
+        .policy()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default();
+    let statements = policy["Statement"].as_array().into_iter().flatten();
+    Ok(statements
+        .into_iter()
+        .any(|s| s["Sid"] == statement && s["Condition"]["ArnLike"]["AWS:SourceArn"] == topic_arn))
 }
 
 /// The topic name at the end of its ARN (`arn:aws:sns:REGION:ACCOUNT:NAME`).

@@ -25,6 +25,8 @@ attr_names! {
         Endpoint = "endpoint",
         RawMessageDelivery = "raw_message_delivery",
         FilterPolicy = "filter_policy",
+        /// A function subscription: SNS may invoke the function for this topic.
+        InvokePermission = "invoke_permission",
         /// `confirmed`, or `pending confirmation` (an email address that has not confirmed):
         /// what the endpoint did, never a difference to apply.
         Status = "status",
@@ -210,6 +212,9 @@ fn plan_subscription(
     }
     let status = if pending { PENDING } else { CONFIRMED };
     after.insert(SubscriptionAttr::Status.into(), Value::str(status));
+    if matches!(spec.endpoint, Endpoint::Function(_)) {
+        after.insert(SubscriptionAttr::InvokePermission.into(), Value::Bool(true));
+    }
     let desired = Desired::Subscription(SubscriptionDesired {
         topic: topic.to_string(),
         spec: spec.clone(),
@@ -268,6 +273,9 @@ fn subscription_attrs(topic: &str, key: &str, live: &LiveSubscription) -> Attrs 
     }
     let status = if live.pending() { PENDING } else { CONFIRMED };
     a.insert(SubscriptionAttr::Status.into(), Value::str(status));
+    if let Some(held) = live.invoke_permission {
+        a.insert(SubscriptionAttr::InvokePermission.into(), Value::Bool(held));
+    }
     a
 }
 

@@ -243,6 +243,24 @@ fn topics_with_subscriptions_are_applied_changed_in_place_replaced_and_removed()
         .collect();
     assert_eq!(bodies, ["order 42 placed"]);
 
+    // SNS's invoke permission removed outside stackctl is granted again.
+    let remove = project
+        .lambda()
+        .remove_permission()
+        .function_name("shop-notify")
+        .statement_id("stackctl-topic-order-events");
+    project.block_on(remove.send()).unwrap();
+    let plan = project.plan_json(&[]);
+    let notify = change(&plan, "subscription[order-events function:notify]");
+    assert_eq!(notify["action"], "update");
+    assert_eq!(notify["changed"][0]["name"], "invoke_permission");
+    project.apply_converges();
+    assert!(
+        project
+            .policy("shop-notify")
+            .contains("stackctl-topic-order-events")
+    );
+
     // A filter change is an in-place update of that subscription alone.
     let changed = stack.replace(r#"kind = ["refund"]"#, r#"kind = ["refund", "chargeback"]"#);
     project.set_stack(&changed);
@@ -273,6 +291,7 @@ fn topics_with_subscriptions_are_applied_changed_in_place_replaced_and_removed()
         [
             "dynamodb:UpdateItem",
             "dynamodb:UpdateItem",
+            "lambda:GetPolicy",
             "sns:GetSubscriptionAttributes",
             "sns:GetSubscriptionAttributes",
             "sns:GetSubscriptionAttributes",

@@ -34,6 +34,7 @@ pub fn applied_topics(stack: &Stack) -> BTreeMap<String, LiveTopic> {
                         endpoint,
                         raw: s.raw,
                         filter: s.filter.clone(),
+                        invoke_permission: (protocol == "lambda").then_some(true),
                     }
                 })
                 .collect();
@@ -220,4 +221,20 @@ fn an_environment_overlays_a_topic_the_base_declares() {
     let unknown = source.replace("[env.staging.topics.events]", "[env.staging.topics.other]");
     let err = crate::stack::parse("stack.toml", &unknown, dir, None).unwrap_err();
     assert!(format!("{err:?}").contains("other"), "{err:?}");
+}
+
+#[test]
+fn an_invoke_permission_removed_outside_stackctl_is_granted_again() {
+    let plan = live_change(STACK, |live| {
+        let topic = live.topics.get_mut("shop-events").unwrap();
+        let notify = topic
+            .subscriptions
+            .iter_mut()
+            .find(|s| s.protocol == "lambda");
+        notify.unwrap().invoke_permission = Some(false);
+    });
+    let notify = change(&plan, "subscription[events function:notify]");
+    assert_eq!(notify.action, Action::Update);
+    assert_eq!(notify.attributes.len(), 1);
+    assert_eq!(notify.attributes[0].name, "invoke_permission");
 }
