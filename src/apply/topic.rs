@@ -58,13 +58,19 @@ fn arn_key(logical: &str) -> String {
 
 /// The tags stackctl writes: the user's, and the stack's own.
 fn tags(desired: &TopicDesired) -> Vec<Tag> {
-    let own = (crate::marks::STACK_TAG.to_string(), desired.stack.clone());
+    let own = [
+        (crate::marks::STACK_TAG.to_string(), desired.stack.clone()),
+        (
+            crate::marks::APPLIED_TAG.to_string(),
+            desired.applied.clone(),
+        ),
+    ];
     desired
         .spec
         .tags
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
-        .chain(std::iter::once(own))
+        .chain(own)
         .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
         .collect()
 }
@@ -122,9 +128,7 @@ async fn update(
             .await
             .op("sns:SetTopicAttributes")?;
     }
-    if !change.changed(TopicAttr::Tags) {
-        return Ok(());
-    }
+    // The tags are written on every update: the fingerprint (`stackctl:applied`) changes.
     let removed = super::removed_tags(live_tags, &spec.tags);
     if !removed.is_empty() {
         ctx.clients

@@ -24,6 +24,8 @@ pub struct LiveTopic {
     pub display_name: String,
     /// The topic's tags without stackctl's own.
     pub tags: BTreeMap<String, String>,
+    /// The `stackctl:applied` tag: what stackctl last applied (see `marks::APPLIED_TAG`).
+    pub applied: Option<String>,
     pub subscriptions: Vec<LiveSubscription>,
 }
 
@@ -116,7 +118,9 @@ async fn read_one(
         .await
         .op("sns:ListTagsForResource")?;
     let tags: Vec<(&str, &str)> = tags.tags().iter().map(|t| (t.key(), t.value())).collect();
-    let owner = tags.iter().find(|(k, _)| *k == STACK_TAG).map(|(_, v)| *v);
+    let tag = |key: &str| tags.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let owner = tag(STACK_TAG);
+    let applied = tag(crate::marks::APPLIED_TAG).map(str::to_string);
     if owner != Some(stack) {
         return Ok(Err(owner.map(str::to_string)));
     }
@@ -142,6 +146,7 @@ async fn read_one(
         content_based_deduplication: flag("ContentBasedDeduplication"),
         display_name: attributes.get("DisplayName").cloned().unwrap_or_default(),
         tags: user_tags(tags),
+        applied,
         subscriptions,
     }))
 }

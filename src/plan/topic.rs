@@ -3,7 +3,7 @@
 //! and the name changes with it (`.fifo`), so that is a replacement.
 
 use super::attr::attr_names;
-use super::{Action, Attrs, Change, Desired, Live, Value};
+use super::{Action, Attrs, Change, Desired, Live, Value, drift};
 use crate::live::{LiveState, LiveSubscription, LiveTopic};
 use crate::stack::{Address, Endpoint, Stack, SubscriptionSpec, TopicSpec};
 
@@ -39,6 +39,8 @@ pub struct TopicDesired {
     pub name: String,
     pub stack: String,
     pub spec: TopicSpec,
+    /// The fingerprint of what apply makes live, for the `stackctl:applied` tag.
+    pub applied: String,
 }
 
 /// The desired subscription.
@@ -98,10 +100,12 @@ fn plan(stack: &Stack, spec: &TopicSpec, live: Option<&LiveTopic>) -> Change {
         name: name.clone(),
         stack: stack.name.clone(),
         spec: spec.clone(),
+        applied: drift::fingerprint(&after),
     });
     let address = Address::Topic(spec.logical.clone());
     let before = live.map(|l| (live_attrs(l), Live::Topic(l.clone())));
     let mut change = Change::declared(address, name, after, desired, before);
+    drift::mark(&mut change, live.and_then(|l| l.applied.as_deref()));
     for attr in &mut change.attributes {
         attr.forces_replacement = change.action == Action::Update
             && (attr.is(TopicAttr::Fifo) || attr.is(TopicAttr::Name));
@@ -231,6 +235,10 @@ fn plan_subscription(
     });
     let address = Address::Subscription(format!("{topic} {key}"));
     let mut change = Change::declared(address, key, after, desired, before);
+    // stackctl granted it with the subscription: one missing was removed outside stackctl.
+    for attr in &mut change.attributes {
+        attr.drift = change.action == Action::Update && attr.is(SubscriptionAttr::InvokePermission);
+    }
     if pending {
         change.notes.push(format!(
             "{} has not confirmed the subscription yet: SNS delivers nothing to it until the recipient follows the link in the confirmation message",

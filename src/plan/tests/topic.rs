@@ -45,6 +45,7 @@ pub fn applied_topics(stack: &Stack) -> BTreeMap<String, LiveTopic> {
                 content_based_deduplication: spec.content_based_deduplication,
                 display_name: spec.display_name.clone(),
                 tags: spec.tags.clone(),
+                applied: None,
                 subscriptions,
             };
             (name, topic)
@@ -237,4 +238,23 @@ fn an_invoke_permission_removed_outside_stackctl_is_granted_again() {
     assert_eq!(notify.action, Action::Update);
     assert_eq!(notify.attributes.len(), 1);
     assert_eq!(notify.attributes[0].name, "invoke_permission");
+}
+
+#[test]
+fn a_display_name_changed_outside_stackctl_is_drift() {
+    let stack = stack(STACK);
+    let mut live = applied(&stack);
+    let plan_before = plan(&stack, &live);
+    let desired = change(&plan_before, "topic.events").desired.clone();
+    let Some(crate::plan::Desired::Topic(desired)) = desired else {
+        panic!("a topic's desired form")
+    };
+    let topic = live.topics.get_mut("shop-events").unwrap();
+    topic.applied = Some(desired.applied);
+    topic.display_name = "Changed by hand".to_string();
+    let plan = plan(&stack, &live);
+    assert_eq!(change(&plan, "topic.events").action, Action::Update);
+    assert_eq!(plan.drift.len(), 1);
+    assert_eq!(plan.drift[0].address, "topic.events");
+    assert_eq!(plan.drift[0].attributes, ["display_name"]);
 }
