@@ -322,37 +322,8 @@ fn known_values(
         }
     }
     websocket::known(stack, live, region, &mut known);
-    topic_values(stack, live, table_changes, &mut known);
+    topic::known(stack, live, table_changes, &mut known);
     known
-}
-
-/// Topics' names, and the ARNs of those that exist and are kept (a replaced topic gets a new
-/// name and ARN).
-fn topic_values(
-    stack: &Stack,
-    live: &LiveState,
-    changes: &[Change],
-    known: &mut BTreeMap<String, String>,
-) {
-    for spec in &stack.topics {
-        let name = spec.physical_name(&stack.name);
-        let target = RefTarget::Topic(spec.logical.clone());
-        let key = |attr| {
-            Reference {
-                target: target.clone(),
-                attr,
-            }
-            .to_string()
-        };
-        known.insert(key(RefAttr::Name), name.clone());
-        let kept = changes.iter().any(|c| {
-            c.address == Address::Topic(spec.logical.clone())
-                && matches!(c.action, Action::NoOp | Action::Update)
-        });
-        if let (Some(topic), true) = (live.topics.get(&name), kept) {
-            known.insert(key(RefAttr::Arn), topic.arn.clone());
-        }
-    }
 }
 
 fn deletion_protection_blockers(changes: &[Change]) -> Vec<Blocker> {
@@ -481,29 +452,13 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
             .collect(),
         Address::Route(_) | Address::WebsocketRoute(_) => route_needs(change),
         Address::Table(_) | Address::Topic(_) => Vec::new(),
-        Address::Subscription(_) => subscription_needs(change),
+        Address::Subscription(_) => topic::subscription_needs(change),
         Address::Api | Address::Websocket => authorizer_functions(stack, &change.address),
         Address::Deployment => {
             return [vec![Address::Api], active.of_kind("route", true)].concat();
         }
     };
     needs.into_iter().filter(pending).collect()
-}
-
-/// A subscription needs its topic, and the function it delivers to.
-fn subscription_needs(change: &Change) -> Vec<Address> {
-    match &change.desired {
-        Some(super::Desired::Subscription(s)) => {
-            let function = match &s.spec.endpoint {
-                crate::stack::Endpoint::Function(f) => Some(Address::Function(f.clone())),
-                _ => None,
-            };
-            std::iter::once(Address::Topic(s.topic.clone()))
-                .chain(function)
-                .collect()
-        }
-        _ => Vec::new(),
-    }
 }
 
 /// A route needs its API and the function it invokes.

@@ -2,10 +2,14 @@
 //! it drops its subscriptions; SNS cannot turn a topic into a FIFO topic (or back) in place,
 //! and the name changes with it (`.fifo`), so that is a replacement.
 
+use std::collections::BTreeMap;
+
 use super::attr::attr_names;
 use super::{Action, Attrs, Change, Desired, Live, Value, drift};
 use crate::live::{LiveState, LiveSubscription, LiveTopic};
-use crate::stack::{Address, Endpoint, Stack, SubscriptionSpec, TopicSpec};
+use crate::stack::{
+    Address, Endpoint, RefAttr, RefTarget, Reference, Stack, SubscriptionSpec, TopicSpec,
+};
 
 attr_names! {
     /// The attributes of a topic.
@@ -78,6 +82,51 @@ pub fn plan_all(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
                 ));
             }
         }
+    }
+}
+
+/// Topics' names, and the ARNs of those that exist and are kept (a replaced topic gets a new
+/// name and ARN).
+pub fn known(
+    stack: &Stack,
+    live: &LiveState,
+    changes: &[Change],
+    known: &mut BTreeMap<String, String>,
+) {
+    for spec in &stack.topics {
+        let name = spec.physical_name(&stack.name);
+        let target = RefTarget::Topic(spec.logical.clone());
+        let key = |attr| {
+            Reference {
+                target: target.clone(),
+                attr,
+            }
+            .to_string()
+        };
+        known.insert(key(RefAttr::Name), name.clone());
+        let kept = changes.iter().any(|c| {
+            c.address == Address::Topic(spec.logical.clone())
+                && matches!(c.action, Action::NoOp | Action::Update)
+        });
+        if let (Some(topic), true) = (live.topics.get(&name), kept) {
+            known.insert(key(RefAttr::Arn), topic.arn.clone());
+        }
+    }
+}
+
+/// A subscription needs its topic, and the function it delivers to.
+pub fn subscription_needs(change: &Change) -> Vec<Address> {
+    match &change.desired {
+        Some(Desired::Subscription(s)) => {
+            let function = match &s.spec.endpoint {
+                Endpoint::Function(f) => Some(Address::Function(f.clone())),
+                _ => None,
+            };
+            std::iter::once(Address::Topic(s.topic.clone()))
+                .chain(function)
+                .collect()
+        }
+        _ => Vec::new(),
     }
 }
 

@@ -11,6 +11,7 @@ mod graph;
 mod reader;
 mod reference;
 mod spec;
+mod topic;
 
 use std::path::{Path, PathBuf};
 
@@ -20,10 +21,10 @@ pub use reader::{MAX_TRANSFER_BUCKET, is_account_id, is_bucket_name};
 pub use reference::{RefAttr, RefTarget, Reference, Template};
 pub use spec::{
     AccessLog, ApiSpec, ApiType, AuthorizerSpec, Autoscaling, Billing, CapacityScaling, Cors,
-    Endpoint, FunctionSpec, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection,
-    RouteSpec, Stack, StreamView, SubscriptionSpec, TableAccess, TableClass, TableSpec, Throttle,
-    TopicSpec, WebsocketRouteSpec, WebsocketSpec,
+    FunctionSpec, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, RouteSpec, Stack,
+    StreamView, TableAccess, TableClass, TableSpec, Throttle, WebsocketRouteSpec, WebsocketSpec,
 };
+pub use topic::{Endpoint, SubscriptionSpec, TopicSpec};
 
 pub use crate::suggest::closest;
 

@@ -8,7 +8,7 @@ use super::typed::{Key, Reader, RefSite, Value, entry};
 use crate::stack::address::Address;
 use crate::stack::diagnostic::Problem;
 use crate::stack::reference::RefTarget;
-use crate::stack::spec::{Endpoint, SubscriptionSpec, TopicSpec};
+use crate::stack::topic::{Endpoint, SubscriptionSpec, TopicSpec};
 
 const TOPIC_KEYS: &[&str] = &[
     "fifo",

@@ -10,7 +10,8 @@ use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::typed::{Reader, RefSite, entry};
 use crate::stack::reference::RefTarget;
-use crate::stack::spec::{TableAccess, TopicAccess};
+use crate::stack::spec::TableAccess;
+use crate::stack::topic::TopicAccess;
 
 impl Reader<'_> {
     /// `tables = { orders = "read" }`: what the managed role may do with which table.
