@@ -66,6 +66,19 @@ pub fn physical_name(stack: &str, logical: &str) -> String {
     format!("{stack}-{logical}")
 }
 
+/// The name of the SNS topic `stack` declares as `logical`: FIFO topics' names must end in
+/// `.fifo` (<https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html>).
+pub fn topic_name(stack: &str, logical: &str, fifo: bool) -> String {
+    let name = physical_name(stack, logical);
+    if fifo { format!("{name}.fifo") } else { name }
+}
+
+/// The statement ID of the invoke permission a function holds for a topic of the stack that
+/// it subscribes to (principal `sns.amazonaws.com`, source the topic's ARN).
+pub fn topic_statement_id(topic: &str) -> String {
+    format!("stackctl-topic-{topic}")
+}
+
 /// The IAM path that marks a role as managed by the stack.
 pub fn role_path(stack: &str) -> String {
     format!("/stackctl/{stack}/")

@@ -176,6 +176,10 @@ fn the_example_stacks_are_valid() {
             "users.toml",
             "stack shop-users, 0 tables, 1 function, 1 route, 1 user pool.",
         ),
+        (
+            "events.toml",
+            "stack events, 1 table, 2 functions, 1 route, 2 topics with 3 subscriptions.",
+        ),
     ] {
         let run = stackctl(examples, None, &["validate", "-f", file]);
         run.success();
@@ -391,4 +395,13 @@ fn route_alias_mistakes() {
 #[test]
 fn user_pool_mistakes() {
     insta::assert_snapshot!(errors_of("user_pools.toml"));
+}
+
+/// Topics: unknown keys, a FIFO-only setting on a standard topic, a subscription with two
+/// endpoints or to an unknown function, raw delivery to an address, a FIFO topic delivering
+/// to an address, unknown topics in access, references and routes, and an HTTP API that
+/// cannot publish.
+#[test]
+fn topic_mistakes() {
+    insta::assert_snapshot!(errors_of("topics.toml"));
 }

@@ -9,6 +9,7 @@ mod iam;
 mod lambda;
 mod once;
 mod table_steps;
+mod topic;
 mod usage_plan;
 mod user_pool;
 mod versions;
@@ -336,6 +337,8 @@ async fn run(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
         Address::UsagePlan(_) => usage_plan::apply_usage_plan(ctx, change).await,
         Address::ApiKey(_) => usage_plan::apply_api_key(ctx, change).await,
         Address::UserPool(_) => user_pool::apply(ctx, change).await,
+        Address::Topic(_) => topic::apply_topic(ctx, change).await,
+        Address::Subscription(_) => topic::apply_subscription(ctx, change).await,
     }
 }
 

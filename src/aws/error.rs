@@ -81,6 +81,8 @@ where
         "ResourceNotFoundException"
         | "NotFoundException"
         | "NoSuchEntity"
+        // SNS: a topic or subscription that does not exist.
+        | "NotFound"
         | "NoSuchEntityException"
         // Application Auto Scaling's (a scalable target that is not registered).
         | "ObjectNotFoundException" => ErrorKind::NotFound,

@@ -100,6 +100,8 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// Cognito user pools, their clients and domains.
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    /// SNS: the stack's topics and their subscriptions.
+    pub sns: aws_sdk_sns::Client,
 }
 
 /// Builds one service's client from the shared configuration, with the request log if asked.
@@ -197,6 +199,7 @@ impl Clients {
             autoscaling: client!(aws_sdk_applicationautoscaling, config, log),
             cloudwatch: client!(aws_sdk_cloudwatch, config, log),
             cognito: client!(aws_sdk_cognitoidentityprovider, config, log),
+            sns: client!(aws_sdk_sns, config, log),
         }
     }
 
@@ -246,6 +249,7 @@ impl Clients {
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             cognito: aws_sdk_cognitoidentityprovider::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
         }
     }
 }

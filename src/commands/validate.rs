@@ -23,8 +23,19 @@ pub fn run(args: &FileArgs) -> Result<ExitStatus> {
         0 => String::new(),
         n => format!(", {n} user pool{}", plural(n)),
     };
+    let topics = match stack.topics.len() {
+        0 => String::new(),
+        n => {
+            let subscriptions: usize = stack.topics.iter().map(|t| t.subscriptions.len()).sum();
+            let s = plural(subscriptions);
+            format!(
+                ", {n} topic{} with {subscriptions} subscription{s}",
+                plural(n)
+            )
+        }
+    };
     outln!(
-        "{} is valid: stack {}, {} table{}, {} function{}, {} route{}{websocket}{pools}.",
+        "{} is valid: stack {}, {} table{}, {} function{}, {} route{}{websocket}{topics}{pools}.",
         file.display(),
         stack.name,
         stack.tables.len(),

@@ -11,6 +11,7 @@ mod lambda;
 pub mod metrics;
 mod read;
 mod scope;
+mod sns;
 mod ssm;
 pub mod status;
 mod tagging;
@@ -39,6 +40,7 @@ use read::{
     read_tables_and_functions,
 };
 pub use scope::Scope;
+pub use sns::{LiveSubscription, LiveTopic};
 #[cfg(test)]
 pub use usage_plans::LiveApiStage;
 pub use usage_plans::{
@@ -90,6 +92,8 @@ pub struct LiveState {
     pub api_keys: BTreeMap<String, LiveApiKey>,
     /// Owned Cognito user pools by physical name.
     pub user_pools: BTreeMap<String, LiveUserPool>,
+    /// Owned SNS topics by name, with their subscriptions.
+    pub topics: BTreeMap<String, LiveTopic>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -372,6 +376,7 @@ pub async fn read(
         websockets,
         usage_plans: (usage_plans, api_keys),
         user_pools,
+        topics: (topics, topic_conflicts),
     } = beside;
     let Found {
         owned,
@@ -409,6 +414,7 @@ pub async fn read(
     let mut conflicts = table_conflicts;
     conflicts.extend(function_conflicts);
     conflicts.extend(role_conflicts);
+    conflicts.extend(topic_conflicts);
     let missing = missing(&owned, &tables, &functions);
     Ok(LiveState {
         tables,
@@ -426,6 +432,7 @@ pub async fn read(
         usage_plans,
         api_keys,
         user_pools,
+        topics,
     })
 }
 
@@ -446,6 +453,8 @@ struct Beside {
     ),
     /// The stack's user pools, read when it declares any or a scope asks; `None`: not read.
     user_pools: Option<BTreeMap<String, LiveUserPool>>,
+    /// Owned topics by name, and declared topic names the stack may not take.
+    topics: (BTreeMap<String, LiveTopic>, Vec<Conflict>),
 }
 
 async fn read_beside(
@@ -479,6 +488,17 @@ async fn read_beside(
         }
         websocket::read(clients, &stack.name).await
     };
+    let topics = async {
+        if !reads(|s| s.topics) {
+            return Ok((BTreeMap::new(), Vec::new()));
+        }
+        let wanted: BTreeSet<String> = stack
+            .topics
+            .iter()
+            .map(|t| t.physical_name(&stack.name))
+            .collect();
+        sns::read(clients, &stack.name, &wanted).await
+    };
     let user_pools = async {
         let wanted = scope.map_or(!stack.user_pools.is_empty(), |s| s.user_pools);
         if !wanted {
@@ -492,13 +512,14 @@ async fn read_beside(
         }
         usage_plans::read(clients, &stack.name).await
     };
-    let (roles, secrets, retention, websockets, usage_plans, user_pools) = tokio::try_join!(
+    let (roles, secrets, retention, websockets, usage_plans, user_pools, topics) = tokio::try_join!(
         roles,
         secrets,
         retention,
         Box::pin(websockets),
         Box::pin(usage_plans),
-        Box::pin(user_pools)
+        Box::pin(user_pools),
+        Box::pin(topics)
     )?;
     Ok(Beside {
         roles,
@@ -507,6 +528,7 @@ async fn read_beside(
         websockets,
         usage_plans,
         user_pools,
+        topics,
     })
 }
 

@@ -35,6 +35,8 @@ pub struct Scope {
     pub websocket: bool,
     /// Keys of the WebSocket routes whose invoke permissions count.
     pub websocket_routes: BTreeSet<String>,
+    /// Read the stack's SNS topics and their subscriptions.
+    pub topics: bool,
     /// Logical names of functions whose ARNs the changes need but whose state they do not
     /// (a route's function): their ARNs are made from the account, not read.
     pub referred: BTreeSet<String>,
@@ -67,6 +69,8 @@ impl Scope {
                 // The role's policy names the tables its function uses.
                 if let Some(spec) = stack.function(function) {
                     self.tables.extend(spec.tables.keys().cloned());
+                    // ... the topics it publishes to.
+                    self.topics |= !spec.topics.is_empty();
                     // ... and the WebSocket API whose connections it manages.
                     self.websocket |= spec.manage_connections;
                 }
@@ -94,6 +98,7 @@ impl Scope {
                         RefTarget::UserPool(_) | RefTarget::UserPoolClient(..) => {
                             self.user_pools = true;
                         }
+                        RefTarget::Topic(_) => self.topics = true,
                     }
                 }
             }
@@ -127,6 +132,14 @@ impl Scope {
             Address::UsagePlan(_) | Address::ApiKey(_) => {
                 self.api = true;
                 self.usage_plans = true;
+            }
+            Address::Topic(_) => self.topics = true,
+            // A function subscription needs its function's ARN, not its state.
+            Address::Subscription(key) => {
+                self.topics = true;
+                if let Some(function) = key.split_once(" function:").map(|(_, f)| f) {
+                    self.referred.insert(function.to_string());
+                }
             }
             Address::WebsocketRoute(key) => {
                 self.websocket = true;

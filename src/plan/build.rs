@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, role, table,
+    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, role, table, topic,
     usage_plan, user_pool, websocket,
 };
 use crate::live::LiveState;
@@ -44,6 +44,7 @@ pub fn build_destroy(stack: &Stack, live: &LiveState, region: &str) -> Plan {
         routes: Vec::new(),
         websocket: None,
         user_pools: Vec::new(),
+        topics: Vec::new(),
         ..stack.clone()
     };
     let mut plan = build(&nothing, live, &BTreeMap::new(), region);
@@ -64,6 +65,7 @@ pub fn build(
     region: &str,
 ) -> Plan {
     let mut changes = plan_tables(stack, live);
+    topic::plan_all(stack, live, &mut changes);
     let mut known = known_values(stack, live, &changes, region);
     user_pool::known(stack, live, region, &mut known);
     let secrets: BTreeMap<String, String> = live
@@ -201,6 +203,7 @@ fn conflict_blockers(stack: &Stack, live: &LiveState) -> Vec<Blocker> {
             let address = match conflict.kind.as_str() {
                 "table" => Address::Table(logical),
                 "role" => Address::Role(logical),
+                "topic" => Address::Topic(logical.trim_end_matches(".fifo").to_string()),
                 _ => Address::Function(logical),
             };
             let owner = crate::marks::managed_by(conflict.owner.as_deref());
@@ -345,6 +348,7 @@ fn known_values(
         }
     }
     websocket::known(stack, live, region, &mut known);
+    topic::known(stack, live, table_changes, &mut known);
     known
 }
 
@@ -425,7 +429,14 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
         Address::Table(_) => [of_kind("function", false), of_kind("role", false)].concat(),
         // Functions may name the pool in their environment, and the API's authorizers.
         Address::UserPool(_) => [of_kind("function", false), of_kind("api", false)].concat(),
+        Address::Topic(_) => [
+            of_kind("subscription", true),
+            of_kind("function", false),
+            of_kind("role", false),
+        ]
+        .concat(),
         Address::Function(_) => [
+            of_kind("subscription", true),
             of_kind("route", true),
             of_kind("websocket_route", true),
             of_kind("function", false),
@@ -441,7 +452,10 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
         Address::UsagePlan(_) => of_kind("api_key", true),
         Address::ApiKey(_) => Vec::new(),
         Address::Websocket => of_kind("websocket_route", true),
-        Address::Route(_) | Address::Deployment | Address::WebsocketRoute(_) => Vec::new(),
+        Address::Route(_)
+        | Address::Deployment
+        | Address::WebsocketRoute(_)
+        | Address::Subscription(_) => Vec::new(),
     }
 }
 
@@ -463,11 +477,14 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
             .into_iter()
             .flat_map(|spec| {
                 let tables = spec.tables.keys().map(|t| Address::Table(t.clone()));
-                tables.chain(spec.manage_connections.then_some(Address::Websocket))
+                let topics = spec.topics.keys().map(|t| Address::Topic(t.clone()));
+                let api = spec.manage_connections.then_some(Address::Websocket);
+                tables.chain(topics).chain(api)
             })
             .collect(),
         Address::Route(_) | Address::WebsocketRoute(_) => route_needs(change),
-        Address::Table(_) | Address::UserPool(_) => Vec::new(),
+        Address::Table(_) | Address::UserPool(_) | Address::Topic(_) => Vec::new(),
+        Address::Subscription(_) => topic::subscription_needs(change),
         Address::Api | Address::Websocket => authorizer_functions(stack, &change.address),
         Address::Deployment => {
             return [vec![Address::Api], active.of_kind("route", true)].concat();

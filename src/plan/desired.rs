@@ -1,6 +1,7 @@
 //! The desired form of each resource, resolved from the stack file: what apply makes live.
 
 use super::table_steps;
+use super::topic::{SubscriptionDesired, TopicDesired};
 use super::usage_plan::{ApiKeyDesired, UsagePlanDesired};
 use super::user_pool::UserPoolDesired;
 use crate::stack::{ApiSpec, FunctionSpec, TableSpec, Template, WebsocketSpec};
@@ -19,6 +20,8 @@ pub enum Desired {
     UsagePlan(UsagePlanDesired),
     ApiKey(ApiKeyDesired),
     UserPool(UserPoolDesired),
+    Topic(TopicDesired),
+    Subscription(SubscriptionDesired),
 }
 
 #[derive(Debug, Clone)]

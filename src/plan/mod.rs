@@ -21,6 +21,7 @@ mod table;
 pub mod table_steps;
 #[cfg(test)]
 pub(crate) mod tests;
+mod topic;
 mod usage_plan;
 mod user_pool;
 mod value;
@@ -49,6 +50,7 @@ pub use role::RoleAttr;
 pub use role::document as policy_document;
 pub use table::TableAttr;
 pub use table::plan as plan_table;
+pub use topic::{SubscriptionAttr, SubscriptionDesired, TopicAttr, TopicDesired};
 pub use usage_plan::{ApiKeyDesired, UsagePlanDesired, key_id_output, plan_id_output};
 pub use user_pool::{UserPoolAttr, UserPoolDesired};
 pub use value::{Attrs, SENSITIVE, Value};
@@ -139,6 +141,8 @@ pub enum Live {
         plans: Vec<String>,
     },
     UserPool(crate::live::LiveUserPool),
+    Topic(crate::live::LiveTopic),
+    Subscription(crate::live::LiveSubscription),
 }
 
 /// Something that stops the plan from being applied as it is.

@@ -86,6 +86,17 @@ fn statements(stack: &Stack, spec: &FunctionSpec, region: &str) -> Vec<PolicySta
             ],
         });
     }
+    for topic in spec.topics.keys() {
+        let arn = Reference {
+            target: RefTarget::Topic(topic.clone()),
+            attr: RefAttr::Arn,
+        };
+        statements.push(PolicyStatement {
+            sid: format!("Topic{}", topic.replace(['-', '_'], "")),
+            actions: vec!["sns:Publish".to_string()],
+            resources: vec![Template::reference(arn, "")],
+        });
+    }
     if let (true, Some(websocket)) = (spec.manage_connections, &stack.websocket) {
         statements.push(manage_connections(&websocket.stage));
     }

@@ -31,6 +31,10 @@ pub enum Address {
     /// A Cognito user pool, with its app clients and domain.
     #[serde(rename = "user_pool")]
     UserPool(String),
+    /// An SNS topic, by logical name.
+    Topic(String),
+    /// A subscription of a topic: `TOPIC ENDPOINT` (`order-events function:notify`).
+    Subscription(String),
 }
 
 impl Address {
@@ -47,6 +51,8 @@ impl Address {
             Address::UsagePlan(_) => "usage_plan",
             Address::ApiKey(_) => "api_key",
             Address::UserPool(_) => "user_pool",
+            Address::Topic(_) => "topic",
+            Address::Subscription(_) => "subscription",
         }
     }
 }
@@ -65,6 +71,8 @@ impl fmt::Display for Address {
             Address::UsagePlan(name) => write!(f, "api.usage_plan.{name}"),
             Address::ApiKey(name) => write!(f, "api.key.{name}"),
             Address::UserPool(name) => write!(f, "user_pool.{name}"),
+            Address::Topic(name) => write!(f, "topic.{name}"),
+            Address::Subscription(key) => write!(f, "subscription[{key}]"),
         }
     }
 }
@@ -95,6 +103,13 @@ impl std::str::FromStr for Address {
             Ok(Address::UsagePlan(name.to_string()))
         } else if let Some(name) = named("api.key.") {
             Ok(Address::ApiKey(name.to_string()))
+        } else if let Some(key) = text
+            .strip_prefix("subscription[")
+            .and_then(|k| k.strip_suffix(']'))
+        {
+            Ok(Address::Subscription(key.to_string()))
+        } else if let Some(name) = named("topic.") {
+            Ok(Address::Topic(name.to_string()))
         } else if let Some(name) = named("role.") {
             Ok(Address::Role(name.to_string()))
         } else if let Some(name) = named("table.") {
@@ -127,6 +142,8 @@ mod tests {
             Address::UsagePlan("basic".into()),
             Address::ApiKey("partner-a".into()),
             Address::UserPool("customers".into()),
+            Address::Topic("order-events".into()),
+            Address::Subscription("order-events function:notify".into()),
         ] {
             assert_eq!(address.to_string().parse::<Address>(), Ok(address));
         }

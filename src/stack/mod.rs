@@ -12,6 +12,7 @@ mod metering;
 mod reader;
 mod reference;
 mod spec;
+mod topic;
 mod user_pool;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ pub use spec::{
 pub use spec::{AliasSpec, Weighted};
 pub use spec::{AliasVersion, LogLevel, StageLogging, StageSpec, Tracing, Versioning};
 
+pub use topic::{Endpoint, SubscriptionSpec, TopicSpec};
 pub use user_pool::{
     CustomAttribute, Mfa, PasswordPolicy, UserPoolClientSpec, UserPoolSpec, authorizer_references,
     is_unresolved_pool_value, issuer as user_pool_issuer, resolve_authorizer,

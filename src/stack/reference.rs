@@ -24,6 +24,8 @@ pub enum RefTarget {
     /// An app client of a user pool: (pool, client).
     #[serde(rename = "user_pool_client")]
     UserPoolClient(String, String),
+    /// An SNS topic, by logical name.
+    Topic(String),
 }
 
 impl RefTarget {
@@ -38,6 +40,7 @@ impl RefTarget {
             RefTarget::UserPool(name) | RefTarget::UserPoolClient(name, _) => {
                 Some(Address::UserPool(name.clone()))
             }
+            RefTarget::Topic(name) => Some(Address::Topic(name.clone())),
         }
     }
 }
@@ -99,6 +102,7 @@ impl fmt::Display for Reference {
                     self.attr.as_str()
                 )
             }
+            RefTarget::Topic(name) => write!(f, "topics.{name}.{}", self.attr.as_str()),
         }
     }
 }
@@ -266,6 +270,10 @@ pub fn interpret(text: &str) -> Result<Reference, &'static str> {
             target: RefTarget::Function(name.to_string()),
             attr: attr(a, &[RefAttr::Name, RefAttr::Arn])?,
         }),
+        ["topics", name, a] => Ok(Reference {
+            target: RefTarget::Topic(name.to_string()),
+            attr: attr(a, &[RefAttr::Name, RefAttr::Arn])?,
+        }),
         ["api", a] => Ok(Reference {
             target: RefTarget::Api,
             attr: attr(a, &[RefAttr::Id, RefAttr::Url])?,
@@ -288,7 +296,7 @@ pub fn interpret(text: &str) -> Result<Reference, &'static str> {
     }
 }
 
-pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${api.id}, ${api.url}, ${websocket.id}, ${websocket.url}, ${websocket.callback_url}, ${user_pools.NAME.id}, ${user_pools.NAME.arn}, ${user_pools.NAME.issuer}, ${user_pools.NAME.clients.CLIENT.id} or ${ssm:/parameter/name}";
+pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${topics.NAME.name}, ${topics.NAME.arn}, ${api.id}, ${api.url}, ${websocket.id}, ${websocket.url}, ${websocket.callback_url}, ${user_pools.NAME.id}, ${user_pools.NAME.arn}, ${user_pools.NAME.issuer}, ${user_pools.NAME.clients.CLIENT.id} or ${ssm:/parameter/name}";
 
 #[cfg(test)]
 mod tests {

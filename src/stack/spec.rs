@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::metering::{ApiKeySpec, UsagePlanSpec};
 use super::reference::{RefAttr, RefTarget, Reference, Template};
+use super::topic::{TopicAccess, TopicSpec};
 
 /// A parsed and validated stack file.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct Stack {
     pub websocket: Option<WebsocketSpec>,
     /// `[user_pools.NAME]`: Cognito user pools with their clients and domains.
     pub user_pools: Vec<super::user_pool::UserPoolSpec>,
+    /// `[topics.NAME]`: SNS topics with their subscriptions.
+    pub topics: Vec<TopicSpec>,
 }
 
 impl Stack {
@@ -312,6 +315,9 @@ pub struct FunctionSpec {
     /// `publish = true` with its aliases: versions and aliases of the function.
     #[serde(default)]
     pub versions: Option<Versioning>,
+    /// `topics = { NAME = "publish" }`: topics (logical names) the managed role may publish to.
+    #[serde(default)]
+    pub topics: BTreeMap<String, TopicAccess>,
 }
 
 impl FunctionSpec {
@@ -326,6 +332,10 @@ impl FunctionSpec {
             }))
             .chain(self.manage_connections.then_some(Reference {
                 target: RefTarget::Websocket,
+                attr: RefAttr::Arn,
+            }))
+            .chain(self.topics.keys().map(|t| Reference {
+                target: RefTarget::Topic(t.clone()),
                 attr: RefAttr::Arn,
             }))
     }

@@ -15,6 +15,7 @@ mod robust_io;
 mod scaling;
 mod secrets;
 mod tables;
+mod topics;
 mod transfer;
 mod usage_plans;
 mod user_pools;

@@ -544,7 +544,8 @@ impl Request {
 /// The throttling error each protocol's SDK recognizes and retries.
 fn throttled(request: &Request) -> Vec<u8> {
     let (status, content_type, extra, body) = match request.service.as_str() {
-        "iam" | "sts" => (
+        // The query protocol's XML error.
+        "iam" | "sts" | "sns" => (
             "400 Bad Request",
             "text/xml",
             "",

@@ -50,6 +50,7 @@ pub fn applied(stack: &Stack) -> LiveState {
         let pool = user_pool(stack, spec);
         live.user_pools.insert(pool.name.clone(), pool);
     }
+    live.topics = super::topic::applied_topics(stack);
     live.secrets = ssm_parameters(stack);
     settle(stack, &mut live);
     live

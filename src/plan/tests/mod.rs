@@ -13,6 +13,7 @@ mod function;
 pub(crate) mod live;
 mod plan;
 mod table;
+mod topic;
 mod usage_plan;
 mod user_pool;
 

@@ -14,6 +14,7 @@ use crate::stack::spec::ApiType;
 pub(super) struct Declared {
     pub(super) tables: Vec<String>,
     pub(super) functions: Vec<String>,
+    pub(super) topics: Vec<String>,
     pub(super) api: bool,
     /// Whether `[websocket]` is written.
     pub(super) websocket: bool,
@@ -44,6 +45,7 @@ impl Declared {
         Declared {
             tables: names("tables"),
             functions: names("functions"),
+            topics: names("topics"),
             api: entry(doc, "api").is_some(),
             websocket: entry(doc, "websocket").is_some(),
             api_type,
@@ -56,6 +58,7 @@ impl Declared {
         let (kind, name, names) = match target {
             RefTarget::Table(name) => ("table", name, &self.tables),
             RefTarget::Function(name) => ("function", name, &self.functions),
+            RefTarget::Topic(name) => ("topic", name, &self.topics),
             RefTarget::Ssm(_) => return None,
             RefTarget::UserPool(name) => {
                 let names: Vec<&String> = self.user_pools.iter().map(|(p, _)| p).collect();

@@ -15,6 +15,7 @@ const ENV_KEYS: &[&str] = &[
     "api",
     "routes",
     "user_pools",
+    "topics",
 ];
 
 /// What an environment changes besides its overlay.
@@ -48,7 +49,7 @@ impl Reader<'_> {
                 }
                 None => self.default_suffix(name),
             }
-            for section in ["tables", "functions", "routes", "user_pools"] {
+            for section in ["tables", "functions", "routes", "user_pools", "topics"] {
                 self.overlaid_names(doc, overlay, section, name.get_ref());
             }
             if let Some((key, _)) = entry(overlay, "api")
@@ -312,7 +313,7 @@ impl Reader<'_> {
             merge_entry(&mut merged, key, value);
         }
         // Names the base does not declare were reported by check_envs; they are not added.
-        for section in ["tables", "functions", "routes", "user_pools"] {
+        for section in ["tables", "functions", "routes", "user_pools", "topics"] {
             let (Some((_, DeValue::Table(overlaid))), Some((_, base))) = (
                 entry(overlay, section).map(|(k, v)| (k, v.get_ref())),
                 entry(&merged, section).map(|(k, v)| (k.clone(), v.clone())),

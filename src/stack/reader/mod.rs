@@ -16,6 +16,7 @@ mod secrets;
 mod table;
 mod tags;
 mod top;
+mod topic;
 mod typed;
 mod user_pool;
 mod websocket;

@@ -20,6 +20,8 @@ pub(super) fn long_names(
     for (section, limit, what) in [
         ("tables", 255, "table names"),
         ("functions", 64, "function and IAM role names"),
+        // With `.fifo`, which FIFO topics' names end in.
+        ("topics", 256 - 5, "topic names"),
     ] {
         let Some(DeValue::Table(t)) = entry(doc, section).map(|(_, v)| v.get_ref()) else {
             continue;

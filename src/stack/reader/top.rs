@@ -22,6 +22,7 @@ const TOP_KEYS: &[&str] = &[
     "websocket",
     "env",
     "user_pools",
+    "topics",
 ];
 
 const STACK_KEYS: &[&str] = &["name", "region", "artifact_bucket"];
@@ -48,6 +49,9 @@ impl Reader<'_> {
         let tables = self.named_tables(doc, "tables", |r, key, value| r.table(key, value));
         let functions = self.named_tables(doc, "functions", |r, key, value| {
             r.function(key, value, dir, &declared)
+        });
+        let topics = self.named_tables(doc, "topics", |r, key, value| {
+            r.topic(key, value, &declared)
         });
         let api = entry(doc, "api").and_then(|(_, v)| self.api(v, &declared));
         let routes = match entry(doc, "routes") {
@@ -95,6 +99,7 @@ impl Reader<'_> {
             routes,
             websocket,
             user_pools,
+            topics,
         })
     }
 

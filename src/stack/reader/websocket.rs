@@ -4,6 +4,7 @@
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::api::PublishingApi;
 use super::declared::Declared;
 use super::typed::{Key, Reader, RefSite, Value, entry};
 use crate::stack::address::Address;
@@ -208,6 +209,9 @@ impl Reader<'_> {
         let mut respond = false;
         let help = "write \"sendMessage\" = \"FUNCTION\" or \"sendMessage\" = { function = \"FUNCTION\", respond = true }";
         let function = self.route_function(value, declared, help, |this, t| {
+            if this.publish_route(t, PublishingApi::Websocket, declared) {
+                return None;
+            }
             this.websocket_route_authorizer(t);
             // Said by the check above.
             let known = match entry(t, "authorizer") {

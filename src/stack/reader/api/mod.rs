@@ -3,6 +3,7 @@
 
 mod aliases;
 mod authorizers;
+mod publish;
 mod routes;
 mod settings;
 mod stages;
@@ -17,6 +18,8 @@ use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::typed::{Reader, Value, entry};
 use crate::stack::spec::{AccessLog, ApiSpec, ApiType, Cors};
+
+pub(super) use publish::PublishingApi;
 
 const API_KEYS: &[&str] = &[
     "type",

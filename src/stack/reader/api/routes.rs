@@ -5,6 +5,7 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::DeValue;
 
+use super::PublishingApi;
 use crate::stack::diagnostic::Problem;
 use crate::stack::reader::declared::Declared;
 use crate::stack::reader::paths;
@@ -98,6 +99,9 @@ impl Reader<'_> {
         let mut docs = RouteDocs::default();
         let help = "write \"GET /orders\" = \"function-name\"";
         let function = self.route_function(value, declared, help, |this, t| {
+            if this.publish_route(t, PublishingApi::Api(declared.api_type), declared) {
+                return None;
+            }
             this.unknown_keys(t, ROUTE_KEYS, "in a route");
             authorizer = this.route_authorizer(t, api);
             scopes = this.route_scopes(t, authorizer.is_some());

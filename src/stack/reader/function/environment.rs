@@ -190,6 +190,8 @@ impl Reader<'_> {
                     crate::arn::function(region, account, &physical(f))
                 }
                 (RefTarget::Api, RefAttr::Id, _) => "0".repeat(10),
+                // The longer, FIFO form (`.fifo`) of the topic's name.
+                (RefTarget::Topic(t), RefAttr::Name, _) => format!("{}.fifo", physical(t)),
                 _ => String::new(),
             })
         };

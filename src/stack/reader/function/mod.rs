@@ -41,6 +41,7 @@ const FUNCTION_KEYS: &[&str] = &[
     "tracing",
     "publish",
     "aliases",
+    "topics",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -100,6 +101,7 @@ impl Reader<'_> {
                 }
             });
         let tables = self.table_access(t, &logical, declared, role.is_some());
+        let topics = self.topic_access(t, &logical, declared, role.is_some());
         let tags = self.tags(t);
         let manage_connections = self.manage_connections(t, &logical, declared, role.is_some());
         let tracing = self.tracing(t);
@@ -124,6 +126,7 @@ impl Reader<'_> {
             manage_connections: manage_connections?,
             tracing: tracing?,
             versions: versions?,
+            topics: topics?,
         })
     }
 

@@ -1,0 +1,370 @@
+//! SNS topics: subscriptions of a function, a queue and an email address, a publishing
+//! function, filter changes in place, a FIFO switch as a replacement, and removal.
+
+use crate::support::{Project, change, strings};
+
+const STACK: &str = r#"
+[stack]
+name = "shop"
+
+[topics.order-events]
+display_name = "Orders"
+tags = { team = "core" }
+subscriptions = [
+  { function = "notify" },
+  { queue = "QUEUE_ARN", raw = true },
+  { email = "ops@example.com", filter = { kind = ["refund"] } },
+]
+
+[topics.audit]
+
+[functions.notify]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/notify"
+
+[functions.create-order]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/create-order"
+topics = { order-events = "publish" }
+environment = { EVENTS = "${topics.order-events.arn}", EVENTS_NAME = "${topics.order-events.name}" }
+"#;
+
+fn sns(project: &Project) -> aws_sdk_sns::Client {
+    aws_sdk_sns::Client::new(&project.sdk_config())
+}
+
+fn sqs(project: &Project) -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::new(&project.sdk_config())
+}
+
+/// A queue made outside the stack, as a subscriber of another team would be: its ARN and URL.
+fn queue(project: &Project, name: &str) -> (String, String) {
+    let sqs = sqs(project);
+    let url = project
+        .block_on(sqs.create_queue().queue_name(name).send())
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let attributes = project.block_on(
+        sqs.get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send(),
+    );
+    let arn = attributes.unwrap().attributes.unwrap()
+        [&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    (arn, url)
+}
+
+/// The topics of the account, by name.
+fn topic_names(project: &Project) -> Vec<String> {
+    let out = project.block_on(sns(project).list_topics().send()).unwrap();
+    let mut names: Vec<String> = out
+        .topics()
+        .iter()
+        .filter_map(|t| t.topic_arn())
+        .map(|a| a.rsplit(':').next().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// (protocol, endpoint, FilterPolicy, RawMessageDelivery) of every subscription of `topic_arn`.
+fn subscriptions(project: &Project, topic_arn: &str) -> Vec<(String, String, String, String)> {
+    let sns = sns(project);
+    let listed = project
+        .block_on(
+            sns.list_subscriptions_by_topic()
+                .topic_arn(topic_arn)
+                .send(),
+        )
+        .unwrap();
+    let mut out: Vec<_> = listed
+        .subscriptions()
+        .iter()
+        .map(|s| {
+            let attributes = project
+                .block_on(
+                    sns.get_subscription_attributes()
+                        .subscription_arn(s.subscription_arn().unwrap())
+                        .send(),
+                )
+                .unwrap()
+                .attributes
+                .unwrap_or_default();
+            let get = |k: &str| attributes.get(k).cloned().unwrap_or_default();
+            (
+                s.protocol().unwrap().to_string(),
+                s.endpoint().unwrap().to_string(),
+                get("FilterPolicy"),
+                get("RawMessageDelivery"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn topics_with_subscriptions_are_applied_changed_in_place_replaced_and_removed() {
+    let project = Project::new("[stack]\nname = \"shop\"\n");
+    let (queue_arn, queue_url) = queue(&project, "audit-inbox");
+    let stack = STACK.replace("QUEUE_ARN", &queue_arn);
+    project.set_stack(&stack);
+
+    let plan = project.plan_json(&[]);
+    let topic = change(&plan, "topic.order-events");
+    assert_eq!(topic["action"], "create");
+    assert_eq!(topic["after"]["name"], "shop-order-events");
+    let email = change(&plan, "subscription[order-events email:ops@example.com]");
+    assert_eq!(email["after"]["filter_policy"], r#"{"kind":["refund"]}"#);
+    project.apply_converges();
+
+    // The topic, its attributes and tags, and its subscriptions as declared.
+    assert_eq!(topic_names(&project), ["shop-audit", "shop-order-events"]);
+    let outputs = project.outputs_json();
+    let arn = outputs["topics.order-events.arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(arn.ends_with(":shop-order-events"), "{outputs}");
+    assert_eq!(outputs["topics.order-events.name"], "shop-order-events");
+    let sns = sns(&project);
+    let attributes = project
+        .block_on(sns.get_topic_attributes().topic_arn(&arn).send())
+        .unwrap()
+        .attributes
+        .unwrap();
+    assert_eq!(attributes["DisplayName"], "Orders");
+    let tags = project
+        .block_on(sns.list_tags_for_resource().resource_arn(&arn).send())
+        .unwrap();
+    let tags: Vec<(&str, &str)> = tags.tags().iter().map(|t| (t.key(), t.value())).collect();
+    assert!(tags.contains(&("team", "core")) && tags.contains(&("stackctl:stack", "shop")));
+    let notify = project.function("shop-notify").unwrap();
+    let notify_arn = notify
+        .configuration()
+        .unwrap()
+        .function_arn()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        subscriptions(&project, &arn),
+        [
+            (
+                "email".into(),
+                "ops@example.com".into(),
+                r#"{"kind":["refund"]}"#.into(),
+                "false".into()
+            ),
+            (
+                "lambda".into(),
+                notify_arn.clone(),
+                String::new(),
+                "false".into()
+            ),
+            (
+                "sqs".into(),
+                queue_arn.clone(),
+                String::new(),
+                "true".into()
+            ),
+        ]
+    );
+    // SNS may invoke the subscribed function, for this topic only.
+    let policy: serde_json::Value = serde_json::from_str(&project.policy("shop-notify")).unwrap();
+    let statement = &policy["Statement"][0];
+    assert_eq!(statement["Sid"], "stackctl-topic-order-events");
+    assert_eq!(statement["Principal"]["Service"], "sns.amazonaws.com");
+    assert_eq!(
+        statement["Condition"]["ArnLike"]["AWS:SourceArn"],
+        arn.as_str()
+    );
+    // The publishing function knows the topic, and its role may publish to it alone.
+    let creator = project.function("shop-create-order").unwrap();
+    let env = creator
+        .configuration()
+        .unwrap()
+        .environment()
+        .unwrap()
+        .variables()
+        .unwrap();
+    assert_eq!(env["EVENTS"], arn);
+    assert_eq!(env["EVENTS_NAME"], "shop-order-events");
+    let role_policy = project
+        .block_on(
+            project
+                .iam()
+                .get_role_policy()
+                .role_name("shop-create-order")
+                .policy_name("stackctl")
+                .send(),
+        )
+        .unwrap();
+    let document = percent_encoding::percent_decode_str(role_policy.policy_document())
+        .decode_utf8()
+        .unwrap()
+        .to_string();
+    let document: serde_json::Value = serde_json::from_str(&document).unwrap();
+    let publish = document["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "Topicorderevents")
+        .unwrap_or_else(|| panic!("{document}"));
+    assert_eq!(strings(&publish["Action"]), ["sns:Publish"]);
+    assert_eq!(strings(&publish["Resource"]), [arn.as_str()]);
+
+    // A message published by the SDK reaches the queue, raw.
+    project
+        .block_on(
+            sns.publish()
+                .topic_arn(&arn)
+                .message("order 42 placed")
+                .send(),
+        )
+        .unwrap();
+    let received = project
+        .block_on(
+            sqs(&project)
+                .receive_message()
+                .queue_url(&queue_url)
+                .max_number_of_messages(10)
+                .send(),
+        )
+        .unwrap();
+    let bodies: Vec<&str> = received
+        .messages()
+        .iter()
+        .filter_map(|m| m.body())
+        .collect();
+    assert_eq!(bodies, ["order 42 placed"]);
+
+    // SNS's invoke permission removed outside stackctl is granted again.
+    let remove = project
+        .lambda()
+        .remove_permission()
+        .function_name("shop-notify")
+        .statement_id("stackctl-topic-order-events");
+    project.block_on(remove.send()).unwrap();
+    let plan = project.plan_json(&[]);
+    let notify = change(&plan, "subscription[order-events function:notify]");
+    assert_eq!(notify["action"], "update");
+    assert_eq!(notify["changed"][0]["name"], "invoke_permission");
+    project.apply_converges();
+    assert!(
+        project
+            .policy("shop-notify")
+            .contains("stackctl-topic-order-events")
+    );
+
+    // A filter change is an in-place update of that subscription alone.
+    let changed = stack.replace(r#"kind = ["refund"]"#, r#"kind = ["refund", "chargeback"]"#);
+    project.set_stack(&changed);
+    let plan = project.plan_json(&[]);
+    let email = change(&plan, "subscription[order-events email:ops@example.com]");
+    assert_eq!(email["action"], "update");
+    let updates: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "no-op")
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        updates,
+        ["subscription[order-events email:ops@example.com]"]
+    );
+    // Applied as a saved plan: a scoped read (no function or table), one SNS write.
+    project.run(&["plan", "--out", "plan.json"]).success();
+    let (run, requests) = project.requests(&["apply", "plan.json"]);
+    run.success();
+    let mut sorted: Vec<&str> = requests.iter().map(String::as_str).collect();
+    sorted.sort();
+    // Two topics (tags, attributes, subscriptions) and three subscriptions read, concurrently;
+    // the lock taken and given back; the one write.
+    assert_eq!(
+        sorted,
+        [
+            "dynamodb:UpdateItem",
+            "dynamodb:UpdateItem",
+            "lambda:GetPolicy",
+            "sns:GetSubscriptionAttributes",
+            "sns:GetSubscriptionAttributes",
+            "sns:GetSubscriptionAttributes",
+            "sns:GetTopicAttributes",
+            "sns:GetTopicAttributes",
+            "sns:ListSubscriptionsByTopic",
+            "sns:ListSubscriptionsByTopic",
+            "sns:ListTagsForResource",
+            "sns:ListTagsForResource",
+            "sns:ListTopics",
+            "sns:SetSubscriptionAttributes",
+            "sts:GetCallerIdentity",
+        ]
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    let filters: Vec<String> = subscriptions(&project, &arn)
+        .into_iter()
+        .map(|s| s.2)
+        .collect();
+    assert!(
+        filters.contains(&r#"{"kind":["refund","chargeback"]}"#.to_string()),
+        "{filters:?}"
+    );
+
+    // fifo cannot change in place: the topic is replaced, under its new name.
+    let fifo = changed.replace(
+        "[topics.audit]\n",
+        "[topics.audit]\nfifo = true\ncontent_based_deduplication = true\n",
+    );
+    project.set_stack(&fifo);
+    let plan = project.run(&["plan"]);
+    plan.success();
+    assert!(
+        plan.stdout.contains(
+            "fifo cannot change in place: the topic is deleted and created again as shop-audit.fifo"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let json = project.plan_json(&[]);
+    assert_eq!(change(&json, "topic.audit")["action"], "replace");
+    project.apply_converges();
+    assert_eq!(
+        topic_names(&project),
+        ["shop-audit.fifo", "shop-order-events"]
+    );
+
+    // Removing the topics deletes them with their subscriptions, and SNS's invoke permission.
+    let without = fifo
+        .split("[functions.notify]")
+        .nth(1)
+        .unwrap()
+        .replace("topics = { order-events = \"publish\" }\n", "")
+        .replace("environment = { EVENTS = \"${topics.order-events.arn}\", EVENTS_NAME = \"${topics.order-events.name}\" }\n", "");
+    project.set_stack(&format!(
+        "[stack]\nname = \"shop\"\n\n[functions.notify]{without}"
+    ));
+    let plan = project.plan_json(&[]);
+    let topic = change(&plan, "topic.order-events");
+    assert_eq!(topic["action"], "delete");
+    assert_eq!(
+        change(&plan, "subscription[order-events function:notify]")["action"],
+        "delete"
+    );
+    project.apply_converges();
+    assert!(topic_names(&project).is_empty());
+    let policy = project.block_on(
+        project
+            .lambda()
+            .get_policy()
+            .function_name("shop-notify")
+            .send(),
+    );
+    let left = policy.ok().and_then(|p| p.policy).unwrap_or_default();
+    assert!(!left.contains("stackctl-topic-"), "{left}");
+}
