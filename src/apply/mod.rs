@@ -25,8 +25,13 @@ use crate::package::Package;
 use crate::plan::{Action, Change, Plan};
 use crate::stack::{Address, Reference};
 
-/// Changes running at once; AWS-side rate limits are handled by the SDK's retries.
-const CONCURRENCY: usize = 8;
+/// Changes running at once. Most of a change's time is waiting (a table becoming ACTIVE, a
+/// function's update settling), not sending: AWS's request quotas are kept by the clients'
+/// rate limits (`aws::limits`), so this only bounds what is in flight. Eight made a large
+/// apply wait for slots: 50 tables and 100 roles queued ahead of the functions, and Lambda's
+/// 15 requests a second (the longest chain) started only once they were all done. DynamoDB
+/// allows 250 table operations with indexes in flight (AWS-NOTES).
+const CONCURRENCY: usize = 64;
 
 /// Receives apply's progress; the command layer decides how to show it.
 /// Every method does nothing by default, so that a reporter (or a test's) implements only
@@ -174,6 +179,7 @@ pub async fn apply(
         .iter()
         .filter(|c| c.action != Action::NoOp)
         .collect();
+    let deps = dependency_indices(&nodes, &ctx.whole_api);
     let mut state = vec![State::Pending; nodes.len()];
     let mut outcome = Outcome::default();
     let mut running = FuturesUnordered::new();
@@ -183,7 +189,7 @@ pub async fn apply(
 
     loop {
         if !outcome.interrupted {
-            start_ready(&nodes, &mut state, &mut outcome, &mut running, &ctx);
+            start_ready(&nodes, &deps, &mut state, &mut outcome, &mut running, &ctx);
         }
         if running.is_empty() {
             break;
@@ -256,8 +262,28 @@ type Running<'a> = FuturesUnordered<
     >,
 >;
 
+/// For each node, the indices of the nodes it waits for, found once: the scheduler looks at
+/// every pending node each time a change finishes, and a route carried by a whole-API write
+/// waits for every function the write needs (hundreds of nodes, each compared by address,
+/// made the scheduler itself the slowest part of a large apply).
+fn dependency_indices(nodes: &[&Change], whole_api: &api::WholeApi) -> Vec<Vec<usize>> {
+    let mut by_address: std::collections::HashMap<&Address, Vec<usize>> = Default::default();
+    for (i, node) in nodes.iter().enumerate() {
+        by_address.entry(&node.address).or_default().push(i);
+    }
+    nodes
+        .iter()
+        .map(|node| {
+            let wanted = whole_api.depends_on(node);
+            let found = wanted.iter().filter_map(|dep| by_address.get(dep));
+            found.flatten().copied().collect()
+        })
+        .collect()
+}
+
 fn start_ready<'a>(
     nodes: &[&'a Change],
+    deps: &[Vec<usize>],
     state: &mut [State],
     outcome: &mut Outcome,
     running: &mut Running<'a>,
@@ -270,7 +296,7 @@ fn start_ready<'a>(
             if state[i] != State::Pending {
                 continue;
             }
-            match dependency_state(nodes, state, &ctx.whole_api.depends_on(nodes[i])) {
+            match dependency_state(nodes, state, &deps[i]) {
                 Deps::Blocked(because) => {
                     state[i] = State::Skipped;
                     ctx.reporter.skipped(nodes[i], &because);
@@ -303,18 +329,13 @@ enum Deps {
     Blocked(Address),
 }
 
-fn dependency_state(nodes: &[&Change], state: &[State], deps: &[Address]) -> Deps {
+fn dependency_state(nodes: &[&Change], state: &[State], deps: &[usize]) -> Deps {
     let mut waiting = false;
-    for dep in deps {
-        for (i, node) in nodes.iter().enumerate() {
-            if node.address != *dep {
-                continue;
-            }
-            match state[i] {
-                State::Done => {}
-                State::Failed | State::Skipped => return Deps::Blocked(dep.clone()),
-                State::Pending | State::Running => waiting = true,
-            }
+    for &i in deps {
+        match state[i] {
+            State::Done => {}
+            State::Failed | State::Skipped => return Deps::Blocked(nodes[i].address.clone()),
+            State::Pending | State::Running => waiting = true,
         }
     }
     if waiting { Deps::Waiting } else { Deps::Ready }
