@@ -179,7 +179,7 @@ pub async fn apply(
         .iter()
         .filter(|c| c.action != Action::NoOp)
         .collect();
-    let deps = dependency_indices(&nodes, &ctx.whole_api);
+    let graph = Graph::of(&nodes, &ctx.whole_api);
     let mut state = vec![State::Pending; nodes.len()];
     let mut outcome = Outcome::default();
     let mut running = FuturesUnordered::new();
@@ -189,7 +189,7 @@ pub async fn apply(
 
     loop {
         if !outcome.interrupted {
-            start_ready(&nodes, &deps, &mut state, &mut outcome, &mut running, &ctx);
+            start_ready(&nodes, &graph, &mut state, &mut outcome, &mut running, &ctx);
         }
         if running.is_empty() {
             break;
@@ -262,28 +262,64 @@ type Running<'a> = FuturesUnordered<
     >,
 >;
 
-/// For each node, the indices of the nodes it waits for, found once: the scheduler looks at
-/// every pending node each time a change finishes, and a route carried by a whole-API write
-/// waits for every function the write needs (hundreds of nodes, each compared by address,
-/// made the scheduler itself the slowest part of a large apply).
-fn dependency_indices(nodes: &[&Change], whole_api: &api::WholeApi) -> Vec<Vec<usize>> {
-    let mut by_address: std::collections::HashMap<&Address, Vec<usize>> = Default::default();
-    for (i, node) in nodes.iter().enumerate() {
-        by_address.entry(&node.address).or_default().push(i);
+/// The changes' dependencies by index, found once, and the order in which ready changes
+/// start.
+struct Graph {
+    /// For each node, the nodes it waits for. The scheduler looks at every pending node each
+    /// time a change finishes, and a route carried by a whole-API write waits for every
+    /// function the write needs: compared by address each time, hundreds of nodes made the
+    /// scheduler itself the slowest part of a large apply.
+    deps: Vec<Vec<usize>>,
+    /// Nodes by how many others wait for them (directly or through others), most first, then
+    /// in plan order: a table that functions and their routes wait for starts before a role,
+    /// a role before the functions, so that the longest chain (ending in the functions whose
+    /// requests Lambda's quota paces) starts as early as it can when more is ready than runs.
+    order: Vec<usize>,
+}
+
+impl Graph {
+    fn of(nodes: &[&Change], whole_api: &api::WholeApi) -> Graph {
+        let mut by_address: std::collections::HashMap<&Address, Vec<usize>> = Default::default();
+        for (i, node) in nodes.iter().enumerate() {
+            by_address.entry(&node.address).or_default().push(i);
+        }
+        let deps: Vec<Vec<usize>> = nodes
+            .iter()
+            .map(|node| {
+                let wanted = whole_api.depends_on(node);
+                let found = wanted.iter().filter_map(|dep| by_address.get(dep));
+                found.flatten().copied().collect()
+            })
+            .collect();
+        let mut dependents = vec![Vec::new(); deps.len()];
+        for (i, waits_for) in deps.iter().enumerate() {
+            for &j in waits_for {
+                dependents[j].push(i);
+            }
+        }
+        let waiting: Vec<usize> = (0..deps.len())
+            .map(|start| {
+                let mut seen = vec![false; deps.len()];
+                let mut next = vec![start];
+                while let Some(n) = next.pop() {
+                    for &m in &dependents[n] {
+                        if !std::mem::replace(&mut seen[m], true) {
+                            next.push(m);
+                        }
+                    }
+                }
+                seen.iter().filter(|s| **s).count()
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..deps.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(waiting[i]));
+        Graph { deps, order }
     }
-    nodes
-        .iter()
-        .map(|node| {
-            let wanted = whole_api.depends_on(node);
-            let found = wanted.iter().filter_map(|dep| by_address.get(dep));
-            found.flatten().copied().collect()
-        })
-        .collect()
 }
 
 fn start_ready<'a>(
     nodes: &[&'a Change],
-    deps: &[Vec<usize>],
+    graph: &Graph,
     state: &mut [State],
     outcome: &mut Outcome,
     running: &mut Running<'a>,
@@ -292,11 +328,11 @@ fn start_ready<'a>(
     // Skipping can make more nodes skippable; repeat until nothing changes.
     loop {
         let mut changed = false;
-        for i in 0..nodes.len() {
+        for &i in &graph.order {
             if state[i] != State::Pending {
                 continue;
             }
-            match dependency_state(nodes, state, &deps[i]) {
+            match dependency_state(nodes, state, &graph.deps[i]) {
                 Deps::Blocked(because) => {
                     state[i] = State::Skipped;
                     ctx.reporter.skipped(nodes[i], &because);
