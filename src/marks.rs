@@ -35,6 +35,56 @@ pub fn stage_url_output(stage: &str) -> String {
     format!("api.stages.{stage}.url")
 }
 
+/// On a table: the time to live and point-in-time recovery stackctl set (see
+/// [`table_settings_record`]). A plan trusts it instead of reading DescribeTimeToLive and
+/// DescribeContinuousBackups of every table; `plan --refresh-only` and `apply --refresh` read
+/// them, so settings changed by hand show up there.
+pub const TABLE_SETTINGS_TAG: &str = "stackctl:ttl-pitr";
+
+/// A tag value holds at most 256 characters, of letters, digits, white space and the
+/// characters `_.:/=+-@` (TagResource:
+/// <https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Tag.html>).
+const TAG_VALUE_MAX: usize = 256;
+
+/// The live time to live attribute (if on) and point-in-time recovery of a table.
+pub type TableSettings = (Option<String>, bool);
+
+/// What [`TABLE_SETTINGS_TAG`] holds once apply has set `ttl` (the attribute, when on) and
+/// `pitr` on a table whose fingerprint (`stackctl:applied`) is `applied`: `1.<hash of the
+/// fingerprint>.<on|off>[.<ttl attribute>]`. Tied to the fingerprint, so a record left behind
+/// by an apply that changed the table without writing it (an older stackctl) is not trusted.
+/// `None` when the attribute's name cannot be a tag value: such a table's settings are read.
+pub fn table_settings_record(applied: &str, ttl: Option<&str>, pitr: bool) -> Option<String> {
+    let pitr = if pitr { "on" } else { "off" };
+    let mut record = format!("1.{}.{pitr}", sha256_hex(applied, 4));
+    if let Some(ttl) = ttl {
+        let allowed = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
+        if !ttl.chars().all(allowed) {
+            return None;
+        }
+        record = format!("{record}.{ttl}");
+    }
+    (record.chars().count() <= TAG_VALUE_MAX).then_some(record)
+}
+
+/// The settings a table's `record` ([`TABLE_SETTINGS_TAG`]) holds, if it was written with the
+/// table's current fingerprint `applied`; `None` means read them.
+pub fn read_table_settings(record: &str, applied: Option<&str>) -> Option<TableSettings> {
+    let mut parts = record.splitn(4, '.');
+    let (Some("1"), Some(hash), Some(pitr)) = (parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    if hash != sha256_hex(applied?, 4) {
+        return None;
+    }
+    let pitr = match pitr {
+        "on" => true,
+        "off" => false,
+        _ => return None,
+    };
+    Some((parts.next().map(str::to_string), pitr))
+}
+
 /// The name of the inline policy stackctl writes on the roles it manages.
 pub const POLICY_NAME: &str = "stackctl";
 
@@ -225,7 +275,7 @@ mod tests {
 
     #[test]
     fn own_tags() {
-        for tag in [STACK_TAG, APPLIED_TAG, PERMISSIONS_TAG] {
+        for tag in [STACK_TAG, APPLIED_TAG, PERMISSIONS_TAG, TABLE_SETTINGS_TAG] {
             assert!(is_own_tag(tag), "{tag}");
         }
         assert!(!is_own_tag("team"));
@@ -268,6 +318,34 @@ mod tests {
         );
         // A record of per-route statements (version 1) is never current.
         assert!(permissions_record(routes("shop-a")).starts_with("2."));
+    }
+
+    #[test]
+    fn table_settings_record_follows_the_fingerprint() {
+        let record = table_settings_record("1.ab.cd", Some("expires.at"), true).unwrap();
+        assert!(
+            record.starts_with("1.") && record.ends_with(".on.expires.at"),
+            "{record}"
+        );
+        assert_eq!(
+            read_table_settings(&record, Some("1.ab.cd")),
+            Some((Some("expires.at".to_string()), true))
+        );
+        // Another fingerprint (an apply that did not write the record), or none: read.
+        assert_eq!(read_table_settings(&record, Some("1.ab.ce")), None);
+        assert_eq!(read_table_settings(&record, None), None);
+        let off = table_settings_record("1.ab.cd", None, false).unwrap();
+        assert_eq!(
+            read_table_settings(&off, Some("1.ab.cd")),
+            Some((None, false))
+        );
+        assert_eq!(read_table_settings("2.x.on", Some("1.ab.cd")), None);
+        // A name a tag value cannot hold is not recorded.
+        assert_eq!(table_settings_record("1.ab.cd", Some("ttl#1"), false), None);
+        assert_eq!(
+            table_settings_record("1", Some(&"a".repeat(250)), false),
+            None
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::wait::{self, Status};
 use super::{Context, removed_tags};
 use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, invalid_request};
 use crate::live::LiveTable;
-use crate::marks::APPLIED_TAG;
+use crate::marks::{APPLIED_TAG, TABLE_SETTINGS_TAG, table_settings_record};
 use crate::plan::table_steps::Step;
 use crate::plan::{Action, Change, Desired, Live, TableAttr, TableDesired};
 use crate::stack::{Address, RefAttr, RefTarget, Reference, TableSpec};
@@ -69,7 +69,9 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &TableDesired) -> Resul
         .set_provisioned_throughput(shape.throughput)
         .deletion_protection_enabled(spec.deletion_protection)
         .table_class(DynamoTableClass::from(spec.table_class.aws_name()))
-        .set_tags(Some(desired_tags(d)?));
+        // The settings record is true from the start only for a table without TTL or
+        // point-in-time recovery; otherwise it is written once they are set.
+        .set_tags(Some(desired_tags(d, has_default_settings(spec))?));
     if let Some(view) = spec.stream {
         request = request.stream_specification(stream_spec(Some(view))?);
     }
@@ -95,14 +97,66 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &TableDesired) -> Resul
         Err(e) if classify(&e) == ErrorKind::Conflict => take_up(ctx, address, d).await?,
         Err(e) => return Err(describe(op, e)),
     };
-    ctx.set_output(table_arn_key(spec), arn);
+    ctx.set_output(table_arn_key(spec), arn.clone());
     if let Some(attr) = &spec.ttl_attribute {
         set_ttl(ctx, address, &d.name, attr, true).await?;
     }
     if spec.point_in_time_recovery {
         set_pitr(ctx, address, &d.name, true).await?;
     }
+    if !has_default_settings(spec) {
+        record_settings(ctx, &arn, d).await?;
+    }
     Ok(())
+}
+
+/// Neither time to live nor point-in-time recovery: what a new table has.
+fn has_default_settings(spec: &TableSpec) -> bool {
+    spec.ttl_attribute.is_none() && !spec.point_in_time_recovery
+}
+
+/// Tags the table with the record of the time to live and point-in-time recovery apply set
+/// (`marks::TABLE_SETTINGS_TAG`), once they are set.
+async fn record_settings(ctx: &Context<'_>, arn: &str, d: &TableDesired) -> Result<(), AwsError> {
+    let Some(record) = settings_record(d) else {
+        return Ok(());
+    };
+    ctx.clients
+        .dynamodb
+        .tag_resource()
+        .resource_arn(arn)
+        .tags(tag(TABLE_SETTINGS_TAG, &record)?)
+        .send()
+        .await
+        .op("dynamodb:TagResource")?;
+    Ok(())
+}
+
+/// Removes the settings record before a step changes time to live or point-in-time recovery:
+/// an apply cut short after it leaves no record that says otherwise, and the next plan reads
+/// them. `update_tags` writes it again.
+async fn forget_settings(ctx: &Context<'_>, live: &LiveTable) -> Result<(), AwsError> {
+    ctx.clients
+        .dynamodb
+        .untag_resource()
+        .resource_arn(&live.arn)
+        .tag_keys(TABLE_SETTINGS_TAG)
+        .send()
+        .await
+        .op("dynamodb:UntagResource")?;
+    Ok(())
+}
+
+fn settings_record(d: &TableDesired) -> Option<String> {
+    if d.applied.is_empty() {
+        return None;
+    }
+    let spec = &d.spec;
+    table_settings_record(
+        &d.applied,
+        spec.ttl_attribute.as_deref(),
+        spec.point_in_time_recovery,
+    )
 }
 
 /// The ARN of the table `d` names, which exists already, when it is the stack's: CreateTable
@@ -144,11 +198,16 @@ async fn update(
     live: &LiveTable,
 ) -> Result<(), AwsError> {
     let address = &change.address;
+    let settings = |s: &Step| matches!(s, Step::Ttl { .. } | Step::PointInTimeRecovery(_));
+    if d.steps.iter().any(settings) {
+        forget_settings(ctx, live).await?;
+    }
     for step in &d.steps {
         ctx.reporter.progress(address, &step.describe());
         send(ctx, address, &d.name, step.request(&d.name)?).await?;
     }
-    // The user's tags when they changed, and the fingerprint of what is now applied.
+    // The user's tags when they changed, the fingerprint of what is now applied and the record
+    // of its settings.
     update_tags(ctx, live, d, change.changed(TableAttr::Tags)).await
 }
 
@@ -204,7 +263,7 @@ async fn update_tags(
         .dynamodb
         .tag_resource()
         .resource_arn(&live.arn)
-        .set_tags(Some(desired_tags(d)?))
+        .set_tags(Some(desired_tags(d, true)?))
         .send()
         .await
         .op("dynamodb:TagResource")?;
@@ -440,11 +499,15 @@ fn reached<S: AsRef<str> + PartialEq>(status: Option<&S>, want: &S) -> Status<()
     }
 }
 
-/// The stack's tag, the user's, and the fingerprint of what apply makes live.
-fn desired_tags(d: &TableDesired) -> Result<Vec<Tag>, AwsError> {
+/// The stack's tag, the user's, the fingerprint of what apply makes live and, once they are
+/// set (`settings_set`), the record of its time to live and point-in-time recovery.
+fn desired_tags(d: &TableDesired, settings_set: bool) -> Result<Vec<Tag>, AwsError> {
     let mut all = tags(&d.stack, &d.spec.tags)?;
     if !d.applied.is_empty() {
         all.push(tag(APPLIED_TAG, &d.applied)?);
+    }
+    if let Some(record) = settings_record(d).filter(|_| settings_set) {
+        all.push(tag(TABLE_SETTINGS_TAG, &record)?);
     }
     Ok(all)
 }

@@ -29,8 +29,13 @@ use crate::package::Package;
 use crate::plan::{Action, Change, Plan};
 use crate::stack::{Address, Reference};
 
-/// Changes running at once; AWS-side rate limits are handled by the SDK's retries.
-const CONCURRENCY: usize = 8;
+/// Changes running at once. Most of a change's time is waiting (a table becoming ACTIVE, a
+/// function's update settling), not sending: AWS's request quotas are kept by the clients'
+/// rate limits (`aws::limits`), so this only bounds what is in flight. Eight made a large
+/// apply wait for slots: 50 tables and 100 roles queued ahead of the functions, and Lambda's
+/// 15 requests a second (the longest chain) started only once they were all done. DynamoDB
+/// allows 250 table operations with indexes in flight (AWS-NOTES).
+const CONCURRENCY: usize = 64;
 
 /// Receives apply's progress; the command layer decides how to show it.
 /// Every method does nothing by default, so that a reporter (or a test's) implements only
@@ -178,6 +183,7 @@ pub async fn apply(
         .iter()
         .filter(|c| c.action != Action::NoOp)
         .collect();
+    let graph = Graph::of(&nodes, &ctx.whole_api);
     let mut state = vec![State::Pending; nodes.len()];
     let mut outcome = Outcome::default();
     let mut running = FuturesUnordered::new();
@@ -187,7 +193,7 @@ pub async fn apply(
 
     loop {
         if !outcome.interrupted {
-            start_ready(&nodes, &mut state, &mut outcome, &mut running, &ctx);
+            start_ready(&nodes, &graph, &mut state, &mut outcome, &mut running, &ctx);
         }
         if running.is_empty() {
             break;
@@ -260,8 +266,64 @@ type Running<'a> = FuturesUnordered<
     >,
 >;
 
+/// The changes' dependencies by index, found once, and the order in which ready changes
+/// start.
+struct Graph {
+    /// For each node, the nodes it waits for. The scheduler looks at every pending node each
+    /// time a change finishes, and a route carried by a whole-API write waits for every
+    /// function the write needs: compared by address each time, hundreds of nodes made the
+    /// scheduler itself the slowest part of a large apply.
+    deps: Vec<Vec<usize>>,
+    /// Nodes by how many others wait for them (directly or through others), most first, then
+    /// in plan order: a table that functions and their routes wait for starts before a role,
+    /// a role before the functions, so that the longest chain (ending in the functions whose
+    /// requests Lambda's quota paces) starts as early as it can when more is ready than runs.
+    order: Vec<usize>,
+}
+
+impl Graph {
+    fn of(nodes: &[&Change], whole_api: &api::WholeApi) -> Graph {
+        let mut by_address: std::collections::HashMap<&Address, Vec<usize>> = Default::default();
+        for (i, node) in nodes.iter().enumerate() {
+            by_address.entry(&node.address).or_default().push(i);
+        }
+        let deps: Vec<Vec<usize>> = nodes
+            .iter()
+            .map(|node| {
+                let wanted = whole_api.depends_on(node);
+                let found = wanted.iter().filter_map(|dep| by_address.get(dep));
+                found.flatten().copied().collect()
+            })
+            .collect();
+        let mut dependents = vec![Vec::new(); deps.len()];
+        for (i, waits_for) in deps.iter().enumerate() {
+            for &j in waits_for {
+                dependents[j].push(i);
+            }
+        }
+        let waiting: Vec<usize> = (0..deps.len())
+            .map(|start| {
+                let mut seen = vec![false; deps.len()];
+                let mut next = vec![start];
+                while let Some(n) = next.pop() {
+                    for &m in &dependents[n] {
+                        if !std::mem::replace(&mut seen[m], true) {
+                            next.push(m);
+                        }
+                    }
+                }
+                seen.iter().filter(|s| **s).count()
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..deps.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(waiting[i]));
+        Graph { deps, order }
+    }
+}
+
 fn start_ready<'a>(
     nodes: &[&'a Change],
+    graph: &Graph,
     state: &mut [State],
     outcome: &mut Outcome,
     running: &mut Running<'a>,
@@ -270,11 +332,11 @@ fn start_ready<'a>(
     // Skipping can make more nodes skippable; repeat until nothing changes.
     loop {
         let mut changed = false;
-        for i in 0..nodes.len() {
+        for &i in &graph.order {
             if state[i] != State::Pending {
                 continue;
             }
-            match dependency_state(nodes, state, &ctx.whole_api.depends_on(nodes[i])) {
+            match dependency_state(nodes, state, &graph.deps[i]) {
                 Deps::Blocked(because) => {
                     state[i] = State::Skipped;
                     ctx.reporter.skipped(nodes[i], &because);
@@ -307,18 +369,13 @@ enum Deps {
     Blocked(Address),
 }
 
-fn dependency_state(nodes: &[&Change], state: &[State], deps: &[Address]) -> Deps {
+fn dependency_state(nodes: &[&Change], state: &[State], deps: &[usize]) -> Deps {
     let mut waiting = false;
-    for dep in deps {
-        for (i, node) in nodes.iter().enumerate() {
-            if node.address != *dep {
-                continue;
-            }
-            match state[i] {
-                State::Done => {}
-                State::Failed | State::Skipped => return Deps::Blocked(dep.clone()),
-                State::Pending | State::Running => waiting = true,
-            }
+    for &i in deps {
+        match state[i] {
+            State::Done => {}
+            State::Failed | State::Skipped => return Deps::Blocked(nodes[i].address.clone()),
+            State::Pending | State::Running => waiting = true,
         }
     }
     if waiting { Deps::Waiting } else { Deps::Ready }

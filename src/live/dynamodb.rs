@@ -10,8 +10,9 @@ use futures::future::try_join_all;
 
 use super::{Conflict, LiveGlobalIndex, LiveTable, Owned, user_tags};
 use crate::aws::{AwsError, CallResult, Clients};
-use crate::marks::APPLIED_TAG;
-use crate::marks::STACK_TAG;
+use crate::marks::{
+    APPLIED_TAG, STACK_TAG, TABLE_SETTINGS_TAG, TableSettings, read_table_settings,
+};
 use crate::stack::{
     Billing, GlobalIndexSpec, KeySpec, KeyType, LocalIndexSpec, Projection, StreamView, TableClass,
 };
@@ -21,8 +22,41 @@ pub async fn read_tables(
     clients: &Clients,
     names: impl IntoIterator<Item = &String>,
 ) -> Result<Vec<LiveTable>, AwsError> {
-    let reads = names.into_iter().map(|name| read_table(clients, name));
+    let described = describe_tables(clients, names).await?;
+    with_settings(clients, described, &BTreeMap::new()).await
+}
+
+/// DescribeTable of the tables of these names, at once (absent ones left out).
+pub(super) async fn describe_tables(
+    clients: &Clients,
+    names: impl IntoIterator<Item = &String>,
+) -> Result<Vec<TableDescription>, AwsError> {
+    let reads = names.into_iter().map(|name| describe(clients, name));
     Ok(try_join_all(reads).await?.into_iter().flatten().collect())
+}
+
+/// The described tables with their time to live and point-in-time recovery: taken from the
+/// settings record in the table's `tags` (by table name, from the tagging index) where it was
+/// written with the table's current fingerprint (`marks::TABLE_SETTINGS_TAG`), read otherwise
+/// (DescribeTimeToLive and DescribeContinuousBackups at once).
+pub(super) async fn with_settings(
+    clients: &Clients,
+    described: Vec<TableDescription>,
+    tags: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<Vec<LiveTable>, AwsError> {
+    let reads = described.iter().map(|table| async move {
+        let name = table.table_name().unwrap_or_default();
+        let recorded = tags.get(name).and_then(|tags| {
+            let record = tags.get(TABLE_SETTINGS_TAG)?;
+            read_table_settings(record, tags.get(APPLIED_TAG).map(String::as_str))
+        });
+        let (ttl, pitr) = match recorded {
+            Some(settings) => settings,
+            None => read_settings(clients, name).await?,
+        };
+        Ok::<_, AwsError>(live_table(table, ttl, pitr))
+    });
+    try_join_all(reads).await
 }
 
 /// Sorts read tables into the stack's and the ones in its way, with their tags: from the
@@ -67,18 +101,24 @@ fn with_tags(table: LiveTable, tags: &BTreeMap<String, String>) -> LiveTable {
     }
 }
 
-/// DescribeTable, then (for a table that exists) its TTL and point-in-time recovery at once:
-/// a table the stack file names but that does not exist yet costs one request, not three.
-async fn read_table(clients: &Clients, name: &str) -> Result<Option<LiveTable>, AwsError> {
-    let ddb = &clients.dynamodb;
-    let described = ddb.describe_table().table_name(name).send().await;
+/// DescribeTable; `None` when the table does not exist.
+async fn describe(clients: &Clients, name: &str) -> Result<Option<TableDescription>, AwsError> {
+    let described = clients
+        .dynamodb
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await;
     // Not there (or the tagging index lags behind a delete).
     let Some(described) = described.absent_ok("dynamodb:DescribeTable")? else {
         return Ok(None);
     };
-    let Some(table) = described.table() else {
-        return Ok(None);
-    };
+    Ok(described.table)
+}
+
+/// A table's time to live attribute (when on) and point-in-time recovery, read at once.
+async fn read_settings(clients: &Clients, name: &str) -> Result<TableSettings, AwsError> {
+    let ddb = &clients.dynamodb;
     let ttl = ddb.describe_time_to_live().table_name(name).send();
     let backups = ddb.describe_continuous_backups().table_name(name).send();
     let (ttl, backups) = tokio::join!(ttl, backups);
@@ -96,7 +136,16 @@ async fn read_table(clients: &Clients, name: &str) -> Result<Option<LiveTable>, 
         .and_then(|d| d.point_in_time_recovery_description())
         .and_then(|d| d.point_in_time_recovery_status())
         == Some(&PointInTimeRecoveryStatus::Enabled);
-    Ok(Some(live_table(table, ttl_attribute, pitr)))
+    Ok((ttl_attribute, pitr))
+}
+
+/// A table by name with its settings read (none trusted), without its tags.
+async fn read_table(clients: &Clients, name: &str) -> Result<Option<LiveTable>, AwsError> {
+    let Some(table) = describe(clients, name).await? else {
+        return Ok(None);
+    };
+    let (ttl, pitr) = read_settings(clients, name).await?;
+    Ok(Some(live_table(&table, ttl, pitr)))
 }
 
 fn live_table(table: &TableDescription, ttl_attribute: Option<String>, pitr: bool) -> LiveTable {

@@ -19,7 +19,11 @@ pub async fn read_roles(
 ) -> Result<(BTreeMap<String, LiveRole>, Vec<Conflict>), AwsError> {
     let mut roles = BTreeMap::new();
     let mut conflicts = Vec::new();
-    for (name, (role, owner)) in read_under_path(clients, stack).await? {
+    let Listed {
+        under_path,
+        elsewhere,
+    } = read_under_path(clients, stack).await?;
+    for (name, (role, owner)) in under_path {
         if owner.as_deref() == Some(stack) {
             roles.insert(name, role);
         } else if wanted.contains(&name) {
@@ -34,7 +38,21 @@ pub async fn read_roles(
     let path = role_path(stack);
     let taken =
         |name: &&String| !roles.contains_key(*name) && !conflicts.iter().any(|c| c.name == **name);
-    let probes = wanted.iter().filter(taken).map(|name| {
+    let unseen: Vec<&String> = wanted.iter().filter(taken).collect();
+    // The whole account was listed: a wanted name is taken only by a role in that list.
+    if let Some(elsewhere) = elsewhere {
+        conflicts.extend(unseen.into_iter().filter_map(|name| {
+            let (other_path, owner) = elsewhere.get(name)?;
+            Some(Conflict {
+                kind: "role".to_string(),
+                name: name.clone(),
+                owner: owner.clone(),
+                note: Some(format!("its IAM path is {other_path}, not {path}")),
+            })
+        }));
+        return Ok((roles, conflicts));
+    }
+    let probes = unseen.into_iter().map(|name| {
         let path = &path;
         async move {
             match clients.iam.get_role().role_name(name).send().await {
@@ -66,29 +84,35 @@ pub fn role_owner(role: &aws_sdk_iam::types::Role) -> Option<String> {
 /// A role with the stack its tags name, if any.
 type Tagged = (LiveRole, Option<String>);
 
+/// The roles under the stack's path, and every other role of the account by name with its
+/// path and owner when the read listed them all (`None`: ask for a wanted name with GetRole).
+struct Listed {
+    under_path: BTreeMap<String, Tagged>,
+    elsewhere: Option<BTreeMap<String, (String, Option<String>)>>,
+}
+
 /// The roles under the stack's path with their inline policies and owners: in a few calls
 /// when the credentials may read the account's authorization details, else a few per role.
-async fn read_under_path(
-    clients: &Clients,
-    stack: &str,
-) -> Result<BTreeMap<String, Tagged>, AwsError> {
+async fn read_under_path(clients: &Clients, stack: &str) -> Result<Listed, AwsError> {
     let path = role_path(stack);
     match read_owned_in_bulk(clients, &path).await {
         Err(AwsError::Call {
             kind: ErrorKind::AccessDenied,
             ..
-        }) => read_owned_one_by_one(clients, &path).await,
+        }) => Ok(Listed {
+            under_path: read_owned_one_by_one(clients, &path).await?,
+            elsewhere: None,
+        }),
         other => other,
     }
 }
 
 /// GetAccountAuthorizationDetails returns every role with its inline policies, a thousand a
-/// page: at a hundred functions, one call instead of a hundred and one.
-async fn read_owned_in_bulk(
-    clients: &Clients,
-    path: &str,
-) -> Result<BTreeMap<String, Tagged>, AwsError> {
+/// page: at a hundred functions, one call instead of a hundred and one, and the roles
+/// elsewhere whose names the stack may want (no GetRole per new function).
+async fn read_owned_in_bulk(clients: &Clients, path: &str) -> Result<Listed, AwsError> {
     let mut roles = BTreeMap::new();
+    let mut elsewhere = BTreeMap::new();
     let mut marker = None;
     loop {
         let page = clients
@@ -101,20 +125,22 @@ async fn read_owned_in_bulk(
             .await
             .op("iam:GetAccountAuthorizationDetails")?;
         for role in page.role_detail_list() {
-            if role.path() != Some(path) {
-                continue;
-            }
             let name = role.role_name().unwrap_or_default().to_string();
-            let policy = role
-                .role_policy_list()
-                .iter()
-                .find(|p| p.policy_name() == Some(POLICY_NAME))
-                .map(|p| canonical_json(&decode(p.policy_document().unwrap_or_default())));
             let owner = role
                 .tags()
                 .iter()
                 .find(|t| t.key() == crate::marks::STACK_TAG)
                 .map(|t| t.value().to_string());
+            if role.path() != Some(path) {
+                let other_path = role.path().unwrap_or_default().to_string();
+                elsewhere.insert(name, (other_path, owner));
+                continue;
+            }
+            let policy = role
+                .role_policy_list()
+                .iter()
+                .find(|p| p.policy_name() == Some(POLICY_NAME))
+                .map(|p| canonical_json(&decode(p.policy_document().unwrap_or_default())));
             let live = LiveRole {
                 name: name.clone(),
                 arn: role.arn().unwrap_or_default().to_string(),
@@ -125,7 +151,10 @@ async fn read_owned_in_bulk(
         }
         marker = page.marker().map(str::to_string);
         if !page.is_truncated() || marker.is_none() {
-            return Ok(roles);
+            return Ok(Listed {
+                under_path: roles,
+                elsewhere: Some(elsewhere),
+            });
         }
     }
 }

@@ -99,23 +99,27 @@ pub(super) async fn read_tables_and_functions(
     })
 }
 
-/// The trusting read: tables as always, functions from one listing and the tagging index.
+/// The trusting read: tables' settings from their records, functions from one listing and the
+/// tagging index.
 async fn read_listing(
     clients: &Clients,
     stack: &Stack,
     wanted: &Wanted,
 ) -> Result<Found, AwsError> {
+    // Time to live and point-in-time recovery from the tables' settings records, once the
+    // tagging index has them: read only where a record is missing or not current.
     let tables = async {
-        let declared = dynamodb::read_tables(clients, &wanted.tables);
+        let declared = dynamodb::describe_tables(clients, &wanted.tables);
         let undeclared = async {
             let owned = tagging::owned(clients, &stack.name).await?;
             let tables = owned.tables.keys().filter(|n| !wanted.tables.contains(n));
-            let tables = dynamodb::read_tables(clients, tables).await?;
+            let tables = dynamodb::describe_tables(clients, tables).await?;
             Ok::<_, AwsError>((owned, tables))
         };
         let (mut declared, (owned, undeclared)) = tokio::try_join!(declared, undeclared)?;
         declared.extend(undeclared);
-        Ok::<_, AwsError>((owned, declared))
+        let tables = dynamodb::with_settings(clients, declared, &owned.tables).await?;
+        Ok::<_, AwsError>((owned, tables))
     };
     let ((owned, tables), listed) = tokio::try_join!(tables, lambda::list_all(clients))?;
     let declared: BTreeSet<String> = stack

@@ -554,3 +554,76 @@ fn an_index_goes_before_a_switch_to_provisioned_that_would_need_its_capacity() {
         ]
     );
 }
+
+/// A plan takes a table's time to live and point-in-time recovery from the record apply left
+/// on it (`stackctl:ttl-pitr`) instead of two reads per table; `--refresh-only` and
+/// `apply --refresh` read them, so a change made by hand is seen and undone there. A record
+/// that does not match the table's fingerprint is not trusted.
+#[test]
+fn settings_are_read_only_where_the_record_cannot_tell() {
+    let project = Project::new(FULL).through_proxy(ProxyConfig::immediate());
+    let proxy = project.proxy.as_ref().unwrap();
+    project.apply_converges();
+    let ddb = project.dynamodb();
+    let arn = project
+        .block_on(ddb.describe_table().table_name("shop-orders").send())
+        .unwrap()
+        .table()
+        .unwrap()
+        .table_arn()
+        .unwrap()
+        .to_string();
+    let record = || {
+        let tags = project
+            .block_on(ddb.list_tags_of_resource().resource_arn(&arn).send())
+            .unwrap();
+        let tag = tags.tags().iter().find(|t| t.key() == "stackctl:ttl-pitr");
+        tag.map(|t| t.value().to_string())
+    };
+    let recorded = record().expect("the settings record");
+    assert!(recorded.ends_with(".on.expires_at"), "{recorded}");
+    let settings_reads = |args: &[&str], code: i32| {
+        proxy.stats.reset();
+        project.run(args).code(code);
+        let counts = proxy.stats.counts();
+        let count = |op: &str| counts.get(op).copied().unwrap_or(0);
+        (
+            count("dynamodb:DescribeTable"),
+            count("dynamodb:DescribeTimeToLive"),
+            count("dynamodb:DescribeContinuousBackups"),
+        )
+    };
+    let plan = ["plan", "--detailed-exitcode"];
+    let refresh = ["plan", "--refresh-only", "--detailed-exitcode"];
+    assert_eq!(settings_reads(&plan, 0), (1, 0, 0));
+    assert_eq!(settings_reads(&refresh, 0), (1, 1, 1));
+
+    // Turned off by hand: the trusting plan does not see it, --refresh-only does.
+    let ttl = aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+        .attribute_name("expires_at")
+        .enabled(false)
+        .build()
+        .unwrap();
+    let off = ddb.update_time_to_live().table_name("shop-orders");
+    project
+        .block_on(off.time_to_live_specification(ttl).send())
+        .unwrap();
+    assert_eq!(settings_reads(&plan, 0), (1, 0, 0));
+    assert_eq!(settings_reads(&refresh, 2), (1, 1, 1));
+    project
+        .run(&["plan", "--refresh-only"])
+        .stdout_has(&["ttl_attribute: (none) (live); the stack file says \"expires_at\""]);
+    project.run(&["apply", "--refresh", "--yes"]).success();
+    assert_eq!(record().as_deref(), Some(recorded.as_str()));
+    assert_eq!(settings_reads(&refresh, 0), (1, 1, 1));
+
+    // A record another fingerprint wrote (an apply that did not keep it): read, not trusted.
+    let stale = aws_sdk_dynamodb::types::Tag::builder()
+        .key("stackctl:ttl-pitr")
+        .value("1.00000000.off")
+        .build()
+        .unwrap();
+    let tag = ddb.tag_resource().resource_arn(&arn).tags(stale);
+    project.block_on(tag.send()).unwrap();
+    assert_eq!(settings_reads(&plan, 0), (1, 1, 1));
+}

@@ -404,6 +404,8 @@ fn drift_is_told_apart_from_stack_file_changes() {
     // Changed in the console: the function's memory, the table's point-in-time recovery.
     set_memory(&project, "shop-get-order", 512);
     project.set_pitr("shop-orders", false);
+    // A plan trusts the table's record of the settings stackctl set (it reads no time to live
+    // or point-in-time recovery): only the function's drift. `--refresh-only` reads them.
     let run = project.run(&["plan"]);
     run.success();
     assert_output_snapshot!("drift_plan", &run.stdout);
@@ -422,8 +424,10 @@ fn drift_is_told_apart_from_stack_file_changes() {
         ])
     );
 
-    // Apply undoes the drift; a change made in the stack file is not drift.
-    project.apply_converges();
+    // `apply --refresh` undoes the drift (a plain apply trusts the record as a plan does); a
+    // change made in the stack file is not drift.
+    project.run(&["apply", "--refresh", "--yes"]).success();
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
     project
         .run(&["plan", "--refresh-only", "--detailed-exitcode"])
         .code(0);
