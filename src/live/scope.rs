@@ -75,33 +75,7 @@ impl Scope {
                     self.websocket |= spec.manage_connections;
                 }
             }
-            Address::Function(name) => {
-                self.functions.insert(name.clone());
-                self.log_groups = true;
-                let Some(spec) = stack.function(name) else {
-                    return;
-                };
-                if spec.role.is_none() {
-                    self.roles = true;
-                }
-                for reference in spec.references() {
-                    match &reference.target {
-                        RefTarget::Table(table) => {
-                            self.tables.insert(table.clone());
-                        }
-                        RefTarget::Function(function) => {
-                            self.functions.insert(function.clone());
-                        }
-                        RefTarget::Api => self.api = true,
-                        RefTarget::Websocket => self.websocket = true,
-                        RefTarget::Ssm(_) => self.secrets = true,
-                        RefTarget::UserPool(_) | RefTarget::UserPoolClient(..) => {
-                            self.user_pools = true;
-                        }
-                        RefTarget::Topic(_) => self.topics = true,
-                    }
-                }
-            }
+            Address::Function(name) => self.add_function(stack, name),
             Address::UserPool(_) => self.user_pools = true,
             Address::Api | Address::Deployment => {
                 self.api = true;
@@ -149,6 +123,38 @@ impl Scope {
                     self.referred.insert(route.function.clone());
                 }
             }
+        }
+    }
+
+    /// A function's change: its role (a managed one) and what its references name.
+    fn add_function(&mut self, stack: &Stack, name: &str) {
+        self.functions.insert(name.to_string());
+        self.log_groups = true;
+        let Some(spec) = stack.function(name) else {
+            return;
+        };
+        if spec.role.is_none() {
+            self.roles = true;
+        }
+        for reference in spec.references() {
+            self.add_reference(&reference.target);
+        }
+    }
+
+    /// What a reference in a function's settings needs read.
+    fn add_reference(&mut self, target: &RefTarget) {
+        match target {
+            RefTarget::Table(table) => {
+                self.tables.insert(table.clone());
+            }
+            RefTarget::Function(function) => {
+                self.functions.insert(function.clone());
+            }
+            RefTarget::Api => self.api = true,
+            RefTarget::Websocket => self.websocket = true,
+            RefTarget::Ssm(_) => self.secrets = true,
+            RefTarget::UserPool(_) | RefTarget::UserPoolClient(..) => self.user_pools = true,
+            RefTarget::Topic(_) => self.topics = true,
         }
     }
 }

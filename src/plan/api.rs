@@ -3,14 +3,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::gateway::{self, LiveGateway};
+use super::stages::{access_log_attr, settings_attrs};
 use super::{Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
 use crate::live::{LiveApi, LiveRoute};
 use crate::marks::{
     ROUTES_STATEMENT_ELSEWHERE, ROUTES_STATEMENT_ID, permissions_record, route_statement_id,
 };
-use crate::stack::{
-    AccessLog, Address, ApiSpec, ApiType, AuthorizerSpec, Cors, RouteSpec, Stack, Throttle,
-};
+use crate::stack::{Address, ApiSpec, ApiType, AuthorizerSpec, RouteSpec, Stack};
 
 /// Statement IDs by function name.
 type Permissions = BTreeMap<String, BTreeSet<String>>;
@@ -384,36 +383,5 @@ fn stage_value(spec: &ApiSpec) -> Value {
     match spec.stages.as_slice() {
         [one] => Value::str(&one.name),
         many => Value::List(many.iter().map(|s| Value::str(&s.name)).collect()),
-    }
-}
-
-pub(super) fn access_log_attr(a: &mut Attrs, log: Option<&AccessLog>) {
-    if let Some(log) = log {
-        a.insert("access_log".into(), gateway::access_log(log));
-    }
-}
-
-pub(super) fn settings_attrs(a: &mut Attrs, cors: Option<&Cors>, throttle: Option<Throttle>) {
-    if let Some(cors) = cors {
-        let mut m = std::collections::BTreeMap::new();
-        m.insert(
-            "allow_origins".to_string(),
-            Value::list(&cors.allow_origins),
-        );
-        m.insert(
-            "allow_methods".to_string(),
-            Value::list(&cors.allow_methods),
-        );
-        m.insert(
-            "allow_headers".to_string(),
-            Value::list(&cors.allow_headers),
-        );
-        if let Some(age) = cors.max_age {
-            m.insert("max_age".to_string(), Value::Int(age.into()));
-        }
-        a.insert("cors".into(), Value::Map(m));
-    }
-    if let Some(t) = throttle {
-        a.insert("throttle".into(), gateway::throttle(t));
     }
 }

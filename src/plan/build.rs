@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, role, table, topic,
-    usage_plan, user_pool, websocket,
+    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, logical_of, role,
+    table, topic, usage_plan, user_pool, websocket,
 };
 use crate::live::LiveState;
 use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
@@ -548,12 +548,4 @@ fn authorizer_functions(stack: &Stack, api: &Address) -> Vec<Address> {
         .map(|f| Address::Function(f.clone()))
         .chain(pools)
         .collect()
-}
-
-/// The logical name of a physical name `STACK-LOGICAL`.
-pub(super) fn logical_of<'a>(stack: &Stack, physical: &'a str) -> &'a str {
-    physical
-        .strip_prefix(&stack.name)
-        .and_then(|rest| rest.strip_prefix('-'))
-        .unwrap_or(physical)
 }

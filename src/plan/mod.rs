@@ -25,7 +25,6 @@ mod topic;
 mod usage_plan;
 mod user_pool;
 mod value;
-mod versions;
 mod websocket;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,6 +45,7 @@ pub use desired::{
     TableDesired, WebsocketDesired, WebsocketRouteDesired,
 };
 pub use function::FunctionAttr;
+pub use function::{AliasTarget, resolve_aliases};
 pub use role::RoleAttr;
 pub use role::document as policy_document;
 pub use table::TableAttr;
@@ -54,7 +54,6 @@ pub use topic::{SubscriptionAttr, SubscriptionDesired, TopicAttr, TopicDesired};
 pub use usage_plan::{ApiKeyDesired, UsagePlanDesired, key_id_output, plan_id_output};
 pub use user_pool::{UserPoolAttr, UserPoolDesired};
 pub use value::{Attrs, SENSITIVE, Value};
-pub use versions::{AliasTarget, resolve_aliases};
 pub use websocket::{WebsocketAttr, WebsocketRouteAttr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -413,4 +412,12 @@ fn all_new(after: &Attrs) -> Vec<AttrChange> {
             drift: false,
         })
         .collect()
+}
+
+/// The logical name of a physical name `STACK-LOGICAL`.
+fn logical_of<'a>(stack: &crate::stack::Stack, physical: &'a str) -> &'a str {
+    physical
+        .strip_prefix(&stack.name)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .unwrap_or(physical)
 }

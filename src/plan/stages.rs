@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::api::{access_log_attr, settings_attrs};
+use super::gateway;
 use super::{Attrs, Value};
-use crate::stack::StageSpec;
+use crate::stack::{AccessLog, Cors, StageSpec, Throttle};
 
 /// Adds `stages` to `a` when `stages` say more than the API's `stage`, `throttle` and
 /// `access_log` attributes do.
@@ -53,4 +53,35 @@ fn logging(stage: &StageSpec) -> Option<Value> {
     m.insert("data_trace".to_string(), Value::Bool(l.data_trace));
     m.insert("metrics".to_string(), Value::Bool(l.metrics));
     Some(Value::Map(m))
+}
+
+pub(super) fn access_log_attr(a: &mut Attrs, log: Option<&AccessLog>) {
+    if let Some(log) = log {
+        a.insert("access_log".into(), gateway::access_log(log));
+    }
+}
+
+pub(super) fn settings_attrs(a: &mut Attrs, cors: Option<&Cors>, throttle: Option<Throttle>) {
+    if let Some(cors) = cors {
+        let mut m = std::collections::BTreeMap::new();
+        m.insert(
+            "allow_origins".to_string(),
+            Value::list(&cors.allow_origins),
+        );
+        m.insert(
+            "allow_methods".to_string(),
+            Value::list(&cors.allow_methods),
+        );
+        m.insert(
+            "allow_headers".to_string(),
+            Value::list(&cors.allow_headers),
+        );
+        if let Some(age) = cors.max_age {
+            m.insert("max_age".to_string(), Value::Int(age.into()));
+        }
+        a.insert("cors".into(), Value::Map(m));
+    }
+    if let Some(t) = throttle {
+        a.insert("throttle".into(), gateway::throttle(t));
+    }
 }

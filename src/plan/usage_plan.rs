@@ -53,7 +53,7 @@ pub(super) fn plan_all(
         .first()
         .filter(|a| a.is_rest())
         .map(|a| a.id.as_str());
-    let logical = |physical: &str| super::build::logical_of(stack, physical).to_string();
+    let logical = |physical: &str| super::logical_of(stack, physical).to_string();
     for (name, spec) in &plans {
         let physical = stack.physical_name(name);
         let found = live.usage_plans.get(&physical);
@@ -98,7 +98,7 @@ fn plan_keys(
     changes: &mut Vec<Change>,
     known: &mut BTreeMap<String, String>,
 ) {
-    let logical = |physical: &str| super::build::logical_of(stack, physical).to_string();
+    let logical = |physical: &str| super::logical_of(stack, physical).to_string();
     // A live key as read, with the plans it is in by logical name, and its attributes.
     let live_key = |key: &LiveApiKey| -> (Attrs, Live) {
         let of = live.usage_plans.iter();

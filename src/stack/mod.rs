@@ -8,18 +8,15 @@ mod diagnostic;
 #[cfg(test)]
 mod fuzz_tests;
 mod graph;
-mod metering;
 mod reader;
 mod reference;
 mod spec;
 mod topic;
-mod user_pool;
 
 use std::path::{Path, PathBuf};
 
 pub use address::Address;
 pub use diagnostic::StackFileError;
-pub use metering::{ApiKeySpec, Quota, QuotaPeriod, UsagePlanSpec};
 pub use reader::{MAX_TRANSFER_BUCKET, is_account_id, is_bucket_name};
 pub use reference::{RefAttr, RefTarget, Reference, Template};
 pub use spec::{
@@ -30,12 +27,13 @@ pub use spec::{
 #[cfg(test)]
 pub use spec::{AliasSpec, Weighted};
 pub use spec::{AliasVersion, LogLevel, StageLogging, StageSpec, Tracing, Versioning};
+pub use spec::{ApiKeySpec, Quota, QuotaPeriod, UsagePlanSpec};
 
-pub use topic::{Endpoint, SubscriptionSpec, TopicSpec};
-pub use user_pool::{
+pub use spec::user_pool::{
     CustomAttribute, Mfa, PasswordPolicy, UserPoolClientSpec, UserPoolSpec, authorizer_references,
     is_unresolved_pool_value, issuer as user_pool_issuer, resolve_authorizer,
 };
+pub use topic::{Endpoint, SubscriptionSpec, TopicSpec};
 
 pub use crate::suggest::closest;
 

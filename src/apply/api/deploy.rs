@@ -2,7 +2,7 @@
 //! answers, resources and authorizers left unused removed, a new deployment for the stage,
 //! and the stage's settings.
 
-use aws_sdk_apigateway::types::{IntegrationType, Op, PatchOperation};
+use aws_sdk_apigateway::types::IntegrationType;
 
 use super::tree::resources;
 use super::{API_ID, Context, api_url, known};
@@ -10,15 +10,6 @@ use crate::aws::{AwsError, CallResult};
 use crate::live::stage_url;
 use crate::openapi::cors_headers;
 use crate::stack::{ApiSpec, Cors};
-
-/// A PatchOperation of an UpdateAuthorizer or UpdateStage request.
-pub(super) fn patch(op: Op, path: &str, value: Option<String>) -> PatchOperation {
-    PatchOperation::builder()
-        .op(op)
-        .path(path)
-        .set_value(value)
-        .build()
-}
 
 /// Removes resources left without methods or children, makes a new deployment for each stage
 /// (with its variables and tracing), applies each stage's settings, and deletes the stages the

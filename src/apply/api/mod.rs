@@ -58,6 +58,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use aws_sdk_apigateway::types::{Op, PatchOperation};
 use futures::future::LocalBoxFuture;
 
 use super::{Context, once, removed_tags};
@@ -364,4 +365,13 @@ fn route_error(message: String) -> AwsError {
         kind: ErrorKind::Other,
         help: None,
     }
+}
+
+/// A PatchOperation of an UpdateAuthorizer or UpdateStage request.
+fn patch(op: Op, path: &str, value: Option<String>) -> PatchOperation {
+    PatchOperation::builder()
+        .op(op)
+        .path(path)
+        .set_value(value)
+        .build()
 }

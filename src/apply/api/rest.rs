@@ -9,7 +9,8 @@ use aws_sdk_apigateway::types::{
 };
 
 use super::authorizers::{AuthorizerRequests, Wanted, authorizers_changed, sync_declared};
-use super::deploy::{deploy, patch};
+use super::deploy::deploy;
+use super::patch;
 use super::permissions::permit_routes;
 use super::tree::resource_for;
 use super::{

@@ -6,7 +6,7 @@ use aws_sdk_apigateway::operation::get_stage::GetStageOutput;
 use aws_sdk_apigateway::types::{Op, PatchOperation};
 
 use super::Context;
-use super::deploy::patch;
+use super::patch;
 use crate::aws::{AwsError, CallResult};
 use crate::stack::{ApiSpec, LogLevel, StageSpec};
 

@@ -7,9 +7,12 @@ use super::{ACCOUNT, REGION, code_hash};
 use crate::live::{
     LiveApi, LiveFunction, LiveGlobalIndex, LiveRole, LiveRoute, LiveState, LiveTable,
 };
+use crate::live::{LiveSubscription, LiveTopic};
 use crate::marks::{permissions_record, recorded_permissions};
 use crate::plan::{Desired, policy_document};
-use crate::stack::{ApiSpec, AuthorizerSpec, FunctionSpec, RefTarget, Reference, Stack, TableSpec};
+use crate::stack::{
+    ApiSpec, AuthorizerSpec, Endpoint, FunctionSpec, RefTarget, Reference, Stack, TableSpec,
+};
 
 /// The ID of the API [`applied`] makes.
 pub const API_ID: &str = "a1b2c3d4e5";
@@ -50,7 +53,7 @@ pub fn applied(stack: &Stack) -> LiveState {
         let pool = user_pool(stack, spec);
         live.user_pools.insert(pool.name.clone(), pool);
     }
-    live.topics = super::topic::applied_topics(stack);
+    live.topics = applied_topics(stack);
     live.secrets = ssm_parameters(stack);
     settle(stack, &mut live);
     live
@@ -306,4 +309,47 @@ pub fn user_pool(stack: &Stack, spec: &crate::stack::UserPoolSpec) -> crate::liv
         tags: spec.tags.clone(),
         all_tags: spec.tags.clone(),
     }
+}
+
+/// The topics of `stack` as stackctl applies them: confirmed subscriptions, as declared.
+pub fn applied_topics(stack: &Stack) -> BTreeMap<String, LiveTopic> {
+    stack
+        .topics
+        .iter()
+        .map(|spec| {
+            let name = spec.physical_name(&stack.name);
+            let arn = format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}");
+            let subscriptions = spec
+                .subscriptions
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let (protocol, endpoint) = match &s.endpoint {
+                        Endpoint::Function(f) => ("lambda", function_arn(&stack.physical_name(f))),
+                        Endpoint::Queue(q) => ("sqs", q.clone()),
+                        Endpoint::Email(e) => ("email", e.clone()),
+                    };
+                    LiveSubscription {
+                        arn: Some(format!("{arn}:sub-{i}")),
+                        protocol: protocol.to_string(),
+                        endpoint,
+                        raw: s.raw,
+                        filter: s.filter.clone(),
+                        invoke_permission: (protocol == "lambda").then_some(true),
+                    }
+                })
+                .collect();
+            let topic = LiveTopic {
+                name: name.clone(),
+                arn,
+                fifo: spec.fifo,
+                content_based_deduplication: spec.content_based_deduplication,
+                display_name: spec.display_name.clone(),
+                tags: spec.tags.clone(),
+                applied: None,
+                subscriptions,
+            };
+            (name, topic)
+        })
+        .collect()
 }

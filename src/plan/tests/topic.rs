@@ -1,57 +1,9 @@
 //! Topics and subscriptions: what the emulator cannot show (an email subscription pending
 //! confirmation), and the order and wording of replacements and deletes.
 
-use std::collections::BTreeMap;
-
-use super::{ACCOUNT, REGION, applied, live_change, plan, stack};
-use crate::live::{LiveSubscription, LiveTopic};
+use super::{REGION, applied, live_change, plan, stack};
 use crate::plan::{Action, Change, Plan};
-use crate::stack::{Address, Endpoint, Stack};
-
-/// The topics of `stack` as stackctl applies them: confirmed subscriptions, as declared.
-pub fn applied_topics(stack: &Stack) -> BTreeMap<String, LiveTopic> {
-    stack
-        .topics
-        .iter()
-        .map(|spec| {
-            let name = spec.physical_name(&stack.name);
-            let arn = format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}");
-            let subscriptions = spec
-                .subscriptions
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    let (protocol, endpoint) = match &s.endpoint {
-                        Endpoint::Function(f) => {
-                            ("lambda", super::live::function_arn(&stack.physical_name(f)))
-                        }
-                        Endpoint::Queue(q) => ("sqs", q.clone()),
-                        Endpoint::Email(e) => ("email", e.clone()),
-                    };
-                    LiveSubscription {
-                        arn: Some(format!("{arn}:sub-{i}")),
-                        protocol: protocol.to_string(),
-                        endpoint,
-                        raw: s.raw,
-                        filter: s.filter.clone(),
-                        invoke_permission: (protocol == "lambda").then_some(true),
-                    }
-                })
-                .collect();
-            let topic = LiveTopic {
-                name: name.clone(),
-                arn,
-                fifo: spec.fifo,
-                content_based_deduplication: spec.content_based_deduplication,
-                display_name: spec.display_name.clone(),
-                tags: spec.tags.clone(),
-                applied: None,
-                subscriptions,
-            };
-            (name, topic)
-        })
-        .collect()
-}
+use crate::stack::Address;
 
 const STACK: &str = r#"
 [topics.events]

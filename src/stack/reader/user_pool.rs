@@ -10,7 +10,7 @@ use toml::de::DeTable;
 use super::names::is_logical_name;
 use super::typed::{Key, Reader, Value, entry};
 use crate::stack::diagnostic::Problem;
-use crate::stack::user_pool::{
+use crate::stack::spec::user_pool::{
     CustomAttribute, Mfa, PasswordPolicy, UserPoolClientSpec, UserPoolSpec,
 };
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::reference::{RefTarget, Reference};
-use super::spec::AuthorizerSpec;
+use super::AuthorizerSpec;
+use crate::stack::reference::{RefTarget, Reference};
 
 /// A Cognito user pool; physical name `<stack>-<logical>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use super::attr::AttrName;
-use super::function::FunctionAttr;
-use super::{Attrs, Value};
+use super::FunctionAttr;
 use crate::live::{LiveAlias, LiveFunction};
+use crate::plan::attr::AttrName;
+use crate::plan::{Attrs, Value};
 use crate::stack::{AliasVersion, FunctionSpec, Tracing, Versioning};
 
 /// What a published version holds (a snapshot of code and configuration: PublishVersion API

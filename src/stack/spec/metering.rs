@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::spec::Throttle;
+use super::Throttle;
 use std::collections::BTreeMap;
 
 /// A usage plan: which stages it meters, its request limits and its quota

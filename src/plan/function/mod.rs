@@ -3,6 +3,10 @@
 
 use std::collections::BTreeMap;
 
+mod versions;
+
+pub use versions::{AliasTarget, resolve_aliases};
+
 use super::attr::attr_names;
 use super::drift::{self, AppliedSecrets};
 use super::{AttrName, Attrs, Change, Desired, FunctionDesired, Live, RoleSource, Value};
@@ -56,12 +60,12 @@ pub fn plan(
         |key: &str| declared_secret(key) || applied.hides(key, spec.environment.contains_key(key));
     let managed = |l: &LiveFunction, attrs: Attrs| {
         let mut attrs = unmanaged_left_out(attrs, spec);
-        super::versions::add_live(&mut attrs, spec, l);
+        versions::add_live(&mut attrs, spec, l);
         attrs
     };
     let before = live.map(|l| managed(l, live_attrs(l, &sensitive)));
     let mut after = desired_attrs(&name, spec, &inputs);
-    super::versions::add_desired(&mut after, before.as_ref(), spec, live);
+    versions::add_desired(&mut after, before.as_ref(), spec, live);
     let secrets = spec
         .environment
         .keys()
