@@ -13,6 +13,7 @@ mod read;
 mod scope;
 mod sns;
 mod ssm;
+mod state;
 pub mod status;
 mod tagging;
 mod usage_plans;
@@ -24,10 +25,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::aws::{AwsError, Clients};
 use crate::stack::{
-    AccessLog, ApiType, AuthorizerSpec, Billing, Cors, GlobalIndexSpec, KeySpec, LocalIndexSpec,
-    Stack, StreamView, TableClass, Throttle,
+    AccessLog, AuthorizerSpec, Billing, Cors, GlobalIndexSpec, KeySpec, LocalIndexSpec, StreamView,
+    TableClass, Throttle,
 };
 
 pub use api::{TaggedApi, tagged_api_named};
@@ -35,12 +35,9 @@ pub(crate) use api::{cors_of, rest_resources};
 pub use autoscaling::{LiveAutoscaling, LiveScaling};
 pub use dynamodb::{owner_of as table_owner, read_named as read_table};
 pub use iam::{canonical_json, role_owner};
-use read::{
-    Found, Wanted, account_and_referred, missing, read_invoke_permissions,
-    read_tables_and_functions,
-};
 pub use scope::Scope;
 pub use sns::{LiveSubscription, LiveTopic};
+pub use state::{read, read_api};
 #[cfg(test)]
 pub use usage_plans::LiveApiStage;
 pub use usage_plans::{
@@ -353,237 +350,8 @@ pub enum Refresh {
     Full,
 }
 
-/// Reads everything the stack owns, plus the physical names it wants, concurrently; with a
-/// scope, only what it names.
-pub async fn read(
-    clients: &Clients,
-    stack: &Stack,
-    refresh: Refresh,
-    scope: Option<&Scope>,
-) -> Result<LiveState, AwsError> {
-    let wanted = Wanted::of(stack, scope);
-    // The API's reads come first: theirs is the longest chain (the API list, then its routes,
-    // integrations, stages and authorizers), so they should not queue behind the tables'.
-    let (apis, found, beside) = tokio::try_join!(
-        read_apis(clients, stack, scope),
-        read_tables_and_functions(clients, stack, scope, refresh, &wanted),
-        Box::pin(read_beside(clients, stack, scope, &wanted)),
-    )?;
-    let Beside {
-        roles: (roles, role_conflicts),
-        secrets,
-        retention,
-        websockets,
-        usage_plans: (usage_plans, api_keys),
-        user_pools,
-        topics: (topics, topic_conflicts),
-    } = beside;
-    let Found {
-        owned,
-        tables,
-        functions,
-    } = found;
-    let (mut tables, table_conflicts) =
-        dynamodb::claim(clients, tables, &owned, &stack.name).await?;
-    let (mut functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
-    versions::read(clients, stack, &mut functions).await?;
-    let user_pools = match user_pools {
-        Some(pools) => pools,
-        None if owned.user_pools => user_pool::read(clients, &stack.name).await?,
-        None => BTreeMap::new(),
-    };
-    let (invoke_permissions, websocket_permissions, ()) = tokio::try_join!(
-        read_invoke_permissions(clients, &apis, &functions, refresh, scope),
-        Box::pin(websocket::read_permissions(
-            clients,
-            &websockets,
-            &functions,
-            refresh,
-            scope
-        )),
-        autoscaling::read(clients, &mut tables),
-    )?;
-    let arns = tables
-        .values()
-        .map(|t| &t.arn)
-        .chain(functions.values().map(|f| &f.arn))
-        .chain(roles.values().map(|r| &r.arn));
-    let (account, referred_arns) =
-        account_and_referred(clients, stack, scope, arns, &apis, &websockets).await?;
-
-    let mut conflicts = table_conflicts;
-    conflicts.extend(function_conflicts);
-    conflicts.extend(role_conflicts);
-    conflicts.extend(topic_conflicts);
-    let missing = missing(&owned, &tables, &functions);
-    Ok(LiveState {
-        tables,
-        functions,
-        roles,
-        apis,
-        conflicts,
-        secrets,
-        missing,
-        invoke_permissions,
-        websockets,
-        websocket_permissions,
-        account,
-        referred_arns,
-        usage_plans,
-        api_keys,
-        user_pools,
-        topics,
-    })
-}
-
-/// What a stack has beside its tables, functions and API, each read only where `scope` asks
-/// for it.
-struct Beside {
-    /// Managed roles by function, and roles the stack may not take.
-    roles: (BTreeMap<String, LiveRole>, Vec<Conflict>),
-    /// SSM parameter values by name.
-    secrets: BTreeMap<String, String>,
-    /// Log retention in days by function name (`None`: kept forever).
-    retention: BTreeMap<String, Option<i32>>,
-    websockets: Vec<LiveWebsocket>,
-    /// Usage plans and API keys by physical name.
-    usage_plans: (
-        BTreeMap<String, LiveUsagePlan>,
-        BTreeMap<String, LiveApiKey>,
-    ),
-    /// The stack's user pools, read when it declares any or a scope asks; `None`: not read.
-    user_pools: Option<BTreeMap<String, LiveUserPool>>,
-    /// Owned topics by name, and declared topic names the stack may not take.
-    topics: (BTreeMap<String, LiveTopic>, Vec<Conflict>),
-}
-
-async fn read_beside(
-    clients: &Clients,
-    stack: &Stack,
-    scope: Option<&Scope>,
-    wanted: &Wanted,
-) -> Result<Beside, AwsError> {
-    let reads = |wanted: fn(&Scope) -> bool| scope.is_none_or(wanted);
-    let roles = async {
-        if !reads(|s| s.roles) {
-            return Ok((BTreeMap::new(), Vec::new()));
-        }
-        iam::read_roles(clients, &stack.name, &wanted.roles).await
-    };
-    let secrets = async {
-        if !reads(|s| s.secrets) {
-            return Ok(BTreeMap::new());
-        }
-        ssm::read_parameters(clients, stack).await
-    };
-    let retention = async {
-        if !reads(|s| s.log_groups) {
-            return Ok(BTreeMap::new());
-        }
-        lambda::log_retention(clients, &stack.name).await
-    };
-    let websockets = async {
-        if !reads(|s| s.websocket) {
-            return Ok(Vec::new());
-        }
-        websocket::read(clients, &stack.name).await
-    };
-    let topics = async {
-        if !reads(|s| s.topics) {
-            return Ok((BTreeMap::new(), Vec::new()));
-        }
-        let wanted: BTreeSet<String> = stack
-            .topics
-            .iter()
-            .map(|t| t.physical_name(&stack.name))
-            .collect();
-        sns::read(clients, &stack.name, &wanted).await
-    };
-    let user_pools = async {
-        let wanted = scope.map_or(!stack.user_pools.is_empty(), |s| s.user_pools);
-        if !wanted {
-            return Ok(None);
-        }
-        user_pool::read(clients, &stack.name).await.map(Some)
-    };
-    let usage_plans = async {
-        if !reads(|s| s.usage_plans) {
-            return Ok(Default::default());
-        }
-        usage_plans::read(clients, &stack.name).await
-    };
-    let (roles, secrets, retention, websockets, usage_plans, user_pools, topics) = tokio::try_join!(
-        roles,
-        secrets,
-        retention,
-        Box::pin(websockets),
-        Box::pin(usage_plans),
-        Box::pin(user_pools),
-        Box::pin(topics)
-    )?;
-    Ok(Beside {
-        roles,
-        secrets,
-        retention,
-        websockets,
-        usage_plans,
-        user_pools,
-        topics,
-    })
-}
-
-/// The stack's API of type `api_type` with the ID `id`, read as a full plan reads it (stages
-/// and authorizers included): apply's read-back after a whole-API write. `None` when no API
-/// of the stack has that ID.
-pub async fn read_api(
-    clients: &Clients,
-    stack: &str,
-    api_type: ApiType,
-    id: &str,
-) -> Result<Option<LiveApi>, AwsError> {
-    let apis = match api_type {
-        ApiType::Http => api::read_http_apis(clients, stack, true).await?,
-        ApiType::Rest => api::read_rest_apis(clients, stack).await?,
-    };
-    Ok(apis.into_iter().find(|api| api.id == id))
-}
-
-/// The APIs tagged for the stack, the one with the most routes first.
-async fn read_apis(
-    clients: &Clients,
-    stack: &Stack,
-    scope: Option<&Scope>,
-) -> Result<Vec<LiveApi>, AwsError> {
-    let reads = |wanted: fn(&Scope) -> bool| scope.is_none_or(wanted);
-    if !reads(|s| s.api) {
-        return Ok(Vec::new());
-    }
-    // An API of the other type would be replaced: only a change to the API itself
-    // needs to look for one.
-    let declared = stack.api.as_ref().map(|a| a.api_type);
-    let reads_type =
-        |t: ApiType| scope.is_none_or(|s| s.api_replaceable) || declared.is_none_or(|d| d == t);
-    let http = async {
-        if !reads_type(ApiType::Http) {
-            return Ok(Vec::new());
-        }
-        api::read_http_apis(clients, &stack.name, reads(|s| s.api_settings)).await
-    };
-    let rest = async {
-        if !reads_type(ApiType::Rest) {
-            return Ok(Vec::new());
-        }
-        api::read_rest_apis(clients, &stack.name).await
-    };
-    let (mut apis, rest) = tokio::try_join!(http, rest)?;
-    apis.extend(rest);
-    // Stable: among APIs with as many routes, the oldest stays first.
-    apis.sort_by_key(|api| std::cmp::Reverse(api.routes.len()));
-    Ok(apis)
-}
-
 /// The account an ARN names (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
-fn account_of(arn: &str) -> Option<String> {
+pub(crate) fn account_of(arn: &str) -> Option<String> {
     let account = crate::arn::account_of(arn)?;
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
         .then(|| account.to_string())

@@ -13,6 +13,7 @@ mod function;
 mod gateway;
 mod in_use;
 pub mod json;
+mod order;
 pub mod render;
 mod role;
 pub mod saved;

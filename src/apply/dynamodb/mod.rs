@@ -2,6 +2,8 @@
 //! each waiting for the table and its indexes to be ACTIVE before the next: DynamoDB allows one
 //! index creation or deletion per update, and most updates only on an ACTIVE table.
 
+mod record;
+
 use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::describe_table::builders::DescribeTableFluentBuilder;
@@ -18,7 +20,7 @@ use super::wait::{self, Status};
 use super::{Context, removed_tags};
 use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe, invalid_request};
 use crate::live::LiveTable;
-use crate::marks::{APPLIED_TAG, TABLE_SETTINGS_TAG, table_settings_record};
+use crate::marks::{APPLIED_TAG, TABLE_SETTINGS_TAG};
 use crate::plan::table_steps::Step;
 use crate::plan::{Action, Change, Desired, Live, TableAttr, TableDesired};
 use crate::stack::{Address, RefAttr, RefTarget, Reference, TableSpec};
@@ -71,7 +73,7 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &TableDesired) -> Resul
         .table_class(DynamoTableClass::from(spec.table_class.aws_name()))
         // The settings record is true from the start only for a table without TTL or
         // point-in-time recovery; otherwise it is written once they are set.
-        .set_tags(Some(desired_tags(d, has_default_settings(spec))?));
+        .set_tags(Some(desired_tags(d, record::has_default_settings(spec))?));
     if let Some(view) = spec.stream {
         request = request.stream_specification(stream_spec(Some(view))?);
     }
@@ -104,59 +106,10 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &TableDesired) -> Resul
     if spec.point_in_time_recovery {
         set_pitr(ctx, address, &d.name, true).await?;
     }
-    if !has_default_settings(spec) {
-        record_settings(ctx, &arn, d).await?;
+    if !record::has_default_settings(spec) {
+        record::record_settings(ctx, &arn, d).await?;
     }
     Ok(())
-}
-
-/// Neither time to live nor point-in-time recovery: what a new table has.
-fn has_default_settings(spec: &TableSpec) -> bool {
-    spec.ttl_attribute.is_none() && !spec.point_in_time_recovery
-}
-
-/// Tags the table with the record of the time to live and point-in-time recovery apply set
-/// (`marks::TABLE_SETTINGS_TAG`), once they are set.
-async fn record_settings(ctx: &Context<'_>, arn: &str, d: &TableDesired) -> Result<(), AwsError> {
-    let Some(record) = settings_record(d) else {
-        return Ok(());
-    };
-    ctx.clients
-        .dynamodb
-        .tag_resource()
-        .resource_arn(arn)
-        .tags(tag(TABLE_SETTINGS_TAG, &record)?)
-        .send()
-        .await
-        .op("dynamodb:TagResource")?;
-    Ok(())
-}
-
-/// Removes the settings record before a step changes time to live or point-in-time recovery:
-/// an apply cut short after it leaves no record that says otherwise, and the next plan reads
-/// them. `update_tags` writes it again.
-async fn forget_settings(ctx: &Context<'_>, live: &LiveTable) -> Result<(), AwsError> {
-    ctx.clients
-        .dynamodb
-        .untag_resource()
-        .resource_arn(&live.arn)
-        .tag_keys(TABLE_SETTINGS_TAG)
-        .send()
-        .await
-        .op("dynamodb:UntagResource")?;
-    Ok(())
-}
-
-fn settings_record(d: &TableDesired) -> Option<String> {
-    if d.applied.is_empty() {
-        return None;
-    }
-    let spec = &d.spec;
-    table_settings_record(
-        &d.applied,
-        spec.ttl_attribute.as_deref(),
-        spec.point_in_time_recovery,
-    )
 }
 
 /// The ARN of the table `d` names, which exists already, when it is the stack's: CreateTable
@@ -200,7 +153,7 @@ async fn update(
     let address = &change.address;
     let settings = |s: &Step| matches!(s, Step::Ttl { .. } | Step::PointInTimeRecovery(_));
     if d.steps.iter().any(settings) {
-        forget_settings(ctx, live).await?;
+        record::forget_settings(ctx, live).await?;
     }
     for step in &d.steps {
         ctx.reporter.progress(address, &step.describe());
@@ -506,186 +459,11 @@ fn desired_tags(d: &TableDesired, settings_set: bool) -> Result<Vec<Tag>, AwsErr
     if !d.applied.is_empty() {
         all.push(tag(APPLIED_TAG, &d.applied)?);
     }
-    if let Some(record) = settings_record(d).filter(|_| settings_set) {
+    if let Some(record) = record::settings_record(d).filter(|_| settings_set) {
         all.push(tag(TABLE_SETTINGS_TAG, &record)?);
     }
     Ok(all)
 }
 
 #[cfg(test)]
-mod tests {
-    //! Real AWS takes minutes where the emulator is instant: these tests feed the waits the
-    //! statuses AWS reports on the way.
-
-    use std::collections::BTreeMap;
-    use std::sync::Mutex;
-
-    use aws_sdk_dynamodb::Client;
-    use aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput;
-    use aws_sdk_dynamodb::operation::describe_time_to_live::DescribeTimeToLiveOutput;
-    use aws_sdk_dynamodb::operation::update_time_to_live::UpdateTimeToLiveOutput;
-    use aws_sdk_dynamodb::types::{
-        GlobalSecondaryIndexDescription, IndexStatus, TableDescription, TableStatus,
-        TimeToLiveDescription,
-    };
-    use aws_smithy_mocks::mock;
-
-    use super::*;
-    use crate::apply::Reporter;
-    use crate::aws::Clients;
-
-    #[derive(Default)]
-    struct Recorder(Mutex<Vec<String>>);
-
-    impl Reporter for Recorder {
-        fn started(&self, _: &Change) {}
-        fn progress(&self, _: &Address, message: &str) {
-            self.0.lock().unwrap().push(message.to_string());
-        }
-        fn finished(&self, _: &Change, _: Duration) {}
-        fn failed(&self, _: &Change, _: &AwsError) {}
-        fn skipped(&self, _: &Change, _: &Address) {}
-    }
-
-    /// A context whose DynamoDB client answers from mock rules, and records progress.
-    struct Fixture {
-        clients: Clients,
-        packages: BTreeMap<String, crate::package::Package>,
-        recorder: Recorder,
-    }
-
-    impl Fixture {
-        fn new(rules: &[&aws_smithy_mocks::Rule]) -> Self {
-            Fixture {
-                clients: Clients::answering(rules),
-                packages: BTreeMap::new(),
-                recorder: Recorder::default(),
-            }
-        }
-
-        fn ctx(&self) -> Context<'_> {
-            Context::for_tests(&self.clients, &self.packages, &self.recorder)
-        }
-    }
-
-    fn table(status: TableStatus, index: Option<IndexStatus>) -> DescribeTableOutput {
-        let mut table = TableDescription::builder()
-            .table_name("shop-orders")
-            .table_arn("arn:aws:dynamodb:us-east-1:123456789012:table/shop-orders")
-            .table_status(status);
-        if let Some(index) = index {
-            table = table.global_secondary_indexes(
-                GlobalSecondaryIndexDescription::builder()
-                    .index_name("by-customer")
-                    .index_status(index)
-                    .build(),
-            );
-        }
-        DescribeTableOutput::builder().table(table.build()).build()
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn waits_for_the_table_and_its_indexes_to_be_active() {
-        let describe = mock!(Client::describe_table)
-            .sequence()
-            .output(|| table(TableStatus::Creating, Some(IndexStatus::Creating)))
-            .times(2)
-            .output(|| table(TableStatus::Active, Some(IndexStatus::Creating)))
-            .output(|| table(TableStatus::Active, Some(IndexStatus::Active)))
-            .build();
-        let fixture = Fixture::new(&[&describe]);
-        let ctx = fixture.ctx();
-        let address = Address::Table("orders".to_string());
-
-        let arn = wait_settled(&ctx, &address, "shop-orders").await.unwrap();
-
-        assert_eq!(
-            arn,
-            "arn:aws:dynamodb:us-east-1:123456789012:table/shop-orders"
-        );
-        assert_eq!(describe.num_calls(), 4);
-        assert_eq!(
-            *fixture.recorder.0.lock().unwrap(),
-            [
-                "table: CREATING, index by-customer CREATING",
-                "table: ACTIVE, index by-customer CREATING"
-            ],
-            "each new status is reported once"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_wait_gives_up_at_its_deadline() {
-        let describe =
-            mock!(Client::describe_table).then_output(|| table(TableStatus::Updating, None));
-        let fixture = Fixture::new(&[&describe]);
-        let ctx = fixture.ctx();
-
-        let err = wait_settled(&ctx, &Address::Table("orders".to_string()), "shop-orders")
-            .await
-            .unwrap_err();
-
-        assert!(
-            matches!(err, AwsError::WaitTimeout { seconds: 3600, .. }),
-            "{err}"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_interrupt_stops_a_wait() {
-        let describe =
-            mock!(Client::describe_table).then_output(|| table(TableStatus::Updating, None));
-        let fixture = Fixture::new(&[&describe]);
-        let ctx = fixture.ctx();
-        ctx.interrupted
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-
-        let err = wait_settled(&ctx, &Address::Table("orders".to_string()), "shop-orders")
-            .await
-            .unwrap_err();
-
-        assert!(matches!(err, AwsError::Interrupted { .. }), "{err}");
-        assert_eq!(describe.num_calls(), 1);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn time_to_live_waits_for_enabled() {
-        let update = mock!(Client::update_time_to_live)
-            .then_output(|| UpdateTimeToLiveOutput::builder().build());
-        let ttl = |status: TimeToLiveStatus| {
-            DescribeTimeToLiveOutput::builder()
-                .time_to_live_description(
-                    TimeToLiveDescription::builder()
-                        .attribute_name("expires_at")
-                        .time_to_live_status(status)
-                        .build(),
-                )
-                .build()
-        };
-        let describe = mock!(Client::describe_time_to_live)
-            .sequence()
-            .output(move || ttl(TimeToLiveStatus::Enabling))
-            .times(3)
-            .output(move || ttl(TimeToLiveStatus::Enabled))
-            .build();
-        let fixture = Fixture::new(&[&update, &describe]);
-        let ctx = fixture.ctx();
-
-        set_ttl(
-            &ctx,
-            &Address::Table("orders".to_string()),
-            "shop-orders",
-            "expires_at",
-            true,
-        )
-        .await
-        .unwrap();
-
-        assert_eq!(update.num_calls(), 1);
-        assert_eq!(describe.num_calls(), 4);
-        assert_eq!(
-            *fixture.recorder.0.lock().unwrap(),
-            ["time to live: ENABLING"]
-        );
-    }
-}
+mod tests;

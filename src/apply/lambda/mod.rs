@@ -2,6 +2,8 @@
 //! each waits for `LastUpdateStatus = Successful`, so the next never meets a
 //! ResourceConflictException. Only what changed is sent.
 
+mod settings;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -179,10 +181,10 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Re
     };
     wait_updated(ctx, address, &d.name).await?;
     if let Some(n) = d.spec.reserved_concurrency {
-        set_concurrency(ctx, &d.name, Some(n)).await?;
+        settings::set_concurrency(ctx, &d.name, Some(n)).await?;
     }
     if let Some(days) = d.spec.log_retention_days {
-        set_retention(ctx, &d.name, Some(days)).await?;
+        settings::set_retention(ctx, &d.name, Some(days)).await?;
     }
     ctx.set_output(
         Reference {
@@ -257,7 +259,7 @@ async fn update(
         update_configuration(ctx, change, d).await?;
     }
     if change.changed(FunctionAttr::ReservedConcurrency) {
-        set_concurrency(ctx, &d.name, d.spec.reserved_concurrency).await?;
+        settings::set_concurrency(ctx, &d.name, d.spec.reserved_concurrency).await?;
         if d.spec.reserved_concurrency.is_none() {
             let untag = ctx.clients.lambda.untag_resource().resource(&live.arn);
             let untag = untag.tag_keys(CONCURRENCY_TAG).send().await;
@@ -265,7 +267,7 @@ async fn update(
         }
     }
     if change.changed(FunctionAttr::LogRetentionDays) {
-        set_retention(ctx, &d.name, d.spec.log_retention_days).await?;
+        settings::set_retention(ctx, &d.name, d.spec.log_retention_days).await?;
     }
     update_tags(ctx, d, live, change.changed(FunctionAttr::Tags)).await
 }
@@ -401,66 +403,6 @@ fn desired_tags(d: &FunctionDesired) -> HashMap<String, String> {
         tags.insert(VERSIONS_TAG.to_string(), "1".to_string());
     }
     tags
-}
-
-async fn set_concurrency(
-    ctx: &Context<'_>,
-    name: &str,
-    reserved: Option<i32>,
-) -> Result<(), AwsError> {
-    let lambda = &ctx.clients.lambda;
-    match reserved {
-        Some(n) => lambda
-            .put_function_concurrency()
-            .function_name(name)
-            .reserved_concurrent_executions(n)
-            .send()
-            .await
-            .map(drop)
-            .op("lambda:PutFunctionConcurrency"),
-        None => lambda
-            .delete_function_concurrency()
-            .function_name(name)
-            .send()
-            .await
-            .map(drop)
-            .op("lambda:DeleteFunctionConcurrency"),
-    }
-}
-
-/// Sets how long the function's log group keeps logs; the group is created if Lambda has not
-/// written to it yet. It is not deleted with the function: logs are data.
-async fn set_retention(
-    ctx: &Context<'_>,
-    function: &str,
-    days: Option<i32>,
-) -> Result<(), AwsError> {
-    let logs = &ctx.clients.logs;
-    let group = format!("/aws/lambda/{function}");
-    let Some(days) = days else {
-        return logs
-            .delete_retention_policy()
-            .log_group_name(&group)
-            .send()
-            .await
-            .absent_ok("logs:DeleteRetentionPolicy")
-            .map(|_| ());
-    };
-    match logs.create_log_group().log_group_name(&group).send().await {
-        Ok(_) => {}
-        Err(e)
-            if classify(&e) == ErrorKind::Conflict
-                || e.as_service_error()
-                    .is_some_and(|s| s.is_resource_already_exists_exception()) => {}
-        Err(e) => return Err(describe("logs:CreateLogGroup", e)),
-    }
-    logs.put_retention_policy()
-        .log_group_name(&group)
-        .retention_in_days(days)
-        .send()
-        .await
-        .op("logs:PutRetentionPolicy")?;
-    Ok(())
 }
 
 async fn delete(ctx: &Context<'_>, name: &str) -> Result<(), AwsError> {

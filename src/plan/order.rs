@@ -1,0 +1,186 @@
+//! The order apply runs a plan's changes in: what each change waits for (a put for what it
+//! names and refers to, a delete for what still uses the resource), and the display order.
+
+use std::collections::BTreeSet;
+
+use super::{Action, Change, topic};
+use crate::stack::{Address, Stack};
+
+/// Sorts changes for display and fills in what each must wait for.
+pub(super) fn order(changes: &mut [Change], stack: &Stack) {
+    changes.sort_by(|a, b| {
+        (a.action == Action::Delete, &a.address).cmp(&(b.action == Action::Delete, &b.address))
+    });
+    let active = Active(
+        changes
+            .iter()
+            .filter(|c| c.action != Action::NoOp)
+            .map(|c| (c.address.clone(), c.action))
+            .collect(),
+    );
+    for change in changes.iter_mut() {
+        let mut deps = depends_on(change, stack, &active);
+        deps.retain(|d| *d != change.address);
+        deps.sort();
+        deps.dedup();
+        change.depends_on = deps;
+    }
+}
+
+/// The changes that do something, by address.
+struct Active(BTreeSet<(Address, Action)>);
+
+impl Active {
+    /// Whether `address` is created, updated or replaced.
+    fn pending(&self, address: &Address) -> bool {
+        self.0
+            .iter()
+            .any(|(a, action)| a == address && *action != Action::Delete)
+    }
+
+    /// The addresses of `kind` that change; `with_deletes`: count deletes of that kind too.
+    fn of_kind(&self, kind: &str, with_deletes: bool) -> Vec<Address> {
+        self.0
+            .iter()
+            .filter(|(a, action)| a.kind() == kind && (with_deletes || *action != Action::Delete))
+            .map(|(a, _)| a.clone())
+            .collect()
+    }
+}
+
+/// What `change` must wait for.
+fn depends_on(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
+    match change.action {
+        Action::NoOp => Vec::new(),
+        Action::Delete => delete_waits_for(&change.address, active),
+        _ => put_needs(change, stack, active),
+    }
+}
+
+/// What a delete of `address` waits for: whatever may still point at the resource.
+fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
+    let of_kind = |kind: &str, with_deletes: bool| active.of_kind(kind, with_deletes);
+    match address {
+        Address::Table(_) => [of_kind("function", false), of_kind("role", false)].concat(),
+        // Functions may name the pool in their environment, and the API's authorizers.
+        Address::UserPool(_) => [of_kind("function", false), of_kind("api", false)].concat(),
+        Address::Topic(_) => [
+            of_kind("subscription", true),
+            of_kind("function", false),
+            of_kind("role", false),
+        ]
+        .concat(),
+        Address::Function(_) => [
+            of_kind("subscription", true),
+            of_kind("route", true),
+            of_kind("websocket_route", true),
+            of_kind("function", false),
+            of_kind("api", false),
+            of_kind("websocket", false),
+        ]
+        .concat(),
+        // Every function that changes may be moving off the role.
+        Address::Role(_) => of_kind("function", true),
+        // API Gateway refuses to delete an API whose stages a usage plan meters.
+        Address::Api => [of_kind("route", true), of_kind("usage_plan", true)].concat(),
+        // A plan loses its keys first.
+        Address::UsagePlan(_) => of_kind("api_key", true),
+        Address::ApiKey(_) => Vec::new(),
+        Address::Websocket => of_kind("websocket_route", true),
+        Address::Route(_)
+        | Address::Deployment
+        | Address::WebsocketRoute(_)
+        | Address::Subscription(_) => Vec::new(),
+    }
+}
+
+/// What a create, update or replace of `change` needs done first.
+fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
+    let pending = |address: &Address| active.pending(address);
+    let needs: Vec<Address> = match &change.address {
+        Address::Function(f) => {
+            let mut deps = vec![Address::Role(f.clone())];
+            if let Some(spec) = stack.function(f) {
+                deps.extend(spec.references().filter_map(|r| r.target.address()));
+            }
+            deps
+        }
+        // A managed role's policy names the tables its function uses, and the WebSocket API
+        // whose connections it manages.
+        Address::Role(f) => stack
+            .function(f)
+            .into_iter()
+            .flat_map(|spec| {
+                let tables = spec.tables.keys().map(|t| Address::Table(t.clone()));
+                let topics = spec.topics.keys().map(|t| Address::Topic(t.clone()));
+                let api = spec.manage_connections.then_some(Address::Websocket);
+                tables.chain(topics).chain(api)
+            })
+            .collect(),
+        Address::Route(_) | Address::WebsocketRoute(_) => route_needs(change),
+        Address::Table(_) | Address::UserPool(_) | Address::Topic(_) => Vec::new(),
+        Address::Subscription(_) => topic::subscription_needs(change),
+        Address::Api | Address::Websocket => authorizer_functions(stack, &change.address),
+        Address::Deployment => {
+            return [vec![Address::Api], active.of_kind("route", true)].concat();
+        }
+        // A plan meters stages that are deployed; a key joins plans that exist.
+        Address::UsagePlan(_) => vec![Address::Api, Address::Deployment],
+        Address::ApiKey(name) => stack
+            .api
+            .iter()
+            .filter_map(|api| api.keys.get(name))
+            .flat_map(|key| key.plans.iter().map(|p| Address::UsagePlan(p.clone())))
+            .collect(),
+    };
+    needs.into_iter().filter(pending).collect()
+}
+
+/// A route needs its API and the function it invokes.
+fn route_needs(change: &Change) -> Vec<Address> {
+    match &change.desired {
+        Some(super::Desired::Route(r)) => {
+            vec![Address::Api, Address::Function(r.logical_function.clone())]
+        }
+        Some(super::Desired::WebsocketRoute(r)) => vec![
+            Address::Websocket,
+            Address::Function(r.logical_function.clone()),
+        ],
+        _ if matches!(change.address, Address::WebsocketRoute(_)) => vec![Address::Websocket],
+        _ => vec![Address::Api],
+    }
+}
+
+/// The functions of the Lambda authorizers of the API (`Address::Api`) or of the WebSocket
+/// API's `$connect` route (`Address::Websocket`): an authorizer needs its function.
+fn authorizer_functions(stack: &Stack, api: &Address) -> Vec<Address> {
+    let functions: Vec<&String> = match api {
+        Address::Websocket => stack
+            .websocket
+            .iter()
+            .filter_map(|w| w.authorizer.as_ref())
+            .map(|a| &a.function)
+            .collect(),
+        _ => stack
+            .api
+            .iter()
+            .flat_map(|api| api.authorizers.values())
+            .filter_map(|a| match a {
+                crate::stack::AuthorizerSpec::Lambda { function } => Some(function),
+                _ => None,
+            })
+            .collect(),
+    };
+    let pools = stack
+        .api
+        .iter()
+        .filter(|_| *api == Address::Api)
+        .flat_map(|api| api.authorizers.values())
+        .flat_map(crate::stack::authorizer_references)
+        .filter_map(|r| r.target.address());
+    functions
+        .into_iter()
+        .map(|f| Address::Function(f.clone()))
+        .chain(pools)
+        .collect()
+}
