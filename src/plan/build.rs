@@ -4,10 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, role, table, topic,
-    usage_plan, user_pool, websocket,
+    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, publish, role, table,
+    topic, usage_plan, user_pool, websocket,
 };
 use crate::live::LiveState;
+use crate::marks::PUBLISH_ROLE;
 use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
 
 /// What a plan is made for.
@@ -183,9 +184,15 @@ fn plan_functions(
             changes.push(function::plan_delete(logical_of(stack, name), f));
         }
     }
+    let publish_role =
+        publish::plan_role(stack, live.roles.get(&publish::role_name(stack)), resolve);
+    let publishes = publish_role.is_some();
+    changes.extend(publish_role);
     for (name, r) in &live.roles {
         let logical = logical_of(stack, name);
         let reason = match stack.function(logical) {
+            None if logical == PUBLISH_ROLE && publishes => continue,
+            None if logical == PUBLISH_ROLE => "no route publishes to a topic any more",
             None => "its function is no longer in the stack file",
             Some(f) if f.role.is_some() => "its function has a role of its own (`role`)",
             Some(_) => continue,
@@ -252,7 +259,14 @@ fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
                 .map(|r| (api, r))
         });
         let kept = primary.is_some();
-        changes.push(api::plan_route(stack, route, live_route, permissions, kept));
+        changes.push(match &route.publish {
+            None => api::plan_route(stack, route, live_route, permissions, kept),
+            Some(topic) => {
+                let role = live.roles.get(&publish::role_name(stack));
+                let role_arn = role.map(|r| r.arn.clone());
+                publish::plan_route(stack, route, topic, live_route, permissions, role_arn)
+            }
+        });
     }
     if let Some(api) = primary {
         for route in &api.routes {
@@ -431,6 +445,7 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
         Address::UserPool(_) => [of_kind("function", false), of_kind("api", false)].concat(),
         Address::Topic(_) => [
             of_kind("subscription", true),
+            of_kind("route", true),
             of_kind("function", false),
             of_kind("role", false),
         ]
@@ -444,6 +459,8 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
             of_kind("websocket", false),
         ]
         .concat(),
+        // Routes that publish move off the publishing role first.
+        Address::Role(r) if r == PUBLISH_ROLE => of_kind("route", true),
         // Every function that changes may be moving off the role.
         Address::Role(_) => of_kind("function", true),
         // API Gateway refuses to delete an API whose stages a usage plan meters.
@@ -470,6 +487,11 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
             }
             deps
         }
+        // The publishing role's policy names the topics routes publish to.
+        Address::Role(r) if r == PUBLISH_ROLE => publish::published_topics(stack)
+            .into_iter()
+            .map(|t| Address::Topic(t.clone()))
+            .collect(),
         // A managed role's policy names the tables its function uses, and the WebSocket API
         // whose connections it manages.
         Address::Role(f) => stack
@@ -504,9 +526,14 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
 /// A route needs its API and the function it invokes.
 fn route_needs(change: &Change) -> Vec<Address> {
     match &change.desired {
-        Some(super::Desired::Route(r)) => {
-            vec![Address::Api, Address::Function(r.logical_function.clone())]
-        }
+        Some(super::Desired::Route(r)) => match &r.publish {
+            None => vec![Address::Api, Address::Function(r.logical_function.clone())],
+            Some(p) => vec![
+                Address::Api,
+                Address::Topic(p.topic.clone()),
+                Address::Role(PUBLISH_ROLE.to_string()),
+            ],
+        },
         Some(super::Desired::WebsocketRoute(r)) => vec![
             Address::Websocket,
             Address::Function(r.logical_function.clone()),

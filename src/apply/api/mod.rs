@@ -44,6 +44,7 @@ mod http;
 mod http_routes;
 mod openapi;
 mod permissions;
+mod publish;
 mod repair;
 mod rest;
 mod stage;

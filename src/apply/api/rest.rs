@@ -179,12 +179,18 @@ pub(super) async fn put_route(
     d: &RouteDesired,
     live: Option<&LiveRoute>,
 ) -> Result<(), AwsError> {
-    let (function, grants) = super::route_arns(ctx, d)?;
-    if d.grant {
-        for arn in &grants {
-            permit_routes(ctx, arn, api_id, d.replace).await?;
+    let function = match &d.publish {
+        Some(_) => None,
+        None => {
+            let (function, grants) = super::route_arns(ctx, d)?;
+            if d.grant {
+                for arn in &grants {
+                    permit_routes(ctx, arn, api_id, d.replace).await?;
+                }
+            }
+            Some(function)
         }
-    }
+    };
     let (method, path) = d.key.split_once(' ').unwrap_or(("ANY", "/"));
     let resource_id = match live {
         Some(route) => route.id.clone(),
@@ -211,14 +217,17 @@ pub(super) async fn put_route(
     if live.is_none() || reauthorize {
         put_method(ctx, &at, d).await?;
     }
-    put_integration(ctx, &at, &function).await
+    match (&d.publish, function) {
+        (Some(p), _) => super::publish::put_integration(ctx, &at, p).await,
+        (None, function) => put_integration(ctx, &at, &function.unwrap_or_default()).await,
+    }
 }
 
 /// A method of a resource of a REST API.
-struct Method<'a> {
-    api_id: &'a str,
-    resource_id: &'a str,
-    method: &'a str,
+pub(super) struct Method<'a> {
+    pub api_id: &'a str,
+    pub resource_id: &'a str,
+    pub method: &'a str,
 }
 
 /// PutMethod with the route's authorization; a method that exists already is left as it is.
