@@ -407,7 +407,7 @@ fn topic_mistakes() {
 }
 
 /// REST routes that publish: to an unknown topic, while also naming a function, with an alias
-/// (a route that publishes invokes no function).
+/// (a route that publishes invokes no function), to a FIFO topic (no message group).
 #[test]
 fn rest_publish_mistakes() {
     insta::assert_snapshot!(errors_of("rest_publish.toml"));

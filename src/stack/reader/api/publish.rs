@@ -43,6 +43,14 @@ impl Reader<'_> {
                     self.problem(problem);
                     return None;
                 }
+                if let Some(named) = &topic
+                    && declared.fifo_topics.contains(named.get_ref())
+                {
+                    let problem = Problem::new("a route cannot publish to a FIFO topic", named.span(), "fifo = true")
+                        .help("SNS's Publish to a FIFO topic needs a MessageGroupId, which the route's request does not carry: publish to a standard topic, or route to a function that publishes with a message group");
+                    self.problem(problem);
+                    return None;
+                }
                 return topic.map(toml::Spanned::into_inner);
             }
             PublishingApi::Api(_) => (
