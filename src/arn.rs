@@ -83,6 +83,34 @@ pub fn invocation_uri(region: &str, function_arn: &str) -> String {
     )
 }
 
+/// The URI of an AWS service integration that calls SNS's Publish action in `region`
+/// (<https://docs.aws.amazon.com/apigateway/latest/api/API_PutIntegration.html>, `uri`).
+pub fn sns_publish_uri(region: &str) -> String {
+    format!(
+        "arn:{}:apigateway:{region}:sns:action/Publish",
+        partition(region)
+    )
+}
+
+/// Whether an integration URI calls SNS's Publish action (in any region and partition).
+pub fn is_sns_publish_uri(uri: &str) -> bool {
+    uri.starts_with("arn:") && uri.contains(":apigateway:") && uri.ends_with(":sns:action/Publish")
+}
+
+const TOPIC_ARN_PARAM: &str = "TopicArn=$util.urlEncode('";
+
+/// The request template that turns a request into SNS's Publish query: the topic, and the
+/// request body as the message (form-encoded, as SNS's query API takes it).
+pub fn publish_template(topic_arn: &str) -> String {
+    format!("Action=Publish&{TOPIC_ARN_PARAM}{topic_arn}')&Message=$util.urlEncode($input.body)")
+}
+
+/// The topic ARN a [`publish_template`] names.
+pub fn topic_arn_in_template(template: &str) -> Option<&str> {
+    let (_, rest) = template.split_once(TOPIC_ARN_PARAM)?;
+    rest.split_once("')").map(|(arn, _)| arn)
+}
+
 /// The ARN pattern of the log groups of the Lambda function `name`, in any region and
 /// account of `region`'s partition (what AWSLambdaBasicExecutionRole grants, scoped).
 pub fn lambda_log_groups(region: &str, name: &str) -> String {
@@ -206,6 +234,19 @@ mod tests {
             execute_api_endpoint("us-gov-west-1", "abc"),
             "https://abc.execute-api.us-gov-west-1.amazonaws.com"
         );
+    }
+
+    #[test]
+    fn publish_integrations_round_trip() {
+        let uri = sns_publish_uri("cn-north-1");
+        assert_eq!(uri, "arn:aws-cn:apigateway:cn-north-1:sns:action/Publish");
+        assert!(is_sns_publish_uri(&uri));
+        assert!(!is_sns_publish_uri(&invocation_uri(
+            "us-east-1",
+            "arn:aws:lambda:x"
+        )));
+        let topic = "arn:aws:sns:us-east-1:123456789012:shop-events";
+        assert_eq!(topic_arn_in_template(&publish_template(topic)), Some(topic));
     }
 
     #[test]

@@ -129,6 +129,10 @@ pub fn topic_statement_id(topic: &str) -> String {
     format!("stackctl-topic-{topic}")
 }
 
+/// The logical name of the role stackctl makes for API Gateway when REST routes publish to
+/// topics (`publish`): its name is [`physical_name`] of it, like the functions' managed roles.
+pub const PUBLISH_ROLE: &str = "apigateway-publish";
+
 /// The IAM path that marks a role as managed by the stack.
 pub fn role_path(stack: &str) -> String {
     format!("/stackctl/{stack}/")

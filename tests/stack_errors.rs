@@ -405,3 +405,10 @@ fn user_pool_mistakes() {
 fn topic_mistakes() {
     insta::assert_snapshot!(errors_of("topics.toml"));
 }
+
+/// REST routes that publish: to an unknown topic, while also naming a function, with an alias
+/// (a route that publishes invokes no function), to a FIFO topic (no message group).
+#[test]
+fn rest_publish_mistakes() {
+    insta::assert_snapshot!(errors_of("rest_publish.toml"));
+}

@@ -256,6 +256,12 @@ pub struct LiveRoute {
     /// REST APIs: the method requires an API key.
     #[serde(default)]
     pub api_key: bool,
+    /// REST APIs: the ARN of the topic an `sns:Publish` integration publishes to (from its
+    /// request template), and the ARN of the role it assumes (`credentials`).
+    #[serde(default)]
+    pub topic_arn: Option<String>,
+    #[serde(default)]
+    pub credentials: Option<String>,
 }
 
 impl LiveRoute {

@@ -74,6 +74,8 @@ impl Scope {
                     // ... and the WebSocket API whose connections it manages.
                     self.websocket |= spec.manage_connections;
                 }
+                // The publishing role's policy names the topics routes publish to.
+                self.topics |= function == crate::marks::PUBLISH_ROLE;
             }
             Address::Function(name) => self.add_function(stack, name),
             Address::UserPool(_) => self.user_pools = true,
@@ -89,7 +91,11 @@ impl Scope {
                 self.api = true;
                 self.routes.insert(key.clone());
                 if let Some(route) = stack.routes.iter().find(|r| r.key == *key) {
-                    self.referred.insert(route.function.clone());
+                    match route.invokes() {
+                        Some(function) => _ = self.referred.insert(function.clone()),
+                        // A route that publishes names its topic's ARN and its role's.
+                        None => (self.topics, self.roles) = (true, true),
+                    }
                     // The ID of an authorizer no live route uses yet.
                     self.api_settings |= route.authorizer.is_some();
                 }

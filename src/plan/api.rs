@@ -30,7 +30,7 @@ pub fn plan(
             stack
                 .routes
                 .iter()
-                .map(|r| (r.key.clone(), stack.physical_name(&r.function))),
+                .filter_map(|r| Some((r.key.clone(), stack.physical_name(r.invokes()?)))),
         ),
     };
     let after = desired_attrs(&desired);
@@ -120,7 +120,7 @@ fn live_api(stack: &Stack, live: &LiveApi) -> Live {
 
 /// The functions (logical names) the stack file's routes invoke.
 fn routed(stack: &Stack) -> impl Iterator<Item = &String> {
-    stack.routes.iter().map(|r| &r.function)
+    stack.routes.iter().filter_map(RouteSpec::invokes)
 }
 
 gateway::live_gateway!(LiveApi, Address::Api, Api);
@@ -155,20 +155,12 @@ pub fn plan_route(
             .as_ref()
             .is_some_and(|a| a.api_type == ApiType::Rest),
         authorizer: spec.authorizer.clone(),
-        authorizer_kind: spec
-            .authorizer
-            .as_ref()
-            .and_then(|name| stack.api.as_ref()?.authorizers.get(name))
-            .map(|a| match a {
-                AuthorizerSpec::Jwt { .. } => "JWT",
-                AuthorizerSpec::Cognito { .. } => "COGNITO_USER_POOLS",
-                AuthorizerSpec::Lambda { .. } => "CUSTOM",
-            })
-            .map(str::to_string),
+        authorizer_kind: authorizer_kind(stack, spec),
         scopes: spec.scopes.clone(),
         alias: spec.alias.clone(),
         aliases: spec.reachable_aliases(stack.api.as_ref()),
         api_key: spec.api_key,
+        publish: None,
     };
     let mut after = Attrs::new();
     after.insert("function".into(), Value::str(&desired.function));
@@ -210,6 +202,17 @@ pub fn plan_route(
     change
 }
 
+/// How API Gateway calls the route's authorizer: JWT, COGNITO_USER_POOLS or CUSTOM (Lambda).
+pub(super) fn authorizer_kind(stack: &Stack, spec: &RouteSpec) -> Option<String> {
+    let name = spec.authorizer.as_ref()?;
+    let kind = match stack.api.as_ref()?.authorizers.get(name)? {
+        AuthorizerSpec::Jwt { .. } => "JWT",
+        AuthorizerSpec::Cognito { .. } => "COGNITO_USER_POOLS",
+        AuthorizerSpec::Lambda { .. } => "CUSTOM",
+    };
+    Some(kind.to_string())
+}
+
 pub fn plan_route_delete(
     stack: &Stack,
     api: &LiveApi,
@@ -229,13 +232,19 @@ pub fn plan_route_delete(
 /// no longer invokes it (moved or deleted) or holds the API's statement instead: its per-route
 /// statement where one is left, and the API's statement when no route of the stack file
 /// invokes that function any more.
-fn live_route(stack: &Stack, api: &LiveApi, route: &LiveRoute, permissions: &Permissions) -> Live {
+pub(super) fn live_route(
+    stack: &Stack,
+    api: &LiveApi,
+    route: &LiveRoute,
+    permissions: &Permissions,
+) -> Live {
     let function = route.function_name().unwrap_or_default();
     let held = permissions.get(function);
     let still_routed = stack
         .routes
         .iter()
-        .any(|r| stack.physical_name(&r.function) == function);
+        .filter_map(RouteSpec::invokes)
+        .any(|f| stack.physical_name(f) == function);
     let mut revoke = Vec::new();
     if has_per_route_statement(route, permissions) {
         revoke.push(route_statement_id(&route.key));
@@ -260,14 +269,19 @@ fn has_per_route_statement(route: &LiveRoute, permissions: &Permissions) -> bool
 }
 
 /// `invoke_permission` is true when the route's function holds the API's statement, and no
-/// per-route statement of the route is left to remove.
-fn live_route_attrs(route: &LiveRoute, permissions: &Permissions) -> Attrs {
+/// per-route statement of the route is left to remove. A route that publishes has its topic
+/// and role instead.
+pub(super) fn live_route_attrs(route: &LiveRoute, permissions: &Permissions) -> Attrs {
+    let mut a = Attrs::new();
+    if publish_live_attrs(&mut a, route) {
+        route_settings_attrs(&mut a, route);
+        return a;
+    }
     let name = route.function_name().unwrap_or_default().to_string();
     let permitted = permissions
         .get(&name)
         .is_some_and(|p| p.contains(ROUTES_STATEMENT_ID))
         && !has_per_route_statement(route, permissions);
-    let mut a = Attrs::new();
     a.insert("function".into(), Value::str(name));
     // An alias's permission is not read (see `plan_route`).
     let permitted = permitted || route.alias().is_some();
@@ -275,14 +289,18 @@ fn live_route_attrs(route: &LiveRoute, permissions: &Permissions) -> Attrs {
         a.insert("alias".into(), Value::str(alias));
     }
     a.insert("invoke_permission".into(), Value::Bool(permitted));
-    auth_attrs(&mut a, route.authorizer.as_deref(), &route.scopes);
-    if route.api_key {
-        a.insert("api_key".into(), Value::Bool(true));
-    }
+    route_settings_attrs(&mut a, route);
     a
 }
 
-fn auth_attrs(a: &mut Attrs, authorizer: Option<&str>, scopes: &[String]) {
+fn route_settings_attrs(a: &mut Attrs, route: &LiveRoute) {
+    auth_attrs(a, route.authorizer.as_deref(), &route.scopes);
+    if route.api_key {
+        a.insert("api_key".into(), Value::Bool(true));
+    }
+}
+
+pub(super) fn auth_attrs(a: &mut Attrs, authorizer: Option<&str>, scopes: &[String]) {
     if let Some(name) = authorizer {
         a.insert("authorizer".into(), Value::str(name));
     }
@@ -384,4 +402,25 @@ fn stage_value(spec: &ApiSpec) -> Value {
         [one] => Value::str(&one.name),
         many => Value::List(many.iter().map(|s| Value::str(&s.name)).collect()),
     }
+}
+
+/// A publishing route's attributes: the topic's name and the role API Gateway assumes.
+pub(super) fn publish_attrs(a: &mut Attrs, topic: &str, role: &str) {
+    a.insert("publish".into(), Value::str(topic));
+    a.insert("role".into(), Value::str(role));
+}
+
+/// A live route that publishes, as the plan compares it: the topic's and the role's names
+/// (the last parts of their ARNs). Returns whether the route publishes.
+fn publish_live_attrs(a: &mut Attrs, route: &LiveRoute) -> bool {
+    let Some(topic_arn) = &route.topic_arn else {
+        return false;
+    };
+    let last = |arn: &str, sep: char| arn.rsplit(sep).next().unwrap_or_default().to_string();
+    let role = route
+        .credentials
+        .as_deref()
+        .map_or(String::new(), |c| last(c, '/'));
+    publish_attrs(a, &last(topic_arn, ':'), &role);
+    true
 }

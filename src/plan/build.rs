@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use super::order::order;
 use super::{
-    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, logical_of, role,
-    table, topic, usage_plan, user_pool, websocket,
+    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, logical_of, publish,
+    role, table, topic, usage_plan, user_pool, websocket,
 };
 use crate::live::LiveState;
+use crate::marks::PUBLISH_ROLE;
 use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
 
 /// What a plan is made for.
@@ -184,9 +185,15 @@ fn plan_functions(
             changes.push(function::plan_delete(logical_of(stack, name), f));
         }
     }
+    let publish_role =
+        publish::plan_role(stack, live.roles.get(&publish::role_name(stack)), resolve);
+    let publishes = publish_role.is_some();
+    changes.extend(publish_role);
     for (name, r) in &live.roles {
         let logical = logical_of(stack, name);
         let reason = match stack.function(logical) {
+            None if logical == PUBLISH_ROLE && publishes => continue,
+            None if logical == PUBLISH_ROLE => "no route publishes to a topic any more",
             None => "its function is no longer in the stack file",
             Some(f) if f.role.is_some() => "its function has a role of its own (`role`)",
             Some(_) => continue,
@@ -253,7 +260,14 @@ fn plan_api(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
                 .map(|r| (api, r))
         });
         let kept = primary.is_some();
-        changes.push(api::plan_route(stack, route, live_route, permissions, kept));
+        changes.push(match &route.publish {
+            None => api::plan_route(stack, route, live_route, permissions, kept),
+            Some(topic) => {
+                let role = live.roles.get(&publish::role_name(stack));
+                let role_arn = role.map(|r| r.arn.clone());
+                publish::plan_route(stack, route, topic, live_route, permissions, role_arn)
+            }
+        });
     }
     if let Some(api) = primary {
         for route in &api.routes {

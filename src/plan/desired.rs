@@ -107,6 +107,19 @@ pub struct RouteDesired {
     pub aliases: Vec<String>,
     /// REST APIs: the method requires an API key.
     pub api_key: bool,
+    /// A REST route that publishes its request body to a topic instead of invoking a
+    /// function (`logical_function` and `function` are then empty, and nothing is granted).
+    pub publish: Option<PublishDesired>,
+}
+
+/// What a REST route that publishes needs: the topic and the role API Gateway assumes.
+#[derive(Debug, Clone)]
+pub struct PublishDesired {
+    /// The topic's logical name (`${topics.NAME.arn}` is known once it exists).
+    pub topic: String,
+    /// The role's name, and its ARN where it exists already (else learned when it is made).
+    pub role: String,
+    pub role_arn: Option<String>,
 }
 
 #[derive(Debug, Clone)]

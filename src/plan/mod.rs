@@ -14,6 +14,7 @@ mod gateway;
 mod in_use;
 pub mod json;
 mod order;
+mod publish;
 pub mod render;
 mod role;
 pub mod saved;
@@ -42,11 +43,12 @@ pub use build::{Mode, build_for};
 #[cfg(test)]
 pub use build::{build, build_destroy};
 pub use desired::{
-    ApiDesired, Desired, FunctionDesired, PolicyStatement, RoleDesired, RoleSource, RouteDesired,
-    TableDesired, WebsocketDesired, WebsocketRouteDesired,
+    ApiDesired, Desired, FunctionDesired, PolicyStatement, PublishDesired, RoleDesired, RoleSource,
+    RouteDesired, TableDesired, WebsocketDesired, WebsocketRouteDesired,
 };
 pub use function::FunctionAttr;
 pub use function::{AliasTarget, resolve_aliases};
+pub use publish::topic_arn as topic_arn_reference;
 pub use role::RoleAttr;
 pub use role::document as policy_document;
 pub use table::TableAttr;

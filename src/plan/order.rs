@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use super::{Action, Change, topic};
+use super::{Action, Change, publish, topic};
+use crate::marks::PUBLISH_ROLE;
 use crate::stack::{Address, Stack};
 
 /// Sorts changes for display and fills in what each must wait for.
@@ -66,6 +67,7 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
         Address::UserPool(_) => [of_kind("function", false), of_kind("api", false)].concat(),
         Address::Topic(_) => [
             of_kind("subscription", true),
+            of_kind("route", true),
             of_kind("function", false),
             of_kind("role", false),
         ]
@@ -79,6 +81,8 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
             of_kind("websocket", false),
         ]
         .concat(),
+        // Routes that publish move off the publishing role first.
+        Address::Role(r) if r == PUBLISH_ROLE => of_kind("route", true),
         // Every function that changes may be moving off the role.
         Address::Role(_) => of_kind("function", true),
         // API Gateway refuses to delete an API whose stages a usage plan meters.
@@ -105,6 +109,11 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
             }
             deps
         }
+        // The publishing role's policy names the topics routes publish to.
+        Address::Role(r) if r == PUBLISH_ROLE => publish::published_topics(stack)
+            .into_iter()
+            .map(|t| Address::Topic(t.clone()))
+            .collect(),
         // A managed role's policy names the tables its function uses, and the WebSocket API
         // whose connections it manages.
         Address::Role(f) => stack
@@ -139,9 +148,14 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
 /// A route needs its API and the function it invokes.
 fn route_needs(change: &Change) -> Vec<Address> {
     match &change.desired {
-        Some(super::Desired::Route(r)) => {
-            vec![Address::Api, Address::Function(r.logical_function.clone())]
-        }
+        Some(super::Desired::Route(r)) => match &r.publish {
+            None => vec![Address::Api, Address::Function(r.logical_function.clone())],
+            Some(p) => vec![
+                Address::Api,
+                Address::Topic(p.topic.clone()),
+                Address::Role(PUBLISH_ROLE.to_string()),
+            ],
+        },
         Some(super::Desired::WebsocketRoute(r)) => vec![
             Address::Websocket,
             Address::Function(r.logical_function.clone()),

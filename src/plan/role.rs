@@ -179,6 +179,16 @@ pub fn plan(
         statements: statements(stack, spec, region),
         stack: stack.name.clone(),
     };
+    plan_desired(desired, Address::Role(spec.logical.clone()), live, resolve)
+}
+
+/// A managed role (`address`) as `desired` says, against the role as read.
+pub(super) fn plan_desired(
+    desired: RoleDesired,
+    address: Address,
+    live: Option<&LiveRole>,
+    resolve: &dyn Fn(&Reference) -> Option<String>,
+) -> Change {
     let mut after = Attrs::new();
     after.insert(RoleAttr::Name.into(), Value::str(&desired.name));
     after.insert(
@@ -189,7 +199,7 @@ pub fn plan(
         document(&desired.statements, resolve).map_or(Value::Unknown, |d| permissions(Some(&d)));
     after.insert(RoleAttr::Permissions.into(), permissions);
     Change::declared(
-        Address::Role(spec.logical.clone()),
+        address,
         desired.name.clone(),
         after,
         Desired::Role(desired),

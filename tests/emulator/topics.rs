@@ -368,3 +368,182 @@ fn topics_with_subscriptions_are_applied_changed_in_place_replaced_and_removed()
     let left = policy.ok().and_then(|p| p.policy).unwrap_or_default();
     assert!(!left.contains("stackctl-topic-"), "{left}");
 }
+
+const REST: &str = r#"
+[stack]
+name = "shop"
+
+[topics.order-events]
+
+[functions.orders]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/orders"
+
+[api]
+type = "rest"
+stage = "prod"
+
+[routes]
+"GET /orders" = "orders"
+"POST /events" = { publish = "order-events" }
+"#;
+
+/// (type, uri, credentials, the JSON request template, the Content-Type parameter) of the
+/// integration of `method` on the resource at `path` of the stack's REST API.
+fn integration(project: &Project, path: &str, method: &str) -> [String; 5] {
+    let client = project.rest_apigateway();
+    let api = project.rest_apis().remove(0);
+    let api_id = api.id().unwrap();
+    let resources = project
+        .block_on(client.get_resources().rest_api_id(api_id).send())
+        .unwrap();
+    let resource = resources
+        .items()
+        .iter()
+        .find(|r| r.path() == Some(path))
+        .unwrap_or_else(|| panic!("no resource {path}"));
+    let found = project
+        .block_on(
+            client
+                .get_integration()
+                .rest_api_id(api_id)
+                .resource_id(resource.id().unwrap())
+                .http_method(method)
+                .send(),
+        )
+        .unwrap();
+    let get = |m: Option<&std::collections::HashMap<String, String>>, k: &str| {
+        m.and_then(|m| m.get(k)).cloned().unwrap_or_default()
+    };
+    [
+        found.r#type().unwrap().as_str().to_ascii_uppercase(),
+        found.uri().unwrap_or_default().to_string(),
+        found.credentials().unwrap_or_default().to_string(),
+        get(found.request_templates(), "application/json"),
+        get(
+            found.request_parameters(),
+            "integration.request.header.Content-Type",
+        ),
+    ]
+}
+
+/// The inline policy of the stack's publishing role, decoded.
+fn publish_policy(project: &Project) -> serde_json::Value {
+    let iam = project.iam();
+    let request = iam
+        .get_role_policy()
+        .role_name("shop-apigateway-publish")
+        .policy_name("stackctl");
+    let policy = project.block_on(request.send()).unwrap();
+    let document = percent_encoding::percent_decode_str(policy.policy_document())
+        .decode_utf8()
+        .unwrap()
+        .to_string();
+    serde_json::from_str(&document).unwrap()
+}
+
+#[test]
+fn a_rest_route_publishes_its_body_with_a_role_of_the_stack() {
+    let project = Project::new(REST);
+    let plan = project.plan_json(&[]);
+    let route = change(&plan, "route[POST /events]");
+    assert_eq!(route["after"]["publish"], "shop-order-events");
+    assert_eq!(route["after"]["role"], "shop-apigateway-publish");
+    let role = change(&plan, "role.apigateway-publish");
+    assert_eq!(
+        strings(&role["after"]["trusted_services"]),
+        ["apigateway.amazonaws.com"]
+    );
+    project.apply_converges();
+
+    // An AWS integration calling SNS's Publish with the stack's role and the body as message.
+    let arn = project.outputs_json()["topics.order-events.arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let role_arn = project
+        .block_on(
+            project
+                .iam()
+                .get_role()
+                .role_name("shop-apigateway-publish")
+                .send(),
+        )
+        .unwrap()
+        .role()
+        .unwrap()
+        .arn()
+        .to_string();
+    let expected = [
+        "AWS".to_string(),
+        "arn:aws:apigateway:us-east-1:sns:action/Publish".to_string(),
+        role_arn.clone(),
+        format!(
+            "Action=Publish&TopicArn=$util.urlEncode('{arn}')&Message=$util.urlEncode($input.body)"
+        ),
+        "'application/x-www-form-urlencoded'".to_string(),
+    ];
+    assert_eq!(integration(&project, "/events", "POST"), expected);
+    assert_eq!(integration(&project, "/orders", "GET")[0], "AWS_PROXY");
+    let policy = publish_policy(&project);
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "{policy}");
+    assert_eq!(strings(&statements[0]["Action"]), ["sns:Publish"]);
+    assert_eq!(strings(&statements[0]["Resource"]), [arn.as_str()]);
+
+    // Switching the route to a function and back is an in-place change of the route.
+    let to_function = REST.replace(r#"{ publish = "order-events" }"#, r#""orders""#);
+    project.set_stack(&to_function);
+    let plan = project.plan_json(&[]);
+    assert_eq!(change(&plan, "route[POST /events]")["action"], "update");
+    // No route publishes any more: the role goes.
+    assert_eq!(change(&plan, "role.apigateway-publish")["action"], "delete");
+    project.apply_converges();
+    assert_eq!(integration(&project, "/events", "POST")[0], "AWS_PROXY");
+    assert!(!project.role_exists("shop-apigateway-publish"));
+    project.set_stack(REST);
+    let plan = project.plan_json(&[]);
+    assert_eq!(change(&plan, "route[POST /events]")["action"], "update");
+    project.apply_converges();
+    assert_eq!(integration(&project, "/events", "POST")[0], "AWS");
+
+    // Through the whole-API write (more than 5 route changes): the same integration.
+    let many = (1..=6)
+        .map(|i| format!("\"GET /more{i}\" = \"orders\"\n"))
+        .collect::<String>();
+    let more = REST.replace(r#""POST /events""#, r#""POST /notices""#) + &many;
+    project.set_stack(&more);
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    assert!(
+        requests.iter().any(|r| r == "api gateway:PutRestApi"),
+        "{requests:?}"
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    let mut notices = integration(&project, "/notices", "POST");
+    let role_arn = project
+        .block_on(
+            project
+                .iam()
+                .get_role()
+                .role_name("shop-apigateway-publish")
+                .send(),
+        )
+        .unwrap()
+        .role()
+        .unwrap()
+        .arn()
+        .to_string();
+    notices[2] = notices[2].replace(&role_arn, "ROLE");
+    let mut expected = expected;
+    expected[2] = "ROLE".to_string();
+    assert_eq!(notices, expected);
+
+    // Removing the last publishing route deletes the role.
+    project.set_stack(&more.replace("\"POST /notices\" = { publish = \"order-events\" }\n", ""));
+    let plan = project.plan_json(&[]);
+    assert_eq!(change(&plan, "role.apigateway-publish")["action"], "delete");
+    project.apply_converges();
+    assert!(!project.role_exists("shop-apigateway-publish"));
+}

@@ -44,6 +44,7 @@ mod http;
 mod http_routes;
 mod openapi;
 mod permissions;
+mod publish;
 mod repair;
 mod rest;
 mod stage;
@@ -374,4 +375,11 @@ fn patch(op: Op, path: &str, value: Option<String>) -> PatchOperation {
         .path(path)
         .set_value(value)
         .build()
+}
+
+/// A method of a resource of a REST API.
+struct Method<'a> {
+    pub api_id: &'a str,
+    pub resource_id: &'a str,
+    pub method: &'a str,
 }

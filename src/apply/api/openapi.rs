@@ -28,10 +28,14 @@ pub(super) struct ApiDocument<'a> {
     pub routes: Vec<DocumentRoute<'a>>,
 }
 
-/// A route: its key (`GET /items/{id}`), the function it invokes, and who may call it.
+/// A route: its key (`GET /items/{id}`), the function it invokes (or the topic it publishes
+/// to), and who may call it.
 pub(super) struct DocumentRoute<'a> {
     pub key: &'a str,
+    /// Empty when the route publishes.
     pub function_arn: String,
+    /// A REST route that publishes: the topic's ARN and the role API Gateway assumes.
+    pub publish: Option<(String, String)>,
     pub authorizer: Option<&'a str>,
     pub scopes: &'a [String],
     /// REST APIs: callers must send a usage plan's API key.
@@ -102,26 +106,42 @@ impl ApiDocument<'_> {
             .collect()
     }
 
-    /// A route's operation: its Lambda proxy integration and its authorizer.
+    /// A route's operation: its Lambda proxy integration (or SNS Publish integration) and its
+    /// authorizer.
     fn operation(&self, route: &DocumentRoute<'_>) -> Value {
-        let integration = match self.api_type {
-            ApiType::Http => json!({
+        let integration = match (self.api_type, &route.publish) {
+            (ApiType::Rest, Some((topic_arn, role_arn))) => json!({
+                "type": "AWS",
+                "httpMethod": "POST",
+                "uri": crate::arn::sns_publish_uri(self.region),
+                "credentials": role_arn,
+                "requestParameters": {
+                    "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'",
+                },
+                "requestTemplates": {
+                    "application/json": crate::arn::publish_template(topic_arn),
+                },
+                "passthroughBehavior": "never",
+                "responses": { "default": { "statusCode": "200" } },
+            }),
+            (ApiType::Http, _) => json!({
                 "type": "AWS_PROXY",
                 "httpMethod": "POST",
                 "uri": route.function_arn,
                 "payloadFormatVersion": "2.0",
             }),
-            ApiType::Rest => json!({
+            (ApiType::Rest, None) => json!({
                 "type": "AWS_PROXY",
                 "httpMethod": "POST",
                 "uri": crate::arn::invocation_uri(self.region, &route.function_arn),
             }),
         };
         let mut operation = serde_json::Map::new();
-        operation.insert(
-            "responses".into(),
-            json!({ "default": { "description": "the function's answer" } }),
-        );
+        let responses = match route.publish {
+            Some(_) => json!({ "200": { "description": "SNS's answer" } }),
+            None => json!({ "default": { "description": "the function's answer" } }),
+        };
+        operation.insert("responses".into(), responses);
         let mut security = serde_json::Map::new();
         if let Some(name) = route.authorizer {
             security.insert(name.to_string(), json!(route.scopes));
@@ -257,6 +277,7 @@ mod tests {
             routes: vec![
                 DocumentRoute {
                     key: "POST /orders",
+                    publish: None,
                     function_arn: "arn:aws:lambda:us-east-1:1:function:shop-create".into(),
                     authorizer: None,
                     scopes: &[],
@@ -264,6 +285,7 @@ mod tests {
                 },
                 DocumentRoute {
                     key: "ANY /admin/{proxy+}",
+                    publish: None,
                     function_arn: "arn:aws:lambda:us-east-1:1:function:shop-admin".into(),
                     authorizer: Some("users"),
                     scopes: &[],
@@ -271,6 +293,7 @@ mod tests {
                 },
                 DocumentRoute {
                     key: "GET /orders",
+                    publish: None,
                     function_arn: "arn:aws:lambda:us-east-1:1:function:shop-list".into(),
                     authorizer: None,
                     scopes: &[],
@@ -363,5 +386,36 @@ mod tests {
             json!([{ "api_key": [] }])
         );
         assert!(value["paths"]["/orders"]["post"].get("security").is_none());
+    }
+
+    #[test]
+    fn a_route_that_publishes_calls_sns_with_the_role_and_a_template() {
+        let mut doc = document(ApiType::Rest, None);
+        let topic = "arn:aws:sns:us-east-1:1:shop-events";
+        let role = "arn:aws:iam::1:role/stackctl/shop/shop-apigateway-publish";
+        doc.routes[0].publish = Some((topic.into(), role.into()));
+        let value: Value = serde_json::from_str(&doc.to_json()).unwrap();
+        let post = &value["paths"]["/orders"]["post"];
+        assert_eq!(
+            post["x-amazon-apigateway-integration"],
+            json!({
+                "type": "AWS",
+                "httpMethod": "POST",
+                "uri": "arn:aws:apigateway:us-east-1:sns:action/Publish",
+                "credentials": role,
+                "requestParameters": {
+                    "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'",
+                },
+                "requestTemplates": {
+                    "application/json": format!("Action=Publish&TopicArn=$util.urlEncode('{topic}')&Message=$util.urlEncode($input.body)"),
+                },
+                "passthroughBehavior": "never",
+                "responses": { "default": { "statusCode": "200" } },
+            })
+        );
+        assert_eq!(
+            post["responses"],
+            json!({ "200": { "description": "SNS's answer" } })
+        );
     }
 }

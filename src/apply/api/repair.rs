@@ -142,9 +142,18 @@ fn differences(
     route: &RouteDesired,
     live: &LiveRoute,
 ) -> Result<RouteEdit, AwsError> {
-    let function = function_arn(ctx, &route.logical_function)?;
+    let moved = match &route.publish {
+        Some(p) => {
+            let (topic_arn, role_arn) = super::publish::arns(ctx, p)?;
+            live.topic_arn.as_ref() != Some(&topic_arn) || live.credentials != Some(role_arn)
+        }
+        None => {
+            let function = function_arn(ctx, &route.logical_function)?;
+            live.function_arn.as_deref() != Some(function.as_str())
+        }
+    };
     Ok(RouteEdit {
-        moved: live.function_arn.as_deref() != Some(function.as_str()),
+        moved,
         reauthorize: live.authorizer != route.authorizer
             || live.scopes != route.scopes
             || live.api_key != route.api_key,

@@ -14,7 +14,8 @@ use super::patch;
 use super::permissions::permit_routes;
 use super::tree::resource_for;
 use super::{
-    API_ID, Call, Flavour, RouteChange, api_url, authorizer_id, create_once, known, sync_tags,
+    API_ID, Call, Flavour, Method, RouteChange, api_url, authorizer_id, create_once, known,
+    sync_tags,
 };
 use crate::apply::{Context, changed, once};
 use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
@@ -180,12 +181,18 @@ pub(super) async fn put_route(
     d: &RouteDesired,
     live: Option<&LiveRoute>,
 ) -> Result<(), AwsError> {
-    let (function, grants) = super::route_arns(ctx, d)?;
-    if d.grant {
-        for arn in &grants {
-            permit_routes(ctx, arn, api_id, d.replace).await?;
+    let function = match &d.publish {
+        Some(_) => None,
+        None => {
+            let (function, grants) = super::route_arns(ctx, d)?;
+            if d.grant {
+                for arn in &grants {
+                    permit_routes(ctx, arn, api_id, d.replace).await?;
+                }
+            }
+            Some(function)
         }
-    }
+    };
     let (method, path) = d.key.split_once(' ').unwrap_or(("ANY", "/"));
     let resource_id = match live {
         Some(route) => route.id.clone(),
@@ -212,14 +219,10 @@ pub(super) async fn put_route(
     if live.is_none() || reauthorize {
         put_method(ctx, &at, d).await?;
     }
-    put_integration(ctx, &at, &function).await
-}
-
-/// A method of a resource of a REST API.
-struct Method<'a> {
-    api_id: &'a str,
-    resource_id: &'a str,
-    method: &'a str,
+    match (&d.publish, function) {
+        (Some(p), _) => super::publish::put_integration(ctx, &at, p).await,
+        (None, function) => put_integration(ctx, &at, &function.unwrap_or_default()).await,
+    }
 }
 
 /// PutMethod with the route's authorization; a method that exists already is left as it is.

@@ -229,7 +229,7 @@ fn desired(group: &Group) -> Vec<&RouteDesired> {
 /// The ARNs of functions that unchanged routes invoke, from the live routes, where the plan
 /// did not need them (a saved plan's read): the document names every route's function.
 fn learn_function_arns(ctx: &Context<'_>, group: &Group) {
-    for (route, live_arn) in &group.routes {
+    for (route, live_arn) in group.routes.iter().filter(|(r, _)| r.publish.is_none()) {
         let reference = function_reference(&route.logical_function);
         if let (None, Some(arn)) = (ctx.resolve(&reference), live_arn) {
             ctx.set_output(reference.to_string(), crate::arn::unqualified(arn));
@@ -289,9 +289,14 @@ fn document<'g>(
         .routes
         .iter()
         .map(|(r, _)| {
+            let (function_arn, publish) = match &r.publish {
+                Some(p) => (String::new(), Some(super::publish::arns(ctx, p)?)),
+                None => (super::route_arns(ctx, r)?.0, None),
+            };
             Ok(DocumentRoute {
                 key: &r.key,
-                function_arn: super::route_arns(ctx, r)?.0,
+                function_arn,
+                publish,
                 authorizer: r.authorizer.as_deref(),
                 scopes: &r.scopes,
                 api_key: r.api_key,

@@ -194,5 +194,7 @@ fn route(r: &Route, integrations: &Integrations) -> LiveRoute {
         integration_id,
         function_arn,
         api_key: false,
+        topic_arn: None,
+        credentials: None,
     }
 }

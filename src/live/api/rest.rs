@@ -85,21 +85,28 @@ fn routes_of(
                 id: resource.id.clone(),
                 key: format!("{method} {}", resource.path),
                 integration_id: None,
-                function_arn: Some(crate::arn::function_arn_of(&info.uri)),
+                function_arn: (info.topic_arn.is_none())
+                    .then(|| crate::arn::function_arn_of(&info.uri)),
                 authorizer: info
                     .authorizer_id
                     .as_ref()
                     .and_then(|id| authorizer_names.get(id).cloned()),
                 scopes: info.scopes.clone(),
                 api_key: info.api_key,
+                topic_arn: info.topic_arn.clone(),
+                credentials: info.credentials.clone(),
             })
         })
         .collect()
 }
 
-/// What a Lambda-backed method says about its route.
+/// What a method that invokes a function (Lambda proxy integration) or publishes to a topic
+/// (an AWS integration calling SNS's Publish) says about its route.
 struct MethodInfo {
     uri: String,
+    /// A method that publishes: the topic its request template names, the role it assumes.
+    topic_arn: Option<String>,
+    credentials: Option<String>,
     authorizer_id: Option<String>,
     scopes: Vec<String>,
     api_key: bool,
@@ -196,18 +203,29 @@ fn resource_of(r: &Resource) -> (LiveResource, BTreeMap<String, MethodInfo>, Opt
     (resource, integrations, cors)
 }
 
-/// What a method with a Lambda proxy integration says of its route.
+/// What a method with a Lambda proxy integration, or an AWS integration publishing to SNS,
+/// says of its route.
 fn method_info(method: &Method) -> Option<MethodInfo> {
     let integration = method.method_integration()?;
-    if integration
+    let uri = integration.uri()?;
+    // An import stores the type as the document spells it (the emulator keeps "aws").
+    let kind = integration
         .r#type()
-        .is_none_or(|t| t.as_str() != "AWS_PROXY")
-    {
-        return None;
-    }
+        .map(|t| t.as_str().to_ascii_uppercase());
+    let topic_arn = match kind.as_deref() {
+        Some("AWS_PROXY") => None,
+        Some("AWS") if crate::arn::is_sns_publish_uri(uri) => {
+            let mut templates = integration.request_templates().into_iter().flatten();
+            let topic = templates.find_map(|(_, t)| crate::arn::topic_arn_in_template(t));
+            Some(topic.unwrap_or_default().to_string())
+        }
+        _ => return None,
+    };
     let authorized = method.authorization_type().is_some_and(|t| t != "NONE");
     Some(MethodInfo {
-        uri: integration.uri()?.to_string(),
+        uri: uri.to_string(),
+        topic_arn,
+        credentials: integration.credentials().map(str::to_string),
         authorizer_id: method
             .authorizer_id()
             .filter(|_| authorized)

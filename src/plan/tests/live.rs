@@ -36,6 +36,14 @@ pub fn applied(stack: &Stack) -> LiveState {
             live.roles.insert(role.name.clone(), role);
         }
     }
+    if stack.routes.iter().any(|r| r.publish.is_some()) {
+        let mut role = role(
+            &stack.physical_name(crate::marks::PUBLISH_ROLE),
+            &stack.name,
+        );
+        role.trusted_services = vec!["apigateway.amazonaws.com".to_string()];
+        live.roles.insert(role.name.clone(), role);
+    }
     if let Some(spec) = &stack.api {
         live.apis.push(api(stack, spec));
         metering(stack, spec, &mut live);
@@ -186,7 +194,7 @@ fn routed(stack: &Stack) -> impl Iterator<Item = (String, String)> + '_ {
     stack
         .routes
         .iter()
-        .map(|r| (r.key.clone(), stack.physical_name(&r.function)))
+        .filter_map(|r| Some((r.key.clone(), stack.physical_name(r.invokes()?))))
 }
 
 pub fn api(stack: &Stack, spec: &ApiSpec) -> LiveApi {
@@ -212,10 +220,18 @@ pub fn api(stack: &Stack, spec: &ApiSpec) -> LiveApi {
             id: format!("route{i}"),
             key: r.key.clone(),
             integration_id: Some(format!("integ{i}")),
-            function_arn: Some(function_arn(&stack.physical_name(&r.function))),
+            function_arn: r.invokes().map(|f| function_arn(&stack.physical_name(f))),
             authorizer: r.authorizer.clone(),
             scopes: r.scopes.clone(),
             api_key: r.api_key,
+            topic_arn: r.publish.as_ref().map(|t| {
+                let name = stack.physical_name(t);
+                format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}")
+            }),
+            credentials: r.publish.as_ref().map(|_| {
+                let name = stack.physical_name(crate::marks::PUBLISH_ROLE);
+                role_arn(&stack.name, &name)
+            }),
         })
         .collect();
     let rest = spec.api_type == crate::stack::ApiType::Rest;

@@ -210,3 +210,40 @@ fn a_display_name_changed_outside_stackctl_is_drift() {
     assert_eq!(plan.drift[0].address, "topic.events");
     assert_eq!(plan.drift[0].attributes, ["display_name"]);
 }
+
+#[test]
+fn a_publishing_route_comes_after_its_topic_and_role_and_the_role_goes_after_it() {
+    let rest = format!(
+        "{STACK}\n[api]\ntype = \"rest\"\nstage = \"prod\"\n\n[routes]\n\"POST /events\" = {{ publish = \"events\" }}\n"
+    );
+    let stack = stack(&rest);
+    let fresh = plan(&stack, &crate::live::LiveState::default());
+    let route = change(&fresh, "route[POST /events]");
+    assert_eq!(
+        route.depends_on,
+        [
+            Address::Role("apigateway-publish".into()),
+            Address::Api,
+            Address::Topic("events".into())
+        ]
+    );
+    assert_eq!(
+        change(&fresh, "role.apigateway-publish").depends_on,
+        [Address::Topic("events".into())]
+    );
+    // Applied, the stack plans nothing; once the route invokes a function instead, the role
+    // is deleted after the route moved off it.
+    let live = applied(&stack);
+    let plan_applied = plan(&stack, &live);
+    assert!(!plan_applied.has_changes(), "{:?}", plan_applied.changes);
+    let to_function = self::stack(&rest.replace("{ publish = \"events\" }", "\"notify\""));
+    let moved = plan(&to_function, &live);
+    assert_eq!(change(&moved, "route[POST /events]").action, Action::Update);
+    let role = change(&moved, "role.apigateway-publish");
+    assert_eq!(role.action, Action::Delete);
+    assert_eq!(
+        role.reason.as_deref(),
+        Some("no route publishes to a topic any more")
+    );
+    assert_eq!(role.depends_on, [Address::Route("POST /events".into())]);
+}

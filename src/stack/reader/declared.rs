@@ -15,6 +15,8 @@ pub(super) struct Declared {
     pub(super) tables: Vec<String>,
     pub(super) functions: Vec<String>,
     pub(super) topics: Vec<String>,
+    /// The topics written with `fifo = true`.
+    pub(super) fifo_topics: Vec<String>,
     pub(super) api: bool,
     /// Whether `[websocket]` is written.
     pub(super) websocket: bool,
@@ -46,6 +48,7 @@ impl Declared {
             tables: names("tables"),
             functions: names("functions"),
             topics: names("topics"),
+            fifo_topics: fifo_topics(doc),
             api: entry(doc, "api").is_some(),
             websocket: entry(doc, "websocket").is_some(),
             api_type,
@@ -140,6 +143,25 @@ impl Reader<'_> {
         }
         Some(function)
     }
+}
+
+/// The names of `[topics.NAME]` written with `fifo = true`.
+fn fifo_topics(doc: &DeTable<'_>) -> Vec<String> {
+    let Some(DeValue::Table(topics)) = entry(doc, "topics").map(|(_, v)| v.get_ref()) else {
+        return Vec::new();
+    };
+    let fifo = |topic: &DeValue<'_>| match topic {
+        DeValue::Table(t) => matches!(
+            entry(t, "fifo").map(|(_, v)| v.get_ref()),
+            Some(DeValue::Boolean(true))
+        ),
+        _ => false,
+    };
+    topics
+        .iter()
+        .filter(|(_, topic)| fifo(topic.get_ref()))
+        .map(|(name, _)| name.get_ref().to_string())
+        .collect()
 }
 
 /// `[user_pools.NAME]` and the names under each one's `clients`.

@@ -209,7 +209,8 @@ impl Reader<'_> {
         let mut respond = false;
         let help = "write \"sendMessage\" = \"FUNCTION\" or \"sendMessage\" = { function = \"FUNCTION\", respond = true }";
         let function = self.route_function(value, declared, help, |this, t| {
-            if this.publish_route(t, PublishingApi::Websocket, declared) {
+            if entry(t, "publish").is_some() {
+                this.publish_route(t, PublishingApi::Websocket, declared);
                 return None;
             }
             this.websocket_route_authorizer(t);

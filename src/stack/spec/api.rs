@@ -143,7 +143,12 @@ pub struct Throttle {
 pub struct RouteSpec {
     /// `METHOD /path`, as API Gateway writes a route key.
     pub key: String,
+    /// The function the route invokes; empty when the route publishes (`publish`).
     pub function: String,
+    /// REST APIs: the topic (logical name) the route publishes its request body to, through
+    /// an AWS service integration instead of a function.
+    #[serde(default)]
+    pub publish: Option<String>,
     /// The name of an authorizer in `[api]`, and the scopes it must grant.
     pub authorizer: Option<String>,
     pub scopes: Vec<String>,
@@ -158,6 +163,11 @@ pub struct RouteSpec {
 }
 
 impl RouteSpec {
+    /// The function the route invokes (logical name), unless it publishes to a topic.
+    pub fn invokes(&self) -> Option<&String> {
+        self.publish.is_none().then_some(&self.function)
+    }
+
     /// The stage variable that names the route's alias (`${stageVariables.NAME}`), if it is one.
     pub fn alias_variable(&self) -> Option<&str> {
         let alias = self.alias.as_deref()?;

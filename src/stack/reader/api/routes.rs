@@ -23,6 +23,17 @@ const ROUTE_KEYS: &[&str] = &[
     "tags",
 ];
 
+/// A route that publishes (`publish`) takes these instead of `function` and `alias`.
+const PUBLISH_ROUTE_KEYS: &[&str] = &[
+    "publish",
+    "authorizer",
+    "scopes",
+    "api_key",
+    "summary",
+    "description",
+    "tags",
+];
+
 const METHODS: &[&str] = &[
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
 ];
@@ -83,8 +94,8 @@ impl Reader<'_> {
         routes
     }
 
-    /// What a route key maps to: a function's name, or a table with the function, an
-    /// authorizer and scopes.
+    /// What a route key maps to: a function's name, or a table with the function (or, on a
+    /// REST API, the topic it publishes to), an authorizer and scopes.
     fn route(
         &mut self,
         key: String,
@@ -92,38 +103,63 @@ impl Reader<'_> {
         api: Option<&ApiSpec>,
         declared: &Declared,
     ) -> Option<RouteSpec> {
-        let mut authorizer = None;
-        let mut scopes = Vec::new();
-        let mut alias = None;
-        let mut api_key = false;
-        let mut docs = RouteDocs::default();
+        if let DeValue::Table(t) = value.get_ref()
+            && entry(t, "publish").is_some()
+        {
+            let topic = self.publish_route(t, PublishingApi::Api(declared.api_type), declared)?;
+            self.unknown_keys(t, PUBLISH_ROUTE_KEYS, "in a route that publishes");
+            let mut route = self.route_settings(key, t, api, declared);
+            route.publish = Some(topic);
+            return Some(route);
+        }
+        let mut route = None;
         let help = "write \"GET /orders\" = \"function-name\"";
         let function = self.route_function(value, declared, help, |this, t| {
-            if this.publish_route(t, PublishingApi::Api(declared.api_type), declared) {
-                return None;
-            }
             this.unknown_keys(t, ROUTE_KEYS, "in a route");
-            authorizer = this.route_authorizer(t, api);
-            scopes = this.route_scopes(t, authorizer.is_some());
-            this.check_scopes_fit(t, api, authorizer.as_deref(), &scopes);
-            alias = entry(t, "alias").and_then(|(_, v)| this.string(v, "alias"));
-            api_key = this.route_api_key(t, declared);
-            docs = this.route_docs(t);
+            let settings = this.route_settings(key.clone(), t, api, declared);
+            route = Some(settings);
             this.required(t, "function", || {
                 Problem::new("route has no function", value.span(), "here")
                     .help("write { function = \"NAME\" }")
             })
             .and_then(|v| this.string(v, "function"))
         })?;
-        Some(RouteSpec {
+        let mut route = route.unwrap_or_else(|| RouteSpec {
             key,
-            function: function.into_inner(),
+            function: String::new(),
+            publish: None,
+            authorizer: None,
+            scopes: Vec::new(),
+            alias: None,
+            api_key: false,
+            docs: RouteDocs::default(),
+        });
+        route.function = function.into_inner();
+        Some(route)
+    }
+
+    /// A route's table but its target: authorizer, scopes, alias, API key and docs.
+    fn route_settings(
+        &mut self,
+        key: String,
+        t: &toml::de::DeTable<'_>,
+        api: Option<&ApiSpec>,
+        declared: &Declared,
+    ) -> RouteSpec {
+        let authorizer = self.route_authorizer(t, api);
+        let scopes = self.route_scopes(t, authorizer.is_some());
+        self.check_scopes_fit(t, api, authorizer.as_deref(), &scopes);
+        let alias = entry(t, "alias").and_then(|(_, v)| self.string(v, "alias"));
+        RouteSpec {
+            key,
+            function: String::new(),
+            publish: None,
             authorizer,
             scopes,
             alias: alias.map(Spanned::into_inner),
-            api_key,
-            docs,
-        })
+            api_key: self.route_api_key(t, declared),
+            docs: self.route_docs(t),
+        }
     }
 
     /// `api_key = true`: REST APIs only, which meter keys through usage plans.
