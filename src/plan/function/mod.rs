@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 mod versions;
 
-pub use versions::{AliasTarget, resolve_aliases};
+pub use versions::{AliasTarget, pinned_version_blockers, resolve_aliases};
 
 use super::attr::attr_names;
 use super::drift::{self, AppliedSecrets};

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::FunctionAttr;
-use crate::live::{LiveAlias, LiveFunction};
+use crate::live::{LiveAlias, LiveFunction, LiveState};
 use crate::plan::attr::AttrName;
-use crate::plan::{Attrs, Value};
-use crate::stack::{AliasVersion, FunctionSpec, Tracing, Versioning};
+use crate::plan::{Attrs, Blocker, Value};
+use crate::stack::{Address, AliasVersion, FunctionSpec, Stack, Tracing, Versioning};
 
 /// What a published version holds (a snapshot of code and configuration: PublishVersion API
 /// reference): a change to one of these publishes a new version.
@@ -87,6 +87,50 @@ pub fn add_desired(
         })
         .collect();
     after.insert(FunctionAttr::Aliases.into(), Value::Map(aliases));
+}
+
+/// Aliases pinned to a version the function cannot have once this apply is done: past the
+/// newest published version (none: 0) plus the one version an apply publishes at most. Lambda
+/// would refuse their CreateAlias or UpdateAlias (ResourceNotFoundException) after the
+/// function's other changes were made. A weighted alias's extra version counts the same way.
+pub fn pinned_version_blockers(stack: &Stack, live: &LiveState) -> Vec<Blocker> {
+    let mut blockers = Vec::new();
+    for spec in &stack.functions {
+        let Some(versioning) = &spec.versions else {
+            continue;
+        };
+        let found = live.functions.get(&stack.physical_name(&spec.logical));
+        let newest = found
+            .and_then(|f| f.versions.as_ref())
+            .and_then(|v| v.latest)
+            .unwrap_or(0);
+        for (name, alias) in &versioning.aliases {
+            let AliasVersion::Number(n) = alias.version else {
+                continue;
+            };
+            if n <= newest + 1 {
+                continue;
+            }
+            blockers.push(Blocker {
+                address: Address::Function(spec.logical.clone()),
+                message: format!(
+                    "alias {name} of function {} pins version {n}, which will not exist: the newest published version is {}, and an apply publishes at most one more",
+                    spec.logical,
+                    if newest == 0 { "none".to_string() } else { newest.to_string() }
+                ),
+                help: match newest {
+                    0 => format!(
+                        "write aliases.{name} = 1 (the version this apply publishes) or \"latest\""
+                    ),
+                    n => format!(
+                        "pin a version from 1 to {n} (or {} if this apply publishes one), or write aliases.{name} = \"latest\"",
+                        n + 1
+                    ),
+                },
+            });
+        }
+    }
+    blockers
 }
 
 /// Where an alias is to point: `version` (Lambda's FunctionVersion) and, when weighted, another

@@ -100,6 +100,17 @@ file_changes! {
         &get_order("tables = { orders = \"read\" }\n[tables.orders]\npartition_key = { name = \"pk\", type = \"string\" }")
             => &get_order("tables = { orders = \"write\" }\n[tables.orders]\npartition_key = { name = \"pk\", type = \"string\" }"),
         |plan| { assert_eq!(actions(plan), vec![("role.get-order".to_string(), Action::Update)]); };
+    alias_pinned_to_a_version_that_cannot_exist_is_blocked:
+        "" => &get_order("publish = true\naliases.stable = 7"),
+        |plan| {
+            assert_eq!(plan.blockers.len(), 1);
+            assert_eq!(plan.blockers[0].address.to_string(), "function.get-order");
+            assert!(plan.blockers[0].message.contains("pins version 7, which will not exist"));
+            assert!(plan.blockers[0].help.contains("aliases.stable = 1 (the version this apply publishes)"));
+        };
+    alias_pinned_to_the_version_this_apply_publishes_is_planned:
+        "" => &get_order("publish = true\naliases.stable = 1"),
+        |plan| { assert!(plan.blockers.is_empty()); };
     managed_role_still_used_by_another_function_is_blocked:
         &format!("{}\n[functions.list]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"examples/functions/get-order\"\n{SHARED_ROLE}\n", get_order(""))
             => "[functions.list]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"examples/functions/get-order\"\nrole = \"arn:aws:iam::123456789012:role/stackctl/shop/shop-get-order\"\n",
