@@ -302,6 +302,25 @@ impl Live {
 }
 
 impl Change {
+    /// Makes a change whose attributes force a replacement (`forces_replacement`) a
+    /// replacement that destroys data, its reason naming those attributes and `loss` (what
+    /// the replacement does: "the table is deleted and created again, ...").
+    pub(crate) fn replace_where_forced(&mut self, loss: &str) {
+        let replacing: Vec<&str> = self
+            .attributes
+            .iter()
+            .filter(|c| c.forces_replacement)
+            .map(|c| c.name.as_str())
+            .collect();
+        if replacing.is_empty() {
+            return;
+        }
+        let what = replacing.join(" and ");
+        self.reason = Some(format!("{what} cannot change in place: {loss}"));
+        self.action = Action::Replace;
+        self.destroys_data = true;
+    }
+
     /// Whether the attribute `name` differs between live and desired.
     pub fn changed(&self, name: impl AttrName) -> bool {
         self.attributes.iter().any(|c| c.is(name))

@@ -62,20 +62,7 @@ pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change
     for attr in &mut change.attributes {
         attr.forces_replacement = change.action == Action::Update && forces_replacement(&attr.name);
     }
-    let replacing: Vec<&str> = change
-        .attributes
-        .iter()
-        .filter(|c| c.forces_replacement)
-        .map(|c| c.name.as_str())
-        .collect();
-    if !replacing.is_empty() {
-        change.reason = Some(format!(
-            "{} cannot change in place: the table is deleted and created again, and its items are lost",
-            replacing.join(" and ")
-        ));
-        change.action = Action::Replace;
-        change.destroys_data = true;
-    }
+    change.replace_where_forced("the table is deleted and created again, and its items are lost");
     if change.action == Action::Update
         && let Some(live) = live
         && let Some(Desired::Table(desired)) = &mut change.desired

@@ -58,20 +58,9 @@ pub fn plan(stack: &Stack, spec: &UserPoolSpec, live: Option<&LiveUserPool>) -> 
             attr.forces_replacement = forces_replacement(&attr.name, attr.before.is_some());
         }
     }
-    let replacing: Vec<&str> = change
-        .attributes
-        .iter()
-        .filter(|c| c.forces_replacement)
-        .map(|c| c.name.as_str())
-        .collect();
-    if !replacing.is_empty() {
-        change.reason = Some(format!(
-            "{} cannot change in place: the pool is deleted and created again, and every user in it is lost",
-            replacing.join(" and ")
-        ));
-        change.action = Action::Replace;
-        change.destroys_data = true;
-    }
+    change.replace_where_forced(
+        "the pool is deleted and created again, and every user in it is lost",
+    );
     if let Some(live) = live {
         change.notes = client_notes(spec, live);
     }
