@@ -45,6 +45,24 @@ pub(super) async fn sync(
     Ok(())
 }
 
+/// The settings CreateUserPoolClient and UpdateUserPoolClient both take (two SDK builder types
+/// with the same setters): callback and logout URLs, OAuth flows and scopes (the hosted UI's
+/// COGNITO provider with them), and the explicit auth flows. Cognito resets what an update omits.
+macro_rules! client_settings {
+    ($request:expr, $c:expr) => {{
+        let c = $c;
+        let oauth = !c.oauth_flows.is_empty();
+        $request
+            .set_callback_urls(non_empty(&c.callback_urls))
+            .set_logout_urls(non_empty(&c.logout_urls))
+            .set_allowed_o_auth_flows(oauth.then(|| flows(c)))
+            .set_allowed_o_auth_scopes(non_empty(&c.scopes))
+            .allowed_o_auth_flows_user_pool_client(oauth)
+            .set_supported_identity_providers(oauth.then(|| vec!["COGNITO".to_string()]))
+            .set_explicit_auth_flows(auth_flows(c))
+    }};
+}
+
 /// CreateUserPoolClient; the new client's ID.
 async fn create(
     ctx: &Context<'_>,
@@ -52,21 +70,9 @@ async fn create(
     name: &str,
     c: &UserPoolClientSpec,
 ) -> Result<String, AwsError> {
-    let oauth = !c.oauth_flows.is_empty();
-    let made = ctx
-        .clients
-        .cognito
-        .create_user_pool_client()
-        .user_pool_id(pool_id)
-        .client_name(name)
-        .generate_secret(c.generate_secret)
-        .set_callback_urls(non_empty(&c.callback_urls))
-        .set_logout_urls(non_empty(&c.logout_urls))
-        .set_allowed_o_auth_flows(oauth.then(|| flows(c)))
-        .set_allowed_o_auth_scopes(non_empty(&c.scopes))
-        .allowed_o_auth_flows_user_pool_client(oauth)
-        .set_supported_identity_providers(oauth.then(|| vec!["COGNITO".to_string()]))
-        .set_explicit_auth_flows(auth_flows(c))
+    let request = ctx.clients.cognito.create_user_pool_client();
+    let request = request.user_pool_id(pool_id).client_name(name);
+    let made = client_settings!(request.generate_secret(c.generate_secret), c)
         .send()
         .await
         .op("cognito-idp:CreateUserPoolClient")?;
@@ -81,20 +87,12 @@ async fn update(
     name: &str,
     c: &UserPoolClientSpec,
 ) -> Result<(), AwsError> {
-    let oauth = !c.oauth_flows.is_empty();
-    ctx.clients
-        .cognito
-        .update_user_pool_client()
+    let request = ctx.clients.cognito.update_user_pool_client();
+    let request = request
         .user_pool_id(pool_id)
         .client_id(id)
-        .client_name(name)
-        .set_callback_urls(non_empty(&c.callback_urls))
-        .set_logout_urls(non_empty(&c.logout_urls))
-        .set_allowed_o_auth_flows(oauth.then(|| flows(c)))
-        .set_allowed_o_auth_scopes(non_empty(&c.scopes))
-        .allowed_o_auth_flows_user_pool_client(oauth)
-        .set_supported_identity_providers(oauth.then(|| vec!["COGNITO".to_string()]))
-        .set_explicit_auth_flows(auth_flows(c))
+        .client_name(name);
+    client_settings!(request, c)
         .send()
         .await
         .op("cognito-idp:UpdateUserPoolClient")?;
