@@ -32,6 +32,20 @@ pub fn function(region: &str, account: &str, name: &str) -> String {
     )
 }
 
+/// The ARN of the DynamoDB table `name` in `account` and `region`, as CreateTable returns it
+/// (`arn:aws:dynamodb:us-east-1:123456789012:table/orders`).
+pub fn table(region: &str, account: &str, name: &str) -> String {
+    format!(
+        "arn:{}:dynamodb:{region}:{account}:table/{name}",
+        partition(region)
+    )
+}
+
+/// The ARN of the SNS topic `name` in `account` and `region`, as CreateTopic returns it.
+pub fn topic(region: &str, account: &str, name: &str) -> String {
+    format!("arn:{}:sns:{region}:{account}:{name}", partition(region))
+}
+
 /// The ARN of an HTTP API (API Gateway v2), as TagResource and UntagResource take it.
 pub fn http_api(region: &str, id: &str) -> String {
     format!("arn:{}:apigateway:{region}::/apis/{id}", partition(region))

@@ -231,8 +231,8 @@ fn lambda_authorizers(api: &LiveApi) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The account the ARNs read name (asked of STS only when none was read and a scope needs
-/// it), and the ARNs of the functions a scope's changes refer to, made from it.
+/// The account the ARNs read name (asked of STS only when none was read and a scope, or a
+/// managed role's policy, needs it), and the ARNs of the functions a scope's changes refer to, made from it.
 pub(super) async fn account_and_referred<'a>(
     clients: &Clients,
     stack: &Stack,
@@ -260,8 +260,12 @@ pub(super) async fn account_and_referred<'a>(
         .flat_map(|s| s.referred.difference(&s.functions))
         .map(|name| stack.physical_name(name))
         .collect();
+    // A managed role's policy names the tables and topics its function uses: with the account
+    // known, their ARNs are known before they exist, and the roles need not wait for them.
+    let roles_name_arns = scope.is_none()
+        && (stack.functions.iter()).any(|f| !f.tables.is_empty() || !f.topics.is_empty());
     let account = match account {
-        None if !referred.is_empty() => Some(clients.account().await?),
+        None if !referred.is_empty() || roles_name_arns => Some(clients.account().await?),
         account => account,
     };
     let referred_arns = match &account {

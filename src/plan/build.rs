@@ -97,7 +97,7 @@ pub fn build(
     blockers.extend(in_use::blockers(&changes));
     blockers.extend(function::pinned_version_blockers(stack, live));
 
-    order(&mut changes, stack);
+    order(&mut changes, stack, &known);
     let drift = drift::report(stack, &changes, &live.missing);
     Plan {
         stack: stack.name.clone(),
@@ -318,12 +318,15 @@ fn known_values(
         let replaced = table_changes
             .iter()
             .any(|c| c.physical_name == name && c.action == Action::Replace);
-        if let (Some(t), false) = (live.tables.get(&name), replaced) {
-            put(
-                RefTarget::Table(spec.logical.clone()),
-                RefAttr::Arn,
-                t.arn.clone(),
-            );
+        // A new table's ARN is made of its name, the region and the account, when the
+        // account is known (anything of the stack's read names it).
+        let arn = match (live.tables.get(&name), &live.account) {
+            (Some(t), _) => Some(t.arn.clone()),
+            (None, Some(account)) => Some(crate::arn::table(region, account, &name)),
+            (None, None) => None,
+        };
+        if let (Some(arn), false) = (arn, replaced) {
+            put(RefTarget::Table(spec.logical.clone()), RefAttr::Arn, arn);
         }
     }
     for spec in &stack.functions {
@@ -364,7 +367,7 @@ fn known_values(
         }
     }
     websocket::known(stack, live, region, &mut known);
-    topic::known(stack, live, table_changes, &mut known);
+    topic::known(stack, live, table_changes, region, &mut known);
     known
 }
 

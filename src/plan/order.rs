@@ -1,14 +1,18 @@
 //! The order apply runs a plan's changes in: what each change waits for (a put for what it
 //! names and refers to, a delete for what still uses the resource), and the display order.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Action, Change, publish, topic};
 use crate::marks::PUBLISH_ROLE;
-use crate::stack::{Address, Stack};
+use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
 
-/// Sorts changes for display and fills in what each must wait for.
-pub(super) fn order(changes: &mut [Change], stack: &Stack) {
+/// Sorts changes for display and fills in what each must wait for. `known`: the values
+/// references resolve to before apply (by reference, `tables.orders.arn`); a put waits for
+/// what it refers to only where the value is not known yet, so a function that names a new
+/// table, or a role whose policy names a table of a known account, starts beside the table
+/// instead of after it.
+pub(super) fn order(changes: &mut [Change], stack: &Stack, known: &BTreeMap<String, String>) {
     changes.sort_by(|a, b| {
         (a.action == Action::Delete, &a.address).cmp(&(b.action == Action::Delete, &b.address))
     });
@@ -20,7 +24,7 @@ pub(super) fn order(changes: &mut [Change], stack: &Stack) {
             .collect(),
     );
     for change in changes.iter_mut() {
-        let mut deps = depends_on(change, stack, &active);
+        let mut deps = depends_on(change, stack, &active, known);
         deps.retain(|d| *d != change.address);
         deps.sort();
         deps.dedup();
@@ -50,11 +54,16 @@ impl Active {
 }
 
 /// What `change` must wait for.
-fn depends_on(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
+fn depends_on(
+    change: &Change,
+    stack: &Stack,
+    active: &Active,
+    known: &BTreeMap<String, String>,
+) -> Vec<Address> {
     match change.action {
         Action::NoOp => Vec::new(),
         Action::Delete => delete_waits_for(&change.address, active),
-        _ => put_needs(change, stack, active),
+        _ => put_needs(change, stack, active, known),
     }
 }
 
@@ -99,13 +108,26 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
 }
 
 /// What a create, update or replace of `change` needs done first.
-fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
+fn put_needs(
+    change: &Change,
+    stack: &Stack,
+    active: &Active,
+    known: &BTreeMap<String, String>,
+) -> Vec<Address> {
     let pending = |address: &Address| active.pending(address);
+    let unknown = |r: &Reference| !known.contains_key(&r.to_string());
+    let arn_unknown = |target: RefTarget| {
+        unknown(&Reference {
+            target,
+            attr: RefAttr::Arn,
+        })
+    };
     let needs: Vec<Address> = match &change.address {
         Address::Function(f) => {
             let mut deps = vec![Address::Role(f.clone())];
             if let Some(spec) = stack.function(f) {
-                deps.extend(spec.references().filter_map(|r| r.target.address()));
+                let refers = spec.references().filter(|r| unknown(r));
+                deps.extend(refers.filter_map(|r| r.target.address()));
             }
             deps
         }
@@ -120,8 +142,12 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
             .function(f)
             .into_iter()
             .flat_map(|spec| {
-                let tables = spec.tables.keys().map(|t| Address::Table(t.clone()));
-                let topics = spec.topics.keys().map(|t| Address::Topic(t.clone()));
+                let tables = (spec.tables.keys())
+                    .filter(|t| arn_unknown(RefTarget::Table(t.to_string())))
+                    .map(|t| Address::Table(t.clone()));
+                let topics = (spec.topics.keys())
+                    .filter(|t| arn_unknown(RefTarget::Topic(t.to_string())))
+                    .map(|t| Address::Topic(t.clone()));
                 let api = spec.manage_connections.then_some(Address::Websocket);
                 tables.chain(topics).chain(api)
             })

@@ -86,11 +86,12 @@ pub fn plan_all(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
 }
 
 /// Topics' names, and the ARNs of those that exist and are kept (a replaced topic gets a new
-/// name and ARN).
+/// name and ARN), or are new in a known account.
 pub fn known(
     stack: &Stack,
     live: &LiveState,
     changes: &[Change],
+    region: &str,
     known: &mut BTreeMap<String, String>,
 ) {
     for spec in &stack.topics {
@@ -108,8 +109,18 @@ pub fn known(
             c.address == Address::Topic(spec.logical.clone())
                 && matches!(c.action, Action::NoOp | Action::Update)
         });
-        if let (Some(topic), true) = (live.topics.get(&name), kept) {
-            known.insert(key(RefAttr::Arn), topic.arn.clone());
+        let replaced = changes.iter().any(|c| {
+            c.address == Address::Topic(spec.logical.clone()) && c.action == Action::Replace
+        });
+        match (live.topics.get(&name), &live.account) {
+            (Some(topic), _) if kept => {
+                known.insert(key(RefAttr::Arn), topic.arn.clone());
+            }
+            // A new topic's ARN is made of its name, the region and the account.
+            (None, Some(account)) if !replaced => {
+                known.insert(key(RefAttr::Arn), crate::arn::topic(region, account, &name));
+            }
+            _ => {}
         }
     }
 }
