@@ -115,6 +115,12 @@ fn function_mistakes() {
     insta::assert_snapshot!(errors_of("functions.toml"));
 }
 
+/// Lambda refuses deprecated runtimes and a fixed list of variable names, nothing more.
+#[test]
+fn lambda_refuses_deprecated_runtimes_and_reserved_names_only() {
+    insta::assert_snapshot!(errors_of("lambda_faults.toml"));
+}
+
 #[test]
 fn api_mistakes() {
     insta::assert_snapshot!(errors_of("api.toml"));

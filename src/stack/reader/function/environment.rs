@@ -245,18 +245,11 @@ fn env_name_problem(name: &str) -> Option<(String, &'static str, &'static str)> 
             "use letters, digits and '_', starting with a letter",
         ));
     }
-    if name.starts_with("AWS_") {
-        return Some((
-            format!("{name} is reserved by Lambda"),
-            "reserved name",
-            "Lambda sets AWS_* variables itself; choose another name",
-        ));
-    }
     if limits::RESERVED_VARIABLES.contains(&name) {
         return Some((
             format!("{name} is reserved by Lambda"),
             "reserved name",
-            "Lambda sets LAMBDA_TASK_ROOT and LAMBDA_RUNTIME_DIR itself; choose another name",
+            "Lambda sets this variable itself and refuses it in the configuration; choose another name (other AWS_* names, such as AWS_EMF_NAMESPACE, are yours to set)",
         ));
     }
     if name.len() < 2 {

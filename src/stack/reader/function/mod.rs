@@ -174,6 +174,20 @@ impl Reader<'_> {
         if limits::RUNTIMES.contains(&runtime.get_ref().as_str()) {
             return Some(runtime.into_inner());
         }
+        if let Some((_, replacement)) = limits::DEPRECATED_RUNTIMES
+            .iter()
+            .find(|(old, _)| *old == runtime.get_ref())
+        {
+            self.problem(
+                Problem::new(
+                    format!("Lambda no longer creates functions with runtime {:?}", runtime.get_ref()),
+                    runtime.span(),
+                    "a deprecated runtime",
+                )
+                .help(format!("use {replacement:?}, its supported successor (check your code against the newer version)")),
+            );
+            return None;
+        }
         let help =
             match crate::suggest::closest(runtime.get_ref(), limits::RUNTIMES.iter().copied()) {
                 Some(close) => format!(
