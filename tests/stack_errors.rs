@@ -121,6 +121,13 @@ fn lambda_refuses_deprecated_runtimes_and_reserved_names_only() {
     insta::assert_snapshot!(errors_of("lambda_faults.toml"));
 }
 
+/// A default's problem names the functions it reaches; extra permissions are IAM actions on
+/// ARNs, `*` or references, for managed roles only.
+#[test]
+fn defaults_and_permissions_mistakes() {
+    insta::assert_snapshot!(errors_of("defaults.toml"));
+}
+
 #[test]
 fn api_mistakes() {
     insta::assert_snapshot!(errors_of("api.toml"));

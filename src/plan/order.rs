@@ -114,8 +114,8 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
             .into_iter()
             .map(|t| Address::Topic(t.clone()))
             .collect(),
-        // A managed role's policy names the tables its function uses, and the WebSocket API
-        // whose connections it manages.
+        // A managed role's policy names the tables its function uses, the WebSocket API
+        // whose connections it manages, and what its extra permissions refer to.
         Address::Role(f) => stack
             .function(f)
             .into_iter()
@@ -123,7 +123,12 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
                 let tables = spec.tables.keys().map(|t| Address::Table(t.clone()));
                 let topics = spec.topics.keys().map(|t| Address::Topic(t.clone()));
                 let api = spec.manage_connections.then_some(Address::Websocket);
-                tables.chain(topics).chain(api)
+                let permitted = spec
+                    .permissions
+                    .iter()
+                    .flat_map(|p| p.resources.iter().flat_map(|r| r.references()))
+                    .filter_map(|r| r.target.address());
+                tables.chain(topics).chain(api).chain(permitted)
             })
             .collect(),
         Address::Route(_) | Address::WebsocketRoute(_) => route_needs(change),

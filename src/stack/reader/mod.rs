@@ -7,6 +7,7 @@
 
 mod api;
 mod declared;
+mod defaults;
 mod env;
 mod function;
 mod limits;

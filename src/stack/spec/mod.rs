@@ -327,6 +327,17 @@ pub struct FunctionSpec {
     /// `topics = { NAME = "publish" }`: topics (logical names) the managed role may publish to.
     #[serde(default)]
     pub topics: BTreeMap<String, TopicAccess>,
+    /// `permissions`: more statements for the managed role's policy, in the file's order.
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+}
+
+/// One `permissions` entry: IAM actions (`service:Action`, wildcards allowed) allowed on
+/// resources (ARNs, `*`, or references resolved at apply).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permission {
+    pub actions: Vec<String>,
+    pub resources: Vec<Template>,
 }
 
 impl FunctionSpec {
@@ -347,6 +358,11 @@ impl FunctionSpec {
                 target: RefTarget::Topic(t.clone()),
                 attr: RefAttr::Arn,
             }))
+            .chain(
+                self.permissions
+                    .iter()
+                    .flat_map(|p| p.resources.iter().flat_map(Template::references).cloned()),
+            )
     }
 }
 

@@ -5,6 +5,7 @@ mod access;
 mod code;
 mod environment;
 mod layers;
+mod permissions;
 mod template;
 mod versions;
 
@@ -42,6 +43,7 @@ const FUNCTION_KEYS: &[&str] = &[
     "publish",
     "aliases",
     "topics",
+    "permissions",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -102,6 +104,7 @@ impl Reader<'_> {
             });
         let tables = self.table_access(t, &logical, declared, role.is_some());
         let topics = self.topic_access(t, &logical, declared, role.is_some());
+        let permissions = self.permissions(t, &logical, declared, role.is_some());
         let tags = self.tags(t);
         let manage_connections = self.manage_connections(t, &logical, declared, role.is_some());
         let tracing = self.tracing(t);
@@ -127,6 +130,7 @@ impl Reader<'_> {
             tracing: tracing?,
             versions: versions?,
             topics: topics?,
+            permissions: permissions?,
         })
     }
 
