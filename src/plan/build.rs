@@ -176,6 +176,7 @@ fn plan_functions(
             code_sha256: sha,
             role,
             resolve,
+            plain_parameters: &live.plain_parameters,
         };
         changes.push(function::plan(
             stack,

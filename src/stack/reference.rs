@@ -148,11 +148,6 @@ impl Template {
             .sum()
     }
 
-    pub fn has_secret(&self) -> bool {
-        self.references()
-            .any(|r| matches!(r.target, RefTarget::Ssm(_)))
-    }
-
     pub fn references(&self) -> impl Iterator<Item = &Reference> {
         self.segments.iter().filter_map(|s| match s {
             Segment::Ref(r) => Some(r),

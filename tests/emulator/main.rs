@@ -15,6 +15,7 @@ mod reliability;
 mod robust_io;
 mod scaling;
 mod secrets;
+mod ssm_values;
 mod tables;
 mod topics;
 mod transfer;

@@ -430,7 +430,20 @@ pub struct Weighted {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvValue {
     pub value: Template,
+    /// Declared secret (`{ secret = true, value = "..." }`).
     pub sensitive: bool,
+}
+
+impl EnvValue {
+    /// Never shown: declared secret, or naming an SSM parameter that is not known to be plain
+    /// (`plain_parameters`: the names read as `String` or `StringList`; a `SecureString`, or a
+    /// parameter not read, stays hidden).
+    pub fn hidden(&self, plain_parameters: &std::collections::BTreeSet<String>) -> bool {
+        self.sensitive
+            || self.value.references().any(
+                |r| matches!(&r.target, RefTarget::Ssm(name) if !plain_parameters.contains(name)),
+            )
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -138,14 +138,16 @@ impl Reader<'_> {
         declared: &Declared,
     ) -> Option<EnvValue> {
         let template = self.template(text, value, function, declared)?;
-        let sensitive = secret || template.has_secret();
+        // A reference to an SSM parameter is hidden unless the parameter is a plain String
+        // (known at plan time: EnvValue::hidden).
         Some(EnvValue {
             value: template,
-            sensitive,
+            sensitive: secret,
         })
     }
 
-    /// `{ ssm = "/parameter/name" }`: read at apply, always sensitive.
+    /// `{ ssm = "/parameter/name" }`: read at plan and apply; shown in plans only when the
+    /// parameter is a plain String.
     fn ssm_value(&mut self, name: &Value<'_>) -> Option<EnvValue> {
         let name = self.string(name, "ssm")?;
         let Ok(reference) = reference::interpret(&format!("ssm:{}", name.get_ref())) else {
@@ -159,7 +161,7 @@ impl Reader<'_> {
             value: Template {
                 segments: vec![Segment::Ref(reference)],
             },
-            sensitive: true,
+            sensitive: false,
         })
     }
 
