@@ -128,6 +128,12 @@ fn defaults_and_permissions_mistakes() {
     insta::assert_snapshot!(errors_of("defaults.toml"));
 }
 
+/// Inputs name SSM parameters, and references name declared inputs.
+#[test]
+fn input_mistakes() {
+    insta::assert_snapshot!(errors_of("inputs.toml"));
+}
+
 #[test]
 fn api_mistakes() {
     insta::assert_snapshot!(errors_of("api.toml"));

@@ -1,4 +1,4 @@
-//! The SSM parameters that environment values refer to, read with decryption, and which of
+//! The SSM parameters that environment values and permissions refer to (`${inputs.NAME}` too), read with decryption, and which of
 //! them are plain (`String` or `StringList`, shown in plans; a `SecureString` never is).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,10 +19,9 @@ pub async fn read_parameters(
     let names: BTreeSet<String> = stack
         .functions
         .iter()
-        .flat_map(|f| f.environment.values())
-        .flat_map(|v| v.value.references())
-        .filter_map(|r| match &r.target {
-            RefTarget::Ssm(name) => Some(name.clone()),
+        .flat_map(|f| f.references())
+        .filter_map(|r| match r.target {
+            RefTarget::Ssm(name) => Some(name),
             _ => None,
         })
         .collect();

@@ -1,5 +1,5 @@
-//! Environment values from SSM parameters: a plain String shows in plans, a SecureString never
-//! does (nor any value that embeds one).
+//! Environment values from SSM parameters, directly or through `[inputs]`: a plain String shows
+//! in plans, a SecureString never does (nor any value that embeds one).
 
 use aws_sdk_ssm::types::ParameterType;
 
@@ -9,11 +9,15 @@ const APP: &str = r#"
 [stack]
 name = "app"
 
+[inputs]
+orders_table = { ssm = "/core/orders-table-arn" }
+
 [functions.worker]
 runtime = "nodejs22.x"
 handler = "index.handler"
 code = "functions/worker"
-environment = { REGION_NAME = { ssm = "/app/region-name" }, STRIPE = { ssm = "/app/stripe" }, DSN = "postgres://app:${ssm:/app/stripe}@db" }
+environment = { REGION_NAME = { ssm = "/app/region-name" }, STRIPE = { ssm = "/app/stripe" }, DSN = "postgres://app:${ssm:/app/stripe}@db", ORDERS = "${inputs.orders_table}" }
+permissions = [{ actions = ["dynamodb:GetItem"], resources = ["${inputs.orders_table}"] }]
 "#;
 
 #[test]
@@ -28,12 +32,26 @@ fn plain_ssm_strings_show_in_plans_and_secure_strings_stay_sensitive() {
         .r#type(ParameterType::String);
     project.block_on(put.send()).unwrap();
 
+    let orders = "arn:aws:dynamodb:us-east-1:123456789012:table/core-orders";
+    let put = project
+        .ssm()
+        .put_parameter()
+        .name("/core/orders-table-arn")
+        .value(orders)
+        .r#type(ParameterType::String);
+    project.block_on(put.send()).unwrap();
+
     let plan = project.run(&["plan"]);
-    plan.success().stdout_has(&[
-        "REGION_NAME = \"ireland\"",
-        "STRIPE = (sensitive)",
-        "DSN = (sensitive)",
-    ]);
+    plan.success()
+        .stdout_has(&[
+            &format!("ORDERS = \"{orders}\""),
+            &format!("Allow dynamodb:GetItem on {orders}"),
+        ])
+        .stdout_has(&[
+            "REGION_NAME = \"ireland\"",
+            "STRIPE = (sensitive)",
+            "DSN = (sensitive)",
+        ]);
     plan.stdout_lacks(&["sk_live_from_ssm"]);
     let json = project.plan_json(&[]);
     let environment = &change(&json, "function.worker")["after"]["environment"];

@@ -10,6 +10,7 @@ mod declared;
 mod defaults;
 mod env;
 mod function;
+mod inputs;
 mod limits;
 mod names;
 mod paths;

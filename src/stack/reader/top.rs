@@ -25,6 +25,7 @@ const TOP_KEYS: &[&str] = &[
     "user_pools",
     "topics",
     "defaults",
+    "inputs",
 ];
 
 const STACK_KEYS: &[&str] = &["name", "region", "artifact_bucket"];
@@ -53,6 +54,7 @@ impl Reader<'_> {
             }
         };
         let declared = Declared::collect(doc);
+        self.check_inputs(doc);
         let tables = self.named_tables(doc, "tables", |r, key, value| r.table(key, value));
         let functions = self.named_tables(doc, "functions", |r, key, value| {
             let before = r.problems.len();
