@@ -115,6 +115,25 @@ fn function_mistakes() {
     insta::assert_snapshot!(errors_of("functions.toml"));
 }
 
+/// Lambda refuses deprecated runtimes and a fixed list of variable names, nothing more.
+#[test]
+fn lambda_refuses_deprecated_runtimes_and_reserved_names_only() {
+    insta::assert_snapshot!(errors_of("lambda_faults.toml"));
+}
+
+/// A default's problem names the functions it reaches; extra permissions are IAM actions on
+/// ARNs, `*` or references, for managed roles only.
+#[test]
+fn defaults_and_permissions_mistakes() {
+    insta::assert_snapshot!(errors_of("defaults.toml"));
+}
+
+/// Inputs name SSM parameters, and references name declared inputs.
+#[test]
+fn input_mistakes() {
+    insta::assert_snapshot!(errors_of("inputs.toml"));
+}
+
 #[test]
 fn api_mistakes() {
     insta::assert_snapshot!(errors_of("api.toml"));

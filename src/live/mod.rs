@@ -67,6 +67,9 @@ pub struct LiveState {
     pub conflicts: Vec<Conflict>,
     /// Values of the SSM parameters the stack file refers to. Never serialized.
     pub secrets: BTreeMap<String, String>,
+    /// The names of those parameters that are plain `String`s or `StringList`s: their values
+    /// show in plans; a `SecureString`'s (and any parameter not read) never does.
+    pub plain_parameters: BTreeSet<String>,
     /// Resources (kind, physical name) tagged for the stack that no longer exist.
     pub missing: Vec<(String, String)>,
     /// Statement IDs in the resource policies of the functions live routes invoke, by

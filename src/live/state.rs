@@ -33,7 +33,7 @@ pub async fn read(
     )?;
     let Beside {
         roles: (roles, role_conflicts),
-        secrets,
+        secrets: (secrets, plain_parameters),
         retention,
         websockets,
         usage_plans: (usage_plans, api_keys),
@@ -85,6 +85,7 @@ pub async fn read(
         apis,
         conflicts,
         secrets,
+        plain_parameters,
         missing,
         invoke_permissions,
         websockets,
@@ -103,8 +104,8 @@ pub async fn read(
 struct Beside {
     /// Managed roles by function, and roles the stack may not take.
     roles: (BTreeMap<String, LiveRole>, Vec<Conflict>),
-    /// SSM parameter values by name.
-    secrets: BTreeMap<String, String>,
+    /// SSM parameter values by name, and the names of the plain ones.
+    secrets: (BTreeMap<String, String>, BTreeSet<String>),
     /// Log retention in days by function name (`None`: kept forever).
     retention: BTreeMap<String, Option<i32>>,
     websockets: Vec<LiveWebsocket>,
@@ -134,7 +135,7 @@ async fn read_beside(
     };
     let secrets = async {
         if !reads(|s| s.secrets) {
-            return Ok(BTreeMap::new());
+            return Ok((BTreeMap::new(), BTreeSet::new()));
         }
         ssm::read_parameters(clients, stack).await
     };

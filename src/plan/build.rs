@@ -80,6 +80,8 @@ pub fn build(
         known.get(&key).or_else(|| secrets.get(&key)).cloned()
     };
     plan_functions(stack, live, code_sha256, region, &resolve, &mut changes);
+    let policy_sizes =
+        role::size_blockers(stack, &changes, &resolve, region, live.account.as_deref());
     plan_user_pools(stack, live, &mut changes);
     let with_pools = user_pool::resolved_api(stack, &resolve);
     plan_api(with_pools.as_ref().unwrap_or(stack), live, &mut changes);
@@ -96,6 +98,7 @@ pub fn build(
     blockers.extend(deletion_protection_blockers(&changes));
     blockers.extend(in_use::blockers(&changes));
     blockers.extend(function::pinned_version_blockers(stack, live));
+    blockers.extend(policy_sizes);
 
     order(&mut changes, stack, &known);
     let drift = drift::report(stack, &changes, &live.missing);
@@ -173,6 +176,7 @@ fn plan_functions(
             code_sha256: sha,
             role,
             resolve,
+            plain_parameters: &live.plain_parameters,
         };
         changes.push(function::plan(
             stack,

@@ -136,8 +136,8 @@ fn put_needs(
             .into_iter()
             .map(|t| Address::Topic(t.clone()))
             .collect(),
-        // A managed role's policy names the tables its function uses, and the WebSocket API
-        // whose connections it manages.
+        // A managed role's policy names the tables its function uses, the WebSocket API
+        // whose connections it manages, and what its extra permissions refer to.
         Address::Role(f) => stack
             .function(f)
             .into_iter()
@@ -149,7 +149,12 @@ fn put_needs(
                     .filter(|t| arn_unknown(RefTarget::Topic(t.to_string())))
                     .map(|t| Address::Topic(t.clone()));
                 let api = spec.manage_connections.then_some(Address::Websocket);
-                tables.chain(topics).chain(api)
+                let permitted = spec
+                    .permissions
+                    .iter()
+                    .flat_map(|p| p.resources.iter().flat_map(|r| r.references()))
+                    .filter_map(|r| r.target.address());
+                tables.chain(topics).chain(api).chain(permitted)
             })
             .collect(),
         Address::Route(_) | Address::WebsocketRoute(_) => route_needs(change),

@@ -103,6 +103,16 @@ fn statements(stack: &Stack, spec: &FunctionSpec, region: &str) -> Vec<PolicySta
     if spec.tracing == Some(Tracing::Active) {
         statements.push(xray_write());
     }
+    statements.extend(
+        spec.permissions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PolicyStatement {
+                sid: format!("Permission{}", i + 1),
+                actions: p.actions.clone(),
+                resources: p.resources.clone(),
+            }),
+    );
     statements
 }
 
@@ -266,4 +276,74 @@ fn permissions(policy: Option<&str>) -> Value {
             })
             .collect(),
     )
+}
+
+/// IAM's limit on a role's inline policies, all of them together: 10,240 characters,
+/// whitespace not counted. Moto does not check it.
+/// Source: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html>
+/// ("Role policy size cannot exceed 10,240 characters").
+pub const MAX_INLINE_POLICY_CHARS: usize = 10_240;
+
+/// The size IAM counts of the policy `statements` make (characters without whitespace).
+/// References not known before apply count at the length they will have: a table's or
+/// function's ARN from its physical name, `account` (12 digits) and `region`; others count as
+/// nothing, so the size is never over what IAM will count.
+pub fn policy_size(
+    stack: &Stack,
+    statements: &[PolicyStatement],
+    resolve: &dyn Fn(&Reference) -> Option<String>,
+    region: &str,
+    account: &str,
+) -> usize {
+    let stand_in = |r: &Reference| -> Option<String> {
+        let physical = |name: &str| stack.physical_name(name);
+        Some(match (&r.target, r.attr) {
+            (RefTarget::Table(t), RefAttr::Arn) => format!(
+                "arn:{}:dynamodb:{region}:{account}:table/{}",
+                crate::arn::partition(region),
+                physical(t)
+            ),
+            (RefTarget::Function(f), RefAttr::Arn) => {
+                crate::arn::function(region, account, &physical(f))
+            }
+            (RefTarget::Topic(t), RefAttr::Arn) => format!(
+                "arn:{}:sns:{region}:{account}:{}",
+                crate::arn::partition(region),
+                physical(t)
+            ),
+            _ => String::new(),
+        })
+    };
+    let document = document(statements, |r| resolve(r).or_else(|| stand_in(r))).unwrap_or_default();
+    document.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// Managed roles whose policy IAM would refuse as too large (PutRolePolicy's
+/// LimitExceeded), found before anything is applied.
+pub fn size_blockers(
+    stack: &Stack,
+    changes: &[Change],
+    resolve: &dyn Fn(&Reference) -> Option<String>,
+    region: &str,
+    account: Option<&str>,
+) -> Vec<super::Blocker> {
+    let account = account.unwrap_or("000000000000");
+    changes
+        .iter()
+        .filter_map(|c| match &c.desired {
+            Some(Desired::Role(role)) => Some((c, role)),
+            _ => None,
+        })
+        .filter_map(|(change, role)| {
+            let size = policy_size(stack, &role.statements, resolve, region, account);
+            (size > MAX_INLINE_POLICY_CHARS).then(|| super::Blocker {
+                address: change.address.clone(),
+                message: format!(
+                    "role {}'s policy holds {size} characters (whitespace not counted), more than IAM's {MAX_INLINE_POLICY_CHARS} for a role's inline policies",
+                    role.name
+                ),
+                help: "grant the function fewer tables or permissions (split its work between functions), name resources with wildcards in permissions, or give it a role of your own (role = \"arn:...\") with managed policies".to_string(),
+            })
+        })
+        .collect()
 }

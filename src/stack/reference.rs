@@ -148,11 +148,6 @@ impl Template {
             .sum()
     }
 
-    pub fn has_secret(&self) -> bool {
-        self.references()
-            .any(|r| matches!(r.target, RefTarget::Ssm(_)))
-    }
-
     pub fn references(&self) -> impl Iterator<Item = &Reference> {
         self.segments.iter().filter_map(|s| match s {
             Segment::Ref(r) => Some(r),
@@ -296,7 +291,7 @@ pub fn interpret(text: &str) -> Result<Reference, &'static str> {
     }
 }
 
-pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${topics.NAME.name}, ${topics.NAME.arn}, ${api.id}, ${api.url}, ${websocket.id}, ${websocket.url}, ${websocket.callback_url}, ${user_pools.NAME.id}, ${user_pools.NAME.arn}, ${user_pools.NAME.issuer}, ${user_pools.NAME.clients.CLIENT.id} or ${ssm:/parameter/name}";
+pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${topics.NAME.name}, ${topics.NAME.arn}, ${api.id}, ${api.url}, ${websocket.id}, ${websocket.url}, ${websocket.callback_url}, ${user_pools.NAME.id}, ${user_pools.NAME.arn}, ${user_pools.NAME.issuer}, ${user_pools.NAME.clients.CLIENT.id}, ${inputs.NAME} or ${ssm:/parameter/name}";
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@ mod support;
 
 mod account;
 mod apis;
+mod defaults;
 mod developer_docs;
 mod foundation;
 mod functions;
@@ -14,6 +15,7 @@ mod reliability;
 mod robust_io;
 mod scaling;
 mod secrets;
+mod ssm_values;
 mod tables;
 mod topics;
 mod transfer;

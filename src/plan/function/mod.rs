@@ -43,6 +43,8 @@ pub struct Inputs<'a> {
     pub code_sha256: &'a str,
     pub role: RoleSource,
     pub resolve: &'a dyn Fn(&Reference) -> Option<String>,
+    /// SSM parameters read as plain Strings: values that name them are shown.
+    pub plain_parameters: &'a std::collections::BTreeSet<String>,
 }
 
 pub fn plan(
@@ -52,7 +54,11 @@ pub fn plan(
     inputs: Inputs<'_>,
 ) -> Change {
     let name = stack.physical_name(&spec.logical);
-    let declared_secret = |key: &str| spec.environment.get(key).is_some_and(|v| v.sensitive);
+    let declared_secret = |key: &str| {
+        spec.environment
+            .get(key)
+            .is_some_and(|v| v.hidden(inputs.plain_parameters))
+    };
     let recorded = live.and_then(|l| l.applied.as_deref());
     let applied = AppliedSecrets::read(recorded);
     // A live value stays hidden while it is declared secret, and after it was applied so.
@@ -131,7 +137,7 @@ fn desired_attrs(name: &str, spec: &FunctionSpec, inputs: &Inputs<'_>) -> Attrs 
                 .value
                 .resolve(inputs.resolve)
                 .map_or(Value::Unknown, Value::Str);
-            (k.clone(), hide_if(v.sensitive, value))
+            (k.clone(), hide_if(v.hidden(inputs.plain_parameters), value))
         })
         .collect();
     let role = match &inputs.role {

@@ -26,6 +26,8 @@ pub(super) struct Declared {
     pub(super) cors: Option<Range<usize>>,
     /// `[user_pools.NAME]` with the names of their clients.
     pub(super) user_pools: Vec<(String, Vec<String>)>,
+    /// `[inputs]`: name -> SSM parameter name.
+    pub(super) inputs: std::collections::BTreeMap<String, String>,
 }
 
 impl Declared {
@@ -54,6 +56,7 @@ impl Declared {
             api_type,
             cors: api.and_then(|t| entry(t, "cors")).map(|(k, _)| k.span()),
             user_pools: user_pools(doc),
+            inputs: super::inputs::declared_inputs(doc),
         }
     }
 

@@ -29,6 +29,41 @@ pub(super) const RUNTIMES: &[&str] = &[
     "provided.al2",
 ];
 
+/// Deprecated runtimes whose "block function create" date has passed, each with the runtime
+/// to move to (the newest of the same language in [`RUNTIMES`]; `provided.al2023` for Go and
+/// the Amazon Linux 1 custom runtime, as Lambda's deprecation notes advise). CreateFunction
+/// refuses these with InvalidParameterValueException, after the stack's tables, roles and API
+/// were made: validate refuses them first.
+/// Source: <https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html> ("Deprecated
+/// runtimes").
+pub(super) const DEPRECATED_RUNTIMES: &[(&str, &str)] = &[
+    ("nodejs", "nodejs22.x"),
+    ("nodejs4.3", "nodejs22.x"),
+    ("nodejs4.3-edge", "nodejs22.x"),
+    ("nodejs6.10", "nodejs22.x"),
+    ("nodejs8.10", "nodejs22.x"),
+    ("nodejs10.x", "nodejs22.x"),
+    ("nodejs12.x", "nodejs22.x"),
+    ("nodejs14.x", "nodejs22.x"),
+    ("nodejs16.x", "nodejs22.x"),
+    ("python2.7", "python3.13"),
+    ("python3.6", "python3.13"),
+    ("python3.7", "python3.13"),
+    ("python3.8", "python3.13"),
+    ("java8", "java21"),
+    ("dotnetcore1.0", "dotnet8"),
+    ("dotnetcore2.0", "dotnet8"),
+    ("dotnetcore2.1", "dotnet8"),
+    ("dotnetcore3.1", "dotnet8"),
+    ("dotnet5.0", "dotnet8"),
+    ("dotnet6", "dotnet8"),
+    ("dotnet7", "dotnet8"),
+    ("ruby2.5", "ruby3.4"),
+    ("ruby2.7", "ruby3.4"),
+    ("go1.x", "provided.al2023"),
+    ("provided", "provided.al2023"),
+];
+
 /// Handler: 1 to 128 characters, no whitespace.
 /// Source: <https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html>.
 pub(super) const MAX_HANDLER: usize = 128;
@@ -38,12 +73,33 @@ pub(super) const MAX_DESCRIPTION: usize = 256;
 /// Source: <https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>.
 pub(super) const MAX_ENVIRONMENT_BYTES: usize = 4096;
 
-/// Environment variable names Lambda keeps for itself besides `AWS_*` (names starting with
-/// `_` are refused by the name rule: Lambda's key pattern is `[a-zA-Z]([a-zA-Z0-9_])+`, so
-/// also at least two characters).
-/// Source: <https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-runtime.html> and
+/// Environment variable names Lambda sets itself and refuses in a function's configuration
+/// ("reserved environment variables"). Only these: other `AWS_*` names (`AWS_EMF_NAMESPACE`,
+/// `AWS_XRAY_CONTEXT_MISSING`, `AWS_XRAY_TRACING_NAME`, `AWS_LAMBDA_EXEC_WRAPPER`, ...) are
+/// the user's to set. `_HANDLER` and `_X_AMZN_TRACE_ID` are reserved too, but refused already
+/// by the name rule: Lambda's key pattern is `[a-zA-Z]([a-zA-Z0-9_])+`, so a name starts with a
+/// letter and has at least two characters.
+/// Source: <https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-runtime.html>
+/// ("Reserved environment variables") and
 /// <https://docs.aws.amazon.com/lambda/latest/api/API_Environment.html>.
-pub(super) const RESERVED_VARIABLES: &[&str] = &["LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"];
+pub(super) const RESERVED_VARIABLES: &[&str] = &[
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_REGION",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "LAMBDA_RUNTIME_DIR",
+    "LAMBDA_TASK_ROOT",
+];
 
 /// API Gateway authorizer names: 1 to 128 characters (CreateAuthorizer,
 /// <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-authorizers.html>).

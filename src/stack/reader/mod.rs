@@ -7,8 +7,10 @@
 
 mod api;
 mod declared;
+mod defaults;
 mod env;
 mod function;
+mod inputs;
 mod limits;
 mod names;
 mod paths;

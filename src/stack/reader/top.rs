@@ -6,6 +6,7 @@ use std::path::Path;
 use toml::de::{DeTable, DeValue};
 
 use super::declared::Declared;
+use super::defaults::DefaultSpans;
 use super::env::EnvSettings;
 use super::limits;
 use super::names::{is_logical_name, is_stack_name, long_names};
@@ -23,6 +24,8 @@ const TOP_KEYS: &[&str] = &[
     "env",
     "user_pools",
     "topics",
+    "defaults",
+    "inputs",
 ];
 
 const STACK_KEYS: &[&str] = &["name", "region", "artifact_bucket"];
@@ -35,6 +38,11 @@ impl Reader<'_> {
         env: &EnvSettings,
     ) -> Option<Stack> {
         self.unknown_keys(doc, TOP_KEYS, "at the top level");
+        let defaulted = self.with_function_defaults(doc);
+        let (doc, default_spans) = match &defaulted {
+            Some((doc, spans)) => (doc, spans),
+            None => (doc, &DefaultSpans::default()),
+        };
         let (name, region, artifact_bucket) = match entry(doc, "stack") {
             Some((_, value)) => self.stack_table(value),
             None => {
@@ -46,9 +54,13 @@ impl Reader<'_> {
             }
         };
         let declared = Declared::collect(doc);
+        self.check_inputs(doc);
         let tables = self.named_tables(doc, "tables", |r, key, value| r.table(key, value));
         let functions = self.named_tables(doc, "functions", |r, key, value| {
-            r.function(key, value, dir, &declared)
+            let before = r.problems.len();
+            let function = r.function(key, value, dir, &declared);
+            r.blame_defaults(before, key, default_spans);
+            function
         });
         let topics = self.named_tables(doc, "topics", |r, key, value| {
             r.topic(key, value, &declared)

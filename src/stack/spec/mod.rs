@@ -327,6 +327,17 @@ pub struct FunctionSpec {
     /// `topics = { NAME = "publish" }`: topics (logical names) the managed role may publish to.
     #[serde(default)]
     pub topics: BTreeMap<String, TopicAccess>,
+    /// `permissions`: more statements for the managed role's policy, in the file's order.
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+}
+
+/// One `permissions` entry: IAM actions (`service:Action`, wildcards allowed) allowed on
+/// resources (ARNs, `*`, or references resolved at apply).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permission {
+    pub actions: Vec<String>,
+    pub resources: Vec<Template>,
 }
 
 impl FunctionSpec {
@@ -347,6 +358,11 @@ impl FunctionSpec {
                 target: RefTarget::Topic(t.clone()),
                 attr: RefAttr::Arn,
             }))
+            .chain(
+                self.permissions
+                    .iter()
+                    .flat_map(|p| p.resources.iter().flat_map(Template::references).cloned()),
+            )
     }
 }
 
@@ -414,7 +430,20 @@ pub struct Weighted {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvValue {
     pub value: Template,
+    /// Declared secret (`{ secret = true, value = "..." }`).
     pub sensitive: bool,
+}
+
+impl EnvValue {
+    /// Never shown: declared secret, or naming an SSM parameter that is not known to be plain
+    /// (`plain_parameters`: the names read as `String` or `StringList`; a `SecureString`, or a
+    /// parameter not read, stays hidden).
+    pub fn hidden(&self, plain_parameters: &std::collections::BTreeSet<String>) -> bool {
+        self.sensitive
+            || self.value.references().any(
+                |r| matches!(&r.target, RefTarget::Ssm(name) if !plain_parameters.contains(name)),
+            )
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -138,14 +138,16 @@ impl Reader<'_> {
         declared: &Declared,
     ) -> Option<EnvValue> {
         let template = self.template(text, value, function, declared)?;
-        let sensitive = secret || template.has_secret();
+        // A reference to an SSM parameter is hidden unless the parameter is a plain String
+        // (known at plan time: EnvValue::hidden).
         Some(EnvValue {
             value: template,
-            sensitive,
+            sensitive: secret,
         })
     }
 
-    /// `{ ssm = "/parameter/name" }`: read at apply, always sensitive.
+    /// `{ ssm = "/parameter/name" }`: read at plan and apply; shown in plans only when the
+    /// parameter is a plain String.
     fn ssm_value(&mut self, name: &Value<'_>) -> Option<EnvValue> {
         let name = self.string(name, "ssm")?;
         let Ok(reference) = reference::interpret(&format!("ssm:{}", name.get_ref())) else {
@@ -159,7 +161,7 @@ impl Reader<'_> {
             value: Template {
                 segments: vec![Segment::Ref(reference)],
             },
-            sensitive: true,
+            sensitive: false,
         })
     }
 
@@ -245,18 +247,11 @@ fn env_name_problem(name: &str) -> Option<(String, &'static str, &'static str)> 
             "use letters, digits and '_', starting with a letter",
         ));
     }
-    if name.starts_with("AWS_") {
-        return Some((
-            format!("{name} is reserved by Lambda"),
-            "reserved name",
-            "Lambda sets AWS_* variables itself; choose another name",
-        ));
-    }
     if limits::RESERVED_VARIABLES.contains(&name) {
         return Some((
             format!("{name} is reserved by Lambda"),
             "reserved name",
-            "Lambda sets LAMBDA_TASK_ROOT and LAMBDA_RUNTIME_DIR itself; choose another name",
+            "Lambda sets this variable itself and refuses it in the configuration; choose another name (other AWS_* names, such as AWS_EMF_NAMESPACE, are yours to set)",
         ));
     }
     if name.len() < 2 {

@@ -5,6 +5,7 @@ mod access;
 mod code;
 mod environment;
 mod layers;
+mod permissions;
 mod template;
 mod versions;
 
@@ -42,6 +43,7 @@ const FUNCTION_KEYS: &[&str] = &[
     "publish",
     "aliases",
     "topics",
+    "permissions",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -102,6 +104,7 @@ impl Reader<'_> {
             });
         let tables = self.table_access(t, &logical, declared, role.is_some());
         let topics = self.topic_access(t, &logical, declared, role.is_some());
+        let permissions = self.permissions(t, &logical, declared, role.is_some());
         let tags = self.tags(t);
         let manage_connections = self.manage_connections(t, &logical, declared, role.is_some());
         let tracing = self.tracing(t);
@@ -127,6 +130,7 @@ impl Reader<'_> {
             tracing: tracing?,
             versions: versions?,
             topics: topics?,
+            permissions: permissions?,
         })
     }
 
@@ -173,6 +177,20 @@ impl Reader<'_> {
     fn runtime(&mut self, runtime: Spanned<String>) -> Option<String> {
         if limits::RUNTIMES.contains(&runtime.get_ref().as_str()) {
             return Some(runtime.into_inner());
+        }
+        if let Some((_, replacement)) = limits::DEPRECATED_RUNTIMES
+            .iter()
+            .find(|(old, _)| *old == runtime.get_ref())
+        {
+            self.problem(
+                Problem::new(
+                    format!("Lambda no longer creates functions with runtime {:?}", runtime.get_ref()),
+                    runtime.span(),
+                    "a deprecated runtime",
+                )
+                .help(format!("use {replacement:?}, its supported successor (check your code against the newer version)")),
+            );
+            return None;
         }
         let help =
             match crate::suggest::closest(runtime.get_ref(), limits::RUNTIMES.iter().copied()) {

@@ -49,6 +49,13 @@ impl Reader<'_> {
                 continue;
             };
             let span = at(raw_ref.range.clone());
+            if let Some(name) = raw_ref.text.strip_prefix("inputs.") {
+                match self.input(name, span, declared) {
+                    Some(r) => segments.push(Segment::Ref(r)),
+                    None => ok = false,
+                }
+                continue;
+            }
             match reference::interpret(&raw_ref.text) {
                 Err(why) => {
                     self.problem(
