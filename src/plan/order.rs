@@ -153,6 +153,7 @@ fn put_needs(
                     .permissions
                     .iter()
                     .flat_map(|p| p.resources.iter().flat_map(|r| r.references()))
+                    .filter(|r| unknown(r))
                     .filter_map(|r| r.target.address());
                 tables.chain(topics).chain(api).chain(permitted)
             })
