@@ -21,6 +21,8 @@ pub use items::*;
 pub struct Cli {
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[command(flatten)]
+    pub display: DisplayArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -43,7 +45,7 @@ pub struct AwsArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the stack file offline; makes no AWS call
-    Validate(FileArgs),
+    Validate(ValidateArgs),
     /// Show what apply would change
     Plan(PlanArgs),
     /// Show the plan, then carry it out; or apply a plan saved by `plan --out`
@@ -68,7 +70,136 @@ pub enum Command {
     Openapi(OpenapiArgs),
     /// Write a static developer portal page for the API's consumers (no AWS call unless --live)
     Portal(PortalArgs),
+    // ---- daily loop and integration (issue 23) ----
+    /// Print a function's CloudWatch Logs, each line with its time and request ID
+    Logs(LogsArgs),
+    /// Invoke a function and print its result (and its log tail with --log)
+    Invoke(InvokeArgs),
+    /// Render a plan saved by `plan --out` as text, JSON or markdown (no AWS call)
+    Show(ShowArgs),
+    /// Write a shell completion script to stdout
+    Completions(CompletionsArgs),
+    /// Write stackctl's man pages (roff) to stdout, or one per command into a folder
+    Manpage(ManpageArgs),
 }
+
+// ---- daily loop and integration (issue 23) ----
+
+/// How output looks, for every command.
+#[derive(Debug, Args)]
+pub struct DisplayArgs {
+    /// Colour: auto (a terminal, unless NO_COLOR or TERM=dumb; CLICOLOR_FORCE forces it),
+    /// always or never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only errors and the final result (no progress, no notes)
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print every AWS request on standard error (the request log)
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// The function's name in the stack file ([functions.NAME])
+    #[arg(value_name = "FUNCTION")]
+    pub function: String,
+    /// Start this long ago (10m, 1h30m) or at this time (RFC 3339: 2024-05-01T12:00:00Z)
+    #[arg(long, default_value = "10m", value_parser = parse_start, value_name = "DURATION|TIME")]
+    pub since: std::time::SystemTime,
+    /// Keep printing new events (polled every 2 seconds) until Ctrl-C
+    #[arg(long)]
+    pub follow: bool,
+    /// Only events matching this CloudWatch Logs filter pattern (words: events holding all of
+    /// them; "a phrase" in double quotes: that exact text)
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+}
+
+/// `10m`, `1h30m` before now, or an RFC 3339 time.
+fn parse_start(s: &str) -> Result<std::time::SystemTime, String> {
+    if let Ok(d) = humantime::parse_duration(s) {
+        return std::time::SystemTime::now()
+            .checked_sub(d)
+            .ok_or_else(|| format!("'{s}' reaches before 1970"));
+    }
+    humantime::parse_rfc3339_weak(s).map_err(|_| {
+        format!("'{s}' is neither a duration nor a time: use 10m, 1h30m or 2024-05-01T12:00:00Z")
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct InvokeArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// The function's name in the stack file ([functions.NAME])
+    #[arg(value_name = "FUNCTION")]
+    pub function: String,
+    /// The event to send, as JSON [default: {}]
+    #[arg(long, value_name = "JSON", conflicts_with = "payload_file")]
+    pub payload: Option<String>,
+    /// Read the event (JSON) from this file; - for standard input
+    #[arg(long, value_name = "FILE")]
+    pub payload_file: Option<PathBuf>,
+    /// Also print the last 4 KB of the invocation's log
+    #[arg(long)]
+    pub log: bool,
+}
+
+/// How a plan is shown: `plan --output`, `show --output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    /// For pull-request comments: a summary table, then each change in a collapsed section
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved by `stackctl plan --out`
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub output: PlanFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManpageArgs {
+    /// Write stackctl.1 and one page per command (stackctl-plan.1, ...) into this folder
+    /// instead of stackctl.1 to stdout
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Output format: json gives `{"valid": true, ...}` or the errors with file, line, column
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+// ---- end daily loop ----
 
 // ---- openapi and portal (issue 20) ----
 
@@ -186,6 +317,9 @@ fn parse_period(s: &str) -> Result<Duration, String> {
 pub struct OutputsArgs {
     #[command(flatten)]
     pub file: FileArgs,
+    /// Print only this output's value, raw (like `terraform output -raw`): api.url
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
     /// Also print secret values: the API keys' values (read from AWS only when asked)
     #[arg(long)]
     pub show_secrets: bool,
@@ -223,8 +357,8 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Output format
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub output: PlanFormat,
     /// Also save the plan (JSON, with where it was made) for `stackctl apply FILE`
     #[arg(long, value_name = "FILE", conflicts_with = "refresh_only")]
     pub out: Option<PathBuf>,
@@ -290,19 +424,13 @@ pub struct UnlockArgs {
     pub yes: bool,
 }
 
-/// `90`, `90s`, `10m`, `1h`.
+/// `90` (seconds), `90s`, `10m`, `1m30s`, `1h` (humantime's units).
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration: use 90s, 10m or 1h"))?;
-    let seconds = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("'{s}' is not a duration: use 90s, 10m or 1h")),
-    };
-    Ok(Duration::from_secs(seconds))
+    if let Ok(seconds) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration ({e}): use 90s, 10m, 1m30s or 1h"))
 }
 
 /// Which table: a logical name from the stack file, or a physical name.
