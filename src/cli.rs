@@ -12,6 +12,9 @@ use crate::transfer::{S3Url, parse_account, parse_bucket, parse_time};
 mod items;
 pub use items::*;
 
+#[cfg(test)]
+mod ci_examples;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "stackctl",

@@ -48,9 +48,6 @@ fn main() -> ExitCode {
     };
     let printer = Printer::detect(color, cli.display.quiet);
     output::set_quiet(cli.display.quiet);
-    if cli.display.verbose {
-        aws::log_requests();
-    }
     set_up_error_display(printer.color(Stream::Stderr));
     redact::install_panic_hook();
     // SAFETY: no other thread exists yet.

@@ -1,5 +1,5 @@
-//! `STACKCTL_LOG=requests`: one line on standard error per AWS request attempt, retries
-//! included, so that users (and tests) can see exactly which calls a command makes.
+//! `--verbose` or `STACKCTL_LOG=requests`: one line on standard error per AWS request attempt,
+//! retries included, so that users (and tests) can see exactly which calls a command makes.
 
 use crate::output::errln;
 use aws_smithy_runtime_api::box_error::BoxError;

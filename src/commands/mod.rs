@@ -66,6 +66,9 @@ impl From<ExitStatus> for ExitCode {
 /// complete it here, once.
 pub async fn run(cli: Cli, printer: Printer) -> Result<ExitStatus> {
     interrupt::listen();
+    if cli.display.verbose {
+        crate::aws::log_requests();
+    }
     let (format, timestamps) = format_of(&cli.command);
     let printer = printer.with_format(format, timestamps);
     tokio::select! {

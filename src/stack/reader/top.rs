@@ -23,6 +23,8 @@ const TOP_KEYS: &[&str] = &[
     "env",
     "user_pools",
     "topics",
+    // Editors' schema (JSON Schema's keyword, as taplo and Even Better TOML read it): ignored.
+    "$schema",
 ];
 
 const STACK_KEYS: &[&str] = &["name", "region", "artifact_bucket"];
