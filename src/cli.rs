@@ -9,7 +9,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::transfer::{S3Url, parse_account, parse_bucket, parse_time};
 
+mod daily;
 mod items;
+pub use daily::*;
 pub use items::*;
 
 #[cfg(test)]
@@ -85,124 +87,6 @@ pub enum Command {
     /// Write stackctl's man pages (roff) to stdout, or one per command into a folder
     Manpage(ManpageArgs),
 }
-
-// ---- daily loop and integration (issue 23) ----
-
-/// How output looks, for every command.
-#[derive(Debug, Args)]
-pub struct DisplayArgs {
-    /// Colour: auto (a terminal, unless NO_COLOR or TERM=dumb; CLICOLOR_FORCE forces it),
-    /// always or never
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// Print only errors and the final result (no progress, no notes)
-    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
-    /// Also print every AWS request on standard error (the request log)
-    #[arg(long, short = 'v', global = true)]
-    pub verbose: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
-#[derive(Debug, Args)]
-pub struct LogsArgs {
-    #[command(flatten)]
-    pub file: FileArgs,
-    /// The function's name in the stack file ([functions.NAME])
-    #[arg(value_name = "FUNCTION")]
-    pub function: String,
-    /// Start this long ago (10m, 1h30m) or at this time (RFC 3339: 2024-05-01T12:00:00Z)
-    #[arg(long, default_value = "10m", value_parser = parse_start, value_name = "DURATION|TIME")]
-    pub since: std::time::SystemTime,
-    /// Keep printing new events (polled every 2 seconds) until Ctrl-C
-    #[arg(long)]
-    pub follow: bool,
-    /// Only events matching this CloudWatch Logs filter pattern (words: events holding all of
-    /// them; "a phrase" in double quotes: that exact text)
-    #[arg(long, value_name = "PATTERN")]
-    pub filter: Option<String>,
-}
-
-/// `10m`, `1h30m` before now, or an RFC 3339 time.
-fn parse_start(s: &str) -> Result<std::time::SystemTime, String> {
-    if let Ok(d) = humantime::parse_duration(s) {
-        return std::time::SystemTime::now()
-            .checked_sub(d)
-            .ok_or_else(|| format!("'{s}' reaches before 1970"));
-    }
-    humantime::parse_rfc3339_weak(s).map_err(|_| {
-        format!("'{s}' is neither a duration nor a time: use 10m, 1h30m or 2024-05-01T12:00:00Z")
-    })
-}
-
-#[derive(Debug, Args)]
-pub struct InvokeArgs {
-    #[command(flatten)]
-    pub file: FileArgs,
-    /// The function's name in the stack file ([functions.NAME])
-    #[arg(value_name = "FUNCTION")]
-    pub function: String,
-    /// The event to send, as JSON [default: {}]
-    #[arg(long, value_name = "JSON", conflicts_with = "payload_file")]
-    pub payload: Option<String>,
-    /// Read the event (JSON) from this file; - for standard input
-    #[arg(long, value_name = "FILE")]
-    pub payload_file: Option<PathBuf>,
-    /// Also print the last 4 KB of the invocation's log
-    #[arg(long)]
-    pub log: bool,
-}
-
-/// How a plan is shown: `plan --output`, `show --output`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PlanFormat {
-    Text,
-    Json,
-    /// For pull-request comments: a summary table, then each change in a collapsed section
-    Markdown,
-}
-
-#[derive(Debug, Args)]
-pub struct ShowArgs {
-    /// A plan saved by `stackctl plan --out`
-    #[arg(value_name = "PLAN_FILE")]
-    pub plan: PathBuf,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
-    pub output: PlanFormat,
-}
-
-#[derive(Debug, Args)]
-pub struct CompletionsArgs {
-    /// The shell
-    #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
-}
-
-#[derive(Debug, Args)]
-pub struct ManpageArgs {
-    /// Write stackctl.1 and one page per command (stackctl-plan.1, ...) into this folder
-    /// instead of stackctl.1 to stdout
-    #[arg(short = 'o', long = "out", value_name = "DIR")]
-    pub out: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct ValidateArgs {
-    #[command(flatten)]
-    pub file: FileArgs,
-    /// Output format: json gives `{"valid": true, ...}` or the errors with file, line, column
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
-}
-
-// ---- end daily loop ----
 
 // ---- openapi and portal (issue 20) ----
 
