@@ -25,6 +25,8 @@ pub async fn run(args: &LogsArgs, aws: &AwsArgs) -> Result<ExitStatus> {
         ids: BTreeSet::new(),
     };
     let mut told_missing = false;
+    // With --follow, Ctrl-C is the normal end: heard between polls, an exit without error.
+    let _guard = args.follow.then(interrupt::guard);
     loop {
         match filter_events(&clients, &group, seen.start_ms, args.filter.as_deref()).await? {
             Some(events) => seen.print_new(&events),
