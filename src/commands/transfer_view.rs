@@ -153,19 +153,16 @@ impl fmt::Display for ImportReport<'_> {
     }
 }
 
-/// A size in bytes as people read it: `512 bytes`, `1.5 MiB (1572864 bytes)`.
+/// A size in bytes as people read it: `512 bytes`, `1.5 MiB (1572864 bytes)` (binary units,
+/// from bytesize).
 fn size(bytes: i64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} bytes");
+    match u64::try_from(bytes) {
+        Ok(n) if n >= 1024 => format!(
+            "{} ({bytes} bytes)",
+            bytesize::ByteSize::b(n).display().iec()
+        ),
+        _ => format!("{bytes} bytes"),
     }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {} ({bytes} bytes)", UNITS[unit])
 }
 
 #[cfg(test)]
