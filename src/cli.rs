@@ -9,8 +9,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::transfer::{S3Url, parse_account, parse_bucket, parse_time};
 
+mod daily;
 mod items;
+pub use daily::*;
 pub use items::*;
+
+#[cfg(test)]
+mod ci_examples;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,6 +26,8 @@ pub use items::*;
 pub struct Cli {
     #[command(flatten)]
     pub aws: AwsArgs,
+    #[command(flatten)]
+    pub display: DisplayArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -43,7 +50,7 @@ pub struct AwsArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the stack file offline; makes no AWS call
-    Validate(FileArgs),
+    Validate(ValidateArgs),
     /// Show what apply would change
     Plan(PlanArgs),
     /// Show the plan, then carry it out; or apply a plan saved by `plan --out`
@@ -68,6 +75,17 @@ pub enum Command {
     Openapi(OpenapiArgs),
     /// Write a static developer portal page for the API's consumers (no AWS call unless --live)
     Portal(PortalArgs),
+    // ---- daily loop and integration (issue 23) ----
+    /// Print a function's CloudWatch Logs, each line with its time and request ID
+    Logs(LogsArgs),
+    /// Invoke a function and print its result (and its log tail with --log)
+    Invoke(InvokeArgs),
+    /// Render a plan saved by `plan --out` as text, JSON or markdown (no AWS call)
+    Show(ShowArgs),
+    /// Write a shell completion script to stdout
+    Completions(CompletionsArgs),
+    /// Write stackctl's man pages (roff) to stdout, or one per command into a folder
+    Manpage(ManpageArgs),
 }
 
 // ---- openapi and portal (issue 20) ----
@@ -186,6 +204,9 @@ fn parse_period(s: &str) -> Result<Duration, String> {
 pub struct OutputsArgs {
     #[command(flatten)]
     pub file: FileArgs,
+    /// Print only this output's value, raw (like `terraform output -raw`): api.url
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
     /// Also print secret values: the API keys' values (read from AWS only when asked)
     #[arg(long)]
     pub show_secrets: bool,
@@ -223,8 +244,8 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     /// Output format
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub output: PlanFormat,
     /// Also save the plan (JSON, with where it was made) for `stackctl apply FILE`
     #[arg(long, value_name = "FILE", conflicts_with = "refresh_only")]
     pub out: Option<PathBuf>,
@@ -290,19 +311,13 @@ pub struct UnlockArgs {
     pub yes: bool,
 }
 
-/// `90`, `90s`, `10m`, `1h`.
+/// `90` (seconds), `90s`, `10m`, `1m30s`, `1h` (humantime's units).
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration: use 90s, 10m or 1h"))?;
-    let seconds = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("'{s}' is not a duration: use 90s, 10m or 1h")),
-    };
-    Ok(Duration::from_secs(seconds))
+    if let Ok(seconds) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration ({e}): use 90s, 10m, 1m30s or 1h"))
 }
 
 /// Which table: a logical name from the stack file, or a physical name.

@@ -6,6 +6,7 @@ mod aws;
 mod cli;
 mod commands;
 mod hash;
+mod invoke;
 mod items;
 mod live;
 mod lock;
@@ -21,7 +22,7 @@ mod suggest;
 mod table_shapes;
 mod transfer;
 
-use crate::output::{Printer, Stream, errln};
+use crate::output::{ColorChoice, Printer, Stream, errln};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -40,7 +41,13 @@ fn main() -> ExitCode {
             };
         }
     };
-    let printer = Printer::detect();
+    let color = match cli.display.color {
+        cli::ColorChoice::Auto => ColorChoice::Auto,
+        cli::ColorChoice::Always => ColorChoice::Always,
+        cli::ColorChoice::Never => ColorChoice::Never,
+    };
+    let printer = Printer::detect(color, cli.display.quiet);
+    output::set_quiet(cli.display.quiet);
     set_up_error_display(printer.color(Stream::Stderr));
     redact::install_panic_hook();
     // SAFETY: no other thread exists yet.
@@ -61,8 +68,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Errors show file, line and column with the text underlined; colour only on a terminal
-/// and never with NO_COLOR, so that CI logs and snapshots stay plain.
+/// Errors show file, line and column with the text underlined; colour as the printer decided
+/// (a terminal, never with NO_COLOR), so that CI logs and snapshots stay plain.
 fn set_up_error_display(color: bool) {
     let _ = miette::set_hook(Box::new(move |_| {
         let theme = if color {

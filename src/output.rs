@@ -24,17 +24,29 @@ pub enum Stream {
     Stderr,
 }
 
-/// Every decision about how output looks, made once from the environment (`main`) and the
-/// command's flags (`commands::run`): which streams are terminals, `NO_COLOR`, the format and
-/// `--timestamps`. Nothing else asks whether a stream is a terminal or reads `NO_COLOR`.
+/// `--color`: what the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// Colour on a terminal, unless the environment says otherwise (see [`Printer::detect`]).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Every decision about how output looks, made once from the environment and `--color`,
+/// `--quiet` (`main`) and the command's flags (`commands::run`): which streams are terminals,
+/// colour, the format and `--timestamps`. Nothing else asks whether a stream is a terminal
+/// or reads `NO_COLOR`, `CLICOLOR_FORCE` or `TERM`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Printer {
     stdout_terminal: bool,
     stderr_terminal: bool,
     stdin_terminal: bool,
-    /// `NO_COLOR` is set and not empty, or `TERM=dumb`: no colour and no spinners, even on a
-    /// terminal.
-    no_color: bool,
+    stdout_color: bool,
+    stderr_color: bool,
+    /// `--quiet`: only errors and the command's result; no progress, no notes.
+    pub quiet: bool,
     /// The command's format: its `--output`, or apply's `--log-format`.
     pub format: Format,
     /// Text progress lines start with the time (`--timestamps`).
@@ -42,15 +54,34 @@ pub struct Printer {
 }
 
 impl Printer {
-    /// The environment's part: terminals and `NO_COLOR`; text, without timestamps.
-    pub fn detect() -> Self {
+    /// The environment's part and `--color`, `--quiet`: text, without timestamps. With
+    /// `auto`, colour goes to a terminal unless `NO_COLOR` is set and not empty
+    /// (no-color.org), `CLICOLOR=0` or `TERM=dumb`; `CLICOLOR_FORCE` (set, not `0`) colours
+    /// even a pipe (bixense.com/clicolors). `NO_COLOR`, `CLICOLOR` and `CLICOLOR_FORCE` are
+    /// read by `anstyle-query`.
+    pub fn detect(choice: ColorChoice, quiet: bool) -> Self {
+        let stdout_terminal = std::io::stdout().is_terminal();
+        let stderr_terminal = std::io::stderr().is_terminal();
+        let color = |terminal: bool| match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if anstyle_query::no_color() => false,
+            ColorChoice::Auto if anstyle_query::clicolor_force() => true,
+            // An unset TERM is no reason to refuse (terminals in containers and CI often have
+            // none); only a dumb one is.
+            ColorChoice::Auto => {
+                terminal
+                    && anstyle_query::clicolor() != Some(false)
+                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            }
+        };
         Printer {
-            stdout_terminal: std::io::stdout().is_terminal(),
-            stderr_terminal: std::io::stderr().is_terminal(),
+            stdout_terminal,
+            stderr_terminal,
             stdin_terminal: std::io::stdin().is_terminal(),
-            // no-color.org: present and not empty; a dumb terminal has no colour either.
-            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-                || std::env::var_os("TERM").is_some_and(|t| t == "dumb"),
+            stdout_color: color(stdout_terminal),
+            stderr_color: color(stderr_terminal),
+            quiet,
             format: Format::Text,
             timestamps: false,
         }
@@ -69,23 +100,45 @@ impl Printer {
         self.format == Format::Json
     }
 
-    /// Colour (and spinners) on `stream`: a terminal, and `NO_COLOR` not set.
+    /// Colour on `stream` (see [`Printer::detect`]).
     pub fn color(&self, stream: Stream) -> bool {
-        let terminal = match stream {
-            Stream::Stdout => self.stdout_terminal,
-            Stream::Stderr => self.stderr_terminal,
-        };
-        terminal && !self.no_color
+        match stream {
+            Stream::Stdout => self.stdout_color,
+            Stream::Stderr => self.stderr_color,
+        }
     }
 
-    /// Spinners for apply's changes on `stream`: colour there, and lines without times.
+    /// `stream` is a terminal (a screen that can be redrawn).
+    pub fn terminal(&self, stream: Stream) -> bool {
+        match stream {
+            Stream::Stdout => self.stdout_terminal,
+            Stream::Stderr => self.stderr_terminal,
+        }
+    }
+
+    /// Spinners for apply's changes on `stream`: a terminal with colour, lines without
+    /// times, and not `--quiet`.
     pub fn spinners(&self, stream: Stream) -> bool {
-        self.color(stream) && !self.timestamps
+        self.terminal(stream) && self.color(stream) && !self.timestamps && !self.quiet
     }
 
     /// Someone can answer a question: standard input is a terminal.
     pub fn can_ask(&self) -> bool {
         self.stdin_terminal
+    }
+}
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `--quiet`: notes ([`noteln!`]) are no longer written.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Writes a note to standard error unless `--quiet`.
+pub fn note(args: Arguments<'_>) {
+    if !QUIET.load(Ordering::Relaxed) {
+        stderr(args);
     }
 }
 
@@ -139,7 +192,15 @@ macro_rules! errln {
     };
 }
 
-pub(crate) use {errln, out, outln};
+/// A line on standard error that is neither an error nor the result (which account, what was
+/// saved where): left out with `--quiet`.
+macro_rules! noteln {
+    ($($arg:tt)*) => {
+        $crate::output::note(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+pub(crate) use {errln, noteln, out, outln};
 
 #[cfg(test)]
 mod tests {

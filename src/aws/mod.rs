@@ -17,6 +17,7 @@ use aws_config::{BehaviorVersion, Region};
 
 pub use call::CallResult;
 pub use error::{AwsError, ErrorKind, classify, describe, invalid_request, other};
+pub use request_log::enable as log_requests;
 pub use target::TargetError;
 
 /// Unsets every empty `AWS_*` environment variable: CI systems set variables that expand to

@@ -21,6 +21,12 @@ mod transfer_view;
 mod unlock;
 mod validate;
 mod view;
+// Issue 23: the daily loop and editor, shell and CI integration.
+mod completions;
+mod invoke;
+mod logs;
+mod manpage;
+mod show;
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
@@ -30,9 +36,9 @@ use std::process::ExitCode;
 use miette::{IntoDiagnostic, Result};
 
 use crate::aws::{AwsError, Clients, ErrorKind, Target};
-use crate::cli::{AwsArgs, Cli, Command, FileArgs, LogFormat, OutputFormat, TableArgs};
+use crate::cli::{AwsArgs, Cli, Command, FileArgs, LogFormat, OutputFormat, PlanFormat, TableArgs};
 use crate::lock::{self, Lock};
-use crate::output::{Format, Printer, errln, out, outln};
+use crate::output::{Format, Printer, errln, noteln, out, outln};
 use crate::package::{self, Package};
 use crate::stack::{self, Stack, TableSpec};
 
@@ -60,6 +66,9 @@ impl From<ExitStatus> for ExitCode {
 /// complete it here, once.
 pub async fn run(cli: Cli, printer: Printer) -> Result<ExitStatus> {
     interrupt::listen();
+    if cli.display.verbose {
+        crate::aws::log_requests();
+    }
     let (format, timestamps) = format_of(&cli.command);
     let printer = printer.with_format(format, timestamps);
     tokio::select! {
@@ -82,8 +91,9 @@ fn format_of(command: &Command) -> (Format, bool) {
         (format, args.timestamps)
     };
     match command {
-        Command::Validate(_) | Command::Unlock(_) => (Format::Text, false),
-        Command::Plan(args) => (output(args.output), false),
+        Command::Validate(args) => (output(args.output), false),
+        Command::Unlock(_) => (Format::Text, false),
+        Command::Plan(args) => (plan_output(args.output), false),
         Command::Apply(args) => log(&args.apply),
         Command::Destroy(args) => log(args),
         Command::Outputs(args) => (output(args.output), false),
@@ -93,13 +103,24 @@ fn format_of(command: &Command) -> (Format, bool) {
         Command::Items(_) => (Format::Text, false),
         Command::Status(args) => (output(args.output), false),
         Command::Openapi(_) | Command::Portal(_) => (Format::Text, false),
+        Command::Show(args) => (plan_output(args.output), false),
+        Command::Logs(_) | Command::Invoke(_) => (Format::Text, false),
+        Command::Completions(_) | Command::Manpage(_) => (Format::Text, false),
+    }
+}
+
+/// A plan's format: markdown is text for the printer (colourless; see `plan.rs`).
+fn plan_output(format: PlanFormat) -> Format {
+    match format {
+        PlanFormat::Json => Format::Json,
+        PlanFormat::Text | PlanFormat::Markdown => Format::Text,
     }
 }
 
 async fn dispatch(cli: Cli, printer: Printer) -> Result<ExitStatus> {
     let aws = &cli.aws;
     match cli.command {
-        Command::Validate(args) => validate::run(&args),
+        Command::Validate(args) => validate::run(&args, printer),
         Command::Plan(args) => plan::run(&args, aws, printer).await,
         Command::Apply(args) => match &args.plan {
             Some(file) => apply_saved::run(file, &args.apply, aws, printer).await,
@@ -115,6 +136,11 @@ async fn dispatch(cli: Cli, printer: Printer) -> Result<ExitStatus> {
         Command::Status(args) => status::run(&args, aws, printer).await,
         Command::Openapi(args) => openapi::run(&args, aws).await,
         Command::Portal(args) => portal::run(&args, aws).await,
+        Command::Logs(args) => logs::run(&args, aws).await,
+        Command::Invoke(args) => invoke::run(&args, aws).await,
+        Command::Show(args) => show::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Manpage(args) => manpage::run(&args),
     }
 }
 
@@ -195,7 +221,7 @@ async fn show_target(plan: &mut crate::plan::Plan, clients: &Clients) -> Result<
         Some(account) => account.clone(),
         None => clients.account().await?,
     };
-    errln!("Account {account}, region {}", plan.region);
+    noteln!("Account {account}, region {}", plan.region);
     plan.account = Some(account);
     Ok(())
 }

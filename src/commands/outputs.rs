@@ -27,6 +27,9 @@ pub async fn run(args: &OutputsArgs, aws: &AwsArgs, printer: Printer) -> Result<
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     api_keys(&stack, &plan, args.show_secrets, &clients, &mut outputs).await?;
+    if let Some(name) = &args.name {
+        return raw(&outputs, name);
+    }
     match printer.format {
         Format::Json => outln!(
             "{}",
@@ -40,6 +43,21 @@ pub async fn run(args: &OutputsArgs, aws: &AwsArgs, printer: Printer) -> Result<
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// `outputs NAME`: the value alone, with a newline, as `terraform output -raw` prints it.
+fn raw(outputs: &std::collections::BTreeMap<String, String>, name: &str) -> Result<ExitStatus> {
+    if let Some(value) = outputs.get(name) {
+        outln!("{value}");
+        return Ok(ExitStatus::Success);
+    }
+    let names: Vec<&str> = outputs.keys().map(String::as_str).collect();
+    let help = match crate::stack::closest(name, names.iter().copied()) {
+        Some(close) => format!("did you mean {close}? outputs: {}", names.join(", ")),
+        None if names.is_empty() => "the stack has no outputs yet: apply it first".to_string(),
+        None => format!("outputs: {}", names.join(", ")),
+    };
+    miette::bail!(help = help, "the stack has no output {name}")
 }
 
 /// Each API key's ID; with `show_secrets`, its value too (GetApiKey, only then). Without it

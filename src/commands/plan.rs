@@ -1,6 +1,6 @@
 //! `stackctl plan`: read the file and live AWS, print what apply would do.
 
-use crate::output::{Format, Printer, Stream, errln, out, outln};
+use crate::output::{Format, Printer, Stream, errln, noteln, out, outln};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -11,10 +11,10 @@ use super::{
     ExitStatus, build_packages, clients, hashes, load_stack, show_target, stack_file_sha256,
 };
 use crate::aws::Clients;
-use crate::cli::{AwsArgs, PlanArgs};
+use crate::cli::{AwsArgs, PlanArgs, PlanFormat};
 use crate::live::{Refresh, Scope};
 use crate::plan::json::Origin;
-use crate::plan::{self, LockStatus, Mode, Plan, json, render};
+use crate::plan::{self, LockStatus, Mode, Plan, json, markdown, render};
 use crate::{live, lock, stack::Stack};
 
 pub async fn run(args: &PlanArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
@@ -31,12 +31,13 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs, printer: Printer) -> Result<Exi
     if args.refresh_only {
         return Ok(refresh_only(plan, args, printer));
     }
-    match printer.format {
-        Format::Text => out!(
+    match args.output {
+        PlanFormat::Markdown => out!("{}", markdown::markdown(&markdown::PlanDoc::of(&plan))),
+        PlanFormat::Text => out!(
             "{}",
             render::text(&plan, style(printer), render::Intent::PLAN)
         ),
-        Format::Json => {
+        PlanFormat::Json => {
             outln!("{}", json::render(&plan));
             // The JSON on stdout goes to a file or a tool: say on stderr why the exit is 1.
             for blocker in &plan.blockers {
@@ -53,7 +54,7 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs, printer: Printer) -> Result<Exi
         Some(out) if !plan.blockers.is_empty() => {
             errln!("The plan is blocked: it was not saved to {}", out.display());
         }
-        Some(out) => save(&plan, args, out, printer).await?,
+        Some(out) => save(&plan, args, out).await?,
         None => {}
     }
     Ok(if !plan.blockers.is_empty() {
@@ -89,7 +90,7 @@ fn style(printer: Printer) -> render::Style {
 }
 
 /// Writes the plan with where it was made, so that `apply FILE` can check it still holds.
-async fn save(plan: &Plan, args: &PlanArgs, out: &Path, printer: Printer) -> Result<()> {
+async fn save(plan: &Plan, args: &PlanArgs, out: &Path) -> Result<()> {
     let origin = Origin {
         // show_target filled it in.
         stackctl_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -104,11 +105,15 @@ async fn save(plan: &Plan, args: &PlanArgs, out: &Path, printer: Printer) -> Res
     std::fs::write(out, json::render_saved(plan, &origin) + "\n")
         .into_diagnostic()
         .map_err(|e| e.wrap_err(format!("cannot write the plan to {}", out.display())))?;
-    if !printer.json() {
-        outln!(
-            "\nSaved the plan to {0}; apply exactly it with: stackctl apply {0}",
-            out.display()
-        );
+    let saved = format!(
+        "Saved the plan to {0}; apply exactly it with: stackctl apply {0}",
+        out.display()
+    );
+    match args.output {
+        PlanFormat::Text => outln!("\n{saved}"),
+        // The markdown goes to a comment: the note goes to standard error.
+        PlanFormat::Markdown => noteln!("{saved}"),
+        PlanFormat::Json => {}
     }
     Ok(())
 }

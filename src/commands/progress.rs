@@ -129,6 +129,9 @@ fn done(action: Action) -> &'static str {
 
 impl Reporter for Progress {
     fn started(&self, change: &Change) {
+        if self.printer.quiet {
+            return;
+        }
         let text = format!("{}: {}", change.address, doing(change.action));
         match &self.bars {
             Some(bars) => {
@@ -149,6 +152,9 @@ impl Reporter for Progress {
     }
 
     fn progress(&self, address: &Address, message: &str) {
+        if self.printer.quiet {
+            return;
+        }
         let running = self.running.lock().expect("progress lock");
         match running.get(address) {
             Some(bar) => bar.set_message(format!("{address}: {message}")),
@@ -160,6 +166,9 @@ impl Reporter for Progress {
     }
 
     fn finished(&self, change: &Change, elapsed: Duration) {
+        if self.printer.quiet {
+            return;
+        }
         self.done(
             &change.address,
             format!(
@@ -201,6 +210,8 @@ pub struct JobProgress {
     started: Instant,
     /// When the last plain line was written.
     last_line: Mutex<Option<Instant>>,
+    /// `--quiet`: no lines.
+    quiet: bool,
 }
 
 /// How often a plain line repeats a status that has not changed, so that a log shows the wait
@@ -210,7 +221,7 @@ const REPEAT_EVERY: Duration = Duration::from_secs(30);
 impl JobProgress {
     pub fn new(label: impl Into<String>, printer: Printer) -> Self {
         let label = label.into();
-        let bar = printer.color(Stream::Stderr).then(|| {
+        let bar = printer.spinners(Stream::Stderr).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
@@ -225,6 +236,7 @@ impl JobProgress {
             bar,
             started: Instant::now(),
             last_line: Mutex::new(None),
+            quiet: printer.quiet,
         }
     }
 
@@ -235,6 +247,9 @@ impl JobProgress {
             return bar.set_message(format!("{}: {status}", self.label));
         }
         let mut last = self.last_line.lock().expect("progress lock");
+        if self.quiet {
+            return;
+        }
         if new || last.is_none_or(|at| at.elapsed() >= REPEAT_EVERY) {
             *last = Some(Instant::now());
             errln!(

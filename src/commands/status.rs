@@ -61,7 +61,7 @@ fn show(report: &Report, printer: Printer, watch: bool) {
         return;
     }
     let terminal = printer.color(Stream::Stdout);
-    if watch && terminal {
+    if watch && printer.terminal(Stream::Stdout) {
         // Back to the top left, screen cleared: the report refreshes in place.
         out!("\x1b[H\x1b[2J");
     }

@@ -81,18 +81,28 @@ impl fmt::Display for ExportList<'_> {
         if self.exports.is_empty() {
             return writeln!(f, "No exports of {}.", self.table);
         }
+        let mut table = comfy_table::Table::new();
+        table
+            .load_preset(comfy_table::presets::NOTHING)
+            .set_header(["STATUS", "STARTED", "TYPE", "DATA", "EXPORT ARN"]);
         for e in self.exports {
-            writeln!(
-                f,
-                "{:<11} {:<20} {:<18} {}",
-                e.status,
+            table.add_row([
+                e.status.as_str(),
                 e.started.as_deref().unwrap_or("-"),
-                e.kind,
-                e.manifest.as_deref().unwrap_or(&e.location)
-            )?;
-            writeln!(f, "            {}", e.arn)?;
+                e.kind.as_str(),
+                e.manifest.as_deref().unwrap_or(&e.location),
+                e.arn.as_str(),
+            ]);
+        }
+        for column in table.column_iter_mut() {
+            column.set_padding((0, 2));
+        }
+        for line in table.lines() {
+            writeln!(f, "{}", line.trim_end())?;
+        }
+        for e in self.exports {
             if let (Some(code), Some(message)) = (&e.failure_code, &e.failure_message) {
-                writeln!(f, "            {code}: {message}")?;
+                writeln!(f, "{} failed: {code}: {message}", e.arn)?;
             }
         }
         Ok(())
@@ -143,19 +153,16 @@ impl fmt::Display for ImportReport<'_> {
     }
 }
 
-/// A size in bytes as people read it: `512 bytes`, `1.5 MiB (1572864 bytes)`.
+/// A size in bytes as people read it: `512 bytes`, `1.5 MiB (1572864 bytes)` (binary units,
+/// from bytesize).
 fn size(bytes: i64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} bytes");
+    match u64::try_from(bytes) {
+        Ok(n) if n >= 1024 => format!(
+            "{} ({bytes} bytes)",
+            bytesize::ByteSize::b(n).display().iec()
+        ),
+        _ => format!("{bytes} bytes"),
     }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {} ({bytes} bytes)", UNITS[unit])
 }
 
 #[cfg(test)]

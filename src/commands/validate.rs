@@ -1,15 +1,78 @@
 //! `stackctl validate`: the stack file alone, no AWS call.
 
-use crate::output::outln;
+use crate::output::{Printer, outln};
 use miette::Result;
+use serde_json::json;
 
 use super::{ExitStatus, build_packages, load_stack};
-use crate::cli::FileArgs;
+use crate::cli::{FileArgs, ValidateArgs};
+use crate::stack::{self, Stack};
 
-pub fn run(args: &FileArgs) -> Result<ExitStatus> {
-    let stack = load_stack(args)?;
-    let file = &args.file;
+pub fn run(args: &ValidateArgs, printer: Printer) -> Result<ExitStatus> {
+    if printer.json() {
+        return Ok(as_json(&args.file));
+    }
+    let stack = load_stack(&args.file)?;
     build_packages(&stack)?;
+    outln!("{}", summary(&stack, &args.file));
+    Ok(ExitStatus::Success)
+}
+
+/// `validate --output json`: `{"valid": true, ...counts}`, or `{"valid": false, "errors":
+/// [{file, line, column, message, help}]}` (line and column from 1, `null` for a problem with
+/// the file as a whole or its code) and exit 1.
+fn as_json(file: &FileArgs) -> ExitStatus {
+    let path = file.file.display().to_string();
+    let errors: Vec<serde_json::Value> = match stack::load(&file.file, file.env.as_deref()) {
+        Err(err) => err
+            .problems
+            .iter()
+            .map(|p| {
+                let at = p.line_column();
+                json!({
+                    "file": err.path,
+                    "line": at.map(|(line, _)| line),
+                    "column": at.map(|(_, column)| column),
+                    "message": p.problem.message,
+                    "help": p.problem.help,
+                })
+            })
+            .collect(),
+        Ok(stack) => match build_packages(&stack) {
+            Ok(_) => {
+                let answer = json!({
+                    "valid": true,
+                    "file": path,
+                    "stack": stack.name,
+                    "summary": summary(&stack, file),
+                    "tables": stack.tables.len(),
+                    "functions": stack.functions.len(),
+                    "routes": stack.routes.len(),
+                });
+                outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&answer).expect("serializes")
+                );
+                return ExitStatus::Success;
+            }
+            Err(report) => vec![json!({
+                "file": path,
+                "line": null,
+                "column": null,
+                "message": report.to_string(),
+                "help": report.help().map(|h| h.to_string()),
+            })],
+        },
+    };
+    let answer = json!({ "valid": false, "file": path, "errors": errors });
+    outln!(
+        "{}",
+        serde_json::to_string_pretty(&answer).expect("serializes")
+    );
+    ExitStatus::Failure
+}
+
+fn summary(stack: &Stack, file: &FileArgs) -> String {
     let routes = stack.routes.len();
     let websocket = match &stack.websocket {
         Some(w) => format!(
@@ -34,9 +97,9 @@ pub fn run(args: &FileArgs) -> Result<ExitStatus> {
             )
         }
     };
-    outln!(
+    format!(
         "{} is valid: stack {}, {} table{}, {} function{}, {} route{}{websocket}{topics}{pools}.",
-        file.display(),
+        file.file.display(),
         stack.name,
         stack.tables.len(),
         plural(stack.tables.len()),
@@ -44,8 +107,7 @@ pub fn run(args: &FileArgs) -> Result<ExitStatus> {
         plural(stack.functions.len()),
         routes,
         plural(routes),
-    );
-    Ok(ExitStatus::Success)
+    )
 }
 
 fn plural(n: usize) -> &'static str {

@@ -8,6 +8,8 @@ pub mod autoscaling;
 mod dynamodb;
 mod iam;
 mod lambda;
+/// A function's log events (`stackctl logs`).
+pub mod logs;
 pub mod metrics;
 mod read;
 mod scope;

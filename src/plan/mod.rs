@@ -13,6 +13,8 @@ mod function;
 mod gateway;
 mod in_use;
 pub mod json;
+/// The plan as a document: markdown for pull requests, text of a saved plan (issue 23).
+pub mod markdown;
 mod order;
 mod publish;
 pub mod render;

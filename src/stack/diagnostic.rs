@@ -77,6 +77,20 @@ pub struct ProblemReport {
     pub problem: Problem,
 }
 
+impl ProblemReport {
+    /// Where the problem starts: line and column, both from 1 (columns count characters);
+    /// `None` for a problem with the file as a whole.
+    pub fn line_column(&self) -> Option<(usize, usize)> {
+        use miette::SourceCode;
+        if self.code.inner().is_empty() {
+            return None;
+        }
+        let span = to_source_span(&(self.problem.span.start..self.problem.span.start));
+        let contents = self.code.inner().read_span(&span, 0, 0).ok()?;
+        Some((contents.line() + 1, contents.column() + 1))
+    }
+}
+
 impl Diagnostic for ProblemReport {
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
         self.problem

@@ -5,6 +5,7 @@ mod support;
 
 mod account;
 mod apis;
+mod daily;
 mod defaults;
 mod developer_docs;
 mod foundation;

@@ -240,8 +240,12 @@ fn incremental_exports_and_the_export_list() {
         assert_eq!(export["location"], "s3://exports/shop-orders");
     }
     let run = project.run(&["exports", "orders"]);
-    run.success()
-        .stdout_has(&["COMPLETED", "s3://exports/shop-orders"]);
+    run.success().stdout_has(&[
+        "STATUS",
+        "EXPORT ARN",
+        "COMPLETED",
+        "s3://exports/shop-orders",
+    ]);
 
     // --from without --incremental is a usage error.
     project

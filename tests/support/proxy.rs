@@ -506,6 +506,7 @@ impl Request {
             "routes",
             "restapis",
             "permissions",
+            "invocations",
         ];
         let template: Vec<&str> = self
             .path
@@ -527,6 +528,7 @@ impl Request {
             ("lambda", "GET", "/2015-03-31/functions/*") => "GetFunction",
             ("lambda", "GET", "/2015-03-31/functions/*/policy") => "GetPolicy",
             ("lambda", "GET", "/2015-03-31/functions/") => "ListFunctions",
+            ("lambda", "POST", "/2015-03-31/functions/*/invocations") => "Invoke",
             ("apigateway", "POST", "/restapis") => "CreateRestApi",
             ("apigateway", "DELETE", "/restapis/*") => "DeleteRestApi",
             ("apigateway", "POST", "/restapis/*/deployments") => "CreateDeployment",

@@ -279,7 +279,7 @@ async fn stamp(
 
 /// A progress bar on a terminal's standard error; nothing elsewhere.
 fn progress(printer: Printer, total: usize) -> Option<ProgressBar> {
-    printer.color(Stream::Stderr).then(|| {
+    printer.spinners(Stream::Stderr).then(|| {
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} items ({elapsed})")

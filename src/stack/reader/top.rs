@@ -26,6 +26,8 @@ const TOP_KEYS: &[&str] = &[
     "topics",
     "defaults",
     "inputs",
+    // Editors' schema (JSON Schema's keyword, as taplo and Even Better TOML read it): ignored.
+    "$schema",
 ];
 
 const STACK_KEYS: &[&str] = &["name", "region", "artifact_bucket"];
