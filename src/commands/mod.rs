@@ -1,5 +1,6 @@
 //! One file per command: glue between the stack file, live state, plan, apply and the terminal.
 
+mod adopt;
 mod apply;
 mod apply_saved;
 mod destroy;
@@ -93,6 +94,7 @@ fn format_of(command: &Command) -> (Format, bool) {
         Command::Items(_) => (Format::Text, false),
         Command::Status(args) => (output(args.output), false),
         Command::Openapi(_) | Command::Portal(_) => (Format::Text, false),
+        Command::Adopt(_) => (Format::Text, false),
     }
 }
 
@@ -115,6 +117,7 @@ async fn dispatch(cli: Cli, printer: Printer) -> Result<ExitStatus> {
         Command::Status(args) => status::run(&args, aws, printer).await,
         Command::Openapi(args) => openapi::run(&args, aws).await,
         Command::Portal(args) => portal::run(&args, aws).await,
+        Command::Adopt(args) => adopt::run(&args, aws, printer).await,
     }
 }
 
@@ -223,7 +226,7 @@ async fn table_target(args: &TableArgs, aws: &AwsArgs) -> Result<TableTarget> {
     let spec = declared_table(&stack, &logical, &args.file.file)?;
     Ok(TableTarget {
         clients: clients(aws, &stack).await?,
-        physical: stack.physical_name(&spec.logical),
+        physical: stack.table_name(&spec.logical),
         logical,
     })
 }

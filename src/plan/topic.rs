@@ -94,7 +94,7 @@ pub fn known(
     known: &mut BTreeMap<String, String>,
 ) {
     for spec in &stack.topics {
-        let name = spec.physical_name(&stack.name);
+        let name = stack.topic_name(spec);
         let target = RefTarget::Topic(spec.logical.clone());
         let key = |attr| {
             Reference {
@@ -136,6 +136,9 @@ fn live_topic_of<'a>(
     spec: &TopicSpec,
     live: &'a LiveState,
 ) -> Option<&'a LiveTopic> {
+    if stack.names.topics.contains_key(&spec.logical) {
+        return live.topics.get(&stack.topic_name(spec));
+    }
     let name = |fifo| crate::marks::topic_name(&stack.name, &spec.logical, fifo);
     live.topics
         .get(&name(spec.fifo))
@@ -143,7 +146,7 @@ fn live_topic_of<'a>(
 }
 
 fn plan(stack: &Stack, spec: &TopicSpec, live: Option<&LiveTopic>) -> Change {
-    let name = spec.physical_name(&stack.name);
+    let name = stack.topic_name(spec);
     let after = desired_attrs(&name, spec);
     let desired = Desired::Topic(TopicDesired {
         name: name.clone(),
@@ -356,6 +359,9 @@ fn live_key(stack: &Stack, live: &LiveSubscription) -> String {
 
 /// The logical name of a topic name `STACK-LOGICAL[.fifo]`.
 fn logical_of(stack: &Stack, name: &str) -> String {
+    if let Some((logical, _)) = stack.names.topics.iter().find(|(_, n)| *n == name) {
+        return logical.clone();
+    }
     let name = name.strip_suffix(".fifo").unwrap_or(name);
     name.strip_prefix(&format!("{}-", stack.name))
         .unwrap_or(name)

@@ -51,7 +51,7 @@ pub fn plan(
     live: Option<&LiveFunction>,
     inputs: Inputs<'_>,
 ) -> Change {
-    let name = stack.physical_name(&spec.logical);
+    let name = stack.function_name(&spec.logical);
     let declared_secret = |key: &str| spec.environment.get(key).is_some_and(|v| v.sensitive);
     let recorded = live.and_then(|l| l.applied.as_deref());
     let applied = AppliedSecrets::read(recorded);

@@ -333,7 +333,7 @@ pub fn applied_topics(stack: &Stack) -> BTreeMap<String, LiveTopic> {
         .topics
         .iter()
         .map(|spec| {
-            let name = spec.physical_name(&stack.name);
+            let name = stack.topic_name(spec);
             let arn = format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}");
             let subscriptions = spec
                 .subscriptions

@@ -8,6 +8,7 @@
 mod api;
 mod declared;
 mod env;
+mod fixed_names;
 mod function;
 mod limits;
 mod names;

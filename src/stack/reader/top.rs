@@ -89,6 +89,7 @@ impl Reader<'_> {
         // without --env, so that validate without --env finds them too).
         self.check_name_lengths(doc, &name);
         let name = format!("{name}{}", env.name_suffix);
+        let names = self.fixed_names(doc, &name, &env.name_suffix);
         Some(Stack {
             name,
             region,
@@ -100,6 +101,7 @@ impl Reader<'_> {
             websocket,
             user_pools,
             topics,
+            names,
         })
     }
 
