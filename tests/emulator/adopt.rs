@@ -145,9 +145,10 @@ fn function_owner(project: &Project, function: &str) -> Option<String> {
 }
 
 /// A table with an index, TTL, a stream and tags, and a function, both made by the SDK, are
-/// adopted with `--write`: the stack file gains their exact sections (comments kept), the
-/// table is tagged at once, the function once its secret value and code are given (its first
-/// plan shows both), and then the whole stack plans no change.
+/// adopted with `--write`: the stack file gains their exact sections (its comment kept), the
+/// table is tagged at once (adopt's only write); the function's first plan shows its secret
+/// value and code, so it is tagged once the value is given (`--replace-code` accepting the
+/// code), and with the code it was deployed from the whole stack plans no change.
 #[test]
 fn a_table_and_a_function_made_outside_are_adopted() {
     let project = Project::new(STACK);
@@ -195,34 +196,50 @@ fn a_table_and_a_function_made_outside_are_adopted() {
     assert_output_snapshot!("adopted_stack_file", &written);
     assert_output_snapshot!("function_differences", &function.stdout);
 
-    // The user gives the token and the code the function was deployed from, and adopts again.
-    project.write("legacy-fn.zip", "");
-    std::fs::write(project.path("legacy-fn.zip"), &zip).unwrap();
-    let fixed = written
-        .replace("\"SET-ME\"", "\"tok-3141\"")
-        .replace("code = \"functions/legacy-fn\"", "code = \"legacy-fn.zip\"");
-    project.write("stack.toml", &fixed);
-    let again = project.run(&["adopt", "function", "legacy-fn", "--write"]);
+    // The user gives the token; the code alone differs, which --replace-code accepts.
+    let with_token = written.replace("\"SET-ME\"", "\"tok-3141\"");
+    project.write("stack.toml", &with_token);
+    let again = project.run(&[
+        "adopt",
+        "function",
+        "legacy-fn",
+        "--write",
+        "--replace-code",
+    ]);
     again.success();
     assert_has(
         &again.stdout,
-        &["Adopted function legacy-fn as function.legacy-fn"],
+        &[
+            "Adopted function legacy-fn as function.legacy-fn: tagged stackctl:stack = shop.",
+            "Its code differs from [functions.legacy-fn] code: the next apply uploads the code from there.",
+        ],
     );
     assert_eq!(
         function_owner(&project, "legacy-fn").as_deref(),
         Some("shop")
     );
+    // With the code it was deployed from (a .zip is uploaded as it is), nothing differs.
+    std::fs::write(project.path("legacy-fn.zip"), &zip).unwrap();
+    let fixed = with_token.replace("code = \"functions/legacy-fn\"", "code = \"legacy-fn.zip\"");
+    project.write("stack.toml", &fixed);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 }
 
 /// Another stack's table is refused and nothing changes; without a terminal adopt needs
-/// `--write` or `--dry-run`; `--all-untagged` lists only what no stack owns; a table named by
-/// `name = "..."` is created, planned, and destroyed by that name.
+/// `--write` or `--dry-run`; `--all-untagged` lists only what no stack owns, and with
+/// `--write` adopts an untagged table and topic (then the plan is empty); a table named by
+/// `name = "..."` is created, planned, shown in outputs and destroyed by that name.
 #[test]
 fn another_stacks_table_is_refused_and_fixed_names_work_end_to_end() {
     let project = Project::new(STACK);
     project.create_table("legacy-orders", "pk", Some("billing"));
     project.create_table("shop-carts", "pk", None);
+    let sns = aws_sdk_sns::Client::new(&project.sdk_config());
+    let topic = sns
+        .create_topic()
+        .name("shop-alerts")
+        .attributes("DisplayName", "Alerts");
+    project.block_on(topic.send()).unwrap();
     let refused = project.run(&["adopt", "table", "legacy-orders", "--write"]);
     refused.code(1);
     assert_has(
@@ -260,8 +277,21 @@ fn another_stacks_table_is_refused_and_fixed_names_work_end_to_end() {
     );
     assert_eq!(table_owner(&project, "shop-carts"), None);
 
+    let adopted = project.run(&["adopt", "--all-untagged", "--prefix", "shop-", "--write"]);
+    adopted.success();
+    assert_has(
+        &adopted.stdout,
+        &[
+            "Adopted table shop-carts as table.carts",
+            "[topics.alerts]\ndisplay_name = \"Alerts\"\n",
+            "Adopted topic shop-alerts as topic.alerts",
+        ],
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+
+    let file = std::fs::read_to_string(project.path("stack.toml")).unwrap();
     project.set_stack(&format!(
-        "{STACK}\n[tables.orders]\nname = \"orders-v1\"\npartition_key = {{ name = \"pk\", type = \"string\" }}\ndeletion_protection = false\n"
+        "{file}\n[tables.orders]\nname = \"orders-v1\"\npartition_key = {{ name = \"pk\", type = \"string\" }}\ndeletion_protection = false\n"
     ));
     project.apply_converges();
     assert_eq!(table_owner(&project, "orders-v1").as_deref(), Some("shop"));
