@@ -345,7 +345,11 @@ fn live_key(stack: &Stack, live: &LiveSubscription) -> String {
     match live.protocol.as_str() {
         "lambda" => {
             let name = live.endpoint.rsplit(':').next().unwrap_or_default();
-            let own = name.strip_prefix(&format!("{}-", stack.name));
+            let fixed = stack.names.functions.iter().find(|(_, n)| *n == name);
+            let own = match fixed {
+                Some((logical, _)) => Some(logical.as_str()),
+                None => name.strip_prefix(&format!("{}-", stack.name)),
+            };
             match own {
                 Some(logical) => Endpoint::Function(logical.to_string()).key(),
                 None => format!("lambda:{}", live.endpoint),

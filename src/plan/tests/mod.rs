@@ -11,6 +11,7 @@
 mod api;
 mod function;
 pub(crate) mod live;
+mod names;
 mod plan;
 mod table;
 mod topic;
