@@ -263,6 +263,16 @@ fn another_stacks_table_is_refused_and_fixed_names_work_end_to_end() {
         &["standard input is not a terminal", "--write", "--dry-run"],
     );
 
+    // On a terminal adopt asks; "no" changes nothing.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let declined = declined_on_a_terminal(&project, &["adopt", "table", "shop-carts"]);
+        assert_has(
+            &declined,
+            &["Append [tables.carts] to stack.toml? Only 'yes' will be accepted: "],
+        );
+    }
+
     let listed = project.run(&["adopt", "--all-untagged", "--prefix", "shop-", "--dry-run"]);
     listed.success();
     assert_has(&listed.stderr, &["  table shop-carts"]);
@@ -304,4 +314,24 @@ fn another_stacks_table_is_refused_and_fixed_names_work_end_to_end() {
         .block_on(project.dynamodb().list_tables().send())
         .unwrap();
     assert!(!tables.table_names().contains(&"orders-v1".to_string()));
+}
+
+/// Runs stackctl with a terminal as standard input, answers "no" to its question, and
+/// returns its standard output once it exits (successfully: declining is not an error).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn declined_on_a_terminal(project: &Project, args: &[&str]) -> String {
+    let (controller, input) = crate::support::pseudo_terminal();
+    let child = crate::support::command(project.dir.path(), Some(project.endpoint()), args, &[])
+        .stdin(std::process::Stdio::from(input))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::fs::File::from(controller).write_all(b"no\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("Nothing was changed."), "{stderr}");
+    stdout
 }
