@@ -108,7 +108,7 @@ impl Run<'_> {
                 kind.noun()
             );
         }
-        let stack = match declared {
+        let (stack, confirmed) = match declared {
             Some(_) => {
                 errln!(
                     "{} declares {} {name} as [{}.{logical}]: planning it.",
@@ -116,14 +116,15 @@ impl Run<'_> {
                     kind.noun(),
                     kind.section()
                 );
-                stack
+                (stack, false)
             }
             None => match self.append(&stack, &logical, &found).await? {
-                Some(stack) => stack,
+                Some(stack) => (stack, true),
                 None => return Ok(Outcome::Printed),
             },
         };
-        self.plan_and_tag(&stack, &logical, &found, owner.is_some())
+        let tagged = owner.is_some();
+        self.plan_and_tag(&stack, &logical, &found, (tagged, confirmed))
             .await
     }
 
@@ -213,13 +214,14 @@ impl Run<'_> {
     }
 
     /// Plans `stack` with the resource as its own; tags it when the plan for it is empty (a
-    /// function's code aside with `--replace-code`), else prints the differences.
+    /// function's code aside with `--replace-code`), else prints the differences. `tagged`:
+    /// it is the stack's already; `confirmed`: the user said yes to its section just now.
     async fn plan_and_tag(
         &self,
         stack: &Stack,
         logical: &str,
         found: &Adoptable,
-        tagged: bool,
+        (tagged, confirmed): (bool, bool),
     ) -> Result<Outcome> {
         let packages = build_packages(stack)?;
         let live = live::read(&self.clients, stack, Refresh::Full, None).await?;
@@ -252,6 +254,34 @@ impl Run<'_> {
                 stack.name
             );
             return Ok(Outcome::Adopted);
+        }
+        self.tag(stack, logical, found, (code_only, confirmed))
+            .await
+    }
+
+    /// Tags the resource as the stack's, once asked (unless `confirmed` or `--write`; with
+    /// `--dry-run` it only says so). `code_only`: its code differs, which `--replace-code`
+    /// accepts.
+    async fn tag(
+        &self,
+        stack: &Stack,
+        logical: &str,
+        found: &Adoptable,
+        (code_only, confirmed): (bool, bool),
+    ) -> Result<Outcome> {
+        let (kind, name) = (found.kind().noun(), found.name());
+        let address = address(found.kind(), logical);
+        if self.args.dry_run {
+            outln!(
+                "The plan for {kind} {name} is empty: adopt would tag it stackctl:stack = {} (dry run: nothing was changed).",
+                stack.name
+            );
+            return Ok(Outcome::Printed);
+        }
+        let question = format!("Tag {kind} {name} as stack {}'s?", stack.name);
+        if !confirmed && !confirm(&question, self.args.write, self.printer).await? {
+            errln!("Nothing was changed.");
+            return Ok(Outcome::Printed);
         }
         adopt::tag_as_owned(&self.clients, found.kind(), found.arn(), &stack.name).await?;
         outln!(

@@ -199,6 +199,19 @@ fn a_table_and_a_function_made_outside_are_adopted() {
     // The user gives the token; the code alone differs, which --replace-code accepts.
     let with_token = written.replace("\"SET-ME\"", "\"tok-3141\"");
     project.write("stack.toml", &with_token);
+    let dry = project.run(&[
+        "adopt",
+        "function",
+        "legacy-fn",
+        "--dry-run",
+        "--replace-code",
+    ]);
+    dry.success();
+    assert_has(
+        &dry.stdout,
+        &["adopt would tag it stackctl:stack = shop (dry run: nothing was changed)"],
+    );
+    assert_eq!(function_owner(&project, "legacy-fn"), None);
     let again = project.run(&[
         "adopt",
         "function",
