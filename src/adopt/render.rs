@@ -255,3 +255,107 @@ fn projection(projection: &Projection) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::LiveGlobalIndex;
+    use crate::stack::{GlobalIndexSpec, KeyType, LocalIndexSpec};
+
+    fn string_key(name: &str) -> KeySpec {
+        KeySpec {
+            name: name.to_string(),
+            key_type: KeyType::String,
+        }
+    }
+
+    fn index(name: &str, capacity: (i64, i64)) -> LiveGlobalIndex {
+        LiveGlobalIndex {
+            spec: GlobalIndexSpec {
+                name: name.to_string(),
+                partition_key: string_key(name),
+                sort_key: None,
+                projection: Projection::KeysOnly,
+                capacity: Some(capacity),
+                autoscaling: Default::default(),
+            },
+            status: "ACTIVE".to_string(),
+            autoscaling: Default::default(),
+        }
+    }
+
+    /// A provisioned table: capacities, an index whose capacity is the table's (left out) and
+    /// one whose is not, a local index, the table class, a tag key TOML must quote.
+    #[test]
+    fn a_provisioned_table_with_indexes() {
+        let table = LiveTable {
+            name: "shop-orders".to_string(),
+            arn: "arn:aws:dynamodb:us-east-1:123456789012:table/shop-orders".to_string(),
+            status: "ACTIVE".to_string(),
+            partition_key: string_key("pk"),
+            sort_key: Some(string_key("sk")),
+            billing: Billing::Provisioned {
+                read_capacity: 5,
+                write_capacity: 5,
+            },
+            ttl_attribute: None,
+            stream: None,
+            point_in_time_recovery: true,
+            deletion_protection: true,
+            table_class: TableClass::StandardInfrequentAccess,
+            global_indexes: vec![index("same", (5, 5)), index("more", (10, 20))],
+            local_indexes: vec![LocalIndexSpec {
+                name: "by-status".to_string(),
+                sort_key: string_key("status"),
+                projection: Projection::Include(vec!["total".to_string()]),
+            }],
+            last_switch_to_on_demand: None,
+            tags: BTreeMap::from([("cost center".to_string(), "a/b".to_string())]),
+            applied: None,
+            autoscaling: Default::default(),
+        };
+        let section = table_section("orders", None, &table);
+        assert_eq!(
+            section.text,
+            r#"[tables.orders]
+partition_key = { name = "pk", type = "string" }
+sort_key = { name = "sk", type = "string" }
+billing = "provisioned"
+read_capacity = 5
+write_capacity = 5
+point_in_time_recovery = true
+deletion_protection = true
+table_class = "standard-infrequent-access"
+tags = { "cost center" = "a/b" }
+
+[[tables.orders.global_indexes]]
+name = "same"
+partition_key = { name = "same", type = "string" }
+projection = "keys-only"
+
+[[tables.orders.global_indexes]]
+name = "more"
+partition_key = { name = "more", type = "string" }
+projection = "keys-only"
+read_capacity = 10
+write_capacity = 20
+
+[[tables.orders.local_indexes]]
+name = "by-status"
+sort_key = { name = "status", type = "string" }
+projection = ["total"]
+"#
+        );
+        assert!(section.notes.is_empty());
+        // The stack file reads it back as the table it describes.
+        let text = format!("[stack]\nname = \"shop\"\n\n{}", section.text);
+        let stack = crate::stack::parse("stack.toml", &text, std::path::Path::new("."), None)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let spec = &stack.tables[0];
+        assert_eq!(spec.table_class, table.table_class);
+        assert_eq!(spec.tags, table.tags);
+        assert_eq!(spec.global_indexes[0].capacity, Some((5, 5)));
+        assert_eq!(spec.global_indexes[1].capacity, Some((10, 20)));
+        assert_eq!(spec.local_indexes, table.local_indexes);
+    }
+}

@@ -79,17 +79,17 @@ impl Reader<'_> {
             self.check_layer_regions(doc, region);
         }
         let name = name?;
+        let names = self.fixed_names(doc, &format!("{name}{}", env.name_suffix), &env.name_suffix);
         self.check_resolved_environment_sizes(
             doc,
             &format!("{name}{}", env.name_suffix),
             region.as_deref(),
-            &functions,
+            (&functions, &names),
         );
         // The base's names here; every environment's, with its suffix, in check_envs (with or
         // without --env, so that validate without --env finds them too).
         self.check_name_lengths(doc, &name);
         let name = format!("{name}{}", env.name_suffix);
-        let names = self.fixed_names(doc, &name, &env.name_suffix);
         Some(Stack {
             name,
             region,
