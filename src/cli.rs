@@ -86,6 +86,49 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Write stackctl's man pages (roff) to stdout, or one per command into a folder
     Manpage(ManpageArgs),
+    /// Bring an existing table, function or topic into the stack: print its stack-file
+    /// section, append it, and tag it as the stack's once the plan for it is empty
+    Adopt(AdoptArgs),
+}
+
+// ---- adopt (issue 23) ----
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// What to adopt
+    #[arg(value_enum, required_unless_present = "all_untagged")]
+    pub kind: Option<AdoptKind>,
+    /// Its name on AWS
+    #[arg(required_unless_present = "all_untagged")]
+    pub name: Option<String>,
+    /// Its name in the stack file (default: the AWS name without `<stack>-`)
+    #[arg(long = "as", value_name = "LOGICAL")]
+    pub logical: Option<String>,
+    /// Every table, function and topic named with --prefix that no stack owns
+    #[arg(long, requires = "prefix", conflicts_with_all = ["kind", "name", "logical"])]
+    pub all_untagged: bool,
+    /// The start of the names --all-untagged looks for
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
+    /// Append the sections and tag without asking (needed without a terminal)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub write: bool,
+    /// Print the sections only: change neither the stack file nor AWS
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Adopt a function whose code is all that differs: the next apply uploads the code
+    /// from its `code`
+    #[arg(long)]
+    pub replace_code: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdoptKind {
+    Table,
+    Function,
+    Topic,
 }
 
 // ---- openapi and portal (issue 20) ----

@@ -1,5 +1,6 @@
 //! stackctl: plan and apply serverless stacks with direct AWS API calls.
 
+mod adopt;
 mod apply;
 mod arn;
 mod aws;

@@ -116,6 +116,23 @@ pub fn physical_name(stack: &str, logical: &str) -> String {
     format!("{stack}-{logical}")
 }
 
+/// What `${env}` in a resource's `name` stands for: the environment's name suffix.
+pub const ENV_IN_NAME: &str = "${env}";
+
+/// The AWS name of a resource `stack` declares as `logical`: its stack file's `name`
+/// (`fixed`, with `${env}` already replaced by [`fixed_name`]) when it has one, else
+/// [`physical_name`]. The one rule every reader of names (plan, live, commands) follows.
+pub fn resource_name(stack: &str, logical: &str, fixed: Option<&str>) -> String {
+    fixed.map_or_else(|| physical_name(stack, logical), str::to_string)
+}
+
+/// A `name` as the stack file writes it, for the environment whose name suffix is `suffix`
+/// (`-staging`; empty without `--env`): `${env}` replaced by the suffix, so that
+/// `legacy-orders${env}` is `legacy-orders` in the base and `legacy-orders-staging` there.
+pub fn fixed_name(written: &str, suffix: &str) -> String {
+    written.replace(ENV_IN_NAME, suffix)
+}
+
 /// The name of the SNS topic `stack` declares as `logical`: FIFO topics' names must end in
 /// `.fifo` (<https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html>).
 pub fn topic_name(stack: &str, logical: &str, fifo: bool) -> String {
@@ -275,6 +292,10 @@ mod tests {
         );
         assert_eq!(managed_by(Some("shop")), "stack \"shop\"");
         assert_eq!(managed_by(None), "no stackctl stack");
+        assert_eq!(resource_name("shop", "orders", None), "shop-orders");
+        assert_eq!(resource_name("shop", "orders", Some("legacy")), "legacy");
+        assert_eq!(fixed_name("legacy${env}", "-dev"), "legacy-dev");
+        assert_eq!(fixed_name("legacy${env}", ""), "legacy");
     }
 
     #[test]

@@ -111,6 +111,12 @@ fn table_and_index_mistakes() {
 }
 
 #[test]
+fn fixed_name_mistakes() {
+    insta::assert_snapshot!(errors_of("fixed_names.toml"));
+    insta::assert_snapshot!(errors_of("fixed_names_env.toml"));
+}
+
+#[test]
 fn function_mistakes() {
     insta::assert_snapshot!(errors_of("functions.toml"));
 }

@@ -1,5 +1,6 @@
 //! One file per command: glue between the stack file, live state, plan, apply and the terminal.
 
+mod adopt;
 mod apply;
 mod apply_saved;
 mod destroy;
@@ -103,6 +104,7 @@ fn format_of(command: &Command) -> (Format, bool) {
         Command::Items(_) => (Format::Text, false),
         Command::Status(args) => (output(args.output), false),
         Command::Openapi(_) | Command::Portal(_) => (Format::Text, false),
+        Command::Adopt(_) => (Format::Text, false),
         Command::Show(args) => (plan_output(args.output), false),
         Command::Logs(_) | Command::Invoke(_) => (Format::Text, false),
         Command::Completions(_) | Command::Manpage(_) => (Format::Text, false),
@@ -141,6 +143,7 @@ async fn dispatch(cli: Cli, printer: Printer) -> Result<ExitStatus> {
         Command::Show(args) => show::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Manpage(args) => manpage::run(&args),
+        Command::Adopt(args) => adopt::run(&args, aws, printer).await,
     }
 }
 
@@ -249,7 +252,7 @@ async fn table_target(args: &TableArgs, aws: &AwsArgs) -> Result<TableTarget> {
     let spec = declared_table(&stack, &logical, &args.file.file)?;
     Ok(TableTarget {
         clients: clients(aws, &stack).await?,
-        physical: stack.physical_name(&spec.logical),
+        physical: stack.table_name(&spec.logical),
         logical,
     })
 }

@@ -160,7 +160,7 @@ fn authorizers_section(h: &mut String, stack: &Stack, api: &ApiSpec) {
             AuthorizerSpec::Lambda { function } => {
                 format!(
                     "a token the function {} checks",
-                    stack.physical_name(function)
+                    stack.function_name(function)
                 )
             }
         };

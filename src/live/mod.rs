@@ -3,6 +3,7 @@
 //! Ownership comes from tags (`stackctl:stack = NAME`) for tables, functions and APIs, and from
 //! the IAM path `/stackctl/NAME/` for roles. There is no state file.
 
+mod adopt;
 mod api;
 pub mod autoscaling;
 mod dynamodb;
@@ -32,6 +33,7 @@ use crate::stack::{
     TableClass, Throttle,
 };
 
+pub use adopt::{AdoptKind, Adoptable, read_adoptable, untagged, with_adopted};
 pub use api::{TaggedApi, tagged_api_named};
 pub(crate) use api::{cors_of, rest_resources};
 pub use autoscaling::{LiveAutoscaling, LiveScaling};

@@ -24,15 +24,24 @@ impl Wanted {
         let physical = |names: Vec<&String>| -> Vec<String> {
             names.into_iter().map(|n| stack.physical_name(n)).collect()
         };
+        let named = |names: Vec<&String>, name: fn(&Stack, &str) -> String| -> Vec<String> {
+            names.into_iter().map(|n| name(stack, n)).collect()
+        };
         Wanted {
-            tables: physical(match scope {
-                Some(scope) => scope.tables.iter().collect(),
-                None => stack.tables.iter().map(|t| &t.logical).collect(),
-            }),
-            functions: physical(match scope {
-                Some(scope) => scope.functions.iter().collect(),
-                None => stack.functions.iter().map(|f| &f.logical).collect(),
-            }),
+            tables: named(
+                match scope {
+                    Some(scope) => scope.tables.iter().collect(),
+                    None => stack.tables.iter().map(|t| &t.logical).collect(),
+                },
+                Stack::table_name,
+            ),
+            functions: named(
+                match scope {
+                    Some(scope) => scope.functions.iter().collect(),
+                    None => stack.functions.iter().map(|f| &f.logical).collect(),
+                },
+                Stack::function_name,
+            ),
             roles: physical(
                 stack
                     .functions
@@ -126,7 +135,7 @@ async fn read_listing(
         .functions
         .iter()
         .filter(|f| f.reserved_concurrency.is_some())
-        .map(|f| stack.physical_name(&f.logical))
+        .map(|f| stack.function_name(&f.logical))
         .collect();
     let names: BTreeSet<&String> = wanted
         .functions
@@ -258,7 +267,7 @@ pub(super) async fn account_and_referred<'a>(
     let referred: Vec<String> = scope
         .into_iter()
         .flat_map(|s| s.referred.difference(&s.functions))
-        .map(|name| stack.physical_name(name))
+        .map(|name| stack.function_name(name))
         .collect();
     // A managed role's policy names the tables and topics its function uses: with the account
     // known, their ARNs are known before they exist, and the roles need not wait for them.

@@ -2,7 +2,7 @@
 //! subscriptions. SNS has no list filtered by tag: ListTopics names every topic of the
 //! region, and only those named `<stack>-...` are looked at further.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use futures::{StreamExt, TryStreamExt};
 
@@ -54,8 +54,9 @@ impl LiveSubscription {
     }
 }
 
-/// The topics tagged for `stack`, by name, and the `wanted` names taken by topics it does not
-/// own.
+/// The topics tagged for `stack`, by name, and the `wanted` names (declared topics' names,
+/// with their logical names) taken by topics it does not own. Topics are listed by the
+/// stack's prefix, and by the declared names that do not follow it (`name = "..."`).
 ///
 /// # Errors
 /// The first SNS call that fails (sns:ListTopics, ListTagsForResource, GetTopicAttributes,
@@ -63,7 +64,7 @@ impl LiveSubscription {
 pub async fn read(
     clients: &Clients,
     stack: &str,
-    wanted: &BTreeSet<String>,
+    wanted: &BTreeMap<String, String>,
 ) -> Result<(BTreeMap<String, LiveTopic>, Vec<Conflict>), AwsError> {
     let prefix = format!("{stack}-");
     let mut arns: Vec<String> = Vec::new();
@@ -73,13 +74,20 @@ pub async fn read(
         let topics = page.topics().iter().filter_map(|t| t.topic_arn());
         arns.extend(
             topics
-                .filter(|arn| name_of(arn).starts_with(&prefix))
+                .filter(|arn| {
+                    let name = name_of(arn);
+                    name.starts_with(&prefix) || wanted.contains_key(name)
+                })
                 .map(str::to_string),
         );
     }
     let read: Vec<(String, Result<LiveTopic, Option<String>>)> = futures::stream::iter(arns)
         .map(|arn: String| async move {
-            let topic = read_one(clients, stack, &arn).await?;
+            let statement = match wanted.get(name_of(&arn)) {
+                Some(logical) => crate::marks::topic_statement_id(logical),
+                None => statement_id(stack, &arn),
+            };
+            let topic = read_one(clients, stack, &arn, &statement).await?;
             Ok::<_, AwsError>((arn, topic))
         })
         .buffer_unordered(CONCURRENCY)
@@ -92,7 +100,7 @@ pub async fn read(
             Ok(topic) => {
                 topics.insert(topic.name.clone(), topic);
             }
-            Err(owner) if wanted.contains(name_of(&arn)) => conflicts.push(Conflict {
+            Err(owner) if wanted.contains_key(name_of(&arn)) => conflicts.push(Conflict {
                 kind: "topic".to_string(),
                 name: name_of(&arn).to_string(),
                 owner,
@@ -109,7 +117,59 @@ async fn read_one(
     clients: &Clients,
     stack: &str,
     arn: &str,
+    statement: &str,
 ) -> Result<Result<LiveTopic, Option<String>>, AwsError> {
+    let tags = tags_of(clients, arn).await?;
+    let owner = tags.get(STACK_TAG).cloned();
+    if owner.as_deref() != Some(stack) {
+        return Ok(Err(owner));
+    }
+    Ok(Ok(read_topic(clients, arn, &tags, statement).await?))
+}
+
+/// The topic named `name`, whoever owns it, with the stack its tags name (if any); `None`
+/// when there is none. Its subscribed functions' invoke permissions are read for the
+/// statement of the topic declared as `logical`.
+pub(super) async fn read_named(
+    clients: &Clients,
+    name: &str,
+    logical: &str,
+) -> Result<Option<(LiveTopic, Option<String>)>, AwsError> {
+    let mut pages = clients.sns.list_topics().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.op("sns:ListTopics")?;
+        let found = page.topics().iter().filter_map(|t| t.topic_arn());
+        if let Some(arn) = found.into_iter().find(|arn| name_of(arn) == name) {
+            let tags = tags_of(clients, arn).await?;
+            let statement = crate::marks::topic_statement_id(logical);
+            let topic = read_topic(clients, arn, &tags, &statement).await?;
+            return Ok(Some((topic, tags.get(STACK_TAG).cloned())));
+        }
+    }
+    Ok(None)
+}
+
+/// Every topic ARN of the account whose name starts with `prefix`.
+pub(super) async fn list_named(clients: &Clients, prefix: &str) -> Result<Vec<String>, AwsError> {
+    let mut arns = Vec::new();
+    let mut pages = clients.sns.list_topics().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.op("sns:ListTopics")?;
+        let topics = page.topics().iter().filter_map(|t| t.topic_arn());
+        arns.extend(
+            topics
+                .filter(|arn| name_of(arn).starts_with(prefix))
+                .map(str::to_string),
+        );
+    }
+    Ok(arns)
+}
+
+/// A topic's tags (sns:ListTagsForResource).
+pub(super) async fn tags_of(
+    clients: &Clients,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
     let tags = clients
         .sns
         .list_tags_for_resource()
@@ -117,14 +177,20 @@ async fn read_one(
         .send()
         .await
         .op("sns:ListTagsForResource")?;
-    let tags: Vec<(&str, &str)> = tags.tags().iter().map(|t| (t.key(), t.value())).collect();
-    let tag = |key: &str| tags.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
-    let owner = tag(STACK_TAG);
-    let applied = tag(crate::marks::APPLIED_TAG).map(str::to_string);
-    if owner != Some(stack) {
-        return Ok(Err(owner.map(str::to_string)));
-    }
-    let statement = statement_id(stack, arn);
+    Ok(tags
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
+}
+
+/// A topic's attributes and subscriptions, with its `tags` as read.
+async fn read_topic(
+    clients: &Clients,
+    arn: &str,
+    tags: &BTreeMap<String, String>,
+    statement: &str,
+) -> Result<LiveTopic, AwsError> {
     let (attributes, subscriptions) = tokio::try_join!(
         async {
             let out = clients
@@ -136,19 +202,19 @@ async fn read_one(
                 .op("sns:GetTopicAttributes")?;
             Ok::<_, AwsError>(out.attributes.unwrap_or_default())
         },
-        read_subscriptions(clients, arn, &statement),
+        read_subscriptions(clients, arn, statement),
     )?;
     let flag = |name: &str| attributes.get(name).is_some_and(|v| v == "true");
-    Ok(Ok(LiveTopic {
+    Ok(LiveTopic {
         name: name_of(arn).to_string(),
         arn: arn.to_string(),
         fifo: flag("FifoTopic"),
         content_based_deduplication: flag("ContentBasedDeduplication"),
         display_name: attributes.get("DisplayName").cloned().unwrap_or_default(),
-        tags: user_tags(tags),
-        applied,
+        tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        applied: tags.get(crate::marks::APPLIED_TAG).cloned(),
         subscriptions,
-    }))
+    })
 }
 
 /// The statement ID a function subscribed to the topic `arn` of `stack` holds.

@@ -51,7 +51,9 @@ pub async fn read(
     versions::read(clients, stack, &mut functions).await?;
     let user_pools = match user_pools {
         Some(pools) => pools,
-        None if owned.user_pools => user_pool::read(clients, &stack.name).await?,
+        None if owned.user_pools => {
+            user_pool::read(clients, &stack.name, &fixed_pools(stack)).await?
+        }
         None => BTreeMap::new(),
     };
     let (invoke_permissions, websocket_permissions, ()) = tokio::try_join!(
@@ -120,6 +122,11 @@ struct Beside {
     topics: (BTreeMap<String, LiveTopic>, Vec<Conflict>),
 }
 
+/// The user pool names the stack file fixes (`name = "..."`), read beside `<stack>-*`.
+fn fixed_pools(stack: &Stack) -> BTreeSet<String> {
+    stack.names.user_pools.values().cloned().collect()
+}
+
 async fn read_beside(
     clients: &Clients,
     stack: &Stack,
@@ -155,10 +162,10 @@ async fn read_beside(
         if !reads(|s| s.topics) {
             return Ok((BTreeMap::new(), Vec::new()));
         }
-        let wanted: BTreeSet<String> = stack
+        let wanted: BTreeMap<String, String> = stack
             .topics
             .iter()
-            .map(|t| t.physical_name(&stack.name))
+            .map(|t| (stack.topic_name(t), t.logical.clone()))
             .collect();
         sns::read(clients, &stack.name, &wanted).await
     };
@@ -167,7 +174,9 @@ async fn read_beside(
         if !wanted {
             return Ok(None);
         }
-        user_pool::read(clients, &stack.name).await.map(Some)
+        user_pool::read(clients, &stack.name, &fixed_pools(stack))
+            .await
+            .map(Some)
     };
     let usage_plans = async {
         if !reads(|s| s.usage_plans) {

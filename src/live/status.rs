@@ -59,13 +59,13 @@ pub async fn read(clients: &Clients, stack: &Stack) -> Result<StackFacts, AwsErr
         stack
             .tables
             .iter()
-            .map(|t| table(clients, &t.logical, stack.physical_name(&t.logical))),
+            .map(|t| table(clients, &t.logical, stack.table_name(&t.logical))),
     );
     let functions = try_join_all(
         stack
             .functions
             .iter()
-            .map(|f| function(clients, &f.logical, stack.physical_name(&f.logical))),
+            .map(|f| function(clients, &f.logical, stack.function_name(&f.logical))),
     );
     let api = async {
         let Some(spec) = &stack.api else {

@@ -53,13 +53,15 @@ pub struct LiveUserPoolClient {
     pub spec: UserPoolClientSpec,
 }
 
-/// The pools named `<stack>-...` tagged for `stack`, by name (the first of two with one name).
+/// The pools named `<stack>-...` or one of the `fixed` names (`name = "..."`) tagged for
+/// `stack`, by name (the first of two with one name).
 ///
 /// # Errors
 /// Any Cognito read that fails.
 pub async fn read(
     clients: &Clients,
     stack: &str,
+    fixed: &std::collections::BTreeSet<String>,
 ) -> Result<BTreeMap<String, LiveUserPool>, AwsError> {
     let prefix = format!("{stack}-");
     let mut ids = Vec::new();
@@ -72,7 +74,10 @@ pub async fn read(
     while let Some(page) = pages.next().await {
         let page = page.op("cognito-idp:ListUserPools")?;
         for pool in page.user_pools() {
-            if pool.name().is_some_and(|n| n.starts_with(&prefix)) {
+            if pool
+                .name()
+                .is_some_and(|n| n.starts_with(&prefix) || fixed.contains(n))
+            {
                 ids.extend(pool.id().map(str::to_string));
             }
         }

@@ -23,7 +23,7 @@ pub async fn read(
         stack
             .functions
             .iter()
-            .any(|f| f.versions.is_some() && stack.physical_name(&f.logical) == name)
+            .any(|f| f.versions.is_some() && stack.function_name(&f.logical) == name)
     };
     let reads = functions
         .values()

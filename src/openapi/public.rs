@@ -222,7 +222,7 @@ fn security_schemes(stack: &Stack, api: &ApiSpec) -> Map<String, Value> {
                     "type": "apiKey",
                     "in": "header",
                     "name": "Authorization",
-                    "description": format!("a token the function {} checks", stack.physical_name(function)),
+                    "description": format!("a token the function {} checks", stack.function_name(function)),
                 }),
             };
             (name.clone(), scheme)

@@ -30,7 +30,7 @@ pub fn plan(
             stack
                 .routes
                 .iter()
-                .filter_map(|r| Some((r.key.clone(), stack.physical_name(r.invokes()?)))),
+                .filter_map(|r| Some((r.key.clone(), stack.function_name(r.invokes()?)))),
         ),
     };
     let after = desired_attrs(&desired);
@@ -134,7 +134,7 @@ pub fn plan_route(
     permissions: &Permissions,
     api_kept: bool,
 ) -> Change {
-    let function = stack.physical_name(&spec.function);
+    let function = stack.function_name(&spec.function);
     // On a new or replaced API no function holds its invoke permission yet; one that holds the
     // statement holds it for the API that goes, and the grant replaces it.
     let held = permissions
@@ -143,7 +143,7 @@ pub fn plan_route(
     let desired = RouteDesired {
         key: spec.key.clone(),
         logical_function: spec.function.clone(),
-        function: stack.physical_name(&spec.function),
+        function: stack.function_name(&spec.function),
         // An alias's permission is not read: granting it again keeps it as it is.
         grant: spec.alias.is_some() || !(api_kept && held),
         replace: (!api_kept && held)
@@ -244,7 +244,7 @@ pub(super) fn live_route(
         .routes
         .iter()
         .filter_map(RouteSpec::invokes)
-        .any(|f| stack.physical_name(f) == function);
+        .any(|f| stack.function_name(f) == function);
     let mut revoke = Vec::new();
     if has_per_route_statement(route, permissions) {
         revoke.push(route_statement_id(&route.key));

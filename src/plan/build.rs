@@ -119,14 +119,14 @@ pub fn build(
 fn plan_tables(stack: &Stack, live: &LiveState) -> Vec<Change> {
     let mut changes = Vec::new();
     for spec in &stack.tables {
-        let name = stack.physical_name(&spec.logical);
+        let name = stack.table_name(&spec.logical);
         changes.push(table::plan(stack, spec, live.tables.get(&name)));
     }
     for (name, table) in &live.tables {
         if !stack
             .tables
             .iter()
-            .any(|t| stack.physical_name(&t.logical) == *name)
+            .any(|t| stack.table_name(&t.logical) == *name)
         {
             changes.push(table::plan_delete(logical_of(stack, name), table));
         }
@@ -137,7 +137,7 @@ fn plan_tables(stack: &Stack, live: &LiveState) -> Vec<Change> {
 /// Every declared user pool, and every owned one no longer declared.
 fn plan_user_pools(stack: &Stack, live: &LiveState, changes: &mut Vec<Change>) {
     for spec in &stack.user_pools {
-        let name = stack.physical_name(&spec.logical);
+        let name = stack.user_pool_name(&spec.logical);
         changes.push(user_pool::plan(stack, spec, live.user_pools.get(&name)));
     }
     for (name, pool) in &live.user_pools {
@@ -170,7 +170,7 @@ fn plan_functions(
                 }
             }
         };
-        let name = stack.physical_name(&spec.logical);
+        let name = stack.function_name(&spec.logical);
         let sha = code_sha256.get(&spec.logical).map_or("", String::as_str);
         let inputs = function::Inputs {
             code_sha256: sha,
@@ -313,7 +313,7 @@ fn known_values(
         known.insert(Reference { target, attr }.to_string(), value);
     };
     for spec in &stack.tables {
-        let name = stack.physical_name(&spec.logical);
+        let name = stack.table_name(&spec.logical);
         put(
             RefTarget::Table(spec.logical.clone()),
             RefAttr::Name,
@@ -334,7 +334,7 @@ fn known_values(
         }
     }
     for spec in &stack.functions {
-        let name = stack.physical_name(&spec.logical);
+        let name = stack.function_name(&spec.logical);
         put(
             RefTarget::Function(spec.logical.clone()),
             RefAttr::Name,

@@ -86,7 +86,7 @@ pub(super) fn live_api<'s, A: LiveGateway>(
     routed: impl Iterator<Item = &'s String>,
     live: &A,
 ) -> Live {
-    let routed: BTreeSet<String> = routed.map(|f| stack.physical_name(f)).collect();
+    let routed: BTreeSet<String> = routed.map(|f| stack.function_name(f)).collect();
     let revoke: BTreeSet<String> = live
         .route_functions()
         .into_iter()

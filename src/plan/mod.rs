@@ -439,7 +439,18 @@ fn all_new(after: &Attrs) -> Vec<AttrChange> {
 }
 
 /// The logical name of a physical name `STACK-LOGICAL`.
-fn logical_of<'a>(stack: &crate::stack::Stack, physical: &'a str) -> &'a str {
+fn logical_of<'a>(stack: &'a crate::stack::Stack, physical: &'a str) -> &'a str {
+    let names = &stack.names;
+    let fixed = [
+        &names.tables,
+        &names.functions,
+        &names.user_pools,
+        &names.topics,
+    ];
+    let mut fixed = fixed.into_iter().flatten();
+    if let Some((logical, _)) = fixed.find(|(_, name)| *name == physical) {
+        return logical;
+    }
     physical
         .strip_prefix(&stack.name)
         .and_then(|rest| rest.strip_prefix('-'))

@@ -108,10 +108,7 @@ pub fn plan_route(
         .topics
         .iter()
         .find(|t| t.logical == topic)
-        .map_or_else(
-            || stack.physical_name(topic),
-            |t| t.physical_name(&stack.name),
-        );
+        .map_or_else(|| stack.physical_name(topic), |t| stack.topic_name(t));
     let mut after = Attrs::new();
     api::publish_attrs(&mut after, &topic_name, &role_name(stack));
     api::auth_attrs(&mut after, spec.authorizer.as_deref(), &spec.scopes);

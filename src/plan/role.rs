@@ -46,7 +46,7 @@ pub fn role_name(stack: &Stack, function: &str) -> String {
 /// scoped to the function's log group), and use the tables it declares, with their indexes.
 /// `region` gives the partition of the log group ARN.
 fn statements(stack: &Stack, spec: &FunctionSpec, region: &str) -> Vec<PolicyStatement> {
-    let log_group = crate::arn::lambda_log_groups(region, &stack.physical_name(&spec.logical));
+    let log_group = crate::arn::lambda_log_groups(region, &stack.function_name(&spec.logical));
     let mut statements = vec![PolicyStatement {
         sid: "Logs".to_string(),
         actions: [

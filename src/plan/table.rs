@@ -46,7 +46,7 @@ fn forces_replacement(attr: &str) -> bool {
 
 pub fn plan(stack: &Stack, spec: &TableSpec, live: Option<&LiveTable>) -> Change {
     let spec = &autoscaling::settle(spec, live);
-    let name = stack.physical_name(&spec.logical);
+    let name = stack.table_name(&spec.logical);
     let after = desired_attrs(&name, spec);
     let desired = Desired::Table(TableDesired {
         name: name.clone(),

@@ -95,7 +95,7 @@ pub fn known(
     known: &mut BTreeMap<String, String>,
 ) {
     for spec in &stack.topics {
-        let name = spec.physical_name(&stack.name);
+        let name = stack.topic_name(spec);
         let target = RefTarget::Topic(spec.logical.clone());
         let key = |attr| {
             Reference {
@@ -147,6 +147,9 @@ fn live_topic_of<'a>(
     spec: &TopicSpec,
     live: &'a LiveState,
 ) -> Option<&'a LiveTopic> {
+    if stack.names.topics.contains_key(&spec.logical) {
+        return live.topics.get(&stack.topic_name(spec));
+    }
     let name = |fifo| crate::marks::topic_name(&stack.name, &spec.logical, fifo);
     live.topics
         .get(&name(spec.fifo))
@@ -154,7 +157,7 @@ fn live_topic_of<'a>(
 }
 
 fn plan(stack: &Stack, spec: &TopicSpec, live: Option<&LiveTopic>) -> Change {
-    let name = spec.physical_name(&stack.name);
+    let name = stack.topic_name(spec);
     let after = desired_attrs(&name, spec);
     let desired = Desired::Topic(TopicDesired {
         name: name.clone(),
@@ -353,7 +356,11 @@ fn live_key(stack: &Stack, live: &LiveSubscription) -> String {
     match live.protocol.as_str() {
         "lambda" => {
             let name = live.endpoint.rsplit(':').next().unwrap_or_default();
-            let own = name.strip_prefix(&format!("{}-", stack.name));
+            let fixed = stack.names.functions.iter().find(|(_, n)| *n == name);
+            let own = match fixed {
+                Some((logical, _)) => Some(logical.as_str()),
+                None => name.strip_prefix(&format!("{}-", stack.name)),
+            };
             match own {
                 Some(logical) => Endpoint::Function(logical.to_string()).key(),
                 None => format!("lambda:{}", live.endpoint),
@@ -367,6 +374,9 @@ fn live_key(stack: &Stack, live: &LiveSubscription) -> String {
 
 /// The logical name of a topic name `STACK-LOGICAL[.fifo]`.
 fn logical_of(stack: &Stack, name: &str) -> String {
+    if let Some((logical, _)) = stack.names.topics.iter().find(|(_, n)| *n == name) {
+        return logical.clone();
+    }
     let name = name.strip_suffix(".fifo").unwrap_or(name);
     name.strip_prefix(&format!("{}-", stack.name))
         .unwrap_or(name)

@@ -42,7 +42,7 @@ pub struct UserPoolDesired {
 }
 
 pub fn plan(stack: &Stack, spec: &UserPoolSpec, live: Option<&LiveUserPool>) -> Change {
-    let name = stack.physical_name(&spec.logical);
+    let name = stack.user_pool_name(&spec.logical);
     let spec = &settle(spec, live);
     let after = desired_attrs(&name, spec);
     let desired = Desired::UserPool(UserPoolDesired {
@@ -272,7 +272,7 @@ pub fn known(stack: &Stack, live: &LiveState, region: &str, known: &mut BTreeMap
         known.insert(Reference { target, attr }.to_string(), value);
     };
     for spec in &stack.user_pools {
-        let Some(pool) = live.user_pools.get(&stack.physical_name(&spec.logical)) else {
+        let Some(pool) = live.user_pools.get(&stack.user_pool_name(&spec.logical)) else {
             continue;
         };
         let replaced = plan(stack, spec, Some(pool)).action == Action::Replace;

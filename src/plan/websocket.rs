@@ -140,7 +140,7 @@ fn plan(
         permissions_record: websocket_permissions_record(
             spec.routes
                 .iter()
-                .map(|r| (r.key.clone(), stack.physical_name(&r.function))),
+                .map(|r| (r.key.clone(), stack.function_name(&r.function))),
         ),
     };
     let mut after = Attrs::new();
@@ -152,7 +152,7 @@ fn plan(
     after.insert(WebsocketAttr::Stage.into(), Value::str(&spec.stage));
     settings(&mut after, spec.throttle, spec.access_log.as_ref());
     if let Some(a) = &spec.authorizer {
-        let function = stack.physical_name(&a.function);
+        let function = stack.function_name(&a.function);
         after.insert(
             WebsocketAttr::Authorizer.into(),
             authorizer(&function, &a.identity_source),
@@ -256,7 +256,7 @@ fn plan_route(
     permissions: &Permissions,
     api_kept: bool,
 ) -> Change {
-    let function = stack.physical_name(&route.function);
+    let function = stack.function_name(&route.function);
     let held = permissions.get(&function);
     let held_here = held.is_some_and(|h| h.contains(WEBSOCKET_STATEMENT_ID));
     let desired = WebsocketRouteDesired {
@@ -278,7 +278,7 @@ fn plan_route(
         Value::Bool(route.respond),
     );
     if let (true, Some(a)) = (desired.authorized, &spec.authorizer) {
-        let function = stack.physical_name(&a.function);
+        let function = stack.function_name(&a.function);
         after.insert(WebsocketRouteAttr::Authorizer.into(), Value::str(function));
     }
     let mut change = Change::declared(
@@ -330,7 +330,7 @@ fn live_route(
         .websocket
         .iter()
         .flat_map(|w| &w.routes)
-        .any(|r| stack.physical_name(&r.function) == function);
+        .any(|r| stack.function_name(&r.function) == function);
     let held = permissions
         .get(function)
         .is_some_and(|h| h.contains(WEBSOCKET_STATEMENT_ID));

@@ -27,14 +27,6 @@ pub struct TopicSpec {
     pub subscriptions: Vec<SubscriptionSpec>,
 }
 
-impl TopicSpec {
-    /// The topic's name on AWS: `<stack>-NAME`, with `.fifo` for a FIFO topic (which SNS
-    /// requires, <https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html>).
-    pub fn physical_name(&self, stack: &str) -> String {
-        crate::marks::topic_name(stack, &self.logical, self.fifo)
-    }
-}
-
 /// One subscription of a topic: who receives its messages, and which of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionSpec {

@@ -98,7 +98,7 @@ pub async fn check_target(
             logical: spec.logical.clone(),
         });
     }
-    let name = stack.physical_name(&spec.logical);
+    let name = stack.table_name(&spec.logical);
     if let Some((_, owner)) = crate::live::read_table(clients, &name).await? {
         return Err(TransferError::TableExists { table: name, owner });
     }
@@ -116,7 +116,7 @@ pub async fn start(
     let op = "dynamodb:ImportTable";
     let shape = TableShape::of(spec)?;
     let table = TableCreationParameters::builder()
-        .table_name(stack.physical_name(&spec.logical))
+        .table_name(stack.table_name(&spec.logical))
         .set_key_schema(Some(shape.key_schema))
         .set_attribute_definitions(Some(shape.attribute_definitions))
         .billing_mode(shape.billing_mode)
@@ -130,7 +130,7 @@ pub async fn start(
         .set_s3_bucket_owner(bucket_owner.map(str::to_string))
         .build()
         .map_err(|e| invalid_request(op, e))?;
-    let token = client_token(&stack.name, &stack.physical_name(&spec.logical));
+    let token = client_token(&stack.name, &stack.table_name(&spec.logical));
     let out = clients
         .dynamodb
         .import_table()
@@ -230,7 +230,7 @@ pub async fn check_resume(
     arn: &str,
 ) -> Result<ImportInfo, TransferError> {
     let info = describe_import(clients, arn).await?;
-    let table = stack.physical_name(&spec.logical);
+    let table = stack.table_name(&spec.logical);
     if info.table != table {
         return Err(TransferError::OtherImport {
             arn: arn.to_string(),
@@ -285,7 +285,7 @@ pub async fn adopt(
     spec: &TableSpec,
     import: &ImportInfo,
 ) -> Result<LiveTable, TransferError> {
-    let name = stack.physical_name(&spec.logical);
+    let name = stack.table_name(&spec.logical);
     let Some((live, owner)) = crate::live::read_table(clients, &name).await? else {
         return Err(TransferError::NoTable { table: name });
     };

@@ -4,6 +4,7 @@
 mod support;
 
 mod account;
+mod adopt;
 mod apis;
 mod daily;
 mod defaults;

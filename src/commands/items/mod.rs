@@ -51,7 +51,7 @@ impl Target {
         else {
             return Err(unknown_table(&stack, &table.table, &table.file.file));
         };
-        let physical = stack.physical_name(&spec.logical);
+        let physical = stack.table_name(&spec.logical);
         Ok(Target {
             stack,
             spec,

@@ -53,7 +53,7 @@ pub fn plan(
     live: Option<&LiveFunction>,
     inputs: Inputs<'_>,
 ) -> Change {
-    let name = stack.physical_name(&spec.logical);
+    let name = stack.function_name(&spec.logical);
     let declared_secret = |key: &str| {
         spec.environment
             .get(key)

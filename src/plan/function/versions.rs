@@ -99,7 +99,7 @@ pub fn pinned_version_blockers(stack: &Stack, live: &LiveState) -> Vec<Blocker> 
         let Some(versioning) = &spec.versions else {
             continue;
         };
-        let found = live.functions.get(&stack.physical_name(&spec.logical));
+        let found = live.functions.get(&stack.function_name(&spec.logical));
         let newest = found
             .and_then(|f| f.versions.as_ref())
             .and_then(|v| v.latest)

@@ -25,7 +25,7 @@ pub fn applied(stack: &Stack) -> LiveState {
         ..LiveState::default()
     };
     for spec in &stack.tables {
-        let table = table(&stack.physical_name(&spec.logical), spec);
+        let table = table(&stack.table_name(&spec.logical), spec);
         live.tables.insert(table.name.clone(), table);
     }
     for spec in &stack.functions {
@@ -51,7 +51,7 @@ pub fn applied(stack: &Stack) -> LiveState {
         // A Lambda authorizer's function holds its statement.
         for (name, authorizer) in &spec.authorizers {
             if let AuthorizerSpec::Lambda { function } = authorizer {
-                let held = live.invoke_permissions.entry(stack.physical_name(function));
+                let held = live.invoke_permissions.entry(stack.function_name(function));
                 held.or_default()
                     .insert(crate::marks::authorizer_statement_id(name));
             }
@@ -149,7 +149,7 @@ pub fn table(name: &str, spec: &TableSpec) -> LiveTable {
 
 /// The function, its environment still empty (see [`settle`]).
 pub fn function(stack: &Stack, spec: &FunctionSpec) -> LiveFunction {
-    let name = stack.physical_name(&spec.logical);
+    let name = stack.function_name(&spec.logical);
     LiveFunction {
         arn: function_arn(&name),
         runtime: spec.runtime.clone(),
@@ -164,7 +164,7 @@ pub fn function(stack: &Stack, spec: &FunctionSpec) -> LiveFunction {
         role: spec
             .role
             .clone()
-            .unwrap_or_else(|| role_arn(&stack.name, &name)),
+            .unwrap_or_else(|| role_arn(&stack.name, &stack.physical_name(&spec.logical))),
         environment: BTreeMap::new(),
         code_sha256: code_hash(&spec.logical),
         tags: spec.tags.clone(),
@@ -194,7 +194,7 @@ fn routed(stack: &Stack) -> impl Iterator<Item = (String, String)> + '_ {
     stack
         .routes
         .iter()
-        .filter_map(|r| Some((r.key.clone(), stack.physical_name(r.invokes()?))))
+        .filter_map(|r| Some((r.key.clone(), stack.function_name(r.invokes()?))))
 }
 
 pub fn api(stack: &Stack, spec: &ApiSpec) -> LiveApi {
@@ -205,7 +205,7 @@ pub fn api(stack: &Stack, spec: &ApiSpec) -> LiveApi {
         .map(|(i, (name, a))| {
             let a = match a {
                 AuthorizerSpec::Lambda { function } => AuthorizerSpec::Lambda {
-                    function: stack.physical_name(function),
+                    function: stack.function_name(function),
                 },
                 other => other.clone(),
             };
@@ -220,12 +220,13 @@ pub fn api(stack: &Stack, spec: &ApiSpec) -> LiveApi {
             id: format!("route{i}"),
             key: r.key.clone(),
             integration_id: Some(format!("integ{i}")),
-            function_arn: r.invokes().map(|f| function_arn(&stack.physical_name(f))),
+            function_arn: r.invokes().map(|f| function_arn(&stack.function_name(f))),
             authorizer: r.authorizer.clone(),
             scopes: r.scopes.clone(),
             api_key: r.api_key,
             topic_arn: r.publish.as_ref().map(|t| {
-                let name = stack.physical_name(t);
+                let declared = stack.topics.iter().find(|d| d.logical == *t);
+                let name = declared.map_or_else(|| stack.physical_name(t), |d| stack.topic_name(d));
                 format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}")
             }),
             credentials: r.publish.as_ref().map(|_| {
@@ -300,7 +301,7 @@ fn metering(stack: &Stack, spec: &ApiSpec, live: &mut LiveState) {
 /// A pool as stackctl applied it; its clients have Cognito's default auth flows where the
 /// file declares none.
 pub fn user_pool(stack: &Stack, spec: &crate::stack::UserPoolSpec) -> crate::live::LiveUserPool {
-    let name = stack.physical_name(&spec.logical);
+    let name = stack.user_pool_name(&spec.logical);
     let id = format!("{REGION}_{}", spec.logical);
     let clients = spec.clients.iter().map(|(n, c)| {
         let mut spec = c.clone();
@@ -333,7 +334,7 @@ pub fn applied_topics(stack: &Stack) -> BTreeMap<String, LiveTopic> {
         .topics
         .iter()
         .map(|spec| {
-            let name = spec.physical_name(&stack.name);
+            let name = stack.topic_name(spec);
             let arn = format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}");
             let subscriptions = spec
                 .subscriptions
@@ -341,7 +342,7 @@ pub fn applied_topics(stack: &Stack) -> BTreeMap<String, LiveTopic> {
                 .enumerate()
                 .map(|(i, s)| {
                     let (protocol, endpoint) = match &s.endpoint {
-                        Endpoint::Function(f) => ("lambda", function_arn(&stack.physical_name(f))),
+                        Endpoint::Function(f) => ("lambda", function_arn(&stack.function_name(f))),
                         Endpoint::Queue(q) => ("sqs", q.clone()),
                         Endpoint::Email(e) => ("email", e.clone()),
                     };

@@ -12,6 +12,7 @@ mod api;
 mod function;
 pub(crate) mod live;
 mod markdown;
+mod names;
 mod plan;
 mod table;
 mod topic;

@@ -167,7 +167,7 @@ fn an_environment_overlays_a_topic_the_base_declares() {
     let staging = crate::stack::parse("stack.toml", &source, dir, Some("staging")).unwrap();
     assert_eq!(staging.topics[0].display_name, "Events (staging)");
     assert_eq!(
-        staging.topics[0].physical_name(&staging.name),
+        staging.topic_name(&staging.topics[0]),
         "shop-staging-events"
     );
     assert_eq!(staging.topics[0].subscriptions.len(), 2);

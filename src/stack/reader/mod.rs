@@ -9,6 +9,7 @@ mod api;
 mod declared;
 mod defaults;
 mod env;
+mod fixed_names;
 mod function;
 mod inputs;
 mod limits;

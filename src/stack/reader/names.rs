@@ -26,7 +26,11 @@ pub(super) fn long_names(
         let Some(DeValue::Table(t)) = entry(doc, section).map(|(_, v)| v.get_ref()) else {
             continue;
         };
-        for (key, _) in t.iter() {
+        for (key, value) in t.iter() {
+            // A resource with `name = "..."` is checked by its name (see `fixed_names`).
+            if matches!(value.get_ref(), DeValue::Table(r) if entry(r, "name").is_some()) {
+                continue;
+            }
             let physical = format!("{stack}-{}", key.get_ref());
             if physical.len() > limit {
                 out.push((key.span(), physical, limit, what));

@@ -93,11 +93,12 @@ impl Reader<'_> {
             self.check_layer_regions(doc, region);
         }
         let name = name?;
+        let names = self.fixed_names(doc, &format!("{name}{}", env.name_suffix), &env.name_suffix);
         self.check_resolved_environment_sizes(
             doc,
             &format!("{name}{}", env.name_suffix),
             region.as_deref(),
-            &functions,
+            (&functions, &names),
         );
         // The base's names here; every environment's, with its suffix, in check_envs (with or
         // without --env, so that validate without --env finds them too).
@@ -114,6 +115,7 @@ impl Reader<'_> {
             websocket,
             user_pools,
             topics,
+            names,
         })
     }
 

@@ -15,6 +15,7 @@ const TOPIC_KEYS: &[&str] = &[
     "content_based_deduplication",
     "display_name",
     "tags",
+    "name",
     "subscriptions",
 ];
 

@@ -24,6 +24,7 @@ const POOL_KEYS: &[&str] = &[
     "clients",
     "domain",
     "tags",
+    "name",
 ];
 const PASSWORD_KEYS: &[&str] = &[
     "min_length",

@@ -10,6 +10,7 @@ use super::topic::{TopicAccess, TopicSpec};
 
 mod api;
 mod metering;
+mod names;
 pub(crate) mod user_pool;
 
 pub use api::{
@@ -17,6 +18,7 @@ pub use api::{
     StageLogging, StageSpec, Throttle, WebsocketAuthorizer, WebsocketRouteSpec, WebsocketSpec,
 };
 pub use metering::{ApiKeySpec, Quota, QuotaPeriod, UsagePlanSpec};
+pub use names::FixedNames;
 
 /// A parsed and validated stack file.
 #[derive(Debug, Clone)]
@@ -35,10 +37,14 @@ pub struct Stack {
     pub user_pools: Vec<user_pool::UserPoolSpec>,
     /// `[topics.NAME]`: SNS topics with their subscriptions.
     pub topics: Vec<TopicSpec>,
+    /// `name = "..."` of the resources that fix their physical names.
+    pub names: FixedNames,
 }
 
 impl Stack {
-    /// The physical name of a resource declared as `logical` (see [`crate::marks::physical_name`]).
+    /// The physical name `<stack>-<logical>` (see [`crate::marks::physical_name`]): of managed
+    /// roles and usage plans; tables, functions, topics and user pools may fix theirs
+    /// (`table_name`, `function_name`, `topic_name`, `user_pool_name`).
     pub fn physical_name(&self, logical: &str) -> String {
         crate::marks::physical_name(&self.name, logical)
     }

@@ -166,8 +166,8 @@ impl Reader<'_> {
     }
 
     /// The environment's size once references resolve, where their lengths are known offline:
-    /// names always (`<stack>-<logical>`), ARNs when the file names the region (the account is
-    /// 12 digits), API IDs (10 characters). SSM values and the API's URL count as nothing, so
+    /// names always (`<stack>-<logical>`, or `name = "..."`), ARNs when the file names the
+    /// region (the account is 12 digits), API IDs (10 characters). SSM values and the API's URL count as nothing, so
     /// this never refuses what Lambda accepts. Reported only where the literal text alone was
     /// within the limit (that is reported by `environment_size`).
     pub(in crate::stack::reader) fn check_resolved_environment_sizes(
@@ -175,28 +175,13 @@ impl Reader<'_> {
         doc: &DeTable<'_>,
         stack: &str,
         region: Option<&str>,
-        functions: &[crate::stack::spec::FunctionSpec],
+        (functions, fixed): (
+            &[crate::stack::spec::FunctionSpec],
+            &crate::stack::spec::FixedNames,
+        ),
     ) {
-        use crate::stack::reference::{RefAttr, RefTarget};
-        let physical = |logical: &str| crate::marks::physical_name(stack, logical);
-        let account = "000000000000";
-        let lookup = |r: &crate::stack::reference::Reference| -> Option<String> {
-            Some(match (&r.target, r.attr, region) {
-                (RefTarget::Table(t) | RefTarget::Function(t), RefAttr::Name, _) => physical(t),
-                (RefTarget::Table(t), RefAttr::Arn, Some(region)) => format!(
-                    "arn:{}:dynamodb:{region}:{account}:table/{}",
-                    crate::arn::partition(region),
-                    physical(t)
-                ),
-                (RefTarget::Function(f), RefAttr::Arn, Some(region)) => {
-                    crate::arn::function(region, account, &physical(f))
-                }
-                (RefTarget::Api, RefAttr::Id, _) => "0".repeat(10),
-                // The longer, FIFO form (`.fifo`) of the topic's name.
-                (RefTarget::Topic(t), RefAttr::Name, _) => format!("{}.fifo", physical(t)),
-                _ => String::new(),
-            })
-        };
+        let lookup =
+            |r: &crate::stack::reference::Reference| Some(offline_value(r, stack, region, fixed));
         for spec in functions {
             let literal: usize = spec
                 .environment
@@ -267,4 +252,41 @@ fn env_name_problem(name: &str) -> Option<(String, &'static str, &'static str)> 
 fn is_env_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// What reference `r` resolves to where its length is known offline (see
+/// `check_resolved_environment_sizes`), else the empty string: a name is the resource's
+/// `name = "..."` (`fixed`) or `<stack>-<logical>`.
+fn offline_value(
+    r: &crate::stack::reference::Reference,
+    stack: &str,
+    region: Option<&str>,
+    fixed: &crate::stack::spec::FixedNames,
+) -> String {
+    use crate::stack::reference::{RefAttr, RefTarget};
+    let named = |names: &std::collections::BTreeMap<String, String>, logical: &str| {
+        crate::marks::resource_name(stack, logical, names.get(logical).map(String::as_str))
+    };
+    let account = "000000000000";
+    match (&r.target, r.attr, region) {
+        (RefTarget::Table(t), RefAttr::Name, _) => named(&fixed.tables, t),
+        (RefTarget::Function(f), RefAttr::Name, _) => named(&fixed.functions, f),
+        (RefTarget::Table(t), RefAttr::Arn, Some(region)) => format!(
+            "arn:{}:dynamodb:{region}:{account}:table/{}",
+            crate::arn::partition(region),
+            named(&fixed.tables, t)
+        ),
+        (RefTarget::Function(f), RefAttr::Arn, Some(region)) => {
+            crate::arn::function(region, account, &named(&fixed.functions, f))
+        }
+        (RefTarget::Topic(t), RefAttr::Name, _) if fixed.topics.contains_key(t) => {
+            named(&fixed.topics, t)
+        }
+        (RefTarget::Api, RefAttr::Id, _) => "0".repeat(10),
+        // The longer, FIFO form (`.fifo`) of the topic's name.
+        (RefTarget::Topic(t), RefAttr::Name, _) => {
+            format!("{}.fifo", crate::marks::physical_name(stack, t))
+        }
+        _ => String::new(),
+    }
 }

@@ -38,6 +38,7 @@ const FUNCTION_KEYS: &[&str] = &[
     "role",
     "tables",
     "tags",
+    "name",
     "websocket",
     "tracing",
     "publish",

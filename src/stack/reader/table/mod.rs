@@ -29,6 +29,7 @@ const TABLE_KEYS: &[&str] = &[
     "global_indexes",
     "local_indexes",
     "tags",
+    "name",
     "items",
 ];
 
