@@ -412,3 +412,18 @@ fn topic_mistakes() {
 fn rest_publish_mistakes() {
     insta::assert_snapshot!(errors_of("rest_publish.toml"));
 }
+
+/// Authorizer keys that cannot go together (a pool with an issuer, audience or ARNs; a client
+/// without a pool, or on a REST cognito authorizer) are errors, not dropped; a route naming an
+/// authorizer that is written but invalid gets no second error, one naming none does.
+#[test]
+fn conflicting_authorizer_keys() {
+    insta::assert_snapshot!(
+        "authorizer_keys_http",
+        errors_of("authorizer_keys_http.toml")
+    );
+    insta::assert_snapshot!(
+        "authorizer_keys_rest",
+        errors_of("authorizer_keys_rest.toml")
+    );
+}

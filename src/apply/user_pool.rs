@@ -188,21 +188,12 @@ async fn set_mfa(ctx: &Context<'_>, id: &str, mfa: Mfa) -> Result<(), AwsError> 
     Ok(())
 }
 
-/// Deletes the pool and every user in it: its domain first, then its deletion protection.
+/// Deletes the pool and every user in it, its domain first. A pool with deletion protection
+/// on is never planned for deletion (the plan's blocker); should it be turned on since the
+/// plan was saved, Cognito refuses the delete and stackctl does not turn it off.
 async fn delete(ctx: &Context<'_>, live: &LiveUserPool) -> Result<(), AwsError> {
     if let Some(domain) = &live.domain {
         delete_domain(ctx, &live.id, domain).await?;
-    }
-    if live.deletion_protection {
-        ctx.clients
-            .cognito
-            .update_user_pool()
-            .user_pool_id(&live.id)
-            .deletion_protection(DeletionProtectionType::Inactive)
-            .set_user_pool_tags(Some(live_tags(live)))
-            .send()
-            .await
-            .op("cognito-idp:UpdateUserPool")?;
     }
     ctx.clients
         .cognito
@@ -299,11 +290,6 @@ fn tags(d: &UserPoolDesired) -> std::collections::HashMap<String, String> {
         tags.insert(SIGN_IN_TAG.to_string(), d.spec.sign_in.join(" "));
     }
     tags
-}
-
-/// The live pool's tags as read, stackctl's included (for an update that must keep them).
-fn live_tags(live: &LiveUserPool) -> std::collections::HashMap<String, String> {
-    live.all_tags.clone().into_iter().collect()
 }
 
 /// A custom attribute as CreateUserPool and AddCustomAttributes take it (name without

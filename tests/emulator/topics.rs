@@ -547,3 +547,78 @@ fn a_rest_route_publishes_its_body_with_a_role_of_the_stack() {
     project.apply_converges();
     assert!(!project.role_exists("shop-apigateway-publish"));
 }
+
+/// The managed role's inline policy of function `name`, decoded.
+fn role_policy(project: &Project, name: &str) -> serde_json::Value {
+    let request = project
+        .iam()
+        .get_role_policy()
+        .role_name(name)
+        .policy_name("stackctl");
+    let policy = project.block_on(request.send()).unwrap();
+    let document = percent_encoding::percent_decode_str(policy.policy_document())
+        .decode_utf8()
+        .unwrap()
+        .to_string();
+    serde_json::from_str(&document).unwrap()
+}
+
+const LOOKALIKES: &str = r#"
+[stack]
+name = "shop"
+
+[topics.order-events]
+[topics.orderevents]
+
+[tables.order-log]
+partition_key = { name = "id", type = "string" }
+deletion_protection = false
+[tables.orderlog]
+partition_key = { name = "id", type = "string" }
+deletion_protection = false
+
+[functions.create-order]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/create-order"
+topics = { order-events = "publish", orderevents = "publish" }
+tables = { order-log = "write", orderlog = "read" }
+"#;
+
+/// Topics (and tables) whose names differ only by `-` get statements of their own in the
+/// managed role's policy (IAM refuses two statements with one ID); `destroy` skips a topic of
+/// a declared name the stack never owned, as it skips such a table.
+#[test]
+fn lookalike_names_get_their_own_statements_and_destroy_skips_unowned_topics() {
+    let project = Project::new(LOOKALIKES);
+    project.apply_converges();
+    let policy = role_policy(&project, "shop-create-order");
+    let mut sids: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap())
+        .collect();
+    sids.sort();
+    assert_eq!(
+        sids,
+        [
+            "Logs",
+            "Tableorderlog",
+            "Tableorderlog74b7da07",
+            "Topicorderevents",
+            "Topicorderevents684dc626",
+        ],
+        "{policy}"
+    );
+
+    // A topic named as the stack would name `audit`, made outside it: destroy leaves it.
+    let sns = sns(&project);
+    project
+        .block_on(sns.create_topic().name("shop-audit").send())
+        .unwrap();
+    project.set_stack(&format!("{LOOKALIKES}\n[topics.audit]\n"));
+    let destroyed = project.run(&["destroy", "--yes", "--allow-data-loss"]);
+    destroyed.success().stdout_lacks(&["topic.audit"]);
+    assert_eq!(topic_names(&project), ["shop-audit"]);
+}

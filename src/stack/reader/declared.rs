@@ -26,6 +26,9 @@ pub(super) struct Declared {
     pub(super) cors: Option<Range<usize>>,
     /// `[user_pools.NAME]` with the names of their clients.
     pub(super) user_pools: Vec<(String, Vec<String>)>,
+    /// The names under `[api] authorizers`, valid or not (a route naming an invalid one gets
+    /// no second error).
+    pub(super) authorizers: Vec<String>,
 }
 
 impl Declared {
@@ -54,6 +57,13 @@ impl Declared {
             api_type,
             cors: api.and_then(|t| entry(t, "cors")).map(|(k, _)| k.span()),
             user_pools: user_pools(doc),
+            authorizers: match api
+                .and_then(|t| entry(t, "authorizers"))
+                .map(|(_, v)| v.get_ref())
+            {
+                Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().to_string()).collect(),
+                _ => Vec::new(),
+            },
         }
     }
 
