@@ -15,7 +15,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 use super::Context;
 use crate::aws::{AwsError, CallResult};
 use crate::live::{LiveUserPool, SIGN_IN_TAG};
-use crate::plan::{Action, AttrName, Change, Desired, Live, UserPoolAttr, UserPoolDesired};
+use crate::plan::{Action, Change, Desired, Live, UserPoolAttr, UserPoolDesired};
 use crate::stack::{CustomAttribute, Mfa, RefAttr, RefTarget, Reference, UserPoolSpec};
 
 mod clients;
@@ -82,21 +82,6 @@ async fn update(
     if change.changed(UserPoolAttr::Mfa) {
         set_mfa(ctx, &live.id, spec.mfa).await?;
     }
-    let settings = [
-        UserPoolAttr::AutoVerify,
-        UserPoolAttr::Mfa,
-        UserPoolAttr::DeletionProtection,
-        UserPoolAttr::Tags,
-    ];
-    let password = format!("{}.", UserPoolAttr::Password.as_str());
-    let password_changed = change
-        .attributes
-        .iter()
-        .any(|a| a.name.starts_with(&password));
-    if password_changed || settings.iter().any(|a| change.changed(*a)) {
-        update_pool(ctx, d, &live.id, spec.deletion_protection).await?;
-        untag_removed(ctx, &live.arn, &live.tags, &spec.tags).await?;
-    }
     let added: Vec<SchemaAttributeType> = spec
         .attributes
         .iter()
@@ -121,6 +106,12 @@ async fn update(
         if let Some(new) = &spec.domain {
             create_domain(ctx, &live.id, new).await?;
         }
+    }
+    // Last, once the rest is applied: the settings with the tags, whose fingerprint
+    // (`stackctl:applied`) changes with any attribute.
+    update_pool(ctx, d, &live.id, spec.deletion_protection).await?;
+    if change.changed(UserPoolAttr::Tags) {
+        untag_removed(ctx, &live.arn, &live.tags, &spec.tags).await?;
     }
     Ok(())
 }
@@ -286,6 +277,7 @@ fn tags(d: &UserPoolDesired) -> std::collections::HashMap<String, String> {
     let mut tags: std::collections::HashMap<String, String> =
         d.spec.tags.clone().into_iter().collect();
     tags.insert(crate::marks::STACK_TAG.to_string(), d.stack.clone());
+    tags.insert(crate::marks::APPLIED_TAG.to_string(), d.applied.clone());
     if !d.spec.sign_in.is_empty() {
         tags.insert(SIGN_IN_TAG.to_string(), d.spec.sign_in.join(" "));
     }

@@ -186,6 +186,7 @@ fn a_pool_behind_a_jwt_authorizer_signs_in_changes_in_place_and_is_replaced_only
     project.run(&["plan", "--detailed-exitcode"]).code(0);
     let pool_id = signs_in_with_the_authorizer_issuer(&project);
     changes_in_place(&project, &pool_id);
+    drift_is_reported(&project, &pool_id);
     is_replaced_only_when_allowed(&project, &pool_id);
 }
 
@@ -264,9 +265,10 @@ fn changes_in_place(project: &Project, pool_id: &str) {
     assert_eq!(
         writes,
         [
+            "cognito identity provider:AddCustomAttributes",
             "cognito identity provider:UpdateUserPool",
-            "cognito identity provider:AddCustomAttributes"
-        ]
+        ],
+        "the settings and the fingerprint tag last"
     );
     project.run(&["plan", "--detailed-exitcode"]).code(0);
     assert_eq!(
@@ -274,6 +276,37 @@ fn changes_in_place(project: &Project, pool_id: &str) {
         pool_id,
         "the same pool"
     );
+}
+
+/// A setting changed outside stackctl is drift (the pool's `stackctl:applied` fingerprint):
+/// `plan --refresh-only` names it; apply puts it back.
+fn drift_is_reported(project: &Project, pool_id: &str) {
+    let client = cognito(project);
+    let described = project.block_on(client.describe_user_pool().user_pool_id(pool_id).send());
+    let tags = described
+        .unwrap()
+        .user_pool()
+        .unwrap()
+        .user_pool_tags()
+        .cloned();
+    let update = client
+        .update_user_pool()
+        .user_pool_id(pool_id)
+        .set_user_pool_tags(tags)
+        .deletion_protection(
+            aws_sdk_cognitoidentityprovider::types::DeletionProtectionType::Inactive,
+        );
+    project.block_on(update.send()).unwrap();
+    let drift = project.run(&["plan", "--refresh-only"]);
+    drift.success().stdout_has(&[
+        "~ user_pool.customers",
+        "deletion_protection: false (live); the stack file says true",
+    ]);
+    project.apply_converges();
+    project
+        .run(&["plan", "--refresh-only"])
+        .success()
+        .stdout_has(&["No drift."]);
 }
 
 /// Sign-in attributes only a new pool can have: refused while deletion protection is on, even
