@@ -427,3 +427,11 @@ fn conflicting_authorizer_keys() {
         errors_of("authorizer_keys_rest.toml")
     );
 }
+
+/// Filter policies SNS refuses (a value that is not a list, an empty list, an unknown or
+/// misused operator, more than five attributes or 150 combinations, a nested list) and a FIFO
+/// queue on a standard topic are stack-file errors; a filter within the rules passes.
+#[test]
+fn filter_policies_sns_refuses() {
+    insta::assert_snapshot!(errors_of("topic_filters.toml"));
+}

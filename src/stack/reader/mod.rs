@@ -8,6 +8,7 @@
 mod api;
 mod declared;
 mod env;
+mod filter;
 mod function;
 mod limits;
 mod names;
