@@ -435,3 +435,11 @@ fn conflicting_authorizer_keys() {
 fn filter_policies_sns_refuses() {
     insta::assert_snapshot!(errors_of("topic_filters.toml"));
 }
+
+/// Callback and logout URLs Cognito refuses (plain http but for localhost, a fragment, not
+/// absolute, a reference) and scopes it does not know are stack-file errors; a client within
+/// the rules passes.
+#[test]
+fn oauth_settings_cognito_refuses() {
+    insta::assert_snapshot!(errors_of("user_pool_oauth.toml"));
+}

@@ -12,6 +12,7 @@ mod filter;
 mod function;
 mod limits;
 mod names;
+mod oauth;
 mod paths;
 mod secrets;
 mod table;
