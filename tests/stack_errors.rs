@@ -430,7 +430,8 @@ fn conflicting_authorizer_keys() {
 
 /// Filter policies SNS refuses (a value that is not a list, an empty list, an unknown or
 /// misused operator, more than five attributes or 150 combinations, a nested list) and a FIFO
-/// queue on a standard topic are stack-file errors; a filter within the rules passes.
+/// queue on a standard topic are stack-file errors; a filter within the rules passes. An
+/// address written twice in other case is one address (the rule plan matches by).
 #[test]
 fn filter_policies_sns_refuses() {
     insta::assert_snapshot!(errors_of("topic_filters.toml"));

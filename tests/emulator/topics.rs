@@ -121,6 +121,8 @@ fn topics_with_subscriptions_are_applied_changed_in_place_replaced_and_removed()
     assert_eq!(topic["after"]["name"], "shop-order-events");
     let email = change(&plan, "subscription[order-events email:ops@example.com]");
     assert_eq!(email["after"]["filter_policy"], r#"{"kind":["refund"]}"#);
+    // A new email subscription waits for its recipient's confirmation.
+    assert_eq!(email["after"]["status"], "pending confirmation");
     project.apply_converges();
 
     // The topic, its attributes and tags, and its subscriptions as declared.
@@ -568,6 +570,7 @@ const LOOKALIKES: &str = r#"
 name = "shop"
 
 [topics.order-events]
+subscriptions = [{ email = "Ops@Example.com" }]
 [topics.orderevents]
 
 [tables.order-log]
@@ -612,8 +615,30 @@ fn lookalike_names_get_their_own_statements_and_destroy_skips_unowned_topics() {
         "{policy}"
     );
 
-    // A topic named as the stack would name `audit`, made outside it: destroy leaves it.
+    // An address is one address whatever its case, in validate and plan alike.
+    project.set_stack(&LOOKALIKES.replace("Ops@Example.com", "ops@example.com"));
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    // A subscription made outside stackctl is deleted, saying so.
     let sns = sns(&project);
+    let arn = project.outputs_json()["topics.order-events.arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let subscribe = sns
+        .subscribe()
+        .topic_arn(&arn)
+        .protocol("email")
+        .endpoint("audit@example.com");
+    project.block_on(subscribe.send()).unwrap();
+    let plan = project.plan_json(&[]);
+    let outside = change(&plan, "subscription[order-events email:audit@example.com]");
+    assert_eq!(outside["action"], "delete");
+    assert_eq!(
+        outside["reason"],
+        "not in the stack file (removed from it, or subscribed outside stackctl)"
+    );
+
+    // A topic named as the stack would name `audit`, made outside it: destroy leaves it.
     project
         .block_on(sns.create_topic().name("shop-audit").send())
         .unwrap();

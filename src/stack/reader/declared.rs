@@ -110,9 +110,11 @@ impl Declared {
         if names.contains(name) {
             return None;
         }
-        let help = match names.as_slice() {
-            [] => format!("the file declares no {kind}s"),
-            _ => format!("declared {kind}s: {}", names.join(", ")),
+        let guess = crate::suggest::closest(name, names.iter().map(String::as_str));
+        let help = match (names.as_slice(), guess) {
+            ([], _) => format!("the file declares no {kind}s"),
+            (_, Some(g)) => format!("did you mean {g:?}? declared {kind}s: {}", names.join(", ")),
+            (_, None) => format!("declared {kind}s: {}", names.join(", ")),
         };
         Some(
             Problem::new(

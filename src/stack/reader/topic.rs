@@ -8,7 +8,7 @@ use super::typed::{Key, Reader, RefSite, Value, entry};
 use crate::stack::address::Address;
 use crate::stack::diagnostic::Problem;
 use crate::stack::reference::RefTarget;
-use crate::stack::topic::{Endpoint, SubscriptionSpec, TopicSpec};
+use crate::stack::topic::{Endpoint, SubscriptionSpec, TopicSpec, same_endpoint};
 
 const TOPIC_KEYS: &[&str] = &[
     "fifo",
@@ -107,7 +107,11 @@ impl Reader<'_> {
                     );
                     ok = false;
                 }
-                Some(s) if out.iter().any(|o| o.endpoint == s.endpoint) => {
+                Some(s)
+                    if out
+                        .iter()
+                        .any(|o| same_endpoint(&o.endpoint.key(), &s.endpoint.key())) =>
+                {
                     self.problem(
                         Problem::new(
                             format!("{} is subscribed twice", s.endpoint.key()),
