@@ -12,9 +12,10 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use futures::future::try_join_all;
 
+use super::Conflict;
 use crate::aws::{AwsError, CallResult, Clients};
 use crate::marks::STACK_TAG;
-use crate::stack::{CustomAttribute, Mfa, PasswordPolicy, UserPoolClientSpec};
+use crate::stack::{CustomAttribute, Mfa, PasswordPolicy, Stack, UserPoolClientSpec};
 
 /// The tag that records a pool's sign-in attributes at creation: the emulator forgets
 /// UsernameAttributes on UpdateUserPool (AWS keeps them; they cannot change), so they are read
@@ -53,15 +54,18 @@ pub struct LiveUserPoolClient {
     pub spec: UserPoolClientSpec,
 }
 
-/// The pools named `<stack>-...` tagged for `stack`, by name (the first of two with one name).
+/// The pools named `<stack>-...` tagged for `stack`, by name (the first of two with one name),
+/// and the declared pools' names taken by pools another stack (or none) owns: Cognito lets two
+/// pools share a name, so stackctl would make a second one beside the other's (stack `a` with
+/// pool `b-c`, stack `a-b` with pool `c`).
 ///
 /// # Errors
 /// Any Cognito read that fails.
 pub async fn read(
     clients: &Clients,
-    stack: &str,
-) -> Result<BTreeMap<String, LiveUserPool>, AwsError> {
-    let prefix = format!("{stack}-");
+    stack: &Stack,
+) -> Result<(BTreeMap<String, LiveUserPool>, Vec<Conflict>), AwsError> {
+    let prefix = format!("{}-", stack.name);
     let mut ids = Vec::new();
     let mut pages = clients
         .cognito
@@ -77,20 +81,39 @@ pub async fn read(
             }
         }
     }
-    let pools = try_join_all(ids.iter().map(|id| read_pool(clients, id, stack))).await?;
-    let mut out = BTreeMap::new();
+    let read = ids.iter().map(|id| read_pool(clients, id, &stack.name));
+    let pools = try_join_all(read).await?;
+    let declared = |name: &str| {
+        stack
+            .user_pools
+            .iter()
+            .any(|p| stack.physical_name(&p.logical) == name)
+    };
+    let (mut out, mut conflicts) = (BTreeMap::new(), Vec::new());
     for pool in pools.into_iter().flatten() {
-        out.entry(pool.name.clone()).or_insert(pool);
+        match pool {
+            Ok(pool) => {
+                out.entry(pool.name.clone()).or_insert(pool);
+            }
+            Err((name, owner)) if declared(&name) => conflicts.push(Conflict {
+                kind: "user pool".to_string(),
+                name,
+                owner,
+                note: None,
+            }),
+            Err(_) => {}
+        }
     }
-    Ok(out)
+    Ok((out, conflicts))
 }
 
-/// One pool, when it is the stack's (and still there).
+/// One pool, when it is still there: the stack's, or the name and owner (another stack, or
+/// none) of one that is not.
 async fn read_pool(
     clients: &Clients,
     id: &str,
     stack: &str,
-) -> Result<Option<LiveUserPool>, AwsError> {
+) -> Result<Option<Result<LiveUserPool, (String, Option<String>)>>, AwsError> {
     let described = clients
         .cognito
         .describe_user_pool()
@@ -102,11 +125,13 @@ async fn read_pool(
         return Ok(None);
     };
     let tags = pool.user_pool_tags().cloned().unwrap_or_default();
-    if tags.get(STACK_TAG).map(String::as_str) != Some(stack) {
-        return Ok(None);
+    let owner = tags.get(STACK_TAG);
+    if owner.map(String::as_str) != Some(stack) {
+        let name = pool.name().unwrap_or_default().to_string();
+        return Ok(Some(Err((name, owner.cloned()))));
     }
     let app_clients = read_clients(clients, id).await?;
-    Ok(Some(pool_of(pool, &tags, app_clients)))
+    Ok(Some(Ok(pool_of(pool, &tags, app_clients))))
 }
 
 fn pool_of(

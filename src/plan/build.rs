@@ -213,6 +213,7 @@ fn conflict_blockers(stack: &Stack, live: &LiveState) -> Vec<Blocker> {
                 "table" => Address::Table(logical),
                 "role" => Address::Role(logical),
                 "topic" => Address::Topic(logical.trim_end_matches(".fifo").to_string()),
+                "user pool" => Address::UserPool(logical),
                 _ => Address::Function(logical),
             };
             let owner = crate::marks::managed_by(conflict.owner.as_deref());

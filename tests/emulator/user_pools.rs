@@ -530,3 +530,18 @@ fn protected_pool_is_not_deleted(project: &Project, staff: &str) {
     assert!(pools(project, "users-customers").is_empty(), "deleted");
     assert_eq!(pools(project, "users-staff").len(), 1);
 }
+
+/// Stack `a` with pool `b-c` would be named as stack `a-b`'s pool `c` (Cognito lets two pools
+/// share a name): the plan refuses to make it, as it refuses for topics.
+#[test]
+fn a_pool_name_another_stack_has_is_not_taken() {
+    let project =
+        Project::new("[stack]\nname = \"a-b\"\n\n[user_pools.c]\ndeletion_protection = false\n");
+    project.apply_converges();
+    project.set_stack("[stack]\nname = \"a\"\n\n[user_pools.b-c]\ndeletion_protection = false\n");
+    let plan = project.run(&["plan"]);
+    plan.code(1)
+        .stdout_has(&["user_pool.b-c: user pool a-b-c exists but is managed by stack \"a-b\""]);
+    project.run(&["apply", "--yes"]).code(1);
+    assert_eq!(pools(&project, "a-b-c").len(), 1, "no second pool");
+}
