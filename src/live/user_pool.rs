@@ -273,3 +273,47 @@ fn client_spec(c: &UserPoolClientType) -> UserPoolClientSpec {
             .collect(),
     }
 }
+
+/// What `stackctl outputs` shows of the declared pools that exist (`known` holds their IDs):
+/// each hosted UI domain, `user_pools.NAME.domain` (the prefix) and `.domain_url`
+/// (`https://PREFIX.auth.REGION.amazoncognito.com`, CreateUserPoolDomain's hosted UI); with
+/// `show_secrets`, each generated client secret, `user_pools.NAME.clients.CLIENT.secret`
+/// (DescribeUserPoolClient, sent only then, so that no secret is read otherwise).
+///
+/// # Errors
+/// cognito-idp:DescribeUserPoolClient failing.
+pub async fn outputs(
+    clients: &Clients,
+    stack: &Stack,
+    known: &BTreeMap<String, String>,
+    show_secrets: bool,
+    region: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let mut out = BTreeMap::new();
+    for pool in &stack.user_pools {
+        let prefix = format!("user_pools.{}", pool.logical);
+        let Some(pool_id) = known.get(&format!("{prefix}.id")) else {
+            continue;
+        };
+        if let Some(domain) = &pool.domain {
+            out.insert(format!("{prefix}.domain"), domain.clone());
+            let url = format!("https://{domain}.auth.{region}.amazoncognito.com");
+            out.insert(format!("{prefix}.domain_url"), url);
+        }
+        let secret_clients = pool.clients.iter().filter(|(_, c)| c.generate_secret);
+        for (name, _) in secret_clients.filter(|_| show_secrets) {
+            let Some(id) = known.get(&format!("{prefix}.clients.{name}.id")) else {
+                continue;
+            };
+            let request = clients.cognito.describe_user_pool_client();
+            let described = request.user_pool_id(pool_id).client_id(id).send().await;
+            let described = described.absent_ok("cognito-idp:DescribeUserPoolClient")?;
+            let secret =
+                described.and_then(|d| d.user_pool_client()?.client_secret().map(str::to_string));
+            if let Some(secret) = secret {
+                out.insert(format!("{prefix}.clients.{name}.secret"), secret);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -401,6 +401,17 @@ fn a_rest_authorizer_names_the_pool_arn_and_a_removed_pool_needs_allow_data_loss
     ] {
         assert!(!text.contains(&secret), "the secret is printed: {text}");
     }
+    // Asked for, `outputs --show-secrets` shows it; the hosted UI's domain is an output.
+    let shown = project.run(&["outputs", "--show-secrets", "--output", "json"]);
+    let shown: serde_json::Value = serde_json::from_str(&shown.success().stdout).unwrap();
+    assert_eq!(shown["user_pools.customers.clients.web.secret"], secret.as_str());
+    let outputs = project.outputs_json();
+    assert_eq!(outputs["user_pools.customers.domain"], "users-auth");
+    assert_eq!(
+        outputs["user_pools.customers.domain_url"],
+        "https://users-auth.auth.us-east-1.amazoncognito.com"
+    );
+    assert!(outputs.get("user_pools.customers.clients.web.secret").is_none());
     let (api_id, authorizer_id) = rest_authorizer(&project, arn);
     let staff = switches_the_authorizer_to_another_pool(&project, &api_id, &authorizer_id);
     protected_pool_is_not_deleted(&project, &staff);
