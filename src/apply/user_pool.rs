@@ -1,10 +1,12 @@
 //! A user pool's requests: the pool (CreateUserPool, UpdateUserPool with every setting, as
 //! Cognito resets what an update leaves out), MFA (SetUserPoolMfaConfig, software tokens), new
 //! custom attributes (AddCustomAttributes), app clients and the hosted UI domain. A replaced or
-//! deleted pool loses its deletion protection and domain first (AWS refuses to delete a pool
-//! with either); the plan made the user say `--allow-data-loss` for that.
+//! deleted pool loses its domain first (AWS refuses to delete a pool with one); the plan made
+//! the user say `--allow-data-loss` for that, and never deletes one with deletion protection on.
 
 use std::collections::BTreeMap;
+
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeDataType, DeletionProtectionType, NumberAttributeConstraintsType, PasswordPolicyType,
@@ -196,16 +198,50 @@ async fn delete(ctx: &Context<'_>, live: &LiveUserPool) -> Result<(), AwsError> 
     Ok(())
 }
 
+/// CreateUserPoolDomain, after DescribeUserPoolDomain: a prefix is unique in its region
+/// across every account, so one another pool of the account has is refused with a clear error
+/// before anything is sent, and one another account has is said so when Cognito refuses it
+/// (<https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-assign-domain-prefix.html>).
 async fn create_domain(ctx: &Context<'_>, id: &str, domain: &str) -> Result<(), AwsError> {
-    ctx.clients
+    let taken = |owner: &str| {
+        crate::aws::other(
+            "cognito-idp:CreateUserPoolDomain",
+            format!(
+                "the domain prefix {domain:?} is taken by {owner}: prefixes are unique in a region across every account; choose another domain in the stack file"
+            ),
+        )
+    };
+    let described = ctx
+        .clients
         .cognito
-        .create_user_pool_domain()
-        .user_pool_id(id)
-        .domain(domain)
+        .describe_user_pool_domain()
+        .domain(domain);
+    let described = described
         .send()
         .await
-        .op("cognito-idp:CreateUserPoolDomain")?;
-    Ok(())
+        .op("cognito-idp:DescribeUserPoolDomain")?;
+    let owner = described
+        .domain_description()
+        .and_then(|d| d.user_pool_id());
+    match owner {
+        Some(owner) if !owner.is_empty() && owner != id => {
+            return Err(taken(&format!("user pool {owner}")));
+        }
+        Some(owner) if owner == id => return Ok(()),
+        _ => {}
+    }
+    let request = ctx.clients.cognito.create_user_pool_domain();
+    let created = request.user_pool_id(id).domain(domain).send().await;
+    match created {
+        // Cognito: InvalidParameterException, "Domain already associated with another user pool".
+        Err(e)
+            if e.message()
+                .is_some_and(|m| m.contains("already associated")) =>
+        {
+            Err(taken("a user pool of another account"))
+        }
+        other => other.map(drop).op("cognito-idp:CreateUserPoolDomain"),
+    }
 }
 
 async fn delete_domain(ctx: &Context<'_>, id: &str, domain: &str) -> Result<(), AwsError> {

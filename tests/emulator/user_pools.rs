@@ -404,14 +404,21 @@ fn a_rest_authorizer_names_the_pool_arn_and_a_removed_pool_needs_allow_data_loss
     // Asked for, `outputs --show-secrets` shows it; the hosted UI's domain is an output.
     let shown = project.run(&["outputs", "--show-secrets", "--output", "json"]);
     let shown: serde_json::Value = serde_json::from_str(&shown.success().stdout).unwrap();
-    assert_eq!(shown["user_pools.customers.clients.web.secret"], secret.as_str());
+    assert_eq!(
+        shown["user_pools.customers.clients.web.secret"],
+        secret.as_str()
+    );
     let outputs = project.outputs_json();
     assert_eq!(outputs["user_pools.customers.domain"], "users-auth");
     assert_eq!(
         outputs["user_pools.customers.domain_url"],
         "https://users-auth.auth.us-east-1.amazoncognito.com"
     );
-    assert!(outputs.get("user_pools.customers.clients.web.secret").is_none());
+    assert!(
+        outputs
+            .get("user_pools.customers.clients.web.secret")
+            .is_none()
+    );
     let (api_id, authorizer_id) = rest_authorizer(&project, arn);
     let staff = switches_the_authorizer_to_another_pool(&project, &api_id, &authorizer_id);
     protected_pool_is_not_deleted(&project, &staff);
@@ -546,8 +553,9 @@ fn protected_pool_is_not_deleted(project: &Project, staff: &str) {
 /// share a name): the plan refuses to make it, as it refuses for topics.
 #[test]
 fn a_pool_name_another_stack_has_is_not_taken() {
-    let project =
-        Project::new("[stack]\nname = \"a-b\"\n\n[user_pools.c]\ndeletion_protection = false\n");
+    let project = Project::new(
+        "[stack]\nname = \"a-b\"\n\n[user_pools.c]\ndeletion_protection = false\ndomain = \"shared-auth\"\n",
+    );
     project.apply_converges();
     project.set_stack("[stack]\nname = \"a\"\n\n[user_pools.b-c]\ndeletion_protection = false\n");
     let plan = project.run(&["plan"]);
@@ -555,4 +563,12 @@ fn a_pool_name_another_stack_has_is_not_taken() {
         .stdout_has(&["user_pool.b-c: user pool a-b-c exists but is managed by stack \"a-b\""]);
     project.run(&["apply", "--yes"]).code(1);
     assert_eq!(pools(&project, "a-b-c").len(), 1, "no second pool");
+
+    // A hosted UI domain prefix another pool has: a clear error, not the other's domain.
+    project.set_stack("[stack]\nname = \"x\"\n\n[user_pools.p]\ndeletion_protection = false\ndomain = \"shared-auth\"\n");
+    let taken = project.run(&["apply", "--yes"]);
+    taken.code(1).stderr_has(&[
+        "the domain prefix \"shared-auth\" is taken by user pool",
+        "choose another domain in the stack file",
+    ]);
 }
