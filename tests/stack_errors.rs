@@ -444,3 +444,11 @@ fn filter_policies_sns_refuses() {
 fn oauth_settings_cognito_refuses() {
     insta::assert_snapshot!(errors_of("user_pool_oauth.toml"));
 }
+
+/// Environments that would give a pool the hosted UI domain prefix the base (or another
+/// environment) gives it, in the same region, are refused at the environment; one with its own
+/// prefix, or in another region, is not.
+#[test]
+fn environments_need_their_own_domain_prefixes() {
+    insta::assert_snapshot!(errors_of("env_domains.toml"));
+}

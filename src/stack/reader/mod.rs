@@ -7,6 +7,7 @@
 
 mod api;
 mod declared;
+mod domains;
 mod env;
 mod filter;
 mod function;
