@@ -146,6 +146,33 @@ pub fn topic_statement_id(topic: &str) -> String {
     format!("stackctl-topic-{topic}")
 }
 
+/// The statement ID (`Sid`) of a managed role's statement about one resource of a `kind`
+/// (`Table`, `Topic`) named `logical`, among the `siblings` of that kind the same policy names
+/// (`logical` included). IAM's `Sid` takes only ASCII letters and digits and must be unique in
+/// its policy
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html>):
+/// the name keeps its letters and digits (`order-events` gives `Topicorderevents`); when
+/// another sibling keeps the same ones (`orderevents`), the name that lost characters carries
+/// 8 hex digits of the SHA-256 of itself, so that no two statements share an ID.
+pub fn policy_sid<'a>(
+    kind: &str,
+    logical: &str,
+    siblings: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let kept =
+        |name: &str| -> String { name.chars().filter(char::is_ascii_alphanumeric).collect() };
+    let plain = format!("{kind}{}", kept(logical));
+    let lossy = kept(logical) != logical;
+    let shared = siblings
+        .into_iter()
+        .any(|other| other != logical && kept(other) == kept(logical));
+    if lossy && shared {
+        format!("{plain}{}", sha256_hex(logical, 4))
+    } else {
+        plain
+    }
+}
+
 /// The logical name of the role stackctl makes for API Gateway when REST routes publish to
 /// topics (`publish`): its name is [`physical_name`] of it, like the functions' managed roles.
 pub const PUBLISH_ROLE: &str = "apigateway-publish";
@@ -305,6 +332,25 @@ mod tests {
         }
         assert!(!is_own_tag("team"));
         assert!(!is_own_tag("aws:cloudformation:stack-name"));
+    }
+
+    #[test]
+    fn policy_sids_never_collide() {
+        let names = ["order-events", "orderevents", "order_events", "audit-log"];
+        let sids: BTreeSet<String> = names
+            .iter()
+            .map(|n| policy_sid("Topic", n, names))
+            .collect();
+        assert_eq!(sids.len(), names.len());
+        assert_eq!(
+            policy_sid("Topic", "orderevents", names),
+            "Topicorderevents"
+        );
+        // Without a sibling of the same letters, the ID is the plain one earlier versions wrote.
+        assert_eq!(policy_sid("Topic", "audit-log", names), "Topicauditlog");
+        let hashed = policy_sid("Table", "order-events", names);
+        assert!(hashed.starts_with("Tableorderevents") && hashed.len() == 16 + 8);
+        assert!(hashed.chars().all(|c| c.is_ascii_alphanumeric()));
     }
 
     #[test]

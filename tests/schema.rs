@@ -15,9 +15,12 @@ const SEMANTIC_ONLY: &[&str] = &[
     "api.toml",
     "api_key_on_http.toml",
     "api_limits.toml",
+    "authorizer_keys_http.toml",
+    "authorizer_keys_rest.toml",
     "cycle.toml",
     "dangling_reference.toml",
     "env.toml",
+    "env_domains.toml",
     "env_merged.toml",
     "env_names.toml",
     "http_routes.toml",
@@ -29,6 +32,8 @@ const SEMANTIC_ONLY: &[&str] = &[
     "rest_without_routes.toml",
     "route_aliases.toml",
     "shared_names.toml",
+    "topic_filters.toml",
+    "user_pool_oauth.toml",
     "websocket_cycle.toml",
 ];
 

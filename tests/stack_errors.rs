@@ -437,3 +437,43 @@ fn topic_mistakes() {
 fn rest_publish_mistakes() {
     insta::assert_snapshot!(errors_of("rest_publish.toml"));
 }
+
+/// Authorizer keys that cannot go together (a pool with an issuer, audience or ARNs; a client
+/// without a pool, or on a REST cognito authorizer) are errors, not dropped; a route naming an
+/// authorizer that is written but invalid gets no second error, one naming none does.
+#[test]
+fn conflicting_authorizer_keys() {
+    insta::assert_snapshot!(
+        "authorizer_keys_http",
+        errors_of("authorizer_keys_http.toml")
+    );
+    insta::assert_snapshot!(
+        "authorizer_keys_rest",
+        errors_of("authorizer_keys_rest.toml")
+    );
+}
+
+/// Filter policies SNS refuses (a value that is not a list, an empty list, an unknown or
+/// misused operator, more than five attributes or 150 combinations, a nested list) and a FIFO
+/// queue on a standard topic are stack-file errors; a filter within the rules passes. An
+/// address written twice in other case is one address (the rule plan matches by).
+#[test]
+fn filter_policies_sns_refuses() {
+    insta::assert_snapshot!(errors_of("topic_filters.toml"));
+}
+
+/// Callback and logout URLs Cognito refuses (plain http but for localhost, a fragment, not
+/// absolute, a reference) and scopes it does not know are stack-file errors; a client within
+/// the rules passes.
+#[test]
+fn oauth_settings_cognito_refuses() {
+    insta::assert_snapshot!(errors_of("user_pool_oauth.toml"));
+}
+
+/// Environments that would give a pool the hosted UI domain prefix the base (or another
+/// environment) gives it, in the same region, are refused at the environment; one with its own
+/// prefix, or in another region, is not.
+#[test]
+fn environments_need_their_own_domain_prefixes() {
+    insta::assert_snapshot!(errors_of("env_domains.toml"));
+}

@@ -1,10 +1,12 @@
 //! A user pool's requests: the pool (CreateUserPool, UpdateUserPool with every setting, as
 //! Cognito resets what an update leaves out), MFA (SetUserPoolMfaConfig, software tokens), new
 //! custom attributes (AddCustomAttributes), app clients and the hosted UI domain. A replaced or
-//! deleted pool loses its deletion protection and domain first (AWS refuses to delete a pool
-//! with either); the plan made the user say `--allow-data-loss` for that.
+//! deleted pool loses its domain first (AWS refuses to delete a pool with one); the plan made
+//! the user say `--allow-data-loss` for that, and never deletes one with deletion protection on.
 
 use std::collections::BTreeMap;
+
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeDataType, DeletionProtectionType, NumberAttributeConstraintsType, PasswordPolicyType,
@@ -15,7 +17,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 use super::Context;
 use crate::aws::{AwsError, CallResult};
 use crate::live::{LiveUserPool, SIGN_IN_TAG};
-use crate::plan::{Action, AttrName, Change, Desired, Live, UserPoolAttr, UserPoolDesired};
+use crate::plan::{Action, Change, Desired, Live, UserPoolAttr, UserPoolDesired};
 use crate::stack::{CustomAttribute, Mfa, RefAttr, RefTarget, Reference, UserPoolSpec};
 
 mod clients;
@@ -82,21 +84,6 @@ async fn update(
     if change.changed(UserPoolAttr::Mfa) {
         set_mfa(ctx, &live.id, spec.mfa).await?;
     }
-    let settings = [
-        UserPoolAttr::AutoVerify,
-        UserPoolAttr::Mfa,
-        UserPoolAttr::DeletionProtection,
-        UserPoolAttr::Tags,
-    ];
-    let password = format!("{}.", UserPoolAttr::Password.as_str());
-    let password_changed = change
-        .attributes
-        .iter()
-        .any(|a| a.name.starts_with(&password));
-    if password_changed || settings.iter().any(|a| change.changed(*a)) {
-        update_pool(ctx, d, &live.id, spec.deletion_protection).await?;
-        untag_removed(ctx, &live.arn, &live.tags, &spec.tags).await?;
-    }
     let added: Vec<SchemaAttributeType> = spec
         .attributes
         .iter()
@@ -121,6 +108,12 @@ async fn update(
         if let Some(new) = &spec.domain {
             create_domain(ctx, &live.id, new).await?;
         }
+    }
+    // Last, once the rest is applied: the settings with the tags, whose fingerprint
+    // (`stackctl:applied`) changes with any attribute.
+    update_pool(ctx, d, &live.id, spec.deletion_protection).await?;
+    if change.changed(UserPoolAttr::Tags) {
+        untag_removed(ctx, &live.arn, &live.tags, &spec.tags).await?;
     }
     Ok(())
 }
@@ -188,21 +181,12 @@ async fn set_mfa(ctx: &Context<'_>, id: &str, mfa: Mfa) -> Result<(), AwsError> 
     Ok(())
 }
 
-/// Deletes the pool and every user in it: its domain first, then its deletion protection.
+/// Deletes the pool and every user in it, its domain first. A pool with deletion protection
+/// on is never planned for deletion (the plan's blocker); should it be turned on since the
+/// plan was saved, Cognito refuses the delete and stackctl does not turn it off.
 async fn delete(ctx: &Context<'_>, live: &LiveUserPool) -> Result<(), AwsError> {
     if let Some(domain) = &live.domain {
         delete_domain(ctx, &live.id, domain).await?;
-    }
-    if live.deletion_protection {
-        ctx.clients
-            .cognito
-            .update_user_pool()
-            .user_pool_id(&live.id)
-            .deletion_protection(DeletionProtectionType::Inactive)
-            .set_user_pool_tags(Some(live_tags(live)))
-            .send()
-            .await
-            .op("cognito-idp:UpdateUserPool")?;
     }
     ctx.clients
         .cognito
@@ -214,16 +198,50 @@ async fn delete(ctx: &Context<'_>, live: &LiveUserPool) -> Result<(), AwsError> 
     Ok(())
 }
 
+/// CreateUserPoolDomain, after DescribeUserPoolDomain: a prefix is unique in its region
+/// across every account, so one another pool of the account has is refused with a clear error
+/// before anything is sent, and one another account has is said so when Cognito refuses it
+/// (<https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-assign-domain-prefix.html>).
 async fn create_domain(ctx: &Context<'_>, id: &str, domain: &str) -> Result<(), AwsError> {
-    ctx.clients
+    let taken = |owner: &str| {
+        crate::aws::other(
+            "cognito-idp:CreateUserPoolDomain",
+            format!(
+                "the domain prefix {domain:?} is taken by {owner}: prefixes are unique in a region across every account; choose another domain in the stack file"
+            ),
+        )
+    };
+    let described = ctx
+        .clients
         .cognito
-        .create_user_pool_domain()
-        .user_pool_id(id)
-        .domain(domain)
+        .describe_user_pool_domain()
+        .domain(domain);
+    let described = described
         .send()
         .await
-        .op("cognito-idp:CreateUserPoolDomain")?;
-    Ok(())
+        .op("cognito-idp:DescribeUserPoolDomain")?;
+    let owner = described
+        .domain_description()
+        .and_then(|d| d.user_pool_id());
+    match owner {
+        Some(owner) if !owner.is_empty() && owner != id => {
+            return Err(taken(&format!("user pool {owner}")));
+        }
+        Some(owner) if owner == id => return Ok(()),
+        _ => {}
+    }
+    let request = ctx.clients.cognito.create_user_pool_domain();
+    let created = request.user_pool_id(id).domain(domain).send().await;
+    match created {
+        // Cognito: InvalidParameterException, "Domain already associated with another user pool".
+        Err(e)
+            if e.message()
+                .is_some_and(|m| m.contains("already associated")) =>
+        {
+            Err(taken("a user pool of another account"))
+        }
+        other => other.map(drop).op("cognito-idp:CreateUserPoolDomain"),
+    }
 }
 
 async fn delete_domain(ctx: &Context<'_>, id: &str, domain: &str) -> Result<(), AwsError> {
@@ -295,15 +313,11 @@ fn tags(d: &UserPoolDesired) -> std::collections::HashMap<String, String> {
     let mut tags: std::collections::HashMap<String, String> =
         d.spec.tags.clone().into_iter().collect();
     tags.insert(crate::marks::STACK_TAG.to_string(), d.stack.clone());
+    tags.insert(crate::marks::APPLIED_TAG.to_string(), d.applied.clone());
     if !d.spec.sign_in.is_empty() {
         tags.insert(SIGN_IN_TAG.to_string(), d.spec.sign_in.join(" "));
     }
     tags
-}
-
-/// The live pool's tags as read, stackctl's included (for an update that must keep them).
-fn live_tags(live: &LiveUserPool) -> std::collections::HashMap<String, String> {
-    live.all_tags.clone().into_iter().collect()
 }
 
 /// A custom attribute as CreateUserPool and AddCustomAttributes take it (name without

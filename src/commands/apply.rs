@@ -259,11 +259,10 @@ async fn execute(run: &Run<'_>, plan: &Plan, lock: Option<&Lock>) -> Result<Exit
         );
         return report(run, &Outcome::default(), &nothing);
     }
-    let losses: Vec<String> = plan.data_loss().map(|c| c.address.to_string()).collect();
-    if !losses.is_empty() && !run.args.allow_data_loss {
+    if plan.data_loss().next().is_some() && !run.args.allow_data_loss {
         return Err(Refusal::DataLoss {
             command: run.command,
-            addresses: losses.join(", "),
+            addresses: plan.data_loss_addresses(),
         }
         .into());
     }

@@ -18,6 +18,9 @@ pub async fn run(args: &ApplyArgs, aws: &AwsArgs, printer: Printer) -> Result<Ex
             functions: Vec::new(),
             api: None,
             routes: Vec::new(),
+            // Owned topics are found by name and tag, declared or not; a declared name taken by
+            // a topic the stack does not own is skipped, as tables are (not a conflict).
+            topics: Vec::new(),
             ..declared
         };
         let packages = Default::default();

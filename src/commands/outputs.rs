@@ -27,6 +27,14 @@ pub async fn run(args: &OutputsArgs, aws: &AwsArgs, printer: Printer) -> Result<
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     api_keys(&stack, &plan, args.show_secrets, &clients, &mut outputs).await?;
+    let pools = crate::live::user_pool_outputs(
+        &clients,
+        &stack,
+        &plan.known,
+        args.show_secrets,
+        &plan.region,
+    );
+    outputs.extend(pools.await?);
     if let Some(name) = &args.name {
         return raw(&outputs, name);
     }

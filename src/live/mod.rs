@@ -50,7 +50,7 @@ pub use usage_plans::{
 };
 #[cfg(test)]
 pub use user_pool::LiveUserPoolClient;
-pub use user_pool::{LiveUserPool, SIGN_IN_TAG};
+pub use user_pool::{LiveUserPool, SIGN_IN_TAG, outputs as user_pool_outputs};
 pub use websocket::tagged_websocket_named;
 
 /// Everything stackctl found in AWS that is owned by the stack, or that is in its way.

@@ -49,12 +49,10 @@ pub async fn read(
         dynamodb::claim(clients, tables, &owned, &stack.name).await?;
     let (mut functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
     versions::read(clients, stack, &mut functions).await?;
-    let user_pools = match user_pools {
+    let (user_pools, pool_conflicts) = match user_pools {
         Some(pools) => pools,
-        None if owned.user_pools => {
-            user_pool::read(clients, &stack.name, &fixed_pools(stack)).await?
-        }
-        None => BTreeMap::new(),
+        None if owned.user_pools => user_pool::read(clients, stack).await?,
+        None => Default::default(),
     };
     let (invoke_permissions, websocket_permissions, ()) = tokio::try_join!(
         read_invoke_permissions(clients, &apis, &functions, refresh, scope),
@@ -79,6 +77,7 @@ pub async fn read(
     conflicts.extend(function_conflicts);
     conflicts.extend(role_conflicts);
     conflicts.extend(topic_conflicts);
+    conflicts.extend(pool_conflicts);
     let missing = missing(&owned, &tables, &functions);
     Ok(LiveState {
         tables,
@@ -116,15 +115,11 @@ struct Beside {
         BTreeMap<String, LiveUsagePlan>,
         BTreeMap<String, LiveApiKey>,
     ),
-    /// The stack's user pools, read when it declares any or a scope asks; `None`: not read.
-    user_pools: Option<BTreeMap<String, LiveUserPool>>,
+    /// The stack's user pools, read when it declares any or a scope asks, and declared pool
+    /// names other stacks' pools have; `None`: not read.
+    user_pools: Option<(BTreeMap<String, LiveUserPool>, Vec<Conflict>)>,
     /// Owned topics by name, and declared topic names the stack may not take.
     topics: (BTreeMap<String, LiveTopic>, Vec<Conflict>),
-}
-
-/// The user pool names the stack file fixes (`name = "..."`), read beside `<stack>-*`.
-fn fixed_pools(stack: &Stack) -> BTreeSet<String> {
-    stack.names.user_pools.values().cloned().collect()
 }
 
 async fn read_beside(
@@ -174,9 +169,7 @@ async fn read_beside(
         if !wanted {
             return Ok(None);
         }
-        user_pool::read(clients, &stack.name, &fixed_pools(stack))
-            .await
-            .map(Some)
+        user_pool::read(clients, stack).await.map(Some)
     };
     let usage_plans = async {
         if !reads(|s| s.usage_plans) {

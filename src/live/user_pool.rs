@@ -12,9 +12,10 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use futures::future::try_join_all;
 
+use super::Conflict;
 use crate::aws::{AwsError, CallResult, Clients};
 use crate::marks::STACK_TAG;
-use crate::stack::{CustomAttribute, Mfa, PasswordPolicy, UserPoolClientSpec};
+use crate::stack::{CustomAttribute, Mfa, PasswordPolicy, Stack, UserPoolClientSpec};
 
 /// The tag that records a pool's sign-in attributes at creation: the emulator forgets
 /// UsernameAttributes on UpdateUserPool (AWS keeps them; they cannot change), so they are read
@@ -53,17 +54,21 @@ pub struct LiveUserPoolClient {
     pub spec: UserPoolClientSpec,
 }
 
-/// The pools named `<stack>-...` or one of the `fixed` names (`name = "..."`) tagged for
-/// `stack`, by name (the first of two with one name).
+/// The pools named `<stack>-...` or a declared `name = "..."` tagged for `stack`, by name (the first of two with one name),
+/// and the declared pools' names taken by pools another stack (or none) owns: Cognito lets two
+/// pools share a name, so stackctl would make a second one beside the other's (stack `a` with
+/// pool `b-c`, stack `a-b` with pool `c`).
 ///
 /// # Errors
 /// Any Cognito read that fails.
 pub async fn read(
     clients: &Clients,
-    stack: &str,
-    fixed: &std::collections::BTreeSet<String>,
-) -> Result<BTreeMap<String, LiveUserPool>, AwsError> {
-    let prefix = format!("{stack}-");
+    stack: &Stack,
+) -> Result<(BTreeMap<String, LiveUserPool>, Vec<Conflict>), AwsError> {
+    let prefix = format!("{}-", stack.name);
+    let fixed: std::collections::BTreeSet<&str> = (stack.names.user_pools.values())
+        .map(String::as_str)
+        .collect();
     let mut ids = Vec::new();
     let mut pages = clients
         .cognito
@@ -82,20 +87,39 @@ pub async fn read(
             }
         }
     }
-    let pools = try_join_all(ids.iter().map(|id| read_pool(clients, id, stack))).await?;
-    let mut out = BTreeMap::new();
+    let read = ids.iter().map(|id| read_pool(clients, id, &stack.name));
+    let pools = try_join_all(read).await?;
+    let declared = |name: &str| {
+        stack
+            .user_pools
+            .iter()
+            .any(|p| stack.user_pool_name(&p.logical) == name)
+    };
+    let (mut out, mut conflicts) = (BTreeMap::new(), Vec::new());
     for pool in pools.into_iter().flatten() {
-        out.entry(pool.name.clone()).or_insert(pool);
+        match pool {
+            Ok(pool) => {
+                out.entry(pool.name.clone()).or_insert(pool);
+            }
+            Err((name, owner)) if declared(&name) => conflicts.push(Conflict {
+                kind: "user pool".to_string(),
+                name,
+                owner,
+                note: None,
+            }),
+            Err(_) => {}
+        }
     }
-    Ok(out)
+    Ok((out, conflicts))
 }
 
-/// One pool, when it is the stack's (and still there).
+/// One pool, when it is still there: the stack's, or the name and owner (another stack, or
+/// none) of one that is not.
 async fn read_pool(
     clients: &Clients,
     id: &str,
     stack: &str,
-) -> Result<Option<LiveUserPool>, AwsError> {
+) -> Result<Option<Result<LiveUserPool, (String, Option<String>)>>, AwsError> {
     let described = clients
         .cognito
         .describe_user_pool()
@@ -107,11 +131,13 @@ async fn read_pool(
         return Ok(None);
     };
     let tags = pool.user_pool_tags().cloned().unwrap_or_default();
-    if tags.get(STACK_TAG).map(String::as_str) != Some(stack) {
-        return Ok(None);
+    let owner = tags.get(STACK_TAG);
+    if owner.map(String::as_str) != Some(stack) {
+        let name = pool.name().unwrap_or_default().to_string();
+        return Ok(Some(Err((name, owner.cloned()))));
     }
     let app_clients = read_clients(clients, id).await?;
-    Ok(Some(pool_of(pool, &tags, app_clients)))
+    Ok(Some(Ok(pool_of(pool, &tags, app_clients))))
 }
 
 fn pool_of(
@@ -252,4 +278,48 @@ fn client_spec(c: &UserPoolClientType) -> UserPoolClientSpec {
             .map(|f| f.as_str().to_string())
             .collect(),
     }
+}
+
+/// What `stackctl outputs` shows of the declared pools that exist (`known` holds their IDs):
+/// each hosted UI domain, `user_pools.NAME.domain` (the prefix) and `.domain_url`
+/// (`https://PREFIX.auth.REGION.amazoncognito.com`, CreateUserPoolDomain's hosted UI); with
+/// `show_secrets`, each generated client secret, `user_pools.NAME.clients.CLIENT.secret`
+/// (DescribeUserPoolClient, sent only then, so that no secret is read otherwise).
+///
+/// # Errors
+/// cognito-idp:DescribeUserPoolClient failing.
+pub async fn outputs(
+    clients: &Clients,
+    stack: &Stack,
+    known: &BTreeMap<String, String>,
+    show_secrets: bool,
+    region: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let mut out = BTreeMap::new();
+    for pool in &stack.user_pools {
+        let prefix = format!("user_pools.{}", pool.logical);
+        let Some(pool_id) = known.get(&format!("{prefix}.id")) else {
+            continue;
+        };
+        if let Some(domain) = &pool.domain {
+            out.insert(format!("{prefix}.domain"), domain.clone());
+            let url = format!("https://{domain}.auth.{region}.amazoncognito.com");
+            out.insert(format!("{prefix}.domain_url"), url);
+        }
+        let secret_clients = pool.clients.iter().filter(|(_, c)| c.generate_secret);
+        for (name, _) in secret_clients.filter(|_| show_secrets) {
+            let Some(id) = known.get(&format!("{prefix}.clients.{name}.id")) else {
+                continue;
+            };
+            let request = clients.cognito.describe_user_pool_client();
+            let described = request.user_pool_id(pool_id).client_id(id).send().await;
+            let described = described.absent_ok("cognito-idp:DescribeUserPoolClient")?;
+            let secret =
+                described.and_then(|d| d.user_pool_client()?.client_secret().map(str::to_string));
+            if let Some(secret) = secret {
+                out.insert(format!("{prefix}.clients.{name}.secret"), secret);
+            }
+        }
+    }
+    Ok(out)
 }

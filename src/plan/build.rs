@@ -217,6 +217,7 @@ fn conflict_blockers(stack: &Stack, live: &LiveState) -> Vec<Blocker> {
                 "table" => Address::Table(logical),
                 "role" => Address::Role(logical),
                 "topic" => Address::Topic(logical.trim_end_matches(".fifo").to_string()),
+                "user pool" => Address::UserPool(logical),
                 _ => Address::Function(logical),
             };
             let owner = crate::marks::managed_by(conflict.owner.as_deref());
@@ -375,21 +376,26 @@ fn known_values(
     known
 }
 
+/// Tables and user pools with deletion protection on are neither deleted nor replaced, even
+/// with `--allow-data-loss`: the stack file turns protection off first (one rule for both).
 fn deletion_protection_blockers(changes: &[Change]) -> Vec<Blocker> {
     changes
         .iter()
         .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
-        .filter_map(|c| match &c.live {
-            Some(super::Live::Table(t)) if t.deletion_protection => Some(Blocker {
+        .filter_map(|c| {
+            let (kind, name) = match &c.live {
+                Some(super::Live::Table(t)) if t.deletion_protection => ("table", &t.name),
+                Some(super::Live::UserPool(p)) if p.deletion_protection => ("user pool", &p.name),
+                _ => return None,
+            };
+            Some(Blocker {
                 address: c.address.clone(),
                 message: format!(
-                    "table {} has deletion protection on, so it cannot be {}",
-                    t.name,
+                    "{kind} {name} has deletion protection on, so it cannot be {}",
                     if c.action == Action::Delete { "deleted" } else { "replaced" }
                 ),
-                help: "set deletion_protection = false for this table in the stack file and apply that first (stackctl never turns protection off by itself)".to_string(),
-            }),
-            _ => None,
+                help: format!("set deletion_protection = false for this {kind} in the stack file and apply that first (stackctl never turns protection off by itself)"),
+            })
         })
         .collect()
 }

@@ -271,6 +271,16 @@ impl Plan {
     pub fn data_loss(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.destroys_data)
     }
+
+    /// The addresses of [`Plan::data_loss`], each user pool's followed by what it loses:
+    /// `table.orders, user_pool.customers (its user accounts)`.
+    pub fn data_loss_addresses(&self) -> String {
+        let named = self.data_loss().map(|c| match c.address {
+            Address::UserPool(_) => format!("{} (its user accounts)", c.address),
+            _ => c.address.to_string(),
+        });
+        named.collect::<Vec<_>>().join(", ")
+    }
 }
 
 impl AttrChange {

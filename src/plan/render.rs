@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::{Action, AttrChange, Change, Plan, Value};
+use crate::stack::Address;
 
 /// Whether to colour the output (a terminal, and `NO_COLOR` not set).
 #[derive(Debug, Clone, Copy)]
@@ -131,13 +132,22 @@ fn changes_text(out: &mut String, plan: &Plan, style: Style, intent: Intent) {
     }
 }
 
-/// The warning that the plan deletes table data, and what allows it.
+/// The warning that the plan deletes data (a table's items, a user pool's user accounts), and
+/// what allows it.
 fn data_loss_line(out: &mut String, plan: &Plan, style: Style, intent: Intent) {
     let losses: Vec<&Change> = plan.data_loss().collect();
     if losses.is_empty() {
         return;
     }
     let names: Vec<String> = losses.iter().map(|c| c.address.to_string()).collect();
+    let pools = losses
+        .iter()
+        .filter(|c| matches!(c.address, Address::UserPool(_)));
+    let what = match (pools.count(), losses.len()) {
+        (0, _) => "table data",
+        (p, all) if p == all => "user accounts",
+        _ => "table data and user accounts",
+    };
     let consent = if intent.data_loss_allowed {
         "--allow-data-loss allows it".to_string()
     } else {
@@ -145,7 +155,7 @@ fn data_loss_line(out: &mut String, plan: &Plan, style: Style, intent: Intent) {
     };
     let _ = writeln!(
         out,
-        "{} this plan deletes table data ({}); {consent}.",
+        "{} this plan deletes {what} ({}); {consent}.",
         style.paint("1;31", "Warning:"),
         names.join(", ")
     );

@@ -78,7 +78,7 @@ fn statements(stack: &Stack, spec: &FunctionSpec, region: &str) -> Vec<PolicySta
             attr: RefAttr::Arn,
         };
         statements.push(PolicyStatement {
-            sid: format!("Table{}", table.replace(['-', '_'], "")),
+            sid: crate::marks::policy_sid("Table", table, spec.tables.keys().map(String::as_str)),
             actions: actions.into_iter().map(String::from).collect(),
             resources: vec![
                 Template::reference(arn.clone(), ""),
@@ -92,7 +92,7 @@ fn statements(stack: &Stack, spec: &FunctionSpec, region: &str) -> Vec<PolicySta
             attr: RefAttr::Arn,
         };
         statements.push(PolicyStatement {
-            sid: format!("Topic{}", topic.replace(['-', '_'], "")),
+            sid: crate::marks::policy_sid("Topic", topic, spec.topics.keys().map(String::as_str)),
             actions: vec!["sns:Publish".to_string()],
             resources: vec![Template::reference(arn, "")],
         });

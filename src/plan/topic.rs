@@ -9,6 +9,7 @@ use super::{Action, Attrs, Change, Desired, Live, Value, drift};
 use crate::live::{LiveState, LiveSubscription, LiveTopic};
 use crate::stack::{
     Address, Endpoint, RefAttr, RefTarget, Reference, Stack, SubscriptionSpec, TopicSpec,
+    same_endpoint,
 };
 
 attr_names! {
@@ -247,14 +248,22 @@ fn plan_subscriptions(
 ) {
     for s in &spec.subscriptions {
         let key = s.endpoint.key();
-        let found = live.and_then(|t| t.subscriptions.iter().find(|l| live_key(stack, l) == key));
+        let found = live.and_then(|t| {
+            let mut all = t.subscriptions.iter();
+            all.find(|l| same_endpoint(&live_key(stack, l), &key))
+        });
         changes.push(plan_subscription(&spec.logical, s, found));
     }
     let Some(topic) = live else { return };
     for l in &topic.subscriptions {
         let key = live_key(stack, l);
-        if !spec.subscriptions.iter().any(|s| s.endpoint.key() == key) {
-            let reason = "no longer in the stack file";
+        if !spec
+            .subscriptions
+            .iter()
+            .any(|s| same_endpoint(&s.endpoint.key(), &key))
+        {
+            // stackctl cannot tell one it made from one made outside it: no tags.
+            let reason = "not in the stack file (removed from it, or subscribed outside stackctl)";
             changes.push(subscription_delete(stack, &spec.logical, l, reason));
         }
     }
@@ -277,7 +286,13 @@ fn plan_subscription(
     if let Some(filter) = &spec.filter {
         after.insert(SubscriptionAttr::FilterPolicy.into(), Value::str(filter));
     }
-    let status = if pending { PENDING } else { CONFIRMED };
+    // A new email subscription waits for its recipient (SNS answers `pending confirmation`).
+    let email = matches!(spec.endpoint, Endpoint::Email(_));
+    let status = if pending || (live.is_none() && email) {
+        PENDING
+    } else {
+        CONFIRMED
+    };
     after.insert(SubscriptionAttr::Status.into(), Value::str(status));
     if matches!(spec.endpoint, Endpoint::Function(_)) {
         after.insert(SubscriptionAttr::InvokePermission.into(), Value::Bool(true));

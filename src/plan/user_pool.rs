@@ -39,6 +39,8 @@ pub struct UserPoolDesired {
     pub name: String,
     pub stack: String,
     pub spec: UserPoolSpec,
+    /// The fingerprint of what apply makes live, for the `stackctl:applied` tag.
+    pub applied: String,
 }
 
 pub fn plan(stack: &Stack, spec: &UserPoolSpec, live: Option<&LiveUserPool>) -> Change {
@@ -49,10 +51,13 @@ pub fn plan(stack: &Stack, spec: &UserPoolSpec, live: Option<&LiveUserPool>) -> 
         name: name.clone(),
         stack: stack.name.clone(),
         spec: spec.clone(),
+        applied: super::drift::fingerprint(&after),
     });
     let address = Address::UserPool(spec.logical.clone());
     let before = live.map(|l| (live_attrs(l), Live::UserPool(l.clone())));
     let mut change = Change::declared(address, name, after, desired, before);
+    let applied = live.and_then(|l| l.all_tags.get(crate::marks::APPLIED_TAG));
+    super::drift::mark(&mut change, applied.map(String::as_str));
     if change.action == Action::Update {
         for attr in &mut change.attributes {
             attr.forces_replacement = forces_replacement(&attr.name, attr.before.is_some());

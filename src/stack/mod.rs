@@ -33,7 +33,7 @@ pub use spec::user_pool::{
     CustomAttribute, Mfa, PasswordPolicy, UserPoolClientSpec, UserPoolSpec, authorizer_references,
     is_unresolved_pool_value, issuer as user_pool_issuer, resolve_authorizer,
 };
-pub use topic::{Endpoint, SubscriptionSpec, TopicSpec};
+pub use topic::{Endpoint, SubscriptionSpec, TopicSpec, same_endpoint};
 
 pub use crate::suggest::closest;
 

@@ -68,3 +68,14 @@ impl Endpoint {
         }
     }
 }
+
+/// Whether two endpoint keys ([`Endpoint::key`]) name the same endpoint: the one rule of
+/// `validate` (a subscription written twice) and `plan` (a live subscription found): email
+/// addresses compare without regard to ASCII case (domain names are case-insensitive, and
+/// mail providers treat local parts so), other endpoints exactly.
+pub fn same_endpoint(a: &str, b: &str) -> bool {
+    match (a.strip_prefix("email:"), b.strip_prefix("email:")) {
+        (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+        _ => a == b,
+    }
+}

@@ -121,6 +121,8 @@ fn topics_with_subscriptions_are_applied_changed_in_place_replaced_and_removed()
     assert_eq!(topic["after"]["name"], "shop-order-events");
     let email = change(&plan, "subscription[order-events email:ops@example.com]");
     assert_eq!(email["after"]["filter_policy"], r#"{"kind":["refund"]}"#);
+    // A new email subscription waits for its recipient's confirmation.
+    assert_eq!(email["after"]["status"], "pending confirmation");
     project.apply_converges();
 
     // The topic, its attributes and tags, and its subscriptions as declared.
@@ -546,4 +548,102 @@ fn a_rest_route_publishes_its_body_with_a_role_of_the_stack() {
     assert_eq!(change(&plan, "role.apigateway-publish")["action"], "delete");
     project.apply_converges();
     assert!(!project.role_exists("shop-apigateway-publish"));
+}
+
+/// The managed role's inline policy of function `name`, decoded.
+fn role_policy(project: &Project, name: &str) -> serde_json::Value {
+    let request = project
+        .iam()
+        .get_role_policy()
+        .role_name(name)
+        .policy_name("stackctl");
+    let policy = project.block_on(request.send()).unwrap();
+    let document = percent_encoding::percent_decode_str(policy.policy_document())
+        .decode_utf8()
+        .unwrap()
+        .to_string();
+    serde_json::from_str(&document).unwrap()
+}
+
+const LOOKALIKES: &str = r#"
+[stack]
+name = "shop"
+
+[topics.order-events]
+subscriptions = [{ email = "Ops@Example.com" }]
+[topics.orderevents]
+
+[tables.order-log]
+partition_key = { name = "id", type = "string" }
+deletion_protection = false
+[tables.orderlog]
+partition_key = { name = "id", type = "string" }
+deletion_protection = false
+
+[functions.create-order]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/create-order"
+topics = { order-events = "publish", orderevents = "publish" }
+tables = { order-log = "write", orderlog = "read" }
+"#;
+
+/// Topics (and tables) whose names differ only by `-` get statements of their own in the
+/// managed role's policy (IAM refuses two statements with one ID); `destroy` skips a topic of
+/// a declared name the stack never owned, as it skips such a table.
+#[test]
+fn lookalike_names_get_their_own_statements_and_destroy_skips_unowned_topics() {
+    let project = Project::new(LOOKALIKES);
+    project.apply_converges();
+    let policy = role_policy(&project, "shop-create-order");
+    let mut sids: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap())
+        .collect();
+    sids.sort();
+    assert_eq!(
+        sids,
+        [
+            "Logs",
+            "Tableorderlog",
+            "Tableorderlog74b7da07",
+            "Topicorderevents",
+            "Topicorderevents684dc626",
+        ],
+        "{policy}"
+    );
+
+    // An address is one address whatever its case, in validate and plan alike.
+    project.set_stack(&LOOKALIKES.replace("Ops@Example.com", "ops@example.com"));
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    // A subscription made outside stackctl is deleted, saying so.
+    let sns = sns(&project);
+    let arn = project.outputs_json()["topics.order-events.arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let subscribe = sns
+        .subscribe()
+        .topic_arn(&arn)
+        .protocol("email")
+        .endpoint("audit@example.com");
+    project.block_on(subscribe.send()).unwrap();
+    let plan = project.plan_json(&[]);
+    let outside = change(&plan, "subscription[order-events email:audit@example.com]");
+    assert_eq!(outside["action"], "delete");
+    assert_eq!(
+        outside["reason"],
+        "not in the stack file (removed from it, or subscribed outside stackctl)"
+    );
+
+    // A topic named as the stack would name `audit`, made outside it: destroy leaves it.
+    project
+        .block_on(sns.create_topic().name("shop-audit").send())
+        .unwrap();
+    project.set_stack(&format!("{LOOKALIKES}\n[topics.audit]\n"));
+    let destroyed = project.run(&["destroy", "--yes", "--allow-data-loss"]);
+    destroyed.success().stdout_lacks(&["topic.audit"]);
+    assert_eq!(topic_names(&project), ["shop-audit"]);
 }

@@ -59,7 +59,7 @@ fn rest() -> String {
         .replace("TYPE", "rest")
         .replace(
             "AUTHORIZER",
-            r#"{ type = "cognito", user_pool = "customers", client = "web" }"#,
+            r#"{ type = "cognito", user_pool = "customers" }"#,
         )
         .replace(
             "\nauth_flows = [",
@@ -186,6 +186,7 @@ fn a_pool_behind_a_jwt_authorizer_signs_in_changes_in_place_and_is_replaced_only
     project.run(&["plan", "--detailed-exitcode"]).code(0);
     let pool_id = signs_in_with_the_authorizer_issuer(&project);
     changes_in_place(&project, &pool_id);
+    drift_is_reported(&project, &pool_id);
     is_replaced_only_when_allowed(&project, &pool_id);
 }
 
@@ -231,12 +232,19 @@ fn signs_in_with_the_authorizer_issuer(project: &Project) -> String {
     pool_id.clone()
 }
 
+/// [`http`] with a longer password and a second custom attribute.
+fn changed() -> String {
+    http()
+        .replace("min_length = 12", "min_length = 14")
+        .replace(
+            "mutable = true } }",
+            "mutable = true }, tier = { type = \"number\", mutable = true, min = 1, max = 3 } }",
+        )
+}
+
 /// The password policy and a new custom attribute change in place, through a saved plan.
 fn changes_in_place(project: &Project, pool_id: &str) {
-    project.set_stack(&http().replace("min_length = 12", "min_length = 14").replace(
-        "mutable = true } }",
-        "mutable = true }, tier = { type = \"number\", mutable = true, min = 1, max = 3 } }",
-    ));
+    project.set_stack(&changed());
     let (action, changed) = project.planned("user_pool.customers");
     assert_eq!(action, "update");
     assert_eq!(changed, ["attribute.tier", "password.min_length"]);
@@ -257,9 +265,10 @@ fn changes_in_place(project: &Project, pool_id: &str) {
     assert_eq!(
         writes,
         [
+            "cognito identity provider:AddCustomAttributes",
             "cognito identity provider:UpdateUserPool",
-            "cognito identity provider:AddCustomAttributes"
-        ]
+        ],
+        "the settings and the fingerprint tag last"
     );
     project.run(&["plan", "--detailed-exitcode"]).code(0);
     assert_eq!(
@@ -269,21 +278,74 @@ fn changes_in_place(project: &Project, pool_id: &str) {
     );
 }
 
-/// Sign-in attributes only a new pool can have: refused, then done with --allow-data-loss;
-/// the authorizer follows the new pool.
+/// A setting changed outside stackctl is drift (the pool's `stackctl:applied` fingerprint):
+/// `plan --refresh-only` names it; apply puts it back.
+fn drift_is_reported(project: &Project, pool_id: &str) {
+    let client = cognito(project);
+    let described = project.block_on(client.describe_user_pool().user_pool_id(pool_id).send());
+    let tags = described
+        .unwrap()
+        .user_pool()
+        .unwrap()
+        .user_pool_tags()
+        .cloned();
+    let update = client
+        .update_user_pool()
+        .user_pool_id(pool_id)
+        .set_user_pool_tags(tags)
+        .deletion_protection(
+            aws_sdk_cognitoidentityprovider::types::DeletionProtectionType::Inactive,
+        );
+    project.block_on(update.send()).unwrap();
+    let drift = project.run(&["plan", "--refresh-only"]);
+    drift.success().stdout_has(&[
+        "~ user_pool.customers",
+        "deletion_protection: false (live); the stack file says true",
+    ]);
+    project.apply_converges();
+    project
+        .run(&["plan", "--refresh-only"])
+        .success()
+        .stdout_has(&["No drift."]);
+}
+
+/// Sign-in attributes only a new pool can have: refused while deletion protection is on, even
+/// with --allow-data-loss (as for tables); once protection is off, refused without
+/// --allow-data-loss, then done with it; the authorizer follows the new pool.
 fn is_replaced_only_when_allowed(project: &Project, pool_id: &str) {
-    project.set_stack(&http().replace("sign_in = [\"email\"]", "sign_in = [\"email\", \"phone\"]"));
+    let phone =
+        |stack: &str| stack.replace("sign_in = [\"email\"]", "sign_in = [\"email\", \"phone\"]");
+    project.set_stack(&phone(&changed()));
     let plan = project.run(&["plan"]);
-    plan.success();
-    assert!(plan.stdout.contains("DESTROYS DATA"), "{}", plan.stdout);
-    let refused = project.run(&["apply", "--yes"]);
+    plan.code(1);
+    plan.stdout_has(&[
+        "DESTROYS DATA",
+        "Warning: this plan deletes user accounts (user_pool.customers); apply needs --allow-data-loss.",
+        "user pool users-customers has deletion protection on, so it cannot be replaced",
+        "set deletion_protection = false for this user pool in the stack file and apply that first",
+    ]);
+    let refused = project.run(&["apply", "--yes", "--allow-data-loss"]);
     refused.code(1);
-    refused.stderr_has(&["user_pool.customers"]);
     assert_eq!(
         pools(project, "users-customers")[0].0,
         pool_id,
         "nothing changed"
     );
+    // Protection off first, then the replacement.
+    let unprotected =
+        changed().replace("deletion_protection = true", "deletion_protection = false");
+    project.set_stack(&unprotected);
+    project.apply_converges();
+    project.set_stack(&phone(&unprotected));
+    project
+        .run(&["plan"])
+        .success()
+        .stdout_has(&["DESTROYS DATA"]);
+    let refused = project.run(&["apply", "--yes"]);
+    refused.code(1);
+    refused.stderr_has(&[
+        "refusing to apply: this plan deletes the data of user_pool.customers (its user accounts)",
+    ]);
     project
         .run(&["apply", "--yes", "--allow-data-loss"])
         .success();
@@ -339,6 +401,32 @@ fn a_rest_authorizer_names_the_pool_arn_and_a_removed_pool_needs_allow_data_loss
     ] {
         assert!(!text.contains(&secret), "the secret is printed: {text}");
     }
+    // Asked for, `outputs --show-secrets` shows it; the hosted UI's domain is an output.
+    let shown = project.run(&["outputs", "--show-secrets", "--output", "json"]);
+    let shown: serde_json::Value = serde_json::from_str(&shown.success().stdout).unwrap();
+    assert_eq!(
+        shown["user_pools.customers.clients.web.secret"],
+        secret.as_str()
+    );
+    let outputs = project.outputs_json();
+    assert_eq!(outputs["user_pools.customers.domain"], "users-auth");
+    assert_eq!(
+        outputs["user_pools.customers.domain_url"],
+        "https://users-auth.auth.us-east-1.amazoncognito.com"
+    );
+    assert!(
+        outputs
+            .get("user_pools.customers.clients.web.secret")
+            .is_none()
+    );
+    let (api_id, authorizer_id) = rest_authorizer(&project, arn);
+    let staff = switches_the_authorizer_to_another_pool(&project, &api_id, &authorizer_id);
+    protected_pool_is_not_deleted(&project, &staff);
+}
+
+/// The stack's REST API's one authorizer, a Cognito one naming only the pool `arn`: the
+/// API's ID and the authorizer's.
+fn rest_authorizer(project: &Project, arn: &str) -> (String, String) {
     let apis = project.rest_apis();
     let id = apis[0].id().unwrap().to_string();
     let authorizers = project
@@ -350,29 +438,137 @@ fn a_rest_authorizer_names_the_pool_arn_and_a_removed_pool_needs_allow_data_loss
                 .send(),
         )
         .unwrap();
+    assert_eq!(authorizers.items().len(), 1);
     let authorizer = &authorizers.items()[0];
     assert_eq!(authorizer.r#type().unwrap().as_str(), "COGNITO_USER_POOLS");
-    assert_eq!(authorizer.provider_arns(), std::slice::from_ref(arn));
+    assert_eq!(authorizer.provider_arns(), [arn.to_string()]);
+    (id, authorizer.id().unwrap().to_string())
+}
 
-    // A pool no longer declared is deleted, protection and all, only with --allow-data-loss.
+/// (authorization type, authorizer ID, integration type) of every method of the REST API
+/// `api_id` but OPTIONS.
+fn methods(project: &Project, api_id: &str) -> Vec<(String, String, String)> {
+    let client = project.rest_apigateway();
+    let resources = client.get_resources().rest_api_id(api_id).embed("methods");
+    let resources = project.block_on(resources.send()).unwrap();
+    let mut out = Vec::new();
+    for resource in resources.items() {
+        for method in resource
+            .resource_methods()
+            .into_iter()
+            .flat_map(|m| m.keys())
+        {
+            let got = client
+                .get_method()
+                .rest_api_id(api_id)
+                .resource_id(resource.id().unwrap())
+                .http_method(method);
+            let got = project.block_on(got.send()).unwrap();
+            let integration = got.method_integration().and_then(|i| i.r#type());
+            out.push((
+                got.authorization_type().unwrap_or_default().to_string(),
+                got.authorizer_id().unwrap_or_default().to_string(),
+                integration.map_or(String::new(), |t| t.as_str().to_ascii_uppercase()),
+            ));
+        }
+    }
+    out
+}
+
+/// The authorizer is switched to another pool of the stack: made again (the emulator cannot
+/// patch its provider ARNs), its six methods put again pointing at it. The stack file as
+/// applied.
+fn switches_the_authorizer_to_another_pool(project: &Project, api_id: &str, old: &str) -> String {
+    assert_eq!(methods(project, api_id).len(), 6);
+    let staff = format!(
+        "{}\n[user_pools.staff]\ndeletion_protection = false\n",
+        rest().replace(r#"user_pool = "customers""#, r#"user_pool = "staff""#)
+    );
+    project.set_stack(&staff);
+    let (action, changed) = project.planned("api");
+    assert_eq!(
+        (action.as_str(), changed),
+        ("update", vec!["authorizer.users".to_string()])
+    );
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    let count = |op: &str| requests.iter().filter(|r| r.ends_with(op)).count();
+    assert_eq!(
+        [
+            count(":DeleteMethod"),
+            count(":DeleteAuthorizer"),
+            count(":CreateAuthorizer"),
+            count(":PutMethod"),
+            count(":PutIntegration"),
+            count(":UpdateAuthorizer"),
+        ],
+        [6, 1, 1, 6, 6, 0],
+        "{requests:#?}"
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    let staff_arn = pools(project, "users-staff").remove(0).1;
+    let (_, new) = rest_authorizer(project, &staff_arn);
+    assert_ne!(new, old, "a new authorizer");
+    let expected = (
+        "COGNITO_USER_POOLS".to_string(),
+        new,
+        "AWS_PROXY".to_string(),
+    );
+    assert_eq!(methods(project, api_id), vec![expected; 6]);
+    staff
+}
+
+/// A pool with deletion protection on is neither deleted nor replaced, even with
+/// `--allow-data-loss` (as tables): protection is turned off by the stack file first. A pool no
+/// longer declared is then deleted only with `--allow-data-loss`.
+fn protected_pool_is_not_deleted(project: &Project, staff: &str) {
     // (Another pool stays declared: the emulator's tagging index does not list pools, so a
     // stack that declares none does not look for them there; AWS's does.)
-    project.set_stack(
-        r#"
-[stack]
-name = "users"
-
-[user_pools.staff]
-deletion_protection = false
-"#,
-    );
+    let only_staff =
+        "[stack]\nname = \"users\"\n\n[user_pools.staff]\ndeletion_protection = false\n";
+    project.set_stack(only_staff);
+    let refused = project.run(&["apply", "--yes", "--allow-data-loss"]);
+    refused.code(1);
+    refused.stdout_has(&[
+        "user pool users-customers has deletion protection on, so it cannot be deleted",
+        "set deletion_protection = false for this user pool in the stack file and apply that first",
+    ]);
+    assert_eq!(pools(project, "users-customers").len(), 1);
+    project.set_stack(&staff.replace("deletion_protection = true", "deletion_protection = false"));
+    project.apply_converges();
+    project.set_stack(only_staff);
     let refused = project.run(&["apply", "--yes"]);
     refused.code(1);
-    assert_eq!(pools(&project, "users-customers").len(), 1);
+    refused.stderr_has(&["user accounts"]);
+    assert_eq!(pools(project, "users-customers").len(), 1);
     project
         .run(&["apply", "--yes", "--allow-data-loss"])
         .success();
     project.run(&["plan", "--detailed-exitcode"]).code(0);
-    assert!(pools(&project, "users-customers").is_empty(), "deleted");
-    assert_eq!(pools(&project, "users-staff").len(), 1);
+    assert!(pools(project, "users-customers").is_empty(), "deleted");
+    assert_eq!(pools(project, "users-staff").len(), 1);
+}
+
+/// Stack `a` with pool `b-c` would be named as stack `a-b`'s pool `c` (Cognito lets two pools
+/// share a name): the plan refuses to make it, as it refuses for topics.
+#[test]
+fn a_pool_name_another_stack_has_is_not_taken() {
+    let project = Project::new(
+        "[stack]\nname = \"a-b\"\n\n[user_pools.c]\ndeletion_protection = false\ndomain = \"shared-auth\"\n",
+    );
+    project.apply_converges();
+    project.set_stack("[stack]\nname = \"a\"\n\n[user_pools.b-c]\ndeletion_protection = false\n");
+    let plan = project.run(&["plan"]);
+    plan.code(1)
+        .stdout_has(&["user_pool.b-c: user pool a-b-c exists but is managed by stack \"a-b\""]);
+    project.run(&["apply", "--yes"]).code(1);
+    assert_eq!(pools(&project, "a-b-c").len(), 1, "no second pool");
+
+    // A hosted UI domain prefix another pool has: a clear error, not the other's domain.
+    project.set_stack("[stack]\nname = \"x\"\n\n[user_pools.p]\ndeletion_protection = false\ndomain = \"shared-auth\"\n");
+    let taken = project.run(&["apply", "--yes"]);
+    taken.code(1).stderr_has(&[
+        "the domain prefix \"shared-auth\" is taken by user pool",
+        "choose another domain in the stack file",
+    ]);
 }

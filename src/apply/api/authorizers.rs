@@ -5,7 +5,7 @@
 use super::permissions::permit_authorizer;
 use super::{Context, function_arn};
 use crate::aws::AwsError;
-use crate::live::{LiveApi, authorizer_output};
+use crate::live::{LiveApi, LiveRoute, authorizer_output};
 use crate::plan::Change;
 use crate::stack::{ApiSpec, ApiType, AuthorizerSpec};
 
@@ -18,14 +18,17 @@ pub(super) struct Wanted<'a> {
     pub uri: Option<String>,
     /// The live authorizer of that name, if it differs.
     pub before: Option<&'a AuthorizerSpec>,
+    /// The live routes (REST: methods) that use the live authorizer of that name.
+    pub methods: Vec<&'a LiveRoute>,
 }
 
 /// The requests that create and change an authorizer on one kind of API (each flavour's).
 pub(super) trait AuthorizerRequests {
     /// CreateAuthorizer; the new authorizer's ID.
     async fn create(&self, wanted: &Wanted<'_>) -> Result<String, AwsError>;
-    /// UpdateAuthorizer of the live authorizer `id` (`wanted.before`).
-    async fn update(&self, wanted: &Wanted<'_>, id: &str) -> Result<(), AwsError>;
+    /// UpdateAuthorizer of the live authorizer `id` (`wanted.before`), or where that cannot
+    /// be done, the authorizer made again; the authorizer's ID afterwards.
+    async fn update(&self, wanted: &Wanted<'_>, id: &str) -> Result<String, AwsError>;
 }
 
 /// Creates the declared authorizers the API lacks and updates those that differ; a Lambda
@@ -47,13 +50,11 @@ pub(super) async fn sync_declared(
             spec: declared,
             uri: (function.as_deref()).map(|arn| crate::arn::invocation_uri(ctx.region(), arn)),
             before: before.map(|(_, spec)| spec),
+            methods: live.map_or_else(Vec::new, |l| users(l, name)),
         };
         let id = match before {
             Some((id, spec)) if same(spec, declared, function.as_deref()) => id.clone(),
-            Some((id, _)) => {
-                requests.update(&wanted, id).await?;
-                id.clone()
-            }
+            Some((id, _)) => requests.update(&wanted, id).await?,
             None => requests.create(&wanted).await?,
         };
         if let Some(arn) = &function {
@@ -62,6 +63,14 @@ pub(super) async fn sync_declared(
         ctx.set_output(authorizer_output(name), id);
     }
     Ok(())
+}
+
+/// The live routes that use the authorizer `name`.
+fn users<'a>(live: &'a LiveApi, name: &str) -> Vec<&'a LiveRoute> {
+    let routes = live.routes.iter();
+    routes
+        .filter(|r| r.authorizer.as_deref() == Some(name))
+        .collect()
 }
 
 /// After a whole-API write: whether the API has every declared authorizer as declared, as

@@ -187,7 +187,7 @@ impl AuthorizerRequests for Http<'_> {
         Ok(created.authorizer_id().unwrap_or_default().to_string())
     }
 
-    async fn update(&self, wanted: &Wanted<'_>, id: &str) -> Result<(), AwsError> {
+    async fn update(&self, wanted: &Wanted<'_>, id: &str) -> Result<String, AwsError> {
         let request = self.ctx.clients.apigatewayv2.update_authorizer();
         let request = request.api_id(wanted.api_id).authorizer_id(id);
         let request = match (wanted.spec, &wanted.uri) {
@@ -198,11 +198,9 @@ impl AuthorizerRequests for Http<'_> {
                 .authorizer_type(AuthorizerType::Request)
                 .set_authorizer_uri(uri.clone()),
         };
-        request
-            .send()
-            .await
-            .map(drop)
-            .op("apigateway:UpdateAuthorizer")
+        let sent = request.send().await;
+        sent.op("apigateway:UpdateAuthorizer")?;
+        Ok(id.to_string())
     }
 }
 

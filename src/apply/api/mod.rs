@@ -45,6 +45,7 @@ mod http_routes;
 mod openapi;
 mod permissions;
 mod publish;
+mod reauthorize;
 mod repair;
 mod rest;
 mod stage;

@@ -31,6 +31,16 @@ pub(super) async fn put_integration(
     p: &PublishDesired,
 ) -> Result<(), AwsError> {
     let (topic_arn, role_arn) = arns(ctx, p)?;
+    put_publish(ctx, at, &topic_arn, &role_arn).await
+}
+
+/// [`put_integration`] with the topic's and the role's ARNs.
+pub(super) async fn put_publish(
+    ctx: &Context<'_>,
+    at: &Method<'_>,
+    topic_arn: &str,
+    role_arn: &str,
+) -> Result<(), AwsError> {
     let start = tokio::time::Instant::now();
     let mut delay = Duration::from_secs(1);
     loop {
@@ -44,12 +54,12 @@ pub(super) async fn put_integration(
             .r#type(IntegrationType::Aws)
             .integration_http_method("POST")
             .uri(crate::arn::sns_publish_uri(ctx.region()))
-            .credentials(&role_arn)
+            .credentials(role_arn)
             .request_parameters(
                 "integration.request.header.Content-Type",
                 "'application/x-www-form-urlencoded'",
             )
-            .request_templates("application/json", crate::arn::publish_template(&topic_arn))
+            .request_templates("application/json", crate::arn::publish_template(topic_arn))
             .passthrough_behavior("NEVER")
             .send()
             .await;

@@ -139,35 +139,21 @@ impl AuthorizerRequests for Rest<'_> {
         Ok(created.id().unwrap_or_default().to_string())
     }
 
-    /// A Cognito authorizer's user pools are added and removed one by one; an authorizer of
-    /// another type is left as it is.
-    async fn update(&self, wanted: &Wanted<'_>, id: &str) -> Result<(), AwsError> {
-        let mut request = self.ctx.clients.apigateway.update_authorizer();
-        request = request.rest_api_id(wanted.api_id).authorizer_id(id);
-        match (wanted.spec, wanted.before) {
-            (
-                AuthorizerSpec::Cognito { user_pools },
-                Some(AuthorizerSpec::Cognito { user_pools: before }),
-            ) => {
-                let pool = |op, arn: &String| patch(op, &format!("/providerARNs/{arn}"), None);
-                for arn in user_pools.iter().filter(|a| !before.contains(a)) {
-                    request = request.patch_operations(pool(Op::Add, arn));
-                }
-                for arn in before.iter().filter(|a| !user_pools.contains(a)) {
-                    request = request.patch_operations(pool(Op::Remove, arn));
-                }
-            }
-            (AuthorizerSpec::Cognito { .. }, _) => return Ok(()),
-            _ => {
-                let uri = wanted.uri.clone();
-                request = request.patch_operations(patch(Op::Replace, "/authorizerUri", uri));
-            }
+    /// A Lambda authorizer's function is replaced in place. A Cognito authorizer whose user
+    /// pools change, or an authorizer whose type changes, is made again with its methods
+    /// re-pointed ([`super::reauthorize::recreate`]).
+    async fn update(&self, wanted: &Wanted<'_>, id: &str) -> Result<String, AwsError> {
+        let lambda = |s: Option<&AuthorizerSpec>| matches!(s, Some(AuthorizerSpec::Lambda { .. }));
+        if !(lambda(Some(wanted.spec)) && lambda(wanted.before)) {
+            return super::reauthorize::recreate(self, wanted, id).await;
         }
-        request
-            .send()
-            .await
-            .map(drop)
-            .op("apigateway:UpdateAuthorizer")
+        let uri = wanted.uri.clone();
+        let request = self.ctx.clients.apigateway.update_authorizer();
+        let request = request.rest_api_id(wanted.api_id).authorizer_id(id);
+        let request = request.patch_operations(patch(Op::Replace, "/authorizerUri", uri));
+        let sent = request.send().await;
+        sent.op("apigateway:UpdateAuthorizer")?;
+        Ok(id.to_string())
     }
 }
 
@@ -234,6 +220,31 @@ async fn put_method(ctx: &Context<'_>, at: &Method<'_>, d: &RouteDesired) -> Res
             Some(authorizer_id(ctx, name)?),
         ),
     };
+    let authorization = Authorization {
+        kind,
+        authorizer,
+        scopes: &d.scopes,
+        api_key: d.api_key,
+    };
+    put_method_as(ctx, at, authorization).await
+}
+
+/// How a method is authorized: its authorization type (`NONE`, `COGNITO_USER_POOLS`,
+/// `CUSTOM`), its authorizer's ID, the scopes it requires and whether it needs an API key.
+pub(super) struct Authorization<'a> {
+    pub kind: &'a str,
+    pub authorizer: Option<String>,
+    pub scopes: &'a [String],
+    pub api_key: bool,
+}
+
+/// PutMethod with this authorization; a method that exists already is left as it is.
+pub(super) async fn put_method_as(
+    ctx: &Context<'_>,
+    at: &Method<'_>,
+    a: Authorization<'_>,
+) -> Result<(), AwsError> {
+    let (kind, authorizer, scopes) = (a.kind, a.authorizer, a.scopes);
     let put = ctx
         .clients
         .apigateway
@@ -243,8 +254,8 @@ async fn put_method(ctx: &Context<'_>, at: &Method<'_>, d: &RouteDesired) -> Res
         .http_method(at.method)
         .authorization_type(kind)
         .set_authorizer_id(authorizer)
-        .set_authorization_scopes((!d.scopes.is_empty()).then(|| d.scopes.clone()))
-        .api_key_required(d.api_key)
+        .set_authorization_scopes((!scopes.is_empty()).then(|| scopes.to_vec()))
+        .api_key_required(a.api_key)
         .send()
         .await;
     match put {
@@ -255,7 +266,7 @@ async fn put_method(ctx: &Context<'_>, at: &Method<'_>, d: &RouteDesired) -> Res
 }
 
 /// PutIntegration: the method invokes the function through a Lambda proxy integration.
-async fn put_integration(
+pub(super) async fn put_integration(
     ctx: &Context<'_>,
     at: &Method<'_>,
     function_arn: &str,

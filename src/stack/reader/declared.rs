@@ -28,6 +28,9 @@ pub(super) struct Declared {
     pub(super) user_pools: Vec<(String, Vec<String>)>,
     /// `[inputs]`: name -> SSM parameter name.
     pub(super) inputs: std::collections::BTreeMap<String, String>,
+    /// The names under `[api] authorizers`, valid or not (a route naming an invalid one gets
+    /// no second error).
+    pub(super) authorizers: Vec<String>,
 }
 
 impl Declared {
@@ -57,6 +60,13 @@ impl Declared {
             cors: api.and_then(|t| entry(t, "cors")).map(|(k, _)| k.span()),
             user_pools: user_pools(doc),
             inputs: super::inputs::declared_inputs(doc),
+            authorizers: match api
+                .and_then(|t| entry(t, "authorizers"))
+                .map(|(_, v)| v.get_ref())
+            {
+                Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().to_string()).collect(),
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -103,9 +113,11 @@ impl Declared {
         if names.contains(name) {
             return None;
         }
-        let help = match names.as_slice() {
-            [] => format!("the file declares no {kind}s"),
-            _ => format!("declared {kind}s: {}", names.join(", ")),
+        let guess = crate::suggest::closest(name, names.iter().map(String::as_str));
+        let help = match (names.as_slice(), guess) {
+            ([], _) => format!("the file declares no {kind}s"),
+            (_, Some(g)) => format!("did you mean {g:?}? declared {kind}s: {}", names.join(", ")),
+            (_, None) => format!("declared {kind}s: {}", names.join(", ")),
         };
         Some(
             Problem::new(

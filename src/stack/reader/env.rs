@@ -71,6 +71,7 @@ impl Reader<'_> {
             }
         }
         self.check_separate(doc);
+        self.check_env_domains(doc);
         names
     }
 

@@ -8,12 +8,15 @@
 mod api;
 mod declared;
 mod defaults;
+mod domains;
 mod env;
+mod filter;
 mod fixed_names;
 mod function;
 mod inputs;
 mod limits;
 mod names;
+mod oauth;
 mod paths;
 mod secrets;
 mod table;

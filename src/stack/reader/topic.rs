@@ -8,7 +8,7 @@ use super::typed::{Key, Reader, RefSite, Value, entry};
 use crate::stack::address::Address;
 use crate::stack::diagnostic::Problem;
 use crate::stack::reference::RefTarget;
-use crate::stack::topic::{Endpoint, SubscriptionSpec, TopicSpec};
+use crate::stack::topic::{Endpoint, SubscriptionSpec, TopicSpec, same_endpoint};
 
 const TOPIC_KEYS: &[&str] = &[
     "fifo",
@@ -101,7 +101,18 @@ impl Reader<'_> {
                     );
                     ok = false;
                 }
-                Some(s) if out.iter().any(|o| o.endpoint == s.endpoint) => {
+                Some(s) if !fifo && is_fifo_queue(&s.endpoint) => {
+                    self.problem(
+                        Problem::new("a FIFO queue cannot subscribe to a standard topic", item.span(), "FIFO queue")
+                            .help("SNS delivers to FIFO queues from FIFO topics only: make the topic fifo = true, or subscribe a standard queue"),
+                    );
+                    ok = false;
+                }
+                Some(s)
+                    if out
+                        .iter()
+                        .any(|o| same_endpoint(&o.endpoint.key(), &s.endpoint.key())) =>
+                {
                     self.problem(
                         Problem::new(
                             format!("{} is subscribed twice", s.endpoint.key()),
@@ -244,6 +255,9 @@ impl Reader<'_> {
             ));
             return None;
         }
+        if !self.filter_rules(t, value) {
+            return None;
+        }
         match to_json(value.get_ref()) {
             Some(json) => Some(crate::live::canonical_json(&json.to_string())),
             None => {
@@ -288,6 +302,12 @@ fn to_json(value: &DeValue<'_>) -> Option<serde_json::Value> {
                 .collect::<Option<_>>()?,
         ),
     })
+}
+
+/// An SQS FIFO queue (its name ends in `.fifo`:
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues.html>).
+fn is_fifo_queue(endpoint: &Endpoint) -> bool {
+    matches!(endpoint, Endpoint::Queue(arn) if arn.ends_with(".fifo"))
 }
 
 /// An address SNS may send to: something before and after one `@`, a dot in the domain.

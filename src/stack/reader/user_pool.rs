@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use toml::Spanned;
 use toml::de::DeTable;
 
 use super::names::is_logical_name;
@@ -274,15 +273,13 @@ impl Reader<'_> {
         self.unknown_keys(t, CLIENT_KEYS, "in a user pool client");
         let urls = |r: &mut Self, key: &str| {
             let list = r.string_list(t, key, &format!("write {key} = [\"https://...\"]"))?;
-            Some(
-                list.into_iter()
-                    .map(Spanned::into_inner)
-                    .collect::<Vec<_>>(),
-            )
+            r.oauth_urls(key, list)
         };
         let callback_urls = urls(self, "callback_urls");
         let logout_urls = urls(self, "logout_urls");
-        let scopes = urls(self, "scopes");
+        let scopes = self
+            .string_list(t, "scopes", "write scopes = [\"openid\", \"email\"]")
+            .and_then(|list| self.oauth_scopes(list));
         let oauth_flows = self.choices(t, "oauth_flows", OAUTH_FLOWS, "OAuth flow");
         let auth_flows = self.choices(t, "auth_flows", AUTH_FLOWS, "auth flow");
         let client = UserPoolClientSpec {

@@ -114,6 +114,16 @@ impl Reader<'_> {
         declared: &Declared,
     ) -> Option<AuthorizerSpec> {
         self.unknown_keys(t, JWT_KEYS, "in a jwt authorizer");
+        let derived = "remove it: user_pool and client give the issuer and the audience";
+        let ok = if entry(t, "user_pool").is_some() {
+            self.conflicting(t, "user_pool", &["issuer", "audience"], derived)
+        } else {
+            let help = "add user_pool = \"NAME\" (a pool of this stack), or remove client and write audience = [\"CLIENT_ID\"]";
+            self.unused(t, "client", "without user_pool", help)
+        };
+        if !ok {
+            return None;
+        }
         if entry(t, "user_pool").is_some() {
             let (pool, client) = self.pool_of_authorizer(t, value, declared, true)?;
             let client = client?;
@@ -147,6 +157,13 @@ impl Reader<'_> {
         declared: &Declared,
     ) -> Option<AuthorizerSpec> {
         self.unknown_keys(t, COGNITO_KEYS, "in a cognito authorizer");
+        let one = "write either user_pool = \"NAME\" (a pool of this stack) or user_pools = [\"ARN\", ...]";
+        let no_client = "remove client: a cognito authorizer (REST APIs) accepts the tokens of every client of its pools";
+        let ok = self.conflicting(t, "user_pool", &["user_pools"], one)
+            & self.unused(t, "client", "in a cognito authorizer", no_client);
+        if !ok {
+            return None;
+        }
         if entry(t, "user_pool").is_some() {
             let (pool, _) = self.pool_of_authorizer(t, value, declared, false)?;
             let arn = pool_ref(RefTarget::UserPool(pool), RefAttr::Arn);
@@ -242,6 +259,41 @@ impl Reader<'_> {
             span: pool.span(),
         });
         Some((pool.into_inner(), client))
+    }
+
+    /// Where `key` is written, none of `others` may be: an error at each one written, with
+    /// `help`. Whether none is.
+    fn conflicting(&mut self, t: &DeTable<'_>, key: &str, others: &[&str], help: &str) -> bool {
+        if entry(t, key).is_none() {
+            return true;
+        }
+        let mut ok = true;
+        for other in others {
+            if let Some((k, _)) = entry(t, other) {
+                self.problem(
+                    Problem::new(
+                        format!("{other} cannot be written with {key} in an authorizer"),
+                        k.span(),
+                        format!("conflicts with {key}"),
+                    )
+                    .help(help),
+                );
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    /// `key` is written where it has no effect (`why`: `without user_pool`): an error at it,
+    /// with `help`. Whether it is not written.
+    fn unused(&mut self, t: &DeTable<'_>, key: &str, why: &str, help: &str) -> bool {
+        let Some((k, _)) = entry(t, key) else {
+            return true;
+        };
+        self.problem(
+            Problem::new(format!("{key} has no effect {why}"), k.span(), "not used").help(help),
+        );
+        false
     }
 
     /// A required, non-empty list of strings of an authorizer (`value`).

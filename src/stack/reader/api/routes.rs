@@ -146,7 +146,7 @@ impl Reader<'_> {
         api: Option<&ApiSpec>,
         declared: &Declared,
     ) -> RouteSpec {
-        let authorizer = self.route_authorizer(t, api);
+        let authorizer = self.route_authorizer(t, api, declared);
         let scopes = self.route_scopes(t, authorizer.is_some());
         self.check_scopes_fit(t, api, authorizer.as_deref(), &scopes);
         let alias = entry(t, "alias").and_then(|(_, v)| self.string(v, "alias"));
@@ -197,18 +197,20 @@ impl Reader<'_> {
         }
     }
 
-    /// A route's `authorizer`, which must name one in `[api] authorizers`.
+    /// A route's `authorizer`, which must name one in `[api] authorizers`. One written there
+    /// but invalid has its own error: the route gets none.
     fn route_authorizer(
         &mut self,
         t: &toml::de::DeTable<'_>,
         api: Option<&ApiSpec>,
+        written: &Declared,
     ) -> Option<String> {
         let (_, value) = entry(t, "authorizer")?;
         let name = self.string(value, "authorizer")?;
         let declared: Vec<&String> = api
             .map(|a| a.authorizers.keys().collect())
             .unwrap_or_default();
-        if declared.contains(&name.get_ref()) {
+        if declared.contains(&name.get_ref()) || written.authorizers.contains(name.get_ref()) {
             return Some(name.into_inner());
         }
         let help = if declared.is_empty() {
