@@ -412,3 +412,11 @@ fn topic_mistakes() {
 fn rest_publish_mistakes() {
     insta::assert_snapshot!(errors_of("rest_publish.toml"));
 }
+
+/// Queues: a duration that is not one, one out of SQS's range, a number out of range, an
+/// unknown key, a dead-letter queue that is not declared, the queue itself or of the other
+/// kind, a receive count below 1, and references to an unknown attribute and queue.
+#[test]
+fn queue_mistakes() {
+    insta::assert_snapshot!(errors_of("queues.toml"));
+}

@@ -8,6 +8,7 @@ pub(crate) mod dynamodb;
 mod iam;
 mod lambda;
 mod once;
+mod queue;
 mod table_steps;
 mod topic;
 mod usage_plan;
@@ -396,6 +397,11 @@ async fn run(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
         Address::UserPool(_) => user_pool::apply(ctx, change).await,
         Address::Topic(_) => topic::apply_topic(ctx, change).await,
         Address::Subscription(_) => topic::apply_subscription(ctx, change).await,
+        Address::Queue(_) => queue::apply(ctx, change).await,
+        Address::EventSource(_) => Err(crate::aws::other(
+            "lambda",
+            "event sources are not applied by this build",
+        )),
     }
 }
 

@@ -102,6 +102,8 @@ pub struct Clients {
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
     /// SNS: the stack's topics and their subscriptions.
     pub sns: aws_sdk_sns::Client,
+    /// SQS: the stack's queues.
+    pub sqs: aws_sdk_sqs::Client,
 }
 
 /// Builds one service's client from the shared configuration, with the request log if asked.
@@ -200,6 +202,7 @@ impl Clients {
             cloudwatch: client!(aws_sdk_cloudwatch, config, log),
             cognito: client!(aws_sdk_cognitoidentityprovider, config, log),
             sns: client!(aws_sdk_sns, config, log),
+            sqs: client!(aws_sdk_sqs, config, log),
         }
     }
 
@@ -250,6 +253,7 @@ impl Clients {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             cognito: aws_sdk_cognitoidentityprovider::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
+            sqs: aws_sdk_sqs::Client::new(&config),
         }
     }
 }

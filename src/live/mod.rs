@@ -12,6 +12,7 @@ pub mod metrics;
 mod read;
 mod scope;
 mod sns;
+mod sqs;
 mod ssm;
 mod state;
 pub mod status;
@@ -37,6 +38,7 @@ pub use dynamodb::{owner_of as table_owner, read_named as read_table};
 pub use iam::{canonical_json, role_owner};
 pub use scope::Scope;
 pub use sns::{LiveSubscription, LiveTopic};
+pub use sqs::{LiveQueue, name_of as queue_name_of};
 pub use state::{read, read_api};
 #[cfg(test)]
 pub use usage_plans::LiveApiStage;
@@ -91,6 +93,8 @@ pub struct LiveState {
     pub user_pools: BTreeMap<String, LiveUserPool>,
     /// Owned SNS topics by name, with their subscriptions.
     pub topics: BTreeMap<String, LiveTopic>,
+    /// Owned SQS queues by name.
+    pub queues: BTreeMap<String, LiveQueue>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -370,6 +374,8 @@ pub(crate) struct Owned {
     pub functions: BTreeMap<String, BTreeMap<String, String>>,
     /// The tagging index knows a user pool of the stack (AWS does; the emulator does not).
     pub user_pools: bool,
+    /// The tagging index knows an SQS queue of the stack.
+    pub queues: bool,
 }
 
 /// The tags without stackctl's own.

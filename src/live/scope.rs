@@ -44,6 +44,8 @@ pub struct Scope {
     pub usage_plans: bool,
     /// Read the stack's user pools (a pool changes, or a change needs a pool's values).
     pub user_pools: bool,
+    /// Read the stack's SQS queues.
+    pub queues: bool,
 }
 
 impl Scope {
@@ -114,6 +116,8 @@ impl Scope {
                 self.usage_plans = true;
             }
             Address::Topic(_) => self.topics = true,
+            Address::Queue(_) => self.queues = true,
+            Address::EventSource(_) => {}
             // A function subscription needs its function's ARN, not its state.
             Address::Subscription(key) => {
                 self.topics = true;
@@ -161,6 +165,7 @@ impl Scope {
             RefTarget::Ssm(_) => self.secrets = true,
             RefTarget::UserPool(_) | RefTarget::UserPoolClient(..) => self.user_pools = true,
             RefTarget::Topic(_) => self.topics = true,
+            RefTarget::Queue(_) => self.queues = true,
         }
     }
 }

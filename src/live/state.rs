@@ -9,8 +9,8 @@ use super::read::{
 };
 use super::{
     Conflict, LiveApi, LiveApiKey, LiveRole, LiveState, LiveTopic, LiveUsagePlan, LiveUserPool,
-    LiveWebsocket, Refresh, Scope, api, autoscaling, dynamodb, iam, lambda, sns, ssm, usage_plans,
-    user_pool, versions, websocket,
+    LiveWebsocket, Refresh, Scope, api, autoscaling, dynamodb, iam, lambda, sns, sqs, ssm,
+    usage_plans, user_pool, versions, websocket,
 };
 use crate::aws::{AwsError, Clients};
 use crate::stack::{ApiType, Stack};
@@ -39,6 +39,7 @@ pub async fn read(
         usage_plans: (usage_plans, api_keys),
         user_pools,
         topics: (topics, topic_conflicts),
+        queues,
     } = beside;
     let Found {
         owned,
@@ -49,6 +50,13 @@ pub async fn read(
         dynamodb::claim(clients, tables, &owned, &stack.name).await?;
     let (mut functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
     versions::read(clients, stack, &mut functions).await?;
+    let (queues, queue_conflicts) = match queues {
+        Some(queues) => queues,
+        None if scope.is_none() && owned.queues => {
+            sqs::read(clients, &stack.name, &queue_names(stack)).await?
+        }
+        None => Default::default(),
+    };
     let user_pools = match user_pools {
         Some(pools) => pools,
         None if owned.user_pools => user_pool::read(clients, &stack.name).await?,
@@ -77,6 +85,7 @@ pub async fn read(
     conflicts.extend(function_conflicts);
     conflicts.extend(role_conflicts);
     conflicts.extend(topic_conflicts);
+    conflicts.extend(queue_conflicts);
     let missing = missing(&owned, &tables, &functions);
     Ok(LiveState {
         tables,
@@ -95,6 +104,7 @@ pub async fn read(
         api_keys,
         user_pools,
         topics,
+        queues,
     })
 }
 
@@ -117,6 +127,8 @@ struct Beside {
     user_pools: Option<BTreeMap<String, LiveUserPool>>,
     /// Owned topics by name, and declared topic names the stack may not take.
     topics: (BTreeMap<String, LiveTopic>, Vec<Conflict>),
+    /// Owned queues by name, and declared queue names the stack may not take.
+    queues: Option<(BTreeMap<String, super::LiveQueue>, Vec<Conflict>)>,
 }
 
 async fn read_beside(
@@ -174,14 +186,25 @@ async fn read_beside(
         }
         usage_plans::read(clients, &stack.name).await
     };
-    let (roles, secrets, retention, websockets, usage_plans, user_pools, topics) = tokio::try_join!(
+    // As user pools: without a scope, read when declared; else once the tagging index has
+    // shown one (see `read`).
+    let queues = async {
+        if !scope.map_or(!stack.queues.is_empty(), |s| s.queues) {
+            return Ok(None);
+        }
+        sqs::read(clients, &stack.name, &queue_names(stack))
+            .await
+            .map(Some)
+    };
+    let (roles, secrets, retention, websockets, usage_plans, user_pools, topics, queues) = tokio::try_join!(
         roles,
         secrets,
         retention,
         Box::pin(websockets),
         Box::pin(usage_plans),
         Box::pin(user_pools),
-        Box::pin(topics)
+        Box::pin(topics),
+        Box::pin(queues)
     )?;
     Ok(Beside {
         roles,
@@ -191,6 +214,7 @@ async fn read_beside(
         usage_plans,
         user_pools,
         topics,
+        queues,
     })
 }
 
@@ -242,4 +266,13 @@ async fn read_apis(
     // Stable: among APIs with as many routes, the oldest stays first.
     apis.sort_by_key(|api| std::cmp::Reverse(api.routes.len()));
     Ok(apis)
+}
+
+/// The physical names of the declared queues.
+fn queue_names(stack: &Stack) -> BTreeSet<String> {
+    stack
+        .queues
+        .iter()
+        .map(|q| q.physical_name(&stack.name))
+        .collect()
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::order::order;
 use super::{
     Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, logical_of, publish,
-    role, table, topic, usage_plan, user_pool, websocket,
+    queue, role, table, topic, usage_plan, user_pool, websocket,
 };
 use crate::live::LiveState;
 use crate::marks::PUBLISH_ROLE;
@@ -47,12 +47,14 @@ pub fn build_destroy(stack: &Stack, live: &LiveState, region: &str) -> Plan {
         websocket: None,
         user_pools: Vec::new(),
         topics: Vec::new(),
+        queues: Vec::new(),
         ..stack.clone()
     };
     let mut plan = build(&nothing, live, &BTreeMap::new(), region);
     for change in &mut plan.changes {
         change.reason = change.destroys_data.then(|| match change.address {
             Address::UserPool(_) => "the pool and every user in it are deleted".to_string(),
+            Address::Queue(_) => "the queue and its messages are deleted".to_string(),
             _ => "the table and its items are deleted".to_string(),
         });
     }
@@ -68,6 +70,7 @@ pub fn build(
 ) -> Plan {
     let mut changes = plan_tables(stack, live);
     topic::plan_all(stack, live, &mut changes);
+    queue::plan_all(stack, live, &mut changes);
     let mut known = known_values(stack, live, &changes, region);
     user_pool::known(stack, live, region, &mut known);
     let secrets: BTreeMap<String, String> = live
@@ -213,6 +216,7 @@ fn conflict_blockers(stack: &Stack, live: &LiveState) -> Vec<Blocker> {
                 "table" => Address::Table(logical),
                 "role" => Address::Role(logical),
                 "topic" => Address::Topic(logical.trim_end_matches(".fifo").to_string()),
+                "queue" => Address::Queue(logical.trim_end_matches(".fifo").to_string()),
                 _ => Address::Function(logical),
             };
             let owner = crate::marks::managed_by(conflict.owner.as_deref());
@@ -365,6 +369,7 @@ fn known_values(
     }
     websocket::known(stack, live, region, &mut known);
     topic::known(stack, live, table_changes, &mut known);
+    queue::known(stack, live, table_changes, &mut known);
     known
 }
 

@@ -22,6 +22,7 @@ pub enum Desired {
     UserPool(UserPoolDesired),
     Topic(TopicDesired),
     Subscription(SubscriptionDesired),
+    Queue(super::queue::QueueDesired),
 }
 
 #[derive(Debug, Clone)]

@@ -15,6 +15,7 @@ mod in_use;
 pub mod json;
 mod order;
 mod publish;
+mod queue;
 pub mod render;
 mod role;
 pub mod saved;
@@ -49,6 +50,7 @@ pub use desired::{
 pub use function::FunctionAttr;
 pub use function::{AliasTarget, resolve_aliases};
 pub use publish::topic_arn as topic_arn_reference;
+pub use queue::{QueueAttr, QueueDesired, reference as queue_reference};
 pub use role::RoleAttr;
 pub use role::document as policy_document;
 pub use table::TableAttr;
@@ -145,6 +147,7 @@ pub enum Live {
     UserPool(crate::live::LiveUserPool),
     Topic(crate::live::LiveTopic),
     Subscription(crate::live::LiveSubscription),
+    Queue(crate::live::LiveQueue),
 }
 
 /// Something that stops the plan from being applied as it is.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Action, Change, publish, topic};
+use super::{Action, Change, publish, queue, topic};
 use crate::marks::PUBLISH_ROLE;
 use crate::stack::{Address, Stack};
 
@@ -91,10 +91,20 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
         Address::UsagePlan(_) => of_kind("api_key", true),
         Address::ApiKey(_) => Vec::new(),
         Address::Websocket => of_kind("websocket_route", true),
+        // Whatever may name the queue: mappings, functions, roles, queues it is the
+        // dead-letter queue of.
+        Address::Queue(_) => [
+            of_kind("event_source", true),
+            of_kind("function", false),
+            of_kind("role", false),
+            of_kind("queue", false),
+        ]
+        .concat(),
         Address::Route(_)
         | Address::Deployment
         | Address::WebsocketRoute(_)
-        | Address::Subscription(_) => Vec::new(),
+        | Address::Subscription(_)
+        | Address::EventSource(_) => Vec::new(),
     }
 }
 
@@ -129,6 +139,8 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
         Address::Route(_) | Address::WebsocketRoute(_) => route_needs(change),
         Address::Table(_) | Address::UserPool(_) | Address::Topic(_) => Vec::new(),
         Address::Subscription(_) => topic::subscription_needs(change),
+        Address::Queue(logical) => queue::needs(stack, logical),
+        Address::EventSource(_) => Vec::new(),
         Address::Api | Address::Websocket => authorizer_functions(stack, &change.address),
         Address::Deployment => {
             return [vec![Address::Api], active.of_kind("route", true)].concat();

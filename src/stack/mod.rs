@@ -8,6 +8,7 @@ mod diagnostic;
 #[cfg(test)]
 mod fuzz_tests;
 mod graph;
+mod queue;
 mod reader;
 mod reference;
 mod spec;
@@ -29,6 +30,7 @@ pub use spec::{AliasSpec, Weighted};
 pub use spec::{AliasVersion, LogLevel, StageLogging, StageSpec, Tracing, Versioning};
 pub use spec::{ApiKeySpec, Quota, QuotaPeriod, UsagePlanSpec};
 
+pub use queue::QueueSpec;
 pub use spec::user_pool::{
     CustomAttribute, Mfa, PasswordPolicy, UserPoolClientSpec, UserPoolSpec, authorizer_references,
     is_unresolved_pool_value, issuer as user_pool_issuer, resolve_authorizer,

@@ -10,6 +10,7 @@ mod foundation;
 mod functions;
 mod generated;
 mod items;
+mod queues;
 mod reliability;
 mod robust_io;
 mod scaling;

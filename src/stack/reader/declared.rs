@@ -26,6 +26,9 @@ pub(super) struct Declared {
     pub(super) cors: Option<Range<usize>>,
     /// `[user_pools.NAME]` with the names of their clients.
     pub(super) user_pools: Vec<(String, Vec<String>)>,
+    /// `[queues.NAME]`, and those written with `fifo = true`.
+    pub(super) queues: Vec<String>,
+    pub(super) fifo_queues: Vec<String>,
 }
 
 impl Declared {
@@ -54,6 +57,8 @@ impl Declared {
             api_type,
             cors: api.and_then(|t| entry(t, "cors")).map(|(k, _)| k.span()),
             user_pools: user_pools(doc),
+            queues: names("queues"),
+            fifo_queues: fifo_of(doc, "queues"),
         }
     }
 
@@ -62,6 +67,7 @@ impl Declared {
             RefTarget::Table(name) => ("table", name, &self.tables),
             RefTarget::Function(name) => ("function", name, &self.functions),
             RefTarget::Topic(name) => ("topic", name, &self.topics),
+            RefTarget::Queue(name) => ("queue", name, &self.queues),
             RefTarget::Ssm(_) => return None,
             RefTarget::UserPool(name) => {
                 let names: Vec<&String> = self.user_pools.iter().map(|(p, _)| p).collect();
@@ -209,4 +215,23 @@ fn unknown(
         }
     };
     Some(Problem::new(message, span, format!("no such {kind}")).help(help))
+}
+
+/// The names of `[SECTION.NAME]` written with `fifo = true`.
+fn fifo_of(doc: &DeTable<'_>, section: &str) -> Vec<String> {
+    let Some(DeValue::Table(named)) = entry(doc, section).map(|(_, v)| v.get_ref()) else {
+        return Vec::new();
+    };
+    let fifo = |t: &DeValue<'_>| match t {
+        DeValue::Table(t) => matches!(
+            entry(t, "fifo").map(|(_, v)| v.get_ref()),
+            Some(DeValue::Boolean(true))
+        ),
+        _ => false,
+    };
+    named
+        .iter()
+        .filter(|(_, t)| fifo(t.get_ref()))
+        .map(|(name, _)| name.get_ref().to_string())
+        .collect()
 }

@@ -12,6 +12,7 @@ mod function;
 mod limits;
 mod names;
 mod paths;
+mod queue;
 mod secrets;
 mod table;
 mod tags;

@@ -23,6 +23,7 @@ const TOP_KEYS: &[&str] = &[
     "env",
     "user_pools",
     "topics",
+    "queues",
 ];
 
 const STACK_KEYS: &[&str] = &["name", "region", "artifact_bucket"];
@@ -52,6 +53,9 @@ impl Reader<'_> {
         });
         let topics = self.named_tables(doc, "topics", |r, key, value| {
             r.topic(key, value, &declared)
+        });
+        let queues = self.named_tables(doc, "queues", |r, key, value| {
+            r.queue(key, value, &declared)
         });
         let api = entry(doc, "api").and_then(|(_, v)| self.api(v, &declared));
         let routes = match entry(doc, "routes") {
@@ -100,6 +104,7 @@ impl Reader<'_> {
             websocket,
             user_pools,
             topics,
+            queues,
         })
     }
 

@@ -35,6 +35,8 @@ pub struct Stack {
     pub user_pools: Vec<user_pool::UserPoolSpec>,
     /// `[topics.NAME]`: SNS topics with their subscriptions.
     pub topics: Vec<TopicSpec>,
+    /// `[queues.NAME]`: SQS queues.
+    pub queues: Vec<super::queue::QueueSpec>,
 }
 
 impl Stack {
