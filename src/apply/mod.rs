@@ -5,6 +5,7 @@
 mod api;
 mod autoscaling;
 pub(crate) mod dynamodb;
+mod event_source;
 mod iam;
 mod lambda;
 mod once;
@@ -398,10 +399,7 @@ async fn run(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
         Address::Topic(_) => topic::apply_topic(ctx, change).await,
         Address::Subscription(_) => topic::apply_subscription(ctx, change).await,
         Address::Queue(_) => queue::apply(ctx, change).await,
-        Address::EventSource(_) => Err(crate::aws::other(
-            "lambda",
-            "event sources are not applied by this build",
-        )),
+        Address::EventSource(_) => event_source::apply(ctx, change).await,
     }
 }
 

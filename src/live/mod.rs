@@ -6,6 +6,7 @@
 mod api;
 pub mod autoscaling;
 mod dynamodb;
+mod event_sources;
 mod iam;
 mod lambda;
 pub mod metrics;
@@ -35,6 +36,7 @@ pub use api::{TaggedApi, tagged_api_named};
 pub(crate) use api::{cors_of, rest_resources};
 pub use autoscaling::{LiveAutoscaling, LiveScaling};
 pub use dynamodb::{owner_of as table_owner, read_named as read_table};
+pub use event_sources::LiveEventSource;
 pub use iam::{canonical_json, role_owner};
 pub use scope::Scope;
 pub use sns::{LiveSubscription, LiveTopic};
@@ -95,6 +97,9 @@ pub struct LiveState {
     pub topics: BTreeMap<String, LiveTopic>,
     /// Owned SQS queues by name.
     pub queues: BTreeMap<String, LiveQueue>,
+    /// The event source mappings of the owned functions (read where the stack may have any:
+    /// see `event_sources::wanted`).
+    pub event_sources: Vec<LiveEventSource>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +112,8 @@ pub struct LiveTable {
     pub billing: Billing,
     pub ttl_attribute: Option<String>,
     pub stream: Option<StreamView>,
+    /// The ARN of the table's stream while one is on (LatestStreamArn).
+    pub stream_arn: Option<String>,
     pub point_in_time_recovery: bool,
     pub deletion_protection: bool,
     pub table_class: TableClass,

@@ -46,6 +46,8 @@ pub struct Scope {
     pub user_pools: bool,
     /// Read the stack's SQS queues.
     pub queues: bool,
+    /// Read the event source mappings of the functions read.
+    pub event_sources: bool,
 }
 
 impl Scope {
@@ -73,6 +75,13 @@ impl Scope {
                     self.tables.extend(spec.tables.keys().cloned());
                     // ... the topics it publishes to.
                     self.topics |= !spec.topics.is_empty();
+                    // ... the queues and table streams its events read.
+                    self.queues |= !spec.events.is_empty();
+                    self.tables
+                        .extend(spec.events.iter().filter_map(|e| match &e.source {
+                            crate::stack::EventSource::Stream(t) => Some(t.clone()),
+                            crate::stack::EventSource::Queue(_) => None,
+                        }));
                     // ... and the WebSocket API whose connections it manages.
                     self.websocket |= spec.manage_connections;
                 }
@@ -117,7 +126,16 @@ impl Scope {
             }
             Address::Topic(_) => self.topics = true,
             Address::Queue(_) => self.queues = true,
-            Address::EventSource(_) => {}
+            Address::EventSource(key) => {
+                // The function and its source.
+                self.event_sources = true;
+                let (function, source) = key.split_once(' ').unwrap_or((key, ""));
+                self.functions.insert(function.to_string());
+                self.queues = true;
+                if let Some(table) = source.strip_prefix("stream:") {
+                    self.tables.insert(table.to_string());
+                }
+            }
             // A function subscription needs its function's ARN, not its state.
             Address::Subscription(key) => {
                 self.topics = true;

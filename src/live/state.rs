@@ -9,8 +9,8 @@ use super::read::{
 };
 use super::{
     Conflict, LiveApi, LiveApiKey, LiveRole, LiveState, LiveTopic, LiveUsagePlan, LiveUserPool,
-    LiveWebsocket, Refresh, Scope, api, autoscaling, dynamodb, iam, lambda, sns, sqs, ssm,
-    usage_plans, user_pool, versions, websocket,
+    LiveWebsocket, Refresh, Scope, api, autoscaling, dynamodb, event_sources, iam, lambda, sns,
+    sqs, ssm, usage_plans, user_pool, versions, websocket,
 };
 use crate::aws::{AwsError, Clients};
 use crate::stack::{ApiType, Stack};
@@ -62,7 +62,13 @@ pub async fn read(
         None if owned.user_pools => user_pool::read(clients, &stack.name).await?,
         None => BTreeMap::new(),
     };
-    let (invoke_permissions, websocket_permissions, ()) = tokio::try_join!(
+    let mappings = async {
+        if !scope.map_or(event_sources::wanted(stack), |s| s.event_sources) {
+            return Ok(Vec::new());
+        }
+        event_sources::read(clients, functions.values()).await
+    };
+    let (invoke_permissions, websocket_permissions, (), event_sources) = tokio::try_join!(
         read_invoke_permissions(clients, &apis, &functions, refresh, scope),
         Box::pin(websocket::read_permissions(
             clients,
@@ -72,6 +78,7 @@ pub async fn read(
             scope
         )),
         autoscaling::read(clients, &mut tables),
+        mappings,
     )?;
     let arns = tables
         .values()
@@ -105,6 +112,7 @@ pub async fn read(
         user_pools,
         topics,
         queues,
+        event_sources,
     })
 }
 

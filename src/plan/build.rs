@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::order::order;
 use super::{
-    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, logical_of, publish,
-    queue, role, table, topic, usage_plan, user_pool, websocket,
+    Action, Blocker, Change, Plan, RoleSource, api, drift, event_source, function, in_use,
+    logical_of, publish, queue, role, table, topic, usage_plan, user_pool, websocket,
 };
 use crate::live::LiveState;
 use crate::marks::PUBLISH_ROLE;
@@ -83,6 +83,7 @@ pub fn build(
         known.get(&key).or_else(|| secrets.get(&key)).cloned()
     };
     plan_functions(stack, live, code_sha256, region, &resolve, &mut changes);
+    event_source::plan_all(stack, live, &known, &mut changes);
     plan_user_pools(stack, live, &mut changes);
     let with_pools = user_pool::resolved_api(stack, &resolve);
     plan_api(with_pools.as_ref().unwrap_or(stack), live, &mut changes);
@@ -370,6 +371,7 @@ fn known_values(
     websocket::known(stack, live, region, &mut known);
     topic::known(stack, live, table_changes, &mut known);
     queue::known(stack, live, table_changes, &mut known);
+    event_source::known(stack, live, table_changes, &mut known);
     known
 }
 

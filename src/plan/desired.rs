@@ -23,6 +23,7 @@ pub enum Desired {
     Topic(TopicDesired),
     Subscription(SubscriptionDesired),
     Queue(super::queue::QueueDesired),
+    EventSource(super::event_source::EventSourceDesired),
 }
 
 #[derive(Debug, Clone)]

@@ -9,6 +9,7 @@ mod autoscaling;
 mod build;
 mod desired;
 pub mod drift;
+mod event_source;
 mod function;
 mod gateway;
 mod in_use;
@@ -47,6 +48,7 @@ pub use desired::{
     ApiDesired, Desired, FunctionDesired, PolicyStatement, PublishDesired, RoleDesired, RoleSource,
     RouteDesired, TableDesired, WebsocketDesired, WebsocketRouteDesired,
 };
+pub use event_source::{EventSourceAttr, EventSourceDesired};
 pub use function::FunctionAttr;
 pub use function::{AliasTarget, resolve_aliases};
 pub use publish::topic_arn as topic_arn_reference;
@@ -148,6 +150,7 @@ pub enum Live {
     Topic(crate::live::LiveTopic),
     Subscription(crate::live::LiveSubscription),
     Queue(crate::live::LiveQueue),
+    EventSource(crate::live::LiveEventSource),
 }
 
 /// Something that stops the plan from being applied as it is.

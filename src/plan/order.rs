@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Action, Change, publish, queue, topic};
+use super::{Action, Change, event_source, publish, queue, topic};
 use crate::marks::PUBLISH_ROLE;
 use crate::stack::{Address, Stack};
 
@@ -62,7 +62,12 @@ fn depends_on(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
 fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
     let of_kind = |kind: &str, with_deletes: bool| active.of_kind(kind, with_deletes);
     match address {
-        Address::Table(_) => [of_kind("function", false), of_kind("role", false)].concat(),
+        Address::Table(_) => [
+            of_kind("function", false),
+            of_kind("role", false),
+            of_kind("event_source", true),
+        ]
+        .concat(),
         // Functions may name the pool in their environment, and the API's authorizers.
         Address::UserPool(_) => [of_kind("function", false), of_kind("api", false)].concat(),
         Address::Topic(_) => [
@@ -73,6 +78,7 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
         ]
         .concat(),
         Address::Function(_) => [
+            of_kind("event_source", true),
             of_kind("subscription", true),
             of_kind("route", true),
             of_kind("websocket_route", true),
@@ -133,14 +139,23 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
                 let tables = spec.tables.keys().map(|t| Address::Table(t.clone()));
                 let topics = spec.topics.keys().map(|t| Address::Topic(t.clone()));
                 let api = spec.manage_connections.then_some(Address::Websocket);
-                tables.chain(topics).chain(api)
+                // ... and the queues and tables its events read (and failed batches go to).
+                let events = spec.events.iter().flat_map(|e| {
+                    let source = match &e.source {
+                        crate::stack::EventSource::Queue(q) => Address::Queue(q.clone()),
+                        crate::stack::EventSource::Stream(t) => Address::Table(t.clone()),
+                    };
+                    let failure = e.on_failure.iter().map(|q| Address::Queue(q.clone()));
+                    std::iter::once(source).chain(failure)
+                });
+                tables.chain(topics).chain(api).chain(events)
             })
             .collect(),
         Address::Route(_) | Address::WebsocketRoute(_) => route_needs(change),
         Address::Table(_) | Address::UserPool(_) | Address::Topic(_) => Vec::new(),
         Address::Subscription(_) => topic::subscription_needs(change),
         Address::Queue(logical) => queue::needs(stack, logical),
-        Address::EventSource(_) => Vec::new(),
+        Address::EventSource(_) => event_source::needs(stack, change),
         Address::Api | Address::Websocket => authorizer_functions(stack, &change.address),
         Address::Deployment => {
             return [vec![Address::Api], active.of_kind("route", true)].concat();

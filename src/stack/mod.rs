@@ -5,6 +5,7 @@
 
 mod address;
 mod diagnostic;
+mod event;
 #[cfg(test)]
 mod fuzz_tests;
 mod graph;
@@ -30,6 +31,7 @@ pub use spec::{AliasSpec, Weighted};
 pub use spec::{AliasVersion, LogLevel, StageLogging, StageSpec, Tracing, Versioning};
 pub use spec::{ApiKeySpec, Quota, QuotaPeriod, UsagePlanSpec};
 
+pub use event::{EventSource, EventSpec};
 pub use queue::QueueSpec;
 pub use spec::user_pool::{
     CustomAttribute, Mfa, PasswordPolicy, UserPoolClientSpec, UserPoolSpec, authorizer_references,

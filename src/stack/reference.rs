@@ -60,6 +60,8 @@ pub enum RefAttr {
     Value,
     /// A user pool's token issuer URL (the `iss` claim).
     Issuer,
+    /// A table's stream ARN (while its stream is on).
+    StreamArn,
 }
 
 impl RefAttr {
@@ -72,6 +74,7 @@ impl RefAttr {
             RefAttr::CallbackUrl => "callback_url",
             RefAttr::Value => "value",
             RefAttr::Issuer => "issuer",
+            RefAttr::StreamArn => "stream_arn",
         }
     }
 }
@@ -268,7 +271,7 @@ pub fn interpret(text: &str) -> Result<Reference, &'static str> {
     match parts.as_slice() {
         ["tables", name, a] => Ok(Reference {
             target: RefTarget::Table(name.to_string()),
-            attr: attr(a, &[RefAttr::Name, RefAttr::Arn])?,
+            attr: attr(a, &[RefAttr::Name, RefAttr::Arn, RefAttr::StreamArn])?,
         }),
         ["functions", name, a] => Ok(Reference {
             target: RefTarget::Function(name.to_string()),
@@ -304,7 +307,7 @@ pub fn interpret(text: &str) -> Result<Reference, &'static str> {
     }
 }
 
-pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${topics.NAME.name}, ${topics.NAME.arn}, ${queues.NAME.name}, ${queues.NAME.arn}, ${queues.NAME.url}, ${api.id}, ${api.url}, ${websocket.id}, ${websocket.url}, ${websocket.callback_url}, ${user_pools.NAME.id}, ${user_pools.NAME.arn}, ${user_pools.NAME.issuer}, ${user_pools.NAME.clients.CLIENT.id} or ${ssm:/parameter/name}";
+pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${tables.NAME.stream_arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${topics.NAME.name}, ${topics.NAME.arn}, ${queues.NAME.name}, ${queues.NAME.arn}, ${queues.NAME.url}, ${api.id}, ${api.url}, ${websocket.id}, ${websocket.url}, ${websocket.callback_url}, ${user_pools.NAME.id}, ${user_pools.NAME.arn}, ${user_pools.NAME.issuer}, ${user_pools.NAME.clients.CLIENT.id} or ${ssm:/parameter/name}";
 
 #[cfg(test)]
 mod tests {

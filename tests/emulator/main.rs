@@ -6,6 +6,7 @@ mod support;
 mod account;
 mod apis;
 mod developer_docs;
+mod events;
 mod foundation;
 mod functions;
 mod generated;

@@ -29,6 +29,8 @@ pub(super) struct Declared {
     /// `[queues.NAME]`, and those written with `fifo = true`.
     pub(super) queues: Vec<String>,
     pub(super) fifo_queues: Vec<String>,
+    /// `[tables.NAME]` written without `stream`, with where each is declared.
+    pub(super) streamless_tables: Vec<(String, Range<usize>)>,
 }
 
 impl Declared {
@@ -59,6 +61,7 @@ impl Declared {
             user_pools: user_pools(doc),
             queues: names("queues"),
             fifo_queues: fifo_of(doc, "queues"),
+            streamless_tables: streamless_tables(doc),
         }
     }
 
@@ -233,5 +236,20 @@ fn fifo_of(doc: &DeTable<'_>, section: &str) -> Vec<String> {
         .iter()
         .filter(|(_, t)| fifo(t.get_ref()))
         .map(|(name, _)| name.get_ref().to_string())
+        .collect()
+}
+
+/// `[tables.NAME]` written without `stream`, with the span of each one's name.
+fn streamless_tables(doc: &DeTable<'_>) -> Vec<(String, Range<usize>)> {
+    let Some(DeValue::Table(tables)) = entry(doc, "tables").map(|(_, v)| v.get_ref()) else {
+        return Vec::new();
+    };
+    tables
+        .iter()
+        .filter(|(_, t)| match t.get_ref() {
+            DeValue::Table(t) => entry(t, "stream").is_none(),
+            _ => false,
+        })
+        .map(|(name, _)| (name.get_ref().to_string(), name.span()))
         .collect()
 }

@@ -329,6 +329,9 @@ pub struct FunctionSpec {
     /// `topics = { NAME = "publish" }`: topics (logical names) the managed role may publish to.
     #[serde(default)]
     pub topics: BTreeMap<String, TopicAccess>,
+    /// `events = [...]`: the queues and table streams that invoke the function.
+    #[serde(default)]
+    pub events: Vec<super::event::EventSpec>,
 }
 
 impl FunctionSpec {

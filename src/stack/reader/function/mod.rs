@@ -4,6 +4,7 @@
 mod access;
 mod code;
 mod environment;
+mod events;
 mod layers;
 mod template;
 mod versions;
@@ -42,6 +43,7 @@ const FUNCTION_KEYS: &[&str] = &[
     "publish",
     "aliases",
     "topics",
+    "events",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -106,6 +108,7 @@ impl Reader<'_> {
         let manage_connections = self.manage_connections(t, &logical, declared, role.is_some());
         let tracing = self.tracing(t);
         let versions = self.versioning(t);
+        let events = self.events(t, declared);
         Some(FunctionSpec {
             logical,
             runtime: runtime?,
@@ -127,6 +130,7 @@ impl Reader<'_> {
             tracing: tracing?,
             versions: versions?,
             topics: topics?,
+            events: events?,
         })
     }
 
