@@ -129,6 +129,18 @@ pub fn queue_name(stack: &str, logical: &str, fifo: bool) -> String {
     topic_name(stack, logical, fifo)
 }
 
+/// The name of the EventBridge rule of the `index`th (from 1) schedule of the function
+/// `function` of `stack`.
+pub fn schedule_rule_name(stack: &str, function: &str, index: usize) -> String {
+    format!("{stack}-{function}-schedule-{index}")
+}
+
+/// The statement ID of the invoke permission a function holds for its `index`th schedule's
+/// rule (principal `events.amazonaws.com`, source the rule's ARN).
+pub fn schedule_statement_id(index: usize) -> String {
+    format!("stackctl-schedule-{index}")
+}
+
 /// The statement ID of the invoke permission a function holds for a topic of the stack that
 /// it subscribes to (principal `sns.amazonaws.com`, source the topic's ARN).
 pub fn topic_statement_id(topic: &str) -> String {

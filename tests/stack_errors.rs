@@ -424,7 +424,7 @@ fn queue_mistakes() {
 /// Event sources: a table without a stream (both lines shown), an unknown starting position,
 /// a queue setting on a stream event and the other way round, a batch size past SQS's, a
 /// source written twice, an empty filter, two sources in one event, an unknown queue, and an
-/// event without a source.
+/// event without a source, and schedule expressions EventBridge refuses.
 #[test]
 fn event_source_mistakes() {
     insta::assert_snapshot!(errors_of("events.toml"));

@@ -10,6 +10,7 @@ mod iam;
 mod lambda;
 mod once;
 mod queue;
+mod schedule;
 mod table_steps;
 mod topic;
 mod usage_plan;
@@ -400,6 +401,7 @@ async fn run(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
         Address::Subscription(_) => topic::apply_subscription(ctx, change).await,
         Address::Queue(_) => queue::apply(ctx, change).await,
         Address::EventSource(_) => event_source::apply(ctx, change).await,
+        Address::Schedule(_) => schedule::apply(ctx, change).await,
     }
 }
 

@@ -104,6 +104,8 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     /// SQS: the stack's queues.
     pub sqs: aws_sdk_sqs::Client,
+    /// EventBridge: the rules of functions' schedules.
+    pub events: aws_sdk_eventbridge::Client,
 }
 
 /// Builds one service's client from the shared configuration, with the request log if asked.
@@ -203,6 +205,7 @@ impl Clients {
             cognito: client!(aws_sdk_cognitoidentityprovider, config, log),
             sns: client!(aws_sdk_sns, config, log),
             sqs: client!(aws_sdk_sqs, config, log),
+            events: client!(aws_sdk_eventbridge, config, log),
         }
     }
 
@@ -254,6 +257,7 @@ impl Clients {
             cognito: aws_sdk_cognitoidentityprovider::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
+            events: aws_sdk_eventbridge::Client::new(&config),
         }
     }
 }

@@ -7,6 +7,7 @@ mod api;
 pub mod autoscaling;
 mod dynamodb;
 mod event_sources;
+mod eventbridge;
 mod iam;
 mod lambda;
 pub mod metrics;
@@ -37,6 +38,7 @@ pub(crate) use api::{cors_of, rest_resources};
 pub use autoscaling::{LiveAutoscaling, LiveScaling};
 pub use dynamodb::{owner_of as table_owner, read_named as read_table};
 pub use event_sources::LiveEventSource;
+pub use eventbridge::LiveSchedule;
 pub use iam::{canonical_json, role_owner};
 pub use scope::Scope;
 pub use sns::{LiveSubscription, LiveTopic};
@@ -100,6 +102,8 @@ pub struct LiveState {
     /// The event source mappings of the owned functions (read where the stack may have any:
     /// see `event_sources::wanted`).
     pub event_sources: Vec<LiveEventSource>,
+    /// The EventBridge rules of the functions' schedules, by rule name.
+    pub schedules: BTreeMap<String, LiveSchedule>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -383,6 +387,8 @@ pub(crate) struct Owned {
     pub user_pools: bool,
     /// The tagging index knows an SQS queue of the stack.
     pub queues: bool,
+    /// The tagging index knows an EventBridge rule of the stack.
+    pub schedules: bool,
 }
 
 /// The tags without stackctl's own.

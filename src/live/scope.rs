@@ -48,6 +48,8 @@ pub struct Scope {
     pub queues: bool,
     /// Read the event source mappings of the functions read.
     pub event_sources: bool,
+    /// Read the stack's EventBridge rules (schedules).
+    pub schedules: bool,
 }
 
 impl Scope {
@@ -126,6 +128,13 @@ impl Scope {
             }
             Address::Topic(_) => self.topics = true,
             Address::Queue(_) => self.queues = true,
+            // A schedule's target needs its function's ARN, not its state.
+            Address::Schedule(key) => {
+                self.schedules = true;
+                if let Some((function, _)) = key.rsplit_once(' ') {
+                    self.referred.insert(function.to_string());
+                }
+            }
             Address::EventSource(key) => {
                 // The function and its source.
                 self.event_sources = true;

@@ -9,8 +9,8 @@ use super::read::{
 };
 use super::{
     Conflict, LiveApi, LiveApiKey, LiveRole, LiveState, LiveTopic, LiveUsagePlan, LiveUserPool,
-    LiveWebsocket, Refresh, Scope, api, autoscaling, dynamodb, event_sources, iam, lambda, sns,
-    sqs, ssm, usage_plans, user_pool, versions, websocket,
+    LiveWebsocket, Refresh, Scope, api, autoscaling, dynamodb, event_sources, eventbridge, iam,
+    lambda, sns, sqs, ssm, usage_plans, user_pool, versions, websocket,
 };
 use crate::aws::{AwsError, Clients};
 use crate::stack::{ApiType, Stack};
@@ -50,6 +50,14 @@ pub async fn read(
         dynamodb::claim(clients, tables, &owned, &stack.name).await?;
     let (mut functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
     versions::read(clients, stack, &mut functions).await?;
+    let declares_schedules = stack.functions.iter().any(|f| !f.schedules.is_empty());
+    let schedules = match scope {
+        Some(s) if s.schedules => eventbridge::read(clients, &stack.name).await?,
+        None if declares_schedules || owned.schedules => {
+            eventbridge::read(clients, &stack.name).await?
+        }
+        _ => BTreeMap::new(),
+    };
     let (queues, queue_conflicts) = match queues {
         Some(queues) => queues,
         None if scope.is_none() && owned.queues => {
@@ -113,6 +121,7 @@ pub async fn read(
         topics,
         queues,
         event_sources,
+        schedules,
     })
 }
 

@@ -24,6 +24,7 @@ pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
         .resource_type_filters("lambda:function")
         .resource_type_filters("cognito-idp:userpool")
         .resource_type_filters("sqs")
+        .resource_type_filters("events:rule")
         .resources_per_page(RESOURCES_PER_PAGE)
         .tags_per_page(TAGS_PER_PAGE)
         .into_paginator()
@@ -47,6 +48,8 @@ pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
                 owned.user_pools = true;
             } else if arn.contains(":sqs:") {
                 owned.queues = true;
+            } else if arn.contains(":events:") {
+                owned.schedules = true;
             }
         }
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::order::order;
 use super::{
     Action, Blocker, Change, Plan, RoleSource, api, drift, event_source, function, in_use,
-    logical_of, publish, queue, role, table, topic, usage_plan, user_pool, websocket,
+    logical_of, publish, queue, role, schedule, table, topic, usage_plan, user_pool, websocket,
 };
 use crate::live::LiveState;
 use crate::marks::PUBLISH_ROLE;
@@ -84,6 +84,7 @@ pub fn build(
     };
     plan_functions(stack, live, code_sha256, region, &resolve, &mut changes);
     event_source::plan_all(stack, live, &known, &mut changes);
+    schedule::plan_all(stack, live, &mut changes);
     plan_user_pools(stack, live, &mut changes);
     let with_pools = user_pool::resolved_api(stack, &resolve);
     plan_api(with_pools.as_ref().unwrap_or(stack), live, &mut changes);

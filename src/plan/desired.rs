@@ -24,6 +24,7 @@ pub enum Desired {
     Subscription(SubscriptionDesired),
     Queue(super::queue::QueueDesired),
     EventSource(super::event_source::EventSourceDesired),
+    Schedule(super::schedule::ScheduleDesired),
 }
 
 #[derive(Debug, Clone)]

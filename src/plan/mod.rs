@@ -20,6 +20,7 @@ mod queue;
 pub mod render;
 mod role;
 pub mod saved;
+mod schedule;
 mod stages;
 mod table;
 pub mod table_steps;
@@ -55,6 +56,7 @@ pub use publish::topic_arn as topic_arn_reference;
 pub use queue::{QueueAttr, QueueDesired, reference as queue_reference};
 pub use role::RoleAttr;
 pub use role::document as policy_document;
+pub use schedule::{ScheduleAttr, ScheduleDesired};
 pub use table::TableAttr;
 pub use table::plan as plan_table;
 pub use topic::{SubscriptionAttr, SubscriptionDesired, TopicAttr, TopicDesired};
@@ -151,6 +153,7 @@ pub enum Live {
     Subscription(crate::live::LiveSubscription),
     Queue(crate::live::LiveQueue),
     EventSource(crate::live::LiveEventSource),
+    Schedule(crate::live::LiveSchedule),
 }
 
 /// Something that stops the plan from being applied as it is.

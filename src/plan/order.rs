@@ -79,6 +79,7 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
         .concat(),
         Address::Function(_) => [
             of_kind("event_source", true),
+            of_kind("schedule", true),
             of_kind("subscription", true),
             of_kind("route", true),
             of_kind("websocket_route", true),
@@ -110,7 +111,8 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
         | Address::Deployment
         | Address::WebsocketRoute(_)
         | Address::Subscription(_)
-        | Address::EventSource(_) => Vec::new(),
+        | Address::EventSource(_)
+        | Address::Schedule(_) => Vec::new(),
     }
 }
 
@@ -156,6 +158,12 @@ fn put_needs(change: &Change, stack: &Stack, active: &Active) -> Vec<Address> {
         Address::Subscription(_) => topic::subscription_needs(change),
         Address::Queue(logical) => queue::needs(stack, logical),
         Address::EventSource(_) => event_source::needs(stack, change),
+        // A schedule's target is its function.
+        Address::Schedule(key) => key
+            .rsplit_once(' ')
+            .map(|(f, _)| Address::Function(f.to_string()))
+            .into_iter()
+            .collect(),
         Address::Api | Address::Websocket => authorizer_functions(stack, &change.address),
         Address::Deployment => {
             return [vec![Address::Api], active.of_kind("route", true)].concat();

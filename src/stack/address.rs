@@ -41,6 +41,8 @@ pub enum Address {
     /// stream:orders`); a Lambda event source mapping.
     #[serde(rename = "event_source")]
     EventSource(String),
+    /// A function's schedule, an EventBridge rule: `FUNCTION N` (its `N`th schedule).
+    Schedule(String),
 }
 
 impl Address {
@@ -61,6 +63,7 @@ impl Address {
             Address::Subscription(_) => "subscription",
             Address::Queue(_) => "queue",
             Address::EventSource(_) => "event_source",
+            Address::Schedule(_) => "schedule",
         }
     }
 }
@@ -83,6 +86,7 @@ impl fmt::Display for Address {
             Address::Subscription(key) => write!(f, "subscription[{key}]"),
             Address::Queue(name) => write!(f, "queue.{name}"),
             Address::EventSource(key) => write!(f, "event_source[{key}]"),
+            Address::Schedule(key) => write!(f, "schedule[{key}]"),
         }
     }
 }
@@ -123,6 +127,11 @@ impl std::str::FromStr for Address {
             .and_then(|k| k.strip_suffix(']'))
         {
             Ok(Address::EventSource(key.to_string()))
+        } else if let Some(key) = text
+            .strip_prefix("schedule[")
+            .and_then(|k| k.strip_suffix(']'))
+        {
+            Ok(Address::Schedule(key.to_string()))
         } else if let Some(name) = named("queue.") {
             Ok(Address::Queue(name.to_string()))
         } else if let Some(name) = named("topic.") {
@@ -163,6 +172,7 @@ mod tests {
             Address::Subscription("order-events function:notify".into()),
             Address::Queue("jobs".into()),
             Address::EventSource("on-order queue:jobs".into()),
+            Address::Schedule("on-order 1".into()),
         ] {
             assert_eq!(address.to_string().parse::<Address>(), Ok(address));
         }

@@ -207,3 +207,103 @@ fn queue_and_stream_triggers_are_applied_changed_in_place_and_removed() {
     project.apply_converges();
     assert!(mappings(&project, "shop-on-order").is_empty());
 }
+
+const SCHEDULED: &str = r#"
+[stack]
+name = "shop"
+
+[functions.ticker]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/ticker"
+events = [{ schedule = "rate(5 minutes)" }]
+"#;
+
+fn eventbridge(project: &Project) -> aws_sdk_eventbridge::Client {
+    aws_sdk_eventbridge::Client::new(&project.sdk_config())
+}
+
+/// The rules of the account: (name, schedule expression, target ARNs).
+fn rules(project: &Project) -> Vec<(String, String, Vec<String>)> {
+    let events = eventbridge(project);
+    let out = project.block_on(events.list_rules().send()).unwrap();
+    out.rules()
+        .iter()
+        .map(|r| {
+            let name = r.name().unwrap().to_string();
+            let targets = project
+                .block_on(events.list_targets_by_rule().rule(&name).send())
+                .unwrap();
+            let arns = targets.targets().iter().map(|t| t.arn().to_string());
+            let expression = r.schedule_expression().unwrap_or_default().to_string();
+            (name, expression, arns.collect())
+        })
+        .collect()
+}
+
+#[test]
+fn a_schedule_is_a_rule_that_invokes_its_function_changed_in_place_and_removed() {
+    let project = Project::new(SCHEDULED);
+    let plan = project.plan_json(&[]);
+    let schedule = change(&plan, "schedule[ticker 1]");
+    assert_eq!(schedule["action"], "create");
+    assert_eq!(schedule["after"]["schedule_expression"], "rate(5 minutes)");
+    assert_eq!(strings(&schedule["depends_on"]), ["function.ticker"]);
+    project.apply_converges();
+
+    let function = project.function("shop-ticker").unwrap();
+    let function_arn = function.configuration().unwrap().function_arn().unwrap();
+    assert_eq!(
+        rules(&project),
+        [(
+            "shop-ticker-schedule-1".to_string(),
+            "rate(5 minutes)".to_string(),
+            vec![function_arn.to_string()]
+        )]
+    );
+    // EventBridge may invoke the function, for this rule only.
+    let rule = project.block_on(
+        eventbridge(&project)
+            .describe_rule()
+            .name("shop-ticker-schedule-1")
+            .send(),
+    );
+    let rule_arn = rule.unwrap().arn().unwrap().to_string();
+    let policy: serde_json::Value = serde_json::from_str(&project.policy("shop-ticker")).unwrap();
+    let statement = &policy["Statement"][0];
+    assert_eq!(statement["Sid"], "stackctl-schedule-1");
+    assert_eq!(statement["Principal"]["Service"], "events.amazonaws.com");
+    assert_eq!(
+        statement["Condition"]["ArnLike"]["AWS:SourceArn"],
+        rule_arn.as_str()
+    );
+
+    // A new expression is one PutRule.
+    let daily = SCHEDULED.replace("rate(5 minutes)", "cron(0 12 * * ? *)");
+    project.set_stack(&daily);
+    assert_eq!(
+        project.planned("schedule[ticker 1]"),
+        (
+            "update".to_string(),
+            vec!["schedule_expression".to_string()]
+        )
+    );
+    assert_eq!(project.apply_writes(), ["eventbridge:PutRule"]);
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    assert_eq!(rules(&project)[0].1, "cron(0 12 * * ? *)");
+
+    // Removed (while another function gets a schedule): the target, the rule and the
+    // permission go.
+    let removed = daily.replace("events = [{ schedule = \"cron(0 12 * * ? *)\" }]\n", "");
+    project.set_stack(&format!(
+        "{removed}\n[functions.report]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"functions/report\"\nevents = [{{ schedule = \"rate(1 day)\" }}]\n"
+    ));
+    let plan = project.plan_json(&[]);
+    assert_eq!(change(&plan, "schedule[ticker 1]")["action"], "delete");
+    assert_eq!(change(&plan, "schedule[report 1]")["action"], "create");
+    project.apply_converges();
+    let names: Vec<String> = rules(&project).into_iter().map(|r| r.0).collect();
+    assert_eq!(names, ["shop-report-schedule-1"]);
+    let left = project.statements_if_any("shop-ticker");
+    assert!(left.unwrap_or_default().is_empty());
+}

@@ -332,6 +332,10 @@ pub struct FunctionSpec {
     /// `events = [...]`: the queues and table streams that invoke the function.
     #[serde(default)]
     pub events: Vec<super::event::EventSpec>,
+    /// `events = [{ schedule = "rate(5 minutes)" }]`: EventBridge schedule expressions, each
+    /// a rule that invokes the function.
+    #[serde(default)]
+    pub schedules: Vec<String>,
 }
 
 impl FunctionSpec {

@@ -47,7 +47,7 @@ impl Reader<'_> {
         };
         let mut out: Vec<EventSpec> = Vec::new();
         let mut ok = true;
-        for item in items.iter() {
+        for item in items.iter().filter(|i| !is_schedule(i)) {
             match self.event(item, declared) {
                 Some(e) if out.iter().any(|o| o.source == e.source) => {
                     self.problem(
@@ -65,6 +65,49 @@ impl Reader<'_> {
             }
         }
         ok.then_some(out)
+    }
+
+    /// The `{ schedule = "rate(5 minutes)" }` entries of `events`, in order.
+    pub(super) fn schedules(&mut self, t: &DeTable<'_>) -> Option<Vec<String>> {
+        let Some((_, value)) = entry(t, "events") else {
+            return Some(Vec::new());
+        };
+        let DeValue::Array(items) = value.get_ref() else {
+            return Some(Vec::new());
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in items.iter().filter(|i| is_schedule(i)) {
+            match self.schedule(item) {
+                Some(expression) => out.push(expression),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// `{ schedule = "rate(5 minutes)" }` or `{ schedule = "cron(0 12 * * ? *)" }`, checked
+    /// as EventBridge reads them
+    /// (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html>).
+    fn schedule(&mut self, value: &Value<'_>) -> Option<String> {
+        let t = self.as_table(value, "an event")?;
+        self.unknown_keys(t, &["schedule"], "in a schedule event");
+        let (_, expression) = entry(t, "schedule")?;
+        let text = self.string(expression, "schedule")?;
+        match schedule_problem(text.get_ref()) {
+            None => Some(text.into_inner()),
+            Some(help) => {
+                self.problem(
+                    Problem::new(
+                        format!("{:?} is not a schedule expression", text.get_ref()),
+                        text.span(),
+                        "not a schedule",
+                    )
+                    .help(help),
+                );
+                None
+            }
+        }
     }
 
     fn event(&mut self, value: &Value<'_>, declared: &Declared) -> Option<EventSpec> {
@@ -229,5 +272,72 @@ impl Reader<'_> {
             return None;
         }
         Some(queue.into_inner())
+    }
+}
+
+/// Whether an entry of `events` is a schedule (`{ schedule = "..." }`).
+fn is_schedule(value: &Value<'_>) -> bool {
+    matches!(value.get_ref(), DeValue::Table(t) if entry(t, "schedule").is_some())
+}
+
+/// What is wrong with a schedule expression, as help; `None` when EventBridge takes it:
+/// `rate(N UNIT)` with N a positive whole number and the unit singular for 1, plural
+/// otherwise; `cron(...)` with six fields, one of day-of-month and day-of-week `?`.
+fn schedule_problem(text: &str) -> Option<String> {
+    if let Some(rate) = text.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
+        let parts: Vec<&str> = rate.split_whitespace().collect();
+        let ok = match parts.as_slice() {
+            [n, unit] => match n.parse::<u32>() {
+                Ok(1) => ["minute", "hour", "day"].contains(unit),
+                Ok(n) if n > 1 => ["minutes", "hours", "days"].contains(unit),
+                _ => false,
+            },
+            _ => false,
+        };
+        return (!ok).then(|| {
+            "write rate(N UNIT) with N a whole number above 0: rate(1 minute), rate(5 minutes), rate(2 hours), rate(1 day)".to_string()
+        });
+    }
+    if let Some(cron) = text.strip_prefix("cron(").and_then(|c| c.strip_suffix(')')) {
+        let fields: Vec<&str> = cron.split_whitespace().collect();
+        if fields.len() != 6 {
+            return Some(format!(
+                "cron takes six fields (minutes hours day-of-month month day-of-week year), found {}: cron(0 12 * * ? *)",
+                fields.len()
+            ));
+        }
+        if fields[2] != "?" && fields[4] != "?" {
+            return Some("one of day-of-month (the third field) and day-of-week (the fifth) must be ?: cron(0 12 * * ? *)".to_string());
+        }
+        return None;
+    }
+    Some("write rate(5 minutes) or cron(0 12 * * ? *)".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::schedule_problem;
+
+    #[test]
+    fn schedule_expressions_are_checked_as_eventbridge_reads_them() {
+        for good in [
+            "rate(1 minute)",
+            "rate(5 minutes)",
+            "cron(0 12 * * ? *)",
+            "cron(0/15 * ? * MON-FRI *)",
+        ] {
+            assert_eq!(schedule_problem(good), None, "{good}");
+        }
+        for bad in [
+            "rate(1 minutes)",
+            "rate(5 minute)",
+            "rate(0 minutes)",
+            "rate(5 weeks)",
+            "cron(0 12 * * *)",
+            "cron(0 12 * * 1 *)",
+            "every 5 minutes",
+        ] {
+            assert!(schedule_problem(bad).is_some(), "{bad}");
+        }
     }
 }

@@ -109,6 +109,7 @@ impl Reader<'_> {
         let tracing = self.tracing(t);
         let versions = self.versioning(t);
         let events = self.events(t, declared);
+        let schedules = self.schedules(t);
         Some(FunctionSpec {
             logical,
             runtime: runtime?,
@@ -131,6 +132,7 @@ impl Reader<'_> {
             versions: versions?,
             topics: topics?,
             events: events?,
+            schedules: schedules?,
         })
     }
 
