@@ -140,6 +140,24 @@ pub fn topic_name(stack: &str, logical: &str, fifo: bool) -> String {
     if fifo { format!("{name}.fifo") } else { name }
 }
 
+/// The name of the SQS queue `stack` declares as `logical`: FIFO queues' names must end in
+/// `.fifo` (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html>).
+pub fn queue_name(stack: &str, logical: &str, fifo: bool) -> String {
+    topic_name(stack, logical, fifo)
+}
+
+/// The name of the EventBridge rule of the `index`th (from 1) schedule of the function
+/// `function` of `stack`.
+pub fn schedule_rule_name(stack: &str, function: &str, index: usize) -> String {
+    format!("{stack}-{function}-schedule-{index}")
+}
+
+/// The statement ID of the invoke permission a function holds for its `index`th schedule's
+/// rule (principal `events.amazonaws.com`, source the rule's ARN).
+pub fn schedule_statement_id(index: usize) -> String {
+    format!("stackctl-schedule-{index}")
+}
+
 /// The statement ID of the invoke permission a function holds for a topic of the stack that
 /// it subscribes to (principal `sns.amazonaws.com`, source the topic's ARN).
 pub fn topic_statement_id(topic: &str) -> String {

@@ -477,3 +477,20 @@ fn oauth_settings_cognito_refuses() {
 fn environments_need_their_own_domain_prefixes() {
     insta::assert_snapshot!(errors_of("env_domains.toml"));
 }
+
+/// Queues: a duration that is not one, one out of SQS's range, a number out of range, an
+/// unknown key, a dead-letter queue that is not declared, the queue itself or of the other
+/// kind, a receive count below 1, and references to an unknown attribute and queue.
+#[test]
+fn queue_mistakes() {
+    insta::assert_snapshot!(errors_of("queues.toml"));
+}
+
+/// Event sources: a table without a stream (both lines shown), an unknown starting position,
+/// a queue setting on a stream event and the other way round, a batch size past SQS's, a
+/// source written twice, an empty filter, two sources in one event, an unknown queue, and an
+/// event without a source, and schedule expressions EventBridge refuses.
+#[test]
+fn event_source_mistakes() {
+    insta::assert_snapshot!(errors_of("events.toml"));
+}

@@ -291,6 +291,7 @@ mod tests {
         let table = LiveTable {
             name: "shop-orders".to_string(),
             arn: "arn:aws:dynamodb:us-east-1:123456789012:table/shop-orders".to_string(),
+            stream_arn: None,
             status: "ACTIVE".to_string(),
             partition_key: string_key("pk"),
             sort_key: Some(string_key("sk")),

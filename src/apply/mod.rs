@@ -5,9 +5,12 @@
 mod api;
 mod autoscaling;
 pub(crate) mod dynamodb;
+mod event_source;
 mod iam;
 mod lambda;
 mod once;
+mod queue;
+mod schedule;
 mod table_steps;
 mod topic;
 mod usage_plan;
@@ -396,6 +399,9 @@ async fn run(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
         Address::UserPool(_) => user_pool::apply(ctx, change).await,
         Address::Topic(_) => topic::apply_topic(ctx, change).await,
         Address::Subscription(_) => topic::apply_subscription(ctx, change).await,
+        Address::Queue(_) => queue::apply(ctx, change).await,
+        Address::EventSource(_) => event_source::apply(ctx, change).await,
+        Address::Schedule(_) => schedule::apply(ctx, change).await,
     }
 }
 

@@ -83,6 +83,9 @@ where
         | "NoSuchEntity"
         // SNS: a topic or subscription that does not exist.
         | "NotFound"
+        // SQS: a queue that does not exist (the JSON and the query protocol's codes).
+        | "QueueDoesNotExist"
+        | "AWS.SimpleQueueService.NonExistentQueue"
         | "NoSuchEntityException"
         // Application Auto Scaling's (a scalable target that is not registered).
         | "ObjectNotFoundException" => ErrorKind::NotFound,

@@ -103,6 +103,10 @@ pub struct Clients {
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
     /// SNS: the stack's topics and their subscriptions.
     pub sns: aws_sdk_sns::Client,
+    /// SQS: the stack's queues.
+    pub sqs: aws_sdk_sqs::Client,
+    /// EventBridge: the rules of functions' schedules.
+    pub events: aws_sdk_eventbridge::Client,
 }
 
 /// Builds one service's client from the shared configuration, with the request log if asked.
@@ -201,6 +205,8 @@ impl Clients {
             cloudwatch: client!(aws_sdk_cloudwatch, config, log),
             cognito: client!(aws_sdk_cognitoidentityprovider, config, log),
             sns: client!(aws_sdk_sns, config, log),
+            sqs: client!(aws_sdk_sqs, config, log),
+            events: client!(aws_sdk_eventbridge, config, log),
         }
     }
 
@@ -251,6 +257,8 @@ impl Clients {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             cognito: aws_sdk_cognitoidentityprovider::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
+            sqs: aws_sdk_sqs::Client::new(&config),
+            events: aws_sdk_eventbridge::Client::new(&config),
         }
     }
 }

@@ -167,6 +167,7 @@ fn live_table(table: &TableDescription, ttl_attribute: Option<String>, pitr: boo
         sort_key: key(table, table.key_schema(), DynamoKeyType::Range),
         billing,
         ttl_attribute,
+        stream_arn: stream.and(table.latest_stream_arn()).map(str::to_string),
         stream,
         point_in_time_recovery: pitr,
         deletion_protection: table.deletion_protection_enabled().unwrap_or(false),

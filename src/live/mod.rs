@@ -7,6 +7,8 @@ mod adopt;
 mod api;
 pub mod autoscaling;
 mod dynamodb;
+mod event_sources;
+mod eventbridge;
 mod iam;
 mod lambda;
 /// A function's log events (`stackctl logs`).
@@ -15,6 +17,7 @@ pub mod metrics;
 mod read;
 mod scope;
 mod sns;
+mod sqs;
 mod ssm;
 mod state;
 pub mod status;
@@ -38,9 +41,12 @@ pub use api::{TaggedApi, tagged_api_named};
 pub(crate) use api::{cors_of, rest_resources};
 pub use autoscaling::{LiveAutoscaling, LiveScaling};
 pub use dynamodb::{owner_of as table_owner, read_named as read_table};
+pub use event_sources::LiveEventSource;
+pub use eventbridge::LiveSchedule;
 pub use iam::{canonical_json, role_owner};
 pub use scope::Scope;
 pub use sns::{LiveSubscription, LiveTopic};
+pub use sqs::{LiveQueue, name_of as queue_name_of};
 pub use state::{read, read_api};
 #[cfg(test)]
 pub use usage_plans::LiveApiStage;
@@ -98,6 +104,13 @@ pub struct LiveState {
     pub user_pools: BTreeMap<String, LiveUserPool>,
     /// Owned SNS topics by name, with their subscriptions.
     pub topics: BTreeMap<String, LiveTopic>,
+    /// Owned SQS queues by name.
+    pub queues: BTreeMap<String, LiveQueue>,
+    /// The event source mappings of the owned functions (read where the stack may have any:
+    /// see `event_sources::wanted`).
+    pub event_sources: Vec<LiveEventSource>,
+    /// The EventBridge rules of the functions' schedules, by rule name.
+    pub schedules: BTreeMap<String, LiveSchedule>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +123,8 @@ pub struct LiveTable {
     pub billing: Billing,
     pub ttl_attribute: Option<String>,
     pub stream: Option<StreamView>,
+    /// The ARN of the table's stream while one is on (LatestStreamArn).
+    pub stream_arn: Option<String>,
     pub point_in_time_recovery: bool,
     pub deletion_protection: bool,
     pub table_class: TableClass,
@@ -377,6 +392,10 @@ pub(crate) struct Owned {
     pub functions: BTreeMap<String, BTreeMap<String, String>>,
     /// The tagging index knows a user pool of the stack (AWS does; the emulator does not).
     pub user_pools: bool,
+    /// The tagging index knows an SQS queue of the stack.
+    pub queues: bool,
+    /// The tagging index knows an EventBridge rule of the stack.
+    pub schedules: bool,
 }
 
 /// The tags without stackctl's own.

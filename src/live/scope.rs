@@ -44,6 +44,12 @@ pub struct Scope {
     pub usage_plans: bool,
     /// Read the stack's user pools (a pool changes, or a change needs a pool's values).
     pub user_pools: bool,
+    /// Read the stack's SQS queues.
+    pub queues: bool,
+    /// Read the event source mappings of the functions read.
+    pub event_sources: bool,
+    /// Read the stack's EventBridge rules (schedules).
+    pub schedules: bool,
 }
 
 impl Scope {
@@ -71,6 +77,13 @@ impl Scope {
                     self.tables.extend(spec.tables.keys().cloned());
                     // ... the topics it publishes to.
                     self.topics |= !spec.topics.is_empty();
+                    // ... the queues and table streams its events read.
+                    self.queues |= !spec.events.is_empty();
+                    self.tables
+                        .extend(spec.events.iter().filter_map(|e| match &e.source {
+                            crate::stack::EventSource::Stream(t) => Some(t.clone()),
+                            crate::stack::EventSource::Queue(_) => None,
+                        }));
                     // ... and the WebSocket API whose connections it manages.
                     self.websocket |= spec.manage_connections;
                 }
@@ -114,6 +127,24 @@ impl Scope {
                 self.usage_plans = true;
             }
             Address::Topic(_) => self.topics = true,
+            Address::Queue(_) => self.queues = true,
+            // A schedule's target needs its function's ARN, not its state.
+            Address::Schedule(key) => {
+                self.schedules = true;
+                if let Some((function, _)) = key.rsplit_once(' ') {
+                    self.referred.insert(function.to_string());
+                }
+            }
+            Address::EventSource(key) => {
+                // The function and its source.
+                self.event_sources = true;
+                let (function, source) = key.split_once(' ').unwrap_or((key, ""));
+                self.functions.insert(function.to_string());
+                self.queues = true;
+                if let Some(table) = source.strip_prefix("stream:") {
+                    self.tables.insert(table.to_string());
+                }
+            }
             // A function subscription needs its function's ARN, not its state.
             Address::Subscription(key) => {
                 self.topics = true;
@@ -161,6 +192,7 @@ impl Scope {
             RefTarget::Ssm(_) => self.secrets = true,
             RefTarget::UserPool(_) | RefTarget::UserPoolClient(..) => self.user_pools = true,
             RefTarget::Topic(_) => self.topics = true,
+            RefTarget::Queue(_) => self.queues = true,
         }
     }
 }

@@ -9,8 +9,8 @@ use super::read::{
 };
 use super::{
     Conflict, LiveApi, LiveApiKey, LiveRole, LiveState, LiveTopic, LiveUsagePlan, LiveUserPool,
-    LiveWebsocket, Refresh, Scope, api, autoscaling, dynamodb, iam, lambda, sns, ssm, usage_plans,
-    user_pool, versions, websocket,
+    LiveWebsocket, Refresh, Scope, api, autoscaling, dynamodb, event_sources, eventbridge, iam,
+    lambda, sns, sqs, ssm, usage_plans, user_pool, versions, websocket,
 };
 use crate::aws::{AwsError, Clients};
 use crate::stack::{ApiType, Stack};
@@ -39,6 +39,7 @@ pub async fn read(
         usage_plans: (usage_plans, api_keys),
         user_pools,
         topics: (topics, topic_conflicts),
+        queues,
     } = beside;
     let Found {
         owned,
@@ -49,12 +50,33 @@ pub async fn read(
         dynamodb::claim(clients, tables, &owned, &stack.name).await?;
     let (mut functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
     versions::read(clients, stack, &mut functions).await?;
+    let declares_schedules = stack.functions.iter().any(|f| !f.schedules.is_empty());
+    let schedules = match scope {
+        Some(s) if s.schedules => eventbridge::read(clients, &stack.name).await?,
+        None if declares_schedules || owned.schedules => {
+            eventbridge::read(clients, &stack.name).await?
+        }
+        _ => BTreeMap::new(),
+    };
+    let (queues, queue_conflicts) = match queues {
+        Some(queues) => queues,
+        None if scope.is_none() && owned.queues => {
+            sqs::read(clients, &stack.name, &queue_names(stack)).await?
+        }
+        None => Default::default(),
+    };
     let (user_pools, pool_conflicts) = match user_pools {
         Some(pools) => pools,
         None if owned.user_pools => user_pool::read(clients, stack).await?,
         None => Default::default(),
     };
-    let (invoke_permissions, websocket_permissions, ()) = tokio::try_join!(
+    let mappings = async {
+        if !scope.map_or(event_sources::wanted(stack), |s| s.event_sources) {
+            return Ok(Vec::new());
+        }
+        event_sources::read(clients, functions.values()).await
+    };
+    let (invoke_permissions, websocket_permissions, (), event_sources) = tokio::try_join!(
         read_invoke_permissions(clients, &apis, &functions, refresh, scope),
         Box::pin(websocket::read_permissions(
             clients,
@@ -64,6 +86,7 @@ pub async fn read(
             scope
         )),
         autoscaling::read(clients, &mut tables),
+        mappings,
     )?;
     let arns = tables
         .values()
@@ -78,6 +101,7 @@ pub async fn read(
     conflicts.extend(role_conflicts);
     conflicts.extend(topic_conflicts);
     conflicts.extend(pool_conflicts);
+    conflicts.extend(queue_conflicts);
     let missing = missing(&owned, &tables, &functions);
     Ok(LiveState {
         tables,
@@ -97,6 +121,9 @@ pub async fn read(
         api_keys,
         user_pools,
         topics,
+        queues,
+        event_sources,
+        schedules,
     })
 }
 
@@ -120,6 +147,8 @@ struct Beside {
     user_pools: Option<(BTreeMap<String, LiveUserPool>, Vec<Conflict>)>,
     /// Owned topics by name, and declared topic names the stack may not take.
     topics: (BTreeMap<String, LiveTopic>, Vec<Conflict>),
+    /// Owned queues by name, and declared queue names the stack may not take.
+    queues: Option<(BTreeMap<String, super::LiveQueue>, Vec<Conflict>)>,
 }
 
 async fn read_beside(
@@ -177,14 +206,25 @@ async fn read_beside(
         }
         usage_plans::read(clients, &stack.name).await
     };
-    let (roles, secrets, retention, websockets, usage_plans, user_pools, topics) = tokio::try_join!(
+    // As user pools: without a scope, read when declared; else once the tagging index has
+    // shown one (see `read`).
+    let queues = async {
+        if !scope.map_or(!stack.queues.is_empty(), |s| s.queues) {
+            return Ok(None);
+        }
+        sqs::read(clients, &stack.name, &queue_names(stack))
+            .await
+            .map(Some)
+    };
+    let (roles, secrets, retention, websockets, usage_plans, user_pools, topics, queues) = tokio::try_join!(
         roles,
         secrets,
         retention,
         Box::pin(websockets),
         Box::pin(usage_plans),
         Box::pin(user_pools),
-        Box::pin(topics)
+        Box::pin(topics),
+        Box::pin(queues)
     )?;
     Ok(Beside {
         roles,
@@ -194,6 +234,7 @@ async fn read_beside(
         usage_plans,
         user_pools,
         topics,
+        queues,
     })
 }
 
@@ -245,4 +286,13 @@ async fn read_apis(
     // Stable: among APIs with as many routes, the oldest stays first.
     apis.sort_by_key(|api| std::cmp::Reverse(api.routes.len()));
     Ok(apis)
+}
+
+/// The physical names of the declared queues.
+fn queue_names(stack: &Stack) -> BTreeSet<String> {
+    stack
+        .queues
+        .iter()
+        .map(|q| q.physical_name(&stack.name))
+        .collect()
 }

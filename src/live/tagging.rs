@@ -1,4 +1,4 @@
-//! Finds tables, functions and user pools by the stack's tag in one paginated call.
+//! Finds tables, functions, user pools and queues by the stack's tag in one paginated call.
 
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
@@ -23,6 +23,8 @@ pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
         .resource_type_filters("dynamodb:table")
         .resource_type_filters("lambda:function")
         .resource_type_filters("cognito-idp:userpool")
+        .resource_type_filters("sqs")
+        .resource_type_filters("events:rule")
         .resources_per_page(RESOURCES_PER_PAGE)
         .tags_per_page(TAGS_PER_PAGE)
         .into_paginator()
@@ -44,6 +46,10 @@ pub async fn owned(clients: &Clients, stack: &str) -> Result<Owned, AwsError> {
                 owned.functions.insert(name.to_string(), tags);
             } else if arn.contains(":userpool/") {
                 owned.user_pools = true;
+            } else if arn.contains(":sqs:") {
+                owned.queues = true;
+            } else if arn.contains(":events:") {
+                owned.schedules = true;
             }
         }
     }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::order::order;
 use super::{
-    Action, Blocker, Change, Plan, RoleSource, api, drift, function, in_use, logical_of, publish,
-    role, table, topic, usage_plan, user_pool, websocket,
+    Action, Blocker, Change, Plan, RoleSource, api, drift, event_source, function, in_use,
+    logical_of, publish, queue, role, schedule, table, topic, usage_plan, user_pool, websocket,
 };
 use crate::live::LiveState;
 use crate::marks::PUBLISH_ROLE;
@@ -47,12 +47,14 @@ pub fn build_destroy(stack: &Stack, live: &LiveState, region: &str) -> Plan {
         websocket: None,
         user_pools: Vec::new(),
         topics: Vec::new(),
+        queues: Vec::new(),
         ..stack.clone()
     };
     let mut plan = build(&nothing, live, &BTreeMap::new(), region);
     for change in &mut plan.changes {
         change.reason = change.destroys_data.then(|| match change.address {
             Address::UserPool(_) => "the pool and every user in it are deleted".to_string(),
+            Address::Queue(_) => "the queue and its messages are deleted".to_string(),
             _ => "the table and its items are deleted".to_string(),
         });
     }
@@ -68,6 +70,7 @@ pub fn build(
 ) -> Plan {
     let mut changes = plan_tables(stack, live);
     topic::plan_all(stack, live, &mut changes);
+    queue::plan_all(stack, live, &mut changes);
     let mut known = known_values(stack, live, &changes, region);
     user_pool::known(stack, live, region, &mut known);
     let secrets: BTreeMap<String, String> = live
@@ -82,6 +85,8 @@ pub fn build(
     plan_functions(stack, live, code_sha256, region, &resolve, &mut changes);
     let policy_sizes =
         role::size_blockers(stack, &changes, &resolve, region, live.account.as_deref());
+    event_source::plan_all(stack, live, &known, &mut changes);
+    schedule::plan_all(stack, live, &mut changes);
     plan_user_pools(stack, live, &mut changes);
     let with_pools = user_pool::resolved_api(stack, &resolve);
     plan_api(with_pools.as_ref().unwrap_or(stack), live, &mut changes);
@@ -218,6 +223,7 @@ fn conflict_blockers(stack: &Stack, live: &LiveState) -> Vec<Blocker> {
                 "role" => Address::Role(logical),
                 "topic" => Address::Topic(logical.trim_end_matches(".fifo").to_string()),
                 "user pool" => Address::UserPool(logical),
+                "queue" => Address::Queue(logical.trim_end_matches(".fifo").to_string()),
                 _ => Address::Function(logical),
             };
             let owner = crate::marks::managed_by(conflict.owner.as_deref());
@@ -373,6 +379,8 @@ fn known_values(
     }
     websocket::known(stack, live, region, &mut known);
     topic::known(stack, live, table_changes, region, &mut known);
+    queue::known(stack, live, table_changes, &mut known);
+    event_source::known(stack, live, table_changes, &mut known);
     known
 }
 

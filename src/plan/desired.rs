@@ -22,6 +22,9 @@ pub enum Desired {
     UserPool(UserPoolDesired),
     Topic(TopicDesired),
     Subscription(SubscriptionDesired),
+    Queue(super::queue::QueueDesired),
+    EventSource(super::event_source::EventSourceDesired),
+    Schedule(super::schedule::ScheduleDesired),
 }
 
 #[derive(Debug, Clone)]

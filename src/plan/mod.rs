@@ -9,6 +9,7 @@ mod autoscaling;
 mod build;
 mod desired;
 pub mod drift;
+mod event_source;
 mod function;
 mod gateway;
 mod in_use;
@@ -17,9 +18,11 @@ pub mod json;
 pub mod markdown;
 mod order;
 mod publish;
+mod queue;
 pub mod render;
 mod role;
 pub mod saved;
+mod schedule;
 mod stages;
 mod table;
 pub mod table_steps;
@@ -48,11 +51,14 @@ pub use desired::{
     ApiDesired, Desired, FunctionDesired, PolicyStatement, PublishDesired, RoleDesired, RoleSource,
     RouteDesired, TableDesired, WebsocketDesired, WebsocketRouteDesired,
 };
+pub use event_source::{EventSourceAttr, EventSourceDesired};
 pub use function::FunctionAttr;
 pub use function::{AliasTarget, resolve_aliases};
 pub use publish::topic_arn as topic_arn_reference;
+pub use queue::{QueueAttr, QueueDesired, reference as queue_reference};
 pub use role::RoleAttr;
 pub use role::document as policy_document;
+pub use schedule::{ScheduleAttr, ScheduleDesired};
 pub use table::TableAttr;
 pub use table::plan as plan_table;
 pub use topic::{SubscriptionAttr, SubscriptionDesired, TopicAttr, TopicDesired};
@@ -147,6 +153,9 @@ pub enum Live {
     UserPool(crate::live::LiveUserPool),
     Topic(crate::live::LiveTopic),
     Subscription(crate::live::LiveSubscription),
+    Queue(crate::live::LiveQueue),
+    EventSource(crate::live::LiveEventSource),
+    Schedule(crate::live::LiveSchedule),
 }
 
 /// Something that stops the plan from being applied as it is.

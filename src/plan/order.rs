@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Action, Change, publish, topic};
+use super::{Action, Change, event_source, publish, queue, topic};
 use crate::marks::PUBLISH_ROLE;
 use crate::stack::{Address, RefAttr, RefTarget, Reference, Stack};
 
@@ -71,7 +71,12 @@ fn depends_on(
 fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
     let of_kind = |kind: &str, with_deletes: bool| active.of_kind(kind, with_deletes);
     match address {
-        Address::Table(_) => [of_kind("function", false), of_kind("role", false)].concat(),
+        Address::Table(_) => [
+            of_kind("function", false),
+            of_kind("role", false),
+            of_kind("event_source", true),
+        ]
+        .concat(),
         // Functions may name the pool in their environment, and the API's authorizers.
         Address::UserPool(_) => [of_kind("function", false), of_kind("api", false)].concat(),
         Address::Topic(_) => [
@@ -82,6 +87,8 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
         ]
         .concat(),
         Address::Function(_) => [
+            of_kind("event_source", true),
+            of_kind("schedule", true),
             of_kind("subscription", true),
             of_kind("route", true),
             of_kind("websocket_route", true),
@@ -100,10 +107,21 @@ fn delete_waits_for(address: &Address, active: &Active) -> Vec<Address> {
         Address::UsagePlan(_) => of_kind("api_key", true),
         Address::ApiKey(_) => Vec::new(),
         Address::Websocket => of_kind("websocket_route", true),
+        // Whatever may name the queue: mappings, functions, roles, queues it is the
+        // dead-letter queue of.
+        Address::Queue(_) => [
+            of_kind("event_source", true),
+            of_kind("function", false),
+            of_kind("role", false),
+            of_kind("queue", false),
+        ]
+        .concat(),
         Address::Route(_)
         | Address::Deployment
         | Address::WebsocketRoute(_)
-        | Address::Subscription(_) => Vec::new(),
+        | Address::Subscription(_)
+        | Address::EventSource(_)
+        | Address::Schedule(_) => Vec::new(),
     }
 }
 
@@ -149,18 +167,39 @@ fn put_needs(
                     .filter(|t| arn_unknown(RefTarget::Topic(t.to_string())))
                     .map(|t| Address::Topic(t.clone()));
                 let api = spec.manage_connections.then_some(Address::Websocket);
+                // ... and the queues and tables its events read (and failed batches go to).
+                let events = spec.events.iter().flat_map(|e| {
+                    let source = match &e.source {
+                        crate::stack::EventSource::Queue(q) => Address::Queue(q.clone()),
+                        crate::stack::EventSource::Stream(t) => Address::Table(t.clone()),
+                    };
+                    let failure = e.on_failure.iter().map(|q| Address::Queue(q.clone()));
+                    std::iter::once(source).chain(failure)
+                });
                 let permitted = spec
                     .permissions
                     .iter()
                     .flat_map(|p| p.resources.iter().flat_map(|r| r.references()))
                     .filter(|r| unknown(r))
                     .filter_map(|r| r.target.address());
-                tables.chain(topics).chain(api).chain(permitted)
+                tables
+                    .chain(topics)
+                    .chain(api)
+                    .chain(events)
+                    .chain(permitted)
             })
             .collect(),
         Address::Route(_) | Address::WebsocketRoute(_) => route_needs(change),
         Address::Table(_) | Address::UserPool(_) | Address::Topic(_) => Vec::new(),
         Address::Subscription(_) => topic::subscription_needs(change),
+        Address::Queue(logical) => queue::needs(stack, logical),
+        Address::EventSource(_) => event_source::needs(stack, change),
+        // A schedule's target is its function.
+        Address::Schedule(key) => key
+            .rsplit_once(' ')
+            .map(|(f, _)| Address::Function(f.to_string()))
+            .into_iter()
+            .collect(),
         Address::Api | Address::Websocket => authorizer_functions(stack, &change.address),
         Address::Deployment => {
             return [vec![Address::Api], active.of_kind("route", true)].concat();

@@ -5,7 +5,8 @@ use super::{Attrs, Change, Desired, Live, PolicyStatement, RoleDesired, Value};
 use crate::live::{LiveRole, canonical_json};
 use crate::marks::role_path;
 use crate::stack::{
-    Address, FunctionSpec, RefAttr, RefTarget, Reference, Stack, TableAccess, Template, Tracing,
+    Address, EventSource, FunctionSpec, RefAttr, RefTarget, Reference, Stack, TableAccess,
+    Template, Tracing,
 };
 
 attr_names! {
@@ -97,6 +98,7 @@ fn statements(stack: &Stack, spec: &FunctionSpec, region: &str) -> Vec<PolicySta
             resources: vec![Template::reference(arn, "")],
         });
     }
+    statements.extend(event_statements(spec));
     if let (true, Some(websocket)) = (spec.manage_connections, &stack.websocket) {
         statements.push(manage_connections(&websocket.stage));
     }
@@ -346,4 +348,62 @@ pub fn size_blockers(
             })
         })
         .collect()
+}
+
+/// What Lambda needs to read each event source as the function's role, and nothing more
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions>,
+/// <https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permissions>):
+/// a queue's messages; a table's streams (`TABLE_ARN/stream/*`, as AWS's
+/// DynamoDBStreamReadPolicy template grants, so that a new stream of the table needs no new
+/// policy); and sending failed batches' records to the on-failure queue.
+fn event_statements(spec: &FunctionSpec) -> Vec<PolicyStatement> {
+    let sid = |prefix: &str, name: &str| format!("{prefix}{}", name.replace(['-', '_'], ""));
+    let mut statements = Vec::new();
+    let mut failure_queues = std::collections::BTreeSet::new();
+    for event in &spec.events {
+        let (sid, actions, resource) = match &event.source {
+            EventSource::Queue(q) => (
+                sid("EventQueue", q),
+                &[
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                    "sqs:ReceiveMessage",
+                ][..],
+                Template::reference(super::queue_reference(q, RefAttr::Arn), ""),
+            ),
+            EventSource::Stream(t) => (
+                sid("EventStream", t),
+                &[
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams",
+                ][..],
+                Template::reference(
+                    Reference {
+                        target: RefTarget::Table(t.clone()),
+                        attr: RefAttr::Arn,
+                    },
+                    "/stream/*",
+                ),
+            ),
+        };
+        statements.push(PolicyStatement {
+            sid,
+            actions: actions.iter().map(|a| a.to_string()).collect(),
+            resources: vec![resource],
+        });
+        failure_queues.extend(event.on_failure.iter());
+    }
+    for queue in failure_queues {
+        statements.push(PolicyStatement {
+            sid: sid("EventFailure", queue),
+            actions: vec!["sqs:SendMessage".to_string()],
+            resources: vec![Template::reference(
+                super::queue_reference(queue, RefAttr::Arn),
+                "",
+            )],
+        });
+    }
+    statements
 }

@@ -35,6 +35,14 @@ pub enum Address {
     Topic(String),
     /// A subscription of a topic: `TOPIC ENDPOINT` (`order-events function:notify`).
     Subscription(String),
+    /// An SQS queue, by logical name.
+    Queue(String),
+    /// What triggers a function: `FUNCTION SOURCE` (`on-order queue:jobs`, `on-order
+    /// stream:orders`); a Lambda event source mapping.
+    #[serde(rename = "event_source")]
+    EventSource(String),
+    /// A function's schedule, an EventBridge rule: `FUNCTION N` (its `N`th schedule).
+    Schedule(String),
 }
 
 impl Address {
@@ -53,6 +61,9 @@ impl Address {
             Address::UserPool(_) => "user_pool",
             Address::Topic(_) => "topic",
             Address::Subscription(_) => "subscription",
+            Address::Queue(_) => "queue",
+            Address::EventSource(_) => "event_source",
+            Address::Schedule(_) => "schedule",
         }
     }
 }
@@ -73,6 +84,9 @@ impl fmt::Display for Address {
             Address::UserPool(name) => write!(f, "user_pool.{name}"),
             Address::Topic(name) => write!(f, "topic.{name}"),
             Address::Subscription(key) => write!(f, "subscription[{key}]"),
+            Address::Queue(name) => write!(f, "queue.{name}"),
+            Address::EventSource(key) => write!(f, "event_source[{key}]"),
+            Address::Schedule(key) => write!(f, "schedule[{key}]"),
         }
     }
 }
@@ -108,6 +122,18 @@ impl std::str::FromStr for Address {
             .and_then(|k| k.strip_suffix(']'))
         {
             Ok(Address::Subscription(key.to_string()))
+        } else if let Some(key) = text
+            .strip_prefix("event_source[")
+            .and_then(|k| k.strip_suffix(']'))
+        {
+            Ok(Address::EventSource(key.to_string()))
+        } else if let Some(key) = text
+            .strip_prefix("schedule[")
+            .and_then(|k| k.strip_suffix(']'))
+        {
+            Ok(Address::Schedule(key.to_string()))
+        } else if let Some(name) = named("queue.") {
+            Ok(Address::Queue(name.to_string()))
         } else if let Some(name) = named("topic.") {
             Ok(Address::Topic(name.to_string()))
         } else if let Some(name) = named("role.") {
@@ -144,6 +170,9 @@ mod tests {
             Address::UserPool("customers".into()),
             Address::Topic("order-events".into()),
             Address::Subscription("order-events function:notify".into()),
+            Address::Queue("jobs".into()),
+            Address::EventSource("on-order queue:jobs".into()),
+            Address::Schedule("on-order 1".into()),
         ] {
             assert_eq!(address.to_string().parse::<Address>(), Ok(address));
         }

@@ -5,9 +5,11 @@
 
 mod address;
 mod diagnostic;
+mod event;
 #[cfg(test)]
 mod fuzz_tests;
 mod graph;
+mod queue;
 mod reader;
 mod reference;
 mod spec;
@@ -29,6 +31,8 @@ pub use spec::{AliasSpec, Weighted};
 pub use spec::{AliasVersion, LogLevel, StageLogging, StageSpec, Tracing, Versioning};
 pub use spec::{ApiKeySpec, Quota, QuotaPeriod, UsagePlanSpec};
 
+pub use event::{EventSource, EventSpec};
+pub use queue::QueueSpec;
 pub use spec::user_pool::{
     CustomAttribute, Mfa, PasswordPolicy, UserPoolClientSpec, UserPoolSpec, authorizer_references,
     is_unresolved_pool_value, issuer as user_pool_issuer, resolve_authorizer,

@@ -26,6 +26,8 @@ pub enum RefTarget {
     UserPoolClient(String, String),
     /// An SNS topic, by logical name.
     Topic(String),
+    /// An SQS queue, by logical name.
+    Queue(String),
 }
 
 impl RefTarget {
@@ -41,6 +43,7 @@ impl RefTarget {
                 Some(Address::UserPool(name.clone()))
             }
             RefTarget::Topic(name) => Some(Address::Topic(name.clone())),
+            RefTarget::Queue(name) => Some(Address::Queue(name.clone())),
         }
     }
 }
@@ -57,6 +60,8 @@ pub enum RefAttr {
     Value,
     /// A user pool's token issuer URL (the `iss` claim).
     Issuer,
+    /// A table's stream ARN (while its stream is on).
+    StreamArn,
 }
 
 impl RefAttr {
@@ -69,6 +74,7 @@ impl RefAttr {
             RefAttr::CallbackUrl => "callback_url",
             RefAttr::Value => "value",
             RefAttr::Issuer => "issuer",
+            RefAttr::StreamArn => "stream_arn",
         }
     }
 }
@@ -103,6 +109,7 @@ impl fmt::Display for Reference {
                 )
             }
             RefTarget::Topic(name) => write!(f, "topics.{name}.{}", self.attr.as_str()),
+            RefTarget::Queue(name) => write!(f, "queues.{name}.{}", self.attr.as_str()),
         }
     }
 }
@@ -259,11 +266,15 @@ pub fn interpret(text: &str) -> Result<Reference, &'static str> {
     match parts.as_slice() {
         ["tables", name, a] => Ok(Reference {
             target: RefTarget::Table(name.to_string()),
-            attr: attr(a, &[RefAttr::Name, RefAttr::Arn])?,
+            attr: attr(a, &[RefAttr::Name, RefAttr::Arn, RefAttr::StreamArn])?,
         }),
         ["functions", name, a] => Ok(Reference {
             target: RefTarget::Function(name.to_string()),
             attr: attr(a, &[RefAttr::Name, RefAttr::Arn])?,
+        }),
+        ["queues", name, a] => Ok(Reference {
+            target: RefTarget::Queue(name.to_string()),
+            attr: attr(a, &[RefAttr::Name, RefAttr::Arn, RefAttr::Url])?,
         }),
         ["topics", name, a] => Ok(Reference {
             target: RefTarget::Topic(name.to_string()),
@@ -291,7 +302,7 @@ pub fn interpret(text: &str) -> Result<Reference, &'static str> {
     }
 }
 
-pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${topics.NAME.name}, ${topics.NAME.arn}, ${api.id}, ${api.url}, ${websocket.id}, ${websocket.url}, ${websocket.callback_url}, ${user_pools.NAME.id}, ${user_pools.NAME.arn}, ${user_pools.NAME.issuer}, ${user_pools.NAME.clients.CLIENT.id}, ${inputs.NAME} or ${ssm:/parameter/name}";
+pub const FORMS: &str = "references look like ${tables.NAME.name}, ${tables.NAME.arn}, ${tables.NAME.stream_arn}, ${functions.NAME.name}, ${functions.NAME.arn}, ${topics.NAME.name}, ${topics.NAME.arn}, ${queues.NAME.name}, ${queues.NAME.arn}, ${queues.NAME.url}, ${api.id}, ${api.url}, ${websocket.id}, ${websocket.url}, ${websocket.callback_url}, ${user_pools.NAME.id}, ${user_pools.NAME.arn}, ${user_pools.NAME.issuer}, ${user_pools.NAME.clients.CLIENT.id}, ${inputs.NAME} or ${ssm:/parameter/name}";
 
 #[cfg(test)]
 mod tests {
@@ -325,6 +336,11 @@ mod tests {
             "ssm:/shop/stripe-key"
         );
         assert!(interpret("ssm:").is_err());
-        assert!(interpret("queues.x.url").is_err());
+        assert_eq!(
+            interpret("queues.jobs.url").unwrap().to_string(),
+            "queues.jobs.url"
+        );
+        assert!(interpret("queues.x.id").is_err());
+        assert!(interpret("buckets.x.url").is_err());
     }
 }

@@ -274,6 +274,19 @@ async fn wait_settled(
             return Ok(Status::Pending("not visible yet".to_string()));
         };
         *arn.lock().expect("arn lock") = table.table_arn().unwrap_or_default().to_string();
+        // The stream's ARN, for what reads it (`${tables.NAME.stream_arn}`, event sources).
+        let stream_on = table
+            .stream_specification()
+            .is_some_and(|s| s.stream_enabled());
+        if let (Address::Table(logical), true, Some(stream)) =
+            (address, stream_on, table.latest_stream_arn())
+        {
+            let key = crate::stack::Reference {
+                target: crate::stack::RefTarget::Table(logical.clone()),
+                attr: crate::stack::RefAttr::StreamArn,
+            };
+            ctx.set_output(key.to_string(), stream);
+        }
         let status = table.table_status().map_or("UNKNOWN", |s| s.as_str());
         let busy: Vec<String> = table
             .global_secondary_indexes()

@@ -124,6 +124,9 @@ pub fn table(name: &str, spec: &TableSpec) -> LiveTable {
         billing: spec.billing,
         ttl_attribute: spec.ttl_attribute.clone(),
         stream: spec.stream,
+        stream_arn: spec
+            .stream
+            .map(|_| format!("{}/stream/2026-01-01T00:00:00.000", table_arn(name))),
         point_in_time_recovery: spec.point_in_time_recovery,
         deletion_protection: spec.deletion_protection,
         table_class: spec.table_class,

@@ -31,6 +31,11 @@ pub(super) struct Declared {
     /// The names under `[api] authorizers`, valid or not (a route naming an invalid one gets
     /// no second error).
     pub(super) authorizers: Vec<String>,
+    /// `[queues.NAME]`, and those written with `fifo = true`.
+    pub(super) queues: Vec<String>,
+    pub(super) fifo_queues: Vec<String>,
+    /// `[tables.NAME]` written without `stream`, with where each is declared.
+    pub(super) streamless_tables: Vec<(String, Range<usize>)>,
 }
 
 impl Declared {
@@ -67,6 +72,9 @@ impl Declared {
                 Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().to_string()).collect(),
                 _ => Vec::new(),
             },
+            queues: names("queues"),
+            fifo_queues: fifo_of(doc, "queues"),
+            streamless_tables: streamless_tables(doc),
         }
     }
 
@@ -75,6 +83,7 @@ impl Declared {
             RefTarget::Table(name) => ("table", name, &self.tables),
             RefTarget::Function(name) => ("function", name, &self.functions),
             RefTarget::Topic(name) => ("topic", name, &self.topics),
+            RefTarget::Queue(name) => ("queue", name, &self.queues),
             RefTarget::Ssm(_) => return None,
             RefTarget::UserPool(name) => {
                 let names: Vec<&String> = self.user_pools.iter().map(|(p, _)| p).collect();
@@ -224,4 +233,38 @@ fn unknown(
         }
     };
     Some(Problem::new(message, span, format!("no such {kind}")).help(help))
+}
+
+/// The names of `[SECTION.NAME]` written with `fifo = true`.
+fn fifo_of(doc: &DeTable<'_>, section: &str) -> Vec<String> {
+    let Some(DeValue::Table(named)) = entry(doc, section).map(|(_, v)| v.get_ref()) else {
+        return Vec::new();
+    };
+    let fifo = |t: &DeValue<'_>| match t {
+        DeValue::Table(t) => matches!(
+            entry(t, "fifo").map(|(_, v)| v.get_ref()),
+            Some(DeValue::Boolean(true))
+        ),
+        _ => false,
+    };
+    named
+        .iter()
+        .filter(|(_, t)| fifo(t.get_ref()))
+        .map(|(name, _)| name.get_ref().to_string())
+        .collect()
+}
+
+/// `[tables.NAME]` written without `stream`, with the span of each one's name.
+fn streamless_tables(doc: &DeTable<'_>) -> Vec<(String, Range<usize>)> {
+    let Some(DeValue::Table(tables)) = entry(doc, "tables").map(|(_, v)| v.get_ref()) else {
+        return Vec::new();
+    };
+    tables
+        .iter()
+        .filter(|(_, t)| match t.get_ref() {
+            DeValue::Table(t) => entry(t, "stream").is_none(),
+            _ => false,
+        })
+        .map(|(name, _)| (name.get_ref().to_string(), name.span()))
+        .collect()
 }

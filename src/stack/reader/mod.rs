@@ -18,6 +18,7 @@ mod limits;
 mod names;
 mod oauth;
 mod paths;
+mod queue;
 mod secrets;
 mod table;
 mod tags;

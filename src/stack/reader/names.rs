@@ -22,6 +22,8 @@ pub(super) fn long_names(
         ("functions", 64, "function and IAM role names"),
         // With `.fifo`, which FIFO topics' names end in.
         ("topics", 256 - 5, "topic names"),
+        // SQS: 80 characters, with `.fifo`.
+        ("queues", 80 - 5, "queue names"),
     ] {
         let Some(DeValue::Table(t)) = entry(doc, section).map(|(_, v)| v.get_ref()) else {
             continue;

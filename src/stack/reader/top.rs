@@ -28,6 +28,7 @@ const TOP_KEYS: &[&str] = &[
     "inputs",
     // Editors' schema (JSON Schema's keyword, as taplo and Even Better TOML read it): ignored.
     "$schema",
+    "queues",
 ];
 
 const STACK_KEYS: &[&str] = &["name", "region", "artifact_bucket"];
@@ -66,6 +67,9 @@ impl Reader<'_> {
         });
         let topics = self.named_tables(doc, "topics", |r, key, value| {
             r.topic(key, value, &declared)
+        });
+        let queues = self.named_tables(doc, "queues", |r, key, value| {
+            r.queue(key, value, &declared)
         });
         let api = entry(doc, "api").and_then(|(_, v)| self.api(v, &declared));
         let routes = match entry(doc, "routes") {
@@ -116,6 +120,7 @@ impl Reader<'_> {
             user_pools,
             topics,
             names,
+            queues,
         })
     }
 

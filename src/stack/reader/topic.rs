@@ -276,7 +276,7 @@ impl Reader<'_> {
 }
 
 /// A TOML value as JSON; `None` for dates and times.
-fn to_json(value: &DeValue<'_>) -> Option<serde_json::Value> {
+pub(super) fn to_json(value: &DeValue<'_>) -> Option<serde_json::Value> {
     Some(match value {
         DeValue::String(s) => serde_json::Value::String(s.to_string()),
         DeValue::Integer(i) => {

@@ -39,6 +39,8 @@ pub struct Stack {
     pub topics: Vec<TopicSpec>,
     /// `name = "..."` of the resources that fix their physical names.
     pub names: FixedNames,
+    /// `[queues.NAME]`: SQS queues.
+    pub queues: Vec<super::queue::QueueSpec>,
 }
 
 impl Stack {
@@ -333,6 +335,13 @@ pub struct FunctionSpec {
     /// `topics = { NAME = "publish" }`: topics (logical names) the managed role may publish to.
     #[serde(default)]
     pub topics: BTreeMap<String, TopicAccess>,
+    /// `events = [...]`: the queues and table streams that invoke the function.
+    #[serde(default)]
+    pub events: Vec<super::event::EventSpec>,
+    /// `events = [{ schedule = "rate(5 minutes)" }]`: EventBridge schedule expressions, each
+    /// a rule that invokes the function.
+    #[serde(default)]
+    pub schedules: Vec<String>,
     /// `permissions`: more statements for the managed role's policy, in the file's order.
     #[serde(default)]
     pub permissions: Vec<Permission>,

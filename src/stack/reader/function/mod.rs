@@ -4,6 +4,7 @@
 mod access;
 mod code;
 mod environment;
+mod events;
 mod layers;
 mod permissions;
 mod template;
@@ -45,6 +46,7 @@ const FUNCTION_KEYS: &[&str] = &[
     "aliases",
     "topics",
     "permissions",
+    "events",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -110,6 +112,8 @@ impl Reader<'_> {
         let manage_connections = self.manage_connections(t, &logical, declared, role.is_some());
         let tracing = self.tracing(t);
         let versions = self.versioning(t);
+        let events = self.events(t, declared);
+        let schedules = self.schedules(t);
         Some(FunctionSpec {
             logical,
             runtime: runtime?,
@@ -132,6 +136,8 @@ impl Reader<'_> {
             versions: versions?,
             topics: topics?,
             permissions: permissions?,
+            events: events?,
+            schedules: schedules?,
         })
     }
 
