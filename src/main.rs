@@ -3,6 +3,7 @@
 mod apply;
 mod arn;
 mod aws;
+mod build;
 mod cli;
 mod commands;
 mod hash;

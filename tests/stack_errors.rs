@@ -412,3 +412,11 @@ fn topic_mistakes() {
 fn rest_publish_mistakes() {
     insta::assert_snapshot!(errors_of("rest_publish.toml"));
 }
+
+/// Builds and VPCs: an unknown build, pip for a Node.js runtime, npm without its lock file,
+/// an empty command writing outside its folder, a subnet ID of the wrong form and no
+/// security group.
+#[test]
+fn build_and_vpc_mistakes() {
+    insta::assert_snapshot!(errors_of("builds.toml"));
+}

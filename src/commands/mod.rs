@@ -24,7 +24,7 @@ mod view;
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use miette::{IntoDiagnostic, Result};
@@ -135,24 +135,69 @@ fn load_stack(file: &FileArgs) -> Result<Stack> {
     miette::bail!("{} has {count} problems; nothing was sent to AWS", err.path)
 }
 
-/// Zips every function's code and checks Lambda's size limits, before any AWS call, so that
-/// bad code fails fast.
-fn build_packages(stack: &Stack) -> Result<BTreeMap<String, Package>> {
+/// Builds the functions that have a `build` (when their inputs changed), zips every
+/// function's code and checks Lambda's size limits, before any AWS call, so that bad code
+/// fails fast. `file` is the stack file: builds and manifests go next to it.
+fn build_packages(stack: &Stack, file: &Path) -> Result<BTreeMap<String, Package>> {
+    let ws = crate::build::Workspace::of(file);
     let via_s3 = stack.artifact_bucket.is_some();
     // Functions often share one code folder (one bundle, many handlers): it is zipped once.
-    let mut built: BTreeMap<(&Path, &[String]), Package> = BTreeMap::new();
+    let mut built: BTreeMap<(PathBuf, &[String]), Package> = BTreeMap::new();
     stack
         .functions
         .iter()
         .map(|f| {
-            let package = match built.entry((f.code.as_path(), f.exclude.as_slice())) {
-                Entry::Occupied(known) => known.get().clone(),
-                Entry::Vacant(new) => new.insert(package::build(&f.code, &f.exclude)?).clone(),
+            let folder = match &f.build {
+                None => f.code.clone(),
+                Some(_) => crate::build::build(&ws, f, |b| {
+                    errln!("Building function {} ({})...", f.logical, b.name())
+                })?,
             };
-            package.check_limits(&f.code, via_s3)?;
+            let package = match built.entry((folder.clone(), f.exclude.as_slice())) {
+                Entry::Occupied(known) => known.get().clone(),
+                Entry::Vacant(new) => {
+                    let package = package::build(&folder, &f.exclude, &ws.repository)?;
+                    new.insert(package).clone()
+                }
+            };
+            package.check_limits(&folder, via_s3)?;
+            crate::build::remember(&ws, &f.logical, &package);
             Ok((f.logical.clone(), package))
         })
         .collect()
+}
+
+/// Notes on the plan's function changes whose code changed, naming the files (when this
+/// checkout built the live package: see `build::changed_files`).
+fn name_changed_files(
+    plan: &mut crate::plan::Plan,
+    packages: &BTreeMap<String, Package>,
+    file: &Path,
+) {
+    let ws = crate::build::Workspace::of(file);
+    for change in &mut plan.changes {
+        let (crate::stack::Address::Function(logical), Some(crate::plan::Live::Function(live))) =
+            (&change.address, &change.live)
+        else {
+            continue;
+        };
+        let Some(package) = packages
+            .get(logical)
+            .filter(|p| p.sha256 != live.code_sha256)
+        else {
+            continue;
+        };
+        if let Some(note) = crate::build::changed_files(&ws, logical, &live.code_sha256, package) {
+            change.notes.push(note);
+        }
+    }
+}
+
+/// Says on standard error what would fail at run time: dependencies that are never packaged.
+fn warn_unbuilt(stack: &Stack) {
+    for warning in crate::build::warnings(stack) {
+        errln!("warning: {warning}");
+    }
 }
 
 /// The SHA-256 (hex) of the stack file's bytes: a saved plan names the version it was made from.
@@ -434,7 +479,7 @@ mod tests {
         ]
         .join("\n");
         let stack = stack::parse("stack.toml", &text, dir.path(), None).unwrap();
-        let packages = build_packages(&stack).unwrap();
+        let packages = build_packages(&stack, &dir.path().join("stack.toml")).unwrap();
         assert!(Arc::ptr_eq(&packages["a"].bytes, &packages["b"].bytes));
         assert!(!Arc::ptr_eq(&packages["a"].bytes, &packages["c"].bytes));
         assert_ne!(packages["a"].sha256, packages["c"].sha256);

@@ -9,7 +9,8 @@ use crate::cli::FileArgs;
 pub fn run(args: &FileArgs) -> Result<ExitStatus> {
     let stack = load_stack(args)?;
     let file = &args.file;
-    build_packages(&stack)?;
+    super::warn_unbuilt(&stack);
+    build_packages(&stack, file)?;
     let routes = stack.routes.len();
     let websocket = match &stack.websocket {
         Some(w) => format!(

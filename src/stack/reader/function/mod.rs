@@ -2,6 +2,7 @@
 //! (with references) and table access in their own files.
 
 mod access;
+mod build;
 mod code;
 mod environment;
 mod layers;
@@ -42,6 +43,8 @@ const FUNCTION_KEYS: &[&str] = &[
     "publish",
     "aliases",
     "topics",
+    "build",
+    "vpc",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -106,6 +109,8 @@ impl Reader<'_> {
         let manage_connections = self.manage_connections(t, &logical, declared, role.is_some());
         let tracing = self.tracing(t);
         let versions = self.versioning(t);
+        let build = self.build(t, runtime.as_deref(), code.as_deref());
+        let vpc = self.vpc(t);
         Some(FunctionSpec {
             logical,
             runtime: runtime?,
@@ -127,6 +132,8 @@ impl Reader<'_> {
             tracing: tracing?,
             versions: versions?,
             topics: topics?,
+            build: build?,
+            vpc: vpc?,
         })
     }
 
