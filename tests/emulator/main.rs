@@ -8,6 +8,7 @@ mod apis;
 mod builds;
 mod developer_docs;
 mod foundation;
+mod function_vpc;
 mod functions;
 mod generated;
 mod items;
