@@ -156,3 +156,6 @@ fn pip_platform(architecture: Architecture) -> &'static str {
 fn python_version(runtime: &str) -> &str {
     runtime.strip_prefix("python").unwrap_or(runtime)
 }
+
+#[cfg(test)]
+mod tests;
