@@ -17,18 +17,15 @@ use crate::stack::Stack;
 pub(super) fn build_packages(stack: &Stack, file: &Path) -> Result<BTreeMap<String, Package>> {
     let ws = crate::build::Workspace::of(file);
     let via_s3 = stack.artifact_bucket.is_some();
-    // Functions often share one code folder (one bundle, many handlers): it is zipped once.
+    // Functions often share one code folder (one bundle, many handlers): it is built and
+    // zipped once.
+    let mut builds: BTreeMap<(PathBuf, String), PathBuf> = BTreeMap::new();
     let mut built: BTreeMap<(PathBuf, &[String]), Package> = BTreeMap::new();
     stack
         .functions
         .iter()
         .map(|f| {
-            let folder = match &f.build {
-                None => f.code.clone(),
-                Some(_) => crate::build::build(&ws, f, |b| {
-                    errln!("Building function {} ({})...", f.logical, b.name())
-                })?,
-            };
+            let folder = folder_of(&ws, f, &mut builds)?;
             let package = match built.entry((folder.clone(), f.exclude.as_slice())) {
                 Entry::Occupied(known) => known.get().clone(),
                 Entry::Vacant(new) => {
@@ -41,6 +38,30 @@ pub(super) fn build_packages(stack: &Stack, file: &Path) -> Result<BTreeMap<Stri
             Ok((f.logical.clone(), package))
         })
         .collect()
+}
+
+/// The folder to zip for `f`: its code folder, or its build's output (built first when its
+/// inputs changed; once for functions of the same folder, build, runtime and architecture).
+fn folder_of(
+    ws: &crate::build::Workspace,
+    f: &crate::stack::FunctionSpec,
+    builds: &mut BTreeMap<(PathBuf, String), PathBuf>,
+) -> Result<PathBuf> {
+    let Some(build) = &f.build else {
+        return Ok(f.code.clone());
+    };
+    let key = (
+        f.code.clone(),
+        format!("{build:?} {} {}", f.runtime, f.architecture.as_str()),
+    );
+    if let Some(folder) = builds.get(&key) {
+        return Ok(folder.clone());
+    }
+    let folder = crate::build::build(ws, f, |b| {
+        errln!("Building function {} ({})...", f.logical, b.name())
+    })?;
+    builds.insert(key, folder.clone());
+    Ok(folder)
 }
 
 /// Notes on the plan's function changes whose code changed, naming the files (when this
@@ -107,5 +128,40 @@ mod tests {
         assert!(Arc::ptr_eq(&packages["a"].bytes, &packages["b"].bytes));
         assert!(!Arc::ptr_eq(&packages["a"].bytes, &packages["c"].bytes));
         assert_ne!(packages["a"].sha256, packages["c"].sha256);
+    }
+
+    #[test]
+    fn functions_of_one_folder_and_build_are_built_once_and_again_only_when_it_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("app")).unwrap();
+        std::fs::write(dir.path().join("app/index.js"), "1").unwrap();
+        let function = |name: &str| {
+            format!(
+                "[functions.{name}]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"app\"\nbuild = {{ command = \"echo run >> ../runs && mkdir -p dist && cp index.js dist/\", output = \"dist\" }}\n"
+            )
+        };
+        let text = format!(
+            "[stack]\nname = \"shop\"\n\n{}\n{}",
+            function("a"),
+            function("b")
+        );
+        let file = dir.path().join("stack.toml");
+        let runs = || {
+            std::fs::read_to_string(dir.path().join("runs"))
+                .unwrap()
+                .lines()
+                .count()
+        };
+        let stack = stack::parse("stack.toml", &text, dir.path(), None).unwrap();
+        let packages = build_packages(&stack, &file).unwrap();
+        assert_eq!(runs(), 1);
+        assert!(Arc::ptr_eq(&packages["a"].bytes, &packages["b"].bytes));
+        let again = build_packages(&stack, &file).unwrap();
+        assert_eq!(runs(), 1, "unchanged inputs: no build");
+        assert_eq!(again["a"].sha256, packages["a"].sha256);
+        std::fs::write(dir.path().join("app/index.js"), "2").unwrap();
+        let changed = build_packages(&stack, &file).unwrap();
+        assert_eq!(runs(), 2, "changed: built again, once");
+        assert_ne!(changed["a"].sha256, packages["a"].sha256);
     }
 }

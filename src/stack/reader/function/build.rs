@@ -113,6 +113,8 @@ impl Reader<'_> {
             self.problem(problem);
             return false;
         }
+        // As written in the stack file, not as joined to its folder ("./").
+        let shown = code.strip_prefix(".").unwrap_or(code);
         for file in files {
             if code.join(file).is_file() {
                 continue;
@@ -125,7 +127,7 @@ impl Reader<'_> {
                 _ => "list the function's dependencies in requirements.txt",
             };
             let problem = Problem::new(
-                format!("build = {name:?} needs {file} in {}", code.display()),
+                format!("build = {name:?} needs {file} in {}", shown.display()),
                 value.span(),
                 format!("no {file}"),
             )
