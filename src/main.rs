@@ -4,6 +4,7 @@ mod adopt;
 mod apply;
 mod arn;
 mod aws;
+mod build;
 mod cli;
 mod commands;
 mod hash;

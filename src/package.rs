@@ -16,6 +16,12 @@ pub const MAX_DIRECT_UPLOAD: u64 = 50 * 1024 * 1024;
 /// Lambda's limit for a function's unzipped code.
 pub const MAX_UNZIPPED: u64 = 250 * 1024 * 1024;
 
+/// Left out of every folder's package, whatever `exclude` says: caches and system files that
+/// change without any source changing, and stackctl's own local folder (for `code = "."`).
+/// A trailing '/' names a folder, a leading '*' a file name's end.
+pub const DEFAULT_EXCLUDES: &[&str] =
+    &["__pycache__/", "*.pyc", ".DS_Store", ".git/", ".stackctl/"];
+
 #[derive(Debug, Clone)]
 pub struct Package {
     pub bytes: Arc<Vec<u8>>,
@@ -23,7 +29,13 @@ pub struct Package {
     pub sha256: String,
     /// The size of the files once unzipped.
     pub unzipped_size: u64,
+    /// Each file of a zipped folder by its name in the zip, with the SHA-256 (hex) of its
+    /// mode and content; empty for a `.zip` or `.jar` taken as it is.
+    pub manifest: Arc<Manifest>,
 }
+
+/// A package's files: name in the zip -> SHA-256 (hex) of its mode and content.
+pub type Manifest = std::collections::BTreeMap<String, String>;
 
 impl Package {
     /// Checks Lambda's size limits; `via_s3` when the package goes through an artifact bucket.
@@ -67,8 +79,10 @@ pub enum PackageError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{link} points outside the code folder {root}")]
-    #[diagnostic(help("copy the file into the folder; links that leave it are not packaged"))]
+    #[error("{link} points outside the repository {root}")]
+    #[diagnostic(help(
+        "copy the file into the repository; links to folders of the same repository (the git root, else the stack file's folder) are followed, links that leave it are not packaged"
+    ))]
     EscapingLink { link: PathBuf, root: PathBuf },
     #[error(
         "the package for {path} is {size} bytes, over Lambda's {MAX_DIRECT_UPLOAD}-byte limit for direct upload"
@@ -115,16 +129,17 @@ pub enum PackageError {
     },
 }
 
-/// Packages a function's code: a folder is zipped without the files `exclude` matches, a
-/// `.zip` or `.jar` is taken as it is.
-pub fn build(code: &Path, exclude: &[String]) -> Result<Package, PackageError> {
+/// Packages a function's code: a folder is zipped without the files `exclude` (and
+/// [`DEFAULT_EXCLUDES`]) match, following links that stay inside `code` or the repository
+/// folder `within`; a `.zip` or `.jar` is taken as it is.
+pub fn build(code: &Path, exclude: &[String], within: &Path) -> Result<Package, PackageError> {
     let read_err = |source| PackageError::Read {
         path: code.to_path_buf(),
         source,
     };
     let meta = std::fs::metadata(code).map_err(read_err)?;
-    let (bytes, unzipped_size) = if meta.is_dir() {
-        zip_dir(code, exclude)?
+    let (bytes, unzipped_size, manifest) = if meta.is_dir() {
+        zip_dir(code, exclude, within)?
     } else if !meta.is_file() {
         return Err(PackageError::SpecialFile {
             path: code.to_path_buf(),
@@ -138,13 +153,14 @@ pub fn build(code: &Path, exclude: &[String]) -> Result<Package, PackageError> {
     } else {
         let bytes = std::fs::read(code).map_err(read_err)?;
         let size = unzipped_size(code, &bytes)?;
-        (bytes, size)
+        (bytes, size, Manifest::new())
     };
     let sha256 = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes));
     Ok(Package {
         bytes: Arc::new(bytes),
         sha256,
         unzipped_size,
+        manifest: Arc::new(manifest),
     })
 }
 
@@ -161,29 +177,73 @@ fn unzipped_size(path: &Path, bytes: &[u8]) -> Result<u64, PackageError> {
     Ok(total)
 }
 
-fn zip_dir(root: &Path, exclude: &[String]) -> Result<(Vec<u8>, u64), PackageError> {
+fn zip_dir(
+    root: &Path,
+    exclude: &[String],
+    within: &Path,
+) -> Result<(Vec<u8>, u64, Manifest), PackageError> {
+    let files = files(root, exclude, within)?;
+    check_files(root, &files)?;
+    write_zip(root, files)
+}
+
+/// The files a folder's package holds, sorted by name: below `root`, without those `exclude`
+/// or [`DEFAULT_EXCLUDES`] match, links followed when they stay inside `root` or `within`
+/// (a link leaving both is [`PackageError::EscapingLink`]).
+pub fn files(root: &Path, exclude: &[String], within: &Path) -> Result<Vec<File>, PackageError> {
     let canonical_root = root.canonicalize().map_err(|source| PackageError::Read {
         path: root.to_path_buf(),
         source,
     })?;
+    let allowed = Allowed {
+        root: canonical_root.clone(),
+        repository: within
+            .canonicalize()
+            .unwrap_or_else(|_| canonical_root.clone()),
+    };
     let excluded = exclusions(exclude)?;
     let mut files = Vec::new();
     collect(
-        &canonical_root,
+        &allowed,
         root,
         "",
         true,
         &mut files,
-        &mut vec![canonical_root.clone()],
+        &mut vec![canonical_root],
     )?;
     // A pattern without '/' matches a file name in any folder, as in .gitignore.
     files.retain(|f| {
         let file_name = f.name.rsplit('/').next().unwrap_or(&f.name);
         !excluded.is_match(&f.name) && !excluded.is_match(file_name)
     });
-    check_files(root, &files)?;
     files.sort_by(|a, b| a.name.cmp(&b.name));
-    write_zip(root, files)
+    Ok(files)
+}
+
+/// Where links may lead: the code folder and the repository that holds it (both canonical).
+struct Allowed {
+    root: PathBuf,
+    repository: PathBuf,
+}
+
+impl Allowed {
+    fn holds(&self, path: &Path) -> bool {
+        path.starts_with(&self.root) || path.starts_with(&self.repository)
+    }
+}
+
+/// Whether a default exclude ([`DEFAULT_EXCLUDES`]) leaves out the entry `file_name`.
+fn excluded_by_default(file_name: &std::ffi::OsStr, is_dir: bool) -> bool {
+    let name = file_name.to_string_lossy();
+    DEFAULT_EXCLUDES
+        .iter()
+        .any(|pattern| match pattern.strip_suffix('/') {
+            Some(folder) => is_dir && name == folder,
+            None => match pattern.strip_prefix('*') {
+                Some(end) => !is_dir && name.ends_with(end),
+                None => !is_dir && name == *pattern,
+            },
+        })
 }
 
 /// The `exclude` patterns as one glob set; `*` stops at '/'.
@@ -232,9 +292,10 @@ fn check_files(root: &Path, files: &[File]) -> Result<(), PackageError> {
 }
 
 /// Zips `files` in their order, with fixed timestamps so that the same files give the same
-/// bytes; returns the zip and the bytes read (unzipped).
-fn write_zip(root: &Path, files: Vec<File>) -> Result<(Vec<u8>, u64), PackageError> {
+/// bytes; returns the zip, the bytes read (unzipped) and the files' hashes.
+fn write_zip(root: &Path, files: Vec<File>) -> Result<(Vec<u8>, u64, Manifest), PackageError> {
     let mut unzipped = 0u64;
+    let mut manifest = Manifest::new();
     let zip_err = |source| PackageError::Zip {
         path: root.to_path_buf(),
         source,
@@ -256,35 +317,44 @@ fn write_zip(root: &Path, files: Vec<File>) -> Result<(Vec<u8>, u64), PackageErr
             source,
         })?;
         unzipped += content.len() as u64;
+        let mode: &[u8] = if executable { b"755 " } else { b"644 " };
+        let hash = crate::hash::hex(
+            &Sha256::new()
+                .chain_update(mode)
+                .chain_update(&content)
+                .finalize(),
+        );
+        manifest.insert(name.clone(), hash);
         writer.start_file(name, options).map_err(zip_err)?;
         writer
             .write_all(&content)
             .map_err(|e| zip_err(zip::result::ZipError::Io(e)))?;
     }
-    Ok((writer.finish().map_err(zip_err)?.into_inner(), unzipped))
+    let bytes = writer.finish().map_err(zip_err)?.into_inner();
+    Ok((bytes, unzipped, manifest))
 }
 
 /// One entry below a code folder, as its metadata describes it.
-struct File {
+pub struct File {
     /// The name in the zip: the path below the folder, '/'-separated.
-    name: String,
+    pub name: String,
     /// The name and its folders' are UTF-8 on disk (`name` is then exact).
     utf8: bool,
     /// Where it was found, for messages.
     path: PathBuf,
     /// Where it is, links resolved.
-    resolved: PathBuf,
-    executable: bool,
+    pub resolved: PathBuf,
+    pub executable: bool,
     /// Bytes, from its metadata.
     size: u64,
     /// Neither a file nor a folder: a named pipe, socket or device, never opened.
     special: bool,
 }
 
-/// Collects every entry below `dir`, following links that stay inside `root`. Nothing is
+/// Collects every entry below `dir`, following links that stay inside `allowed`. Nothing is
 /// opened: a named pipe would block a read forever.
 fn collect(
-    root: &Path,
+    allowed: &Allowed,
     dir: &Path,
     prefix: &str,
     prefix_utf8: bool,
@@ -307,10 +377,10 @@ fn collect(
             path: path.clone(),
             source,
         })?;
-        if !resolved.starts_with(root) {
+        if !allowed.holds(&resolved) {
             return Err(PackageError::EscapingLink {
                 link: path,
-                root: root.to_path_buf(),
+                root: allowed.repository.clone(),
             });
         }
         let meta = std::fs::metadata(&resolved).map_err(|source| PackageError::Read {
@@ -318,13 +388,16 @@ fn collect(
             source,
         })?;
         let utf8 = prefix_utf8 && file_name.to_str().is_some();
+        if excluded_by_default(&file_name, meta.is_dir()) {
+            continue;
+        }
         if meta.is_dir() {
             // A link to a folder on the way here would be followed forever.
             if visiting.contains(&resolved) {
                 return Err(PackageError::LinkLoop { link: path });
             }
             visiting.push(resolved);
-            collect(root, &path, &format!("{name}/"), utf8, files, visiting)?;
+            collect(allowed, &path, &format!("{name}/"), utf8, files, visiting)?;
             visiting.pop();
             continue;
         }

@@ -23,6 +23,7 @@ const SEMANTIC_ONLY: &[&str] = &[
     "env_domains.toml",
     "env_merged.toml",
     "env_names.toml",
+    "fixed_names_env.toml",
     "http_routes.toml",
     "lambda_faults.toml",
     "region.toml",

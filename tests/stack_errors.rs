@@ -494,3 +494,11 @@ fn queue_mistakes() {
 fn event_source_mistakes() {
     insta::assert_snapshot!(errors_of("events.toml"));
 }
+
+/// Builds and VPCs: an unknown build, pip for a Node.js runtime, npm without its lock file,
+/// an empty command writing outside its folder, a subnet ID of the wrong form and no
+/// security group.
+#[test]
+fn build_and_vpc_mistakes() {
+    insta::assert_snapshot!(errors_of("builds.toml"));
+}

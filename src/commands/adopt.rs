@@ -223,7 +223,7 @@ impl Run<'_> {
         found: &Adoptable,
         (tagged, confirmed): (bool, bool),
     ) -> Result<Outcome> {
-        let packages = build_packages(stack)?;
+        let packages = build_packages(stack, &self.args.file.file)?;
         let live = live::read(&self.clients, stack, Refresh::Full, None).await?;
         let live = live::with_adopted(live, found);
         let plan = plan::build_for(

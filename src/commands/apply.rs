@@ -85,7 +85,7 @@ pub(super) async fn load(
     aws: &AwsArgs,
 ) -> Result<(Stack, BTreeMap<String, Package>, Clients)> {
     let stack = load_stack(&args.file)?;
-    let packages = build_packages(&stack)?;
+    let packages = build_packages(&stack, &args.file.file)?;
     let clients = clients(aws, &stack).await?;
     Ok((stack, packages, clients))
 }
@@ -162,6 +162,7 @@ impl Run<'_> {
             )
         };
         let mut plan = make().await?;
+        super::name_changed_files(&mut plan, self.packages, &self.args.file.file);
         prepare(&mut plan).await?;
         // Before the lock: taking it is the first write.
         show_target(&mut plan, self.clients).await?;
@@ -188,6 +189,7 @@ impl Run<'_> {
         let result = async {
             if !lock.unchanged_since(seen) {
                 plan = make().await?;
+                super::name_changed_files(&mut plan, self.packages, &self.args.file.file);
                 plan.account = plan.account.or(account);
                 prepare(&mut plan).await?;
             }

@@ -12,6 +12,7 @@ mod interrupt;
 mod items;
 mod openapi;
 mod outputs;
+mod packages;
 mod plan;
 mod portal;
 mod progress;
@@ -30,7 +31,6 @@ mod manpage;
 mod show;
 
 use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -40,8 +40,9 @@ use crate::aws::{AwsError, Clients, ErrorKind, Target};
 use crate::cli::{AwsArgs, Cli, Command, FileArgs, LogFormat, OutputFormat, PlanFormat, TableArgs};
 use crate::lock::{self, Lock};
 use crate::output::{Format, Printer, errln, noteln, out, outln};
-use crate::package::{self, Package};
+use crate::package::Package;
 use crate::stack::{self, Stack, TableSpec};
+use packages::{build_packages, name_changed_files, warn_unbuilt};
 
 /// How a command ended; the one place outcomes become exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,26 +163,6 @@ fn load_stack(file: &FileArgs) -> Result<Stack> {
         errln!("{problem:?}");
     }
     miette::bail!("{} has {count} problems; nothing was sent to AWS", err.path)
-}
-
-/// Zips every function's code and checks Lambda's size limits, before any AWS call, so that
-/// bad code fails fast.
-fn build_packages(stack: &Stack) -> Result<BTreeMap<String, Package>> {
-    let via_s3 = stack.artifact_bucket.is_some();
-    // Functions often share one code folder (one bundle, many handlers): it is zipped once.
-    let mut built: BTreeMap<(&Path, &[String]), Package> = BTreeMap::new();
-    stack
-        .functions
-        .iter()
-        .map(|f| {
-            let package = match built.entry((f.code.as_path(), f.exclude.as_slice())) {
-                Entry::Occupied(known) => known.get().clone(),
-                Entry::Vacant(new) => new.insert(package::build(&f.code, &f.exclude)?).clone(),
-            };
-            package.check_limits(&f.code, via_s3)?;
-            Ok((f.logical.clone(), package))
-        })
-        .collect()
 }
 
 /// The SHA-256 (hex) of the stack file's bytes: a saved plan names the version it was made from.
@@ -434,38 +415,5 @@ async fn confirm(question: &str, yes: bool, printer: Printer) -> Result<bool> {
             outln!();
             Ok(false)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use super::*;
-
-    #[test]
-    fn functions_that_share_a_code_folder_share_one_package() {
-        let dir = tempfile::tempdir().unwrap();
-        for folder in ["shared", "own"] {
-            std::fs::create_dir(dir.path().join(folder)).unwrap();
-            std::fs::write(dir.path().join(folder).join("index.js"), folder).unwrap();
-        }
-        let function = |name: &str, code: &str| {
-            format!(
-                "[functions.{name}]\nruntime = \"nodejs20.x\"\nhandler = \"index.handler\"\ncode = \"{code}\"\n"
-            )
-        };
-        let text = [
-            "[stack]\nname = \"shop\"\n".to_string(),
-            function("a", "shared"),
-            function("b", "shared"),
-            function("c", "own"),
-        ]
-        .join("\n");
-        let stack = stack::parse("stack.toml", &text, dir.path(), None).unwrap();
-        let packages = build_packages(&stack).unwrap();
-        assert!(Arc::ptr_eq(&packages["a"].bytes, &packages["b"].bytes));
-        assert!(!Arc::ptr_eq(&packages["a"].bytes, &packages["c"].bytes));
-        assert_ne!(packages["a"].sha256, packages["c"].sha256);
     }
 }

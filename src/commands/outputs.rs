@@ -8,7 +8,7 @@ use crate::cli::{AwsArgs, OutputsArgs};
 
 pub async fn run(args: &OutputsArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
     let stack = load_stack(&args.file)?;
-    let packages = build_packages(&stack)?;
+    let packages = build_packages(&stack, &args.file.file)?;
     let (clients, plan) = super::plan::make(
         &stack,
         &hashes(&packages),

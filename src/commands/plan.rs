@@ -19,7 +19,8 @@ use crate::{live, lock, stack::Stack};
 
 pub async fn run(args: &PlanArgs, aws: &AwsArgs, printer: Printer) -> Result<ExitStatus> {
     let stack = load_stack(&args.file)?;
-    let packages = build_packages(&stack)?;
+    super::warn_unbuilt(&stack);
+    let packages = build_packages(&stack, &args.file.file)?;
     // Drift is the point of --refresh-only: nothing recorded is trusted then.
     let refresh = if args.refresh_only {
         Refresh::Full
@@ -27,6 +28,7 @@ pub async fn run(args: &PlanArgs, aws: &AwsArgs, printer: Printer) -> Result<Exi
         Refresh::Trusting
     };
     let (clients, mut plan) = make(&stack, &hashes(&packages), aws, refresh).await?;
+    super::name_changed_files(&mut plan, &packages, &args.file.file);
     show_target(&mut plan, &clients).await?;
     if args.refresh_only {
         return Ok(refresh_only(plan, args, printer));

@@ -13,7 +13,8 @@ pub fn run(args: &ValidateArgs, printer: Printer) -> Result<ExitStatus> {
         return Ok(as_json(&args.file));
     }
     let stack = load_stack(&args.file)?;
-    build_packages(&stack)?;
+    super::warn_unbuilt(&stack);
+    build_packages(&stack, &args.file.file)?;
     outln!("{}", summary(&stack, &args.file));
     Ok(ExitStatus::Success)
 }
@@ -38,7 +39,7 @@ fn as_json(file: &FileArgs) -> ExitStatus {
                 })
             })
             .collect(),
-        Ok(stack) => match build_packages(&stack) {
+        Ok(stack) => match build_packages(&stack, &file.file) {
             Ok(_) => {
                 let answer = json!({
                     "valid": true,

@@ -194,7 +194,18 @@ pub(super) fn live_function(
             .map_or("PassThrough".to_string(), |m| m.as_str().to_string()),
         publishes: tags.contains_key(VERSIONS_TAG),
         versions: None,
+        vpc: config.vpc_config().and_then(vpc),
     }
+}
+
+/// A VpcConfig as declared; `None` when empty (AWS answers empty lists once a function
+/// leaves its VPC, moto too).
+fn vpc(config: &aws_sdk_lambda::types::VpcConfigResponse) -> Option<crate::stack::VpcSpec> {
+    let spec = crate::stack::VpcSpec {
+        subnets: config.subnet_ids().iter().cloned().collect(),
+        security_groups: config.security_group_ids().iter().cloned().collect(),
+    };
+    (!spec.subnets.is_empty() || !spec.security_groups.is_empty()).then_some(spec)
 }
 
 /// The statement IDs in the resource policies of the functions routes invoke (`routed`), by

@@ -176,6 +176,8 @@ pub struct LiveFunction {
     /// Published versions and aliases, read only for functions that publish (see
     /// `versions::read`).
     pub versions: Option<LiveVersions>,
+    /// Lambda's VpcConfig; `None` when it names no subnet and no security group.
+    pub vpc: Option<crate::stack::VpcSpec>,
 }
 
 /// A function's published versions and its aliases.

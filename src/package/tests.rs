@@ -6,16 +6,22 @@ fn same_files_same_hash_whatever_the_timestamps() {
     std::fs::write(dir.path().join("b.js"), "b").unwrap();
     std::fs::create_dir(dir.path().join("lib")).unwrap();
     std::fs::write(dir.path().join("lib/a.js"), "a").unwrap();
-    let first = build(dir.path(), &[]).unwrap();
+    let first = build(dir.path(), &[], dir.path()).unwrap();
     let touched = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
     let file = std::fs::File::options()
         .write(true)
         .open(dir.path().join("b.js"))
         .unwrap();
     file.set_modified(touched).unwrap();
-    assert_eq!(build(dir.path(), &[]).unwrap().sha256, first.sha256);
+    assert_eq!(
+        build(dir.path(), &[], dir.path()).unwrap().sha256,
+        first.sha256
+    );
     std::fs::write(dir.path().join("b.js"), "c").unwrap();
-    assert_ne!(build(dir.path(), &[]).unwrap().sha256, first.sha256);
+    assert_ne!(
+        build(dir.path(), &[], dir.path()).unwrap().sha256,
+        first.sha256
+    );
 }
 
 #[test]
@@ -30,7 +36,7 @@ fn excluded_files_are_left_out() {
         "*.test.js".to_string(),
         "node_modules/.cache/**".to_string(),
     ];
-    let package = build(dir.path(), &exclude).unwrap();
+    let package = build(dir.path(), &exclude, dir.path()).unwrap();
     let mut archive = zip::ZipArchive::new(Cursor::new(package.bytes.as_slice())).unwrap();
     let mut names: Vec<String> = (0..archive.len())
         .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
@@ -46,7 +52,7 @@ fn links_inside_the_folder_are_followed() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("real.js"), "x").unwrap();
     std::os::unix::fs::symlink(dir.path().join("real.js"), dir.path().join("alias.js")).unwrap();
-    let package = build(dir.path(), &[]).unwrap();
+    let package = build(dir.path(), &[], dir.path()).unwrap();
     let archive = zip::ZipArchive::new(Cursor::new(package.bytes.as_slice())).unwrap();
     assert_eq!(archive.len(), 2);
 }
@@ -58,11 +64,11 @@ fn a_link_back_to_a_folder_that_holds_it_is_refused_not_followed_forever() {
     std::fs::create_dir(dir.path().join("lib")).unwrap();
     std::os::unix::fs::symlink(dir.path().join("lib"), dir.path().join("lib/again")).unwrap();
     assert!(matches!(
-        build(dir.path(), &[]),
+        build(dir.path(), &[], dir.path()),
         Err(PackageError::LinkLoop { .. })
     ));
     std::os::unix::fs::symlink(dir.path(), dir.path().join("root")).unwrap();
-    assert!(build(dir.path(), &["again".to_string()]).is_err());
+    assert!(build(dir.path(), &["again".to_string()], dir.path()).is_err());
 }
 
 #[cfg(unix)]
@@ -73,7 +79,7 @@ fn links_outside_the_folder_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("link")).unwrap();
     assert!(matches!(
-        build(dir.path(), &[]),
+        build(dir.path(), &[], dir.path()),
         Err(PackageError::EscapingLink { .. })
     ));
 }
@@ -91,14 +97,14 @@ fn special_files_are_refused_unread_unless_excluded() {
     assert!(made.success());
     // Reading the pipe would block forever: the error proves it was never opened.
     assert!(matches!(
-        build(dir.path(), &[]),
+        build(dir.path(), &[], dir.path()),
         Err(PackageError::SpecialFile { path }) if path == fifo
     ));
     assert!(matches!(
-        build(&fifo, &[]),
+        build(&fifo, &[], dir.path()),
         Err(PackageError::SpecialFile { .. })
     ));
-    let package = build(dir.path(), &["*.fifo".to_string()]).unwrap();
+    let package = build(dir.path(), &["*.fifo".to_string()], dir.path()).unwrap();
     assert_eq!(package.unzipped_size, 1);
 }
 
@@ -111,7 +117,7 @@ fn names_that_are_not_utf8_are_refused_not_renamed() {
     std::fs::create_dir(dir.path().join(odd)).unwrap();
     std::fs::write(dir.path().join(odd).join("a.js"), "x").unwrap();
     assert!(matches!(
-        build(dir.path(), &[]),
+        build(dir.path(), &[], dir.path()),
         Err(PackageError::NotUtf8 { .. })
     ));
 }
@@ -124,12 +130,12 @@ fn sizes_are_checked_before_anything_is_read() {
     let big = std::fs::File::create(dir.path().join("big.bin")).unwrap();
     big.set_len(MAX_UNZIPPED + 1).unwrap();
     assert!(matches!(
-        build(dir.path(), &[]),
+        build(dir.path(), &[], dir.path()),
         Err(PackageError::TooLargeUnzipped { size, .. }) if size == MAX_UNZIPPED + 1
     ));
     let zip = dir.path().join("big.bin");
     assert!(matches!(
-        build(&zip, &[]),
+        build(&zip, &[], dir.path()),
         Err(PackageError::TooLargeArchive { .. })
     ));
 }
@@ -189,7 +195,7 @@ fn random_code_folders_package_exactly_or_fail_by_name() {
             let relative = path.strip_prefix(dir.path()).unwrap();
             bad_name |= relative.to_str().is_none();
         }
-        match build(dir.path(), &[]) {
+        match build(dir.path(), &[], dir.path()) {
             Ok(package) => {
                 assert!(!special, "seed {seed}: a named pipe was packaged");
                 let archive = zip::ZipArchive::new(Cursor::new(package.bytes.as_slice())).unwrap();
@@ -211,4 +217,50 @@ fn random_code_folders_package_exactly_or_fail_by_name() {
             Err(other) => panic!("seed {seed}: {other}"),
         }
     }
+}
+
+#[test]
+fn caches_and_system_files_are_left_out_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), "x").unwrap();
+    for (path, content) in [
+        ("__pycache__/app.cpython-312.pyc", "cache"),
+        ("lib/__pycache__/x.pyc", "cache"),
+        ("stale.pyc", "cache"),
+        (".DS_Store", "finder"),
+        (".git/HEAD", "ref"),
+    ] {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    let package = build(dir.path(), &[], dir.path()).unwrap();
+    let names: Vec<&String> = package.manifest.keys().collect();
+    assert_eq!(names, ["app.py"]);
+    // The manifest hashes the mode and the content.
+    assert_eq!(
+        package.manifest["app.py"],
+        crate::hash::sha256_hex(b"644 x", usize::MAX)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn links_to_folders_of_the_same_repository_are_followed() {
+    let repository = tempfile::tempdir().unwrap();
+    let shared = repository.path().join("packages/shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(shared.join("util.js"), "u").unwrap();
+    let code = repository.path().join("functions/api");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(code.join("index.js"), "i").unwrap();
+    std::os::unix::fs::symlink("../../packages/shared", code.join("shared")).unwrap();
+    let package = build(&code, &[], repository.path()).unwrap();
+    let names: Vec<&String> = package.manifest.keys().collect();
+    assert_eq!(names, ["index.js", "shared/util.js"]);
+    // Only the code folder counts as the repository: the link leaves it.
+    assert!(matches!(
+        build(&code, &[], &code),
+        Err(PackageError::EscapingLink { link, .. }) if link == code.join("shared")
+    ));
 }

@@ -115,7 +115,29 @@ fn statements(stack: &Stack, spec: &FunctionSpec, region: &str) -> Vec<PolicySta
                 resources: p.resources.clone(),
             }),
     );
+    if spec.vpc.is_some() {
+        statements.push(vpc_access());
+    }
     statements
+}
+
+/// `vpc = {...}`: the network interfaces Lambda makes in the function's subnets, what the
+/// managed policy AWSLambdaVPCAccessExecutionRole grants; these actions take no resource ARN
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html>).
+fn vpc_access() -> PolicyStatement {
+    PolicyStatement {
+        sid: "Vpc".to_string(),
+        actions: [
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:CreateNetworkInterface",
+            "ec2:DeleteNetworkInterface",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:UnassignPrivateIpAddresses",
+        ]
+        .map(String::from)
+        .to_vec(),
+        resources: vec![Template::text("*")],
+    }
 }
 
 /// `tracing = "active"`: send trace segments and telemetry to X-Ray, what the managed policy

@@ -30,6 +30,7 @@ pub use spec::{
 pub use spec::{AliasSpec, Weighted};
 pub use spec::{AliasVersion, LogLevel, StageLogging, StageSpec, Tracing, Versioning};
 pub use spec::{ApiKeySpec, Quota, QuotaPeriod, UsagePlanSpec};
+pub use spec::{Architecture, Build, VpcSpec};
 
 pub use event::{EventSource, EventSpec};
 pub use queue::QueueSpec;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
-    Architecture, Environment, FunctionCode, Runtime, TracingConfig, TracingMode,
+    Architecture, Environment, FunctionCode, Runtime, TracingConfig, TracingMode, VpcConfig,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -163,6 +163,7 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Re
             .environment(env.clone())
             .set_tags(Some(tags.clone()))
             .set_tracing_config(d.spec.tracing.map(tracing_config))
+            .set_vpc_config(d.spec.vpc.as_ref().map(|_| vpc_config(d)))
             .send()
             .await;
         match result {
@@ -208,10 +209,16 @@ fn role_unseen<E: ProvideErrorMetadata>(
     waited: Duration,
 ) -> Result<bool, AwsError> {
     let message = e.message().unwrap_or_default();
-    if !message.contains("cannot be assumed") {
+    // A managed role's new VPC statement may not have reached Lambda yet either.
+    let vpc_unseen = message.contains("permissions to call CreateNetworkInterface");
+    if !message.contains("cannot be assumed") && !vpc_unseen {
         return Ok(false);
     }
     if matches!(d.role, RoleSource::Arn(_)) {
+        if vpc_unseen {
+            // The role is the user's: its policy needs the ENI actions; Lambda's message says so.
+            return Ok(false);
+        }
         return Err(other(
             "lambda:CreateFunction",
             format!(
@@ -278,8 +285,24 @@ fn tracing_config(mode: crate::stack::Tracing) -> TracingConfig {
         .build()
 }
 
+/// The function's subnets and security groups; empty lists take it out of its VPC
+/// (<https://docs.aws.amazon.com/lambda/latest/api/API_VpcConfig.html>).
+fn vpc_config(d: &FunctionDesired) -> VpcConfig {
+    let vpc = d.spec.vpc.as_ref();
+    VpcConfig::builder()
+        .set_subnet_ids(Some(
+            vpc.map(|v| v.subnets.iter().cloned().collect())
+                .unwrap_or_default(),
+        ))
+        .set_security_group_ids(Some(
+            vpc.map(|v| v.security_groups.iter().cloned().collect())
+                .unwrap_or_default(),
+        ))
+        .build()
+}
+
 /// What UpdateFunctionConfiguration sets.
-const CONFIGURATION: [FunctionAttr; 9] = [
+const CONFIGURATION: [FunctionAttr; 10] = [
     FunctionAttr::Tracing,
     FunctionAttr::Runtime,
     FunctionAttr::Handler,
@@ -289,6 +312,7 @@ const CONFIGURATION: [FunctionAttr; 9] = [
     FunctionAttr::Environment,
     FunctionAttr::Description,
     FunctionAttr::Layers,
+    FunctionAttr::Vpc,
 ];
 
 async fn update_code(
@@ -349,6 +373,9 @@ async fn update_configuration(
     if changed(FunctionAttr::Tracing) {
         let mode = d.spec.tracing.unwrap_or(crate::stack::Tracing::Passthrough);
         request = request.tracing_config(tracing_config(mode));
+    }
+    if changed(FunctionAttr::Vpc) {
+        request = request.vpc_config(vpc_config(d));
     }
     request
         .send()

@@ -36,6 +36,8 @@ attr_names! {
         Version = "version",
         /// Aliases by name, each `VERSION` or `VERSION, P% to OTHER`.
         Aliases = "aliases",
+        /// The VPC's subnets and security groups (sets); shown when declared or live.
+        Vpc = "vpc",
     }
 }
 
@@ -182,7 +184,21 @@ fn desired_attrs(name: &str, spec: &FunctionSpec, inputs: &Inputs<'_>) -> Attrs 
         Value::str(inputs.code_sha256),
     );
     a.insert(FunctionAttr::Tags.into(), Value::map(&spec.tags));
+    if let Some(vpc) = &spec.vpc {
+        a.insert(FunctionAttr::Vpc.into(), vpc_value(vpc));
+    }
     a
+}
+
+/// Subnets and security groups, each a sorted list: compared as sets.
+fn vpc_value(vpc: &crate::stack::VpcSpec) -> Value {
+    Value::Map(BTreeMap::from([
+        (
+            "security_groups".to_string(),
+            Value::list(&vpc.security_groups),
+        ),
+        ("subnets".to_string(), Value::list(&vpc.subnets)),
+    ]))
 }
 
 fn live_attrs(live: &LiveFunction, sensitive: &dyn Fn(&str) -> bool) -> Attrs {
@@ -228,6 +244,9 @@ fn live_attrs(live: &LiveFunction, sensitive: &dyn Fn(&str) -> bool) -> Attrs {
         Value::str(&live.code_sha256),
     );
     a.insert(FunctionAttr::Tags.into(), Value::map(&live.tags));
+    if let Some(vpc) = &live.vpc {
+        a.insert(FunctionAttr::Vpc.into(), vpc_value(vpc));
+    }
     a
 }
 

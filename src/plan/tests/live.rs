@@ -178,6 +178,7 @@ pub fn function(stack: &Stack, spec: &FunctionSpec) -> LiveFunction {
             .to_string(),
         publishes: false,
         versions: None,
+        vpc: spec.vpc.clone(),
         name,
     }
 }

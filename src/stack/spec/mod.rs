@@ -9,6 +9,7 @@ use super::reference::{RefAttr, RefTarget, Reference, Template};
 use super::topic::{TopicAccess, TopicSpec};
 
 mod api;
+mod build;
 mod metering;
 mod names;
 pub(crate) mod user_pool;
@@ -17,6 +18,7 @@ pub use api::{
     AccessLog, ApiSpec, ApiType, AuthorizerSpec, Cors, LogLevel, RouteDocs, RouteSpec,
     StageLogging, StageSpec, Throttle, WebsocketAuthorizer, WebsocketRouteSpec, WebsocketSpec,
 };
+pub use build::{Build, VpcSpec};
 pub use metering::{ApiKeySpec, Quota, QuotaPeriod, UsagePlanSpec};
 pub use names::FixedNames;
 
@@ -335,6 +337,12 @@ pub struct FunctionSpec {
     /// `topics = { NAME = "publish" }`: topics (logical names) the managed role may publish to.
     #[serde(default)]
     pub topics: BTreeMap<String, TopicAccess>,
+    /// `build`: what makes the package from the code folder; `None` zips the folder as it is.
+    #[serde(default)]
+    pub build: Option<Build>,
+    /// `vpc`: the subnets and security groups the function runs in.
+    #[serde(default)]
+    pub vpc: Option<VpcSpec>,
     /// `events = [...]`: the queues and table streams that invoke the function.
     #[serde(default)]
     pub events: Vec<super::event::EventSpec>,

@@ -2,6 +2,7 @@
 //! (with references) and table access in their own files.
 
 mod access;
+mod build;
 mod code;
 mod environment;
 mod events;
@@ -47,6 +48,8 @@ const FUNCTION_KEYS: &[&str] = &[
     "topics",
     "permissions",
     "events",
+    "build",
+    "vpc",
 ];
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -114,6 +117,8 @@ impl Reader<'_> {
         let versions = self.versioning(t);
         let events = self.events(t, declared);
         let schedules = self.schedules(t);
+        let build = self.build(t, runtime.as_deref(), code.as_deref());
+        let vpc = self.vpc(t);
         Some(FunctionSpec {
             logical,
             runtime: runtime?,
@@ -138,6 +143,8 @@ impl Reader<'_> {
             permissions: permissions?,
             events: events?,
             schedules: schedules?,
+            build: build?,
+            vpc: vpc?,
         })
     }
 
