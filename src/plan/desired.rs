@@ -11,7 +11,7 @@ use crate::stack::{ApiSpec, FunctionSpec, TableSpec, Template, WebsocketSpec};
 pub enum Desired {
     Role(RoleDesired),
     Table(TableDesired),
-    Function(FunctionDesired),
+    Function(Box<FunctionDesired>),
     Api(ApiDesired),
     Route(RouteDesired),
     Deployment(ApiSpec),

@@ -79,7 +79,7 @@ pub fn plan(
         .keys()
         .map(String::as_str)
         .filter(|k| declared_secret(k));
-    let desired = Desired::Function(FunctionDesired {
+    let desired = Desired::Function(Box::new(FunctionDesired {
         name: name.clone(),
         stack: stack.name.clone(),
         spec: spec.clone(),
@@ -87,7 +87,7 @@ pub fn plan(
         role: inputs.role,
         artifact_bucket: stack.artifact_bucket.clone(),
         applied: drift::fingerprint_with_secrets(&after, secrets),
-    });
+    }));
     let mut change = Change::declared(
         Address::Function(spec.logical.clone()),
         name,
