@@ -3,6 +3,7 @@
 //! Ownership comes from tags (`stackctl:stack = NAME`) for tables, functions and APIs, and from
 //! the IAM path `/stackctl/NAME/` for roles. There is no state file.
 
+mod alias_permissions;
 mod api;
 pub mod autoscaling;
 mod dynamodb;
@@ -196,6 +197,9 @@ pub struct LiveApi {
     /// The `stackctl:permissions` tag (see `marks::permissions_record`).
     #[serde(default)]
     pub permissions_record: Option<String>,
+    /// The `stackctl:alias-permissions` tag (see `marks::alias_permissions_record`).
+    #[serde(default)]
+    pub alias_permissions: Option<String>,
     pub stages: Vec<String>,
     pub cors: Option<Cors>,
     pub throttle: Option<Throttle>,

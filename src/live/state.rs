@@ -26,7 +26,7 @@ pub async fn read(
     let wanted = Wanted::of(stack, scope);
     // The API's reads come first: theirs is the longest chain (the API list, then its routes,
     // integrations, stages and authorizers), so they should not queue behind the tables'.
-    let (apis, found, beside) = tokio::try_join!(
+    let (mut apis, found, beside) = tokio::try_join!(
         read_apis(clients, stack, scope),
         read_tables_and_functions(clients, stack, scope, refresh, &wanted),
         Box::pin(read_beside(clients, stack, scope, &wanted)),
@@ -65,6 +65,7 @@ pub async fn read(
         )),
         autoscaling::read(clients, &mut tables),
     )?;
+    super::alias_permissions::read(clients, stack, &mut apis, refresh).await?;
     let arns = tables
         .values()
         .map(|t| &t.arn)

@@ -80,6 +80,11 @@ pub struct ApiDesired {
     pub spec: ApiSpec,
     /// For the API's `stackctl:permissions` tag once its routes are applied.
     pub permissions_record: String,
+    /// For the API's `stackctl:alias-permissions` tag once its routes are applied.
+    pub alias_permissions: String,
+    /// The aliases (`FUNCTION:ALIAS`, physical names) that hold the API's invoke permission
+    /// by the record but are no longer reachable: the API's update revokes them.
+    pub revoke_aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -374,6 +374,40 @@ fn routes_invoke_aliases_fixed_or_from_stage_variables() {
         assert!(policy.contains(&format!("{id}/*")), "{function}: {policy}");
     }
 
+    // A stage variable names another alias, and a new stage a third: the route grants the
+    // newly reachable ones, the API revokes the one no stage reaches (its record says which).
+    let moved = ROUTED
+        .replace("aliases.stable = 1\n", "aliases.stable = 1\naliases.canary = 1\n")
+        .replace(
+            "stages.v1 = { variables = { alias = \"stable\" } }",
+            "stages.v1 = { variables = { alias = \"live\" } }\nstages.v3 = { variables = { alias = \"canary\" } }",
+        );
+    project.set_stack(&moved);
+    let (action, attributes) = project.planned("route[GET /orders/{id}]");
+    let expected = vec!["invoke_permission".to_string()];
+    assert_eq!((action.as_str(), attributes), ("update", expected));
+    let plan = project.run(&["plan"]);
+    assert!(
+        plan.stdout.contains("alias_permissions")
+            && plan.stdout.contains("get-order:canary")
+            && !plan.stdout.contains("changed outside stackctl"),
+        "{}",
+        plan.stdout
+    );
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    let removed = requests.iter().filter(|r| *r == "lambda:RemovePermission");
+    assert_eq!(removed.count(), 1, "{requests:?}");
+    let policy = project.policy("rtd-get-order:canary");
+    assert!(policy.contains("stackctl-api-routes"), "{policy}");
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    // The record is what the plan compares: `--refresh-only` finds nothing either.
+    project
+        .run(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .code(0);
+    project.set_stack(ROUTED);
+    project.apply_converges();
+
     // Pointing the route at the function itself is one change, in place.
     project.set_stack(&ROUTED.replace(
         r#"{ function = "list-orders", alias = "live" }"#,
