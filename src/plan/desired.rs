@@ -63,6 +63,11 @@ pub struct FunctionDesired {
     pub artifact_bucket: Option<String>,
     /// The fingerprint of what apply makes live, for the `stackctl:applied` tag.
     pub applied: String,
+    /// The fingerprint written with the function's configuration, before its version and
+    /// aliases are applied: [`FunctionDesired::applied`] with `version` and `aliases` unknown,
+    /// so that an apply cut short between the two shows no drift. `applied` replaces it once
+    /// the aliases are applied.
+    pub applied_before_versions: String,
 }
 
 #[derive(Debug, Clone)]

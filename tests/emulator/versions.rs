@@ -425,3 +425,72 @@ fn routes_invoke_aliases_fixed_or_from_stage_variables() {
     project.run(&["destroy", "--yes"]).success();
     assert!(project.function("rtd-get-order").is_none());
 }
+
+/// Deletes alias `stable` of `cut-get-order` just before stackctl's UpdateAlias of it (once
+/// `live` is at version 2): the apply fails after the function's configuration (and its
+/// fingerprint) was written.
+fn alias_gone_first(endpoint: &str, body: &[u8]) -> bool {
+    let _ = body;
+    crate::support::run_alone(async {
+        let config = crate::support::sdk_config_at(endpoint).await;
+        let lambda = aws_sdk_lambda::Client::new(&config);
+        let live = lambda
+            .get_alias()
+            .function_name("cut-get-order")
+            .name("live");
+        let live = live.send().await.unwrap();
+        if live.function_version() != Some("2") {
+            return false;
+        }
+        let delete = lambda
+            .delete_alias()
+            .function_name("cut-get-order")
+            .name("stable");
+        delete.send().await.unwrap();
+        true
+    })
+}
+
+const CUT: &str = r#"
+[stack]
+name = "cut"
+
+[functions.get-order]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/get-order"
+publish = true
+aliases.live = "latest"
+aliases.stable = 1
+"#;
+
+/// An apply cut short between a function's configuration and its aliases: the next plan shows
+/// the aliases to apply, not drift (the fingerprint vouches for them only once applied).
+#[test]
+fn an_apply_cut_short_before_the_aliases_shows_no_drift() {
+    let project = Project::new(CUT).through_proxy(crate::support::proxy::ProxyConfig::before(
+        // UpdateAlias, as the proxy counts it.
+        "lambda:PUT /2015-03-31/functions/*/*/*",
+        alias_gone_first,
+    ));
+    project.apply_converges();
+    project.write(
+        "functions/get-order/index.mjs",
+        "export const handler = async () => 2;\n",
+    );
+    project.apply_converges();
+    let moved = CUT
+        .replace("aliases.stable = 1", "aliases.stable = 2")
+        .replace(
+            "publish = true",
+            "publish = true\ntags = { team = \"orders\" }",
+        );
+    project.set_stack(&moved);
+    project.run(&["apply", "--yes"]).code(1);
+    let plan = project.run(&["plan"]);
+    plan.success();
+    assert!(plan.stdout.contains("aliases"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("outside stackctl"), "{}", plan.stdout);
+    project.apply_converges();
+    assert_eq!(aliases(&project, "cut-get-order")["stable"].0, "2");
+}
