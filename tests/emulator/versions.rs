@@ -202,6 +202,17 @@ fn rest_stages_carry_variables_tracing_and_logging() {
     assert_eq!(outputs["api.url"], url("v1"));
     assert_eq!(outputs["api.stages.v1.url"], url("v1"));
     assert_eq!(outputs["api.stages.v2.url"], url("v2"));
+    // `status` reports every stage.
+    let status = project.run(&["status", "--output", "json"]);
+    status.success();
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let stages: Vec<&str> = status["apis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["v1", "v2"]);
 
     // In place: a variable changes, one goes, tracing goes; v1 is removed.
     let changed = REST_STAGES
