@@ -7,6 +7,7 @@ mod alias_permissions;
 mod api;
 pub mod autoscaling;
 mod dynamodb;
+pub mod gateway_account;
 mod iam;
 mod lambda;
 pub mod metrics;
@@ -92,6 +93,9 @@ pub struct LiveState {
     pub user_pools: BTreeMap<String, LiveUserPool>,
     /// Owned SNS topics by name, with their subscriptions.
     pub topics: BTreeMap<String, LiveTopic>,
+    /// Whether the account has API Gateway's CloudWatch role, read when a REST stage logs
+    /// (see `gateway_account`); `None`: not read.
+    pub gateway_logging_role: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -66,6 +66,10 @@ pub async fn read(
         autoscaling::read(clients, &mut tables),
     )?;
     super::alias_permissions::read(clients, stack, &mut apis, refresh).await?;
+    let gateway_logging_role = match scope {
+        None => super::gateway_account::read_logging_role(clients, stack).await?,
+        Some(_) => None,
+    };
     let arns = tables
         .values()
         .map(|t| &t.arn)
@@ -96,6 +100,7 @@ pub async fn read(
         api_keys,
         user_pools,
         topics,
+        gateway_logging_role,
     })
 }
 

@@ -96,6 +96,7 @@ pub fn build(
     blockers.extend(deletion_protection_blockers(&changes));
     blockers.extend(in_use::blockers(&changes));
     blockers.extend(function::pinned_version_blockers(stack, live, &changes));
+    blockers.extend(super::stages::logging_role_blockers(stack, live));
 
     order(&mut changes, stack);
     let drift = drift::report(stack, &changes, &live.missing);

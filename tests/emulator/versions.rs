@@ -174,6 +174,7 @@ stages.v2 = { variables = { alias = "live", color = "blue" }, tracing = true, th
 #[test]
 fn rest_stages_carry_variables_tracing_and_logging() {
     let project = Project::new(REST_STAGES);
+    crate::apis::set_logging_role(&project);
     project.apply_converges();
     let v1 = project.rest_apigateway();
     let apis = project.block_on(v1.get_rest_apis().send()).unwrap();
