@@ -305,6 +305,52 @@ pub fn recorded_websocket_permissions(
     recorded(WEBSOCKET_STATEMENT_ID, routes)
 }
 
+/// The tag on the API that records the function aliases its routes may invoke, each of which
+/// holds the API's invoke permission ([`ROUTES_STATEMENT_ID`] on the alias: AddPermission with
+/// `Qualifier`), see [`alias_permissions_record`]. A plan compares the aliases the stack file's
+/// routes and stage variables reach with it: a newly reachable alias is granted, one no longer
+/// reachable is revoked.
+pub const ALIAS_PERMISSIONS_TAG: &str = "stackctl:alias-permissions";
+
+/// What [`ALIAS_PERMISSIONS_TAG`] holds for the `pairs` (logical function name, alias): the
+/// pairs as `function:alias` separated by spaces (`none` for no pair), or, past a tag value's
+/// 256 characters, `sha256:` and a hash of that list.
+pub fn alias_permissions_record(pairs: &BTreeSet<(String, String)>) -> String {
+    if pairs.is_empty() {
+        return "none".to_string();
+    }
+    let list = alias_pairs_text(pairs);
+    if list.len() <= TAG_VALUE_MAX {
+        return list;
+    }
+    format!("sha256:{}", sha256_hex(&list, 16))
+}
+
+/// The pairs (logical function name, alias) a record of [`alias_permissions_record`] holds;
+/// a hashed record holds `desired` when it is `desired`'s, else nothing known (empty).
+pub fn recorded_alias_permissions(
+    record: &str,
+    desired: &BTreeSet<(String, String)>,
+) -> BTreeSet<(String, String)> {
+    if record.starts_with("sha256:") {
+        return match alias_permissions_record(desired) == record {
+            true => desired.clone(),
+            false => BTreeSet::new(),
+        };
+    }
+    record
+        .split(' ')
+        .filter_map(|pair| pair.rsplit_once(':'))
+        .map(|(f, a)| (f.to_string(), a.to_string()))
+        .collect()
+}
+
+/// The pairs as `function:alias`, separated by spaces.
+pub fn alias_pairs_text(pairs: &BTreeSet<(String, String)>) -> String {
+    let pairs: Vec<String> = pairs.iter().map(|(f, a)| format!("{f}:{a}")).collect();
+    pairs.join(" ")
+}
+
 /// The ClientToken of an import stackctl starts: a prefix that names the stack and the table
 /// (so that `--resume` can tell this stack's imports from others'), and `unique` (a token
 /// sent again within 8 hours returns the earlier import instead of starting one). At most 36
@@ -407,6 +453,24 @@ mod tests {
         );
         // A record of per-route statements (version 1) is never current.
         assert!(permissions_record(routes("shop-a")).starts_with("2."));
+    }
+
+    #[test]
+    fn alias_permissions_record_lists_pairs_or_hashes_long_lists() {
+        let pair = |f: &str, a: &str| (f.to_string(), a.to_string());
+        let pairs = BTreeSet::from([pair("get-order", "live"), pair("get-order", "stable")]);
+        let record = alias_permissions_record(&pairs);
+        assert_eq!(record, "get-order:live get-order:stable");
+        assert_eq!(recorded_alias_permissions(&record, &BTreeSet::new()), pairs);
+        assert!(
+            recorded_alias_permissions(&alias_permissions_record(&BTreeSet::new()), &pairs)
+                .is_empty()
+        );
+        let many: BTreeSet<_> = (0..40).map(|n| pair(&format!("fn-{n}"), "live")).collect();
+        let hashed = alias_permissions_record(&many);
+        assert!(hashed.starts_with("sha256:") && hashed.len() <= 256);
+        assert_eq!(recorded_alias_permissions(&hashed, &many), many);
+        assert!(recorded_alias_permissions(&hashed, &pairs).is_empty());
     }
 
     #[test]

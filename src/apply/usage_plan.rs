@@ -313,15 +313,13 @@ pub async fn apply_api_key(ctx: &Context<'_>, change: &Change) -> Result<(), Aws
             }
             join_plans(ctx, &key.id, &d.spec.plans, plans).await
         }
-        (Action::Delete, _, Some((key, _))) => ctx
-            .clients
-            .apigateway
-            .delete_api_key()
-            .api_key(&key.id)
-            .send()
-            .await
-            .absent_ok("apigateway:DeleteApiKey")
-            .map(drop),
+        // The key leaves its plans first (DeleteUsagePlanKey), then goes.
+        (Action::Delete, _, Some((key, plans))) => {
+            join_plans(ctx, &key.id, &[], plans).await?;
+            let request = ctx.clients.apigateway.delete_api_key().api_key(&key.id);
+            let deleted = request.send().await.absent_ok("apigateway:DeleteApiKey");
+            deleted.map(drop)
+        }
         _ => Ok(()),
     }
 }

@@ -24,7 +24,8 @@ pub async fn run(args: &PortalArgs, aws: &AwsArgs) -> Result<ExitStatus> {
     let stages = stages(&stack, None)?;
     let servers = servers(&stack, &stages, args.live, aws).await?;
     let document = crate::openapi::document(&stack, &servers).ok_or_else(no_api)?;
-    let json = serde_json::to_string_pretty(&document).into_diagnostic()?;
+    let mut json = serde_json::to_string_pretty(&document).into_diagnostic()?;
+    json.push('\n');
     let html = page(&stack, &servers, &json);
     let write = |name: &str, text: &str| {
         let path = args.out.join(name);

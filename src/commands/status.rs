@@ -91,7 +91,7 @@ impl Queries {
         for f in facts.functions.iter().filter(|f| f.exists) {
             queries.extend(function_queries(&f.name));
         }
-        if let Some(api) = facts.api.as_ref().filter(|a| a.id.is_some()) {
+        for api in facts.api.iter().filter(|a| a.id.is_some()) {
             queries.extend(api_queries(api));
         }
         Queries { queries }

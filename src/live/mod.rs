@@ -4,11 +4,13 @@
 //! the IAM path `/stackctl/NAME/` for roles. There is no state file.
 
 mod adopt;
+mod alias_permissions;
 mod api;
 pub mod autoscaling;
 mod dynamodb;
 mod event_sources;
 mod eventbridge;
+pub mod gateway_account;
 mod iam;
 mod lambda;
 /// A function's log events (`stackctl logs`).
@@ -111,6 +113,9 @@ pub struct LiveState {
     pub event_sources: Vec<LiveEventSource>,
     /// The EventBridge rules of the functions' schedules, by rule name.
     pub schedules: BTreeMap<String, LiveSchedule>,
+    /// Whether the account has API Gateway's CloudWatch role, read when a REST stage logs
+    /// (see `gateway_account`); `None`: not read.
+    pub gateway_logging_role: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -220,6 +225,9 @@ pub struct LiveApi {
     /// The `stackctl:permissions` tag (see `marks::permissions_record`).
     #[serde(default)]
     pub permissions_record: Option<String>,
+    /// The `stackctl:alias-permissions` tag (see `marks::alias_permissions_record`).
+    #[serde(default)]
+    pub alias_permissions: Option<String>,
     pub stages: Vec<String>,
     pub cors: Option<Cors>,
     pub throttle: Option<Throttle>,

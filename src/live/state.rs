@@ -26,7 +26,7 @@ pub async fn read(
     let wanted = Wanted::of(stack, scope);
     // The API's reads come first: theirs is the longest chain (the API list, then its routes,
     // integrations, stages and authorizers), so they should not queue behind the tables'.
-    let (apis, found, beside) = tokio::try_join!(
+    let (mut apis, found, beside) = tokio::try_join!(
         read_apis(clients, stack, scope),
         read_tables_and_functions(clients, stack, scope, refresh, &wanted),
         Box::pin(read_beside(clients, stack, scope, &wanted)),
@@ -88,6 +88,11 @@ pub async fn read(
         autoscaling::read(clients, &mut tables),
         mappings,
     )?;
+    super::alias_permissions::read(clients, stack, &mut apis, refresh).await?;
+    let gateway_logging_role = match scope {
+        None => super::gateway_account::read_logging_role(clients, stack).await?,
+        Some(_) => None,
+    };
     let arns = tables
         .values()
         .map(|t| &t.arn)
@@ -124,6 +129,7 @@ pub async fn read(
         queues,
         event_sources,
         schedules,
+        gateway_logging_role,
     })
 }
 

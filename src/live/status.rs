@@ -47,7 +47,8 @@ pub struct ApiFacts {
 pub struct StackFacts {
     pub tables: Vec<TableFacts>,
     pub functions: Vec<FunctionFacts>,
-    pub api: Option<ApiFacts>,
+    /// The API's stages, one each (empty without `[api]`).
+    pub api: Vec<ApiFacts>,
 }
 
 /// Reads the facts of every resource the stack file declares, at once.
@@ -69,15 +70,17 @@ pub async fn read(clients: &Clients, stack: &Stack) -> Result<StackFacts, AwsErr
     );
     let api = async {
         let Some(spec) = &stack.api else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let found = api::tagged_api_named(clients, &stack.name, &stack.name, spec.api_type).await?;
-        Ok(Some(ApiFacts {
-            id: found.map(|a| a.id),
+        let id = found.map(|a| a.id);
+        let stages = spec.stage_names().map(|stage| ApiFacts {
+            id: id.clone(),
             name: stack.name.clone(),
-            stage: spec.first_stage().name.clone(),
+            stage: stage.to_string(),
             api_type: spec.api_type,
-        }))
+        });
+        Ok(stages.collect())
     };
     let scaled = async {
         let provisioned = stack

@@ -26,17 +26,25 @@ pub fn path_parameters(path: &str) -> Vec<&str> {
         .collect()
 }
 
-/// OpenAPI path parameter objects for `path` (every path parameter is required).
+/// OpenAPI path parameter objects for `path` (every path parameter is required). A greedy
+/// parameter `{proxy+}` is named `proxy`, and says that it may hold slashes.
 pub fn parameter_objects(path: &str) -> Vec<Value> {
     path_parameters(path)
         .into_iter()
-        .map(|name| {
-            json!({
+        .map(|name| match name.strip_suffix('+') {
+            Some(greedy) => json!({
+                "name": greedy,
+                "in": "path",
+                "required": true,
+                "description": "the rest of the path (greedy: may hold slashes)",
+                "schema": { "type": "string" },
+            }),
+            None => json!({
                 "name": name,
                 "in": "path",
                 "required": true,
                 "schema": { "type": "string" },
-            })
+            }),
         })
         .collect()
 }

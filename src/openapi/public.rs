@@ -35,13 +35,15 @@ pub fn document(stack: &Stack, servers: &Servers) -> Option<Value> {
                     .entry("options".into())
                     .or_insert_with(|| preflight(&path, cors));
             }
-            (path, json!(methods))
+            // A greedy `{proxy+}` is `{proxy}`, a parameter that may hold slashes: OpenAPI
+            // names a path parameter as its template does, and `proxy+` is no name.
+            (path.replace("+}", "}"), json!(methods))
         })
         .collect();
     paths.sort_keys();
     let mut root = Map::new();
     root.insert("openapi".into(), json!("3.0.3"));
-    root.insert("info".into(), info(stack, api));
+    root.insert("info".into(), info(stack, api, servers));
     root.insert("servers".into(), servers_value(servers));
     root.insert("paths".into(), Value::Object(paths));
     let schemes = security_schemes(stack, api);
@@ -54,7 +56,9 @@ pub fn document(stack: &Stack, servers: &Servers) -> Option<Value> {
     Some(Value::Object(root))
 }
 
-fn info(stack: &Stack, api: &ApiSpec) -> Value {
+/// The title, the version (the stage described when it is one, `--stage`; else the first) and
+/// a description with each usage plan's limits, per-method throttles included.
+fn info(stack: &Stack, api: &ApiSpec, servers: &Servers) -> Value {
     let mut lines = vec![format!(
         "The {} API of the stack {}.",
         api.api_type.protocol(),
@@ -68,9 +72,29 @@ fn info(stack: &Stack, api: &ApiSpec) -> Value {
         if let Some(q) = plan.quota {
             limits.push(format!("{} requests a {}", q.limit, q.period.as_str()));
         }
+        for (route, t) in &plan.routes {
+            limits.push(format!(
+                "{route}: {} requests/s (burst {})",
+                t.rate, t.burst
+            ));
+        }
         lines.push(format!("Usage plan {name}: {}.", limits.join(", ")));
     }
-    json!({ "title": stack.name, "version": api.first_stage().name, "description": lines.join("\n\n") })
+    let version = match servers.stages().as_slice() {
+        [one] => one.to_string(),
+        _ => api.first_stage().name.clone(),
+    };
+    json!({ "title": stack.name, "version": version, "description": lines.join("\n\n") })
+}
+
+impl Servers {
+    /// The names of the stages described.
+    fn stages(&self) -> Vec<&str> {
+        match self {
+            Servers::Live(urls) => urls.iter().map(|(s, _)| s.as_str()).collect(),
+            Servers::Placeholder { stages, .. } => stages.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 fn servers_value(servers: &Servers) -> Value {
@@ -186,7 +210,13 @@ fn preflight(path: &str, cors: &crate::stack::Cors) -> Value {
     let headers: Map<String, Value> = cors_headers(cors)
         .into_iter()
         .map(|(h, v)| {
-            let schema = json!({ "type": "string", "example": v });
+            let schema = match (h, cors.allow_origins.as_slice()) {
+                // The answer names one origin, the request's, when it is among these.
+                ("Allow-Origin", [first, _, ..]) => {
+                    json!({ "type": "string", "enum": cors.allow_origins, "example": first })
+                }
+                _ => json!({ "type": "string", "example": v }),
+            };
             (format!("Access-Control-{h}"), json!({ "schema": schema }))
         })
         .collect();
@@ -252,11 +282,28 @@ fn cognito_discovery(pool_arn: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::operation_id;
+    use super::*;
 
     #[test]
     fn operation_ids_name_method_and_path() {
         assert_eq!(operation_id("get", "/orders/{id}"), "get_orders_id");
         assert_eq!(operation_id("post", "/"), "post");
+    }
+
+    #[test]
+    fn a_preflight_answers_one_of_several_origins() {
+        let cors = crate::stack::Cors {
+            allow_origins: vec!["https://a.example".into(), "https://b.example".into()],
+            allow_methods: Vec::new(),
+            allow_headers: Vec::new(),
+            max_age: None,
+        };
+        let op = preflight("/orders", &cors);
+        let origin = &op["responses"]["200"]["headers"]["Access-Control-Allow-Origin"]["schema"];
+        assert_eq!(origin["example"], "https://a.example");
+        assert_eq!(
+            origin["enum"],
+            json!(["https://a.example", "https://b.example"])
+        );
     }
 }

@@ -7,7 +7,8 @@ use super::stages::{access_log_attr, settings_attrs};
 use super::{Action, ApiDesired, Attrs, Change, Desired, Live, RouteDesired, Value};
 use crate::live::{LiveApi, LiveRoute};
 use crate::marks::{
-    ROUTES_STATEMENT_ELSEWHERE, ROUTES_STATEMENT_ID, permissions_record, route_statement_id,
+    ROUTES_STATEMENT_ELSEWHERE, ROUTES_STATEMENT_ID, alias_permissions_record, permissions_record,
+    recorded_alias_permissions, route_statement_id,
 };
 use crate::stack::{Address, ApiSpec, ApiType, AuthorizerSpec, RouteSpec, Stack};
 
@@ -22,7 +23,15 @@ pub fn plan(
     live: Option<&LiveApi>,
     permissions: &Permissions,
 ) -> Change {
+    let reachable = reachable_aliases(stack);
+    let recorded = live.map(|l| recorded_aliases(l, &reachable));
     let desired = ApiDesired {
+        alias_permissions: alias_permissions_record(&reachable),
+        revoke_aliases: recorded
+            .iter()
+            .flat_map(|r| r.difference(&reachable))
+            .map(|(f, alias)| format!("{}:{alias}", stack.physical_name(f)))
+            .collect(),
         name: stack.name.clone(),
         stack: stack.name.clone(),
         spec: spec.clone(),
@@ -33,13 +42,19 @@ pub fn plan(
                 .filter_map(|r| Some((r.key.clone(), stack.function_name(r.invokes()?)))),
         ),
     };
-    let after = desired_attrs(&desired);
+    let mut after = desired_attrs(&desired);
+    let live = live.map(|l| {
+        let mut before = live_attrs(l, Some(permissions));
+        alias_permissions_attr(&mut before, recorded.as_ref().unwrap_or(&reachable));
+        (before, live_api(stack, l))
+    });
+    alias_permissions_attr(&mut after, &reachable);
     let mut change = Change::declared(
         Address::Api,
         desired.name.clone(),
         after,
         Desired::Api(desired),
-        live.map(|l| (live_attrs(l, Some(permissions)), live_api(stack, l))),
+        live,
     );
     mark_lost_authorizer_permissions(&mut change);
     // HTTP and REST APIs are different kinds of resource: switching is a replacement.
@@ -57,6 +72,41 @@ pub fn plan(
         ));
     }
     change
+}
+
+/// Every (logical function name, alias) pair the stack file's routes can reach: a route's
+/// alias, or each stage's value of the stage variable it names. Each holds the API's invoke
+/// permission on the alias (Lambda checks an alias's own policy when API Gateway invokes it).
+pub(super) fn reachable_aliases(stack: &Stack) -> BTreeSet<(String, String)> {
+    stack
+        .routes
+        .iter()
+        .filter(|r| r.publish.is_none())
+        .flat_map(|r| {
+            let aliases = r.reachable_aliases(stack.api.as_ref());
+            aliases.into_iter().map(|a| (r.function.clone(), a))
+        })
+        .collect()
+}
+
+/// The pairs the live API's record names (nothing without a record).
+fn recorded_aliases(
+    live: &LiveApi,
+    reachable: &BTreeSet<(String, String)>,
+) -> BTreeSet<(String, String)> {
+    let record = live.alias_permissions.as_deref().unwrap_or_default();
+    recorded_alias_permissions(record, reachable)
+}
+
+/// `alias_permissions`: the aliases that hold the API's invoke permission, as
+/// `FUNCTION:ALIAS` (logical names); absent when there are none.
+fn alias_permissions_attr(a: &mut Attrs, pairs: &BTreeSet<(String, String)>) {
+    if !pairs.is_empty() {
+        let text = pairs
+            .iter()
+            .map(|(f, alias)| Value::str(format!("{f}:{alias}")));
+        a.insert("alias_permissions".into(), Value::List(text.collect()));
+    }
 }
 
 /// A REST API serves what was deployed: after any change to it or its routes, a new
@@ -140,12 +190,23 @@ pub fn plan_route(
     let held = permissions
         .get(&function)
         .is_some_and(|held| held.contains(ROUTES_STATEMENT_ID));
+    let aliases = spec.reachable_aliases(stack.api.as_ref());
+    // An alias route's function holds the permission on each alias the API's record names.
+    let alias_granted = live.map(|(api, _)| {
+        let recorded = recorded_aliases(api, &reachable_aliases(stack));
+        let pair = |a: &String| (spec.function.clone(), a.clone());
+        api_kept && aliases.iter().all(|a| recorded.contains(&pair(a)))
+    });
     let desired = RouteDesired {
         key: spec.key.clone(),
         logical_function: spec.function.clone(),
         function: stack.function_name(&spec.function),
-        // An alias's permission is not read: granting it again keeps it as it is.
-        grant: spec.alias.is_some() || !(api_kept && held),
+        grant: match spec.alias {
+            Some(_) => alias_granted != Some(true),
+            // A route moving off an alias is granted again: the emulator keeps one policy
+            // for a function and its aliases, which the alias's revoke empties.
+            None => !(api_kept && held) || live.is_some_and(|(_, r)| r.alias().is_some()),
+        },
         replace: (!api_kept && held)
             || permissions
                 .get(&function)
@@ -158,7 +219,7 @@ pub fn plan_route(
         authorizer_kind: authorizer_kind(stack, spec),
         scopes: spec.scopes.clone(),
         alias: spec.alias.clone(),
-        aliases: spec.reachable_aliases(stack.api.as_ref()),
+        aliases,
         api_key: spec.api_key,
         publish: None,
     };
@@ -178,10 +239,11 @@ pub fn plan_route(
         after,
         Desired::Route(desired),
         live.map(|(api, route)| {
-            (
-                live_route_attrs(route, permissions),
-                live_route(stack, api, route, permissions),
-            )
+            let mut before = live_route_attrs(route, permissions);
+            if let Some(granted) = alias_granted.filter(|_| spec.alias.is_some()) {
+                before.insert("invoke_permission".into(), Value::Bool(granted));
+            }
+            (before, live_route(stack, api, route, permissions))
         }),
     );
     let per_route = live.is_some_and(|(_, route)| has_per_route_statement(route, permissions));
@@ -193,9 +255,10 @@ pub fn plan_route(
             change.notes.push(format!(
                 "its function's invoke permission becomes the one statement {ROUTES_STATEMENT_ID} for every route of the API, replacing the route's own"
             ));
-        } else {
+        } else if spec.alias.is_none() {
             // A route that differs only by its missing invoke permission lost it outside
-            // stackctl, which granted it when it made the route.
+            // stackctl, which granted it when it made the route. (An alias the record does
+            // not name is newly reachable: a stage variable or a stage changed.)
             only.drift = true;
         }
     }
@@ -283,7 +346,7 @@ pub(super) fn live_route_attrs(route: &LiveRoute, permissions: &Permissions) -> 
         .is_some_and(|p| p.contains(ROUTES_STATEMENT_ID))
         && !has_per_route_statement(route, permissions);
     a.insert("function".into(), Value::str(name));
-    // An alias's permission is not read (see `plan_route`).
+    // An alias's permission is the API's record's (see `plan_route`).
     let permitted = permitted || route.alias().is_some();
     if let Some(alias) = route.alias() {
         a.insert("alias".into(), Value::str(alias));

@@ -102,7 +102,8 @@ pub fn build(
     });
     blockers.extend(deletion_protection_blockers(&changes));
     blockers.extend(in_use::blockers(&changes));
-    blockers.extend(function::pinned_version_blockers(stack, live));
+    blockers.extend(function::pinned_version_blockers(stack, live, &changes));
+    blockers.extend(super::stages::logging_role_blockers(stack, live));
     blockers.extend(policy_sizes);
 
     order(&mut changes, stack, &known);

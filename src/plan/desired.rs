@@ -66,6 +66,11 @@ pub struct FunctionDesired {
     pub artifact_bucket: Option<String>,
     /// The fingerprint of what apply makes live, for the `stackctl:applied` tag.
     pub applied: String,
+    /// The fingerprint written with the function's configuration, before its version and
+    /// aliases are applied: [`FunctionDesired::applied`] with `version` and `aliases` unknown,
+    /// so that an apply cut short between the two shows no drift. `applied` replaces it once
+    /// the aliases are applied.
+    pub applied_before_versions: String,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +88,11 @@ pub struct ApiDesired {
     pub spec: ApiSpec,
     /// For the API's `stackctl:permissions` tag once its routes are applied.
     pub permissions_record: String,
+    /// For the API's `stackctl:alias-permissions` tag once its routes are applied.
+    pub alias_permissions: String,
+    /// The aliases (`FUNCTION:ALIAS`, physical names) that hold the API's invoke permission
+    /// by the record but are no longer reachable: the API's update revokes them.
+    pub revoke_aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -23,13 +23,45 @@ pub(super) fn order(changes: &mut [Change], stack: &Stack, known: &BTreeMap<Stri
             .map(|c| (c.address.clone(), c.action))
             .collect(),
     );
+    let unmetering: Vec<Address> = changes
+        .iter()
+        .filter(|c| unmeters_only(c))
+        .map(|c| c.address.clone())
+        .collect();
     for change in changes.iter_mut() {
         let mut deps = depends_on(change, stack, &active, known);
+        // A usage plan that only stops metering stages does so before the deployment deletes
+        // them (the emulator answers UpdateUsagePlan with a 500 for a deleted stage).
+        if unmetering.contains(&change.address) {
+            deps.retain(|d| *d != Address::Deployment);
+        }
+        if change.address == Address::Deployment && change.action != Action::NoOp {
+            deps.extend(unmetering.iter().cloned());
+        }
         deps.retain(|d| *d != change.address);
         deps.sort();
         deps.dedup();
         change.depends_on = deps;
     }
+}
+
+/// A usage plan's update that removes stages from the plan and adds none: it needs no new
+/// deployment, and goes before the one that may delete those stages.
+fn unmeters_only(change: &Change) -> bool {
+    let stages = |attrs: Option<&super::Attrs>| -> BTreeSet<String> {
+        match attrs.and_then(|a| a.get("stages")) {
+            Some(super::Value::List(list)) => list.iter().map(|v| format!("{v:?}")).collect(),
+            _ => BTreeSet::new(),
+        }
+    };
+    if !matches!(change.address, Address::UsagePlan(_)) || change.action != Action::Update {
+        return false;
+    }
+    let (before, after) = (
+        stages(change.before.as_ref()),
+        stages(change.after.as_ref()),
+    );
+    after.is_subset(&before) && after != before
 }
 
 /// The changes that do something, by address.

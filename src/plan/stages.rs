@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::gateway;
-use super::{Attrs, Value};
-use crate::stack::{AccessLog, Cors, StageSpec, Throttle};
+use super::{Attrs, Blocker, Value};
+use crate::live::LiveState;
+use crate::stack::{AccessLog, Address, Cors, Stack, StageSpec, Throttle};
 
 /// Adds `stages` to `a` when `stages` say more than the API's `stage`, `throttle` and
 /// `access_log` attributes do.
@@ -84,4 +85,21 @@ pub(super) fn settings_attrs(a: &mut Attrs, cors: Option<&Cors>, throttle: Optio
     if let Some(t) = throttle {
         a.insert("throttle".into(), gateway::throttle(t));
     }
+}
+
+/// A REST stage that logs needs the account's API Gateway CloudWatch role, which the live read
+/// found missing: API Gateway would refuse the stage's logging settings.
+pub fn logging_role_blockers(stack: &Stack, live: &LiveState) -> Vec<Blocker> {
+    if live.gateway_logging_role != Some(false) {
+        return Vec::new();
+    }
+    let stages = crate::live::gateway_account::logging_stages(stack);
+    vec![Blocker {
+        address: Address::Api,
+        message: format!(
+            "stage {} logs (logging or access_log), but API Gateway has no CloudWatch role in this account and region (GetAccount: no cloudwatchRoleArn)",
+            stages.join(", ")
+        ),
+        help: "set the role once per account and region: create a role that apigateway.amazonaws.com may assume with the managed policy AmazonAPIGatewayPushToCloudWatchLogs, then `aws apigateway update-account --patch-operations op=replace,path=/cloudwatchRoleArn,value=ROLE_ARN`; or remove logging and access_log".to_string(),
+    }]
 }

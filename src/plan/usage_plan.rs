@@ -178,10 +178,32 @@ fn live_plan_attrs(live: &LiveUsagePlan, api_id: Option<&str>) -> Attrs {
     if let Some(q) = live.quota {
         a.insert("quota".into(), quota_value(q.limit, q.period.as_str()));
     }
-    if let Some(first) = live.stages.first() {
-        routes_attr(&mut a, &first.routes);
-    }
+    live_routes_attr(&mut a, live, api_id);
     a
+}
+
+/// The per-method throttles of the stack API's stages the plan meters: the one map when every
+/// stage has the same (as the stack file gives them, for every stage), else each stage's by
+/// stage name, so that a stage without them (added to the plan later) shows as a change.
+fn live_routes_attr(a: &mut Attrs, live: &LiveUsagePlan, api_id: Option<&str>) {
+    let ours: Vec<_> = live
+        .stages
+        .iter()
+        .filter(|s| api_id.is_none_or(|id| id == s.api_id))
+        .collect();
+    let Some((first, rest)) = ours.split_first() else {
+        return;
+    };
+    if rest.iter().all(|s| s.routes == first.routes) {
+        return routes_attr(a, &first.routes);
+    }
+    let by_stage = ours.iter().map(|s| {
+        let mut one = Attrs::new();
+        routes_attr(&mut one, &s.routes);
+        let routes = one.remove("routes").unwrap_or(Value::Map(BTreeMap::new()));
+        (s.stage.clone(), routes)
+    });
+    a.insert("routes".into(), Value::Map(by_stage.collect()));
 }
 
 fn routes_attr(a: &mut Attrs, routes: &BTreeMap<String, Throttle>) {
@@ -216,4 +238,48 @@ fn quota_value(limit: i32, period: &str) -> Value {
     m.insert("limit".to_string(), Value::Int(limit.into()));
     m.insert("period".to_string(), Value::str(period));
     Value::Map(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::LiveApiStage;
+
+    #[test]
+    fn per_method_throttles_are_compared_stage_by_stage() {
+        let throttle = Throttle {
+            rate: 5.0,
+            burst: 10,
+        };
+        let spec = UsagePlanSpec {
+            stages: vec!["v1".to_string(), "v2".to_string()],
+            throttle: None,
+            quota: None,
+            routes: BTreeMap::from([("GET /orders/{id}".to_string(), throttle)]),
+        };
+        let stage = |name: &str, routes: &BTreeMap<String, Throttle>| LiveApiStage {
+            api_id: "api1".to_string(),
+            stage: name.to_string(),
+            routes: routes.clone(),
+        };
+        let mut live = LiveUsagePlan {
+            id: "p1".to_string(),
+            name: "shop-basic".to_string(),
+            stages: vec![stage("v1", &spec.routes), stage("v2", &spec.routes)],
+            throttle: None,
+            quota: None,
+            key_ids: Vec::new(),
+        };
+        let routes = |a: Attrs| a.get("routes").cloned();
+        let declared = routes(plan_attrs(&spec));
+        assert_eq!(routes(live_plan_attrs(&live, Some("api1"))), declared);
+        // v2 was added to the plan later, without its per-method throttles.
+        live.stages[1].routes.clear();
+        let read = routes(live_plan_attrs(&live, Some("api1")));
+        assert_ne!(read, declared);
+        let Some(Value::Map(by_stage)) = read else {
+            panic!("{read:?}")
+        };
+        assert_eq!(by_stage["v2"], Value::Map(BTreeMap::new()));
+    }
 }

@@ -307,12 +307,37 @@ fn routes_with_authorizers_converge_on_both_api_types() {
     assert_eq!(post.authorization_type(), Some("COGNITO_USER_POOLS"));
 }
 
+/// Gives the emulator's account API Gateway's CloudWatch role (UpdateAccount).
+pub fn set_logging_role(project: &Project) {
+    let op = aws_sdk_apigateway::types::PatchOperation::builder()
+        .op(aws_sdk_apigateway::types::Op::Replace)
+        .path("/cloudwatchRoleArn")
+        .value("arn:aws:iam::123456789012:role/apigateway-logs")
+        .build();
+    let update = project
+        .rest_apigateway()
+        .update_account()
+        .patch_operations(op);
+    project.block_on(update.send()).unwrap();
+}
+
 #[test]
 fn stage_access_logs_converge() {
     let log = "access_log = { destination = \"arn:aws:logs:us-east-1:123456789012:log-group:web-access\", format = \"$context.requestId $context.status\" }";
     let with =
         |stack: String| stack.replace("stage = \"prod\"", &format!("stage = \"prod\"\n{log}"));
     let project = Project::new(&with(rest()));
+    // Without API Gateway's CloudWatch role in the account, the plan is blocked.
+    let blocked = project.run(&["plan"]);
+    blocked.code(1);
+    assert!(
+        blocked
+            .stdout
+            .contains("API Gateway has no CloudWatch role")
+            && blocked.stdout.contains("update-account"),
+        "{blocked:?}"
+    );
+    set_logging_role(&project);
     project.apply_converges();
     let (id, _) = rest_api(&project);
     let v1 = project.rest_apigateway();

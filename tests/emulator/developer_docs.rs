@@ -28,6 +28,7 @@ authorizers.users = { type = "cognito", user_pools = ["arn:aws:cognito-idp:us-ea
 stages = ["v1"]
 throttle = { rate = 10, burst = 20 }
 quota = { limit = 1000, period = "day" }
+routes = { "GET /orders/{id}" = { rate = 5, burst = 10 } }
 
 [routes]
 "GET /orders/{id}" = { function = "get-order", api_key = true, authorizer = "users", scopes = ["orders/read"], summary = "Read an order", tags = ["orders"] }
@@ -82,7 +83,7 @@ fn openapi_is_valid_offline_and_names_the_live_stage_url() {
         doc["components"]["securitySchemes"]["api_key"]["name"],
         "x-api-key"
     );
-    let admin: Vec<&String> = doc["paths"]["/admin/{proxy+}"]
+    let admin: Vec<&String> = doc["paths"]["/admin/{proxy}"]
         .as_object()
         .unwrap()
         .keys()
@@ -91,6 +92,15 @@ fn openapi_is_valid_offline_and_names_the_live_stage_url() {
         admin,
         ["delete", "get", "head", "options", "patch", "post", "put"]
     );
+    // A greedy parameter is named without its `+`, in the path too (a valid OpenAPI name).
+    let greedy = &doc["paths"]["/admin/{proxy}"]["get"]["parameters"][0];
+    assert_eq!(greedy["name"], "proxy");
+    let description = doc["info"]["description"].as_str().unwrap();
+    assert!(
+        description.contains("GET /orders/{id}: 5 requests/s (burst 10)"),
+        "{description}"
+    );
+    assert_eq!(doc["info"]["version"], "v1");
     assert_eq!(
         doc["servers"][0]["url"],
         "https://{apiId}.execute-api.us-east-1.amazonaws.com/v1"
@@ -104,6 +114,13 @@ fn openapi_is_valid_offline_and_names_the_live_stage_url() {
     yaml.success();
     project.write("openapi.yaml", &yaml.stdout);
     validate(&project, "openapi.yaml");
+    let two = STACK.replace("stage = \"v1\"", "stages.v1 = {}\nstages.v2 = {}");
+    project.set_stack(&two);
+    let v2 = project.run(&["openapi", "--stage", "v2"]);
+    v2.success();
+    let v2: serde_json::Value = serde_json::from_str(&v2.stdout).unwrap();
+    assert_eq!(v2["info"]["version"], "v2");
+    project.set_stack(STACK);
     let unknown = project.run(&["openapi", "--stage", "v2"]);
     unknown.code(1);
     assert!(
@@ -137,6 +154,8 @@ fn the_portal_renders_its_routes_in_a_headless_browser() {
     run.success();
     assert!(requests.is_empty(), "no AWS request: {requests:?}");
     let html = std::fs::read_to_string(project.path("site/index.html")).unwrap();
+    let json = std::fs::read_to_string(project.path("site/openapi.json")).unwrap();
+    assert!(json.ends_with("}\n"), "a trailing newline");
     for fetch in ["src=\"http", "href=\"http", "<script", "@import", "url("] {
         assert!(!html.contains(fetch), "the page fetches nothing ({fetch})");
     }

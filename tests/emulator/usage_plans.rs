@@ -178,7 +178,15 @@ fn usage_plans_keys_and_key_requirements_are_applied_changed_and_replanned_clean
             )
             .replace(", api_key = true", ""),
     );
-    project.apply_converges();
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    // The key gone leaves its plan first.
+    let at = |op: &str| requests.iter().position(|r| r == op).unwrap();
+    assert!(
+        at("api gateway:DeleteUsagePlanKey") < at("api gateway:DeleteApiKey"),
+        "{requests:#?}"
+    );
     let keys = api_keys(&project);
     let names: Vec<(&str, bool)> = keys
         .iter()
@@ -254,4 +262,45 @@ fn a_rest_api_written_whole_keeps_its_key_requirements() {
     assert!(key_required(&project, "/items/r1", "GET"));
     assert!(key_required(&project, "/items/r3/{id}", "POST"));
     assert!(!key_required(&project, "/items/r2", "GET"));
+}
+
+/// A stage removed from the API and from the plan that meters it, in one apply: the plan
+/// stops metering it before the deployment deletes the stage.
+#[test]
+fn a_stage_removed_from_the_api_and_its_plan_goes_plan_first() {
+    let two = stack()
+        .replace("stage = \"v1\"", "stages.v1 = {}\nstages.v2 = {}")
+        .replace("stages = [\"v1\"]", "stages = [\"v1\", \"v2\"]")
+        .replace(
+            "routes = { \"GET /orders/{id}\" = { rate = 5, burst = 10 } }\n",
+            "",
+        );
+    let project = Project::new(&two);
+    project.apply_converges();
+    let one = two
+        .replace("stages.v1 = {}\nstages.v2 = {}", "stages.v1 = {}")
+        .replace("stages = [\"v1\", \"v2\"]", "stages = [\"v1\"]");
+    project.set_stack(&one);
+    let plan = project.plan_json(&[]);
+    let deployment = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "api.deployment")
+        .unwrap();
+    assert_eq!(
+        deployment["depends_on"],
+        serde_json::json!(["api", "api.usage_plan.basic"])
+    );
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    let at = |op: &str| requests.iter().position(|r| r == op).unwrap();
+    assert!(
+        at("api gateway:UpdateUsagePlan") < at("api gateway:DeleteStage"),
+        "{requests:#?}"
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    let plan = usage_plan(&project, "metered-basic");
+    let stages: Vec<&str> = plan.api_stages().iter().filter_map(|s| s.stage()).collect();
+    assert_eq!(stages, ["v1"]);
 }

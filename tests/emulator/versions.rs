@@ -174,6 +174,7 @@ stages.v2 = { variables = { alias = "live", color = "blue" }, tracing = true, th
 #[test]
 fn rest_stages_carry_variables_tracing_and_logging() {
     let project = Project::new(REST_STAGES);
+    crate::apis::set_logging_role(&project);
     project.apply_converges();
     let v1 = project.rest_apigateway();
     let apis = project.block_on(v1.get_rest_apis().send()).unwrap();
@@ -202,6 +203,17 @@ fn rest_stages_carry_variables_tracing_and_logging() {
     assert_eq!(outputs["api.url"], url("v1"));
     assert_eq!(outputs["api.stages.v1.url"], url("v1"));
     assert_eq!(outputs["api.stages.v2.url"], url("v2"));
+    // `status` reports every stage.
+    let status = project.run(&["status", "--output", "json"]);
+    status.success();
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let stages: Vec<&str> = status["apis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["v1", "v2"]);
 
     // In place: a variable changes, one goes, tracing goes; v1 is removed.
     let changed = REST_STAGES
@@ -374,6 +386,40 @@ fn routes_invoke_aliases_fixed_or_from_stage_variables() {
         assert!(policy.contains(&format!("{id}/*")), "{function}: {policy}");
     }
 
+    // A stage variable names another alias, and a new stage a third: the route grants the
+    // newly reachable ones, the API revokes the one no stage reaches (its record says which).
+    let moved = ROUTED
+        .replace("aliases.stable = 1\n", "aliases.stable = 1\naliases.canary = 1\n")
+        .replace(
+            "stages.v1 = { variables = { alias = \"stable\" } }",
+            "stages.v1 = { variables = { alias = \"live\" } }\nstages.v3 = { variables = { alias = \"canary\" } }",
+        );
+    project.set_stack(&moved);
+    let (action, attributes) = project.planned("route[GET /orders/{id}]");
+    let expected = vec!["invoke_permission".to_string()];
+    assert_eq!((action.as_str(), attributes), ("update", expected));
+    let plan = project.run(&["plan"]);
+    assert!(
+        plan.stdout.contains("alias_permissions")
+            && plan.stdout.contains("get-order:canary")
+            && !plan.stdout.contains("changed outside stackctl"),
+        "{}",
+        plan.stdout
+    );
+    let (run, requests) = project.requests(&["apply", "--yes"]);
+    run.success();
+    let removed = requests.iter().filter(|r| *r == "lambda:RemovePermission");
+    assert_eq!(removed.count(), 1, "{requests:?}");
+    let policy = project.policy("rtd-get-order:canary");
+    assert!(policy.contains("stackctl-api-routes"), "{policy}");
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+    // The record is what the plan compares: `--refresh-only` finds nothing either.
+    project
+        .run(&["plan", "--refresh-only", "--detailed-exitcode"])
+        .code(0);
+    project.set_stack(ROUTED);
+    project.apply_converges();
+
     // Pointing the route at the function itself is one change, in place.
     project.set_stack(&ROUTED.replace(
         r#"{ function = "list-orders", alias = "live" }"#,
@@ -390,4 +436,73 @@ fn routes_invoke_aliases_fixed_or_from_stage_variables() {
     // Removal cleans up: the API and the functions with their versions and aliases.
     project.run(&["destroy", "--yes"]).success();
     assert!(project.function("rtd-get-order").is_none());
+}
+
+/// Deletes alias `stable` of `cut-get-order` just before stackctl's UpdateAlias of it (once
+/// `live` is at version 2): the apply fails after the function's configuration (and its
+/// fingerprint) was written.
+fn alias_gone_first(endpoint: &str, body: &[u8]) -> bool {
+    let _ = body;
+    crate::support::run_alone(async {
+        let config = crate::support::sdk_config_at(endpoint).await;
+        let lambda = aws_sdk_lambda::Client::new(&config);
+        let live = lambda
+            .get_alias()
+            .function_name("cut-get-order")
+            .name("live");
+        let live = live.send().await.unwrap();
+        if live.function_version() != Some("2") {
+            return false;
+        }
+        let delete = lambda
+            .delete_alias()
+            .function_name("cut-get-order")
+            .name("stable");
+        delete.send().await.unwrap();
+        true
+    })
+}
+
+const CUT: &str = r#"
+[stack]
+name = "cut"
+
+[functions.get-order]
+runtime = "nodejs20.x"
+handler = "index.handler"
+code = "functions/get-order"
+publish = true
+aliases.live = "latest"
+aliases.stable = 1
+"#;
+
+/// An apply cut short between a function's configuration and its aliases: the next plan shows
+/// the aliases to apply, not drift (the fingerprint vouches for them only once applied).
+#[test]
+fn an_apply_cut_short_before_the_aliases_shows_no_drift() {
+    let project = Project::new(CUT).through_proxy(crate::support::proxy::ProxyConfig::before(
+        // UpdateAlias, as the proxy counts it.
+        "lambda:PUT /2015-03-31/functions/*/*/*",
+        alias_gone_first,
+    ));
+    project.apply_converges();
+    project.write(
+        "functions/get-order/index.mjs",
+        "export const handler = async () => 2;\n",
+    );
+    project.apply_converges();
+    let moved = CUT
+        .replace("aliases.stable = 1", "aliases.stable = 2")
+        .replace(
+            "publish = true",
+            "publish = true\ntags = { team = \"orders\" }",
+        );
+    project.set_stack(&moved);
+    project.run(&["apply", "--yes"]).code(1);
+    let plan = project.run(&["plan"]);
+    plan.success();
+    assert!(plan.stdout.contains("aliases"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("outside stackctl"), "{}", plan.stdout);
+    project.apply_converges();
+    assert_eq!(aliases(&project, "cut-get-order")["stable"].0, "2");
 }

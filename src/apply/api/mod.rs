@@ -138,7 +138,10 @@ pub async fn apply_api(ctx: &Context<'_>, change: &Change) -> Result<(), AwsErro
     };
     match (change.action, desired, live) {
         (Action::Create, Some(d), _) => flavour(ctx, d.spec.api_type).create(d).await,
-        (Action::Update, Some(d), Some(l)) => flavour(ctx, type_of(l)).update(change, d, l).await,
+        (Action::Update, Some(d), Some(l)) => {
+            flavour(ctx, type_of(l)).update(change, d, l).await?;
+            revoke_aliases(ctx, &d.revoke_aliases).await
+        }
         // The type may change: the old API goes the way of its own type.
         (Action::Replace, Some(d), Some(l)) => {
             flavour(ctx, type_of(l)).delete(&l.id).await?;
@@ -151,6 +154,16 @@ pub async fn apply_api(ctx: &Context<'_>, change: &Change) -> Result<(), AwsErro
         }
         _ => Ok(()),
     }
+}
+
+/// Removes the API's invoke permission from aliases (`FUNCTION:ALIAS`, which RemovePermission
+/// takes as the function's name) no route or stage reaches any more.
+async fn revoke_aliases(ctx: &Context<'_>, aliases: &[String]) -> Result<(), AwsError> {
+    let statement = crate::marks::ROUTES_STATEMENT_ID;
+    for alias in aliases {
+        permissions::revoke(ctx, alias, statement).await?;
+    }
+    Ok(())
 }
 
 /// Removes the API's invoke permission from functions (ARNs) its routes invoked.
@@ -233,10 +246,16 @@ pub async fn record_permissions(ctx: &Context<'_>, desired: &ApiDesired) {
     };
     let flavour = flavour(ctx, desired.spec.api_type);
     let arn = flavour.arn(&id);
-    let tags = HashMap::from([(
-        crate::marks::PERMISSIONS_TAG.to_string(),
-        desired.permissions_record.clone(),
-    )]);
+    let tags = HashMap::from([
+        (
+            crate::marks::PERMISSIONS_TAG.to_string(),
+            desired.permissions_record.clone(),
+        ),
+        (
+            crate::marks::ALIAS_PERMISSIONS_TAG.to_string(),
+            desired.alias_permissions.clone(),
+        ),
+    ]);
     let _ = flavour.tag(&arn, tags).await;
 }
 

@@ -32,11 +32,13 @@ pub async fn apply(ctx: &Context<'_>, change: &Change) -> Result<(), AwsError> {
     match change.parts(Desired::function, Live::function) {
         (Action::Create, Some(d), _) => {
             create(ctx, &change.address, d).await?;
-            super::versions::apply(ctx, change, d, None).await
+            super::versions::apply(ctx, change, d, None).await?;
+            record_versions_applied(ctx, change, d).await
         }
         (Action::Update, Some(d), Some(l)) => {
             update(ctx, change, d, l).await?;
-            super::versions::apply(ctx, change, d, Some(l)).await
+            super::versions::apply(ctx, change, d, Some(l)).await?;
+            record_versions_applied(ctx, change, d).await
         }
         (Action::Delete, _, Some(l)) => delete(ctx, &l.name).await,
         _ => Ok(()),
@@ -416,12 +418,40 @@ async fn update_tags(
     Ok(())
 }
 
+/// Once the version and aliases are applied, the fingerprint that vouches for them replaces the
+/// one written with the configuration (see `FunctionDesired::applied_before_versions`).
+async fn record_versions_applied(
+    ctx: &Context<'_>,
+    change: &Change,
+    d: &FunctionDesired,
+) -> Result<(), AwsError> {
+    if d.applied == d.applied_before_versions {
+        return Ok(());
+    }
+    let arn = ctx.resolve(&Reference {
+        target: RefTarget::Function(d.spec.logical.clone()),
+        attr: RefAttr::Arn,
+    });
+    let live = change.live.as_ref().and_then(Live::function);
+    let Some(arn) = arn.or_else(|| live.map(|l| l.arn.clone())) else {
+        return Ok(());
+    };
+    let tags = HashMap::from([(APPLIED_TAG.to_string(), d.applied.clone())]);
+    let request = ctx.clients.lambda.tag_resource().resource(arn);
+    request
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .op("lambda:TagResource")?;
+    Ok(())
+}
+
 /// The user's tags, the fingerprint of what apply makes live and the reserved concurrency
 /// stackctl sets ([`CONCURRENCY_TAG`]).
 fn desired_tags(d: &FunctionDesired) -> HashMap<String, String> {
     let mut tags: HashMap<String, String> = d.spec.tags.clone().into_iter().collect();
-    if !d.applied.is_empty() {
-        tags.insert(APPLIED_TAG.to_string(), d.applied.clone());
+    if !d.applied_before_versions.is_empty() {
+        tags.insert(APPLIED_TAG.to_string(), d.applied_before_versions.clone());
     }
     if let Some(n) = d.spec.reserved_concurrency {
         tags.insert(CONCURRENCY_TAG.to_string(), n.to_string());

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{LiveApi, user_tags};
 use crate::aws::{AwsError, Clients};
-use crate::marks::{PERMISSIONS_TAG, STACK_TAG};
+use crate::marks::{ALIAS_PERMISSIONS_TAG, PERMISSIONS_TAG, STACK_TAG};
 use crate::stack::{ApiType, AuthorizerSpec};
 
 pub(crate) use rest::{cors_of, resources as rest_resources};
@@ -99,6 +99,7 @@ fn api_base(
         protocol,
         tags: user_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
         permissions_record: tags.get(PERMISSIONS_TAG).cloned(),
+        alias_permissions: tags.get(ALIAS_PERMISSIONS_TAG).cloned(),
         stages: Vec::new(),
         stage_settings: Vec::new(),
         cors: None,

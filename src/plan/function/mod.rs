@@ -74,11 +74,18 @@ pub fn plan(
     let before = live.map(|l| managed(l, live_attrs(l, &sensitive)));
     let mut after = desired_attrs(&name, spec, &inputs);
     versions::add_desired(&mut after, before.as_ref(), spec, live);
-    let secrets = spec
+    let secrets: Vec<&str> = spec
         .environment
         .keys()
         .map(String::as_str)
-        .filter(|k| declared_secret(k));
+        .filter(|k| declared_secret(k))
+        .collect();
+    let mut before_versions = after.clone();
+    for attr in [FunctionAttr::Version, FunctionAttr::Aliases] {
+        if let Some(value) = before_versions.get_mut(attr.as_str()) {
+            *value = Value::Unknown;
+        }
+    }
     let desired = Desired::Function(Box::new(FunctionDesired {
         name: name.clone(),
         stack: stack.name.clone(),
@@ -86,7 +93,8 @@ pub fn plan(
         code_sha256: inputs.code_sha256.to_string(),
         role: inputs.role,
         artifact_bucket: stack.artifact_bucket.clone(),
-        applied: drift::fingerprint_with_secrets(&after, secrets),
+        applied: drift::fingerprint_with_secrets(&after, secrets.iter().copied()),
+        applied_before_versions: drift::fingerprint_with_secrets(&before_versions, secrets),
     }));
     let mut change = Change::declared(
         Address::Function(spec.logical.clone()),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::FunctionAttr;
 use crate::live::{LiveAlias, LiveFunction, LiveState};
 use crate::plan::attr::AttrName;
-use crate::plan::{Attrs, Blocker, Value};
+use crate::plan::{Attrs, Blocker, Change, Value};
 use crate::stack::{Address, AliasVersion, FunctionSpec, Stack, Tracing, Versioning};
 
 /// What a published version holds (a snapshot of code and configuration: PublishVersion API
@@ -90,10 +90,16 @@ pub fn add_desired(
 }
 
 /// Aliases pinned to a version the function cannot have once this apply is done: past the
-/// newest published version (none: 0) plus the one version an apply publishes at most. Lambda
-/// would refuse their CreateAlias or UpdateAlias (ResourceNotFoundException) after the
-/// function's other changes were made. A weighted alias's extra version counts the same way.
-pub fn pinned_version_blockers(stack: &Stack, live: &LiveState) -> Vec<Blocker> {
+/// newest published version (none: 0) plus the one version this apply publishes, if the
+/// function's planned change (among `changes`) publishes one (its `version` is not known
+/// before apply). Lambda would refuse their CreateAlias or UpdateAlias
+/// (ResourceNotFoundException) after the function's other changes were made. A weighted
+/// alias's extra version counts the same way.
+pub fn pinned_version_blockers(
+    stack: &Stack,
+    live: &LiveState,
+    changes: &[Change],
+) -> Vec<Blocker> {
     let mut blockers = Vec::new();
     for spec in &stack.functions {
         let Some(versioning) = &spec.versions else {
@@ -104,26 +110,43 @@ pub fn pinned_version_blockers(stack: &Stack, live: &LiveState) -> Vec<Blocker> 
             .and_then(|f| f.versions.as_ref())
             .and_then(|v| v.latest)
             .unwrap_or(0);
+        let address = Address::Function(spec.logical.clone());
+        let publishes = changes.iter().any(|c| {
+            let version = c
+                .after
+                .as_ref()
+                .and_then(|a| a.get(FunctionAttr::Version.as_str()));
+            c.address == address && version.is_none_or(|v| *v == Value::Unknown)
+        });
         for (name, alias) in &versioning.aliases {
             let AliasVersion::Number(n) = alias.version else {
                 continue;
             };
-            if n <= newest + 1 {
+            if n <= newest + i64::from(publishes) {
                 continue;
             }
             blockers.push(Blocker {
                 address: Address::Function(spec.logical.clone()),
                 message: format!(
-                    "alias {name} of function {} pins version {n}, which will not exist: the newest published version is {}, and an apply publishes at most one more",
+                    "alias {name} of function {} pins version {n}, which will not exist: the newest published version is {}, and {}",
                     spec.logical,
-                    if newest == 0 { "none".to_string() } else { newest.to_string() }
+                    if newest == 0 { "none".to_string() } else { newest.to_string() },
+                    match publishes {
+                        true => "this apply publishes one more",
+                        false => "this apply publishes none (the function's code and configuration are unchanged)",
+                    }
                 ),
-                help: match newest {
-                    0 => format!(
+                help: match (newest, publishes) {
+                    (0, _) => format!(
                         "write aliases.{name} = 1 (the version this apply publishes) or \"latest\""
                     ),
-                    n => format!(
-                        "pin a version from 1 to {n} (or {} if this apply publishes one), or write aliases.{name} = \"latest\"",
+                    (n, true) => format!(
+                        "pin a version from 1 to {} (this apply publishes {}), or write aliases.{name} = \"latest\"",
+                        n + 1,
+                        n + 1
+                    ),
+                    (n, false) => format!(
+                        "pin a version from 1 to {n}, or change the function's code or configuration so that this apply publishes {}",
                         n + 1
                     ),
                 },

@@ -2,6 +2,8 @@
 //! stackctl, secrets, role switches. Architecture cannot be shown on the emulator (moto's
 //! UpdateFunctionCode ignores `Architectures`).
 
+use std::collections::BTreeMap;
+
 use super::{actions, change, file_changes, live_changes, rendered};
 use crate::plan::Action;
 
@@ -124,6 +126,22 @@ file_changes! {
 }
 
 live_changes! {
+    alias_pinned_to_newest_plus_one_with_nothing_to_publish_is_blocked:
+        &get_order("publish = true\naliases.stable = 3"),
+        |live| {
+            let function = live.functions.get_mut("shop-get-order").unwrap();
+            function.versions = Some(crate::live::LiveVersions {
+                latest: Some(2),
+                latest_current: true,
+                aliases: BTreeMap::from([("stable".to_string(), crate::live::LiveAlias { version: "2".to_string(), weights: BTreeMap::new() })]),
+            });
+        },
+        |plan| {
+            assert_eq!(plan.blockers.len(), 1, "{:?}", plan.blockers);
+            assert!(plan.blockers[0].message.contains("pins version 3, which will not exist"));
+            assert!(plan.blockers[0].message.contains("this apply publishes none"));
+            assert!(plan.blockers[0].help.contains("pin a version from 1 to 2"));
+        };
     code_uploaded_outside_stackctl:
         &get_order(""),
         |live| live.functions.get_mut("shop-get-order").unwrap().code_sha256 = "uploaded-by-hand".to_string(),

@@ -247,6 +247,9 @@ pub fn api(stack: &Stack, spec: &ApiSpec) -> LiveApi {
         protocol: spec.api_type.protocol().to_string(),
         tags: spec.tags.clone(),
         permissions_record: Some(permissions_record(routed(stack))),
+        alias_permissions: Some(crate::marks::alias_permissions_record(
+            &crate::plan::api::reachable_aliases(stack),
+        )),
         stages: spec.stage_names().map(str::to_string).collect(),
         stage_settings: spec.stages.clone(),
         cors: spec.cors.clone(),

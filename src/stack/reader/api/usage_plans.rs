@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::stack::diagnostic::Problem;
@@ -56,9 +57,24 @@ impl Reader<'_> {
         api_type: Option<ApiType>,
     ) -> Option<BTreeMap<String, ApiKeySpec>> {
         // Named, however they are written: a plan with a mistake is reported on its own.
-        let plans: Vec<String> = entry(api, "usage_plans")
+        let plans: Vec<(String, Vec<String>)> = entry(api, "usage_plans")
             .and_then(|(_, plans)| table_of(plans))
-            .map(|t| t.iter().map(|(k, _)| k.get_ref().to_string()).collect())
+            .map(|t| {
+                let stages = |plan: &Value<'_>| {
+                    let stages = table_of(plan).and_then(|p| entry(p, "stages"));
+                    match stages.map(|(_, s)| s.get_ref()) {
+                        Some(DeValue::Array(list)) => list
+                            .iter()
+                            .filter_map(|s| s.get_ref().as_str().map(str::to_string))
+                            .collect(),
+                        _ => Vec::new(),
+                    }
+                };
+                let plans = t.iter();
+                plans
+                    .map(|(k, v)| (k.get_ref().to_string(), stages(v)))
+                    .collect()
+            })
             .unwrap_or_default();
         let Some((key, value)) = entry(api, "keys") else {
             return Some(BTreeMap::new());
@@ -242,10 +258,15 @@ impl Reader<'_> {
         ok.then_some(out)
     }
 
-    fn api_key(&mut self, value: &Value<'_>, plans: &[String]) -> Option<ApiKeySpec> {
+    /// `plans`: the declared usage plans with the stages each meters.
+    fn api_key(
+        &mut self,
+        value: &Value<'_>,
+        plans: &[(String, Vec<String>)],
+    ) -> Option<ApiKeySpec> {
         let t = self.as_table(value, "an API key")?;
         self.unknown_keys(t, KEY_KEYS, "in an API key");
-        let names: Vec<&str> = plans.iter().map(|p| p.as_str()).collect();
+        let names: Vec<&str> = plans.iter().map(|(p, _)| p.as_str()).collect();
         let help = format!("declared usage plans: {}", names.join(", "));
         let listed = self.string_list(t, "plans", "write plans = [\"basic\"]")?;
         let mut ok = true;
@@ -267,6 +288,7 @@ impl Reader<'_> {
                 ok = false;
             }
         }
+        ok &= self.one_plan_per_stage(&listed, plans);
         let enabled = self.opt_bool(t, "enabled");
         let enabled = match entry(t, "enabled") {
             None => true,
@@ -276,6 +298,42 @@ impl Reader<'_> {
             plans: listed.into_iter().map(|p| p.into_inner()).collect(),
             enabled,
         })
+    }
+}
+
+impl Reader<'_> {
+    /// A key may be in one usage plan per stage: API Gateway refuses CreateUsagePlanKey for a
+    /// second plan that meters a stage the key's first plan meters (ConflictException). A
+    /// problem at both plans of each such pair; whether there was none.
+    fn one_plan_per_stage(
+        &mut self,
+        listed: &[Spanned<String>],
+        plans: &[(String, Vec<String>)],
+    ) -> bool {
+        let stages_of = |name: &str| plans.iter().find(|(p, _)| p == name).map(|(_, s)| s);
+        let mut ok = true;
+        for (i, second) in listed.iter().enumerate() {
+            let earlier = listed[..i].iter().find_map(|first| {
+                let (a, b) = (stages_of(first.get_ref())?, stages_of(second.get_ref())?);
+                let shared = b.iter().find(|s| a.contains(s))?;
+                Some((first, shared.clone()))
+            });
+            let Some((first, stage)) = earlier else {
+                continue;
+            };
+            let (a, b) = (first.get_ref(), second.get_ref());
+            self.problem(
+                Problem::new(
+                    format!("usage plans {a:?} and {b:?} both meter stage {stage:?}: a key may be in one plan per stage"),
+                    second.span(),
+                    format!("also meters {stage:?}"),
+                )
+                .also(first.span(), format!("meters {stage:?}"))
+                .help(format!("keep the key in one of them, or give {b:?} other stages (API Gateway refuses CreateUsagePlanKey for a second plan of the same stage)")),
+            );
+            ok = false;
+        }
+        ok
     }
 }
 
