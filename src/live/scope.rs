@@ -70,26 +70,7 @@ impl Scope {
             Address::Table(name) => {
                 self.tables.insert(name.clone());
             }
-            Address::Role(function) => {
-                self.roles = true;
-                // The role's policy names the tables its function uses.
-                if let Some(spec) = stack.function(function) {
-                    self.tables.extend(spec.tables.keys().cloned());
-                    // ... the topics it publishes to.
-                    self.topics |= !spec.topics.is_empty();
-                    // ... the queues and table streams its events read.
-                    self.queues |= !spec.events.is_empty();
-                    self.tables
-                        .extend(spec.events.iter().filter_map(|e| match &e.source {
-                            crate::stack::EventSource::Stream(t) => Some(t.clone()),
-                            crate::stack::EventSource::Queue(_) => None,
-                        }));
-                    // ... and the WebSocket API whose connections it manages.
-                    self.websocket |= spec.manage_connections;
-                }
-                // The publishing role's policy names the topics routes publish to.
-                self.topics |= function == crate::marks::PUBLISH_ROLE;
-            }
+            Address::Role(function) => self.add_role(stack, function),
             Address::Function(name) => self.add_function(stack, name),
             Address::UserPool(_) => self.user_pools = true,
             Address::Api | Address::Deployment => {
@@ -100,19 +81,7 @@ impl Scope {
                 self.api_replaceable |= *address == Address::Api;
                 self.functions.extend(authorizer_functions(stack));
             }
-            Address::Route(key) => {
-                self.api = true;
-                self.routes.insert(key.clone());
-                if let Some(route) = stack.routes.iter().find(|r| r.key == *key) {
-                    match route.invokes() {
-                        Some(function) => _ = self.referred.insert(function.clone()),
-                        // A route that publishes names its topic's ARN and its role's.
-                        None => (self.topics, self.roles) = (true, true),
-                    }
-                    // The ID of an authorizer no live route uses yet.
-                    self.api_settings |= route.authorizer.is_some();
-                }
-            }
+            Address::Route(key) => self.add_route(stack, key),
             Address::Websocket => {
                 self.websocket = true;
                 let websocket = stack.websocket.as_ref();
@@ -135,16 +104,7 @@ impl Scope {
                     self.referred.insert(function.to_string());
                 }
             }
-            Address::EventSource(key) => {
-                // The function and its source.
-                self.event_sources = true;
-                let (function, source) = key.split_once(' ').unwrap_or((key, ""));
-                self.functions.insert(function.to_string());
-                self.queues = true;
-                if let Some(table) = source.strip_prefix("stream:") {
-                    self.tables.insert(table.to_string());
-                }
-            }
+            Address::EventSource(key) => self.add_event_source(key),
             // A function subscription needs its function's ARN, not its state.
             Address::Subscription(key) => {
                 self.topics = true;
@@ -160,6 +120,57 @@ impl Scope {
                     self.referred.insert(route.function.clone());
                 }
             }
+        }
+    }
+
+    /// A managed role's change: its policy names the tables its function uses, the topics it
+    /// publishes to, the queues and table streams its events read, and the WebSocket API whose
+    /// connections it manages; the publishing role's names the topics routes publish to.
+    fn add_role(&mut self, stack: &Stack, function: &str) {
+        self.roles = true;
+        // The role's policy names the tables its function uses.
+        if let Some(spec) = stack.function(function) {
+            self.tables.extend(spec.tables.keys().cloned());
+            // ... the topics it publishes to.
+            self.topics |= !spec.topics.is_empty();
+            // ... the queues and table streams its events read.
+            self.queues |= !spec.events.is_empty();
+            self.tables
+                .extend(spec.events.iter().filter_map(|e| match &e.source {
+                    crate::stack::EventSource::Stream(t) => Some(t.clone()),
+                    crate::stack::EventSource::Queue(_) => None,
+                }));
+            // ... and the WebSocket API whose connections it manages.
+            self.websocket |= spec.manage_connections;
+        }
+        // The publishing role's policy names the topics routes publish to.
+        self.topics |= function == crate::marks::PUBLISH_ROLE;
+    }
+
+    /// A route's change: the function it invokes (its ARN), or its topic and role.
+    fn add_route(&mut self, stack: &Stack, key: &str) {
+        self.api = true;
+        self.routes.insert(key.to_string());
+        if let Some(route) = stack.routes.iter().find(|r| r.key == *key) {
+            match route.invokes() {
+                Some(function) => _ = self.referred.insert(function.clone()),
+                // A route that publishes names its topic's ARN and its role's.
+                None => (self.topics, self.roles) = (true, true),
+            }
+            // The ID of an authorizer no live route uses yet.
+            self.api_settings |= route.authorizer.is_some();
+        }
+    }
+
+    /// An event source mapping's change: the function and its source.
+    fn add_event_source(&mut self, key: &str) {
+        // The function and its source.
+        self.event_sources = true;
+        let (function, source) = key.split_once(' ').unwrap_or((key, ""));
+        self.functions.insert(function.to_string());
+        self.queues = true;
+        if let Some(table) = source.strip_prefix("stream:") {
+            self.tables.insert(table.to_string());
         }
     }
 

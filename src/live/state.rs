@@ -4,8 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::read::{
-    Found, Wanted, account_and_referred, missing, read_invoke_permissions,
-    read_tables_and_functions,
+    Wanted, account_and_referred, missing, read_invoke_permissions, read_tables_and_functions,
 };
 use super::{
     Conflict, LiveApi, LiveApiKey, LiveRole, LiveState, LiveTopic, LiveUsagePlan, LiveUserPool,
@@ -31,25 +30,157 @@ pub async fn read(
         read_tables_and_functions(clients, stack, scope, refresh, &wanted),
         Box::pin(read_beside(clients, stack, scope, &wanted)),
     )?;
-    let Beside {
-        roles: (roles, role_conflicts),
-        secrets: (secrets, plain_parameters),
-        retention,
-        websockets,
-        usage_plans: (usage_plans, api_keys),
-        user_pools,
-        topics: (topics, topic_conflicts),
-        queues,
-    } = beside;
-    let Found {
-        owned,
+    let owned = found.owned;
+    let (mut tables, table_conflicts) =
+        dynamodb::claim(clients, found.tables, &owned, &stack.name).await?;
+    let (mut functions, function_conflicts) =
+        lambda::claim(found.functions, &beside.retention, &stack.name);
+    versions::read(clients, stack, &mut functions).await?;
+    let undeclared = read_undeclared(
+        clients,
+        stack,
+        scope,
+        &owned,
+        (beside.queues, beside.user_pools),
+    )
+    .await?;
+    let invoked = read_permissions(
+        clients,
+        stack,
+        (refresh, scope),
+        (&apis, &beside.websockets),
+        &functions,
+        &mut tables,
+    )
+    .await?;
+    let gateway_logging_role =
+        read_gateway_extras(clients, stack, scope, refresh, &mut apis).await?;
+    let arns = (tables.values().map(|t| &t.arn))
+        .chain(functions.values().map(|f| &f.arn))
+        .chain(beside.roles.0.values().map(|r| &r.arn));
+    let (account, referred_arns) =
+        account_and_referred(clients, stack, scope, arns, &apis, &beside.websockets).await?;
+
+    let conflicts = [
+        table_conflicts,
+        function_conflicts,
+        beside.roles.1,
+        beside.topics.1,
+        undeclared.user_pools.1,
+        undeclared.queues.1,
+    ]
+    .concat();
+    let missing = missing(&owned, &tables, &functions);
+    Ok(LiveState {
         tables,
         functions,
-    } = found;
-    let (mut tables, table_conflicts) =
-        dynamodb::claim(clients, tables, &owned, &stack.name).await?;
-    let (mut functions, function_conflicts) = lambda::claim(functions, &retention, &stack.name);
-    versions::read(clients, stack, &mut functions).await?;
+        roles: beside.roles.0,
+        apis,
+        conflicts,
+        secrets: beside.secrets.0,
+        plain_parameters: beside.secrets.1,
+        missing,
+        invoke_permissions: invoked.invoke,
+        websockets: beside.websockets,
+        websocket_permissions: invoked.websocket,
+        account,
+        referred_arns,
+        usage_plans: beside.usage_plans.0,
+        api_keys: beside.usage_plans.1,
+        user_pools: undeclared.user_pools.0,
+        topics: beside.topics.0,
+        queues: undeclared.queues.0,
+        event_sources: invoked.event_sources,
+        schedules: undeclared.schedules,
+        gateway_logging_role,
+    })
+}
+
+/// What functions are invoked by: API routes, WebSocket routes and event sources.
+struct Permissions {
+    /// Granted source ARNs by function, for API routes and WebSocket routes.
+    invoke: BTreeMap<String, BTreeSet<String>>,
+    websocket: BTreeMap<String, BTreeSet<String>>,
+    event_sources: Vec<super::LiveEventSource>,
+}
+
+/// The APIs' invoke permissions and the functions' event source mappings, read together with
+/// the tables' auto scaling (`tables` gains it).
+async fn read_permissions(
+    clients: &Clients,
+    stack: &Stack,
+    (refresh, scope): (Refresh, Option<&Scope>),
+    (apis, websockets): (&[LiveApi], &[LiveWebsocket]),
+    functions: &BTreeMap<String, super::LiveFunction>,
+    tables: &mut BTreeMap<String, super::LiveTable>,
+) -> Result<Permissions, AwsError> {
+    let mappings = only_if(
+        scope.map_or(event_sources::wanted(stack), |s| s.event_sources),
+        event_sources::read(clients, functions.values()),
+    );
+    let (invoke, websocket, (), event_sources) = tokio::try_join!(
+        read_invoke_permissions(clients, apis, functions, refresh, scope),
+        Box::pin(websocket::read_permissions(
+            clients, websockets, functions, refresh, scope
+        )),
+        autoscaling::read(clients, tables),
+        mappings,
+    )?;
+    Ok(Permissions {
+        invoke,
+        websocket,
+        event_sources,
+    })
+}
+
+/// The aliases' invoke permissions (into `apis`) and, without a scope, whether the account has
+/// API Gateway's CloudWatch role (`None`: not read), read at once.
+async fn read_gateway_extras(
+    clients: &Clients,
+    stack: &Stack,
+    scope: Option<&Scope>,
+    refresh: Refresh,
+    apis: &mut [LiveApi],
+) -> Result<Option<bool>, AwsError> {
+    let logging_role = async {
+        match scope {
+            None => super::gateway_account::read_logging_role(clients, stack).await,
+            Some(_) => Ok(None),
+        }
+    };
+    let aliases = super::alias_permissions::read(clients, stack, apis, refresh);
+    let ((), role) = tokio::try_join!(aliases, logging_role)?;
+    Ok(role)
+}
+
+/// `read`'s answer when `wanted`, else the empty value without a request.
+async fn only_if<T: Default>(
+    wanted: bool,
+    read: impl std::future::Future<Output = Result<T, AwsError>>,
+) -> Result<T, AwsError> {
+    if wanted { read.await } else { Ok(T::default()) }
+}
+
+/// What a stack may own without declaring it any more, read after the tagging index said so.
+struct Undeclared {
+    /// The functions' schedules' EventBridge rules, by rule name.
+    schedules: BTreeMap<String, super::LiveSchedule>,
+    queues: (BTreeMap<String, super::LiveQueue>, Vec<Conflict>),
+    user_pools: (BTreeMap<String, LiveUserPool>, Vec<Conflict>),
+}
+
+type Read<T> = Option<(BTreeMap<String, T>, Vec<Conflict>)>;
+
+/// Schedules, queues and user pools: `read` holds the queues and pools read beside the rest
+/// (when the stack declares any, or a scope asks); the others are read only when the tagging
+/// index (`owned`) says the stack still owns some.
+async fn read_undeclared(
+    clients: &Clients,
+    stack: &Stack,
+    scope: Option<&Scope>,
+    owned: &super::Owned,
+    read: (Read<super::LiveQueue>, Read<LiveUserPool>),
+) -> Result<Undeclared, AwsError> {
     let declares_schedules = stack.functions.iter().any(|f| !f.schedules.is_empty());
     let schedules = match scope {
         Some(s) if s.schedules => eventbridge::read(clients, &stack.name).await?,
@@ -58,78 +189,22 @@ pub async fn read(
         }
         _ => BTreeMap::new(),
     };
-    let (queues, queue_conflicts) = match queues {
+    let queues = match read.0 {
         Some(queues) => queues,
         None if scope.is_none() && owned.queues => {
             sqs::read(clients, &stack.name, &queue_names(stack)).await?
         }
         None => Default::default(),
     };
-    let (user_pools, pool_conflicts) = match user_pools {
+    let user_pools = match read.1 {
         Some(pools) => pools,
         None if owned.user_pools => user_pool::read(clients, stack).await?,
         None => Default::default(),
     };
-    let mappings = async {
-        if !scope.map_or(event_sources::wanted(stack), |s| s.event_sources) {
-            return Ok(Vec::new());
-        }
-        event_sources::read(clients, functions.values()).await
-    };
-    let (invoke_permissions, websocket_permissions, (), event_sources) = tokio::try_join!(
-        read_invoke_permissions(clients, &apis, &functions, refresh, scope),
-        Box::pin(websocket::read_permissions(
-            clients,
-            &websockets,
-            &functions,
-            refresh,
-            scope
-        )),
-        autoscaling::read(clients, &mut tables),
-        mappings,
-    )?;
-    super::alias_permissions::read(clients, stack, &mut apis, refresh).await?;
-    let gateway_logging_role = match scope {
-        None => super::gateway_account::read_logging_role(clients, stack).await?,
-        Some(_) => None,
-    };
-    let arns = tables
-        .values()
-        .map(|t| &t.arn)
-        .chain(functions.values().map(|f| &f.arn))
-        .chain(roles.values().map(|r| &r.arn));
-    let (account, referred_arns) =
-        account_and_referred(clients, stack, scope, arns, &apis, &websockets).await?;
-
-    let mut conflicts = table_conflicts;
-    conflicts.extend(function_conflicts);
-    conflicts.extend(role_conflicts);
-    conflicts.extend(topic_conflicts);
-    conflicts.extend(pool_conflicts);
-    conflicts.extend(queue_conflicts);
-    let missing = missing(&owned, &tables, &functions);
-    Ok(LiveState {
-        tables,
-        functions,
-        roles,
-        apis,
-        conflicts,
-        secrets,
-        plain_parameters,
-        missing,
-        invoke_permissions,
-        websockets,
-        websocket_permissions,
-        account,
-        referred_arns,
-        usage_plans,
-        api_keys,
-        user_pools,
-        topics,
-        queues,
-        event_sources,
+    Ok(Undeclared {
         schedules,
-        gateway_logging_role,
+        queues,
+        user_pools,
     })
 }
 
@@ -164,64 +239,45 @@ async fn read_beside(
     wanted: &Wanted,
 ) -> Result<Beside, AwsError> {
     let reads = |wanted: fn(&Scope) -> bool| scope.is_none_or(wanted);
-    let roles = async {
-        if !reads(|s| s.roles) {
-            return Ok((BTreeMap::new(), Vec::new()));
-        }
-        iam::read_roles(clients, &stack.name, &wanted.roles).await
-    };
-    let secrets = async {
-        if !reads(|s| s.secrets) {
-            return Ok((BTreeMap::new(), BTreeSet::new()));
-        }
-        ssm::read_parameters(clients, stack).await
-    };
-    let retention = async {
-        if !reads(|s| s.log_groups) {
-            return Ok(BTreeMap::new());
-        }
-        lambda::log_retention(clients, &stack.name).await
-    };
-    let websockets = async {
-        if !reads(|s| s.websocket) {
-            return Ok(Vec::new());
-        }
-        websocket::read(clients, &stack.name).await
-    };
-    let topics = async {
-        if !reads(|s| s.topics) {
-            return Ok((BTreeMap::new(), Vec::new()));
-        }
-        let wanted: BTreeMap<String, String> = stack
-            .topics
-            .iter()
-            .map(|t| (stack.topic_name(t), t.logical.clone()))
-            .collect();
-        sns::read(clients, &stack.name, &wanted).await
-    };
-    let user_pools = async {
-        let wanted = scope.map_or(!stack.user_pools.is_empty(), |s| s.user_pools);
-        if !wanted {
-            return Ok(None);
-        }
-        user_pool::read(clients, stack).await.map(Some)
-    };
-    let usage_plans = async {
-        if !reads(|s| s.usage_plans) {
-            return Ok(Default::default());
-        }
-        usage_plans::read(clients, &stack.name).await
-    };
-    // As user pools: without a scope, read when declared; else once the tagging index has
-    // shown one (see `read`).
-    let queues = async {
-        if !scope.map_or(!stack.queues.is_empty(), |s| s.queues) {
-            return Ok(None);
-        }
-        sqs::read(clients, &stack.name, &queue_names(stack))
-            .await
-            .map(Some)
-    };
+    let roles = only_if(
+        reads(|s| s.roles),
+        iam::read_roles(clients, &stack.name, &wanted.roles),
+    );
+    let secrets = only_if(reads(|s| s.secrets), ssm::read_parameters(clients, stack));
+    let retention = only_if(
+        reads(|s| s.log_groups),
+        lambda::log_retention(clients, &stack.name),
+    );
+    let websockets = only_if(
+        reads(|s| s.websocket),
+        websocket::read(clients, &stack.name),
+    );
+    let topic_names: BTreeMap<String, String> = (stack.topics.iter())
+        .map(|t| (stack.topic_name(t), t.logical.clone()))
+        .collect();
+    let topics = only_if(
+        reads(|s| s.topics),
+        sns::read(clients, &stack.name, &topic_names),
+    );
+    // Without a scope, user pools and queues are read here when declared; else once the
+    // tagging index has shown one (see `read_undeclared`).
+    let user_pools = only_if(
+        scope.map_or(!stack.user_pools.is_empty(), |s| s.user_pools),
+        async { user_pool::read(clients, stack).await.map(Some) },
+    );
+    let usage_plans = only_if(
+        reads(|s| s.usage_plans),
+        usage_plans::read(clients, &stack.name),
+    );
+    let queue_names = queue_names(stack);
+    let queues = only_if(
+        scope.map_or(!stack.queues.is_empty(), |s| s.queues),
+        async {
+            sqs::read(clients, &stack.name, &queue_names)
+                .await
+                .map(Some)
+        },
+    );
     let (roles, secrets, retention, websockets, usage_plans, user_pools, topics, queues) = tokio::try_join!(
         roles,
         secrets,

@@ -247,6 +247,14 @@ pub fn plan_route(
         }),
     );
     let per_route = live.is_some_and(|(_, route)| has_per_route_statement(route, permissions));
+    explain_invoke_permission(&mut change, per_route, spec.alias.is_none());
+    change
+}
+
+/// A route change whose one difference is its invoke permission: a per-route statement that
+/// becomes the API's one statement (`per_route`), else, for a route without an alias
+/// (`no_alias`), drift: the permission was lost outside stackctl.
+fn explain_invoke_permission(change: &mut Change, per_route: bool, no_alias: bool) {
     if let [only] = change.attributes.as_mut_slice()
         && change.action == Action::Update
         && only.name == "invoke_permission"
@@ -255,14 +263,13 @@ pub fn plan_route(
             change.notes.push(format!(
                 "its function's invoke permission becomes the one statement {ROUTES_STATEMENT_ID} for every route of the API, replacing the route's own"
             ));
-        } else if spec.alias.is_none() {
+        } else if no_alias {
             // A route that differs only by its missing invoke permission lost it outside
             // stackctl, which granted it when it made the route. (An alias the record does
             // not name is newly reachable: a stage variable or a stage changed.)
             only.drift = true;
         }
     }
-    change
 }
 
 /// How API Gateway calls the route's authorizer: JWT, COGNITO_USER_POOLS or CUSTOM (Lambda).

@@ -166,12 +166,6 @@ fn put_needs(
 ) -> Vec<Address> {
     let pending = |address: &Address| active.pending(address);
     let unknown = |r: &Reference| !known.contains_key(&r.to_string());
-    let arn_unknown = |target: RefTarget| {
-        unknown(&Reference {
-            target,
-            attr: RefAttr::Arn,
-        })
-    };
     let needs: Vec<Address> = match &change.address {
         Address::Function(f) => {
             let mut deps = vec![Address::Role(f.clone())];
@@ -186,41 +180,10 @@ fn put_needs(
             .into_iter()
             .map(|t| Address::Topic(t.clone()))
             .collect(),
-        // A managed role's policy names the tables its function uses, the WebSocket API
-        // whose connections it manages, and what its extra permissions refer to.
         Address::Role(f) => stack
             .function(f)
-            .into_iter()
-            .flat_map(|spec| {
-                let tables = (spec.tables.keys())
-                    .filter(|t| arn_unknown(RefTarget::Table(t.to_string())))
-                    .map(|t| Address::Table(t.clone()));
-                let topics = (spec.topics.keys())
-                    .filter(|t| arn_unknown(RefTarget::Topic(t.to_string())))
-                    .map(|t| Address::Topic(t.clone()));
-                let api = spec.manage_connections.then_some(Address::Websocket);
-                // ... and the queues and tables its events read (and failed batches go to).
-                let events = spec.events.iter().flat_map(|e| {
-                    let source = match &e.source {
-                        crate::stack::EventSource::Queue(q) => Address::Queue(q.clone()),
-                        crate::stack::EventSource::Stream(t) => Address::Table(t.clone()),
-                    };
-                    let failure = e.on_failure.iter().map(|q| Address::Queue(q.clone()));
-                    std::iter::once(source).chain(failure)
-                });
-                let permitted = spec
-                    .permissions
-                    .iter()
-                    .flat_map(|p| p.resources.iter().flat_map(|r| r.references()))
-                    .filter(|r| unknown(r))
-                    .filter_map(|r| r.target.address());
-                tables
-                    .chain(topics)
-                    .chain(api)
-                    .chain(events)
-                    .chain(permitted)
-            })
-            .collect(),
+            .map(|spec| role_needs(spec, &unknown))
+            .unwrap_or_default(),
         Address::Route(_) | Address::WebsocketRoute(_) => route_needs(change),
         Address::Table(_) | Address::UserPool(_) | Address::Topic(_) => Vec::new(),
         Address::Subscription(_) => topic::subscription_needs(change),
@@ -246,6 +209,42 @@ fn put_needs(
             .collect(),
     };
     needs.into_iter().filter(pending).collect()
+}
+
+/// A managed role's policy names the tables its function uses, the WebSocket API whose
+/// connections it manages, the queues and tables its events read (and failed batches go to),
+/// and what its extra permissions refer to: those whose ARNs are `unknown` before apply.
+fn role_needs(
+    spec: &crate::stack::FunctionSpec,
+    unknown: &dyn Fn(&Reference) -> bool,
+) -> Vec<Address> {
+    let arn_unknown = |target: RefTarget| {
+        unknown(&Reference {
+            target,
+            attr: RefAttr::Arn,
+        })
+    };
+    let tables = (spec.tables.keys())
+        .filter(|t| arn_unknown(RefTarget::Table(t.to_string())))
+        .map(|t| Address::Table(t.clone()));
+    let topics = (spec.topics.keys())
+        .filter(|t| arn_unknown(RefTarget::Topic(t.to_string())))
+        .map(|t| Address::Topic(t.clone()));
+    let api = spec.manage_connections.then_some(Address::Websocket);
+    let events = spec.events.iter().flat_map(|e| {
+        let source = match &e.source {
+            crate::stack::EventSource::Queue(q) => Address::Queue(q.clone()),
+            crate::stack::EventSource::Stream(t) => Address::Table(t.clone()),
+        };
+        let failure = e.on_failure.iter().map(|q| Address::Queue(q.clone()));
+        std::iter::once(source).chain(failure)
+    });
+    let permitted = (spec.permissions.iter())
+        .flat_map(|p| p.resources.iter().flat_map(|r| r.references()))
+        .filter(|r| unknown(r))
+        .filter_map(|r| r.target.address());
+    let needs = tables.chain(topics).chain(api).chain(events);
+    needs.chain(permitted).collect()
 }
 
 /// A route needs its API and the function it invokes.

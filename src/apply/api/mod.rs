@@ -45,7 +45,6 @@ mod http_routes;
 mod openapi;
 mod permissions;
 mod publish;
-mod reauthorize;
 mod repair;
 mod rest;
 mod stage;

@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{
-    Architecture, Environment, FunctionCode, Runtime, TracingConfig, TracingMode, VpcConfig,
-};
+use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::wait::{self, Status};
@@ -164,8 +162,8 @@ async fn create(ctx: &Context<'_>, address: &Address, d: &FunctionDesired) -> Re
             .set_layers(Some(d.spec.layers.clone()))
             .environment(env.clone())
             .set_tags(Some(tags.clone()))
-            .set_tracing_config(d.spec.tracing.map(tracing_config))
-            .set_vpc_config(d.spec.vpc.as_ref().map(|_| vpc_config(d)))
+            .set_tracing_config(d.spec.tracing.map(settings::tracing_config))
+            .set_vpc_config(d.spec.vpc.as_ref().map(|_| settings::vpc_config(d)))
             .send()
             .await;
         match result {
@@ -281,28 +279,6 @@ async fn update(
     update_tags(ctx, d, live, change.changed(FunctionAttr::Tags)).await
 }
 
-fn tracing_config(mode: crate::stack::Tracing) -> TracingConfig {
-    TracingConfig::builder()
-        .mode(TracingMode::from(mode.aws_name()))
-        .build()
-}
-
-/// The function's subnets and security groups; empty lists take it out of its VPC
-/// (<https://docs.aws.amazon.com/lambda/latest/api/API_VpcConfig.html>).
-fn vpc_config(d: &FunctionDesired) -> VpcConfig {
-    let vpc = d.spec.vpc.as_ref();
-    VpcConfig::builder()
-        .set_subnet_ids(Some(
-            vpc.map(|v| v.subnets.iter().cloned().collect())
-                .unwrap_or_default(),
-        ))
-        .set_security_group_ids(Some(
-            vpc.map(|v| v.security_groups.iter().cloned().collect())
-                .unwrap_or_default(),
-        ))
-        .build()
-}
-
 /// What UpdateFunctionConfiguration sets.
 const CONFIGURATION: [FunctionAttr; 10] = [
     FunctionAttr::Tracing,
@@ -374,10 +350,10 @@ async fn update_configuration(
     }
     if changed(FunctionAttr::Tracing) {
         let mode = d.spec.tracing.unwrap_or(crate::stack::Tracing::Passthrough);
-        request = request.tracing_config(tracing_config(mode));
+        request = request.tracing_config(settings::tracing_config(mode));
     }
     if changed(FunctionAttr::Vpc) {
-        request = request.vpc_config(vpc_config(d));
+        request = request.vpc_config(settings::vpc_config(d));
     }
     request
         .send()

@@ -1,8 +1,12 @@
 //! A function's settings beside its configuration: reserved concurrency (PutFunctionConcurrency)
-//! and its log group's retention (CloudWatch Logs).
+//! and its log group's retention (CloudWatch Logs); the tracing and VPC settings
+//! CreateFunction and UpdateFunctionConfiguration send.
+
+use aws_sdk_lambda::types::{TracingConfig, TracingMode, VpcConfig};
 
 use crate::apply::Context;
 use crate::aws::{AwsError, CallResult, ErrorKind, classify, describe};
+use crate::plan::FunctionDesired;
 
 /// Reserves `reserved` concurrent executions for the function, or with `None` removes the
 /// reservation (the function shares the account's unreserved concurrency).
@@ -64,4 +68,26 @@ pub(super) async fn set_retention(
         .await
         .op("logs:PutRetentionPolicy")?;
     Ok(())
+}
+
+pub(super) fn tracing_config(mode: crate::stack::Tracing) -> TracingConfig {
+    TracingConfig::builder()
+        .mode(TracingMode::from(mode.aws_name()))
+        .build()
+}
+
+/// The function's subnets and security groups; empty lists take it out of its VPC
+/// (<https://docs.aws.amazon.com/lambda/latest/api/API_VpcConfig.html>).
+pub(super) fn vpc_config(d: &FunctionDesired) -> VpcConfig {
+    let vpc = d.spec.vpc.as_ref();
+    VpcConfig::builder()
+        .set_subnet_ids(Some(
+            vpc.map(|v| v.subnets.iter().cloned().collect())
+                .unwrap_or_default(),
+        ))
+        .set_security_group_ids(Some(
+            vpc.map(|v| v.security_groups.iter().cloned().collect())
+                .unwrap_or_default(),
+        ))
+        .build()
 }

@@ -64,7 +64,7 @@ impl Declared {
             api_type,
             cors: api.and_then(|t| entry(t, "cors")).map(|(k, _)| k.span()),
             user_pools: user_pools(doc),
-            inputs: super::inputs::declared_inputs(doc),
+            inputs: declared_inputs(doc),
             authorizers: match api
                 .and_then(|t| entry(t, "authorizers"))
                 .map(|(_, v)| v.get_ref())
@@ -266,5 +266,24 @@ fn streamless_tables(doc: &DeTable<'_>) -> Vec<(String, Range<usize>)> {
             _ => false,
         })
         .map(|(name, _)| (name.get_ref().to_string(), name.span()))
+        .collect()
+}
+
+/// The inputs as written, without checks: name -> SSM parameter name (for references, which
+/// are read before `[inputs]` is checked).
+pub(super) fn declared_inputs(doc: &DeTable<'_>) -> std::collections::BTreeMap<String, String> {
+    let Some((_, DeValue::Table(inputs))) = entry(doc, "inputs").map(|(k, v)| (k, v.get_ref()))
+    else {
+        return std::collections::BTreeMap::new();
+    };
+    inputs
+        .iter()
+        .filter_map(|(name, value)| match value.get_ref() {
+            DeValue::Table(t) => match entry(t, "ssm").map(|(_, v)| v.get_ref()) {
+                Some(DeValue::String(s)) => Some((name.get_ref().to_string(), s.to_string())),
+                _ => None,
+            },
+            _ => None,
+        })
         .collect()
 }

@@ -3,9 +3,7 @@
 //! (`NAME = { ssm = "/shop/x" }`); `${inputs.NAME}` reads as `${ssm:/shop/x}`, so it is read
 //! with the other SSM values and hidden in plans when the parameter is a SecureString.
 
-use std::collections::BTreeMap;
-
-use toml::de::{DeTable, DeValue};
+use toml::de::DeTable;
 
 use std::ops::Range;
 
@@ -15,25 +13,6 @@ use crate::stack::diagnostic::Problem;
 use crate::stack::reference::{self, RefTarget, Reference};
 
 const INPUT_HELP: &str = "write NAME = { ssm = \"/parameter/name\" }, and use it as ${inputs.NAME}";
-
-/// The inputs as written, without checks: name -> SSM parameter name (for references, which
-/// are read before `[inputs]` is checked).
-pub(super) fn declared_inputs(doc: &DeTable<'_>) -> BTreeMap<String, String> {
-    let Some((_, DeValue::Table(inputs))) = entry(doc, "inputs").map(|(k, v)| (k, v.get_ref()))
-    else {
-        return BTreeMap::new();
-    };
-    inputs
-        .iter()
-        .filter_map(|(name, value)| match value.get_ref() {
-            DeValue::Table(t) => match entry(t, "ssm").map(|(_, v)| v.get_ref()) {
-                Some(DeValue::String(s)) => Some((name.get_ref().to_string(), s.to_string())),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect()
-}
 
 impl Reader<'_> {
     /// What `${inputs.NAME}` stands for: the SSM parameter's value; a problem at `span` when

@@ -34,6 +34,21 @@ const TOP_KEYS: &[&str] = &[
 const STACK_KEYS: &[&str] = &["name", "region", "artifact_bucket"];
 
 impl Reader<'_> {
+    /// API Gateway cannot deploy a REST API without methods: a REST `[api]` needs a route.
+    fn check_rest_has_routes(&mut self, doc: &DeTable<'_>, api: Option<&crate::stack::ApiSpec>) {
+        let no_routes_written = entry(doc, "routes")
+            .is_none_or(|(_, v)| matches!(v.get_ref(), DeValue::Table(t) if t.is_empty()));
+        if let (Some(api), Some((key, _))) = (api, entry(doc, "api"))
+            && api.api_type == ApiType::Rest
+            && no_routes_written
+        {
+            self.problem(
+            Problem::new("a REST API needs at least one route", key.span(), "REST API")
+                .help("API Gateway cannot deploy a REST API without methods: add a route under [routes], or remove [api] to delete the API"),
+        );
+        }
+    }
+
     pub(super) fn stack(
         &mut self,
         doc: &DeTable<'_>,
@@ -81,17 +96,7 @@ impl Reader<'_> {
         let websocket = entry(doc, "websocket").and_then(|(_, v)| self.websocket(v, &declared));
         let user_pools =
             self.named_tables(doc, "user_pools", |r, key, value| r.user_pool(key, value));
-        let no_routes_written = entry(doc, "routes")
-            .is_none_or(|(_, v)| matches!(v.get_ref(), DeValue::Table(t) if t.is_empty()));
-        if let (Some(api), Some((key, _))) = (&api, entry(doc, "api"))
-            && api.api_type == ApiType::Rest
-            && no_routes_written
-        {
-            self.problem(
-                Problem::new("a REST API needs at least one route", key.span(), "REST API")
-                    .help("API Gateway cannot deploy a REST API without methods: add a route under [routes], or remove [api] to delete the API"),
-            );
-        }
+        self.check_rest_has_routes(doc, api.as_ref());
         let region = env.region.clone().or(region);
         if let Some(region) = &region {
             self.check_layer_regions(doc, region);

@@ -59,6 +59,33 @@ const RETENTION_DAYS: &[i64] = &[
 ];
 
 impl Reader<'_> {
+    /// `role`: an IAM role ARN the function runs as (no managed role then).
+    fn role_arn(&mut self, t: &DeTable<'_>) -> Option<String> {
+        entry(t, "role")
+            .and_then(|(_, v)| self.string(v, "role"))
+            .and_then(|r| {
+                if r.get_ref().starts_with("arn:") && r.get_ref().contains(":role/") {
+                    Some(r.into_inner())
+                } else {
+                    self.problem(
+                        Problem::new("role must be an IAM role ARN", r.span(), "not a role ARN")
+                            .help("write role = \"arn:aws:iam::123456789012:role/NAME\", or remove it and stackctl manages a role for the function"),
+                    );
+                    None
+                }
+            })
+    }
+
+    /// `description`, up to Lambda's length (empty when left out; `None`: a problem).
+    fn description(&mut self, t: &DeTable<'_>) -> Option<String> {
+        match entry(t, "description") {
+            None => Some(String::new()),
+            Some((_, v)) => self
+                .string(v, "description")
+                .and_then(|d| self.at_most(&d, "description", limits::MAX_DESCRIPTION, "Lambda")),
+        }
+    }
+
     pub(super) fn function(
         &mut self,
         key: &Key<'_>,
@@ -83,31 +110,14 @@ impl Reader<'_> {
         let memory = self.opt_int(t, "memory", 128..=10_240).unwrap_or(128);
         let timeout = self.opt_int(t, "timeout", 1..=900).unwrap_or(3);
         let architecture = self.architecture(t);
-        let description = match entry(t, "description") {
-            None => Some(String::new()),
-            Some((_, v)) => self
-                .string(v, "description")
-                .and_then(|d| self.at_most(&d, "description", limits::MAX_DESCRIPTION, "Lambda")),
-        };
+        let description = self.description(t);
         let layers = self.layers(t);
         let reserved_concurrency = self
             .opt_int(t, "reserved_concurrency", 0..=10_000)
             .map(|n| n as i32);
         let log_retention_days = self.retention(t);
         let environment = self.environment(t, &logical, declared);
-        let role = entry(t, "role")
-            .and_then(|(_, v)| self.string(v, "role"))
-            .and_then(|r| {
-                if r.get_ref().starts_with("arn:") && r.get_ref().contains(":role/") {
-                    Some(r.into_inner())
-                } else {
-                    self.problem(
-                        Problem::new("role must be an IAM role ARN", r.span(), "not a role ARN")
-                            .help("write role = \"arn:aws:iam::123456789012:role/NAME\", or remove it and stackctl manages a role for the function"),
-                    );
-                    None
-                }
-            });
+        let role = self.role_arn(t);
         let tables = self.table_access(t, &logical, declared, role.is_some());
         let topics = self.topic_access(t, &logical, declared, role.is_some());
         let permissions = self.permissions(t, &logical, declared, role.is_some());
