@@ -271,8 +271,11 @@ pub(super) async fn account_and_referred<'a>(
         .collect();
     // A managed role's policy names the tables and topics its function uses: with the account
     // known, their ARNs are known before they exist, and the roles need not wait for them.
-    let roles_name_arns = scope.is_none()
-        && (stack.functions.iter()).any(|f| !f.tables.is_empty() || !f.topics.is_empty());
+    // A saved plan's scoped read must know them as the plan did, or the plan looks stale.
+    let roles_name_arns = scope.is_none_or(|s| s.roles)
+        && ((stack.functions.iter()).any(|f| !f.tables.is_empty() || !f.topics.is_empty())
+            // The publishing role names the topics routes publish to.
+            || stack.routes.iter().any(|r| r.invokes().is_none()));
     let account = match account {
         None if !referred.is_empty() || roles_name_arns => Some(clients.account().await?),
         account => account,

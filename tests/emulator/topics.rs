@@ -647,3 +647,14 @@ fn lookalike_names_get_their_own_statements_and_destroy_skips_unowned_topics() {
     destroyed.success().stdout_lacks(&["topic.audit"]);
     assert_eq!(topic_names(&project), ["shop-audit"]);
 }
+
+/// A saved plan made in an empty account applies: a new role that may publish to a new topic
+/// (a function's and the REST publishing role) names the topic's ARN from the account both
+/// when planned and when the saved plan is checked, so the plan is not stale.
+#[test]
+fn a_saved_plan_of_new_publishers_and_topics_applies() {
+    let project = Project::new(REST);
+    project.run(&["plan", "--out", "plan.json"]).code(0);
+    project.run(&["apply", "plan.json"]).code(0);
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+}

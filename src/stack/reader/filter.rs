@@ -139,16 +139,20 @@ impl Reader<'_> {
         }
         let fits = match (op_name, operand.get_ref()) {
             ("exists", DeValue::Boolean(_)) => true,
-            ("numeric", DeValue::Array(a)) => !a.is_empty(),
+            ("numeric", DeValue::Array(a)) => numeric_range(a),
             ("anything-but", DeValue::Table(_) | DeValue::Array(_)) => true,
-            (_, DeValue::String(_)) => op_name != "numeric" && op_name != "exists",
+            ("cidr", DeValue::String(c)) => cidr(c),
+            (_, DeValue::String(_)) => !matches!(op_name, "numeric" | "exists"),
             ("anything-but", DeValue::Integer(_) | DeValue::Float(_)) => true,
             _ => false,
         };
         if !fits {
             let expected = match op_name {
                 "exists" => "true or false",
-                "numeric" => "a list such as [\">\", 0, \"<=\", 100]",
+                "numeric" => {
+                    "a comparison and a number, or a lower and an upper bound: [\">\", 0, \"<=\", 100]"
+                }
+                "cidr" => "an IPv4 or IPv6 block such as \"10.0.0.0/24\"",
                 "anything-but" => "a value, a list of values, or { prefix = \"...\" }",
                 _ => "a string",
             };
@@ -163,6 +167,30 @@ impl Reader<'_> {
             return false;
         }
         true
+    }
+}
+
+/// A numeric match SNS takes: `[op, n]`, or a range `[">" | ">=", n, "<" | "<=", m]`
+/// (<https://docs.aws.amazon.com/sns/latest/dg/numeric-value-matching.html>).
+fn numeric_range(items: &[toml::Spanned<DeValue<'_>>]) -> bool {
+    let op = |i: usize, allowed: &[&str]| matches!(items[i].get_ref(), DeValue::String(o) if allowed.contains(&o.as_ref()));
+    let number = |i: usize| matches!(items[i].get_ref(), DeValue::Integer(_) | DeValue::Float(_));
+    match items.len() {
+        2 => op(0, &["=", "<", "<=", ">", ">="]) && number(1),
+        4 => op(0, &[">", ">="]) && number(1) && op(2, &["<", "<="]) && number(3),
+        _ => false,
+    }
+}
+
+/// A CIDR block: an IP address, `/`, and a prefix length the address's family allows.
+fn cidr(block: &str) -> bool {
+    let Some((address, bits)) = block.split_once('/') else {
+        return false;
+    };
+    match (address.parse::<std::net::IpAddr>(), bits.parse::<u8>()) {
+        (Ok(std::net::IpAddr::V4(_)), Ok(b)) => b <= 32,
+        (Ok(std::net::IpAddr::V6(_)), Ok(b)) => b <= 128,
+        _ => false,
     }
 }
 
