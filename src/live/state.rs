@@ -30,6 +30,7 @@ pub async fn read(
         read_tables_and_functions(clients, stack, scope, refresh, &wanted),
         Box::pin(read_beside(clients, stack, scope, &wanted)),
     )?;
+    let metering = metering(clients, stack, scope, &apis, beside.usage_plans).await?;
     let owned = found.owned;
     let (mut tables, table_conflicts) =
         dynamodb::claim(clients, found.tables, &owned, &stack.name).await?;
@@ -85,8 +86,8 @@ pub async fn read(
         websocket_permissions: invoked.websocket,
         account,
         referred_arns,
-        usage_plans: beside.usage_plans.0,
-        api_keys: beside.usage_plans.1,
+        usage_plans: metering.0,
+        api_keys: metering.1,
         user_pools: undeclared.user_pools.0,
         topics: beside.topics.0,
         queues: undeclared.queues.0,
@@ -151,6 +152,35 @@ async fn read_gateway_extras(
     let aliases = super::alias_permissions::read(clients, stack, apis, refresh);
     let ((), role) = tokio::try_join!(aliases, logging_role)?;
     Ok(role)
+}
+
+type Metering = (
+    BTreeMap<String, LiveUsagePlan>,
+    BTreeMap<String, LiveApiKey>,
+);
+
+/// The usage plans and API keys: `read` beside the rest when the stack declares a REST API;
+/// else read now if a REST API of the stack's is live (the file no longer declares it), or
+/// none.
+async fn metering(
+    clients: &Clients,
+    stack: &Stack,
+    scope: Option<&Scope>,
+    apis: &[LiveApi],
+    read: Metering,
+) -> Result<Metering, AwsError> {
+    if declares_rest_api(stack) || !scope.is_none_or(|s| s.usage_plans) {
+        return Ok(read);
+    }
+    if !apis.iter().any(LiveApi::is_rest) {
+        return Ok(read);
+    }
+    usage_plans::read(clients, &stack.name).await
+}
+
+/// Whether the stack file declares a REST API (whose stages usage plans may meter).
+fn declares_rest_api(stack: &Stack) -> bool {
+    (stack.api.as_ref()).is_some_and(|api| api.api_type == ApiType::Rest)
 }
 
 /// `read`'s answer when `wanted`, else the empty value without a request.
@@ -265,8 +295,11 @@ async fn read_beside(
         scope.map_or(!stack.user_pools.is_empty(), |s| s.user_pools),
         async { user_pool::read(clients, stack).await.map(Some) },
     );
+    // Usage plans meter REST stages: read here when the stack declares a REST API, else only
+    // once a REST API of the stack's is found (see `read`), so that other stacks never read
+    // the account's usage plans.
     let usage_plans = only_if(
-        reads(|s| s.usage_plans),
+        reads(|s| s.usage_plans) && declares_rest_api(stack),
         usage_plans::read(clients, &stack.name),
     );
     let queue_names = queue_names(stack);

@@ -304,3 +304,22 @@ fn a_stage_removed_from_the_api_and_its_plan_goes_plan_first() {
     let stages: Vec<&str> = plan.api_stages().iter().filter_map(|s| s.stage()).collect();
     assert_eq!(stages, ["v1"]);
 }
+
+/// Usage plans are read only by a stack with a REST API: a stack of tables and functions never
+/// reads the account's usage plans or keys (it needs no API Gateway permission, and a plan the
+/// emulator cannot answer cannot stop it).
+#[test]
+fn a_stack_without_a_rest_api_reads_no_usage_plans() {
+    let project = Project::new(
+        "[stack]\nname = \"plain\"\n\n[tables.t]\npartition_key = { name = \"pk\", type = \"string\" }\n",
+    )
+    .through_proxy(crate::support::proxy::ProxyConfig::immediate());
+    project.apply_converges();
+    let counts = project.proxy.as_ref().unwrap().stats.counts();
+    let metering: Vec<&String> = (counts.keys())
+        .filter(|op| {
+            op.to_lowercase().contains("usageplan") || op.to_lowercase().contains("apikey")
+        })
+        .collect();
+    assert!(metering.is_empty(), "{counts:?}");
+}
